@@ -1,0 +1,14 @@
+// Known API errors carry an HTTP status and a snake_case code (spec §4). The
+// error boundary turns them into `{ error: { code, message, details? } }`.
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export const notFound = (what = 'resource') => new ApiError(404, 'not_found', `${what} not found`);

@@ -1,0 +1,33 @@
+// The one error boundary, mounted first. Known errors answer with their status
+// and code; anything else answers 500 with the request id and no internals,
+// and is logged once.
+import type Koa from 'koa';
+import { ApiError } from '../errors';
+import { type AppState } from '../state';
+
+export function errorBoundary() {
+  return async function errorBoundary(ctx: Koa.ParameterizedContext<AppState>, next: Koa.Next) {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new ApiError(404, 'not_found', 'route not found');
+      }
+    } catch (err) {
+      if (err instanceof ApiError) {
+        ctx.status = err.status;
+        ctx.body = { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } };
+        return;
+      }
+      // koa-style HTTP errors (e.g. from body parsing) expose a status.
+      const status = (err as { status?: number; expose?: boolean }).status;
+      if (status && status >= 400 && status < 500 && (err as { expose?: boolean }).expose) {
+        ctx.status = status;
+        ctx.body = { error: { code: 'bad_request', message: (err as Error).message } };
+        return;
+      }
+      ctx.state.log?.error({ err }, 'unhandled error');
+      ctx.status = 500;
+      ctx.body = { error: { code: 'internal_error', message: 'internal error', details: { requestId: ctx.state.requestId } } };
+    }
+  };
+}

@@ -1,0 +1,33 @@
+// The API process: connects as the application role, starts Koa on API_PORT.
+import 'reflect-metadata';
+import { Connection } from '@temporalio/client';
+import { config } from '../lib/config';
+import { createLogger } from '../lib/log';
+import { createDataSource } from '../db/dataSource';
+import { createApp } from './app';
+
+async function main(): Promise<void> {
+  const c = config();
+  const log = createLogger('api');
+  if (!c.DATABASE_APP_URL) throw new Error('DATABASE_APP_URL is not set: the API connects as the application role');
+  const dataSource = createDataSource({ url: c.DATABASE_APP_URL, applicationName: 'tenantflow-api' });
+  await dataSource.initialize();
+  const temporal = Connection.lazy({ address: c.temporalAddress });
+  const app = createApp({ dataSource, temporal, log });
+  const server = app.listen(c.API_PORT, c.API_HOST, () => log.info({ port: c.API_PORT }, 'api listening'));
+
+  const shutdown = (signal: string) => {
+    log.info({ signal }, 'api stopping');
+    server.close(() => {
+      void Promise.allSettled([temporal.close(), dataSource.destroy()]).then(() => process.exit(0));
+    });
+    setTimeout(() => process.exit(0), 5000).unref();
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,68 @@
+// The only reader of process.env. Every process (launcher, worker, API, tests)
+// calls config() and gets one parsed, typed view of its environment.
+import path from 'node:path';
+import { z } from 'zod';
+
+const ROOT = path.resolve(__dirname, '..');
+
+const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TENANTFLOW_DATA_DIR: z.string().default(path.join(ROOT, '.data')),
+
+  API_PORT: port(4000),
+  API_HOST: z.string().default('127.0.0.1'),
+  WEB_PORT: port(3000),
+  WEB_HOST: z.string().default('127.0.0.1'),
+  /** Where the console's server side reaches the API. */
+  API_URL: optionalString,
+
+  PG_PORT: port(54329),
+  /** Owner role connection: runs migrations. Unset → embedded PostgreSQL. */
+  DATABASE_URL: optionalString,
+  /** Application role connection (no table ownership, no BYPASSRLS). */
+  DATABASE_APP_URL: optionalString,
+
+  TEMPORAL_PORT: port(7233),
+  TEMPORAL_UI_PORT: port(8233),
+  /** host:port of an existing Temporal frontend. Unset → `temporal server start-dev`. */
+  TEMPORAL_ADDRESS: optionalString,
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('tenantflow'),
+  /** Base URL of the Temporal Web UI, for links shown to operators. */
+  TEMPORAL_UI_URL: optionalString,
+});
+
+export type Config = z.infer<typeof EnvSchema> & {
+  temporalAddress: string;
+  temporalUiUrl: string;
+  apiUrl: string;
+};
+
+let cached: Config | undefined;
+
+export function parseConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`invalid environment:\n${problems}`);
+  }
+  const c = parsed.data;
+  return {
+    ...c,
+    temporalAddress: c.TEMPORAL_ADDRESS ?? `127.0.0.1:${c.TEMPORAL_PORT}`,
+    temporalUiUrl: c.TEMPORAL_UI_URL ?? `http://127.0.0.1:${c.TEMPORAL_UI_PORT}`,
+    apiUrl: c.API_URL ?? `http://127.0.0.1:${c.API_PORT}`,
+  };
+}
+
+export function config(): Config {
+  cached ??= parseConfig(process.env);
+  return cached;
+}

@@ -1,0 +1,202 @@
+// Brings up the whole product: PostgreSQL (embedded unless DATABASE_URL),
+// migrations, Temporal (dev server unless TEMPORAL_ADDRESS), then the worker,
+// the API and the console. `npm start` and the browser tests both use it, so
+// what the tests exercise is what a person runs.
+import fs from 'node:fs';
+import path from 'node:path';
+import { type Config } from '../../lib/config';
+import { runMigrations } from '../../db/dataSource';
+import { portOpen, waitForHttp, waitForPort } from './net';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './postgres';
+import { Supervisor } from './processes';
+import { startTemporalDevServer, waitForNamespace } from './temporalServer';
+import { findTemporalCli, ROOT } from './tools';
+
+export interface PlatformUrls {
+  console: string;
+  api: string;
+  temporalUi?: string;
+  temporalAddress: string;
+}
+
+export interface Platform {
+  urls: PlatformUrls;
+  dataDir: string;
+  databaseUrl: string;
+  appDatabaseUrl: string;
+  supervisor: Supervisor;
+  postgres?: EmbeddedPostgres;
+  stop(): Promise<void>;
+}
+
+export interface StartPlatformOptions {
+  config: Config;
+  log: (line: string) => void;
+  /** Echo child output to the console (npm start) or only to log files (tests). */
+  echo: boolean;
+  /** Test clusters trade durability for speed. */
+  ephemeral?: boolean;
+  /** Called when a child dies while the platform is meant to be up. */
+  onUnexpectedExit?: (name: string) => void;
+}
+
+const WEB_DIR = path.join(ROOT, 'web');
+const WEB_BUILD_ENTRY = path.join(WEB_DIR, 'build', 'handler.js');
+const WEB_SERVER = path.join(WEB_DIR, 'serve.js');
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : fs.statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/** True when the console's production build is missing or older than its sources. */
+export function webBuildStale(): boolean {
+  if (!fs.existsSync(WEB_BUILD_ENTRY)) return true;
+  const built = fs.statSync(WEB_BUILD_ENTRY).mtimeMs;
+  const sources = [path.join(WEB_DIR, 'src'), path.join(WEB_DIR, 'svelte.config.js'), path.join(WEB_DIR, 'vite.config.ts')];
+  return sources.some((s) => fs.existsSync(s) && (fs.statSync(s).isDirectory() ? newestMtime(s) : fs.statSync(s).mtimeMs) > built);
+}
+
+async function assertPortsFree(ports: [string, number][]): Promise<void> {
+  for (const [name, port] of ports) {
+    if (await portOpen(port)) {
+      throw new Error(`port ${port} is already in use; set ${name} to another port (or stop what is listening there)`);
+    }
+  }
+}
+
+export async function startPlatform(opts: StartPlatformOptions): Promise<Platform> {
+  const c = opts.config;
+  const dataDir = path.resolve(c.TENANTFLOW_DATA_DIR);
+  const logDir = path.join(dataDir, 'logs');
+  fs.mkdirSync(logDir, { recursive: true });
+  const supervisor = new Supervisor();
+  let stopped = false;
+  supervisor.onUnexpectedExit = (name, code, signal) => {
+    if (stopped) return;
+    opts.log(`${name} exited unexpectedly (code ${code ?? '-'}, signal ${signal ?? '-'}); see ${path.join(logDir, `${name}.log`)}`);
+    opts.onUnexpectedExit?.(name);
+  };
+
+  await assertPortsFree([
+    ['API_PORT', c.API_PORT],
+    ['WEB_PORT', c.WEB_PORT],
+    ...(c.DATABASE_URL ? [] : ([['PG_PORT', c.PG_PORT]] as [string, number][])),
+    ...(c.TEMPORAL_ADDRESS ? [] : ([['TEMPORAL_PORT', c.TEMPORAL_PORT], ['TEMPORAL_UI_PORT', c.TEMPORAL_UI_PORT]] as [string, number][])),
+  ]);
+
+  let postgres: EmbeddedPostgres | undefined;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await supervisor.stopAll(opts.log);
+    if (postgres) {
+      await postgres.stop();
+      opts.log('postgres stopped');
+    }
+  };
+
+  try {
+    // PostgreSQL
+    let databaseUrl: string;
+    let appDatabaseUrl: string;
+    if (c.DATABASE_URL) {
+      if (!c.DATABASE_APP_URL) throw new Error('DATABASE_URL is set but DATABASE_APP_URL is not: give the application role connection too');
+      databaseUrl = c.DATABASE_URL;
+      appDatabaseUrl = c.DATABASE_APP_URL;
+      opts.log('postgres: using DATABASE_URL');
+    } else {
+      opts.log(`postgres: starting embedded PostgreSQL in ${path.join(dataDir, 'pg')} on port ${c.PG_PORT}`);
+      postgres = await startEmbeddedPostgres({
+        dataDir: path.join(dataDir, 'pg'),
+        port: c.PG_PORT,
+        ephemeral: opts.ephemeral,
+        logFile: path.join(logDir, 'postgres.log'),
+      });
+      databaseUrl = postgres.ownerUrl;
+      appDatabaseUrl = postgres.appUrl;
+    }
+    const ran = await runMigrations(databaseUrl);
+    opts.log(ran.length ? `migrations: applied ${ran.join(', ')}` : 'migrations: up to date');
+
+    // Temporal
+    let temporalUi: string | undefined;
+    if (c.TEMPORAL_ADDRESS) {
+      opts.log(`temporal: using TEMPORAL_ADDRESS=${c.TEMPORAL_ADDRESS}`);
+      await waitForNamespace(c.TEMPORAL_ADDRESS, c.TEMPORAL_NAMESPACE, 30_000);
+      temporalUi = c.TEMPORAL_UI_URL;
+    } else {
+      const cli = findTemporalCli();
+      if (!cli) throw new Error('the Temporal CLI is missing: run `npm run setup`');
+      opts.log(`temporal: starting the dev server (${cli.path}) on port ${c.TEMPORAL_PORT}, Web UI on ${c.TEMPORAL_UI_PORT}`);
+      await startTemporalDevServer(supervisor, {
+        cliPath: cli.path,
+        port: c.TEMPORAL_PORT,
+        uiPort: c.TEMPORAL_UI_PORT,
+        dbFile: path.join(dataDir, 'temporal.sqlite'),
+        namespace: c.TEMPORAL_NAMESPACE,
+        logFile: path.join(logDir, 'temporal.log'),
+        echo: false,
+      });
+      temporalUi = c.temporalUiUrl;
+    }
+
+    const childEnv: NodeJS.ProcessEnv = {
+      NODE_ENV: c.NODE_ENV,
+      LOG_LEVEL: c.LOG_LEVEL,
+      TENANTFLOW_DATA_DIR: dataDir,
+      DATABASE_APP_URL: appDatabaseUrl,
+      TEMPORAL_ADDRESS: c.temporalAddress,
+      TEMPORAL_NAMESPACE: c.TEMPORAL_NAMESPACE,
+      TEMPORAL_TASK_QUEUE: c.TEMPORAL_TASK_QUEUE,
+      TEMPORAL_UI_URL: temporalUi ?? '',
+      API_PORT: String(c.API_PORT),
+      API_HOST: c.API_HOST,
+      API_URL: c.apiUrl,
+    };
+    // The owner connection stays in this process: children never hold it.
+    const tsNode = (entry: string) => ['--enable-source-maps', '--import', 'tsx', path.join(ROOT, entry)];
+
+    supervisor.spawn({ name: 'worker', command: process.execPath, args: tsNode('worker/main.ts'), env: childEnv, cwd: ROOT, echo: opts.echo, logFile: path.join(logDir, 'worker.log') });
+    supervisor.spawn({ name: 'api', command: process.execPath, args: tsNode('api/server.ts'), env: childEnv, cwd: ROOT, echo: opts.echo, logFile: path.join(logDir, 'api.log') });
+    await waitForHttp(`${c.apiUrl}/api/health`, 120_000, [200, 503]);
+
+    if (webBuildStale()) {
+      throw new Error('the console build is missing or stale: run `npm run build:web` (npm start does this for you)');
+    }
+    const consoleUrl = `http://${c.WEB_HOST}:${c.WEB_PORT}`;
+    supervisor.spawn({
+      name: 'web',
+      command: process.execPath,
+      args: [WEB_SERVER],
+      cwd: WEB_DIR,
+      env: {
+        ...childEnv,
+        PORT: String(c.WEB_PORT),
+        HOST: c.WEB_HOST,
+        // serve.js defaults a missing X-Forwarded-Proto to http (see there).
+        PROTOCOL_HEADER: 'x-forwarded-proto',
+      },
+      echo: opts.echo,
+      logFile: path.join(logDir, 'web.log'),
+    });
+    await waitForPort(c.WEB_PORT, 60_000);
+
+    return {
+      urls: { console: consoleUrl, api: c.apiUrl, temporalUi, temporalAddress: c.temporalAddress },
+      dataDir,
+      databaseUrl,
+      appDatabaseUrl,
+      supervisor,
+      postgres,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

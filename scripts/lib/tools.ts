@@ -1,0 +1,300 @@
+// External tools the project runs but does not get from npm: the Temporal CLI
+// (dev server + Web UI), the Temporal time-skipping test server (Java) and
+// stripe-mock. They live in the git-ignored `.tools/` folder, are built from
+// the Go module proxy and Maven Central, and are resolved in the order the
+// spec gives (§2): env override, PATH, our tools folder, `go install`, and
+// last the SDK's own download on machines with internet.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { freePort, waitForPort } from './net';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const TOOLS_DIR = process.env.TENANTFLOW_TOOLS_DIR ?? path.join(ROOT, '.tools');
+const BIN_DIR = path.join(TOOLS_DIR, 'bin');
+
+export const TEMPORAL_CLI_VERSION = 'v1.5.1';
+export const TEMPORAL_TEST_SERVER_VERSION = '1.38.0';
+export const STRIPE_MOCK_VERSION = 'v0.203.0';
+
+const TEST_SERVER_DIR = path.join(TOOLS_DIR, 'temporal-test-server');
+export const TEST_SERVER_WRAPPER = path.join(TEST_SERVER_DIR, 'bin', 'temporal-test-server');
+
+/** Raised when a prerequisite is missing; the message says what to install. */
+export class MissingPrerequisiteError extends Error {}
+
+type Log = (line: string) => void;
+
+function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  const result = spawnSync(cmd, args, {
+    cwd: opts.cwd,
+    env: { ...process.env, ...opts.env },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return {
+    ok: result.status === 0,
+    status: result.status,
+    output: `${result.stdout ?? ''}${result.stderr ?? ''}`.trim(),
+    missing: (result.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT',
+  };
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (dir && isExecutable(path.join(dir, name))) return path.join(dir, name);
+  }
+  return undefined;
+}
+
+function goCommand(): string {
+  const go = onPath('go') ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+  if (!go) {
+    throw new MissingPrerequisiteError(
+      'Go is needed to build the Temporal CLI and stripe-mock. Install Go 1.22 or newer ' +
+        '(Debian: `apt-get install golang-go`; or https://go.dev/dl/), or point TEMPORAL_CLI_PATH ' +
+        'at an existing `temporal` binary.',
+    );
+  }
+  return go;
+}
+
+function goInstall(pkg: string, log: Log): void {
+  const go = goCommand();
+  fs.mkdirSync(BIN_DIR, { recursive: true });
+  log(`go install ${pkg} (into ${path.relative(ROOT, BIN_DIR) || BIN_DIR}); the first build takes a few minutes`);
+  const result = run(go, ['install', pkg], { env: { GOBIN: BIN_DIR } });
+  if (!result.ok) {
+    throw new Error(`go install ${pkg} failed:\n${result.output}\n` + goProxyHint(result.output));
+  }
+}
+
+function goProxyHint(output: string): string {
+  return /sum\.golang\.org|checksum|proxy/i.test(output)
+    ? 'Hint: check `go env GOPROXY GOSUMDB`; this build needs the Go module proxy and its checksum database.'
+    : '';
+}
+
+// ---------------------------------------------------------------------------
+// Temporal CLI
+
+export interface ResolvedTool {
+  path: string;
+  source: 'env' | 'path' | 'tools' | 'sdk-download';
+}
+
+/** Finds the Temporal CLI without installing anything. */
+export function findTemporalCli(): ResolvedTool | undefined {
+  const fromEnv = process.env.TEMPORAL_CLI_PATH;
+  if (fromEnv) {
+    if (!isExecutable(fromEnv)) throw new MissingPrerequisiteError(`TEMPORAL_CLI_PATH=${fromEnv} is not an executable file.`);
+    return { path: fromEnv, source: 'env' };
+  }
+  const fromPath = onPath('temporal');
+  if (fromPath) return { path: fromPath, source: 'path' };
+  const local = path.join(BIN_DIR, 'temporal');
+  if (isExecutable(local)) return { path: local, source: 'tools' };
+  const downloaded = findSdkDownloadedCli();
+  if (downloaded) return { path: downloaded, source: 'sdk-download' };
+  return undefined;
+}
+
+const SDK_DOWNLOAD_DIR = path.join(TOOLS_DIR, 'sdk-download');
+
+function findSdkDownloadedCli(): string | undefined {
+  if (!fs.existsSync(SDK_DOWNLOAD_DIR)) return undefined;
+  const candidates = fs.readdirSync(SDK_DOWNLOAD_DIR).filter((f) => /temporal.*cli|^temporal/.test(f));
+  const found = candidates.map((f) => path.join(SDK_DOWNLOAD_DIR, f)).find(isExecutable);
+  return found;
+}
+
+/** Last resort on machines with internet: let the SDK download its dev server build. */
+async function sdkDownloadTemporalCli(log: Log): Promise<string> {
+  log('Go is not available: trying the Temporal SDK download of the dev server (needs internet)');
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  fs.mkdirSync(SDK_DOWNLOAD_DIR, { recursive: true });
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: { executable: { type: 'cached-download', downloadDir: SDK_DOWNLOAD_DIR } },
+  });
+  await env.teardown();
+  const found = findSdkDownloadedCli();
+  if (!found) throw new Error('the SDK download finished but no binary was found in ' + SDK_DOWNLOAD_DIR);
+  return found;
+}
+
+export async function ensureTemporalCli(log: Log): Promise<ResolvedTool> {
+  const found = findTemporalCli();
+  if (found) {
+    log(`Temporal CLI: ${found.path} (${found.source}), already present`);
+    return found;
+  }
+  try {
+    goInstall(`github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`, log);
+  } catch (err) {
+    if (!(err instanceof MissingPrerequisiteError)) throw err;
+    try {
+      const downloaded = await sdkDownloadTemporalCli(log);
+      log(`Temporal CLI: ${downloaded} (sdk-download)`);
+      return { path: downloaded, source: 'sdk-download' };
+    } catch (downloadErr) {
+      throw new MissingPrerequisiteError(
+        `${err.message}\n(The SDK's own download also failed: ${(downloadErr as Error).message})`,
+      );
+    }
+  }
+  const installed = path.join(BIN_DIR, 'temporal');
+  log(`Temporal CLI: built ${installed}`);
+  return { path: installed, source: 'tools' };
+}
+
+// ---------------------------------------------------------------------------
+// Temporal time-skipping test server (Java)
+
+function testServerStamp(): string {
+  const java = run('java', ['-version']);
+  return JSON.stringify({ version: TEMPORAL_TEST_SERVER_VERSION, java: java.output.split('\n')[0] ?? '' });
+}
+
+const STAMP_FILE = path.join(TEST_SERVER_DIR, 'stamp.json');
+
+export function testServerReady(): boolean {
+  try {
+    return isExecutable(TEST_SERVER_WRAPPER) && fs.readFileSync(STAMP_FILE, 'utf8') === testServerStamp();
+  } catch {
+    return false;
+  }
+}
+
+export async function ensureTestServer(log: Log): Promise<string> {
+  if (testServerReady()) {
+    log(`Temporal test server: ${TEST_SERVER_WRAPPER}, already present`);
+    return TEST_SERVER_WRAPPER;
+  }
+  if (run('java', ['-version']).missing) {
+    throw new MissingPrerequisiteError(
+      'Java 17 or newer is needed for the Temporal time-skipping test server. Install it with ' +
+        '`apt-get install openjdk-17-jre-headless` (or any JDK 17+ on PATH).',
+    );
+  }
+  if (run('mvn', ['-v']).missing) {
+    throw new MissingPrerequisiteError(
+      'Maven is needed to fetch the Temporal time-skipping test server from Maven Central. ' +
+        'Install it with `apt-get install maven`.',
+    );
+  }
+  const libDir = path.join(TEST_SERVER_DIR, 'lib');
+  fs.rmSync(TEST_SERVER_DIR, { recursive: true, force: true });
+  fs.mkdirSync(path.join(TEST_SERVER_DIR, 'bin'), { recursive: true });
+  fs.writeFileSync(
+    path.join(TEST_SERVER_DIR, 'pom.xml'),
+    `<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>tenantflow.tools</groupId>
+  <artifactId>temporal-test-server-classpath</artifactId>
+  <version>1</version>
+  <dependencies>
+    <dependency>
+      <groupId>io.temporal</groupId>
+      <artifactId>temporal-test-server</artifactId>
+      <version>${TEMPORAL_TEST_SERVER_VERSION}</version>
+    </dependency>
+  </dependencies>
+</project>
+`,
+  );
+  log(`Maven: io.temporal:temporal-test-server:${TEMPORAL_TEST_SERVER_VERSION} and its runtime classpath`);
+  const mvn = run('mvn', ['-q', '-B', 'dependency:copy-dependencies', `-DoutputDirectory=${libDir}`, '-DincludeScope=runtime'], {
+    cwd: TEST_SERVER_DIR,
+  });
+  if (!mvn.ok) throw new Error(`Maven could not fetch the test server:\n${mvn.output}`);
+
+  const jars = fs
+    .readdirSync(libDir)
+    .filter((f) => f.endsWith('.jar'))
+    .sort()
+    .map((f) => path.join(libDir, f));
+  const classpath = jars.join(':');
+  const archive = path.join(TEST_SERVER_DIR, 'app.jsa');
+  // The SDK gives the test server 5 s to open its port and stops it with
+  // SIGKILL, so the wrapper must `exec` java (no orphaned JVM) and the JVM must
+  // start fast on two busy cores: C1 only, plus an AppCDS archive of the
+  // classes a start-up loads.
+  const javaOpts = '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xss512k -Xshare:auto';
+  await trainClassDataArchive({ classpath, archive, javaOpts, log });
+  const cds = fs.existsSync(archive) ? ` -XX:SharedArchiveFile=${archive}` : '';
+  fs.writeFileSync(
+    TEST_SERVER_WRAPPER,
+    `#!/bin/sh
+# Generated by \`npm run setup\`: Temporal time-skipping test server ${TEMPORAL_TEST_SERVER_VERSION}.
+# Usage: temporal-test-server <port> [--enable-time-skipping]
+exec java ${javaOpts}${cds} -cp "${classpath}" io.temporal.testserver.TestServer "$@"
+`,
+    { mode: 0o755 },
+  );
+  fs.writeFileSync(STAMP_FILE, testServerStamp());
+  log(`Temporal test server: wrapper ${TEST_SERVER_WRAPPER}${cds ? ' (with AppCDS archive)' : ''}`);
+  return TEST_SERVER_WRAPPER;
+}
+
+async function trainClassDataArchive(opts: { classpath: string; archive: string; javaOpts: string; log: Log }) {
+  const port = await freePort();
+  const child = spawn(
+    'java',
+    [...opts.javaOpts.split(' '), `-XX:ArchiveClassesAtExit=${opts.archive}`, '-cp', opts.classpath, 'io.temporal.testserver.TestServer', String(port), '--enable-time-skipping'],
+    { stdio: 'ignore' },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    await waitForPort(port, 60_000);
+    // Let a connection exercise the gRPC path so its classes land in the archive too.
+    await new Promise((r) => setTimeout(r, 1500));
+  } catch (err) {
+    opts.log(`AppCDS training run did not open its port (${(err as Error).message}); continuing without an archive`);
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// stripe-mock
+
+export function findStripeMock(): string | undefined {
+  const fromEnv = process.env.STRIPE_MOCK_PATH;
+  if (fromEnv && isExecutable(fromEnv)) return fromEnv;
+  const local = path.join(BIN_DIR, 'stripe-mock');
+  if (isExecutable(local)) return local;
+  return onPath('stripe-mock');
+}
+
+export function ensureStripeMock(log: Log): string {
+  const found = findStripeMock();
+  if (found) {
+    log(`stripe-mock: ${found}, already present`);
+    return found;
+  }
+  goInstall(`github.com/stripe/stripe-mock@${STRIPE_MOCK_VERSION}`, log);
+  const installed = path.join(BIN_DIR, 'stripe-mock');
+  log(`stripe-mock: built ${installed}`);
+  return installed;
+}
+
+/** True when every tool `npm start` and `npm test` need is already there. */
+export function toolsPresent(): boolean {
+  let cli: ResolvedTool | undefined;
+  try {
+    cli = findTemporalCli();
+  } catch {
+    return false;
+  }
+  return Boolean(cli) && testServerReady() && Boolean(findStripeMock());
+}

@@ -1,0 +1,71 @@
+// `npm start`: runs Tenantflow on this machine — embedded PostgreSQL and the
+// Temporal dev server (unless DATABASE_URL / TEMPORAL_ADDRESS are set), then
+// the worker, the API and the console. Ctrl-C stops every child.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { config } from '../lib/config';
+import { ensureTools } from './ensureTools';
+import { startPlatform, webBuildStale, type Platform } from './lib/platform';
+import { MissingPrerequisiteError, ROOT } from './lib/tools';
+
+const log = (line: string) => console.log(`[tenantflow] ${line}`);
+
+async function main(): Promise<void> {
+  const c = config();
+  await ensureTools();
+  if (webBuildStale()) {
+    log('building the console (production build)…');
+    const build = spawnSync('npm', ['run', '--silent', 'build:web'], { cwd: ROOT, stdio: 'inherit' });
+    if (build.status !== 0) throw new Error('the console build failed');
+  }
+
+  let platform: Platform | undefined;
+  let shuttingDown = false;
+  const shutdown = async (reason: string, code: number) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log(`${reason}: stopping…`);
+    await platform?.stop();
+    log('stopped; data kept in ' + path.resolve(c.TENANTFLOW_DATA_DIR));
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT', 0));
+  process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
+  process.on('SIGHUP', () => void shutdown('SIGHUP', 0));
+  // npm does not always pass SIGTERM on to its script; if whoever started us
+  // goes away, we are orphaned, so stop everything rather than run headless.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void shutdown('parent process exited', 0);
+  }, 1000).unref();
+
+  platform = await startPlatform({
+    config: c,
+    log,
+    echo: true,
+    onUnexpectedExit: (name) => void shutdown(`${name} died`, 1),
+  });
+  if (shuttingDown) return;
+
+  const u = platform.urls;
+  console.log(`
+  Tenantflow is running.
+
+    Console       ${u.console}
+    API           ${u.api}/api/health
+    Temporal UI   ${u.temporalUi ?? '(external Temporal: set TEMPORAL_UI_URL)'}
+    Temporal      ${u.temporalAddress}
+
+    Data          ${platform.dataDir}${platform.postgres ? `
+      PostgreSQL  ${platform.postgres.dataDir} (port ${platform.postgres.port})
+      Temporal    ${path.join(platform.dataDir, 'temporal.sqlite')}` : ''}
+      Logs        ${path.join(platform.dataDir, 'logs')}
+
+  Press Ctrl-C to stop.
+`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof MissingPrerequisiteError ? `[setup] missing prerequisite: ${err.message}` : err);
+  process.exit(1);
+});

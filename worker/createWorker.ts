@@ -1,0 +1,28 @@
+// Builds the project's Temporal worker from its dependencies, so `npm start`,
+// the production image and the tests all run the same worker.
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type DataSource } from 'typeorm';
+import { createActivities } from '../activities';
+
+export const WORKFLOWS_PATH = require.resolve('../workflows');
+
+export interface CreateWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  dataSource: DataSource;
+  /** A pre-built bundle (tests reuse one); otherwise workflows are bundled from source. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  identity?: string;
+}
+
+export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    ...(opts.identity ? { identity: opts.identity } : {}),
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createActivities({ dataSource: opts.dataSource }),
+  });
+}

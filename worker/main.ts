@@ -1,0 +1,31 @@
+// The worker process: polls the Tenantflow task queue and runs workflows and
+// activities. The SDK shuts it down gracefully on SIGINT/SIGTERM.
+import 'reflect-metadata';
+import { NativeConnection } from '@temporalio/worker';
+import { config } from '../lib/config';
+import { createLogger } from '../lib/log';
+import { createDataSource } from '../db/dataSource';
+import { createWorker } from './createWorker';
+
+async function main(): Promise<void> {
+  const c = config();
+  const log = createLogger('worker');
+  if (!c.DATABASE_APP_URL) throw new Error('DATABASE_APP_URL is not set: the worker connects as the application role');
+  const dataSource = createDataSource({ url: c.DATABASE_APP_URL, applicationName: 'tenantflow-worker' });
+  await dataSource.initialize();
+  const connection = await NativeConnection.connect({ address: c.temporalAddress });
+  try {
+    const worker = await createWorker({ connection, namespace: c.TEMPORAL_NAMESPACE, taskQueue: c.TEMPORAL_TASK_QUEUE, dataSource });
+    log.info({ taskQueue: c.TEMPORAL_TASK_QUEUE, namespace: c.TEMPORAL_NAMESPACE }, 'worker started');
+    await worker.run();
+    log.info('worker stopped');
+  } finally {
+    await connection.close();
+    await dataSource.destroy();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,14 @@
+// Workflow IDs, one function per workflow. Every ID begins with the tenant
+// (`tenant/{tenantId}/…`, spec §3.8) so the API can refuse to touch a
+// workflow of another tenant by reading the ID alone.
+
+const TENANT_WORKFLOW_ID = /^tenant\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\//;
+
+export function diagnoseTenantWorkflowId(input: { tenantId: string; requestId: string }): string {
+  return `tenant/${input.tenantId}/diagnose/${input.requestId}`;
+}
+
+/** The tenant a workflow ID belongs to, or undefined for platform workflows and malformed IDs. */
+export function tenantIdOfWorkflowId(workflowId: string): string | undefined {
+  return TENANT_WORKFLOW_ID.exec(workflowId)?.[1];
+}
