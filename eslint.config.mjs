@@ -9,7 +9,7 @@ const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/**', 'dist/**', '.data/**', '.tools/**', 'web/**', '**/*.js', '**/*.mjs', '**/*.cjs'],
+    ignores: ['node_modules/**', 'dist/**', '.data/**', '.tools/**', '.scratch/**', '.test-artifacts/**', 'web/**', '**/*.js', '**/*.mjs', '**/*.cjs'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -2,11 +2,27 @@
 // `.tools/`. Idempotent: a second run checks and prints what is already there.
 import { ensureStripeMock, ensureTemporalCli, ensureTestServer, MissingPrerequisiteError, TOOLS_DIR } from './lib/tools';
 
+/**
+ * Installs every tool; a missing prerequisite for one does not stop the
+ * others, and all of them are reported together at the end.
+ */
 export async function setup(log: (line: string) => void = (l) => console.log(`[setup] ${l}`)): Promise<void> {
   log(`tools folder: ${TOOLS_DIR}`);
-  await ensureTemporalCli(log);
-  await ensureTestServer(log);
-  ensureStripeMock(log);
+  const missing: string[] = [];
+  const steps: [string, () => Promise<unknown> | unknown][] = [
+    ['Temporal CLI', () => ensureTemporalCli(log)],
+    ['Temporal test server', () => ensureTestServer(log)],
+    ['stripe-mock', () => ensureStripeMock(log)],
+  ];
+  for (const [name, step] of steps) {
+    try {
+      await step();
+    } catch (err) {
+      if (!(err instanceof MissingPrerequisiteError)) throw err;
+      missing.push(`${name}: ${err.message}`);
+    }
+  }
+  if (missing.length) throw new MissingPrerequisiteError(`\n  - ${missing.join('\n  - ')}`);
   log('done');
 }
 

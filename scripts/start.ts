@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { config } from '../lib/config';
 import { ensureTools } from './ensureTools';
-import { startPlatform, webBuildStale, type Platform } from './lib/platform';
+import { launchPlatform, webBuildStale } from './lib/platform';
 import { MissingPrerequisiteError, ROOT } from './lib/tools';
 
 const log = (line: string) => console.log(`[tenantflow] ${line}`);
@@ -19,13 +19,18 @@ async function main(): Promise<void> {
     if (build.status !== 0) throw new Error('the console build failed');
   }
 
-  let platform: Platform | undefined;
   let shuttingDown = false;
+  const launch = launchPlatform({
+    config: c,
+    log,
+    echo: true,
+    onUnexpectedExit: (name) => void shutdown(`${name} died`, 1),
+  });
   const shutdown = async (reason: string, code: number) => {
     if (shuttingDown) return;
     shuttingDown = true;
     log(`${reason}: stopping…`);
-    await platform?.stop();
+    await launch.stop();
     log('stopped; data kept in ' + path.resolve(c.TENANTFLOW_DATA_DIR));
     process.exit(code);
   };
@@ -39,13 +44,11 @@ async function main(): Promise<void> {
     if (process.ppid !== parent) void shutdown('parent process exited', 0);
   }, 1000).unref();
 
-  platform = await startPlatform({
-    config: c,
-    log,
-    echo: true,
-    onUnexpectedExit: (name) => void shutdown(`${name} died`, 1),
+  const platform = await launch.ready.catch((err: unknown) => {
+    if (shuttingDown) return undefined; // Ctrl-C during start-up: shutdown() reports it
+    throw err;
   });
-  if (shuttingDown) return;
+  if (!platform || shuttingDown) return;
 
   const u = platform.urls;
   console.log(`

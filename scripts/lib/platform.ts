@@ -69,38 +69,59 @@ async function assertPortsFree(ports: [string, number][]): Promise<void> {
   }
 }
 
-export async function startPlatform(opts: StartPlatformOptions): Promise<Platform> {
-  const c = opts.config;
-  const dataDir = path.resolve(c.TENANTFLOW_DATA_DIR);
-  const logDir = path.join(dataDir, 'logs');
-  fs.mkdirSync(logDir, { recursive: true });
+export interface PlatformLaunch {
+  /** Resolves when everything answers. */
+  ready: Promise<Platform>;
+  /** Stops whatever has started so far; safe at any moment, even mid start-up. */
+  stop(): Promise<void>;
+}
+
+class StoppedDuringStartup extends Error {
+  constructor() {
+    super('stopped during start-up');
+  }
+}
+
+export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
   const supervisor = new Supervisor();
   let stopped = false;
-  supervisor.onUnexpectedExit = (name, code, signal) => {
-    if (stopped) return;
-    opts.log(`${name} exited unexpectedly (code ${code ?? '-'}, signal ${signal ?? '-'}); see ${path.join(logDir, `${name}.log`)}`);
-    opts.onUnexpectedExit?.(name);
-  };
-
-  await assertPortsFree([
-    ['API_PORT', c.API_PORT],
-    ['WEB_PORT', c.WEB_PORT],
-    ...(c.DATABASE_URL ? [] : ([['PG_PORT', c.PG_PORT]] as [string, number][])),
-    ...(c.TEMPORAL_ADDRESS ? [] : ([['TEMPORAL_PORT', c.TEMPORAL_PORT], ['TEMPORAL_UI_PORT', c.TEMPORAL_UI_PORT]] as [string, number][])),
-  ]);
-
   let postgres: EmbeddedPostgres | undefined;
-  const stop = async () => {
-    if (stopped) return;
+  let stopping: Promise<void> | undefined;
+
+  const stop = () => {
     stopped = true;
-    await supervisor.stopAll(opts.log);
-    if (postgres) {
-      await postgres.stop();
-      opts.log('postgres stopped');
-    }
+    stopping ??= (async () => {
+      await supervisor.stopAll(opts.log);
+      if (postgres) {
+        await postgres.stop();
+        opts.log('postgres stopped');
+      }
+    })();
+    return stopping;
+  };
+  const checkpoint = () => {
+    if (stopped) throw new StoppedDuringStartup();
   };
 
-  try {
+  const ready = (async (): Promise<Platform> => {
+    const c = opts.config;
+    const dataDir = path.resolve(c.TENANTFLOW_DATA_DIR);
+    const logDir = path.join(dataDir, 'logs');
+    fs.mkdirSync(logDir, { recursive: true });
+    supervisor.onUnexpectedExit = (name, code, signal) => {
+      if (stopped) return;
+      opts.log(`${name} exited unexpectedly (code ${code ?? '-'}, signal ${signal ?? '-'}); see ${path.join(logDir, `${name}.log`)}`);
+      opts.onUnexpectedExit?.(name);
+    };
+
+    await assertPortsFree([
+      ['API_PORT', c.API_PORT],
+      ['WEB_PORT', c.WEB_PORT],
+      ...(c.DATABASE_URL ? [] : ([['PG_PORT', c.PG_PORT]] as [string, number][])),
+      ...(c.TEMPORAL_ADDRESS ? [] : ([['TEMPORAL_PORT', c.TEMPORAL_PORT], ['TEMPORAL_UI_PORT', c.TEMPORAL_UI_PORT]] as [string, number][])),
+    ]);
+    checkpoint();
+
     // PostgreSQL
     let databaseUrl: string;
     let appDatabaseUrl: string;
@@ -111,17 +132,24 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Platfor
       opts.log('postgres: using DATABASE_URL');
     } else {
       opts.log(`postgres: starting embedded PostgreSQL in ${path.join(dataDir, 'pg')} on port ${c.PG_PORT}`);
-      postgres = await startEmbeddedPostgres({
+      const started = await startEmbeddedPostgres({
         dataDir: path.join(dataDir, 'pg'),
         port: c.PG_PORT,
         ephemeral: opts.ephemeral,
         logFile: path.join(logDir, 'postgres.log'),
       });
-      databaseUrl = postgres.ownerUrl;
-      appDatabaseUrl = postgres.appUrl;
+      if (stopped) {
+        // stop() already ran (or is running) without knowing about this server.
+        await started.stop();
+        throw new StoppedDuringStartup();
+      }
+      postgres = started;
+      databaseUrl = started.ownerUrl;
+      appDatabaseUrl = started.appUrl;
     }
     const ran = await runMigrations(databaseUrl);
     opts.log(ran.length ? `migrations: applied ${ran.join(', ')}` : 'migrations: up to date');
+    checkpoint();
 
     // Temporal
     let temporalUi: string | undefined;
@@ -144,6 +172,7 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Platfor
       });
       temporalUi = c.temporalUiUrl;
     }
+    checkpoint();
 
     const childEnv: NodeJS.ProcessEnv = {
       NODE_ENV: c.NODE_ENV,
@@ -164,6 +193,7 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Platfor
     supervisor.spawn({ name: 'worker', command: process.execPath, args: tsNode('worker/main.ts'), env: childEnv, cwd: ROOT, echo: opts.echo, logFile: path.join(logDir, 'worker.log') });
     supervisor.spawn({ name: 'api', command: process.execPath, args: tsNode('api/server.ts'), env: childEnv, cwd: ROOT, echo: opts.echo, logFile: path.join(logDir, 'api.log') });
     await waitForHttp(`${c.apiUrl}/api/health`, 120_000, [200, 503]);
+    checkpoint();
 
     if (webBuildStale()) {
       throw new Error('the console build is missing or stale: run `npm run build:web` (npm start does this for you)');
@@ -185,6 +215,7 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Platfor
       logFile: path.join(logDir, 'web.log'),
     });
     await waitForPort(c.WEB_PORT, 60_000);
+    checkpoint();
 
     return {
       urls: { console: consoleUrl, api: c.apiUrl, temporalUi, temporalAddress: c.temporalAddress },
@@ -195,8 +226,14 @@ export async function startPlatform(opts: StartPlatformOptions): Promise<Platfor
       postgres,
       stop,
     };
-  } catch (err) {
+  })().catch(async (err: unknown) => {
     await stop();
     throw err;
-  }
+  });
+
+  return { ready, stop };
+}
+
+export function startPlatform(opts: StartPlatformOptions): Promise<Platform> {
+  return launchPlatform(opts).ready;
 }

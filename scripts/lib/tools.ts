@@ -56,20 +56,19 @@ function onPath(name: string): string | undefined {
   return undefined;
 }
 
-function goCommand(): string {
-  const go = onPath('go') ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+function goCommand(what: string, override: string): string {
+  const go = onPath('go');
   if (!go) {
     throw new MissingPrerequisiteError(
-      'Go is needed to build the Temporal CLI and stripe-mock. Install Go 1.22 or newer ' +
-        '(Debian: `apt-get install golang-go`; or https://go.dev/dl/), or point TEMPORAL_CLI_PATH ' +
-        'at an existing `temporal` binary.',
+      `Go is needed to build ${what}. Install Go 1.22 or newer ` +
+        `(Debian: \`apt-get install golang-go\`; or https://go.dev/dl/), or set ${override} to an existing binary.`,
     );
   }
   return go;
 }
 
-function goInstall(pkg: string, log: Log): void {
-  const go = goCommand();
+function goInstall(pkg: string, what: string, override: string, log: Log): void {
+  const go = goCommand(what, override);
   fs.mkdirSync(BIN_DIR, { recursive: true });
   log(`go install ${pkg} (into ${path.relative(ROOT, BIN_DIR) || BIN_DIR}); the first build takes a few minutes`);
   const result = run(go, ['install', pkg], { env: { GOBIN: BIN_DIR } });
@@ -138,9 +137,10 @@ export async function ensureTemporalCli(log: Log): Promise<ResolvedTool> {
     return found;
   }
   try {
-    goInstall(`github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`, log);
+    goInstall(`github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`, 'the Temporal CLI', 'TEMPORAL_CLI_PATH', log);
   } catch (err) {
     if (!(err instanceof MissingPrerequisiteError)) throw err;
+    if (process.env.TENANTFLOW_NO_SDK_DOWNLOAD === '1') throw err;
     try {
       const downloaded = await sdkDownloadTemporalCli(log);
       log(`Temporal CLI: ${downloaded} (sdk-download)`);
@@ -161,7 +161,8 @@ export async function ensureTemporalCli(log: Log): Promise<ResolvedTool> {
 
 function testServerStamp(): string {
   const java = run('java', ['-version']);
-  return JSON.stringify({ version: TEMPORAL_TEST_SERVER_VERSION, java: java.output.split('\n')[0] ?? '' });
+  // Bump `recipe` when the pom or the wrapper changes, so setup rebuilds it.
+  return JSON.stringify({ version: TEMPORAL_TEST_SERVER_VERSION, recipe: 2, java: java.output.split('\n')[0] ?? '' });
 }
 
 const STAMP_FILE = path.join(TEST_SERVER_DIR, 'stamp.json');
@@ -206,6 +207,12 @@ export async function ensureTestServer(log: Log): Promise<string> {
       <groupId>io.temporal</groupId>
       <artifactId>temporal-test-server</artifactId>
       <version>${TEMPORAL_TEST_SERVER_VERSION}</version>
+    </dependency>
+    <!-- The test server logs through SLF4J 1.x; without a binding it warns on every start. -->
+    <dependency>
+      <groupId>org.slf4j</groupId>
+      <artifactId>slf4j-nop</artifactId>
+      <version>1.7.36</version>
     </dependency>
   </dependencies>
 </project>
@@ -282,7 +289,7 @@ export function ensureStripeMock(log: Log): string {
     log(`stripe-mock: ${found}, already present`);
     return found;
   }
-  goInstall(`github.com/stripe/stripe-mock@${STRIPE_MOCK_VERSION}`, log);
+  goInstall(`github.com/stripe/stripe-mock@${STRIPE_MOCK_VERSION}`, 'stripe-mock', 'STRIPE_MOCK_PATH', log);
   const installed = path.join(BIN_DIR, 'stripe-mock');
   log(`stripe-mock: built ${installed}`);
   return installed;

@@ -1,0 +1,73 @@
+// Temporal helpers: a client for the run's dev server, the project's real
+// worker running inside a test, and the time-skipping test server.
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { type DataSource } from 'typeorm';
+import { createWorker, WORKFLOWS_PATH } from '../../worker/createWorker';
+import { TEST_SERVER_WRAPPER, testServerReady } from '../../scripts/lib/tools';
+
+let runtimeInstalled = false;
+/** Keep the SDK's own logs to warnings so test output stays readable. */
+export function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // already installed in this worker process
+  }
+}
+
+export function temporalAddress(): string {
+  const address = process.env.TF_TEST_TEMPORAL_ADDRESS;
+  if (!address) throw new Error('TF_TEST_TEMPORAL_ADDRESS is not set: run tests through jest');
+  return address;
+}
+
+export async function connectClient(): Promise<{ client: Client; connection: Connection }> {
+  const connection = await Connection.connect({ address: temporalAddress() });
+  return { client: new Client({ connection, namespace: 'default' }), connection };
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** The project's workflow bundle, built once per test file. */
+export function projectWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  return bundle;
+}
+
+export function uniqueTaskQueue(label: string): string {
+  return `test-${label}-${randomUUID()}`;
+}
+
+/**
+ * Runs the project's worker (same factory as production) against the run's
+ * dev server while `fn` executes, then shuts it down.
+ */
+export async function withProjectWorker<T>(opts: { dataSource: DataSource; taskQueue: string }, fn: () => Promise<T>): Promise<T> {
+  quietRuntime();
+  const connection = await NativeConnection.connect({ address: temporalAddress() });
+  try {
+    const worker = await createWorker({
+      connection,
+      namespace: 'default',
+      taskQueue: opts.taskQueue,
+      dataSource: opts.dataSource,
+      workflowBundle: await projectWorkflowBundle(),
+    });
+    return await worker.runUntil(fn());
+  } finally {
+    await connection.close();
+  }
+}
+
+/** The Temporal time-skipping test server (Java), through the setup's wrapper. */
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  if (!testServerReady()) throw new Error('the time-skipping test server is missing: run `npm run setup`');
+  quietRuntime();
+  return TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: TEST_SERVER_WRAPPER } },
+  });
+}

@@ -1,0 +1,71 @@
+// `npm run histories:record`: runs each workflow scenario on the dev server
+// with the project's worker and stores its history in workflows/histories/,
+// where the replay suite (workflows/replay.test.ts) picks it up. Re-record
+// when a workflow changes shape on purpose (behind patched()), and keep the
+// old histories: they are what running workflows look like.
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { type Client, type Connection } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { type DataSource } from 'typeorm';
+import { diagnoseTenant } from '../workflows/diagnoseTenant';
+import { diagnoseTenantWorkflowId } from '../workflows/ids';
+import { uuidv7 } from '../db/ids';
+import { tenantSearchAttributes } from '../lib/tenantWorkflows';
+import { createTestDatabase, openDataSource, type TestDatabase } from './helpers/database';
+import { createTenant } from './helpers/fixtures';
+import { connectClient, uniqueTaskQueue, withProjectWorker } from './helpers/temporal';
+
+const HISTORIES = path.join(__dirname, '..', 'workflows', 'histories');
+
+let db: TestDatabase;
+let owner: DataSource;
+let app: DataSource;
+let client: Client;
+let connection: Connection;
+
+beforeAll(async () => {
+  if (process.env.RECORD_HISTORIES !== '1') throw new Error('run through `npm run histories:record`');
+  db = await createTestDatabase('record');
+  owner = await openDataSource(db.ownerUrl);
+  app = await openDataSource(db.appUrl);
+  ({ client, connection } = await connectClient());
+});
+
+afterAll(async () => {
+  await connection?.close();
+  await app?.destroy();
+  await owner?.destroy();
+  await db?.drop();
+});
+
+async function record(name: string, workflowId: string): Promise<void> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  fs.mkdirSync(HISTORIES, { recursive: true });
+  const file = path.join(HISTORIES, `${name}.json`);
+  fs.writeFileSync(file, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
+  console.log(`recorded ${path.relative(process.cwd(), file)} (${history.events?.length ?? 0} events)`);
+}
+
+test('diagnoseTenant: completed', async () => {
+  const { tenant } = await createTenant(owner, { customers: 2 });
+  const taskQueue = uniqueTaskQueue('record');
+  const workflowId = diagnoseTenantWorkflowId({ tenantId: tenant.id, requestId: randomUUID() });
+  await withProjectWorker({ dataSource: app, taskQueue }, () =>
+    client.workflow.execute(diagnoseTenant, { workflowId, taskQueue, args: [{ tenantId: tenant.id }], typedSearchAttributes: tenantSearchAttributes(tenant.id) }),
+  );
+  await record('diagnoseTenant.completed', workflowId);
+});
+
+test('diagnoseTenant: tenant not found', async () => {
+  const tenantId = uuidv7();
+  const taskQueue = uniqueTaskQueue('record');
+  const workflowId = diagnoseTenantWorkflowId({ tenantId, requestId: randomUUID() });
+  await withProjectWorker({ dataSource: app, taskQueue }, () =>
+    client.workflow
+      .execute(diagnoseTenant, { workflowId, taskQueue, args: [{ tenantId }], typedSearchAttributes: tenantSearchAttributes(tenantId) })
+      .catch(() => undefined),
+  );
+  await record('diagnoseTenant.tenant-not-found', workflowId);
+});
