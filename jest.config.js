@@ -27,6 +27,7 @@ const common = {
 
 module.exports = {
   testTimeout: 120_000,
+  reporters: ['default', '<rootDir>/test/summaryReporter.js'],
   projects: [
     {
       ...common,

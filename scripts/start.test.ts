@@ -1,0 +1,151 @@
+// `npm start` as a person uses it: the real launcher in its own process group
+// (as a terminal runs it), on free ports and a throwaway data dir. It must
+// bring up the API, the Temporal UI and the console; Ctrl-C (SIGINT to the
+// group) must leave no process behind; a second start must keep the data.
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { freePort, waitForHttp } from './lib/net';
+import { ROOT } from './lib/tools';
+import { uuidv7 } from '../db/ids';
+
+jest.setTimeout(300_000);
+
+/** Every live descendant of `pid` (PostgreSQL backends included: they stay children of the postmaster). */
+function descendants(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parentOf.set(Number(entry), ppid);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length) {
+    const current = queue.shift()!;
+    for (const [child, parent] of parentOf) {
+      if (parent === current && !found.includes(child)) {
+        found.push(child);
+        queue.push(child);
+      }
+    }
+  }
+  return found;
+}
+
+function alive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function startLauncher(env: NodeJS.ProcessEnv): Started {
+  // detached: a new process group, like a shell job; SIGINT to the group is Ctrl-C.
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'start.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+async function waitForOutput(started: Started, text: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (started.output().includes(text)) return;
+    if (started.child.exitCode !== null) throw new Error(`launcher exited early:\n${started.output()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`"${text}" did not appear within ${timeoutMs} ms:\n${started.output()}`);
+}
+
+async function ctrlC(started: Started): Promise<number[]> {
+  const tree = descendants(started.child.pid!);
+  process.kill(-started.child.pid!, 'SIGINT');
+  let timer: NodeJS.Timeout | undefined;
+  const code = await Promise.race([started.exited, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 60_000)))]);
+  clearTimeout(timer);
+  expect(code).toBe(0);
+  // Give the kernel a moment to reap the last children.
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline && tree.some(alive)) await new Promise((r) => setTimeout(r, 100));
+  return tree.filter(alive);
+}
+
+let dataDir: string;
+beforeAll(() => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenantflow-start-'));
+});
+afterAll(() => {
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+it('brings everything up, stops every child on Ctrl-C, and keeps the data for the next start', async () => {
+  const ports = {
+    API_PORT: String(await freePort()),
+    WEB_PORT: String(await freePort()),
+    PG_PORT: String(await freePort()),
+    TEMPORAL_PORT: String(await freePort()),
+    TEMPORAL_UI_PORT: String(await freePort()),
+  };
+  const env = { ...ports, TENANTFLOW_DATA_DIR: dataDir, LOG_LEVEL: 'warn', DATABASE_URL: '', DATABASE_APP_URL: '', TEMPORAL_ADDRESS: '' };
+
+  // First start.
+  const first = startLauncher(env);
+  await waitForOutput(first, 'Tenantflow is running.', 240_000);
+  const health = await waitForHttp(`http://127.0.0.1:${ports.API_PORT}/api/health`, 30_000);
+  await expect(health.json()).resolves.toEqual({ db: 'ok', temporal: 'ok' });
+  expect((await waitForHttp(`http://127.0.0.1:${ports.TEMPORAL_UI_PORT}/`, 30_000)).status).toBe(200);
+  const consolePage = await waitForHttp(`http://127.0.0.1:${ports.WEB_PORT}/`, 30_000);
+  expect(await consolePage.text()).toContain('data-testid="health-db" data-status="ok"');
+  for (const url of [`http://127.0.0.1:${ports.WEB_PORT}`, `http://127.0.0.1:${ports.API_PORT}/api/health`, `http://127.0.0.1:${ports.TEMPORAL_UI_PORT}`, dataDir]) {
+    expect(first.output()).toContain(url);
+  }
+
+  // Leave a mark in the database.
+  const creds = JSON.parse(fs.readFileSync(path.join(dataDir, 'pg-credentials.json'), 'utf8')) as { ownerPassword: string };
+  const ownerUrl = `postgres://tenantflow_owner:${encodeURIComponent(creds.ownerPassword)}@127.0.0.1:${ports.PG_PORT}/tenantflow`;
+  const tenantId = uuidv7();
+  const pg = new Client({ connectionString: ownerUrl });
+  await pg.connect();
+  await pg.query("INSERT INTO tenants (id, slug, name, status) VALUES ($1, 'kept-data', 'Kept', 'active')", [tenantId]);
+  await pg.end();
+
+  const leftAfterFirst = await ctrlC(first);
+  expect(leftAfterFirst).toEqual([]);
+  expect(first.output()).toContain('postgres stopped');
+
+  // Second start on the same data dir: the mark is still there.
+  const second = startLauncher(env);
+  await waitForOutput(second, 'Tenantflow is running.', 240_000);
+  expect(second.output()).toContain('migrations: up to date');
+  const pg2 = new Client({ connectionString: ownerUrl });
+  await pg2.connect();
+  const kept = await pg2.query('SELECT name FROM tenants WHERE id = $1', [tenantId]);
+  await pg2.end();
+  expect(kept.rows).toEqual([{ name: 'Kept' }]);
+
+  const leftAfterSecond = await ctrlC(second);
+  expect(leftAfterSecond).toEqual([]);
+});
