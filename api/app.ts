@@ -4,9 +4,18 @@ import { type Connection } from '@temporalio/client';
 import Koa from 'koa';
 import { type Logger } from 'pino';
 import { type DataSource } from 'typeorm';
+import { authenticate } from './access';
 import { errorBoundary } from './middleware/errorBoundary';
+import { jsonBody } from './middleware/jsonBody';
 import { requestId } from './middleware/requestId';
+import { auditRoutes } from './routes/audit';
+import { authRoutes } from './routes/auth';
+import { customerRoutes } from './routes/customers';
 import { healthRoutes } from './routes/health';
+import { memberRoutes } from './routes/members';
+import { metaRoutes } from './routes/meta';
+import { roleRoutes } from './routes/roles';
+import { tokenRoutes } from './routes/tokens';
 import { type AppState } from './state';
 
 export interface AppDeps {
@@ -15,6 +24,9 @@ export interface AppDeps {
   /** Temporal connection (lazy: the API starts even while Temporal is down). */
   temporal: Connection;
   log: Logger;
+  /** Set the session cookie's Secure flag (behind https). */
+  secureCookies?: boolean;
+  limits?: { loginPerIp?: number; bodyBytes?: number };
 }
 
 export function createApp(deps: AppDeps): Koa<AppState> {
@@ -23,7 +35,10 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   app.silent = true;
   app.use(requestId(deps.log));
   app.use(errorBoundary());
-  for (const router of [healthRoutes(deps)]) {
+  app.use(jsonBody({ limitBytes: deps.limits?.bodyBytes ?? 100 * 1024 }));
+  app.use(authenticate(deps.dataSource));
+  const routers = [healthRoutes(deps), metaRoutes(), authRoutes(deps), customerRoutes(deps), roleRoutes(deps), memberRoutes(deps), tokenRoutes(deps), auditRoutes(deps)];
+  for (const router of routers) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

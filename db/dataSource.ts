@@ -5,6 +5,7 @@ import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { entities } from './entities';
 import { migrations } from '../migrations';
+import { TenantGuard } from './subscribers/TenantGuard';
 
 export interface DataSourceOptions {
   url: string;
@@ -20,6 +21,7 @@ export function createDataSource(opts: DataSourceOptions): DataSource {
     applicationName: opts.applicationName,
     entities,
     migrations,
+    subscribers: [TenantGuard],
     migrationsTableName: 'typeorm_migrations',
     synchronize: false,
     migrationsRun: false,

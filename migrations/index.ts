@@ -1,5 +1,6 @@
 // Every migration, in order. Listed explicitly (no glob) so the worker, the
 // API, the tests and a compiled build all see the same set.
 import { CreateTenants1730000000000 } from './1730000000000-create-tenants';
+import { CreateAccessCore1730000001000 } from './1730000001000-create-access-core';
 
-export const migrations = [CreateTenants1730000000000];
+export const migrations = [CreateTenants1730000000000, CreateAccessCore1730000001000];

@@ -1,11 +1,19 @@
 // Fixture rows, written as the owner role inside the tenant's context (FORCE
 // RLS applies to the owner too).
 import { type DataSource } from 'typeorm';
-import { Customer, Tenant } from '../../db/entities';
+import { Customer, Membership, Tenant, User } from '../../db/entities';
 import { newId, uuidv7 } from '../../db/ids';
+import { seedSystemRoles } from '../../db/tenantRoles';
 import { withTenant } from '../../db/tenantContext';
+import { hashPassword } from '../../api/auth/passwords';
 
-export async function createTenant(owner: DataSource, opts: { name?: string; customers?: number } = {}): Promise<{ tenant: Tenant; customers: Customer[] }> {
+export interface TenantFixture {
+  tenant: Tenant;
+  customers: Customer[];
+  roles: Record<string, string>;
+}
+
+export async function createTenant(owner: DataSource, opts: { name?: string; customers?: number } = {}): Promise<TenantFixture> {
   const id = uuidv7();
   const tenant = await owner.getRepository(Tenant).save({
     id,
@@ -13,12 +21,33 @@ export async function createTenant(owner: DataSource, opts: { name?: string; cus
     name: opts.name ?? `Tenant ${id.slice(-6)}`,
     status: 'active',
   });
-  const customers = await withTenant(owner, id, async (manager) => {
-    const rows: Customer[] = [];
+  return withTenant(owner, id, async (manager) => {
+    const roles = await seedSystemRoles(manager);
+    const customers: Customer[] = [];
     for (let i = 0; i < (opts.customers ?? 0); i++) {
-      rows.push(await manager.getRepository(Customer).save({ tenantId: id, id: newId('cust'), name: `Customer ${i + 1}` }));
+      customers.push(await manager.getRepository(Customer).save({ id: newId('cust'), name: `Customer ${i + 1}` }));
     }
-    return rows;
+    return { tenant, customers, roles };
   });
-  return { tenant, customers };
+}
+
+export const PASSWORD = 'correct horse battery staple';
+let passwordHash: Promise<string> | undefined;
+
+export async function createUser(owner: DataSource, opts: { email?: string; name?: string; platformAdmin?: boolean } = {}): Promise<User> {
+  passwordHash ??= hashPassword(PASSWORD);
+  const id = newId('usr');
+  return owner.getRepository(User).save({
+    id,
+    email: opts.email ?? `${id}@example.test`,
+    name: opts.name ?? `User ${id.slice(-5)}`,
+    passwordHash: await passwordHash,
+    isPlatformAdmin: opts.platformAdmin ?? false,
+  });
+}
+
+export async function addMember(owner: DataSource, t: TenantFixture, user: User, roleKey: string, customerId?: string): Promise<Membership> {
+  return withTenant(owner, t.tenant.id, (m) =>
+    m.getRepository(Membership).save({ id: newId('mem'), userId: user.id, roleId: t.roles[roleKey]!, customerId: customerId ?? null }),
+  );
 }

@@ -1,0 +1,168 @@
+// The isolation matrix (spec §3.7, §6): every route that addresses one
+// resource × {own, another tenant's, another customer's, nonexistent} ×
+// {read, update, delete} answers 200 (or 201/204) for the caller's own
+// resource and 404 — the same 404 as "does not exist" — for everything else.
+// Table-driven: a new route joins by adding a row, and the completeness check
+// at the bottom fails until it does. All database access here, fixtures
+// included, runs as the application role.
+import { type DataSource } from 'typeorm';
+import { newId } from '../db/ids';
+import { routeRegistry } from './routing';
+import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
+import { addMember, createTenant, createUser, type TenantFixture } from '../test/helpers/fixtures';
+import { signIn, testApp, type Agent } from '../test/helpers/api';
+
+type Caller = 'owner' | 'restricted';
+type Case = 'own' | 'otherTenant' | 'otherCustomer' | 'nonexistent';
+
+interface Row {
+  route: string; // "METHOD /path/:id…", as registered
+  action: 'read' | 'update' | 'delete' | 'create-from';
+  caller: Caller;
+  ok: number;
+  body?: unknown;
+  /** Makes a fresh resource for each case; `otherCustomer` only where a restricted caller has the permission. */
+  make: { own: () => Promise<string>; otherTenant: () => Promise<string>; otherCustomer?: () => Promise<string> };
+  idPrefix: 'cust' | 'role' | 'mem' | 'tok';
+}
+
+let db: TestDatabase;
+let app: DataSource;
+let a: TenantFixture;
+let b: TenantFixture;
+const agents = {} as Record<'ownerA' | 'restrictedA' | 'ownerB', Agent>;
+
+beforeAll(async () => {
+  db = await createTestDatabase('isolation');
+  app = await openDataSource(db.appUrl, 'tenantflow-isolation');
+  a = await createTenant(app, { name: 'Tenant A', customers: 2 });
+  b = await createTenant(app, { name: 'Tenant B', customers: 1 });
+  const ownerA = await createUser(app);
+  const restrictedA = await createUser(app);
+  const ownerB = await createUser(app);
+  await addMember(app, a, ownerA, 'owner');
+  await addMember(app, a, restrictedA, 'member', a.customers[0]!.id);
+  await addMember(app, b, ownerB, 'owner');
+  const api = testApp(app);
+  agents.ownerA = await signIn(api, ownerA.email);
+  agents.restrictedA = await signIn(api, restrictedA.email);
+  agents.ownerB = await signIn(api, ownerB.email);
+});
+
+afterAll(async () => {
+  await app?.destroy();
+  await db?.drop();
+});
+
+async function created(agent: Agent, path: string, body: object): Promise<string> {
+  const res = await agent.post(path).send(body);
+  if (res.status !== 201) throw new Error(`fixture ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+  return (res.body as { id: string }).id;
+}
+
+const customer = (agent: Agent) => () => created(agent, '/api/customers', { name: 'Fixture customer' });
+const role = (agent: Agent, t: () => TenantFixture) => () => created(agent, `/api/roles/${t().roles.viewer}/clone`, {});
+const member = (agent: () => Agent, t: () => TenantFixture, customerOf?: () => string) => async () =>
+  created(agent(), '/api/members', {
+    email: `${newId('usr')}@example.test`,
+    name: 'Fixture member',
+    password: 'long enough password',
+    roleId: t().roles.viewer,
+    ...(customerOf ? { customerId: customerOf() } : {}),
+  });
+const token = (agent: Agent) => () => created(agent, '/api/tokens', { name: 'Fixture token' });
+
+// Built lazily: agents exist only after beforeAll.
+function rows(): Row[] {
+  const A = () => a;
+  const B = () => b;
+  const cust = { own: customer(agents.ownerA), otherTenant: customer(agents.ownerB) };
+  const restrictedCust = {
+    own: async () => a.customers[0]!.id,
+    otherTenant: customer(agents.ownerB),
+    otherCustomer: async () => a.customers[1]!.id,
+  };
+  const roles = { own: role(agents.ownerA, A), otherTenant: role(agents.ownerB, B) };
+  const members = {
+    own: member(() => agents.ownerA, A),
+    otherTenant: member(() => agents.ownerB, B),
+  };
+  const restrictedMembers = {
+    own: member(() => agents.ownerA, A, () => a.customers[0]!.id),
+    otherTenant: member(() => agents.ownerB, B),
+    otherCustomer: member(() => agents.ownerA, A, () => a.customers[1]!.id),
+  };
+  const tokens = { own: token(agents.ownerA), otherTenant: token(agents.ownerB) };
+  return [
+    { route: 'GET /api/customers/:id', action: 'read', caller: 'owner', ok: 200, make: cust, idPrefix: 'cust' },
+    { route: 'PATCH /api/customers/:id', action: 'update', caller: 'owner', ok: 200, body: { name: 'Renamed' }, make: cust, idPrefix: 'cust' },
+    { route: 'DELETE /api/customers/:id', action: 'delete', caller: 'owner', ok: 204, make: cust, idPrefix: 'cust' },
+    { route: 'GET /api/customers/:id', action: 'read', caller: 'restricted', ok: 200, make: restrictedCust, idPrefix: 'cust' },
+    { route: 'PATCH /api/customers/:id', action: 'update', caller: 'restricted', ok: 200, body: { name: 'Renamed' }, make: restrictedCust, idPrefix: 'cust' },
+    { route: 'GET /api/roles/:id', action: 'read', caller: 'owner', ok: 200, make: roles, idPrefix: 'role' },
+    { route: 'PUT /api/roles/:id/permissions', action: 'update', caller: 'owner', ok: 200, body: { permissions: ['customers.read'] }, make: roles, idPrefix: 'role' },
+    { route: 'POST /api/roles/:id/clone', action: 'create-from', caller: 'owner', ok: 201, body: {}, make: roles, idPrefix: 'role' },
+    { route: 'DELETE /api/roles/:id', action: 'delete', caller: 'owner', ok: 204, make: roles, idPrefix: 'role' },
+    { route: 'GET /api/members/:id', action: 'read', caller: 'owner', ok: 200, make: members, idPrefix: 'mem' },
+    { route: 'PATCH /api/members/:id', action: 'update', caller: 'owner', ok: 200, body: { customerId: null }, make: members, idPrefix: 'mem' },
+    { route: 'DELETE /api/members/:id', action: 'delete', caller: 'owner', ok: 204, make: members, idPrefix: 'mem' },
+    { route: 'GET /api/members/:id', action: 'read', caller: 'restricted', ok: 200, make: restrictedMembers, idPrefix: 'mem' },
+    { route: 'DELETE /api/tokens/:id', action: 'delete', caller: 'owner', ok: 204, make: tokens, idPrefix: 'tok' },
+  ];
+}
+
+function send(agent: Agent, route: string, id: string, body: unknown) {
+  const [method, pattern] = route.split(' ') as [string, string];
+  const path = pattern.replace(':id', id);
+  const req = (agent as unknown as Record<string, (p: string) => ReturnType<Agent['get']>>)[method.toLowerCase()]!(path);
+  return body === undefined ? req : req.send(body as object);
+}
+
+describe('isolation matrix', () => {
+  it('answers own → 2xx; other tenant / other customer / nonexistent → the same 404', async () => {
+    const failures: string[] = [];
+    let checked = 0;
+    for (const row of rows()) {
+      const caller = row.caller === 'owner' ? agents.ownerA : agents.restrictedA;
+      const cases: [Case, () => Promise<string>][] = [
+        ['own', row.make.own],
+        ['otherTenant', row.make.otherTenant],
+        ['nonexistent', async () => newId(row.idPrefix)],
+        ...(row.make.otherCustomer ? ([['otherCustomer', row.make.otherCustomer]] as [Case, () => Promise<string>][]) : []),
+      ];
+      const notFoundBodies = new Set<string>();
+      for (const [kase, make] of cases) {
+        const id = await make();
+        const res = await send(caller, row.route, id, row.body);
+        const expected = kase === 'own' ? row.ok : 404;
+        checked++;
+        if (res.status !== expected) failures.push(`${row.caller} ${row.route} ${row.action} ${kase}: ${res.status} (expected ${expected}) ${JSON.stringify(res.body)}`);
+        if (kase !== 'own') notFoundBodies.add(JSON.stringify(res.body));
+      }
+      // "Exactly as a resource that does not exist": one body for every 404.
+      if (notFoundBodies.size > 1) failures.push(`${row.route}: different 404 bodies ${[...notFoundBodies].join(' | ')}`);
+    }
+    expect(failures).toEqual([]);
+    expect(checked).toBeGreaterThan(40);
+  });
+
+  it('lists only the caller’s own tenant (and customer)', async () => {
+    const ownerList = await agents.ownerA.get('/api/customers?limit=200');
+    const ids = (ownerList.body as { data: { id: string }[] }).data.map((c) => c.id);
+    expect(ids).toEqual(expect.arrayContaining(a.customers.map((c) => c.id)));
+    expect(ids).not.toContain(b.customers[0]!.id);
+    const restrictedList = await agents.restrictedA.get('/api/customers');
+    expect((restrictedList.body as { data: { id: string }[] }).data.map((c) => c.id)).toEqual([a.customers[0]!.id]);
+    const bRoles = await agents.ownerB.get('/api/roles');
+    const bRoleIds = (bRoles.body as { data: { id: string }[] }).data.map((r) => r.id);
+    expect(bRoleIds).not.toContain(a.roles.owner);
+  });
+
+  it('covers every tenant route that addresses a single resource', () => {
+    const covered = new Set(rows().map((r) => r.route));
+    const addressed = routeRegistry
+      .filter((r) => r.auth === 'tenant' && r.path.includes(':id'))
+      .map((r) => `${r.method.toUpperCase()} ${r.path}`);
+    expect([...new Set(addressed)].filter((r) => !covered.has(r))).toEqual([]);
+  });
+});

@@ -1,0 +1,41 @@
+// GET /api/audit: the tenant's audit log, newest first, with filters.
+import Router from '@koa/router';
+import { z } from 'zod';
+import { AuditEntry } from '../../db/entities';
+import { access, requirePermission, tenantScope } from '../access';
+import { type AppDeps } from '../app';
+import { decodeCursor, MAX_LIMIT, page } from '../pagination';
+import { route } from '../routing';
+import { type AppState } from '../state';
+
+const auditQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(MAX_LIMIT).default(50),
+    cursor: z.string().max(300).optional(),
+    action: z.string().regex(/^[a-z_]{1,60}$/).optional(),
+    outcome: z.enum(['success', 'failure', 'denied']).optional(),
+    actorUserId: z.string().regex(/^usr_[0-9a-z]{26}$/).optional(),
+    since: z.iso.datetime().optional(),
+    until: z.iso.datetime().optional(),
+  })
+  .strict();
+
+export function auditRoutes(deps: AppDeps) {
+  const router = new Router<AppState>();
+  route(router, { method: 'get', path: '/api/audit', summary: 'Read the audit log (newest first)', tag: 'audit', auth: 'tenant', permission: 'audit.read', query: auditQuery }, tenantScope(deps.dataSource), requirePermission('audit.read'), async (ctx, { query }) => {
+    const qb = access(ctx).manager.getRepository(AuditEntry).createQueryBuilder('a').orderBy('a.id', 'DESC').limit(query.limit + 1);
+    const before = decodeCursor(query.cursor);
+    if (before) qb.andWhere('a.id < :before', { before });
+    if (query.action) qb.andWhere('a.action = :action', { action: query.action });
+    if (query.outcome) qb.andWhere('a.outcome = :outcome', { outcome: query.outcome });
+    if (query.actorUserId) qb.andWhere('a.actorUserId = :actor', { actor: query.actorUserId });
+    if (query.since) qb.andWhere('a.at >= :since', { since: query.since });
+    if (query.until) qb.andWhere('a.at < :until', { until: query.until });
+    const p = page(await qb.getMany(), query.limit, (e) => e.id);
+    ctx.body = {
+      data: p.data.map((e) => ({ id: e.id, at: e.at, action: e.action, outcome: e.outcome, actorUserId: e.actorUserId, actorTokenId: e.actorTokenId, targetType: e.targetType, targetId: e.targetId, requestId: e.requestId, details: e.details })),
+      nextCursor: p.nextCursor,
+    };
+  });
+  return router;
+}

@@ -1,0 +1,177 @@
+// Sign-in and sessions: login (argon2id, rate-limited per e-mail and per IP,
+// lockout after repeated failures), logout, me, and switching tenant (which
+// checks membership and rotates the session).
+import Router from '@koa/router';
+import type Koa from 'koa';
+import { type DataSource } from 'typeorm';
+import { z } from 'zod';
+import { ALL_PERMISSIONS } from '../../lib/permissions';
+import { User } from '../../db/entities';
+import { withTenant } from '../../db/tenantContext';
+import { loadAccess, principalFromSession, SESSION_COOKIE, tenantsOfUser, unauthenticated, withUser } from '../access';
+import { type AppDeps } from '../app';
+import { audit, auditInOwnTransaction } from '../audit';
+import { verifyPassword } from '../auth/passwords';
+import { newSecret, sha256 } from '../auth/secrets';
+import { ApiError } from '../errors';
+import { RateLimiter } from '../rateLimit';
+import { route } from '../routing';
+import { type AppState, type Principal } from '../state';
+
+const LOCKOUT_FAILURES = 5;
+const LOCKOUT_MS = 15 * 60 * 1000;
+const SESSION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+
+const loginBody = z.object({ email: z.string().trim().toLowerCase().email().max(320), password: z.string().min(1).max(1000) }).strict();
+const switchBody = z.object({ tenantId: z.string().uuid() }).strict();
+
+const tooMany = (retryAfterSeconds: number) =>
+  new ApiError(429, 'too_many_attempts', 'too many sign-in attempts; try again later', { retryAfterSeconds });
+const invalidCredentials = () => new ApiError(401, 'invalid_credentials', 'invalid e-mail or password');
+
+export async function createSession(dataSource: DataSource, userId: string, tenantId: string | null): Promise<string> {
+  const secret = newSecret();
+  await dataSource.query('INSERT INTO sessions (id_hash, user_id, current_tenant, expires_at) VALUES ($1, $2, $3, $4)', [
+    sha256(secret),
+    userId,
+    tenantId,
+    new Date(Date.now() + SESSION_TTL_MS),
+  ]);
+  return secret;
+}
+
+function setSessionCookie(ctx: Koa.ParameterizedContext<AppState>, secret: string | null, secure: boolean) {
+  ctx.cookies.set(SESSION_COOKIE, secret, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure,
+    path: '/',
+    maxAge: secret ? SESSION_TTL_MS : undefined,
+    overwrite: true,
+  });
+}
+
+/** What a signed-in caller sees about themselves. */
+export async function describeSelf(deps: AppDeps, principal: Principal) {
+  if (principal.kind === 'token') {
+    const access = await withTenant(deps.dataSource, principal.tenantId, (m) => loadAccess(m, principal, principal.tenantId));
+    return { user: null, token: { id: principal.tokenId }, tenant: { id: principal.tenantId }, permissions: [...access.permissions].sort(), tenants: [] };
+  }
+  const user = await deps.dataSource.getRepository(User).findOneByOrFail({ id: principal.userId });
+  const tenants = await tenantsOfUser(deps.dataSource, user.id);
+  let current = null;
+  let permissions: string[] = principal.isPlatformAdmin && !principal.tenantId ? [] : [];
+  let role = null;
+  let restrictedCustomerId = null;
+  if (principal.tenantId) {
+    const tenantId = principal.tenantId;
+    const details = await withTenant(deps.dataSource, tenantId, async (m) => {
+      const a = await loadAccess(m, principal, tenantId);
+      const [r] = (await m.query('SELECT id, name, key FROM roles WHERE id = $1', [a.roleId])) as { id: string; name: string; key: string | null }[];
+      return { a, r };
+    });
+    current = tenants.find((t) => t.id === tenantId) ?? null;
+    permissions = ALL_PERMISSIONS.filter((p) => details.a.permissions.has(p));
+    role = details.r ?? null;
+    restrictedCustomerId = details.a.restrictedCustomerId;
+  }
+  return {
+    user: { id: user.id, email: user.email, name: user.name, isPlatformAdmin: user.isPlatformAdmin },
+    tenant: current,
+    role,
+    permissions,
+    restrictedCustomerId,
+    tenants,
+  };
+}
+
+export function authRoutes(deps: AppDeps) {
+  const router = new Router<AppState>();
+  const byEmail = new RateLimiter(LOCKOUT_FAILURES, LOCKOUT_MS);
+  const byIp = new RateLimiter(deps.limits?.loginPerIp ?? 50, LOCKOUT_MS);
+  const secureCookies = deps.secureCookies ?? false;
+
+  route(router, { method: 'post', path: '/api/auth/login', summary: 'Sign in with e-mail and password', tag: 'auth', auth: 'public', body: loginBody }, async (ctx, { body }) => {
+    const ip = ctx.ip || 'unknown';
+    const ipHit = byIp.hit(ip);
+    if (!ipHit.allowed) throw tooMany(ipHit.retryAfterSeconds);
+    if (byEmail.blocked(body.email)) throw tooMany(LOCKOUT_MS / 1000);
+
+    const users = deps.dataSource.getRepository(User);
+    const user = await users.createQueryBuilder('u').addSelect('u.passwordHash').where('u.email = :email', { email: body.email }).getOne();
+    // Always verify (against a dummy hash for unknown e-mails): same time class.
+    const ok = await verifyPassword(user?.passwordHash, body.password);
+    const locked = Boolean(user?.lockedUntil && user.lockedUntil.getTime() > Date.now());
+
+    if (!ok || !user || locked) {
+      if (locked) throw tooMany(Math.ceil(((user?.lockedUntil?.getTime() ?? Date.now()) - Date.now()) / 1000));
+      byEmail.hit(body.email);
+      if (user) {
+        const failures = user.failedLogins + 1;
+        await users.update({ id: user.id }, { failedLogins: failures, lockedUntil: failures >= LOCKOUT_FAILURES ? new Date(Date.now() + LOCKOUT_MS) : null });
+        for (const t of await tenantsOfUser(deps.dataSource, user.id)) {
+          await auditInOwnTransaction(deps.dataSource, t.id, { action: 'login', outcome: 'failure', actorUserId: user.id, requestId: ctx.state.requestId, details: { failures } });
+        }
+      }
+      ctx.state.log.info({ outcome: 'failure' }, 'login');
+      throw invalidCredentials();
+    }
+
+    byEmail.reset(body.email);
+    if (user.failedLogins || user.lockedUntil) await users.update({ id: user.id }, { failedLogins: 0, lockedUntil: null });
+    const tenants = await tenantsOfUser(deps.dataSource, user.id);
+    const current = tenants[0]?.id ?? null;
+    const secret = await createSession(deps.dataSource, user.id, current);
+    if (current) await auditInOwnTransaction(deps.dataSource, current, { action: 'login', outcome: 'success', actorUserId: user.id, requestId: ctx.state.requestId });
+    setSessionCookie(ctx, secret, secureCookies);
+    ctx.state.log.info({ userId: user.id, tenantId: current, outcome: 'success' }, 'login');
+    ctx.body = {
+      user: { id: user.id, email: user.email, name: user.name, isPlatformAdmin: user.isPlatformAdmin },
+      tenants,
+      currentTenantId: current,
+    };
+  });
+
+  route(router, { method: 'post', path: '/api/auth/logout', summary: 'Sign out (revokes the session)', tag: 'auth', auth: 'session', status: 204 }, async (ctx) => {
+    const p = ctx.state.principal;
+    if (p?.kind === 'session') await deps.dataSource.query('UPDATE sessions SET revoked_at = now() WHERE id_hash = $1', [p.sessionHash]);
+    setSessionCookie(ctx, null, secureCookies);
+    ctx.status = 204;
+  });
+
+  route(router, { method: 'get', path: '/api/auth/me', summary: 'The caller, the current tenant and its permissions', tag: 'auth', auth: 'session' }, async (ctx) => {
+    const p = ctx.state.principal;
+    if (!p) throw unauthenticated();
+    ctx.body = await describeSelf(deps, p);
+  });
+
+  route(router, { method: 'post', path: '/api/auth/switch-tenant', summary: 'Switch to another tenant the user belongs to (rotates the session)', tag: 'auth', auth: 'session', body: switchBody }, async (ctx, { body }) => {
+    const p = ctx.state.principal;
+    if (!p) throw unauthenticated();
+    if (p.kind !== 'session') throw new ApiError(403, 'forbidden', 'API tokens are bound to one tenant');
+    const member = await withUser(deps.dataSource, p.userId, (m) =>
+      m.query("SELECT 1 FROM memberships ms JOIN tenants t ON t.id = ms.tenant_id WHERE ms.user_id = $1 AND ms.tenant_id = $2 AND t.status = 'active'", [p.userId, body.tenantId]),
+    );
+    if ((member as unknown[]).length === 0) {
+      if (p.tenantId) {
+        await auditInOwnTransaction(deps.dataSource, p.tenantId, {
+          action: 'cross_tenant_attempt',
+          outcome: 'denied',
+          actorUserId: p.userId,
+          requestId: ctx.state.requestId,
+          details: { via: 'switch_tenant' },
+        });
+      }
+      throw new ApiError(404, 'not_found', 'tenant not found');
+    }
+    // Rotate: the old session stops working, a new one names the new tenant.
+    await deps.dataSource.query('UPDATE sessions SET revoked_at = now() WHERE id_hash = $1', [p.sessionHash]);
+    const secret = await createSession(deps.dataSource, p.userId, body.tenantId);
+    await withTenant(deps.dataSource, body.tenantId, (m) => audit(m, { action: 'switch_tenant', outcome: 'success', actorUserId: p.userId, requestId: ctx.state.requestId }));
+    setSessionCookie(ctx, secret, secureCookies);
+    const next = await principalFromSession(deps.dataSource, secret);
+    ctx.body = await describeSelf(deps, next!);
+  });
+
+  return router;
+}

@@ -1,0 +1,89 @@
+// API tokens: `Authorization: Bearer tf_…`, scoped to one tenant and one
+// role, shown once, listed without the secret, revocable. Issued by an owner
+// with tokens.manage, or by a platform admin for any tenant.
+import Router from '@koa/router';
+import { type EntityManager } from 'typeorm';
+import { z } from 'zod';
+import { ApiToken, Role, Tenant } from '../../db/entities';
+import { isId, isUuid, newId } from '../../db/ids';
+import { withTenant } from '../../db/tenantContext';
+import { access, requirePermission, requirePlatformAdmin, tenantScope } from '../access';
+import { type AppDeps } from '../app';
+import { audit } from '../audit';
+import { formatApiToken, newSecret, sha256 } from '../auth/secrets';
+import { ApiError, notFound } from '../errors';
+import { idempotency } from '../middleware/idempotency';
+import { route } from '../routing';
+import { type AppState } from '../state';
+
+const createBody = z
+  .object({ name: z.string().trim().min(1).max(100), roleId: z.string().regex(/^role_[0-9a-z]{26}$/, 'must be a role id (role_…)').optional() })
+  .strict();
+
+function toTokenJson(t: ApiToken) {
+  return { id: t.id, name: t.name, prefix: t.prefix, roleId: t.roleId, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt, revokedAt: t.revokedAt };
+}
+
+/** Issues a token in the current tenant context; returns it with its secret (shown once). */
+async function issueToken(manager: EntityManager, tenantId: string, input: { name: string; roleId?: string; createdBy: string | null }) {
+  const role = input.roleId ? await manager.getRepository(Role).findOneBy({ id: input.roleId }) : await manager.getRepository(Role).findOneBy({ key: 'admin' });
+  if (!role) throw new ApiError(400, 'validation_failed', 'invalid body', [{ path: 'roleId', message: 'no such role in this tenant', code: 'custom' }]);
+  const token = formatApiToken(tenantId, newSecret());
+  const saved = await manager.getRepository(ApiToken).save({
+    id: newId('tok'),
+    name: input.name,
+    tokenHash: sha256(token),
+    prefix: token.slice(0, 12),
+    roleId: role.id,
+    createdBy: input.createdBy,
+    lastUsedAt: null,
+    revokedAt: null,
+  });
+  await audit(manager, { action: 'token_issued', outcome: 'success', actorUserId: input.createdBy, targetType: 'token', targetId: saved.id, details: { roleId: role.id } });
+  return { ...toTokenJson(saved), token };
+}
+
+export function tokenRoutes(deps: AppDeps) {
+  const router = new Router<AppState>();
+  const scope = tenantScope(deps.dataSource);
+  const tag = 'tokens';
+
+  route(router, { method: 'get', path: '/api/tokens', summary: 'List API tokens (without secrets)', tag, auth: 'tenant', permission: 'tokens.manage' }, scope, requirePermission('tokens.manage'), async (ctx) => {
+    const tokens = await access(ctx).manager.getRepository(ApiToken).find({ order: { id: 'ASC' } });
+    ctx.body = { data: tokens.map(toTokenJson) };
+  });
+
+  route(router, { method: 'post', path: '/api/tokens', summary: 'Issue an API token (the secret is shown once)', tag, auth: 'tenant', permission: 'tokens.manage', body: createBody, status: 201 }, scope, requirePermission('tokens.manage'), idempotency(), async (ctx, { body }) => {
+    const a = access(ctx);
+    if (body.roleId) {
+      // A token cannot hold more than its issuer.
+      const perms = (await a.manager.query('SELECT permission FROM role_permissions WHERE role_id = $1', [body.roleId])) as { permission: string }[];
+      const beyond = perms.map((p) => p.permission).filter((p) => !a.permissions.has(p as never));
+      if (beyond.length) throw new ApiError(403, 'forbidden', `the role grants permissions you do not hold: ${beyond.join(', ')}`, { permission: beyond[0] });
+    }
+    ctx.status = 201;
+    ctx.body = await issueToken(a.manager, a.tenantId, { name: body.name, roleId: body.roleId, createdBy: a.userId });
+  });
+
+  route(router, { method: 'delete', path: '/api/tokens/:id', summary: 'Revoke an API token', tag, auth: 'tenant', permission: 'tokens.manage', status: 204 }, scope, requirePermission('tokens.manage'), idempotency(), async (ctx) => {
+    const a = access(ctx);
+    const id = ctx.params.id ?? '';
+    const token = isId('tok', id) ? await a.manager.getRepository(ApiToken).findOneBy({ id }) : null;
+    if (!token) throw notFound('token');
+    if (!token.revokedAt) {
+      await a.manager.getRepository(ApiToken).update({ id }, { revokedAt: new Date() });
+      await audit(a.manager, { action: 'token_revoked', outcome: 'success', actorUserId: a.userId, actorTokenId: a.tokenId, targetType: 'token', targetId: id, requestId: ctx.state.requestId });
+    }
+    ctx.status = 204;
+  });
+
+  route(router, { method: 'post', path: '/api/platform/tenants/:id/tokens', summary: 'Issue an API token for a tenant (platform admin)', tag: 'platform', auth: 'platform', body: createBody, status: 201 }, requirePlatformAdmin(), async (ctx, { body }) => {
+    const tenantId = ctx.params.id ?? '';
+    if (!isUuid(tenantId) || !(await deps.dataSource.getRepository(Tenant).existsBy({ id: tenantId }))) throw notFound('tenant');
+    const admin = ctx.state.principal?.kind === 'session' ? ctx.state.principal.userId : null;
+    ctx.status = 201;
+    ctx.body = await withTenant(deps.dataSource, tenantId, (m) => issueToken(m, tenantId, { name: body.name, roleId: body.roleId, createdBy: admin }));
+  });
+
+  return router;
+}

@@ -1,0 +1,36 @@
+// An API token: scoped to one tenant and one role, stored as a SHA-256 hash
+// (the secret is shown once), revocable.
+import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+
+@Entity({ name: 'api_tokens' })
+export class ApiToken {
+  @PrimaryColumn('uuid', { name: 'tenant_id' })
+  tenantId: string;
+
+  @PrimaryColumn('text')
+  id: string;
+
+  @Column('text')
+  name: string;
+
+  @Column('text', { name: 'token_hash', select: false })
+  tokenHash: string;
+
+  @Column('text')
+  prefix: string;
+
+  @Column('text', { name: 'role_id' })
+  roleId: string;
+
+  @Column('text', { name: 'created_by', nullable: true })
+  createdBy: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column('timestamptz', { name: 'last_used_at', nullable: true })
+  lastUsedAt: Date | null;
+
+  @Column('timestamptz', { name: 'revoked_at', nullable: true })
+  revokedAt: Date | null;
+}
