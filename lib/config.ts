@@ -37,6 +37,12 @@ const EnvSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().default('tenantflow'),
   /** Base URL of the Temporal Web UI, for links shown to operators. */
   TEMPORAL_UI_URL: optionalString,
+
+  /** The platform admin ensured on start; without a password one is generated and printed once. */
+  PLATFORM_ADMIN_EMAIL: z.string().trim().toLowerCase().email().default('admin@tenantflow.local'),
+  PLATFORM_ADMIN_PASSWORD: optionalString,
+  /** Mark the session cookie Secure (serve over https). */
+  SECURE_COOKIES: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 });
 
 export type Config = z.infer<typeof EnvSchema> & {

@@ -109,7 +109,7 @@ it('brings everything up, stops every child on Ctrl-C, and keeps the data for th
     TEMPORAL_PORT: String(await freePort()),
     TEMPORAL_UI_PORT: String(await freePort()),
   };
-  const env = { ...ports, TENANTFLOW_DATA_DIR: dataDir, LOG_LEVEL: 'warn', DATABASE_URL: '', DATABASE_APP_URL: '', TEMPORAL_ADDRESS: '' };
+  const env = { ...ports, TENANTFLOW_DATA_DIR: dataDir, LOG_LEVEL: 'warn', DATABASE_URL: '', DATABASE_APP_URL: '', TEMPORAL_ADDRESS: '', PLATFORM_ADMIN_PASSWORD: '' };
 
   // First start.
   const first = startLauncher(env);
@@ -122,6 +122,17 @@ it('brings everything up, stops every child on Ctrl-C, and keeps the data for th
   for (const url of [`http://127.0.0.1:${ports.WEB_PORT}`, `http://127.0.0.1:${ports.API_PORT}/api/health`, `http://127.0.0.1:${ports.TEMPORAL_UI_PORT}`, dataDir]) {
     expect(first.output()).toContain(url);
   }
+
+  // A platform admin was created with a generated password, printed once; it signs in.
+  const admin = /platform admin created: (\S+) \/ password (\S+)/.exec(first.output());
+  expect(admin).not.toBeNull();
+  const login = await fetch(`http://127.0.0.1:${ports.API_PORT}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: admin![1], password: admin![2] }),
+  });
+  expect(login.status).toBe(200);
+  await expect(login.json()).resolves.toMatchObject({ user: { isPlatformAdmin: true } });
 
   // Leave a mark in the database.
   const creds = JSON.parse(fs.readFileSync(path.join(dataDir, 'pg-credentials.json'), 'utf8')) as { ownerPassword: string };
@@ -140,6 +151,7 @@ it('brings everything up, stops every child on Ctrl-C, and keeps the data for th
   const second = startLauncher(env);
   await waitForOutput(second, 'Tenantflow is running.', 240_000);
   expect(second.output()).toContain('migrations: up to date');
+  expect(second.output()).not.toMatch(/password/);
   const pg2 = new Client({ connectionString: ownerUrl });
   await pg2.connect();
   const kept = await pg2.query('SELECT name FROM tenants WHERE id = $1', [tenantId]);

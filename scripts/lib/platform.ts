@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Config } from '../../lib/config';
-import { runMigrations } from '../../db/dataSource';
+import { createDataSource, runMigrations } from '../../db/dataSource';
+import { ensurePlatformAdmin } from '../../db/platformAdmin';
 import { portOpen, waitForHttp, waitForPort } from './net';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './postgres';
 import { Supervisor } from './processes';
@@ -66,6 +67,16 @@ async function assertPortsFree(ports: [string, number][]): Promise<void> {
     if (await portOpen(port)) {
       throw new Error(`port ${port} is already in use; set ${name} to another port (or stop what is listening there)`);
     }
+  }
+}
+
+async function withOwnerDataSource<T>(url: string, fn: (ds: import('typeorm').DataSource) => Promise<T>): Promise<T> {
+  const ds = createDataSource({ url, applicationName: 'tenantflow-launcher', poolSize: 1 });
+  await ds.initialize();
+  try {
+    return await fn(ds);
+  } finally {
+    await ds.destroy();
   }
 }
 
@@ -149,6 +160,12 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
     }
     const ran = await runMigrations(databaseUrl);
     opts.log(ran.length ? `migrations: applied ${ran.join(', ')}` : 'migrations: up to date');
+    const admin = await withOwnerDataSource(databaseUrl, (ds) => ensurePlatformAdmin(ds, { email: c.PLATFORM_ADMIN_EMAIL, password: c.PLATFORM_ADMIN_PASSWORD }));
+    if (admin.generatedPassword) {
+      opts.log(`platform admin created: ${admin.email} / password ${admin.generatedPassword}  (shown once; set PLATFORM_ADMIN_PASSWORD to choose one)`);
+    } else {
+      opts.log(`platform admin: ${admin.email}`);
+    }
     checkpoint();
 
     // Temporal
@@ -186,6 +203,7 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
       API_PORT: String(c.API_PORT),
       API_HOST: c.API_HOST,
       API_URL: c.apiUrl,
+      SECURE_COOKIES: String(c.SECURE_COOKIES),
     };
     // The owner connection stays in this process: children never hold it.
     const tsNode = (entry: string) => ['--enable-source-maps', '--import', 'tsx', path.join(ROOT, entry)];
