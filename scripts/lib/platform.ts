@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Config } from '../../lib/config';
+import { type DataSource } from 'typeorm';
 import { createDataSource, runMigrations } from '../../db/dataSource';
 import { ensurePlatformAdmin } from '../../db/platformAdmin';
 import { portOpen, waitForHttp, waitForPort } from './net';
@@ -70,7 +71,7 @@ async function assertPortsFree(ports: [string, number][]): Promise<void> {
   }
 }
 
-async function withOwnerDataSource<T>(url: string, fn: (ds: import('typeorm').DataSource) => Promise<T>): Promise<T> {
+async function withOwnerDataSource<T>(url: string, fn: (ds: DataSource) => Promise<T>): Promise<T> {
   const ds = createDataSource({ url, applicationName: 'tenantflow-launcher', poolSize: 1 });
   await ds.initialize();
   try {

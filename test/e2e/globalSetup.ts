@@ -36,4 +36,6 @@ export default async function globalSetup(): Promise<void> {
   process.env.TF_E2E_API_URL = platform.urls.api;
   process.env.TF_E2E_TEMPORAL_UI_URL = platform.urls.temporalUi ?? '';
   process.env.TF_E2E_DATA_DIR = dataDir;
+  // Owner-role connection for seeding fixtures (inside each tenant's RLS context).
+  process.env.TF_E2E_DATABASE_URL = platform.databaseUrl;
 }

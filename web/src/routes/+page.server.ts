@@ -1,14 +1,14 @@
-import { apiGet } from '$lib/server/api';
+import { api } from '$lib/server/api';
 import type { Health } from '$lib/health';
 import type { PageServerLoad } from './$types';
 
 type HealthBody = Partial<Record<'db' | 'temporal', 'ok' | 'down'>>;
 
-export const load: PageServerLoad = async ({ fetch, depends }) => {
+export const load: PageServerLoad = async ({ cookies, depends }) => {
   depends('app:health');
-  const res = await apiGet<HealthBody>('/api/health', fetch);
-  // 503 is still an answer from the API: it names what is down.
-  const answered = res.ok || (res.status === 503 && !('unreachable' in res && res.unreachable));
+  const res = await api<HealthBody>(cookies, '/api/health');
+  // 503 from the API is still an answer: it names what is down.
+  const answered = !res.unreachable && (res.status === 200 || res.status === 503);
   const body = (answered ? res.body : {}) as HealthBody;
   const health: Health = {
     api: answered ? 'ok' : 'down',

@@ -1,27 +1,66 @@
 // The console's server-side client for the Tenantflow API. Only server code
-// (load functions, actions) talks to the API; the browser talks to the console.
+// (hooks, load functions, actions) talks to the API; it forwards the signed-in
+// person's session and relays the session cookie the API issues or clears.
 import { env } from '$env/dynamic/private';
+import { fail, type Cookies } from '@sveltejs/kit';
+import type { ApiErrorBody } from '$lib/types';
 
-const TIMEOUT_MS = 5000;
+export const SESSION_COOKIE = 'tf_session';
+const TIMEOUT_MS = 10_000;
+const SESSION_MAX_AGE = 7 * 24 * 60 * 60;
 
 export function apiUrl(path: string): string {
-  const base = env.API_URL ?? 'http://127.0.0.1:4000';
-  return new URL(path, base).toString();
+  return new URL(path, env.API_URL ?? 'http://127.0.0.1:4000').toString();
 }
 
-export type ApiResult<T> =
-  | { ok: true; status: number; body: T }
-  | { ok: false; status: number; body: unknown; unreachable?: boolean };
+export interface ApiResponse<T = unknown> {
+  status: number;
+  body: T;
+  unreachable?: boolean;
+}
 
-export async function apiGet<T>(path: string, fetchFn: typeof fetch = fetch): Promise<ApiResult<T>> {
+interface CallOptions {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  body?: unknown;
+}
+
+/** Calls the API as the person whose session cookie this request carries. */
+export async function api<T = unknown>(cookies: Cookies, path: string, opts: CallOptions = {}, secure = false): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  const session = cookies.get(SESSION_COOKIE);
+  if (session) headers.cookie = `${SESSION_COOKIE}=${session}`;
+  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  let res: Response;
   try {
-    const res = await fetchFn(apiUrl(path), {
+    res = await fetch(apiUrl(path), {
+      method: opts.method ?? 'GET',
+      headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
       signal: AbortSignal.timeout(TIMEOUT_MS),
-      headers: { accept: 'application/json' },
     });
-    const body = (await res.json().catch(() => undefined)) as unknown;
-    return res.ok ? { ok: true, status: res.status, body: body as T } : { ok: false, status: res.status, body };
   } catch {
-    return { ok: false, status: 503, body: undefined, unreachable: true };
+    return { status: 503, body: { error: { code: 'api_unreachable', message: 'the API is not reachable' } } as T, unreachable: true };
   }
+  relaySessionCookie(res, cookies, secure);
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+function relaySessionCookie(res: Response, cookies: Cookies, secure: boolean) {
+  for (const header of res.headers.getSetCookie()) {
+    const m = new RegExp(`^${SESSION_COOKIE}=([^;]*)`).exec(header);
+    if (!m) continue;
+    if (m[1]) cookies.set(SESSION_COOKIE, m[1], { path: '/', httpOnly: true, sameSite: 'lax', secure, maxAge: SESSION_MAX_AGE });
+    else cookies.delete(SESSION_COOKIE, { path: '/' });
+  }
+}
+
+/** Turns an API error into a form failure: field errors by path, plus a message. */
+export function formFailure(res: ApiResponse, form: string, values: Record<string, unknown> = {}) {
+  const err = (res.body as ApiErrorBody | undefined)?.error;
+  const fieldErrors: Record<string, string> = {};
+  if (Array.isArray(err?.details)) {
+    for (const d of err.details) fieldErrors[d.path] = d.message;
+  }
+  return fail(res.status, { form, message: err?.message ?? `request failed (${res.status})`, errors: fieldErrors, values });
 }

@@ -1,0 +1,127 @@
+// Access in the console, as people use it: an owner signs in, switches
+// tenant, clones a role and turns one permission off, gives a colleague that
+// role — and the colleague's console stops offering the action while the API
+// refuses it. Also: the forms work without JavaScript.
+import { type Browser, type Page } from 'playwright-core';
+import { type DataSource } from 'typeorm';
+import { openDataSource } from '../helpers/database';
+import { addMember, createTenant, createUser, PASSWORD, type TenantFixture } from '../helpers/fixtures';
+import { launchBrowser, screenshotPath } from './browser';
+
+const env = (name: string) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run through \`npm run test:e2e\``);
+  return v;
+};
+
+let browser: Browser;
+let owner: DataSource;
+let alpha: TenantFixture;
+let bravo: TenantFixture;
+let olivia: { email: string };
+let sam: { email: string };
+
+beforeAll(async () => {
+  owner = await openDataSource(env('TF_E2E_DATABASE_URL'), 'tenantflow-e2e-seed');
+  alpha = await createTenant(owner, { name: 'Alpha Agency', customers: 1 });
+  bravo = await createTenant(owner, { name: 'Bravo Builders', customers: 1 });
+  olivia = await createUser(owner, { name: 'Olivia Owner' });
+  sam = await createUser(owner, { name: 'Sam Support' });
+  await addMember(owner, alpha, olivia as never, 'owner');
+  await addMember(owner, bravo, olivia as never, 'owner');
+  await addMember(owner, bravo, sam as never, 'member');
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await owner?.destroy();
+});
+
+async function signIn(page: Page, email: string) {
+  await page.goto(`${env('TF_E2E_CONSOLE_URL')}/login`);
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('current-user').waitFor();
+}
+
+it('owner switches tenant, clones a role and toggles a permission; the change is enforced in the console and by the API', async () => {
+  const base = env('TF_E2E_CONSOLE_URL');
+  const samContext = await browser.newContext();
+  const samPage = await samContext.newPage();
+  await signIn(samPage, sam.email);
+  await samPage.goto(`${base}/customers`);
+  await expect(samPage.getByTestId('new-customer-form').count()).resolves.toBe(1); // before: allowed
+
+  const page = await browser.newPage();
+  await signIn(page, olivia.email);
+  await expect(page.getByTestId('current-tenant').textContent()).resolves.toBe('Alpha Agency');
+
+  // Switch tenant.
+  await page.getByTestId('tenant-switcher').locator('select').selectOption({ label: 'Bravo Builders' });
+  await page.getByTestId('tenant-switcher').getByRole('button', { name: 'Switch' }).click();
+  await page.getByTestId('current-tenant').filter({ hasText: 'Bravo Builders' }).waitFor();
+
+  // Clone the Member role and turn customers.write off on the clone.
+  await page.goto(`${base}/roles`);
+  await page.getByTestId('role-Member').getByRole('button', { name: 'Clone' }).click();
+  const clone = page.getByTestId('role-Member (copy)');
+  await clone.waitFor();
+  await clone.getByLabel('customers.write').uncheck();
+  await clone.getByRole('button', { name: 'Save permissions' }).click();
+  await clone.getByTestId('saved').waitFor();
+  await page.reload();
+  await expect(page.getByTestId('role-Member (copy)').getByLabel('customers.write').isChecked()).resolves.toBe(false);
+  await expect(page.getByTestId('role-Member (copy)').getByLabel('customers.read').isChecked()).resolves.toBe(true);
+
+  // Give Sam the new role.
+  await page.goto(`${base}/members`);
+  const samRow = page.getByTestId(`member-${sam.email}`);
+  await samRow.locator('select').selectOption({ label: 'Member (copy)' });
+  await samRow.getByRole('button', { name: 'Save' }).click();
+  await page.waitForLoadState('networkidle');
+  await page.reload();
+  await expect(page.getByTestId(`member-${sam.email}`).locator('select option:checked').textContent()).resolves.toBe('Member (copy)');
+  await page.screenshot({ path: await screenshotPath('access-members'), fullPage: true });
+
+  // Sam's console no longer offers creating a customer …
+  await samPage.goto(`${base}/customers`);
+  await samPage.getByTestId('customers').waitFor();
+  await expect(samPage.getByTestId('new-customer-form').count()).resolves.toBe(0);
+  await samPage.screenshot({ path: await screenshotPath('access-restricted-customers'), fullPage: true });
+
+  // … and the API refuses it with Sam's own session.
+  const session = (await samContext.cookies()).find((c) => c.name === 'tf_session');
+  expect(session).toBeDefined();
+  const refused = await fetch(`${env('TF_E2E_API_URL')}/api/customers`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', cookie: `tf_session=${session!.value}` },
+    body: JSON.stringify({ name: 'Should not exist' }),
+  });
+  expect(refused.status).toBe(403);
+  const listed = await fetch(`${env('TF_E2E_API_URL')}/api/customers`, { headers: { cookie: `tf_session=${session!.value}` } });
+  expect(listed.status).toBe(200);
+  await samContext.close();
+  await page.close();
+});
+
+it('works without JavaScript: sign in, see an error next to the field, create a customer', async () => {
+  const base = env('TF_E2E_CONSOLE_URL');
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(`${base}/login`);
+  await page.getByLabel('E-mail').fill(olivia.email);
+  await page.getByLabel('Password').fill('wrong password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('login-error').textContent()).resolves.toContain('invalid e-mail or password');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('current-user').waitFor();
+  await page.goto(`${base}/customers`);
+  await page.getByLabel('New customer').fill('Made without JavaScript');
+  await page.getByRole('button', { name: 'Add customer' }).click();
+  await page.goto(`${base}/customers`);
+  await expect(page.getByTestId('customers').textContent()).resolves.toContain('Made without JavaScript');
+  await context.close();
+});

@@ -1,0 +1,9 @@
+import { redirect } from '@sveltejs/kit';
+import type { Me } from '$lib/types';
+
+/** Pages of the tenant space need a signed-in person with a current tenant. */
+export function requireTenant(me: Me | null, from: URL): Me & { tenant: NonNullable<Me['tenant']> } {
+  if (!me) redirect(303, `/login?next=${encodeURIComponent(from.pathname)}`);
+  if (!me.tenant) redirect(303, '/');
+  return me as Me & { tenant: NonNullable<Me['tenant']> };
+}

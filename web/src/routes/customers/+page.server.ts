@@ -1,0 +1,32 @@
+import { api, formFailure } from '$lib/server/api';
+import { requireTenant } from '$lib/server/guard';
+import type { Actions, PageServerLoad } from './$types';
+
+interface CustomerList {
+  data: { id: string; name: string; createdAt: string }[];
+  nextCursor: string | null;
+}
+
+export const load: PageServerLoad = async ({ locals, cookies, url }) => {
+  requireTenant(locals.me, url);
+  const cursor = url.searchParams.get('cursor');
+  const q = url.searchParams.get('q');
+  const params = new URLSearchParams({ limit: '25', ...(cursor ? { cursor } : {}), ...(q ? { q } : {}) });
+  const res = await api<CustomerList>(cookies, `/api/customers?${params}`);
+  return { customers: res.status === 200 ? res.body : { data: [], nextCursor: null }, q: q ?? '', status: res.status };
+};
+
+export const actions: Actions = {
+  create: async ({ request, cookies }) => {
+    const name = String((await request.formData()).get('name') ?? '');
+    const res = await api(cookies, '/api/customers', { method: 'POST', body: { name } });
+    if (res.status !== 201) return formFailure(res, 'create', { name });
+    return { form: 'create', created: name };
+  },
+  delete: async ({ request, cookies }) => {
+    const id = String((await request.formData()).get('id') ?? '');
+    const res = await api(cookies, `/api/customers/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    if (res.status !== 204) return formFailure(res, 'delete');
+    return { form: 'delete' };
+  },
+};

@@ -1,0 +1,44 @@
+import { api, formFailure } from '$lib/server/api';
+import { requireTenant } from '$lib/server/guard';
+import { can } from '$lib/types';
+import type { Actions, PageServerLoad } from './$types';
+
+interface Member {
+  id: string;
+  user: { id: string; email: string; name: string };
+  role: { id: string; name: string; key: string | null };
+  customerId: string | null;
+}
+interface RoleOption {
+  id: string;
+  name: string;
+}
+
+export const load: PageServerLoad = async ({ locals, cookies, url }) => {
+  const me = requireTenant(locals.me, url);
+  const cursor = url.searchParams.get('cursor');
+  const members = await api<{ data: Member[]; nextCursor: string | null }>(cookies, `/api/members?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+  const roles = can(me, 'roles.read') ? await api<{ data: RoleOption[] }>(cookies, '/api/roles') : null;
+  return {
+    members: members.status === 200 ? members.body : { data: [], nextCursor: null },
+    roles: roles?.status === 200 ? roles.body.data.map((r) => ({ id: r.id, name: r.name })) : [],
+  };
+};
+
+export const actions: Actions = {
+  changeRole: async ({ request, cookies }) => {
+    const form = await request.formData();
+    const id = String(form.get('memberId') ?? '');
+    const res = await api(cookies, `/api/members/${encodeURIComponent(id)}`, { method: 'PATCH', body: { roleId: String(form.get('roleId') ?? '') } });
+    if (res.status !== 200) return formFailure(res, `member:${id}`);
+    return { form: `member:${id}`, saved: true };
+  },
+  add: async ({ request, cookies }) => {
+    const form = await request.formData();
+    const values = { email: String(form.get('email') ?? ''), name: String(form.get('name') ?? ''), roleId: String(form.get('roleId') ?? '') };
+    const password = String(form.get('password') ?? '');
+    const res = await api(cookies, '/api/members', { method: 'POST', body: { ...values, ...(password ? { password } : {}) } });
+    if (res.status !== 201) return formFailure(res, 'add', values);
+    return { form: 'add', added: values.email };
+  },
+};
