@@ -28,6 +28,8 @@ export interface AppState {
   body?: unknown;
   principal?: Principal;
   access?: TenantAccess;
+  /** The customer chosen by X-Customer-Id (or a restricted membership). */
+  customer?: { id: string; name: string };
 }
 
 export type AppContext = Koa.ParameterizedContext<AppState>;

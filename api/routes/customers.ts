@@ -9,6 +9,7 @@ import { access, requirePermission, tenantScope } from '../access';
 import { type AppDeps } from '../app';
 import { audit } from '../audit';
 import { ApiError, notFound } from '../errors';
+import { customerScope } from '../middleware/customerScope';
 import { idempotency } from '../middleware/idempotency';
 import { decodeCursor, likePattern, listQuery, page } from '../pagination';
 import { route } from '../routing';
@@ -52,6 +53,10 @@ export function customerRoutes(deps: AppDeps) {
     await audit(a.manager, { action: 'customer_created', outcome: 'success', actorUserId: a.userId, actorTokenId: a.tokenId, targetType: 'customer', targetId: c.id, requestId: ctx.state.requestId });
     ctx.status = 201;
     ctx.body = toCustomerJson(c);
+  });
+
+  route(router, { method: 'get', path: '/api/customer-context', summary: 'The customer that X-Customer-Id selects (validates the header)', tag, auth: 'tenant', permission: 'customers.read' }, scope, requirePermission('customers.read'), customerScope({ required: true }), async (ctx) => {
+    ctx.body = { customer: ctx.state.customer };
   });
 
   route(router, { method: 'get', path: '/api/customers/:id', summary: 'Get a customer', tag, auth: 'tenant', permission: 'customers.read' }, scope, requirePermission('customers.read'), async (ctx) => {

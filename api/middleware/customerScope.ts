@@ -1,0 +1,33 @@
+// X-Customer-Id (spec §3.6, seed 000): customer-scoped resources are addressed
+// with `X-Customer-Id: cust_…`. The customer must belong to the caller's
+// tenant — and be the caller's own when the membership is restricted to one.
+// A header naming a customer that does not exist, belongs to another tenant
+// or to another customer's member gets one answer: 400
+// invalid_customer_context. A restricted member who sends no header works in
+// their own customer.
+import type Koa from 'koa';
+import { Customer } from '../../db/entities';
+import { isId } from '../../db/ids';
+import { access } from '../access';
+import { ApiError } from '../errors';
+import { type AppState } from '../state';
+
+export const invalidCustomerContext = () =>
+  new ApiError(400, 'invalid_customer_context', 'X-Customer-Id must name a customer of your tenant that you can access');
+
+export function customerScope(opts: { required: boolean }) {
+  return async function customerScope(ctx: Koa.ParameterizedContext<AppState>, next: Koa.Next) {
+    const a = access(ctx);
+    const header = ctx.get('x-customer-id').trim();
+    const wanted = header || a.restrictedCustomerId || '';
+    if (!wanted) {
+      if (opts.required) throw new ApiError(400, 'invalid_customer_context', 'send X-Customer-Id: cust_… to choose a customer');
+      return next();
+    }
+    if (!isId('cust', wanted) || (a.restrictedCustomerId && a.restrictedCustomerId !== wanted)) throw invalidCustomerContext();
+    const customer = await a.manager.getRepository(Customer).findOneBy({ id: wanted });
+    if (!customer) throw invalidCustomerContext();
+    ctx.state.customer = { id: customer.id, name: customer.name };
+    return next();
+  };
+}
