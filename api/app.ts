@@ -1,6 +1,6 @@
 // createApp(deps): the Koa application, built from its dependencies so tests
 // drive the very same app with supertest.
-import { type Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
 import Koa from 'koa';
 import { type Logger } from 'pino';
 import { type DataSource } from 'typeorm';
@@ -15,6 +15,7 @@ import { healthRoutes } from './routes/health';
 import { memberRoutes } from './routes/members';
 import { metaRoutes } from './routes/meta';
 import { roleRoutes } from './routes/roles';
+import { tenantRoutes } from './routes/tenants';
 import { tokenRoutes } from './routes/tokens';
 import { type AppState } from './state';
 
@@ -26,7 +27,9 @@ export interface AppDeps {
   log: Logger;
   /** Set the session cookie's Secure flag (behind https). */
   secureCookies?: boolean;
-  limits?: { loginPerIp?: number; bodyBytes?: number };
+  limits?: { loginPerIp?: number; bodyBytes?: number; registrationsPerIp?: number };
+  temporalNamespace?: string;
+  taskQueue?: string;
 }
 
 export function createApp(deps: AppDeps): Koa<AppState> {
@@ -37,7 +40,18 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   app.use(errorBoundary());
   app.use(jsonBody({ limitBytes: deps.limits?.bodyBytes ?? 100 * 1024 }));
   app.use(authenticate(deps.dataSource));
-  const routers = [healthRoutes(deps), metaRoutes(), authRoutes(deps), customerRoutes(deps), roleRoutes(deps), memberRoutes(deps), tokenRoutes(deps), auditRoutes(deps)];
+  const client = new Client({ connection: deps.temporal, namespace: deps.temporalNamespace ?? 'default' });
+  const routers = [
+    healthRoutes(deps),
+    metaRoutes(),
+    authRoutes(deps),
+    customerRoutes(deps),
+    roleRoutes(deps),
+    memberRoutes(deps),
+    tokenRoutes(deps),
+    auditRoutes(deps),
+    tenantRoutes({ ...deps, client, taskQueue: deps.taskQueue ?? 'tenantflow' }),
+  ];
   for (const router of routers) {
     app.use(router.routes());
     app.use(router.allowedMethods());

@@ -41,6 +41,13 @@ const EnvSchema = z.object({
   /** The platform admin ensured on start; without a password one is generated and printed once. */
   PLATFORM_ADMIN_EMAIL: z.string().trim().toLowerCase().email().default('admin@tenantflow.local'),
   PLATFORM_ADMIN_PASSWORD: optionalString,
+  /** Stripe (test-mode or live). Unset → billing answers 503 and provisioning skips Stripe. */
+  STRIPE_SECRET_KEY: optionalString,
+  /** Stripe API base URL (e.g. stripe-mock's http://127.0.0.1:12111). */
+  STRIPE_API_BASE: optionalString,
+  /** Public URL of the console, for links in invites. */
+  CONSOLE_URL: optionalString,
+
   /** Mark the session cookie Secure (serve over https). */
   SECURE_COOKIES: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 });
@@ -49,6 +56,7 @@ export type Config = z.infer<typeof EnvSchema> & {
   temporalAddress: string;
   temporalUiUrl: string;
   apiUrl: string;
+  consoleUrl: string;
 };
 
 let cached: Config | undefined;
@@ -65,6 +73,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     temporalAddress: c.TEMPORAL_ADDRESS ?? `127.0.0.1:${c.TEMPORAL_PORT}`,
     temporalUiUrl: c.TEMPORAL_UI_URL ?? `http://127.0.0.1:${c.TEMPORAL_UI_PORT}`,
     apiUrl: c.API_URL ?? `http://127.0.0.1:${c.API_PORT}`,
+    consoleUrl: c.CONSOLE_URL ?? `http://127.0.0.1:${c.WEB_PORT}`,
   };
 }
 

@@ -2,5 +2,6 @@
 // API, the tests and a compiled build all see the same set.
 import { CreateTenants1730000000000 } from './1730000000000-create-tenants';
 import { CreateAccessCore1730000001000 } from './1730000001000-create-access-core';
+import { TenantProvisioning1730000002000 } from './1730000002000-tenant-provisioning';
 
-export const migrations = [CreateTenants1730000000000, CreateAccessCore1730000001000];
+export const migrations = [CreateTenants1730000000000, CreateAccessCore1730000001000, TenantProvisioning1730000002000];

@@ -1,8 +1,9 @@
 // Builds the project's Temporal worker from its dependencies, so `npm start`,
 // the production image and the tests all run the same worker.
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type Stripe from 'stripe';
 import { type DataSource } from 'typeorm';
-import { createActivities } from '../activities';
+import { type Activities, createActivities } from '../activities';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
@@ -11,6 +12,10 @@ export interface CreateWorkerOptions {
   namespace: string;
   taskQueue: string;
   dataSource: DataSource;
+  stripe?: Stripe;
+  consoleUrl?: string;
+  /** Replace some activities (tests inject faults this way). */
+  activityOverrides?: Partial<Activities>;
   /** A pre-built bundle (tests reuse one); otherwise workflows are bundled from source. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   identity?: string;
@@ -23,6 +28,6 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue,
     ...(opts.identity ? { identity: opts.identity } : {}),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({ dataSource: opts.dataSource }),
+    activities: { ...createActivities({ dataSource: opts.dataSource, stripe: opts.stripe, consoleUrl: opts.consoleUrl }), ...opts.activityOverrides },
   });
 }

@@ -5,6 +5,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { config } from '../lib/config';
 import { createLogger } from '../lib/log';
 import { createDataSource } from '../db/dataSource';
+import { createStripe } from '../lib/stripe';
 import { createWorker } from './createWorker';
 
 async function main(): Promise<void> {
@@ -15,7 +16,9 @@ async function main(): Promise<void> {
   await dataSource.initialize();
   const connection = await NativeConnection.connect({ address: c.temporalAddress });
   try {
-    const worker = await createWorker({ connection, namespace: c.TEMPORAL_NAMESPACE, taskQueue: c.TEMPORAL_TASK_QUEUE, dataSource });
+    const stripe = createStripe({ secretKey: c.STRIPE_SECRET_KEY, apiBase: c.STRIPE_API_BASE });
+    if (!stripe) log.warn('STRIPE_SECRET_KEY is unset: provisioning skips the Stripe customer step');
+    const worker = await createWorker({ connection, namespace: c.TEMPORAL_NAMESPACE, taskQueue: c.TEMPORAL_TASK_QUEUE, dataSource, stripe, consoleUrl: c.consoleUrl });
     log.info({ taskQueue: c.TEMPORAL_TASK_QUEUE, namespace: c.TEMPORAL_NAMESPACE }, 'worker started');
     await worker.run();
     log.info('worker stopped');

@@ -8,6 +8,10 @@ export function diagnoseTenantWorkflowId(input: { tenantId: string; requestId: s
   return `tenant/${input.tenantId}/diagnose/${input.requestId}`;
 }
 
+export function provisionTenantWorkflowId(input: { tenantId: string }): string {
+  return `tenant/${input.tenantId}/provision`;
+}
+
 /** The tenant a workflow ID belongs to, or undefined for platform workflows and malformed IDs. */
 export function tenantIdOfWorkflowId(workflowId: string): string | undefined {
   return TENANT_WORKFLOW_ID.exec(workflowId)?.[1];

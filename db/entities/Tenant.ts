@@ -19,6 +19,22 @@ export class Tenant {
   @Column('text')
   status: TenantStatus;
 
+  @Column('text', { name: 'external_customer_id', nullable: true })
+  externalCustomerId: string | null;
+
+  @Column('text', { nullable: true })
+  industry: string | null;
+
+  @Column('jsonb', { default: () => "'{}'::jsonb" })
+  settings: Record<string, unknown>;
+
+  @Column('text', { name: 'stripe_customer_id', nullable: true })
+  stripeCustomerId: string | null;
+
+  /** Provisioning progress and bookkeeping (see workflows/provisionTenant.ts). */
+  @Column('jsonb', { default: () => "'{}'::jsonb" })
+  provisioning: Record<string, unknown>;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { type DataSource } from 'typeorm';
-import { createWorker, WORKFLOWS_PATH } from '../../worker/createWorker';
+import { createWorker, type CreateWorkerOptions, WORKFLOWS_PATH } from '../../worker/createWorker';
 import { TEST_SERVER_WRAPPER, testServerReady } from '../../scripts/lib/tools';
 
 let runtimeInstalled = false;
@@ -46,7 +46,10 @@ export function uniqueTaskQueue(label: string): string {
  * Runs the project's worker (same factory as production) against the run's
  * dev server while `fn` executes, then shuts it down.
  */
-export async function withProjectWorker<T>(opts: { dataSource: DataSource; taskQueue: string }, fn: () => Promise<T>): Promise<T> {
+export async function withProjectWorker<T>(
+  opts: { dataSource: DataSource; taskQueue: string } & Pick<CreateWorkerOptions, 'stripe' | 'consoleUrl' | 'activityOverrides'>,
+  fn: () => Promise<T>,
+): Promise<T> {
   quietRuntime();
   const connection = await NativeConnection.connect({ address: temporalAddress() });
   try {
@@ -55,6 +58,9 @@ export async function withProjectWorker<T>(opts: { dataSource: DataSource; taskQ
       namespace: 'default',
       taskQueue: opts.taskQueue,
       dataSource: opts.dataSource,
+      stripe: opts.stripe,
+      consoleUrl: opts.consoleUrl,
+      activityOverrides: opts.activityOverrides,
       workflowBundle: await projectWorkflowBundle(),
     });
     return await worker.runUntil(fn());

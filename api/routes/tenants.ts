@@ -1,0 +1,281 @@
+// Tenant registration and provisioning (spec §5.2), and the workflow access
+// API (spec §3.8).
+//
+// Registration is idempotent by externalCustomerId: the tenants row, unique on
+// it, is the anchor — concurrent duplicates wait on the unique index and then
+// find the first registration; the same id with a different body is a 409.
+// Only the request that created the row starts the workflow.
+import { createHash } from 'node:crypto';
+import Router from '@koa/router';
+import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import type Koa from 'koa';
+import { z } from 'zod';
+import { industryTemplates } from '../../lib/industryTemplates';
+import { tenantSearchAttributes } from '../../lib/tenantWorkflows';
+import { isUuid, uuidv7 } from '../../db/ids';
+import { withTenant } from '../../db/tenantContext';
+import { progressQuery, provisionTenant, type ProvisioningProgress } from '../../workflows/provisionTenant';
+import { provisionTenantWorkflowId, tenantIdOfWorkflowId } from '../../workflows/ids';
+import { requirePlatformAdmin, tenantScope, unauthenticated } from '../access';
+import { type AppDeps } from '../app';
+import { auditInOwnTransaction } from '../audit';
+import { hashPassword } from '../auth/passwords';
+import { parseApiToken, sha256 } from '../auth/secrets';
+import { ApiError, notFound } from '../errors';
+import { RateLimiter } from '../rateLimit';
+import { route } from '../routing';
+import { type AppState } from '../state';
+
+const registrationBody = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lowercase letters, digits and dashes (2–63)'),
+    externalCustomerId: z.string().trim().min(1).max(200),
+    industry: z.string().refine((k) => industryTemplates().has(k), { message: `one of: ${[...industryTemplates().keys()].join(', ')}` }),
+    owner: z
+      .object({
+        email: z.string().trim().toLowerCase().email().max(320),
+        name: z.string().trim().min(1).max(200),
+        password: z.string().min(10, 'at least 10 characters').max(1000).optional(),
+      })
+      .strict(),
+  })
+  .strict();
+type Registration = z.infer<typeof registrationBody>;
+
+const acceptInviteBody = z.object({ token: z.string().min(10).max(200), password: z.string().min(10, 'at least 10 characters').max(1000) }).strict();
+
+/** What makes two registrations "the same": everything but the password itself. */
+function registrationHash(r: Registration): string {
+  const canonical = { name: r.name, slug: r.slug, externalCustomerId: r.externalCustomerId, industry: r.industry, owner: { email: r.owner.email, name: r.owner.name, hasPassword: Boolean(r.owner.password) } };
+  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
+}
+
+export async function startProvisioning(client: Client, taskQueue: string, tenantId: string): Promise<string> {
+  const workflowId = provisionTenantWorkflowId({ tenantId });
+  try {
+    await client.workflow.start(provisionTenant, {
+      workflowId,
+      taskQueue,
+      args: [{ tenantId }],
+      typedSearchAttributes: tenantSearchAttributes(tenantId),
+      // A failed provisioning may run again (retry); a completed one never.
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  return workflowId;
+}
+
+interface TenantRow {
+  id: string;
+  name: string;
+  slug: string;
+  status: string;
+  industry: string | null;
+  created_at: Date;
+  provisioning: ProvisioningProgress & { ownerInviteUrl?: string; workflowId?: string };
+}
+
+/** Progress from the running workflow, or from the database once it has finished. */
+async function provisioningOf(client: Client, t: TenantRow, forPlatformAdmin: boolean) {
+  const workflowId = provisionTenantWorkflowId({ tenantId: t.id });
+  let progress: ProvisioningProgress | undefined;
+  let source: 'workflow' | 'database' = 'database';
+  try {
+    const handle = client.workflow.getHandle(workflowId);
+    const description = await handle.describe();
+    if (description.status.name === 'RUNNING') {
+      progress = await handle.query(progressQuery);
+      source = 'workflow';
+    }
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+  const stored = t.provisioning ?? {};
+  progress ??= {
+    status: stored.status ?? (t.status === 'active' ? 'completed' : 'running'),
+    step: stored.step ?? null,
+    stepsDone: stored.stepsDone ?? 0,
+    stepsTotal: stored.stepsTotal ?? 6,
+    startedAt: stored.startedAt ?? t.created_at.toISOString(),
+    ...(stored.finishedAt ? { finishedAt: stored.finishedAt } : {}),
+    ...(stored.error ? { error: stored.error } : {}),
+    ...(stored.skipped ? { skipped: stored.skipped } : {}),
+  };
+  return {
+    tenantId: t.id,
+    tenantStatus: t.status,
+    workflowId,
+    source,
+    ...progress,
+    ...(forPlatformAdmin && stored.ownerInviteUrl ? { ownerInviteUrl: stored.ownerInviteUrl } : {}),
+  };
+}
+
+/** Platform admins see every tenant; a tenant credential sees only its own tenant. Anything else: 404. */
+function canSeeTenant(state: AppState, tenantId: string): boolean {
+  const p = state.principal;
+  if (!p) throw unauthenticated();
+  if (p.kind === 'session' && p.isPlatformAdmin) return true;
+  return p.tenantId === tenantId;
+}
+
+export function tenantRoutes(deps: AppDeps & { client: Client; taskQueue: string }) {
+  const router = new Router<AppState>();
+  const ds = deps.dataSource;
+  const tag = 'tenants';
+  const publicSignups = new RateLimiter(deps.limits?.registrationsPerIp ?? 10, 60 * 60 * 1000);
+
+  async function register(ctx: Koa.ParameterizedContext<AppState>, body: Registration) {
+    const id = uuidv7();
+    const hash = registrationHash(body);
+    const passwordHash = body.owner.password ? await hashPassword(body.owner.password) : null;
+    let created = false;
+    try {
+      const rows = (await ds.query(
+        `INSERT INTO tenants (id, slug, name, status, external_customer_id, industry, registration_hash, owner_email, owner_name, pending_owner_password_hash)
+         VALUES ($1, $2, $3, 'provisioning', $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (external_customer_id) DO NOTHING RETURNING id`,
+        [id, body.slug, body.name, body.externalCustomerId, body.industry, hash, body.owner.email, body.owner.name, passwordHash],
+      )) as unknown[];
+      created = rows.length === 1;
+    } catch (err) {
+      if ((err as { code?: string }).code !== '23505') throw err;
+      // A unique violation on the slug: either a concurrent duplicate of this
+      // registration (handled below) or another tenant's slug.
+    }
+    if (created) {
+      const workflowId = await startProvisioning(deps.client, deps.taskQueue, id);
+      ctx.status = 202;
+      ctx.body = { tenant: { id, status: 'provisioning' }, workflowId };
+      return;
+    }
+    const [existing] = (await ds.query('SELECT id, status, registration_hash FROM tenants WHERE external_customer_id = $1', [body.externalCustomerId])) as {
+      id: string;
+      status: string;
+      registration_hash: string;
+    }[];
+    if (!existing) throw new ApiError(409, 'slug_taken', 'this slug is taken', [{ path: 'slug', message: 'already taken', code: 'custom' }]);
+    if (existing.registration_hash !== hash) {
+      throw new ApiError(409, 'registration_conflict', 'this externalCustomerId was registered with different details');
+    }
+    ctx.status = 200;
+    ctx.body = { tenant: { id: existing.id, status: existing.status }, workflowId: provisionTenantWorkflowId({ tenantId: existing.id }) };
+  }
+
+  route(router, { method: 'post', path: '/api/tenants', summary: 'Register and provision a tenant (platform admin); idempotent by externalCustomerId', tag, auth: 'platform', body: registrationBody, status: 202 }, requirePlatformAdmin(), async (ctx, { body }) => {
+    await register(ctx, body);
+  });
+
+  route(router, { method: 'post', path: '/api/tenants/register', summary: 'Public sign-up: register and provision a tenant', tag, auth: 'public', body: registrationBody, status: 202 }, async (ctx, { body }) => {
+    const hit = publicSignups.hit(ctx.ip || 'unknown');
+    if (!hit.allowed) throw new ApiError(429, 'too_many_requests', 'too many sign-ups from this address; try again later', { retryAfterSeconds: hit.retryAfterSeconds });
+    await register(ctx, body);
+  });
+
+  route(router, { method: 'get', path: '/api/tenants', summary: 'List tenants with their status (platform admin)', tag, auth: 'platform' }, requirePlatformAdmin(), async (ctx) => {
+    const rows = (await ds.query('SELECT id, name, slug, status, industry, created_at, provisioning FROM tenants ORDER BY created_at DESC, id LIMIT 500')) as TenantRow[];
+    ctx.body = {
+      data: rows.map((t) => ({
+        id: t.id,
+        name: t.name,
+        slug: t.slug,
+        status: t.status,
+        industry: t.industry,
+        createdAt: t.created_at,
+        provisioning: { stepsDone: t.provisioning?.stepsDone ?? 0, stepsTotal: t.provisioning?.stepsTotal ?? 6, status: t.provisioning?.status ?? null, error: t.provisioning?.error },
+        workflowId: provisionTenantWorkflowId({ tenantId: t.id }),
+      })),
+    };
+  });
+
+  route(router, { method: 'get', path: '/api/tenants/:id/provisioning', summary: "A tenant's provisioning progress", tag, auth: 'tenant' }, async (ctx) => {
+    const id = ctx.params.id ?? '';
+    if (!isUuid(id) || !canSeeTenant(ctx.state, id)) throw notFound('tenant');
+    const [t] = (await ds.query('SELECT id, name, slug, status, industry, created_at, provisioning FROM tenants WHERE id = $1', [id])) as TenantRow[];
+    if (!t) throw notFound('tenant');
+    const p = ctx.state.principal;
+    ctx.body = await provisioningOf(deps.client, t, p?.kind === 'session' && p.isPlatformAdmin);
+  });
+
+  route(router, { method: 'post', path: '/api/tenants/:id/provisioning/retry', summary: 'Retry a failed provisioning (platform admin)', tag, auth: 'platform', status: 202 }, requirePlatformAdmin(), async (ctx) => {
+    const id = ctx.params.id ?? '';
+    const [t] = isUuid(id) ? ((await ds.query('SELECT status FROM tenants WHERE id = $1', [id])) as { status: string }[]) : [];
+    if (!t) throw notFound('tenant');
+    if (t.status !== 'failed') throw new ApiError(409, 'not_failed', `provisioning can be retried only when it failed (it is ${t.status})`);
+    await ds.query("UPDATE tenants SET status = 'provisioning', provisioning = provisioning || '{\"status\":\"running\"}'::jsonb - 'error' WHERE id = $1", [id]);
+    ctx.status = 202;
+    ctx.body = { tenant: { id, status: 'provisioning' }, workflowId: await startProvisioning(deps.client, deps.taskQueue, id) };
+  });
+
+  route(router, { method: 'get', path: '/api/workflows/:workflowId', summary: 'Describe a workflow of your tenant (URL-encode the id)', tag: 'workflows', auth: 'tenant' }, async (ctx) => {
+    const workflowId = ctx.params.workflowId ?? '';
+    const p = ctx.state.principal;
+    if (!p) throw unauthenticated();
+    const owner = tenantIdOfWorkflowId(workflowId);
+    const isAdmin = p.kind === 'session' && p.isPlatformAdmin;
+    if (!isAdmin && (!owner || owner !== p.tenantId)) {
+      if (owner && p.tenantId) {
+        await auditInOwnTransaction(ds, p.tenantId, {
+          action: 'cross_tenant_attempt',
+          outcome: 'denied',
+          actorUserId: p.kind === 'session' ? p.userId : null,
+          actorTokenId: p.kind === 'token' ? p.tokenId : null,
+          requestId: ctx.state.requestId,
+          details: { via: 'workflow_id' },
+        });
+      }
+      throw notFound('workflow');
+    }
+    try {
+      const handle = deps.client.workflow.getHandle(workflowId);
+      const d = await handle.describe();
+      const summary: Record<string, unknown> = {};
+      if (d.type === 'provisionTenant' && d.status.name === 'RUNNING') summary.progress = await handle.query(progressQuery);
+      ctx.body = {
+        workflowId: d.workflowId,
+        runId: d.runId,
+        type: d.type,
+        status: d.status.name,
+        startTime: d.startTime,
+        closeTime: d.closeTime ?? null,
+        tenantId: owner ?? null,
+        summary,
+        ...(isAdmin ? { taskQueue: d.taskQueue, historyLength: d.historyLength } : {}),
+      };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw notFound('workflow');
+      throw err;
+    }
+  });
+
+  route(router, { method: 'get', path: '/api/onboarding', summary: "The tenant's onboarding checklist and entitlements", tag, auth: 'tenant' }, tenantScope(ds), async (ctx) => {
+    const m = ctx.state.access!.manager;
+    const items = (await m.query('SELECT key, title, done_at FROM onboarding_items ORDER BY position')) as { key: string; title: string; done_at: Date | null }[];
+    const entitlements = (await m.query('SELECT key, enabled, limit_value FROM entitlements ORDER BY key')) as { key: string; enabled: boolean; limit_value: number | null }[];
+    ctx.body = {
+      checklist: items.map((i) => ({ key: i.key, title: i.title, done: i.done_at !== null })),
+      entitlements: entitlements.map((e) => ({ key: e.key, enabled: e.enabled, limit: e.limit_value })),
+    };
+  });
+
+  route(router, { method: 'post', path: '/api/auth/accept-invite', summary: 'Set a password from an invite link', tag: 'auth', auth: 'public', body: acceptInviteBody }, async (ctx, { body }) => {
+    const m = /^inv_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/.exec(body.token);
+    const tenantId = m?.[1] ? parseApiToken(`tf_${m[1]}_${m[2]}`)?.tenantId : undefined;
+    if (!tenantId) throw new ApiError(404, 'not_found', 'invite not found or expired');
+    const accepted = await withTenant(ds, tenantId, async (tx) => {
+      const [invite] = (await tx.query('SELECT id, user_id FROM invites WHERE token_hash = $1 AND accepted_at IS NULL AND expires_at > now()', [sha256(body.token)])) as { id: string; user_id: string }[];
+      if (!invite) return false;
+      await tx.query('UPDATE invites SET accepted_at = now() WHERE id = $1', [invite.id]);
+      await tx.query('UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1', [invite.user_id, await hashPassword(body.password)]);
+      return true;
+    });
+    if (!accepted) throw new ApiError(404, 'not_found', 'invite not found or expired');
+    ctx.status = 204;
+  });
+
+  return router;
+}
