@@ -10,7 +10,9 @@ import { type Client, type Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { type DataSource } from 'typeorm';
 import { diagnoseTenant } from '../workflows/diagnoseTenant';
-import { diagnoseTenantWorkflowId } from '../workflows/ids';
+import { diagnoseTenantWorkflowId, provisionTenantWorkflowId } from '../workflows/ids';
+import { provisionTenant } from '../workflows/provisionTenant';
+import { ApplicationFailure } from '@temporalio/common';
 import { uuidv7 } from '../db/ids';
 import { tenantSearchAttributes } from '../lib/tenantWorkflows';
 import { createTestDatabase, openDataSource, type TestDatabase } from './helpers/database';
@@ -68,4 +70,47 @@ test('diagnoseTenant: tenant not found', async () => {
       .catch(() => undefined),
   );
   await record('diagnoseTenant.tenant-not-found', workflowId);
+});
+
+async function registerTenant(): Promise<string> {
+  const tenantId = uuidv7();
+  const n = tenantId.slice(-8);
+  await app.query(
+    `INSERT INTO tenants (id, slug, name, status, external_customer_id, industry, registration_hash, owner_email, owner_name)
+     VALUES ($1, $2, $3, 'provisioning', $4, 'agency', 'recorded', $5, 'Recorded Owner')`,
+    [tenantId, `recorded-${n}`, `Recorded ${n}`, `recorded-${n}`, `owner-${n}@example.test`],
+  );
+  return tenantId;
+}
+
+test('provisionTenant: completed', async () => {
+  const tenantId = await registerTenant();
+  const taskQueue = uniqueTaskQueue('record');
+  const workflowId = provisionTenantWorkflowId({ tenantId });
+  await withProjectWorker({ dataSource: app, taskQueue }, () =>
+    client.workflow.execute(provisionTenant, { workflowId, taskQueue, args: [{ tenantId }], typedSearchAttributes: tenantSearchAttributes(tenantId) }),
+  );
+  await record('provisionTenant.completed', workflowId);
+});
+
+test('provisionTenant: a step fails for good and the saga compensates', async () => {
+  const tenantId = await registerTenant();
+  const taskQueue = uniqueTaskQueue('record');
+  const workflowId = provisionTenantWorkflowId({ tenantId });
+  await withProjectWorker(
+    {
+      dataSource: app,
+      taskQueue,
+      activityOverrides: {
+        enableDefaultEntitlements: async () => {
+          throw ApplicationFailure.nonRetryable('recorded refusal', 'provisioning_rejected');
+        },
+      },
+    },
+    () =>
+      client.workflow
+        .execute(provisionTenant, { workflowId, taskQueue, args: [{ tenantId }], typedSearchAttributes: tenantSearchAttributes(tenantId) })
+        .catch(() => undefined),
+  );
+  await record('provisionTenant.compensated', workflowId);
 });
