@@ -176,6 +176,10 @@ export function tenantRoutes(deps: AppDeps & { client: Client; taskQueue: string
     await register(ctx, body);
   });
 
+  route(router, { method: 'get', path: '/api/industry-templates', summary: 'The industry templates a tenant can start from', tag, auth: 'public' }, async (ctx) => {
+    ctx.body = { data: [...industryTemplates().values()].map((t) => ({ key: t.key, name: t.name })) };
+  });
+
   route(router, { method: 'get', path: '/api/tenants', summary: 'List tenants with their status (platform admin)', tag, auth: 'platform' }, requirePlatformAdmin(), async (ctx) => {
     const rows = (await ds.query('SELECT id, name, slug, status, industry, created_at, provisioning FROM tenants ORDER BY created_at DESC, id LIMIT 500')) as TenantRow[];
     ctx.body = {

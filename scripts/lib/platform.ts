@@ -205,6 +205,9 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
       API_HOST: c.API_HOST,
       API_URL: c.apiUrl,
       SECURE_COOKIES: String(c.SECURE_COOKIES),
+      CONSOLE_URL: c.consoleUrl,
+      ...(c.STRIPE_SECRET_KEY ? { STRIPE_SECRET_KEY: c.STRIPE_SECRET_KEY } : {}),
+      ...(c.STRIPE_API_BASE ? { STRIPE_API_BASE: c.STRIPE_API_BASE } : {}),
     };
     // The owner connection stays in this process: children never hold it.
     const tsNode = (entry: string) => ['--enable-source-maps', '--import', 'tsx', path.join(ROOT, entry)];

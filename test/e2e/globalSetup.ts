@@ -24,6 +24,8 @@ export default async function globalSetup(): Promise<void> {
     TEMPORAL_PORT: String(await freePort()),
     TEMPORAL_UI_PORT: String(await freePort()),
     TEMPORAL_TASK_QUEUE: 'tenantflow-e2e',
+    PLATFORM_ADMIN_EMAIL: 'ops@tenantflow.test',
+    PLATFORM_ADMIN_PASSWORD: 'platform admin password',
   };
   const platform = await startPlatform({
     config: parseConfig(env),
@@ -36,6 +38,8 @@ export default async function globalSetup(): Promise<void> {
   process.env.TF_E2E_API_URL = platform.urls.api;
   process.env.TF_E2E_TEMPORAL_UI_URL = platform.urls.temporalUi ?? '';
   process.env.TF_E2E_DATA_DIR = dataDir;
+  process.env.TF_E2E_ADMIN_EMAIL = env.PLATFORM_ADMIN_EMAIL;
+  process.env.TF_E2E_ADMIN_PASSWORD = env.PLATFORM_ADMIN_PASSWORD;
   // Owner-role connection for seeding fixtures (inside each tenant's RLS context).
   process.env.TF_E2E_DATABASE_URL = platform.databaseUrl;
 }

@@ -1,0 +1,50 @@
+import { error, redirect } from '@sveltejs/kit';
+import { api, formFailure } from '$lib/server/api';
+import type { Actions, PageServerLoad } from './$types';
+
+interface TenantRow {
+  id: string;
+  name: string;
+  slug: string;
+  status: string;
+  industry: string | null;
+  provisioning: { stepsDone: number; stepsTotal: number; status: string | null; error?: string };
+}
+
+export const load: PageServerLoad = async ({ locals, cookies, url }) => {
+  if (!locals.me) redirect(303, `/login?next=${encodeURIComponent(url.pathname)}`);
+  if (!locals.me.user?.isPlatformAdmin) error(404, 'Not found');
+  const [tenants, industries] = await Promise.all([
+    api<{ data: TenantRow[] }>(cookies, '/api/tenants'),
+    api<{ data: { key: string; name: string }[] }>(cookies, '/api/industry-templates'),
+  ]);
+  return { tenants: tenants.status === 200 ? tenants.body.data : [], industries: industries.status === 200 ? industries.body.data : [] };
+};
+
+export const actions: Actions = {
+  register: async ({ request, cookies }) => {
+    const f = await request.formData();
+    const get = (k: string) => String(f.get(k) ?? '').trim();
+    const values = {
+      name: get('name'),
+      slug: get('slug'),
+      externalCustomerId: get('externalCustomerId'),
+      industry: get('industry'),
+      ownerEmail: get('ownerEmail'),
+      ownerName: get('ownerName'),
+    };
+    const password = String(f.get('ownerPassword') ?? '');
+    const res = await api<{ tenant: { id: string } }>(cookies, '/api/tenants', {
+      method: 'POST',
+      body: {
+        name: values.name,
+        slug: values.slug,
+        externalCustomerId: values.externalCustomerId,
+        industry: values.industry,
+        owner: { email: values.ownerEmail, name: values.ownerName, ...(password ? { password } : {}) },
+      },
+    });
+    if (res.status !== 202 && res.status !== 200) return formFailure(res, 'register', values);
+    redirect(303, `/platform/tenants/${res.body.tenant.id}`);
+  },
+};
