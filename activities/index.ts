@@ -2,19 +2,24 @@
 // Workflows import the `Activities` type only.
 import type Stripe from 'stripe';
 import { type DataSource } from 'typeorm';
+import { type Keyring } from '../lib/encryption';
 import { createDiagnosticsActivities } from './diagnostics';
+import { createEmailCapabilityActivities } from './emailCapability';
 import { createTenantActivities } from './tenants';
 
 export interface ActivityDeps {
   dataSource: DataSource;
   stripe?: Stripe;
   consoleUrl?: string;
+  smartlead?: { baseUrl: string; apiKey: string };
+  keyring?: Keyring;
 }
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createDiagnosticsActivities(deps),
     ...createTenantActivities(deps),
+    ...createEmailCapabilityActivities(deps),
   };
 }
 

@@ -15,6 +15,7 @@ import { healthRoutes } from './routes/health';
 import { memberRoutes } from './routes/members';
 import { metaRoutes } from './routes/meta';
 import { roleRoutes } from './routes/roles';
+import { capabilityRoutes } from './routes/capabilities';
 import { tenantRoutes } from './routes/tenants';
 import { tokenRoutes } from './routes/tokens';
 import { type AppState } from './state';
@@ -30,6 +31,8 @@ export interface AppDeps {
   limits?: { loginPerIp?: number; bodyBytes?: number; registrationsPerIp?: number };
   temporalNamespace?: string;
   taskQueue?: string;
+  /** Whether the e-mail provider's admin API is configured (capability provisioning). */
+  providerConfigured?: boolean;
 }
 
 export function createApp(deps: AppDeps): Koa<AppState> {
@@ -51,6 +54,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     tokenRoutes(deps),
     auditRoutes(deps),
     tenantRoutes({ ...deps, client, taskQueue: deps.taskQueue ?? 'tenantflow' }),
+    capabilityRoutes({ ...deps, client, taskQueue: deps.taskQueue ?? 'tenantflow' }),
   ];
   for (const router of routers) {
     app.use(router.routes());

@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const dataSource = createDataSource({ url: c.DATABASE_APP_URL, applicationName: 'tenantflow-api' });
   await dataSource.initialize();
   const temporal = Connection.lazy({ address: c.temporalAddress });
-  const app = createApp({ dataSource, temporal, log, secureCookies: c.SECURE_COOKIES, temporalNamespace: c.TEMPORAL_NAMESPACE, taskQueue: c.TEMPORAL_TASK_QUEUE });
+  const app = createApp({ dataSource, temporal, log, secureCookies: c.SECURE_COOKIES, temporalNamespace: c.TEMPORAL_NAMESPACE, taskQueue: c.TEMPORAL_TASK_QUEUE, providerConfigured: Boolean(c.SMARTLEAD_API_KEY) });
   const server = app.listen(c.API_PORT, c.API_HOST, () => log.info({ port: c.API_PORT }, 'api listening'));
 
   const shutdown = (signal: string) => {

@@ -45,6 +45,13 @@ const EnvSchema = z.object({
   STRIPE_SECRET_KEY: optionalString,
   /** Stripe API base URL (e.g. stripe-mock's http://127.0.0.1:12111). */
   STRIPE_API_BASE: optionalString,
+  /** Smartlead-style provider admin API (capability provisioning). Unset key → 503 provider_not_configured. */
+  SMARTLEAD_API_BASE: z.string().url().default('https://server.smartlead.ai/api/v1'),
+  SMARTLEAD_API_KEY: optionalString,
+  /** Keyring for secrets at rest: "v1:<base64 32 bytes>,v2:…" and the id new secrets use. */
+  TENANTFLOW_ENCRYPTION_KEYS: optionalString,
+  TENANTFLOW_ENCRYPTION_KEY_ID: z.string().default('v1'),
+
   /** Public URL of the console, for links in invites. */
   CONSOLE_URL: optionalString,
 

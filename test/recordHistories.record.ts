@@ -13,6 +13,11 @@ import { diagnoseTenant } from '../workflows/diagnoseTenant';
 import { diagnoseTenantWorkflowId, provisionTenantWorkflowId } from '../workflows/ids';
 import { provisionTenant } from '../workflows/provisionTenant';
 import { ApplicationFailure } from '@temporalio/common';
+import { provisionEmailOutreach } from '../workflows/provisionEmailOutreach';
+import { syncInboxes } from '../workflows/syncInboxes';
+import { provisionEmailWorkflowId, syncInboxesWorkflowId } from '../workflows/ids';
+import { generateKey, parseKeyring } from '../lib/encryption';
+import { startFakeSmartlead } from './helpers/fakeSmartlead';
 import { uuidv7 } from '../db/ids';
 import { tenantSearchAttributes } from '../lib/tenantWorkflows';
 import { createTestDatabase, openDataSource, type TestDatabase } from './helpers/database';
@@ -46,6 +51,11 @@ async function record(name: string, workflowId: string): Promise<void> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   fs.mkdirSync(HISTORIES, { recursive: true });
   const file = path.join(HISTORIES, `${name}.json`);
+  // Recorded histories stand for executions that exist: keep them, add new ones.
+  if (fs.existsSync(file) && process.env.RECORD_OVERWRITE !== '1') {
+    console.log(`kept ${path.relative(process.cwd(), file)} (RECORD_OVERWRITE=1 replaces it)`);
+    return;
+  }
   fs.writeFileSync(file, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
   console.log(`recorded ${path.relative(process.cwd(), file)} (${history.events?.length ?? 0} events)`);
 }
@@ -113,4 +123,24 @@ test('provisionTenant: a step fails for good and the saga compensates', async ()
         .catch(() => undefined),
   );
   await record('provisionTenant.compensated', workflowId);
+});
+
+test('provisionEmailOutreach and syncInboxes: completed', async () => {
+  const provider = await startFakeSmartlead();
+  try {
+    const { tenant, customers } = await createTenant(owner, { customers: 1 });
+    const input = { tenantId: tenant.id, customerId: customers[0]!.id };
+    const taskQueue = uniqueTaskQueue('record');
+    const opts = { dataSource: app, taskQueue, keyring: parseKeyring(`v1:${generateKey()}`, 'v1'), smartlead: { baseUrl: provider.baseUrl, apiKey: provider.adminKey } };
+    const provisionId = provisionEmailWorkflowId(input);
+    const syncId = syncInboxesWorkflowId(input);
+    await withProjectWorker(opts, async () => {
+      await client.workflow.execute(provisionEmailOutreach, { workflowId: provisionId, taskQueue, args: [input], typedSearchAttributes: tenantSearchAttributes(tenant.id) });
+      await client.workflow.execute(syncInboxes, { workflowId: syncId, taskQueue, args: [input], typedSearchAttributes: tenantSearchAttributes(tenant.id) });
+    });
+    await record('provisionEmailOutreach.completed', provisionId);
+    await record('syncInboxes.completed', syncId);
+  } finally {
+    await provider.stop();
+  }
 });

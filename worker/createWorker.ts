@@ -4,6 +4,7 @@ import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/w
 import type Stripe from 'stripe';
 import { type DataSource } from 'typeorm';
 import { type Activities, createActivities } from '../activities';
+import { type Keyring } from '../lib/encryption';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
@@ -14,6 +15,8 @@ export interface CreateWorkerOptions {
   dataSource: DataSource;
   stripe?: Stripe;
   consoleUrl?: string;
+  smartlead?: { baseUrl: string; apiKey: string };
+  keyring?: Keyring;
   /** Replace some activities (tests inject faults this way). */
   activityOverrides?: Partial<Activities>;
   /** A pre-built bundle (tests reuse one); otherwise workflows are bundled from source. */
@@ -28,6 +31,6 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue,
     ...(opts.identity ? { identity: opts.identity } : {}),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: { ...createActivities({ dataSource: opts.dataSource, stripe: opts.stripe, consoleUrl: opts.consoleUrl }), ...opts.activityOverrides },
+    activities: { ...createActivities({ dataSource: opts.dataSource, stripe: opts.stripe, consoleUrl: opts.consoleUrl, smartlead: opts.smartlead, keyring: opts.keyring }), ...opts.activityOverrides },
   });
 }

@@ -6,6 +6,7 @@ import { config } from '../lib/config';
 import { createLogger } from '../lib/log';
 import { createDataSource } from '../db/dataSource';
 import { createStripe } from '../lib/stripe';
+import { parseKeyring } from '../lib/encryption';
 import { createWorker } from './createWorker';
 
 async function main(): Promise<void> {
@@ -18,7 +19,10 @@ async function main(): Promise<void> {
   try {
     const stripe = createStripe({ secretKey: c.STRIPE_SECRET_KEY, apiBase: c.STRIPE_API_BASE });
     if (!stripe) log.warn('STRIPE_SECRET_KEY is unset: provisioning skips the Stripe customer step');
-    const worker = await createWorker({ connection, namespace: c.TEMPORAL_NAMESPACE, taskQueue: c.TEMPORAL_TASK_QUEUE, dataSource, stripe, consoleUrl: c.consoleUrl });
+    const keyring = c.TENANTFLOW_ENCRYPTION_KEYS ? parseKeyring(c.TENANTFLOW_ENCRYPTION_KEYS, c.TENANTFLOW_ENCRYPTION_KEY_ID) : undefined;
+    if (!keyring) log.warn('TENANTFLOW_ENCRYPTION_KEYS is unset: capability provisioning cannot store provider keys');
+    const smartlead = c.SMARTLEAD_API_KEY ? { baseUrl: c.SMARTLEAD_API_BASE, apiKey: c.SMARTLEAD_API_KEY } : undefined;
+    const worker = await createWorker({ connection, namespace: c.TEMPORAL_NAMESPACE, taskQueue: c.TEMPORAL_TASK_QUEUE, dataSource, stripe, consoleUrl: c.consoleUrl, keyring, smartlead });
     log.info({ taskQueue: c.TEMPORAL_TASK_QUEUE, namespace: c.TEMPORAL_NAMESPACE }, 'worker started');
     await worker.run();
     log.info('worker stopped');

@@ -12,6 +12,14 @@ export function provisionTenantWorkflowId(input: { tenantId: string }): string {
   return `tenant/${input.tenantId}/provision`;
 }
 
+export function provisionEmailWorkflowId(input: { tenantId: string; customerId: string }): string {
+  return `tenant/${input.tenantId}/customer/${input.customerId}/provision-email`;
+}
+
+export function syncInboxesWorkflowId(input: { tenantId: string; customerId: string }): string {
+  return `tenant/${input.tenantId}/customer/${input.customerId}/sync-inboxes`;
+}
+
 /** The tenant a workflow ID belongs to, or undefined for platform workflows and malformed IDs. */
 export function tenantIdOfWorkflowId(workflowId: string): string | undefined {
   return TENANT_WORKFLOW_ID.exec(workflowId)?.[1];

@@ -1,3 +1,5 @@
 // The worker's workflowsPath: every workflow type the worker runs.
 export { diagnoseTenant } from './diagnoseTenant';
+export { provisionEmailOutreach } from './provisionEmailOutreach';
 export { provisionTenant } from './provisionTenant';
+export { syncInboxes } from './syncInboxes';

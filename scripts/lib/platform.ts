@@ -8,6 +8,7 @@ import { type Config } from '../../lib/config';
 import { type DataSource } from 'typeorm';
 import { createDataSource, runMigrations } from '../../db/dataSource';
 import { ensurePlatformAdmin } from '../../db/platformAdmin';
+import { generateKey } from '../../lib/encryption';
 import { portOpen, waitForHttp, waitForPort } from './net';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './postgres';
 import { Supervisor } from './processes';
@@ -69,6 +70,13 @@ async function assertPortsFree(ports: [string, number][]): Promise<void> {
       throw new Error(`port ${port} is already in use; set ${name} to another port (or stop what is listening there)`);
     }
   }
+}
+
+function loadOrCreateKeyring(file: string, keyId: string): string {
+  if (!fs.existsSync(file)) {
+    fs.writeFileSync(file, JSON.stringify({ keys: `${keyId}:${generateKey()}` }), { mode: 0o600 });
+  }
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { keys: string }).keys;
 }
 
 async function withOwnerDataSource<T>(url: string, fn: (ds: DataSource) => Promise<T>): Promise<T> {
@@ -192,6 +200,8 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
     }
     checkpoint();
 
+    // Secrets at rest need a keyring; the embedded default keeps one in the data dir.
+    const encryptionKeys = c.TENANTFLOW_ENCRYPTION_KEYS ?? loadOrCreateKeyring(path.join(dataDir, 'encryption-keys.json'), c.TENANTFLOW_ENCRYPTION_KEY_ID);
     const childEnv: NodeJS.ProcessEnv = {
       NODE_ENV: c.NODE_ENV,
       LOG_LEVEL: c.LOG_LEVEL,
@@ -206,6 +216,10 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
       API_URL: c.apiUrl,
       SECURE_COOKIES: String(c.SECURE_COOKIES),
       CONSOLE_URL: c.consoleUrl,
+      TENANTFLOW_ENCRYPTION_KEYS: encryptionKeys,
+      TENANTFLOW_ENCRYPTION_KEY_ID: c.TENANTFLOW_ENCRYPTION_KEY_ID,
+      SMARTLEAD_API_BASE: c.SMARTLEAD_API_BASE,
+      ...(c.SMARTLEAD_API_KEY ? { SMARTLEAD_API_KEY: c.SMARTLEAD_API_KEY } : {}),
       ...(c.STRIPE_SECRET_KEY ? { STRIPE_SECRET_KEY: c.STRIPE_SECRET_KEY } : {}),
       ...(c.STRIPE_API_BASE ? { STRIPE_API_BASE: c.STRIPE_API_BASE } : {}),
     };

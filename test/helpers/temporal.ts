@@ -47,7 +47,7 @@ export function uniqueTaskQueue(label: string): string {
  * dev server while `fn` executes, then shuts it down.
  */
 export async function withProjectWorker<T>(
-  opts: { dataSource: DataSource; taskQueue: string } & Pick<CreateWorkerOptions, 'stripe' | 'consoleUrl' | 'activityOverrides'>,
+  opts: { dataSource: DataSource; taskQueue: string } & Pick<CreateWorkerOptions, 'stripe' | 'consoleUrl' | 'activityOverrides' | 'smartlead' | 'keyring'>,
   fn: () => Promise<T>,
 ): Promise<T> {
   quietRuntime();
@@ -60,6 +60,8 @@ export async function withProjectWorker<T>(
       dataSource: opts.dataSource,
       stripe: opts.stripe,
       consoleUrl: opts.consoleUrl,
+      smartlead: opts.smartlead,
+      keyring: opts.keyring,
       activityOverrides: opts.activityOverrides,
       workflowBundle: await projectWorkflowBundle(),
     });

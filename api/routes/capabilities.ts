@@ -1,0 +1,125 @@
+// Capability provisioning per customer (seed 002): explicitly turning on
+// e-mail outreach for one customer — never as a side effect of a login.
+// Platform admins name the tenant (`tenantId`); a tenant's owner acts in
+// their own tenant only and must not name one.
+import Router from '@koa/router';
+import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type Koa from 'koa';
+import { z } from 'zod';
+import { isId } from '../../db/ids';
+import { withTenant } from '../../db/tenantContext';
+import { tenantSearchAttributes } from '../../lib/tenantWorkflows';
+import { provisionEmailOutreach } from '../../workflows/provisionEmailOutreach';
+import { syncInboxes } from '../../workflows/syncInboxes';
+import { provisionEmailWorkflowId, syncInboxesWorkflowId } from '../../workflows/ids';
+import { loadAccess, unauthenticated } from '../access';
+import { type AppDeps } from '../app';
+import { ApiError, notFound } from '../errors';
+import { route } from '../routing';
+import { type AppState } from '../state';
+
+const targetBody = z.object({ tenantId: z.string().uuid().optional() }).strict();
+const BASE = '/api/internal/provisioning/email-outreach/:customerId';
+
+type Need = 'owner' | 'read';
+
+export function capabilityRoutes(deps: AppDeps & { client: Client; taskQueue: string }) {
+  const router = new Router<AppState>();
+  const ds = deps.dataSource;
+  const tag = 'capabilities';
+
+  /** Works out the tenant and checks the caller may act on this customer; 404 when it is not theirs. */
+  async function target(ctx: Koa.ParameterizedContext<AppState> & { params: Record<string, string> }, tenantIdInput: string | undefined, need: Need) {
+    const p = ctx.state.principal;
+    if (!p) throw unauthenticated();
+    const customerId = ctx.params.customerId ?? '';
+    let tenantId: string;
+    if (p.kind === 'session' && p.isPlatformAdmin) {
+      if (!tenantIdInput) throw new ApiError(400, 'validation_failed', 'invalid input', [{ path: 'tenantId', message: 'platform admins name the tenant', code: 'custom' }]);
+      tenantId = tenantIdInput;
+    } else {
+      if (tenantIdInput) throw new ApiError(400, 'validation_failed', 'invalid input', [{ path: 'tenantId', message: 'only platform admins name a tenant', code: 'custom' }]);
+      if (!p.tenantId) throw new ApiError(403, 'no_tenant', 'select a tenant first');
+      tenantId = p.tenantId;
+    }
+    await withTenant(ds, tenantId, async (m) => {
+      if (!(p.kind === 'session' && p.isPlatformAdmin)) {
+        const a = await loadAccess(m, p, tenantId);
+        if (a.restrictedCustomerId && a.restrictedCustomerId !== customerId) throw notFound('customer');
+        if (need === 'owner') {
+          const [role] = (await m.query('SELECT key FROM roles WHERE id = $1', [a.roleId])) as { key: string | null }[];
+          if (role?.key !== 'owner') throw new ApiError(403, 'forbidden', 'only an owner turns on capabilities');
+        } else if (!a.permissions.has('customers.read')) {
+          throw new ApiError(403, 'forbidden', 'you lack the permission customers.read', { permission: 'customers.read' });
+        }
+      }
+      const [customer] = isId('cust', customerId) ? ((await m.query('SELECT 1 FROM customers WHERE id = $1', [customerId])) as unknown[]) : [];
+      if (!customer) throw notFound('customer');
+    });
+    return { tenantId, customerId };
+  }
+
+  async function start(workflow: typeof provisionEmailOutreach | typeof syncInboxes, workflowId: string, t: { tenantId: string; customerId: string }) {
+    try {
+      await deps.client.workflow.start(workflow, {
+        workflowId,
+        taskQueue: deps.taskQueue,
+        args: [t],
+        typedSearchAttributes: tenantSearchAttributes(t.tenantId),
+        // A run in progress is joined, not duplicated; a finished one may run again.
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+
+  const requireProvider = () => {
+    if (!deps.providerConfigured) throw new ApiError(503, 'provider_not_configured', 'the e-mail provider is not configured (SMARTLEAD_API_KEY)');
+  };
+
+  route(router, { method: 'post', path: BASE, summary: 'Turn on e-mail outreach for a customer (platform admin or owner)', tag, auth: 'tenant', body: targetBody, status: 202 }, async (ctx, { body }) => {
+    const t = await target(ctx, body.tenantId, 'owner');
+    requireProvider();
+    const workflowId = provisionEmailWorkflowId(t);
+    await start(provisionEmailOutreach, workflowId, t);
+    ctx.status = 202;
+    ctx.body = { workflowId };
+  });
+
+  route(router, { method: 'get', path: `${BASE}/status`, summary: "A customer's e-mail outreach capability", tag, auth: 'tenant', query: targetBody }, async (ctx, { query }) => {
+    const t = await target(ctx, query.tenantId, 'read');
+    const [row] = await withTenant(ds, t.tenantId, async (m) =>
+      (await m.query(
+        `SELECT a.provider, a.status, a.external_account_id, a.api_key_key_id, a.last_synced_at, a.error,
+                (SELECT count(*)::int FROM inboxes i WHERE i.customer_id = a.customer_id AND i.provider = a.provider) AS inboxes
+           FROM provider_accounts a WHERE a.customer_id = $1`,
+        [t.customerId],
+      )) as { provider: string; status: string; external_account_id: string | null; api_key_key_id: string | null; last_synced_at: Date | null; error: string | null; inboxes: number }[],
+    );
+    if (!row) throw new ApiError(404, 'not_provisioned', 'e-mail outreach is not turned on for this customer');
+    ctx.body = {
+      customerId: t.customerId,
+      provider: row.provider,
+      status: row.status,
+      externalAccountId: row.external_account_id,
+      apiKeyStored: row.api_key_key_id !== null,
+      encryptionKeyId: row.api_key_key_id,
+      inboxes: row.inboxes,
+      lastSyncedAt: row.last_synced_at,
+      error: row.error,
+      workflowId: provisionEmailWorkflowId(t),
+    };
+  });
+
+  route(router, { method: 'post', path: `${BASE}/sync-inboxes`, summary: "Sync a customer's inboxes from its provider account", tag, auth: 'tenant', body: targetBody, status: 202 }, async (ctx, { body }) => {
+    const t = await target(ctx, body.tenantId, 'owner');
+    requireProvider();
+    const workflowId = syncInboxesWorkflowId(t);
+    await start(syncInboxes, workflowId, t);
+    ctx.status = 202;
+    ctx.body = { workflowId };
+  });
+
+  return router;
+}
