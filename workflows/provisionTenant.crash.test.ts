@@ -113,6 +113,9 @@ it('a worker killed after step 2 is replaced and provisioning completes with no 
   await blocker.end();
   const [midway] = (await ds.query("SELECT status, (provisioning->>'stepsDone')::int AS done FROM tenants WHERE id = $1", [tenantId])) as { status: string; done: number }[];
   expect(midway).toEqual({ status: 'provisioning', done: 2 });
+  // While the workflow runs, the API answers from its progress query.
+  const live = await admin.get(`/api/tenants/${tenantId}/provisioning`);
+  expect(live.body).toMatchObject({ source: 'workflow', status: 'running', step: 'create_owner', stepsDone: 2, stepsTotal: 6, tenantStatus: 'provisioning' });
 
   // A new worker picks the workflow up (after step 3's attempt times out) and finishes it.
   startWorkerProcess(taskQueue);

@@ -37,7 +37,7 @@ export class SmartleadAdminClient {
         signal: AbortSignal.timeout(this.opts.timeoutMs ?? 15_000),
       });
     } catch (err) {
-      throw new Error(`provider unreachable: ${(err as Error).message}`); // retryable
+      throw new Error(`provider unreachable: ${(err as Error).message}`, { cause: err }); // retryable
     }
     const text = await res.text();
     if (res.status === 429 || res.status >= 500) throw new Error(`provider answered ${res.status}`); // retryable
