@@ -113,12 +113,19 @@ it('a worker killed after step 2 is replaced and provisioning completes with no 
   await blocker.end();
   const [midway] = (await ds.query("SELECT status, (provisioning->>'stepsDone')::int AS done FROM tenants WHERE id = $1", [tenantId])) as { status: string; done: number }[];
   expect(midway).toEqual({ status: 'provisioning', done: 2 });
-  // While the workflow runs, the API answers from its progress query.
-  const live = await admin.get(`/api/tenants/${tenantId}/provisioning`);
-  expect(live.body).toMatchObject({ source: 'workflow', status: 'running', step: 'create_owner', stepsDone: 2, stepsTotal: 6, tenantStatus: 'provisioning' });
+  // No worker can answer a query now: the API answers from the stored progress.
+  const stored = await admin.get(`/api/tenants/${tenantId}/provisioning`);
+  expect(stored.status).toBe(200);
+  expect(stored.body).toMatchObject({ source: 'database', status: 'running', step: 'create_owner', stepsDone: 2, stepsTotal: 6, tenantStatus: 'provisioning' });
 
   // A new worker picks the workflow up (after step 3's attempt times out) and finishes it.
   startWorkerProcess(taskQueue);
+  // With a worker alive again, the API answers from the workflow's progress query.
+  const live = await until('a live progress answer', async () => {
+    const res = await admin.get(`/api/tenants/${tenantId}/provisioning`);
+    return res.body.source === 'workflow' ? (res.body as Record<string, unknown>) : undefined;
+  });
+  expect(live).toMatchObject({ status: 'running', step: 'create_owner', stepsDone: 2 });
   await until(
     'provisioning to complete',
     async () => {

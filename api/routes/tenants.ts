@@ -15,7 +15,7 @@ import { industryTemplates } from '../../lib/industryTemplates';
 import { tenantSearchAttributes } from '../../lib/tenantWorkflows';
 import { isUuid, uuidv7 } from '../../db/ids';
 import { withTenant } from '../../db/tenantContext';
-import { progressQuery, provisionTenant, type ProvisioningProgress } from '../../workflows/provisionTenant';
+import { PROVISIONING_STEPS, progressQuery, provisionTenant, type ProvisioningProgress } from '../../workflows/provisionTenant';
 import { provisionTenantWorkflowId, tenantIdOfWorkflowId } from '../../workflows/ids';
 import { requirePlatformAdmin, tenantScope, unauthenticated } from '../access';
 import { type AppDeps } from '../app';
@@ -88,16 +88,20 @@ async function provisioningOf(client: Client, t: TenantRow, forPlatformAdmin: bo
     const handle = client.workflow.getHandle(workflowId);
     const description = await handle.describe();
     if (description.status.name === 'RUNNING') {
-      progress = await handle.query(progressQuery);
-      source = 'workflow';
+      // A query needs a live worker; while none is running (crashed,
+      // deploying), the progress stored after each step answers instead.
+      progress = await client.connection.withDeadline(Date.now() + 3000, () => handle.query(progressQuery)).catch(() => undefined);
+      if (progress) source = 'workflow';
     }
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
   const stored = t.provisioning ?? {};
+  const storedStatus = stored.status ?? (t.status === 'active' ? 'completed' : 'running');
   progress ??= {
-    status: stored.status ?? (t.status === 'active' ? 'completed' : 'running'),
-    step: stored.step ?? null,
+    status: storedStatus,
+    // Stored after a step completes: while running, the current step is the next one.
+    step: storedStatus === 'running' ? (PROVISIONING_STEPS[stored.stepsDone ?? 0] ?? null) : (stored.step ?? null),
     stepsDone: stored.stepsDone ?? 0,
     stepsTotal: stored.stepsTotal ?? 6,
     startedAt: stored.startedAt ?? t.created_at.toISOString(),
