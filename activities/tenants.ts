@@ -6,6 +6,7 @@ import { ApplicationFailure, activityInfo } from '@temporalio/activity';
 import type Stripe from 'stripe';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { newId } from '../db/ids';
+import { applyTemplateRoles } from '../db/tenantRoles';
 import { withTenant } from '../db/tenantContext';
 import { industryTemplate, type IndustryTemplate } from '../lib/industryTemplates';
 import { newSecret, sha256 } from '../api/auth/secrets';
@@ -77,17 +78,7 @@ export function createTenantActivities(deps: TenantActivityDeps) {
       await inTenant(input.tenantId, async (m) => {
         const t = await loadTenant(m, input.tenantId);
         const template = templateOf(t);
-        for (const role of template.roles) {
-          const inserted = (await m.query(
-            `INSERT INTO roles (tenant_id, id, key, name, is_system) VALUES ($1, $2, $3, $4, true)
-             ON CONFLICT (tenant_id, key) DO NOTHING RETURNING id`,
-            [input.tenantId, newId('role'), role.key, role.name],
-          )) as { id: string }[];
-          const roleId = inserted[0]?.id ?? ((await m.query('SELECT id FROM roles WHERE key = $1', [role.key])) as { id: string }[])[0]!.id;
-          for (const permission of role.permissions) {
-            await m.query('INSERT INTO role_permissions (tenant_id, role_id, permission) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [input.tenantId, roleId, permission]);
-          }
-        }
+        await applyTemplateRoles(m, template);
         for (const [position, item] of template.onboardingChecklist.entries()) {
           await m.query('INSERT INTO onboarding_items (tenant_id, key, title, position) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [input.tenantId, item.key, item.title, position]);
         }

@@ -1,6 +1,7 @@
 // The permission registry (spec §5.1). The server enforces these; the console
-// hides what a caller lacks. System roles are what every tenant starts with;
-// an owner can clone one and toggle its permissions.
+// hides what a caller lacks. Which roles hold which permissions comes from a
+// tenant's industry template (config/industryTemplates/); an owner can clone a
+// role and toggle the clone's permissions.
 export const PERMISSIONS = {
   'customers.read': 'See customers',
   'customers.write': 'Create, rename and delete customers',
@@ -23,19 +24,3 @@ export const ALL_PERMISSIONS = Object.keys(PERMISSIONS) as Permission[];
 export function isPermission(value: string): value is Permission {
   return Object.hasOwn(PERMISSIONS, value);
 }
-
-export interface SystemRole {
-  key: string;
-  name: string;
-  permissions: readonly Permission[];
-}
-
-const READS: Permission[] = ['customers.read', 'campaigns.read', 'members.read', 'roles.read'];
-
-export const SYSTEM_ROLES: readonly SystemRole[] = [
-  { key: 'owner', name: 'Owner', permissions: ALL_PERMISSIONS },
-  { key: 'admin', name: 'Admin', permissions: ALL_PERMISSIONS.filter((p) => p !== 'billing.manage') },
-  { key: 'member', name: 'Member', permissions: [...READS, 'customers.write', 'campaigns.write'] },
-  { key: 'viewer', name: 'Viewer', permissions: READS },
-  { key: 'accountant', name: 'Accountant', permissions: ['customers.read', 'billing.read', 'billing.manage', 'audit.read'] },
-];

@@ -60,7 +60,7 @@ export async function describeSelf(deps: AppDeps, principal: Principal) {
   const user = await deps.dataSource.getRepository(User).findOneByOrFail({ id: principal.userId });
   const tenants = await tenantsOfUser(deps.dataSource, user.id);
   let current = null;
-  let permissions: string[] = principal.isPlatformAdmin && !principal.tenantId ? [] : [];
+  let permissions: string[] = [];
   let role = null;
   let restrictedCustomerId = null;
   if (principal.tenantId) {

@@ -4,6 +4,7 @@
 // refuses it. Also: the forms work without JavaScript.
 import { type Browser, type Page } from 'playwright-core';
 import { type DataSource } from 'typeorm';
+import { type User } from '../../db/entities';
 import { openDataSource } from '../helpers/database';
 import { addMember, createTenant, createUser, PASSWORD, type TenantFixture } from '../helpers/fixtures';
 import { launchBrowser, screenshotPath } from './browser';
@@ -18,8 +19,8 @@ let browser: Browser;
 let owner: DataSource;
 let alpha: TenantFixture;
 let bravo: TenantFixture;
-let olivia: { email: string };
-let sam: { email: string };
+let olivia: User;
+let sam: User;
 
 beforeAll(async () => {
   owner = await openDataSource(env('TF_E2E_DATABASE_URL'), 'tenantflow-e2e-seed');
@@ -27,9 +28,9 @@ beforeAll(async () => {
   bravo = await createTenant(owner, { name: 'Bravo Builders', customers: 1 });
   olivia = await createUser(owner, { name: 'Olivia Owner' });
   sam = await createUser(owner, { name: 'Sam Support' });
-  await addMember(owner, alpha, olivia as never, 'owner');
-  await addMember(owner, bravo, olivia as never, 'owner');
-  await addMember(owner, bravo, sam as never, 'member');
+  await addMember(owner, alpha, olivia, 'owner');
+  await addMember(owner, bravo, olivia, 'owner');
+  await addMember(owner, bravo, sam, 'member');
   browser = await launchBrowser();
 });
 
@@ -63,26 +64,26 @@ it('owner switches tenant, clones a role and toggles a permission; the change is
   await page.getByTestId('tenant-switcher').getByRole('button', { name: 'Switch' }).click();
   await page.getByTestId('current-tenant').filter({ hasText: 'Bravo Builders' }).waitFor();
 
-  // Clone the Member role and turn customers.write off on the clone.
+  // Clone the member role ("Account manager" in the agency template) and turn customers.write off on the clone.
   await page.goto(`${base}/roles`);
-  await page.getByTestId('role-Member').getByRole('button', { name: 'Clone' }).click();
-  const clone = page.getByTestId('role-Member (copy)');
+  await page.getByTestId('role-Account manager').getByRole('button', { name: 'Clone' }).click();
+  const clone = page.getByTestId('role-Account manager (copy)');
   await clone.waitFor();
   await clone.getByLabel('customers.write').uncheck();
   await clone.getByRole('button', { name: 'Save permissions' }).click();
   await clone.getByTestId('saved').waitFor();
   await page.reload();
-  await expect(page.getByTestId('role-Member (copy)').getByLabel('customers.write').isChecked()).resolves.toBe(false);
-  await expect(page.getByTestId('role-Member (copy)').getByLabel('customers.read').isChecked()).resolves.toBe(true);
+  await expect(page.getByTestId('role-Account manager (copy)').getByLabel('customers.write').isChecked()).resolves.toBe(false);
+  await expect(page.getByTestId('role-Account manager (copy)').getByLabel('customers.read').isChecked()).resolves.toBe(true);
 
   // Give Sam the new role.
   await page.goto(`${base}/members`);
   const samRow = page.getByTestId(`member-${sam.email}`);
-  await samRow.locator('select').selectOption({ label: 'Member (copy)' });
+  await samRow.locator('select').selectOption({ label: 'Account manager (copy)' });
   await samRow.getByRole('button', { name: 'Save' }).click();
   await page.waitForLoadState('networkidle');
   await page.reload();
-  await expect(page.getByTestId(`member-${sam.email}`).locator('select option:checked').textContent()).resolves.toBe('Member (copy)');
+  await expect(page.getByTestId(`member-${sam.email}`).locator('select option:checked').textContent()).resolves.toBe('Account manager (copy)');
   await page.screenshot({ path: await screenshotPath('access-members'), fullPage: true });
 
   // Sam's console no longer offers creating a customer …

@@ -3,7 +3,8 @@
 import { type DataSource } from 'typeorm';
 import { Customer, Membership, Tenant, User } from '../../db/entities';
 import { newId, uuidv7 } from '../../db/ids';
-import { seedSystemRoles } from '../../db/tenantRoles';
+import { applyTemplateRoles } from '../../db/tenantRoles';
+import { industryTemplate } from '../../lib/industryTemplates';
 import { withTenant } from '../../db/tenantContext';
 import { hashPassword } from '../../api/auth/passwords';
 
@@ -13,6 +14,7 @@ export interface TenantFixture {
   roles: Record<string, string>;
 }
 
+/** An active tenant with the agency template's roles (owner, admin, member = "Account manager", viewer, accountant). */
 export async function createTenant(owner: DataSource, opts: { name?: string; customers?: number } = {}): Promise<TenantFixture> {
   const id = uuidv7();
   const tenant = await owner.getRepository(Tenant).save({
@@ -22,7 +24,7 @@ export async function createTenant(owner: DataSource, opts: { name?: string; cus
     status: 'active',
   });
   return withTenant(owner, id, async (manager) => {
-    const roles = await seedSystemRoles(manager);
+    const roles = await applyTemplateRoles(manager, industryTemplate('agency')!);
     const customers: Customer[] = [];
     for (let i = 0; i < (opts.customers ?? 0); i++) {
       customers.push(await manager.getRepository(Customer).save({ id: newId('cust'), name: `Customer ${i + 1}` }));
