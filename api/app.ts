@@ -8,6 +8,7 @@ import { authenticate } from './access';
 import { errorBoundary } from './middleware/errorBoundary';
 import { jsonBody } from './middleware/jsonBody';
 import { requestId } from './middleware/requestId';
+import { requestLog } from './middleware/requestLog';
 import { auditRoutes } from './routes/audit';
 import { authRoutes } from './routes/auth';
 import { customerRoutes } from './routes/customers';
@@ -15,6 +16,7 @@ import { healthRoutes } from './routes/health';
 import { memberRoutes } from './routes/members';
 import { metaRoutes } from './routes/meta';
 import { roleRoutes } from './routes/roles';
+import { sequenceRoutes } from './routes/sequences';
 import { capabilityRoutes } from './routes/capabilities';
 import { tenantRoutes } from './routes/tenants';
 import { tokenRoutes } from './routes/tokens';
@@ -40,6 +42,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   app.proxy = false;
   app.silent = true;
   app.use(requestId(deps.log));
+  app.use(requestLog());
   app.use(errorBoundary());
   app.use(jsonBody({ limitBytes: deps.limits?.bodyBytes ?? 100 * 1024 }));
   app.use(authenticate(deps.dataSource));
@@ -53,6 +56,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     memberRoutes(deps),
     tokenRoutes(deps),
     auditRoutes(deps),
+    sequenceRoutes(deps),
     tenantRoutes({ ...deps, client, taskQueue: deps.taskQueue ?? 'tenantflow' }),
     capabilityRoutes({ ...deps, client, taskQueue: deps.taskQueue ?? 'tenantflow' }),
   ];

@@ -30,7 +30,9 @@ interface Row {
   body?: unknown;
   /** Makes a fresh resource for each case; `otherCustomer` only where a restricted caller has the permission. */
   make: { own: () => Promise<string>; otherTenant: () => Promise<string>; otherCustomer?: () => Promise<string>; nonexistent?: () => string };
-  idPrefix?: 'cust' | 'role' | 'mem' | 'tok';
+  idPrefix?: 'cust' | 'role' | 'mem' | 'tok' | 'seq';
+  /** Customer-scoped routes: the caller's X-Customer-Id. */
+  customerId?: () => string;
 }
 
 let db: TestDatabase;
@@ -76,8 +78,9 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function created(agent: Agent, path: string, body: object): Promise<string> {
-  const res = await agent.post(path).send(body);
+async function created(agent: Agent, path: string, body: object, customerId?: string): Promise<string> {
+  const req = agent.post(path);
+  const res = await (customerId ? req.set('X-Customer-Id', customerId) : req).send(body);
   if (res.status !== 201) throw new Error(`fixture ${path}: ${res.status} ${JSON.stringify(res.body)}`);
   return (res.body as { id: string }).id;
 }
@@ -100,6 +103,14 @@ const provisionedCustomer = (agent: () => Agent, t: () => TenantFixture, existin
     m.query("INSERT INTO provider_accounts (tenant_id, customer_id, provider, status, external_name) VALUES (current_setting('app.tenant_id')::uuid, $1, 'smartlead', 'active', $1) ON CONFLICT DO NOTHING", [customerId]),
   );
   return customerId;
+};
+
+/** A sequence (and optionally one step, as "seq|stp") of a customer. */
+const sequenceOf = (agent: () => Agent, customerId: () => string, withStep = false) => async () => {
+  const seq = await created(agent(), '/api/sequences', { name: 'Fixture sequence' }, customerId());
+  if (!withStep) return seq;
+  const stepId = await created(agent(), `/api/sequences/${seq}/steps`, { subject: 'Hi', body: 'Hello', delayHours: 0 }, customerId());
+  return `${seq}|${stepId}`;
 };
 
 /** A workflow of the tenant, on a queue no worker polls: it stays RUNNING to be described. */
@@ -169,6 +180,7 @@ function rows(): Row[] {
       },
       idPrefix: 'cust',
     },
+    ...sequenceRows(),
     {
       route: 'GET /api/tenants/:id/provisioning',
       action: 'read',
@@ -190,10 +202,37 @@ function rows(): Row[] {
   ];
 }
 
-function send(agent: Agent, route: string, id: string, body: unknown) {
+function sequenceRows(): Row[] {
+  const c0 = () => a.customers[0]!.id;
+  const c1 = () => a.customers[1]!.id;
+  const cb = () => b.customers[0]!.id;
+  const owner = () => agents.ownerA;
+  const seq = { own: sequenceOf(owner, c0), otherTenant: sequenceOf(() => agents.ownerB, cb), otherCustomer: sequenceOf(owner, c1) };
+  const stp = {
+    own: sequenceOf(owner, c0, true),
+    otherTenant: sequenceOf(() => agents.ownerB, cb, true),
+    otherCustomer: sequenceOf(owner, c1, true),
+    nonexistent: () => `${newId('seq')}|${newId('stp')}`,
+  };
+  const base = { caller: 'owner' as const, customerId: c0, idPrefix: 'seq' as const };
+  return [
+    { ...base, route: 'GET /api/sequences/:id', action: 'read', ok: 200, make: seq },
+    { ...base, route: 'PUT /api/sequences/:id', action: 'update', ok: 200, body: { name: 'Renamed' }, make: seq },
+    { ...base, route: 'DELETE /api/sequences/:id', action: 'delete', ok: 204, make: seq },
+    { ...base, route: 'POST /api/sequences/:id/steps', action: 'create-from', ok: 201, body: { subject: 'S', body: 'B', delayHours: 1 }, make: seq },
+    { ...base, route: 'PUT /api/sequences/:id/steps/:stepId', action: 'update', ok: 200, body: { subject: 'Changed' }, make: stp },
+    { ...base, route: 'DELETE /api/sequences/:id/steps/:stepId', action: 'delete', ok: 204, make: stp },
+  ];
+}
+
+function send(agent: Agent, route: string, id: string, body: unknown, customerId?: string) {
   const [method, pattern] = route.split(' ') as [string, string];
-  const path = pattern.replace(/:[A-Za-z]+/, id);
-  const req = (agent as unknown as Record<string, (p: string) => ReturnType<Agent['get']>>)[method.toLowerCase()]!(path);
+  // "a|b" fills two path parameters in order.
+  const ids = id.split('|');
+  let i = 0;
+  const path = pattern.replace(/:[A-Za-z]+/g, () => ids[i++] ?? ids[0]!);
+  let req = (agent as unknown as Record<string, (p: string) => ReturnType<Agent['get']>>)[method.toLowerCase()]!(path);
+  if (customerId) req = req.set('X-Customer-Id', customerId);
   return body === undefined ? req : req.send(body as object);
 }
 
@@ -212,7 +251,7 @@ describe('isolation matrix', () => {
       const notFoundBodies = new Set<string>();
       for (const [kase, make] of cases) {
         const id = await make();
-        const res = await send(caller, row.route, id, row.body);
+        const res = await send(caller, row.route, id, row.body, row.customerId?.());
         const expected = kase === 'own' ? row.ok : 404;
         checked++;
         if (res.status !== expected) failures.push(`${row.caller} ${row.route} ${row.action} ${kase}: ${res.status} (expected ${expected}) ${JSON.stringify(res.body)}`);
@@ -222,7 +261,7 @@ describe('isolation matrix', () => {
       if (notFoundBodies.size > 1) failures.push(`${row.route}: different 404 bodies ${[...notFoundBodies].join(' | ')}`);
     }
     expect(failures).toEqual([]);
-    expect(checked).toBeGreaterThan(55);
+    expect(checked).toBeGreaterThan(75);
   });
 
   it('lists only the caller’s own tenant (and customer)', async () => {

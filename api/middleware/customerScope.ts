@@ -9,24 +9,30 @@ import type Koa from 'koa';
 import { Customer } from '../../db/entities';
 import { isId } from '../../db/ids';
 import { access } from '../access';
-import { ApiError } from '../errors';
+import { ApiError, notFound } from '../errors';
 import { type AppState } from '../state';
 
 export const invalidCustomerContext = () =>
   new ApiError(400, 'invalid_customer_context', 'X-Customer-Id must name a customer of your tenant that you can access');
 
-export function customerScope(opts: { required: boolean }) {
+/**
+ * `notFoundAs` is for routes that address an existing resource (seed 000: a
+ * missing or wrong X-Customer-Id there is the same 404 as any resource outside
+ * the caller's reach); creation keeps the 400.
+ */
+export function customerScope(opts: { required: boolean; notFoundAs?: string }) {
+  const invalid = () => (opts.notFoundAs ? notFound(opts.notFoundAs) : invalidCustomerContext());
   return async function customerScope(ctx: Koa.ParameterizedContext<AppState>, next: Koa.Next) {
     const a = access(ctx);
     const header = ctx.get('x-customer-id').trim();
     const wanted = header || a.restrictedCustomerId || '';
     if (!wanted) {
-      if (opts.required) throw new ApiError(400, 'invalid_customer_context', 'send X-Customer-Id: cust_… to choose a customer');
+      if (opts.required) throw opts.notFoundAs ? invalid() : new ApiError(400, 'invalid_customer_context', 'send X-Customer-Id: cust_… to choose a customer');
       return next();
     }
-    if (!isId('cust', wanted) || (a.restrictedCustomerId && a.restrictedCustomerId !== wanted)) throw invalidCustomerContext();
+    if (!isId('cust', wanted) || (a.restrictedCustomerId && a.restrictedCustomerId !== wanted)) throw invalid();
     const customer = await a.manager.getRepository(Customer).findOneBy({ id: wanted });
-    if (!customer) throw invalidCustomerContext();
+    if (!customer) throw invalid();
     ctx.state.customer = { id: customer.id, name: customer.name };
     return next();
   };

@@ -25,7 +25,10 @@ export function errorBoundary() {
         ctx.body = { error: { code: 'bad_request', message: (err as Error).message } };
         return;
       }
-      ctx.state.log?.error({ err }, 'unhandled error');
+      // Name, code and message only: driver errors carry row values in
+      // `detail` (e.g. "Key (email)=(…)"), which must not reach the logs.
+      const e = err as { name?: string; code?: string; message?: string; stack?: string };
+      ctx.state.log?.error({ err: { name: e.name, code: e.code, message: e.message, stack: e.stack } }, 'unhandled error');
       ctx.status = 500;
       ctx.body = { error: { code: 'internal_error', message: 'internal error', details: { requestId: ctx.state.requestId } } };
     }
