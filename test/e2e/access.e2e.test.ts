@@ -7,7 +7,7 @@ import { type DataSource } from 'typeorm';
 import { type User } from '../../db/entities';
 import { openDataSource } from '../helpers/database';
 import { addMember, createTenant, createUser, PASSWORD, type TenantFixture } from '../helpers/fixtures';
-import { launchBrowser, screenshotPath } from './browser';
+import { launchBrowser, ready, screenshotPath, signIn as browserSignIn } from './browser';
 
 const env = (name: string) => {
   const v = process.env[name];
@@ -39,13 +39,7 @@ afterAll(async () => {
   await owner?.destroy();
 });
 
-async function signIn(page: Page, email: string) {
-  await page.goto(`${env('TF_E2E_CONSOLE_URL')}/login`);
-  await page.getByLabel('E-mail').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByTestId('current-user').waitFor();
-}
+const signIn = (page: Page, email: string) => browserSignIn(page, env('TF_E2E_CONSOLE_URL'), email, PASSWORD);
 
 it('owner switches tenant, clones a role and toggles a permission; the change is enforced in the console and by the API', async () => {
   const base = env('TF_E2E_CONSOLE_URL');
@@ -66,6 +60,7 @@ it('owner switches tenant, clones a role and toggles a permission; the change is
 
   // Clone the member role ("Account manager" in the agency template) and turn customers.write off on the clone.
   await page.goto(`${base}/roles`);
+  await ready(page);
   await page.getByTestId('role-Account manager').getByRole('button', { name: 'Clone' }).click();
   const clone = page.getByTestId('role-Account manager (copy)');
   await clone.waitFor();
@@ -78,6 +73,7 @@ it('owner switches tenant, clones a role and toggles a permission; the change is
 
   // Give Sam the new role.
   await page.goto(`${base}/members`);
+  await ready(page);
   const samRow = page.getByTestId(`member-${sam.email}`);
   await samRow.locator('select').selectOption({ label: 'Account manager (copy)' });
   await samRow.getByRole('button', { name: 'Save' }).click();

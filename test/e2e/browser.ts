@@ -2,7 +2,7 @@
 // download cannot work on these machines).
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARTIFACTS_DIR = path.resolve(__dirname, '..', '..', '.test-artifacts');
@@ -32,4 +32,18 @@ export async function launchBrowser(): Promise<Browser> {
 export async function screenshotPath(name: string): Promise<string> {
   fs.mkdirSync(ARTIFACTS_DIR, { recursive: true });
   return path.join(ARTIFACTS_DIR, `${name}.png`);
+}
+
+/** Waits until the page is hydrated: typing earlier can be undone by hydration. */
+export async function ready(page: Page): Promise<void> {
+  await page.locator('body[data-hydrated="true"]').waitFor();
+}
+
+export async function signIn(page: Page, consoleUrl: string, email: string, password: string): Promise<void> {
+  await page.goto(`${consoleUrl}/login`);
+  await ready(page);
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('current-user').waitFor();
 }

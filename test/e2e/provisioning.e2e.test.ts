@@ -2,7 +2,7 @@
 // provisioning progress bar reach 100%; the new owner then signs in and finds
 // the template's onboarding checklist on the dashboard.
 import { type Browser } from 'playwright-core';
-import { launchBrowser, screenshotPath } from './browser';
+import { launchBrowser, ready, screenshotPath, signIn } from './browser';
 
 const env = (name: string) => {
   const v = process.env[name];
@@ -23,12 +23,10 @@ afterAll(async () => {
 it('registers a tenant and shows provisioning progress live until 100%', async () => {
   const base = env('TF_E2E_CONSOLE_URL');
   const page = await browser.newPage();
-  await page.goto(`${base}/login`);
-  await page.getByLabel('E-mail').fill(env('TF_E2E_ADMIN_EMAIL'));
-  await page.getByLabel('Password').fill(env('TF_E2E_ADMIN_PASSWORD'));
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByTestId('current-user').waitFor();
+  await signIn(page, base, env('TF_E2E_ADMIN_EMAIL'), env('TF_E2E_ADMIN_PASSWORD'));
   await page.getByRole('link', { name: 'Platform' }).click();
+  await page.getByTestId('register-form').waitFor();
+  await ready(page);
 
   const n = Date.now().toString(36);
   const form = page.getByTestId('register-form');
@@ -59,10 +57,7 @@ it('registers a tenant and shows provisioning progress live until 100%', async (
   // The new owner signs in and sees the home-services onboarding checklist.
   const ownerContext = await browser.newContext();
   const owner = await ownerContext.newPage();
-  await owner.goto(`${base}/login`);
-  await owner.getByLabel('E-mail').fill(`dana-${n}@example.test`);
-  await owner.getByLabel('Password').fill('dana password 123');
-  await owner.getByRole('button', { name: 'Sign in' }).click();
+  await signIn(owner, base, `dana-${n}@example.test`, 'dana password 123');
   await owner.getByTestId('onboarding').waitFor();
   await expect(owner.getByTestId('onboarding-add_customer').textContent()).resolves.toContain('Add your service areas as customers');
   await ownerContext.close();

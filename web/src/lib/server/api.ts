@@ -22,6 +22,8 @@ export interface ApiResponse<T = unknown> {
 interface CallOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   body?: unknown;
+  /** Customer-scoped calls carry X-Customer-Id: cust_… (seed 000). */
+  customerId?: string;
 }
 
 /** Calls the API as the person whose session cookie this request carries. */
@@ -30,6 +32,7 @@ export async function api<T = unknown>(cookies: Cookies, path: string, opts: Cal
   const session = cookies.get(SESSION_COOKIE);
   if (session) headers.cookie = `${SESSION_COOKIE}=${session}`;
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  if (opts.customerId) headers['x-customer-id'] = opts.customerId;
   let res: Response;
   try {
     res = await fetch(apiUrl(path), {
