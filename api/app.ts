@@ -4,6 +4,7 @@ import { Client, type Connection } from '@temporalio/client';
 import Koa from 'koa';
 import { type Logger } from 'pino';
 import { type DataSource } from 'typeorm';
+import { type Keyring } from '../lib/encryption';
 import { authenticate } from './access';
 import { errorBoundary } from './middleware/errorBoundary';
 import { jsonBody } from './middleware/jsonBody';
@@ -15,6 +16,7 @@ import { customerRoutes } from './routes/customers';
 import { healthRoutes } from './routes/health';
 import { memberRoutes } from './routes/members';
 import { metaRoutes } from './routes/meta';
+import { inboxRoutes } from './routes/inboxes';
 import { roleRoutes } from './routes/roles';
 import { sequenceRoutes } from './routes/sequences';
 import { capabilityRoutes } from './routes/capabilities';
@@ -35,6 +37,8 @@ export interface AppDeps {
   taskQueue?: string;
   /** Whether the e-mail provider's admin API is configured (capability provisioning). */
   providerConfigured?: boolean;
+  /** Keyring for secrets at rest (SMTP passwords); without it such secrets are refused with 503. */
+  keyring?: Keyring;
 }
 
 export function createApp(deps: AppDeps): Koa<AppState> {
@@ -57,6 +61,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     tokenRoutes(deps),
     auditRoutes(deps),
     sequenceRoutes(deps),
+    inboxRoutes(deps),
     tenantRoutes({ ...deps, client, taskQueue: deps.taskQueue ?? 'tenantflow' }),
     capabilityRoutes({ ...deps, client, taskQueue: deps.taskQueue ?? 'tenantflow' }),
   ];

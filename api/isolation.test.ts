@@ -30,7 +30,7 @@ interface Row {
   body?: unknown;
   /** Makes a fresh resource for each case; `otherCustomer` only where a restricted caller has the permission. */
   make: { own: () => Promise<string>; otherTenant: () => Promise<string>; otherCustomer?: () => Promise<string>; nonexistent?: () => string };
-  idPrefix?: 'cust' | 'role' | 'mem' | 'tok' | 'seq';
+  idPrefix?: 'cust' | 'role' | 'mem' | 'tok' | 'seq' | 'inb';
   /** Customer-scoped routes: the caller's X-Customer-Id. */
   customerId?: () => string;
 }
@@ -181,6 +181,7 @@ function rows(): Row[] {
       idPrefix: 'cust',
     },
     ...sequenceRows(),
+    ...inboxRows(),
     {
       route: 'GET /api/tenants/:id/provisioning',
       action: 'read',
@@ -225,6 +226,19 @@ function sequenceRows(): Row[] {
   ];
 }
 
+function inboxRows(): Row[] {
+  const inboxOf = (agent: () => Agent, customerId: () => string) => async () =>
+    created(agent(), '/api/inboxes', { provider: 'smartlead', fromEmail: `${newId('usr')}@sender.example`, dailyCap: 20 }, customerId());
+  const c0 = () => a.customers[0]!.id;
+  const make = { own: inboxOf(() => agents.ownerA, c0), otherTenant: inboxOf(() => agents.ownerB, () => b.customers[0]!.id), otherCustomer: inboxOf(() => agents.ownerA, () => a.customers[1]!.id) };
+  const base = { caller: 'owner' as const, customerId: c0, idPrefix: 'inb' as const, make };
+  return [
+    { ...base, route: 'GET /api/inboxes/:id', action: 'read', ok: 200 },
+    { ...base, route: 'PATCH /api/inboxes/:id', action: 'update', ok: 200, body: { dailyCap: 15 } },
+    { ...base, route: 'DELETE /api/inboxes/:id', action: 'delete', ok: 204 },
+  ];
+}
+
 function send(agent: Agent, route: string, id: string, body: unknown, customerId?: string) {
   const [method, pattern] = route.split(' ') as [string, string];
   // "a|b" fills two path parameters in order.
@@ -261,7 +275,7 @@ describe('isolation matrix', () => {
       if (notFoundBodies.size > 1) failures.push(`${row.route}: different 404 bodies ${[...notFoundBodies].join(' | ')}`);
     }
     expect(failures).toEqual([]);
-    expect(checked).toBeGreaterThan(75);
+    expect(checked).toBeGreaterThan(85);
   });
 
   it('lists only the caller’s own tenant (and customer)', async () => {

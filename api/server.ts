@@ -5,6 +5,7 @@ import { config } from '../lib/config';
 import { createLogger } from '../lib/log';
 import { createDataSource } from '../db/dataSource';
 import { createApp } from './app';
+import { parseKeyring } from '../lib/encryption';
 
 async function main(): Promise<void> {
   const c = config();
@@ -13,7 +14,9 @@ async function main(): Promise<void> {
   const dataSource = createDataSource({ url: c.DATABASE_APP_URL, applicationName: 'tenantflow-api' });
   await dataSource.initialize();
   const temporal = Connection.lazy({ address: c.temporalAddress });
-  const app = createApp({ dataSource, temporal, log, secureCookies: c.SECURE_COOKIES, temporalNamespace: c.TEMPORAL_NAMESPACE, taskQueue: c.TEMPORAL_TASK_QUEUE, providerConfigured: Boolean(c.SMARTLEAD_API_KEY) });
+  const app = createApp({ dataSource, temporal, log, secureCookies: c.SECURE_COOKIES, temporalNamespace: c.TEMPORAL_NAMESPACE, taskQueue: c.TEMPORAL_TASK_QUEUE, providerConfigured: Boolean(c.SMARTLEAD_API_KEY),
+    keyring: c.TENANTFLOW_ENCRYPTION_KEYS ? parseKeyring(c.TENANTFLOW_ENCRYPTION_KEYS, c.TENANTFLOW_ENCRYPTION_KEY_ID) : undefined,
+  });
   const server = app.listen(c.API_PORT, c.API_HOST, () => log.info({ port: c.API_PORT }, 'api listening'));
 
   const shutdown = (signal: string) => {
