@@ -122,3 +122,31 @@ it('never invents a customer: a tenant without customers sees an empty state', a
   expect(consoleMessages).toEqual([]);
   await context.close();
 });
+
+it('adds an SMTP inbox for the chosen customer (the password is stored, never shown) and changes its daily cap', async () => {
+  const base = env('TF_E2E_CONSOLE_URL');
+  const customer = echo.customers[0]!;
+  const { context, page, consoleMessages } = await signedInPage(eve);
+  await page.goto(`${base}/inboxes?customer=${customer.id}`);
+  await ready(page);
+  await page.getByTestId('inboxes-empty').waitFor();
+  const add = page.getByTestId('add-inbox-form');
+  await add.getByLabel('From address').fill('hello@echo.example');
+  await add.getByLabel('From name').fill('Echo Hello');
+  await add.getByLabel('SMTP host').fill('smtp.echo.example');
+  await add.getByLabel('SMTP user').fill('hello');
+  await add.getByLabel('SMTP password').fill('never-shown-secret');
+  await add.getByRole('button', { name: 'Add inbox' }).click();
+  const row = page.getByTestId('inbox-hello@echo.example');
+  await row.waitFor();
+  await expect(row.textContent()).resolves.toContain('password stored');
+  expect(await page.content()).not.toContain('never-shown-secret');
+
+  await row.getByLabel('Daily cap of hello@echo.example').fill('15');
+  await row.getByRole('button', { name: 'Save' }).click();
+  await page.waitForLoadState('networkidle');
+  await page.reload();
+  await expect(page.getByTestId('inbox-hello@echo.example').getByLabel('Daily cap of hello@echo.example').inputValue()).resolves.toBe('15');
+  expect(consoleMessages).toEqual([]);
+  await context.close();
+});

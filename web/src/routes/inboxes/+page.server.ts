@@ -1,0 +1,50 @@
+import { api, formFailure } from '$lib/server/api';
+import { pickCustomer } from '$lib/server/customers';
+import { requireTenant } from '$lib/server/guard';
+import type { Actions, PageServerLoad } from './$types';
+
+interface Inbox {
+  id: string;
+  provider: string;
+  fromEmail: string;
+  fromName: string;
+  dailyCap: number;
+  warmupEnabled: boolean;
+  smtp: { host: string; port: number; secure: boolean; user: string | null; passwordSet: boolean } | null;
+}
+
+export const load: PageServerLoad = async ({ locals, cookies, url }) => {
+  requireTenant(locals.me, url);
+  const { customers, selected } = await pickCustomer(cookies, url.searchParams.get('customer'));
+  const inboxes = selected ? await api<{ data: Inbox[] }>(cookies, '/api/inboxes?limit=200', { customerId: selected.id }) : null;
+  return { customers, selected, inboxes: inboxes?.status === 200 ? inboxes.body.data : [] };
+};
+
+export const actions: Actions = {
+  add: async ({ request, cookies }) => {
+    const f = await request.formData();
+    const get = (k: string) => String(f.get(k) ?? '').trim();
+    const values = { fromEmail: get('fromEmail'), fromName: get('fromName'), dailyCap: get('dailyCap'), host: get('host'), port: get('port'), user: get('user') };
+    const password = String(f.get('password') ?? '');
+    const res = await api(cookies, '/api/inboxes', {
+      method: 'POST',
+      customerId: get('customerId'),
+      body: {
+        provider: 'smtp',
+        fromEmail: values.fromEmail,
+        fromName: values.fromName,
+        dailyCap: Number(values.dailyCap),
+        smtp: { host: values.host, port: Number(values.port), secure: f.get('secure') === 'on', ...(values.user ? { user: values.user } : {}), ...(password ? { password } : {}) },
+      },
+    });
+    if (res.status !== 201) return formFailure(res, 'add', values);
+    return { form: 'add', added: values.fromEmail };
+  },
+  cap: async ({ request, cookies }) => {
+    const f = await request.formData();
+    const id = String(f.get('inboxId') ?? '');
+    const res = await api(cookies, `/api/inboxes/${encodeURIComponent(id)}`, { method: 'PATCH', customerId: String(f.get('customerId') ?? ''), body: { dailyCap: Number(f.get('dailyCap') ?? 0) } });
+    if (res.status !== 200) return formFailure(res, `inbox:${id}`);
+    return { form: `inbox:${id}`, saved: true };
+  },
+};
