@@ -7,13 +7,7 @@ import { type DataSource } from 'typeorm';
 import { type User } from '../../db/entities';
 import { openDataSource } from '../helpers/database';
 import { addMember, createTenant, createUser, PASSWORD, type TenantFixture } from '../helpers/fixtures';
-import { launchBrowser, ready, screenshotPath, signIn as browserSignIn } from './browser';
-
-const env = (name: string) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run through \`npm run test:e2e\``);
-  return v;
-};
+import { env, launchBrowser, ready, screenshotPath, signIn as browserSignIn } from './browser';
 
 let browser: Browser;
 let owner: DataSource;

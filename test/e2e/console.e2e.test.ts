@@ -2,13 +2,9 @@
 // `npm start`), Chromium opens the console's first page and reads the health
 // status the API reports for PostgreSQL and Temporal.
 import { type Browser } from 'playwright-core';
-import { launchBrowser, screenshotPath } from './browser';
+import { env, launchBrowser, screenshotPath } from './browser';
 
-const consoleUrl = () => {
-  const url = process.env.TF_E2E_CONSOLE_URL;
-  if (!url) throw new Error('TF_E2E_CONSOLE_URL is not set: run through `npm run test:e2e`');
-  return url;
-};
+const consoleUrl = () => env('TF_E2E_CONSOLE_URL');
 
 let browser: Browser;
 

@@ -2,13 +2,7 @@
 // provisioning progress bar reach 100%; the new owner then signs in and finds
 // the template's onboarding checklist on the dashboard.
 import { type Browser } from 'playwright-core';
-import { launchBrowser, ready, screenshotPath, signIn } from './browser';
-
-const env = (name: string) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run through \`npm run test:e2e\``);
-  return v;
-};
+import { env, launchBrowser, ready, screenshotPath, signIn } from './browser';
 
 let browser: Browser;
 
