@@ -74,14 +74,20 @@ export async function loadAccess(manager: EntityManager, principal: Principal, t
   } else {
     roleId = principal.roleId;
   }
-  const perms = (await manager.query('SELECT permission FROM role_permissions WHERE role_id = $1', [roleId])) as { permission: string }[];
+  // The role and its permissions in one round trip.
+  const rows = (await manager.query(
+    'SELECT r.key, r.name, rp.permission FROM roles r LEFT JOIN role_permissions rp ON rp.tenant_id = r.tenant_id AND rp.role_id = r.id WHERE r.id = $1',
+    [roleId],
+  )) as { key: string | null; name: string; permission: string | null }[];
   return {
     tenantId,
     userId: principal.kind === 'session' ? principal.userId : null,
     tokenId: principal.kind === 'token' ? principal.tokenId : null,
     membershipId,
     roleId,
-    permissions: new Set(perms.map((p) => p.permission).filter(isPermission)),
+    roleKey: rows[0]?.key ?? null,
+    roleName: rows[0]?.name ?? '',
+    permissions: new Set(rows.map((r) => r.permission ?? '').filter(isPermission)),
     restrictedCustomerId,
     manager,
   };

@@ -5,6 +5,7 @@
 import { Connection } from '@temporalio/client';
 import { type DataSource } from 'typeorm';
 import { generateKey, open, parseKeyring } from '../lib/encryption';
+import { withTenant } from '../db/tenantContext';
 import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
 import { addMember, createTenant, createUser, type TenantFixture } from '../test/helpers/fixtures';
 import { signIn, testApp, type Agent } from '../test/helpers/api';
@@ -76,10 +77,7 @@ it('an owner turns on e-mail outreach: one provider account, a sealed API key, s
     expect(status).toMatchObject({ provider: 'smartlead', apiKeyStored: true, encryptionKeyId: 'v1', inboxes: 2 });
   });
   expect((provider.calls['POST /client/save'] ?? 0) - before).toBe(1);
-  const [row] = await ds.transaction(async (m) => {
-    await m.query("SELECT set_config('app.tenant_id', $1, true)", [a.tenant.id]);
-    return m.query('SELECT api_key_ciphertext, api_key_key_id FROM provider_accounts WHERE customer_id = $1', [customerId]);
-  });
+  const [row] = await withTenant(ds, a.tenant.id, (m) => m.query('SELECT api_key_ciphertext, api_key_key_id FROM provider_accounts WHERE customer_id = $1', [customerId]));
   expect(row.api_key_ciphertext).not.toMatch(/sl_client_/);
   const apiKey = open(keyring, { keyId: row.api_key_key_id, ciphertext: row.api_key_ciphertext }, `tenant/${a.tenant.id}/customer/${customerId}/smartlead`);
   expect(apiKey).toMatch(/^sl_client_/);

@@ -16,6 +16,9 @@ export interface TenantAccess {
   tokenId: string | null;
   membershipId: string | null;
   roleId: string;
+  /** The role's template key (`owner`, `admin`, …; null for a custom role) and display name. */
+  roleKey: string | null;
+  roleName: string;
   permissions: ReadonlySet<Permission>;
   /** Set when the membership is restricted to one customer. */
   restrictedCustomerId: string | null;

@@ -13,7 +13,7 @@ import { uuidv7 } from '../db/ids';
 import { tenantSearchAttributes, tenantVisibilityQuery } from '../lib/tenantWorkflows';
 import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
 import { createTenant } from '../test/helpers/fixtures';
-import { connectClient, uniqueTaskQueue, withProjectWorker } from '../test/helpers/temporal';
+import { connectClient, uniqueTaskQueue, withProjectWorker, workflowIdsMatching } from '../test/helpers/temporal';
 
 let db: TestDatabase;
 let owner: DataSource;
@@ -34,19 +34,6 @@ afterAll(async () => {
   await owner?.destroy();
   await db?.drop();
 });
-
-async function listWorkflowIds(query: string, expectAtLeast: number): Promise<string[]> {
-  // Visibility is eventually consistent: poll briefly.
-  const deadline = Date.now() + 15_000;
-  let ids: string[] = [];
-  while (Date.now() < deadline) {
-    ids = [];
-    for await (const wf of client.workflow.list({ query })) ids.push(wf.workflowId);
-    if (ids.length >= expectAtLeast) return ids;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return ids;
-}
 
 it('runs on the project worker with the TenantId search attribute, and visibility finds it by tenant', async () => {
   const { tenant, customers } = await createTenant(owner, { customers: 3 });
@@ -69,9 +56,9 @@ it('runs on the project worker with the TenantId search attribute, and visibilit
   const described = await client.workflow.getHandle(workflowId).describe();
   expect(described.typedSearchAttributes.get(TenantIdSearchAttribute)).toBe(tenant.id);
 
-  const found = await listWorkflowIds(`${tenantVisibilityQuery(tenant.id)} AND WorkflowType = 'diagnoseTenant'`, 1);
+  const found = await workflowIdsMatching(client, `${tenantVisibilityQuery(tenant.id)} AND WorkflowType = 'diagnoseTenant'`, 1);
   expect(found).toEqual([workflowId]);
-  const underOther = await listWorkflowIds(tenantVisibilityQuery(other.tenant.id), 0);
+  const underOther = await workflowIdsMatching(client, tenantVisibilityQuery(other.tenant.id), 0);
   expect(underOther).not.toContain(workflowId);
 });
 

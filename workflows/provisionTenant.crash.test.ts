@@ -12,6 +12,7 @@ import { Connection } from '@temporalio/client';
 import { type Client as PgClient } from 'pg';
 import { type DataSource } from 'typeorm';
 import { newId } from '../db/ids';
+import { withTenant } from '../db/tenantContext';
 import { industryTemplate } from '../lib/industryTemplates';
 import { ROOT } from '../scripts/lib/tools';
 import { connect, createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
@@ -66,11 +67,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   throw new Error(`timed out waiting for ${what}`);
 }
 
-const inTenant = async (tenantId: string, sql: string) =>
-  ds.transaction(async (m) => {
-    await m.query("SELECT set_config('app.tenant_id', $1, true)", [tenantId]);
-    return m.query(sql) as Promise<Record<string, unknown>[]>;
-  });
+const inTenant = (tenantId: string, sql: string) => withTenant(ds, tenantId, (m) => m.query(sql) as Promise<Record<string, unknown>[]>);
 
 it('a worker killed after step 2 is replaced and provisioning completes with no duplicate rows', async () => {
   const taskQueue = uniqueTaskQueue('crash');

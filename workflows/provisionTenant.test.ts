@@ -13,7 +13,8 @@ import { createTestDatabase, openDataSource, type TestDatabase } from '../test/h
 import { createUser } from '../test/helpers/fixtures';
 import { signIn, testApp, type Agent } from '../test/helpers/api';
 import { startStripeMock } from '../test/helpers/stripeMock';
-import { connectClient, temporalAddress, uniqueTaskQueue, withProjectWorker } from '../test/helpers/temporal';
+import { connectClient, temporalAddress, uniqueTaskQueue, withProjectWorker, workflowIdsMatching } from '../test/helpers/temporal';
+import { withTenant } from '../db/tenantContext';
 
 let db: TestDatabase;
 let ds: DataSource;
@@ -68,22 +69,7 @@ async function waitForTenant(tenantId: string, statuses: string[], timeoutMs = 6
 }
 
 const count = async (tenantId: string, table: string) =>
-  Number(((await ds.transaction(async (m) => {
-    await m.query("SELECT set_config('app.tenant_id', $1, true)", [tenantId]);
-    return m.query(`SELECT count(*)::int AS n FROM ${table}`);
-  })) as { n: number }[])[0]!.n);
-
-async function workflowsOfTenant(tenantId: string, expectAtLeast: number): Promise<string[]> {
-  const deadline = Date.now() + 15_000;
-  let ids: string[] = [];
-  while (Date.now() < deadline) {
-    ids = [];
-    for await (const wf of client.workflow.list({ query: tenantVisibilityQuery(tenantId) })) ids.push(wf.workflowId);
-    if (ids.length >= expectAtLeast) break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return ids;
-}
+  Number(((await withTenant(ds, tenantId, (m) => m.query(`SELECT count(*)::int AS n FROM ${table}`))) as { n: number }[])[0]!.n);
 
 let provisioned: { tenantId: string; ownerEmail: string; workflowId: string };
 
@@ -101,7 +87,7 @@ it('provisions a tenant end to end: template roles, owner, checklist, entitlemen
   });
 
   // The operator's view: a TenantId visibility query finds the workflow.
-  expect(await workflowsOfTenant(provisioned.tenantId, 1)).toEqual([provisioned.workflowId]);
+  expect(await workflowIdsMatching(client, tenantVisibilityQuery(provisioned.tenantId), 1)).toEqual([provisioned.workflowId]);
 
   // The owner signs in and has the template's roles.
   const owner = await signIn(api, provisioned.ownerEmail, 'owner password 123');
@@ -196,7 +182,7 @@ it('20 concurrent registrations with the same externalCustomerId make one tenant
     const [tenantId] = [...tenantIds] as [string];
     await waitForTenant(tenantId, ['active']);
     expect(await ds.query('SELECT id FROM tenants WHERE external_customer_id = $1', [body.externalCustomerId])).toHaveLength(1);
-    expect(await workflowsOfTenant(tenantId, 1)).toHaveLength(1);
+    expect(await workflowIdsMatching(client, tenantVisibilityQuery(tenantId), 1)).toHaveLength(1);
     expect(await count(tenantId, 'memberships')).toBe(1);
   });
   // Same id, different details: 409, and nothing new.

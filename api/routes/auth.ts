@@ -61,19 +61,15 @@ export async function describeSelf(deps: AppDeps, principal: Principal) {
   const tenants = await tenantsOfUser(deps.dataSource, user.id);
   let current = null;
   let permissions: string[] = [];
-  let role = null;
+  let role: { id: string; name: string; key: string | null } | null = null;
   let restrictedCustomerId = null;
   if (principal.tenantId) {
     const tenantId = principal.tenantId;
-    const details = await withTenant(deps.dataSource, tenantId, async (m) => {
-      const a = await loadAccess(m, principal, tenantId);
-      const [r] = (await m.query('SELECT id, name, key FROM roles WHERE id = $1', [a.roleId])) as { id: string; name: string; key: string | null }[];
-      return { a, r };
-    });
+    const a = await withTenant(deps.dataSource, tenantId, (m) => loadAccess(m, principal, tenantId));
     current = tenants.find((t) => t.id === tenantId) ?? null;
-    permissions = ALL_PERMISSIONS.filter((p) => details.a.permissions.has(p));
-    role = details.r ?? null;
-    restrictedCustomerId = details.a.restrictedCustomerId;
+    permissions = ALL_PERMISSIONS.filter((p) => a.permissions.has(p));
+    role = { id: a.roleId, name: a.roleName, key: a.roleKey };
+    restrictedCustomerId = a.restrictedCustomerId;
   }
   return {
     user: { id: user.id, email: user.email, name: user.name, isPlatformAdmin: user.isPlatformAdmin },

@@ -3,12 +3,12 @@
 // Platform admins name the tenant (`tenantId`); a tenant's owner acts in
 // their own tenant only and must not name one.
 import Router from '@koa/router';
-import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { type Client } from '@temporalio/client';
 import type Koa from 'koa';
 import { z } from 'zod';
 import { isId } from '../../db/ids';
 import { withTenant } from '../../db/tenantContext';
-import { tenantSearchAttributes } from '../../lib/tenantWorkflows';
+import { startTenantWorkflow } from '../../lib/tenantWorkflows';
 import { provisionEmailOutreach } from '../../workflows/provisionEmailOutreach';
 import { syncInboxes } from '../../workflows/syncInboxes';
 import { provisionEmailWorkflowId, syncInboxesWorkflowId } from '../../workflows/ids';
@@ -47,8 +47,7 @@ export function capabilityRoutes(deps: AppDeps & { client: Client; taskQueue: st
         const a = await loadAccess(m, p, tenantId);
         if (a.restrictedCustomerId && a.restrictedCustomerId !== customerId) throw notFound('customer');
         if (need === 'owner') {
-          const [role] = (await m.query('SELECT key FROM roles WHERE id = $1', [a.roleId])) as { key: string | null }[];
-          if (role?.key !== 'owner') throw new ApiError(403, 'forbidden', 'only an owner turns on capabilities');
+          if (a.roleKey !== 'owner') throw new ApiError(403, 'forbidden', 'only an owner turns on capabilities');
         } else if (!a.permissions.has('customers.read')) {
           throw new ApiError(403, 'forbidden', 'you lack the permission customers.read', { permission: 'customers.read' });
         }
@@ -59,20 +58,15 @@ export function capabilityRoutes(deps: AppDeps & { client: Client; taskQueue: st
     return { tenantId, customerId };
   }
 
-  async function start(workflow: typeof provisionEmailOutreach | typeof syncInboxes, workflowId: string, t: { tenantId: string; customerId: string }) {
-    try {
-      await deps.client.workflow.start(workflow, {
-        workflowId,
-        taskQueue: deps.taskQueue,
-        args: [t],
-        typedSearchAttributes: tenantSearchAttributes(t.tenantId),
-        // A run in progress is joined, not duplicated; a finished one may run again.
-        workflowIdConflictPolicy: 'USE_EXISTING',
-      });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
-  }
+  const start = (workflow: typeof provisionEmailOutreach | typeof syncInboxes, workflowId: string, t: { tenantId: string; customerId: string }) =>
+    startTenantWorkflow(deps.client, workflow, {
+      tenantId: t.tenantId,
+      workflowId,
+      taskQueue: deps.taskQueue,
+      args: [t],
+      // A run in progress is joined, not duplicated; a finished one may run again.
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
 
   const requireProvider = () => {
     if (!deps.providerConfigured) throw new ApiError(503, 'provider_not_configured', 'the e-mail provider is not configured (SMARTLEAD_API_KEY)');

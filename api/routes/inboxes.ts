@@ -10,7 +10,7 @@ import { type AppDeps } from '../app';
 import { ApiError, notFound } from '../errors';
 import { customerScope } from '../middleware/customerScope';
 import { idempotency } from '../middleware/idempotency';
-import { decodeCursor, listQuery, page } from '../pagination';
+import { decodeCursor, likePattern, listQuery, page } from '../pagination';
 import { route } from '../routing';
 import { type AppState, type TenantAccess } from '../state';
 
@@ -109,7 +109,7 @@ export function inboxRoutes(deps: AppDeps) {
     let where = 'customer_id = $1';
     const after = decodeCursor(query.cursor);
     if (after) where += ` AND id > $${params.push(after)}`;
-    if (query.q) where += ` AND (from_email ILIKE $${params.push(`%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)} OR from_name ILIKE $${params.length})`;
+    if (query.q) where += ` AND (from_email ILIKE $${params.push(likePattern(query.q))} ESCAPE '\\' OR from_name ILIKE $${params.length} ESCAPE '\\')`;
     const rows = (await a.manager.query(`${SELECT} WHERE ${where} ORDER BY id LIMIT ${query.limit + 1}`, params)) as InboxRow[];
     const p = page(rows, query.limit, (r) => r.id);
     ctx.body = { data: p.data.map(toInboxJson), nextCursor: p.nextCursor };

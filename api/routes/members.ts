@@ -73,9 +73,9 @@ async function findRole(a: TenantAccess, id: string): Promise<Role> {
   return role;
 }
 
-async function callerIsOwner(a: TenantAccess): Promise<boolean> {
-  const [r] = (await a.manager.query('SELECT key FROM roles WHERE id = $1', [a.roleId])) as { key: string | null }[];
-  return r?.key === 'owner' && a.userId !== null;
+/** Owners are people: a token never counts as one, whatever its role. */
+function callerIsOwner(a: TenantAccess): boolean {
+  return a.roleKey === 'owner' && a.userId !== null;
 }
 
 async function ownerCount(a: TenantAccess): Promise<number> {
@@ -109,7 +109,7 @@ export function memberRoutes(deps: AppDeps) {
   route(router, { method: 'post', path: '/api/members', summary: 'Add a member (creates the user when new)', tag, auth: 'tenant', permission: 'members.manage', body: createBody, status: 201 }, scope, requirePermission('members.manage'), idempotency(), async (ctx, { body }) => {
     const a = access(ctx);
     const role = await findRole(a, body.roleId);
-    if (role.key === 'owner' && !(await callerIsOwner(a))) throw new ApiError(403, 'forbidden', 'only an owner can make someone an owner', { permission: 'members.manage' });
+    if (role.key === 'owner' && !callerIsOwner(a)) throw new ApiError(403, 'forbidden', 'only an owner can make someone an owner', { permission: 'members.manage' });
     if (body.customerId) await findCustomer(a, body.customerId).catch(() => {
       throw new ApiError(400, 'invalid_customer_context', 'customerId does not name a customer of this tenant');
     });
@@ -135,7 +135,7 @@ export function memberRoutes(deps: AppDeps) {
     if (body.roleId !== undefined && body.roleId !== member.role_id) {
       const role = await findRole(a, body.roleId);
       const touchesOwner = role.key === 'owner' || member.role_key === 'owner';
-      if (touchesOwner && !(await callerIsOwner(a))) throw new ApiError(403, 'forbidden', 'only an owner can change who is an owner', { permission: 'members.manage' });
+      if (touchesOwner && !callerIsOwner(a)) throw new ApiError(403, 'forbidden', 'only an owner can change who is an owner', { permission: 'members.manage' });
       if (member.role_key === 'owner' && role.key !== 'owner' && (await ownerCount(a)) <= 1) throw new ApiError(409, 'last_owner', 'the last owner cannot be demoted');
       changes.roleId = role.id;
     }
@@ -156,7 +156,7 @@ export function memberRoutes(deps: AppDeps) {
     const a = access(ctx);
     const member = await findMember(a, ctx.params.id ?? '');
     if (member.role_key === 'owner') {
-      if (!(await callerIsOwner(a))) throw new ApiError(403, 'forbidden', 'only an owner can remove an owner', { permission: 'members.manage' });
+      if (!callerIsOwner(a)) throw new ApiError(403, 'forbidden', 'only an owner can remove an owner', { permission: 'members.manage' });
       if ((await ownerCount(a)) <= 1) throw new ApiError(409, 'last_owner', 'the last owner cannot be removed');
     }
     await a.manager.getRepository(Membership).delete({ id: member.id });

@@ -7,12 +7,12 @@
 // Only the request that created the row starts the workflow.
 import { createHash } from 'node:crypto';
 import Router from '@koa/router';
-import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { type Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type Koa from 'koa';
 import { z } from 'zod';
 import { industryTemplates } from '../../lib/industryTemplates';
-import { tenantSearchAttributes } from '../../lib/tenantWorkflows';
+import { startTenantWorkflow } from '../../lib/tenantWorkflows';
 import { isUuid, uuidv7 } from '../../db/ids';
 import { withTenant } from '../../db/tenantContext';
 import { PROVISIONING_STEPS, progressQuery, provisionTenant, type ProvisioningProgress } from '../../workflows/provisionTenant';
@@ -52,21 +52,15 @@ function registrationHash(r: Registration): string {
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
 }
 
-export async function startProvisioning(client: Client, taskQueue: string, tenantId: string): Promise<string> {
-  const workflowId = provisionTenantWorkflowId({ tenantId });
-  try {
-    await client.workflow.start(provisionTenant, {
-      workflowId,
-      taskQueue,
-      args: [{ tenantId }],
-      typedSearchAttributes: tenantSearchAttributes(tenantId),
-      // A failed provisioning may run again (retry); a completed one never.
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-    });
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-  }
-  return workflowId;
+export function startProvisioning(client: Client, taskQueue: string, tenantId: string): Promise<string> {
+  return startTenantWorkflow(client, provisionTenant, {
+    tenantId,
+    workflowId: provisionTenantWorkflowId({ tenantId }),
+    taskQueue,
+    args: [{ tenantId }],
+    // A failed provisioning may run again (retry); a completed one never.
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+  });
 }
 
 interface TenantRow {

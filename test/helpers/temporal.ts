@@ -79,3 +79,16 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
     server: { executable: { type: 'existing-path', path: TEST_SERVER_WRAPPER } },
   });
 }
+
+/** Workflow IDs a visibility query finds; visibility is eventually consistent, so poll briefly for at least `atLeast`. */
+export async function workflowIdsMatching(client: Client, query: string, atLeast: number, timeoutMs = 15_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  let ids: string[] = [];
+  while (Date.now() < deadline) {
+    ids = [];
+    for await (const wf of client.workflow.list({ query })) ids.push(wf.workflowId);
+    if (ids.length >= atLeast) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return ids;
+}
