@@ -7,6 +7,7 @@ import { type DataSource } from 'typeorm';
 import { newId } from '../db/ids';
 import { withTenant } from '../db/tenantContext';
 import { type Keyring, open, seal } from '../lib/encryption';
+import { providerKeyAad } from '../lib/secretScopes';
 import { SmartleadAdminClient } from './providers/smartleadAdmin';
 
 export interface EmailCapabilityDeps {
@@ -24,7 +25,7 @@ interface AccountRow {
 }
 
 const PROVIDER = 'smartlead';
-const associatedData = (tenantId: string, customerId: string) => `tenant/${tenantId}/customer/${customerId}/${PROVIDER}`;
+const associatedData = (tenantId: string, customerId: string) => providerKeyAad(tenantId, customerId, PROVIDER);
 
 export function createEmailCapabilityActivities(deps: EmailCapabilityDeps) {
   const configured = () => {

@@ -5,6 +5,7 @@ import { type DataSource } from 'typeorm';
 import { type Keyring } from '../lib/encryption';
 import { createDiagnosticsActivities } from './diagnostics';
 import { createEmailCapabilityActivities } from './emailCapability';
+import { createOutreachActivities, type OutreachDeps } from './outreach';
 import { createTenantActivities } from './tenants';
 
 export interface ActivityDeps {
@@ -13,6 +14,8 @@ export interface ActivityDeps {
   consoleUrl?: string;
   smartlead?: { baseUrl: string; apiKey: string };
   keyring?: Keyring;
+  apiUrl?: string;
+  mailProviderFor?: OutreachDeps['mailProviderFor'];
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -20,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDiagnosticsActivities(deps),
     ...createTenantActivities(deps),
     ...createEmailCapabilityActivities(deps),
+    ...createOutreachActivities(deps),
   };
 }
 

@@ -110,11 +110,15 @@ export function tenantScope(dataSource: DataSource) {
     // counted as a cross-tenant attempt (without telling the caller).
     const claimed = TENANT_HEADERS.map((h) => ctx.get(h)).find((v) => v && v !== tenantId);
     const actor = { actorUserId: principal.kind === 'session' ? principal.userId : null, actorTokenId: principal.kind === 'token' ? principal.tokenId : null };
+    ctx.state.afterCommit = [];
     try {
       await withTenant(dataSource, tenantId, async (manager) => {
         ctx.state.access = await loadAccess(manager, principal, tenantId);
         await next();
       });
+      // Work that must see the committed rows (starting workflows whose
+      // activities read them) runs only once the transaction has committed.
+      for (const fn of ctx.state.afterCommit.splice(0)) await fn();
     } catch (err) {
       if (err instanceof ApiError && err.status === 403 && err.code === 'forbidden') {
         await auditInOwnTransaction(dataSource, tenantId, {

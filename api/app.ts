@@ -20,6 +20,9 @@ import { inboxRoutes } from './routes/inboxes';
 import { roleRoutes } from './routes/roles';
 import { sequenceRoutes } from './routes/sequences';
 import { capabilityRoutes } from './routes/capabilities';
+import { campaignRoutes } from './routes/campaigns';
+import { leadRoutes } from './routes/leads';
+import { webhookRoutes } from './routes/webhooks';
 import { tenantRoutes } from './routes/tenants';
 import { tokenRoutes } from './routes/tokens';
 import { type AppState } from './state';
@@ -39,6 +42,8 @@ export interface AppDeps {
   providerConfigured?: boolean;
   /** Keyring for secrets at rest (SMTP passwords); without it such secrets are refused with 503. */
   keyring?: Keyring;
+  /** HMAC secrets of e-mail provider webhooks, by provider name (`/api/webhooks/email/{provider}`). */
+  emailWebhookSecrets?: Record<string, string>;
 }
 
 export function createApp(deps: AppDeps): Koa<AppState> {
@@ -48,9 +53,16 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   app.use(requestId(deps.log));
   app.use(requestLog());
   app.use(errorBoundary());
-  app.use(jsonBody({ limitBytes: deps.limits?.bodyBytes ?? 100 * 1024 }));
+  app.use(
+    jsonBody({
+      limitBytes: deps.limits?.bodyBytes ?? 100 * 1024,
+      csv: { path: /^\/api\/campaigns\/[^/]+\/leads$/, limitBytes: 5 * 1024 * 1024 },
+      raw: { path: /^\/api\/(webhooks|unsubscribe)\// },
+    }),
+  );
   app.use(authenticate(deps.dataSource));
   const client = new Client({ connection: deps.temporal, namespace: deps.temporalNamespace ?? 'default' });
+  const outreach = { ...deps, client, taskQueue: deps.taskQueue ?? 'tenantflow' };
   const routers = [
     healthRoutes(deps),
     metaRoutes(),
@@ -64,6 +76,9 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     inboxRoutes(deps),
     tenantRoutes({ ...deps, client, taskQueue: deps.taskQueue ?? 'tenantflow' }),
     capabilityRoutes({ ...deps, client, taskQueue: deps.taskQueue ?? 'tenantflow' }),
+    campaignRoutes(outreach),
+    leadRoutes(outreach),
+    webhookRoutes(outreach),
   ];
   for (const router of routers) {
     app.use(router.routes());

@@ -2,7 +2,7 @@
 // another customer's inbox is 404; a customer the tenant does not have is 400.
 import { type DataSource } from 'typeorm';
 import { generateKey, open, parseKeyring } from '../lib/encryption';
-import { smtpPasswordAad } from './routes/inboxes';
+import { smtpPasswordAad } from '../lib/secretScopes';
 import { withTenant } from '../db/tenantContext';
 import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
 import { addMember, createTenant, createUser, type TenantFixture } from '../test/helpers/fixtures';

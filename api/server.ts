@@ -1,7 +1,7 @@
 // The API process: connects as the application role, starts Koa on API_PORT.
 import 'reflect-metadata';
 import { Connection } from '@temporalio/client';
-import { config } from '../lib/config';
+import { config, parseWebhookSecrets } from '../lib/config';
 import { createLogger } from '../lib/log';
 import { createDataSource } from '../db/dataSource';
 import { createApp } from './app';
@@ -15,6 +15,7 @@ async function main(): Promise<void> {
   await dataSource.initialize();
   const temporal = Connection.lazy({ address: c.temporalAddress });
   const app = createApp({ dataSource, temporal, log, secureCookies: c.SECURE_COOKIES, temporalNamespace: c.TEMPORAL_NAMESPACE, taskQueue: c.TEMPORAL_TASK_QUEUE, providerConfigured: Boolean(c.SMARTLEAD_API_KEY),
+    emailWebhookSecrets: parseWebhookSecrets(c.EMAIL_WEBHOOK_SECRETS),
     keyring: c.TENANTFLOW_ENCRYPTION_KEYS ? parseKeyring(c.TENANTFLOW_ENCRYPTION_KEYS, c.TENANTFLOW_ENCRYPTION_KEY_ID) : undefined,
   });
   const server = app.listen(c.API_PORT, c.API_HOST, () => log.info({ port: c.API_PORT }, 'api listening'));

@@ -29,8 +29,12 @@ export interface AppState {
   requestId: string;
   log: Logger;
   body?: unknown;
+  /** The unparsed request body, kept only on webhook paths. */
+  rawBody?: string;
   principal?: Principal;
   access?: TenantAccess;
+  /** Run after the request's tenant transaction commits (set by tenantScope). */
+  afterCommit?: (() => Promise<void>)[];
   /** The customer chosen by X-Customer-Id (or a restricted membership). */
   customer?: { id: string; name: string };
 }

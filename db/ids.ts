@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 
 const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
 
-export const ID_PREFIXES = ['usr', 'mem', 'cust', 'inb', 'cmp', 'seq', 'lead', 'enr', 'msg', 'role', 'tok', 'aud', 'inv', 'stp', 'evt'] as const;
+export const ID_PREFIXES = ['usr', 'mem', 'cust', 'inb', 'cmp', 'seq', 'lead', 'enr', 'msg', 'role', 'tok', 'aud', 'inv', 'stp', 'evt', 'whk'] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 
 function encodeBase32(bytes: Uint8Array, length: number): string {

@@ -51,6 +51,10 @@ const EnvSchema = z.object({
   /** Keyring for secrets at rest: "v1:<base64 32 bytes>,v2:…" and the id new secrets use. */
   TENANTFLOW_ENCRYPTION_KEYS: optionalString,
   TENANTFLOW_ENCRYPTION_KEY_ID: z.string().default('v1'),
+  /** HMAC secrets of e-mail provider webhooks: "smartlead:<secret>,smtp:<secret>". */
+  EMAIL_WEBHOOK_SECRETS: optionalString,
+  /** Local SMTP sink of the embedded default (`npm start`); 0 turns it off. */
+  SMTP_SINK_PORT: z.coerce.number().int().min(0).max(65535).default(2525),
 
   /** Public URL of the console, for links in invites. */
   CONSOLE_URL: optionalString,
@@ -87,4 +91,17 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
 export function config(): Config {
   cached ??= parseConfig(process.env);
   return cached;
+}
+
+/** "provider:secret,provider:secret" → { provider: secret }. */
+export function parseWebhookSecrets(spec: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (spec ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const i = part.indexOf(':');
+    const name = part.slice(0, i);
+    const secret = part.slice(i + 1);
+    if (i <= 0 || !/^[a-z0-9-]{1,40}$/.test(name) || secret.length < 16) throw new Error('EMAIL_WEBHOOK_SECRETS must be "provider:secret" pairs (secrets of 16+ characters)');
+    out[name] = secret;
+  }
+  return out;
 }

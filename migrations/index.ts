@@ -6,5 +6,6 @@ import { TenantProvisioning1730000002000 } from './1730000002000-tenant-provisio
 import { EmailOutreachCapability1730000003000 } from './1730000003000-email-outreach-capability';
 import { CreateSequences1730000004000 } from './1730000004000-create-sequences';
 import { InboxSettings1730000005000 } from './1730000005000-inbox-settings';
+import { Outreach1730000006000 } from './1730000006000-outreach';
 
-export const migrations = [CreateTenants1730000000000, CreateAccessCore1730000001000, TenantProvisioning1730000002000, EmailOutreachCapability1730000003000, CreateSequences1730000004000, InboxSettings1730000005000];
+export const migrations = [CreateTenants1730000000000, CreateAccessCore1730000001000, TenantProvisioning1730000002000, EmailOutreachCapability1730000003000, CreateSequences1730000004000, InboxSettings1730000005000, Outreach1730000006000];

@@ -17,6 +17,8 @@ export interface CreateWorkerOptions {
   consoleUrl?: string;
   smartlead?: { baseUrl: string; apiKey: string };
   keyring?: Keyring;
+  /** Public API URL (List-Unsubscribe links). */
+  apiUrl?: string;
   /** Replace some activities (tests inject faults this way). */
   activityOverrides?: Partial<Activities>;
   /** A pre-built bundle (tests reuse one); otherwise workflows are bundled from source. */
@@ -31,6 +33,6 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue,
     ...(opts.identity ? { identity: opts.identity } : {}),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: { ...createActivities({ dataSource: opts.dataSource, stripe: opts.stripe, consoleUrl: opts.consoleUrl, smartlead: opts.smartlead, keyring: opts.keyring }), ...opts.activityOverrides },
+    activities: { ...createActivities({ dataSource: opts.dataSource, stripe: opts.stripe, consoleUrl: opts.consoleUrl, smartlead: opts.smartlead, keyring: opts.keyring, apiUrl: opts.apiUrl }), ...opts.activityOverrides },
   });
 }

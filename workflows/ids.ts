@@ -24,3 +24,7 @@ export function syncInboxesWorkflowId(input: { tenantId: string; customerId: str
 export function tenantIdOfWorkflowId(workflowId: string): string | undefined {
   return TENANT_WORKFLOW_ID.exec(workflowId)?.[1];
 }
+
+export function enrollmentWorkflowId(input: { tenantId: string; campaignId: string; leadId: string }): string {
+  return `tenant/${input.tenantId}/campaign/${input.campaignId}/lead/${input.leadId}`;
+}

@@ -1,5 +1,6 @@
 // The worker's workflowsPath: every workflow type the worker runs.
 export { diagnoseTenant } from './diagnoseTenant';
+export { enrollLead } from './enrollLead';
 export { provisionEmailOutreach } from './provisionEmailOutreach';
 export { provisionTenant } from './provisionTenant';
 export { syncInboxes } from './syncInboxes';

@@ -5,6 +5,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { isId, newId } from '../../db/ids';
 import { seal } from '../../lib/encryption';
+import { smtpPasswordAad } from '../../lib/secretScopes';
 import { access, requirePermission, tenantScope } from '../access';
 import { type AppDeps } from '../app';
 import { ApiError, notFound } from '../errors';
@@ -82,7 +83,6 @@ function toInboxJson(r: InboxRow) {
   };
 }
 
-export const smtpPasswordAad = (tenantId: string, customerId: string, inboxId: string) => `tenant/${tenantId}/customer/${customerId}/inbox/${inboxId}/smtp`;
 
 async function findInbox(a: TenantAccess, customerId: string, id: string): Promise<InboxRow> {
   if (!isId('inb', id)) throw notFound('inbox');

@@ -13,21 +13,16 @@ import { customerScope } from '../middleware/customerScope';
 import { idempotency } from '../middleware/idempotency';
 import { decodeCursor, likePattern, listQuery, page } from '../pagination';
 import { route } from '../routing';
+import { hasMalformedVariable, templateVariables } from '../../lib/templates';
 import { type AppState, type TenantAccess } from '../state';
 
-const VARIABLE = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
-
-/** `{{firstName}}`-style variables; any other use of braces is a mistake worth a 400. */
-export function templateVariables(text: string): string[] {
-  return [...new Set([...text.matchAll(VARIABLE)].map((m) => m[1]!))];
-}
 
 const template = (max: number) =>
   z
     .string()
     .min(1)
     .max(max)
-    .refine((t) => !/\{\{|\}\}/.test(t.replace(VARIABLE, '')), { message: 'malformed variable: use {{name}} with letters, digits and _' });
+    .refine((t) => !hasMalformedVariable(t), { message: 'malformed variable: use {{name}} with letters, digits and _' });
 
 const sequenceBody = z.object({ name: z.string().trim().min(1).max(200) }).strict();
 const stepBody = z.object({ subject: template(300), body: template(50_000), delayHours: z.number().int().min(0).max(8760) }).strict();

@@ -1,0 +1,313 @@
+// Activities of the enrollment workflow (spec §5.3): read the enrollment's
+// pinned plan, take a slot from the inbox's shared daily cap, render and send
+// one step exactly once, and mirror the workflow's state into the tables the
+// API and console read. Workflow inputs and results carry ids, times and
+// counts only: no addresses, subjects or bodies enter workflow history.
+import { randomBytes } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import { type DataSource, type EntityManager } from 'typeorm';
+import { newId } from '../db/ids';
+import { withTenant } from '../db/tenantContext';
+import { type Keyring, open } from '../lib/encryption';
+import { localDate, type SendSchedule } from '../lib/schedule';
+import { providerKeyAad, smtpPasswordAad } from '../lib/secretScopes';
+import { renderTemplate } from '../lib/templates';
+import { type MailProvider, smartleadProvider, smtpProvider } from './providers/mail';
+
+export interface OutreachDeps {
+  dataSource: DataSource;
+  keyring?: Keyring;
+  smartlead?: { baseUrl: string; apiKey: string };
+  /** Public base URL of the API, for List-Unsubscribe links. */
+  apiUrl?: string;
+  /** Replaces provider construction (tests count calls at the HTTP boundary instead where they can). */
+  mailProviderFor?: (inbox: InboxRow) => MailProvider;
+}
+
+export interface EnrollmentRef {
+  tenantId: string;
+  enrollmentId: string;
+}
+
+export interface EnrollmentPlan {
+  status: string;
+  campaignStatus: string;
+  schedule: SendSchedule;
+  steps: { position: number; delayHours: number }[];
+  sentSteps: number[];
+}
+
+export type EnrollmentState = 'active' | 'paused' | 'completed' | 'replied' | 'bounced' | 'unsubscribed' | 'archived' | 'failed';
+
+export interface InboxRow {
+  id: string;
+  customer_id: string;
+  provider: 'smtp' | 'smartlead';
+  from_email: string;
+  from_name: string;
+  smtp_host: string | null;
+  smtp_port: number | null;
+  smtp_secure: boolean | null;
+  smtp_user: string | null;
+  smtp_password_ciphertext: string | null;
+  smtp_password_key_id: string | null;
+}
+
+export type SendOutcome =
+  | { outcome: 'sent' | 'already_sent' }
+  | { outcome: 'uncertain' }
+  | { outcome: 'render_error'; missing: string[] }
+  | { outcome: 'suppressed' }
+  | { outcome: 'not_active' };
+
+interface SendContext {
+  enrollment: { id: string; customer_id: string; campaign_id: string; lead_id: string; sequence_version: number | null; inbox_id: string | null; status: string };
+  lead: { email: string; first_name: string; last_name: string; company: string; fields: Record<string, unknown> };
+  step: { position: number; subject: string; body: string };
+  suppressed: boolean;
+}
+
+interface MessageRow {
+  id: string;
+  status: string;
+  message_id: string;
+  unsubscribe_token: string | null;
+}
+
+const TERMINAL = new Set(['completed', 'replied', 'bounced', 'unsubscribed', 'archived', 'failed']);
+
+/** The send key as an RFC 5322 Message-ID: unique per (tenant, enrollment, step), and it names its tenant. */
+export function sendMessageId(tenantId: string, enrollmentId: string, step: number, fromEmail: string): string {
+  const domain = fromEmail.split('@')[1] ?? 'tenantflow.invalid';
+  return `<${enrollmentId}.${step}.${tenantId}@${domain}>`;
+}
+
+const MESSAGE_ID = /^<?(enr_[0-9a-z]{26})\.(\d{1,4})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})@[^>]+>?$/;
+
+/** Reads a send Message-ID back: the tenant, enrollment and step it was made for. */
+export function parseSendMessageId(messageId: string): { tenantId: string; enrollmentId: string; step: number } | undefined {
+  const m = MESSAGE_ID.exec(messageId.trim());
+  return m ? { enrollmentId: m[1]!, step: Number(m[2]), tenantId: m[3]! } : undefined;
+}
+
+export function createOutreachActivities(deps: OutreachDeps) {
+  const ds = deps.dataSource;
+
+  async function providerFor(m: EntityManager, tenantId: string, inbox: InboxRow): Promise<MailProvider> {
+    if (deps.mailProviderFor) return deps.mailProviderFor(inbox);
+    if (inbox.provider === 'smtp') {
+      let password: string | null = null;
+      if (inbox.smtp_password_ciphertext && inbox.smtp_password_key_id) {
+        if (!deps.keyring) throw ApplicationFailure.nonRetryable('encryption keys are not configured: the SMTP password cannot be opened', 'provider_not_configured');
+        password = open(deps.keyring, { keyId: inbox.smtp_password_key_id, ciphertext: inbox.smtp_password_ciphertext }, smtpPasswordAad(tenantId, inbox.customer_id, inbox.id));
+      }
+      return smtpProvider({ host: inbox.smtp_host ?? '', port: inbox.smtp_port ?? 25, secure: Boolean(inbox.smtp_secure), user: inbox.smtp_user, password });
+    }
+    const [account] = (await m.query("SELECT api_key_ciphertext, api_key_key_id FROM provider_accounts WHERE customer_id = $1 AND provider = 'smartlead' AND status = 'active'", [inbox.customer_id])) as {
+      api_key_ciphertext: string | null;
+      api_key_key_id: string | null;
+    }[];
+    if (!deps.smartlead || !deps.keyring || !account?.api_key_ciphertext || !account.api_key_key_id) {
+      throw ApplicationFailure.nonRetryable('the customer has no active Smartlead account to send through', 'provider_not_configured');
+    }
+    const apiKey = open(deps.keyring, { keyId: account.api_key_key_id, ciphertext: account.api_key_ciphertext }, providerKeyAad(tenantId, inbox.customer_id, 'smartlead'));
+    return smartleadProvider({ baseUrl: deps.smartlead.baseUrl, apiKey });
+  }
+
+  async function loadSendContext(m: EntityManager, enrollmentId: string, step: number): Promise<SendContext> {
+    const [enrollment] = (await m.query('SELECT id, customer_id, campaign_id, lead_id, sequence_version, inbox_id, status FROM enrollments WHERE id = $1', [enrollmentId])) as SendContext['enrollment'][];
+    if (!enrollment) throw ApplicationFailure.nonRetryable('enrollment not found', 'enrollment_missing');
+    const [lead] = (await m.query('SELECT email, first_name, last_name, company, fields FROM leads WHERE id = $1', [enrollment.lead_id])) as SendContext['lead'][];
+    const [snapshot] = (await m.query('SELECT steps FROM campaign_sequences WHERE campaign_id = $1 AND version = $2', [enrollment.campaign_id, enrollment.sequence_version])) as {
+      steps: SendContext['step'][];
+    }[];
+    const stepRow = snapshot?.steps.find((s) => s.position === step);
+    if (!lead || !stepRow) throw ApplicationFailure.nonRetryable('the lead or the step of this enrollment is gone', 'enrollment_missing');
+    const [suppressed] = (await m.query('SELECT 1 FROM suppressions WHERE email = $1', [lead.email])) as unknown[];
+    return { enrollment, lead, step: stepRow, suppressed: Boolean(suppressed) };
+  }
+
+  return {
+    /** The enrollment's pinned plan: schedule, step delays, steps already sent. */
+    async loadEnrollment(ref: EnrollmentRef): Promise<EnrollmentPlan> {
+      return withTenant(ds, ref.tenantId, async (m) => {
+        const [row] = (await m.query(
+          `SELECT e.status, e.sequence_version, c.status AS campaign_status, c.timezone, c.days, c.window_start, c.window_end, s.steps
+             FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id
+             LEFT JOIN campaign_sequences s ON s.campaign_id = e.campaign_id AND s.version = e.sequence_version
+            WHERE e.id = $1`,
+          [ref.enrollmentId],
+        )) as { status: string; campaign_status: string; timezone: string; days: number[]; window_start: string; window_end: string; steps: { position: number; delayHours: number }[] | null }[];
+        if (!row) throw ApplicationFailure.nonRetryable('enrollment not found', 'enrollment_missing');
+        if (!row.steps) throw ApplicationFailure.nonRetryable('the enrollment has no sequence version', 'enrollment_missing');
+        const sent = (await m.query("SELECT step FROM messages WHERE enrollment_id = $1 AND direction = 'outbound' AND status IN ('accepted', 'uncertain')", [ref.enrollmentId])) as { step: number }[];
+        return {
+          status: row.status,
+          campaignStatus: row.campaign_status,
+          schedule: { timezone: row.timezone, days: row.days.map(Number), start: row.window_start, end: row.window_end },
+          steps: row.steps.map((s) => ({ position: s.position, delayHours: s.delayHours })).sort((a, b) => a.position - b.position),
+          sentSteps: sent.map((s) => s.step),
+        };
+      });
+    },
+
+    /**
+     * Takes one slot of an inbox's daily cap for (enrollment, step) on the
+     * local day of `at`. Every enrollment of the inbox serialises on the inbox
+     * row, so the cap holds however many fall due at once; asking again for
+     * the same step returns the slot it already has.
+     */
+    async reserveSendSlot(input: EnrollmentRef & { step: number; at: number }): Promise<{ granted: boolean }> {
+      return withTenant(ds, input.tenantId, async (m) => {
+        const [existing] = (await m.query('SELECT inbox_id FROM inbox_send_slots WHERE enrollment_id = $1 AND step = $2', [input.enrollmentId, input.step])) as unknown[];
+        if (existing) return { granted: true };
+        const [e] = (await m.query('SELECT e.inbox_id, e.campaign_id, c.timezone FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id WHERE e.id = $1', [input.enrollmentId])) as {
+          inbox_id: string | null;
+          campaign_id: string;
+          timezone: string;
+        }[];
+        if (!e) throw ApplicationFailure.nonRetryable('enrollment not found', 'enrollment_missing');
+        const candidates = e.inbox_id
+          ? [e.inbox_id]
+          : ((await m.query('SELECT inbox_id FROM campaign_inboxes WHERE campaign_id = $1 ORDER BY inbox_id', [e.campaign_id])) as { inbox_id: string }[]).map((r) => r.inbox_id);
+        if (candidates.length === 0) throw ApplicationFailure.nonRetryable('the campaign has no inbox to send from', 'no_inbox');
+        const day = localDate(input.at, e.timezone);
+        // Lock in id order so two enrollments never wait on each other's locks.
+        const inboxes = (await m.query('SELECT id, daily_cap FROM inboxes WHERE id = ANY($1) ORDER BY id FOR UPDATE', [candidates])) as { id: string; daily_cap: number }[];
+        const used = (await m.query('SELECT inbox_id, count(*)::int AS n FROM inbox_send_slots WHERE inbox_id = ANY($1) AND day = $2 GROUP BY inbox_id', [candidates, day])) as { inbox_id: string; n: number }[];
+        const usage = new Map(used.map((u) => [u.inbox_id, u.n]));
+        const free = inboxes.filter((i) => (usage.get(i.id) ?? 0) < i.daily_cap).sort((a, b) => (usage.get(a.id) ?? 0) - (usage.get(b.id) ?? 0));
+        const inbox = free[0];
+        if (!inbox) return { granted: false };
+        await m.query("INSERT INTO inbox_send_slots (tenant_id, inbox_id, day, enrollment_id, step) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4)", [
+          inbox.id,
+          day,
+          input.enrollmentId,
+          input.step,
+        ]);
+        // A lead's thread stays on the inbox it started from.
+        if (!e.inbox_id) await m.query('UPDATE enrollments SET inbox_id = $2 WHERE id = $1', [input.enrollmentId, inbox.id]);
+        return { granted: true };
+      });
+    },
+
+    /**
+     * Renders and sends one step, exactly once: the message row keyed by
+     * (tenant, enrollment, step) is committed before the provider is called,
+     * and a retry that finds it decides from its status — accepted: done;
+     * sending: the earlier attempt died mid-send, so an idempotent provider is
+     * asked again with the same key and SMTP is never repeated (the message
+     * is marked uncertain for an operator instead).
+     */
+    async sendStep(input: EnrollmentRef & { step: number; scheduledAt: number }): Promise<SendOutcome> {
+      const prepared = await withTenant(ds, input.tenantId, async (m) => {
+        const c = await loadSendContext(m, input.enrollmentId, input.step);
+        if (TERMINAL.has(c.enrollment.status)) return { done: { outcome: 'not_active' } as SendOutcome };
+        if (c.suppressed) return { done: { outcome: 'suppressed' } as SendOutcome };
+        const [inbox] = (await m.query('SELECT * FROM inboxes WHERE id = $1', [c.enrollment.inbox_id])) as InboxRow[];
+        if (!inbox) throw ApplicationFailure.nonRetryable('the inbox of this enrollment is gone', 'no_inbox');
+        const values: Record<string, string | undefined> = {
+          email: c.lead.email,
+          firstName: c.lead.first_name,
+          lastName: c.lead.last_name,
+          company: c.lead.company,
+          ...Object.fromEntries(Object.entries(c.lead.fields).map(([k, v]) => [k, v === null || v === undefined ? undefined : String(v)])),
+        };
+        const subject = renderTemplate(c.step.subject, values);
+        const body = renderTemplate(c.step.body, values);
+        const messageId = sendMessageId(input.tenantId, input.enrollmentId, input.step, inbox.from_email);
+        const base = [newId('msg'), c.enrollment.customer_id, c.enrollment.campaign_id, input.enrollmentId, c.enrollment.lead_id, inbox.id, input.step, messageId, new Date(input.scheduledAt)];
+        if (!subject.ok || !body.ok) {
+          const missing = [...new Set([...(subject.ok ? [] : subject.missing), ...(body.ok ? [] : body.missing)])];
+          const error = `missing value for ${missing.map((v) => `{{${v}}}`).join(', ')}: nothing was sent; fill it in on the lead and resume`;
+          await m.query(
+            `INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, step, status, message_id, scheduled_at, error)
+             VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, 'outbound', $7, 'render_error', $8, $9, $10)
+             ON CONFLICT (tenant_id, enrollment_id, step) WHERE direction = 'outbound' DO UPDATE SET status = 'render_error', error = EXCLUDED.error, updated_at = now()
+               WHERE messages.status IN ('render_error', 'failed')`,
+            [...base, error],
+          );
+          await m.query('UPDATE enrollments SET last_error = $2, updated_at = now() WHERE id = $1', [input.enrollmentId, error]);
+          return { done: { outcome: 'render_error', missing } as SendOutcome };
+        }
+        // 1. Record before sending.
+        const insertedRows: unknown = await m.query(
+          `INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, step, status, message_id, scheduled_at, subject, body, unsubscribe_token)
+           VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, 'outbound', $7, 'sending', $8, $9, $10, $11, $12)
+           ON CONFLICT (tenant_id, enrollment_id, step) WHERE direction = 'outbound' DO NOTHING RETURNING id`,
+          [...base, subject.text, body.text, `u_${input.tenantId}_${randomBytes(24).toString('base64url')}`],
+        );
+        const inserted = (insertedRows as unknown[]).length > 0;
+        const [row] = (await m.query("SELECT id, status, message_id, unsubscribe_token FROM messages WHERE enrollment_id = $1 AND step = $2 AND direction = 'outbound' FOR UPDATE", [
+          input.enrollmentId,
+          input.step,
+        ])) as MessageRow[];
+        return { inbox, row: row!, inserted, to: c.lead.email, subject: subject.text, body: body.text };
+      });
+      if ('done' in prepared) return prepared.done!;
+      const { inbox, row, inserted, to, subject, body } = prepared;
+
+      // 2. Reconcile with an earlier attempt.
+      if (row.status === 'accepted') return { outcome: 'already_sent' };
+      if (row.status === 'uncertain') return { outcome: 'uncertain' };
+      const provider = await withTenant(ds, input.tenantId, (m) => providerFor(m, input.tenantId, inbox));
+      if (row.status === 'sending' && !inserted && !provider.idempotent) {
+        // An earlier attempt recorded this send and died before recording the
+        // outcome: the SMTP server may have accepted it, and SMTP cannot say.
+        await withTenant(ds, input.tenantId, (m) =>
+          m.query("UPDATE messages SET status = 'uncertain', error = $2, updated_at = now() WHERE id = $1 AND status = 'sending'", [
+            row.id,
+            'an earlier attempt ended mid-send; SMTP cannot tell whether it was accepted, so it was not sent again',
+          ]),
+        );
+        return { outcome: 'uncertain' };
+      }
+      if (row.status === 'render_error' || row.status === 'failed') {
+        await withTenant(ds, input.tenantId, (m) =>
+          m.query("UPDATE messages SET status = 'sending', subject = $2, body = $3, error = NULL, updated_at = now() WHERE id = $1", [row.id, subject, body]),
+        );
+      }
+
+      // 3. Send.
+      const unsubscribeUrl = `${(deps.apiUrl ?? 'http://127.0.0.1:4000').replace(/\/$/, '')}/api/unsubscribe/${row.unsubscribe_token}`;
+      let result: { providerMessageId: string };
+      try {
+        result = await provider.send({
+          messageId: row.message_id,
+          idempotencyKey: `${input.tenantId}/${input.enrollmentId}/${input.step}`,
+          from: { email: inbox.from_email, name: inbox.from_name },
+          to,
+          subject,
+          text: body,
+          headers: { 'List-Unsubscribe': `<${unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+        });
+      } catch (err) {
+        // Nothing was accepted: the next attempt may send.
+        await withTenant(ds, input.tenantId, (m) => m.query("UPDATE messages SET status = 'failed', error = $2, updated_at = now() WHERE id = $1", [row.id, (err as Error).message.slice(0, 500)]));
+        throw err;
+      }
+
+      // 4. Record the acceptance.
+      await withTenant(ds, input.tenantId, async (m) => {
+        await m.query("UPDATE messages SET status = 'accepted', provider_message_id = $2, sent_at = $3, error = NULL, updated_at = now() WHERE id = $1", [
+          row.id,
+          result.providerMessageId,
+          new Date(input.scheduledAt),
+        ]);
+        await m.query('UPDATE enrollments SET sent = sent + 1, current_step = greatest(current_step, $2), last_error = NULL, updated_at = now() WHERE id = $1', [input.enrollmentId, input.step]);
+      });
+      return { outcome: 'sent' };
+    },
+
+    /** Mirrors the workflow's state into the enrollment row (lists, stats, the console). */
+    async recordEnrollmentState(input: EnrollmentRef & { state: EnrollmentState; step: number; nextSendAt: number | null }): Promise<void> {
+      await withTenant(ds, input.tenantId, (m) =>
+        m.query(
+          `UPDATE enrollments SET status = $2, current_step = greatest(current_step, $3), next_send_at = $4, updated_at = now()
+            WHERE id = $1 AND (status NOT IN ('completed', 'replied', 'bounced', 'unsubscribed', 'archived', 'failed') OR status = $2)`,
+          [input.enrollmentId, input.state, input.step, input.nextSendAt === null ? null : new Date(input.nextSendAt)],
+        ),
+      );
+    },
+  };
+}

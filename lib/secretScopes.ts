@@ -1,0 +1,4 @@
+// The associated data each sealed secret is bound to (AES-256-GCM AAD): a
+// ciphertext copied to another row, customer or tenant fails to open.
+export const smtpPasswordAad = (tenantId: string, customerId: string, inboxId: string) => `tenant/${tenantId}/customer/${customerId}/inbox/${inboxId}/smtp`;
+export const providerKeyAad = (tenantId: string, customerId: string, provider: string) => `tenant/${tenantId}/customer/${customerId}/${provider}`;

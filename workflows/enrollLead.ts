@@ -1,0 +1,132 @@
+// enrollLead (spec §5.3): one lead going through one campaign's pinned
+// sequence version. For each step: wait for the step's delay, then for the
+// next open send window in the campaign's timezone, take a slot from the
+// inbox's daily cap (a full day rolls over to the next day's window), render
+// and send exactly once, record the message. Pause and resume hold the clock;
+// reply, bounce, unsubscribe and archive end the enrollment.
+//
+// History holds ids, instants and counts only — the plan's step delays and
+// the send outcome — never an address, subject or body.
+import { condition, defineQuery, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { EnrollmentRef, EnrollmentState } from '../activities/outreach';
+import { nextDaysWindow, nextOpenWindow } from '../lib/schedule';
+
+export type EnrollLeadInput = EnrollmentRef;
+
+export interface EnrollmentStatus {
+  state: 'waiting' | 'sending' | 'paused' | EnrollmentState;
+  /** The step being waited for or sent (1-based); the last step once finished. */
+  step: number;
+  nextSendAt: string | null;
+  sent: number;
+}
+
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export const unsubscribeSignal = defineSignal('unsubscribe');
+export const replySignal = defineSignal('reply');
+export const bounceSignal = defineSignal('bounce');
+export const archiveSignal = defineSignal('archive');
+export const statusQuery = defineQuery<EnrollmentStatus>('status');
+
+const { loadEnrollment, reserveSendSlot, recordEnrollmentState } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumInterval: '1 minute', nonRetryableErrorTypes: ['enrollment_missing', 'no_inbox'] },
+});
+
+const { sendStep } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumInterval: '5 minutes', nonRetryableErrorTypes: ['enrollment_missing', 'no_inbox', 'send_rejected', 'provider_not_configured'] },
+});
+
+type StopReason = 'replied' | 'bounced' | 'unsubscribed' | 'archived';
+
+export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStatus> {
+  let paused = false;
+  let stopped: StopReason | undefined;
+  const status: EnrollmentStatus = { state: 'waiting', step: 1, nextSendAt: null, sent: 0 };
+
+  setHandler(pauseSignal, () => void (paused = true));
+  setHandler(resumeSignal, () => void (paused = false));
+  const stop = (reason: StopReason) => () => void (stopped ??= reason);
+  setHandler(unsubscribeSignal, stop('unsubscribed'));
+  setHandler(replySignal, stop('replied'));
+  setHandler(bounceSignal, stop('bounced'));
+  setHandler(archiveSignal, stop('archived'));
+  setHandler(statusQuery, () => ({ ...status, state: stopped ?? (paused && status.state !== 'completed' ? 'paused' : status.state) }));
+
+  const record = (state: EnrollmentState, nextSendAt: number | null) => recordEnrollmentState({ ...input, state, step: status.step, nextSendAt });
+
+  /** Sleeps until `until` (or stop); while paused the clock is held and the pause recorded. */
+  async function waitUntil(until: number): Promise<void> {
+    while (!stopped) {
+      if (paused) {
+        await record('paused', null);
+        await condition(() => !paused || stopped !== undefined);
+        if (!stopped) await record('active', until);
+        continue;
+      }
+      const ms = until - Date.now();
+      if (ms <= 0) return;
+      status.nextSendAt = new Date(until).toISOString();
+      await condition(() => paused || stopped !== undefined, ms);
+    }
+  }
+
+  const plan = await loadEnrollment(input);
+  if (['completed', 'replied', 'bounced', 'unsubscribed', 'archived', 'failed'].includes(plan.status)) {
+    return { ...status, state: plan.status as EnrollmentState };
+  }
+  if (plan.campaignStatus === 'paused' || plan.status === 'paused') paused = true;
+  status.sent = plan.sentSteps.length;
+
+  let last = Date.now();
+  for (const step of plan.steps) {
+    if (stopped) break;
+    status.step = step.position;
+    if (plan.sentSteps.includes(step.position)) continue;
+    let due = last + step.delayHours * 3_600_000;
+    await record('active', due);
+
+    for (;;) {
+      // The step's delay, then the send window, then a slot of the daily cap.
+      await waitUntil(due);
+      if (stopped) break;
+      const open = nextOpenWindow(Date.now(), plan.schedule);
+      if (open > Date.now()) {
+        due = open;
+        await record('active', open);
+        continue;
+      }
+      status.state = 'sending';
+      const slot = await reserveSendSlot({ ...input, step: step.position, at: Date.now() });
+      if (!slot.granted) {
+        status.state = 'waiting';
+        due = nextDaysWindow(Date.now(), plan.schedule);
+        await record('active', due);
+        continue;
+      }
+      const result = await sendStep({ ...input, step: step.position, scheduledAt: Date.now() });
+      status.state = 'waiting';
+      if (result.outcome === 'render_error') {
+        // Nothing was sent: wait for someone to fix the lead and resume.
+        paused = true;
+        await waitUntil(Date.now());
+        continue;
+      }
+      if (result.outcome === 'suppressed') stopped ??= 'unsubscribed';
+      if (result.outcome === 'not_active') stopped ??= 'archived';
+      if (result.outcome === 'sent' || result.outcome === 'already_sent' || result.outcome === 'uncertain') status.sent += 1;
+      break;
+    }
+    last = Date.now();
+    status.nextSendAt = null;
+  }
+
+  const final: EnrollmentState = stopped ?? 'completed';
+  status.state = final;
+  status.nextSendAt = null;
+  await record(final, null);
+  return { ...status };
+}
