@@ -2,6 +2,7 @@
 // worker running inside a test, and the time-skipping test server.
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { type DataSource } from 'typeorm';
@@ -75,9 +76,15 @@ export async function withProjectWorker<T>(
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   if (!testServerReady()) throw new Error('the time-skipping test server is missing: run `npm run setup`');
   quietRuntime();
-  return TestWorkflowEnvironment.createTimeSkipping({
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: TEST_SERVER_WRAPPER } },
   });
+  // Tenant workflows carry TenantId; the test server knows it only once told.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: { TenantId: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD },
+  });
+  return env;
 }
 
 /** Workflow IDs a visibility query finds; visibility is eventually consistent, so poll briefly for at least `atLeast`. */
