@@ -254,12 +254,14 @@ export function createOutreachActivities(deps: OutreachDeps) {
       if (row.status === 'sending' && !inserted && !provider.idempotent) {
         // An earlier attempt recorded this send and died before recording the
         // outcome: the SMTP server may have accepted it, and SMTP cannot say.
-        await withTenant(ds, input.tenantId, (m) =>
-          m.query("UPDATE messages SET status = 'uncertain', error = $2, updated_at = now() WHERE id = $1 AND status = 'sending'", [
+        await withTenant(ds, input.tenantId, async (m) => {
+          await m.query("UPDATE messages SET status = 'uncertain', sent_at = $3, error = $2, updated_at = now() WHERE id = $1 AND status = 'sending'", [
             row.id,
             'an earlier attempt ended mid-send; SMTP cannot tell whether it was accepted, so it was not sent again',
-          ]),
-        );
+            new Date(input.scheduledAt),
+          ]);
+          await m.query('UPDATE enrollments SET sent = sent + 1, current_step = greatest(current_step, $2), updated_at = now() WHERE id = $1', [input.enrollmentId, input.step]);
+        });
         return { outcome: 'uncertain' };
       }
       if (row.status === 'render_error' || row.status === 'failed') {
