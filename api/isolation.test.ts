@@ -30,7 +30,7 @@ interface Row {
   body?: unknown;
   /** Makes a fresh resource for each case; `otherCustomer` only where a restricted caller has the permission. */
   make: { own: () => Promise<string>; otherTenant: () => Promise<string>; otherCustomer?: () => Promise<string>; nonexistent?: () => string };
-  idPrefix?: 'cust' | 'role' | 'mem' | 'tok' | 'seq' | 'inb';
+  idPrefix?: 'cust' | 'role' | 'mem' | 'tok' | 'seq' | 'inb' | 'cmp' | 'lead';
   /** Customer-scoped routes: the caller's X-Customer-Id. */
   customerId?: () => string;
 }
@@ -182,6 +182,7 @@ function rows(): Row[] {
     },
     ...sequenceRows(),
     ...inboxRows(),
+    ...campaignRows(),
     {
       route: 'GET /api/tenants/:id/provisioning',
       action: 'read',
@@ -239,6 +240,57 @@ function inboxRows(): Row[] {
   ];
 }
 
+/** A campaign with a sequence snapshot (and optionally a lead whose enrollment is in `state`, as "cmp|lead"). */
+const campaignOf = (agent: () => Agent, customerId: () => string, lead?: 'active' | 'paused' | 'pending') => async () => {
+  const inbox = await created(agent(), '/api/inboxes', { provider: 'smartlead', fromEmail: `${newId('usr')}@sender.example`, dailyCap: 20 }, customerId());
+  const schedule = { timezone: 'UTC', days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00' };
+  const cmp = await created(agent(), '/api/campaigns', { name: 'Fixture campaign', inboxIds: [inbox], schedule }, customerId());
+  await created(agent(), `/api/campaigns/${cmp}/sequence`, { steps: [{ subject: 'Hi', body: 'Hello', delayHours: 0 }] }, customerId());
+  if (!lead) return cmp;
+  const res = await agent().post(`/api/campaigns/${cmp}/leads`).set('X-Customer-Id', customerId()).send({ leads: [{ email: `${newId('usr')}@lead.example` }] });
+  if (res.status !== 200) throw new Error(`fixture leads: ${res.status}`);
+  const tenantId = [a, b].find((t) => t.customers.some((c) => c.id === customerId()))!.tenant.id;
+  const [row] = (await withTenant(app, tenantId, (m) =>
+    m.query("UPDATE enrollments SET status = $2, sequence_version = CASE WHEN $2 = 'pending' THEN NULL ELSE 1 END WHERE campaign_id = $1 RETURNING lead_id", [cmp, lead]),
+  )) as [{ lead_id: string }[], number];
+  return `${cmp}|${row[0]!.lead_id}`;
+};
+
+function campaignRows(): Row[] {
+  const c0 = () => a.customers[0]!.id;
+  const c1 = () => a.customers[1]!.id;
+  const cb = () => b.customers[0]!.id;
+  const owner = () => agents.ownerA;
+  const ownerB = () => agents.ownerB;
+  const cmp = { own: campaignOf(owner, c0), otherTenant: campaignOf(ownerB, cb), otherCustomer: campaignOf(owner, c1) };
+  const withLead = (state: 'active' | 'paused' | 'pending') => ({
+    own: campaignOf(owner, c0, state),
+    otherTenant: campaignOf(ownerB, cb, state),
+    otherCustomer: campaignOf(owner, c1, state),
+    nonexistent: () => `${newId('cmp')}|${newId('lead')}`,
+  });
+  const base = { caller: 'owner' as const, customerId: c0, idPrefix: 'cmp' as const };
+  const lead = (agent: () => Agent, customerId: () => string) => async () => (await campaignOf(agent, customerId, 'pending')()).split('|')[1]!;
+  const leads = { own: lead(owner, c0), otherTenant: lead(ownerB, cb), otherCustomer: lead(owner, c1), nonexistent: () => newId('lead') };
+  return [
+    { ...base, route: 'GET /api/campaigns/:id', action: 'read', ok: 200, make: cmp },
+    { ...base, route: 'POST /api/campaigns/:id/status', action: 'update', ok: 200, body: { status: 'paused' }, make: cmp },
+    { ...base, route: 'GET /api/campaigns/:id/sequence', action: 'read', ok: 200, make: cmp },
+    { ...base, route: 'POST /api/campaigns/:id/sequence', action: 'create-from', ok: 201, body: { steps: [{ subject: 'S', body: 'B', delayHours: 0 }] }, make: cmp },
+    { ...base, route: 'POST /api/campaigns/:id/leads', action: 'create-from', ok: 200, body: { leads: [{ email: 'matrix@lead.example' }] }, make: cmp },
+    { ...base, route: 'GET /api/campaigns/:id/leads', action: 'read', ok: 200, make: cmp },
+    { ...base, route: 'GET /api/campaigns/:id/replies', action: 'read', ok: 200, make: cmp },
+    { ...base, route: 'GET /api/campaigns/:id/stats', action: 'read', ok: 200, make: cmp },
+    { ...base, route: 'POST /api/campaigns/:id/leads/:leadId/pause', action: 'update', ok: 200, make: withLead('active') },
+    { ...base, route: 'POST /api/campaigns/:id/leads/:leadId/resume', action: 'update', ok: 200, make: withLead('paused') },
+    { ...base, route: 'POST /api/campaigns/:id/leads/:leadId/unsubscribe', action: 'update', ok: 200, make: withLead('pending') },
+    { ...base, route: 'GET /api/campaigns/:id/leads/:leadId/messages', action: 'read', ok: 200, make: withLead('pending') },
+    { ...base, idPrefix: 'lead', route: 'GET /api/leads/:id', action: 'read', ok: 200, make: leads },
+    { ...base, idPrefix: 'lead', route: 'PATCH /api/leads/:id', action: 'update', ok: 200, body: { company: 'Matrix' }, make: leads },
+    { ...base, idPrefix: 'lead', route: 'DELETE /api/leads/:id', action: 'delete', ok: 204, make: leads },
+  ];
+}
+
 function send(agent: Agent, route: string, id: string, body: unknown, customerId?: string) {
   const [method, pattern] = route.split(' ') as [string, string];
   // "a|b" fills two path parameters in order.
@@ -275,7 +327,7 @@ describe('isolation matrix', () => {
       if (notFoundBodies.size > 1) failures.push(`${row.route}: different 404 bodies ${[...notFoundBodies].join(' | ')}`);
     }
     expect(failures).toEqual([]);
-    expect(checked).toBeGreaterThan(85);
+    expect(checked).toBeGreaterThan(140);
   });
 
   it('lists only the caller’s own tenant (and customer)', async () => {

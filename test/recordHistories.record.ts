@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { type Client, type Connection } from '@temporalio/client';
+import { type Client, Connection } from '@temporalio/client';
+import request from 'supertest';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { type DataSource } from 'typeorm';
 import { diagnoseTenant } from '../workflows/diagnoseTenant';
@@ -21,8 +22,15 @@ import { startFakeSmartlead } from './helpers/fakeSmartlead';
 import { uuidv7 } from '../db/ids';
 import { tenantSearchAttributes } from '../lib/tenantWorkflows';
 import { createTestDatabase, openDataSource, type TestDatabase } from './helpers/database';
-import { createTenant } from './helpers/fixtures';
-import { connectClient, uniqueTaskQueue, withProjectWorker } from './helpers/temporal';
+import { addMember, createTenant, createUser } from './helpers/fixtures';
+import { signIn, testApp } from './helpers/api';
+import { addLeads, createCampaign, createSmtpInbox, setCampaignStatus } from './helpers/outreach';
+import { startSmtpServer, type TestSmtpServer } from './helpers/smtp';
+import { withTenant } from '../db/tenantContext';
+import { signWebhook } from '../api/routes/webhooks';
+import { pauseSignal, resumeSignal, statusQuery } from '../workflows/enrollLead';
+import { enrollmentWorkflowId } from '../workflows/ids';
+import { connectClient, temporalAddress, uniqueTaskQueue, withProjectWorker } from './helpers/temporal';
 
 const HISTORIES = path.join(__dirname, '..', 'workflows', 'histories');
 
@@ -143,4 +151,102 @@ test('provisionEmailOutreach and syncInboxes: completed', async () => {
   } finally {
     await provider.stop();
   }
+});
+
+describe('enrollLead', () => {
+  const SECRET = 'record-webhook-secret-0123456789';
+  let smtp: TestSmtpServer;
+  let apiTemporal: Connection;
+  beforeAll(async () => {
+    smtp = await startSmtpServer();
+    apiTemporal = await Connection.connect({ address: temporalAddress() });
+  });
+  afterAll(async () => {
+    await apiTemporal?.close();
+    await smtp?.stop();
+  });
+
+  /** A tenant's campaign with one lead, started through the API; returns the enrollment workflow's id. */
+  async function startedEnrollment(taskQueue: string, steps: { subject: string; body: string; delayHours: number }[]) {
+    const t = await createTenant(owner, { customers: 1 });
+    const user = await createUser(owner);
+    await addMember(owner, t, user, 'owner');
+    const api = testApp(app, { temporal: apiTemporal, taskQueue, emailWebhookSecrets: { smartlead: SECRET } });
+    const agent = await signIn(api, user.email);
+    const customerId = t.customers[0]!.id;
+    const inbox = await createSmtpInbox(agent, customerId, smtp.port);
+    const campaign = await createCampaign(agent, customerId, { inboxIds: [inbox], steps });
+    await addLeads(agent, customerId, campaign, [{ email: `${randomUUID()}@lead.example`, firstName: 'Rec', company: 'Recorded' }]);
+    await setCampaignStatus(agent, customerId, campaign, 'active');
+    const [e] = (await withTenant(app, t.tenant.id, (m) => m.query('SELECT lead_id FROM enrollments WHERE campaign_id = $1', [campaign]))) as { lead_id: string }[];
+    const workflowId = enrollmentWorkflowId({ tenantId: t.tenant.id, campaignId: campaign, leadId: e!.lead_id });
+    return { api, agent, customerId, campaign, workflowId, handle: client.workflow.getHandle(workflowId) };
+  }
+  const enrollmentOf = async (campaign: string, workflowId: string) => {
+    const tenantId = workflowId.split('/')[1]!;
+    const [row] = (await withTenant(app, tenantId, (m) => m.query('SELECT id FROM enrollments WHERE campaign_id = $1', [campaign]))) as { id: string }[];
+    return row?.id;
+  };
+  const waitFor = async (handle: ReturnType<Client['workflow']['getHandle']>, state: string) => {
+    for (let i = 0; i < 300; i++) {
+      const s = await handle.query(statusQuery).catch(() => undefined);
+      if (s?.state === state && s.sent >= 1) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`never reached ${state}`);
+  };
+
+  test('completed', async () => {
+    const taskQueue = uniqueTaskQueue('record');
+    await withProjectWorker({ dataSource: app, taskQueue }, async () => {
+      const e = await startedEnrollment(taskQueue, [
+        { subject: 'One {{firstName}}', body: 'One', delayHours: 0 },
+        { subject: 'Two', body: 'Two', delayHours: 0 },
+      ]);
+      await e.handle.result();
+      await record('enrollLead.completed', e.workflowId);
+    });
+  });
+
+  test('paused, resumed, then archived', async () => {
+    const taskQueue = uniqueTaskQueue('record');
+    await withProjectWorker({ dataSource: app, taskQueue }, async () => {
+      const e = await startedEnrollment(taskQueue, [
+        { subject: 'One {{firstName}}', body: 'One', delayHours: 0 },
+        { subject: 'Two', body: 'Two', delayHours: 24 },
+      ]);
+      await waitFor(e.handle, 'waiting');
+      await e.handle.signal(pauseSignal);
+      await waitFor(e.handle, 'paused');
+      await e.handle.signal(resumeSignal);
+      await waitFor(e.handle, 'waiting');
+      await setCampaignStatus(e.agent, e.customerId, e.campaign, 'archived');
+      await e.handle.result();
+      await record('enrollLead.paused-resumed-archived', e.workflowId);
+    });
+  });
+
+  test('replied', async () => {
+    const taskQueue = uniqueTaskQueue('record');
+    await withProjectWorker({ dataSource: app, taskQueue }, async () => {
+      const e = await startedEnrollment(taskQueue, [
+        { subject: 'One {{firstName}}', body: 'One', delayHours: 0 },
+        { subject: 'Two', body: 'Two', delayHours: 24 },
+      ]);
+      await waitFor(e.handle, 'waiting');
+      const enrollmentId = (await enrollmentOf(e.campaign, e.workflowId))!;
+      const sent = smtp.received.find((m) => m.parsed.messageId?.startsWith(`<${enrollmentId}.1.`))!;
+      const raw = JSON.stringify({ id: `reply-${randomUUID()}`, type: 'reply', messageId: sent.parsed.messageId, reply: { subject: 'Re', text: 'Yes' } });
+      const ts = Math.floor(Date.now() / 1000);
+      const res = await request(e.api.callback())
+        .post('/api/webhooks/email/smartlead')
+        .set('content-type', 'application/json')
+        .set('x-tenantflow-timestamp', String(ts))
+        .set('x-tenantflow-signature', signWebhook(SECRET, ts, raw))
+        .send(raw);
+      if (res.body.status !== 'processed') throw new Error(`reply not routed: ${JSON.stringify(res.body)}`);
+      await e.handle.result();
+      await record('enrollLead.replied', e.workflowId);
+    });
+  });
 });

@@ -54,7 +54,7 @@ afterAll(async () => {
 });
 
 const serverNow = async () => {
-  const res = await env.connection.testService.getCurrentTime({});
+  const res = await env.connection.testService!.getCurrentTime({});
   return Number(res.time?.seconds ?? 0) * 1000 + Math.floor((res.time?.nanos ?? 0) / 1e6);
 };
 /** Moves the test server's clock to `instant` (it only moves forward). */
