@@ -17,7 +17,6 @@ import { signIn, testApp, type Agent } from '../test/helpers/api';
 import { createTimeSkippingEnv, projectWorkflowBundle, uniqueTaskQueue } from '../test/helpers/temporal';
 import { addLeads, createCampaign, createSmtpInbox, setCampaignStatus } from '../test/helpers/outreach';
 import { startSmtpServer, type TestSmtpServer } from '../test/helpers/smtp';
-import { enrollmentWorkflowId } from './ids';
 
 jest.setTimeout(240_000);
 
@@ -41,7 +40,7 @@ beforeAll(async () => {
   t = await createTenant(ds, { customers: 2 });
   const o = await createUser(ds);
   await addMember(ds, t, o, 'owner');
-  owner = await signIn(testApp(ds, { temporal: env.connection, taskQueue, log: require('pino')({ level: 'error' }) }), o.email);
+  owner = await signIn(testApp(ds, { temporal: env.connection, taskQueue }), o.email);
 });
 
 afterAll(async () => {
