@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import nodemailer from 'nodemailer';
 import { Client } from 'pg';
 import { freePort, waitForHttp } from './lib/net';
 import { ROOT } from './lib/tools';
@@ -108,6 +109,7 @@ it('brings everything up, stops every child on Ctrl-C, and keeps the data for th
     PG_PORT: String(await freePort()),
     TEMPORAL_PORT: String(await freePort()),
     TEMPORAL_UI_PORT: String(await freePort()),
+    SMTP_SINK_PORT: String(await freePort()),
   };
   const env = { ...ports, TENANTFLOW_DATA_DIR: dataDir, LOG_LEVEL: 'warn', DATABASE_URL: '', DATABASE_APP_URL: '', TEMPORAL_ADDRESS: '', PLATFORM_ADMIN_PASSWORD: '' };
 
@@ -122,6 +124,15 @@ it('brings everything up, stops every child on Ctrl-C, and keeps the data for th
   for (const url of [`http://127.0.0.1:${ports.WEB_PORT}`, `http://127.0.0.1:${ports.API_PORT}/api/health`, `http://127.0.0.1:${ports.TEMPORAL_UI_PORT}`, dataDir]) {
     expect(first.output()).toContain(url);
   }
+
+  // The local SMTP sink holds a real SMTP conversation and keeps the mail.
+  expect(first.output()).toContain(`mail sink: SMTP on 127.0.0.1:${ports.SMTP_SINK_PORT}`);
+  await nodemailer
+    .createTransport({ host: '127.0.0.1', port: Number(ports.SMTP_SINK_PORT), secure: false })
+    .sendMail({ from: 'sender@agency.example', to: 'lead@lead.example', subject: 'Sink check', text: 'kept, not sent' });
+  const sunk = fs.readdirSync(path.join(dataDir, 'mail-sink'));
+  expect(sunk).toHaveLength(1);
+  expect(fs.readFileSync(path.join(dataDir, 'mail-sink', sunk[0]!), 'utf8')).toContain('Subject: Sink check');
 
   // A platform admin was created with a generated password, printed once; it signs in.
   const admin = /platform admin created: (\S+) \/ password (\S+)/.exec(first.output());

@@ -8,7 +8,9 @@ import { type Config } from '../../lib/config';
 import { type DataSource } from 'typeorm';
 import { createDataSource, runMigrations } from '../../db/dataSource';
 import { ensurePlatformAdmin } from '../../db/platformAdmin';
+import { randomBytes } from 'node:crypto';
 import { generateKey } from '../../lib/encryption';
+import { type MailSink, startMailSink } from './mailSink';
 import { portOpen, waitForHttp, waitForPort } from './net';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './postgres';
 import { Supervisor } from './processes';
@@ -72,6 +74,15 @@ async function assertPortsFree(ports: [string, number][]): Promise<void> {
   }
 }
 
+/** Webhook secrets of the embedded default: one per e-mail provider, kept in the data dir. */
+function loadOrCreateWebhookSecrets(file: string): string {
+  if (!fs.existsSync(file)) {
+    const secret = () => randomBytes(24).toString('base64url');
+    fs.writeFileSync(file, JSON.stringify({ secrets: `smtp:${secret()},smartlead:${secret()}` }), { mode: 0o600 });
+  }
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { secrets: string }).secrets;
+}
+
 function loadOrCreateKeyring(file: string, keyId: string): string {
   if (!fs.existsSync(file)) {
     fs.writeFileSync(file, JSON.stringify({ keys: `${keyId}:${generateKey()}` }), { mode: 0o600 });
@@ -106,12 +117,14 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
   const supervisor = new Supervisor();
   let stopped = false;
   let postgres: EmbeddedPostgres | undefined;
+  let mailSink: MailSink | undefined;
   let stopping: Promise<void> | undefined;
 
   const stop = () => {
     stopped = true;
     stopping ??= (async () => {
       await supervisor.stopAll(opts.log);
+      await mailSink?.stop();
       if (postgres) {
         await postgres.stop();
         opts.log('postgres stopped');
@@ -202,6 +215,17 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
 
     // Secrets at rest need a keyring; the embedded default keeps one in the data dir.
     const encryptionKeys = c.TENANTFLOW_ENCRYPTION_KEYS ?? loadOrCreateKeyring(path.join(dataDir, 'encryption-keys.json'), c.TENANTFLOW_ENCRYPTION_KEY_ID);
+    const webhookSecrets = c.EMAIL_WEBHOOK_SECRETS ?? loadOrCreateWebhookSecrets(path.join(dataDir, 'webhook-secrets.json'));
+    // The local SMTP sink (embedded default): campaigns send somewhere real without mailing anyone.
+    if (c.SMTP_SINK_PORT > 0) {
+      try {
+        mailSink = await startMailSink({ port: c.SMTP_SINK_PORT, dir: path.join(dataDir, 'mail-sink'), log: opts.log });
+        opts.log(`mail sink: SMTP on 127.0.0.1:${c.SMTP_SINK_PORT} (no TLS, any login) keeps mail in ${mailSink.dir}`);
+      } catch (err) {
+        opts.log(`mail sink: not started (${(err as Error).message}); set SMTP_SINK_PORT to a free port, or 0 to turn it off`);
+      }
+    }
+    checkpoint();
     const childEnv: NodeJS.ProcessEnv = {
       NODE_ENV: c.NODE_ENV,
       LOG_LEVEL: c.LOG_LEVEL,
@@ -218,6 +242,8 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
       CONSOLE_URL: c.consoleUrl,
       TENANTFLOW_ENCRYPTION_KEYS: encryptionKeys,
       TENANTFLOW_ENCRYPTION_KEY_ID: c.TENANTFLOW_ENCRYPTION_KEY_ID,
+      EMAIL_WEBHOOK_SECRETS: webhookSecrets,
+      ...(mailSink ? { SMTP_SINK_ADDRESS: `127.0.0.1:${mailSink.port}` } : {}),
       SMARTLEAD_API_BASE: c.SMARTLEAD_API_BASE,
       ...(c.SMARTLEAD_API_KEY ? { SMARTLEAD_API_KEY: c.SMARTLEAD_API_KEY } : {}),
       ...(c.STRIPE_SECRET_KEY ? { STRIPE_SECRET_KEY: c.STRIPE_SECRET_KEY } : {}),

@@ -23,6 +23,7 @@ export default async function globalSetup(): Promise<void> {
     PG_PORT: String(await freePort()),
     TEMPORAL_PORT: String(await freePort()),
     TEMPORAL_UI_PORT: String(await freePort()),
+    SMTP_SINK_PORT: String(await freePort()),
     TEMPORAL_TASK_QUEUE: 'tenantflow-e2e',
     PLATFORM_ADMIN_EMAIL: 'ops@tenantflow.test',
     PLATFORM_ADMIN_PASSWORD: 'platform admin password',
@@ -38,6 +39,7 @@ export default async function globalSetup(): Promise<void> {
   process.env.TF_E2E_API_URL = platform.urls.api;
   process.env.TF_E2E_TEMPORAL_UI_URL = platform.urls.temporalUi ?? '';
   process.env.TF_E2E_DATA_DIR = dataDir;
+  process.env.TF_E2E_SMTP_SINK_PORT = env.SMTP_SINK_PORT;
   process.env.TF_E2E_ADMIN_EMAIL = env.PLATFORM_ADMIN_EMAIL;
   process.env.TF_E2E_ADMIN_PASSWORD = env.PLATFORM_ADMIN_PASSWORD;
   // Owner-role connection for seeding fixtures (inside each tenant's RLS context).

@@ -24,6 +24,8 @@ interface CallOptions {
   body?: unknown;
   /** Customer-scoped calls carry X-Customer-Id: cust_… (seed 000). */
   customerId?: string;
+  /** Sent as text/csv instead of a JSON body (lead imports). */
+  csv?: string;
 }
 
 /** Calls the API as the person whose session cookie this request carries. */
@@ -32,13 +34,14 @@ export async function api<T = unknown>(cookies: Cookies, path: string, opts: Cal
   const session = cookies.get(SESSION_COOKIE);
   if (session) headers.cookie = `${SESSION_COOKIE}=${session}`;
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  if (opts.csv !== undefined) headers['content-type'] = 'text/csv';
   if (opts.customerId) headers['x-customer-id'] = opts.customerId;
   let res: Response;
   try {
     res = await fetch(apiUrl(path), {
       method: opts.method ?? 'GET',
       headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      body: opts.csv !== undefined ? opts.csv : opts.body === undefined ? undefined : JSON.stringify(opts.body),
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
   } catch {

@@ -1,3 +1,4 @@
+import { env } from '$env/dynamic/private';
 import { api, formFailure } from '$lib/server/api';
 import { pickCustomer } from '$lib/server/customers';
 import { requireTenant } from '$lib/server/guard';
@@ -17,7 +18,9 @@ export const load: PageServerLoad = async ({ locals, cookies, url }) => {
   requireTenant(locals.me, url);
   const { customers, selected } = await pickCustomer(cookies, url.searchParams.get('customer'));
   const inboxes = selected ? await api<{ data: Inbox[] }>(cookies, '/api/inboxes?limit=200', { customerId: selected.id }) : null;
-  return { customers, selected, inboxes: inboxes?.status === 200 ? inboxes.body.data : [] };
+  // The embedded default's local SMTP sink, offered as the default server.
+  const [sinkHost, sinkPort] = (env.SMTP_SINK_ADDRESS ?? '').split(':');
+  return { customers, selected, inboxes: inboxes?.status === 200 ? inboxes.body.data : [], sink: sinkHost && sinkPort ? { host: sinkHost, port: sinkPort } : null };
 };
 
 export const actions: Actions = {
