@@ -21,6 +21,12 @@ export interface FakeSmartlead {
   calls: Record<string, number>;
   /** The next client creation succeeds on the provider but answers 500 (a crash after the provider accepted). */
   failAfterNextCreate: boolean;
+  /** Messages accepted by `POST /messages`, one per Idempotency-Key. */
+  messages: { id: string; clientId: number; idempotencyKey: string; body: Record<string, unknown> }[];
+  /** The next send is accepted but answered with 500 (the caller cannot know it went out). */
+  failAfterNextSend: boolean;
+  /** Issues a client API key directly (tests that skip capability provisioning). */
+  issueClientKey(clientId: number): string;
   stop(): Promise<void>;
 }
 
@@ -28,7 +34,20 @@ export async function startFakeSmartlead(): Promise<FakeSmartlead> {
   const adminKey = `sl_admin_${randomBytes(6).toString('hex')}`;
   const keys = new Map<string, number>();
   let nextId = 1000;
-  const state: Omit<FakeSmartlead, 'baseUrl' | 'stop'> = { adminKey, clients: [], accounts: new Map(), calls: {}, failAfterNextCreate: false };
+  const state: Omit<FakeSmartlead, 'baseUrl' | 'stop'> = {
+    adminKey,
+    clients: [],
+    accounts: new Map(),
+    calls: {},
+    failAfterNextCreate: false,
+    messages: [],
+    failAfterNextSend: false,
+    issueClientKey(clientId) {
+      const apiKey = `sl_client_${randomBytes(12).toString('hex')}`;
+      keys.set(apiKey, clientId);
+      return apiKey;
+    },
+  };
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -43,6 +62,23 @@ export async function startFakeSmartlead(): Promise<FakeSmartlead> {
     req.on('data', (c: Buffer) => (raw += c.toString()));
     req.on('end', () => {
       const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+      if (route === 'POST /messages') {
+        // The send contract (docs/providers.md): a repeated Idempotency-Key returns the first message.
+        const clientId = keys.get(key);
+        if (clientId === undefined) return send(401, { error: 'invalid api key' });
+        const idempotencyKey = String(req.headers['idempotency-key'] ?? '');
+        if (!idempotencyKey) return send(400, { error: 'Idempotency-Key is required' });
+        if (!body.to_email || !body.subject) return send(422, { error: 'to_email and subject are required' });
+        const existing = state.messages.find((m) => m.clientId === clientId && m.idempotencyKey === idempotencyKey);
+        if (existing) return send(200, { id: existing.id, duplicate: true });
+        const message = { id: `slm_${randomBytes(6).toString('hex')}`, clientId, idempotencyKey, body };
+        state.messages.push(message);
+        if (state.failAfterNextSend) {
+          state.failAfterNextSend = false;
+          return send(502, { error: 'bad gateway' });
+        }
+        return send(200, { id: message.id });
+      }
       if (route === 'GET /email-accounts/') {
         const clientId = keys.get(key);
         if (clientId === undefined) return send(401, { error: 'invalid api key' });
