@@ -4,7 +4,7 @@
 // appears in the Outbox and in the sink.
 import fs from 'node:fs';
 import path from 'node:path';
-import { type Browser, type ConsoleMessage } from 'playwright-core';
+import { type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import { type DataSource } from 'typeorm';
 import { type User } from '../../db/entities';
 import { openDataSource } from '../helpers/database';
@@ -29,7 +29,7 @@ afterAll(async () => {
   await owner?.destroy();
 });
 
-const progress = async (page: import('playwright-core').Page, step: number) => Number(await page.getByTestId(`step-${step}-progress`).getAttribute('value'));
+const progress = async (page: Page, step: number) => Number(await page.getByTestId(`step-${step}-progress`).getAttribute('value'));
 
 it('creates a sequence and a campaign, imports leads from CSV, starts it, and watches the outbox fill while the progress bars advance', async () => {
   const base = env('TF_E2E_CONSOLE_URL');
