@@ -44,6 +44,8 @@ export interface AppDeps {
   keyring?: Keyring;
   /** HMAC secrets of e-mail provider webhooks, by provider name (`/api/webhooks/email/{provider}`). */
   emailWebhookSecrets?: Record<string, string>;
+  /** The embedded default's SMTP sink directory: the Outbox shows what it received. */
+  mailSinkDir?: string;
 }
 
 export function createApp(deps: AppDeps): Koa<AppState> {

@@ -6,6 +6,10 @@
 // at the bottom fails until it does. All database access here, fixtures
 // included, runs as the application role.
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { sinkFileBase } from '../lib/mailSinkFiles';
 import { Connection, type Client } from '@temporalio/client';
 import { type DataSource } from 'typeorm';
 import { newId, uuidv7 } from '../db/ids';
@@ -30,7 +34,7 @@ interface Row {
   body?: unknown;
   /** Makes a fresh resource for each case; `otherCustomer` only where a restricted caller has the permission. */
   make: { own: () => Promise<string>; otherTenant: () => Promise<string>; otherCustomer?: () => Promise<string>; nonexistent?: () => string };
-  idPrefix?: 'cust' | 'role' | 'mem' | 'tok' | 'seq' | 'inb' | 'cmp' | 'lead';
+  idPrefix?: 'cust' | 'role' | 'mem' | 'tok' | 'seq' | 'inb' | 'cmp' | 'lead' | 'msg';
   /** Customer-scoped routes: the caller's X-Customer-Id. */
   customerId?: () => string;
 }
@@ -43,6 +47,7 @@ let clientConnection: Connection;
 const startedWorkflows: string[] = [];
 let a: TenantFixture;
 let b: TenantFixture;
+const sinkDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenantflow-isolation-sink-'));
 const agents = {} as Record<'ownerA' | 'restrictedA' | 'ownerB', Agent>;
 
 beforeAll(async () => {
@@ -58,7 +63,7 @@ beforeAll(async () => {
   await addMember(app, b, ownerB, 'owner');
   temporal = Connection.lazy({ address: temporalAddress() });
   ({ client, connection: clientConnection } = await connectClient());
-  const api = testApp(app, { temporal, providerConfigured: true, taskQueue: `idle-${randomUUID()}` });
+  const api = testApp(app, { temporal, providerConfigured: true, taskQueue: `idle-${randomUUID()}`, mailSinkDir: sinkDir });
   agents.ownerA = await signIn(api, ownerA.email);
   agents.restrictedA = await signIn(api, restrictedA.email);
   agents.ownerB = await signIn(api, ownerB.email);
@@ -76,6 +81,7 @@ afterAll(async () => {
   await temporal?.close();
   await app?.destroy();
   await db?.drop();
+  fs.rmSync(sinkDir, { recursive: true, force: true });
 });
 
 async function created(agent: Agent, path: string, body: object, customerId?: string): Promise<string> {
@@ -256,6 +262,24 @@ const campaignOf = (agent: () => Agent, customerId: () => string, lead?: 'active
   return `${cmp}|${row[0]!.lead_id}`;
 };
 
+/** A sent message of a lead (written as the send activity writes it) and its copy in the local sink. */
+const sentMessage = (agent: () => Agent, customerId: () => string) => async () => {
+  const [cmp, leadId] = (await campaignOf(agent, customerId, 'active')()).split('|') as [string, string];
+  const tenantId = [a, b].find((t) => t.customers.some((c) => c.id === customerId()))!.tenant.id;
+  const id = newId('msg');
+  const messageId = `<${newId('enr')}.1.${tenantId}@sender.example>`;
+  await withTenant(app, tenantId, async (m) => {
+    const [e] = (await m.query('SELECT id FROM enrollments WHERE campaign_id = $1 AND lead_id = $2', [cmp, leadId])) as { id: string }[];
+    await m.query(
+      `INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, direction, step, status, message_id, subject, body)
+       VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, 'outbound', 1, 'accepted', $6, 'Hi', 'Hello')`,
+      [id, customerId(), cmp, e!.id, leadId, messageId],
+    );
+  });
+  fs.writeFileSync(path.join(sinkDir, `${sinkFileBase(messageId)}.eml`), `Message-ID: ${messageId}\r\nSubject: Hi\r\n\r\nHello`);
+  return id;
+};
+
 function campaignRows(): Row[] {
   const c0 = () => a.customers[0]!.id;
   const c1 = () => a.customers[1]!.id;
@@ -285,6 +309,7 @@ function campaignRows(): Row[] {
     { ...base, route: 'POST /api/campaigns/:id/leads/:leadId/resume', action: 'update', ok: 200, make: withLead('paused') },
     { ...base, route: 'POST /api/campaigns/:id/leads/:leadId/unsubscribe', action: 'update', ok: 200, make: withLead('pending') },
     { ...base, route: 'GET /api/campaigns/:id/leads/:leadId/messages', action: 'read', ok: 200, make: withLead('pending') },
+    { ...base, idPrefix: 'msg', route: 'GET /api/outbox/:id/received', action: 'read', ok: 200, make: { own: sentMessage(owner, c0), otherTenant: sentMessage(ownerB, cb), otherCustomer: sentMessage(owner, c1) } },
     { ...base, idPrefix: 'lead', route: 'GET /api/leads/:id', action: 'read', ok: 200, make: leads },
     { ...base, idPrefix: 'lead', route: 'PATCH /api/leads/:id', action: 'update', ok: 200, body: { company: 'Matrix' }, make: leads },
     { ...base, idPrefix: 'lead', route: 'DELETE /api/leads/:id', action: 'delete', ok: 204, make: leads },

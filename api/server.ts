@@ -16,6 +16,7 @@ async function main(): Promise<void> {
   const temporal = Connection.lazy({ address: c.temporalAddress });
   const app = createApp({ dataSource, temporal, log, secureCookies: c.SECURE_COOKIES, temporalNamespace: c.TEMPORAL_NAMESPACE, taskQueue: c.TEMPORAL_TASK_QUEUE, providerConfigured: Boolean(c.SMARTLEAD_API_KEY),
     emailWebhookSecrets: parseWebhookSecrets(c.EMAIL_WEBHOOK_SECRETS),
+    mailSinkDir: c.SMTP_SINK_DIR,
     keyring: c.TENANTFLOW_ENCRYPTION_KEYS ? parseKeyring(c.TENANTFLOW_ENCRYPTION_KEYS, c.TENANTFLOW_ENCRYPTION_KEY_ID) : undefined,
   });
   const server = app.listen(c.API_PORT, c.API_HOST, () => log.info({ port: c.API_PORT }, 'api listening'));

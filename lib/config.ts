@@ -55,6 +55,8 @@ const EnvSchema = z.object({
   EMAIL_WEBHOOK_SECRETS: optionalString,
   /** Local SMTP sink of the embedded default (`npm start`); 0 turns it off. */
   SMTP_SINK_PORT: z.coerce.number().int().min(0).max(65535).default(2525),
+  /** Where the sink keeps mail (set by the launcher for the API, which shows it in the Outbox). */
+  SMTP_SINK_DIR: optionalString,
 
   /** Public URL of the console, for links in invites. */
   CONSOLE_URL: optionalString,

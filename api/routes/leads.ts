@@ -9,6 +9,7 @@ import { type EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { isId, newId } from '../../db/ids';
 import { archiveSignal } from '../../workflows/enrollLead';
+import { sinkCopies, sinkCopy, sinkFileBase } from '../../lib/mailSinkFiles';
 import { access, requirePermission, tenantScope } from '../access';
 import { type AppDeps } from '../app';
 import { signalEnrollments, type EnrollmentKey } from '../enrollments';
@@ -243,16 +244,41 @@ export function leadRoutes(deps: OutreachDeps & AppDeps) {
     if (after) where += ` AND m.id < $${params.push(after)}`;
     if (query.q) where += ` AND (m.subject ILIKE $${params.push(likePattern(query.q))} ESCAPE '\\' OR l.email ILIKE $${params.length} ESCAPE '\\')`;
     const rows = (await a.manager.query(
-      `SELECT m.id, m.campaign_id, c.name AS campaign_name, m.step, m.status, m.subject, m.body, m.error, m.sent_at, m.scheduled_at, l.email AS to_email, i.from_email
+      `SELECT m.id, m.campaign_id, c.name AS campaign_name, m.step, m.status, m.subject, m.body, m.error, m.sent_at, m.scheduled_at, m.message_id, l.email AS to_email, i.from_email
          FROM messages m JOIN leads l ON l.id = m.lead_id JOIN campaigns c ON c.id = m.campaign_id LEFT JOIN inboxes i ON i.id = m.inbox_id
         WHERE ${where} ORDER BY m.id DESC LIMIT ${query.limit + 1}`,
       params,
     )) as Record<string, unknown>[];
     const p = page(rows, query.limit, (r) => String(r.id));
+    const copies = deps.mailSinkDir ? sinkCopies(deps.mailSinkDir) : undefined;
     ctx.body = {
-      data: p.data.map((r) => ({ id: r.id, campaignId: r.campaign_id, campaignName: r.campaign_name, step: r.step, status: r.status, from: r.from_email, to: r.to_email, subject: r.subject, body: r.body, error: r.error, sentAt: r.sent_at, scheduledAt: r.scheduled_at })),
+      data: p.data.map((r) => ({
+        id: r.id,
+        campaignId: r.campaign_id,
+        campaignName: r.campaign_name,
+        step: r.step,
+        status: r.status,
+        from: r.from_email,
+        to: r.to_email,
+        subject: r.subject,
+        body: r.body,
+        error: r.error,
+        sentAt: r.sent_at,
+        scheduledAt: r.scheduled_at,
+        // With the local sink: how many copies it received (1, or 0 if it never arrived).
+        sinkCopies: copies ? (copies.get(sinkFileBase(String(r.message_id))) ?? 0) : null,
+      })),
       nextCursor: p.nextCursor,
     };
+  });
+
+  route(router, { method: 'get', path: '/api/outbox/:id/received', summary: 'The message as the local SMTP sink received it (embedded default)', tag: 'outbox', auth: 'tenant', permission: 'campaigns.read' }, ...read, customerScope({ required: true, notFoundAs: 'message' }), async (ctx) => {
+    const a = access(ctx);
+    const id = ctx.params.id ?? '';
+    const [m] = isId('msg', id) ? ((await a.manager.query("SELECT message_id FROM messages WHERE id = $1 AND customer_id = $2 AND direction = 'outbound'", [id, customerOf(ctx)])) as { message_id: string }[]) : [];
+    const raw = m && deps.mailSinkDir ? sinkCopy(deps.mailSinkDir, m.message_id) : undefined;
+    if (!raw) throw notFound('message');
+    ctx.body = { id, copies: sinkCopies(deps.mailSinkDir!).get(sinkFileBase(m!.message_id)) ?? 1, raw };
   });
 
   return router;

@@ -6,6 +6,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SMTPServer } from 'smtp-server';
+import { sinkFileBase } from '../../lib/mailSinkFiles';
+
+function messageIdOf(raw: string): string | undefined {
+  const headers = raw.split(/\r?\n\r?\n/, 1)[0] ?? '';
+  return /^message-id:\s*(<[^>\r\n]+>)/im.exec(headers.replace(/\r?\n[ \t]+/g, ' '))?.[1];
+}
 
 export interface MailSink {
   port: number;
@@ -27,8 +33,14 @@ export async function startMailSink(opts: { port: number; dir: string; log: (lin
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
         count += 1;
-        const file = path.join(opts.dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${session.id}.eml`);
-        fs.writeFile(file, Buffer.concat(chunks), (err) => callback(err ?? undefined));
+        const raw = Buffer.concat(chunks);
+        // Named by Message-ID, so the API can find a message's copy (and
+        // would see a second copy, were one ever sent).
+        const messageId = messageIdOf(raw.toString('utf8', 0, Math.min(raw.length, 64 * 1024)));
+        const base = messageId ? sinkFileBase(messageId) : `no-message-id-${session.id}`;
+        let file = path.join(opts.dir, `${base}.eml`);
+        for (let n = 2; fs.existsSync(file); n++) file = path.join(opts.dir, `${base}~${n}.eml`);
+        fs.writeFile(file, raw, (err) => callback(err ?? undefined));
       });
     },
   });

@@ -243,7 +243,7 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
       TENANTFLOW_ENCRYPTION_KEYS: encryptionKeys,
       TENANTFLOW_ENCRYPTION_KEY_ID: c.TENANTFLOW_ENCRYPTION_KEY_ID,
       EMAIL_WEBHOOK_SECRETS: webhookSecrets,
-      ...(mailSink ? { SMTP_SINK_ADDRESS: `127.0.0.1:${mailSink.port}` } : {}),
+      ...(mailSink ? { SMTP_SINK_ADDRESS: `127.0.0.1:${mailSink.port}`, SMTP_SINK_DIR: mailSink.dir } : {}),
       SMARTLEAD_API_BASE: c.SMARTLEAD_API_BASE,
       ...(c.SMARTLEAD_API_KEY ? { SMARTLEAD_API_KEY: c.SMARTLEAD_API_KEY } : {}),
       ...(c.STRIPE_SECRET_KEY ? { STRIPE_SECRET_KEY: c.STRIPE_SECRET_KEY } : {}),

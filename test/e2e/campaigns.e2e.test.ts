@@ -129,6 +129,12 @@ it('creates a sequence and a campaign, imports leads from CSV, starts it, and wa
   const sink = path.join(env('TF_E2E_DATA_DIR'), 'mail-sink');
   const files = fs.readdirSync(sink).map((f) => fs.readFileSync(path.join(sink, f), 'utf8'));
   expect(files.filter((f) => f.includes('To: bo@bunker.example'))).toHaveLength(2);
+  // …and the console shows the copy the sink received (once).
+  const row = page.getByTestId('outbox-cy@green.example').filter({ hasText: 'Tee time, Cy?' });
+  await expect(row.getByRole('link', { name: 'received' }).textContent()).resolves.toBe('received');
+  await row.getByRole('link', { name: 'received' }).click();
+  await page.getByTestId('received').waitFor();
+  await expect(page.getByTestId('received').textContent()).resolves.toContain('Subject: Tee time, Cy?');
   await page.screenshot({ path: await screenshotPath('outbox'), fullPage: true });
 
   expect(consoleMessages).toEqual([]);

@@ -16,6 +16,7 @@ export interface OutboxMessage {
   error: string | null;
   sentAt: string | null;
   scheduledAt: string | null;
+  sinkCopies: number | null;
 }
 
 export const load: PageServerLoad = async ({ locals, cookies, url }) => {
@@ -23,5 +24,14 @@ export const load: PageServerLoad = async ({ locals, cookies, url }) => {
   const { customers, selected } = await pickCustomer(cookies, url.searchParams.get('customer'));
   const cursor = url.searchParams.get('cursor') ?? '';
   const res = selected ? await api<{ data: OutboxMessage[]; nextCursor: string | null }>(cookies, `/api/outbox?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { customerId: selected.id }) : null;
-  return { customers, selected, messages: res?.status === 200 ? res.body.data : [], nextCursor: res?.status === 200 ? res.body.nextCursor : null };
+  // ?show=msg_…: the message as the local SMTP sink received it.
+  const show = url.searchParams.get('show') ?? '';
+  const received = selected && show ? await api<{ id: string; copies: number; raw: string }>(cookies, `/api/outbox/${encodeURIComponent(show)}/received`, { customerId: selected.id }) : null;
+  return {
+    customers,
+    selected,
+    messages: res?.status === 200 ? res.body.data : [],
+    nextCursor: res?.status === 200 ? res.body.nextCursor : null,
+    received: received?.status === 200 ? received.body : null,
+  };
 };
