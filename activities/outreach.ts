@@ -303,13 +303,24 @@ export function createOutreachActivities(deps: OutreachDeps) {
 
     /** Mirrors the workflow's state into the enrollment row (lists, stats, the console). */
     async recordEnrollmentState(input: EnrollmentRef & { state: EnrollmentState; step: number; nextSendAt: number | null }): Promise<void> {
-      await withTenant(ds, input.tenantId, (m) =>
-        m.query(
+      await withTenant(ds, input.tenantId, async (m) => {
+        // A stop that came as a bare signal (e.g. from the Temporal UI) still
+        // marks the lead, and an unsubscribe still suppresses the address.
+        if (input.state === 'replied' || input.state === 'bounced' || input.state === 'unsubscribed') {
+          const [lead] = (await m.query(
+            "UPDATE leads SET status = $2, updated_at = now() WHERE id = (SELECT lead_id FROM enrollments WHERE id = $1) AND status = 'active' RETURNING email",
+            [input.enrollmentId, input.state],
+          )) as [{ email: string }[], number];
+          if (input.state === 'unsubscribed' && lead[0]) {
+            await m.query("INSERT INTO suppressions (tenant_id, email, reason) VALUES (current_setting('app.tenant_id')::uuid, $1, 'unsubscribed') ON CONFLICT DO NOTHING", [lead[0].email]);
+          }
+        }
+        await m.query(
           `UPDATE enrollments SET status = $2, current_step = greatest(current_step, $3), next_send_at = $4, updated_at = now()
             WHERE id = $1 AND (status NOT IN ('completed', 'replied', 'bounced', 'unsubscribed', 'archived', 'failed') OR status = $2)`,
           [input.enrollmentId, input.state, input.step, input.nextSendAt === null ? null : new Date(input.nextSendAt)],
-        ),
-      );
+        );
+      });
     },
   };
 }

@@ -205,3 +205,14 @@ it('uses ALWAYS_OPEN as a valid schedule', async () => {
   const res = await owner.post('/api/campaigns').set('X-Customer-Id', c(0)).send({ name: 'Always', inboxIds: [inbox0], schedule: ALWAYS_OPEN });
   expect(res.status).toBe(201);
 });
+
+it('will not delete an inbox a live campaign sends from', async () => {
+  const inbox = await createSmtpInbox(owner, c(0), 2525);
+  const res = await owner.post('/api/campaigns').set('X-Customer-Id', c(0)).send({ name: 'Uses inbox', inboxIds: [inbox], schedule: berlin });
+  const refused = await owner.delete(`/api/inboxes/${inbox}`).set('X-Customer-Id', c(0));
+  expect(refused.status).toBe(409);
+  expect(refused.body.error.code).toBe('inbox_in_use');
+  await owner.post(`/api/campaigns/${res.body.id}/status`).set('X-Customer-Id', c(0)).send({ status: 'archived' });
+  expect((await owner.delete(`/api/inboxes/${inbox}`).set('X-Customer-Id', c(0))).status).toBe(204);
+  expect((await owner.get(`/api/campaigns/${res.body.id}`).set('X-Customer-Id', c(0))).body.inboxIds).toEqual([]);
+});

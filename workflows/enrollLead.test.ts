@@ -18,7 +18,7 @@ import { connectClient, projectWorkflowBundle, quietRuntime, temporalAddress, un
 import { addLeads, createCampaign, createSmtpInbox, setCampaignStatus, until } from '../test/helpers/outreach';
 import { startSmtpServer, type TestSmtpServer } from '../test/helpers/smtp';
 import { enrollmentWorkflowId } from './ids';
-import { statusQuery } from './enrollLead';
+import { bounceSignal, statusQuery, unsubscribeSignal } from './enrollLead';
 
 const SECRET = 'test-webhook-secret-0123456789';
 let db: TestDatabase;
@@ -331,4 +331,23 @@ it('unsubscribe stops every enrollment of the address in the tenant, and later i
   const res = await owner.post(`/api/campaigns/${three}/leads/${e3.lead_id}/unsubscribe`).set('X-Customer-Id', c(0));
   expect(res.body).toMatchObject({ status: 'unsubscribed' });
   expect(await addLeads(owner, c(1), two, [{ email: other.toUpperCase(), firstName: 'Ola' }])).toMatchObject({ added: 0, skipped: 1 });
+});
+
+it('a bare unsubscribe or bounce signal (say, from the Temporal UI) still marks the lead and suppresses the address', async () => {
+  const campaign = await createCampaign(owner, c(0), { inboxIds: [inboxA], steps: [{ subject: 'Hi {{firstName}}', body: 'x', delayHours: 0 }, { subject: 'Later', body: 'y', delayHours: 72 }] });
+  const [u, v] = [address('bare-unsub'), address('bare-bounce')];
+  await addLeads(owner, c(0), campaign, [{ email: u, firstName: 'Una' }, { email: v, firstName: 'Vic' }]);
+  await setCampaignStatus(owner, c(0), campaign, 'active');
+  await until('both mails', async () => mailsTo(u).length + mailsTo(v).length === 2);
+  const [eu, ev] = [await enrollment(a.tenant.id, campaign, u), await enrollment(a.tenant.id, campaign, v)];
+  await waitForState(a.tenant.id, campaign, eu.lead_id, 'waiting');
+  await waitForState(a.tenant.id, campaign, ev.lead_id, 'waiting');
+  await handleOf(a.tenant.id, campaign, eu.lead_id).signal(unsubscribeSignal);
+  await handleOf(a.tenant.id, campaign, ev.lead_id).signal(bounceSignal);
+  expect(await handleOf(a.tenant.id, campaign, eu.lead_id).result()).toMatchObject({ state: 'unsubscribed' });
+  expect(await handleOf(a.tenant.id, campaign, ev.lead_id).result()).toMatchObject({ state: 'bounced' });
+  expect((await owner.get(`/api/leads/${eu.lead_id}`).set('X-Customer-Id', c(0))).body.status).toBe('unsubscribed');
+  expect((await owner.get(`/api/leads/${ev.lead_id}`).set('X-Customer-Id', c(0))).body.status).toBe('bounced');
+  const later = await createCampaign(owner, c(1), { inboxIds: [inboxA1] });
+  expect(await addLeads(owner, c(1), later, [{ email: u, firstName: 'Una' }])).toMatchObject({ added: 0, skipped: 1 });
 });

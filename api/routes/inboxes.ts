@@ -168,6 +168,10 @@ export function inboxRoutes(deps: AppDeps) {
   route(router, { method: 'delete', path: '/api/inboxes/:id', summary: 'Remove an inbox', tag, auth: 'tenant', permission: 'campaigns.write', status: 204 }, scope, requirePermission('campaigns.write'), addressed, idempotency(), async (ctx) => {
     const a = access(ctx);
     const inbox = await findInbox(a, customerOf(ctx), ctx.params.id ?? '');
+    const inUse = (await a.manager.query("SELECT c.name FROM campaign_inboxes ci JOIN campaigns c ON c.id = ci.campaign_id WHERE ci.inbox_id = $1 AND c.status <> 'archived' LIMIT 3", [inbox.id])) as { name: string }[];
+    if (inUse.length > 0) throw new ApiError(409, 'inbox_in_use', `campaigns send from this inbox (${inUse.map((c) => c.name).join(', ')}): archive them first`);
+    // Archived campaigns keep their history; they lose the inbox.
+    await a.manager.query('DELETE FROM campaign_inboxes WHERE inbox_id = $1', [inbox.id]);
     await a.manager.query('DELETE FROM inboxes WHERE id = $1', [inbox.id]);
     ctx.status = 204;
   });
