@@ -4,17 +4,16 @@
 // complete. A new worker retries the activity; it finds the send recorded and
 // unfinished, does not repeat it over SMTP, and the enrollment carries on to
 // step 2. The SMTP server has each message exactly once.
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import { type ChildProcess } from 'node:child_process';
 import { Connection } from '@temporalio/client';
 import { type DataSource } from 'typeorm';
 import { withTenant } from '../db/tenantContext';
-import { ROOT } from '../scripts/lib/tools';
 import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
 import { addMember, createTenant, createUser } from '../test/helpers/fixtures';
 import { signIn, testApp } from '../test/helpers/api';
 import { temporalAddress, uniqueTaskQueue } from '../test/helpers/temporal';
-import { addLeads, createCampaign, createSmtpInbox, setCampaignStatus, until } from '../test/helpers/outreach';
+import { addLeads, createCampaign, createSmtpInbox, setCampaignStatus } from '../test/helpers/outreach';
+import { startWorkerProcess, until } from '../test/helpers/processes';
 import { startSmtpServer, type TestSmtpServer } from '../test/helpers/smtp';
 
 jest.setTimeout(180_000);
@@ -40,16 +39,6 @@ afterAll(async () => {
   await db?.drop();
 });
 
-function startWorkerProcess(taskQueue: string): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker', 'main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_APP_URL: db.appUrl, TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_TASK_QUEUE: taskQueue, STRIPE_SECRET_KEY: '', LOG_LEVEL: 'warn' },
-    stdio: 'ignore',
-  });
-  workers.push(child);
-  return child;
-}
-
 it('never sends twice when the worker dies right after the SMTP server accepted the message', async () => {
   const taskQueue = uniqueTaskQueue('send-crash');
   const t = await createTenant(ds, { customers: 1 });
@@ -67,7 +56,7 @@ it('never sends twice when the worker dies right after the SMTP server accepted 
   });
   await addLeads(owner, customerId, campaign, [{ email: 'once@lead.example', firstName: 'Otto' }]);
 
-  const first = startWorkerProcess(taskQueue);
+  const first = startWorkerProcess({ databaseAppUrl: db.appUrl, taskQueue }, workers);
   const killed = new Promise<void>((resolve) => {
     smtp.onAccepted = () => {
       smtp.onAccepted = undefined;
@@ -81,7 +70,7 @@ it('never sends twice when the worker dies right after the SMTP server accepted 
   expect(smtp.received).toHaveLength(1);
 
   // A new worker picks the workflow up once the dead attempt times out.
-  startWorkerProcess(taskQueue);
+  startWorkerProcess({ databaseAppUrl: db.appUrl, taskQueue }, workers);
   const done = await until(
     'the enrollment to complete',
     async () => {

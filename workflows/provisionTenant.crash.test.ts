@@ -6,19 +6,18 @@
 // To kill it at that exact point without test hooks in product code, the test
 // holds an uncommitted insert of the owner's e-mail: step 3's own insert waits
 // on that row lock, so the worker is caught mid-step.
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import { type ChildProcess } from 'node:child_process';
 import { Connection } from '@temporalio/client';
 import { type Client as PgClient } from 'pg';
 import { type DataSource } from 'typeorm';
 import { newId } from '../db/ids';
 import { withTenant } from '../db/tenantContext';
 import { industryTemplate } from '../lib/industryTemplates';
-import { ROOT } from '../scripts/lib/tools';
 import { connect, createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
 import { createUser } from '../test/helpers/fixtures';
 import { signIn, testApp } from '../test/helpers/api';
 import { temporalAddress, uniqueTaskQueue } from '../test/helpers/temporal';
+import { startWorkerProcess, until } from '../test/helpers/processes';
 
 jest.setTimeout(180_000);
 
@@ -40,33 +39,6 @@ afterAll(async () => {
   await db?.drop();
 });
 
-function startWorkerProcess(taskQueue: string): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker', 'main.ts')], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      DATABASE_APP_URL: db.appUrl,
-      TEMPORAL_ADDRESS: temporalAddress(),
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      STRIPE_SECRET_KEY: '',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: 'ignore',
-  });
-  workers.push(child);
-  return child;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 const inTenant = (tenantId: string, sql: string) => withTenant(ds, tenantId, (m) => m.query(sql) as Promise<Record<string, unknown>[]>);
 
 it('a worker killed after step 2 is replaced and provisioning completes with no duplicate rows', async () => {
@@ -80,7 +52,7 @@ it('a worker killed after step 2 is replaced and provisioning completes with no 
   await blocker.query('BEGIN');
   await blocker.query('INSERT INTO users (id, email, name) VALUES ($1, $2, $3)', [newId('usr'), ownerEmail, 'lock holder']);
 
-  const first = startWorkerProcess(taskQueue);
+  const first = startWorkerProcess({ databaseAppUrl: db.appUrl, taskQueue }, workers);
   const res = await admin.post('/api/tenants').send({
     name: 'Crash Test Agency',
     slug: `crash-${Date.now().toString(36)}`,
@@ -116,7 +88,7 @@ it('a worker killed after step 2 is replaced and provisioning completes with no 
   expect(stored.body).toMatchObject({ source: 'database', status: 'running', step: 'create_owner', stepsDone: 2, stepsTotal: 6, tenantStatus: 'provisioning' });
 
   // A new worker picks the workflow up (after step 3's attempt times out) and finishes it.
-  startWorkerProcess(taskQueue);
+  startWorkerProcess({ databaseAppUrl: db.appUrl, taskQueue }, workers);
   // With a worker alive again, the API answers from the workflow's progress query.
   const live = await until('a live progress answer', async () => {
     const res = await admin.get(`/api/tenants/${tenantId}/provisioning`);

@@ -1,0 +1,27 @@
+// The project's worker as a real process, started as production starts it
+// (`node --import tsx worker/main.ts`), for tests that kill it mid-work.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { ROOT } from '../../scripts/lib/tools';
+import { temporalAddress } from './temporal';
+
+export function startWorkerProcess(opts: { databaseAppUrl: string; taskQueue: string }, started: ChildProcess[]): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker', 'main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_APP_URL: opts.databaseAppUrl, TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_TASK_QUEUE: opts.taskQueue, STRIPE_SECRET_KEY: '', LOG_LEVEL: 'warn' },
+    stdio: 'ignore',
+  });
+  started.push(child);
+  return child;
+}
+
+/** Polls `probe` until it returns a value (not undefined or false). */
+export async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
