@@ -185,8 +185,10 @@ describe('OpenAPI', () => {
     expect(res.body.openapi).toBe('3.1.0');
     const create = res.body.paths['/api/customers'].post;
     expect(create.requestBody.content['application/json'].schema).toMatchObject({ type: 'object', required: ['name'], additionalProperties: false });
-    for (const p of ['/api/roles/{id}/clone', '/api/members/{id}', '/api/auth/switch-tenant', '/api/platform/tenants/{id}/tokens', '/api/audit']) {
+    for (const p of ['/api/roles/{id}/clone', '/api/members/{id}', '/api/auth/switch-tenant', '/api/platform/tenants/{id}/tokens', '/api/audit', '/api/campaigns/{id}/leads/{leadId}/pause', '/api/webhooks/email/{provider}']) {
       expect(res.body.paths[p]).toBeDefined();
     }
+    // The lead import takes JSON or CSV, and says so.
+    expect(Object.keys(res.body.paths['/api/campaigns/{id}/leads'].post.requestBody.content)).toEqual(['application/json', 'text/csv']);
   });
 });

@@ -17,6 +17,8 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType 
   auth: 'public' | 'session' | 'tenant' | 'platform';
   permission?: string;
   body?: B;
+  /** Raw media types accepted besides JSON (e.g. text/csv for lead imports), described in OpenAPI. */
+  alsoAccepts?: { mediaType: string; description: string }[];
   query?: Q;
   status?: number;
 }
@@ -80,7 +82,9 @@ export function buildOpenApi(): Record<string, unknown> {
       ...(r.permission ? { 'x-permission': r.permission } : {}),
     };
     if (r.body) {
-      op.requestBody = { required: true, content: { 'application/json': { schema: z.toJSONSchema(r.body, { io: 'input', unrepresentable: 'any' }) } } };
+      const content: Record<string, unknown> = { 'application/json': { schema: z.toJSONSchema(r.body, { io: 'input', unrepresentable: 'any' }) } };
+      for (const alt of r.alsoAccepts ?? []) content[alt.mediaType] = { schema: { type: 'string', description: alt.description } };
+      op.requestBody = { required: true, content };
     }
     (paths[path] ??= {})[r.method] = op;
   }

@@ -250,7 +250,7 @@ export function campaignRoutes(deps: OutreachDeps & AppDeps) {
     ctx.body = { version, sourceSequenceId: source, steps: snapshot, current: true };
   });
 
-  route(router, { method: 'post', path: '/api/campaigns/:id/leads', summary: 'Add leads (JSON or text/csv); duplicates and suppressed addresses are skipped', tag, auth: 'tenant', permission: 'campaigns.write', body: leadImportBody, status: 200 }, ...write, addressed, idempotency(), async (ctx, { body }) => {
+  route(router, { method: 'post', path: '/api/campaigns/:id/leads', summary: 'Add leads (JSON or text/csv); duplicates and suppressed addresses are skipped', tag, auth: 'tenant', permission: 'campaigns.write', body: leadImportBody, alsoAccepts: [{ mediaType: 'text/csv', description: 'a header row with email and any of firstName, lastName, company; other columns become template variables' }], status: 200 }, ...write, addressed, idempotency(), async (ctx, { body }) => {
     const a = access(ctx);
     const c = await campaignOf(ctx, true);
     if (c.status === 'archived' || c.status === 'completed') throw new ApiError(409, 'campaign_closed', 'leads cannot be added to an archived or completed campaign');
