@@ -5,7 +5,7 @@ import { type DataSource } from 'typeorm';
 import { type Keyring } from '../lib/encryption';
 import { createDiagnosticsActivities } from './diagnostics';
 import { createEmailCapabilityActivities } from './emailCapability';
-import { createOutreachActivities, type OutreachDeps } from './outreach';
+import { createOutreachActivities } from './outreach';
 import { createTenantActivities } from './tenants';
 
 export interface ActivityDeps {
@@ -15,7 +15,6 @@ export interface ActivityDeps {
   smartlead?: { baseUrl: string; apiKey: string };
   keyring?: Keyring;
   apiUrl?: string;
-  mailProviderFor?: OutreachDeps['mailProviderFor'];
 }
 
 export function createActivities(deps: ActivityDeps) {

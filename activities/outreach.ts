@@ -20,8 +20,6 @@ export interface OutreachDeps {
   smartlead?: { baseUrl: string; apiKey: string };
   /** Public base URL of the API, for List-Unsubscribe links. */
   apiUrl?: string;
-  /** Replaces provider construction (tests count calls at the HTTP boundary instead where they can). */
-  mailProviderFor?: (inbox: InboxRow) => MailProvider;
 }
 
 export interface EnrollmentRef {
@@ -94,7 +92,6 @@ export function createOutreachActivities(deps: OutreachDeps) {
   const ds = deps.dataSource;
 
   async function providerFor(m: EntityManager, tenantId: string, inbox: InboxRow): Promise<MailProvider> {
-    if (deps.mailProviderFor) return deps.mailProviderFor(inbox);
     if (inbox.provider === 'smtp') {
       let password: string | null = null;
       if (inbox.smtp_password_ciphertext && inbox.smtp_password_key_id) {
@@ -242,15 +239,14 @@ export function createOutreachActivities(deps: OutreachDeps) {
           input.enrollmentId,
           input.step,
         ])) as MessageRow[];
-        return { inbox, row: row!, inserted, to: c.lead.email, subject: subject.text, body: body.text };
+        return { inbox, row: row!, inserted, to: c.lead.email, subject: subject.text, body: body.text, provider: await providerFor(m, input.tenantId, inbox) };
       });
       if ('done' in prepared) return prepared.done!;
-      const { inbox, row, inserted, to, subject, body } = prepared;
+      const { inbox, row, inserted, to, subject, body, provider } = prepared;
 
       // 2. Reconcile with an earlier attempt.
       if (row.status === 'accepted') return { outcome: 'already_sent' };
       if (row.status === 'uncertain') return { outcome: 'uncertain' };
-      const provider = await withTenant(ds, input.tenantId, (m) => providerFor(m, input.tenantId, inbox));
       if (row.status === 'sending' && !inserted && !provider.idempotent) {
         // An earlier attempt recorded this send and died before recording the
         // outcome: the SMTP server may have accepted it, and SMTP cannot say.

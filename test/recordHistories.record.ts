@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Client, Connection } from '@temporalio/client';
-import request from 'supertest';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { type DataSource } from 'typeorm';
 import { diagnoseTenant } from '../workflows/diagnoseTenant';
@@ -24,10 +23,9 @@ import { tenantSearchAttributes } from '../lib/tenantWorkflows';
 import { createTestDatabase, openDataSource, type TestDatabase } from './helpers/database';
 import { addMember, createTenant, createUser } from './helpers/fixtures';
 import { signIn, testApp } from './helpers/api';
-import { addLeads, createCampaign, createSmtpInbox, setCampaignStatus } from './helpers/outreach';
+import { addLeads, createCampaign, createSmtpInbox, postEmailWebhook, setCampaignStatus } from './helpers/outreach';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp';
 import { withTenant } from '../db/tenantContext';
-import { signWebhook } from '../api/routes/webhooks';
 import { pauseSignal, resumeSignal, statusQuery } from '../workflows/enrollLead';
 import { enrollmentWorkflowId } from '../workflows/ids';
 import { connectClient, temporalAddress, uniqueTaskQueue, withProjectWorker } from './helpers/temporal';
@@ -236,14 +234,7 @@ describe('enrollLead', () => {
       await waitFor(e.handle, 'waiting');
       const enrollmentId = (await enrollmentOf(e.campaign, e.workflowId))!;
       const sent = smtp.received.find((m) => m.parsed.messageId?.startsWith(`<${enrollmentId}.1.`))!;
-      const raw = JSON.stringify({ id: `reply-${randomUUID()}`, type: 'reply', messageId: sent.parsed.messageId, reply: { subject: 'Re', text: 'Yes' } });
-      const ts = Math.floor(Date.now() / 1000);
-      const res = await request(e.api.callback())
-        .post('/api/webhooks/email/smartlead')
-        .set('content-type', 'application/json')
-        .set('x-tenantflow-timestamp', String(ts))
-        .set('x-tenantflow-signature', signWebhook(SECRET, ts, raw))
-        .send(raw);
+      const res = await postEmailWebhook(e.api, SECRET, { id: `reply-${randomUUID()}`, type: 'reply', messageId: sent.parsed.messageId, reply: { subject: 'Re', text: 'Yes' } });
       if (res.body.status !== 'processed') throw new Error(`reply not routed: ${JSON.stringify(res.body)}`);
       await e.handle.result();
       await record('enrollLead.replied', e.workflowId);

@@ -9,13 +9,12 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import request from 'supertest';
 import { type DataSource } from 'typeorm';
 import { withTenant } from '../db/tenantContext';
-import { signWebhook } from '../api/routes/webhooks';
 import { createWorker } from '../worker/createWorker';
 import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
 import { addMember, createTenant, createUser, type TenantFixture } from '../test/helpers/fixtures';
 import { signIn, testApp, type Agent } from '../test/helpers/api';
 import { connectClient, projectWorkflowBundle, quietRuntime, temporalAddress, uniqueTaskQueue } from '../test/helpers/temporal';
-import { addLeads, createCampaign, createSmtpInbox, setCampaignStatus, until } from '../test/helpers/outreach';
+import { addLeads, createCampaign, createSmtpInbox, postEmailWebhook, setCampaignStatus, until } from '../test/helpers/outreach';
 import { startSmtpServer, type TestSmtpServer } from '../test/helpers/smtp';
 import { enrollmentWorkflowId } from './ids';
 import { bounceSignal, statusQuery, unsubscribeSignal } from './enrollLead';
@@ -105,16 +104,7 @@ async function waitForState(tenantId: string, campaignId: string, leadId: string
   });
 }
 
-function webhook(event: object, opts: { secret?: string; timestamp?: number } = {}) {
-  const raw = JSON.stringify(event);
-  const ts = opts.timestamp ?? Math.floor(Date.now() / 1000);
-  return request(api.callback())
-    .post('/api/webhooks/email/smartlead')
-    .set('content-type', 'application/json')
-    .set('x-tenantflow-timestamp', String(ts))
-    .set('x-tenantflow-signature', signWebhook(opts.secret ?? SECRET, ts, raw))
-    .send(raw);
-}
+const webhook = (event: object, opts: { secret?: string; timestamp?: number } = {}) => postEmailWebhook(api, opts.secret ?? SECRET, event, opts);
 
 const webhookRows = async () => Number(((await ds.query('SELECT count(*)::int AS n FROM webhook_events')) as { n: number }[])[0]!.n);
 

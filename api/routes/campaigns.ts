@@ -18,7 +18,7 @@ import { idempotency } from '../middleware/idempotency';
 import { decodeCursor, likePattern, listQuery, page } from '../pagination';
 import { route } from '../routing';
 import { type AppContext, type AppState, type TenantAccess } from '../state';
-import { type OutreachDeps, importLeads, leadImportBody, unsubscribeAddress } from './leads';
+import { type WorkflowClientDeps, importLeads, leadImportBody, unsubscribeAddress } from './leads';
 
 const clock = z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$/, 'use HH:MM (24-hour)');
 export const scheduleBody = z
@@ -113,7 +113,7 @@ const ACTIVE_ENROLLMENT = "status IN ('active', 'paused')";
  * Pins every pending enrollment of an active campaign to the current
  * sequence version and starts its workflow once the request has committed.
  */
-export async function startPendingEnrollments(ctx: AppContext, deps: OutreachDeps, campaign: { id: string; sequence_version: number | null }, leadIds?: string[]): Promise<number> {
+export async function startPendingEnrollments(ctx: AppContext, deps: WorkflowClientDeps, campaign: { id: string; sequence_version: number | null }, leadIds?: string[]): Promise<number> {
   const a = access(ctx);
   const rows = (await a.manager.query(
     `UPDATE enrollments SET status = 'active', sequence_version = $2, updated_at = now()
@@ -126,7 +126,7 @@ export async function startPendingEnrollments(ctx: AppContext, deps: OutreachDep
   return started.length;
 }
 
-export function campaignRoutes(deps: OutreachDeps & AppDeps) {
+export function campaignRoutes(deps: WorkflowClientDeps & AppDeps) {
   const router = new Router<AppState>();
   const scope = tenantScope(deps.dataSource);
   const tag = 'campaigns';

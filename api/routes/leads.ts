@@ -20,7 +20,7 @@ import { decodeCursor, likePattern, listQuery, page } from '../pagination';
 import { route } from '../routing';
 import { type AppState, type TenantAccess } from '../state';
 
-export interface OutreachDeps {
+export interface WorkflowClientDeps {
   client: Client;
   taskQueue: string;
 }
@@ -174,7 +174,7 @@ async function findLead(a: TenantAccess, customerId: string, id: string): Promis
   return row;
 }
 
-export function leadRoutes(deps: OutreachDeps & AppDeps) {
+export function leadRoutes(deps: WorkflowClientDeps & AppDeps) {
   const router = new Router<AppState>();
   const scope = tenantScope(deps.dataSource);
   const tag = 'leads';

@@ -12,14 +12,13 @@
 // cannot be routed is kept as a dead letter for operators to replay.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
-import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { type Client } from '@temporalio/client';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { newId } from '../../db/ids';
 import { withTenant } from '../../db/tenantContext';
 import { parseSendMessageId } from '../../activities/outreach';
 import { bounceSignal, replySignal, unsubscribeSignal } from '../../workflows/enrollLead';
-import { enrollmentWorkflowId } from '../../workflows/ids';
 import { requirePlatformAdmin } from '../access';
 import { type AppDeps } from '../app';
 import { signalEnrollments } from '../enrollments';
@@ -90,23 +89,15 @@ async function routeEvent(m: EntityManager, client: Client, event: EmailEvent): 
       );
       await m.query("UPDATE leads SET status = 'replied', updated_at = now() WHERE id = $1 AND status = 'active'", [msg.lead_id]);
       if (running || msg.enrollment_status === 'pending') await m.query("UPDATE enrollments SET status = 'replied', next_send_at = NULL, updated_at = now() WHERE id = $1", [msg.enrollment_id]);
-      if (running) await signal(client, ref.tenantId, key, 'reply');
+      if (running) await signalEnrollments(client, ref.tenantId, [key], replySignal);
     } else {
       await m.query("UPDATE leads SET status = 'bounced', updated_at = now() WHERE id = $1", [msg.lead_id]);
       if (running || msg.enrollment_status === 'pending') await m.query("UPDATE enrollments SET status = 'bounced', next_send_at = NULL, updated_at = now() WHERE id = $1", [msg.enrollment_id]);
-      if (running) await signal(client, ref.tenantId, key, 'bounce');
+      if (running) await signalEnrollments(client, ref.tenantId, [key], bounceSignal);
     }
     return { status: 'processed', tenantId: ref.tenantId };
   } finally {
     await m.query("SELECT set_config('app.tenant_id', '', true)");
-  }
-}
-
-async function signal(client: Client, tenantId: string, e: { campaign_id: string; lead_id: string }, which: 'reply' | 'bounce'): Promise<void> {
-  try {
-    await client.workflow.getHandle(enrollmentWorkflowId({ tenantId, campaignId: e.campaign_id, leadId: e.lead_id })).signal(which === 'reply' ? replySignal : bounceSignal);
-  } catch (err) {
-    if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
 }
 

@@ -1,5 +1,9 @@
 // Outreach set-up through the API, as a customer's user does it: an SMTP inbox,
 // a campaign with a schedule and a sequence snapshot, and leads.
+import type Koa from 'koa';
+import request from 'supertest';
+import { signWebhook } from '../../api/routes/webhooks';
+import { type AppState } from '../../api/state';
 import { type Agent } from './api';
 
 export const ALWAYS_OPEN = { timezone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' };
@@ -41,3 +45,15 @@ export async function setCampaignStatus(agent: Agent, customerId: string, campai
 }
 
 export { until } from './processes';
+
+/** Delivers an e-mail event as a provider does: raw JSON, timestamped and HMAC-signed. */
+export function postEmailWebhook(app: Koa<AppState>, secret: string, event: object, opts: { provider?: string; timestamp?: number } = {}) {
+  const raw = JSON.stringify(event);
+  const ts = opts.timestamp ?? Math.floor(Date.now() / 1000);
+  return request(app.callback())
+    .post(`/api/webhooks/email/${opts.provider ?? 'smartlead'}`)
+    .set('content-type', 'application/json')
+    .set('x-tenantflow-timestamp', String(ts))
+    .set('x-tenantflow-signature', signWebhook(secret, ts, raw))
+    .send(raw);
+}
