@@ -3,6 +3,7 @@
 import type Stripe from 'stripe';
 import { type DataSource } from 'typeorm';
 import { type Keyring } from '../lib/encryption';
+import { type OutboundPolicy } from '../lib/outbound';
 import { createDiagnosticsActivities } from './diagnostics';
 import { createEmailCapabilityActivities } from './emailCapability';
 import { createOutreachActivities } from './outreach';
@@ -15,6 +16,7 @@ export interface ActivityDeps {
   smartlead?: { baseUrl: string; apiKey: string };
   keyring?: Keyring;
   apiUrl?: string;
+  outbound?: OutboundPolicy;
 }
 
 export function createActivities(deps: ActivityDeps) {

@@ -12,6 +12,7 @@ import { type Keyring, open } from '../lib/encryption';
 import { localDate, type SendSchedule } from '../lib/schedule';
 import { providerKeyAad, smtpPasswordAad } from '../lib/secretScopes';
 import { renderTemplate } from '../lib/templates';
+import { NO_EXCEPTIONS, type OutboundPolicy } from '../lib/outbound';
 import { type MailProvider, smartleadProvider, smtpProvider } from './providers/mail';
 
 export interface OutreachDeps {
@@ -20,6 +21,8 @@ export interface OutreachDeps {
   smartlead?: { baseUrl: string; apiKey: string };
   /** Public base URL of the API, for List-Unsubscribe links. */
   apiUrl?: string;
+  /** Which internal SMTP hosts tenants may use (the local sink); none by default. */
+  outbound?: OutboundPolicy;
 }
 
 export interface EnrollmentRef {
@@ -98,7 +101,7 @@ export function createOutreachActivities(deps: OutreachDeps) {
         if (!deps.keyring) throw ApplicationFailure.nonRetryable('encryption keys are not configured: the SMTP password cannot be opened', 'provider_not_configured');
         password = open(deps.keyring, { keyId: inbox.smtp_password_key_id, ciphertext: inbox.smtp_password_ciphertext }, smtpPasswordAad(tenantId, inbox.customer_id, inbox.id));
       }
-      return smtpProvider({ host: inbox.smtp_host ?? '', port: inbox.smtp_port ?? 25, secure: Boolean(inbox.smtp_secure), user: inbox.smtp_user, password });
+      return smtpProvider({ host: inbox.smtp_host ?? '', port: inbox.smtp_port ?? 25, secure: Boolean(inbox.smtp_secure), user: inbox.smtp_user, password }, deps.outbound ?? NO_EXCEPTIONS);
     }
     const [account] = (await m.query("SELECT api_key_ciphertext, api_key_key_id FROM provider_accounts WHERE customer_id = $1 AND provider = 'smartlead' AND status = 'active'", [inbox.customer_id])) as {
       api_key_ciphertext: string | null;

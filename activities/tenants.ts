@@ -108,39 +108,44 @@ export function createTenantActivities(deps: TenantActivityDeps) {
           // Platform admins are kept apart from tenant users (spec §5.1).
           throw ApplicationFailure.nonRetryable('the owner e-mail belongs to a platform admin', 'owner_is_platform_admin');
         }
-        let userId = existing?.id;
-        let hasPassword = existing?.has_password ?? false;
-        if (!userId) {
-          userId = newId('usr');
-          await m.query('INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, $3, $4)', [userId, t.owner_email, t.owner_name ?? t.owner_email, t.pending_owner_password_hash]);
-          hasPassword = t.pending_owner_password_hash !== null;
-          // Remember that provisioning created this user, so the undo may delete it.
-          await saveProgress(m, input.tenantId, { ownerCreatedByProvisioning: userId });
-        }
         const [owner] = (await m.query("SELECT id FROM roles WHERE key = 'owner'")) as { id: string }[];
         if (!owner) throw ApplicationFailure.nonRetryable('the template gave no owner role', 'template_not_found');
-        await m.query('INSERT INTO memberships (tenant_id, id, user_id, role_id) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, user_id) DO NOTHING', [
-          input.tenantId,
-          newId('mem'),
-          userId,
-          owner.id,
-        ]);
         let invited = false;
-        if (!hasPassword) {
+        const newInvite = async (userId: string, roleId: string | null) => {
           const [pending] = (await m.query('SELECT 1 FROM invites WHERE user_id = $1 AND accepted_at IS NULL AND expires_at > now()', [userId])) as unknown[];
           if (!pending) {
             const token = `inv_${input.tenantId.replace(/-/g, '')}_${newSecret()}`;
-            await m.query('INSERT INTO invites (tenant_id, id, user_id, token_hash, expires_at) VALUES ($1, $2, $3, $4, $5)', [
+            await m.query('INSERT INTO invites (tenant_id, id, user_id, token_hash, expires_at, role_id) VALUES ($1, $2, $3, $4, $5, $6)', [
               input.tenantId,
               newId('inv'),
               userId,
               sha256(token),
               new Date(Date.now() + INVITE_TTL_MS),
+              roleId,
             ]);
             // Shown to platform admins until e-mail delivery exists (see docs/operations.md).
             await saveProgress(m, input.tenantId, { ownerInviteUrl: `${deps.consoleUrl ?? ''}/invite/${token}` });
           }
           invited = true;
+        };
+        let userId = existing?.id;
+        if (userId) {
+          // An existing account is never attached to a tenant someone else
+          // registered (spec §3.11): it is invited as owner and accepts while
+          // signed in (or through the link, with its own password).
+          await newInvite(userId, owner.id);
+        } else {
+          userId = newId('usr');
+          await m.query('INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, $3, $4)', [userId, t.owner_email, t.owner_name ?? t.owner_email, t.pending_owner_password_hash]);
+          // Remember that provisioning created this user, so the undo may delete it.
+          await saveProgress(m, input.tenantId, { ownerCreatedByProvisioning: userId });
+          await m.query('INSERT INTO memberships (tenant_id, id, user_id, role_id) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, user_id) DO NOTHING', [
+            input.tenantId,
+            newId('mem'),
+            userId,
+            owner.id,
+          ]);
+          if (t.pending_owner_password_hash === null) await newInvite(userId, null);
         }
         await m.query('UPDATE tenants SET pending_owner_password_hash = NULL WHERE id = $1', [input.tenantId]);
         await saveProgress(m, input.tenantId, { ...input.progress });

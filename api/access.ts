@@ -20,11 +20,11 @@ async function principalFromToken(dataSource: DataSource, token: string): Promis
   const parsed = parseApiToken(token);
   if (!parsed) throw new ApiError(401, 'invalid_token', 'invalid API token');
   const rows = await withTenant(dataSource, parsed.tenantId, (m) =>
-    m.query('SELECT id, role_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL', [sha256(token)]),
+    m.query('SELECT id, role_id, customer_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL', [sha256(token)]),
   ).catch(() => []);
-  const row = (rows as { id: string; role_id: string }[])[0];
+  const row = (rows as { id: string; role_id: string; customer_id: string | null }[])[0];
   if (!row) throw new ApiError(401, 'invalid_token', 'invalid API token');
-  return { kind: 'token', tokenId: row.id, tenantId: parsed.tenantId, roleId: row.role_id };
+  return { kind: 'token', tokenId: row.id, tenantId: parsed.tenantId, roleId: row.role_id, restrictedCustomerId: row.customer_id };
 }
 
 export async function principalFromSession(dataSource: DataSource, secret: string): Promise<Principal | undefined> {
@@ -59,7 +59,7 @@ export function authenticate(dataSource: DataSource) {
 export async function loadAccess(manager: EntityManager, principal: Principal, tenantId: string): Promise<TenantAccess> {
   let roleId: string;
   let membershipId: string | null = null;
-  let restrictedCustomerId: string | null = null;
+  let restrictedCustomerId: string | null;
   if (principal.kind === 'session') {
     const rows = (await manager.query('SELECT id, role_id, customer_id FROM memberships WHERE tenant_id = $1 AND user_id = $2', [
       tenantId,
@@ -73,6 +73,7 @@ export async function loadAccess(manager: EntityManager, principal: Principal, t
     restrictedCustomerId = membership.customer_id;
   } else {
     roleId = principal.roleId;
+    restrictedCustomerId = principal.restrictedCustomerId;
   }
   // The role and its permissions in one round trip.
   const rows = (await manager.query(
@@ -190,4 +191,20 @@ export async function tenantsOfUser(dataSource: DataSource, userId: string): Pro
       [userId],
     ),
   );
+}
+
+/**
+ * A credential never grants beyond itself (spec §3.11): the role a caller
+ * hands to a token, a membership or an invite holds only permissions the
+ * caller holds. An unknown role is a 400 on the body's roleId.
+ */
+export async function assertWithinCaller(a: TenantAccess, roleId: string): Promise<{ id: string; key: string | null }> {
+  const rows = (await a.manager.query(
+    'SELECT r.id, r.key, rp.permission FROM roles r LEFT JOIN role_permissions rp ON rp.tenant_id = r.tenant_id AND rp.role_id = r.id WHERE r.id = $1',
+    [roleId],
+  )) as { id: string; key: string | null; permission: string | null }[];
+  if (!rows[0]) throw new ApiError(400, 'validation_failed', 'invalid body', [{ path: 'roleId', message: 'no such role in this tenant', code: 'custom' }]);
+  const beyond = rows.map((r) => r.permission).filter((p): p is string => p !== null && !a.permissions.has(p as Permission));
+  if (beyond.length) throw new ApiError(403, 'forbidden', `the role grants permissions you do not hold: ${beyond.join(', ')}`, { permission: beyond[0] });
+  return { id: rows[0].id, key: rows[0].key };
 }

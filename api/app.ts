@@ -5,8 +5,13 @@ import Koa from 'koa';
 import { type Logger } from 'pino';
 import { type DataSource } from 'typeorm';
 import { type Keyring } from '../lib/encryption';
+import { type OutboundPolicy } from '../lib/outbound';
+import { type PlatformMailer } from '../lib/platformMail';
 import { authenticate } from './access';
+import { clientAddress } from './middleware/clientAddress';
 import { errorBoundary } from './middleware/errorBoundary';
+import { knownMethods, rejectNul } from './middleware/inputGuard';
+import { sameOrigin } from './middleware/sameOrigin';
 import { jsonBody } from './middleware/jsonBody';
 import { requestId } from './middleware/requestId';
 import { requestLog } from './middleware/requestLog';
@@ -17,6 +22,7 @@ import { healthRoutes } from './routes/health';
 import { memberRoutes } from './routes/members';
 import { metaRoutes } from './routes/meta';
 import { inboxRoutes } from './routes/inboxes';
+import { inviteRoutes } from './routes/invites';
 import { roleRoutes } from './routes/roles';
 import { sequenceRoutes } from './routes/sequences';
 import { capabilityRoutes } from './routes/capabilities';
@@ -46,6 +52,16 @@ export interface AppDeps {
   emailWebhookSecrets?: Record<string, string>;
   /** The embedded default's SMTP sink directory: the Outbox shows what it received. */
   mailSinkDir?: string;
+  /** The platform's own mail (invitations). Without it invitations are recorded but not mailed. */
+  mailer?: PlatformMailer;
+  /** Public console URL, for links in invitations. */
+  consoleUrl?: string;
+  /** The console's shared secret: only requests carrying it may name the client's address (X-Forwarded-For). */
+  consoleSecret?: string;
+  /** Browser origins allowed to make cookie-authenticated mutations besides the API's own (the console's). */
+  allowedOrigins?: string[];
+  /** Which loopback/private destinations tenant settings may reach (spec §3.12). */
+  outbound?: OutboundPolicy;
 }
 
 export function createApp(deps: AppDeps): Koa<AppState> {
@@ -55,6 +71,9 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   app.use(requestId(deps.log));
   app.use(requestLog());
   app.use(errorBoundary());
+  app.use(knownMethods());
+  app.use(clientAddress(deps.consoleSecret));
+  app.use(sameOrigin(deps.allowedOrigins ?? []));
   app.use(
     jsonBody({
       limitBytes: deps.limits?.bodyBytes ?? 100 * 1024,
@@ -62,6 +81,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
       raw: { path: /^\/api\/(webhooks|unsubscribe)\// },
     }),
   );
+  app.use(rejectNul());
   app.use(authenticate(deps.dataSource));
   const client = new Client({ connection: deps.temporal, namespace: deps.temporalNamespace ?? 'default' });
   const outreach = { ...deps, client, taskQueue: deps.taskQueue ?? 'tenantflow' };
@@ -72,6 +92,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     customerRoutes(deps),
     roleRoutes(deps),
     memberRoutes(deps),
+    inviteRoutes(deps),
     tokenRoutes(deps),
     auditRoutes(deps),
     sequenceRoutes(deps),

@@ -34,7 +34,7 @@ interface Row {
   body?: unknown;
   /** Makes a fresh resource for each case; `otherCustomer` only where a restricted caller has the permission. */
   make: { own: () => Promise<string>; otherTenant: () => Promise<string>; otherCustomer?: () => Promise<string>; nonexistent?: () => string };
-  idPrefix?: 'cust' | 'role' | 'mem' | 'tok' | 'seq' | 'inb' | 'cmp' | 'lead' | 'msg';
+  idPrefix?: 'cust' | 'role' | 'mem' | 'inv' | 'tok' | 'seq' | 'inb' | 'cmp' | 'lead' | 'msg';
   /** Customer-scoped routes: the caller's X-Customer-Id. */
   customerId?: () => string;
 }
@@ -93,14 +93,14 @@ async function created(agent: Agent, path: string, body: object, customerId?: st
 
 const customer = (agent: Agent) => () => created(agent, '/api/customers', { name: 'Fixture customer' });
 const role = (agent: Agent, t: () => TenantFixture) => () => created(agent, `/api/roles/${t().roles.viewer}/clone`, {});
-const member = (agent: () => Agent, t: () => TenantFixture, customerOf?: () => string) => async () =>
-  created(agent(), '/api/members', {
-    email: `${newId('usr')}@example.test`,
-    name: 'Fixture member',
-    password: 'long enough password',
-    roleId: t().roles.viewer,
-    ...(customerOf ? { customerId: customerOf() } : {}),
-  });
+/** A member of the tenant (written directly: joining through the API is an invitation the invitee accepts). */
+const member = (t: () => TenantFixture, customerOf?: () => string) => async () => (await addMember(app, t(), await createUser(app), 'viewer', customerOf?.())).id;
+/** A pending invitation, made through the API. */
+const invite = (agent: () => Agent, t: () => TenantFixture) => async () => {
+  const res = await agent().post('/api/members').send({ email: `${newId('usr')}@example.test`, name: 'Invitee', roleId: t().roles.viewer });
+  if (res.status !== 202) throw new Error(`fixture invite: ${res.status} ${JSON.stringify(res.body)}`);
+  return (res.body as { invite: { id: string } }).invite.id;
+};
 const token = (agent: Agent) => () => created(agent, '/api/tokens', { name: 'Fixture token' });
 /** A customer with e-mail outreach turned on (a provider account row), written in its tenant's context. */
 const provisionedCustomer = (agent: () => Agent, t: () => TenantFixture, existing?: () => string) => async () => {
@@ -140,14 +140,15 @@ function rows(): Row[] {
   };
   const roles = { own: role(agents.ownerA, A), otherTenant: role(agents.ownerB, B) };
   const members = {
-    own: member(() => agents.ownerA, A),
-    otherTenant: member(() => agents.ownerB, B),
+    own: member(A),
+    otherTenant: member(B),
   };
   const restrictedMembers = {
-    own: member(() => agents.ownerA, A, () => a.customers[0]!.id),
-    otherTenant: member(() => agents.ownerB, B),
-    otherCustomer: member(() => agents.ownerA, A, () => a.customers[1]!.id),
+    own: member(A, () => a.customers[0]!.id),
+    otherTenant: member(B),
+    otherCustomer: member(A, () => a.customers[1]!.id),
   };
+  const invites = { own: invite(() => agents.ownerA, A), otherTenant: invite(() => agents.ownerB, B) };
   const tokens = { own: token(agents.ownerA), otherTenant: token(agents.ownerB) };
   return [
     { route: 'GET /api/customers/:id', action: 'read', caller: 'owner', ok: 200, make: cust, idPrefix: 'cust' },
@@ -163,6 +164,7 @@ function rows(): Row[] {
     { route: 'PATCH /api/members/:id', action: 'update', caller: 'owner', ok: 200, body: { customerId: null }, make: members, idPrefix: 'mem' },
     { route: 'DELETE /api/members/:id', action: 'delete', caller: 'owner', ok: 204, make: members, idPrefix: 'mem' },
     { route: 'GET /api/members/:id', action: 'read', caller: 'restricted', ok: 200, make: restrictedMembers, idPrefix: 'mem' },
+    { route: 'DELETE /api/members/invites/:id', action: 'delete', caller: 'owner', ok: 204, make: invites, idPrefix: 'inv' },
     { route: 'DELETE /api/tokens/:id', action: 'delete', caller: 'owner', ok: 204, make: tokens, idPrefix: 'tok' },
     { route: 'POST /api/internal/provisioning/email-outreach/:customerId', action: 'create-from', caller: 'owner', ok: 202, body: {}, make: cust, idPrefix: 'cust' },
     { route: 'POST /api/internal/provisioning/email-outreach/:customerId/sync-inboxes', action: 'update', caller: 'owner', ok: 202, body: {}, make: cust, idPrefix: 'cust' },

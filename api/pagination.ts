@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { ApiError } from './errors';
 
 export const MAX_LIMIT = 200;
+/** The largest value an int4 column holds: every integer input bound for one declares it. */
+export const INT4_MAX = 2_147_483_647;
 
 export const listQuery = z
   .object({

@@ -27,6 +27,11 @@ export class RateLimiter {
     return Boolean(w && w.resetAt > this.now() && w.count >= this.limit);
   }
 
+  retryAfter(key: string): number {
+    const w = this.windows.get(key);
+    return w ? Math.max(1, Math.ceil((w.resetAt - this.now()) / 1000)) : 1;
+  }
+
   reset(key: string): void {
     this.windows.delete(key);
   }

@@ -84,7 +84,8 @@ export function buildOpenApi(): Record<string, unknown> {
     if (r.body) {
       const content: Record<string, unknown> = { 'application/json': { schema: z.toJSONSchema(r.body, { io: 'input', unrepresentable: 'any' }) } };
       for (const alt of r.alsoAccepts ?? []) content[alt.mediaType] = { schema: { type: 'string', description: alt.description } };
-      op.requestBody = { required: true, content };
+      // Required only when the server requires it: a body whose every field is optional may be left out.
+      op.requestBody = { required: !r.body.safeParse({}).success, content };
     }
     (paths[path] ??= {})[r.method] = op;
   }

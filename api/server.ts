@@ -6,6 +6,8 @@ import { createLogger } from '../lib/log';
 import { createDataSource } from '../db/dataSource';
 import { createApp } from './app';
 import { parseKeyring } from '../lib/encryption';
+import { parseOutboundAllowlist } from '../lib/outbound';
+import { smtpPlatformMailer } from '../lib/platformMail';
 
 async function main(): Promise<void> {
   const c = config();
@@ -14,9 +16,16 @@ async function main(): Promise<void> {
   const dataSource = createDataSource({ url: c.DATABASE_APP_URL, applicationName: 'tenantflow-api' });
   await dataSource.initialize();
   const temporal = Connection.lazy({ address: c.temporalAddress });
+  // The platform's own mail (invitations): SMTP_URL, else the embedded default's local sink.
+  const platformMailUrl = c.SMTP_URL ?? (c.SMTP_SINK_ADDRESS ? `smtp://${c.SMTP_SINK_ADDRESS}` : undefined);
   const app = createApp({ dataSource, temporal, log, secureCookies: c.SECURE_COOKIES, temporalNamespace: c.TEMPORAL_NAMESPACE, taskQueue: c.TEMPORAL_TASK_QUEUE, providerConfigured: Boolean(c.SMARTLEAD_API_KEY),
     emailWebhookSecrets: parseWebhookSecrets(c.EMAIL_WEBHOOK_SECRETS),
     mailSinkDir: c.SMTP_SINK_DIR,
+    mailer: platformMailUrl ? smtpPlatformMailer({ url: platformMailUrl, from: c.PLATFORM_MAIL_FROM }) : undefined,
+    consoleUrl: c.consoleUrl,
+    consoleSecret: c.CONSOLE_SHARED_SECRET,
+    allowedOrigins: [new URL(c.consoleUrl).origin],
+    outbound: parseOutboundAllowlist(c.OUTBOUND_ALLOWLIST),
     keyring: c.TENANTFLOW_ENCRYPTION_KEYS ? parseKeyring(c.TENANTFLOW_ENCRYPTION_KEYS, c.TENANTFLOW_ENCRYPTION_KEY_ID) : undefined,
   });
   const server = app.listen(c.API_PORT, c.API_HOST, () => log.info({ port: c.API_PORT }, 'api listening'));

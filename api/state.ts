@@ -7,7 +7,7 @@ import { type Permission } from '../lib/permissions';
 /** Who is calling, from the verified credential only (never from headers or bodies). */
 export type Principal =
   | { kind: 'session'; sessionHash: string; userId: string; tenantId: string | null; isPlatformAdmin: boolean }
-  | { kind: 'token'; tokenId: string; tenantId: string; roleId: string };
+  | { kind: 'token'; tokenId: string; tenantId: string; roleId: string; restrictedCustomerId: string | null };
 
 /** What the caller may do inside their tenant, loaded in the request's tenant transaction. */
 export interface TenantAccess {
@@ -31,10 +31,14 @@ export interface AppState {
   body?: unknown;
   /** The unparsed request body, kept only on webhook paths. */
   rawBody?: string;
+  /** The client's address (the console names it for its users; see clientAddress). */
+  clientAddress?: string;
   principal?: Principal;
   access?: TenantAccess;
   /** Run after the request's tenant transaction commits (set by tenantScope). */
   afterCommit?: (() => Promise<void>)[];
+  /** Fields of the response body that hold a secret shown once: never stored for Idempotency-Key replays. */
+  secretFields?: string[];
   /** The customer chosen by X-Customer-Id (or a restricted membership). */
   customer?: { id: string; name: string };
 }

@@ -57,6 +57,24 @@ const EnvSchema = z.object({
   SMTP_SINK_PORT: z.coerce.number().int().min(0).max(65535).default(2525),
   /** Where the sink keeps mail (set by the launcher for the API, which shows it in the Outbox). */
   SMTP_SINK_DIR: optionalString,
+  /** host:port of the running local sink (set by the launcher; the platform's mail goes there without SMTP_URL). */
+  SMTP_SINK_ADDRESS: optionalString,
+
+  /** SMTP server for the platform's own mail (invites), e.g. smtp://user:pass@host:587. Unset → the local sink when it runs. */
+  SMTP_URL: optionalString,
+  /** From address of the platform's own mail. */
+  PLATFORM_MAIL_FROM: z.string().default('Tenantflow <no-reply@tenantflow.local>'),
+  /**
+   * Outbound destinations a tenant's settings may reach although they are
+   * loopback or private (spec §3.12): "host:port" or "host" entries, comma
+   * separated (e.g. the embedded SMTP sink "127.0.0.1:2525").
+   */
+  OUTBOUND_ALLOWLIST: optionalString,
+  /**
+   * Shared secret the console sends with the client's address
+   * (X-Tenantflow-Console); only with it does the API trust X-Forwarded-For.
+   */
+  CONSOLE_SHARED_SECRET: optionalString,
 
   /** Public URL of the console, for links in invites. */
   CONSOLE_URL: optionalString,

@@ -16,7 +16,9 @@ export function hasMalformedVariable(text: string): boolean {
 export type RenderResult = { ok: true; text: string } | { ok: false; missing: string[] };
 
 export function renderTemplate(text: string, values: Record<string, string | undefined>): RenderResult {
-  const missing = templateVariables(text).filter((name) => !values[name]?.trim());
+  // Own properties only: `{{constructor}}` is a missing value, not Object's.
+  const valueOf = (name: string) => (Object.hasOwn(values, name) && typeof values[name] === 'string' ? values[name] : undefined);
+  const missing = templateVariables(text).filter((name) => !valueOf(name)?.trim());
   if (missing.length > 0) return { ok: false, missing };
-  return { ok: true, text: text.replace(VARIABLE, (_, name: string) => values[name]!) };
+  return { ok: true, text: text.replace(VARIABLE, (_, name: string) => valueOf(name)!) };
 }

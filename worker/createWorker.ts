@@ -5,6 +5,7 @@ import type Stripe from 'stripe';
 import { type DataSource } from 'typeorm';
 import { type Activities, createActivities } from '../activities';
 import { type Keyring } from '../lib/encryption';
+import { type OutboundPolicy } from '../lib/outbound';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
@@ -19,6 +20,8 @@ export interface CreateWorkerOptions {
   keyring?: Keyring;
   /** Public API URL (List-Unsubscribe links). */
   apiUrl?: string;
+  /** Internal SMTP hosts tenants may use (the local sink). */
+  outbound?: OutboundPolicy;
   /** Replace some activities (tests inject faults this way). */
   activityOverrides?: Partial<Activities>;
   /** A pre-built bundle (tests reuse one); otherwise workflows are bundled from source. */
@@ -33,6 +36,6 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue,
     ...(opts.identity ? { identity: opts.identity } : {}),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: { ...createActivities({ dataSource: opts.dataSource, stripe: opts.stripe, consoleUrl: opts.consoleUrl, smartlead: opts.smartlead, keyring: opts.keyring, apiUrl: opts.apiUrl }), ...opts.activityOverrides },
+    activities: { ...createActivities({ dataSource: opts.dataSource, stripe: opts.stripe, consoleUrl: opts.consoleUrl, smartlead: opts.smartlead, keyring: opts.keyring, apiUrl: opts.apiUrl, outbound: opts.outbound }), ...opts.activityOverrides },
   });
 }

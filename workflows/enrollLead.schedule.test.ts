@@ -14,7 +14,7 @@ import { createWorker } from '../worker/createWorker';
 import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
 import { addMember, createTenant, createUser, type TenantFixture } from '../test/helpers/fixtures';
 import { signIn, testApp, type Agent } from '../test/helpers/api';
-import { createTimeSkippingEnv, projectWorkflowBundle, uniqueTaskQueue } from '../test/helpers/temporal';
+import { createTimeSkippingEnv, projectWorkflowBundle, TEST_OUTBOUND, uniqueTaskQueue } from '../test/helpers/temporal';
 import { addLeads, createCampaign, createSmtpInbox, setCampaignStatus } from '../test/helpers/outreach';
 import { startSmtpServer, type TestSmtpServer } from '../test/helpers/smtp';
 
@@ -35,7 +35,7 @@ beforeAll(async () => {
   ds = await openDataSource(db.appUrl, 'tenantflow-schedule-test');
   smtp = await startSmtpServer();
   const taskQueue = uniqueTaskQueue('schedule');
-  worker = await createWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, dataSource: ds, workflowBundle: await projectWorkflowBundle() });
+  worker = await createWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, dataSource: ds, outbound: TEST_OUTBOUND, workflowBundle: await projectWorkflowBundle() });
   running = worker.run();
   t = await createTenant(ds, { customers: 2 });
   const o = await createUser(ds);

@@ -13,7 +13,7 @@ import { createWorker } from '../worker/createWorker';
 import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
 import { addMember, createTenant, createUser, type TenantFixture } from '../test/helpers/fixtures';
 import { signIn, testApp, type Agent } from '../test/helpers/api';
-import { connectClient, projectWorkflowBundle, quietRuntime, temporalAddress, uniqueTaskQueue } from '../test/helpers/temporal';
+import { connectClient, projectWorkflowBundle, TEST_OUTBOUND, quietRuntime, temporalAddress, uniqueTaskQueue } from '../test/helpers/temporal';
 import { addLeads, createCampaign, createSmtpInbox, postEmailWebhook, setCampaignStatus, until } from '../test/helpers/outreach';
 import { startSmtpServer, type TestSmtpServer } from '../test/helpers/smtp';
 import { enrollmentWorkflowId } from './ids';
@@ -48,7 +48,7 @@ beforeAll(async () => {
   const taskQueue = uniqueTaskQueue('enroll');
   quietRuntime();
   workerConnection = await NativeConnection.connect({ address: temporalAddress() });
-  worker = await createWorker({ connection: workerConnection, namespace: 'default', taskQueue, dataSource: ds, apiUrl: 'https://api.tenantflow.example', workflowBundle: await projectWorkflowBundle() });
+  worker = await createWorker({ connection: workerConnection, namespace: 'default', taskQueue, dataSource: ds, apiUrl: 'https://api.tenantflow.example', outbound: TEST_OUTBOUND, workflowBundle: await projectWorkflowBundle() });
   running = worker.run();
   api = testApp(ds, { temporal: apiTemporal, taskQueue, emailWebhookSecrets: { smartlead: SECRET } });
   a = await createTenant(ds, { customers: 2 });

@@ -4,6 +4,7 @@
 // Message-ID, and as the Idempotency-Key where the provider honours one.
 import { ApplicationFailure } from '@temporalio/common';
 import nodemailer from 'nodemailer';
+import { checkOutbound, type OutboundPolicy } from '../../lib/outbound';
 
 export interface OutgoingMail {
   /** `<…>` Message-ID, derived from the send key. */
@@ -38,21 +39,29 @@ export interface SmtpSettings {
   password?: string | null;
 }
 
-export function smtpProvider(settings: SmtpSettings): MailProvider {
-  const transport = nodemailer.createTransport({
-    host: settings.host,
-    port: settings.port,
-    secure: settings.secure,
-    ...(settings.user ? { auth: { user: settings.user, pass: settings.password ?? '' } } : {}),
-    connectionTimeout: 10_000,
-    greetingTimeout: 10_000,
-    socketTimeout: 20_000,
-    // A loopback sink has no certificate worth checking; real relays do.
-    ...(isLoopback(settings.host) ? { tls: { rejectUnauthorized: false } } : {}),
-  });
+/** What a tenant is told when its SMTP host cannot be used: never which network detail failed. */
+export const SMTP_UNREACHABLE = 'the SMTP server could not be reached or did not complete the conversation';
+
+export function smtpProvider(settings: SmtpSettings, policy: OutboundPolicy): MailProvider {
   return {
     idempotent: false,
     async send(mail) {
+      // Resolved and checked on every send, then connected to by address, so
+      // the host cannot be re-pointed at an internal address after the check.
+      const target = await checkOutbound(policy, settings.host, settings.port);
+      if (!target.ok) throw rejected('the SMTP host is not allowed: it must be a public mail server');
+      const transport = nodemailer.createTransport({
+        host: target.address,
+        port: settings.port,
+        secure: settings.secure,
+        ...(settings.user ? { auth: { user: settings.user, pass: settings.password ?? '' } } : {}),
+        connectionTimeout: 10_000,
+        greetingTimeout: 10_000,
+        socketTimeout: 20_000,
+        // Certificates are checked against the configured name; only an
+        // operator-allow-listed host (the local sink) may go unchecked.
+        tls: { servername: settings.host, ...(target.allowListed ? { rejectUnauthorized: false } : {}) },
+      });
       try {
         const info = await transport.sendMail({
           messageId: mail.messageId,
@@ -66,16 +75,13 @@ export function smtpProvider(settings: SmtpSettings): MailProvider {
       } catch (err) {
         const code = (err as { responseCode?: number }).responseCode;
         if (code !== undefined && code >= 500) throw rejected(`the SMTP server refused the message (${code})`);
-        throw new Error(`SMTP send failed: ${(err as Error).message}`, { cause: err }); // retryable: nothing was accepted
+        if (code !== undefined) throw new Error(`the SMTP server deferred the message (${code})`, { cause: err });
+        throw new Error(SMTP_UNREACHABLE, { cause: err }); // retryable: nothing was accepted
       } finally {
         transport.close();
       }
     },
   };
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 /**

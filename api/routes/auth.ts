@@ -1,6 +1,12 @@
-// Sign-in and sessions: login (argon2id, rate-limited per e-mail and per IP,
-// lockout after repeated failures), logout, me, and switching tenant (which
-// checks membership and rotates the session).
+// Sign-in and sessions: login (argon2id), logout, me, and switching tenant
+// (which checks membership and rotates the session).
+//
+// Failed sign-ins (and only failed ones) are limited in two ways, neither of
+// which lets a stranger lock anyone out: per client address (a cap on
+// failures in a window), and per account + client address (after a few
+// failures, an exponentially growing wait). A person signing in from their
+// own address is never held back by failures from another; the console names
+// its users' addresses (middleware/clientAddress).
 import Router from '@koa/router';
 import type Koa from 'koa';
 import { type DataSource } from 'typeorm';
@@ -18,8 +24,10 @@ import { RateLimiter } from '../rateLimit';
 import { route } from '../routing';
 import { type AppState, type Principal } from '../state';
 
-const LOCKOUT_FAILURES = 5;
-const LOCKOUT_MS = 15 * 60 * 1000;
+/** Failures per account + address before waits begin; then 30 s, 60 s, 120 s, … up to MAX_BACKOFF_MS. */
+const FREE_FAILURES = 5;
+const MAX_BACKOFF_MS = 15 * 60 * 1000;
+const IP_WINDOW_MS = 15 * 60 * 1000;
 const SESSION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 const loginBody = z.object({ email: z.string().trim().toLowerCase().email().max(320), password: z.string().min(1).max(1000) }).strict();
@@ -41,6 +49,9 @@ export async function createSession(dataSource: DataSource, userId: string, tena
 }
 
 function setSessionCookie(ctx: Koa.ParameterizedContext<AppState>, secret: string | null, secure: boolean) {
+  // Behind the operator's TLS terminator (or the console) the API itself may
+  // speak plain HTTP; the cookie is still marked for https-only use.
+  if (secure) ctx.cookies.secure = true;
   ctx.cookies.set(SESSION_COOKIE, secret, {
     httpOnly: true,
     sameSite: 'lax',
@@ -83,40 +94,66 @@ export async function describeSelf(deps: AppDeps, principal: Principal) {
 
 export function authRoutes(deps: AppDeps) {
   const router = new Router<AppState>();
-  const byEmail = new RateLimiter(LOCKOUT_FAILURES, LOCKOUT_MS);
-  const byIp = new RateLimiter(deps.limits?.loginPerIp ?? 50, LOCKOUT_MS);
+  const failuresByIp = new RateLimiter(deps.limits?.loginPerIp ?? 50, IP_WINDOW_MS);
+  const ds = deps.dataSource;
+
+  /** Seconds the account + address must still wait, or 0. */
+  async function backoffFor(email: string, client: string): Promise<number> {
+    const [row] = (await ds.query('SELECT ceil(extract(epoch FROM blocked_until - now()))::int AS wait FROM login_failures WHERE email = $1 AND client = $2 AND blocked_until > now()', [
+      email,
+      client,
+    ])) as { wait: number }[];
+    return row?.wait ?? 0;
+  }
+
+  async function recordFailure(email: string, client: string): Promise<number> {
+    const [row] = (await ds.query(
+      `INSERT INTO login_failures (email, client, failures, updated_at) VALUES ($1, $2, 1, now())
+       ON CONFLICT (email, client) DO UPDATE SET
+         failures = CASE WHEN login_failures.updated_at < now() - interval '1 day' THEN 1 ELSE login_failures.failures + 1 END,
+         updated_at = now()
+       RETURNING failures`,
+      [email, client],
+    )) as { failures: number }[];
+    const failures = row?.failures ?? 1;
+    if (failures >= FREE_FAILURES) {
+      const waitMs = Math.min(MAX_BACKOFF_MS, 30_000 * 2 ** Math.min(failures - FREE_FAILURES, 10));
+      await ds.query('UPDATE login_failures SET blocked_until = now() + $3 * interval \'1 millisecond\' WHERE email = $1 AND client = $2', [email, client, waitMs]);
+    }
+    // Old rows go away as new ones come.
+    await ds.query("DELETE FROM login_failures WHERE updated_at < now() - interval '1 day' AND (blocked_until IS NULL OR blocked_until < now())");
+    return failures;
+  }
   const secureCookies = deps.secureCookies ?? false;
 
   route(router, { method: 'post', path: '/api/auth/login', summary: 'Sign in with e-mail and password', tag: 'auth', auth: 'public', body: loginBody }, async (ctx, { body }) => {
-    const ip = ctx.ip || 'unknown';
-    const ipHit = byIp.hit(ip);
-    if (!ipHit.allowed) throw tooMany(ipHit.retryAfterSeconds);
-    if (byEmail.blocked(body.email)) throw tooMany(LOCKOUT_MS / 1000);
+    const client = (ctx.state.clientAddress ?? 'unknown').slice(0, 64);
+    if (failuresByIp.blocked(client)) throw tooMany(failuresByIp.retryAfter(client));
+    const wait = await backoffFor(body.email, client);
+    if (wait > 0) throw tooMany(wait);
 
-    const users = deps.dataSource.getRepository(User);
+    const users = ds.getRepository(User);
     const user = await users.createQueryBuilder('u').addSelect('u.passwordHash').where('u.email = :email', { email: body.email }).getOne();
     // Always verify (against a dummy hash for unknown e-mails): same time class.
     const ok = await verifyPassword(user?.passwordHash, body.password);
-    const locked = Boolean(user?.lockedUntil && user.lockedUntil.getTime() > Date.now());
 
-    if (!ok || !user || locked) {
-      if (locked) throw tooMany(Math.ceil(((user?.lockedUntil?.getTime() ?? Date.now()) - Date.now()) / 1000));
-      byEmail.hit(body.email);
+    if (!ok || !user) {
+      failuresByIp.hit(client);
+      const failures = await recordFailure(body.email, client);
       if (user) {
-        const failures = user.failedLogins + 1;
-        await users.update({ id: user.id }, { failedLogins: failures, lockedUntil: failures >= LOCKOUT_FAILURES ? new Date(Date.now() + LOCKOUT_MS) : null });
-        for (const t of await tenantsOfUser(deps.dataSource, user.id)) {
-          await auditInOwnTransaction(deps.dataSource, t.id, { action: 'login', outcome: 'failure', actorUserId: user.id, requestId: ctx.state.requestId, details: { failures } });
+        for (const t of await tenantsOfUser(ds, user.id)) {
+          await auditInOwnTransaction(ds, t.id, { action: 'login', outcome: 'failure', actorUserId: user.id, requestId: ctx.state.requestId, details: { failures } });
         }
       }
       ctx.state.log.info({ outcome: 'failure' }, 'login');
       throw invalidCredentials();
     }
 
-    byEmail.reset(body.email);
-    if (user.failedLogins || user.lockedUntil) await users.update({ id: user.id }, { failedLogins: 0, lockedUntil: null });
-    const tenants = await tenantsOfUser(deps.dataSource, user.id);
-    const current = tenants[0]?.id ?? null;
+    await ds.query('DELETE FROM login_failures WHERE email = $1 AND client = $2', [body.email, client]);
+    const tenants = await tenantsOfUser(ds, user.id);
+    // Back where they left off: the last tenant they switched to, while they still belong to it.
+    const [last] = (await ds.query('SELECT last_tenant_id FROM users WHERE id = $1', [user.id])) as { last_tenant_id: string | null }[];
+    const current = tenants.find((t) => t.id === last?.last_tenant_id)?.id ?? tenants[0]?.id ?? null;
     const secret = await createSession(deps.dataSource, user.id, current);
     if (current) await auditInOwnTransaction(deps.dataSource, current, { action: 'login', outcome: 'success', actorUserId: user.id, requestId: ctx.state.requestId });
     setSessionCookie(ctx, secret, secureCookies);
@@ -163,6 +200,7 @@ export function authRoutes(deps: AppDeps) {
     // Rotate: the old session stops working, a new one names the new tenant.
     await deps.dataSource.query('UPDATE sessions SET revoked_at = now() WHERE id_hash = $1', [p.sessionHash]);
     const secret = await createSession(deps.dataSource, p.userId, body.tenantId);
+    await deps.dataSource.query('UPDATE users SET last_tenant_id = $2 WHERE id = $1', [p.userId, body.tenantId]);
     await withTenant(deps.dataSource, body.tenantId, (m) => audit(m, { action: 'switch_tenant', outcome: 'success', actorUserId: p.userId, requestId: ctx.state.requestId }));
     setSessionCookie(ctx, secret, secureCookies);
     const next = await principalFromSession(deps.dataSource, secret);

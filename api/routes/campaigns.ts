@@ -15,7 +15,7 @@ import { startEnrollments, signalEnrollments, type EnrollmentKey } from '../enro
 import { ApiError, notFound } from '../errors';
 import { customerScope } from '../middleware/customerScope';
 import { idempotency } from '../middleware/idempotency';
-import { decodeCursor, likePattern, listQuery, page } from '../pagination';
+import { decodeCursor, INT4_MAX, likePattern, listQuery, page } from '../pagination';
 import { route } from '../routing';
 import { type AppContext, type AppState, type TenantAccess } from '../state';
 import { type WorkflowClientDeps, importLeads, leadImportBody, unsubscribeAddress } from './leads';
@@ -202,7 +202,7 @@ export function campaignRoutes(deps: WorkflowClientDeps & AppDeps) {
     ctx.body = await campaignJson(a, await findCampaign(a, customerOf(ctx), c.id));
   });
 
-  route(router, { method: 'get', path: '/api/campaigns/:id/sequence', summary: "The campaign's current sequence snapshot (or ?version=)", tag, auth: 'tenant', permission: 'campaigns.read', query: z.object({ version: z.coerce.number().int().min(1).optional() }).strict() }, ...read, addressed, async (ctx, { query }) => {
+  route(router, { method: 'get', path: '/api/campaigns/:id/sequence', summary: "The campaign's current sequence snapshot (or ?version=)", tag, auth: 'tenant', permission: 'campaigns.read', query: z.object({ version: z.coerce.number().int().min(1).max(INT4_MAX).optional() }).strict() }, ...read, addressed, async (ctx, { query }) => {
     const a = access(ctx);
     const c = await campaignOf(ctx);
     const version = query.version ?? c.sequence_version;

@@ -74,6 +74,14 @@ export function customerRoutes(deps: AppDeps) {
   route(router, { method: 'delete', path: '/api/customers/:id', summary: 'Delete a customer', tag, auth: 'tenant', permission: 'customers.write', status: 204 }, scope, requirePermission('customers.write'), idempotency(), async (ctx) => {
     const a = access(ctx);
     const c = await findCustomer(a, ctx.params.id ?? '');
+    // Campaigns keep the history of what was sent (and their inboxes, which
+    // they hold on to): a customer with campaigns is not deleted under them.
+    const campaigns = (await a.manager.query('SELECT id, name FROM campaigns WHERE customer_id = $1 ORDER BY id LIMIT 20', [c.id])) as { id: string; name: string }[];
+    if (campaigns.length > 0) {
+      throw new ApiError(409, 'customer_in_use', `this customer has campaigns (${campaigns.map((x) => x.name).join(', ')}): it cannot be deleted while they exist`, {
+        campaigns: campaigns.map((x) => ({ id: x.id, name: x.name })),
+      });
+    }
     await a.manager.getRepository(Customer).delete({ id: c.id });
     await audit(a.manager, { action: 'customer_deleted', outcome: 'success', actorUserId: a.userId, actorTokenId: a.tokenId, targetType: 'customer', targetId: c.id, requestId: ctx.state.requestId });
     ctx.status = 204;

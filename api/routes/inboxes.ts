@@ -13,11 +13,17 @@ import { customerScope } from '../middleware/customerScope';
 import { idempotency } from '../middleware/idempotency';
 import { decodeCursor, likePattern, listQuery, page } from '../pagination';
 import { route } from '../routing';
+import { checkOutbound, NO_EXCEPTIONS } from '../../lib/outbound';
 import { type AppState, type TenantAccess } from '../state';
 
 const smtpSettings = z
   .object({
-    host: z.string().trim().min(1).max(255),
+    host: z
+      .string()
+      .trim()
+      .min(1)
+      .max(255)
+      .regex(/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})?)*|\[[0-9A-Fa-f:.]+\])$/, 'a host name or IP address'),
     port: z.number().int().min(1).max(65535),
     secure: z.boolean(),
     user: z.string().max(320).optional(),
@@ -103,6 +109,19 @@ export function inboxRoutes(deps: AppDeps) {
     return seal(deps.keyring, password, smtpPasswordAad(a.tenantId, customerId, inboxId));
   }
 
+  /**
+   * Spec §3.12: an SMTP host that resolves to an internal address is refused
+   * (unless allow-listed) with one message that says nothing about the
+   * network. A name that does not resolve now is kept: every send checks again.
+   */
+  async function assertSmtpHostAllowed(smtp: { host: string; port: number } | undefined) {
+    if (!smtp) return;
+    const check = await checkOutbound(deps.outbound ?? NO_EXCEPTIONS, smtp.host, smtp.port);
+    if (!check.ok && check.reason === 'internal') {
+      throw new ApiError(400, 'validation_failed', 'invalid body', [{ path: 'smtp.host', message: 'this host is not allowed: use a public mail server', code: 'custom' }]);
+    }
+  }
+
   route(router, { method: 'get', path: '/api/inboxes', summary: "List the customer's inboxes", tag, auth: 'tenant', permission: 'campaigns.read', query: listQuery }, scope, requirePermission('campaigns.read'), customerScope({ required: true }), async (ctx, { query }) => {
     const a = access(ctx);
     const params: unknown[] = [customerOf(ctx)];
@@ -118,6 +137,7 @@ export function inboxRoutes(deps: AppDeps) {
   route(router, { method: 'post', path: '/api/inboxes', summary: 'Add an inbox for the customer', tag, auth: 'tenant', permission: 'campaigns.write', body: createBody, status: 201 }, scope, requirePermission('campaigns.write'), customerScope({ required: true }), idempotency(), async (ctx, { body }) => {
     const a = access(ctx);
     const customerId = customerOf(ctx);
+    await assertSmtpHostAllowed(body.smtp);
     const id = newId('inb');
     const sealed = body.smtp?.password ? sealPassword(a, customerId, id, body.smtp.password) : undefined;
     try {
@@ -144,6 +164,7 @@ export function inboxRoutes(deps: AppDeps) {
     const customerId = customerOf(ctx);
     const inbox = await findInbox(a, customerId, ctx.params.id ?? '');
     if (body.smtp && inbox.provider !== 'smtp') throw new ApiError(400, 'validation_failed', 'invalid body', [{ path: 'smtp', message: 'only smtp inboxes take smtp settings', code: 'custom' }]);
+    await assertSmtpHostAllowed(body.smtp);
     const sealed = body.smtp?.password ? sealPassword(a, customerId, inbox.id, body.smtp.password) : undefined;
     await a.manager.query(
       `UPDATE inboxes SET from_name = $2, daily_cap = $3, warmup_enabled = $4, smtp_host = $5, smtp_port = $6, smtp_secure = $7, smtp_user = $8,

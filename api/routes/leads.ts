@@ -61,11 +61,12 @@ export async function importLeads(a: TenantAccess, customerId: string, body: z.i
     const lead: NormalizedLead = { email: '', firstName: '', lastName: '', company: '', fields: {} };
     for (const [key, raw] of Object.entries(record)) {
       const value = raw === null ? '' : String(raw).trim();
-      const known = KNOWN[key.toLowerCase().replace(/[^a-z0-9]/g, '')];
+      const folded = key.toLowerCase().replace(/[^a-z0-9]/g, '');
+      const known = Object.hasOwn(KNOWN, folded) ? KNOWN[folded] : undefined;
       if (known) lead[known] = value;
       else {
         const name = variableName(key);
-        if (name && value) lead.fields[name] = value;
+        if (name && value) Object.defineProperty(lead.fields, name, { value, enumerable: true, writable: true, configurable: true });
       }
     }
     const parsed = email.safeParse(lead.email);

@@ -13,19 +13,18 @@ import type Koa from 'koa';
 import { z } from 'zod';
 import { industryTemplates } from '../../lib/industryTemplates';
 import { startTenantWorkflow } from '../../lib/tenantWorkflows';
-import { isUuid, uuidv7 } from '../../db/ids';
-import { withTenant } from '../../db/tenantContext';
+import { isId, isUuid, uuidv7 } from '../../db/ids';
+import { type Permission } from '../../lib/permissions';
 import { PROVISIONING_STEPS, progressQuery, provisionTenant, type ProvisioningProgress } from '../../workflows/provisionTenant';
 import { provisionTenantWorkflowId, tenantIdOfWorkflowId } from '../../workflows/ids';
-import { requirePlatformAdmin, tenantScope, unauthenticated } from '../access';
+import { access, requirePermission, requirePlatformAdmin, tenantScope, unauthenticated } from '../access';
 import { type AppDeps } from '../app';
 import { auditInOwnTransaction } from '../audit';
 import { hashPassword } from '../auth/passwords';
-import { parseApiToken, sha256 } from '../auth/secrets';
 import { ApiError, notFound } from '../errors';
 import { RateLimiter } from '../rateLimit';
 import { route } from '../routing';
-import { type AppState } from '../state';
+import { type AppState, type TenantAccess } from '../state';
 
 const registrationBody = z
   .object({
@@ -43,8 +42,6 @@ const registrationBody = z
   })
   .strict();
 type Registration = z.infer<typeof registrationBody>;
-
-const acceptInviteBody = z.object({ token: z.string().min(10).max(200), password: z.string().min(10, 'at least 10 characters').max(1000) }).strict();
 
 /** What makes two registrations "the same": everything but the password itself. */
 function registrationHash(r: Registration): string {
@@ -113,6 +110,44 @@ async function provisioningOf(client: Client, t: TenantRow, forPlatformAdmin: bo
   };
 }
 
+/** A restricted member works in one customer: tenant-wide views are not theirs (404, like anything out of reach). */
+function notRestricted() {
+  return async function notRestricted(ctx: Koa.ParameterizedContext<AppState>, next: Koa.Next) {
+    if (access(ctx).restrictedCustomerId) throw notFound('tenant');
+    return next();
+  };
+}
+
+/**
+ * What a workflow ID names decides who may describe it: tenant workflows need
+ * settings.manage and an unrestricted caller; a customer's need
+ * customers.read within the caller's customer; an enrollment's need
+ * campaigns.read within the campaign's customer.
+ */
+async function assertMayDescribe(a: TenantAccess, workflowId: string): Promise<void> {
+  const need = (permission: Permission) => {
+    if (!a.permissions.has(permission)) throw new ApiError(403, 'forbidden', `you lack the permission ${permission}`, { permission });
+  };
+  const rest = workflowId.split('/').slice(2);
+  if (rest[0] === 'customer' && rest[1]) {
+    need('customers.read');
+    if (a.restrictedCustomerId && a.restrictedCustomerId !== rest[1]) throw notFound('workflow');
+    return;
+  }
+  if (rest[0] === 'campaign' && rest[1] && isId('cmp', rest[1])) {
+    need('campaigns.read');
+    const [c] = (await a.manager.query('SELECT customer_id FROM campaigns WHERE id = $1', [rest[1]])) as { customer_id: string }[];
+    if (!c || (a.restrictedCustomerId && a.restrictedCustomerId !== c.customer_id)) throw notFound('workflow');
+    return;
+  }
+  if (rest[0] === 'provision' || rest[0] === 'diagnose') {
+    need('settings.manage');
+    if (a.restrictedCustomerId) throw notFound('workflow');
+    return;
+  }
+  throw notFound('workflow');
+}
+
 /** Platform admins see every tenant; a tenant credential sees only its own tenant. Anything else: 404. */
 function canSeeTenant(state: AppState, tenantId: string): boolean {
   const p = state.principal;
@@ -169,7 +204,7 @@ export function tenantRoutes(deps: AppDeps & { client: Client; taskQueue: string
   });
 
   route(router, { method: 'post', path: '/api/tenants/register', summary: 'Public sign-up: register and provision a tenant', tag, auth: 'public', body: registrationBody, status: 202 }, async (ctx, { body }) => {
-    const hit = publicSignups.hit(ctx.ip || 'unknown');
+    const hit = publicSignups.hit(ctx.state.clientAddress ?? 'unknown');
     if (!hit.allowed) throw new ApiError(429, 'too_many_requests', 'too many sign-ups from this address; try again later', { retryAfterSeconds: hit.retryAfterSeconds });
     await register(ctx, body);
   });
@@ -194,7 +229,23 @@ export function tenantRoutes(deps: AppDeps & { client: Client; taskQueue: string
     };
   });
 
-  route(router, { method: 'get', path: '/api/tenants/:id/provisioning', summary: "A tenant's provisioning progress", tag, auth: 'tenant' }, async (ctx) => {
+  // Platform admins see every tenant's; a tenant credential sees its own
+  // tenant's, through its tenant transaction (a removed member is refused)
+  // and with the permission the declaration names.
+  const scope = tenantScope(ds);
+  const platformOr = (...tenantChain: Koa.Middleware<AppState>[]) =>
+    async function platformOrTenant(ctx: Koa.ParameterizedContext<AppState>, next: Koa.Next): Promise<void> {
+      const p = ctx.state.principal;
+      if (!p) throw unauthenticated();
+      if (p.kind === 'session' && p.isPlatformAdmin) {
+        await next();
+        return;
+      }
+      const run = (i: number): Promise<unknown> => (i < tenantChain.length ? Promise.resolve(tenantChain[i]!(ctx, () => run(i + 1))) : next());
+      await run(0);
+    };
+
+  route(router, { method: 'get', path: '/api/tenants/:id/provisioning', summary: "A tenant's provisioning progress (platform admin, or the tenant itself with settings.manage)", tag, auth: 'tenant', permission: 'settings.manage' }, platformOr(scope, requirePermission('settings.manage'), notRestricted()), async (ctx) => {
     const id = ctx.params.id ?? '';
     if (!isUuid(id) || !canSeeTenant(ctx.state, id)) throw notFound('tenant');
     const [t] = (await ds.query('SELECT id, name, slug, status, industry, created_at, provisioning FROM tenants WHERE id = $1', [id])) as TenantRow[];
@@ -213,24 +264,28 @@ export function tenantRoutes(deps: AppDeps & { client: Client; taskQueue: string
     ctx.body = { tenant: { id, status: 'provisioning' }, workflowId: await startProvisioning(deps.client, deps.taskQueue, id) };
   });
 
-  route(router, { method: 'get', path: '/api/workflows/:workflowId', summary: 'Describe a workflow of your tenant (URL-encode the id)', tag: 'workflows', auth: 'tenant' }, async (ctx) => {
+  route(router, { method: 'get', path: '/api/workflows/:workflowId', summary: 'Describe a workflow of your tenant (URL-encode the id); the permission follows its kind: settings.manage (tenant), customers.read (customer), campaigns.read (enrollment)', tag: 'workflows', auth: 'tenant' }, platformOr(scope), async (ctx) => {
     const workflowId = ctx.params.workflowId ?? '';
     const p = ctx.state.principal;
     if (!p) throw unauthenticated();
     const owner = tenantIdOfWorkflowId(workflowId);
     const isAdmin = p.kind === 'session' && p.isPlatformAdmin;
-    if (!isAdmin && (!owner || owner !== p.tenantId)) {
-      if (owner && p.tenantId) {
-        await auditInOwnTransaction(ds, p.tenantId, {
-          action: 'cross_tenant_attempt',
-          outcome: 'denied',
-          actorUserId: p.kind === 'session' ? p.userId : null,
-          actorTokenId: p.kind === 'token' ? p.tokenId : null,
-          requestId: ctx.state.requestId,
-          details: { via: 'workflow_id' },
-        });
+    if (!isAdmin) {
+      const a = access(ctx);
+      if (!owner || owner !== a.tenantId) {
+        if (owner) {
+          await auditInOwnTransaction(ds, a.tenantId, {
+            action: 'cross_tenant_attempt',
+            outcome: 'denied',
+            actorUserId: a.userId,
+            actorTokenId: a.tokenId,
+            requestId: ctx.state.requestId,
+            details: { via: 'workflow_id' },
+          });
+        }
+        throw notFound('workflow');
       }
-      throw notFound('workflow');
+      await assertMayDescribe(a, workflowId);
     }
     try {
       const handle = deps.client.workflow.getHandle(workflowId);
@@ -262,21 +317,6 @@ export function tenantRoutes(deps: AppDeps & { client: Client; taskQueue: string
       checklist: items.map((i) => ({ key: i.key, title: i.title, done: i.done_at !== null })),
       entitlements: entitlements.map((e) => ({ key: e.key, enabled: e.enabled, limit: e.limit_value })),
     };
-  });
-
-  route(router, { method: 'post', path: '/api/auth/accept-invite', summary: 'Set a password from an invite link', tag: 'auth', auth: 'public', body: acceptInviteBody }, async (ctx, { body }) => {
-    const m = /^inv_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/.exec(body.token);
-    const tenantId = m?.[1] ? parseApiToken(`tf_${m[1]}_${m[2]}`)?.tenantId : undefined;
-    if (!tenantId) throw new ApiError(404, 'not_found', 'invite not found or expired');
-    const accepted = await withTenant(ds, tenantId, async (tx) => {
-      const [invite] = (await tx.query('SELECT id, user_id FROM invites WHERE token_hash = $1 AND accepted_at IS NULL AND expires_at > now()', [sha256(body.token)])) as { id: string; user_id: string }[];
-      if (!invite) return false;
-      await tx.query('UPDATE invites SET accepted_at = now() WHERE id = $1', [invite.id]);
-      await tx.query('UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1', [invite.user_id, await hashPassword(body.password)]);
-      return true;
-    });
-    if (!accepted) throw new ApiError(404, 'not_found', 'invite not found or expired');
-    ctx.status = 204;
   });
 
   return router;

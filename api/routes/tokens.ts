@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ApiToken, Role, Tenant } from '../../db/entities';
 import { isId, isUuid, newId } from '../../db/ids';
 import { withTenant } from '../../db/tenantContext';
-import { access, requirePermission, requirePlatformAdmin, tenantScope } from '../access';
+import { access, assertWithinCaller, requirePermission, requirePlatformAdmin, tenantScope } from '../access';
 import { type AppDeps } from '../app';
 import { audit } from '../audit';
 import { formatApiToken, newSecret, sha256 } from '../auth/secrets';
@@ -21,12 +21,20 @@ const createBody = z
   .strict();
 
 function toTokenJson(t: ApiToken) {
-  return { id: t.id, name: t.name, prefix: t.prefix, roleId: t.roleId, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt, revokedAt: t.revokedAt };
+  return { id: t.id, name: t.name, prefix: t.prefix, roleId: t.roleId, customerId: t.customerId, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt, revokedAt: t.revokedAt };
+}
+
+interface Issuer {
+  userId: string | null;
+  tokenId: string | null;
+  requestId: string;
+  /** The issuer's customer restriction: the token inherits it. */
+  customerId: string | null;
 }
 
 /** Issues a token in the current tenant context; returns it with its secret (shown once). */
-async function issueToken(manager: EntityManager, tenantId: string, input: { name: string; roleId?: string; createdBy: string | null }) {
-  const role = input.roleId ? await manager.getRepository(Role).findOneBy({ id: input.roleId }) : await manager.getRepository(Role).findOneBy({ key: 'admin' });
+async function issueToken(manager: EntityManager, tenantId: string, input: { name: string; roleId: string; issuer: Issuer }) {
+  const role = await manager.getRepository(Role).findOneBy({ id: input.roleId });
   if (!role) throw new ApiError(400, 'validation_failed', 'invalid body', [{ path: 'roleId', message: 'no such role in this tenant', code: 'custom' }]);
   const token = formatApiToken(tenantId, newSecret());
   const saved = await manager.getRepository(ApiToken).save({
@@ -35,11 +43,21 @@ async function issueToken(manager: EntityManager, tenantId: string, input: { nam
     tokenHash: sha256(token),
     prefix: token.slice(0, 12),
     roleId: role.id,
-    createdBy: input.createdBy,
+    customerId: input.issuer.customerId,
+    createdBy: input.issuer.userId,
     lastUsedAt: null,
     revokedAt: null,
   });
-  await audit(manager, { action: 'token_issued', outcome: 'success', actorUserId: input.createdBy, targetType: 'token', targetId: saved.id, details: { roleId: role.id } });
+  await audit(manager, {
+    action: 'token_issued',
+    outcome: 'success',
+    actorUserId: input.issuer.userId,
+    actorTokenId: input.issuer.tokenId,
+    requestId: input.issuer.requestId,
+    targetType: 'token',
+    targetId: saved.id,
+    details: { roleId: role.id, customerId: input.issuer.customerId },
+  });
   return { ...toTokenJson(saved), token };
 }
 
@@ -55,14 +73,17 @@ export function tokenRoutes(deps: AppDeps) {
 
   route(router, { method: 'post', path: '/api/tokens', summary: 'Issue an API token (the secret is shown once)', tag, auth: 'tenant', permission: 'tokens.manage', body: createBody, status: 201 }, scope, requirePermission('tokens.manage'), idempotency(), async (ctx, { body }) => {
     const a = access(ctx);
-    if (body.roleId) {
-      // A token cannot hold more than its issuer.
-      const perms = (await a.manager.query('SELECT permission FROM role_permissions WHERE role_id = $1', [body.roleId])) as { permission: string }[];
-      const beyond = perms.map((p) => p.permission).filter((p) => !a.permissions.has(p as never));
-      if (beyond.length) throw new ApiError(403, 'forbidden', `the role grants permissions you do not hold: ${beyond.join(', ')}`, { permission: beyond[0] });
-    }
+    // Without a roleId the token gets the issuer's own role, never a default
+    // one; either way it holds nothing its issuer does not (spec §3.11).
+    const roleId = body.roleId ?? a.roleId;
+    await assertWithinCaller(a, roleId);
     ctx.status = 201;
-    ctx.body = await issueToken(a.manager, a.tenantId, { name: body.name, roleId: body.roleId, createdBy: a.userId });
+    ctx.state.secretFields = ['token'];
+    ctx.body = await issueToken(a.manager, a.tenantId, {
+      name: body.name,
+      roleId,
+      issuer: { userId: a.userId, tokenId: a.tokenId, requestId: ctx.state.requestId, customerId: a.restrictedCustomerId },
+    });
   });
 
   route(router, { method: 'delete', path: '/api/tokens/:id', summary: 'Revoke an API token', tag, auth: 'tenant', permission: 'tokens.manage', status: 204 }, scope, requirePermission('tokens.manage'), idempotency(), async (ctx) => {
@@ -82,7 +103,11 @@ export function tokenRoutes(deps: AppDeps) {
     if (!isUuid(tenantId) || !(await deps.dataSource.getRepository(Tenant).existsBy({ id: tenantId }))) throw notFound('tenant');
     const admin = ctx.state.principal?.kind === 'session' ? ctx.state.principal.userId : null;
     ctx.status = 201;
-    ctx.body = await withTenant(deps.dataSource, tenantId, (m) => issueToken(m, tenantId, { name: body.name, roleId: body.roleId, createdBy: admin }));
+    ctx.body = await withTenant(deps.dataSource, tenantId, async (m) => {
+      // The platform admin stands above every tenant: without a roleId the token is the tenant's admin.
+      const roleId = body.roleId ?? (await m.getRepository(Role).findOneBy({ key: 'admin' }))?.id ?? '';
+      return issueToken(m, tenantId, { name: body.name, roleId, issuer: { userId: admin, tokenId: null, requestId: ctx.state.requestId, customerId: null } });
+    });
   });
 
   return router;

@@ -24,6 +24,7 @@ import { type AppDeps } from '../app';
 import { signalEnrollments } from '../enrollments';
 import { ApiError, notFound } from '../errors';
 import { listQuery, decodeCursor, page } from '../pagination';
+import { findNul } from '../middleware/inputGuard';
 import { route } from '../routing';
 import { type AppState } from '../state';
 import { unsubscribeAddress } from './leads';
@@ -117,10 +118,12 @@ async function recordAndRoute(ds: DataSource, client: Client, source: string, ev
 export function webhookRoutes(deps: AppDeps & { client: Client; emailWebhookSecrets?: Record<string, string> }) {
   const router = new Router<AppState>();
   const ds = deps.dataSource;
+  // A Map, not an object: `__proto__`, `constructor`, … are just unknown providers.
+  const secrets = new Map(Object.entries(deps.emailWebhookSecrets ?? {}));
 
   route(router, { method: 'post', path: '/api/webhooks/email/:provider', summary: 'E-mail provider events (reply, bounce, open), HMAC-signed', tag: 'webhooks', auth: 'public' }, async (ctx) => {
     const provider = ctx.params.provider ?? '';
-    const secret = deps.emailWebhookSecrets?.[provider];
+    const secret = secrets.get(provider);
     if (!secret) throw notFound('webhook');
     const raw = ctx.state.rawBody ?? '';
     if (!verifyWebhook(secret, ctx.get(SIGNATURE_HEADER), ctx.get(TIMESTAMP_HEADER), raw)) {
@@ -132,6 +135,8 @@ export function webhookRoutes(deps: AppDeps & { client: Client; emailWebhookSecr
     } catch {
       throw new ApiError(400, 'invalid_json', 'request body is not valid JSON');
     }
+    const nul = findNul(payload);
+    if (nul !== undefined) throw new ApiError(400, 'validation_failed', 'text may not contain the NUL character (U+0000)', [{ path: nul, message: 'contains U+0000', code: 'invalid_string' }]);
     const parsed = eventSchema.safeParse(payload);
     if (!parsed.success) throw new ApiError(400, 'validation_failed', 'not an e-mail event', parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message, code: i.code })));
     const result = await recordAndRoute(ds, deps.client, `email:${provider}`, parsed.data, payload);

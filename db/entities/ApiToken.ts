@@ -22,6 +22,10 @@ export class ApiToken {
   @Column('text', { name: 'role_id' })
   roleId: string;
 
+  /** The issuer's customer restriction, inherited by the token (null: every customer). */
+  @Column('text', { name: 'customer_id', nullable: true })
+  customerId: string | null;
+
   @Column('text', { name: 'created_by', nullable: true })
   createdBy: string | null;
 

@@ -21,7 +21,8 @@ export interface MailSink {
 }
 
 export async function startMailSink(opts: { port: number; dir: string; log: (line: string) => void }): Promise<MailSink> {
-  fs.mkdirSync(opts.dir, { recursive: true });
+  fs.mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(opts.dir, 0o700);
   let count = 0;
   const server = new SMTPServer({
     authOptional: true,
@@ -40,7 +41,7 @@ export async function startMailSink(opts: { port: number; dir: string; log: (lin
         const base = messageId ? sinkFileBase(messageId) : `no-message-id-${session.id}`;
         let file = path.join(opts.dir, `${base}.eml`);
         for (let n = 2; fs.existsSync(file); n++) file = path.join(opts.dir, `${base}~${n}.eml`);
-        fs.writeFile(file, raw, (err) => callback(err ?? undefined));
+        fs.writeFile(file, raw, { mode: 0o600 }, (err) => callback(err ?? undefined));
       });
     },
   });

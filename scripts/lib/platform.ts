@@ -140,7 +140,13 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
     const c = opts.config;
     const dataDir = path.resolve(c.TENANTFLOW_DATA_DIR);
     const logDir = path.join(dataDir, 'logs');
-    fs.mkdirSync(logDir, { recursive: true });
+    // The data dir holds the database cluster, Temporal's SQLite file, mail
+    // and keys: readable by the owner only.
+    // (As root, embedded PostgreSQL runs as its own user, which must be able
+    // to pass through — not list — the data dir: 0711 then.)
+    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(dataDir, process.getuid?.() === 0 && !c.DATABASE_URL ? 0o711 : 0o700);
+    fs.mkdirSync(logDir, { recursive: true, mode: 0o700 });
     supervisor.onUnexpectedExit = (name, code, signal) => {
       if (stopped) return;
       opts.log(`${name} exited unexpectedly (code ${code ?? '-'}, signal ${signal ?? '-'}); see ${path.join(logDir, `${name}.log`)}`);
@@ -210,6 +216,7 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
         echo: false,
       });
       temporalUi = c.temporalUiUrl;
+      for (const f of fs.readdirSync(dataDir).filter((n) => n.startsWith('temporal.sqlite'))) fs.chmodSync(path.join(dataDir, f), 0o600);
     }
     checkpoint();
 
@@ -244,6 +251,12 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
       TENANTFLOW_ENCRYPTION_KEY_ID: c.TENANTFLOW_ENCRYPTION_KEY_ID,
       EMAIL_WEBHOOK_SECRETS: webhookSecrets,
       ...(mailSink ? { SMTP_SINK_ADDRESS: `127.0.0.1:${mailSink.port}`, SMTP_SINK_DIR: mailSink.dir } : {}),
+      // Tenants may point inboxes at the local sink (an operator allow-list entry, spec §3.12).
+      OUTBOUND_ALLOWLIST: [c.OUTBOUND_ALLOWLIST, mailSink ? `127.0.0.1:${mailSink.port},localhost:${mailSink.port}` : undefined].filter(Boolean).join(','),
+      ...(c.SMTP_URL ? { SMTP_URL: c.SMTP_URL } : {}),
+      PLATFORM_MAIL_FROM: c.PLATFORM_MAIL_FROM,
+      // The console names the client's address to the API with this secret (login rate limits).
+      CONSOLE_SHARED_SECRET: c.CONSOLE_SHARED_SECRET ?? randomBytes(24).toString('base64url'),
       SMARTLEAD_API_BASE: c.SMARTLEAD_API_BASE,
       ...(c.SMARTLEAD_API_KEY ? { SMARTLEAD_API_KEY: c.SMARTLEAD_API_KEY } : {}),
       ...(c.STRIPE_SECRET_KEY ? { STRIPE_SECRET_KEY: c.STRIPE_SECRET_KEY } : {}),

@@ -6,13 +6,15 @@ import pino from 'pino';
 import request from 'supertest';
 import { type DataSource } from 'typeorm';
 import { createApp, type AppDeps } from '../../api/app';
+import { parseOutboundAllowlist } from '../../lib/outbound';
 import { type AppState } from '../../api/state';
 import { PASSWORD } from './fixtures';
 
 export function testApp(dataSource: DataSource, overrides: Partial<AppDeps> = {}): Koa<AppState> {
   // Temporal is not used by these routes; a lazy connection never dials.
   const temporal = Connection.lazy({ address: '127.0.0.1:1' });
-  return createApp({ dataSource, temporal, log: pino({ level: 'silent' }), ...overrides });
+  // Test SMTP servers listen on loopback: they are the test stack's operator allow-list.
+  return createApp({ dataSource, temporal, log: pino({ level: 'silent' }), outbound: parseOutboundAllowlist('127.0.0.1,localhost'), ...overrides });
 }
 
 export type Agent = ReturnType<typeof request.agent>;
@@ -21,5 +23,18 @@ export async function signIn(app: Koa<AppState>, email: string, password = PASSW
   const agent = request.agent(app.callback());
   const res = await agent.post('/api/auth/login').send({ email, password });
   if (res.status !== 200) throw new Error(`login failed for ${email}: ${res.status} ${JSON.stringify(res.body)}`);
+  return agent;
+}
+
+/** An invited user joins: signs in, accepts the tenant's pending invitation and switches to it. */
+export async function joinByInvite(app: Koa<AppState>, email: string, tenantId: string, password = PASSWORD): Promise<Agent> {
+  const agent = await signIn(app, email, password);
+  const pending = await agent.get('/api/auth/invites');
+  const invite = (pending.body as { data: { id: string; tenant: { id: string } }[] }).data.find((i) => i.tenant.id === tenantId);
+  if (!invite) throw new Error(`no pending invite to ${tenantId} for ${email}`);
+  const accepted = await agent.post(`/api/auth/invites/${invite.id}/accept`);
+  if (accepted.status !== 200) throw new Error(`accept failed: ${accepted.status} ${JSON.stringify(accepted.body)}`);
+  const switched = await agent.post('/api/auth/switch-tenant').send({ tenantId });
+  if (switched.status !== 200) throw new Error(`switch failed: ${switched.status}`);
   return agent;
 }

@@ -8,7 +8,7 @@ import { temporalAddress } from './temporal';
 export function startWorkerProcess(opts: { databaseAppUrl: string; taskQueue: string }, started: ChildProcess[]): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker', 'main.ts')], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_APP_URL: opts.databaseAppUrl, TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_TASK_QUEUE: opts.taskQueue, STRIPE_SECRET_KEY: '', LOG_LEVEL: 'warn' },
+    env: { ...process.env, DATABASE_APP_URL: opts.databaseAppUrl, TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_TASK_QUEUE: opts.taskQueue, STRIPE_SECRET_KEY: '', LOG_LEVEL: 'warn', OUTBOUND_ALLOWLIST: '127.0.0.1,localhost' },
     stdio: 'ignore',
   });
   started.push(child);

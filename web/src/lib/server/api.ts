@@ -26,16 +26,25 @@ interface CallOptions {
   customerId?: string;
   /** Sent as text/csv instead of a JSON body (lead imports). */
   csv?: string;
+  /**
+   * The browser's address (event.getClientAddress()), named to the API for
+   * its sign-in limits; the API believes it only with the shared secret.
+   */
+  clientAddress?: string;
 }
 
 /** Calls the API as the person whose session cookie this request carries. */
-export async function api<T = unknown>(cookies: Cookies, path: string, opts: CallOptions = {}, secure = false): Promise<ApiResponse<T>> {
+export async function api<T = unknown>(cookies: Cookies, path: string, opts: CallOptions = {}, secure = env.SECURE_COOKIES === 'true'): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = { accept: 'application/json' };
   const session = cookies.get(SESSION_COOKIE);
   if (session) headers.cookie = `${SESSION_COOKIE}=${session}`;
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
   if (opts.csv !== undefined) headers['content-type'] = 'text/csv';
   if (opts.customerId) headers['x-customer-id'] = opts.customerId;
+  if (opts.clientAddress && env.CONSOLE_SHARED_SECRET) {
+    headers['x-forwarded-for'] = opts.clientAddress;
+    headers['x-tenantflow-console'] = env.CONSOLE_SHARED_SECRET;
+  }
   let res: Response;
   try {
     res = await fetch(apiUrl(path), {

@@ -9,6 +9,12 @@ interface Member {
   role: { id: string; name: string; key: string | null };
   customerId: string | null;
 }
+interface Invite {
+  id: string;
+  email: string;
+  roleId: string;
+  expiresAt: string;
+}
 interface RoleOption {
   id: string;
   name: string;
@@ -19,8 +25,10 @@ export const load: PageServerLoad = async ({ locals, cookies, url }) => {
   const cursor = url.searchParams.get('cursor');
   const members = await api<{ data: Member[]; nextCursor: string | null }>(cookies, `/api/members?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
   const roles = can(me, 'roles.read') ? await api<{ data: RoleOption[] }>(cookies, '/api/roles') : null;
+  const invites = await api<{ data: Invite[] }>(cookies, '/api/members/invites?limit=50');
   return {
     members: members.status === 200 ? members.body : { data: [], nextCursor: null },
+    invites: invites.status === 200 ? invites.body.data : [],
     roles: roles?.status === 200 ? roles.body.data.map((r) => ({ id: r.id, name: r.name })) : [],
   };
 };
@@ -36,9 +44,15 @@ export const actions: Actions = {
   add: async ({ request, cookies }) => {
     const form = await request.formData();
     const values = { email: String(form.get('email') ?? ''), name: String(form.get('name') ?? ''), roleId: String(form.get('roleId') ?? '') };
-    const password = String(form.get('password') ?? '');
-    const res = await api(cookies, '/api/members', { method: 'POST', body: { ...values, ...(password ? { password } : {}) } });
-    if (res.status !== 201) return formFailure(res, 'add', values);
-    return { form: 'add', added: values.email };
+    const res = await api(cookies, '/api/members', { method: 'POST', body: values });
+    if (res.status !== 202) return formFailure(res, 'add', values);
+    return { form: 'add', invited: values.email };
+  },
+  withdraw: async ({ request, cookies }) => {
+    const form = await request.formData();
+    const id = String(form.get('inviteId') ?? '');
+    const res = await api(cookies, `/api/members/invites/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    if (res.status !== 204) return formFailure(res, `invite:${id}`);
+    return { form: `invite:${id}`, withdrawn: true };
   },
 };

@@ -1,0 +1,135 @@
+// Invitations (spec §3.11): the only way an account joins a tenant after
+// provisioning. An invite names the role and customer restriction the
+// invitee will get; it is accepted by the account's owner — signed in, or
+// through the e-mailed link by choosing a password (new account) or entering
+// theirs (existing account). The platform admin is never a member.
+import { type DataSource, type EntityManager } from 'typeorm';
+import { newId } from '../db/ids';
+import { withTenant } from '../db/tenantContext';
+import { audit } from './audit';
+import { hashPassword, verifyPassword } from './auth/passwords';
+import { newSecret, sha256 } from './auth/secrets';
+import { ApiError } from './errors';
+
+export const INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+
+export function inviteToken(tenantId: string): string {
+  return `inv_${tenantId.replace(/-/g, '')}_${newSecret()}`;
+}
+
+/** The tenant an invite token names (to open its tenant transaction); the hash decides the rest. */
+export function tenantOfInviteToken(token: string): string | undefined {
+  const m = /^inv_([0-9a-f]{32})_[A-Za-z0-9_-]{43}$/.exec(token);
+  const hex = m?.[1];
+  if (!hex) return undefined;
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * Records an invitation in the current tenant transaction. A new address gets
+ * an account without a password (set when the link is accepted); an existing
+ * account is never attached here.
+ */
+export async function createInvite(
+  m: EntityManager,
+  input: { email: string; name: string; roleId: string; customerId: string | null; invitedBy: string | null },
+): Promise<{ id: string; token: string; expiresAt: Date }> {
+  let [user] = (await m.query('SELECT id FROM users WHERE email = $1', [input.email])) as { id: string }[];
+  if (!user) {
+    const id = newId('usr');
+    await m.query('INSERT INTO users (id, email, name) VALUES ($1, $2, $3) ON CONFLICT (email) DO NOTHING', [id, input.email, input.name]);
+    [user] = (await m.query('SELECT id FROM users WHERE email = $1', [input.email])) as { id: string }[];
+  }
+  const userId = user!.id;
+  const [member] = (await m.query('SELECT 1 FROM memberships WHERE user_id = $1', [userId])) as unknown[];
+  if (member) throw new ApiError(409, 'already_member', 'this address is already a member of this tenant');
+  // A new invitation replaces a pending one for the same address.
+  await m.query('DELETE FROM invites WHERE user_id = $1 AND accepted_at IS NULL AND role_id IS NOT NULL', [userId]);
+  const [{ tenant_id: tenantId }] = (await m.query("SELECT current_setting('app.tenant_id') AS tenant_id")) as { tenant_id: string }[];
+  const token = inviteToken(tenantId);
+  const id = newId('inv');
+  const expiresAt = new Date(Date.now() + INVITE_TTL_MS);
+  await m.query('INSERT INTO invites (tenant_id, id, user_id, token_hash, expires_at, role_id, customer_id, invited_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+    tenantId,
+    id,
+    userId,
+    sha256(token),
+    expiresAt,
+    input.roleId,
+    input.customerId,
+    input.invitedBy,
+  ]);
+  return { id, token, expiresAt };
+}
+
+interface PendingInvite {
+  id: string;
+  user_id: string;
+  role_id: string | null;
+  customer_id: string | null;
+  has_password: boolean;
+  is_platform_admin: boolean;
+  password_hash: string | null;
+}
+
+const PENDING = `SELECT i.id, i.user_id, i.role_id, i.customer_id, u.password_hash, u.password_hash IS NOT NULL AS has_password, u.is_platform_admin
+  FROM invites i JOIN users u ON u.id = i.user_id WHERE i.accepted_at IS NULL AND i.expires_at > now()`;
+
+export const inviteNotFound = () => new ApiError(404, 'not_found', 'invite not found or expired');
+
+/** Turns an invite into a membership, in the invite's tenant transaction. */
+async function join(m: EntityManager, tenantId: string, invite: PendingInvite, requestId: string): Promise<void> {
+  if (invite.role_id) {
+    await m.query('INSERT INTO memberships (tenant_id, id, user_id, role_id, customer_id) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, user_id) DO NOTHING', [
+      tenantId,
+      newId('mem'),
+      invite.user_id,
+      invite.role_id,
+      invite.customer_id,
+    ]);
+  }
+  await m.query('UPDATE invites SET accepted_at = now() WHERE id = $1', [invite.id]);
+  await audit(m, { action: 'invite_accepted', outcome: 'success', actorUserId: invite.user_id, targetType: 'invite', targetId: invite.id, requestId });
+}
+
+/** Through the e-mailed link: a new account chooses its password, an existing one proves it. */
+export async function acceptInviteByToken(ds: DataSource, token: string, password: string, requestId: string): Promise<void> {
+  const tenantId = tenantOfInviteToken(token);
+  if (!tenantId) throw inviteNotFound();
+  await withTenant(ds, tenantId, async (m) => {
+    const [invite] = (await m.query(`${PENDING} AND i.token_hash = $1`, [sha256(token)])) as PendingInvite[];
+    if (!invite || invite.is_platform_admin) throw inviteNotFound();
+    if (invite.has_password) {
+      if (!(await verifyPassword(invite.password_hash ?? undefined, password))) throw new ApiError(401, 'invalid_credentials', 'invalid e-mail or password');
+    } else {
+      await m.query('UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1', [invite.user_id, await hashPassword(password)]);
+    }
+    await join(m, tenantId, invite, requestId);
+  });
+}
+
+/** A signed-in user's pending invites, across tenants. */
+export async function invitesOfUser(ds: DataSource, userId: string) {
+  const rows = await ds.transaction(async (m) => {
+    await m.query("SELECT set_config('app.user_id', $1, true)", [userId]);
+    return (await m.query(
+      `SELECT i.id, i.tenant_id, t.name AS tenant_name, i.expires_at FROM invites i JOIN tenants t ON t.id = i.tenant_id JOIN users u ON u.id = i.user_id
+        WHERE i.user_id = $1 AND NOT u.is_platform_admin AND i.accepted_at IS NULL AND i.expires_at > now() AND i.role_id IS NOT NULL AND t.status = 'active' ORDER BY i.id`,
+      [userId],
+    )) as { id: string; tenant_id: string; tenant_name: string; expires_at: Date }[];
+  });
+  return rows.map((r) => ({ id: r.id, tenant: { id: r.tenant_id, name: r.tenant_name }, expiresAt: r.expires_at }));
+}
+
+/** Accepted by the signed-in invitee. */
+export async function acceptInviteAsUser(ds: DataSource, userId: string, inviteId: string, requestId: string): Promise<{ tenantId: string }> {
+  const mine = await invitesOfUser(ds, userId);
+  const found = mine.find((i) => i.id === inviteId);
+  if (!found) throw inviteNotFound();
+  await withTenant(ds, found.tenant.id, async (m) => {
+    const [invite] = (await m.query(`${PENDING} AND i.id = $1 AND i.user_id = $2`, [inviteId, userId])) as PendingInvite[];
+    if (!invite || invite.is_platform_admin) throw inviteNotFound();
+    await join(m, found.tenant.id, invite, requestId);
+  });
+  return { tenantId: found.tenant.id };
+}

@@ -1,0 +1,16 @@
+// Accepting an invitation from its e-mailed link: a new account chooses its
+// password; an existing account enters its own.
+import { api, formFailure } from '$lib/server/api';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = async () => ({});
+
+export const actions: Actions = {
+  default: async ({ request, cookies, params }) => {
+    const form = await request.formData();
+    const password = String(form.get('password') ?? '');
+    const res = await api(cookies, '/api/auth/accept-invite', { method: 'POST', body: { token: params.token, password } });
+    if (res.status !== 204) return formFailure(res, 'accept');
+    return { form: 'accept', accepted: true };
+  },
+};
