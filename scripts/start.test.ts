@@ -134,6 +134,18 @@ it('brings everything up, stops every child on Ctrl-C, and keeps the data for th
   expect(sunk).toHaveLength(1);
   expect(fs.readFileSync(path.join(dataDir, 'mail-sink', sunk[0]!), 'utf8')).toContain('Subject: Sink check');
 
+  // Nobody else on the machine reads the data: the dir lets others at most
+  // pass through (as root, embedded PostgreSQL's own user must), and mail,
+  // keys and Temporal's database are the owner's alone.
+  const mode = (p: string) => fs.statSync(p).mode & 0o777;
+  expect(mode(dataDir) & 0o066).toBe(0);
+  expect(mode(path.join(dataDir, 'mail-sink'))).toBe(0o700);
+  expect(mode(path.join(dataDir, 'mail-sink', sunk[0]!))).toBe(0o600);
+  expect(mode(path.join(dataDir, 'temporal.sqlite'))).toBe(0o600);
+  for (const f of ['encryption-keys.json', 'webhook-secrets.json', 'pg-credentials.json'].map((n) => path.join(dataDir, n)).filter((p) => fs.existsSync(p))) {
+    expect(mode(f)).toBe(0o600);
+  }
+
   // A platform admin was created with a generated password, printed once; it signs in.
   const admin = /platform admin created: (\S+) \/ password (\S+)/.exec(first.output());
   expect(admin).not.toBeNull();
