@@ -26,7 +26,7 @@ it('keeps the Temporal UI on this host, read-only, and the session cookie Secure
   expect(config.status).toBe(0);
   const text = config.stdout;
   const start = text.indexOf('\n  temporal-ui:');
-  const next = text.slice(start + 1).search(/\n  [a-z]/);
+  const next = text.slice(start + 1).search(/\n {2}[a-z]/);
   const ui = text.slice(start, next > 0 ? start + 1 + next : undefined);
   // The UI's published port is bound to 127.0.0.1, never all interfaces
   // (Compose v1 prints the short form, v2 the long one) …
