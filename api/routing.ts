@@ -59,6 +59,55 @@ export function route<B extends z.ZodType, Q extends z.ZodType>(
   (router[spec.method] as (path: string, ...mw: unknown[]) => unknown)(spec.path, ...middleware, validateAndRun);
 }
 
+/**
+ * JSON Schema of a zod schema as the server enforces it. Two rules zod's
+ * converter cannot see are added: a trimmed string with a minimum length must
+ * hold a non-space character, and an object that rejects `{}` although no
+ * field is required (PATCH bodies: "give at least one field") needs one.
+ */
+function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
+  const js = z.toJSONSchema(schema, {
+    io: 'input',
+    unrepresentable: 'any',
+    override: (ctx) => {
+      const def = (ctx.zodSchema as unknown as { _zod: { def: { type: string; checks?: { _zod: { def: { check: string } } }[] } } })._zod.def;
+      if (def.type !== 'string') return;
+      const checks = (def.checks ?? []).map((c) => c._zod.def.check);
+      const json = ctx.jsonSchema as { minLength?: number; pattern?: string };
+      if (checks.includes('overwrite') && (json.minLength ?? 0) > 0 && json.pattern === undefined) json.pattern = '\\S';
+    },
+  }) as Record<string, unknown>;
+  if (js.type === 'object' && !(js.required as unknown[] | undefined)?.length && !schema.safeParse({}).success) js.minProperties = 1;
+  return js;
+}
+
+/**
+ * Every status an operation can answer, from its declaration: its success
+ * status, and the errors of the conventions (spec §4) that apply to it.
+ */
+function documentedStatuses(r: RouteSpec): Record<string, unknown> {
+  const error = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+  const mutating = r.method !== 'get';
+  const responses: Record<string, unknown> = {
+    [String(r.status ?? 200)]: { description: 'success' },
+    400: error('invalid input (field paths in details), or an X-Customer-Id that names no customer you can reach'),
+    401: error('not signed in, or an invalid token'),
+    403: error('authenticated but lacking the permission (or a cross-site request)'),
+    404: error('not found — also what another tenant’s or customer’s resource answers'),
+    503: error('a dependency (database, Temporal, provider) is unavailable'),
+  };
+  if (mutating) {
+    Object.assign(responses, {
+      409: error('conflict: duplicate, state, or an Idempotency-Key reused for another request'),
+      413: error('request body too large'),
+      415: error('unsupported media type'),
+      422: error('well-formed but not allowed in the current state'),
+    });
+  }
+  if (r.auth === 'public' && mutating) responses[429] = error('too many attempts; retry after details.retryAfterSeconds');
+  return responses;
+}
+
 export function buildOpenApi(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   // Each createApp() registers its routes again; the latest declaration wins.
@@ -66,7 +115,7 @@ export function buildOpenApi(): Record<string, unknown> {
   for (const r of unique.values()) {
     const path = r.path.replace(/:([A-Za-z]+)/g, '{$1}');
     const params = [...r.path.matchAll(/:([A-Za-z]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
-    const query = r.query ? z.toJSONSchema(r.query, { io: 'input', unrepresentable: 'any' }) : undefined;
+    const query = r.query ? jsonSchemaOf(r.query) : undefined;
     const queryParams = query && typeof query === 'object' && 'properties' in query
       ? Object.entries(query.properties as Record<string, unknown>).map(([name, schema]) => ({ name, in: 'query', required: false, schema }))
       : [];
@@ -74,15 +123,12 @@ export function buildOpenApi(): Record<string, unknown> {
       summary: r.summary,
       tags: [r.tag],
       parameters: [...params, ...queryParams],
-      responses: {
-        [String(r.status ?? 200)]: { description: 'success' },
-        default: { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-      },
+      responses: documentedStatuses(r),
       ...(r.auth === 'public' ? { security: [] } : {}),
       ...(r.permission ? { 'x-permission': r.permission } : {}),
     };
     if (r.body) {
-      const content: Record<string, unknown> = { 'application/json': { schema: z.toJSONSchema(r.body, { io: 'input', unrepresentable: 'any' }) } };
+      const content: Record<string, unknown> = { 'application/json': { schema: jsonSchemaOf(r.body) } };
       for (const alt of r.alsoAccepts ?? []) content[alt.mediaType] = { schema: { type: 'string', description: alt.description } };
       // Required only when the server requires it: a body whose every field is optional may be left out.
       op.requestBody = { required: !r.body.safeParse({}).success, content };

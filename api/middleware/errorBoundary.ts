@@ -25,6 +25,15 @@ export function errorBoundary() {
         ctx.body = { error: { code: 'bad_request', message: (err as Error).message } };
         return;
       }
+      // Two requests racing for the same unique key (or a row a concurrent
+      // request just removed): a conflict the caller can retry, never a 500.
+      const pgCode = (err as { code?: string }).code;
+      if (pgCode === '23505' || pgCode === '23503' || pgCode === '40001' || pgCode === '40P01') {
+        ctx.state.log?.info({ code: pgCode }, 'conflict from the database');
+        ctx.status = 409;
+        ctx.body = { error: { code: 'conflict', message: 'this conflicts with a concurrent change; try again' } };
+        return;
+      }
       // Name, code and message only: driver errors carry row values in
       // `detail` (e.g. "Key (email)=(…)"), which must not reach the logs.
       const e = err as { name?: string; code?: string; message?: string; stack?: string };

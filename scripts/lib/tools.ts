@@ -295,6 +295,27 @@ export function ensureStripeMock(log: Log): string {
   return installed;
 }
 
+/** Schemathesis (API fuzzing from the OpenAPI document), from PyPI into its own virtualenv. */
+export const SCHEMATHESIS_VERSION = '4.32.5';
+const SCHEMATHESIS_DIR = path.join(TOOLS_DIR, 'schemathesis');
+export const SCHEMATHESIS_BIN = path.join(SCHEMATHESIS_DIR, 'bin', 'st');
+
+export function ensureSchemathesis(log: Log): string {
+  const version = run(SCHEMATHESIS_BIN, ['--version']);
+  if (version.ok && version.output.includes(SCHEMATHESIS_VERSION)) {
+    log(`schemathesis: ${SCHEMATHESIS_BIN}, already present`);
+    return SCHEMATHESIS_BIN;
+  }
+  const python = ['python3', 'python'].find((p) => run(p, ['--version']).ok);
+  if (!python) throw new MissingPrerequisiteError('Python 3.9+ is needed for the API fuzzer (Schemathesis): apt-get install python3 python3-venv');
+  log(`schemathesis: installing ${SCHEMATHESIS_VERSION} from PyPI into ${SCHEMATHESIS_DIR}`);
+  const venv = run(python, ['-m', 'venv', '--clear', SCHEMATHESIS_DIR]);
+  if (!venv.ok) throw new MissingPrerequisiteError(`python3 -m venv failed (apt-get install python3-venv): ${venv.output.slice(-500)}`);
+  const pip = run(path.join(SCHEMATHESIS_DIR, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', `schemathesis==${SCHEMATHESIS_VERSION}`]);
+  if (!pip.ok) throw new Error(`pip install schemathesis failed: ${pip.output.slice(-1000)}`);
+  return SCHEMATHESIS_BIN;
+}
+
 /** True when every tool `npm start` and `npm test` need is already there. */
 export function toolsPresent(): boolean {
   let cli: ResolvedTool | undefined;

@@ -1,0 +1,141 @@
+// `npm run test:fuzz`: Schemathesis fuzzes every operation of
+// /api/openapi.json against the whole product, started by the same launcher
+// as `npm start` on free ports and a throwaway data dir. It works as one
+// tenant's owner (an API token and X-Customer-Id of that tenant's customer),
+// in positive and negative mode, and fails on any 5xx, any response that does
+// not match its declared schema and any status the document does not list.
+//
+// It cannot reach outside its tenant: public registration (which creates
+// tenants) is left out, platform routes answer a tenant token 403, and the
+// token it works with is not among the things it may revoke. It cannot lock
+// the suite out either: it never signs in (its token needs no login), so the
+// sign-in limits it trips on /api/auth/login touch nobody else. Every run is
+// bounded: examples per operation, and a time limit for the whole stage.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseConfig } from '../lib/config';
+import { openDataSource } from '../test/helpers/database';
+import { startFakeSmartlead } from '../test/helpers/fakeSmartlead';
+import { addMember, createTenant, createUser, PASSWORD } from '../test/helpers/fixtures';
+import { ensureTools } from './ensureTools';
+import { freePort } from './lib/net';
+import { startPlatform } from './lib/platform';
+import { ensureSchemathesis, ROOT } from './lib/tools';
+
+const EXAMPLES_PER_OPERATION = Number(process.env.FUZZ_EXAMPLES ?? 25);
+const TIME_LIMIT_S = Number(process.env.FUZZ_TIME_LIMIT_S ?? 900);
+export const FUZZ_REPORT_DIR = path.join(ROOT, 'test-results', 'fuzz');
+
+async function json<T>(res: Response, what: string): Promise<T> {
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${what}: ${res.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+
+async function main(): Promise<number> {
+  await ensureTools();
+  const st = ensureSchemathesis((l) => console.log(`[fuzz] ${l}`));
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenantflow-fuzz-'));
+  // The e-mail provider's admin API at its HTTP boundary (as in the tests), so
+  // capability provisioning is configured rather than a documented 503.
+  const smartlead = await startFakeSmartlead();
+  const env = {
+    ...process.env,
+    NODE_ENV: 'test' as const,
+    LOG_LEVEL: 'error',
+    TENANTFLOW_DATA_DIR: dataDir,
+    API_PORT: String(await freePort()),
+    WEB_PORT: String(await freePort()),
+    PG_PORT: String(await freePort()),
+    TEMPORAL_PORT: String(await freePort()),
+    TEMPORAL_UI_PORT: String(await freePort()),
+    SMTP_SINK_PORT: String(await freePort()),
+    TEMPORAL_TASK_QUEUE: 'tenantflow-fuzz',
+    PLATFORM_ADMIN_PASSWORD: 'platform admin password',
+    SMARTLEAD_API_BASE: smartlead.baseUrl,
+    SMARTLEAD_API_KEY: smartlead.adminKey,
+  };
+  console.log('[fuzz] starting the product (same launcher as npm start)');
+  const platform = await startPlatform({ config: parseConfig(env), log: () => {}, echo: false, ephemeral: true });
+  try {
+    // One tenant, its owner and a customer: everything the fuzzer touches is theirs.
+    const owner = await openDataSource(platform.databaseUrl, 'tenantflow-fuzz-seed');
+    const tenant = await createTenant(owner, { name: 'Fuzz Tenant', customers: 1 });
+    const user = await createUser(owner, { name: 'Fuzz Owner' });
+    await addMember(owner, tenant, user, 'owner');
+    await owner.destroy();
+    const api = platform.urls.api;
+    const login = await fetch(`${api}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: user.email, password: PASSWORD }) });
+    const cookie = (login.headers.getSetCookie()[0] ?? '').split(';')[0]!;
+    const issued = await json<{ token: string }>(
+      await fetch(`${api}/api/tokens`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify({ name: 'fuzzer' }) }),
+      'issue the fuzzer token',
+    );
+    const customerId = tenant.customers[0]!.id;
+
+    fs.rmSync(FUZZ_REPORT_DIR, { recursive: true, force: true });
+    fs.mkdirSync(FUZZ_REPORT_DIR, { recursive: true });
+    const args = [
+      'run',
+      `${api}/api/openapi.json`,
+      '--mode',
+      'all',
+      '--max-examples',
+      String(EXAMPLES_PER_OPERATION),
+      '--checks',
+      'not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance',
+      '--header',
+      `Authorization: Bearer ${issued.token}`,
+      '--header',
+      `X-Customer-Id: ${customerId}`,
+      // Public registration creates tenants: outside the fuzzer's own tenant.
+      '--exclude-path',
+      '/api/tenants/register',
+      // Its own token stays valid for the whole run.
+      '--exclude-path',
+      '/api/tokens/{id}',
+      '--workers',
+      '2',
+      '--request-timeout',
+      '30',
+      '--seed',
+      process.env.FUZZ_SEED ?? String(Math.floor(Math.random() * 1e9)),
+      '--max-time',
+      String(Math.max(60, TIME_LIMIT_S - 120)),
+      '--report',
+      'junit,ndjson',
+      '--report-dir',
+      FUZZ_REPORT_DIR,
+      '--output-sanitize',
+      'true',
+    ];
+    console.log(`[fuzz] schemathesis ${args.filter((a) => !a.startsWith('Authorization')).join(' ')}`);
+    const code = await new Promise<number>((resolve) => {
+      const child = spawn(st, args, { cwd: FUZZ_REPORT_DIR, stdio: 'inherit', env: { ...process.env, SCHEMATHESIS_HOOKS: '' } });
+      const timer = setTimeout(() => {
+        console.error(`[fuzz] time limit (${TIME_LIMIT_S} s) reached: stopping Schemathesis`);
+        child.kill('SIGTERM');
+      }, TIME_LIMIT_S * 1000);
+      child.once('exit', (c, signal) => {
+        clearTimeout(timer);
+        resolve(c ?? (signal ? 1 : 0));
+      });
+    });
+    console.log(`[fuzz] report: ${FUZZ_REPORT_DIR} (junit.xml, events.ndjson)`);
+    return code;
+  } finally {
+    await platform.stop();
+    await smartlead.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error('[fuzz] failed:', err);
+    process.exit(1);
+  },
+);
