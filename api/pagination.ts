@@ -10,7 +10,7 @@ export const INT4_MAX = 2_147_483_647;
 export const listQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(MAX_LIMIT).default(50),
-    cursor: z.string().max(300).optional(),
+    cursor: z.string().max(300).optional().meta({ description: 'opaque: the nextCursor of the previous page', pattern: '^[A-Za-z0-9_-]+$' }),
     q: z.string().trim().min(1).max(200).optional(),
   })
   .strict();

@@ -102,8 +102,6 @@ async function main(): Promise<number> {
       '30',
       '--seed',
       process.env.FUZZ_SEED ?? String(Math.floor(Math.random() * 1e9)),
-      '--max-time',
-      String(Math.max(60, TIME_LIMIT_S - 120)),
       '--report',
       'junit,ndjson',
       '--report-dir',

@@ -21,9 +21,17 @@ import { type AppContext, type AppState, type TenantAccess } from '../state';
 import { type WorkflowClientDeps, importLeads, leadImportBody, unsubscribeAddress } from './leads';
 
 const clock = z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$/, 'use HH:MM (24-hour)');
+/** The zones the document lists (the server accepts every IANA name Intl knows, aliases included). */
+const IANA_ZONES = [...new Set(['UTC', ...Intl.supportedValuesOf('timeZone')])].filter(isValidTimezone);
+
 export const scheduleBody = z
   .object({
-    timezone: z.string().min(1).max(64).refine(isValidTimezone, { message: 'not an IANA timezone (e.g. Europe/Berlin)' }),
+    timezone: z
+      .string()
+      .min(1)
+      .max(64)
+      .refine(isValidTimezone, { message: 'not an IANA timezone (e.g. Europe/Berlin)' })
+      .meta({ description: 'an IANA time zone name', enum: IANA_ZONES }),
     days: z
       .array(z.number().int().min(1).max(7))
       .min(1)

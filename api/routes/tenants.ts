@@ -31,7 +31,10 @@ const registrationBody = z
     name: z.string().trim().min(1).max(200),
     slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lowercase letters, digits and dashes (2–63)'),
     externalCustomerId: z.string().trim().min(1).max(200),
-    industry: z.string().refine((k) => industryTemplates().has(k), { message: `one of: ${[...industryTemplates().keys()].join(', ')}` }),
+    industry: z
+      .string()
+      .refine((k) => industryTemplates().has(k), { message: `one of: ${[...industryTemplates().keys()].join(', ')}` })
+      .meta({ enum: [...industryTemplates().keys()] }),
     owner: z
       .object({
         email: z.string().trim().toLowerCase().email().max(320),
