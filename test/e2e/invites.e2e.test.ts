@@ -1,0 +1,99 @@
+// Invitations in the console, as people use them: an owner invites an
+// address that already has an account and one that does not; both get the
+// mail (the local sink keeps it), the new person chooses a password from the
+// link, the existing one accepts from their dashboard while signed in — and
+// neither is a member before they accept.
+import fs from 'node:fs';
+import path from 'node:path';
+import { type Browser } from 'playwright-core';
+import { type DataSource } from 'typeorm';
+import { openDataSource } from '../helpers/database';
+import { addMember, createTenant, createUser, PASSWORD, type TenantFixture } from '../helpers/fixtures';
+import { env, launchBrowser, ready, screenshotPath, signIn } from './browser';
+
+let browser: Browser;
+let owner: DataSource;
+let tenant: TenantFixture;
+
+beforeAll(async () => {
+  owner = await openDataSource(env('TF_E2E_DATABASE_URL'), 'tenantflow-e2e-invites');
+  tenant = await createTenant(owner, { name: 'Inviting Agency', customers: 1 });
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await owner?.destroy();
+});
+
+/** The invitation link the local sink received for `to`. */
+async function linkFor(to: string): Promise<string> {
+  const dir = path.join(env('TF_E2E_DATA_DIR'), 'mail-sink');
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+      const text = fs.readFileSync(path.join(dir, f), 'utf8');
+      const link = /(https?:\/\/\S+\/invite\/inv_[0-9a-f]{32}_[A-Za-z0-9_-]{43})/.exec(text.replace(/=\r?\n/g, ''));
+      if (text.includes(`To: ${to}`) && link?.[1]) return link[1];
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`no invitation mail for ${to}`);
+}
+
+it('an owner invites an existing account and a new address; each joins only by accepting', async () => {
+  const base = env('TF_E2E_CONSOLE_URL');
+  const ivy = await createUser(owner, { name: 'Ivy Inviter' });
+  await addMember(owner, tenant, ivy, 'owner');
+  const nate = await createUser(owner, { name: 'Nate Existing' });
+  const fresh = `fresh-${Date.now()}@example.test`;
+
+  const page = await browser.newPage();
+  await signIn(page, base, ivy.email, PASSWORD);
+  for (const [email, name] of [
+    [nate.email, 'Nate'],
+    [fresh, 'Fiona Fresh'],
+  ] as const) {
+    await page.goto(`${base}/members`);
+    await ready(page);
+    await page.getByLabel('E-mail', { exact: true }).fill(email);
+    await page.getByLabel('Name', { exact: true }).fill(name);
+    await page.locator('form[action="?/add"] select[name="roleId"]').selectOption({ label: 'Viewer' });
+    await page.getByRole('button', { name: 'Send invitation' }).click();
+    await expect(page.getByTestId('invited').textContent()).resolves.toContain(email);
+  }
+  await page.goto(`${base}/members`);
+  await page.getByTestId(`invite-${nate.email}`).waitFor();
+  await page.getByTestId(`invite-${fresh}`).waitFor();
+  await expect(page.getByTestId(`member-${nate.email}`).count()).resolves.toBe(0);
+  await page.screenshot({ path: await screenshotPath('invites-pending'), fullPage: true });
+
+  // The new address chooses a password from the mailed link, then signs in to the tenant.
+  const freshContext = await browser.newContext();
+  const freshPage = await freshContext.newPage();
+  await freshPage.goto(await linkFor(fresh));
+  await ready(freshPage);
+  await freshPage.getByLabel('Password').fill('fiona chose this');
+  await freshPage.getByRole('button', { name: 'Accept invitation' }).click();
+  await freshPage.getByTestId('invite-accepted').waitFor();
+  await signIn(freshPage, base, fresh, 'fiona chose this');
+  await expect(freshPage.getByTestId('current-tenant').textContent()).resolves.toBe('Inviting Agency');
+  await freshContext.close();
+
+  // The existing account accepts from its dashboard while signed in.
+  const nateContext = await browser.newContext();
+  const natePage = await nateContext.newPage();
+  await signIn(natePage, base, nate.email, PASSWORD);
+  const invitation = natePage.getByTestId('pending-invite-Inviting Agency');
+  await invitation.waitFor();
+  await natePage.screenshot({ path: await screenshotPath('invites-dashboard'), fullPage: true });
+  await invitation.getByRole('button', { name: 'Accept' }).click();
+  await natePage.getByTestId('current-tenant').filter({ hasText: 'Inviting Agency' }).waitFor();
+  await nateContext.close();
+
+  await page.goto(`${base}/members`);
+  await page.getByTestId(`member-${nate.email}`).waitFor();
+  await page.getByTestId(`member-${fresh}`).waitFor();
+  await expect(page.getByTestId('invites').count()).resolves.toBe(0);
+  await page.close();
+});
