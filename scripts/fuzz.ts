@@ -13,15 +13,12 @@
 // bounded: examples per operation, and a time limit for the whole stage.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { parseConfig } from '../lib/config';
 import { openDataSource } from '../test/helpers/database';
 import { startFakeSmartlead } from '../test/helpers/fakeSmartlead';
 import { addMember, createTenant, createUser, PASSWORD } from '../test/helpers/fixtures';
+import { startThrowawayPlatform } from '../test/helpers/platform';
 import { ensureTools } from './ensureTools';
-import { freePort } from './lib/net';
-import { startPlatform } from './lib/platform';
 import { ensureSchemathesis, ROOT } from './lib/tools';
 
 const EXAMPLES_PER_OPERATION = Number(process.env.FUZZ_EXAMPLES ?? 25);
@@ -37,28 +34,16 @@ async function json<T>(res: Response, what: string): Promise<T> {
 async function main(): Promise<number> {
   await ensureTools();
   const st = ensureSchemathesis((l) => console.log(`[fuzz] ${l}`));
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenantflow-fuzz-'));
   // The e-mail provider's admin API at its HTTP boundary (as in the tests), so
   // capability provisioning is configured rather than a documented 503.
   const smartlead = await startFakeSmartlead();
-  const env = {
-    ...process.env,
-    NODE_ENV: 'test' as const,
+  console.log('[fuzz] starting the product (same launcher as npm start)');
+  const { platform, dataDir } = await startThrowawayPlatform('fuzz', {
     LOG_LEVEL: 'error',
-    TENANTFLOW_DATA_DIR: dataDir,
-    API_PORT: String(await freePort()),
-    WEB_PORT: String(await freePort()),
-    PG_PORT: String(await freePort()),
-    TEMPORAL_PORT: String(await freePort()),
-    TEMPORAL_UI_PORT: String(await freePort()),
-    SMTP_SINK_PORT: String(await freePort()),
-    TEMPORAL_TASK_QUEUE: 'tenantflow-fuzz',
     PLATFORM_ADMIN_PASSWORD: 'platform admin password',
     SMARTLEAD_API_BASE: smartlead.baseUrl,
     SMARTLEAD_API_KEY: smartlead.adminKey,
-  };
-  console.log('[fuzz] starting the product (same launcher as npm start)');
-  const platform = await startPlatform({ config: parseConfig(env), log: () => {}, echo: false, ephemeral: true });
+  });
   try {
     // One tenant, its owner and a customer: everything the fuzzer touches is theirs.
     const owner = await openDataSource(platform.databaseUrl, 'tenantflow-fuzz-seed');

@@ -1,38 +1,16 @@
 // Browser tests run against the whole product, started the way `npm start`
 // starts it (same launcher), on free ports and in a throwaway data dir.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { parseConfig } from '../../lib/config';
-import { freePort } from '../../scripts/lib/net';
-import { startPlatform, type Platform } from '../../scripts/lib/platform';
+import { type Platform } from '../../scripts/lib/platform';
+import { startThrowawayPlatform } from '../helpers/platform';
 
 declare global {
   var __TENANTFLOW_E2E_PLATFORM__: Platform | undefined;
 }
 
 export default async function globalSetup(): Promise<void> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenantflow-e2e-'));
-  const env = {
-    ...process.env,
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
-    TENANTFLOW_DATA_DIR: dataDir,
-    API_PORT: String(await freePort()),
-    WEB_PORT: String(await freePort()),
-    PG_PORT: String(await freePort()),
-    TEMPORAL_PORT: String(await freePort()),
-    TEMPORAL_UI_PORT: String(await freePort()),
-    SMTP_SINK_PORT: String(await freePort()),
-    TEMPORAL_TASK_QUEUE: 'tenantflow-e2e',
+  const { platform, dataDir, env } = await startThrowawayPlatform('e2e', {
     PLATFORM_ADMIN_EMAIL: 'ops@tenantflow.test',
     PLATFORM_ADMIN_PASSWORD: 'platform admin password',
-  };
-  const platform = await startPlatform({
-    config: parseConfig(env),
-    log: () => {},
-    echo: false,
-    ephemeral: true,
   });
   globalThis.__TENANTFLOW_E2E_PLATFORM__ = platform;
   process.env.TF_E2E_CONSOLE_URL = platform.urls.console;
