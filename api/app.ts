@@ -62,6 +62,8 @@ export interface AppDeps {
   allowedOrigins?: string[];
   /** Which loopback/private destinations tenant settings may reach (spec §3.12). */
   outbound?: OutboundPolicy;
+  /** Check every success response against its declared schema (the tests turn this on). */
+  checkResponses?: boolean;
 }
 
 export function createApp(deps: AppDeps): Koa<AppState> {
@@ -69,6 +71,12 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   app.proxy = false;
   app.silent = true;
   app.use(requestId(deps.log));
+  if (deps.checkResponses) {
+    app.use(async function checkResponses(ctx, next) {
+      ctx.state.checkResponses = true;
+      await next();
+    });
+  }
   app.use(requestLog());
   app.use(errorBoundary());
   app.use(knownMethods());

@@ -476,3 +476,17 @@ describe('5. every route enforces the permission its declaration names', () => {
     expect(await count("SELECT count(*) AS n FROM audit_log WHERE action = 'permission_denied' AND actor_token_id IS NOT NULL")).toBeGreaterThanOrEqual(declared.length);
   });
 });
+
+describe('17. the document describes every answer', () => {
+  it('every route declares its success response (a schema, or 204 / an HTML page), and publishes it', async () => {
+    app();
+    const missing = [...new Map(routeRegistry.map((r) => [`${r.method} ${r.path}`, r])).values()]
+      .filter((r) => !r.response && !r.html && r.status !== 204)
+      .map((r) => `${r.method} ${r.path}`);
+    expect(missing).toEqual([]);
+    const doc = (await request(app().callback()).get('/api/openapi.json')).body;
+    expect(doc.paths['/api/customers/{id}'].get.responses['200'].content['application/json'].schema).toMatchObject({ type: 'object', additionalProperties: false });
+    // No catch-all: each status an operation can answer is listed.
+    expect(doc.paths['/api/customers/{id}'].get.responses.default).toBeUndefined();
+  });
+});

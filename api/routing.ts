@@ -21,6 +21,12 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType 
   alsoAccepts?: { mediaType: string; description: string }[];
   query?: Q;
   status?: number;
+  /** Other success statuses (e.g. 200 when a registration already exists). */
+  otherSuccess?: number[];
+  /** What a success answers (api/schemas/responses.ts); none for 204 and HTML pages. */
+  response?: z.ZodType;
+  /** The success answer is an HTML page (text/html). */
+  html?: boolean;
 }
 
 export const routeRegistry: RouteSpec[] = [];
@@ -55,6 +61,14 @@ export function route<B extends z.ZodType, Q extends z.ZodType>(
     }
     const query = spec.query ? parseOrThrow(spec.query, { ...ctx.query }, 'query') : undefined;
     await handler(ctx, { body: body as z.infer<B>, query: query as z.infer<Q> });
+    // Under test every success is checked against its declared schema, so
+    // the document cannot drift from what the server sends.
+    if (ctx.state.checkResponses && spec.response && ctx.status < 300 && ctx.body !== undefined) {
+      const result = spec.response.safeParse(JSON.parse(JSON.stringify(ctx.body)));
+      if (!result.success) {
+        throw new Error(`the response of ${spec.method.toUpperCase()} ${spec.path} does not match its schema: ${JSON.stringify(issuesToDetails(result.error)).slice(0, 2000)}`);
+      }
+    }
   };
   (router[spec.method] as (path: string, ...mw: unknown[]) => unknown)(spec.path, ...middleware, validateAndRun);
 }
@@ -88,8 +102,14 @@ function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
 function documentedStatuses(r: RouteSpec): Record<string, unknown> {
   const error = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
   const mutating = r.method !== 'get';
+  const success = r.html
+    ? { description: 'success', content: { 'text/html': { schema: { type: 'string' } } } }
+    : r.response
+      ? { description: 'success', content: { 'application/json': { schema: z.toJSONSchema(r.response, { io: 'output', unrepresentable: 'any' }) } } }
+      : { description: 'success' };
   const responses: Record<string, unknown> = {
-    [String(r.status ?? 200)]: { description: 'success' },
+    [String(r.status ?? 200)]: success,
+    ...Object.fromEntries((r.otherSuccess ?? []).map((s) => [String(s), success])),
     400: error('invalid input (field paths in details), or an X-Customer-Id that names no customer you can reach'),
     401: error('not signed in, or an invalid token'),
     403: error('authenticated but lacking the permission (or a cross-site request)'),

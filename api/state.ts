@@ -37,6 +37,8 @@ export interface AppState {
   access?: TenantAccess;
   /** Run after the request's tenant transaction commits (set by tenantScope). */
   afterCommit?: (() => Promise<void>)[];
+  /** Check each success response against its route's declared schema (tests). */
+  checkResponses?: boolean;
   /** Fields of the response body that hold a secret shown once: never stored for Idempotency-Key replays. */
   secretFields?: string[];
   /** The customer chosen by X-Customer-Id (or a restricted membership). */

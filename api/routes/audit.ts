@@ -6,6 +6,7 @@ import { access, requirePermission, tenantScope } from '../access';
 import { type AppDeps } from '../app';
 import { decodeCursor, MAX_LIMIT, page } from '../pagination';
 import { route } from '../routing';
+import * as R from '../schemas/responses';
 import { type AppState } from '../state';
 
 const auditQuery = z
@@ -22,7 +23,7 @@ const auditQuery = z
 
 export function auditRoutes(deps: AppDeps) {
   const router = new Router<AppState>();
-  route(router, { method: 'get', path: '/api/audit', summary: 'Read the audit log (newest first)', tag: 'audit', auth: 'tenant', permission: 'audit.read', query: auditQuery }, tenantScope(deps.dataSource), requirePermission('audit.read'), async (ctx, { query }) => {
+  route(router, { method: 'get', path: '/api/audit', response: R.auditList, summary: 'Read the audit log (newest first)', tag: 'audit', auth: 'tenant', permission: 'audit.read', query: auditQuery }, tenantScope(deps.dataSource), requirePermission('audit.read'), async (ctx, { query }) => {
     const qb = access(ctx).manager.getRepository(AuditEntry).createQueryBuilder('a').orderBy('a.id', 'DESC').limit(query.limit + 1);
     const before = decodeCursor(query.cursor);
     if (before) qb.andWhere('a.id < :before', { before });

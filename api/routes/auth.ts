@@ -22,6 +22,7 @@ import { newSecret, sha256 } from '../auth/secrets';
 import { ApiError } from '../errors';
 import { RateLimiter } from '../rateLimit';
 import { route } from '../routing';
+import * as R from '../schemas/responses';
 import { type AppState, type Principal } from '../state';
 
 /** Failures per account + address before waits begin; then 30 s, 60 s, 120 s, … up to MAX_BACKOFF_MS. */
@@ -126,7 +127,7 @@ export function authRoutes(deps: AppDeps) {
   }
   const secureCookies = deps.secureCookies ?? false;
 
-  route(router, { method: 'post', path: '/api/auth/login', summary: 'Sign in with e-mail and password', tag: 'auth', auth: 'public', body: loginBody }, async (ctx, { body }) => {
+  route(router, { method: 'post', path: '/api/auth/login', response: R.loginResponse, summary: 'Sign in with e-mail and password', tag: 'auth', auth: 'public', body: loginBody }, async (ctx, { body }) => {
     const client = (ctx.state.clientAddress ?? 'unknown').slice(0, 64);
     if (failuresByIp.blocked(client)) throw tooMany(failuresByIp.retryAfter(client));
     const wait = await backoffFor(body.email, client);
@@ -172,13 +173,13 @@ export function authRoutes(deps: AppDeps) {
     ctx.status = 204;
   });
 
-  route(router, { method: 'get', path: '/api/auth/me', summary: 'The caller, the current tenant and its permissions', tag: 'auth', auth: 'session' }, async (ctx) => {
+  route(router, { method: 'get', path: '/api/auth/me', response: R.meResponse, summary: 'The caller, the current tenant and its permissions', tag: 'auth', auth: 'session' }, async (ctx) => {
     const p = ctx.state.principal;
     if (!p) throw unauthenticated();
     ctx.body = await describeSelf(deps, p);
   });
 
-  route(router, { method: 'post', path: '/api/auth/switch-tenant', summary: 'Switch to another tenant the user belongs to (rotates the session)', tag: 'auth', auth: 'session', body: switchBody }, async (ctx, { body }) => {
+  route(router, { method: 'post', path: '/api/auth/switch-tenant', response: R.meResponse, summary: 'Switch to another tenant the user belongs to (rotates the session)', tag: 'auth', auth: 'session', body: switchBody }, async (ctx, { body }) => {
     const p = ctx.state.principal;
     if (!p) throw unauthenticated();
     if (p.kind !== 'session') throw new ApiError(403, 'forbidden', 'API tokens are bound to one tenant');

@@ -17,6 +17,7 @@ import { customerScope } from '../middleware/customerScope';
 import { idempotency } from '../middleware/idempotency';
 import { decodeCursor, INT4_MAX, likePattern, listQuery, page } from '../pagination';
 import { route } from '../routing';
+import * as R from '../schemas/responses';
 import { type AppContext, type AppState, type TenantAccess } from '../state';
 import { type WorkflowClientDeps, importLeads, leadImportBody, unsubscribeAddress } from './leads';
 
@@ -144,7 +145,7 @@ export function campaignRoutes(deps: WorkflowClientDeps & AppDeps) {
   const customerOf = (ctx: { state: AppState }) => ctx.state.customer!.id;
   const campaignOf = (ctx: AppContext & { params: Record<string, string> }, lock = false) => findCampaign(access(ctx), customerOf(ctx), ctx.params.id ?? '', lock);
 
-  route(router, { method: 'get', path: '/api/campaigns', summary: "List the customer's campaigns", tag, auth: 'tenant', permission: 'campaigns.read', query: campaignListQuery }, ...read, customerScope({ required: true }), async (ctx, { query }) => {
+  route(router, { method: 'get', path: '/api/campaigns', response: R.list(R.campaign), summary: "List the customer's campaigns", tag, auth: 'tenant', permission: 'campaigns.read', query: campaignListQuery }, ...read, customerScope({ required: true }), async (ctx, { query }) => {
     const a = access(ctx);
     const params: unknown[] = [customerOf(ctx)];
     let where = 'customer_id = $1';
@@ -157,7 +158,7 @@ export function campaignRoutes(deps: WorkflowClientDeps & AppDeps) {
     ctx.body = { data: await Promise.all(p.data.map((c) => campaignJson(a, c))), nextCursor: p.nextCursor };
   });
 
-  route(router, { method: 'post', path: '/api/campaigns', summary: 'Create a campaign (draft)', tag, auth: 'tenant', permission: 'campaigns.write', body: createBody, status: 201 }, ...write, customerScope({ required: true }), idempotency(), async (ctx, { body }) => {
+  route(router, { method: 'post', path: '/api/campaigns', response: R.campaign, summary: 'Create a campaign (draft)', tag, auth: 'tenant', permission: 'campaigns.write', body: createBody, status: 201 }, ...write, customerScope({ required: true }), idempotency(), async (ctx, { body }) => {
     const a = access(ctx);
     const inboxIds = [...new Set(body.inboxIds)];
     const found = (await a.manager.query('SELECT id FROM inboxes WHERE id = ANY($1) AND customer_id = $2', [inboxIds.filter((i) => isId('inb', i)), customerOf(ctx)])) as { id: string }[];
@@ -179,11 +180,11 @@ export function campaignRoutes(deps: WorkflowClientDeps & AppDeps) {
     ctx.body = await campaignJson(a, await findCampaign(a, customerOf(ctx), id));
   });
 
-  route(router, { method: 'get', path: '/api/campaigns/:id', summary: 'Get a campaign', tag, auth: 'tenant', permission: 'campaigns.read' }, ...read, addressed, async (ctx) => {
+  route(router, { method: 'get', path: '/api/campaigns/:id', response: R.campaign, summary: 'Get a campaign', tag, auth: 'tenant', permission: 'campaigns.read' }, ...read, addressed, async (ctx) => {
     ctx.body = await campaignJson(access(ctx), await campaignOf(ctx));
   });
 
-  route(router, { method: 'post', path: '/api/campaigns/:id/status', summary: 'Start, pause or archive a campaign (fans out to every enrollment)', tag, auth: 'tenant', permission: 'campaigns.write', body: statusBody }, ...write, addressed, idempotency(), async (ctx, { body }) => {
+  route(router, { method: 'post', path: '/api/campaigns/:id/status', response: R.campaign, summary: 'Start, pause or archive a campaign (fans out to every enrollment)', tag, auth: 'tenant', permission: 'campaigns.write', body: statusBody }, ...write, addressed, idempotency(), async (ctx, { body }) => {
     const a = access(ctx);
     const c = await campaignOf(ctx, true);
     if (c.status === 'archived') throw new ApiError(409, 'campaign_archived', 'an archived campaign cannot change status');
@@ -210,7 +211,7 @@ export function campaignRoutes(deps: WorkflowClientDeps & AppDeps) {
     ctx.body = await campaignJson(a, await findCampaign(a, customerOf(ctx), c.id));
   });
 
-  route(router, { method: 'get', path: '/api/campaigns/:id/sequence', summary: "The campaign's current sequence snapshot (or ?version=)", tag, auth: 'tenant', permission: 'campaigns.read', query: z.object({ version: z.coerce.number().int().min(1).max(INT4_MAX).optional() }).strict() }, ...read, addressed, async (ctx, { query }) => {
+  route(router, { method: 'get', path: '/api/campaigns/:id/sequence', response: R.campaignSequence, summary: "The campaign's current sequence snapshot (or ?version=)", tag, auth: 'tenant', permission: 'campaigns.read', query: z.object({ version: z.coerce.number().int().min(1).max(INT4_MAX).optional() }).strict() }, ...read, addressed, async (ctx, { query }) => {
     const a = access(ctx);
     const c = await campaignOf(ctx);
     const version = query.version ?? c.sequence_version;
@@ -229,7 +230,7 @@ export function campaignRoutes(deps: WorkflowClientDeps & AppDeps) {
     ctx.body = { version: snap.version, sourceSequenceId: snap.source_sequence_id, steps: snap.steps, createdAt: snap.created_at, current: snap.version === c.sequence_version, versions: versions.map((v) => v.version) };
   });
 
-  route(router, { method: 'post', path: '/api/campaigns/:id/sequence', summary: 'Take a new sequence version from a sequence or inline steps', tag, auth: 'tenant', permission: 'campaigns.write', body: sequenceBody, status: 201 }, ...write, addressed, idempotency(), async (ctx, { body }) => {
+  route(router, { method: 'post', path: '/api/campaigns/:id/sequence', response: R.campaignSequenceCreated, summary: 'Take a new sequence version from a sequence or inline steps', tag, auth: 'tenant', permission: 'campaigns.write', body: sequenceBody, status: 201 }, ...write, addressed, idempotency(), async (ctx, { body }) => {
     const a = access(ctx);
     const c = await campaignOf(ctx, true);
     if (c.status === 'archived') throw new ApiError(409, 'campaign_archived', 'an archived campaign cannot change');
@@ -258,7 +259,7 @@ export function campaignRoutes(deps: WorkflowClientDeps & AppDeps) {
     ctx.body = { version, sourceSequenceId: source, steps: snapshot, current: true };
   });
 
-  route(router, { method: 'post', path: '/api/campaigns/:id/leads', summary: 'Add leads (JSON or text/csv); duplicates and suppressed addresses are skipped', tag, auth: 'tenant', permission: 'campaigns.write', body: leadImportBody, alsoAccepts: [{ mediaType: 'text/csv', description: 'a header row with email and any of firstName, lastName, company; other columns become template variables' }], status: 200 }, ...write, addressed, idempotency(), async (ctx, { body }) => {
+  route(router, { method: 'post', path: '/api/campaigns/:id/leads', response: R.leadsAdded, summary: 'Add leads (JSON or text/csv); duplicates and suppressed addresses are skipped', tag, auth: 'tenant', permission: 'campaigns.write', body: leadImportBody, alsoAccepts: [{ mediaType: 'text/csv', description: 'a header row with email and any of firstName, lastName, company; other columns become template variables' }], status: 200 }, ...write, addressed, idempotency(), async (ctx, { body }) => {
     const a = access(ctx);
     const c = await campaignOf(ctx, true);
     if (c.status === 'archived' || c.status === 'completed') throw new ApiError(409, 'campaign_closed', 'leads cannot be added to an archived or completed campaign');
@@ -274,7 +275,7 @@ export function campaignRoutes(deps: WorkflowClientDeps & AppDeps) {
     ctx.body = { added: enrolled.length, skipped: result.skipped + (result.leadIds.length - enrolled.length), skippedReasons: { ...result.reasons, alreadyInCampaign: result.leadIds.length - enrolled.length } };
   });
 
-  route(router, { method: 'get', path: '/api/campaigns/:id/leads', summary: "The campaign's leads and their enrollment state", tag, auth: 'tenant', permission: 'campaigns.read', query: campaignLeadsQuery }, ...read, addressed, async (ctx, { query }) => {
+  route(router, { method: 'get', path: '/api/campaigns/:id/leads', response: R.campaignLeads, summary: "The campaign's leads and their enrollment state", tag, auth: 'tenant', permission: 'campaigns.read', query: campaignLeadsQuery }, ...read, addressed, async (ctx, { query }) => {
     const a = access(ctx);
     const c = await campaignOf(ctx);
     const params: unknown[] = [c.id];
@@ -313,7 +314,7 @@ export function campaignRoutes(deps: WorkflowClientDeps & AppDeps) {
   });
 
   for (const action of ['pause', 'resume'] as const) {
-    route(router, { method: 'post', path: `/api/campaigns/:id/leads/:leadId/${action}`, summary: `${action === 'pause' ? 'Pause' : 'Resume'} one lead's enrollment`, tag, auth: 'tenant', permission: 'campaigns.write' }, ...write, addressed, idempotency(), async (ctx) => {
+    route(router, { method: 'post', path: `/api/campaigns/:id/leads/:leadId/${action}`, response: R.enrollmentChanged, summary: `${action === 'pause' ? 'Pause' : 'Resume'} one lead's enrollment`, tag, auth: 'tenant', permission: 'campaigns.write' }, ...write, addressed, idempotency(), async (ctx) => {
       const a = access(ctx);
       const c = await campaignOf(ctx);
       const e = await findEnrollment(a, c.id, ctx.params.leadId ?? '');
@@ -329,7 +330,7 @@ export function campaignRoutes(deps: WorkflowClientDeps & AppDeps) {
     });
   }
 
-  route(router, { method: 'post', path: '/api/campaigns/:id/leads/:leadId/unsubscribe', summary: "Unsubscribe the lead's address: suppressed in the tenant, every enrollment of it stopped", tag, auth: 'tenant', permission: 'campaigns.write' }, ...write, addressed, idempotency(), async (ctx) => {
+  route(router, { method: 'post', path: '/api/campaigns/:id/leads/:leadId/unsubscribe', response: R.leadUnsubscribed, summary: "Unsubscribe the lead's address: suppressed in the tenant, every enrollment of it stopped", tag, auth: 'tenant', permission: 'campaigns.write' }, ...write, addressed, idempotency(), async (ctx) => {
     const a = access(ctx);
     const c = await campaignOf(ctx);
     const e = await findEnrollment(a, c.id, ctx.params.leadId ?? '');
@@ -339,7 +340,7 @@ export function campaignRoutes(deps: WorkflowClientDeps & AppDeps) {
     ctx.body = { leadId: e.lead_id, status: 'unsubscribed', enrollmentsStopped: stopped.length };
   });
 
-  route(router, { method: 'get', path: '/api/campaigns/:id/replies', summary: 'Replies received in this campaign', tag, auth: 'tenant', permission: 'campaigns.read', query: listQuery }, ...read, addressed, async (ctx, { query }) => {
+  route(router, { method: 'get', path: '/api/campaigns/:id/replies', response: R.replies, summary: 'Replies received in this campaign', tag, auth: 'tenant', permission: 'campaigns.read', query: listQuery }, ...read, addressed, async (ctx, { query }) => {
     const a = access(ctx);
     const c = await campaignOf(ctx);
     const params: unknown[] = [c.id];
@@ -355,7 +356,7 @@ export function campaignRoutes(deps: WorkflowClientDeps & AppDeps) {
     ctx.body = { data: p.data.map((r) => ({ id: r.id, leadId: r.lead_id, email: r.email, name: `${r.first_name} ${r.last_name}`.trim(), subject: r.subject, body: r.body, receivedAt: r.created_at })), nextCursor: p.nextCursor };
   });
 
-  route(router, { method: 'get', path: '/api/campaigns/:id/leads/:leadId/messages', summary: "One lead's message history in this campaign", tag, auth: 'tenant', permission: 'campaigns.read' }, ...read, addressed, async (ctx) => {
+  route(router, { method: 'get', path: '/api/campaigns/:id/leads/:leadId/messages', response: R.leadMessages, summary: "One lead's message history in this campaign", tag, auth: 'tenant', permission: 'campaigns.read' }, ...read, addressed, async (ctx) => {
     const a = access(ctx);
     const c = await campaignOf(ctx);
     const e = await findEnrollment(a, c.id, ctx.params.leadId ?? '');
@@ -368,7 +369,7 @@ export function campaignRoutes(deps: WorkflowClientDeps & AppDeps) {
     };
   });
 
-  route(router, { method: 'get', path: '/api/campaigns/:id/stats', summary: 'Enrolled, sent, replied, bounced, unsubscribed — overall and per step', tag, auth: 'tenant', permission: 'campaigns.read' }, ...read, addressed, async (ctx) => {
+  route(router, { method: 'get', path: '/api/campaigns/:id/stats', response: R.campaignStats, summary: 'Enrolled, sent, replied, bounced, unsubscribed — overall and per step', tag, auth: 'tenant', permission: 'campaigns.read' }, ...read, addressed, async (ctx) => {
     const a = access(ctx);
     const c = await campaignOf(ctx);
     ctx.body = await campaignStats(a, c);

@@ -16,6 +16,7 @@ import { loadAccess, unauthenticated } from '../access';
 import { type AppDeps } from '../app';
 import { ApiError, notFound } from '../errors';
 import { route } from '../routing';
+import * as R from '../schemas/responses';
 import { type AppState } from '../state';
 
 const targetBody = z.object({ tenantId: z.string().uuid().optional() }).strict();
@@ -72,7 +73,7 @@ export function capabilityRoutes(deps: AppDeps & { client: Client; taskQueue: st
     if (!deps.providerConfigured) throw new ApiError(503, 'provider_not_configured', 'the e-mail provider is not configured (SMARTLEAD_API_KEY)');
   };
 
-  route(router, { method: 'post', path: BASE, summary: 'Turn on e-mail outreach for a customer (platform admin or owner)', tag, auth: 'tenant', body: targetBody, status: 202 }, async (ctx, { body }) => {
+  route(router, { method: 'post', path: BASE, response: R.workflowStarted, summary: 'Turn on e-mail outreach for a customer (platform admin or owner)', tag, auth: 'tenant', body: targetBody, status: 202 }, async (ctx, { body }) => {
     const t = await target(ctx, body.tenantId, 'owner');
     requireProvider();
     const workflowId = provisionEmailWorkflowId(t);
@@ -81,7 +82,7 @@ export function capabilityRoutes(deps: AppDeps & { client: Client; taskQueue: st
     ctx.body = { workflowId };
   });
 
-  route(router, { method: 'get', path: `${BASE}/status`, summary: "A customer's e-mail outreach capability", tag, auth: 'tenant', query: targetBody }, async (ctx, { query }) => {
+  route(router, { method: 'get', path: `${BASE}/status`, response: R.capabilityStatus, summary: "A customer's e-mail outreach capability", tag, auth: 'tenant', query: targetBody }, async (ctx, { query }) => {
     const t = await target(ctx, query.tenantId, 'read');
     const [row] = await withTenant(ds, t.tenantId, async (m) =>
       (await m.query(
@@ -106,7 +107,7 @@ export function capabilityRoutes(deps: AppDeps & { client: Client; taskQueue: st
     };
   });
 
-  route(router, { method: 'post', path: `${BASE}/sync-inboxes`, summary: "Sync a customer's inboxes from its provider account", tag, auth: 'tenant', body: targetBody, status: 202 }, async (ctx, { body }) => {
+  route(router, { method: 'post', path: `${BASE}/sync-inboxes`, response: R.workflowStarted, summary: "Sync a customer's inboxes from its provider account", tag, auth: 'tenant', body: targetBody, status: 202 }, async (ctx, { body }) => {
     const t = await target(ctx, body.tenantId, 'owner');
     requireProvider();
     const workflowId = syncInboxesWorkflowId(t);

@@ -13,6 +13,7 @@ import { customerScope } from '../middleware/customerScope';
 import { idempotency } from '../middleware/idempotency';
 import { decodeCursor, likePattern, listQuery, page } from '../pagination';
 import { route } from '../routing';
+import * as R from '../schemas/responses';
 import { type AppState, type TenantAccess } from '../state';
 
 const customerBody = z.object({ name: z.string().trim().min(1).max(200) }).strict();
@@ -34,7 +35,7 @@ export function customerRoutes(deps: AppDeps) {
   const scope = tenantScope(deps.dataSource);
   const tag = 'customers';
 
-  route(router, { method: 'get', path: '/api/customers', summary: 'List customers', tag, auth: 'tenant', permission: 'customers.read', query: listQuery }, scope, requirePermission('customers.read'), async (ctx, { query }) => {
+  route(router, { method: 'get', path: '/api/customers', response: R.list(R.customer), summary: 'List customers', tag, auth: 'tenant', permission: 'customers.read', query: listQuery }, scope, requirePermission('customers.read'), async (ctx, { query }) => {
     const a = access(ctx);
     const qb = a.manager.getRepository(Customer).createQueryBuilder('c').orderBy('c.id', 'ASC').limit(query.limit + 1);
     const after = decodeCursor(query.cursor);
@@ -46,7 +47,7 @@ export function customerRoutes(deps: AppDeps) {
     ctx.body = { data: p.data.map(toCustomerJson), nextCursor: p.nextCursor };
   });
 
-  route(router, { method: 'post', path: '/api/customers', summary: 'Create a customer', tag, auth: 'tenant', permission: 'customers.write', body: customerBody, status: 201 }, scope, requirePermission('customers.write'), idempotency(), async (ctx, { body }) => {
+  route(router, { method: 'post', path: '/api/customers', response: R.customer, summary: 'Create a customer', tag, auth: 'tenant', permission: 'customers.write', body: customerBody, status: 201 }, scope, requirePermission('customers.write'), idempotency(), async (ctx, { body }) => {
     const a = access(ctx);
     if (a.restrictedCustomerId) throw new ApiError(403, 'forbidden', 'members restricted to one customer cannot create customers', { permission: 'customers.write' });
     const c = await a.manager.getRepository(Customer).save({ id: newId('cust'), name: body.name });
@@ -55,15 +56,15 @@ export function customerRoutes(deps: AppDeps) {
     ctx.body = toCustomerJson(c);
   });
 
-  route(router, { method: 'get', path: '/api/customer-context', summary: 'The customer that X-Customer-Id selects (validates the header)', tag, auth: 'tenant', permission: 'customers.read' }, scope, requirePermission('customers.read'), customerScope({ required: true }), async (ctx) => {
+  route(router, { method: 'get', path: '/api/customer-context', response: R.customerContext, summary: 'The customer that X-Customer-Id selects (validates the header)', tag, auth: 'tenant', permission: 'customers.read' }, scope, requirePermission('customers.read'), customerScope({ required: true }), async (ctx) => {
     ctx.body = { customer: ctx.state.customer };
   });
 
-  route(router, { method: 'get', path: '/api/customers/:id', summary: 'Get a customer', tag, auth: 'tenant', permission: 'customers.read' }, scope, requirePermission('customers.read'), async (ctx) => {
+  route(router, { method: 'get', path: '/api/customers/:id', response: R.customer, summary: 'Get a customer', tag, auth: 'tenant', permission: 'customers.read' }, scope, requirePermission('customers.read'), async (ctx) => {
     ctx.body = toCustomerJson(await findCustomer(access(ctx), ctx.params.id ?? ''));
   });
 
-  route(router, { method: 'patch', path: '/api/customers/:id', summary: 'Rename a customer', tag, auth: 'tenant', permission: 'customers.write', body: customerBody }, scope, requirePermission('customers.write'), idempotency(), async (ctx, { body }) => {
+  route(router, { method: 'patch', path: '/api/customers/:id', response: R.customer, summary: 'Rename a customer', tag, auth: 'tenant', permission: 'customers.write', body: customerBody }, scope, requirePermission('customers.write'), idempotency(), async (ctx, { body }) => {
     const a = access(ctx);
     const c = await findCustomer(a, ctx.params.id ?? '');
     c.name = body.name;

@@ -13,6 +13,7 @@ import { customerScope } from '../middleware/customerScope';
 import { idempotency } from '../middleware/idempotency';
 import { decodeCursor, likePattern, listQuery, page } from '../pagination';
 import { route } from '../routing';
+import * as R from '../schemas/responses';
 import { checkOutbound, NO_EXCEPTIONS } from '../../lib/outbound';
 import { type AppState, type TenantAccess } from '../state';
 
@@ -122,7 +123,7 @@ export function inboxRoutes(deps: AppDeps) {
     }
   }
 
-  route(router, { method: 'get', path: '/api/inboxes', summary: "List the customer's inboxes", tag, auth: 'tenant', permission: 'campaigns.read', query: listQuery }, scope, requirePermission('campaigns.read'), customerScope({ required: true }), async (ctx, { query }) => {
+  route(router, { method: 'get', path: '/api/inboxes', response: R.list(R.inbox), summary: "List the customer's inboxes", tag, auth: 'tenant', permission: 'campaigns.read', query: listQuery }, scope, requirePermission('campaigns.read'), customerScope({ required: true }), async (ctx, { query }) => {
     const a = access(ctx);
     const params: unknown[] = [customerOf(ctx)];
     let where = 'customer_id = $1';
@@ -134,7 +135,7 @@ export function inboxRoutes(deps: AppDeps) {
     ctx.body = { data: p.data.map(toInboxJson), nextCursor: p.nextCursor };
   });
 
-  route(router, { method: 'post', path: '/api/inboxes', summary: 'Add an inbox for the customer', tag, auth: 'tenant', permission: 'campaigns.write', body: createBody, status: 201 }, scope, requirePermission('campaigns.write'), customerScope({ required: true }), idempotency(), async (ctx, { body }) => {
+  route(router, { method: 'post', path: '/api/inboxes', response: R.inbox, summary: 'Add an inbox for the customer', tag, auth: 'tenant', permission: 'campaigns.write', body: createBody, status: 201 }, scope, requirePermission('campaigns.write'), customerScope({ required: true }), idempotency(), async (ctx, { body }) => {
     const a = access(ctx);
     const customerId = customerOf(ctx);
     await assertSmtpHostAllowed(body.smtp);
@@ -155,11 +156,11 @@ export function inboxRoutes(deps: AppDeps) {
     ctx.body = toInboxJson(await findInbox(a, customerId, id));
   });
 
-  route(router, { method: 'get', path: '/api/inboxes/:id', summary: 'Get an inbox', tag, auth: 'tenant', permission: 'campaigns.read' }, scope, requirePermission('campaigns.read'), addressed, async (ctx) => {
+  route(router, { method: 'get', path: '/api/inboxes/:id', response: R.inbox, summary: 'Get an inbox', tag, auth: 'tenant', permission: 'campaigns.read' }, scope, requirePermission('campaigns.read'), addressed, async (ctx) => {
     ctx.body = toInboxJson(await findInbox(access(ctx), customerOf(ctx), ctx.params.id ?? ''));
   });
 
-  route(router, { method: 'patch', path: '/api/inboxes/:id', summary: 'Change an inbox', tag, auth: 'tenant', permission: 'campaigns.write', body: patchBody }, scope, requirePermission('campaigns.write'), addressed, idempotency(), async (ctx, { body }) => {
+  route(router, { method: 'patch', path: '/api/inboxes/:id', response: R.inbox, summary: 'Change an inbox', tag, auth: 'tenant', permission: 'campaigns.write', body: patchBody }, scope, requirePermission('campaigns.write'), addressed, idempotency(), async (ctx, { body }) => {
     const a = access(ctx);
     const customerId = customerOf(ctx);
     const inbox = await findInbox(a, customerId, ctx.params.id ?? '');

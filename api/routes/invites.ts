@@ -8,6 +8,7 @@ import { type AppDeps } from '../app';
 import { ApiError } from '../errors';
 import { acceptInviteAsUser, acceptInviteByToken, invitesOfUser, inviteNotFound } from '../invites';
 import { route } from '../routing';
+import * as R from '../schemas/responses';
 import { type AppState } from '../state';
 
 const acceptBody = z
@@ -33,11 +34,11 @@ export function inviteRoutes(deps: AppDeps) {
     ctx.status = 204;
   });
 
-  route(router, { method: 'get', path: '/api/auth/invites', summary: "The signed-in user's pending invitations", tag, auth: 'session' }, async (ctx) => {
+  route(router, { method: 'get', path: '/api/auth/invites', response: R.myInvites, summary: "The signed-in user's pending invitations", tag, auth: 'session' }, async (ctx) => {
     ctx.body = { data: await invitesOfUser(deps.dataSource, sessionUser(ctx.state)) };
   });
 
-  route(router, { method: 'post', path: '/api/auth/invites/:id/accept', summary: 'Accept one of your pending invitations (then switch to the tenant)', tag, auth: 'session' }, async (ctx) => {
+  route(router, { method: 'post', path: '/api/auth/invites/:id/accept', response: R.acceptedInvite, summary: 'Accept one of your pending invitations (then switch to the tenant)', tag, auth: 'session' }, async (ctx) => {
     const userId = sessionUser(ctx.state);
     const id = ctx.params.id ?? '';
     if (!isId('inv', id)) throw inviteNotFound();

@@ -18,6 +18,7 @@ import { customerScope } from '../middleware/customerScope';
 import { idempotency } from '../middleware/idempotency';
 import { decodeCursor, likePattern, listQuery, page } from '../pagination';
 import { route } from '../routing';
+import * as R from '../schemas/responses';
 import { type AppState, type TenantAccess } from '../state';
 
 export interface WorkflowClientDeps {
@@ -184,7 +185,7 @@ export function leadRoutes(deps: WorkflowClientDeps & AppDeps) {
   const addressed = customerScope({ required: true, notFoundAs: 'lead' });
   const customerOf = (ctx: { state: AppState }) => ctx.state.customer!.id;
 
-  route(router, { method: 'get', path: '/api/leads', summary: "List the customer's leads", tag, auth: 'tenant', permission: 'campaigns.read', query: leadsQuery }, ...read, customerScope({ required: true }), async (ctx, { query }) => {
+  route(router, { method: 'get', path: '/api/leads', response: R.leadList, summary: "List the customer's leads", tag, auth: 'tenant', permission: 'campaigns.read', query: leadsQuery }, ...read, customerScope({ required: true }), async (ctx, { query }) => {
     const a = access(ctx);
     const params: unknown[] = [customerOf(ctx)];
     let where = 'customer_id = $1';
@@ -202,7 +203,7 @@ export function leadRoutes(deps: WorkflowClientDeps & AppDeps) {
     ctx.body = { data: p.data.map(leadJson), nextCursor: p.nextCursor };
   });
 
-  route(router, { method: 'get', path: '/api/leads/:id', summary: 'Get a lead with its enrollments', tag, auth: 'tenant', permission: 'campaigns.read' }, ...read, addressed, async (ctx) => {
+  route(router, { method: 'get', path: '/api/leads/:id', response: R.leadWithEnrollments, summary: 'Get a lead with its enrollments', tag, auth: 'tenant', permission: 'campaigns.read' }, ...read, addressed, async (ctx) => {
     const a = access(ctx);
     const lead = await findLead(a, customerOf(ctx), ctx.params.id ?? '');
     const enrollments = (await a.manager.query(
@@ -215,7 +216,7 @@ export function leadRoutes(deps: WorkflowClientDeps & AppDeps) {
     };
   });
 
-  route(router, { method: 'patch', path: '/api/leads/:id', summary: "Correct a lead's name, company or template fields", tag, auth: 'tenant', permission: 'campaigns.write', body: leadPatch }, ...write, addressed, idempotency(), async (ctx, { body }) => {
+  route(router, { method: 'patch', path: '/api/leads/:id', response: R.lead, summary: "Correct a lead's name, company or template fields", tag, auth: 'tenant', permission: 'campaigns.write', body: leadPatch }, ...write, addressed, idempotency(), async (ctx, { body }) => {
     const a = access(ctx);
     const lead = await findLead(a, customerOf(ctx), ctx.params.id ?? '');
     await a.manager.query('UPDATE leads SET first_name = $2, last_name = $3, company = $4, fields = $5::jsonb, updated_at = now() WHERE id = $1', [
@@ -237,7 +238,7 @@ export function leadRoutes(deps: WorkflowClientDeps & AppDeps) {
     ctx.status = 204;
   });
 
-  route(router, { method: 'get', path: '/api/outbox', summary: "Mail sent for the customer's campaigns, newest first", tag: 'outbox', auth: 'tenant', permission: 'campaigns.read', query: listQuery }, ...read, customerScope({ required: true }), async (ctx, { query }) => {
+  route(router, { method: 'get', path: '/api/outbox', response: R.outbox, summary: "Mail sent for the customer's campaigns, newest first", tag: 'outbox', auth: 'tenant', permission: 'campaigns.read', query: listQuery }, ...read, customerScope({ required: true }), async (ctx, { query }) => {
     const a = access(ctx);
     const params: unknown[] = [customerOf(ctx)];
     let where = "m.customer_id = $1 AND m.direction = 'outbound'";
@@ -273,7 +274,7 @@ export function leadRoutes(deps: WorkflowClientDeps & AppDeps) {
     };
   });
 
-  route(router, { method: 'get', path: '/api/outbox/:id/received', summary: 'The message as the local SMTP sink received it (embedded default)', tag: 'outbox', auth: 'tenant', permission: 'campaigns.read' }, ...read, customerScope({ required: true, notFoundAs: 'message' }), async (ctx) => {
+  route(router, { method: 'get', path: '/api/outbox/:id/received', response: R.sinkCopy, summary: 'The message as the local SMTP sink received it (embedded default)', tag: 'outbox', auth: 'tenant', permission: 'campaigns.read' }, ...read, customerScope({ required: true, notFoundAs: 'message' }), async (ctx) => {
     const a = access(ctx);
     const id = ctx.params.id ?? '';
     const [m] = isId('msg', id) ? ((await a.manager.query("SELECT message_id FROM messages WHERE id = $1 AND customer_id = $2 AND direction = 'outbound'", [id, customerOf(ctx)])) as { message_id: string }[]) : [];

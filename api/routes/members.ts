@@ -20,6 +20,7 @@ import { ApiError, notFound } from '../errors';
 import { idempotency } from '../middleware/idempotency';
 import { decodeCursor, likePattern, listQuery, page } from '../pagination';
 import { route } from '../routing';
+import * as R from '../schemas/responses';
 import { type AppState, type TenantAccess } from '../state';
 import { findCustomer } from './customers';
 
@@ -103,7 +104,7 @@ export function memberRoutes(deps: AppDeps) {
   const tag = 'members';
   const actor = (a: TenantAccess, requestId: string) => ({ actorUserId: a.userId, actorTokenId: a.tokenId, requestId });
 
-  route(router, { method: 'get', path: '/api/members', summary: 'List members', tag, auth: 'tenant', permission: 'members.read', query: listQuery }, scope, requirePermission('members.read'), async (ctx, { query }) => {
+  route(router, { method: 'get', path: '/api/members', response: R.list(R.member), summary: 'List members', tag, auth: 'tenant', permission: 'members.read', query: listQuery }, scope, requirePermission('members.read'), async (ctx, { query }) => {
     const a = access(ctx);
     const params: unknown[] = [];
     const where: string[] = [];
@@ -116,7 +117,7 @@ export function memberRoutes(deps: AppDeps) {
     ctx.body = { data: p.data.map(toMemberJson), nextCursor: p.nextCursor };
   });
 
-  route(router, { method: 'post', path: '/api/members', summary: 'Invite someone (the invitation is e-mailed to the address; the answer is the same whether or not it has an account)', tag, auth: 'tenant', permission: 'members.manage', body: createBody, status: 202 }, scope, requirePermission('members.manage'), idempotency(), async (ctx, { body }) => {
+  route(router, { method: 'post', path: '/api/members', response: R.invited, summary: 'Invite someone (the invitation is e-mailed to the address; the answer is the same whether or not it has an account)', tag, auth: 'tenant', permission: 'members.manage', body: createBody, status: 202 }, scope, requirePermission('members.manage'), idempotency(), async (ctx, { body }) => {
     const a = access(ctx);
     const role = await assertWithinCaller(a, body.roleId);
     if (role.key === 'owner' && !callerIsOwner(a)) throw new ApiError(403, 'forbidden', 'only an owner can make someone an owner', { permission: 'members.manage' });
@@ -139,7 +140,7 @@ export function memberRoutes(deps: AppDeps) {
     ctx.body = { invite: { id: invite.id, email: body.email, name: body.name, roleId: role.id, customerId: customer, expiresAt: invite.expiresAt, status: 'pending' } };
   });
 
-  route(router, { method: 'get', path: '/api/members/invites', summary: 'Pending invitations', tag, auth: 'tenant', permission: 'members.read', query: listQuery }, scope, requirePermission('members.read'), async (ctx, { query }) => {
+  route(router, { method: 'get', path: '/api/members/invites', response: R.list(R.pendingInvite), summary: 'Pending invitations', tag, auth: 'tenant', permission: 'members.read', query: listQuery }, scope, requirePermission('members.read'), async (ctx, { query }) => {
     const a = access(ctx);
     const params: unknown[] = [];
     const where = ['i.accepted_at IS NULL', 'i.role_id IS NOT NULL', 'i.expires_at > now()'];
@@ -172,11 +173,11 @@ export function memberRoutes(deps: AppDeps) {
     ctx.status = 204;
   });
 
-  route(router, { method: 'get', path: '/api/members/:id', summary: 'Get a member', tag, auth: 'tenant', permission: 'members.read' }, scope, requirePermission('members.read'), async (ctx) => {
+  route(router, { method: 'get', path: '/api/members/:id', response: R.member, summary: 'Get a member', tag, auth: 'tenant', permission: 'members.read' }, scope, requirePermission('members.read'), async (ctx) => {
     ctx.body = toMemberJson(await findMember(access(ctx), ctx.params.id ?? ''));
   });
 
-  route(router, { method: 'patch', path: '/api/members/:id', summary: "Change a member's role or customer restriction", tag, auth: 'tenant', permission: 'members.manage', body: patchBody }, scope, requirePermission('members.manage'), idempotency(), async (ctx, { body }) => {
+  route(router, { method: 'patch', path: '/api/members/:id', response: R.member, summary: "Change a member's role or customer restriction", tag, auth: 'tenant', permission: 'members.manage', body: patchBody }, scope, requirePermission('members.manage'), idempotency(), async (ctx, { body }) => {
     const a = access(ctx);
     const member = await findMember(a, ctx.params.id ?? '');
     const changes: Partial<Membership> = {};

@@ -12,6 +12,7 @@ import { audit } from '../audit';
 import { ApiError, notFound } from '../errors';
 import { idempotency } from '../middleware/idempotency';
 import { route } from '../routing';
+import * as R from '../schemas/responses';
 import { type AppState, type TenantAccess } from '../state';
 
 const permissionList = z
@@ -66,20 +67,20 @@ export function roleRoutes(deps: AppDeps) {
   const tag = 'roles';
   const actor = (a: TenantAccess, requestId: string) => ({ actorUserId: a.userId, actorTokenId: a.tokenId, requestId });
 
-  route(router, { method: 'get', path: '/api/roles', summary: 'List roles with their permissions', tag, auth: 'tenant', permission: 'roles.read' }, scope, requirePermission('roles.read'), async (ctx) => {
+  route(router, { method: 'get', path: '/api/roles', response: R.roleList, summary: 'List roles with their permissions', tag, auth: 'tenant', permission: 'roles.read' }, scope, requirePermission('roles.read'), async (ctx) => {
     const a = access(ctx);
     const roles = await a.manager.getRepository(Role).find({ order: { isSystem: 'DESC', name: 'ASC' } });
     const perms = await permissionsOf(a, roles.map((r) => r.id));
     ctx.body = { data: roles.map((r) => toRoleJson(r, perms.get(r.id) ?? [])), permissions: ALL_PERMISSIONS };
   });
 
-  route(router, { method: 'get', path: '/api/roles/:id', summary: 'Get a role', tag, auth: 'tenant', permission: 'roles.read' }, scope, requirePermission('roles.read'), async (ctx) => {
+  route(router, { method: 'get', path: '/api/roles/:id', response: R.role, summary: 'Get a role', tag, auth: 'tenant', permission: 'roles.read' }, scope, requirePermission('roles.read'), async (ctx) => {
     const a = access(ctx);
     const role = await findRole(a, ctx.params.id ?? '');
     ctx.body = toRoleJson(role, (await permissionsOf(a, [role.id])).get(role.id) ?? []);
   });
 
-  route(router, { method: 'post', path: '/api/roles', summary: 'Create a custom role', tag, auth: 'tenant', permission: 'roles.manage', body: createBody, status: 201 }, scope, requirePermission('roles.manage'), idempotency(), async (ctx, { body }) => {
+  route(router, { method: 'post', path: '/api/roles', response: R.role, summary: 'Create a custom role', tag, auth: 'tenant', permission: 'roles.manage', body: createBody, status: 201 }, scope, requirePermission('roles.manage'), idempotency(), async (ctx, { body }) => {
     const a = access(ctx);
     assertGrantable(a, body.permissions);
     if (await a.manager.getRepository(Role).existsBy({ name: body.name })) throw new ApiError(409, 'conflict', 'a role with this name exists');
@@ -90,7 +91,7 @@ export function roleRoutes(deps: AppDeps) {
     ctx.body = toRoleJson(role, body.permissions);
   });
 
-  route(router, { method: 'post', path: '/api/roles/:id/clone', summary: 'Clone a role (with its permissions)', tag, auth: 'tenant', permission: 'roles.manage', body: cloneBody, status: 201 }, scope, requirePermission('roles.manage'), idempotency(), async (ctx, { body }) => {
+  route(router, { method: 'post', path: '/api/roles/:id/clone', response: R.role, summary: 'Clone a role (with its permissions)', tag, auth: 'tenant', permission: 'roles.manage', body: cloneBody, status: 201 }, scope, requirePermission('roles.manage'), idempotency(), async (ctx, { body }) => {
     const a = access(ctx);
     const source = await findRole(a, ctx.params.id ?? '');
     const permissions = (await permissionsOf(a, [source.id])).get(source.id) ?? [];
@@ -104,7 +105,7 @@ export function roleRoutes(deps: AppDeps) {
     ctx.body = toRoleJson(role, permissions);
   });
 
-  route(router, { method: 'put', path: '/api/roles/:id/permissions', summary: "Replace a custom role's permissions", tag, auth: 'tenant', permission: 'roles.manage', body: permissionsBody }, scope, requirePermission('roles.manage'), idempotency(), async (ctx, { body }) => {
+  route(router, { method: 'put', path: '/api/roles/:id/permissions', response: R.role, summary: "Replace a custom role's permissions", tag, auth: 'tenant', permission: 'roles.manage', body: permissionsBody }, scope, requirePermission('roles.manage'), idempotency(), async (ctx, { body }) => {
     const a = access(ctx);
     const role = await findRole(a, ctx.params.id ?? '');
     if (role.isSystem) throw new ApiError(422, 'system_role_immutable', 'system roles cannot be changed; clone the role and edit the clone');

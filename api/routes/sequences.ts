@@ -13,6 +13,7 @@ import { customerScope } from '../middleware/customerScope';
 import { idempotency } from '../middleware/idempotency';
 import { decodeCursor, likePattern, listQuery, page } from '../pagination';
 import { route } from '../routing';
+import * as R from '../schemas/responses';
 import { hasMalformedVariable, templateVariables } from '../../lib/templates';
 import { type AppState, type TenantAccess } from '../state';
 
@@ -89,7 +90,7 @@ export function sequenceRoutes(deps: AppDeps) {
     steps: (await stepsOf(a, s.id)).map(toStepJson),
   });
 
-  route(router, { method: 'get', path: '/api/sequences', summary: "List the customer's sequences", tag, auth: 'tenant', permission: 'campaigns.read', query: listQuery }, ...read, customerScope({ required: true }), async (ctx, { query }) => {
+  route(router, { method: 'get', path: '/api/sequences', response: R.sequenceList, summary: "List the customer's sequences", tag, auth: 'tenant', permission: 'campaigns.read', query: listQuery }, ...read, customerScope({ required: true }), async (ctx, { query }) => {
     const a = access(ctx);
     const params: unknown[] = [customerOf(ctx)];
     let where = 'customer_id = $1';
@@ -105,7 +106,7 @@ export function sequenceRoutes(deps: AppDeps) {
     ctx.body = { data: p.data.map((s) => ({ id: s.id, customerId: s.customer_id, name: s.name, steps: s.steps, createdAt: s.created_at, updatedAt: s.updated_at })), nextCursor: p.nextCursor };
   });
 
-  route(router, { method: 'post', path: '/api/sequences', summary: 'Create a sequence for the customer', tag, auth: 'tenant', permission: 'campaigns.write', body: sequenceBody, status: 201 }, ...write, customerScope({ required: true }), idempotency(), async (ctx, { body }) => {
+  route(router, { method: 'post', path: '/api/sequences', response: R.sequence, summary: 'Create a sequence for the customer', tag, auth: 'tenant', permission: 'campaigns.write', body: sequenceBody, status: 201 }, ...write, customerScope({ required: true }), idempotency(), async (ctx, { body }) => {
     const a = access(ctx);
     const [row] = (await a.manager.query(
       "INSERT INTO sequences (tenant_id, id, customer_id, name) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3) RETURNING id, customer_id, name, created_at, updated_at",
@@ -115,12 +116,12 @@ export function sequenceRoutes(deps: AppDeps) {
     ctx.body = await sequenceJson(a, row!);
   });
 
-  route(router, { method: 'get', path: '/api/sequences/:id', summary: 'Get a sequence with its steps', tag, auth: 'tenant', permission: 'campaigns.read' }, ...read, addressed, async (ctx) => {
+  route(router, { method: 'get', path: '/api/sequences/:id', response: R.sequence, summary: 'Get a sequence with its steps', tag, auth: 'tenant', permission: 'campaigns.read' }, ...read, addressed, async (ctx) => {
     const a = access(ctx);
     ctx.body = await sequenceJson(a, await findSequence(a, customerOf(ctx), ctx.params.id ?? ''));
   });
 
-  route(router, { method: 'put', path: '/api/sequences/:id', summary: 'Rename a sequence', tag, auth: 'tenant', permission: 'campaigns.write', body: sequenceBody }, ...write, addressed, idempotency(), async (ctx, { body }) => {
+  route(router, { method: 'put', path: '/api/sequences/:id', response: R.sequence, summary: 'Rename a sequence', tag, auth: 'tenant', permission: 'campaigns.write', body: sequenceBody }, ...write, addressed, idempotency(), async (ctx, { body }) => {
     const a = access(ctx);
     const s = await findSequence(a, customerOf(ctx), ctx.params.id ?? '');
     await a.manager.query('UPDATE sequences SET name = $2, updated_at = now() WHERE id = $1', [s.id, body.name]);
@@ -134,7 +135,7 @@ export function sequenceRoutes(deps: AppDeps) {
     ctx.status = 204;
   });
 
-  route(router, { method: 'post', path: '/api/sequences/:id/steps', summary: 'Append a step', tag, auth: 'tenant', permission: 'campaigns.write', body: stepBody, status: 201 }, ...write, addressed, idempotency(), async (ctx, { body }) => {
+  route(router, { method: 'post', path: '/api/sequences/:id/steps', response: R.sequenceStep, summary: 'Append a step', tag, auth: 'tenant', permission: 'campaigns.write', body: stepBody, status: 201 }, ...write, addressed, idempotency(), async (ctx, { body }) => {
     const a = access(ctx);
     const s = await findSequence(a, customerOf(ctx), ctx.params.id ?? '');
     // Serialise appends to one sequence so positions stay dense.
@@ -150,7 +151,7 @@ export function sequenceRoutes(deps: AppDeps) {
     ctx.body = toStepJson(step!);
   });
 
-  route(router, { method: 'put', path: '/api/sequences/:id/steps/:stepId', summary: 'Change a step', tag, auth: 'tenant', permission: 'campaigns.write', body: stepPatch }, ...write, addressed, idempotency(), async (ctx, { body }) => {
+  route(router, { method: 'put', path: '/api/sequences/:id/steps/:stepId', response: R.sequenceStep, summary: 'Change a step', tag, auth: 'tenant', permission: 'campaigns.write', body: stepPatch }, ...write, addressed, idempotency(), async (ctx, { body }) => {
     const a = access(ctx);
     const s = await findSequence(a, customerOf(ctx), ctx.params.id ?? '');
     const step = await findStep(a, s.id, ctx.params.stepId ?? '');

@@ -24,6 +24,7 @@ import { hashPassword } from '../auth/passwords';
 import { ApiError, notFound } from '../errors';
 import { RateLimiter } from '../rateLimit';
 import { route } from '../routing';
+import * as R from '../schemas/responses';
 import { type AppState, type TenantAccess } from '../state';
 
 const registrationBody = z
@@ -202,21 +203,21 @@ export function tenantRoutes(deps: AppDeps & { client: Client; taskQueue: string
     ctx.body = { tenant: { id: existing.id, status: existing.status }, workflowId: provisionTenantWorkflowId({ tenantId: existing.id }) };
   }
 
-  route(router, { method: 'post', path: '/api/tenants', summary: 'Register and provision a tenant (platform admin); idempotent by externalCustomerId', tag, auth: 'platform', body: registrationBody, status: 202 }, requirePlatformAdmin(), async (ctx, { body }) => {
+  route(router, { method: 'post', path: '/api/tenants', response: R.registered, otherSuccess: [200], summary: 'Register and provision a tenant (platform admin); idempotent by externalCustomerId', tag, auth: 'platform', body: registrationBody, status: 202 }, requirePlatformAdmin(), async (ctx, { body }) => {
     await register(ctx, body);
   });
 
-  route(router, { method: 'post', path: '/api/tenants/register', summary: 'Public sign-up: register and provision a tenant', tag, auth: 'public', body: registrationBody, status: 202 }, async (ctx, { body }) => {
+  route(router, { method: 'post', path: '/api/tenants/register', response: R.registered, otherSuccess: [200], summary: 'Public sign-up: register and provision a tenant', tag, auth: 'public', body: registrationBody, status: 202 }, async (ctx, { body }) => {
     const hit = publicSignups.hit(ctx.state.clientAddress ?? 'unknown');
     if (!hit.allowed) throw new ApiError(429, 'too_many_requests', 'too many sign-ups from this address; try again later', { retryAfterSeconds: hit.retryAfterSeconds });
     await register(ctx, body);
   });
 
-  route(router, { method: 'get', path: '/api/industry-templates', summary: 'The industry templates a tenant can start from', tag, auth: 'public' }, async (ctx) => {
+  route(router, { method: 'get', path: '/api/industry-templates', response: R.industryTemplates, summary: 'The industry templates a tenant can start from', tag, auth: 'public' }, async (ctx) => {
     ctx.body = { data: [...industryTemplates().values()].map((t) => ({ key: t.key, name: t.name })) };
   });
 
-  route(router, { method: 'get', path: '/api/tenants', summary: 'List tenants with their status (platform admin)', tag, auth: 'platform' }, requirePlatformAdmin(), async (ctx) => {
+  route(router, { method: 'get', path: '/api/tenants', response: R.tenantList, summary: 'List tenants with their status (platform admin)', tag, auth: 'platform' }, requirePlatformAdmin(), async (ctx) => {
     const rows = (await ds.query('SELECT id, name, slug, status, industry, created_at, provisioning FROM tenants ORDER BY created_at DESC, id LIMIT 500')) as TenantRow[];
     ctx.body = {
       data: rows.map((t) => ({
@@ -248,7 +249,7 @@ export function tenantRoutes(deps: AppDeps & { client: Client; taskQueue: string
       await run(0);
     };
 
-  route(router, { method: 'get', path: '/api/tenants/:id/provisioning', summary: "A tenant's provisioning progress (platform admin, or the tenant itself with settings.manage)", tag, auth: 'tenant', permission: 'settings.manage' }, platformOr(scope, requirePermission('settings.manage'), notRestricted()), async (ctx) => {
+  route(router, { method: 'get', path: '/api/tenants/:id/provisioning', response: R.provisioning, summary: "A tenant's provisioning progress (platform admin, or the tenant itself with settings.manage)", tag, auth: 'tenant', permission: 'settings.manage' }, platformOr(scope, requirePermission('settings.manage'), notRestricted()), async (ctx) => {
     const id = ctx.params.id ?? '';
     if (!isUuid(id) || !canSeeTenant(ctx.state, id)) throw notFound('tenant');
     const [t] = (await ds.query('SELECT id, name, slug, status, industry, created_at, provisioning FROM tenants WHERE id = $1', [id])) as TenantRow[];
@@ -257,7 +258,7 @@ export function tenantRoutes(deps: AppDeps & { client: Client; taskQueue: string
     ctx.body = await provisioningOf(deps.client, t, p?.kind === 'session' && p.isPlatformAdmin);
   });
 
-  route(router, { method: 'post', path: '/api/tenants/:id/provisioning/retry', summary: 'Retry a failed provisioning (platform admin)', tag, auth: 'platform', status: 202 }, requirePlatformAdmin(), async (ctx) => {
+  route(router, { method: 'post', path: '/api/tenants/:id/provisioning/retry', response: R.registered, summary: 'Retry a failed provisioning (platform admin)', tag, auth: 'platform', status: 202 }, requirePlatformAdmin(), async (ctx) => {
     const id = ctx.params.id ?? '';
     const [t] = isUuid(id) ? ((await ds.query('SELECT status FROM tenants WHERE id = $1', [id])) as { status: string }[]) : [];
     if (!t) throw notFound('tenant');
@@ -267,7 +268,7 @@ export function tenantRoutes(deps: AppDeps & { client: Client; taskQueue: string
     ctx.body = { tenant: { id, status: 'provisioning' }, workflowId: await startProvisioning(deps.client, deps.taskQueue, id) };
   });
 
-  route(router, { method: 'get', path: '/api/workflows/:workflowId', summary: 'Describe a workflow of your tenant (URL-encode the id); the permission follows its kind: settings.manage (tenant), customers.read (customer), campaigns.read (enrollment)', tag: 'workflows', auth: 'tenant' }, platformOr(scope), async (ctx) => {
+  route(router, { method: 'get', path: '/api/workflows/:workflowId', response: R.workflowDescription, summary: 'Describe a workflow of your tenant (URL-encode the id); the permission follows its kind: settings.manage (tenant), customers.read (customer), campaigns.read (enrollment)', tag: 'workflows', auth: 'tenant' }, platformOr(scope), async (ctx) => {
     const workflowId = ctx.params.workflowId ?? '';
     const p = ctx.state.principal;
     if (!p) throw unauthenticated();
@@ -312,7 +313,7 @@ export function tenantRoutes(deps: AppDeps & { client: Client; taskQueue: string
     }
   });
 
-  route(router, { method: 'get', path: '/api/onboarding', summary: "The tenant's onboarding checklist and entitlements", tag, auth: 'tenant' }, tenantScope(ds), async (ctx) => {
+  route(router, { method: 'get', path: '/api/onboarding', response: R.onboarding, summary: "The tenant's onboarding checklist and entitlements", tag, auth: 'tenant' }, tenantScope(ds), async (ctx) => {
     const m = ctx.state.access!.manager;
     const items = (await m.query('SELECT key, title, done_at FROM onboarding_items ORDER BY position')) as { key: string; title: string; done_at: Date | null }[];
     const entitlements = (await m.query('SELECT key, enabled, limit_value FROM entitlements ORDER BY key')) as { key: string; enabled: boolean; limit_value: number | null }[];

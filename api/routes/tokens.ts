@@ -14,6 +14,7 @@ import { formatApiToken, newSecret, sha256 } from '../auth/secrets';
 import { ApiError, notFound } from '../errors';
 import { idempotency } from '../middleware/idempotency';
 import { route } from '../routing';
+import * as R from '../schemas/responses';
 import { type AppState } from '../state';
 
 const createBody = z
@@ -66,12 +67,12 @@ export function tokenRoutes(deps: AppDeps) {
   const scope = tenantScope(deps.dataSource);
   const tag = 'tokens';
 
-  route(router, { method: 'get', path: '/api/tokens', summary: 'List API tokens (without secrets)', tag, auth: 'tenant', permission: 'tokens.manage' }, scope, requirePermission('tokens.manage'), async (ctx) => {
+  route(router, { method: 'get', path: '/api/tokens', response: R.tokenList, summary: 'List API tokens (without secrets)', tag, auth: 'tenant', permission: 'tokens.manage' }, scope, requirePermission('tokens.manage'), async (ctx) => {
     const tokens = await access(ctx).manager.getRepository(ApiToken).find({ order: { id: 'ASC' } });
     ctx.body = { data: tokens.map(toTokenJson) };
   });
 
-  route(router, { method: 'post', path: '/api/tokens', summary: 'Issue an API token (the secret is shown once)', tag, auth: 'tenant', permission: 'tokens.manage', body: createBody, status: 201 }, scope, requirePermission('tokens.manage'), idempotency(), async (ctx, { body }) => {
+  route(router, { method: 'post', path: '/api/tokens', response: R.issuedToken, summary: 'Issue an API token (the secret is shown once)', tag, auth: 'tenant', permission: 'tokens.manage', body: createBody, status: 201 }, scope, requirePermission('tokens.manage'), idempotency(), async (ctx, { body }) => {
     const a = access(ctx);
     // Without a roleId the token gets the issuer's own role, never a default
     // one; either way it holds nothing its issuer does not (spec §3.11).
@@ -98,7 +99,7 @@ export function tokenRoutes(deps: AppDeps) {
     ctx.status = 204;
   });
 
-  route(router, { method: 'post', path: '/api/platform/tenants/:id/tokens', summary: 'Issue an API token for a tenant (platform admin)', tag: 'platform', auth: 'platform', body: createBody, status: 201 }, requirePlatformAdmin(), async (ctx, { body }) => {
+  route(router, { method: 'post', path: '/api/platform/tenants/:id/tokens', response: R.issuedToken, summary: 'Issue an API token for a tenant (platform admin)', tag: 'platform', auth: 'platform', body: createBody, status: 201 }, requirePlatformAdmin(), async (ctx, { body }) => {
     const tenantId = ctx.params.id ?? '';
     if (!isUuid(tenantId) || !(await deps.dataSource.getRepository(Tenant).existsBy({ id: tenantId }))) throw notFound('tenant');
     const admin = ctx.state.principal?.kind === 'session' ? ctx.state.principal.userId : null;

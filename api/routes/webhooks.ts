@@ -26,6 +26,7 @@ import { ApiError, notFound } from '../errors';
 import { listQuery, decodeCursor, page } from '../pagination';
 import { findNul } from '../middleware/inputGuard';
 import { route } from '../routing';
+import * as R from '../schemas/responses';
 import { type AppState } from '../state';
 import { unsubscribeAddress } from './leads';
 
@@ -121,7 +122,7 @@ export function webhookRoutes(deps: AppDeps & { client: Client; emailWebhookSecr
   // A Map, not an object: `__proto__`, `constructor`, … are just unknown providers.
   const secrets = new Map(Object.entries(deps.emailWebhookSecrets ?? {}));
 
-  route(router, { method: 'post', path: '/api/webhooks/email/:provider', summary: 'E-mail provider events (reply, bounce, open), HMAC-signed', tag: 'webhooks', auth: 'public' }, async (ctx) => {
+  route(router, { method: 'post', path: '/api/webhooks/email/:provider', response: R.webhookReceived, summary: 'E-mail provider events (reply, bounce, open), HMAC-signed', tag: 'webhooks', auth: 'public' }, async (ctx) => {
     const provider = ctx.params.provider ?? '';
     const secret = secrets.get(provider);
     if (!secret) throw notFound('webhook');
@@ -144,7 +145,7 @@ export function webhookRoutes(deps: AppDeps & { client: Client; emailWebhookSecr
   });
 
   const platform = requirePlatformAdmin();
-  route(router, { method: 'get', path: '/api/platform/webhook-events', summary: 'Webhook events that could not be routed (dead letters), newest first', tag: 'platform', auth: 'platform', query: listQuery.extend({ status: z.enum(['dead_letter', 'processed']).default('dead_letter') }) }, platform, async (ctx, { query }) => {
+  route(router, { method: 'get', path: '/api/platform/webhook-events', response: R.webhookEvents, summary: 'Webhook events that could not be routed (dead letters), newest first', tag: 'platform', auth: 'platform', query: listQuery.extend({ status: z.enum(['dead_letter', 'processed']).default('dead_letter') }) }, platform, async (ctx, { query }) => {
     const params: unknown[] = [query.status];
     let where = 'status = $1';
     const after = decodeCursor(query.cursor);
@@ -157,7 +158,7 @@ export function webhookRoutes(deps: AppDeps & { client: Client; emailWebhookSecr
     };
   });
 
-  route(router, { method: 'post', path: '/api/platform/webhook-events/:id/replay', summary: 'Route a dead-lettered event again', tag: 'platform', auth: 'platform' }, platform, async (ctx) => {
+  route(router, { method: 'post', path: '/api/platform/webhook-events/:id/replay', response: R.webhookReplayed, summary: 'Route a dead-lettered event again', tag: 'platform', auth: 'platform' }, platform, async (ctx) => {
     const id = ctx.params.id ?? '';
     const result = await ds.transaction(async (m) => {
       const [row] = (await m.query('SELECT id, status, payload FROM webhook_events WHERE id = $1 FOR UPDATE', [id])) as { id: string; status: string; payload: unknown }[];
@@ -174,12 +175,12 @@ export function webhookRoutes(deps: AppDeps & { client: Client; emailWebhookSecr
   // One-click unsubscribe (RFC 8058): the token on every message names its
   // tenant and is otherwise random; POST unsubscribes, GET shows a button.
   const tokenTenant = (token: string) => /^u_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})_[A-Za-z0-9_-]{20,64}$/.exec(token)?.[1];
-  route(router, { method: 'get', path: '/api/unsubscribe/:token', summary: 'Unsubscribe page for a recipient', tag: 'webhooks', auth: 'public' }, async (ctx) => {
+  route(router, { method: 'get', path: '/api/unsubscribe/:token', html: true, summary: 'Unsubscribe page for a recipient', tag: 'webhooks', auth: 'public' }, async (ctx) => {
     if (!tokenTenant(ctx.params.token ?? '')) throw notFound('unsubscribe link');
     ctx.type = 'text/html';
     ctx.body = `<!doctype html><meta charset="utf-8"><title>Unsubscribe</title><form method="post"><p>Stop receiving these e-mails?</p><button>Unsubscribe</button></form>`;
   });
-  route(router, { method: 'post', path: '/api/unsubscribe/:token', summary: 'One-click unsubscribe (List-Unsubscribe-Post)', tag: 'webhooks', auth: 'public' }, async (ctx) => {
+  route(router, { method: 'post', path: '/api/unsubscribe/:token', response: R.unsubscribed, summary: 'One-click unsubscribe (List-Unsubscribe-Post)', tag: 'webhooks', auth: 'public' }, async (ctx) => {
     const token = ctx.params.token ?? '';
     const tenantId = tokenTenant(token);
     if (!tenantId) throw notFound('unsubscribe link');

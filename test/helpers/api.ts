@@ -14,7 +14,7 @@ export function testApp(dataSource: DataSource, overrides: Partial<AppDeps> = {}
   // Temporal is not used by these routes; a lazy connection never dials.
   const temporal = Connection.lazy({ address: '127.0.0.1:1' });
   // Test SMTP servers listen on loopback: they are the test stack's operator allow-list.
-  return createApp({ dataSource, temporal, log: pino({ level: 'silent' }), outbound: parseOutboundAllowlist('127.0.0.1,localhost'), ...overrides });
+  return createApp({ dataSource, temporal, log: pino({ level: 'silent' }), outbound: parseOutboundAllowlist('127.0.0.1,localhost'), checkResponses: true, ...overrides });
 }
 
 export type Agent = ReturnType<typeof request.agent>;
