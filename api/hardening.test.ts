@@ -449,6 +449,12 @@ describe('15–17. lookups, limits and the contract', () => {
     expect(version.schema.maximum).toBe(2147483647);
   });
 
+  it('an instant PostgreSQL cannot hold is a 400, not a 500', async () => {
+    const o = await signIn(app(), owner.email);
+    expect((await o.get('/api/audit?since=0000-01-01T00:00:00Z')).status).toBe(400);
+    expect((await o.get('/api/audit?since=2026-01-01T00:00:00Z')).status).toBe(200);
+  });
+
   it('TRACE is 405; a body the server does not require is not required in the document', async () => {
     const res = await request(app().callback()).trace('/api/customers');
     expect(res.status).toBe(405);

@@ -4,20 +4,23 @@ import { z } from 'zod';
 import { AuditEntry } from '../../db/entities';
 import { access, requirePermission, tenantScope } from '../access';
 import { type AppDeps } from '../app';
-import { decodeCursor, MAX_LIMIT, page } from '../pagination';
+import { decodeCursor, listQuery, MAX_LIMIT, page } from '../pagination';
 import { route } from '../routing';
 import * as R from '../schemas/responses';
 import { type AppState } from '../state';
 
+/** An ISO instant PostgreSQL can hold (it has no year 0). */
+const instant = z.iso.datetime().refine((s) => !s.startsWith('0000'), { message: 'year 0001 or later' });
+
 const auditQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(MAX_LIMIT).default(50),
-    cursor: z.string().max(300).optional(),
+    cursor: listQuery.shape.cursor,
     action: z.string().regex(/^[a-z_]{1,60}$/).optional(),
     outcome: z.enum(['success', 'failure', 'denied']).optional(),
     actorUserId: z.string().regex(/^usr_[0-9a-z]{26}$/).optional(),
-    since: z.iso.datetime().optional(),
-    until: z.iso.datetime().optional(),
+    since: instant.optional(),
+    until: instant.optional(),
   })
   .strict();
 
