@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     mailer: platformMailUrl ? smtpPlatformMailer({ url: platformMailUrl, from: c.PLATFORM_MAIL_FROM }) : undefined,
     consoleUrl: c.consoleUrl,
     consoleSecret: c.CONSOLE_SHARED_SECRET,
-    allowedOrigins: [new URL(c.consoleUrl).origin],
+    allowedOrigins: [new URL(c.consoleUrl).origin, new URL(c.apiUrl).origin],
     outbound: parseOutboundAllowlist(c.OUTBOUND_ALLOWLIST),
     keyring: c.TENANTFLOW_ENCRYPTION_KEYS ? parseKeyring(c.TENANTFLOW_ENCRYPTION_KEYS, c.TENANTFLOW_ENCRYPTION_KEY_ID) : undefined,
   });

@@ -12,14 +12,22 @@ import { type AppState } from '../state';
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** The API's own pages (behind a TLS terminator the API itself sees http, the browser https). */
+function sameHost(origin: string, host: string): boolean {
+  try {
+    return host !== '' && new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
 export function sameOrigin(allowedOrigins: string[]) {
   const allowed = new Set(allowedOrigins);
   return async function sameOrigin(ctx: Koa.ParameterizedContext<AppState>, next: Koa.Next) {
     if (SAFE.has(ctx.method) || ctx.get('authorization') || !ctx.cookies.get(SESSION_COOKIE)) return next();
     const origin = ctx.get('origin');
     const site = ctx.get('sec-fetch-site');
-    const own = `${ctx.protocol}://${ctx.get('host')}`;
-    const refused = origin ? origin !== own && !allowed.has(origin) : site !== '' && site !== 'same-origin' && site !== 'none';
+    const refused = origin ? !allowed.has(origin) && !sameHost(origin, ctx.get('host')) : site !== '' && site !== 'same-origin' && site !== 'none';
     if (refused) throw new ApiError(403, 'cross_site_request', 'this request came from another site; use the console or an API token');
     return next();
   };
