@@ -15,7 +15,11 @@ import { startSmtpServer } from '../test/helpers/smtp';
 import { SMTP_UNREACHABLE, smtpProvider } from '../activities/providers/mail';
 import { createTenantActivities } from '../activities/tenants';
 import { safeNext } from '../web/src/lib/safeNext';
-import { routeRegistry } from './routing';
+import Router from '@koa/router';
+import Koa from 'koa';
+import { errorBoundary } from './middleware/errorBoundary';
+import { route, routeRegistry } from './routing';
+import { type AppState } from './state';
 import { type User } from '../db/entities';
 
 let db: TestDatabase;
@@ -494,5 +498,28 @@ describe('17. the document describes every answer', () => {
     expect(doc.paths['/api/customers/{id}'].get.responses['200'].content['application/json'].schema).toMatchObject({ type: 'object', additionalProperties: false });
     // No catch-all: each status an operation can answer is listed.
     expect(doc.paths['/api/customers/{id}'].get.responses.default).toBeUndefined();
+  });
+});
+
+describe('5. the declaration is the authority', () => {
+  it('a route that lists no permission middleware still refuses a caller without the declared permission', async () => {
+    const router = new Router<AppState>();
+    let ran = false;
+    const fakeScope = async (ctx: { state: AppState }, next: () => Promise<unknown>) => {
+      ctx.state.principal = { kind: 'token', tokenId: 'tok_x', tenantId: a.tenant.id, roleId: 'role_x', restrictedCustomerId: null };
+      ctx.state.access = { permissions: new Set(['customers.read']) } as unknown as AppState['access'];
+      await next();
+    };
+    route(router, { method: 'get', path: '/forgot', summary: 't', tag: 't', auth: 'tenant', permission: 'customers.write' }, fakeScope, async (ctx) => {
+      ran = true;
+      ctx.body = {};
+    });
+    const k = new Koa<AppState>();
+    k.use(errorBoundary());
+    k.use(router.routes());
+    const res = await request(k.callback()).get('/forgot');
+    expect(res.status).toBe(403);
+    expect(res.body.error.details.permission).toBe('customers.write');
+    expect(ran).toBe(false);
   });
 });

@@ -3,6 +3,7 @@
 import type Router from '@koa/router';
 import type Koa from 'koa';
 import { z } from 'zod';
+import { type Permission } from '../lib/permissions';
 import { ApiError } from './errors';
 import { type AppState } from './state';
 
@@ -15,7 +16,8 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType 
   tag: string;
   /** 'public', 'session' (any signed-in caller), 'tenant' (a tenant credential), 'platform' (platform admin). */
   auth: 'public' | 'session' | 'tenant' | 'platform';
-  permission?: string;
+  /** The permission a tenant caller must hold; route() enforces it (besides any middleware the route lists). */
+  permission?: Permission;
   body?: B;
   /** Raw media types accepted besides JSON (e.g. text/csv for lead imports), described in OpenAPI. */
   alsoAccepts?: { mediaType: string; description: string }[];
@@ -45,6 +47,27 @@ export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, whe
 
 export type Handler<B, Q> = (ctx: Koa.ParameterizedContext<AppState> & { params: Record<string, string> }, input: { body: B; query: Q }) => Promise<void>;
 
+/**
+ * The declaration is the authority on who may call a route: whatever
+ * middleware a route file lists, the handler runs only for a caller the
+ * declaration admits — a platform admin for 'platform', a tenant credential
+ * holding the declared permission for 'tenant' (inside its tenant
+ * transaction, so a denial is audited there).
+ */
+function enforceDeclaration(spec: RouteSpec, state: AppState): void {
+  if (spec.auth === 'public') return;
+  const p = state.principal;
+  if (!p) throw new ApiError(401, 'unauthenticated', 'sign in or send an API token');
+  if (spec.auth === 'platform' && !(p.kind === 'session' && p.isPlatformAdmin)) throw new ApiError(403, 'forbidden', 'platform admins only');
+  if (spec.auth === 'tenant' && spec.permission) {
+    const isPlatformAdmin = p.kind === 'session' && p.isPlatformAdmin;
+    if (!state.access && !isPlatformAdmin) throw new Error(`${spec.method.toUpperCase()} ${spec.path} declares a tenant permission but runs outside tenantScope()`);
+    if (state.access && !state.access.permissions.has(spec.permission as Permission)) {
+      throw new ApiError(403, 'forbidden', `you lack the permission ${spec.permission}`, { permission: spec.permission });
+    }
+  }
+}
+
 /** Registers a route on the router and in the OpenAPI registry. */
 export function route<B extends z.ZodType, Q extends z.ZodType>(
   router: Router<AppState>,
@@ -55,6 +78,7 @@ export function route<B extends z.ZodType, Q extends z.ZodType>(
   const handler = stack.pop() as Handler<z.infer<B>, z.infer<Q>>;
   const middleware = stack as Koa.Middleware<AppState>[];
   const validateAndRun = async (ctx: Koa.ParameterizedContext<AppState> & { params: Record<string, string> }) => {
+    enforceDeclaration(spec, ctx.state);
     const body = spec.body ? parseOrThrow(spec.body, ctx.state.body ?? {}, 'body') : undefined;
     if (!spec.body && ctx.state.body !== undefined && spec.method !== 'get') {
       throw new ApiError(400, 'validation_failed', 'this endpoint takes no body', [{ path: '(root)', message: 'unexpected body', code: 'unrecognized_keys' }]);
