@@ -5,6 +5,11 @@
 // in positive and negative mode, and fails on any 5xx, any response that does
 // not match its declared schema and any status the document does not list.
 //
+// Before it starts, the tenant gets an inbox (on the local sink), a sequence
+// with a step, a campaign with a lead, a custom role and a second customer,
+// made through the API; the addressed operations are given those ids, so the
+// fuzzer gets past the 404 into each operation's real work.
+//
 // It cannot reach outside its tenant: public registration (which creates
 // tenants) is left out, platform routes answer a tenant token 403, and the
 // token it works with is not among the things it may revoke. It cannot lock
@@ -31,6 +36,74 @@ async function json<T>(res: Response, what: string): Promise<T> {
   return JSON.parse(text) as T;
 }
 
+interface Seeded {
+  inbox: string;
+  sequence: string;
+  step: string;
+  campaign: string;
+  lead: string;
+  role: string;
+  customer: string;
+}
+
+/** Resources of the fuzzer's tenant, made through the API as a user would. */
+async function seed(api: string, token: string, customerId: string, sinkPort: number): Promise<Seeded> {
+  const call = async <T>(method: string, p: string, body: unknown): Promise<T> =>
+    json<T>(
+      await fetch(`${api}${p}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'x-customer-id': customerId, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }),
+      `seed ${method} ${p}`,
+    );
+  const inbox = await call<{ id: string }>('POST', '/api/inboxes', {
+    provider: 'smtp',
+    fromEmail: 'fuzz@agency.example',
+    fromName: 'Fuzz',
+    dailyCap: 50,
+    smtp: { host: '127.0.0.1', port: sinkPort, secure: false },
+  });
+  const sequence = await call<{ id: string }>('POST', '/api/sequences', { name: 'Fuzz sequence' });
+  const step = await call<{ id: string }>('POST', `/api/sequences/${sequence.id}/steps`, { subject: 'Hi {{firstName}}', body: 'Hello {{firstName}}', delayHours: 0 });
+  const campaign = await call<{ id: string }>('POST', '/api/campaigns', {
+    name: 'Fuzz campaign',
+    inboxIds: [inbox.id],
+    schedule: { timezone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' },
+  });
+  await call('POST', `/api/campaigns/${campaign.id}/sequence`, { sequenceId: sequence.id });
+  await call('POST', `/api/campaigns/${campaign.id}/leads`, { leads: [{ email: 'lead@lead.example', firstName: 'Lee' }] });
+  const leads = await json<{ data: { leadId: string }[] }>(
+    await fetch(`${api}/api/campaigns/${campaign.id}/leads`, { headers: { authorization: `Bearer ${token}`, 'x-customer-id': customerId } }),
+    'seed: list leads',
+  );
+  const role = await call<{ id: string }>('POST', '/api/roles', { name: 'Fuzz role', permissions: ['customers.read'] });
+  const customer = await call<{ id: string }>('POST', '/api/customers', { name: 'Fuzz second customer' });
+  return { inbox: inbox.id, sequence: sequence.id, step: step.id, campaign: campaign.id, lead: leads.data[0]!.leadId, role: role.id, customer: customer.id };
+}
+
+/** schemathesis.toml: each addressed path gets its seeded ids (every method but DELETE). */
+function seededOperations(s: Seeded): string {
+  const blocks: [string, Record<string, string>][] = [
+    ['^/api/inboxes/\\{id\\}$', { id: s.inbox }],
+    ['^/api/sequences/\\{id\\}(/steps)?$', { id: s.sequence }],
+    ['^/api/sequences/\\{id\\}/steps/\\{stepId\\}$', { id: s.sequence, stepId: s.step }],
+    ['^/api/campaigns/\\{id\\}(/[a-z]+)?$', { id: s.campaign }],
+    ['^/api/campaigns/\\{id\\}/leads/\\{leadId\\}/', { id: s.campaign, leadId: s.lead }],
+    ['^/api/leads/\\{id\\}$', { id: s.lead }],
+    ['^/api/roles/\\{id\\}', { id: s.role }],
+    ['^/api/customers/\\{id\\}$', { id: s.customer }],
+  ];
+  return blocks
+    .map(
+      ([regex, params]) =>
+        `[[operations]]\ninclude-path-regex = '${regex}'\nexclude-method = "DELETE"\nparameters = { ${Object.entries(params)
+          .map(([k, v]) => `"path.${k}" = "${v}"`)
+          .join(', ')} }\n`,
+    )
+    .join('\n');
+}
+
 async function main(): Promise<number> {
   await ensureTools();
   const st = ensureSchemathesis((l) => console.log(`[fuzz] ${l}`));
@@ -38,7 +111,7 @@ async function main(): Promise<number> {
   // capability provisioning is configured rather than a documented 503.
   const smartlead = await startFakeSmartlead();
   console.log('[fuzz] starting the product (same launcher as npm start)');
-  const { platform, dataDir } = await startThrowawayPlatform('fuzz', {
+  const { platform, dataDir, env } = await startThrowawayPlatform('fuzz', {
     LOG_LEVEL: 'error',
     PLATFORM_ADMIN_PASSWORD: 'platform admin password',
     SMARTLEAD_API_BASE: smartlead.baseUrl,
@@ -59,10 +132,18 @@ async function main(): Promise<number> {
       'issue the fuzzer token',
     );
     const customerId = tenant.customers[0]!.id;
+    const seeded = await seed(api, issued.token, customerId, Number(env.SMTP_SINK_PORT));
 
     fs.rmSync(FUZZ_REPORT_DIR, { recursive: true, force: true });
     fs.mkdirSync(FUZZ_REPORT_DIR, { recursive: true });
+    // Addressed operations get the seeded ids, so the fuzzer reaches past the
+    // 404 into each operation's real work (deletes keep random ids: the
+    // seeded resources stay for every other operation).
+    const configFile = path.join(FUZZ_REPORT_DIR, 'schemathesis.toml');
+    fs.writeFileSync(configFile, seededOperations(seeded));
     const args = [
+      '--config-file',
+      configFile,
       'run',
       `${api}/api/openapi.json`,
       '--mode',
