@@ -19,6 +19,7 @@ const permissionList = z
   .array(z.string())
   .max(ALL_PERMISSIONS.length)
   .refine((list) => list.every(isPermission), { message: `unknown permission; known: ${ALL_PERMISSIONS.join(', ')}` })
+  .meta({ items: { type: 'string', enum: ALL_PERMISSIONS } })
   .transform((list) => [...new Set(list)] as Permission[]);
 const createBody = z.object({ name: z.string().trim().min(1).max(100), permissions: permissionList }).strict();
 const cloneBody = z.object({ name: z.string().trim().min(1).max(100).optional() }).strict();
