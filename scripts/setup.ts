@@ -1,6 +1,6 @@
 // `npm run setup`: installs the tools Tenantflow runs beside npm packages into
 // `.tools/`. Idempotent: a second run checks and prints what is already there.
-import { ensureStripeMock, ensureTemporalCli, ensureTestServer, MissingPrerequisiteError, TOOLS_DIR } from './lib/tools';
+import { ensureSchemathesis, ensureStripeMock, ensureTemporalCli, ensureTestServer, MissingPrerequisiteError, TOOLS_DIR } from './lib/tools';
 
 /**
  * Installs every tool; a missing prerequisite for one does not stop the
@@ -21,6 +21,13 @@ export async function setup(log: (line: string) => void = (l) => console.log(`[s
       if (!(err instanceof MissingPrerequisiteError)) throw err;
       missing.push(`${name}: ${err.message}`);
     }
+  }
+  // The API fuzzer is for the test suite only: without Python the product
+  // still runs, and `npm run test:fuzz` says what is missing.
+  try {
+    ensureSchemathesis(log);
+  } catch (err) {
+    log(`schemathesis: not installed (${(err as Error).message}); only \`npm run test:fuzz\` needs it`);
   }
   if (missing.length) throw new MissingPrerequisiteError(`\n  - ${missing.join('\n  - ')}`);
   log('done');
