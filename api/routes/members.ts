@@ -128,12 +128,13 @@ export function memberRoutes(deps: AppDeps) {
     const link = `${deps.consoleUrl ?? ''}/invite/${invite.token}`;
     const mailer = deps.mailer;
     if (mailer) {
+      // Logged by code only: SMTP errors quote recipients, and logs never hold addresses.
       ctx.state.afterCommit?.push(async () => {
         await mailer({
           to: body.email,
           subject: `You are invited to ${tenantName} on Tenantflow`,
           text: `You have been invited to join ${tenantName} on Tenantflow.\n\nAccept the invitation: ${link}\n\nIt expires on ${invite.expiresAt.toISOString()}. If you did not expect it, ignore this message.`,
-        }).catch((err: unknown) => ctx.state.log.warn({ err: (err as Error).message }, 'invite mail not sent'));
+        }).catch((err: unknown) => ctx.state.log.warn({ code: (err as { code?: string }).code ?? 'error', inviteId: invite.id }, 'invite mail not sent'));
       });
     }
     ctx.status = 202;
