@@ -9,7 +9,7 @@ import { newId } from '../db/ids';
 import { applyTemplateRoles } from '../db/tenantRoles';
 import { withTenant } from '../db/tenantContext';
 import { industryTemplate, type IndustryTemplate } from '../lib/industryTemplates';
-import { newSecret, sha256 } from '../api/auth/secrets';
+import { INVITE_TTL_MS, newInviteToken, sha256 } from '../api/auth/secrets';
 import type { ProvisioningProgress } from '../workflows/provisionTenant';
 
 export interface TenantActivityDeps {
@@ -33,7 +33,6 @@ interface TenantRow {
   provisioning: Record<string, unknown>;
 }
 
-const INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 async function loadTenant(m: EntityManager | DataSource, tenantId: string): Promise<TenantRow> {
   const rows = (await m.query(
@@ -114,7 +113,7 @@ export function createTenantActivities(deps: TenantActivityDeps) {
         const newInvite = async (userId: string, roleId: string | null) => {
           const [pending] = (await m.query('SELECT 1 FROM invites WHERE user_id = $1 AND accepted_at IS NULL AND expires_at > now()', [userId])) as unknown[];
           if (!pending) {
-            const token = `inv_${input.tenantId.replace(/-/g, '')}_${newSecret()}`;
+            const token = newInviteToken(input.tenantId);
             await m.query('INSERT INTO invites (tenant_id, id, user_id, token_hash, expires_at, role_id) VALUES ($1, $2, $3, $4, $5, $6)', [
               input.tenantId,
               newId('inv'),

@@ -9,7 +9,7 @@ import { isUuid } from '../db/ids';
 import { withTenant } from '../db/tenantContext';
 import { auditInOwnTransaction } from './audit';
 import { parseApiToken, sha256 } from './auth/secrets';
-import { ApiError } from './errors';
+import { ApiError, forbidden } from './errors';
 import { type AppState, type Principal, type TenantAccess } from './state';
 
 export const SESSION_COOKIE = 'tf_session';
@@ -153,9 +153,7 @@ export function access(ctx: { state: AppState }): TenantAccess {
 
 export function requirePermission(permission: Permission) {
   return async function requirePermission(ctx: Koa.ParameterizedContext<AppState>, next: Koa.Next) {
-    if (!access(ctx).permissions.has(permission)) {
-      throw new ApiError(403, 'forbidden', `you lack the permission ${permission}`, { permission });
-    }
+    if (!access(ctx).permissions.has(permission)) throw forbidden(permission);
     return next();
   };
 }
@@ -193,10 +191,15 @@ export async function tenantsOfUser(dataSource: DataSource, userId: string): Pro
   );
 }
 
+/** A credential never grants beyond itself (spec §3.11): every permission given must be one the caller holds. */
+export function assertGrantable(a: TenantAccess, permissions: readonly string[]): void {
+  const beyond = permissions.filter((p) => !a.permissions.has(p as Permission));
+  if (beyond.length) throw new ApiError(403, 'forbidden', `you cannot grant permissions you do not hold: ${beyond.join(', ')}`, { permission: beyond[0] });
+}
+
 /**
- * A credential never grants beyond itself (spec §3.11): the role a caller
- * hands to a token, a membership or an invite holds only permissions the
- * caller holds. An unknown role is a 400 on the body's roleId.
+ * The role a caller hands to a token, a membership or an invite holds only
+ * permissions the caller holds. An unknown role is a 400 on the body's roleId.
  */
 export async function assertWithinCaller(a: TenantAccess, roleId: string): Promise<{ id: string; key: string | null }> {
   const rows = (await a.manager.query(
@@ -204,7 +207,6 @@ export async function assertWithinCaller(a: TenantAccess, roleId: string): Promi
     [roleId],
   )) as { id: string; key: string | null; permission: string | null }[];
   if (!rows[0]) throw new ApiError(400, 'validation_failed', 'invalid body', [{ path: 'roleId', message: 'no such role in this tenant', code: 'custom' }]);
-  const beyond = rows.map((r) => r.permission).filter((p): p is string => p !== null && !a.permissions.has(p as Permission));
-  if (beyond.length) throw new ApiError(403, 'forbidden', `the role grants permissions you do not hold: ${beyond.join(', ')}`, { permission: beyond[0] });
+  assertGrantable(a, rows.map((r) => r.permission).filter((p): p is string => p !== null));
   return { id: rows[0].id, key: rows[0].key };
 }

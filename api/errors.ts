@@ -12,3 +12,6 @@ export class ApiError extends Error {
 }
 
 export const notFound = (what = 'resource') => new ApiError(404, 'not_found', `${what} not found`);
+
+/** Authenticated, but lacking a permission within one's own tenant (audited by tenantScope). */
+export const forbidden = (permission: string) => new ApiError(403, 'forbidden', `you lack the permission ${permission}`, { permission });

@@ -6,24 +6,11 @@
 import { type DataSource, type EntityManager } from 'typeorm';
 import { newId } from '../db/ids';
 import { withTenant } from '../db/tenantContext';
+import { withUser } from './access';
 import { audit } from './audit';
 import { hashPassword, verifyPassword } from './auth/passwords';
-import { newSecret, sha256 } from './auth/secrets';
+import { INVITE_TTL_MS, newInviteToken, parseInviteToken, sha256 } from './auth/secrets';
 import { ApiError } from './errors';
-
-export const INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
-
-export function inviteToken(tenantId: string): string {
-  return `inv_${tenantId.replace(/-/g, '')}_${newSecret()}`;
-}
-
-/** The tenant an invite token names (to open its tenant transaction); the hash decides the rest. */
-export function tenantOfInviteToken(token: string): string | undefined {
-  const m = /^inv_([0-9a-f]{32})_[A-Za-z0-9_-]{43}$/.exec(token);
-  const hex = m?.[1];
-  if (!hex) return undefined;
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
 
 /**
  * Records an invitation in the current tenant transaction. A new address gets
@@ -32,7 +19,7 @@ export function tenantOfInviteToken(token: string): string | undefined {
  */
 export async function createInvite(
   m: EntityManager,
-  input: { email: string; name: string; roleId: string; customerId: string | null; invitedBy: string | null },
+  input: { tenantId: string; email: string; name: string; roleId: string; customerId: string | null; invitedBy: string | null },
 ): Promise<{ id: string; token: string; expiresAt: Date }> {
   let [user] = (await m.query('SELECT id FROM users WHERE email = $1', [input.email])) as { id: string }[];
   if (!user) {
@@ -45,8 +32,8 @@ export async function createInvite(
   if (member) throw new ApiError(409, 'already_member', 'this address is already a member of this tenant');
   // A new invitation replaces a pending one for the same address.
   await m.query('DELETE FROM invites WHERE user_id = $1 AND accepted_at IS NULL AND role_id IS NOT NULL', [userId]);
-  const [{ tenant_id: tenantId }] = (await m.query("SELECT current_setting('app.tenant_id') AS tenant_id")) as { tenant_id: string }[];
-  const token = inviteToken(tenantId);
+  const tenantId = input.tenantId;
+  const token = newInviteToken(tenantId);
   const id = newId('inv');
   const expiresAt = new Date(Date.now() + INVITE_TTL_MS);
   await m.query('INSERT INTO invites (tenant_id, id, user_id, token_hash, expires_at, role_id, customer_id, invited_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
@@ -94,7 +81,7 @@ async function join(m: EntityManager, tenantId: string, invite: PendingInvite, r
 
 /** Through the e-mailed link: a new account chooses its password, an existing one proves it. */
 export async function acceptInviteByToken(ds: DataSource, token: string, password: string, requestId: string): Promise<void> {
-  const tenantId = tenantOfInviteToken(token);
+  const tenantId = parseInviteToken(token)?.tenantId;
   if (!tenantId) throw inviteNotFound();
   await withTenant(ds, tenantId, async (m) => {
     const [invite] = (await m.query(`${PENDING} AND i.token_hash = $1`, [sha256(token)])) as PendingInvite[];
@@ -110,8 +97,7 @@ export async function acceptInviteByToken(ds: DataSource, token: string, passwor
 
 /** A signed-in user's pending invites, across tenants. */
 export async function invitesOfUser(ds: DataSource, userId: string) {
-  const rows = await ds.transaction(async (m) => {
-    await m.query("SELECT set_config('app.user_id', $1, true)", [userId]);
+  const rows = await withUser(ds, userId, async (m) => {
     return (await m.query(
       `SELECT i.id, i.tenant_id, t.name AS tenant_name, i.expires_at FROM invites i JOIN tenants t ON t.id = i.tenant_id JOIN users u ON u.id = i.user_id
         WHERE i.user_id = $1 AND NOT u.is_platform_admin AND i.accepted_at IS NULL AND i.expires_at > now() AND i.role_id IS NOT NULL AND t.status = 'active' ORDER BY i.id`,

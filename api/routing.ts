@@ -4,7 +4,7 @@ import type Router from '@koa/router';
 import type Koa from 'koa';
 import { z } from 'zod';
 import { type Permission } from '../lib/permissions';
-import { ApiError } from './errors';
+import { ApiError, forbidden } from './errors';
 import { type AppState } from './state';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -63,7 +63,7 @@ function enforceDeclaration(spec: RouteSpec, state: AppState): void {
     const isPlatformAdmin = p.kind === 'session' && p.isPlatformAdmin;
     if (!state.access && !isPlatformAdmin) throw new Error(`${spec.method.toUpperCase()} ${spec.path} declares a tenant permission but runs outside tenantScope()`);
     if (state.access && !state.access.permissions.has(spec.permission as Permission)) {
-      throw new ApiError(403, 'forbidden', `you lack the permission ${spec.permission}`, { permission: spec.permission });
+      throw forbidden(spec.permission);
     }
   }
 }

@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { Client } from 'pg';
-import { freePort, waitForHttp } from './lib/net';
+import { launcherPorts } from '../test/helpers/platform';
+import { waitForHttp } from './lib/net';
 import { ROOT } from './lib/tools';
 import { uuidv7 } from '../db/ids';
 
@@ -103,14 +104,7 @@ afterAll(() => {
 });
 
 it('brings everything up, stops every child on Ctrl-C, and keeps the data for the next start', async () => {
-  const ports = {
-    API_PORT: String(await freePort()),
-    WEB_PORT: String(await freePort()),
-    PG_PORT: String(await freePort()),
-    TEMPORAL_PORT: String(await freePort()),
-    TEMPORAL_UI_PORT: String(await freePort()),
-    SMTP_SINK_PORT: String(await freePort()),
-  };
+  const ports = await launcherPorts();
   const env = { ...ports, TENANTFLOW_DATA_DIR: dataDir, LOG_LEVEL: 'warn', DATABASE_URL: '', DATABASE_APP_URL: '', TEMPORAL_ADDRESS: '', PLATFORM_ADMIN_PASSWORD: '' };
 
   // First start.

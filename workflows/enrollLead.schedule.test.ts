@@ -14,9 +14,9 @@ import { createWorker } from '../worker/createWorker';
 import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
 import { addMember, createTenant, createUser, type TenantFixture } from '../test/helpers/fixtures';
 import { signIn, testApp, type Agent } from '../test/helpers/api';
-import { createTimeSkippingEnv, projectWorkflowBundle, TEST_OUTBOUND, uniqueTaskQueue } from '../test/helpers/temporal';
+import { createTimeSkippingEnv, projectWorkflowBundle, uniqueTaskQueue } from '../test/helpers/temporal';
 import { addLeads, createCampaign, createSmtpInbox, setCampaignStatus } from '../test/helpers/outreach';
-import { startSmtpServer, type TestSmtpServer } from '../test/helpers/smtp';
+import { startSmtpServer, type TestSmtpServer, TEST_OUTBOUND } from '../test/helpers/smtp';
 
 jest.setTimeout(240_000);
 

@@ -13,9 +13,9 @@ import { createWorker } from '../worker/createWorker';
 import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
 import { addMember, createTenant, createUser, type TenantFixture } from '../test/helpers/fixtures';
 import { signIn, testApp, type Agent } from '../test/helpers/api';
-import { connectClient, projectWorkflowBundle, TEST_OUTBOUND, quietRuntime, temporalAddress, uniqueTaskQueue } from '../test/helpers/temporal';
+import { connectClient, projectWorkflowBundle, quietRuntime, temporalAddress, uniqueTaskQueue } from '../test/helpers/temporal';
 import { addLeads, createCampaign, createSmtpInbox, postEmailWebhook, setCampaignStatus, until } from '../test/helpers/outreach';
-import { startSmtpServer, type TestSmtpServer } from '../test/helpers/smtp';
+import { startSmtpServer, type TestSmtpServer, TEST_OUTBOUND } from '../test/helpers/smtp';
 import { enrollmentWorkflowId } from './ids';
 import { bounceSignal, statusQuery, unsubscribeSignal } from './enrollLead';
 

@@ -12,13 +12,31 @@ export function newSecret(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');
 }
 
+/** Invite links expire after a week. */
+export const INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+
+const hex = (tenantId: string) => tenantId.replace(/-/g, '');
+const uuidOf = (h: string) => `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+
+/** `{prefix}_<tenant hex>_<secret>` → the tenant it names (trusted only once its hash matches there). */
+function tenantOfSecret(prefix: 'tf' | 'inv', token: string): { tenantId: string } | undefined {
+  const m = new RegExp(`^${prefix}_([0-9a-f]{32})_[A-Za-z0-9_-]{43}$`).exec(token);
+  return m?.[1] ? { tenantId: uuidOf(m[1]) } : undefined;
+}
+
 export function formatApiToken(tenantId: string, secret: string): string {
-  return `tf_${tenantId.replace(/-/g, '')}_${secret}`;
+  return `tf_${hex(tenantId)}_${secret}`;
 }
 
 export function parseApiToken(token: string): { tenantId: string } | undefined {
-  const m = /^tf_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/.exec(token);
-  if (!m?.[1]) return undefined;
-  const h = m[1];
-  return { tenantId: `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}` };
+  return tenantOfSecret('tf', token);
+}
+
+/** An invite link's token names its tenant the same way. */
+export function newInviteToken(tenantId: string): string {
+  return `inv_${hex(tenantId)}_${newSecret()}`;
+}
+
+export function parseInviteToken(token: string): { tenantId: string } | undefined {
+  return tenantOfSecret('inv', token);
 }

@@ -46,10 +46,12 @@ export function idempotency() {
     const { manager } = access(ctx);
     const scope = keyScope(ctx);
     const hash = requestHash(ctx);
-    // An expired record is gone: the key may be used afresh.
-    await manager.query(`DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND created_at < now() - interval '${IDEMPOTENCY_TTL_HOURS} hours'`, [scope, key]);
+    // One statement claims the key: a new row, or an expired one taken over.
     const inserted = (await manager.query(
-      "INSERT INTO idempotency_keys (tenant_id, scope, key, request_hash) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3) ON CONFLICT DO NOTHING RETURNING key",
+      `INSERT INTO idempotency_keys (tenant_id, scope, key, request_hash) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3)
+       ON CONFLICT (tenant_id, scope, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, status = NULL, response = NULL, secret_withheld = false, created_at = now()
+         WHERE idempotency_keys.created_at < now() - interval '${IDEMPOTENCY_TTL_HOURS} hours'
+       RETURNING key`,
       [scope, key, hash],
     )) as unknown[];
     if (inserted.length === 0) {

@@ -22,7 +22,7 @@ export function knownMethods() {
 const nulError = (where: string) => new ApiError(400, 'validation_failed', 'text may not contain the NUL character (U+0000)', [{ path: where, message: 'contains U+0000', code: 'invalid_string' }]);
 
 /** The path of the first string (or key) holding U+0000, if any. */
-export function findNul(value: unknown, path: string[] = []): string | undefined {
+function findNul(value: unknown, path: string[] = []): string | undefined {
   if (typeof value === 'string') return value.includes('\u0000') ? path.join('.') || '(root)' : undefined;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
@@ -41,6 +41,12 @@ export function findNul(value: unknown, path: string[] = []): string | undefined
   return undefined;
 }
 
+/** A 400 naming the first string (or key) of `value` that holds U+0000. */
+export function assertNoNul(value: unknown): void {
+  const hit = findNul(value);
+  if (hit !== undefined) throw nulError(hit);
+}
+
 function decoded(text: string): string {
   try {
     return decodeURIComponent(text.replace(/\+/g, ' '));
@@ -54,8 +60,7 @@ export function rejectNul() {
   return async function rejectNul(ctx: Koa.ParameterizedContext<AppState>, next: Koa.Next) {
     if (decoded(ctx.path).includes('\u0000')) throw nulError('(path)');
     if (ctx.querystring && decoded(ctx.querystring).includes('\u0000')) throw nulError('(query)');
-    const hit = findNul(ctx.state.body);
-    if (hit !== undefined) throw nulError(hit);
+    assertNoNul(ctx.state.body);
     return next();
   };
 }

@@ -107,24 +107,23 @@ export function authRoutes(deps: AppDeps) {
     return row?.wait ?? 0;
   }
 
+  /** Counts a failure (a day's quiet starts the count afresh) and sets the wait it earns, in one statement. */
   async function recordFailure(email: string, client: string): Promise<number> {
+    const next = "CASE WHEN login_failures.updated_at < now() - interval '1 day' THEN 1 ELSE login_failures.failures + 1 END";
     const [row] = (await ds.query(
       `INSERT INTO login_failures (email, client, failures, updated_at) VALUES ($1, $2, 1, now())
        ON CONFLICT (email, client) DO UPDATE SET
-         failures = CASE WHEN login_failures.updated_at < now() - interval '1 day' THEN 1 ELSE login_failures.failures + 1 END,
-         updated_at = now()
+         failures = ${next},
+         updated_at = now(),
+         blocked_until = CASE WHEN ${next} >= $3 THEN now() + least($4::int, 30 * 2 ^ least(${next} - $3, 10)) * interval '1 second' END
        RETURNING failures`,
-      [email, client],
+      [email, client, FREE_FAILURES, MAX_BACKOFF_MS / 1000],
     )) as { failures: number }[];
-    const failures = row?.failures ?? 1;
-    if (failures >= FREE_FAILURES) {
-      const waitMs = Math.min(MAX_BACKOFF_MS, 30_000 * 2 ** Math.min(failures - FREE_FAILURES, 10));
-      await ds.query('UPDATE login_failures SET blocked_until = now() + $3 * interval \'1 millisecond\' WHERE email = $1 AND client = $2', [email, client, waitMs]);
-    }
     // Old rows go away as new ones come.
     await ds.query("DELETE FROM login_failures WHERE updated_at < now() - interval '1 day' AND (blocked_until IS NULL OR blocked_until < now())");
-    return failures;
+    return row?.failures ?? 1;
   }
+
   const secureCookies = deps.secureCookies ?? false;
 
   route(router, { method: 'post', path: '/api/auth/login', response: R.loginResponse, summary: 'Sign in with e-mail and password', tag: 'auth', auth: 'public', body: loginBody }, async (ctx, { body }) => {
@@ -153,8 +152,7 @@ export function authRoutes(deps: AppDeps) {
     await ds.query('DELETE FROM login_failures WHERE email = $1 AND client = $2', [body.email, client]);
     const tenants = await tenantsOfUser(ds, user.id);
     // Back where they left off: the last tenant they switched to, while they still belong to it.
-    const [last] = (await ds.query('SELECT last_tenant_id FROM users WHERE id = $1', [user.id])) as { last_tenant_id: string | null }[];
-    const current = tenants.find((t) => t.id === last?.last_tenant_id)?.id ?? tenants[0]?.id ?? null;
+    const current = tenants.find((t) => t.id === user.lastTenantId)?.id ?? tenants[0]?.id ?? null;
     const secret = await createSession(deps.dataSource, user.id, current);
     if (current) await auditInOwnTransaction(deps.dataSource, current, { action: 'login', outcome: 'success', actorUserId: user.id, requestId: ctx.state.requestId });
     setSessionCookie(ctx, secret, secureCookies);
@@ -201,7 +199,7 @@ export function authRoutes(deps: AppDeps) {
     // Rotate: the old session stops working, a new one names the new tenant.
     await deps.dataSource.query('UPDATE sessions SET revoked_at = now() WHERE id_hash = $1', [p.sessionHash]);
     const secret = await createSession(deps.dataSource, p.userId, body.tenantId);
-    await deps.dataSource.query('UPDATE users SET last_tenant_id = $2 WHERE id = $1', [p.userId, body.tenantId]);
+    await deps.dataSource.getRepository(User).update({ id: p.userId }, { lastTenantId: body.tenantId });
     await withTenant(deps.dataSource, body.tenantId, (m) => audit(m, { action: 'switch_tenant', outcome: 'success', actorUserId: p.userId, requestId: ctx.state.requestId }));
     setSessionCookie(ctx, secret, secureCookies);
     const next = await principalFromSession(deps.dataSource, secret);

@@ -14,7 +14,7 @@ import { syncInboxes } from '../../workflows/syncInboxes';
 import { provisionEmailWorkflowId, syncInboxesWorkflowId } from '../../workflows/ids';
 import { loadAccess, unauthenticated } from '../access';
 import { type AppDeps } from '../app';
-import { ApiError, notFound } from '../errors';
+import { ApiError, forbidden, notFound } from '../errors';
 import { route } from '../routing';
 import * as R from '../schemas/responses';
 import { type AppState } from '../state';
@@ -50,7 +50,7 @@ export function capabilityRoutes(deps: AppDeps & { client: Client; taskQueue: st
         if (need === 'owner') {
           if (a.roleKey !== 'owner') throw new ApiError(403, 'forbidden', 'only an owner turns on capabilities');
         } else if (!a.permissions.has('customers.read')) {
-          throw new ApiError(403, 'forbidden', 'you lack the permission customers.read', { permission: 'customers.read' });
+          throw forbidden('customers.read');
         }
       }
       const [customer] = isId('cust', customerId) ? ((await m.query('SELECT 1 FROM customers WHERE id = $1', [customerId])) as unknown[]) : [];

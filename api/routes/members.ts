@@ -122,7 +122,7 @@ export function memberRoutes(deps: AppDeps) {
     const role = await assertWithinCaller(a, body.roleId);
     if (role.key === 'owner' && !callerIsOwner(a)) throw new ApiError(403, 'forbidden', 'only an owner can make someone an owner', { permission: 'members.manage' });
     const customer = await grantableCustomer(a, body.customerId);
-    const invite = await createInvite(a.manager, { email: body.email, name: body.name, roleId: role.id, customerId: customer, invitedBy: a.userId });
+    const invite = await createInvite(a.manager, { tenantId: a.tenantId, email: body.email, name: body.name, roleId: role.id, customerId: customer, invitedBy: a.userId });
     await audit(a.manager, { action: 'member_invited', outcome: 'success', targetType: 'invite', targetId: invite.id, details: { roleId: role.id, customerId: customer }, ...actor(a, ctx.state.requestId) });
     const tenantName = ((await a.manager.query('SELECT name FROM tenants WHERE id = $1', [a.tenantId])) as { name: string }[])[0]?.name ?? 'a Tenantflow workspace';
     const link = `${deps.consoleUrl ?? ''}/invite/${invite.token}`;

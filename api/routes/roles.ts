@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { ALL_PERMISSIONS, isPermission, type Permission } from '../../lib/permissions';
 import { Role, RolePermission } from '../../db/entities';
 import { isId, newId } from '../../db/ids';
-import { access, requirePermission, tenantScope } from '../access';
+import { access, assertGrantable, requirePermission, tenantScope } from '../access';
 import { type AppDeps } from '../app';
 import { audit } from '../audit';
 import { ApiError, notFound } from '../errors';
@@ -42,11 +42,6 @@ async function permissionsOf(a: TenantAccess, roleIds: string[]): Promise<Map<st
 
 function toRoleJson(r: Role, permissions: Permission[]) {
   return { id: r.id, name: r.name, key: r.key, isSystem: r.isSystem, permissions };
-}
-
-function assertGrantable(a: TenantAccess, permissions: Permission[]) {
-  const beyond = permissions.filter((p) => !a.permissions.has(p));
-  if (beyond.length) throw new ApiError(403, 'forbidden', `you cannot grant permissions you do not hold: ${beyond.join(', ')}`, { permission: beyond[0] });
 }
 
 async function setPermissions(a: TenantAccess, roleId: string, permissions: Permission[]) {

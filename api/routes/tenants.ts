@@ -21,7 +21,7 @@ import { access, requirePermission, requirePlatformAdmin, tenantScope, unauthent
 import { type AppDeps } from '../app';
 import { auditInOwnTransaction } from '../audit';
 import { hashPassword } from '../auth/passwords';
-import { ApiError, notFound } from '../errors';
+import { ApiError, forbidden, notFound } from '../errors';
 import { RateLimiter } from '../rateLimit';
 import { route } from '../routing';
 import * as R from '../schemas/responses';
@@ -130,7 +130,7 @@ function notRestricted() {
  */
 async function assertMayDescribe(a: TenantAccess, workflowId: string): Promise<void> {
   const need = (permission: Permission) => {
-    if (!a.permissions.has(permission)) throw new ApiError(403, 'forbidden', `you lack the permission ${permission}`, { permission });
+    if (!a.permissions.has(permission)) throw forbidden(permission);
   };
   const rest = workflowId.split('/').slice(2);
   if (rest[0] === 'customer' && rest[1]) {

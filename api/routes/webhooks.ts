@@ -24,7 +24,7 @@ import { type AppDeps } from '../app';
 import { signalEnrollments } from '../enrollments';
 import { ApiError, notFound } from '../errors';
 import { listQuery, decodeCursor, page } from '../pagination';
-import { findNul } from '../middleware/inputGuard';
+import { assertNoNul } from '../middleware/inputGuard';
 import { route } from '../routing';
 import * as R from '../schemas/responses';
 import { type AppState } from '../state';
@@ -136,8 +136,7 @@ export function webhookRoutes(deps: AppDeps & { client: Client; emailWebhookSecr
     } catch {
       throw new ApiError(400, 'invalid_json', 'request body is not valid JSON');
     }
-    const nul = findNul(payload);
-    if (nul !== undefined) throw new ApiError(400, 'validation_failed', 'text may not contain the NUL character (U+0000)', [{ path: nul, message: 'contains U+0000', code: 'invalid_string' }]);
+    assertNoNul(payload);
     const parsed = eventSchema.safeParse(payload);
     if (!parsed.success) throw new ApiError(400, 'validation_failed', 'not an e-mail event', parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message, code: i.code })));
     const result = await recordAndRoute(ds, deps.client, `email:${provider}`, parsed.data, payload);

@@ -25,6 +25,10 @@ export class User {
   @Column('timestamptz', { name: 'locked_until', nullable: true })
   lockedUntil: Date | null;
 
+  /** The tenant the user last switched to: sign-in lands there while they still belong to it. */
+  @Column('uuid', { name: 'last_tenant_id', nullable: true })
+  lastTenantId: string | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

@@ -6,15 +6,14 @@ import pino from 'pino';
 import request from 'supertest';
 import { type DataSource } from 'typeorm';
 import { createApp, type AppDeps } from '../../api/app';
-import { parseOutboundAllowlist } from '../../lib/outbound';
+import { TEST_OUTBOUND } from './smtp';
 import { type AppState } from '../../api/state';
 import { PASSWORD } from './fixtures';
 
 export function testApp(dataSource: DataSource, overrides: Partial<AppDeps> = {}): Koa<AppState> {
   // Temporal is not used by these routes; a lazy connection never dials.
   const temporal = Connection.lazy({ address: '127.0.0.1:1' });
-  // Test SMTP servers listen on loopback: they are the test stack's operator allow-list.
-  return createApp({ dataSource, temporal, log: pino({ level: 'silent' }), outbound: parseOutboundAllowlist('127.0.0.1,localhost'), checkResponses: true, ...overrides });
+  return createApp({ dataSource, temporal, log: pino({ level: 'silent' }), outbound: TEST_OUTBOUND, checkResponses: true, ...overrides });
 }
 
 export type Agent = ReturnType<typeof request.agent>;

@@ -13,18 +13,25 @@ export interface ThrowawayPlatform {
   env: Record<string, string>;
 }
 
-export async function startThrowawayPlatform(label: string, extraEnv: Record<string, string> = {}): Promise<ThrowawayPlatform> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `tenantflow-${label}-`));
-  const env: Record<string, string> = {
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
-    TENANTFLOW_DATA_DIR: dataDir,
+/** Every port the launcher binds, each a free one. */
+export async function launcherPorts() {
+  return {
     API_PORT: String(await freePort()),
     WEB_PORT: String(await freePort()),
     PG_PORT: String(await freePort()),
     TEMPORAL_PORT: String(await freePort()),
     TEMPORAL_UI_PORT: String(await freePort()),
     SMTP_SINK_PORT: String(await freePort()),
+  };
+}
+
+export async function startThrowawayPlatform(label: string, extraEnv: Record<string, string> = {}): Promise<ThrowawayPlatform> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `tenantflow-${label}-`));
+  const env: Record<string, string> = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    TENANTFLOW_DATA_DIR: dataDir,
+    ...(await launcherPorts()),
     TEMPORAL_TASK_QUEUE: `tenantflow-${label}`,
     ...extraEnv,
   };

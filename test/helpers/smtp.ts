@@ -5,6 +5,11 @@
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { type AddressInfo } from 'node:net';
+import { parseOutboundAllowlist } from '../../lib/outbound';
+
+/** Test SMTP servers listen on loopback: the test stack's operator allow-list (spec §3.12). */
+export const TEST_OUTBOUND_ALLOWLIST = '127.0.0.1,localhost';
+export const TEST_OUTBOUND = parseOutboundAllowlist(TEST_OUTBOUND_ALLOWLIST);
 
 export interface ReceivedMail {
   envelope: { from: string; to: string[] };

@@ -1,7 +1,7 @@
 // Temporal helpers: a client for the run's dev server, the project's real
 // worker running inside a test, and the time-skipping test server.
 import { randomUUID } from 'node:crypto';
-import { parseOutboundAllowlist } from '../../lib/outbound';
+import { TEST_OUTBOUND } from './smtp';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -48,9 +48,6 @@ export function uniqueTaskQueue(label: string): string {
  * Runs the project's worker (same factory as production) against the run's
  * dev server while `fn` executes, then shuts it down.
  */
-/** Test SMTP servers listen on loopback: the operator allow-list of the test stack. */
-export const TEST_OUTBOUND = parseOutboundAllowlist('127.0.0.1,localhost');
-
 export async function withProjectWorker<T>(
   opts: { dataSource: DataSource; taskQueue: string } & Pick<CreateWorkerOptions, 'stripe' | 'consoleUrl' | 'activityOverrides' | 'smartlead' | 'keyring'>,
   fn: () => Promise<T>,
