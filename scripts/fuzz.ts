@@ -175,6 +175,7 @@ async function main(): Promise<number> {
       '--output-sanitize',
       'true',
     ];
+    const startedAt = Date.now();
     console.log(`[fuzz] schemathesis ${args.filter((a) => !a.startsWith('Authorization')).join(' ')}`);
     const code = await new Promise<number>((resolve) => {
       const child = spawn(st, args, { cwd: FUZZ_REPORT_DIR, stdio: 'inherit', env: { ...process.env, SCHEMATHESIS_HOOKS: '' } });
@@ -188,12 +189,32 @@ async function main(): Promise<number> {
       });
     });
     console.log(`[fuzz] report: ${FUZZ_REPORT_DIR} (junit.xml, events.ndjson)`);
+    const counts = junitCounts(FUZZ_REPORT_DIR, startedAt);
+    // One plain closing line per operation tested, as the jest runs print theirs.
+    if (counts) console.log(`\nfuzz: ${counts.passed} passed, ${counts.failed} failed`);
+    else if (code === 0) return 1; // Schemathesis exited 0 without a report: nothing was tested.
     return code;
   } finally {
     await platform.stop();
     await smartlead.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** Operations passed/failed in the JUnit report Schemathesis wrote during this run. */
+function junitCounts(dir: string, since: number): { passed: number; failed: number } | undefined {
+  const reports = fs
+    .readdirSync(dir)
+    .filter((f) => /^junit.*\.xml$/.test(f))
+    .map((f) => path.join(dir, f))
+    .filter((f) => fs.statSync(f).mtimeMs >= since)
+    .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
+  if (!reports[0]) return undefined;
+  const head = /<testsuites\b[^>]*>/.exec(fs.readFileSync(reports[0], 'utf8'))?.[0];
+  if (!head) return undefined;
+  const attr = (name: string) => Number(new RegExp(`\\b${name}="(\\d+)"`).exec(head)?.[1] ?? 0);
+  const failed = attr('failures') + attr('errors');
+  return { passed: attr('tests') - failed - attr('skipped'), failed };
 }
 
 main().then(
