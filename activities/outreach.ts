@@ -9,7 +9,8 @@ import { type DataSource, type EntityManager } from 'typeorm';
 import { newId } from '../db/ids';
 import { withTenant } from '../db/tenantContext';
 import { type Keyring, open } from '../lib/encryption';
-import { localDate, type SendSchedule } from '../lib/schedule';
+import { localDate } from '../lib/schedule';
+import { type EnrollmentPlan, type EnrollmentRef, type EnrollmentState, sendMessageId } from '../workflows/enrollLead.shared';
 import { providerKeyAad, smtpPasswordAad } from '../lib/secretScopes';
 import { renderTemplate } from '../lib/templates';
 import { NO_EXCEPTIONS, type OutboundPolicy } from '../lib/outbound';
@@ -24,21 +25,6 @@ export interface OutreachDeps {
   /** Which internal SMTP hosts tenants may use (the local sink); none by default. */
   outbound?: OutboundPolicy;
 }
-
-export interface EnrollmentRef {
-  tenantId: string;
-  enrollmentId: string;
-}
-
-export interface EnrollmentPlan {
-  status: string;
-  campaignStatus: string;
-  schedule: SendSchedule;
-  steps: { position: number; delayHours: number }[];
-  sentSteps: number[];
-}
-
-export type EnrollmentState = 'active' | 'paused' | 'completed' | 'replied' | 'bounced' | 'unsubscribed' | 'archived' | 'failed';
 
 export interface InboxRow {
   id: string;
@@ -76,20 +62,6 @@ interface MessageRow {
 }
 
 const TERMINAL = new Set(['completed', 'replied', 'bounced', 'unsubscribed', 'archived', 'failed']);
-
-/** The send key as an RFC 5322 Message-ID: unique per (tenant, enrollment, step), and it names its tenant. */
-export function sendMessageId(tenantId: string, enrollmentId: string, step: number, fromEmail: string): string {
-  const domain = fromEmail.split('@')[1] ?? 'tenantflow.invalid';
-  return `<${enrollmentId}.${step}.${tenantId}@${domain}>`;
-}
-
-const MESSAGE_ID = /^<?(enr_[0-9a-z]{26})\.(\d{1,4})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})@[^>]+>?$/;
-
-/** Reads a send Message-ID back: the tenant, enrollment and step it was made for. */
-export function parseSendMessageId(messageId: string): { tenantId: string; enrollmentId: string; step: number } | undefined {
-  const m = MESSAGE_ID.exec(messageId.trim());
-  return m ? { enrollmentId: m[1]!, step: Number(m[2]), tenantId: m[3]! } : undefined;
-}
 
 export function createOutreachActivities(deps: OutreachDeps) {
   const ds = deps.dataSource;

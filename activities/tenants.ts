@@ -9,7 +9,7 @@ import { newId } from '../db/ids';
 import { applyTemplateRoles } from '../db/tenantRoles';
 import { withTenant } from '../db/tenantContext';
 import { industryTemplate, type IndustryTemplate } from '../lib/industryTemplates';
-import { INVITE_TTL_MS, newInviteToken, sha256 } from '../api/auth/secrets';
+import { INVITE_TTL_MS, newInviteToken, sha256 } from '../lib/secrets';
 import type { ProvisioningProgress } from '../workflows/provisionTenant';
 
 export interface TenantActivityDeps {

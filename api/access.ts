@@ -6,10 +6,10 @@ import type Koa from 'koa';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { isPermission, type Permission } from '../lib/permissions';
 import { isUuid } from '../db/ids';
-import { withTenant } from '../db/tenantContext';
-import { auditInOwnTransaction } from './audit';
-import { parseApiToken, sha256 } from './auth/secrets';
-import { ApiError, forbidden } from './errors';
+import { withTenant, withUser } from '../db/tenantContext';
+import { auditInOwnTransaction } from '../services/audit';
+import { parseApiToken, sha256 } from '../lib/secrets';
+import { ApiError, forbidden } from '../lib/errors';
 import { type AppState, type Principal, type TenantAccess } from './state';
 
 export const SESSION_COOKIE = 'tf_session';
@@ -56,7 +56,11 @@ export function authenticate(dataSource: DataSource) {
   };
 }
 
-export async function loadAccess(manager: EntityManager, principal: Principal, tenantId: string): Promise<TenantAccess> {
+const outsideRequest = () => {
+  throw new Error('afterCommit needs a request transaction (tenantScope)');
+};
+
+export async function loadAccess(manager: EntityManager, principal: Principal, tenantId: string, afterCommit: TenantAccess['afterCommit'] = outsideRequest): Promise<TenantAccess> {
   let roleId: string;
   let membershipId: string | null = null;
   let restrictedCustomerId: string | null;
@@ -91,6 +95,7 @@ export async function loadAccess(manager: EntityManager, principal: Principal, t
     permissions: new Set(rows.map((r) => r.permission ?? '').filter(isPermission)),
     restrictedCustomerId,
     manager,
+    afterCommit,
   };
 }
 
@@ -114,7 +119,7 @@ export function tenantScope(dataSource: DataSource) {
     ctx.state.afterCommit = [];
     try {
       await withTenant(dataSource, tenantId, async (manager) => {
-        ctx.state.access = await loadAccess(manager, principal, tenantId);
+        ctx.state.access = { ...(await loadAccess(manager, principal, tenantId, (fn) => ctx.state.afterCommit!.push(fn))), requestId: ctx.state.requestId };
         await next();
       });
       // Work that must see the committed rows (starting workflows whose
@@ -167,14 +172,6 @@ export function requirePlatformAdmin() {
   };
 }
 
-/** A transaction in which the user sees their own memberships across tenants. */
-export function withUser<T>(dataSource: DataSource, userId: string, fn: (m: EntityManager) => Promise<T>): Promise<T> {
-  return dataSource.transaction(async (manager) => {
-    await manager.query("SELECT set_config('app.user_id', $1, true)", [userId]);
-    return fn(manager);
-  });
-}
-
 export interface TenantSummary {
   id: string;
   name: string;
@@ -191,22 +188,3 @@ export async function tenantsOfUser(dataSource: DataSource, userId: string): Pro
   );
 }
 
-/** A credential never grants beyond itself (spec §3.11): every permission given must be one the caller holds. */
-export function assertGrantable(a: TenantAccess, permissions: readonly string[]): void {
-  const beyond = permissions.filter((p) => !a.permissions.has(p as Permission));
-  if (beyond.length) throw new ApiError(403, 'forbidden', `you cannot grant permissions you do not hold: ${beyond.join(', ')}`, { permission: beyond[0] });
-}
-
-/**
- * The role a caller hands to a token, a membership or an invite holds only
- * permissions the caller holds. An unknown role is a 400 on the body's roleId.
- */
-export async function assertWithinCaller(a: TenantAccess, roleId: string): Promise<{ id: string; key: string | null }> {
-  const rows = (await a.manager.query(
-    'SELECT r.id, r.key, rp.permission FROM roles r LEFT JOIN role_permissions rp ON rp.tenant_id = r.tenant_id AND rp.role_id = r.id WHERE r.id = $1',
-    [roleId],
-  )) as { id: string; key: string | null; permission: string | null }[];
-  if (!rows[0]) throw new ApiError(400, 'validation_failed', 'invalid body', [{ path: 'roleId', message: 'no such role in this tenant', code: 'custom' }]);
-  assertGrantable(a, rows.map((r) => r.permission).filter((p): p is string => p !== null));
-  return { id: rows[0].id, key: rows[0].key };
-}

@@ -31,7 +31,17 @@ import { leadRoutes } from './routes/leads';
 import { webhookRoutes } from './routes/webhooks';
 import { tenantRoutes } from './routes/tenants';
 import { tokenRoutes } from './routes/tokens';
+import { Routes, type RouteSpec } from './routing';
+import { outboxRoutes } from './routes/outbox';
+import { workflowRoutes } from './routes/workflows';
 import { type AppState } from './state';
+
+const specsOf = new WeakMap<Koa<AppState>, readonly RouteSpec[]>();
+
+/** The route declarations of one app (its OpenAPI document is built from them). */
+export function routeSpecsOf(app: Koa<AppState>): readonly RouteSpec[] {
+  return specsOf.get(app) ?? [];
+}
 
 export interface AppDeps {
   /** Application-role data source (RLS applies). */
@@ -92,28 +102,28 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   app.use(rejectNul());
   app.use(authenticate(deps.dataSource));
   const client = new Client({ connection: deps.temporal, namespace: deps.temporalNamespace ?? 'default' });
-  const outreach = { ...deps, client, taskQueue: deps.taskQueue ?? 'tenantflow' };
-  const routers = [
-    healthRoutes(deps),
-    metaRoutes(),
-    authRoutes(deps),
-    customerRoutes(deps),
-    roleRoutes(deps),
-    memberRoutes(deps),
-    inviteRoutes(deps),
-    tokenRoutes(deps),
-    auditRoutes(deps),
-    sequenceRoutes(deps),
-    inboxRoutes(deps),
-    tenantRoutes({ ...deps, client, taskQueue: deps.taskQueue ?? 'tenantflow' }),
-    capabilityRoutes({ ...deps, client, taskQueue: deps.taskQueue ?? 'tenantflow' }),
-    campaignRoutes(outreach),
-    leadRoutes(outreach),
-    webhookRoutes(outreach),
-  ];
-  for (const router of routers) {
-    app.use(router.routes());
-    app.use(router.allowedMethods());
-  }
+  const workflows = { client, taskQueue: deps.taskQueue ?? 'tenantflow' };
+  const r = new Routes(deps.dataSource);
+  healthRoutes(r, deps);
+  metaRoutes(r);
+  authRoutes(r, deps);
+  inviteRoutes(r, deps);
+  customerRoutes(r);
+  roleRoutes(r);
+  memberRoutes(r, deps);
+  tokenRoutes(r, deps);
+  auditRoutes(r);
+  sequenceRoutes(r);
+  inboxRoutes(r, deps);
+  tenantRoutes(r, { ...deps, ...workflows });
+  workflowRoutes(r, { ...deps, ...workflows });
+  capabilityRoutes(r, { ...deps, ...workflows });
+  campaignRoutes(r, workflows);
+  leadRoutes(r, workflows);
+  outboxRoutes(r, deps);
+  webhookRoutes(r, { ...deps, ...workflows });
+  app.use(r.router.routes());
+  app.use(r.router.allowedMethods());
+  specsOf.set(app, r.specs);
   return app;
 }

@@ -15,10 +15,11 @@ import { startSmtpServer } from '../test/helpers/smtp';
 import { SMTP_UNREACHABLE, smtpProvider } from '../activities/providers/mail';
 import { createTenantActivities } from '../activities/tenants';
 import { safeNext } from '../web/src/lib/safeNext';
-import Router from '@koa/router';
 import Koa from 'koa';
 import { errorBoundary } from './middleware/errorBoundary';
-import { route, routeRegistry } from './routing';
+import { routeSpecsOf } from './app';
+import { authenticate } from './access';
+import { Routes } from './routing';
 import { type AppState } from './state';
 import { type User } from '../db/entities';
 
@@ -470,10 +471,10 @@ describe('15–17. lookups, limits and the contract', () => {
 
 describe('5. every route enforces the permission its declaration names', () => {
   it('a token without permissions gets 403 (audited) from every tenant route that declares one', async () => {
-    app(); // registers the routes
+    const instance = app();
     const bare = await tokenWith([]);
-    const api = request(app().callback());
-    const declared = [...new Map(routeRegistry.filter((r) => r.auth === 'tenant' && r.permission).map((r) => [`${r.method} ${r.path}`, r])).values()];
+    const api = request(instance.callback());
+    const declared = [...new Map(routeSpecsOf(instance).filter((r) => r.auth === 'tenant' && r.permission).map((r) => [`${r.method} ${r.path}`, r])).values()];
     expect(declared.length).toBeGreaterThan(40);
     const wrong: string[] = [];
     for (const r of declared) {
@@ -489,8 +490,7 @@ describe('5. every route enforces the permission its declaration names', () => {
 
 describe('17. the document describes every answer', () => {
   it('every route declares its success response (a schema, or 204 / an HTML page), and publishes it', async () => {
-    app();
-    const missing = [...new Map(routeRegistry.map((r) => [`${r.method} ${r.path}`, r])).values()]
+    const missing = [...new Map(routeSpecsOf(app()).map((r) => [`${r.method} ${r.path}`, r])).values()]
       .filter((r) => !r.response && !r.html && r.status !== 204)
       .map((r) => `${r.method} ${r.path}`);
     expect(missing).toEqual([]);
@@ -502,24 +502,22 @@ describe('17. the document describes every answer', () => {
 });
 
 describe('5. the declaration is the authority', () => {
-  it('a route that lists no permission middleware still refuses a caller without the declared permission', async () => {
-    const router = new Router<AppState>();
+  it('a route whose handler checks nothing still refuses a caller without the declared permission (audited)', async () => {
+    const r = new Routes(ds);
     let ran = false;
-    const fakeScope = async (ctx: { state: AppState }, next: () => Promise<unknown>) => {
-      ctx.state.principal = { kind: 'token', tokenId: 'tok_x', tenantId: a.tenant.id, roleId: 'role_x', restrictedCustomerId: null };
-      ctx.state.access = { permissions: new Set(['customers.read']) } as unknown as AppState['access'];
-      await next();
-    };
-    route(router, { method: 'get', path: '/forgot', summary: 't', tag: 't', auth: 'tenant', permission: 'customers.write' }, fakeScope, async (ctx) => {
+    r.add({ method: 'get', path: '/forgot', summary: 't', tag: 't', auth: 'tenant', permission: 'customers.write' }, async () => {
       ran = true;
-      ctx.body = {};
+      return {};
     });
     const k = new Koa<AppState>();
     k.use(errorBoundary());
-    k.use(router.routes());
-    const res = await request(k.callback()).get('/forgot');
+    k.use(authenticate(ds));
+    k.use(r.router.routes());
+    const reader = await tokenWith(['customers.read']);
+    const res = await request(k.callback()).get('/forgot').set('Authorization', `Bearer ${reader}`);
     expect(res.status).toBe(403);
     expect(res.body.error.details.permission).toBe('customers.write');
     expect(ran).toBe(false);
+    expect(await count("SELECT count(*) AS n FROM audit_log WHERE action = 'permission_denied' AND details->>'path' = '/forgot'")).toBe(1);
   });
 });

@@ -16,9 +16,9 @@ import { newId, uuidv7 } from '../db/ids';
 import { withTenant } from '../db/tenantContext';
 import { diagnoseTenant } from '../workflows/diagnoseTenant';
 import { diagnoseTenantWorkflowId } from '../workflows/ids';
-import { tenantSearchAttributes } from '../lib/tenantWorkflows';
+import { tenantSearchAttributes } from '../services/tenantWorkflows';
 import { connectClient, temporalAddress } from '../test/helpers/temporal';
-import { routeRegistry } from './routing';
+import { routeSpecsOf } from './app';
 import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
 import { addMember, createTenant, createUser, type TenantFixture } from '../test/helpers/fixtures';
 import { signIn, testApp, type Agent } from '../test/helpers/api';
@@ -371,7 +371,7 @@ describe('isolation matrix', () => {
 
   it('covers every tenant route that addresses a single resource', () => {
     const covered = new Set(rows().map((r) => r.route));
-    const addressed = routeRegistry
+    const addressed = routeSpecsOf(testApp(app))
       .filter((r) => r.auth === 'tenant' && /:[A-Za-z]/.test(r.path))
       .map((r) => `${r.method.toUpperCase()} ${r.path}`);
     expect([...new Set(addressed)].filter((r) => !covered.has(r))).toEqual([]);

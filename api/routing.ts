@@ -1,13 +1,29 @@
-// Routes are declared once — method, path, summary, zod schemas — and that one
-// declaration both validates requests and builds /api/openapi.json.
-import type Router from '@koa/router';
+// Routes are declared once — method, path, summary, who may call, which
+// customer it works in, its params, body, query and response — and that one
+// declaration builds the route's whole middleware chain and /api/openapi.json.
+// A handler receives validated input and returns what the route answers.
+// Each createApp() has its own Routes (router + registry).
+import Router from '@koa/router';
 import type Koa from 'koa';
+import { type DataSource } from 'typeorm';
 import { z } from 'zod';
+import { type IdPrefix, isId, isUuid } from '../db/ids';
+import { ApiError, forbidden, notFound } from '../lib/errors';
 import { type Permission } from '../lib/permissions';
-import { ApiError, forbidden } from './errors';
+import { type TenantAccess } from '../services/context';
+import { access, tenantScope, unauthenticated } from './access';
+import { customerScope } from './middleware/customerScope';
+import { idempotency } from './middleware/idempotency';
 import { type AppState } from './state';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** A path parameter: an id with its prefix (`cmp`, `lead`, … or `uuid`); anything else is the resource's 404. */
+export interface IdParam {
+  prefix: IdPrefix | 'uuid';
+  /** The resource name of the 404 (`campaign not found`). */
+  resource: string;
+}
 
 export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType> {
   method: Method;
@@ -16,8 +32,21 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType 
   tag: string;
   /** 'public', 'session' (any signed-in caller), 'tenant' (a tenant credential), 'platform' (platform admin). */
   auth: 'public' | 'session' | 'tenant' | 'platform';
-  /** The permission a tenant caller must hold; route() enforces it (besides any middleware the route lists). */
+  /** The permission a tenant caller must hold (checked inside the tenant transaction, so a denial is audited). */
   permission?: Permission;
+  /** A 'tenant' route that platform admins may call too (outside any tenant transaction). */
+  platformToo?: boolean;
+  /**
+   * The customer the route works in (X-Customer-Id, or a restricted member's
+   * own): 'required' answers 400 invalid_customer_context when it names no
+   * customer the caller can reach; 'addressed' (routes of one resource)
+   * answers that resource's 404 instead, like any resource out of reach.
+   */
+  customer?: 'required' | 'optional' | 'addressed';
+  /** Path parameters checked before the handler runs. */
+  params?: Record<string, IdParam>;
+  /** Honour Idempotency-Key (spec §4). */
+  idempotent?: boolean;
   body?: B;
   /** Raw media types accepted besides JSON (e.g. text/csv for lead imports), described in OpenAPI. */
   alsoAccepts?: { mediaType: string; description: string }[];
@@ -31,7 +60,21 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType 
   html?: boolean;
 }
 
-export const routeRegistry: RouteSpec[] = [];
+export type RouteContext = Koa.ParameterizedContext<AppState> & { params: Record<string, string> };
+
+export interface RouteInput<B, Q> {
+  body: B;
+  query: Q;
+  params: Record<string, string>;
+  /** The caller's tenant access ('tenant' routes). */
+  readonly access: TenantAccess;
+  /** The customer the route works in ('required'/'addressed' routes). */
+  readonly customerId: string;
+  ctx: RouteContext;
+}
+
+/** Returns the answer's body (undefined for 204, or when the handler set ctx.body itself). */
+export type Handler<B, Q> = (input: RouteInput<B, Q>) => Promise<unknown>;
 
 function issuesToDetails(error: z.ZodError) {
   return error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message, code: i.code }));
@@ -45,56 +88,98 @@ export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, whe
   return result.data;
 }
 
-export type Handler<B, Q> = (ctx: Koa.ParameterizedContext<AppState> & { params: Record<string, string> }, input: { body: B; query: Q }) => Promise<void>;
+const isPlatformAdmin = (state: AppState) => state.principal?.kind === 'session' && state.principal.isPlatformAdmin;
 
-/**
- * The declaration is the authority on who may call a route: whatever
- * middleware a route file lists, the handler runs only for a caller the
- * declaration admits — a platform admin for 'platform', a tenant credential
- * holding the declared permission for 'tenant' (inside its tenant
- * transaction, so a denial is audited there).
- */
-function enforceDeclaration(spec: RouteSpec, state: AppState): void {
+/** Who may call: the declaration's auth, and for tenant routes its permission inside the tenant transaction. */
+function admit(spec: RouteSpec, state: AppState): void {
   if (spec.auth === 'public') return;
   const p = state.principal;
-  if (!p) throw new ApiError(401, 'unauthenticated', 'sign in or send an API token');
-  if (spec.auth === 'platform' && !(p.kind === 'session' && p.isPlatformAdmin)) throw new ApiError(403, 'forbidden', 'platform admins only');
-  if (spec.auth === 'tenant' && spec.permission) {
-    const isPlatformAdmin = p.kind === 'session' && p.isPlatformAdmin;
-    if (!state.access && !isPlatformAdmin) throw new Error(`${spec.method.toUpperCase()} ${spec.path} declares a tenant permission but runs outside tenantScope()`);
-    if (state.access && !state.access.permissions.has(spec.permission as Permission)) {
-      throw forbidden(spec.permission);
-    }
+  if (!p) throw unauthenticated();
+  if (spec.auth === 'platform' && !isPlatformAdmin(state)) throw new ApiError(403, 'forbidden', 'platform admins only');
+  if (spec.auth === 'tenant' && spec.permission && state.access && !state.access.permissions.has(spec.permission)) throw forbidden(spec.permission);
+}
+
+function checkParams(spec: RouteSpec, params: Record<string, string>): void {
+  for (const [name, p] of Object.entries(spec.params ?? {})) {
+    const value = params[name] ?? '';
+    if (!(p.prefix === 'uuid' ? isUuid(value) : isId(p.prefix, value))) throw notFound(p.resource);
   }
 }
 
-/** Registers a route on the router and in the OpenAPI registry. */
-export function route<B extends z.ZodType, Q extends z.ZodType>(
-  router: Router<AppState>,
-  spec: RouteSpec<B, Q>,
-  ...stack: [...Koa.Middleware<AppState>[], Handler<z.infer<B>, z.infer<Q>>]
-): void {
-  routeRegistry.push(spec as unknown as RouteSpec);
-  const handler = stack.pop() as Handler<z.infer<B>, z.infer<Q>>;
-  const middleware = stack as Koa.Middleware<AppState>[];
-  const validateAndRun = async (ctx: Koa.ParameterizedContext<AppState> & { params: Record<string, string> }) => {
-    enforceDeclaration(spec, ctx.state);
-    const body = spec.body ? parseOrThrow(spec.body, ctx.state.body ?? {}, 'body') : undefined;
-    if (!spec.body && ctx.state.body !== undefined && spec.method !== 'get') {
-      throw new ApiError(400, 'validation_failed', 'this endpoint takes no body', [{ path: '(root)', message: 'unexpected body', code: 'unrecognized_keys' }]);
-    }
-    const query = spec.query ? parseOrThrow(spec.query, { ...ctx.query }, 'query') : undefined;
-    await handler(ctx, { body: body as z.infer<B>, query: query as z.infer<Q> });
-    // Under test every success is checked against its declared schema, so
-    // the document cannot drift from what the server sends.
-    if (ctx.state.checkResponses && spec.response && ctx.status < 300 && ctx.body !== undefined) {
-      const result = spec.response.safeParse(JSON.parse(JSON.stringify(ctx.body)));
-      if (!result.success) {
-        throw new Error(`the response of ${spec.method.toUpperCase()} ${spec.path} does not match its schema: ${JSON.stringify(issuesToDetails(result.error)).slice(0, 2000)}`);
+/** The chain a declaration implies, in order: tenant transaction, permission, customer, params, Idempotency-Key. */
+function chainOf(spec: RouteSpec, dataSource: DataSource): Koa.Middleware<AppState>[] {
+  const chain: Koa.Middleware<AppState>[] = [];
+  if (spec.auth === 'tenant') {
+    const scope = tenantScope(dataSource);
+    chain.push(spec.platformToo ? (ctx, next) => (isPlatformAdmin(ctx.state) ? next() : scope(ctx, next)) : scope);
+  }
+  chain.push((ctx, next) => {
+    admit(spec, ctx.state);
+    return next();
+  });
+  if (spec.customer) {
+    const resource = Object.values(spec.params ?? {})[0]?.resource;
+    const scoped = customerScope({ required: spec.customer !== 'optional', notFoundAs: spec.customer === 'addressed' ? (resource ?? 'resource') : undefined });
+    chain.push((ctx, next) => (ctx.state.access ? scoped(ctx, next) : next()));
+  }
+  chain.push((ctx, next) => {
+    checkParams(spec, (ctx as RouteContext).params);
+    return next();
+  });
+  if (spec.idempotent) {
+    const keyed = idempotency();
+    chain.push((ctx, next) => (ctx.state.access ? keyed(ctx, next) : next()));
+  }
+  return chain;
+}
+
+/** One app's routes: its router and the declarations OpenAPI is built from. */
+export class Routes {
+  readonly router = new Router<AppState>();
+  readonly specs: RouteSpec[] = [];
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  add<B extends z.ZodType, Q extends z.ZodType>(spec: RouteSpec<B, Q>, handler: Handler<z.infer<B>, z.infer<Q>>): void {
+    this.specs.push(spec as unknown as RouteSpec);
+    const run = async (ctx: RouteContext) => {
+      const body = spec.body ? parseOrThrow(spec.body, ctx.state.body ?? {}, 'body') : undefined;
+      if (!spec.body && ctx.state.body !== undefined && spec.method !== 'get') {
+        throw new ApiError(400, 'validation_failed', 'this endpoint takes no body', [{ path: '(root)', message: 'unexpected body', code: 'unrecognized_keys' }]);
       }
-    }
-  };
-  (router[spec.method] as (path: string, ...mw: unknown[]) => unknown)(spec.path, ...middleware, validateAndRun);
+      const query = spec.query ? parseOrThrow(spec.query, { ...ctx.query }, 'query') : undefined;
+      const input: RouteInput<z.infer<B>, z.infer<Q>> = {
+        body: body as z.infer<B>,
+        query: query as z.infer<Q>,
+        params: ctx.params,
+        get access() {
+          return access(ctx);
+        },
+        get customerId() {
+          const c = ctx.state.customer;
+          if (!c) throw new Error(`${spec.method.toUpperCase()} ${spec.path} reads the customer but declares no customer scope`);
+          return c.id;
+        },
+        ctx,
+      };
+      const result = await handler(input);
+      if (result !== undefined) {
+        ctx.status = spec.status ?? 200;
+        ctx.body = result;
+      } else if (spec.status === 204 && ctx.body === undefined) {
+        ctx.status = 204;
+      }
+      // Under test every success is checked against its declared schema, so
+      // the document cannot drift from what the server sends.
+      if (ctx.state.checkResponses && spec.response && ctx.status < 300 && ctx.body !== undefined) {
+        const checked = spec.response.safeParse(JSON.parse(JSON.stringify(ctx.body)));
+        if (!checked.success) {
+          throw new Error(`the response of ${spec.method.toUpperCase()} ${spec.path} does not match its schema: ${JSON.stringify(issuesToDetails(checked.error)).slice(0, 2000)}`);
+        }
+      }
+    };
+    (this.router[spec.method] as (path: string, ...mw: unknown[]) => unknown)(spec.path, ...chainOf(spec as unknown as RouteSpec, this.dataSource), run);
+  }
 }
 
 /**
@@ -152,13 +237,16 @@ function documentedStatuses(r: RouteSpec): Record<string, unknown> {
   return responses;
 }
 
-export function buildOpenApi(): Record<string, unknown> {
+function paramSchema(p: IdParam | undefined): Record<string, unknown> {
+  if (!p) return { type: 'string' };
+  return { type: 'string', description: `a ${p.resource} id`, ...(p.prefix === 'uuid' ? { format: 'uuid' } : { example: `${p.prefix}_01h00000000000000000000000` }) };
+}
+
+export function buildOpenApi(specs: readonly RouteSpec[]): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
-  // Each createApp() registers its routes again; the latest declaration wins.
-  const unique = new Map(routeRegistry.map((r) => [`${r.method} ${r.path}`, r]));
-  for (const r of unique.values()) {
+  for (const r of specs) {
     const path = r.path.replace(/:([A-Za-z]+)/g, '{$1}');
-    const params = [...r.path.matchAll(/:([A-Za-z]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    const params = [...r.path.matchAll(/:([A-Za-z]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: paramSchema(r.params?.[m[1]!]) }));
     const query = r.query ? jsonSchemaOf(r.query) : undefined;
     const queryParams = query && typeof query === 'object' && 'properties' in query
       ? Object.entries(query.properties as Record<string, unknown>).map(([name, schema]) => ({ name, in: 'query', required: false, schema }))

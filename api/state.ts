@@ -1,29 +1,14 @@
 // Koa state and context types shared by every middleware and router.
 import { type Logger } from 'pino';
 import type Koa from 'koa';
-import { type EntityManager } from 'typeorm';
-import { type Permission } from '../lib/permissions';
+import { type TenantAccess } from '../services/context';
+
+export type { TenantAccess };
 
 /** Who is calling, from the verified credential only (never from headers or bodies). */
 export type Principal =
   | { kind: 'session'; sessionHash: string; userId: string; tenantId: string | null; isPlatformAdmin: boolean }
   | { kind: 'token'; tokenId: string; tenantId: string; roleId: string; restrictedCustomerId: string | null };
-
-/** What the caller may do inside their tenant, loaded in the request's tenant transaction. */
-export interface TenantAccess {
-  tenantId: string;
-  userId: string | null;
-  tokenId: string | null;
-  membershipId: string | null;
-  roleId: string;
-  /** The role's template key (`owner`, `admin`, …; null for a custom role) and display name. */
-  roleKey: string | null;
-  roleName: string;
-  permissions: ReadonlySet<Permission>;
-  /** Set when the membership is restricted to one customer. */
-  restrictedCustomerId: string | null;
-  manager: EntityManager;
-}
 
 export interface AppState {
   requestId: string;

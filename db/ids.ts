@@ -2,6 +2,7 @@
 // append-friendly in B-trees); everything else is a prefixed, sortable id like
 // `cust_01jd…` (48-bit millisecond time + 80 random bits, Crockford base32).
 import { randomBytes } from 'node:crypto';
+import { v7 } from 'uuid';
 
 const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
 
@@ -41,15 +42,9 @@ export function isId(prefix: IdPrefix, value: string): boolean {
   return new RegExp(`^${prefix}_[0-9a-hjkmnp-tv-z]{26}$`).test(value);
 }
 
-/** RFC 9562 UUID version 7. */
+/** RFC 9562 UUID version 7 (the `uuid` package's). */
 export function uuidv7(now = Date.now()): string {
-  const bytes = randomBytes(16);
-  const time = BigInt(now);
-  for (let i = 0; i < 6; i++) bytes[i] = Number((time >> BigInt(8 * (5 - i))) & 0xffn);
-  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return v7({ msecs: now });
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -5,7 +5,7 @@
 // launcher can print it. Nothing stores the plain password.
 import { randomBytes } from 'node:crypto';
 import { type DataSource } from 'typeorm';
-import { hashPassword, verifyPassword } from '../api/auth/passwords';
+import { hashPassword, verifyPassword } from '../lib/passwords';
 import { User } from './entities';
 import { newId } from './ids';
 

@@ -38,3 +38,11 @@ export function tenantContext(): TenantContext {
 export function currentTenantId(): string | undefined {
   return storage.getStore()?.tenantId;
 }
+
+/** A transaction in which the user sees their own memberships across tenants. */
+export function withUser<T>(dataSource: DataSource, userId: string, fn: (m: EntityManager) => Promise<T>): Promise<T> {
+  return dataSource.transaction(async (manager) => {
+    await manager.query("SELECT set_config('app.user_id', $1, true)", [userId]);
+    return fn(manager);
+  });
+}

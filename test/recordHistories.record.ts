@@ -19,7 +19,7 @@ import { provisionEmailWorkflowId, syncInboxesWorkflowId } from '../workflows/id
 import { generateKey, parseKeyring } from '../lib/encryption';
 import { startFakeSmartlead } from './helpers/fakeSmartlead';
 import { uuidv7 } from '../db/ids';
-import { tenantSearchAttributes } from '../lib/tenantWorkflows';
+import { tenantSearchAttributes } from '../services/tenantWorkflows';
 import { createTestDatabase, openDataSource, type TestDatabase } from './helpers/database';
 import { addMember, createTenant, createUser } from './helpers/fixtures';
 import { signIn, testApp } from './helpers/api';

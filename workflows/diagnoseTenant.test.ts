@@ -10,7 +10,7 @@ import { diagnoseTenant } from './diagnoseTenant';
 import { diagnoseTenantWorkflowId, tenantIdOfWorkflowId } from './ids';
 import { TenantIdSearchAttribute } from './searchAttributes';
 import { uuidv7 } from '../db/ids';
-import { tenantSearchAttributes, tenantVisibilityQuery } from '../lib/tenantWorkflows';
+import { tenantSearchAttributes, tenantVisibilityQuery } from '../services/tenantWorkflows';
 import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
 import { createTenant } from '../test/helpers/fixtures';
 import { connectClient, uniqueTaskQueue, withProjectWorker, workflowIdsMatching } from '../test/helpers/temporal';

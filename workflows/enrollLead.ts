@@ -7,28 +7,23 @@
 //
 // History holds ids, instants and counts only — the plan's step delays and
 // the send outcome — never an address, subject or body.
-import { condition, defineQuery, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { EnrollmentRef, EnrollmentState } from '../activities/outreach';
 import { nextDaysWindow, nextOpenWindow } from '../lib/schedule';
+import {
+  archiveSignal,
+  bounceSignal,
+  type EnrollLeadInput,
+  type EnrollmentState,
+  type EnrollmentStatus,
+  pauseSignal,
+  replySignal,
+  resumeSignal,
+  statusQuery,
+  unsubscribeSignal,
+} from './enrollLead.shared';
 
-export type EnrollLeadInput = EnrollmentRef;
-
-export interface EnrollmentStatus {
-  state: 'waiting' | 'sending' | 'paused' | EnrollmentState;
-  /** The step being waited for or sent (1-based); the last step once finished. */
-  step: number;
-  nextSendAt: string | null;
-  sent: number;
-}
-
-export const pauseSignal = defineSignal('pause');
-export const resumeSignal = defineSignal('resume');
-export const unsubscribeSignal = defineSignal('unsubscribe');
-export const replySignal = defineSignal('reply');
-export const bounceSignal = defineSignal('bounce');
-export const archiveSignal = defineSignal('archive');
-export const statusQuery = defineQuery<EnrollmentStatus>('status');
+export * from './enrollLead.shared';
 
 const { loadEnrollment, reserveSendSlot, recordEnrollmentState } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',

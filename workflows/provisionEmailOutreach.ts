@@ -3,16 +3,14 @@
 // by an operator or an owner, never by a login (seed 002).
 import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { EmailOutreachInput } from './provisionEmailOutreach.shared';
+
+export type { EmailOutreachInput };
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { maximumAttempts: 10, maximumInterval: '1 minute', nonRetryableErrorTypes: ['provider_not_configured', 'provider_rejected', 'customer_not_found', 'provider_account_missing'] },
 });
-
-export interface EmailOutreachInput {
-  tenantId: string;
-  customerId: string;
-}
 
 export async function provisionEmailOutreach(input: EmailOutreachInput): Promise<{ externalAccountId: string; inboxes: number }> {
   try {

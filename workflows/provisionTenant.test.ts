@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import request from 'supertest';
 import { type DataSource } from 'typeorm';
 import { provisionTenantWorkflowId } from './ids';
-import { tenantVisibilityQuery } from '../lib/tenantWorkflows';
+import { tenantVisibilityQuery } from '../services/tenantWorkflows';
 import { createStripe } from '../lib/stripe';
 import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
 import { createUser } from '../test/helpers/fixtures';

@@ -4,29 +4,11 @@
 // reason, and fails the workflow — a retry starts a new run under the same ID.
 // The input is only the tenant id: the registration (owner e-mail, password
 // hash) stays in the database, never in workflow history.
-import { ApplicationFailure, defineQuery, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { PROVISIONING_STEPS, type ProvisioningProgress, type ProvisioningStep, progressQuery, type ProvisionTenantInput } from './provisionTenant.shared';
 
-export const PROVISIONING_STEPS = ['create_tenant', 'apply_template', 'create_owner', 'create_stripe_customer', 'enable_entitlements', 'activate'] as const;
-export type ProvisioningStep = (typeof PROVISIONING_STEPS)[number];
-
-export interface ProvisioningProgress {
-  status: 'running' | 'completed' | 'compensating' | 'failed';
-  step: ProvisioningStep | null;
-  stepsDone: number;
-  stepsTotal: number;
-  startedAt: string;
-  finishedAt?: string;
-  error?: string;
-  /** Steps skipped on purpose, with the reason (e.g. Stripe not configured). */
-  skipped?: Partial<Record<ProvisioningStep, string>>;
-}
-
-export const progressQuery = defineQuery<ProvisioningProgress>('progress');
-
-export interface ProvisionTenantInput {
-  tenantId: string;
-}
+export * from './provisionTenant.shared';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '15 seconds',

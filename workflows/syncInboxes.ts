@@ -1,7 +1,7 @@
 // syncInboxes: refreshes a customer's inboxes from its provider account.
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { EmailOutreachInput } from './provisionEmailOutreach';
+import type { EmailOutreachInput } from './provisionEmailOutreach.shared';
 
 const { syncProviderInboxes } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',

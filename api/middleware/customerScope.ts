@@ -9,7 +9,7 @@ import type Koa from 'koa';
 import { Customer } from '../../db/entities';
 import { isId } from '../../db/ids';
 import { access } from '../access';
-import { ApiError, notFound } from '../errors';
+import { ApiError, notFound } from '../../lib/errors';
 import { type AppState } from '../state';
 
 export const invalidCustomerContext = () =>

@@ -2,7 +2,7 @@
 // and code; anything else answers 500 with the request id and no internals,
 // and is logged once.
 import type Koa from 'koa';
-import { ApiError } from '../errors';
+import { ApiError } from '../../lib/errors';
 import { type AppState } from '../state';
 
 export function errorBoundary() {

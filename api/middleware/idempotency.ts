@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import type Koa from 'koa';
 import { access } from '../access';
-import { ApiError } from '../errors';
+import { ApiError } from '../../lib/errors';
 import { type AppState } from '../state';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

@@ -4,7 +4,7 @@
 // route. And a method the API does not know (TRACE, CONNECT, …) is a 405
 // rather than the router's 501.
 import type Koa from 'koa';
-import { ApiError } from '../errors';
+import { ApiError } from '../../lib/errors';
 import { type AppState } from '../state';
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);

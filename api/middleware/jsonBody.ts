@@ -6,7 +6,7 @@
 // their signature covers exactly those bytes.
 import type Koa from 'koa';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { ApiError } from '../errors';
+import { ApiError } from '../../lib/errors';
 import { type AppState } from '../state';
 
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

@@ -7,7 +7,7 @@
 // make a browser imitate; bearer tokens are exempt (a browser never adds them).
 import type Koa from 'koa';
 import { SESSION_COOKIE } from '../access';
-import { ApiError } from '../errors';
+import { ApiError } from '../../lib/errors';
 import { type AppState } from '../state';
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);

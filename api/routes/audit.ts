@@ -1,13 +1,11 @@
 // GET /api/audit: the tenant's audit log, newest first, with filters.
-import Router from '@koa/router';
 import { z } from 'zod';
 import { AuditEntry } from '../../db/entities';
-import { access, requirePermission, tenantScope } from '../access';
-import { type AppDeps } from '../app';
-import { decodeCursor, listQuery, MAX_LIMIT, page } from '../pagination';
-import { route } from '../routing';
+import { access } from '../access';
+import { decodeCursor, page } from '../../db/pagination';
+import { listQuery, MAX_LIMIT } from '../pagination';
+import { type Routes } from '../routing';
 import * as R from '../schemas/responses';
-import { type AppState } from '../state';
 
 /** An ISO instant PostgreSQL can hold (it has no year 0). */
 const instant = z.iso.datetime().refine((s) => !s.startsWith('0000'), { message: 'year 0001 or later' });
@@ -24,9 +22,8 @@ const auditQuery = z
   })
   .strict();
 
-export function auditRoutes(deps: AppDeps) {
-  const router = new Router<AppState>();
-  route(router, { method: 'get', path: '/api/audit', response: R.auditList, summary: 'Read the audit log (newest first)', tag: 'audit', auth: 'tenant', permission: 'audit.read', query: auditQuery }, tenantScope(deps.dataSource), requirePermission('audit.read'), async (ctx, { query }) => {
+export function auditRoutes(r: Routes) {
+  r.add({ method: 'get', path: '/api/audit', response: R.auditList, summary: 'Read the audit log (newest first)', tag: 'audit', auth: 'tenant', permission: 'audit.read', query: auditQuery }, async ({ ctx, query }) => {
     const qb = access(ctx).manager.getRepository(AuditEntry).createQueryBuilder('a').orderBy('a.id', 'DESC').limit(query.limit + 1);
     const before = decodeCursor(query.cursor);
     if (before) qb.andWhere('a.id < :before', { before });
@@ -41,5 +38,4 @@ export function auditRoutes(deps: AppDeps) {
       nextCursor: p.nextCursor,
     };
   });
-  return router;
 }

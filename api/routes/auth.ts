@@ -7,21 +7,21 @@
 // failures, an exponentially growing wait). A person signing in from their
 // own address is never held back by failures from another; the console names
 // its users' addresses (middleware/clientAddress).
-import Router from '@koa/router';
 import type Koa from 'koa';
 import { type DataSource } from 'typeorm';
 import { z } from 'zod';
 import { ALL_PERMISSIONS } from '../../lib/permissions';
 import { User } from '../../db/entities';
 import { withTenant } from '../../db/tenantContext';
-import { loadAccess, principalFromSession, SESSION_COOKIE, tenantsOfUser, unauthenticated, withUser } from '../access';
+import { loadAccess, principalFromSession, SESSION_COOKIE, tenantsOfUser, unauthenticated } from '../access';
+import { withUser } from '../../db/tenantContext';
 import { type AppDeps } from '../app';
-import { audit, auditInOwnTransaction } from '../audit';
-import { verifyPassword } from '../auth/passwords';
-import { newSecret, sha256 } from '../auth/secrets';
-import { ApiError } from '../errors';
+import { audit, auditInOwnTransaction } from '../../services/audit';
+import { verifyPassword } from '../../lib/passwords';
+import { newSecret, sha256 } from '../../lib/secrets';
+import { ApiError } from '../../lib/errors';
 import { RateLimiter } from '../rateLimit';
-import { route } from '../routing';
+import { type Routes } from '../routing';
 import * as R from '../schemas/responses';
 import { type AppState, type Principal } from '../state';
 
@@ -93,8 +93,7 @@ export async function describeSelf(deps: AppDeps, principal: Principal) {
   };
 }
 
-export function authRoutes(deps: AppDeps) {
-  const router = new Router<AppState>();
+export function authRoutes(r: Routes, deps: AppDeps) {
   const failuresByIp = new RateLimiter(deps.limits?.loginPerIp ?? 50, IP_WINDOW_MS);
   const ds = deps.dataSource;
 
@@ -126,7 +125,7 @@ export function authRoutes(deps: AppDeps) {
 
   const secureCookies = deps.secureCookies ?? false;
 
-  route(router, { method: 'post', path: '/api/auth/login', response: R.loginResponse, summary: 'Sign in with e-mail and password', tag: 'auth', auth: 'public', body: loginBody }, async (ctx, { body }) => {
+  r.add({ method: 'post', path: '/api/auth/login', response: R.loginResponse, summary: 'Sign in with e-mail and password', tag: 'auth', auth: 'public', body: loginBody }, async ({ ctx, body }) => {
     const client = (ctx.state.clientAddress ?? 'unknown').slice(0, 64);
     if (failuresByIp.blocked(client)) throw tooMany(failuresByIp.retryAfter(client));
     const wait = await backoffFor(body.email, client);
@@ -164,20 +163,20 @@ export function authRoutes(deps: AppDeps) {
     };
   });
 
-  route(router, { method: 'post', path: '/api/auth/logout', summary: 'Sign out (revokes the session)', tag: 'auth', auth: 'session', status: 204 }, async (ctx) => {
+  r.add({ method: 'post', path: '/api/auth/logout', summary: 'Sign out (revokes the session)', tag: 'auth', auth: 'session', status: 204 }, async ({ ctx }) => {
     const p = ctx.state.principal;
     if (p?.kind === 'session') await deps.dataSource.query('UPDATE sessions SET revoked_at = now() WHERE id_hash = $1', [p.sessionHash]);
     setSessionCookie(ctx, null, secureCookies);
     ctx.status = 204;
   });
 
-  route(router, { method: 'get', path: '/api/auth/me', response: R.meResponse, summary: 'The caller, the current tenant and its permissions', tag: 'auth', auth: 'session' }, async (ctx) => {
+  r.add({ method: 'get', path: '/api/auth/me', response: R.meResponse, summary: 'The caller, the current tenant and its permissions', tag: 'auth', auth: 'session' }, async ({ ctx }) => {
     const p = ctx.state.principal;
     if (!p) throw unauthenticated();
     ctx.body = await describeSelf(deps, p);
   });
 
-  route(router, { method: 'post', path: '/api/auth/switch-tenant', response: R.meResponse, summary: 'Switch to another tenant the user belongs to (rotates the session)', tag: 'auth', auth: 'session', body: switchBody }, async (ctx, { body }) => {
+  r.add({ method: 'post', path: '/api/auth/switch-tenant', response: R.meResponse, summary: 'Switch to another tenant the user belongs to (rotates the session)', tag: 'auth', auth: 'session', body: switchBody }, async ({ ctx, body }) => {
     const p = ctx.state.principal;
     if (!p) throw unauthenticated();
     if (p.kind !== 'session') throw new ApiError(403, 'forbidden', 'API tokens are bound to one tenant');
@@ -206,5 +205,4 @@ export function authRoutes(deps: AppDeps) {
     ctx.body = await describeSelf(deps, next!);
   });
 
-  return router;
 }

@@ -2,20 +2,18 @@
 // e-mail outreach for one customer — never as a side effect of a login.
 // Platform admins name the tenant (`tenantId`); a tenant's owner acts in
 // their own tenant only and must not name one.
-import Router from '@koa/router';
 import { type Client } from '@temporalio/client';
 import type Koa from 'koa';
 import { z } from 'zod';
 import { isId } from '../../db/ids';
 import { withTenant } from '../../db/tenantContext';
-import { startTenantWorkflow } from '../../lib/tenantWorkflows';
-import { provisionEmailOutreach } from '../../workflows/provisionEmailOutreach';
-import { syncInboxes } from '../../workflows/syncInboxes';
+import { startTenantWorkflow } from '../../services/tenantWorkflows';
+import type { provisionEmailOutreach } from '../../workflows/provisionEmailOutreach';
 import { provisionEmailWorkflowId, syncInboxesWorkflowId } from '../../workflows/ids';
 import { loadAccess, unauthenticated } from '../access';
 import { type AppDeps } from '../app';
-import { ApiError, forbidden, notFound } from '../errors';
-import { route } from '../routing';
+import { ApiError, forbidden, notFound } from '../../lib/errors';
+import { type Routes } from '../routing';
 import * as R from '../schemas/responses';
 import { type AppState } from '../state';
 
@@ -24,8 +22,7 @@ const BASE = '/api/internal/provisioning/email-outreach/:customerId';
 
 type Need = 'owner' | 'read';
 
-export function capabilityRoutes(deps: AppDeps & { client: Client; taskQueue: string }) {
-  const router = new Router<AppState>();
+export function capabilityRoutes(r: Routes, deps: AppDeps & { client: Client; taskQueue: string }) {
   const ds = deps.dataSource;
   const tag = 'capabilities';
 
@@ -59,8 +56,8 @@ export function capabilityRoutes(deps: AppDeps & { client: Client; taskQueue: st
     return { tenantId, customerId };
   }
 
-  const start = (workflow: typeof provisionEmailOutreach | typeof syncInboxes, workflowId: string, t: { tenantId: string; customerId: string }) =>
-    startTenantWorkflow(deps.client, workflow, {
+  const start = (workflow: 'provisionEmailOutreach' | 'syncInboxes', workflowId: string, t: { tenantId: string; customerId: string }) =>
+    startTenantWorkflow<typeof provisionEmailOutreach>(deps.client, workflow, {
       tenantId: t.tenantId,
       workflowId,
       taskQueue: deps.taskQueue,
@@ -73,16 +70,16 @@ export function capabilityRoutes(deps: AppDeps & { client: Client; taskQueue: st
     if (!deps.providerConfigured) throw new ApiError(503, 'provider_not_configured', 'the e-mail provider is not configured (SMARTLEAD_API_KEY)');
   };
 
-  route(router, { method: 'post', path: BASE, response: R.workflowStarted, summary: 'Turn on e-mail outreach for a customer (platform admin or owner)', tag, auth: 'tenant', body: targetBody, status: 202 }, async (ctx, { body }) => {
+  r.add({ method: 'post', path: BASE, response: R.workflowStarted, summary: 'Turn on e-mail outreach for a customer (platform admin or owner)', tag, auth: 'tenant', body: targetBody, status: 202 }, async ({ ctx, body }) => {
     const t = await target(ctx, body.tenantId, 'owner');
     requireProvider();
     const workflowId = provisionEmailWorkflowId(t);
-    await start(provisionEmailOutreach, workflowId, t);
+    await start('provisionEmailOutreach', workflowId, t);
     ctx.status = 202;
     ctx.body = { workflowId };
   });
 
-  route(router, { method: 'get', path: `${BASE}/status`, response: R.capabilityStatus, summary: "A customer's e-mail outreach capability", tag, auth: 'tenant', query: targetBody }, async (ctx, { query }) => {
+  r.add({ method: 'get', path: `${BASE}/status`, response: R.capabilityStatus, summary: "A customer's e-mail outreach capability", tag, auth: 'tenant', query: targetBody }, async ({ ctx, query }) => {
     const t = await target(ctx, query.tenantId, 'read');
     const [row] = await withTenant(ds, t.tenantId, async (m) =>
       (await m.query(
@@ -107,14 +104,13 @@ export function capabilityRoutes(deps: AppDeps & { client: Client; taskQueue: st
     };
   });
 
-  route(router, { method: 'post', path: `${BASE}/sync-inboxes`, response: R.workflowStarted, summary: "Sync a customer's inboxes from its provider account", tag, auth: 'tenant', body: targetBody, status: 202 }, async (ctx, { body }) => {
+  r.add({ method: 'post', path: `${BASE}/sync-inboxes`, response: R.workflowStarted, summary: "Sync a customer's inboxes from its provider account", tag, auth: 'tenant', body: targetBody, status: 202 }, async ({ ctx, body }) => {
     const t = await target(ctx, body.tenantId, 'owner');
     requireProvider();
     const workflowId = syncInboxesWorkflowId(t);
-    await start(syncInboxes, workflowId, t);
+    await start('syncInboxes', workflowId, t);
     ctx.status = 202;
     ctx.body = { workflowId };
   });
 
-  return router;
 }

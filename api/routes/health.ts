@@ -1,13 +1,12 @@
 // GET /api/health: 200 when PostgreSQL and Temporal answer, 503 naming the
 // dependency that does not. Public: it reveals nothing tenant-specific.
-import Router from '@koa/router';
 import { checkHealth } from '../health';
 import { type AppDeps } from '../app';
-import { type AppState } from '../state';
+import { type Routes } from '../routing';
 
-export function healthRoutes(deps: AppDeps) {
-  const router = new Router<AppState>();
-  router.get('/api/health', async (ctx) => {
+export function healthRoutes(r: Routes, deps: AppDeps) {
+  // Not a declared route: it answers 503 with a report rather than an error.
+  r.router.get('/api/health', async (ctx) => {
     const report = await checkHealth(deps);
     const down = (Object.keys(report) as (keyof typeof report)[]).filter((k) => report[k] !== 'ok');
     ctx.set('Cache-Control', 'no-store');
@@ -21,5 +20,4 @@ export function healthRoutes(deps: AppDeps) {
       error: { code: 'dependency_unavailable', message: `${down.join(' and ')} unavailable`, details: { down } },
     };
   });
-  return router;
 }

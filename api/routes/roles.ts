@@ -1,19 +1,17 @@
 // Roles and permissions (owner-configurable RBAC, seed 003). System roles are
 // fixed; an owner clones one and toggles the clone's permissions. Nobody can
 // grant a permission they do not hold themselves.
-import Router from '@koa/router';
 import { z } from 'zod';
 import { ALL_PERMISSIONS, isPermission, type Permission } from '../../lib/permissions';
 import { Role, RolePermission } from '../../db/entities';
 import { isId, newId } from '../../db/ids';
-import { access, assertGrantable, requirePermission, tenantScope } from '../access';
-import { type AppDeps } from '../app';
-import { audit } from '../audit';
-import { ApiError, notFound } from '../errors';
-import { idempotency } from '../middleware/idempotency';
-import { route } from '../routing';
+import { access } from '../access';
+import { assertGrantable } from '../../services/access/grants';
+import { audit } from '../../services/audit';
+import { ApiError, notFound } from '../../lib/errors';
+import { type Routes } from '../routing';
 import * as R from '../schemas/responses';
-import { type AppState, type TenantAccess } from '../state';
+import { type TenantAccess } from '../state';
 
 const permissionList = z
   .array(z.string())
@@ -57,26 +55,24 @@ async function uniqueName(a: TenantAccess, base: string): Promise<string> {
   throw new ApiError(409, 'conflict', 'could not find a free role name');
 }
 
-export function roleRoutes(deps: AppDeps) {
-  const router = new Router<AppState>();
-  const scope = tenantScope(deps.dataSource);
+export function roleRoutes(r: Routes) {
   const tag = 'roles';
   const actor = (a: TenantAccess, requestId: string) => ({ actorUserId: a.userId, actorTokenId: a.tokenId, requestId });
 
-  route(router, { method: 'get', path: '/api/roles', response: R.roleList, summary: 'List roles with their permissions', tag, auth: 'tenant', permission: 'roles.read' }, scope, requirePermission('roles.read'), async (ctx) => {
+  r.add({ method: 'get', path: '/api/roles', response: R.roleList, summary: 'List roles with their permissions', tag, auth: 'tenant', permission: 'roles.read' }, async ({ ctx }) => {
     const a = access(ctx);
     const roles = await a.manager.getRepository(Role).find({ order: { isSystem: 'DESC', name: 'ASC' } });
     const perms = await permissionsOf(a, roles.map((r) => r.id));
     ctx.body = { data: roles.map((r) => toRoleJson(r, perms.get(r.id) ?? [])), permissions: ALL_PERMISSIONS };
   });
 
-  route(router, { method: 'get', path: '/api/roles/:id', response: R.role, summary: 'Get a role', tag, auth: 'tenant', permission: 'roles.read' }, scope, requirePermission('roles.read'), async (ctx) => {
+  r.add({ method: 'get', path: '/api/roles/:id', response: R.role, summary: 'Get a role', tag, auth: 'tenant', permission: 'roles.read' }, async ({ ctx }) => {
     const a = access(ctx);
     const role = await findRole(a, ctx.params.id ?? '');
     ctx.body = toRoleJson(role, (await permissionsOf(a, [role.id])).get(role.id) ?? []);
   });
 
-  route(router, { method: 'post', path: '/api/roles', response: R.role, summary: 'Create a custom role', tag, auth: 'tenant', permission: 'roles.manage', body: createBody, status: 201 }, scope, requirePermission('roles.manage'), idempotency(), async (ctx, { body }) => {
+  r.add({ method: 'post', path: '/api/roles', response: R.role, summary: 'Create a custom role', tag, auth: 'tenant', permission: 'roles.manage', body: createBody, status: 201, idempotent: true }, async ({ ctx, body }) => {
     const a = access(ctx);
     assertGrantable(a, body.permissions);
     if (await a.manager.getRepository(Role).existsBy({ name: body.name })) throw new ApiError(409, 'conflict', 'a role with this name exists');
@@ -87,7 +83,7 @@ export function roleRoutes(deps: AppDeps) {
     ctx.body = toRoleJson(role, body.permissions);
   });
 
-  route(router, { method: 'post', path: '/api/roles/:id/clone', response: R.role, summary: 'Clone a role (with its permissions)', tag, auth: 'tenant', permission: 'roles.manage', body: cloneBody, status: 201 }, scope, requirePermission('roles.manage'), idempotency(), async (ctx, { body }) => {
+  r.add({ method: 'post', path: '/api/roles/:id/clone', response: R.role, summary: 'Clone a role (with its permissions)', tag, auth: 'tenant', permission: 'roles.manage', body: cloneBody, status: 201, idempotent: true }, async ({ ctx, body }) => {
     const a = access(ctx);
     const source = await findRole(a, ctx.params.id ?? '');
     const permissions = (await permissionsOf(a, [source.id])).get(source.id) ?? [];
@@ -101,7 +97,7 @@ export function roleRoutes(deps: AppDeps) {
     ctx.body = toRoleJson(role, permissions);
   });
 
-  route(router, { method: 'put', path: '/api/roles/:id/permissions', response: R.role, summary: "Replace a custom role's permissions", tag, auth: 'tenant', permission: 'roles.manage', body: permissionsBody }, scope, requirePermission('roles.manage'), idempotency(), async (ctx, { body }) => {
+  r.add({ method: 'put', path: '/api/roles/:id/permissions', response: R.role, summary: "Replace a custom role's permissions", tag, auth: 'tenant', permission: 'roles.manage', body: permissionsBody, idempotent: true }, async ({ ctx, body }) => {
     const a = access(ctx);
     const role = await findRole(a, ctx.params.id ?? '');
     if (role.isSystem) throw new ApiError(422, 'system_role_immutable', 'system roles cannot be changed; clone the role and edit the clone');
@@ -120,7 +116,7 @@ export function roleRoutes(deps: AppDeps) {
     ctx.body = toRoleJson(role, (await permissionsOf(a, [role.id])).get(role.id) ?? []);
   });
 
-  route(router, { method: 'delete', path: '/api/roles/:id', summary: 'Delete a custom role no one holds', tag, auth: 'tenant', permission: 'roles.manage', status: 204 }, scope, requirePermission('roles.manage'), idempotency(), async (ctx) => {
+  r.add({ method: 'delete', path: '/api/roles/:id', summary: 'Delete a custom role no one holds', tag, auth: 'tenant', permission: 'roles.manage', status: 204, idempotent: true }, async ({ ctx }) => {
     const a = access(ctx);
     const role = await findRole(a, ctx.params.id ?? '');
     if (role.isSystem) throw new ApiError(422, 'system_role_immutable', 'system roles cannot be deleted');
@@ -132,5 +128,4 @@ export function roleRoutes(deps: AppDeps) {
     ctx.status = 204;
   });
 
-  return router;
 }

@@ -6,26 +6,23 @@
 // find the first registration; the same id with a different body is a 409.
 // Only the request that created the row starts the workflow.
 import { createHash } from 'node:crypto';
-import Router from '@koa/router';
 import { type Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type Koa from 'koa';
 import { z } from 'zod';
 import { industryTemplates } from '../../lib/industryTemplates';
-import { startTenantWorkflow } from '../../lib/tenantWorkflows';
-import { isId, isUuid, uuidv7 } from '../../db/ids';
-import { type Permission } from '../../lib/permissions';
-import { PROVISIONING_STEPS, progressQuery, provisionTenant, type ProvisioningProgress } from '../../workflows/provisionTenant';
-import { provisionTenantWorkflowId, tenantIdOfWorkflowId } from '../../workflows/ids';
-import { access, requirePermission, requirePlatformAdmin, tenantScope, unauthenticated } from '../access';
+import { startTenantWorkflow } from '../../services/tenantWorkflows';
+import { isUuid, uuidv7 } from '../../db/ids';
+import { PROVISIONING_STEPS, progressQuery, type provisionTenant, type ProvisioningProgress } from '../../workflows/provisionTenant';
+import { provisionTenantWorkflowId } from '../../workflows/ids';
+import { unauthenticated } from '../access';
 import { type AppDeps } from '../app';
-import { auditInOwnTransaction } from '../audit';
-import { hashPassword } from '../auth/passwords';
-import { ApiError, forbidden, notFound } from '../errors';
+import { hashPassword } from '../../lib/passwords';
+import { ApiError, notFound } from '../../lib/errors';
 import { RateLimiter } from '../rateLimit';
-import { route } from '../routing';
+import { type Routes } from '../routing';
 import * as R from '../schemas/responses';
-import { type AppState, type TenantAccess } from '../state';
+import { type AppState } from '../state';
 
 const registrationBody = z
   .object({
@@ -54,7 +51,7 @@ function registrationHash(r: Registration): string {
 }
 
 export function startProvisioning(client: Client, taskQueue: string, tenantId: string): Promise<string> {
-  return startTenantWorkflow(client, provisionTenant, {
+  return startTenantWorkflow<typeof provisionTenant>(client, 'provisionTenant', {
     tenantId,
     workflowId: provisionTenantWorkflowId({ tenantId }),
     taskQueue,
@@ -114,44 +111,6 @@ async function provisioningOf(client: Client, t: TenantRow, forPlatformAdmin: bo
   };
 }
 
-/** A restricted member works in one customer: tenant-wide views are not theirs (404, like anything out of reach). */
-function notRestricted() {
-  return async function notRestricted(ctx: Koa.ParameterizedContext<AppState>, next: Koa.Next) {
-    if (access(ctx).restrictedCustomerId) throw notFound('tenant');
-    return next();
-  };
-}
-
-/**
- * What a workflow ID names decides who may describe it: tenant workflows need
- * settings.manage and an unrestricted caller; a customer's need
- * customers.read within the caller's customer; an enrollment's need
- * campaigns.read within the campaign's customer.
- */
-async function assertMayDescribe(a: TenantAccess, workflowId: string): Promise<void> {
-  const need = (permission: Permission) => {
-    if (!a.permissions.has(permission)) throw forbidden(permission);
-  };
-  const rest = workflowId.split('/').slice(2);
-  if (rest[0] === 'customer' && rest[1]) {
-    need('customers.read');
-    if (a.restrictedCustomerId && a.restrictedCustomerId !== rest[1]) throw notFound('workflow');
-    return;
-  }
-  if (rest[0] === 'campaign' && rest[1] && isId('cmp', rest[1])) {
-    need('campaigns.read');
-    const [c] = (await a.manager.query('SELECT customer_id FROM campaigns WHERE id = $1', [rest[1]])) as { customer_id: string }[];
-    if (!c || (a.restrictedCustomerId && a.restrictedCustomerId !== c.customer_id)) throw notFound('workflow');
-    return;
-  }
-  if (rest[0] === 'provision' || rest[0] === 'diagnose') {
-    need('settings.manage');
-    if (a.restrictedCustomerId) throw notFound('workflow');
-    return;
-  }
-  throw notFound('workflow');
-}
-
 /** Platform admins see every tenant; a tenant credential sees only its own tenant. Anything else: 404. */
 function canSeeTenant(state: AppState, tenantId: string): boolean {
   const p = state.principal;
@@ -160,8 +119,7 @@ function canSeeTenant(state: AppState, tenantId: string): boolean {
   return p.tenantId === tenantId;
 }
 
-export function tenantRoutes(deps: AppDeps & { client: Client; taskQueue: string }) {
-  const router = new Router<AppState>();
+export function tenantRoutes(r: Routes, deps: AppDeps & { client: Client; taskQueue: string }) {
   const ds = deps.dataSource;
   const tag = 'tenants';
   const publicSignups = new RateLimiter(deps.limits?.registrationsPerIp ?? 10, 60 * 60 * 1000);
@@ -203,21 +161,21 @@ export function tenantRoutes(deps: AppDeps & { client: Client; taskQueue: string
     ctx.body = { tenant: { id: existing.id, status: existing.status }, workflowId: provisionTenantWorkflowId({ tenantId: existing.id }) };
   }
 
-  route(router, { method: 'post', path: '/api/tenants', response: R.registered, otherSuccess: [200], summary: 'Register and provision a tenant (platform admin); idempotent by externalCustomerId', tag, auth: 'platform', body: registrationBody, status: 202 }, requirePlatformAdmin(), async (ctx, { body }) => {
+  r.add({ method: 'post', path: '/api/tenants', response: R.registered, otherSuccess: [200], summary: 'Register and provision a tenant (platform admin); idempotent by externalCustomerId', tag, auth: 'platform', body: registrationBody, status: 202 }, async ({ ctx, body }) => {
     await register(ctx, body);
   });
 
-  route(router, { method: 'post', path: '/api/tenants/register', response: R.registered, otherSuccess: [200], summary: 'Public sign-up: register and provision a tenant', tag, auth: 'public', body: registrationBody, status: 202 }, async (ctx, { body }) => {
+  r.add({ method: 'post', path: '/api/tenants/register', response: R.registered, otherSuccess: [200], summary: 'Public sign-up: register and provision a tenant', tag, auth: 'public', body: registrationBody, status: 202 }, async ({ ctx, body }) => {
     const hit = publicSignups.hit(ctx.state.clientAddress ?? 'unknown');
     if (!hit.allowed) throw new ApiError(429, 'too_many_requests', 'too many sign-ups from this address; try again later', { retryAfterSeconds: hit.retryAfterSeconds });
     await register(ctx, body);
   });
 
-  route(router, { method: 'get', path: '/api/industry-templates', response: R.industryTemplates, summary: 'The industry templates a tenant can start from', tag, auth: 'public' }, async (ctx) => {
+  r.add({ method: 'get', path: '/api/industry-templates', response: R.industryTemplates, summary: 'The industry templates a tenant can start from', tag, auth: 'public' }, async ({ ctx }) => {
     ctx.body = { data: [...industryTemplates().values()].map((t) => ({ key: t.key, name: t.name })) };
   });
 
-  route(router, { method: 'get', path: '/api/tenants', response: R.tenantList, summary: 'List tenants with their status (platform admin)', tag, auth: 'platform' }, requirePlatformAdmin(), async (ctx) => {
+  r.add({ method: 'get', path: '/api/tenants', response: R.tenantList, summary: 'List tenants with their status (platform admin)', tag, auth: 'platform' }, async ({ ctx }) => {
     const rows = (await ds.query('SELECT id, name, slug, status, industry, created_at, provisioning FROM tenants ORDER BY created_at DESC, id LIMIT 500')) as TenantRow[];
     ctx.body = {
       data: rows.map((t) => ({
@@ -236,29 +194,17 @@ export function tenantRoutes(deps: AppDeps & { client: Client; taskQueue: string
   // Platform admins see every tenant's; a tenant credential sees its own
   // tenant's, through its tenant transaction (a removed member is refused)
   // and with the permission the declaration names.
-  const scope = tenantScope(ds);
-  const platformOr = (...tenantChain: Koa.Middleware<AppState>[]) =>
-    async function platformOrTenant(ctx: Koa.ParameterizedContext<AppState>, next: Koa.Next): Promise<void> {
-      const p = ctx.state.principal;
-      if (!p) throw unauthenticated();
-      if (p.kind === 'session' && p.isPlatformAdmin) {
-        await next();
-        return;
-      }
-      const run = (i: number): Promise<unknown> => (i < tenantChain.length ? Promise.resolve(tenantChain[i]!(ctx, () => run(i + 1))) : next());
-      await run(0);
-    };
-
-  route(router, { method: 'get', path: '/api/tenants/:id/provisioning', response: R.provisioning, summary: "A tenant's provisioning progress (platform admin, or the tenant itself with settings.manage)", tag, auth: 'tenant', permission: 'settings.manage' }, platformOr(scope, requirePermission('settings.manage'), notRestricted()), async (ctx) => {
+  r.add({ method: 'get', path: '/api/tenants/:id/provisioning', response: R.provisioning, summary: "A tenant's provisioning progress (platform admin, or the tenant itself with settings.manage)", tag, auth: 'tenant', permission: 'settings.manage', platformToo: true }, async ({ ctx }) => {
     const id = ctx.params.id ?? '';
-    if (!isUuid(id) || !canSeeTenant(ctx.state, id)) throw notFound('tenant');
+    // A restricted member works in one customer: tenant-wide views are not theirs (404, like anything out of reach).
+    if (ctx.state.access?.restrictedCustomerId || !isUuid(id) || !canSeeTenant(ctx.state, id)) throw notFound('tenant');
     const [t] = (await ds.query('SELECT id, name, slug, status, industry, created_at, provisioning FROM tenants WHERE id = $1', [id])) as TenantRow[];
     if (!t) throw notFound('tenant');
     const p = ctx.state.principal;
     ctx.body = await provisioningOf(deps.client, t, p?.kind === 'session' && p.isPlatformAdmin);
   });
 
-  route(router, { method: 'post', path: '/api/tenants/:id/provisioning/retry', response: R.registered, summary: 'Retry a failed provisioning (platform admin)', tag, auth: 'platform', status: 202 }, requirePlatformAdmin(), async (ctx) => {
+  r.add({ method: 'post', path: '/api/tenants/:id/provisioning/retry', response: R.registered, summary: 'Retry a failed provisioning (platform admin)', tag, auth: 'platform', status: 202 }, async ({ ctx }) => {
     const id = ctx.params.id ?? '';
     const [t] = isUuid(id) ? ((await ds.query('SELECT status FROM tenants WHERE id = $1', [id])) as { status: string }[]) : [];
     if (!t) throw notFound('tenant');
@@ -268,52 +214,7 @@ export function tenantRoutes(deps: AppDeps & { client: Client; taskQueue: string
     ctx.body = { tenant: { id, status: 'provisioning' }, workflowId: await startProvisioning(deps.client, deps.taskQueue, id) };
   });
 
-  route(router, { method: 'get', path: '/api/workflows/:workflowId', response: R.workflowDescription, summary: 'Describe a workflow of your tenant (URL-encode the id); the permission follows its kind: settings.manage (tenant), customers.read (customer), campaigns.read (enrollment)', tag: 'workflows', auth: 'tenant' }, platformOr(scope), async (ctx) => {
-    const workflowId = ctx.params.workflowId ?? '';
-    const p = ctx.state.principal;
-    if (!p) throw unauthenticated();
-    const owner = tenantIdOfWorkflowId(workflowId);
-    const isAdmin = p.kind === 'session' && p.isPlatformAdmin;
-    if (!isAdmin) {
-      const a = access(ctx);
-      if (!owner || owner !== a.tenantId) {
-        if (owner) {
-          await auditInOwnTransaction(ds, a.tenantId, {
-            action: 'cross_tenant_attempt',
-            outcome: 'denied',
-            actorUserId: a.userId,
-            actorTokenId: a.tokenId,
-            requestId: ctx.state.requestId,
-            details: { via: 'workflow_id' },
-          });
-        }
-        throw notFound('workflow');
-      }
-      await assertMayDescribe(a, workflowId);
-    }
-    try {
-      const handle = deps.client.workflow.getHandle(workflowId);
-      const d = await handle.describe();
-      const summary: Record<string, unknown> = {};
-      if (d.type === 'provisionTenant' && d.status.name === 'RUNNING') summary.progress = await handle.query(progressQuery);
-      ctx.body = {
-        workflowId: d.workflowId,
-        runId: d.runId,
-        type: d.type,
-        status: d.status.name,
-        startTime: d.startTime,
-        closeTime: d.closeTime ?? null,
-        tenantId: owner ?? null,
-        summary,
-        ...(isAdmin ? { taskQueue: d.taskQueue, historyLength: d.historyLength } : {}),
-      };
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw notFound('workflow');
-      throw err;
-    }
-  });
-
-  route(router, { method: 'get', path: '/api/onboarding', response: R.onboarding, summary: "The tenant's onboarding checklist and entitlements", tag, auth: 'tenant' }, tenantScope(ds), async (ctx) => {
+  r.add({ method: 'get', path: '/api/onboarding', response: R.onboarding, summary: "The tenant's onboarding checklist and entitlements", tag, auth: 'tenant' }, async ({ ctx }) => {
     const m = ctx.state.access!.manager;
     const items = (await m.query('SELECT key, title, done_at FROM onboarding_items ORDER BY position')) as { key: string; title: string; done_at: Date | null }[];
     const entitlements = (await m.query('SELECT key, enabled, limit_value FROM entitlements ORDER BY key')) as { key: string; enabled: boolean; limit_value: number | null }[];
@@ -323,5 +224,4 @@ export function tenantRoutes(deps: AppDeps & { client: Client; taskQueue: string
     };
   });
 
-  return router;
 }

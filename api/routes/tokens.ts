@@ -1,21 +1,19 @@
 // API tokens: `Authorization: Bearer tf_…`, scoped to one tenant and one
 // role, shown once, listed without the secret, revocable. Issued by an owner
 // with tokens.manage, or by a platform admin for any tenant.
-import Router from '@koa/router';
 import { type EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { ApiToken, Role, Tenant } from '../../db/entities';
 import { isId, isUuid, newId } from '../../db/ids';
 import { withTenant } from '../../db/tenantContext';
-import { access, assertWithinCaller, requirePermission, requirePlatformAdmin, tenantScope } from '../access';
+import { access } from '../access';
+import { assertWithinCaller } from '../../services/access/grants';
 import { type AppDeps } from '../app';
-import { audit } from '../audit';
-import { formatApiToken, newSecret, sha256 } from '../auth/secrets';
-import { ApiError, notFound } from '../errors';
-import { idempotency } from '../middleware/idempotency';
-import { route } from '../routing';
+import { audit } from '../../services/audit';
+import { formatApiToken, newSecret, sha256 } from '../../lib/secrets';
+import { ApiError, notFound } from '../../lib/errors';
+import { type Routes } from '../routing';
 import * as R from '../schemas/responses';
-import { type AppState } from '../state';
 
 const createBody = z
   .object({ name: z.string().trim().min(1).max(100), roleId: z.string().regex(/^role_[0-9a-z]{26}$/, 'must be a role id (role_…)').optional() })
@@ -62,17 +60,15 @@ async function issueToken(manager: EntityManager, tenantId: string, input: { nam
   return { ...toTokenJson(saved), token };
 }
 
-export function tokenRoutes(deps: AppDeps) {
-  const router = new Router<AppState>();
-  const scope = tenantScope(deps.dataSource);
+export function tokenRoutes(r: Routes, deps: AppDeps) {
   const tag = 'tokens';
 
-  route(router, { method: 'get', path: '/api/tokens', response: R.tokenList, summary: 'List API tokens (without secrets)', tag, auth: 'tenant', permission: 'tokens.manage' }, scope, requirePermission('tokens.manage'), async (ctx) => {
+  r.add({ method: 'get', path: '/api/tokens', response: R.tokenList, summary: 'List API tokens (without secrets)', tag, auth: 'tenant', permission: 'tokens.manage' }, async ({ ctx }) => {
     const tokens = await access(ctx).manager.getRepository(ApiToken).find({ order: { id: 'ASC' } });
     ctx.body = { data: tokens.map(toTokenJson) };
   });
 
-  route(router, { method: 'post', path: '/api/tokens', response: R.issuedToken, summary: 'Issue an API token (the secret is shown once)', tag, auth: 'tenant', permission: 'tokens.manage', body: createBody, status: 201 }, scope, requirePermission('tokens.manage'), idempotency(), async (ctx, { body }) => {
+  r.add({ method: 'post', path: '/api/tokens', response: R.issuedToken, summary: 'Issue an API token (the secret is shown once)', tag, auth: 'tenant', permission: 'tokens.manage', body: createBody, status: 201, idempotent: true }, async ({ ctx, body }) => {
     const a = access(ctx);
     // Without a roleId the token gets the issuer's own role, never a default
     // one; either way it holds nothing its issuer does not (spec §3.11).
@@ -87,7 +83,7 @@ export function tokenRoutes(deps: AppDeps) {
     });
   });
 
-  route(router, { method: 'delete', path: '/api/tokens/:id', summary: 'Revoke an API token', tag, auth: 'tenant', permission: 'tokens.manage', status: 204 }, scope, requirePermission('tokens.manage'), idempotency(), async (ctx) => {
+  r.add({ method: 'delete', path: '/api/tokens/:id', summary: 'Revoke an API token', tag, auth: 'tenant', permission: 'tokens.manage', status: 204, idempotent: true }, async ({ ctx }) => {
     const a = access(ctx);
     const id = ctx.params.id ?? '';
     const token = isId('tok', id) ? await a.manager.getRepository(ApiToken).findOneBy({ id }) : null;
@@ -99,7 +95,7 @@ export function tokenRoutes(deps: AppDeps) {
     ctx.status = 204;
   });
 
-  route(router, { method: 'post', path: '/api/platform/tenants/:id/tokens', response: R.issuedToken, summary: 'Issue an API token for a tenant (platform admin)', tag: 'platform', auth: 'platform', body: createBody, status: 201 }, requirePlatformAdmin(), async (ctx, { body }) => {
+  r.add({ method: 'post', path: '/api/platform/tenants/:id/tokens', response: R.issuedToken, summary: 'Issue an API token for a tenant (platform admin)', tag: 'platform', auth: 'platform', body: createBody, status: 201 }, async ({ ctx, body }) => {
     const tenantId = ctx.params.id ?? '';
     if (!isUuid(tenantId) || !(await deps.dataSource.getRepository(Tenant).existsBy({ id: tenantId }))) throw notFound('tenant');
     const admin = ctx.state.principal?.kind === 'session' ? ctx.state.principal.userId : null;
@@ -111,5 +107,4 @@ export function tokenRoutes(deps: AppDeps) {
     });
   });
 
-  return router;
 }

@@ -11,24 +11,21 @@
 // of that message only — never to a lead found by address. An event that
 // cannot be routed is kept as a dead letter for operators to replay.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import Router from '@koa/router';
 import { type Client } from '@temporalio/client';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { newId } from '../../db/ids';
 import { withTenant } from '../../db/tenantContext';
-import { parseSendMessageId } from '../../activities/outreach';
-import { bounceSignal, replySignal, unsubscribeSignal } from '../../workflows/enrollLead';
-import { requirePlatformAdmin } from '../access';
+import { bounceSignal, parseSendMessageId, replySignal, unsubscribeSignal } from '../../workflows/enrollLead.shared';
 import { type AppDeps } from '../app';
-import { signalEnrollments } from '../enrollments';
-import { ApiError, notFound } from '../errors';
-import { listQuery, decodeCursor, page } from '../pagination';
+import { signalEnrollments } from '../../services/outreach/enrollments';
+import { ApiError, notFound } from '../../lib/errors';
+import { decodeCursor, page } from '../../db/pagination';
+import { listQuery } from '../pagination';
 import { assertNoNul } from '../middleware/inputGuard';
-import { route } from '../routing';
+import { type Routes } from '../routing';
 import * as R from '../schemas/responses';
-import { type AppState } from '../state';
-import { unsubscribeAddress } from './leads';
+import { suppressAddress } from '../../services/outreach/leads';
 
 export const SIGNATURE_HEADER = 'x-tenantflow-signature';
 export const TIMESTAMP_HEADER = 'x-tenantflow-timestamp';
@@ -116,13 +113,12 @@ async function recordAndRoute(ds: DataSource, client: Client, source: string, ev
   });
 }
 
-export function webhookRoutes(deps: AppDeps & { client: Client; emailWebhookSecrets?: Record<string, string> }) {
-  const router = new Router<AppState>();
+export function webhookRoutes(r: Routes, deps: AppDeps & { client: Client; emailWebhookSecrets?: Record<string, string> }) {
   const ds = deps.dataSource;
   // A Map, not an object: `__proto__`, `constructor`, … are just unknown providers.
   const secrets = new Map(Object.entries(deps.emailWebhookSecrets ?? {}));
 
-  route(router, { method: 'post', path: '/api/webhooks/email/:provider', response: R.webhookReceived, summary: 'E-mail provider events (reply, bounce, open), HMAC-signed', tag: 'webhooks', auth: 'public' }, async (ctx) => {
+  r.add({ method: 'post', path: '/api/webhooks/email/:provider', response: R.webhookReceived, summary: 'E-mail provider events (reply, bounce, open), HMAC-signed', tag: 'webhooks', auth: 'public' }, async ({ ctx }) => {
     const provider = ctx.params.provider ?? '';
     const secret = secrets.get(provider);
     if (!secret) throw notFound('webhook');
@@ -143,8 +139,7 @@ export function webhookRoutes(deps: AppDeps & { client: Client; emailWebhookSecr
     ctx.body = { received: true, duplicate: result.duplicate, status: result.status };
   });
 
-  const platform = requirePlatformAdmin();
-  route(router, { method: 'get', path: '/api/platform/webhook-events', response: R.webhookEvents, summary: 'Webhook events that could not be routed (dead letters), newest first', tag: 'platform', auth: 'platform', query: listQuery.extend({ status: z.enum(['dead_letter', 'processed']).default('dead_letter') }) }, platform, async (ctx, { query }) => {
+  r.add({ method: 'get', path: '/api/platform/webhook-events', response: R.webhookEvents, summary: 'Webhook events that could not be routed (dead letters), newest first', tag: 'platform', auth: 'platform', query: listQuery.extend({ status: z.enum(['dead_letter', 'processed']).default('dead_letter') }) }, async ({ ctx, query }) => {
     const params: unknown[] = [query.status];
     let where = 'status = $1';
     const after = decodeCursor(query.cursor);
@@ -157,7 +152,7 @@ export function webhookRoutes(deps: AppDeps & { client: Client; emailWebhookSecr
     };
   });
 
-  route(router, { method: 'post', path: '/api/platform/webhook-events/:id/replay', response: R.webhookReplayed, summary: 'Route a dead-lettered event again', tag: 'platform', auth: 'platform' }, platform, async (ctx) => {
+  r.add({ method: 'post', path: '/api/platform/webhook-events/:id/replay', response: R.webhookReplayed, summary: 'Route a dead-lettered event again', tag: 'platform', auth: 'platform' }, async ({ ctx }) => {
     const id = ctx.params.id ?? '';
     const result = await ds.transaction(async (m) => {
       const [row] = (await m.query('SELECT id, status, payload FROM webhook_events WHERE id = $1 FOR UPDATE', [id])) as { id: string; status: string; payload: unknown }[];
@@ -174,23 +169,22 @@ export function webhookRoutes(deps: AppDeps & { client: Client; emailWebhookSecr
   // One-click unsubscribe (RFC 8058): the token on every message names its
   // tenant and is otherwise random; POST unsubscribes, GET shows a button.
   const tokenTenant = (token: string) => /^u_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})_[A-Za-z0-9_-]{20,64}$/.exec(token)?.[1];
-  route(router, { method: 'get', path: '/api/unsubscribe/:token', html: true, summary: 'Unsubscribe page for a recipient', tag: 'webhooks', auth: 'public' }, async (ctx) => {
+  r.add({ method: 'get', path: '/api/unsubscribe/:token', html: true, summary: 'Unsubscribe page for a recipient', tag: 'webhooks', auth: 'public' }, async ({ ctx }) => {
     if (!tokenTenant(ctx.params.token ?? '')) throw notFound('unsubscribe link');
     ctx.type = 'text/html';
     ctx.body = `<!doctype html><meta charset="utf-8"><title>Unsubscribe</title><form method="post"><p>Stop receiving these e-mails?</p><button>Unsubscribe</button></form>`;
   });
-  route(router, { method: 'post', path: '/api/unsubscribe/:token', response: R.unsubscribed, summary: 'One-click unsubscribe (List-Unsubscribe-Post)', tag: 'webhooks', auth: 'public' }, async (ctx) => {
+  r.add({ method: 'post', path: '/api/unsubscribe/:token', response: R.unsubscribed, summary: 'One-click unsubscribe (List-Unsubscribe-Post)', tag: 'webhooks', auth: 'public' }, async ({ ctx }) => {
     const token = ctx.params.token ?? '';
     const tenantId = tokenTenant(token);
     if (!tenantId) throw notFound('unsubscribe link');
     const stopped = await withTenant(ds, tenantId, async (m) => {
       const [msg] = (await m.query('SELECT l.email FROM messages m JOIN leads l ON l.id = m.lead_id WHERE m.unsubscribe_token = $1', [token])) as { email: string }[];
       if (!msg) throw notFound('unsubscribe link');
-      return unsubscribeAddress(m, msg.email, 'unsubscribed');
+      return suppressAddress(m, msg.email, 'unsubscribed');
     });
     await signalEnrollments(deps.client, tenantId, stopped, unsubscribeSignal);
     ctx.body = { unsubscribed: true };
   });
 
-  return router;
 }

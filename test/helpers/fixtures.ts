@@ -6,7 +6,7 @@ import { newId, uuidv7 } from '../../db/ids';
 import { applyTemplateRoles } from '../../db/tenantRoles';
 import { industryTemplate } from '../../lib/industryTemplates';
 import { withTenant } from '../../db/tenantContext';
-import { hashPassword } from '../../api/auth/passwords';
+import { hashPassword } from '../../lib/passwords';
 
 export interface TenantFixture {
   tenant: Tenant;

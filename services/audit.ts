@@ -5,6 +5,7 @@ import { type DataSource, type EntityManager } from 'typeorm';
 import { AuditEntry, type AuditOutcome } from '../db/entities/AuditEntry';
 import { newId } from '../db/ids';
 import { withTenant } from '../db/tenantContext';
+import { type TenantAccess } from './context';
 
 export interface AuditInput {
   action: string;
@@ -34,4 +35,9 @@ export async function audit(manager: EntityManager, entry: AuditInput): Promise<
 
 export function auditInOwnTransaction(dataSource: DataSource, tenantId: string, entry: AuditInput): Promise<void> {
   return withTenant(dataSource, tenantId, (manager) => audit(manager, entry));
+}
+
+/** An entry by the caller of `a`, in its transaction (actor and request filled in). */
+export function auditBy(a: TenantAccess, entry: Omit<AuditInput, 'actorUserId' | 'actorTokenId' | 'requestId'>): Promise<void> {
+  return audit(a.manager, { ...entry, actorUserId: a.userId, actorTokenId: a.tokenId, requestId: a.requestId });
 }

@@ -4,13 +4,13 @@
 // through the e-mailed link by choosing a password (new account) or entering
 // theirs (existing account). The platform admin is never a member.
 import { type DataSource, type EntityManager } from 'typeorm';
-import { newId } from '../db/ids';
-import { withTenant } from '../db/tenantContext';
-import { withUser } from './access';
-import { audit } from './audit';
-import { hashPassword, verifyPassword } from './auth/passwords';
-import { INVITE_TTL_MS, newInviteToken, parseInviteToken, sha256 } from './auth/secrets';
-import { ApiError } from './errors';
+import { newId } from '../../db/ids';
+import { withTenant } from '../../db/tenantContext';
+import { withUser } from '../../db/tenantContext';
+import { audit } from '../audit';
+import { hashPassword, verifyPassword } from '../../lib/passwords';
+import { INVITE_TTL_MS, newInviteToken, parseInviteToken, sha256 } from '../../lib/secrets';
+import { ApiError } from '../../lib/errors';
 
 /**
  * Records an invitation in the current tenant transaction. A new address gets

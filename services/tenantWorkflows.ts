@@ -22,12 +22,12 @@ export function tenantVisibilityQuery(tenantId: string): string {
  */
 export async function startTenantWorkflow<T extends Workflow>(
   client: Client,
-  workflow: T,
+  workflow: string,
   opts: { tenantId: string } & Pick<WorkflowStartOptions<T>, 'workflowId' | 'taskQueue' | 'args' | 'workflowIdReusePolicy' | 'workflowIdConflictPolicy'>,
 ): Promise<string> {
   const { tenantId, ...start } = opts;
   try {
-    await client.workflow.start(workflow, { ...start, typedSearchAttributes: tenantSearchAttributes(tenantId) } as WorkflowStartOptions<T>);
+    await client.workflow.start<T>(workflow, { ...start, typedSearchAttributes: tenantSearchAttributes(tenantId) } as WorkflowStartOptions<T>);
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }

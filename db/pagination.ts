@@ -1,0 +1,78 @@
+// Cursor pagination (spec §4): pages are ordered by the sortable id and the
+// cursor is opaque to callers. One builder, `keysetPage`, writes every
+// hand-written list query's WHERE, search, ORDER BY and LIMIT n + 1.
+import { type EntityManager } from 'typeorm';
+import { ApiError } from '../lib/errors';
+
+export interface ListParams {
+  limit: number;
+  cursor?: string;
+  q?: string;
+}
+
+export interface Page<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+export function decodeCursor(cursor: string | undefined): string | undefined {
+  if (!cursor) return undefined;
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown };
+    if (typeof parsed.after === 'string' && parsed.after.length < 100) return parsed.after;
+  } catch {
+    // fall through
+  }
+  throw new ApiError(400, 'invalid_cursor', 'cursor is not valid');
+}
+
+export function encodeCursor(after: string): string {
+  return Buffer.from(JSON.stringify({ after }), 'utf8').toString('base64url');
+}
+
+/** Rows were fetched with LIMIT limit + 1; the extra row only says there is more. */
+export function page<T>(rows: T[], limit: number, idOf: (row: T) => string): Page<T> {
+  const data = rows.slice(0, limit);
+  const last = data[data.length - 1];
+  return { data, nextCursor: rows.length > limit && last ? encodeCursor(idOf(last)) : null };
+}
+
+/** Escapes LIKE wildcards in a search term. */
+export function likePattern(q: string): string {
+  return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+export interface KeysetQuery<T> {
+  /** `SELECT … FROM … JOIN …` without WHERE. */
+  select: string;
+  /** The sortable id column the cursor follows (e.g. `m.id`). */
+  key: string;
+  /** Newest first (`desc`) or oldest first (`asc`, the default). */
+  order?: 'asc' | 'desc';
+  /** Conditions with one `?` each; a condition whose value is undefined is left out, `null` values take no parameter. */
+  where: [condition: string, value: unknown][];
+  /** Columns `q` is searched in (ILIKE, any of them). */
+  search?: string[];
+  idOf: (row: T) => string;
+}
+
+/** One page of a hand-written list query. */
+export async function keysetPage<T>(m: EntityManager, list: ListParams, spec: KeysetQuery<T>): Promise<Page<T>> {
+  const params: unknown[] = [];
+  const bind = (value: unknown) => `$${params.push(value)}`;
+  const conditions: string[] = [];
+  for (const [condition, value] of spec.where) {
+    if (value === undefined) continue;
+    conditions.push(value === null ? condition : condition.replace('?', bind(value)));
+  }
+  const after = decodeCursor(list.cursor);
+  const desc = spec.order === 'desc';
+  if (after) conditions.push(`${spec.key} ${desc ? '<' : '>'} ${bind(after)}`);
+  if (list.q && spec.search?.length) {
+    const n = bind(likePattern(list.q));
+    conditions.push(`(${spec.search.map((c) => `${c} ILIKE ${n} ESCAPE '\\'`).join(' OR ')})`);
+  }
+  const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
+  const rows = (await m.query(`${spec.select}${where} ORDER BY ${spec.key}${desc ? ' DESC' : ''} LIMIT ${list.limit + 1}`, params)) as T[];
+  return page(rows, list.limit, spec.idOf);
+}

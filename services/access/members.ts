@@ -1,0 +1,196 @@
+// Members: users' memberships in the caller's tenant, each with one role and
+// optionally restricted to one customer. The last owner can be neither
+// removed nor demoted; only an owner can make someone an owner.
+//
+// Nobody grants beyond themselves (spec §3.11): the role given holds only
+// permissions the caller holds, a restricted caller's new member is
+// restricted to the same customer, and nobody changes their own role.
+// Adding someone is always an invitation — e-mailed to the address, accepted
+// by its owner — and the answer is the same whether or not the address has an
+// account. Memberships are kept with the Membership entity; the joined list
+// views are typed SQL.
+import { type Logger } from 'pino';
+import { Membership } from '../../db/entities';
+import { isId } from '../../db/ids';
+import { keysetPage, type ListParams } from '../../db/pagination';
+import { ApiError, notFound } from '../../lib/errors';
+import { type PlatformMailer } from '../../lib/platformMail';
+import { auditBy } from '../audit';
+import { type TenantAccess } from '../context';
+import { findCustomer } from '../tenancy/customers';
+import { assertWithinCaller } from './grants';
+import { createInvite } from './invites';
+
+export interface InviteMailDeps {
+  /** The platform's own mail; without it invitations are recorded but not mailed. */
+  mailer?: PlatformMailer;
+  /** Public console URL, for the link. */
+  consoleUrl?: string;
+  log: Logger;
+}
+
+interface MemberRow {
+  id: string;
+  user_id: string;
+  email: string;
+  name: string;
+  role_id: string;
+  role_name: string;
+  role_key: string | null;
+  customer_id: string | null;
+  created_at: Date;
+}
+
+const MEMBER_SELECT = `
+  SELECT m.id, m.user_id, u.email, u.name, m.role_id, r.name AS role_name, r.key AS role_key, m.customer_id, m.created_at
+    FROM memberships m JOIN users u ON u.id = m.user_id JOIN roles r ON r.tenant_id = m.tenant_id AND r.id = m.role_id`;
+
+function memberJson(r: MemberRow) {
+  return {
+    id: r.id,
+    user: { id: r.user_id, email: r.email, name: r.name },
+    role: { id: r.role_id, name: r.role_name, key: r.role_key },
+    customerId: r.customer_id,
+    createdAt: r.created_at,
+  };
+}
+
+async function findMember(a: TenantAccess, id: string): Promise<MemberRow> {
+  if (!isId('mem', id)) throw notFound('member');
+  const rows = (await a.manager.query(`${MEMBER_SELECT} WHERE m.id = $1`, [id])) as MemberRow[];
+  const row = rows[0];
+  // A member restricted to one customer sees only members of that customer.
+  if (!row || (a.restrictedCustomerId && row.customer_id !== a.restrictedCustomerId)) throw notFound('member');
+  return row;
+}
+
+/** The customer a grant may carry: a restricted caller grants only their own customer. */
+async function grantableCustomer(a: TenantAccess, wanted: string | null | undefined): Promise<string | null> {
+  const invalid = () => new ApiError(400, 'invalid_customer_context', 'customerId does not name a customer of this tenant that you can access');
+  if (a.restrictedCustomerId) {
+    if (wanted && wanted !== a.restrictedCustomerId) throw invalid();
+    return a.restrictedCustomerId;
+  }
+  if (!wanted) return null;
+  await findCustomer(a, wanted).catch(() => {
+    throw invalid();
+  });
+  return wanted;
+}
+
+/** Owners are people: a token never counts as one, whatever its role. */
+function callerIsOwner(a: TenantAccess): boolean {
+  return a.roleKey === 'owner' && a.userId !== null;
+}
+
+const ownersOnly = (message: string) => new ApiError(403, 'forbidden', message, { permission: 'members.manage' });
+
+async function ownerCount(a: TenantAccess): Promise<number> {
+  const [{ n }] = (await a.manager.query(
+    "SELECT count(*)::int AS n FROM memberships m JOIN roles r ON r.tenant_id = m.tenant_id AND r.id = m.role_id WHERE r.key = 'owner'",
+  )) as { n: number }[];
+  return n;
+}
+
+export async function listMembers(a: TenantAccess, list: ListParams) {
+  const p = await keysetPage<MemberRow>(a.manager, list, {
+    select: MEMBER_SELECT,
+    key: 'm.id',
+    where: [['m.customer_id = ?', a.restrictedCustomerId ?? undefined]],
+    search: ['u.name', 'u.email'],
+    idOf: (r) => r.id,
+  });
+  return { data: p.data.map(memberJson), nextCursor: p.nextCursor };
+}
+
+export async function getMember(a: TenantAccess, id: string) {
+  return memberJson(await findMember(a, id));
+}
+
+/** Records the invitation and mails the link once the request has committed. */
+export async function inviteMember(a: TenantAccess, deps: InviteMailDeps, input: { email: string; name: string; roleId: string; customerId?: string | null }) {
+  const role = await assertWithinCaller(a, input.roleId);
+  if (role.key === 'owner' && !callerIsOwner(a)) throw ownersOnly('only an owner can make someone an owner');
+  const customer = await grantableCustomer(a, input.customerId);
+  const invite = await createInvite(a.manager, { tenantId: a.tenantId, email: input.email, name: input.name, roleId: role.id, customerId: customer, invitedBy: a.userId });
+  await auditBy(a, { action: 'member_invited', outcome: 'success', targetType: 'invite', targetId: invite.id, details: { roleId: role.id, customerId: customer } });
+  const tenantName = ((await a.manager.query('SELECT name FROM tenants WHERE id = $1', [a.tenantId])) as { name: string }[])[0]?.name ?? 'a Tenantflow workspace';
+  const link = `${deps.consoleUrl ?? ''}/invite/${invite.token}`;
+  const mailer = deps.mailer;
+  if (mailer) {
+    // Logged by code only: SMTP errors quote recipients, and logs never hold addresses.
+    a.afterCommit(async () => {
+      await mailer({
+        to: input.email,
+        subject: `You are invited to ${tenantName} on Tenantflow`,
+        text: `You have been invited to join ${tenantName} on Tenantflow.\n\nAccept the invitation: ${link}\n\nIt expires on ${invite.expiresAt.toISOString()}. If you did not expect it, ignore this message.`,
+      }).catch((err: unknown) => deps.log.warn({ code: (err as { code?: string }).code ?? 'error', inviteId: invite.id }, 'invite mail not sent'));
+    });
+  }
+  return { invite: { id: invite.id, email: input.email, name: input.name, roleId: role.id, customerId: customer, expiresAt: invite.expiresAt, status: 'pending' } };
+}
+
+export async function listPendingInvites(a: TenantAccess, list: ListParams) {
+  const p = await keysetPage<{ id: string; email: string; role_id: string; customer_id: string | null; expires_at: Date; created_at: Date }>(a.manager, list, {
+    select: 'SELECT i.id, u.email, i.role_id, i.customer_id, i.expires_at, i.created_at FROM invites i JOIN users u ON u.id = i.user_id',
+    key: 'i.id',
+    where: [
+      ['i.accepted_at IS NULL AND i.role_id IS NOT NULL AND i.expires_at > now()', null],
+      ['i.customer_id = ?', a.restrictedCustomerId ?? undefined],
+    ],
+    search: ['u.email'],
+    idOf: (r) => r.id,
+  });
+  return {
+    data: p.data.map((r) => ({ id: r.id, email: r.email, roleId: r.role_id, customerId: r.customer_id, expiresAt: r.expires_at, createdAt: r.created_at, status: 'pending' })),
+    nextCursor: p.nextCursor,
+  };
+}
+
+export async function withdrawInvite(a: TenantAccess, id: string): Promise<void> {
+  const [row] = (await a.manager.query('SELECT id, customer_id FROM invites WHERE id = $1 AND accepted_at IS NULL AND role_id IS NOT NULL', [id])) as {
+    id: string;
+    customer_id: string | null;
+  }[];
+  if (!row || (a.restrictedCustomerId && row.customer_id !== a.restrictedCustomerId)) throw notFound('invite');
+  await a.manager.query('DELETE FROM invites WHERE id = $1', [id]);
+  await auditBy(a, { action: 'invite_withdrawn', outcome: 'success', targetType: 'invite', targetId: id });
+}
+
+export async function changeMember(a: TenantAccess, id: string, input: { roleId?: string; customerId?: string | null }) {
+  const member = await findMember(a, id);
+  const changes: Partial<Membership> = {};
+  const changesRole = input.roleId !== undefined && input.roleId !== member.role_id;
+  if (member.id === a.membershipId && (changesRole || (input.customerId !== undefined && input.customerId !== member.customer_id))) {
+    throw ownersOnly('nobody changes their own role or customer restriction');
+  }
+  if (changesRole) {
+    const role = await assertWithinCaller(a, input.roleId!);
+    const touchesOwner = role.key === 'owner' || member.role_key === 'owner';
+    if (touchesOwner && !callerIsOwner(a)) throw ownersOnly('only an owner can change who is an owner');
+    if (member.role_key === 'owner' && role.key !== 'owner' && (await ownerCount(a)) <= 1) throw new ApiError(409, 'last_owner', 'the last owner cannot be demoted');
+    changes.roleId = role.id;
+  }
+  if (input.customerId !== undefined) changes.customerId = await grantableCustomer(a, input.customerId);
+  if (Object.keys(changes).length) {
+    await a.manager.getRepository(Membership).update({ id: member.id }, changes);
+    await auditBy(a, {
+      action: changes.roleId ? 'member_role_changed' : 'member_changed',
+      outcome: 'success',
+      targetType: 'member',
+      targetId: member.id,
+      details: { from: member.role_id, ...changes },
+    });
+  }
+  return getMember(a, member.id);
+}
+
+export async function removeMember(a: TenantAccess, id: string): Promise<void> {
+  const member = await findMember(a, id);
+  if (member.role_key === 'owner') {
+    if (!callerIsOwner(a)) throw ownersOnly('only an owner can remove an owner');
+    if ((await ownerCount(a)) <= 1) throw new ApiError(409, 'last_owner', 'the last owner cannot be removed');
+  }
+  await a.manager.getRepository(Membership).delete({ id: member.id });
+  await auditBy(a, { action: 'member_removed', outcome: 'success', targetType: 'member', targetId: member.id });
+}

@@ -1,0 +1,70 @@
+// Customers (`cust_…`): the agency's client accounts inside a tenant, kept
+// with the Customer entity. Another tenant's customer is invisible under RLS
+// and answers 404, exactly like one that does not exist; a member restricted
+// to one customer sees only that one.
+import { Customer } from '../../db/entities';
+import { isId, newId } from '../../db/ids';
+import { decodeCursor, likePattern, page, type ListParams } from '../../db/pagination';
+import { ApiError, notFound } from '../../lib/errors';
+import { auditBy } from '../audit';
+import { type TenantAccess } from '../context';
+
+export function customerJson(c: Customer) {
+  return { id: c.id, name: c.name, createdAt: c.createdAt, updatedAt: c.updatedAt };
+}
+
+/** Finds a customer the caller may see, or 404. */
+export async function findCustomer(a: TenantAccess, id: string): Promise<Customer> {
+  if (!isId('cust', id) || (a.restrictedCustomerId && a.restrictedCustomerId !== id)) throw notFound('customer');
+  const c = await a.manager.getRepository(Customer).findOneBy({ id });
+  if (!c) throw notFound('customer');
+  return c;
+}
+
+export async function listCustomers(a: TenantAccess, list: ListParams) {
+  const qb = a.manager
+    .getRepository(Customer)
+    .createQueryBuilder('c')
+    .orderBy('c.id', 'ASC')
+    .limit(list.limit + 1);
+  const after = decodeCursor(list.cursor);
+  if (after) qb.andWhere('c.id > :after', { after });
+  if (list.q) qb.andWhere("c.name ILIKE :q ESCAPE '\\'", { q: likePattern(list.q) });
+  if (a.restrictedCustomerId) qb.andWhere('c.id = :only', { only: a.restrictedCustomerId });
+  const p = page(await qb.getMany(), list.limit, (c) => c.id);
+  return { data: p.data.map(customerJson), nextCursor: p.nextCursor };
+}
+
+export async function getCustomer(a: TenantAccess, id: string) {
+  return customerJson(await findCustomer(a, id));
+}
+
+export async function createCustomer(a: TenantAccess, name: string) {
+  if (a.restrictedCustomerId) throw new ApiError(403, 'forbidden', 'members restricted to one customer cannot create customers', { permission: 'customers.write' });
+  const c = await a.manager.getRepository(Customer).save({ id: newId('cust'), name });
+  await auditBy(a, { action: 'customer_created', outcome: 'success', targetType: 'customer', targetId: c.id });
+  return customerJson(c);
+}
+
+export async function renameCustomer(a: TenantAccess, id: string, name: string) {
+  const c = await findCustomer(a, id);
+  c.name = name;
+  await a.manager.getRepository(Customer).save(c);
+  return customerJson(c);
+}
+
+/**
+ * Campaigns keep the history of what was sent (and their inboxes, which they
+ * hold on to): a customer with campaigns is not deleted under them.
+ */
+export async function deleteCustomer(a: TenantAccess, id: string): Promise<void> {
+  const c = await findCustomer(a, id);
+  const campaigns = (await a.manager.query('SELECT id, name FROM campaigns WHERE customer_id = $1 ORDER BY id LIMIT 20', [c.id])) as { id: string; name: string }[];
+  if (campaigns.length > 0) {
+    throw new ApiError(409, 'customer_in_use', `this customer has campaigns (${campaigns.map((x) => x.name).join(', ')}): it cannot be deleted while they exist`, {
+      campaigns: campaigns.map((x) => ({ id: x.id, name: x.name })),
+    });
+  }
+  await a.manager.getRepository(Customer).delete({ id: c.id });
+  await auditBy(a, { action: 'customer_deleted', outcome: 'success', targetType: 'customer', targetId: c.id });
+}

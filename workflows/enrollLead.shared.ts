@@ -1,0 +1,62 @@
+// The enrollLead workflow's contract (spec §5.3): its input, status, signals
+// and query, the enrollment statuses, and the send Message-ID format. The
+// workflow, its activities, the API's services and the console import it from
+// here; it imports nothing but the Temporal workflow API and lib.
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { type SendSchedule } from '../lib/schedule';
+
+export const ENROLL_LEAD = 'enrollLead';
+
+export interface EnrollmentRef {
+  tenantId: string;
+  enrollmentId: string;
+}
+
+export interface EnrollmentPlan {
+  status: string;
+  campaignStatus: string;
+  schedule: SendSchedule;
+  steps: { position: number; delayHours: number }[];
+  sentSteps: number[];
+}
+
+/** Every status an enrollment row can hold (`pending`: added to a campaign that has not started it yet). */
+export const ENROLLMENT_STATUSES = ['pending', 'active', 'paused', 'completed', 'replied', 'bounced', 'unsubscribed', 'archived', 'failed'] as const;
+export type EnrollmentRowStatus = (typeof ENROLLMENT_STATUSES)[number];
+/** The statuses a running workflow reports. */
+export type EnrollmentState = Exclude<EnrollmentRowStatus, 'pending'>;
+/** An enrollment in one of these has ended; its campaign completes when all have. */
+export const ENDED_ENROLLMENT_STATUSES = ['completed', 'replied', 'bounced', 'unsubscribed', 'archived', 'failed'] as const satisfies readonly EnrollmentState[];
+
+export type EnrollLeadInput = EnrollmentRef;
+
+export interface EnrollmentStatus {
+  state: 'waiting' | 'sending' | 'paused' | EnrollmentState;
+  /** The step being waited for or sent (1-based); the last step once finished. */
+  step: number;
+  nextSendAt: string | null;
+  sent: number;
+}
+
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export const unsubscribeSignal = defineSignal('unsubscribe');
+export const replySignal = defineSignal('reply');
+export const bounceSignal = defineSignal('bounce');
+export const archiveSignal = defineSignal('archive');
+export const statusQuery = defineQuery<EnrollmentStatus>('status');
+
+/** The send key as an RFC 5322 Message-ID: unique per (tenant, enrollment, step), and it names its tenant. */
+export function sendMessageId(tenantId: string, enrollmentId: string, step: number, fromEmail: string): string {
+  const domain = fromEmail.split('@')[1] ?? 'tenantflow.invalid';
+  return `<${enrollmentId}.${step}.${tenantId}@${domain}>`;
+}
+
+const MESSAGE_ID = /^<?(enr_[0-9a-z]{26})\.(\d{1,4})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})@[^>]+>?$/;
+
+/** Reads a send Message-ID back: the tenant, enrollment and step it was made for. */
+export function parseSendMessageId(messageId: string): { tenantId: string; enrollmentId: string; step: number } | undefined {
+  const m = MESSAGE_ID.exec(messageId.trim());
+  return m ? { enrollmentId: m[1]!, step: Number(m[2]), tenantId: m[3]! } : undefined;
+}
+
