@@ -42,7 +42,8 @@ export function capabilityRoutes(r: Routes, deps: AppDeps & { client: Client; ta
     }
     await withTenant(ds, tenantId, async (m) => {
       if (!(p.kind === 'session' && p.isPlatformAdmin)) {
-        const a = await loadAccess(m, p, tenantId);
+        // The caller's access from its tenant transaction (tenantScope), where a denial is audited.
+        const a = ctx.state.access ?? (await loadAccess(m, p, tenantId));
         if (a.restrictedCustomerId && a.restrictedCustomerId !== customerId) throw notFound('customer');
         if (need === 'owner') {
           if (a.roleKey !== 'owner') throw new ApiError(403, 'forbidden', 'only an owner turns on capabilities');
@@ -70,7 +71,7 @@ export function capabilityRoutes(r: Routes, deps: AppDeps & { client: Client; ta
     if (!deps.providerConfigured) throw new ApiError(503, 'provider_not_configured', 'the e-mail provider is not configured (SMARTLEAD_API_KEY)');
   };
 
-  r.add({ method: 'post', path: BASE, response: R.workflowStarted, summary: 'Turn on e-mail outreach for a customer (platform admin or owner)', tag, auth: 'tenant', body: targetBody, status: 202 }, async ({ ctx, body }) => {
+  r.add({ method: 'post', path: BASE, response: R.workflowStarted, summary: 'Turn on e-mail outreach for a customer (platform admin or owner)', tag, auth: 'tenant', platformToo: true, body: targetBody, status: 202 }, async ({ ctx, body }) => {
     const t = await target(ctx, body.tenantId, 'owner');
     requireProvider();
     const workflowId = provisionEmailWorkflowId(t);
@@ -79,7 +80,7 @@ export function capabilityRoutes(r: Routes, deps: AppDeps & { client: Client; ta
     ctx.body = { workflowId };
   });
 
-  r.add({ method: 'get', path: `${BASE}/status`, response: R.capabilityStatus, summary: "A customer's e-mail outreach capability", tag, auth: 'tenant', query: targetBody }, async ({ ctx, query }) => {
+  r.add({ method: 'get', path: `${BASE}/status`, response: R.capabilityStatus, summary: "A customer's e-mail outreach capability", tag, auth: 'tenant', platformToo: true, query: targetBody }, async ({ ctx, query }) => {
     const t = await target(ctx, query.tenantId, 'read');
     const [row] = await withTenant(ds, t.tenantId, async (m) =>
       (await m.query(
@@ -104,7 +105,7 @@ export function capabilityRoutes(r: Routes, deps: AppDeps & { client: Client; ta
     };
   });
 
-  r.add({ method: 'post', path: `${BASE}/sync-inboxes`, response: R.workflowStarted, summary: "Sync a customer's inboxes from its provider account", tag, auth: 'tenant', body: targetBody, status: 202 }, async ({ ctx, body }) => {
+  r.add({ method: 'post', path: `${BASE}/sync-inboxes`, response: R.workflowStarted, summary: "Sync a customer's inboxes from its provider account", tag, auth: 'tenant', platformToo: true, body: targetBody, status: 202 }, async ({ ctx, body }) => {
     const t = await target(ctx, body.tenantId, 'owner');
     requireProvider();
     const workflowId = syncInboxesWorkflowId(t);
