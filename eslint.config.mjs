@@ -4,6 +4,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 import { builtinModules } from 'node:module';
+import importX from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
@@ -24,6 +26,38 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+    },
+  },
+  {
+    // Imports point one way (docs/architecture.md):
+    //   lib ← db (and migrations) ← activities, services ← workflows (types), api, worker
+    // A workflow's contract (workflows/*.shared.ts, ids.ts, searchAttributes.ts)
+    // is importable from every layer above lib; nothing imports in a circle.
+    files: ['**/*.ts'],
+    ignores: ['**/*.test.ts', 'test/**', 'scripts/**'],
+    plugins: { 'import-x': importX },
+    settings: { 'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })] },
+    rules: {
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            { target: './lib', from: ['./db', './migrations', './activities', './services', './workflows', './api', './worker'], message: 'lib is the bottom layer.' },
+            { target: ['./db', './migrations'], from: ['./activities', './services', './workflows', './api', './worker'], message: 'db sits under activities, services and the API.' },
+            {
+              target: ['./activities', './services'],
+              from: ['./api', './worker', './workflows'],
+              except: ['./ids.ts', './searchAttributes.ts', './enrollLead.shared.ts', './provisionTenant.shared.ts', './provisionEmailOutreach.shared.ts'],
+              message: 'activities and services import a workflow only through its contract (workflows/*.shared.ts).',
+            },
+            { target: './activities', from: './services', message: 'activities and services are siblings: neither imports the other.' },
+            { target: './services', from: './activities', message: 'activities and services are siblings: neither imports the other.' },
+            { target: './workflows', from: ['./api', './worker', './services', './db', './migrations'], message: 'workflows are deterministic: activities are imported as types only.' },
+            { target: './api', from: ['./worker', './activities'], message: 'the API reaches activities only through workflows it starts.' },
+          ],
+        },
+      ],
     },
   },
   {

@@ -10,7 +10,7 @@ import { applyTemplateRoles } from '../db/tenantRoles';
 import { withTenant } from '../db/tenantContext';
 import { industryTemplate, type IndustryTemplate } from '../lib/industryTemplates';
 import { INVITE_TTL_MS, newInviteToken, sha256 } from '../lib/secrets';
-import type { ProvisioningProgress } from '../workflows/provisionTenant';
+import type { ProvisioningProgress } from '../workflows/provisionTenant.shared';
 
 export interface TenantActivityDeps {
   dataSource: DataSource;

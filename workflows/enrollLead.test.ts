@@ -137,6 +137,22 @@ it('sends each lead the rendered step over SMTP with the right headers, recipien
   expect(outbox.body.data.map((m: { to: string }) => m.to)).toEqual(expect.arrayContaining([ada, bob]));
 });
 
+it('completes a campaign when its last enrollment ends, and reopens it when leads are added', async () => {
+  const campaign = await createCampaign(owner, c(0), { inboxIds: [inboxA] });
+  const first = address('first');
+  await addLeads(owner, c(0), campaign, [{ email: first, firstName: 'Fay', company: 'First' }]);
+  await setCampaignStatus(owner, c(0), campaign, 'active');
+  const get = () => owner.get(`/api/campaigns/${campaign}`).set('X-Customer-Id', c(0));
+  await until('campaign completed', async () => ((await get()).body.status === 'completed' ? true : undefined));
+
+  const second = address('second');
+  expect(await addLeads(owner, c(0), campaign, [{ email: second, firstName: 'Sam', company: 'Second' }])).toMatchObject({ added: 1 });
+  expect((await get()).body.status).toBe('active');
+  await until('second mail', async () => mailsTo(second).length === 1);
+  await until('campaign completed again', async () => ((await get()).body.status === 'completed' ? true : undefined));
+  expect(mailsTo(first)).toHaveLength(1);
+});
+
 it('keeps a running enrollment on the sequence version it started with; pause and resume hold its clock', async () => {
   const campaign = await createCampaign(owner, c(0), {
     inboxIds: [inboxA],

@@ -15,7 +15,7 @@ import { User } from '../../db/entities';
 import { withTenant } from '../../db/tenantContext';
 import { loadAccess, principalFromSession, SESSION_COOKIE, tenantsOfUser, unauthenticated } from '../access';
 import { withUser } from '../../db/tenantContext';
-import { type AppDeps } from '../app';
+import { type AppDeps } from '../deps';
 import { audit, auditInOwnTransaction } from '../../services/audit';
 import { verifyPassword } from '../../lib/passwords';
 import { newSecret, sha256 } from '../../lib/secrets';

@@ -11,7 +11,7 @@ import { startTenantWorkflow } from '../../services/tenantWorkflows';
 import type { provisionEmailOutreach } from '../../workflows/provisionEmailOutreach';
 import { provisionEmailWorkflowId, syncInboxesWorkflowId } from '../../workflows/ids';
 import { loadAccess, unauthenticated } from '../access';
-import { type AppDeps } from '../app';
+import { type AppDeps } from '../deps';
 import { ApiError, forbidden, notFound } from '../../lib/errors';
 import { type Routes } from '../routing';
 import * as R from '../schemas/responses';

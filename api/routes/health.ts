@@ -1,7 +1,7 @@
 // GET /api/health: 200 when PostgreSQL and Temporal answer, 503 naming the
 // dependency that does not. Public: it reveals nothing tenant-specific.
 import { checkHealth } from '../health';
-import { type AppDeps } from '../app';
+import { type AppDeps } from '../deps';
 import { type Routes } from '../routing';
 
 export function healthRoutes(r: Routes, deps: AppDeps) {

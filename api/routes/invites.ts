@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { isId } from '../../db/ids';
 import { unauthenticated } from '../access';
-import { type AppDeps } from '../app';
+import { type AppDeps } from '../deps';
 import { ApiError } from '../../lib/errors';
 import { acceptInviteAsUser, acceptInviteByToken, invitesOfUser, inviteNotFound } from '../../services/access/invites';
 import { type Routes } from '../routing';

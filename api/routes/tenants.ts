@@ -16,7 +16,7 @@ import { isUuid, uuidv7 } from '../../db/ids';
 import { PROVISIONING_STEPS, progressQuery, type provisionTenant, type ProvisioningProgress } from '../../workflows/provisionTenant';
 import { provisionTenantWorkflowId } from '../../workflows/ids';
 import { unauthenticated } from '../access';
-import { type AppDeps } from '../app';
+import { type AppDeps } from '../deps';
 import { hashPassword } from '../../lib/passwords';
 import { ApiError, notFound } from '../../lib/errors';
 import { RateLimiter } from '../rateLimit';

@@ -8,7 +8,7 @@ import { isId, isUuid, newId } from '../../db/ids';
 import { withTenant } from '../../db/tenantContext';
 import { access } from '../access';
 import { assertWithinCaller } from '../../services/access/grants';
-import { type AppDeps } from '../app';
+import { type AppDeps } from '../deps';
 import { audit } from '../../services/audit';
 import { formatApiToken, newSecret, sha256 } from '../../lib/secrets';
 import { ApiError, notFound } from '../../lib/errors';

@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { newId } from '../../db/ids';
 import { withTenant } from '../../db/tenantContext';
 import { bounceSignal, parseSendMessageId, replySignal, unsubscribeSignal } from '../../workflows/enrollLead.shared';
-import { type AppDeps } from '../app';
+import { type AppDeps } from '../deps';
 import { signalEnrollments } from '../../services/outreach/enrollments';
 import { ApiError, notFound } from '../../lib/errors';
 import { decodeCursor, page } from '../../db/pagination';

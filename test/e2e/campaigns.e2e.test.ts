@@ -118,6 +118,8 @@ it('creates a sequence and a campaign, imports leads from CSV, starts it, and wa
   await expect(progress(page, 1)).resolves.toBe(3);
   await expect(page.getByTestId('step-2-count').textContent()).resolves.toContain('3 / 3 sent');
   await expect(page.getByTestId('stat-sent').textContent()).resolves.toBe('6');
+  // Every enrollment has finished: the campaign completes by itself.
+  await page.getByTestId('campaign-status').filter({ hasText: 'completed' }).waitFor({ timeout: 30_000 });
   await page.screenshot({ path: await screenshotPath('campaign-progress'), fullPage: true });
 
   // The outbox shows what went out; the sink received it.

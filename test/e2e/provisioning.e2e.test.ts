@@ -54,6 +54,45 @@ it('registers a tenant and shows provisioning progress live until 100%', async (
   await signIn(owner, base, `dana-${n}@example.test`, 'dana password 123');
   await owner.getByTestId('onboarding').waitFor();
   await expect(owner.getByTestId('onboarding-add_customer').textContent()).resolves.toContain('Add your service areas as customers');
+  const ticked = async (key: string) => {
+    await owner.goto(`${base}/`);
+    await ready(owner);
+    return owner.getByTestId(`onboarding-${key}`).getAttribute('class');
+  };
+  for (const key of ['add_customer', 'connect_inbox', 'write_sequence', 'invite_team']) await expect(ticked(key)).resolves.not.toContain('done');
+
+  // Each item ticks as the owner does it.
+  await owner.goto(`${base}/customers`);
+  await ready(owner);
+  await owner.getByLabel('New customer').fill('North side');
+  await owner.getByRole('button', { name: 'Add customer' }).click();
+  await owner.getByText('North side').first().waitFor();
+  await expect(ticked('add_customer')).resolves.toContain('done');
+
+  await owner.goto(`${base}/inboxes`);
+  await ready(owner);
+  const inbox = owner.getByTestId('add-inbox-form');
+  await inbox.getByLabel('From address').fill('office@north.example');
+  await inbox.getByLabel('Daily cap').fill('20');
+  await inbox.getByRole('button', { name: 'Add inbox' }).click();
+  await owner.getByTestId('inbox-office@north.example').waitFor();
+  await expect(ticked('connect_inbox')).resolves.toContain('done');
+
+  await owner.goto(`${base}/sequences`);
+  await ready(owner);
+  await owner.getByLabel('New sequence').fill('Estimates');
+  await owner.getByRole('button', { name: 'Create sequence' }).click();
+  await owner.getByTestId('add-step-form').waitFor();
+  await expect(ticked('write_sequence')).resolves.toContain('done');
+
+  await owner.goto(`${base}/members`);
+  await ready(owner);
+  await owner.getByLabel('E-mail', { exact: true }).fill(`tech-${n}@example.test`);
+  await owner.getByLabel('Name', { exact: true }).fill('Tess Tech');
+  await owner.getByRole('button', { name: 'Send invitation' }).click();
+  await owner.getByTestId('invited').waitFor();
+  await expect(ticked('invite_team')).resolves.toContain('done');
+  await owner.screenshot({ path: await screenshotPath('onboarding-ticked'), fullPage: true });
   await ownerContext.close();
   await page.close();
 });

@@ -1,0 +1,41 @@
+// What createApp is built from: its data source, Temporal connection, logger
+// and the operator's settings.
+import { type Connection } from '@temporalio/client';
+import { type Logger } from 'pino';
+import { type DataSource } from 'typeorm';
+import { type Keyring } from '../lib/encryption';
+import { type OutboundPolicy } from '../lib/outbound';
+import { type PlatformMailer } from '../lib/platformMail';
+
+export interface AppDeps {
+  /** Application-role data source (RLS applies). */
+  dataSource: DataSource;
+  /** Temporal connection (lazy: the API starts even while Temporal is down). */
+  temporal: Connection;
+  log: Logger;
+  /** Set the session cookie's Secure flag (behind https). */
+  secureCookies?: boolean;
+  limits?: { loginPerIp?: number; bodyBytes?: number; registrationsPerIp?: number };
+  temporalNamespace?: string;
+  taskQueue?: string;
+  /** Whether the e-mail provider's admin API is configured (capability provisioning). */
+  providerConfigured?: boolean;
+  /** Keyring for secrets at rest (SMTP passwords); without it such secrets are refused with 503. */
+  keyring?: Keyring;
+  /** HMAC secrets of e-mail provider webhooks, by provider name (`/api/webhooks/email/{provider}`). */
+  emailWebhookSecrets?: Record<string, string>;
+  /** The embedded default's SMTP sink directory: the Outbox shows what it received. */
+  mailSinkDir?: string;
+  /** The platform's own mail (invitations). Without it invitations are recorded but not mailed. */
+  mailer?: PlatformMailer;
+  /** Public console URL, for links in invitations. */
+  consoleUrl?: string;
+  /** The console's shared secret: only requests carrying it may name the client's address (X-Forwarded-For). */
+  consoleSecret?: string;
+  /** Browser origins allowed to make cookie-authenticated mutations besides the API's own (the console's). */
+  allowedOrigins?: string[];
+  /** Which loopback/private destinations tenant settings may reach (spec §3.12). */
+  outbound?: OutboundPolicy;
+  /** Check every success response against its declared schema (the tests turn this on). */
+  checkResponses?: boolean;
+}

@@ -1,0 +1,57 @@
+// The onboarding checklist ticks when its event happens, whoever writes the
+// row (issue 12): a customer, an inbox, a sequence, an invitation.
+import { type DataSource } from 'typeorm';
+import { withTenant } from '../db/tenantContext';
+import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
+import { addMember, createTenant, createUser, type TenantFixture } from '../test/helpers/fixtures';
+import { signIn, testApp, type Agent } from '../test/helpers/api';
+import { createSmtpInbox } from '../test/helpers/outreach';
+
+let db: TestDatabase;
+let ds: DataSource;
+let a: TenantFixture;
+let owner: Agent;
+
+beforeAll(async () => {
+  db = await createTestDatabase('onboarding');
+  ds = await openDataSource(db.appUrl);
+  a = await createTenant(ds, { customers: 0 });
+  const o = await createUser(ds);
+  await addMember(ds, a, o, 'owner');
+  const items = ['add_customer', 'connect_inbox', 'write_sequence', 'invite_team', 'connect_stripe'];
+  await withTenant(ds, a.tenant.id, async (m) => {
+    for (const [position, key] of items.entries()) {
+      await m.query('INSERT INTO onboarding_items (tenant_id, key, title, position) VALUES ($1, $2, $3, $4)', [a.tenant.id, key, key, position]);
+    }
+  });
+  owner = await signIn(testApp(ds), o.email);
+});
+
+afterAll(async () => {
+  await ds?.destroy();
+  await db?.drop();
+});
+
+const done = async () => {
+  const res = await owner.get('/api/onboarding');
+  expect(res.status).toBe(200);
+  return (res.body.checklist as { key: string; done: boolean }[]).filter((i) => i.done).map((i) => i.key);
+};
+
+it('ticks each item as it happens, and only that item', async () => {
+  expect(await done()).toEqual([]);
+  const customer = await owner.post('/api/customers').send({ name: 'First client' });
+  expect(customer.status).toBe(201);
+  expect(await done()).toEqual(['add_customer']);
+  await createSmtpInbox(owner, customer.body.id, 2525);
+  expect(await done()).toEqual(['add_customer', 'connect_inbox']);
+  expect((await owner.post('/api/sequences').set('X-Customer-Id', customer.body.id).send({ name: 'Intro' })).status).toBe(201);
+  expect(await done()).toEqual(['add_customer', 'connect_inbox', 'write_sequence']);
+  const roles = await owner.get('/api/roles');
+  const viewer = (roles.body.data as { id: string; key: string | null }[]).find((r) => r.key === 'viewer')!;
+  expect((await owner.post('/api/members').send({ email: 'teammate@example.test', name: 'Tea Mate', roleId: viewer.id })).status).toBe(202);
+  expect(await done()).toEqual(['add_customer', 'connect_inbox', 'write_sequence', 'invite_team']);
+  // A second customer changes nothing: the tick stays, with its first time.
+  expect((await owner.post('/api/customers').send({ name: 'Second client' })).status).toBe(201);
+  expect(await done()).toEqual(['add_customer', 'connect_inbox', 'write_sequence', 'invite_team']);
+});
