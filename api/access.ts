@@ -4,12 +4,12 @@
 // credential only — never from a header, query or body (spec §3.5).
 import type Koa from 'koa';
 import { type DataSource, type EntityManager } from 'typeorm';
-import { isPermission, type Permission } from '../lib/permissions';
+import { isPermission } from '../lib/permissions';
 import { isUuid } from '../db/ids';
 import { withTenant, withUser } from '../db/tenantContext';
 import { auditInOwnTransaction } from '../services/audit';
 import { parseApiToken, sha256 } from '../lib/secrets';
-import { ApiError, forbidden } from '../lib/errors';
+import { ApiError } from '../lib/errors';
 import { type AppState, type Principal, type TenantAccess } from './state';
 
 export const SESSION_COOKIE = 'tf_session';
@@ -156,22 +156,6 @@ export function access(ctx: { state: AppState }): TenantAccess {
   return a;
 }
 
-export function requirePermission(permission: Permission) {
-  return async function requirePermission(ctx: Koa.ParameterizedContext<AppState>, next: Koa.Next) {
-    if (!access(ctx).permissions.has(permission)) throw forbidden(permission);
-    return next();
-  };
-}
-
-export function requirePlatformAdmin() {
-  return async function requirePlatformAdmin(ctx: Koa.ParameterizedContext<AppState>, next: Koa.Next) {
-    const p = ctx.state.principal;
-    if (!p) throw unauthenticated();
-    if (p.kind !== 'session' || !p.isPlatformAdmin) throw new ApiError(403, 'forbidden', 'platform admins only');
-    return next();
-  };
-}
-
 export interface TenantSummary {
   id: string;
   name: string;
@@ -187,4 +171,3 @@ export async function tenantsOfUser(dataSource: DataSource, userId: string): Pro
     ),
   );
 }
-

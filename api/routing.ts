@@ -42,7 +42,7 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType 
    * customer the caller can reach; 'addressed' (routes of one resource)
    * answers that resource's 404 instead, like any resource out of reach.
    */
-  customer?: 'required' | 'optional' | 'addressed';
+  customer?: 'required' | 'addressed';
   /** Path parameters checked before the handler runs. */
   params?: Record<string, IdParam>;
   /** Honour Idempotency-Key (spec §4). */
@@ -119,7 +119,7 @@ function chainOf(spec: RouteSpec, dataSource: DataSource): Koa.Middleware<AppSta
   });
   if (spec.customer) {
     const resource = Object.values(spec.params ?? {})[0]?.resource;
-    const scoped = customerScope({ required: spec.customer !== 'optional', notFoundAs: spec.customer === 'addressed' ? (resource ?? 'resource') : undefined });
+    const scoped = customerScope({ required: true, notFoundAs: spec.customer === 'addressed' ? (resource ?? 'resource') : undefined });
     chain.push((ctx, next) => (ctx.state.access ? scoped(ctx, next) : next()));
   }
   chain.push((ctx, next) => {

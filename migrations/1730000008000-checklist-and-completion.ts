@@ -51,6 +51,12 @@ export class ChecklistAndCompletion1730000008000 implements MigrationInterface {
         IF TG_OP = 'UPDATE' AND (NEW.status IN ${RUNNING_ENROLLMENT} OR NEW.status = OLD.status) THEN
           RETURN NULL;
         END IF;
+        -- Only an active campaign completes. Archiving or pausing changes the
+        -- campaign first, so its bulk enrollment update stops here per row
+        -- instead of scanning the campaign's enrollments once per row.
+        IF NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.tenant_id = row.tenant_id AND c.id = row.campaign_id AND c.status = 'active') THEN
+          RETURN NULL;
+        END IF;
         PERFORM pg_advisory_xact_lock(hashtext('campaign-completion:' || row.campaign_id));
         UPDATE campaigns c SET status = 'completed', updated_at = now()
          WHERE c.tenant_id = row.tenant_id AND c.id = row.campaign_id AND c.status = 'active'

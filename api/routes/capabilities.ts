@@ -4,13 +4,14 @@
 // their own tenant only and must not name one.
 import { type Client } from '@temporalio/client';
 import type Koa from 'koa';
+import { type EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { isId } from '../../db/ids';
 import { withTenant } from '../../db/tenantContext';
 import { startTenantWorkflow } from '../../services/tenantWorkflows';
 import type { provisionEmailOutreach } from '../../workflows/provisionEmailOutreach';
 import { provisionEmailWorkflowId, syncInboxesWorkflowId } from '../../workflows/ids';
-import { loadAccess, unauthenticated } from '../access';
+import { unauthenticated } from '../access';
 import { type AppDeps } from '../deps';
 import { ApiError, forbidden, notFound } from '../../lib/errors';
 import { type Routes } from '../routing';
@@ -27,6 +28,10 @@ export function capabilityRoutes(r: Routes, deps: AppDeps & { client: Client; ta
   const tag = 'capabilities';
 
   /** Works out the tenant and checks the caller may act on this customer; 404 when it is not theirs. */
+  /** The request's own tenant transaction for a tenant caller; a platform admin (outside any tenant) opens one for the named tenant. */
+  const inTenant = <T>(ctx: { state: AppState }, tenantId: string, fn: (m: EntityManager) => Promise<T>): Promise<T> =>
+    ctx.state.access ? fn(ctx.state.access.manager) : withTenant(ds, tenantId, fn);
+
   async function target(ctx: Koa.ParameterizedContext<AppState> & { params: Record<string, string> }, tenantIdInput: string | undefined, need: Need) {
     const p = ctx.state.principal;
     if (!p) throw unauthenticated();
@@ -40,10 +45,10 @@ export function capabilityRoutes(r: Routes, deps: AppDeps & { client: Client; ta
       if (!p.tenantId) throw new ApiError(403, 'no_tenant', 'select a tenant first');
       tenantId = p.tenantId;
     }
-    await withTenant(ds, tenantId, async (m) => {
-      if (!(p.kind === 'session' && p.isPlatformAdmin)) {
-        // The caller's access from its tenant transaction (tenantScope), where a denial is audited.
-        const a = ctx.state.access ?? (await loadAccess(m, p, tenantId));
+    await inTenant(ctx, tenantId, async (m) => {
+      // A tenant caller's access comes from its tenant transaction (tenantScope), where a denial is audited.
+      const a = ctx.state.access;
+      if (a) {
         if (a.restrictedCustomerId && a.restrictedCustomerId !== customerId) throw notFound('customer');
         if (need === 'owner') {
           if (a.roleKey !== 'owner') throw new ApiError(403, 'forbidden', 'only an owner turns on capabilities');
@@ -82,7 +87,7 @@ export function capabilityRoutes(r: Routes, deps: AppDeps & { client: Client; ta
 
   r.add({ method: 'get', path: `${BASE}/status`, response: R.capabilityStatus, summary: "A customer's e-mail outreach capability", tag, auth: 'tenant', platformToo: true, query: targetBody }, async ({ ctx, query }) => {
     const t = await target(ctx, query.tenantId, 'read');
-    const [row] = await withTenant(ds, t.tenantId, async (m) =>
+    const [row] = await inTenant(ctx, t.tenantId, async (m) =>
       (await m.query(
         `SELECT a.provider, a.status, a.external_account_id, a.api_key_key_id, a.last_synced_at, a.error,
                 (SELECT count(*)::int FROM inboxes i WHERE i.customer_id = a.customer_id AND i.provider = a.provider) AS inboxes

@@ -7,7 +7,7 @@ import { Role, RolePermission } from '../../db/entities';
 import { isId, newId } from '../../db/ids';
 import { access } from '../access';
 import { assertGrantable } from '../../services/access/grants';
-import { audit } from '../../services/audit';
+import { auditBy } from '../../services/audit';
 import { ApiError, notFound } from '../../lib/errors';
 import { type Routes } from '../routing';
 import * as R from '../schemas/responses';
@@ -57,7 +57,6 @@ async function uniqueName(a: TenantAccess, base: string): Promise<string> {
 
 export function roleRoutes(r: Routes) {
   const tag = 'roles';
-  const actor = (a: TenantAccess, requestId: string) => ({ actorUserId: a.userId, actorTokenId: a.tokenId, requestId });
 
   r.add({ method: 'get', path: '/api/roles', response: R.roleList, summary: 'List roles with their permissions', tag, auth: 'tenant', permission: 'roles.read' }, async ({ ctx }) => {
     const a = access(ctx);
@@ -78,7 +77,7 @@ export function roleRoutes(r: Routes) {
     if (await a.manager.getRepository(Role).existsBy({ name: body.name })) throw new ApiError(409, 'conflict', 'a role with this name exists');
     const role = await a.manager.getRepository(Role).save({ id: newId('role'), name: body.name, key: null, isSystem: false });
     await setPermissions(a, role.id, body.permissions);
-    await audit(a.manager, { action: 'role_created', outcome: 'success', targetType: 'role', targetId: role.id, details: { permissions: body.permissions }, ...actor(a, ctx.state.requestId) });
+    await auditBy(a, { action: 'role_created', outcome: 'success', targetType: 'role', targetId: role.id, details: { permissions: body.permissions } });
     ctx.status = 201;
     ctx.body = toRoleJson(role, body.permissions);
   });
@@ -92,7 +91,7 @@ export function roleRoutes(r: Routes) {
     if (await a.manager.getRepository(Role).existsBy({ name })) throw new ApiError(409, 'conflict', 'a role with this name exists');
     const role = await a.manager.getRepository(Role).save({ id: newId('role'), name, key: null, isSystem: false });
     await setPermissions(a, role.id, permissions);
-    await audit(a.manager, { action: 'role_cloned', outcome: 'success', targetType: 'role', targetId: role.id, details: { from: source.id }, ...actor(a, ctx.state.requestId) });
+    await auditBy(a, { action: 'role_cloned', outcome: 'success', targetType: 'role', targetId: role.id, details: { from: source.id } });
     ctx.status = 201;
     ctx.body = toRoleJson(role, permissions);
   });
@@ -105,13 +104,12 @@ export function roleRoutes(r: Routes) {
     // Only what changes needs to be grantable: keeping a permission you lack is fine.
     assertGrantable(a, body.permissions.filter((p) => !before.includes(p)));
     await setPermissions(a, role.id, body.permissions);
-    await audit(a.manager, {
+    await auditBy(a, {
       action: 'role_permissions_changed',
       outcome: 'success',
       targetType: 'role',
       targetId: role.id,
-      details: { added: body.permissions.filter((p) => !before.includes(p)), removed: before.filter((p) => !body.permissions.includes(p)) },
-      ...actor(a, ctx.state.requestId),
+      details: { added: body.permissions.filter((p) => !before.includes(p)), removed: before.filter((p) => !body.permissions.includes(p)) }
     });
     ctx.body = toRoleJson(role, (await permissionsOf(a, [role.id])).get(role.id) ?? []);
   });
@@ -124,7 +122,7 @@ export function roleRoutes(r: Routes) {
     if (Number(n) > 0) throw new ApiError(409, 'role_in_use', 'members or tokens still hold this role');
     await a.manager.query('DELETE FROM api_tokens WHERE role_id = $1', [role.id]);
     await a.manager.getRepository(Role).delete({ id: role.id });
-    await audit(a.manager, { action: 'role_deleted', outcome: 'success', targetType: 'role', targetId: role.id, ...actor(a, ctx.state.requestId) });
+    await auditBy(a, { action: 'role_deleted', outcome: 'success', targetType: 'role', targetId: role.id });
     ctx.status = 204;
   });
 

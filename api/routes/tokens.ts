@@ -9,7 +9,7 @@ import { withTenant } from '../../db/tenantContext';
 import { access } from '../access';
 import { assertWithinCaller } from '../../services/access/grants';
 import { type AppDeps } from '../deps';
-import { audit } from '../../services/audit';
+import { audit, auditBy } from '../../services/audit';
 import { formatApiToken, newSecret, sha256 } from '../../lib/secrets';
 import { ApiError, notFound } from '../../lib/errors';
 import { type Routes } from '../routing';
@@ -90,7 +90,7 @@ export function tokenRoutes(r: Routes, deps: AppDeps) {
     if (!token) throw notFound('token');
     if (!token.revokedAt) {
       await a.manager.getRepository(ApiToken).update({ id }, { revokedAt: new Date() });
-      await audit(a.manager, { action: 'token_revoked', outcome: 'success', actorUserId: a.userId, actorTokenId: a.tokenId, targetType: 'token', targetId: id, requestId: ctx.state.requestId });
+      await auditBy(a, { action: 'token_revoked', outcome: 'success', targetType: 'token', targetId: id });
     }
     ctx.status = 204;
   });

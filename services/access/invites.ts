@@ -5,8 +5,7 @@
 // theirs (existing account). The platform admin is never a member.
 import { type DataSource, type EntityManager } from 'typeorm';
 import { newId } from '../../db/ids';
-import { withTenant } from '../../db/tenantContext';
-import { withUser } from '../../db/tenantContext';
+import { withTenant, withUser } from '../../db/tenantContext';
 import { audit } from '../audit';
 import { hashPassword, verifyPassword } from '../../lib/passwords';
 import { INVITE_TTL_MS, newInviteToken, parseInviteToken, sha256 } from '../../lib/secrets';

@@ -30,16 +30,9 @@ export async function addLeads(a: TenantAccess, deps: WorkflowClientDeps, custom
      ON CONFLICT (tenant_id, campaign_id, lead_id) DO NOTHING RETURNING lead_id`,
     [customerId, c.id, result.leadIds, result.leadIds.map(() => newId('enr'))],
   )) as { lead_id: string }[];
-  if (c.status === 'completed' && enrolled.length > 0) {
-    await a.manager.query("UPDATE campaigns SET status = 'active', updated_at = now() WHERE id = $1", [c.id]);
-  }
-  if ((c.status === 'active' || c.status === 'completed') && enrolled.length > 0) {
-    await startPendingEnrollments(
-      a,
-      deps,
-      c,
-      enrolled.map((e) => e.lead_id),
-    );
+  if (enrolled.length > 0 && (c.status === 'active' || c.status === 'completed')) {
+    if (c.status === 'completed') await a.manager.query("UPDATE campaigns SET status = 'active', updated_at = now() WHERE id = $1", [c.id]);
+    await startPendingEnrollments(a, deps, c, enrolled.map((e) => e.lead_id));
   }
   const alreadyInCampaign = result.leadIds.length - enrolled.length;
   return { added: enrolled.length, skipped: result.skipped + alreadyInCampaign, skippedReasons: { ...result.reasons, alreadyInCampaign } };
