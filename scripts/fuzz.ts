@@ -17,6 +17,7 @@
 // sign-in limits it trips on /api/auth/login touch nobody else. Every run is
 // bounded: examples per operation, and a time limit for the whole stage.
 import { spawn } from 'node:child_process';
+import readline from 'node:readline';
 import fs from 'node:fs';
 import path from 'node:path';
 import { openDataSource } from '../test/helpers/database';
@@ -178,12 +179,22 @@ async function main(): Promise<number> {
     const startedAt = Date.now();
     console.log(`[fuzz] schemathesis ${args.filter((a) => !a.startsWith('Authorization')).join(' ')}`);
     const code = await new Promise<number>((resolve) => {
-      const child = spawn(st, args, { cwd: FUZZ_REPORT_DIR, stdio: 'inherit', env: { ...process.env, SCHEMATHESIS_HOOKS: '' } });
+      const child = spawn(st, args, { cwd: FUZZ_REPORT_DIR, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SCHEMATHESIS_HOOKS: '' } });
+      // Schemathesis closes with a pytest-style banner ("=== 3 warnings in 38.75s ===")
+      // that log readers take for a pytest run with no test: reword the banners, so
+      // the one closing line of this stage is the `fuzz: N passed, N failed` below.
+      const full = fs.createWriteStream(path.join(FUZZ_REPORT_DIR, 'schemathesis.log'));
+      for (const [stream, out] of [[child.stdout, process.stdout], [child.stderr, process.stderr]] as const) {
+        readline.createInterface({ input: stream }).on('line', (line) => {
+          full.write(`${line}\n`);
+          out.write(`${rewordBanner(line)}\n`);
+        });
+      }
       const timer = setTimeout(() => {
         console.error(`[fuzz] time limit (${TIME_LIMIT_S} s) reached: stopping Schemathesis`);
         child.kill('SIGTERM');
       }, TIME_LIMIT_S * 1000);
-      child.once('exit', (c, signal) => {
+      child.once('close', (c, signal) => {
         clearTimeout(timer);
         resolve(c ?? (signal ? 1 : 0));
       });
@@ -199,6 +210,15 @@ async function main(): Promise<number> {
     await smartlead.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** `=== 3 warnings in 38.75s ===` → `--- Schemathesis: 3 warnings, 38.75 s ---`. */
+function rewordBanner(line: string): string {
+  const plain = line.replace(/\x1b\[[0-9;]*m/g, '');
+  const banner = /^=+ (.*?) =+$/.exec(plain);
+  if (!banner) return line;
+  const timed = /^(.*) in ([\d.]+)s$/.exec(banner[1]);
+  return timed ? `--- Schemathesis: ${timed[1]}, ${timed[2]} s ---` : `--- ${banner[1]} ---`;
 }
 
 /** Operations passed/failed in the JUnit report Schemathesis wrote during this run. */
