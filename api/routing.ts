@@ -53,7 +53,7 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType 
   query?: Q;
   status?: number;
   /** Other success statuses (e.g. 200 when a registration already exists). */
-  otherSuccess?: number[];
+  otherSuccess?: readonly number[];
   /** What a success answers (api/schemas/responses.ts); none for 204 and HTML pages. */
   response?: z.ZodType;
   /** The success answer is an HTML page (text/html). */
@@ -74,7 +74,7 @@ export interface RouteInput<B, Q> {
 }
 
 /** Returns the answer's body (undefined for 204, or when the handler set ctx.body itself). */
-export type Handler<B, Q> = (input: RouteInput<B, Q>) => Promise<unknown>;
+export type Handler<B, Q> = (input: RouteInput<B, Q>) => unknown;
 
 function issuesToDetails(error: z.ZodError) {
   return error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message, code: i.code }));

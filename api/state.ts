@@ -1,14 +1,9 @@
 // Koa state and context types shared by every middleware and router.
 import { type Logger } from 'pino';
 import type Koa from 'koa';
-import { type TenantAccess } from '../services/context';
+import { type Principal, type TenantAccess } from '../services/context';
 
-export type { TenantAccess };
-
-/** Who is calling, from the verified credential only (never from headers or bodies). */
-export type Principal =
-  | { kind: 'session'; sessionHash: string; userId: string; tenantId: string | null; isPlatformAdmin: boolean }
-  | { kind: 'token'; tokenId: string; tenantId: string; roleId: string; restrictedCustomerId: string | null };
+export type { Principal, TenantAccess };
 
 export interface AppState {
   requestId: string;

@@ -29,6 +29,23 @@ export async function withTenant<T>(dataSource: DataSource, tenantId: string, fn
   });
 }
 
+/**
+ * Tenant work inside a transaction that is already open and not yet any
+ * tenant's (a platform table's row written in the same commit, as webhook
+ * events are). The context is set as withTenant sets it and cleared again
+ * when `fn` ends, so the rest of the transaction sees no tenant.
+ */
+export async function withTenantInTransaction<T>(manager: EntityManager, tenantId: string, fn: (manager: EntityManager) => Promise<T>): Promise<T> {
+  if (!isUuid(tenantId)) throw new Error('withTenantInTransaction: tenantId must be a UUID');
+  if (!manager.queryRunner?.isTransactionActive) throw new Error('withTenantInTransaction: needs an open transaction');
+  await manager.query("SELECT set_config('app.tenant_id', $1, true)", [tenantId]);
+  try {
+    return await storage.run({ tenantId, manager }, () => fn(manager));
+  } finally {
+    await manager.query("SELECT set_config('app.tenant_id', '', true)");
+  }
+}
+
 export function tenantContext(): TenantContext {
   const ctx = storage.getStore();
   if (!ctx) throw new NoTenantContextError();

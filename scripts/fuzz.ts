@@ -214,6 +214,7 @@ async function main(): Promise<number> {
 
 /** `=== 3 warnings in 38.75s ===` → `--- Schemathesis: 3 warnings, 38.75 s ---`. */
 function rewordBanner(line: string): string {
+  // eslint-disable-next-line no-control-regex -- ANSI colour codes, if Schemathesis ever colours a pipe
   const plain = line.replace(/\x1b\[[0-9;]*m/g, '');
   const banner = /^=+ (.*?) =+$/.exec(plain);
   if (!banner) return line;

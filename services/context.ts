@@ -25,3 +25,11 @@ export interface TenantAccess {
   afterCommit(fn: () => Promise<void>): void;
 }
 
+
+/** Who is calling, from the verified credential only (never from headers or bodies). */
+export type Principal =
+  | { kind: 'session'; sessionHash: string; userId: string; tenantId: string | null; isPlatformAdmin: boolean }
+  | { kind: 'token'; tokenId: string; tenantId: string; roleId: string; restrictedCustomerId: string | null };
+
+/** A platform admin (outside every tenant), or a tenant caller with its access. */
+export type Caller = { kind: 'platform' } | { kind: 'tenant'; access: TenantAccess };

@@ -6,10 +6,9 @@
 // invalid_customer_context. A restricted member who sends no header works in
 // their own customer.
 import type Koa from 'koa';
-import { Customer } from '../../db/entities';
-import { isId } from '../../db/ids';
 import { access } from '../access';
 import { ApiError, notFound } from '../../lib/errors';
+import { findCustomer } from '../../services/tenancy/customers';
 import { type AppState } from '../state';
 
 export const invalidCustomerContext = () =>
@@ -30,9 +29,10 @@ export function customerScope(opts: { required: boolean; notFoundAs?: string }) 
       if (opts.required) throw opts.notFoundAs ? invalid() : new ApiError(400, 'invalid_customer_context', 'send X-Customer-Id: cust_… to choose a customer');
       return next();
     }
-    if (!isId('cust', wanted) || (a.restrictedCustomerId && a.restrictedCustomerId !== wanted)) throw invalid();
-    const customer = await a.manager.getRepository(Customer).findOneBy({ id: wanted });
-    if (!customer) throw invalid();
+    const customer = await findCustomer(a, wanted).catch((err: unknown) => {
+      if (err instanceof ApiError && err.status === 404) throw invalid();
+      throw err;
+    });
     ctx.state.customer = { id: customer.id, name: customer.name };
     return next();
   };

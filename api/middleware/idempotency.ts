@@ -5,17 +5,17 @@
 // duplicate waits on the unique key and then sees the finished first response;
 // a request that fails rolls its key back and can be retried. Same key + same
 // request → the first response again; same key + a different request → 409.
-// Records expire after 24 hours (as Stripe's do). A response that reveals a
+// Records expire after 24 hours (db/idempotencyKeys). A response that reveals a
 // secret once (an API token) is stored without it, and its replay is a 409
 // naming what was created, so the secret is never shown twice.
 import { createHash } from 'node:crypto';
 import type Koa from 'koa';
+import { claimIdempotencyKey, priorIdempotentResponse, storeIdempotentResponse } from '../../db/idempotencyKeys';
 import { access } from '../access';
 import { ApiError } from '../../lib/errors';
 import { type AppState } from '../state';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-export const IDEMPOTENCY_TTL_HOURS = 24;
 
 function requestHash(ctx: Koa.ParameterizedContext<AppState>): string {
   return createHash('sha256')
@@ -27,7 +27,8 @@ function requestHash(ctx: Koa.ParameterizedContext<AppState>): string {
 function keyScope(ctx: Koa.ParameterizedContext<AppState>): string {
   const a = access(ctx);
   const principal = a.tokenId ? `tok:${a.tokenId}` : `usr:${a.userId ?? ''}`;
-  const customer = ctx.get('x-customer-id').trim() || a.restrictedCustomerId || '';
+  // The customer the request works in (customerScope ran before this), else the caller's own.
+  const customer = ctx.state.customer?.id ?? a.restrictedCustomerId ?? '';
   return `${principal}|${customer}`;
 }
 
@@ -46,21 +47,8 @@ export function idempotency() {
     const { manager } = access(ctx);
     const scope = keyScope(ctx);
     const hash = requestHash(ctx);
-    // One statement claims the key: a new row, or an expired one taken over.
-    const inserted = (await manager.query(
-      `INSERT INTO idempotency_keys (tenant_id, scope, key, request_hash) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3)
-       ON CONFLICT (tenant_id, scope, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, status = NULL, response = NULL, secret_withheld = false, created_at = now()
-         WHERE idempotency_keys.created_at < now() - interval '${IDEMPOTENCY_TTL_HOURS} hours'
-       RETURNING key`,
-      [scope, key, hash],
-    )) as unknown[];
-    if (inserted.length === 0) {
-      const [prior] = (await manager.query('SELECT request_hash, status, response, secret_withheld FROM idempotency_keys WHERE scope = $1 AND key = $2', [scope, key])) as {
-        request_hash: string;
-        status: number | null;
-        response: unknown;
-        secret_withheld: boolean;
-      }[];
+    if (!(await claimIdempotencyKey(manager, scope, key, hash))) {
+      const prior = await priorIdempotentResponse(manager, scope, key);
       if (!prior || prior.request_hash !== hash) {
         throw new ApiError(409, 'idempotency_key_reused', 'this Idempotency-Key was used for a different request');
       }
@@ -78,12 +66,6 @@ export function idempotency() {
     await next();
     const secrets = ctx.state.secretFields ?? [];
     const stored = secrets.length ? withoutSecrets(ctx.body, secrets) : ctx.body;
-    await manager.query('UPDATE idempotency_keys SET status = $3, response = $4, secret_withheld = $5 WHERE scope = $1 AND key = $2', [
-      scope,
-      key,
-      ctx.status,
-      JSON.stringify(stored ?? null),
-      secrets.length > 0,
-    ]);
+    await storeIdempotentResponse(manager, scope, key, ctx.status, stored, secrets.length > 0);
   };
 }

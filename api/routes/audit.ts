@@ -1,8 +1,6 @@
-// GET /api/audit: the tenant's audit log, newest first, with filters.
+// GET /api/audit: the tenant's audit log, newest first, with filters (services/audit).
 import { z } from 'zod';
-import { AuditEntry } from '../../db/entities';
-import { access } from '../access';
-import { decodeCursor, page } from '../../db/pagination';
+import { readAuditLog } from '../../services/audit';
 import { listQuery, MAX_LIMIT } from '../pagination';
 import { type Routes } from '../routing';
 import * as R from '../schemas/responses';
@@ -23,19 +21,8 @@ const auditQuery = z
   .strict();
 
 export function auditRoutes(r: Routes) {
-  r.add({ method: 'get', path: '/api/audit', response: R.auditList, summary: 'Read the audit log (newest first)', tag: 'audit', auth: 'tenant', permission: 'audit.read', query: auditQuery }, async ({ ctx, query }) => {
-    const qb = access(ctx).manager.getRepository(AuditEntry).createQueryBuilder('a').orderBy('a.id', 'DESC').limit(query.limit + 1);
-    const before = decodeCursor(query.cursor);
-    if (before) qb.andWhere('a.id < :before', { before });
-    if (query.action) qb.andWhere('a.action = :action', { action: query.action });
-    if (query.outcome) qb.andWhere('a.outcome = :outcome', { outcome: query.outcome });
-    if (query.actorUserId) qb.andWhere('a.actorUserId = :actor', { actor: query.actorUserId });
-    if (query.since) qb.andWhere('a.at >= :since', { since: query.since });
-    if (query.until) qb.andWhere('a.at < :until', { until: query.until });
-    const p = page(await qb.getMany(), query.limit, (e) => e.id);
-    ctx.body = {
-      data: p.data.map((e) => ({ id: e.id, at: e.at, action: e.action, outcome: e.outcome, actorUserId: e.actorUserId, actorTokenId: e.actorTokenId, targetType: e.targetType, targetId: e.targetId, requestId: e.requestId, details: e.details })),
-      nextCursor: p.nextCursor,
-    };
-  });
+  r.add(
+    { method: 'get', path: '/api/audit', summary: 'Read the audit log (newest first)', tag: 'audit', auth: 'tenant', permission: 'audit.read', query: auditQuery, response: R.auditList },
+    ({ access, query }) => readAuditLog(access, query),
+  );
 }

@@ -2,7 +2,7 @@
 // a campaign with a schedule and a sequence snapshot, and leads.
 import type Koa from 'koa';
 import request from 'supertest';
-import { signWebhook } from '../../api/routes/webhooks';
+import { signWebhook } from '../../lib/webhookSignature';
 import { type AppState } from '../../api/state';
 import { type Agent } from './api';
 

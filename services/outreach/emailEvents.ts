@@ -1,0 +1,181 @@
+// E-mail provider events (spec §5.4) and one-click unsubscribe.
+//
+// An event is stored in webhook_events, unique on (source, event_id), in the
+// same transaction that routes it, so a replayed delivery does nothing.
+// Routing goes by the Message-ID our send put on the mail, which names its
+// tenant, enrollment and step: the event is applied inside that tenant only
+// (RLS), to the lead of that message only — never to a lead found by address.
+// An event that cannot be routed is kept as a dead letter for operators to
+// replay. (The signature is checked by the caller before any of this.)
+import { type Client } from '@temporalio/client';
+import { type DataSource, type EntityManager } from 'typeorm';
+import { z } from 'zod';
+import { newId } from '../../db/ids';
+import { keysetPage, type ListParams } from '../../db/pagination';
+import { withTenant, withTenantInTransaction } from '../../db/tenantContext';
+import { ApiError, notFound } from '../../lib/errors';
+import { bounceSignal, parseSendMessageId, replySignal, unsubscribeSignal } from '../../workflows/enrollLead.shared';
+import { signalEnrollments } from './enrollments';
+import { suppressAddress } from './leads';
+
+export const emailEventSchema = z.object({
+  id: z.string().min(1).max(300),
+  type: z.enum(['reply', 'bounce', 'open']),
+  messageId: z.string().min(1).max(500),
+  occurredAt: z.string().max(40).optional(),
+  reply: z.object({ subject: z.string().max(1000).default(''), text: z.string().max(100_000).default('') }).optional(),
+});
+export type EmailEvent = z.infer<typeof emailEventSchema>;
+
+interface RouteResult {
+  status: 'processed' | 'dead_letter';
+  tenantId?: string;
+  error?: string;
+}
+
+interface MessageRow {
+  id: string;
+  customer_id: string;
+  campaign_id: string;
+  enrollment_id: string;
+  lead_id: string;
+  inbox_id: string | null;
+  enrollment_status: string;
+}
+
+/** Applies one event to the message it names, in its tenant. */
+async function applyInTenant(m: EntityManager, client: Client, tenantId: string, ref: { enrollmentId: string; step: number }, event: EmailEvent): Promise<RouteResult> {
+  const [msg] = (await m.query(
+    `SELECT m.id, m.customer_id, m.campaign_id, m.enrollment_id, m.lead_id, m.inbox_id, e.status AS enrollment_status
+       FROM messages m JOIN enrollments e ON e.id = m.enrollment_id
+      WHERE m.message_id = $1 AND m.enrollment_id = $2 AND m.step = $3 AND m.direction = 'outbound'`,
+    [`<${event.messageId.replace(/^<|>$/g, '')}>`, ref.enrollmentId, ref.step],
+  )) as MessageRow[];
+  if (!msg) return { status: 'dead_letter', error: 'no message with this Message-ID in its tenant' };
+  const key = { id: msg.enrollment_id, campaign_id: msg.campaign_id, lead_id: msg.lead_id };
+  const running = ['active', 'paused'].includes(msg.enrollment_status);
+  const stops = running || msg.enrollment_status === 'pending';
+  if (event.type === 'open') {
+    await m.query('UPDATE messages SET opens = opens + 1, opened_at = coalesce(opened_at, now()), updated_at = now() WHERE id = $1', [msg.id]);
+  } else if (event.type === 'reply') {
+    await m.query(
+      `INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, status, message_id, subject, body)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 'inbound', 'received', $8, $9, $10) ON CONFLICT (tenant_id, message_id) DO NOTHING`,
+      [tenantId, newId('msg'), msg.customer_id, msg.campaign_id, msg.enrollment_id, msg.lead_id, msg.inbox_id, `reply:${event.id}`, event.reply?.subject ?? '', event.reply?.text ?? ''],
+    );
+    await m.query("UPDATE leads SET status = 'replied', updated_at = now() WHERE id = $1 AND status = 'active'", [msg.lead_id]);
+    if (stops) await m.query("UPDATE enrollments SET status = 'replied', next_send_at = NULL, updated_at = now() WHERE id = $1", [msg.enrollment_id]);
+    if (running) await signalEnrollments(client, tenantId, [key], replySignal);
+  } else {
+    await m.query("UPDATE leads SET status = 'bounced', updated_at = now() WHERE id = $1", [msg.lead_id]);
+    if (stops) await m.query("UPDATE enrollments SET status = 'bounced', next_send_at = NULL, updated_at = now() WHERE id = $1", [msg.enrollment_id]);
+    if (running) await signalEnrollments(client, tenantId, [key], bounceSignal);
+  }
+  return { status: 'processed', tenantId };
+}
+
+/**
+ * Routes one event inside the transaction `m` (which also holds the
+ * webhook_events row). Signals go out before the commit: if Temporal cannot
+ * take them, the transaction rolls back and the provider's retry comes again.
+ */
+async function routeEvent(m: EntityManager, client: Client, event: EmailEvent): Promise<RouteResult> {
+  const ref = parseSendMessageId(event.messageId);
+  if (!ref) return { status: 'dead_letter', error: 'the Message-ID is not one Tenantflow sent' };
+  const [tenant] = (await m.query('SELECT id FROM tenants WHERE id = $1', [ref.tenantId])) as unknown[];
+  if (!tenant) return { status: 'dead_letter', error: 'no such tenant' };
+  return withTenantInTransaction(m, ref.tenantId, (tm) => applyInTenant(tm, client, ref.tenantId, ref, event));
+}
+
+/** Stores a verified event and routes it in one transaction; a delivery seen before does nothing. */
+export async function receiveEmailEvent(ds: DataSource, client: Client, source: string, event: EmailEvent, payload: unknown) {
+  const result = await ds.transaction(async (m): Promise<{ duplicate: boolean } & RouteResult> => {
+    const inserted = (await m.query(
+      `INSERT INTO webhook_events (id, source, event_id, type, status, payload) VALUES ($1, $2, $3, $4, 'processed', $5::jsonb)
+       ON CONFLICT (source, event_id) DO NOTHING RETURNING id`,
+      [newId('whk'), source, event.id, event.type, JSON.stringify(payload)],
+    )) as { id: string }[];
+    if (inserted.length === 0) return { duplicate: true, status: 'processed' };
+    const routed = await routeEvent(m, client, event);
+    await m.query('UPDATE webhook_events SET status = $2, routed_tenant_id = $3, error = $4, processed_at = now() WHERE id = $1', [
+      inserted[0]!.id,
+      routed.status,
+      routed.tenantId ?? null,
+      routed.error ?? null,
+    ]);
+    return { duplicate: false, ...routed };
+  });
+  return { received: true, duplicate: result.duplicate, status: result.status };
+}
+
+interface EventRow {
+  id: string;
+  source: string;
+  event_id: string;
+  type: string;
+  status: string;
+  error: string | null;
+  attempts: number;
+  received_at: Date;
+  processed_at: Date | null;
+}
+
+/** Webhook events by status (dead letters by default), newest first. */
+export async function listWebhookEvents(ds: DataSource, query: ListParams & { status: 'dead_letter' | 'processed' }) {
+  const p = await keysetPage<EventRow>(ds.manager, query, {
+    select: 'SELECT id, source, event_id, type, status, error, attempts, received_at, processed_at FROM webhook_events',
+    key: 'id',
+    order: 'desc',
+    where: [['status = ?', query.status]],
+    idOf: (r) => r.id,
+  });
+  return {
+    data: p.data.map((r) => ({
+      id: r.id,
+      source: r.source,
+      eventId: r.event_id,
+      type: r.type,
+      status: r.status,
+      error: r.error,
+      attempts: r.attempts,
+      receivedAt: r.received_at,
+      processedAt: r.processed_at,
+    })),
+    nextCursor: p.nextCursor,
+  };
+}
+
+/** Routes a dead-lettered event again. */
+export async function replayWebhookEvent(ds: DataSource, client: Client, id: string) {
+  const result = await ds.transaction(async (m) => {
+    const [row] = (await m.query('SELECT id, status, payload FROM webhook_events WHERE id = $1 FOR UPDATE', [id])) as { id: string; status: string; payload: unknown }[];
+    if (!row) throw notFound('webhook event');
+    if (row.status !== 'dead_letter') throw new ApiError(409, 'not_dead_lettered', 'only dead-lettered events are replayed');
+    const routed = await routeEvent(m, client, emailEventSchema.parse(row.payload));
+    await m.query('UPDATE webhook_events SET status = $2, routed_tenant_id = $3, error = $4, attempts = attempts + 1, processed_at = now() WHERE id = $1', [
+      row.id,
+      routed.status,
+      routed.tenantId ?? null,
+      routed.error ?? null,
+    ]);
+    return routed;
+  });
+  return { id, status: result.status, error: result.error ?? null };
+}
+
+/** The tenant an unsubscribe token names (`u_{tenant}_{random}`), or undefined for anything else. */
+export const unsubscribeTokenTenant = (token: string) =>
+  /^u_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})_[A-Za-z0-9_-]{20,64}$/.exec(token)?.[1];
+
+/** One-click unsubscribe (RFC 8058): suppresses the address in its tenant and stops every enrollment of it. */
+export async function unsubscribeByToken(ds: DataSource, client: Client, token: string) {
+  const tenantId = unsubscribeTokenTenant(token);
+  if (!tenantId) throw notFound('unsubscribe link');
+  const stopped = await withTenant(ds, tenantId, async (m) => {
+    const [msg] = (await m.query('SELECT l.email FROM messages m JOIN leads l ON l.id = m.lead_id WHERE m.unsubscribe_token = $1', [token])) as { email: string }[];
+    if (!msg) throw notFound('unsubscribe link');
+    return suppressAddress(m, msg.email, 'unsubscribed');
+  });
+  await signalEnrollments(client, tenantId, stopped, unsubscribeSignal);
+  return { unsubscribed: true };
+}
