@@ -61,6 +61,25 @@ export default tseslint.config(
     },
   },
   {
+    // Route files declare and call one service function: no SQL, no
+    // repositories, no database layer (docs/architecture.md).
+    files: ['api/routes/**/*.ts'],
+    ignores: ['api/routes/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['typeorm', '../../db/*', '!../../db/ids'], message: 'Routes call services; the database is theirs.' }] },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.property.name=/^(query|getRepository|createQueryBuilder|transaction)$/]",
+          message: 'No SQL in route files: put it in the feature service.',
+        },
+      ],
+    },
+  },
+  {
     // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins,
     // no client/worker/activity SDK, no I/O libraries. Activities are imported
     // as types only.

@@ -1,13 +1,13 @@
 // GET /api/workflows/:workflowId (spec §3.8): a declaration over
 // services/tenancy/workflows, which decides who may describe what.
 import { type Client } from '@temporalio/client';
-import { type DataSource } from 'typeorm';
 import { describeWorkflow } from '../../services/tenancy/workflows';
 import { callerOf } from '../access';
+import { type AppDeps } from '../deps';
 import { type Routes } from '../routing';
 import * as R from '../schemas/responses';
 
-export function workflowRoutes(r: Routes, deps: { dataSource: DataSource; client: Client }) {
+export function workflowRoutes(r: Routes, deps: AppDeps & { client: Client }) {
   r.add(
     {
       method: 'get',
