@@ -43,8 +43,16 @@ export default tseslint.config(
         'error',
         {
           zones: [
-            { target: './lib', from: ['./db', './migrations', './activities', './services', './workflows', './api', './worker'], message: 'lib is the bottom layer.' },
-            { target: ['./db', './migrations'], from: ['./activities', './services', './workflows', './api', './worker'], message: 'db sits under activities, services and the API.' },
+            {
+              target: './lib',
+              from: ['./db', './migrations', './activities', './services', './workflows', './api', './worker'],
+              message: 'lib is the bottom layer.',
+            },
+            {
+              target: ['./db', './migrations'],
+              from: ['./activities', './services', './workflows', './api', './worker'],
+              message: 'db sits under activities, services and the API.',
+            },
             {
               target: ['./activities', './services'],
               from: ['./api', './worker', './workflows'],
@@ -53,7 +61,11 @@ export default tseslint.config(
             },
             { target: './activities', from: './services', message: 'activities and services are siblings: neither imports the other.' },
             { target: './services', from: './activities', message: 'activities and services are siblings: neither imports the other.' },
-            { target: './workflows', from: ['./api', './worker', './services', './db', './migrations'], message: 'workflows are deterministic: activities are imported as types only.' },
+            {
+              target: './workflows',
+              from: ['./api', './worker', './services', './db', './migrations'],
+              message: 'workflows are deterministic: activities are imported as types only.',
+            },
             { target: './api', from: ['./worker', './activities'], message: 'the API reaches activities only through workflows it starts.' },
           ],
         },
@@ -73,7 +85,7 @@ export default tseslint.config(
       'no-restricted-syntax': [
         'error',
         {
-          selector: "CallExpression[callee.property.name=/^(query|getRepository|createQueryBuilder|transaction)$/]",
+          selector: 'CallExpression[callee.property.name=/^(query|getRepository|createQueryBuilder|transaction)$/]',
           message: 'No SQL in route files: put it in the feature service.',
         },
       ],
@@ -95,7 +107,16 @@ export default tseslint.config(
           })),
           patterns: [
             {
-              group: ['@temporalio/client', '@temporalio/worker', '@temporalio/activity', '@temporalio/testing', '@temporalio/client/*', '@temporalio/worker/*', '@temporalio/activity/*', '@temporalio/testing/*'],
+              group: [
+                '@temporalio/client',
+                '@temporalio/worker',
+                '@temporalio/activity',
+                '@temporalio/testing',
+                '@temporalio/client/*',
+                '@temporalio/worker/*',
+                '@temporalio/activity/*',
+                '@temporalio/testing/*',
+              ],
               message: 'Workflows may only use @temporalio/workflow and @temporalio/common.',
             },
             {

@@ -35,11 +35,21 @@ export function createEmailCapabilityActivities(deps: EmailCapabilityDeps) {
     return { client: new SmartleadAdminClient(deps.smartlead), keyring: deps.keyring };
   };
   const account = async (tenantId: string, customerId: string): Promise<AccountRow | undefined> =>
-    withTenant(deps.dataSource, tenantId, async (m) =>
-      ((await m.query('SELECT status, external_name, external_account_id, api_key_ciphertext, api_key_key_id FROM provider_accounts WHERE customer_id = $1 AND provider = $2', [customerId, PROVIDER])) as AccountRow[])[0],
+    withTenant(
+      deps.dataSource,
+      tenantId,
+      async (m) =>
+        (
+          (await m.query(
+            'SELECT status, external_name, external_account_id, api_key_ciphertext, api_key_key_id FROM provider_accounts WHERE customer_id = $1 AND provider = $2',
+            [customerId, PROVIDER],
+          )) as AccountRow[]
+        )[0],
     );
   const update = (tenantId: string, customerId: string, sets: string, params: unknown[]) =>
-    withTenant(deps.dataSource, tenantId, (m) => m.query(`UPDATE provider_accounts SET ${sets}, updated_at = now() WHERE customer_id = $1 AND provider = '${PROVIDER}'`, [customerId, ...params]));
+    withTenant(deps.dataSource, tenantId, (m) =>
+      m.query(`UPDATE provider_accounts SET ${sets}, updated_at = now() WHERE customer_id = $1 AND provider = '${PROVIDER}'`, [customerId, ...params]),
+    );
 
   return {
     async ensureProviderAccount(input: { tenantId: string; customerId: string }): Promise<{ externalAccountId: string; created: boolean }> {
@@ -76,7 +86,8 @@ export function createEmailCapabilityActivities(deps: EmailCapabilityDeps) {
     async syncProviderInboxes(input: { tenantId: string; customerId: string }): Promise<{ inboxes: number; added: number }> {
       const { client, keyring } = configured();
       const row = await account(input.tenantId, input.customerId);
-      if (!row?.api_key_ciphertext || !row.api_key_key_id) throw ApplicationFailure.nonRetryable('the customer has no provider account yet', 'provider_account_missing');
+      if (!row?.api_key_ciphertext || !row.api_key_key_id)
+        throw ApplicationFailure.nonRetryable('the customer has no provider account yet', 'provider_account_missing');
       const apiKey = open(keyring, { keyId: row.api_key_key_id, ciphertext: row.api_key_ciphertext }, associatedData(input.tenantId, input.customerId));
       const inboxes = await client.listInboxes(apiKey);
       return withTenant(deps.dataSource, input.tenantId, async (m) => {
@@ -93,7 +104,10 @@ export function createEmailCapabilityActivities(deps: EmailCapabilityDeps) {
           )) as { inserted: boolean }[];
           if (res[0]?.inserted) added += 1;
         }
-        await m.query("UPDATE provider_accounts SET status = 'active', error = NULL, last_synced_at = now(), updated_at = now() WHERE customer_id = $1 AND provider = $2", [input.customerId, PROVIDER]);
+        await m.query(
+          "UPDATE provider_accounts SET status = 'active', error = NULL, last_synced_at = now(), updated_at = now() WHERE customer_id = $1 AND provider = $2",
+          [input.customerId, PROVIDER],
+        );
         return { inboxes: inboxes.length, added };
       });
     },

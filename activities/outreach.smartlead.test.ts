@@ -46,7 +46,10 @@ it('sends through the provider with the send key as Idempotency-Key, and a retry
       [customerId, sealed.ciphertext, sealed.keyId],
     ),
   );
-  const inbox = await owner.post('/api/inboxes').set('X-Customer-Id', customerId).send({ provider: 'smartlead', fromEmail: 'sdr@agency.example', fromName: 'SDR', dailyCap: 10 });
+  const inbox = await owner
+    .post('/api/inboxes')
+    .set('X-Customer-Id', customerId)
+    .send({ provider: 'smartlead', fromEmail: 'sdr@agency.example', fromName: 'SDR', dailyCap: 10 });
   expect(inbox.status).toBe(201);
   const campaign = await createCampaign(owner, customerId, {
     inboxIds: [inbox.body.id],
@@ -56,10 +59,17 @@ it('sends through the provider with the send key as Idempotency-Key, and a retry
     ],
   });
   await addLeads(owner, customerId, campaign, [{ email: 'sam@lead.example', firstName: 'Sam', company: 'Samco' }]);
-  const [rows] = (await withTenant(ds, t.tenant.id, (m) => m.query("UPDATE enrollments SET status = 'active', sequence_version = 1 WHERE campaign_id = $1 RETURNING id", [campaign]))) as [{ id: string }[], number];
+  const [rows] = (await withTenant(ds, t.tenant.id, (m) =>
+    m.query("UPDATE enrollments SET status = 'active', sequence_version = 1 WHERE campaign_id = $1 RETURNING id", [campaign]),
+  )) as [{ id: string }[], number];
   const enrollmentId = rows[0]!.id;
 
-  const activities = createOutreachActivities({ dataSource: ds, keyring, smartlead: { baseUrl: provider.baseUrl, apiKey: provider.adminKey }, apiUrl: 'https://api.example' });
+  const activities = createOutreachActivities({
+    dataSource: ds,
+    keyring,
+    smartlead: { baseUrl: provider.baseUrl, apiKey: provider.adminKey },
+    apiUrl: 'https://api.example',
+  });
   const ref = { tenantId: t.tenant.id, enrollmentId };
   expect(await activities.reserveSendSlot({ ...ref, step: 1, at: Date.now() })).toEqual({ granted: true });
 
@@ -71,7 +81,13 @@ it('sends through the provider with the send key as Idempotency-Key, and a retry
   expect(provider.messages[0]).toMatchObject({
     clientId: 4242,
     idempotencyKey: `${t.tenant.id}/${enrollmentId}/1`,
-    body: { to_email: 'sam@lead.example', subject: 'Hi Sam', body: 'One for Samco', from_email: 'sdr@agency.example', message_id: `<${enrollmentId}.1.${t.tenant.id}@agency.example>` },
+    body: {
+      to_email: 'sam@lead.example',
+      subject: 'Hi Sam',
+      body: 'One for Samco',
+      from_email: 'sdr@agency.example',
+      message_id: `<${enrollmentId}.1.${t.tenant.id}@agency.example>`,
+    },
   });
   expect((provider.messages[0]!.body.headers as Record<string, string>)['List-Unsubscribe']).toMatch(/^<https:\/\/api\.example\/api\/unsubscribe\/u_/);
 

@@ -48,7 +48,15 @@ export type SendOutcome =
   | { outcome: 'not_active' };
 
 interface SendContext {
-  enrollment: { id: string; customer_id: string; campaign_id: string; lead_id: string; sequence_version: number | null; inbox_id: string | null; status: string };
+  enrollment: {
+    id: string;
+    customer_id: string;
+    campaign_id: string;
+    lead_id: string;
+    sequence_version: number | null;
+    inbox_id: string | null;
+    status: string;
+  };
   lead: { email: string; first_name: string; last_name: string; company: string; fields: Record<string, unknown> };
   step: { position: number; subject: string; body: string };
   suppressed: boolean;
@@ -70,27 +78,49 @@ export function createOutreachActivities(deps: OutreachDeps) {
     if (inbox.provider === 'smtp') {
       let password: string | null = null;
       if (inbox.smtp_password_ciphertext && inbox.smtp_password_key_id) {
-        if (!deps.keyring) throw ApplicationFailure.nonRetryable('encryption keys are not configured: the SMTP password cannot be opened', 'provider_not_configured');
-        password = open(deps.keyring, { keyId: inbox.smtp_password_key_id, ciphertext: inbox.smtp_password_ciphertext }, smtpPasswordAad(tenantId, inbox.customer_id, inbox.id));
+        if (!deps.keyring)
+          throw ApplicationFailure.nonRetryable('encryption keys are not configured: the SMTP password cannot be opened', 'provider_not_configured');
+        password = open(
+          deps.keyring,
+          { keyId: inbox.smtp_password_key_id, ciphertext: inbox.smtp_password_ciphertext },
+          smtpPasswordAad(tenantId, inbox.customer_id, inbox.id),
+        );
       }
-      return smtpProvider({ host: inbox.smtp_host ?? '', port: inbox.smtp_port ?? 25, secure: Boolean(inbox.smtp_secure), user: inbox.smtp_user, password }, deps.outbound ?? NO_EXCEPTIONS);
+      return smtpProvider(
+        { host: inbox.smtp_host ?? '', port: inbox.smtp_port ?? 25, secure: Boolean(inbox.smtp_secure), user: inbox.smtp_user, password },
+        deps.outbound ?? NO_EXCEPTIONS,
+      );
     }
-    const [account] = (await m.query("SELECT api_key_ciphertext, api_key_key_id FROM provider_accounts WHERE customer_id = $1 AND provider = 'smartlead' AND status = 'active'", [inbox.customer_id])) as {
+    const [account] = (await m.query(
+      "SELECT api_key_ciphertext, api_key_key_id FROM provider_accounts WHERE customer_id = $1 AND provider = 'smartlead' AND status = 'active'",
+      [inbox.customer_id],
+    )) as {
       api_key_ciphertext: string | null;
       api_key_key_id: string | null;
     }[];
     if (!deps.smartlead || !deps.keyring || !account?.api_key_ciphertext || !account.api_key_key_id) {
       throw ApplicationFailure.nonRetryable('the customer has no active Smartlead account to send through', 'provider_not_configured');
     }
-    const apiKey = open(deps.keyring, { keyId: account.api_key_key_id, ciphertext: account.api_key_ciphertext }, providerKeyAad(tenantId, inbox.customer_id, 'smartlead'));
+    const apiKey = open(
+      deps.keyring,
+      { keyId: account.api_key_key_id, ciphertext: account.api_key_ciphertext },
+      providerKeyAad(tenantId, inbox.customer_id, 'smartlead'),
+    );
     return smartleadProvider({ baseUrl: deps.smartlead.baseUrl, apiKey });
   }
 
   async function loadSendContext(m: EntityManager, enrollmentId: string, step: number): Promise<SendContext> {
-    const [enrollment] = (await m.query('SELECT id, customer_id, campaign_id, lead_id, sequence_version, inbox_id, status FROM enrollments WHERE id = $1', [enrollmentId])) as SendContext['enrollment'][];
+    const [enrollment] = (await m.query('SELECT id, customer_id, campaign_id, lead_id, sequence_version, inbox_id, status FROM enrollments WHERE id = $1', [
+      enrollmentId,
+    ])) as SendContext['enrollment'][];
     if (!enrollment) throw ApplicationFailure.nonRetryable('enrollment not found', 'enrollment_missing');
-    const [lead] = (await m.query('SELECT email, first_name, last_name, company, fields FROM leads WHERE id = $1', [enrollment.lead_id])) as SendContext['lead'][];
-    const [snapshot] = (await m.query('SELECT steps FROM campaign_sequences WHERE campaign_id = $1 AND version = $2', [enrollment.campaign_id, enrollment.sequence_version])) as {
+    const [lead] = (await m.query('SELECT email, first_name, last_name, company, fields FROM leads WHERE id = $1', [
+      enrollment.lead_id,
+    ])) as SendContext['lead'][];
+    const [snapshot] = (await m.query('SELECT steps FROM campaign_sequences WHERE campaign_id = $1 AND version = $2', [
+      enrollment.campaign_id,
+      enrollment.sequence_version,
+    ])) as {
       steps: SendContext['step'][];
     }[];
     const stepRow = snapshot?.steps.find((s) => s.position === step);
@@ -109,10 +139,20 @@ export function createOutreachActivities(deps: OutreachDeps) {
              LEFT JOIN campaign_sequences s ON s.campaign_id = e.campaign_id AND s.version = e.sequence_version
             WHERE e.id = $1`,
           [ref.enrollmentId],
-        )) as { status: string; campaign_status: string; timezone: string; days: number[]; window_start: string; window_end: string; steps: { position: number; delayHours: number }[] | null }[];
+        )) as {
+          status: string;
+          campaign_status: string;
+          timezone: string;
+          days: number[];
+          window_start: string;
+          window_end: string;
+          steps: { position: number; delayHours: number }[] | null;
+        }[];
         if (!row) throw ApplicationFailure.nonRetryable('enrollment not found', 'enrollment_missing');
         if (!row.steps) throw ApplicationFailure.nonRetryable('the enrollment has no sequence version', 'enrollment_missing');
-        const sent = (await m.query("SELECT step FROM messages WHERE enrollment_id = $1 AND direction = 'outbound' AND status IN ('accepted', 'uncertain')", [ref.enrollmentId])) as { step: number }[];
+        const sent = (await m.query("SELECT step FROM messages WHERE enrollment_id = $1 AND direction = 'outbound' AND status IN ('accepted', 'uncertain')", [
+          ref.enrollmentId,
+        ])) as { step: number }[];
         return {
           status: row.status,
           campaignStatus: row.campaign_status,
@@ -131,9 +171,14 @@ export function createOutreachActivities(deps: OutreachDeps) {
      */
     async reserveSendSlot(input: EnrollmentRef & { step: number; at: number }): Promise<{ granted: boolean }> {
       return withTenant(ds, input.tenantId, async (m) => {
-        const [existing] = (await m.query('SELECT inbox_id FROM inbox_send_slots WHERE enrollment_id = $1 AND step = $2', [input.enrollmentId, input.step])) as unknown[];
+        const [existing] = (await m.query('SELECT inbox_id FROM inbox_send_slots WHERE enrollment_id = $1 AND step = $2', [
+          input.enrollmentId,
+          input.step,
+        ])) as unknown[];
         if (existing) return { granted: true };
-        const [e] = (await m.query('SELECT e.inbox_id, e.campaign_id, c.timezone FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id WHERE e.id = $1', [input.enrollmentId])) as {
+        const [e] = (await m.query('SELECT e.inbox_id, e.campaign_id, c.timezone FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id WHERE e.id = $1', [
+          input.enrollmentId,
+        ])) as {
           inbox_id: string | null;
           campaign_id: string;
           timezone: string;
@@ -141,22 +186,28 @@ export function createOutreachActivities(deps: OutreachDeps) {
         if (!e) throw ApplicationFailure.nonRetryable('enrollment not found', 'enrollment_missing');
         const candidates = e.inbox_id
           ? [e.inbox_id]
-          : ((await m.query('SELECT inbox_id FROM campaign_inboxes WHERE campaign_id = $1 ORDER BY inbox_id', [e.campaign_id])) as { inbox_id: string }[]).map((r) => r.inbox_id);
+          : ((await m.query('SELECT inbox_id FROM campaign_inboxes WHERE campaign_id = $1 ORDER BY inbox_id', [e.campaign_id])) as { inbox_id: string }[]).map(
+              (r) => r.inbox_id,
+            );
         if (candidates.length === 0) throw ApplicationFailure.nonRetryable('the campaign has no inbox to send from', 'no_inbox');
         const day = localDate(input.at, e.timezone);
         // Lock in id order so two enrollments never wait on each other's locks.
-        const inboxes = (await m.query('SELECT id, daily_cap FROM inboxes WHERE id = ANY($1) ORDER BY id FOR UPDATE', [candidates])) as { id: string; daily_cap: number }[];
-        const used = (await m.query('SELECT inbox_id, count(*)::int AS n FROM inbox_send_slots WHERE inbox_id = ANY($1) AND day = $2 GROUP BY inbox_id', [candidates, day])) as { inbox_id: string; n: number }[];
+        const inboxes = (await m.query('SELECT id, daily_cap FROM inboxes WHERE id = ANY($1) ORDER BY id FOR UPDATE', [candidates])) as {
+          id: string;
+          daily_cap: number;
+        }[];
+        const used = (await m.query('SELECT inbox_id, count(*)::int AS n FROM inbox_send_slots WHERE inbox_id = ANY($1) AND day = $2 GROUP BY inbox_id', [
+          candidates,
+          day,
+        ])) as { inbox_id: string; n: number }[];
         const usage = new Map(used.map((u) => [u.inbox_id, u.n]));
         const free = inboxes.filter((i) => (usage.get(i.id) ?? 0) < i.daily_cap).sort((a, b) => (usage.get(a.id) ?? 0) - (usage.get(b.id) ?? 0));
         const inbox = free[0];
         if (!inbox) return { granted: false };
-        await m.query("INSERT INTO inbox_send_slots (tenant_id, inbox_id, day, enrollment_id, step) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4)", [
-          inbox.id,
-          day,
-          input.enrollmentId,
-          input.step,
-        ]);
+        await m.query(
+          "INSERT INTO inbox_send_slots (tenant_id, inbox_id, day, enrollment_id, step) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4)",
+          [inbox.id, day, input.enrollmentId, input.step],
+        );
         // A lead's thread stays on the inbox it started from.
         if (!e.inbox_id) await m.query('UPDATE enrollments SET inbox_id = $2 WHERE id = $1', [input.enrollmentId, inbox.id]);
         return { granted: true };
@@ -188,7 +239,17 @@ export function createOutreachActivities(deps: OutreachDeps) {
         const subject = renderTemplate(c.step.subject, values);
         const body = renderTemplate(c.step.body, values);
         const messageId = sendMessageId(input.tenantId, input.enrollmentId, input.step, inbox.from_email);
-        const base = [newId('msg'), c.enrollment.customer_id, c.enrollment.campaign_id, input.enrollmentId, c.enrollment.lead_id, inbox.id, input.step, messageId, new Date(input.scheduledAt)];
+        const base = [
+          newId('msg'),
+          c.enrollment.customer_id,
+          c.enrollment.campaign_id,
+          input.enrollmentId,
+          c.enrollment.lead_id,
+          inbox.id,
+          input.step,
+          messageId,
+          new Date(input.scheduledAt),
+        ];
         if (!subject.ok || !body.ok) {
           const missing = [...new Set([...(subject.ok ? [] : subject.missing), ...(body.ok ? [] : body.missing)])];
           const error = `missing value for ${missing.map((v) => `{{${v}}}`).join(', ')}: nothing was sent; fill it in on the lead and resume`;
@@ -210,10 +271,10 @@ export function createOutreachActivities(deps: OutreachDeps) {
           [...base, subject.text, body.text, `u_${input.tenantId}_${randomBytes(24).toString('base64url')}`],
         );
         const inserted = (insertedRows as unknown[]).length > 0;
-        const [row] = (await m.query("SELECT id, status, message_id, unsubscribe_token FROM messages WHERE enrollment_id = $1 AND step = $2 AND direction = 'outbound' FOR UPDATE", [
-          input.enrollmentId,
-          input.step,
-        ])) as MessageRow[];
+        const [row] = (await m.query(
+          "SELECT id, status, message_id, unsubscribe_token FROM messages WHERE enrollment_id = $1 AND step = $2 AND direction = 'outbound' FOR UPDATE",
+          [input.enrollmentId, input.step],
+        )) as MessageRow[];
         return { inbox, row: row!, inserted, to: c.lead.email, subject: subject.text, body: body.text, provider: await providerFor(m, input.tenantId, inbox) };
       });
       if ('done' in prepared) return prepared.done!;
@@ -231,7 +292,10 @@ export function createOutreachActivities(deps: OutreachDeps) {
             'an earlier attempt ended mid-send; SMTP cannot tell whether it was accepted, so it was not sent again',
             new Date(input.scheduledAt),
           ]);
-          await m.query('UPDATE enrollments SET sent = sent + 1, current_step = greatest(current_step, $2), updated_at = now() WHERE id = $1', [input.enrollmentId, input.step]);
+          await m.query('UPDATE enrollments SET sent = sent + 1, current_step = greatest(current_step, $2), updated_at = now() WHERE id = $1', [
+            input.enrollmentId,
+            input.step,
+          ]);
         });
         return { outcome: 'uncertain' };
       }
@@ -256,7 +320,9 @@ export function createOutreachActivities(deps: OutreachDeps) {
         });
       } catch (err) {
         // Nothing was accepted: the next attempt may send.
-        await withTenant(ds, input.tenantId, (m) => m.query("UPDATE messages SET status = 'failed', error = $2, updated_at = now() WHERE id = $1", [row.id, (err as Error).message.slice(0, 500)]));
+        await withTenant(ds, input.tenantId, (m) =>
+          m.query("UPDATE messages SET status = 'failed', error = $2, updated_at = now() WHERE id = $1", [row.id, (err as Error).message.slice(0, 500)]),
+        );
         throw err;
       }
 
@@ -267,7 +333,10 @@ export function createOutreachActivities(deps: OutreachDeps) {
           result.providerMessageId,
           new Date(input.scheduledAt),
         ]);
-        await m.query('UPDATE enrollments SET sent = sent + 1, current_step = greatest(current_step, $2), last_error = NULL, updated_at = now() WHERE id = $1', [input.enrollmentId, input.step]);
+        await m.query(
+          'UPDATE enrollments SET sent = sent + 1, current_step = greatest(current_step, $2), last_error = NULL, updated_at = now() WHERE id = $1',
+          [input.enrollmentId, input.step],
+        );
       });
       return { outcome: 'sent' };
     },
@@ -283,7 +352,10 @@ export function createOutreachActivities(deps: OutreachDeps) {
             [input.enrollmentId, input.state],
           )) as [{ email: string }[], number];
           if (input.state === 'unsubscribed' && lead[0]) {
-            await m.query("INSERT INTO suppressions (tenant_id, email, reason) VALUES (current_setting('app.tenant_id')::uuid, $1, 'unsubscribed') ON CONFLICT DO NOTHING", [lead[0].email]);
+            await m.query(
+              "INSERT INTO suppressions (tenant_id, email, reason) VALUES (current_setting('app.tenant_id')::uuid, $1, 'unsubscribed') ON CONFLICT DO NOTHING",
+              [lead[0].email],
+            );
           }
         }
         await m.query(

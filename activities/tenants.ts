@@ -33,7 +33,6 @@ interface TenantRow {
   provisioning: Record<string, unknown>;
 }
 
-
 async function loadTenant(m: EntityManager | DataSource, tenantId: string): Promise<TenantRow> {
   const rows = (await m.query(
     `SELECT id, name, slug, status, industry, owner_email, owner_name, pending_owner_password_hash, stripe_customer_id, provisioning
@@ -79,7 +78,12 @@ export function createTenantActivities(deps: TenantActivityDeps) {
         const template = templateOf(t);
         await applyTemplateRoles(m, template);
         for (const [position, item] of template.onboardingChecklist.entries()) {
-          await m.query('INSERT INTO onboarding_items (tenant_id, key, title, position) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [input.tenantId, item.key, item.title, position]);
+          await m.query('INSERT INTO onboarding_items (tenant_id, key, title, position) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [
+            input.tenantId,
+            item.key,
+            item.title,
+            position,
+          ]);
         }
         await m.query('UPDATE tenants SET settings = $2::jsonb WHERE id = $1', [input.tenantId, JSON.stringify(template.settings)]);
         await saveProgress(m, input.tenantId, { ...input.progress });
@@ -98,7 +102,9 @@ export function createTenantActivities(deps: TenantActivityDeps) {
       return inTenant(input.tenantId, async (m) => {
         const t = await loadTenant(m, input.tenantId);
         if (!t.owner_email) throw ApplicationFailure.nonRetryable('the registration has no owner', 'provisioning_rejected');
-        const [existing] = (await m.query('SELECT id, is_platform_admin, password_hash IS NOT NULL AS has_password FROM users WHERE email = $1', [t.owner_email])) as {
+        const [existing] = (await m.query('SELECT id, is_platform_admin, password_hash IS NOT NULL AS has_password FROM users WHERE email = $1', [
+          t.owner_email,
+        ])) as {
           id: string;
           is_platform_admin: boolean;
           has_password: boolean;
@@ -135,7 +141,12 @@ export function createTenantActivities(deps: TenantActivityDeps) {
           await newInvite(userId, owner.id);
         } else {
           userId = newId('usr');
-          await m.query('INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, $3, $4)', [userId, t.owner_email, t.owner_name ?? t.owner_email, t.pending_owner_password_hash]);
+          await m.query('INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, $3, $4)', [
+            userId,
+            t.owner_email,
+            t.owner_name ?? t.owner_email,
+            t.pending_owner_password_hash,
+          ]);
           // Remember that provisioning created this user, so the undo may delete it.
           await saveProgress(m, input.tenantId, { ownerCreatedByProvisioning: userId });
           await m.query('INSERT INTO memberships (tenant_id, id, user_id, role_id) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, user_id) DO NOTHING', [
@@ -172,7 +183,9 @@ export function createTenantActivities(deps: TenantActivityDeps) {
       const t = await loadTenant(ds, input.tenantId);
       if (!deps.stripe) {
         const skipped = 'Stripe is not configured (STRIPE_SECRET_KEY is unset)';
-        await inTenant(input.tenantId, (m) => saveProgress(m, input.tenantId, { ...input.progress, skipped: { ...(input.progress.skipped ?? {}), create_stripe_customer: skipped } }));
+        await inTenant(input.tenantId, (m) =>
+          saveProgress(m, input.tenantId, { ...input.progress, skipped: { ...(input.progress.skipped ?? {}), create_stripe_customer: skipped } }),
+        );
         return { skipped };
       }
       let customerId = t.stripe_customer_id ?? undefined;

@@ -72,7 +72,9 @@ describe('login', () => {
     await addMember(ds, a, victim, 'viewer');
     const api = testApp(ds);
     for (let i = 0; i < 5; i++) {
-      const res = await request(api.callback()).post('/api/auth/login').send({ email: victim.email, password: `wrong-${i}` });
+      const res = await request(api.callback())
+        .post('/api/auth/login')
+        .send({ email: victim.email, password: `wrong-${i}` });
       expect(res.status).toBe(401);
     }
     const locked = await request(api.callback()).post('/api/auth/login').send({ email: victim.email, password: PASSWORD });
@@ -82,7 +84,10 @@ describe('login', () => {
     const restarted = await request(testApp(ds).callback()).post('/api/auth/login').send({ email: victim.email, password: PASSWORD });
     expect(restarted.status).toBe(429);
     // An unknown e-mail gets the same answer after as many failures.
-    for (let i = 0; i < 5; i++) await request(api.callback()).post('/api/auth/login').send({ email: 'ghost@example.test', password: `wrong-${i}` });
+    for (let i = 0; i < 5; i++)
+      await request(api.callback())
+        .post('/api/auth/login')
+        .send({ email: 'ghost@example.test', password: `wrong-${i}` });
     const ghost = await request(api.callback()).post('/api/auth/login').send({ email: 'ghost@example.test', password: 'x' });
     expect(ghost.status).toBe(429);
     expect((await auditActions(a.tenant.id, 'login')).filter((e) => e.actorUserId === victim.id && e.outcome === 'failure').length).toBe(5);
@@ -91,7 +96,14 @@ describe('login', () => {
   it('rate-limits per IP', async () => {
     const api = testApp(ds, { limits: { loginPerIp: 3 } });
     const codes: number[] = [];
-    for (let i = 0; i < 5; i++) codes.push((await request(api.callback()).post('/api/auth/login').send({ email: `ip${i}@example.test`, password: 'x' })).status);
+    for (let i = 0; i < 5; i++)
+      codes.push(
+        (
+          await request(api.callback())
+            .post('/api/auth/login')
+            .send({ email: `ip${i}@example.test`, password: 'x' })
+        ).status,
+      );
     expect(codes).toEqual([401, 401, 401, 429, 429]);
   });
 });

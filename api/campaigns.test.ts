@@ -38,19 +38,33 @@ afterAll(async () => {
 });
 
 const c = (i: number) => a.customers[i]!.id;
-const count = async (table: string) => Number(((await withTenant(ds, a.tenant.id, (m) => m.query(`SELECT count(*)::int AS n FROM ${table}`))) as { n: number }[])[0]!.n);
+const count = async (table: string) =>
+  Number(((await withTenant(ds, a.tenant.id, (m) => m.query(`SELECT count(*)::int AS n FROM ${table}`))) as { n: number }[])[0]!.n);
 const berlin = { timezone: 'Europe/Berlin', days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00' };
 
 async function campaign(customer = 0, name = 'Autumn'): Promise<string> {
-  const res = await owner.post('/api/campaigns').set('X-Customer-Id', c(customer)).send({ name, inboxIds: [customer === 0 ? inbox0 : inbox1], schedule: berlin });
+  const res = await owner
+    .post('/api/campaigns')
+    .set('X-Customer-Id', c(customer))
+    .send({ name, inboxIds: [customer === 0 ? inbox0 : inbox1], schedule: berlin });
   expect(res.status).toBe(201);
   return res.body.id as string;
 }
 
 it('creates a draft campaign with its inboxes and schedule', async () => {
-  const res = await owner.post('/api/campaigns').set('X-Customer-Id', c(0)).send({ name: 'Launch', inboxIds: [inbox0], schedule: berlin });
+  const res = await owner
+    .post('/api/campaigns')
+    .set('X-Customer-Id', c(0))
+    .send({ name: 'Launch', inboxIds: [inbox0], schedule: berlin });
   expect(res.status).toBe(201);
-  expect(res.body).toMatchObject({ id: expect.stringMatching(/^cmp_[0-9a-z]{26}$/), status: 'draft', inboxIds: [inbox0], schedule: berlin, sequenceVersion: null, customerId: c(0) });
+  expect(res.body).toMatchObject({
+    id: expect.stringMatching(/^cmp_[0-9a-z]{26}$/),
+    status: 'draft',
+    inboxIds: [inbox0],
+    schedule: berlin,
+    sequenceVersion: null,
+    customerId: c(0),
+  });
 });
 
 it('refuses bad input with a clear error and writes nothing', async () => {
@@ -73,7 +87,10 @@ it('refuses bad input with a clear error and writes nothing', async () => {
 it('answers 400 invalid_customer_context for a customer the tenant does not have, and writes nothing (seed 000 #6)', async () => {
   const before = await count('campaigns');
   for (const header of ['cust_00000000000000000000000000', 'prod-customer-1']) {
-    const res = await owner.post('/api/campaigns').set('X-Customer-Id', header).send({ name: 'x', inboxIds: [inbox0], schedule: berlin });
+    const res = await owner
+      .post('/api/campaigns')
+      .set('X-Customer-Id', header)
+      .send({ name: 'x', inboxIds: [inbox0], schedule: berlin });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('invalid_customer_context');
   }
@@ -109,12 +126,25 @@ it('takes versioned sequence snapshots from a sequence or inline steps; editing 
   await owner.post(`/api/sequences/${seq.body.id}/steps`).set('X-Customer-Id', c(0)).send({ subject: 'Again', body: 'Two', delayHours: 48 });
   const v1 = await owner.post(`/api/campaigns/${id}/sequence`).set('X-Customer-Id', c(0)).send({ sequenceId: seq.body.id });
   expect(v1.status).toBe(201);
-  expect(v1.body).toMatchObject({ version: 1, sourceSequenceId: seq.body.id, steps: [{ position: 1, subject: 'Hi {{firstName}}', delayHours: 0 }, { position: 2, delayHours: 48 }] });
+  expect(v1.body).toMatchObject({
+    version: 1,
+    sourceSequenceId: seq.body.id,
+    steps: [
+      { position: 1, subject: 'Hi {{firstName}}', delayHours: 0 },
+      { position: 2, delayHours: 48 },
+    ],
+  });
 
-  await owner.put(`/api/sequences/${seq.body.id}/steps/${(await owner.get(`/api/sequences/${seq.body.id}`).set('X-Customer-Id', c(0))).body.steps[0].id}`).set('X-Customer-Id', c(0)).send({ subject: 'Edited' });
+  await owner
+    .put(`/api/sequences/${seq.body.id}/steps/${(await owner.get(`/api/sequences/${seq.body.id}`).set('X-Customer-Id', c(0))).body.steps[0].id}`)
+    .set('X-Customer-Id', c(0))
+    .send({ subject: 'Edited' });
   expect((await owner.get(`/api/campaigns/${id}/sequence`).set('X-Customer-Id', c(0))).body.steps[0].subject).toBe('Hi {{firstName}}');
 
-  const v2 = await owner.post(`/api/campaigns/${id}/sequence`).set('X-Customer-Id', c(0)).send({ steps: [{ subject: 'Only', body: 'x', delayHours: 0 }] });
+  const v2 = await owner
+    .post(`/api/campaigns/${id}/sequence`)
+    .set('X-Customer-Id', c(0))
+    .send({ steps: [{ subject: 'Only', body: 'x', delayHours: 0 }] });
   expect(v2.body.version).toBe(2);
   const current = await owner.get(`/api/campaigns/${id}/sequence`).set('X-Customer-Id', c(0));
   expect(current.body).toMatchObject({ version: 2, current: true, versions: [1, 2] });
@@ -122,7 +152,14 @@ it('takes versioned sequence snapshots from a sequence or inline steps; editing 
   // Another customer's sequence, malformed templates: 400, no new version.
   const other = await owner.post('/api/sequences').set('X-Customer-Id', c(1)).send({ name: 'Other' });
   expect((await owner.post(`/api/campaigns/${id}/sequence`).set('X-Customer-Id', c(0)).send({ sequenceId: other.body.id })).status).toBe(400);
-  expect((await owner.post(`/api/campaigns/${id}/sequence`).set('X-Customer-Id', c(0)).send({ steps: [{ subject: 'Hi {{first name}}', body: 'x', delayHours: 0 }] })).status).toBe(400);
+  expect(
+    (
+      await owner
+        .post(`/api/campaigns/${id}/sequence`)
+        .set('X-Customer-Id', c(0))
+        .send({ steps: [{ subject: 'Hi {{first name}}', body: 'x', delayHours: 0 }] })
+    ).status,
+  ).toBe(400);
   expect((await owner.get(`/api/campaigns/${id}`).set('X-Customer-Id', c(0))).body.sequenceVersion).toBe(2);
 });
 
@@ -133,15 +170,27 @@ describe('leads', () => {
   });
 
   it('imports JSON, deduplicating by e-mail per customer and skipping suppressed addresses', async () => {
-    await withTenant(ds, a.tenant.id, (m) => m.query("INSERT INTO suppressions (tenant_id, email, reason) VALUES (current_setting('app.tenant_id')::uuid, 'gone@lead.example', 'unsubscribed')"));
+    await withTenant(ds, a.tenant.id, (m) =>
+      m.query("INSERT INTO suppressions (tenant_id, email, reason) VALUES (current_setting('app.tenant_id')::uuid, 'gone@lead.example', 'unsubscribed')"),
+    );
     const res = await owner
       .post(`/api/campaigns/${id}/leads`)
       .set('X-Customer-Id', c(0))
-      .send({ leads: [{ email: 'Ann@Lead.example', firstName: 'Ann' }, { email: 'ann@lead.example' }, { email: 'gone@lead.example' }, { email: 'ben@lead.example', firstName: 'Ben', jobTitle: 'CTO' }] });
+      .send({
+        leads: [
+          { email: 'Ann@Lead.example', firstName: 'Ann' },
+          { email: 'ann@lead.example' },
+          { email: 'gone@lead.example' },
+          { email: 'ben@lead.example', firstName: 'Ben', jobTitle: 'CTO' },
+        ],
+      });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ added: 2, skipped: 2, skippedReasons: { duplicateInImport: 1, suppressed: 1 } });
     // The same addresses again: already in the campaign.
-    const again = await owner.post(`/api/campaigns/${id}/leads`).set('X-Customer-Id', c(0)).send({ leads: [{ email: 'ann@lead.example' }] });
+    const again = await owner
+      .post(`/api/campaigns/${id}/leads`)
+      .set('X-Customer-Id', c(0))
+      .send({ leads: [{ email: 'ann@lead.example' }] });
     expect(again.body).toMatchObject({ added: 0, skipped: 1, skippedReasons: { alreadyInCampaign: 1 } });
   });
 
@@ -151,18 +200,38 @@ describe('leads', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ added: 2, skipped: 0 });
     const list = await owner.get('/api/leads?source=csv&q=cara').set('X-Customer-Id', c(0));
-    expect(list.body.data).toEqual([expect.objectContaining({ email: 'cara@lead.example', firstName: 'Cara', lastName: 'Cole', company: 'Cole, Inc.', fields: { jobTitle: 'CEO' }, source: 'csv' })]);
+    expect(list.body.data).toEqual([
+      expect.objectContaining({
+        email: 'cara@lead.example',
+        firstName: 'Cara',
+        lastName: 'Cole',
+        company: 'Cole, Inc.',
+        fields: { jobTitle: 'CEO' },
+        source: 'csv',
+      }),
+    ]);
   });
 
   it('refuses an import with an invalid address, a broken CSV or another content type, and writes nothing', async () => {
     const before = [await count('leads'), await count('enrollments')];
-    const bad = await owner.post(`/api/campaigns/${id}/leads`).set('X-Customer-Id', c(0)).send({ leads: [{ email: 'ok@lead.example' }, { email: 'not-an-address' }] });
+    const bad = await owner
+      .post(`/api/campaigns/${id}/leads`)
+      .set('X-Customer-Id', c(0))
+      .send({ leads: [{ email: 'ok@lead.example' }, { email: 'not-an-address' }] });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details).toEqual([expect.objectContaining({ path: 'leads.1.email' })]);
-    const badCsv = await owner.post(`/api/campaigns/${id}/leads`).set('X-Customer-Id', c(0)).set('content-type', 'text/csv').send('email,firstName\nx@lead.example,"unterminated\n');
+    const badCsv = await owner
+      .post(`/api/campaigns/${id}/leads`)
+      .set('X-Customer-Id', c(0))
+      .set('content-type', 'text/csv')
+      .send('email,firstName\nx@lead.example,"unterminated\n');
     expect(badCsv.status).toBe(400);
     expect(badCsv.body.error.code).toBe('invalid_csv');
-    const rowError = await owner.post(`/api/campaigns/${id}/leads`).set('X-Customer-Id', c(0)).set('content-type', 'text/csv').send('email\nfine@lead.example\nnope\n');
+    const rowError = await owner
+      .post(`/api/campaigns/${id}/leads`)
+      .set('X-Customer-Id', c(0))
+      .set('content-type', 'text/csv')
+      .send('email\nfine@lead.example\nnope\n');
     expect(rowError.body.error.details[0].message).toContain('row 3');
     expect((await owner.post(`/api/campaigns/${id}/leads`).set('X-Customer-Id', c(0)).set('content-type', 'text/plain').send('email\nx@y.z')).status).toBe(415);
     expect([await count('leads'), await count('enrollments')]).toEqual(before);
@@ -176,7 +245,9 @@ describe('leads', () => {
     expect(new Set(all)).toEqual(new Set(['ann@lead.example', 'ben@lead.example', 'cara@lead.example', 'dan@lead.example']));
     expect((await owner.get(`/api/campaigns/${id}/leads?status=pending`).set('X-Customer-Id', c(0))).body.data).toHaveLength(4);
     expect((await owner.get(`/api/campaigns/${id}/leads?status=active`).set('X-Customer-Id', c(0))).body.data).toHaveLength(0);
-    expect((await owner.get(`/api/campaigns/${id}/leads?q=dunn`).set('X-Customer-Id', c(0))).body.data.map((l: { email: string }) => l.email)).toEqual(['dan@lead.example']);
+    expect((await owner.get(`/api/campaigns/${id}/leads?q=dunn`).set('X-Customer-Id', c(0))).body.data.map((l: { email: string }) => l.email)).toEqual([
+      'dan@lead.example',
+    ]);
     expect((await owner.get(`/api/campaigns/${id}/leads?status=bogus`).set('X-Customer-Id', c(0))).status).toBe(400);
   });
 
@@ -184,10 +255,24 @@ describe('leads', () => {
     const [lead] = (await owner.get('/api/leads?q=ben').set('X-Customer-Id', c(0))).body.data as { id: string }[];
     expect((await owner.get(`/api/leads/${lead!.id}`).set('X-Customer-Id', c(1))).status).toBe(404);
     const got = await owner.get(`/api/leads/${lead!.id}`).set('X-Customer-Id', c(0));
-    expect(got.body).toMatchObject({ email: 'ben@lead.example', fields: { jobTitle: 'CTO' }, enrollments: [expect.objectContaining({ campaignId: id, status: 'pending' })] });
-    const patched = await owner.patch(`/api/leads/${lead!.id}`).set('X-Customer-Id', c(0)).send({ company: 'Bright', fields: { city: 'Bonn' } });
+    expect(got.body).toMatchObject({
+      email: 'ben@lead.example',
+      fields: { jobTitle: 'CTO' },
+      enrollments: [expect.objectContaining({ campaignId: id, status: 'pending' })],
+    });
+    const patched = await owner
+      .patch(`/api/leads/${lead!.id}`)
+      .set('X-Customer-Id', c(0))
+      .send({ company: 'Bright', fields: { city: 'Bonn' } });
     expect(patched.body).toMatchObject({ company: 'Bright', fields: { jobTitle: 'CTO', city: 'Bonn' } });
-    expect((await owner.patch(`/api/leads/${lead!.id}`).set('X-Customer-Id', c(0)).send({ fields: { 'bad key': 'x' } })).status).toBe(400);
+    expect(
+      (
+        await owner
+          .patch(`/api/leads/${lead!.id}`)
+          .set('X-Customer-Id', c(0))
+          .send({ fields: { 'bad key': 'x' } })
+      ).status,
+    ).toBe(400);
     expect((await owner.get(`/api/leads?campaign=${id}`).set('X-Customer-Id', c(0))).body.data).toHaveLength(4);
     expect((await owner.delete(`/api/leads/${lead!.id}`).set('X-Customer-Id', c(1))).status).toBe(404);
     expect((await owner.delete(`/api/leads/${lead!.id}`).set('X-Customer-Id', c(0))).status).toBe(204);
@@ -202,13 +287,19 @@ it('logs routes by pattern, never a lead address, a customer id or message conte
 });
 
 it('uses ALWAYS_OPEN as a valid schedule', async () => {
-  const res = await owner.post('/api/campaigns').set('X-Customer-Id', c(0)).send({ name: 'Always', inboxIds: [inbox0], schedule: ALWAYS_OPEN });
+  const res = await owner
+    .post('/api/campaigns')
+    .set('X-Customer-Id', c(0))
+    .send({ name: 'Always', inboxIds: [inbox0], schedule: ALWAYS_OPEN });
   expect(res.status).toBe(201);
 });
 
 it('will not delete an inbox a live campaign sends from', async () => {
   const inbox = await createSmtpInbox(owner, c(0), 2525);
-  const res = await owner.post('/api/campaigns').set('X-Customer-Id', c(0)).send({ name: 'Uses inbox', inboxIds: [inbox], schedule: berlin });
+  const res = await owner
+    .post('/api/campaigns')
+    .set('X-Customer-Id', c(0))
+    .send({ name: 'Uses inbox', inboxIds: [inbox], schedule: berlin });
   const refused = await owner.delete(`/api/inboxes/${inbox}`).set('X-Customer-Id', c(0));
   expect(refused.status).toBe(409);
   expect(refused.body.error.code).toBe('inbox_in_use');

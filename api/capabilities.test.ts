@@ -77,7 +77,9 @@ it('an owner turns on e-mail outreach: one provider account, a sealed API key, s
     expect(status).toMatchObject({ provider: 'smartlead', apiKeyStored: true, encryptionKeyId: 'v1', inboxes: 2 });
   });
   expect((provider.calls['POST /client/save'] ?? 0) - before).toBe(1);
-  const [row] = await withTenant(ds, a.tenant.id, (m) => m.query('SELECT api_key_ciphertext, api_key_key_id FROM provider_accounts WHERE customer_id = $1', [customerId]));
+  const [row] = await withTenant(ds, a.tenant.id, (m) =>
+    m.query('SELECT api_key_ciphertext, api_key_key_id FROM provider_accounts WHERE customer_id = $1', [customerId]),
+  );
   expect(row.api_key_ciphertext).not.toMatch(/sl_client_/);
   const apiKey = open(keyring, { keyId: row.api_key_key_id, ciphertext: row.api_key_ciphertext }, `tenant/${a.tenant.id}/customer/${customerId}/smartlead`);
   expect(apiKey).toMatch(/^sl_client_/);
@@ -98,7 +100,9 @@ it('never creates a second provider account when the provider fails after accept
 it('syncs inboxes again on request', async () => {
   const customerId = a.customers[0]!.id;
   const clientId = provider.clients.find((c) => c.name.endsWith(customerId))!.id;
-  provider.accounts.get(clientId)!.push({ id: 9999, from_email: 'New.Sender@Client.example', from_name: 'New', message_per_day: 10, warmup_details: { status: 'ACTIVE' } });
+  provider.accounts
+    .get(clientId)!
+    .push({ id: 9999, from_email: 'New.Sender@Client.example', from_name: 'New', message_per_day: 10, warmup_details: { status: 'ACTIVE' } });
   await worker(async () => {
     expect((await owner.post(`/api/internal/provisioning/email-outreach/${customerId}/sync-inboxes`).send({})).status).toBe(202);
     const deadline = Date.now() + 30_000;

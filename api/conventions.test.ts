@@ -130,7 +130,9 @@ describe('permissions', () => {
     const clone = await ownerA.post(`/api/roles/${a.roles.member}/clone`).send({ name: 'Support' });
     expect(clone.status).toBe(201);
     expect(clone.body.permissions).toContain('customers.write');
-    const toggled = await ownerA.put(`/api/roles/${clone.body.id}/permissions`).send({ permissions: clone.body.permissions.filter((p: string) => p !== 'customers.write') });
+    const toggled = await ownerA
+      .put(`/api/roles/${clone.body.id}/permissions`)
+      .send({ permissions: clone.body.permissions.filter((p: string) => p !== 'customers.write') });
     expect(toggled.status).toBe(200);
     expect(toggled.body.permissions).not.toContain('customers.write');
 
@@ -174,7 +176,9 @@ describe('the ORM tenant guard', () => {
   it('stamps tenant_id from the context and refuses an entity of another tenant', async () => {
     const stamped = await withTenant(ds, a.tenant.id, (m) => m.getRepository(Customer).save({ id: newId('cust'), name: 'Stamped' }));
     expect(stamped.tenantId).toBe(a.tenant.id);
-    await expect(withTenant(ds, a.tenant.id, (m) => m.getRepository(Customer).save({ tenantId: b.tenant.id, id: newId('cust'), name: 'Smuggled' }))).rejects.toBeInstanceOf(TenantMismatchError);
+    await expect(
+      withTenant(ds, a.tenant.id, (m) => m.getRepository(Customer).save({ tenantId: b.tenant.id, id: newId('cust'), name: 'Smuggled' })),
+    ).rejects.toBeInstanceOf(TenantMismatchError);
     await expect(ds.getRepository(Customer).save({ id: newId('cust'), name: 'No context' })).rejects.toBeInstanceOf(TenantMismatchError);
   });
 });
@@ -186,7 +190,15 @@ describe('OpenAPI', () => {
     expect(res.body.openapi).toBe('3.1.0');
     const create = res.body.paths['/api/customers'].post;
     expect(create.requestBody.content['application/json'].schema).toMatchObject({ type: 'object', required: ['name'], additionalProperties: false });
-    for (const p of ['/api/roles/{id}/clone', '/api/members/{id}', '/api/auth/switch-tenant', '/api/platform/tenants/{id}/tokens', '/api/audit', '/api/campaigns/{id}/leads/{leadId}/pause', '/api/webhooks/email/{provider}']) {
+    for (const p of [
+      '/api/roles/{id}/clone',
+      '/api/members/{id}',
+      '/api/auth/switch-tenant',
+      '/api/platform/tenants/{id}/tokens',
+      '/api/audit',
+      '/api/campaigns/{id}/leads/{leadId}/pause',
+      '/api/webhooks/email/{provider}',
+    ]) {
       expect(res.body.paths[p]).toBeDefined();
     }
     // The lead import takes JSON or CSV, and says so.

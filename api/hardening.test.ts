@@ -98,7 +98,9 @@ describe('1. a token never mints a token above itself', () => {
     expect(minted.status).toBe(201);
     const me = await api.get('/api/auth/me').set('Authorization', `Bearer ${minted.body.token}`);
     expect(me.body.permissions).toEqual(['tokens.manage']);
-    const [row] = (await inA((m) => m.query("SELECT actor_token_id, request_id FROM audit_log WHERE action = 'token_issued' AND target_id = $1", [minted.body.id]))) as {
+    const [row] = (await inA((m) =>
+      m.query("SELECT actor_token_id, request_id FROM audit_log WHERE action = 'token_issued' AND target_id = $1", [minted.body.id]),
+    )) as {
       actor_token_id: string | null;
       request_id: string | null;
     }[];
@@ -154,7 +156,9 @@ describe('3. tokens and grants carry the issuer’s customer restriction', () =>
 
   it('a restricted member’s invitation is restricted to the same customer, whatever the body says', async () => {
     const rita = await signIn(app(), restrictedUser.email);
-    const lifted = await rita.post('/api/members').send({ email: 'rita-friend@example.test', name: 'Friend', roleId: a.roles.viewer, customerId: a.customers[1]!.id });
+    const lifted = await rita
+      .post('/api/members')
+      .send({ email: 'rita-friend@example.test', name: 'Friend', roleId: a.roles.viewer, customerId: a.customers[1]!.id });
     expect(lifted.status).toBe(400);
     const omitted = await rita.post('/api/members').send({ email: 'rita-friend@example.test', name: 'Friend', roleId: a.roles.viewer });
     expect(omitted.status).toBe(202);
@@ -221,7 +225,10 @@ describe('4. existing accounts are invited, never attached, and nothing reveals 
     const t = await createTenant(ds, { name: 'Attacker Co' });
     await ds.query("UPDATE tenants SET owner_email = $2, owner_name = 'x', status = 'provisioning' WHERE id = $1", [t.tenant.id, victim.email]);
     const acts = createTenantActivities({ dataSource: ds, consoleUrl: CONSOLE });
-    await acts.createOwner({ tenantId: t.tenant.id, progress: { status: 'running', step: 'create_owner', stepsDone: 3, stepsTotal: 6, startedAt: new Date().toISOString() } });
+    await acts.createOwner({
+      tenantId: t.tenant.id,
+      progress: { status: 'running', step: 'create_owner', stepsDone: 3, stepsTotal: 6, startedAt: new Date().toISOString() },
+    });
     const members = (await withTenant(ds, t.tenant.id, (m) => m.query('SELECT 1 FROM memberships WHERE user_id = $1', [victim.id]))) as unknown[];
     expect(members).toEqual([]);
     const invites = (await withTenant(ds, t.tenant.id, (m) => m.query('SELECT role_id FROM invites WHERE user_id = $1', [victim.id]))) as { role_id: string }[];
@@ -337,7 +344,12 @@ describe('7. sign-in limits count failures only, per account + client address, a
 });
 
 describe('8. SMTP settings never reach internal addresses', () => {
-  const inboxBody = (host: string, port = 25) => ({ provider: 'smtp', fromEmail: `x-${Math.random().toString(36).slice(2, 7)}@agency.example`, dailyCap: 5, smtp: { host, port, secure: false } });
+  const inboxBody = (host: string, port = 25) => ({
+    provider: 'smtp',
+    fromEmail: `x-${Math.random().toString(36).slice(2, 7)}@agency.example`,
+    dailyCap: 5,
+    smtp: { host, port, secure: false },
+  });
 
   it('loopback, private, link-local, metadata and IPv6 loopback hosts are 400 with no network detail, and nothing is written', async () => {
     const o = await signIn(testApp(ds, { outbound: NO_EXCEPTIONS }), owner.email);
@@ -355,12 +367,25 @@ describe('8. SMTP settings never reach internal addresses', () => {
   });
 
   it('the send itself refuses an internal host, and a failed connection says nothing about the network', async () => {
-    const mailOut = { messageId: '<m@x>', idempotencyKey: 'k', from: { email: 'a@agency.example', name: 'A' }, to: 'b@example.test', subject: 's', text: 't', headers: {} };
-    await expect(smtpProvider({ host: '127.0.0.1', port: 2525, secure: false }, NO_EXCEPTIONS).send(mailOut)).rejects.toMatchObject({ nonRetryable: true, message: expect.stringMatching(/not allowed/) });
+    const mailOut = {
+      messageId: '<m@x>',
+      idempotencyKey: 'k',
+      from: { email: 'a@agency.example', name: 'A' },
+      to: 'b@example.test',
+      subject: 's',
+      text: 't',
+      headers: {},
+    };
+    await expect(smtpProvider({ host: '127.0.0.1', port: 2525, secure: false }, NO_EXCEPTIONS).send(mailOut)).rejects.toMatchObject({
+      nonRetryable: true,
+      message: expect.stringMatching(/not allowed/),
+    });
     const server = await startSmtpServer();
     const port = server.port;
     await server.stop();
-    const err = (await smtpProvider({ host: '127.0.0.1', port, secure: false }, parseOutboundAllowlist('127.0.0.1')).send(mailOut).catch((e: unknown) => e)) as Error;
+    const err = (await smtpProvider({ host: '127.0.0.1', port, secure: false }, parseOutboundAllowlist('127.0.0.1'))
+      .send(mailOut)
+      .catch((e: unknown) => e)) as Error;
     expect(err.message).toBe(SMTP_UNREACHABLE);
   });
 });
@@ -392,11 +417,21 @@ describe('10. cookie-authenticated mutations need a same-origin browser', () => 
     expect((await o.get('/api/auth/me')).status).toBe(200);
     expect((await o.post('/api/customers').set('Origin', CONSOLE).send({ name: 'From the console' })).status).toBe(201);
     const token = (await o.post('/api/tokens').send({ name: 'script' })).body.token as string;
-    expect((await request(app().callback()).post('/api/customers').set('Origin', 'http://evil.example').set('Authorization', `Bearer ${token}`).send({ name: 'Script' })).status).toBe(201);
+    expect(
+      (
+        await request(app().callback())
+          .post('/api/customers')
+          .set('Origin', 'http://evil.example')
+          .set('Authorization', `Bearer ${token}`)
+          .send({ name: 'Script' })
+      ).status,
+    ).toBe(201);
   });
 
   it('sets Secure on the session cookie when asked (compose and https deployments)', async () => {
-    const res = await request(testApp(ds, { secureCookies: true }).callback()).post('/api/auth/login').send({ email: owner.email, password: PASSWORD });
+    const res = await request(testApp(ds, { secureCookies: true }).callback())
+      .post('/api/auth/login')
+      .send({ email: owner.email, password: PASSWORD });
     expect(String(res.headers['set-cookie'])).toMatch(/;\s*secure/i);
   });
 });
@@ -410,11 +445,19 @@ describe('13. a NUL character is a 400 everywhere, never a 500', () => {
       await o.post('/api/customers').send({ name: 'ok', ['x\u0000']: 1 }),
       await o.get('/api/customers?q=%00'),
       await o.get('/api/customers/cust_%00'),
-      await o.post(`/api/campaigns/cmp_${'0'.repeat(26)}/leads`).set('X-Customer-Id', a.customers[0]!.id).set('content-type', 'text/csv').send('email,firstName\nx@example.test,A\u0000B\n'),
+      await o
+        .post(`/api/campaigns/cmp_${'0'.repeat(26)}/leads`)
+        .set('X-Customer-Id', a.customers[0]!.id)
+        .set('content-type', 'text/csv')
+        .send('email,firstName\nx@example.test,A\u0000B\n'),
       await request(app().callback())
         .post('/api/tenants/register')
         .send({ name: 'N\u0000', slug: 'nul-co', externalCustomerId: 'nul', industry: 'agency', owner: { email: 'nul@example.test', name: 'N' } }),
-      await postEmailWebhook(testApp(ds, { emailWebhookSecrets: { smartlead: 'webhook-secret-0123456789' } }), 'webhook-secret-0123456789', { id: 'e\u0000', type: 'reply', messageId: '<x>' }),
+      await postEmailWebhook(testApp(ds, { emailWebhookSecrets: { smartlead: 'webhook-secret-0123456789' } }), 'webhook-secret-0123456789', {
+        id: 'e\u0000',
+        type: 'reply',
+        messageId: '<x>',
+      }),
     ];
     expect(cases.map((r) => r.status)).toEqual([400, 400, 400, 400, 400, 400, 400]);
     for (const r of cases) expect(r.body.error.message).toMatch(/NUL|U\+0000/);
@@ -426,8 +469,14 @@ describe('14. deleting a customer that has campaigns is a 409 naming them', () =
   it('answers 409 customer_in_use and keeps the customer', async () => {
     const o = await signIn(app(), owner.email);
     const cust = (await o.post('/api/customers').send({ name: 'Has campaigns' })).body.id as string;
-    const inbox = await o.post('/api/inboxes').set('X-Customer-Id', cust).send({ provider: 'smtp', fromEmail: 'c@agency.example', dailyCap: 5, smtp: { host: '127.0.0.1', port: 2525, secure: false } });
-    const cmp = await o.post('/api/campaigns').set('X-Customer-Id', cust).send({ name: 'Blocking', inboxIds: [inbox.body.id], schedule: ALWAYS_OPEN });
+    const inbox = await o
+      .post('/api/inboxes')
+      .set('X-Customer-Id', cust)
+      .send({ provider: 'smtp', fromEmail: 'c@agency.example', dailyCap: 5, smtp: { host: '127.0.0.1', port: 2525, secure: false } });
+    const cmp = await o
+      .post('/api/campaigns')
+      .set('X-Customer-Id', cust)
+      .send({ name: 'Blocking', inboxIds: [inbox.body.id], schedule: ALWAYS_OPEN });
     expect(cmp.status).toBe(201);
     const res = await o.delete(`/api/customers/${cust}`);
     expect(res.status).toBe(409);
@@ -474,17 +523,28 @@ describe('5. every route enforces the permission its declaration names', () => {
     const instance = app();
     const bare = await tokenWith([]);
     const api = request(instance.callback());
-    const declared = [...new Map(routeSpecsOf(instance).filter((r) => r.auth === 'tenant' && r.permission).map((r) => [`${r.method} ${r.path}`, r])).values()];
+    const declared = [
+      ...new Map(
+        routeSpecsOf(instance)
+          .filter((r) => r.auth === 'tenant' && r.permission)
+          .map((r) => [`${r.method} ${r.path}`, r]),
+      ).values(),
+    ];
     expect(declared.length).toBeGreaterThan(40);
     const wrong: string[] = [];
     for (const r of declared) {
       const path = r.path.replace(/:[A-Za-z]+/g, 'x_00000000000000000000000000');
-      const call = (api as unknown as Record<string, (p: string) => request.Test>)[r.method]!(path).set('Authorization', `Bearer ${bare}`).set('X-Customer-Id', a.customers[0]!.id);
+      const call = (api as unknown as Record<string, (p: string) => request.Test>)[r.method]!(path)
+        .set('Authorization', `Bearer ${bare}`)
+        .set('X-Customer-Id', a.customers[0]!.id);
       const res = r.method === 'get' || r.method === 'delete' ? await call : await call.send({});
-      if (res.status !== 403 || res.body.error?.details?.permission !== r.permission) wrong.push(`${r.method} ${r.path}: ${res.status} ${JSON.stringify(res.body)}`);
+      if (res.status !== 403 || res.body.error?.details?.permission !== r.permission)
+        wrong.push(`${r.method} ${r.path}: ${res.status} ${JSON.stringify(res.body)}`);
     }
     expect(wrong).toEqual([]);
-    expect(await count("SELECT count(*) AS n FROM audit_log WHERE action = 'permission_denied' AND actor_token_id IS NOT NULL")).toBeGreaterThanOrEqual(declared.length);
+    expect(await count("SELECT count(*) AS n FROM audit_log WHERE action = 'permission_denied' AND actor_token_id IS NOT NULL")).toBeGreaterThanOrEqual(
+      declared.length,
+    );
   });
 });
 
@@ -495,7 +555,10 @@ describe('17. the document describes every answer', () => {
       .map((r) => `${r.method} ${r.path}`);
     expect(missing).toEqual([]);
     const doc = (await request(app().callback()).get('/api/openapi.json')).body;
-    expect(doc.paths['/api/customers/{id}'].get.responses['200'].content['application/json'].schema).toMatchObject({ type: 'object', additionalProperties: false });
+    expect(doc.paths['/api/customers/{id}'].get.responses['200'].content['application/json'].schema).toMatchObject({
+      type: 'object',
+      additionalProperties: false,
+    });
     // No catch-all: each status an operation can answer is listed.
     expect(doc.paths['/api/customers/{id}'].get.responses.default).toBeUndefined();
   });

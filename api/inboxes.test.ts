@@ -29,16 +29,29 @@ afterAll(async () => {
 });
 
 const c = (i: number) => a.customers[i]!.id;
-const smtpInbox = { provider: 'smtp', fromEmail: 'Sales@Agency.example', fromName: 'Sales', dailyCap: 40, smtp: { host: 'smtp.agency.example', port: 587, secure: false, user: 'sales', password: 'smtp-secret-pw' } };
+const smtpInbox = {
+  provider: 'smtp',
+  fromEmail: 'Sales@Agency.example',
+  fromName: 'Sales',
+  dailyCap: 40,
+  smtp: { host: 'smtp.agency.example', port: 587, secure: false, user: 'sales', password: 'smtp-secret-pw' },
+};
 
 it('stores the SMTP password sealed, bound to its inbox, and never returns it', async () => {
   const res = await owner.post('/api/inboxes').set('X-Customer-Id', c(0)).send(smtpInbox);
   expect(res.status).toBe(201);
-  expect(res.body).toMatchObject({ id: expect.stringMatching(/^inb_/), fromEmail: 'sales@agency.example', dailyCap: 40, smtp: { host: 'smtp.agency.example', passwordSet: true } });
+  expect(res.body).toMatchObject({
+    id: expect.stringMatching(/^inb_/),
+    fromEmail: 'sales@agency.example',
+    dailyCap: 40,
+    smtp: { host: 'smtp.agency.example', passwordSet: true },
+  });
   expect(JSON.stringify(res.body)).not.toContain('smtp-secret-pw');
   const list = await owner.get('/api/inboxes').set('X-Customer-Id', c(0));
   expect(JSON.stringify(list.body)).not.toContain('smtp-secret-pw');
-  const [row] = await withTenant(ds, a.tenant.id, (m) => m.query('SELECT smtp_password_ciphertext AS ct, smtp_password_key_id AS k FROM inboxes WHERE id = $1', [res.body.id]));
+  const [row] = await withTenant(ds, a.tenant.id, (m) =>
+    m.query('SELECT smtp_password_ciphertext AS ct, smtp_password_key_id AS k FROM inboxes WHERE id = $1', [res.body.id]),
+  );
   expect(row.ct).not.toContain('smtp-secret-pw');
   expect(open(keyring, { keyId: row.k, ciphertext: row.ct }, smtpPasswordAad(a.tenant.id, c(0), res.body.id))).toBe('smtp-secret-pw');
   // A duplicate address for the same customer is a conflict.
@@ -46,7 +59,12 @@ it('stores the SMTP password sealed, bound to its inbox, and never returns it', 
 });
 
 it('changes cap and settings; keeps the password unless a new one is given', async () => {
-  const id = (await owner.post('/api/inboxes').set('X-Customer-Id', c(1)).send({ ...smtpInbox, fromEmail: 'ops@agency.example' })).body.id;
+  const id = (
+    await owner
+      .post('/api/inboxes')
+      .set('X-Customer-Id', c(1))
+      .send({ ...smtpInbox, fromEmail: 'ops@agency.example' })
+  ).body.id;
   const patched = await owner.patch(`/api/inboxes/${id}`).set('X-Customer-Id', c(1)).send({ dailyCap: 25, warmupEnabled: true });
   expect(patched.body).toMatchObject({ dailyCap: 25, warmupEnabled: true, smtp: { passwordSet: true } });
   expect((await owner.patch(`/api/inboxes/${id}`).set('X-Customer-Id', c(0)).send({ dailyCap: 1 })).status).toBe(404);
@@ -54,9 +72,21 @@ it('changes cap and settings; keeps the password unless a new one is given', asy
 });
 
 it('refuses bad input: smtp without settings, caps out of range, unknown customers', async () => {
-  expect((await owner.post('/api/inboxes').set('X-Customer-Id', c(0)).send({ provider: 'smtp', fromEmail: 'x@y.example', dailyCap: 10 })).body.error.details[0].path).toBe('smtp');
-  expect((await owner.post('/api/inboxes').set('X-Customer-Id', c(0)).send({ ...smtpInbox, fromEmail: 'z@y.example', dailyCap: 0 })).status).toBe(400);
-  const ghost = await owner.post('/api/inboxes').set('X-Customer-Id', 'cust_00000000000000000000000000').send({ ...smtpInbox, fromEmail: 'g@y.example' });
+  expect(
+    (await owner.post('/api/inboxes').set('X-Customer-Id', c(0)).send({ provider: 'smtp', fromEmail: 'x@y.example', dailyCap: 10 })).body.error.details[0].path,
+  ).toBe('smtp');
+  expect(
+    (
+      await owner
+        .post('/api/inboxes')
+        .set('X-Customer-Id', c(0))
+        .send({ ...smtpInbox, fromEmail: 'z@y.example', dailyCap: 0 })
+    ).status,
+  ).toBe(400);
+  const ghost = await owner
+    .post('/api/inboxes')
+    .set('X-Customer-Id', 'cust_00000000000000000000000000')
+    .send({ ...smtpInbox, fromEmail: 'g@y.example' });
   expect(ghost.body.error.code).toBe('invalid_customer_context');
 });
 
@@ -64,7 +94,10 @@ it('refuses to store a secret without an encryption keyring (503), writing nothi
   const other = await createUser(ds);
   await addMember(ds, a, other, 'admin');
   const noKeys = await signIn(testApp(ds), other.email);
-  const res = await noKeys.post('/api/inboxes').set('X-Customer-Id', c(0)).send({ ...smtpInbox, fromEmail: 'nokeys@agency.example' });
+  const res = await noKeys
+    .post('/api/inboxes')
+    .set('X-Customer-Id', c(0))
+    .send({ ...smtpInbox, fromEmail: 'nokeys@agency.example' });
   expect(res.status).toBe(503);
   expect(res.body.error.code).toBe('encryption_not_configured');
   const list = await owner.get('/api/inboxes?q=nokeys').set('X-Customer-Id', c(0));

@@ -70,11 +70,18 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const id of startedWorkflows) await client.workflow.getHandle(id).terminate('isolation test done').catch(() => undefined);
+  for (const id of startedWorkflows)
+    await client.workflow
+      .getHandle(id)
+      .terminate('isolation test done')
+      .catch(() => undefined);
   // Capability workflows the matrix started (on a queue no worker polls).
   for (const t of [a, b]) {
     for await (const wf of client.workflow.list({ query: `TenantId = '${t.tenant.id}' AND ExecutionStatus = 'Running'` })) {
-      await client.workflow.getHandle(wf.workflowId).terminate('isolation test done').catch(() => undefined);
+      await client.workflow
+        .getHandle(wf.workflowId)
+        .terminate('isolation test done')
+        .catch(() => undefined);
     }
   }
   await clientConnection?.close();
@@ -94,10 +101,13 @@ async function created(agent: Agent, path: string, body: object, customerId?: st
 const customer = (agent: Agent) => () => created(agent, '/api/customers', { name: 'Fixture customer' });
 const role = (agent: Agent, t: () => TenantFixture) => () => created(agent, `/api/roles/${t().roles.viewer}/clone`, {});
 /** A member of the tenant (written directly: joining through the API is an invitation the invitee accepts). */
-const member = (t: () => TenantFixture, customerOf?: () => string) => async () => (await addMember(app, t(), await createUser(app), 'viewer', customerOf?.())).id;
+const member = (t: () => TenantFixture, customerOf?: () => string) => async () =>
+  (await addMember(app, t(), await createUser(app), 'viewer', customerOf?.())).id;
 /** A pending invitation, made through the API. */
 const invite = (agent: () => Agent, t: () => TenantFixture) => async () => {
-  const res = await agent().post('/api/members').send({ email: `${newId('usr')}@example.test`, name: 'Invitee', roleId: t().roles.viewer });
+  const res = await agent()
+    .post('/api/members')
+    .send({ email: `${newId('usr')}@example.test`, name: 'Invitee', roleId: t().roles.viewer });
   if (res.status !== 202) throw new Error(`fixture invite: ${res.status} ${JSON.stringify(res.body)}`);
   return (res.body as { invite: { id: string } }).invite.id;
 };
@@ -106,24 +116,34 @@ const token = (agent: Agent) => () => created(agent, '/api/tokens', { name: 'Fix
 const provisionedCustomer = (agent: () => Agent, t: () => TenantFixture, existing?: () => string) => async () => {
   const customerId = existing ? existing() : await customer(agent())();
   await withTenant(app, t().tenant.id, (m) =>
-    m.query("INSERT INTO provider_accounts (tenant_id, customer_id, provider, status, external_name) VALUES (current_setting('app.tenant_id')::uuid, $1, 'smartlead', 'active', $1) ON CONFLICT DO NOTHING", [customerId]),
+    m.query(
+      "INSERT INTO provider_accounts (tenant_id, customer_id, provider, status, external_name) VALUES (current_setting('app.tenant_id')::uuid, $1, 'smartlead', 'active', $1) ON CONFLICT DO NOTHING",
+      [customerId],
+    ),
   );
   return customerId;
 };
 
 /** A sequence (and optionally one step, as "seq|stp") of a customer. */
-const sequenceOf = (agent: () => Agent, customerId: () => string, withStep = false) => async () => {
-  const seq = await created(agent(), '/api/sequences', { name: 'Fixture sequence' }, customerId());
-  if (!withStep) return seq;
-  const stepId = await created(agent(), `/api/sequences/${seq}/steps`, { subject: 'Hi', body: 'Hello', delayHours: 0 }, customerId());
-  return `${seq}|${stepId}`;
-};
+const sequenceOf =
+  (agent: () => Agent, customerId: () => string, withStep = false) =>
+  async () => {
+    const seq = await created(agent(), '/api/sequences', { name: 'Fixture sequence' }, customerId());
+    if (!withStep) return seq;
+    const stepId = await created(agent(), `/api/sequences/${seq}/steps`, { subject: 'Hi', body: 'Hello', delayHours: 0 }, customerId());
+    return `${seq}|${stepId}`;
+  };
 
 /** A workflow of the tenant, on a queue no worker polls: it stays RUNNING to be described. */
 const workflow = (t: () => TenantFixture) => async () => {
   const tenantId = t().tenant.id;
   const workflowId = diagnoseTenantWorkflowId({ tenantId, requestId: randomUUID() });
-  await client.workflow.start(diagnoseTenant, { workflowId, taskQueue: `idle-${randomUUID()}`, args: [{ tenantId }], typedSearchAttributes: tenantSearchAttributes(tenantId) });
+  await client.workflow.start(diagnoseTenant, {
+    workflowId,
+    taskQueue: `idle-${randomUUID()}`,
+    args: [{ tenantId }],
+    typedSearchAttributes: tenantSearchAttributes(tenantId),
+  });
   startedWorkflows.push(workflowId);
   return encodeURIComponent(workflowId);
 };
@@ -157,7 +177,15 @@ function rows(): Row[] {
     { route: 'GET /api/customers/:id', action: 'read', caller: 'restricted', ok: 200, make: restrictedCust, idPrefix: 'cust' },
     { route: 'PATCH /api/customers/:id', action: 'update', caller: 'restricted', ok: 200, body: { name: 'Renamed' }, make: restrictedCust, idPrefix: 'cust' },
     { route: 'GET /api/roles/:id', action: 'read', caller: 'owner', ok: 200, make: roles, idPrefix: 'role' },
-    { route: 'PUT /api/roles/:id/permissions', action: 'update', caller: 'owner', ok: 200, body: { permissions: ['customers.read'] }, make: roles, idPrefix: 'role' },
+    {
+      route: 'PUT /api/roles/:id/permissions',
+      action: 'update',
+      caller: 'owner',
+      ok: 200,
+      body: { permissions: ['customers.read'] },
+      make: roles,
+      idPrefix: 'role',
+    },
     { route: 'POST /api/roles/:id/clone', action: 'create-from', caller: 'owner', ok: 201, body: {}, make: roles, idPrefix: 'role' },
     { route: 'DELETE /api/roles/:id', action: 'delete', caller: 'owner', ok: 204, make: roles, idPrefix: 'role' },
     { route: 'GET /api/members/:id', action: 'read', caller: 'owner', ok: 200, make: members, idPrefix: 'mem' },
@@ -166,8 +194,24 @@ function rows(): Row[] {
     { route: 'GET /api/members/:id', action: 'read', caller: 'restricted', ok: 200, make: restrictedMembers, idPrefix: 'mem' },
     { route: 'DELETE /api/members/invites/:id', action: 'delete', caller: 'owner', ok: 204, make: invites, idPrefix: 'inv' },
     { route: 'DELETE /api/tokens/:id', action: 'delete', caller: 'owner', ok: 204, make: tokens, idPrefix: 'tok' },
-    { route: 'POST /api/internal/provisioning/email-outreach/:customerId', action: 'create-from', caller: 'owner', ok: 202, body: {}, make: cust, idPrefix: 'cust' },
-    { route: 'POST /api/internal/provisioning/email-outreach/:customerId/sync-inboxes', action: 'update', caller: 'owner', ok: 202, body: {}, make: cust, idPrefix: 'cust' },
+    {
+      route: 'POST /api/internal/provisioning/email-outreach/:customerId',
+      action: 'create-from',
+      caller: 'owner',
+      ok: 202,
+      body: {},
+      make: cust,
+      idPrefix: 'cust',
+    },
+    {
+      route: 'POST /api/internal/provisioning/email-outreach/:customerId/sync-inboxes',
+      action: 'update',
+      caller: 'owner',
+      ok: 202,
+      body: {},
+      make: cust,
+      idPrefix: 'cust',
+    },
     {
       route: 'GET /api/internal/provisioning/email-outreach/:customerId/status',
       action: 'read',
@@ -182,9 +226,17 @@ function rows(): Row[] {
       caller: 'restricted',
       ok: 200,
       make: {
-        own: provisionedCustomer(() => agents.ownerA, A, () => a.customers[0]!.id),
+        own: provisionedCustomer(
+          () => agents.ownerA,
+          A,
+          () => a.customers[0]!.id,
+        ),
         otherTenant: provisionedCustomer(() => agents.ownerB, B),
-        otherCustomer: provisionedCustomer(() => agents.ownerA, A, () => a.customers[1]!.id),
+        otherCustomer: provisionedCustomer(
+          () => agents.ownerA,
+          A,
+          () => a.customers[1]!.id,
+        ),
       },
       idPrefix: 'cust',
     },
@@ -239,7 +291,17 @@ function inboxRows(): Row[] {
   const inboxOf = (agent: () => Agent, customerId: () => string) => async () =>
     created(agent(), '/api/inboxes', { provider: 'smartlead', fromEmail: `${newId('usr')}@sender.example`, dailyCap: 20 }, customerId());
   const c0 = () => a.customers[0]!.id;
-  const make = { own: inboxOf(() => agents.ownerA, c0), otherTenant: inboxOf(() => agents.ownerB, () => b.customers[0]!.id), otherCustomer: inboxOf(() => agents.ownerA, () => a.customers[1]!.id) };
+  const make = {
+    own: inboxOf(() => agents.ownerA, c0),
+    otherTenant: inboxOf(
+      () => agents.ownerB,
+      () => b.customers[0]!.id,
+    ),
+    otherCustomer: inboxOf(
+      () => agents.ownerA,
+      () => a.customers[1]!.id,
+    ),
+  };
   const base = { caller: 'owner' as const, customerId: c0, idPrefix: 'inb' as const, make };
   return [
     { ...base, route: 'GET /api/inboxes/:id', action: 'read', ok: 200 },
@@ -255,11 +317,17 @@ const campaignOf = (agent: () => Agent, customerId: () => string, lead?: 'active
   const cmp = await created(agent(), '/api/campaigns', { name: 'Fixture campaign', inboxIds: [inbox], schedule }, customerId());
   await created(agent(), `/api/campaigns/${cmp}/sequence`, { steps: [{ subject: 'Hi', body: 'Hello', delayHours: 0 }] }, customerId());
   if (!lead) return cmp;
-  const res = await agent().post(`/api/campaigns/${cmp}/leads`).set('X-Customer-Id', customerId()).send({ leads: [{ email: `${newId('usr')}@lead.example` }] });
+  const res = await agent()
+    .post(`/api/campaigns/${cmp}/leads`)
+    .set('X-Customer-Id', customerId())
+    .send({ leads: [{ email: `${newId('usr')}@lead.example` }] });
   if (res.status !== 200) throw new Error(`fixture leads: ${res.status}`);
   const tenantId = [a, b].find((t) => t.customers.some((c) => c.id === customerId()))!.tenant.id;
   const [row] = (await withTenant(app, tenantId, (m) =>
-    m.query("UPDATE enrollments SET status = $2, sequence_version = CASE WHEN $2 = 'pending' THEN NULL ELSE 1 END WHERE campaign_id = $1 RETURNING lead_id", [cmp, lead]),
+    m.query("UPDATE enrollments SET status = $2, sequence_version = CASE WHEN $2 = 'pending' THEN NULL ELSE 1 END WHERE campaign_id = $1 RETURNING lead_id", [
+      cmp,
+      lead,
+    ]),
   )) as [{ lead_id: string }[], number];
   return `${cmp}|${row[0]!.lead_id}`;
 };
@@ -302,7 +370,14 @@ function campaignRows(): Row[] {
     { ...base, route: 'GET /api/campaigns/:id', action: 'read', ok: 200, make: cmp },
     { ...base, route: 'POST /api/campaigns/:id/status', action: 'update', ok: 200, body: { status: 'paused' }, make: cmp },
     { ...base, route: 'GET /api/campaigns/:id/sequence', action: 'read', ok: 200, make: cmp },
-    { ...base, route: 'POST /api/campaigns/:id/sequence', action: 'create-from', ok: 201, body: { steps: [{ subject: 'S', body: 'B', delayHours: 0 }] }, make: cmp },
+    {
+      ...base,
+      route: 'POST /api/campaigns/:id/sequence',
+      action: 'create-from',
+      ok: 201,
+      body: { steps: [{ subject: 'S', body: 'B', delayHours: 0 }] },
+      make: cmp,
+    },
     { ...base, route: 'POST /api/campaigns/:id/leads', action: 'create-from', ok: 200, body: { leads: [{ email: 'matrix@lead.example' }] }, make: cmp },
     { ...base, route: 'GET /api/campaigns/:id/leads', action: 'read', ok: 200, make: cmp },
     { ...base, route: 'GET /api/campaigns/:id/replies', action: 'read', ok: 200, make: cmp },
@@ -311,7 +386,14 @@ function campaignRows(): Row[] {
     { ...base, route: 'POST /api/campaigns/:id/leads/:leadId/resume', action: 'update', ok: 200, make: withLead('paused') },
     { ...base, route: 'POST /api/campaigns/:id/leads/:leadId/unsubscribe', action: 'update', ok: 200, make: withLead('pending') },
     { ...base, route: 'GET /api/campaigns/:id/leads/:leadId/messages', action: 'read', ok: 200, make: withLead('pending') },
-    { ...base, idPrefix: 'msg', route: 'GET /api/outbox/:id/received', action: 'read', ok: 200, make: { own: sentMessage(owner, c0), otherTenant: sentMessage(ownerB, cb), otherCustomer: sentMessage(owner, c1) } },
+    {
+      ...base,
+      idPrefix: 'msg',
+      route: 'GET /api/outbox/:id/received',
+      action: 'read',
+      ok: 200,
+      make: { own: sentMessage(owner, c0), otherTenant: sentMessage(ownerB, cb), otherCustomer: sentMessage(owner, c1) },
+    },
     { ...base, idPrefix: 'lead', route: 'GET /api/leads/:id', action: 'read', ok: 200, make: leads },
     { ...base, idPrefix: 'lead', route: 'PATCH /api/leads/:id', action: 'update', ok: 200, body: { company: 'Matrix' }, make: leads },
     { ...base, idPrefix: 'lead', route: 'DELETE /api/leads/:id', action: 'delete', ok: 204, make: leads },
@@ -347,7 +429,8 @@ describe('isolation matrix', () => {
         const res = await send(caller, row.route, id, row.body, row.customerId?.());
         const expected = kase === 'own' ? row.ok : 404;
         checked++;
-        if (res.status !== expected) failures.push(`${row.caller} ${row.route} ${row.action} ${kase}: ${res.status} (expected ${expected}) ${JSON.stringify(res.body)}`);
+        if (res.status !== expected)
+          failures.push(`${row.caller} ${row.route} ${row.action} ${kase}: ${res.status} (expected ${expected}) ${JSON.stringify(res.body)}`);
         if (kase !== 'own') notFoundBodies.add(JSON.stringify(res.body));
       }
       // "Exactly as a resource that does not exist": one body for every 404.

@@ -13,4 +13,3 @@ export const listQuery = z
     q: z.string().trim().min(1).max(200).optional(),
   })
   .strict();
-

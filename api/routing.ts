@@ -145,7 +145,9 @@ export class Routes {
     const run = async (ctx: RouteContext) => {
       const body = spec.body ? parseOrThrow(spec.body, ctx.state.body ?? {}, 'body') : undefined;
       if (!spec.body && ctx.state.body !== undefined && spec.method !== 'get') {
-        throw new ApiError(400, 'validation_failed', 'this endpoint takes no body', [{ path: '(root)', message: 'unexpected body', code: 'unrecognized_keys' }]);
+        throw new ApiError(400, 'validation_failed', 'this endpoint takes no body', [
+          { path: '(root)', message: 'unexpected body', code: 'unrecognized_keys' },
+        ]);
       }
       const query = spec.query ? parseOrThrow(spec.query, { ...ctx.query }, 'query') : undefined;
       const input: RouteInput<z.infer<B>, z.infer<Q>> = {
@@ -174,7 +176,9 @@ export class Routes {
       if (ctx.state.checkResponses && spec.response && ctx.status < 300 && ctx.body !== undefined) {
         const checked = spec.response.safeParse(JSON.parse(JSON.stringify(ctx.body)));
         if (!checked.success) {
-          throw new Error(`the response of ${spec.method.toUpperCase()} ${spec.path} does not match its schema: ${JSON.stringify(issuesToDetails(checked.error)).slice(0, 2000)}`);
+          throw new Error(
+            `the response of ${spec.method.toUpperCase()} ${spec.path} does not match its schema: ${JSON.stringify(issuesToDetails(checked.error)).slice(0, 2000)}`,
+          );
         }
       }
     };
@@ -239,7 +243,11 @@ function documentedStatuses(r: RouteSpec): Record<string, unknown> {
 
 function paramSchema(p: IdParam | undefined): Record<string, unknown> {
   if (!p) return { type: 'string' };
-  return { type: 'string', description: `a ${p.resource} id`, ...(p.prefix === 'uuid' ? { format: 'uuid' } : { example: `${p.prefix}_01h00000000000000000000000` }) };
+  return {
+    type: 'string',
+    description: `a ${p.resource} id`,
+    ...(p.prefix === 'uuid' ? { format: 'uuid' } : { example: `${p.prefix}_01h00000000000000000000000` }),
+  };
 }
 
 export function buildOpenApi(specs: readonly RouteSpec[]): Record<string, unknown> {
@@ -248,9 +256,10 @@ export function buildOpenApi(specs: readonly RouteSpec[]): Record<string, unknow
     const path = r.path.replace(/:([A-Za-z]+)/g, '{$1}');
     const params = [...r.path.matchAll(/:([A-Za-z]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: paramSchema(r.params?.[m[1]!]) }));
     const query = r.query ? jsonSchemaOf(r.query) : undefined;
-    const queryParams = query && typeof query === 'object' && 'properties' in query
-      ? Object.entries(query.properties as Record<string, unknown>).map(([name, schema]) => ({ name, in: 'query', required: false, schema }))
-      : [];
+    const queryParams =
+      query && typeof query === 'object' && 'properties' in query
+        ? Object.entries(query.properties as Record<string, unknown>).map(([name, schema]) => ({ name, in: 'query', required: false, schema }))
+        : [];
     const op: Record<string, unknown> = {
       summary: r.summary,
       tags: [r.tag],
@@ -281,7 +290,9 @@ export function buildOpenApi(specs: readonly RouteSpec[]): Record<string, unknow
         Error: {
           type: 'object',
           required: ['error'],
-          properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} } } },
+          properties: {
+            error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} } },
+          },
         },
       },
     },

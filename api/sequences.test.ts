@@ -46,7 +46,10 @@ async function sequence(customerId = cust(0), name = 'Welcome'): Promise<string>
   return res.body.id as string;
 }
 async function step(seqId: string, customerId = cust(0)): Promise<string> {
-  const res = await owner.post(`/api/sequences/${seqId}/steps`).set('X-Customer-Id', customerId).send({ subject: 'Hi {{firstName}}', body: 'Hello {{ firstName }} from {{company}}', delayHours: 0 });
+  const res = await owner
+    .post(`/api/sequences/${seqId}/steps`)
+    .set('X-Customer-Id', customerId)
+    .send({ subject: 'Hi {{firstName}}', body: 'Hello {{ firstName }} from {{company}}', delayHours: 0 });
   expect(res.status).toBe(201);
   return res.body.id as string;
 }
@@ -125,13 +128,24 @@ it('keeps steps ordered, reports template variables, and refuses malformed templ
 
 it('seed 000 #7: logs carry no customer ids and no message content', async () => {
   const id = await sequence(cust(1), 'Secret campaign name');
-  await owner.post(`/api/sequences/${id}/steps`).set('X-Customer-Id', cust(1)).send({ subject: 'Confidential subject line', body: 'Private body text', delayHours: 2 });
+  await owner
+    .post(`/api/sequences/${id}/steps`)
+    .set('X-Customer-Id', cust(1))
+    .send({ subject: 'Confidential subject line', body: 'Private body text', delayHours: 2 });
   await owner.put(`/api/sequences/${id}`).set('X-Customer-Id', cust(0)).send({ name: 'x' }); // a 404, logged or not
   const all = logLines.join('\n');
   // There are logs, and they say who and what, by pattern…
   const requests = logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request');
   expect(requests.length).toBeGreaterThan(3);
-  expect(requests).toContainEqual(expect.objectContaining({ route: '/api/sequences/:id/steps', status: 201, tenantId: a.tenant.id, requestId: expect.any(String), userId: expect.any(String) }));
+  expect(requests).toContainEqual(
+    expect.objectContaining({
+      route: '/api/sequences/:id/steps',
+      status: 201,
+      tenantId: a.tenant.id,
+      requestId: expect.any(String),
+      userId: expect.any(String),
+    }),
+  );
   // …but never which customer, and never what was written.
   expect(all).not.toContain(cust(1));
   expect(all).not.toContain(cust(0));

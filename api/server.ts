@@ -18,7 +18,14 @@ async function main(): Promise<void> {
   const temporal = Connection.lazy({ address: c.temporalAddress });
   // The platform's own mail (invitations): SMTP_URL, else the embedded default's local sink.
   const platformMailUrl = c.SMTP_URL ?? (c.SMTP_SINK_ADDRESS ? `smtp://${c.SMTP_SINK_ADDRESS}` : undefined);
-  const app = createApp({ dataSource, temporal, log, secureCookies: c.SECURE_COOKIES, temporalNamespace: c.TEMPORAL_NAMESPACE, taskQueue: c.TEMPORAL_TASK_QUEUE, providerConfigured: Boolean(c.SMARTLEAD_API_KEY),
+  const app = createApp({
+    dataSource,
+    temporal,
+    log,
+    secureCookies: c.SECURE_COOKIES,
+    temporalNamespace: c.TEMPORAL_NAMESPACE,
+    taskQueue: c.TEMPORAL_TASK_QUEUE,
+    providerConfigured: Boolean(c.SMARTLEAD_API_KEY),
     emailWebhookSecrets: parseWebhookSecrets(c.EMAIL_WEBHOOK_SECRETS),
     mailSinkDir: c.SMTP_SINK_DIR,
     mailer: platformMailUrl ? smtpPlatformMailer({ url: platformMailUrl, from: c.PLATFORM_MAIL_FROM }) : undefined,

@@ -26,11 +26,21 @@ export async function claimIdempotencyKey(m: EntityManager, scope: string, key: 
 
 /** What the first request with this key answered (after it committed: a concurrent one waits on the unique key). */
 export async function priorIdempotentResponse(m: EntityManager, scope: string, key: string): Promise<PriorResponse | undefined> {
-  const [prior] = (await m.query('SELECT request_hash, status, response, secret_withheld FROM idempotency_keys WHERE scope = $1 AND key = $2', [scope, key])) as PriorResponse[];
+  const [prior] = (await m.query('SELECT request_hash, status, response, secret_withheld FROM idempotency_keys WHERE scope = $1 AND key = $2', [
+    scope,
+    key,
+  ])) as PriorResponse[];
   return prior;
 }
 
-export async function storeIdempotentResponse(m: EntityManager, scope: string, key: string, status: number, response: unknown, secretWithheld: boolean): Promise<void> {
+export async function storeIdempotentResponse(
+  m: EntityManager,
+  scope: string,
+  key: string,
+  status: number,
+  response: unknown,
+  secretWithheld: boolean,
+): Promise<void> {
   await m.query('UPDATE idempotency_keys SET status = $3, response = $4, secret_withheld = $5 WHERE scope = $1 AND key = $2', [
     scope,
     key,

@@ -68,9 +68,9 @@ describe('the application role', () => {
   it('cannot insert a row for another tenant (WITH CHECK)', async () => {
     await pg.query('BEGIN');
     await pg.query("SELECT set_config('app.tenant_id', $1, true)", [a.tenant.id]);
-    await expect(
-      pg.query('INSERT INTO customers (tenant_id, id, name) VALUES ($1, $2, $3)', [b.tenant.id, newId('cust'), 'smuggled']),
-    ).rejects.toThrow(/row-level security/);
+    await expect(pg.query('INSERT INTO customers (tenant_id, id, name) VALUES ($1, $2, $3)', [b.tenant.id, newId('cust'), 'smuggled'])).rejects.toThrow(
+      /row-level security/,
+    );
     await pg.query('ROLLBACK');
   });
 });

@@ -80,7 +80,10 @@ const EnvSchema = z.object({
   CONSOLE_URL: optionalString,
 
   /** Mark the session cookie Secure (serve over https). */
-  SECURE_COOKIES: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  SECURE_COOKIES: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
 });
 
 export type Config = z.infer<typeof EnvSchema> & {
@@ -116,11 +119,15 @@ export function config(): Config {
 /** "provider:secret,provider:secret" → { provider: secret }. */
 export function parseWebhookSecrets(spec: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const part of (spec ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of (spec ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const i = part.indexOf(':');
     const name = part.slice(0, i);
     const secret = part.slice(i + 1);
-    if (i <= 0 || !/^[a-z0-9-]{1,40}$/.test(name) || secret.length < 16) throw new Error('EMAIL_WEBHOOK_SECRETS must be "provider:secret" pairs (secrets of 16+ characters)');
+    if (i <= 0 || !/^[a-z0-9-]{1,40}$/.test(name) || secret.length < 16)
+      throw new Error('EMAIL_WEBHOOK_SECRETS must be "provider:secret" pairs (secrets of 16+ characters)');
     out[name] = secret;
   }
   return out;

@@ -12,7 +12,10 @@ export interface Keyring {
 /** Parses `v1:<base64 32 bytes>,v2:<…>`; the current key id must be among them. */
 export function parseKeyring(spec: string, currentKeyId: string): Keyring {
   const keys = new Map<string, Buffer>();
-  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [id, b64] = part.split(':');
     if (!id || !b64 || !/^[A-Za-z0-9_-]{1,20}$/.test(id)) throw new Error('encryption keys must look like "v1:<base64>,v2:<base64>"');
     const key = Buffer.from(b64, 'base64');

@@ -36,7 +36,10 @@ let cache: Map<string, IndustryTemplate> | undefined;
 export function industryTemplates(): Map<string, IndustryTemplate> {
   if (cache) return cache;
   cache = new Map();
-  for (const file of fs.readdirSync(TEMPLATES_DIR).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of fs
+    .readdirSync(TEMPLATES_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     const parsed = TemplateSchema.safeParse(JSON.parse(fs.readFileSync(path.join(TEMPLATES_DIR, file), 'utf8')));
     if (!parsed.success) throw new Error(`industry template ${file} is invalid: ${parsed.error.message}`);
     const t = parsed.data;

@@ -5,8 +5,22 @@ import pino, { type Logger } from 'pino';
 import { config } from './config';
 
 const REDACT = [
-  'email', '*.email', 'password', '*.password', 'token', '*.token', 'secret', '*.secret',
-  'body', '*.body', 'authorization', '*.authorization', 'cookie', '*.cookie', 'req.headers.authorization', 'req.headers.cookie',
+  'email',
+  '*.email',
+  'password',
+  '*.password',
+  'token',
+  '*.token',
+  'secret',
+  '*.secret',
+  'body',
+  '*.body',
+  'authorization',
+  '*.authorization',
+  'cookie',
+  '*.cookie',
+  'req.headers.authorization',
+  'req.headers.cookie',
 ];
 
 export function createLogger(service: string, level = config().LOG_LEVEL): Logger {

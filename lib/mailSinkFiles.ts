@@ -6,7 +6,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 export function sinkFileBase(messageId: string): string {
-  return messageId.replace(/^<|>$/g, '').replace(/[^A-Za-z0-9._@-]/g, '_').slice(0, 200);
+  return messageId
+    .replace(/^<|>$/g, '')
+    .replace(/[^A-Za-z0-9._@-]/g, '_')
+    .slice(0, 200);
 }
 
 /** How many copies of each message the sink holds, by file base. */

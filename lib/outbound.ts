@@ -56,7 +56,10 @@ export function isInternalAddress(address: string): boolean {
 /** "127.0.0.1:2525,mail.internal" → the policy. */
 export function parseOutboundAllowlist(spec: string | undefined): OutboundPolicy {
   const allow: OutboundPolicy['allow'] = [];
-  for (const part of (spec ?? '').split(',').map((p) => p.trim().toLowerCase()).filter(Boolean)) {
+  for (const part of (spec ?? '')
+    .split(',')
+    .map((p) => p.trim().toLowerCase())
+    .filter(Boolean)) {
     const m = /^\[?([^\]]+?)\]?(?::(\d{1,5}))?$/.exec(part);
     if (!m?.[1]) throw new Error(`OUTBOUND_ALLOWLIST: cannot read "${part}" (want host or host:port)`);
     allow.push({ host: m[1], ...(m[2] ? { port: Number(m[2]) } : {}) });
@@ -84,10 +87,12 @@ export async function checkOutbound(policy: OutboundPolicy, host: string, port: 
   try {
     addresses = isIP(bare)
       ? [bare]
-      : (await Promise.race([
-          lookup(bare, { all: true, verbatim: true }),
-          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('DNS timeout')), 5000).unref()),
-        ])).map((a) => a.address);
+      : (
+          await Promise.race([
+            lookup(bare, { all: true, verbatim: true }),
+            new Promise<never>((_, reject) => setTimeout(() => reject(new Error('DNS timeout')), 5000).unref()),
+          ])
+        ).map((a) => a.address);
   } catch {
     return { ok: false, reason: 'unresolved' };
   }

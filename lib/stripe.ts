@@ -13,6 +13,8 @@ export function createStripe(cfg: StripeConfig): Stripe | undefined {
   return new Stripe(cfg.secretKey, {
     maxNetworkRetries: 2,
     timeout: 10_000,
-    ...(base ? { host: base.hostname, port: base.port || (base.protocol === 'https:' ? 443 : 80), protocol: base.protocol.replace(':', '') as 'http' | 'https' } : {}),
+    ...(base
+      ? { host: base.hostname, port: base.port || (base.protocol === 'https:' ? 443 : 80), protocol: base.protocol.replace(':', '') as 'http' | 'https' }
+      : {}),
   });
 }

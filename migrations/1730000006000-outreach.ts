@@ -188,6 +188,17 @@ export class Outreach1730000006000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const t of ['webhook_events', 'inbox_send_slots', 'messages', 'enrollments', 'suppressions', 'leads', 'campaign_sequences', 'campaign_inboxes', 'campaigns']) await q.query(`DROP TABLE ${t}`);
+    for (const t of [
+      'webhook_events',
+      'inbox_send_slots',
+      'messages',
+      'enrollments',
+      'suppressions',
+      'leads',
+      'campaign_sequences',
+      'campaign_inboxes',
+      'campaigns',
+    ])
+      await q.query(`DROP TABLE ${t}`);
   }
 }

@@ -36,7 +36,9 @@ export class ChecklistAndCompletion1730000008000 implements MigrationInterface {
     // Tenants that did these before the checklist ticked by itself.
     await acrossTenants(q, ['onboarding_items', 'memberships', ...CHECKLIST.map(([table]) => table)], async () => {
       for (const [table, key] of CHECKLIST) {
-        await q.query(`UPDATE onboarding_items o SET done_at = now() WHERE o.key = '${key}' AND o.done_at IS NULL AND EXISTS (SELECT 1 FROM ${table} t WHERE t.tenant_id = o.tenant_id)`);
+        await q.query(
+          `UPDATE onboarding_items o SET done_at = now() WHERE o.key = '${key}' AND o.done_at IS NULL AND EXISTS (SELECT 1 FROM ${table} t WHERE t.tenant_id = o.tenant_id)`,
+        );
       }
       await q.query(`
         UPDATE onboarding_items o SET done_at = now() WHERE o.key = 'invite_team' AND o.done_at IS NULL
@@ -63,7 +65,9 @@ export class ChecklistAndCompletion1730000008000 implements MigrationInterface {
            AND NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.tenant_id = row.tenant_id AND e.campaign_id = row.campaign_id AND e.status IN ${RUNNING_ENROLLMENT});
         RETURN NULL;
       END $$`);
-    await q.query('CREATE TRIGGER enrollments_complete_campaign AFTER UPDATE OF status OR DELETE ON enrollments FOR EACH ROW EXECUTE FUNCTION complete_campaign_when_done()');
+    await q.query(
+      'CREATE TRIGGER enrollments_complete_campaign AFTER UPDATE OF status OR DELETE ON enrollments FOR EACH ROW EXECUTE FUNCTION complete_campaign_when_done()',
+    );
     await acrossTenants(q, ['campaigns', 'enrollments'], () =>
       q.query(`
         UPDATE campaigns c SET status = 'completed', updated_at = now()

@@ -10,4 +10,14 @@ import { Outreach1730000006000 } from './1730000006000-outreach';
 import { Hardening1730000007000 } from './1730000007000-hardening';
 import { ChecklistAndCompletion1730000008000 } from './1730000008000-checklist-and-completion';
 
-export const migrations = [CreateTenants1730000000000, CreateAccessCore1730000001000, TenantProvisioning1730000002000, EmailOutreachCapability1730000003000, CreateSequences1730000004000, InboxSettings1730000005000, Outreach1730000006000, Hardening1730000007000, ChecklistAndCompletion1730000008000];
+export const migrations = [
+  CreateTenants1730000000000,
+  CreateAccessCore1730000001000,
+  TenantProvisioning1730000002000,
+  EmailOutreachCapability1730000003000,
+  CreateSequences1730000004000,
+  InboxSettings1730000005000,
+  Outreach1730000006000,
+  Hardening1730000007000,
+  ChecklistAndCompletion1730000008000,
+];

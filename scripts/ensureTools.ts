@@ -34,13 +34,14 @@ export function ensureAptPackages(needs: AptNeed[]): void {
   if (!missing.length) return;
   const list = missing.map((n) => n.pkg);
   if (!canApt()) {
-    throw new MissingPrerequisiteError(
-      missing.map((n) => `${n.why}: install it with \`apt-get install ${n.pkg}\``).join('\n  - '),
-    );
+    throw new MissingPrerequisiteError(missing.map((n) => `${n.why}: install it with \`apt-get install ${n.pkg}\``).join('\n  - '));
   }
   console.log(`[setup] installing Debian packages: ${list.join(', ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', ...list]]) {
+  for (const args of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', ...list],
+  ]) {
     const r = spawnSync('apt-get', args, { stdio: 'inherit', env });
     if (r.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed`);
   }
@@ -51,11 +52,16 @@ const BASE_NEEDS: AptNeed[] = [
   { commands: [['mvn', '-v']], pkg: 'maven', why: 'Maven fetches the Temporal time-skipping test server' },
 ];
 const TEST_NEEDS: AptNeed[] = [
-  { commands: [['docker', 'compose', 'version'], ['docker-compose', 'version']], pkg: 'docker-compose', why: 'Compose validates docker-compose.yml in the tests' },
+  {
+    commands: [
+      ['docker', 'compose', 'version'],
+      ['docker-compose', 'version'],
+    ],
+    pkg: 'docker-compose',
+    why: 'Compose validates docker-compose.yml in the tests',
+  },
 ];
-const BROWSER_NEEDS: AptNeed[] = [
-  { commands: [[process.env.CHROMIUM_PATH ?? '/usr/bin/chromium']], pkg: 'chromium', why: 'Chromium runs the browser tests' },
-];
+const BROWSER_NEEDS: AptNeed[] = [{ commands: [[process.env.CHROMIUM_PATH ?? '/usr/bin/chromium']], pkg: 'chromium', why: 'Chromium runs the browser tests' }];
 
 export async function ensureTools(opts: { forTests?: boolean; browser?: boolean } = {}): Promise<void> {
   if (!toolsPresent()) {

@@ -66,7 +66,11 @@ async function seed(api: string, token: string, customerId: string, sinkPort: nu
     smtp: { host: '127.0.0.1', port: sinkPort, secure: false },
   });
   const sequence = await call<{ id: string }>('POST', '/api/sequences', { name: 'Fuzz sequence' });
-  const step = await call<{ id: string }>('POST', `/api/sequences/${sequence.id}/steps`, { subject: 'Hi {{firstName}}', body: 'Hello {{firstName}}', delayHours: 0 });
+  const step = await call<{ id: string }>('POST', `/api/sequences/${sequence.id}/steps`, {
+    subject: 'Hi {{firstName}}',
+    body: 'Hello {{firstName}}',
+    delayHours: 0,
+  });
   const campaign = await call<{ id: string }>('POST', '/api/campaigns', {
     name: 'Fuzz campaign',
     inboxIds: [inbox.id],
@@ -126,7 +130,11 @@ async function main(): Promise<number> {
     await addMember(owner, tenant, user, 'owner');
     await owner.destroy();
     const api = platform.urls.api;
-    const login = await fetch(`${api}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: user.email, password: PASSWORD }) });
+    const login = await fetch(`${api}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: user.email, password: PASSWORD }),
+    });
     const cookie = (login.headers.getSetCookie()[0] ?? '').split(';')[0]!;
     const issued = await json<{ token: string }>(
       await fetch(`${api}/api/tokens`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify({ name: 'fuzzer' }) }),
@@ -184,7 +192,10 @@ async function main(): Promise<number> {
       // that log readers take for a pytest run with no test: reword the banners, so
       // the one closing line of this stage is the `fuzz: N passed, N failed` below.
       const full = fs.createWriteStream(path.join(FUZZ_REPORT_DIR, 'schemathesis.log'));
-      for (const [stream, out] of [[child.stdout, process.stdout], [child.stderr, process.stderr]] as const) {
+      for (const [stream, out] of [
+        [child.stdout, process.stdout],
+        [child.stderr, process.stderr],
+      ] as const) {
         readline.createInterface({ input: stream }).on('line', (line) => {
           full.write(`${line}\n`);
           out.write(`${rewordBanner(line)}\n`);

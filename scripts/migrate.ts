@@ -15,7 +15,9 @@ async function main(): Promise<void> {
   await ds.initialize();
   try {
     const admin = await ensurePlatformAdmin(ds, { email: c.PLATFORM_ADMIN_EMAIL, password: c.PLATFORM_ADMIN_PASSWORD });
-    console.log(admin.generatedPassword ? `platform admin created: ${admin.email} / password ${admin.generatedPassword} (shown once)` : `platform admin: ${admin.email}`);
+    console.log(
+      admin.generatedPassword ? `platform admin created: ${admin.email} / password ${admin.generatedPassword} (shown once)` : `platform admin: ${admin.email}`,
+    );
   } finally {
     await ds.destroy();
   }

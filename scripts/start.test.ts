@@ -105,7 +105,15 @@ afterAll(() => {
 
 it('brings everything up, stops every child on Ctrl-C, and keeps the data for the next start', async () => {
   const ports = await launcherPorts();
-  const env = { ...ports, TENANTFLOW_DATA_DIR: dataDir, LOG_LEVEL: 'warn', DATABASE_URL: '', DATABASE_APP_URL: '', TEMPORAL_ADDRESS: '', PLATFORM_ADMIN_PASSWORD: '' };
+  const env = {
+    ...ports,
+    TENANTFLOW_DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: '',
+    DATABASE_APP_URL: '',
+    TEMPORAL_ADDRESS: '',
+    PLATFORM_ADMIN_PASSWORD: '',
+  };
 
   // First start.
   const first = startLauncher(env);
@@ -115,7 +123,12 @@ it('brings everything up, stops every child on Ctrl-C, and keeps the data for th
   expect((await waitForHttp(`http://127.0.0.1:${ports.TEMPORAL_UI_PORT}/`, 30_000)).status).toBe(200);
   const consolePage = await waitForHttp(`http://127.0.0.1:${ports.WEB_PORT}/`, 30_000);
   expect(await consolePage.text()).toContain('data-testid="health-db" data-status="ok"');
-  for (const url of [`http://127.0.0.1:${ports.WEB_PORT}`, `http://127.0.0.1:${ports.API_PORT}/api/health`, `http://127.0.0.1:${ports.TEMPORAL_UI_PORT}`, dataDir]) {
+  for (const url of [
+    `http://127.0.0.1:${ports.WEB_PORT}`,
+    `http://127.0.0.1:${ports.API_PORT}/api/health`,
+    `http://127.0.0.1:${ports.TEMPORAL_UI_PORT}`,
+    dataDir,
+  ]) {
     expect(first.output()).toContain(url);
   }
 

@@ -59,9 +59,13 @@ async function main(): Promise<void> {
     Temporal UI   ${u.temporalUi ?? '(external Temporal: set TEMPORAL_UI_URL)'}
     Temporal      ${u.temporalAddress}
 
-    Data          ${platform.dataDir}${platform.postgres ? `
+    Data          ${platform.dataDir}${
+      platform.postgres
+        ? `
       PostgreSQL  ${platform.postgres.dataDir} (port ${platform.postgres.port})
-      Temporal    ${path.join(platform.dataDir, 'temporal.sqlite')}` : ''}
+      Temporal    ${path.join(platform.dataDir, 'temporal.sqlite')}`
+        : ''
+    }
       Logs        ${path.join(platform.dataDir, 'logs')}
 
   Press Ctrl-C to stop.

@@ -53,7 +53,11 @@ export interface AuditQuery extends ListParams {
 
 /** The tenant's audit log, newest first, with filters. */
 export async function readAuditLog(a: TenantAccess, query: AuditQuery) {
-  const qb = a.manager.getRepository(AuditEntry).createQueryBuilder('a').orderBy('a.id', 'DESC').limit(query.limit + 1);
+  const qb = a.manager
+    .getRepository(AuditEntry)
+    .createQueryBuilder('a')
+    .orderBy('a.id', 'DESC')
+    .limit(query.limit + 1);
   const before = decodeCursor(query.cursor);
   if (before) qb.andWhere('a.id < :before', { before });
   if (query.action) qb.andWhere('a.action = :action', { action: query.action });

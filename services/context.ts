@@ -25,7 +25,6 @@ export interface TenantAccess {
   afterCommit(fn: () => Promise<void>): void;
 }
 
-
 /** Who is calling, from the verified credential only (never from headers or bodies). */
 export type Principal =
   | { kind: 'session'; sessionHash: string; userId: string; tenantId: string | null; isPlatformAdmin: boolean }

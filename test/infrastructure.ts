@@ -38,7 +38,12 @@ export async function startTestInfrastructure(log: (line: string) => void): Prom
       adminUrl = process.env.DATABASE_URL;
       log('tests: PostgreSQL from DATABASE_URL (needs a superuser: it creates roles and databases)');
     } else {
-      postgres = await startEmbeddedPostgres({ dataDir: path.join(workDir, 'pg'), port: await freePort(), ephemeral: true, logFile: path.join(workDir, 'postgres.log') });
+      postgres = await startEmbeddedPostgres({
+        dataDir: path.join(workDir, 'pg'),
+        port: await freePort(),
+        ephemeral: true,
+        logFile: path.join(workDir, 'postgres.log'),
+      });
       adminUrl = postgres.adminUrl;
     }
     // Fresh role passwords each run; the template is rebuilt from migrations.

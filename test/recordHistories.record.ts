@@ -71,7 +71,12 @@ test('diagnoseTenant: completed', async () => {
   const taskQueue = uniqueTaskQueue('record');
   const workflowId = diagnoseTenantWorkflowId({ tenantId: tenant.id, requestId: randomUUID() });
   await withProjectWorker({ dataSource: app, taskQueue }, () =>
-    client.workflow.execute(diagnoseTenant, { workflowId, taskQueue, args: [{ tenantId: tenant.id }], typedSearchAttributes: tenantSearchAttributes(tenant.id) }),
+    client.workflow.execute(diagnoseTenant, {
+      workflowId,
+      taskQueue,
+      args: [{ tenantId: tenant.id }],
+      typedSearchAttributes: tenantSearchAttributes(tenant.id),
+    }),
   );
   await record('diagnoseTenant.completed', workflowId);
 });
@@ -137,11 +142,21 @@ test('provisionEmailOutreach and syncInboxes: completed', async () => {
     const { tenant, customers } = await createTenant(owner, { customers: 1 });
     const input = { tenantId: tenant.id, customerId: customers[0]!.id };
     const taskQueue = uniqueTaskQueue('record');
-    const opts = { dataSource: app, taskQueue, keyring: parseKeyring(`v1:${generateKey()}`, 'v1'), smartlead: { baseUrl: provider.baseUrl, apiKey: provider.adminKey } };
+    const opts = {
+      dataSource: app,
+      taskQueue,
+      keyring: parseKeyring(`v1:${generateKey()}`, 'v1'),
+      smartlead: { baseUrl: provider.baseUrl, apiKey: provider.adminKey },
+    };
     const provisionId = provisionEmailWorkflowId(input);
     const syncId = syncInboxesWorkflowId(input);
     await withProjectWorker(opts, async () => {
-      await client.workflow.execute(provisionEmailOutreach, { workflowId: provisionId, taskQueue, args: [input], typedSearchAttributes: tenantSearchAttributes(tenant.id) });
+      await client.workflow.execute(provisionEmailOutreach, {
+        workflowId: provisionId,
+        taskQueue,
+        args: [input],
+        typedSearchAttributes: tenantSearchAttributes(tenant.id),
+      });
       await client.workflow.execute(syncInboxes, { workflowId: syncId, taskQueue, args: [input], typedSearchAttributes: tenantSearchAttributes(tenant.id) });
     });
     await record('provisionEmailOutreach.completed', provisionId);
@@ -176,7 +191,9 @@ describe('enrollLead', () => {
     const campaign = await createCampaign(agent, customerId, { inboxIds: [inbox], steps });
     await addLeads(agent, customerId, campaign, [{ email: `${randomUUID()}@lead.example`, firstName: 'Rec', company: 'Recorded' }]);
     await setCampaignStatus(agent, customerId, campaign, 'active');
-    const [e] = (await withTenant(app, t.tenant.id, (m) => m.query('SELECT lead_id FROM enrollments WHERE campaign_id = $1', [campaign]))) as { lead_id: string }[];
+    const [e] = (await withTenant(app, t.tenant.id, (m) => m.query('SELECT lead_id FROM enrollments WHERE campaign_id = $1', [campaign]))) as {
+      lead_id: string;
+    }[];
     const workflowId = enrollmentWorkflowId({ tenantId: t.tenant.id, campaignId: campaign, leadId: e!.lead_id });
     return { api, agent, customerId, campaign, workflowId, handle: client.workflow.getHandle(workflowId) };
   }
@@ -234,7 +251,12 @@ describe('enrollLead', () => {
       await waitFor(e.handle, 'waiting');
       const enrollmentId = (await enrollmentOf(e.campaign, e.workflowId))!;
       const sent = smtp.received.find((m) => m.parsed.messageId?.startsWith(`<${enrollmentId}.1.`))!;
-      const res = await postEmailWebhook(e.api, SECRET, { id: `reply-${randomUUID()}`, type: 'reply', messageId: sent.parsed.messageId, reply: { subject: 'Re', text: 'Yes' } });
+      const res = await postEmailWebhook(e.api, SECRET, {
+        id: `reply-${randomUUID()}`,
+        type: 'reply',
+        messageId: sent.parsed.messageId,
+        reply: { subject: 'Re', text: 'Yes' },
+      });
       if (res.body.status !== 'processed') throw new Error(`reply not routed: ${JSON.stringify(res.body)}`);
       await e.handle.result();
       await record('enrollLead.replied', e.workflowId);

@@ -29,9 +29,7 @@ it('passes 30 days of workflow time while the test waits only seconds', async ()
   const serverTimeBefore = await env.currentTimeMs();
   const wallBefore = Date.now();
 
-  const result = await worker.runUntil(
-    env.client.workflow.execute(waitDays, { workflowId: `time-skipping-${taskQueue}`, taskQueue, args: [{ days: 30 }] }),
-  );
+  const result = await worker.runUntil(env.client.workflow.execute(waitDays, { workflowId: `time-skipping-${taskQueue}`, taskQueue, args: [{ days: 30 }] }));
 
   const wallElapsed = Date.now() - wallBefore;
   expect(result.finishedAt - result.startedAt).toBeGreaterThanOrEqual(30 * DAY_MS);

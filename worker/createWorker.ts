@@ -36,6 +36,17 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue,
     ...(opts.identity ? { identity: opts.identity } : {}),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: { ...createActivities({ dataSource: opts.dataSource, stripe: opts.stripe, consoleUrl: opts.consoleUrl, smartlead: opts.smartlead, keyring: opts.keyring, apiUrl: opts.apiUrl, outbound: opts.outbound }), ...opts.activityOverrides },
+    activities: {
+      ...createActivities({
+        dataSource: opts.dataSource,
+        stripe: opts.stripe,
+        consoleUrl: opts.consoleUrl,
+        smartlead: opts.smartlead,
+        keyring: opts.keyring,
+        apiUrl: opts.apiUrl,
+        outbound: opts.outbound,
+      }),
+      ...opts.activityOverrides,
+    },
   });
 }

@@ -23,7 +23,18 @@ async function main(): Promise<void> {
     const keyring = c.TENANTFLOW_ENCRYPTION_KEYS ? parseKeyring(c.TENANTFLOW_ENCRYPTION_KEYS, c.TENANTFLOW_ENCRYPTION_KEY_ID) : undefined;
     if (!keyring) log.warn('TENANTFLOW_ENCRYPTION_KEYS is unset: capability provisioning cannot store provider keys');
     const smartlead = c.SMARTLEAD_API_KEY ? { baseUrl: c.SMARTLEAD_API_BASE, apiKey: c.SMARTLEAD_API_KEY } : undefined;
-    const worker = await createWorker({ connection, namespace: c.TEMPORAL_NAMESPACE, taskQueue: c.TEMPORAL_TASK_QUEUE, dataSource, stripe, consoleUrl: c.consoleUrl, apiUrl: c.apiUrl, keyring, smartlead, outbound: parseOutboundAllowlist(c.OUTBOUND_ALLOWLIST) });
+    const worker = await createWorker({
+      connection,
+      namespace: c.TEMPORAL_NAMESPACE,
+      taskQueue: c.TEMPORAL_TASK_QUEUE,
+      dataSource,
+      stripe,
+      consoleUrl: c.consoleUrl,
+      apiUrl: c.apiUrl,
+      keyring,
+      smartlead,
+      outbound: parseOutboundAllowlist(c.OUTBOUND_ALLOWLIST),
+    });
     log.info({ taskQueue: c.TEMPORAL_TASK_QUEUE, namespace: c.TEMPORAL_NAMESPACE }, 'worker started');
     await worker.run();
     log.info('worker stopped');

@@ -74,14 +74,19 @@ it('never sends twice when the worker dies right after the SMTP server accepted 
   const done = await until(
     'the enrollment to complete',
     async () => {
-      const [e] = (await withTenant(ds, t.tenant.id, (m) => m.query('SELECT status, sent FROM enrollments WHERE campaign_id = $1', [campaign]))) as { status: string; sent: number }[];
+      const [e] = (await withTenant(ds, t.tenant.id, (m) => m.query('SELECT status, sent FROM enrollments WHERE campaign_id = $1', [campaign]))) as {
+        status: string;
+        sent: number;
+      }[];
       return e?.status === 'completed' ? e : undefined;
     },
     120_000,
   );
   expect(done.sent).toBe(2);
   expect(smtp.received.map((m) => m.parsed.subject)).toEqual(['Step one for Otto', 'Step two for Otto']);
-  const messages = (await withTenant(ds, t.tenant.id, (m) => m.query("SELECT step, status FROM messages WHERE campaign_id = $1 AND direction = 'outbound' ORDER BY step", [campaign]))) as { step: number; status: string }[];
+  const messages = (await withTenant(ds, t.tenant.id, (m) =>
+    m.query("SELECT step, status FROM messages WHERE campaign_id = $1 AND direction = 'outbound' ORDER BY step", [campaign]),
+  )) as { step: number; status: string }[];
   // Step 1's outcome was never recorded by the dead worker: it is marked for an operator, not sent again.
   expect(messages).toEqual([
     { step: 1, status: expect.stringMatching(/^(uncertain|accepted)$/) },

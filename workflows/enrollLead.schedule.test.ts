@@ -35,7 +35,14 @@ beforeAll(async () => {
   ds = await openDataSource(db.appUrl, 'tenantflow-schedule-test');
   smtp = await startSmtpServer();
   const taskQueue = uniqueTaskQueue('schedule');
-  worker = await createWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, dataSource: ds, outbound: TEST_OUTBOUND, workflowBundle: await projectWorkflowBundle() });
+  worker = await createWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    dataSource: ds,
+    outbound: TEST_OUTBOUND,
+    workflowBundle: await projectWorkflowBundle(),
+  });
   running = worker.run();
   t = await createTenant(ds, { customers: 2 });
   const o = await createUser(ds);
@@ -62,7 +69,8 @@ async function skipTo(instant: number): Promise<void> {
 }
 
 const count = async (sql: string, params: unknown[]) => Number(((await withTenant(ds, t.tenant.id, (m) => m.query(sql, params))) as { n: number }[])[0]!.n);
-const sentCount = (campaign: string) => count("SELECT count(*)::int AS n FROM messages WHERE campaign_id = $1 AND direction = 'outbound' AND status = 'accepted'", [campaign]);
+const sentCount = (campaign: string) =>
+  count("SELECT count(*)::int AS n FROM messages WHERE campaign_id = $1 AND direction = 'outbound' AND status = 'accepted'", [campaign]);
 
 async function poll(what: string, probe: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -79,9 +87,15 @@ async function poll(what: string, probe: () => Promise<boolean>, timeoutMs = 90_
 }
 const untilSent = (campaign: string, n: number) => poll(`${n} sent`, async () => (await sentCount(campaign)) >= n);
 const untilEnrollments = (campaign: string, status: string, n: number) =>
-  poll(`${n} ${status}`, async () => (await count('SELECT count(*)::int AS n FROM enrollments WHERE campaign_id = $1 AND status = $2', [campaign, status])) === n);
+  poll(
+    `${n} ${status}`,
+    async () => (await count('SELECT count(*)::int AS n FROM enrollments WHERE campaign_id = $1 AND status = $2', [campaign, status])) === n,
+  );
 const untilWaitingFor = (campaign: string, instant: number, n: number) =>
-  poll(`${n} waiting`, async () => (await count('SELECT count(*)::int AS n FROM enrollments WHERE campaign_id = $1 AND next_send_at = $2', [campaign, new Date(instant)])) === n);
+  poll(
+    `${n} waiting`,
+    async () => (await count('SELECT count(*)::int AS n FROM enrollments WHERE campaign_id = $1 AND next_send_at = $2', [campaign, new Date(instant)])) === n,
+  );
 
 const lastSunday = (year: number, month: number) => {
   const last = new Date(Date.UTC(year, month + 1, 0));
@@ -141,7 +155,9 @@ it('sends each step at the expected instant across a weekend and a DST change', 
     await untilSent(campaign, i + 2);
   }
   await untilEnrollments(campaign, 'completed', 1);
-  const sends = (await withTenant(ds, t.tenant.id, (m) => m.query("SELECT step, sent_at FROM messages WHERE campaign_id = $1 AND direction = 'outbound' ORDER BY step", [campaign]))) as { step: number; sent_at: Date }[];
+  const sends = (await withTenant(ds, t.tenant.id, (m) =>
+    m.query("SELECT step, sent_at FROM messages WHERE campaign_id = $1 AND direction = 'outbound' ORDER BY step", [campaign]),
+  )) as { step: number; sent_at: Date }[];
   expect(sends).toHaveLength(3);
   expect(sends[0]!.sent_at.getTime() - expected.start).toBeGreaterThanOrEqual(0);
   expect(sends[0]!.sent_at.getTime() - expected.start).toBeLessThan(60_000); // still inside Friday's window
@@ -157,7 +173,10 @@ it('sends each step at the expected instant across a weekend and a DST change', 
 it('never sends more than the daily cap from one inbox: 50 enrollments at 20 a day go out 20, 20, 10', async () => {
   const customerId = t.customers[1]!.id;
   const inbox = await createSmtpInbox(owner, customerId, smtp.port, { dailyCap: 20 });
-  const campaign = await createCampaign(owner, customerId, { inboxIds: [inbox], schedule: { timezone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' } });
+  const campaign = await createCampaign(owner, customerId, {
+    inboxIds: [inbox],
+    schedule: { timezone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' },
+  });
   const leads = Array.from({ length: 50 }, (_, i) => ({ email: `cap-${i}@lead.example`, firstName: `Lead${i}`, company: 'Capped' }));
   expect(await addLeads(owner, customerId, campaign, leads)).toMatchObject({ added: 50 });
   // Start at 10:00 UTC on the next day, so three whole days are in view.
@@ -176,11 +195,16 @@ it('never sends more than the daily cap from one inbox: 50 enrollments at 20 a d
   await untilEnrollments(campaign, 'completed', 50);
 
   const perDay = (await withTenant(ds, t.tenant.id, (m) =>
-    m.query("SELECT (sent_at AT TIME ZONE 'UTC')::date::text AS day, count(*)::int AS n FROM messages WHERE campaign_id = $1 AND status = 'accepted' GROUP BY 1 ORDER BY 1", [campaign]),
+    m.query(
+      "SELECT (sent_at AT TIME ZONE 'UTC')::date::text AS day, count(*)::int AS n FROM messages WHERE campaign_id = $1 AND status = 'accepted' GROUP BY 1 ORDER BY 1",
+      [campaign],
+    ),
   )) as { day: string; n: number }[];
   expect(perDay.map((d) => d.n)).toEqual([20, 20, 10]);
   const days = perDay.map((d) => Date.parse(`${d.day}T00:00:00Z`));
   expect([days[1]! - days[0]!, days[2]! - days[1]!]).toEqual([DAY, DAY]);
-  const slots = (await withTenant(ds, t.tenant.id, (m) => m.query('SELECT day::text, count(*)::int AS n FROM inbox_send_slots WHERE inbox_id = $1 GROUP BY 1 ORDER BY 1', [inbox]))) as { n: number }[];
+  const slots = (await withTenant(ds, t.tenant.id, (m) =>
+    m.query('SELECT day::text, count(*)::int AS n FROM inbox_send_slots WHERE inbox_id = $1 GROUP BY 1 ORDER BY 1', [inbox]),
+  )) as { n: number }[];
   expect(slots.map((s) => s.n)).toEqual([20, 20, 10]);
 });

@@ -26,7 +26,14 @@ export type EnrollmentRowStatus = (typeof ENROLLMENT_STATUSES)[number];
 /** The statuses a running workflow reports. */
 export type EnrollmentState = Exclude<EnrollmentRowStatus, 'pending'>;
 /** An enrollment in one of these has ended; its campaign completes when all have. */
-export const ENDED_ENROLLMENT_STATUSES = ['completed', 'replied', 'bounced', 'unsubscribed', 'archived', 'failed'] as const satisfies readonly EnrollmentState[];
+export const ENDED_ENROLLMENT_STATUSES = [
+  'completed',
+  'replied',
+  'bounced',
+  'unsubscribed',
+  'archived',
+  'failed',
+] as const satisfies readonly EnrollmentState[];
 
 export type EnrollLeadInput = EnrollmentRef;
 
@@ -59,4 +66,3 @@ export function parseSendMessageId(messageId: string): { tenantId: string; enrol
   const m = MESSAGE_ID.exec(messageId.trim());
   return m ? { enrollmentId: m[1]!, step: Number(m[2]), tenantId: m[3]! } : undefined;
 }
-

@@ -48,7 +48,15 @@ beforeAll(async () => {
   const taskQueue = uniqueTaskQueue('enroll');
   quietRuntime();
   workerConnection = await NativeConnection.connect({ address: temporalAddress() });
-  worker = await createWorker({ connection: workerConnection, namespace: 'default', taskQueue, dataSource: ds, apiUrl: 'https://api.tenantflow.example', outbound: TEST_OUTBOUND, workflowBundle: await projectWorkflowBundle() });
+  worker = await createWorker({
+    connection: workerConnection,
+    namespace: 'default',
+    taskQueue,
+    dataSource: ds,
+    apiUrl: 'https://api.tenantflow.example',
+    outbound: TEST_OUTBOUND,
+    workflowBundle: await projectWorkflowBundle(),
+  });
   running = worker.run();
   api = testApp(ds, { temporal: apiTemporal, taskQueue, emailWebhookSecrets: { smartlead: SECRET } });
   a = await createTenant(ds, { customers: 2 });
@@ -84,7 +92,10 @@ const mailsTo = (to: string) => smtp.received.filter((m) => m.envelope.to.includ
 
 async function enrollment(tenantId: string, campaignId: string, leadEmail: string) {
   return withTenant(ds, tenantId, async (m) => {
-    const [row] = (await m.query('SELECT e.id, e.lead_id, e.status, e.sequence_version, e.sent FROM enrollments e JOIN leads l ON l.id = e.lead_id WHERE e.campaign_id = $1 AND l.email = $2', [campaignId, leadEmail])) as {
+    const [row] = (await m.query(
+      'SELECT e.id, e.lead_id, e.status, e.sequence_version, e.sent FROM enrollments e JOIN leads l ON l.id = e.lead_id WHERE e.campaign_id = $1 AND l.email = $2',
+      [campaignId, leadEmail],
+    )) as {
       id: string;
       lead_id: string;
       status: string;
@@ -99,7 +110,9 @@ const handleOf = (tenantId: string, campaignId: string, leadId: string) => clien
 
 async function waitForState(tenantId: string, campaignId: string, leadId: string, state: string) {
   return until(`enrollment state ${state}`, async () => {
-    const s = await handleOf(tenantId, campaignId, leadId).query(statusQuery).catch(() => undefined);
+    const s = await handleOf(tenantId, campaignId, leadId)
+      .query(statusQuery)
+      .catch(() => undefined);
     return s?.state === state ? s : undefined;
   });
 }
@@ -112,7 +125,12 @@ it('sends each lead the rendered step over SMTP with the right headers, recipien
   const campaign = await createCampaign(owner, c(0), { inboxIds: [inboxA] });
   const ada = address('ada');
   const bob = address('bob');
-  expect(await addLeads(owner, c(0), campaign, [{ email: ada, firstName: 'Ada', company: 'Analytical' }, { email: bob, firstName: 'Bob', company: 'Builders' }])).toMatchObject({ added: 2, skipped: 0 });
+  expect(
+    await addLeads(owner, c(0), campaign, [
+      { email: ada, firstName: 'Ada', company: 'Analytical' },
+      { email: bob, firstName: 'Bob', company: 'Builders' },
+    ]),
+  ).toMatchObject({ added: 2, skipped: 0 });
   await setCampaignStatus(owner, c(0), campaign, 'active');
 
   await until('both mails', async () => mailsTo(ada).length + mailsTo(bob).length === 2);
@@ -168,7 +186,10 @@ it('keeps a running enrollment on the sequence version it started with; pause an
   const e1 = await enrollment(a.tenant.id, campaign, first);
   expect(e1.sequence_version).toBe(1);
 
-  const v2 = await owner.post(`/api/campaigns/${campaign}/sequence`).set('X-Customer-Id', c(0)).send({ steps: [{ subject: 'v2 only {{firstName}}', body: 'New', delayHours: 0 }] });
+  const v2 = await owner
+    .post(`/api/campaigns/${campaign}/sequence`)
+    .set('X-Customer-Id', c(0))
+    .send({ steps: [{ subject: 'v2 only {{firstName}}', body: 'New', delayHours: 0 }] });
   expect(v2.body.version).toBe(2);
   const later = address('pin');
   await addLeads(owner, c(0), campaign, [{ email: later, firstName: 'Lou' }]);
@@ -240,7 +261,10 @@ describe('e-mail webhooks', () => {
     const before = await webhookRows();
     expect((await webhook({ id: 'evt-bad', type: 'reply', messageId }, { secret: 'not-the-secret-at-all' })).status).toBe(401);
     expect((await webhook({ id: 'evt-old', type: 'reply', messageId }, { timestamp: Math.floor(Date.now() / 1000) - 301 })).status).toBe(401);
-    const unsigned = await request(api.callback()).post('/api/webhooks/email/smartlead').set('content-type', 'application/json').send({ id: 'evt-x', type: 'reply', messageId });
+    const unsigned = await request(api.callback())
+      .post('/api/webhooks/email/smartlead')
+      .set('content-type', 'application/json')
+      .send({ id: 'evt-x', type: 'reply', messageId });
     expect(unsigned.status).toBe(401);
     expect(await webhookRows()).toBe(before);
     expect((await request(api.callback()).post('/api/webhooks/email/nope').set('content-type', 'application/json').send('{}')).status).toBe(404);
@@ -265,7 +289,13 @@ describe('e-mail webhooks', () => {
 
   it("never lets an event touch another tenant's lead, and keeps unroutable events as dead letters operators can replay", async () => {
     // Tenant B's lead, mid-sequence.
-    const bCampaign = await createCampaign(ownerB, b.customers[0]!.id, { inboxIds: [inboxB], steps: [{ subject: 'B {{firstName}}', body: 'B', delayHours: 0 }, { subject: 'B2', body: 'B', delayHours: 72 }] });
+    const bCampaign = await createCampaign(ownerB, b.customers[0]!.id, {
+      inboxIds: [inboxB],
+      steps: [
+        { subject: 'B {{firstName}}', body: 'B', delayHours: 0 },
+        { subject: 'B2', body: 'B', delayHours: 72 },
+      ],
+    });
     const bEmail = address('tenant-b');
     await addLeads(ownerB, b.customers[0]!.id, bCampaign, [{ email: bEmail, firstName: 'Bea' }]);
     await setCampaignStatus(ownerB, b.customers[0]!.id, bCampaign, 'active');
@@ -283,7 +313,13 @@ describe('e-mail webhooks', () => {
     expect((await enrollment(b.tenant.id, bCampaign, bEmail)).status).toBe('active');
 
     // An event that arrives before its message exists is a dead letter; once the message is sent, a replay routes it.
-    const early = await createCampaign(owner, c(0), { inboxIds: [inboxA], steps: [{ subject: 'Hi {{firstName}}', body: 'x', delayHours: 0 }, { subject: 'Later', body: 'y', delayHours: 72 }] });
+    const early = await createCampaign(owner, c(0), {
+      inboxIds: [inboxA],
+      steps: [
+        { subject: 'Hi {{firstName}}', body: 'x', delayHours: 0 },
+        { subject: 'Later', body: 'y', delayHours: 72 },
+      ],
+    });
     const earlyEmail = address('early');
     await addLeads(owner, c(0), early, [{ email: earlyEmail, firstName: 'Eve' }]);
     const pending = await enrollment(a.tenant.id, early, earlyEmail);
@@ -307,8 +343,20 @@ describe('e-mail webhooks', () => {
 
 it('unsubscribe stops every enrollment of the address in the tenant, and later imports skip it', async () => {
   const shared = address('unsub');
-  const one = await createCampaign(owner, c(0), { inboxIds: [inboxA], steps: [{ subject: 'Hi {{firstName}}', body: 'x', delayHours: 0 }, { subject: 'Later', body: 'y', delayHours: 72 }] });
-  const two = await createCampaign(owner, c(1), { inboxIds: [inboxA1], steps: [{ subject: 'Hey {{firstName}}', body: 'x', delayHours: 0 }, { subject: 'Later', body: 'y', delayHours: 72 }] });
+  const one = await createCampaign(owner, c(0), {
+    inboxIds: [inboxA],
+    steps: [
+      { subject: 'Hi {{firstName}}', body: 'x', delayHours: 0 },
+      { subject: 'Later', body: 'y', delayHours: 72 },
+    ],
+  });
+  const two = await createCampaign(owner, c(1), {
+    inboxIds: [inboxA1],
+    steps: [
+      { subject: 'Hey {{firstName}}', body: 'x', delayHours: 0 },
+      { subject: 'Later', body: 'y', delayHours: 72 },
+    ],
+  });
   await addLeads(owner, c(0), one, [{ email: shared, firstName: 'Uma' }]);
   await addLeads(owner, c(1), two, [{ email: shared, firstName: 'Uma' }]);
   await setCampaignStatus(owner, c(0), one, 'active');
@@ -327,7 +375,12 @@ it('unsubscribe stops every enrollment of the address in the tenant, and later i
   expect(await handleOf(a.tenant.id, one, e1.lead_id).result()).toMatchObject({ state: 'unsubscribed' });
   expect(await handleOf(a.tenant.id, two, e2.lead_id).result()).toMatchObject({ state: 'unsubscribed' });
   const three = await createCampaign(owner, c(0), { inboxIds: [inboxA] });
-  expect(await addLeads(owner, c(0), three, [{ email: shared, firstName: 'Uma' }, { email: address('fresh'), firstName: 'Fay' }])).toMatchObject({ added: 1, skipped: 1 });
+  expect(
+    await addLeads(owner, c(0), three, [
+      { email: shared, firstName: 'Uma' },
+      { email: address('fresh'), firstName: 'Fay' },
+    ]),
+  ).toMatchObject({ added: 1, skipped: 1 });
   expect(mailsTo(shared)).toHaveLength(2);
 
   // The API route does the same for a lead, by hand.
@@ -340,9 +393,18 @@ it('unsubscribe stops every enrollment of the address in the tenant, and later i
 });
 
 it('a bare unsubscribe or bounce signal (say, from the Temporal UI) still marks the lead and suppresses the address', async () => {
-  const campaign = await createCampaign(owner, c(0), { inboxIds: [inboxA], steps: [{ subject: 'Hi {{firstName}}', body: 'x', delayHours: 0 }, { subject: 'Later', body: 'y', delayHours: 72 }] });
+  const campaign = await createCampaign(owner, c(0), {
+    inboxIds: [inboxA],
+    steps: [
+      { subject: 'Hi {{firstName}}', body: 'x', delayHours: 0 },
+      { subject: 'Later', body: 'y', delayHours: 72 },
+    ],
+  });
   const [u, v] = [address('bare-unsub'), address('bare-bounce')];
-  await addLeads(owner, c(0), campaign, [{ email: u, firstName: 'Una' }, { email: v, firstName: 'Vic' }]);
+  await addLeads(owner, c(0), campaign, [
+    { email: u, firstName: 'Una' },
+    { email: v, firstName: 'Vic' },
+  ]);
   await setCampaignStatus(owner, c(0), campaign, 'active');
   await until('both mails', async () => mailsTo(u).length + mailsTo(v).length === 2);
   const [eu, ev] = [await enrollment(a.tenant.id, campaign, u), await enrollment(a.tenant.id, campaign, v)];

@@ -9,7 +9,11 @@ export type { EmailOutreachInput };
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { maximumAttempts: 10, maximumInterval: '1 minute', nonRetryableErrorTypes: ['provider_not_configured', 'provider_rejected', 'customer_not_found', 'provider_account_missing'] },
+  retry: {
+    maximumAttempts: 10,
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: ['provider_not_configured', 'provider_rejected', 'customer_not_found', 'provider_account_missing'],
+  },
 });
 
 export async function provisionEmailOutreach(input: EmailOutreachInput): Promise<{ externalAccountId: string; inboxes: number }> {

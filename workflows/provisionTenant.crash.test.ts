@@ -80,7 +80,10 @@ it('a worker killed after step 2 is replaced and provisioning completes with no 
   await new Promise((r) => first.once('exit', r));
   await blocker.query('ROLLBACK');
   await blocker.end();
-  const [midway] = (await ds.query("SELECT status, (provisioning->>'stepsDone')::int AS done FROM tenants WHERE id = $1", [tenantId])) as { status: string; done: number }[];
+  const [midway] = (await ds.query("SELECT status, (provisioning->>'stepsDone')::int AS done FROM tenants WHERE id = $1", [tenantId])) as {
+    status: string;
+    done: number;
+  }[];
   expect(midway).toEqual({ status: 'provisioning', done: 2 });
   // No worker can answer a query now: the API answers from the stored progress.
   const stored = await admin.get(`/api/tenants/${tenantId}/provisioning`);

@@ -52,7 +52,11 @@ function registration(overrides: { password?: string | null; industry?: string }
     slug: `agency-${n}`,
     externalCustomerId: `crm-${n}`,
     industry: overrides.industry ?? 'agency',
-    owner: { email: `owner-${n}@example.test`, name: `Owner ${n}`, ...(overrides.password === null ? {} : { password: overrides.password ?? 'owner password 123' }) },
+    owner: {
+      email: `owner-${n}@example.test`,
+      name: `Owner ${n}`,
+      ...(overrides.password === null ? {} : { password: overrides.password ?? 'owner password 123' }),
+    },
   };
 }
 
@@ -82,7 +86,12 @@ it('provisions a tenant end to end: template roles, owner, checklist, entitlemen
     const tenantId = res.body.tenant.id as string;
     expect(res.body.workflowId).toBe(provisionTenantWorkflowId({ tenantId }));
     const done = await waitForTenant(tenantId, ['active']);
-    expect(done).toMatchObject({ status: 'completed', stepsDone: 6, stepsTotal: 6, skipped: { create_stripe_customer: expect.stringContaining('not configured') } });
+    expect(done).toMatchObject({
+      status: 'completed',
+      stepsDone: 6,
+      stepsTotal: 6,
+      skipped: { create_stripe_customer: expect.stringContaining('not configured') },
+    });
     provisioned = { tenantId, ownerEmail: body.owner.email, workflowId: res.body.workflowId };
   });
 
@@ -96,7 +105,13 @@ it('provisions a tenant end to end: template roles, owner, checklist, entitlemen
   const me = await owner.get('/api/auth/me');
   expect(me.body.role.key).toBe('owner');
   const onboarding = await owner.get('/api/onboarding');
-  expect(onboarding.body.checklist.map((i: { key: string }) => i.key)).toEqual(['add_customer', 'connect_inbox', 'write_sequence', 'invite_team', 'connect_stripe']);
+  expect(onboarding.body.checklist.map((i: { key: string }) => i.key)).toEqual([
+    'add_customer',
+    'connect_inbox',
+    'write_sequence',
+    'invite_team',
+    'connect_stripe',
+  ]);
   expect(onboarding.body.entitlements).toContainEqual({ key: 'inboxes', enabled: true, limit: 5 });
   const wf = await owner.get(`/api/workflows/${encodeURIComponent(provisioned.workflowId)}`);
   expect(wf.status).toBe(200);
@@ -141,7 +156,12 @@ it('compensates completed steps when a step fails for good, leaves the tenant fa
       const res = await admin.post('/api/tenants').send(body);
       tenantId = res.body.tenant.id;
       const failed = await waitForTenant(tenantId, ['failed']);
-      expect(failed).toMatchObject({ status: 'failed', step: 'enable_entitlements', stepsDone: 4, error: expect.stringContaining('entitlement service refused') });
+      expect(failed).toMatchObject({
+        status: 'failed',
+        step: 'enable_entitlements',
+        stepsDone: 4,
+        error: expect.stringContaining('entitlement service refused'),
+      });
     },
   );
   // Steps 2–3 were undone: no template roles, checklist, owner membership, invite or owner user.
@@ -159,7 +179,9 @@ it('compensates completed steps when a step fails for good, leaves the tenant fa
     expect(done).toMatchObject({ status: 'completed', stepsDone: 6, ownerInviteUrl: expect.stringMatching(/^http:\/\/console\.test\/invite\/inv_/) });
     expect(done.error).toBeUndefined();
     // The invite sets the owner's password; then the owner signs in.
-    const accept = await request(api.callback()).post('/api/auth/accept-invite').send({ token: String(done.ownerInviteUrl).split('/invite/')[1], password: 'a brand new password' });
+    const accept = await request(api.callback())
+      .post('/api/auth/accept-invite')
+      .send({ token: String(done.ownerInviteUrl).split('/invite/')[1], password: 'a brand new password' });
     expect(accept.status).toBe(204);
     await signIn(api, body.owner.email, 'a brand new password');
   });
@@ -186,11 +208,15 @@ it('20 concurrent registrations with the same externalCustomerId make one tenant
     expect(await count(tenantId, 'memberships')).toBe(1);
   });
   // Same id, different details: 409, and nothing new.
-  const changed = await request(api.callback()).post('/api/tenants/register').send({ ...body, name: 'Someone else' });
+  const changed = await request(api.callback())
+    .post('/api/tenants/register')
+    .send({ ...body, name: 'Someone else' });
   expect(changed.status).toBe(409);
   expect(changed.body.error.code).toBe('registration_conflict');
   // A taken slug under a new externalCustomerId: 409 naming the field.
-  const slugTaken = await request(api.callback()).post('/api/tenants/register').send({ ...registration(), slug: body.slug });
+  const slugTaken = await request(api.callback())
+    .post('/api/tenants/register')
+    .send({ ...registration(), slug: body.slug });
   expect(slugTaken.status).toBe(409);
   expect(slugTaken.body.error.code).toBe('slug_taken');
 });

@@ -44,14 +44,32 @@ export async function provisionTenant(input: ProvisionTenantInput): Promise<Prov
 
   try {
     await step('create_tenant', (after) => acts.createTenantRecord({ tenantId, progress: after }));
-    await step('apply_template', (after) => acts.applyIndustryTemplate({ tenantId, progress: after }), () => acts.removeIndustryTemplate({ tenantId }));
-    await step('create_owner', (after) => acts.createOwner({ tenantId, progress: after }), () => acts.removeOwner({ tenantId }));
-    const stripe = await step('create_stripe_customer', (after) => acts.createStripeCustomer({ tenantId, progress: after }), () => acts.deleteStripeCustomer({ tenantId }));
+    await step(
+      'apply_template',
+      (after) => acts.applyIndustryTemplate({ tenantId, progress: after }),
+      () => acts.removeIndustryTemplate({ tenantId }),
+    );
+    await step(
+      'create_owner',
+      (after) => acts.createOwner({ tenantId, progress: after }),
+      () => acts.removeOwner({ tenantId }),
+    );
+    const stripe = await step(
+      'create_stripe_customer',
+      (after) => acts.createStripeCustomer({ tenantId, progress: after }),
+      () => acts.deleteStripeCustomer({ tenantId }),
+    );
     if (stripe.skipped) progress.skipped = { ...progress.skipped, create_stripe_customer: stripe.skipped };
-    await step('enable_entitlements', (after) => acts.enableDefaultEntitlements({ tenantId, progress: after }), () => acts.disableDefaultEntitlements({ tenantId }));
+    await step(
+      'enable_entitlements',
+      (after) => acts.enableDefaultEntitlements({ tenantId, progress: after }),
+      () => acts.disableDefaultEntitlements({ tenantId }),
+    );
     progress.status = 'completed';
     progress.finishedAt = new Date().toISOString();
-    await step('activate', (after) => acts.activateTenant({ tenantId, progress: { ...after, status: 'completed', step: null, finishedAt: progress.finishedAt } }));
+    await step('activate', (after) =>
+      acts.activateTenant({ tenantId, progress: { ...after, status: 'completed', step: null, finishedAt: progress.finishedAt } }),
+    );
     progress.step = null;
     log.info('tenant provisioned', { workflowId: workflowInfo().workflowId });
     return progress;

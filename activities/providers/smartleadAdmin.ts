@@ -62,7 +62,9 @@ export class SmartleadAdminClient {
   }
 
   async createClientApiKey(clientId: string): Promise<string> {
-    const res = await this.call<{ ok: boolean; data: { api_key: string } }>('POST', '/client/api-key', { body: { client_id: clientId, key_name: 'tenantflow' } });
+    const res = await this.call<{ ok: boolean; data: { api_key: string } }>('POST', '/client/api-key', {
+      body: { client_id: clientId, key_name: 'tenantflow' },
+    });
     return res.data.api_key;
   }
 

@@ -54,9 +54,14 @@ export function idempotency() {
       }
       if (prior.secret_withheld) {
         const id = (prior.response as { id?: unknown } | null)?.id;
-        throw new ApiError(409, 'secret_already_shown', 'the first request with this Idempotency-Key succeeded; its secret is shown once only — revoke it and issue another if it was lost', {
-          ...(typeof id === 'string' ? { id } : {}),
-        });
+        throw new ApiError(
+          409,
+          'secret_already_shown',
+          'the first request with this Idempotency-Key succeeded; its secret is shown once only — revoke it and issue another if it was lost',
+          {
+            ...(typeof id === 'string' ? { id } : {}),
+          },
+        );
       }
       ctx.status = prior.status ?? 200;
       ctx.body = prior.response ?? undefined;

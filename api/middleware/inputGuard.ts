@@ -19,7 +19,10 @@ export function knownMethods() {
   };
 }
 
-const nulError = (where: string) => new ApiError(400, 'validation_failed', 'text may not contain the NUL character (U+0000)', [{ path: where, message: 'contains U+0000', code: 'invalid_string' }]);
+const nulError = (where: string) =>
+  new ApiError(400, 'validation_failed', 'text may not contain the NUL character (U+0000)', [
+    { path: where, message: 'contains U+0000', code: 'invalid_string' },
+  ]);
 
 /** The path of the first string (or key) holding U+0000, if any. */
 function findNul(value: unknown, path: string[] = []): string | undefined {

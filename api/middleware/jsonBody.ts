@@ -28,7 +28,11 @@ export function jsonBody(opts: BodyOptions) {
     const limit = csv ? opts.csv!.limitBytes : opts.limitBytes;
     if (declared > limit) throw new ApiError(413, 'payload_too_large', `request body exceeds ${limit} bytes`);
     if (!raw && !csv && !ctx.is('application/json')) {
-      throw new ApiError(415, 'unsupported_media_type', opts.csv?.path.test(ctx.path) ? 'request body must be application/json or text/csv' : 'request body must be application/json');
+      throw new ApiError(
+        415,
+        'unsupported_media_type',
+        opts.csv?.path.test(ctx.path) ? 'request body must be application/json or text/csv' : 'request body must be application/json',
+      );
     }
     const chunks: Buffer[] = [];
     let size = 0;

@@ -12,9 +12,15 @@ const auditQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(MAX_LIMIT).default(50),
     cursor: listQuery.shape.cursor,
-    action: z.string().regex(/^[a-z_]{1,60}$/).optional(),
+    action: z
+      .string()
+      .regex(/^[a-z_]{1,60}$/)
+      .optional(),
     outcome: z.enum(['success', 'failure', 'denied']).optional(),
-    actorUserId: z.string().regex(/^usr_[0-9a-z]{26}$/).optional(),
+    actorUserId: z
+      .string()
+      .regex(/^usr_[0-9a-z]{26}$/)
+      .optional(),
     since: instant.optional(),
     until: instant.optional(),
   })
@@ -22,7 +28,16 @@ const auditQuery = z
 
 export function auditRoutes(r: Routes) {
   r.add(
-    { method: 'get', path: '/api/audit', summary: 'Read the audit log (newest first)', tag: 'audit', auth: 'tenant', permission: 'audit.read', query: auditQuery, response: R.auditList },
+    {
+      method: 'get',
+      path: '/api/audit',
+      summary: 'Read the audit log (newest first)',
+      tag: 'audit',
+      auth: 'tenant',
+      permission: 'audit.read',
+      query: auditQuery,
+      response: R.auditList,
+    },
     ({ access, query }) => readAuditLog(access, query),
   );
 }

@@ -41,7 +41,12 @@ export function authRoutes(r: Routes, deps: AppDeps) {
       const client = (ctx.state.clientAddress ?? 'unknown').slice(0, 64);
       if (failuresByIp.blocked(client)) throw sessions.tooManyAttempts(failuresByIp.retryAfter(client));
       try {
-        const { secret, body: answer } = await sessions.signIn(ds, { ...body, client, requestId: ctx.state.requestId, onFailure: () => failuresByIp.hit(client) });
+        const { secret, body: answer } = await sessions.signIn(ds, {
+          ...body,
+          client,
+          requestId: ctx.state.requestId,
+          onFailure: () => failuresByIp.hit(client),
+        });
         setSessionCookie(ctx, secret, secureCookies);
         ctx.state.log.info({ userId: answer.user.id, tenantId: answer.currentTenantId, outcome: 'success' }, 'login');
         return answer;
@@ -57,13 +62,24 @@ export function authRoutes(r: Routes, deps: AppDeps) {
     setSessionCookie(ctx, null, secureCookies);
   });
 
-  r.add({ method: 'get', path: '/api/auth/me', summary: 'The caller, the current tenant and its permissions', tag, auth: 'session', response: R.meResponse }, ({ ctx }) => {
-    if (!ctx.state.principal) throw unauthenticated();
-    return sessions.describeSelf(ds, ctx.state.principal);
-  });
+  r.add(
+    { method: 'get', path: '/api/auth/me', summary: 'The caller, the current tenant and its permissions', tag, auth: 'session', response: R.meResponse },
+    ({ ctx }) => {
+      if (!ctx.state.principal) throw unauthenticated();
+      return sessions.describeSelf(ds, ctx.state.principal);
+    },
+  );
 
   r.add(
-    { method: 'post', path: '/api/auth/switch-tenant', summary: 'Switch to another tenant the user belongs to (rotates the session)', tag, auth: 'session', body: switchBody, response: R.meResponse },
+    {
+      method: 'post',
+      path: '/api/auth/switch-tenant',
+      summary: 'Switch to another tenant the user belongs to (rotates the session)',
+      tag,
+      auth: 'session',
+      body: switchBody,
+      response: R.meResponse,
+    },
     async ({ ctx, body }) => {
       if (!ctx.state.principal) throw unauthenticated();
       const secret = await sessions.switchTenant(ds, ctx.state.principal, body.tenantId, ctx.state.requestId);

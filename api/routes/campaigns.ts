@@ -18,15 +18,33 @@ const CSV = { mediaType: 'text/csv', description: 'a header row with email and a
 
 export function campaignRoutes(r: Routes, deps: WorkflowClientDeps) {
   r.add(
-    { method: 'get', path: '/api/campaigns', summary: "List the customer's campaigns", ...read, customer: 'required', query: S.campaignListQuery, response: R.list(R.campaign) },
+    {
+      method: 'get',
+      path: '/api/campaigns',
+      summary: "List the customer's campaigns",
+      ...read,
+      customer: 'required',
+      query: S.campaignListQuery,
+      response: R.list(R.campaign),
+    },
     ({ access, customerId, query }) => campaigns.listCampaigns(access, customerId, query),
   );
   r.add(
-    { method: 'post', path: '/api/campaigns', summary: 'Create a campaign (draft)', ...write, customer: 'required', body: S.campaignBody, status: 201, response: R.campaign },
+    {
+      method: 'post',
+      path: '/api/campaigns',
+      summary: 'Create a campaign (draft)',
+      ...write,
+      customer: 'required',
+      body: S.campaignBody,
+      status: 201,
+      response: R.campaign,
+    },
     ({ access, customerId, body }) => campaigns.createCampaign(access, customerId, body),
   );
-  r.add({ method: 'get', path: '/api/campaigns/:id', summary: 'Get a campaign', ...read, ...campaign, response: R.campaign }, ({ access, customerId, params }) =>
-    campaigns.getCampaign(access, customerId, params.id!),
+  r.add(
+    { method: 'get', path: '/api/campaigns/:id', summary: 'Get a campaign', ...read, ...campaign, response: R.campaign },
+    ({ access, customerId, params }) => campaigns.getCampaign(access, customerId, params.id!),
   );
   r.add(
     {
@@ -116,11 +134,26 @@ export function campaignRoutes(r: Routes, deps: WorkflowClientDeps) {
     ({ access, customerId, params }) => campaignLeads.unsubscribeLead(access, deps, customerId, params.id!, params.leadId!),
   );
   r.add(
-    { method: 'get', path: '/api/campaigns/:id/replies', summary: 'Replies received in this campaign', ...read, ...campaign, query: listQuery, response: R.replies },
+    {
+      method: 'get',
+      path: '/api/campaigns/:id/replies',
+      summary: 'Replies received in this campaign',
+      ...read,
+      ...campaign,
+      query: listQuery,
+      response: R.replies,
+    },
     ({ access, customerId, params, query }) => campaignLeads.campaignReplies(access, customerId, params.id!, query),
   );
   r.add(
-    { method: 'get', path: '/api/campaigns/:id/leads/:leadId/messages', summary: "One lead's message history in this campaign", ...read, ...lead, response: R.leadMessages },
+    {
+      method: 'get',
+      path: '/api/campaigns/:id/leads/:leadId/messages',
+      summary: "One lead's message history in this campaign",
+      ...read,
+      ...lead,
+      response: R.leadMessages,
+    },
     ({ access, customerId, params }) => campaignLeads.leadMessages(access, customerId, params.id!, params.leadId!),
   );
   r.add(

@@ -15,7 +15,15 @@ const BASE = '/api/internal/provisioning/email-outreach/:customerId';
 export function capabilityRoutes(r: Routes, deps: AppDeps & { client: Client; taskQueue: string }) {
   const common = { tag: 'capabilities', auth: 'tenant', platformToo: true } as const;
   r.add(
-    { method: 'post', path: BASE, summary: 'Turn on e-mail outreach for a customer (platform admin or owner)', ...common, body: targetBody, status: 202, response: R.workflowStarted },
+    {
+      method: 'post',
+      path: BASE,
+      summary: 'Turn on e-mail outreach for a customer (platform admin or owner)',
+      ...common,
+      body: targetBody,
+      status: 202,
+      response: R.workflowStarted,
+    },
     ({ ctx, params, body }) => capabilities.turnOnEmailOutreach(deps, callerOf(ctx), params.customerId ?? '', body.tenantId),
   );
   r.add(
@@ -23,7 +31,15 @@ export function capabilityRoutes(r: Routes, deps: AppDeps & { client: Client; ta
     ({ ctx, params, query }) => capabilities.capabilityStatus(deps, callerOf(ctx), params.customerId ?? '', query.tenantId),
   );
   r.add(
-    { method: 'post', path: `${BASE}/sync-inboxes`, summary: "Sync a customer's inboxes from its provider account", ...common, body: targetBody, status: 202, response: R.workflowStarted },
+    {
+      method: 'post',
+      path: `${BASE}/sync-inboxes`,
+      summary: "Sync a customer's inboxes from its provider account",
+      ...common,
+      body: targetBody,
+      status: 202,
+      response: R.workflowStarted,
+    },
     ({ ctx, params, body }) => capabilities.syncInboxes(deps, callerOf(ctx), params.customerId ?? '', body.tenantId),
   );
 }

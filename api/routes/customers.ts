@@ -13,17 +13,32 @@ const write = { tag, auth: 'tenant', permission: 'customers.write', idempotent: 
 const customer = { params: { id: { prefix: 'cust', resource: 'customer' } } } as const;
 
 export function customerRoutes(r: Routes) {
-  r.add({ method: 'get', path: '/api/customers', summary: 'List customers', ...read, query: listQuery, response: R.list(R.customer) }, ({ access, query }) => customers.listCustomers(access, query));
-  r.add({ method: 'post', path: '/api/customers', summary: 'Create a customer', ...write, body: customerBody, status: 201, response: R.customer }, ({ access, body }) =>
-    customers.createCustomer(access, body.name),
+  r.add({ method: 'get', path: '/api/customers', summary: 'List customers', ...read, query: listQuery, response: R.list(R.customer) }, ({ access, query }) =>
+    customers.listCustomers(access, query),
   );
   r.add(
-    { method: 'get', path: '/api/customer-context', summary: 'The customer that X-Customer-Id selects (validates the header)', ...read, customer: 'required', response: R.customerContext },
+    { method: 'post', path: '/api/customers', summary: 'Create a customer', ...write, body: customerBody, status: 201, response: R.customer },
+    ({ access, body }) => customers.createCustomer(access, body.name),
+  );
+  r.add(
+    {
+      method: 'get',
+      path: '/api/customer-context',
+      summary: 'The customer that X-Customer-Id selects (validates the header)',
+      ...read,
+      customer: 'required',
+      response: R.customerContext,
+    },
     async ({ ctx }) => ({ customer: ctx.state.customer }),
   );
-  r.add({ method: 'get', path: '/api/customers/:id', summary: 'Get a customer', ...read, ...customer, response: R.customer }, ({ access, params }) => customers.getCustomer(access, params.id!));
-  r.add({ method: 'patch', path: '/api/customers/:id', summary: 'Rename a customer', ...write, ...customer, body: customerBody, response: R.customer }, ({ access, params, body }) =>
-    customers.renameCustomer(access, params.id!, body.name),
+  r.add({ method: 'get', path: '/api/customers/:id', summary: 'Get a customer', ...read, ...customer, response: R.customer }, ({ access, params }) =>
+    customers.getCustomer(access, params.id!),
   );
-  r.add({ method: 'delete', path: '/api/customers/:id', summary: 'Delete a customer', ...write, ...customer, status: 204 }, ({ access, params }) => customers.deleteCustomer(access, params.id!));
+  r.add(
+    { method: 'patch', path: '/api/customers/:id', summary: 'Rename a customer', ...write, ...customer, body: customerBody, response: R.customer },
+    ({ access, params, body }) => customers.renameCustomer(access, params.id!, body.name),
+  );
+  r.add({ method: 'delete', path: '/api/customers/:id', summary: 'Delete a customer', ...write, ...customer, status: 204 }, ({ access, params }) =>
+    customers.deleteCustomer(access, params.id!),
+  );
 }

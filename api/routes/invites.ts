@@ -27,20 +27,43 @@ function sessionUser(state: AppState): string {
 export function inviteRoutes(r: Routes, deps: AppDeps) {
   const tag = 'auth';
 
-  r.add({ method: 'post', path: '/api/auth/accept-invite', summary: "Accept an invitation from its link: a new account chooses its password, an existing one enters it", tag, auth: 'public', body: acceptBody, status: 204 }, async ({ ctx, body }) => {
-    await acceptInviteByToken(deps.dataSource, body.token, body.password, ctx.state.requestId);
-    ctx.status = 204;
-  });
+  r.add(
+    {
+      method: 'post',
+      path: '/api/auth/accept-invite',
+      summary: 'Accept an invitation from its link: a new account chooses its password, an existing one enters it',
+      tag,
+      auth: 'public',
+      body: acceptBody,
+      status: 204,
+    },
+    async ({ ctx, body }) => {
+      await acceptInviteByToken(deps.dataSource, body.token, body.password, ctx.state.requestId);
+      ctx.status = 204;
+    },
+  );
 
-  r.add({ method: 'get', path: '/api/auth/invites', response: R.myInvites, summary: "The signed-in user's pending invitations", tag, auth: 'session' }, async ({ ctx }) => {
-    ctx.body = { data: await invitesOfUser(deps.dataSource, sessionUser(ctx.state)) };
-  });
+  r.add(
+    { method: 'get', path: '/api/auth/invites', response: R.myInvites, summary: "The signed-in user's pending invitations", tag, auth: 'session' },
+    async ({ ctx }) => {
+      ctx.body = { data: await invitesOfUser(deps.dataSource, sessionUser(ctx.state)) };
+    },
+  );
 
-  r.add({ method: 'post', path: '/api/auth/invites/:id/accept', response: R.acceptedInvite, summary: 'Accept one of your pending invitations (then switch to the tenant)', tag, auth: 'session' }, async ({ ctx }) => {
-    const userId = sessionUser(ctx.state);
-    const id = ctx.params.id ?? '';
-    if (!isId('inv', id)) throw inviteNotFound();
-    ctx.body = await acceptInviteAsUser(deps.dataSource, userId, id, ctx.state.requestId);
-  });
-
+  r.add(
+    {
+      method: 'post',
+      path: '/api/auth/invites/:id/accept',
+      response: R.acceptedInvite,
+      summary: 'Accept one of your pending invitations (then switch to the tenant)',
+      tag,
+      auth: 'session',
+    },
+    async ({ ctx }) => {
+      const userId = sessionUser(ctx.state);
+      const id = ctx.params.id ?? '';
+      if (!isId('inv', id)) throw inviteNotFound();
+      ctx.body = await acceptInviteAsUser(deps.dataSource, userId, id, ctx.state.requestId);
+    },
+  );
 }

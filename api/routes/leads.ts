@@ -12,17 +12,28 @@ const write = { tag, auth: 'tenant', permission: 'campaigns.write', idempotent: 
 const lead = { customer: 'addressed', params: { id: { prefix: 'lead', resource: 'lead' } } } as const;
 
 export function leadRoutes(r: Routes, deps: WorkflowClientDeps) {
-  r.add({ method: 'get', path: '/api/leads', summary: "List the customer's leads", ...read, customer: 'required', query: S.leadsQuery, response: R.leadList }, ({ access, customerId, query }) =>
-    leads.listLeads(access, customerId, query),
-  );
-  r.add({ method: 'get', path: '/api/leads/:id', summary: 'Get a lead with its enrollments', ...read, ...lead, response: R.leadWithEnrollments }, ({ access, customerId, params }) =>
-    leads.getLead(access, customerId, params.id!),
+  r.add(
+    { method: 'get', path: '/api/leads', summary: "List the customer's leads", ...read, customer: 'required', query: S.leadsQuery, response: R.leadList },
+    ({ access, customerId, query }) => leads.listLeads(access, customerId, query),
   );
   r.add(
-    { method: 'patch', path: '/api/leads/:id', summary: "Correct a lead's name, company or template fields", ...write, ...lead, body: S.leadPatch, response: R.lead },
+    { method: 'get', path: '/api/leads/:id', summary: 'Get a lead with its enrollments', ...read, ...lead, response: R.leadWithEnrollments },
+    ({ access, customerId, params }) => leads.getLead(access, customerId, params.id!),
+  );
+  r.add(
+    {
+      method: 'patch',
+      path: '/api/leads/:id',
+      summary: "Correct a lead's name, company or template fields",
+      ...write,
+      ...lead,
+      body: S.leadPatch,
+      response: R.lead,
+    },
     ({ access, customerId, params, body }) => leads.updateLead(access, customerId, params.id!, body),
   );
-  r.add({ method: 'delete', path: '/api/leads/:id', summary: 'Delete a lead (its enrollments stop)', ...write, ...lead, status: 204 }, ({ access, customerId, params }) =>
-    leads.deleteLead(access, deps, customerId, params.id!),
+  r.add(
+    { method: 'delete', path: '/api/leads/:id', summary: 'Delete a lead (its enrollments stop)', ...write, ...lead, status: 204 },
+    ({ access, customerId, params }) => leads.deleteLead(access, deps, customerId, params.id!),
   );
 }

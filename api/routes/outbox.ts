@@ -8,8 +8,17 @@ import * as R from '../schemas/responses';
 const read = { tag: 'outbox', auth: 'tenant', permission: 'campaigns.read' } as const;
 
 export function outboxRoutes(r: Routes, deps: { mailSinkDir?: string }) {
-  r.add({ method: 'get', path: '/api/outbox', summary: "Mail sent for the customer's campaigns, newest first", ...read, customer: 'required', query: listQuery, response: R.outbox }, ({ access, customerId, query }) =>
-    outbox.listOutbox(access, customerId, query, deps.mailSinkDir),
+  r.add(
+    {
+      method: 'get',
+      path: '/api/outbox',
+      summary: "Mail sent for the customer's campaigns, newest first",
+      ...read,
+      customer: 'required',
+      query: listQuery,
+      response: R.outbox,
+    },
+    ({ access, customerId, query }) => outbox.listOutbox(access, customerId, query, deps.mailSinkDir),
   );
   r.add(
     {

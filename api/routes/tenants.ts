@@ -49,24 +49,47 @@ export function tenantRoutes(r: Routes, deps: AppDeps & { client: Client; taskQu
   const registration = { tag, body: registrationBody, status: 202, otherSuccess: [200], response: R.registered } as const;
 
   r.add(
-    { method: 'post', path: '/api/tenants', summary: 'Register and provision a tenant (platform admin); idempotent by externalCustomerId', auth: 'platform', ...registration },
+    {
+      method: 'post',
+      path: '/api/tenants',
+      summary: 'Register and provision a tenant (platform admin); idempotent by externalCustomerId',
+      auth: 'platform',
+      ...registration,
+    },
     async ({ ctx, body }) => {
       const out = await tenants.registerTenant(ds, deps, body);
       ctx.status = out.created ? 202 : 200;
       ctx.body = out.body;
     },
   );
-  r.add({ method: 'post', path: '/api/tenants/register', summary: 'Public sign-up: register and provision a tenant', auth: 'public', ...registration }, async ({ ctx, body }) => {
-    const hit = publicSignups.hit(ctx.state.clientAddress ?? 'unknown');
-    if (!hit.allowed) throw new ApiError(429, 'too_many_requests', 'too many sign-ups from this address; try again later', { retryAfterSeconds: hit.retryAfterSeconds });
-    const out = await tenants.registerTenant(ds, deps, body);
-    ctx.status = out.created ? 202 : 200;
-    ctx.body = out.body;
-  });
-  r.add({ method: 'get', path: '/api/industry-templates', summary: 'The industry templates a tenant can start from', tag, auth: 'public', response: R.industryTemplates }, () => ({
-    data: [...industryTemplates().values()].map((t) => ({ key: t.key, name: t.name })),
-  }));
-  r.add({ method: 'get', path: '/api/tenants', summary: 'List tenants with their status (platform admin)', tag, auth: 'platform', response: R.tenantList }, () => tenants.listTenants(ds));
+  r.add(
+    { method: 'post', path: '/api/tenants/register', summary: 'Public sign-up: register and provision a tenant', auth: 'public', ...registration },
+    async ({ ctx, body }) => {
+      const hit = publicSignups.hit(ctx.state.clientAddress ?? 'unknown');
+      if (!hit.allowed)
+        throw new ApiError(429, 'too_many_requests', 'too many sign-ups from this address; try again later', { retryAfterSeconds: hit.retryAfterSeconds });
+      const out = await tenants.registerTenant(ds, deps, body);
+      ctx.status = out.created ? 202 : 200;
+      ctx.body = out.body;
+    },
+  );
+  r.add(
+    {
+      method: 'get',
+      path: '/api/industry-templates',
+      summary: 'The industry templates a tenant can start from',
+      tag,
+      auth: 'public',
+      response: R.industryTemplates,
+    },
+    () => ({
+      data: [...industryTemplates().values()].map((t) => ({ key: t.key, name: t.name })),
+    }),
+  );
+  r.add(
+    { method: 'get', path: '/api/tenants', summary: 'List tenants with their status (platform admin)', tag, auth: 'platform', response: R.tenantList },
+    () => tenants.listTenants(ds),
+  );
   // Platform admins see every tenant's; a tenant credential sees its own
   // tenant's, through its tenant transaction (a removed member is refused)
   // and with the permission the declaration names.
@@ -89,10 +112,20 @@ export function tenantRoutes(r: Routes, deps: AppDeps & { client: Client; taskQu
     },
   );
   r.add(
-    { method: 'post', path: '/api/tenants/:id/provisioning/retry', summary: 'Retry a failed provisioning (platform admin)', tag, auth: 'platform', ...tenant, status: 202, response: R.registered },
+    {
+      method: 'post',
+      path: '/api/tenants/:id/provisioning/retry',
+      summary: 'Retry a failed provisioning (platform admin)',
+      tag,
+      auth: 'platform',
+      ...tenant,
+      status: 202,
+      response: R.registered,
+    },
     ({ params }) => tenants.retryProvisioning(ds, deps, params.id!),
   );
-  r.add({ method: 'get', path: '/api/onboarding', summary: "The tenant's onboarding checklist and entitlements", tag, auth: 'tenant', response: R.onboarding }, ({ access }) =>
-    tenants.onboarding(access),
+  r.add(
+    { method: 'get', path: '/api/onboarding', summary: "The tenant's onboarding checklist and entitlements", tag, auth: 'tenant', response: R.onboarding },
+    ({ access }) => tenants.onboarding(access),
   );
 }

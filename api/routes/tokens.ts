@@ -7,23 +7,48 @@ import { type Routes } from '../routing';
 import * as R from '../schemas/responses';
 
 const createBody = z
-  .object({ name: z.string().trim().min(1).max(100), roleId: z.string().regex(/^role_[0-9a-z]{26}$/, 'must be a role id (role_…)').optional() })
+  .object({
+    name: z.string().trim().min(1).max(100),
+    roleId: z
+      .string()
+      .regex(/^role_[0-9a-z]{26}$/, 'must be a role id (role_…)')
+      .optional(),
+  })
   .strict();
 
 const tag = 'tokens';
 const manage = { tag, auth: 'tenant', permission: 'tokens.manage' } as const;
 
 export function tokenRoutes(r: Routes, deps: AppDeps) {
-  r.add({ method: 'get', path: '/api/tokens', summary: 'List API tokens (without secrets)', ...manage, response: R.tokenList }, ({ access }) => tokens.listTokens(access));
+  r.add({ method: 'get', path: '/api/tokens', summary: 'List API tokens (without secrets)', ...manage, response: R.tokenList }, ({ access }) =>
+    tokens.listTokens(access),
+  );
   r.add(
-    { method: 'post', path: '/api/tokens', summary: 'Issue an API token (the secret is shown once)', ...manage, idempotent: true, body: createBody, status: 201, response: R.issuedToken },
+    {
+      method: 'post',
+      path: '/api/tokens',
+      summary: 'Issue an API token (the secret is shown once)',
+      ...manage,
+      idempotent: true,
+      body: createBody,
+      status: 201,
+      response: R.issuedToken,
+    },
     ({ access, body, ctx }) => {
       ctx.state.secretFields = ['token'];
       return tokens.issueToken(access, body);
     },
   );
   r.add(
-    { method: 'delete', path: '/api/tokens/:id', summary: 'Revoke an API token', ...manage, idempotent: true, params: { id: { prefix: 'tok', resource: 'token' } }, status: 204 },
+    {
+      method: 'delete',
+      path: '/api/tokens/:id',
+      summary: 'Revoke an API token',
+      ...manage,
+      idempotent: true,
+      params: { id: { prefix: 'tok', resource: 'token' } },
+      status: 204,
+    },
     ({ access, params }) => tokens.revokeToken(access, params.id!),
   );
   r.add(

@@ -23,14 +23,25 @@ export function webhookRoutes(r: Routes, deps: AppDeps & { client: Client; email
   const secrets = new Map(Object.entries(deps.emailWebhookSecrets ?? {}));
 
   r.add(
-    { method: 'post', path: '/api/webhooks/email/:provider', summary: 'E-mail provider events (reply, bounce, open), HMAC-signed', tag: 'webhooks', auth: 'public', response: R.webhookReceived },
+    {
+      method: 'post',
+      path: '/api/webhooks/email/:provider',
+      summary: 'E-mail provider events (reply, bounce, open), HMAC-signed',
+      tag: 'webhooks',
+      auth: 'public',
+      response: R.webhookReceived,
+    },
     ({ ctx, params }) => {
       const provider = params.provider ?? '';
       const secret = secrets.get(provider);
       if (!secret) throw notFound('webhook');
       const raw = ctx.state.rawBody ?? '';
       if (!verifyWebhook(secret, ctx.get(SIGNATURE_HEADER), ctx.get(TIMESTAMP_HEADER), raw)) {
-        throw new ApiError(401, 'invalid_signature', `the ${SIGNATURE_HEADER} header does not match the body (or the timestamp is outside ${TOLERANCE_SECONDS} s)`);
+        throw new ApiError(
+          401,
+          'invalid_signature',
+          `the ${SIGNATURE_HEADER} header does not match the body (or the timestamp is outside ${TOLERANCE_SECONDS} s)`,
+        );
       }
       let payload: unknown;
       try {
@@ -41,7 +52,12 @@ export function webhookRoutes(r: Routes, deps: AppDeps & { client: Client; email
       assertNoNul(payload);
       const parsed = events.emailEventSchema.safeParse(payload);
       if (!parsed.success) {
-        throw new ApiError(400, 'validation_failed', 'not an e-mail event', parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message, code: i.code })));
+        throw new ApiError(
+          400,
+          'validation_failed',
+          'not an e-mail event',
+          parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message, code: i.code })),
+        );
       }
       return events.receiveEmailEvent(ds, deps.client, `email:${provider}`, parsed.data, payload);
     },
@@ -60,19 +76,36 @@ export function webhookRoutes(r: Routes, deps: AppDeps & { client: Client; email
     ({ query }) => events.listWebhookEvents(ds, query),
   );
   r.add(
-    { method: 'post', path: '/api/platform/webhook-events/:id/replay', summary: 'Route a dead-lettered event again', ...platform, params: { id: { prefix: 'whk', resource: 'webhook event' } }, response: R.webhookReplayed },
+    {
+      method: 'post',
+      path: '/api/platform/webhook-events/:id/replay',
+      summary: 'Route a dead-lettered event again',
+      ...platform,
+      params: { id: { prefix: 'whk', resource: 'webhook event' } },
+      response: R.webhookReplayed,
+    },
     ({ params }) => events.replayWebhookEvent(ds, deps.client, params.id ?? ''),
   );
 
   // One-click unsubscribe (RFC 8058): the token on every message names its
   // tenant and is otherwise random; POST unsubscribes, GET shows a button.
-  r.add({ method: 'get', path: '/api/unsubscribe/:token', html: true, summary: 'Unsubscribe page for a recipient', tag: 'webhooks', auth: 'public' }, ({ ctx, params }) => {
-    if (!events.unsubscribeTokenTenant(params.token ?? '')) throw notFound('unsubscribe link');
-    ctx.type = 'text/html';
-    ctx.body = UNSUBSCRIBE_PAGE;
-  });
   r.add(
-    { method: 'post', path: '/api/unsubscribe/:token', summary: 'One-click unsubscribe (List-Unsubscribe-Post)', tag: 'webhooks', auth: 'public', response: R.unsubscribed },
+    { method: 'get', path: '/api/unsubscribe/:token', html: true, summary: 'Unsubscribe page for a recipient', tag: 'webhooks', auth: 'public' },
+    ({ ctx, params }) => {
+      if (!events.unsubscribeTokenTenant(params.token ?? '')) throw notFound('unsubscribe link');
+      ctx.type = 'text/html';
+      ctx.body = UNSUBSCRIBE_PAGE;
+    },
+  );
+  r.add(
+    {
+      method: 'post',
+      path: '/api/unsubscribe/:token',
+      summary: 'One-click unsubscribe (List-Unsubscribe-Post)',
+      tag: 'webhooks',
+      auth: 'public',
+      response: R.unsubscribed,
+    },
     ({ params }) => events.unsubscribeByToken(ds, deps.client, params.token ?? ''),
   );
 }

@@ -48,7 +48,10 @@ export const templateText = (max: number) =>
 
 const stepSnapshot = z.object({ subject: templateText(300), body: templateText(50_000), delayHours: z.number().int().min(0).max(8760) }).strict();
 
-export const campaignSequenceBody = z.union([z.object({ sequenceId: z.string().max(40) }).strict(), z.object({ steps: z.array(stepSnapshot).min(1).max(20) }).strict()]);
+export const campaignSequenceBody = z.union([
+  z.object({ sequenceId: z.string().max(40) }).strict(),
+  z.object({ steps: z.array(stepSnapshot).min(1).max(20) }).strict(),
+]);
 
 export const sequenceVersionQuery = z.object({ version: z.coerce.number().int().min(1).max(INT4_MAX).optional() }).strict();
 
@@ -56,7 +59,14 @@ export const campaignLeadsQuery = listQuery.extend({ status: z.enum(ENROLLMENT_S
 export const campaignListQuery = listQuery.extend({ status: z.enum(['draft', 'active', 'paused', 'completed', 'archived']).optional() });
 
 const cell = z.union([z.string().max(2000), z.number(), z.boolean(), z.null()]);
-export const leadImportBody = z.object({ leads: z.array(z.record(z.string().max(100), cell)).min(1).max(10_000) }).strict();
+export const leadImportBody = z
+  .object({
+    leads: z
+      .array(z.record(z.string().max(100), cell))
+      .min(1)
+      .max(10_000),
+  })
+  .strict();
 
 export const leadsQuery = listQuery.extend({
   status: z.enum(['active', 'replied', 'bounced', 'unsubscribed']).optional(),
@@ -69,7 +79,15 @@ export const leadPatch = z
     firstName: z.string().trim().max(200).optional(),
     lastName: z.string().trim().max(200).optional(),
     company: z.string().trim().max(200).optional(),
-    fields: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).max(100), z.string().max(2000)).optional(),
+    fields: z
+      .record(
+        z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+          .max(100),
+        z.string().max(2000),
+      )
+      .optional(),
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, { message: 'give firstName, lastName, company or fields' });

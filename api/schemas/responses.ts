@@ -26,7 +26,13 @@ export const meResponse = z.union([
     restrictedCustomerId: id('cust').nullable(),
     tenants: z.array(tenantSummary),
   }),
-  z.strictObject({ user: z.null(), token: z.strictObject({ id: id('tok') }), tenant: z.strictObject({ id: uuid }), permissions: z.array(z.string()), tenants: z.array(z.never()) }),
+  z.strictObject({
+    user: z.null(),
+    token: z.strictObject({ id: id('tok') }),
+    tenant: z.strictObject({ id: uuid }),
+    permissions: z.array(z.string()),
+    tenants: z.array(z.never()),
+  }),
 ]);
 export const customer = z.strictObject({ id: id('cust'), name: z.string(), createdAt: at, updatedAt: at });
 export const customerContext = z.strictObject({ customer: z.strictObject({ id: id('cust'), name: z.string() }) });
@@ -40,12 +46,37 @@ export const member = z.strictObject({
   createdAt: at,
 });
 export const invited = z.strictObject({
-  invite: z.strictObject({ id: id('inv'), email: z.string(), name: z.string(), roleId: id('role'), customerId: id('cust').nullable(), expiresAt: at, status: z.literal('pending') }),
+  invite: z.strictObject({
+    id: id('inv'),
+    email: z.string(),
+    name: z.string(),
+    roleId: id('role'),
+    customerId: id('cust').nullable(),
+    expiresAt: at,
+    status: z.literal('pending'),
+  }),
 });
-export const pendingInvite = z.strictObject({ id: id('inv'), email: z.string(), roleId: id('role'), customerId: id('cust').nullable(), expiresAt: at, createdAt: at, status: z.literal('pending') });
+export const pendingInvite = z.strictObject({
+  id: id('inv'),
+  email: z.string(),
+  roleId: id('role'),
+  customerId: id('cust').nullable(),
+  expiresAt: at,
+  createdAt: at,
+  status: z.literal('pending'),
+});
 export const myInvites = dataOnly(z.strictObject({ id: id('inv'), tenant: z.strictObject({ id: uuid, name: z.string() }), expiresAt: at }));
 export const acceptedInvite = z.strictObject({ tenantId: uuid });
-const tokenFields = { id: id('tok'), name: z.string(), prefix: z.string(), roleId: id('role'), customerId: id('cust').nullable(), createdAt: at, lastUsedAt: at.nullable(), revokedAt: at.nullable() };
+const tokenFields = {
+  id: id('tok'),
+  name: z.string(),
+  prefix: z.string(),
+  roleId: id('role'),
+  customerId: id('cust').nullable(),
+  createdAt: at,
+  lastUsedAt: at.nullable(),
+  revokedAt: at.nullable(),
+};
 export const tokenList = dataOnly(z.strictObject(tokenFields));
 export const issuedToken = z.strictObject({ ...tokenFields, token: z.string().regex(/^tf_[0-9a-f]{32}_/) });
 export const auditList = list(
@@ -76,7 +107,12 @@ export const tenantList = dataOnly(
     status: z.string(),
     industry: z.string().nullable(),
     createdAt: at,
-    provisioning: z.strictObject({ stepsDone: z.number().int(), stepsTotal: z.number().int(), status: provisioningStatus.nullable(), error: z.string().optional() }),
+    provisioning: z.strictObject({
+      stepsDone: z.number().int(),
+      stepsTotal: z.number().int(),
+      status: provisioningStatus.nullable(),
+      error: z.string().optional(),
+    }),
     workflowId: z.string(),
   }),
 );
@@ -135,13 +171,30 @@ export const inbox = z.strictObject({
   fromName: z.string(),
   dailyCap: z.number().int(),
   warmupEnabled: z.boolean(),
-  smtp: z.strictObject({ host: z.string().nullable(), port: z.number().int().nullable(), secure: z.boolean().nullable(), user: z.string().nullable(), passwordSet: z.boolean() }).nullable(),
+  smtp: z
+    .strictObject({
+      host: z.string().nullable(),
+      port: z.number().int().nullable(),
+      secure: z.boolean().nullable(),
+      user: z.string().nullable(),
+      passwordSet: z.boolean(),
+    })
+    .nullable(),
   createdAt: at,
 });
-const step = z.strictObject({ id: id('stp'), position: z.number().int(), subject: z.string(), body: z.string(), delayHours: z.number().int(), variables: z.array(z.string()) });
+const step = z.strictObject({
+  id: id('stp'),
+  position: z.number().int(),
+  subject: z.string(),
+  body: z.string(),
+  delayHours: z.number().int(),
+  variables: z.array(z.string()),
+});
 export const sequenceStep = step;
 export const sequence = z.strictObject({ id: id('seq'), customerId: id('cust'), name: z.string(), createdAt: at, updatedAt: at, steps: z.array(step) });
-export const sequenceList = list(z.strictObject({ id: id('seq'), customerId: id('cust'), name: z.string(), steps: z.number().int(), createdAt: at, updatedAt: at }));
+export const sequenceList = list(
+  z.strictObject({ id: id('seq'), customerId: id('cust'), name: z.string(), steps: z.number().int(), createdAt: at, updatedAt: at }),
+);
 const campaignStatus = z.enum(['draft', 'active', 'paused', 'completed', 'archived']);
 export const campaign = z.strictObject({
   id: id('cmp'),
@@ -158,9 +211,21 @@ export const campaign = z.strictObject({
 const snapshotStep = z.strictObject({ position: z.number().int(), subject: z.string(), body: z.string(), delayHours: z.number().int() });
 export const campaignSequence = z.union([
   z.strictObject({ version: z.null(), steps: z.array(z.never()), versions: z.array(z.never()) }),
-  z.strictObject({ version: z.number().int(), sourceSequenceId: id('seq').nullable(), steps: z.array(snapshotStep), createdAt: at, current: z.boolean(), versions: z.array(z.number().int()) }),
+  z.strictObject({
+    version: z.number().int(),
+    sourceSequenceId: id('seq').nullable(),
+    steps: z.array(snapshotStep),
+    createdAt: at,
+    current: z.boolean(),
+    versions: z.array(z.number().int()),
+  }),
 ]);
-export const campaignSequenceCreated = z.strictObject({ version: z.number().int(), sourceSequenceId: id('seq').nullable(), steps: z.array(snapshotStep), current: z.literal(true) });
+export const campaignSequenceCreated = z.strictObject({
+  version: z.number().int(),
+  sourceSequenceId: id('seq').nullable(),
+  steps: z.array(snapshotStep),
+  current: z.literal(true),
+});
 export const leadsAdded = z.strictObject({ added: z.number().int(), skipped: z.number().int(), skippedReasons: z.record(z.string(), z.number().int()) });
 const enrollmentStatus = z.enum(['pending', 'active', 'paused', 'completed', 'replied', 'bounced', 'unsubscribed', 'archived', 'failed']);
 export const campaignLeads = list(
@@ -182,7 +247,17 @@ export const campaignLeads = list(
 );
 export const enrollmentChanged = z.strictObject({ leadId: id('lead'), status: z.enum(['active', 'paused']) });
 export const leadUnsubscribed = z.strictObject({ leadId: id('lead'), status: z.literal('unsubscribed'), enrollmentsStopped: z.number().int() });
-export const replies = list(z.strictObject({ id: id('msg'), leadId: id('lead'), email: z.string(), name: z.string(), subject: z.string().nullable(), body: z.string().nullable(), receivedAt: at }));
+export const replies = list(
+  z.strictObject({
+    id: id('msg'),
+    leadId: id('lead'),
+    email: z.string(),
+    name: z.string(),
+    subject: z.string().nullable(),
+    body: z.string().nullable(),
+    receivedAt: at,
+  }),
+);
 export const leadMessages = dataOnly(
   z.strictObject({
     id: id('msg'),

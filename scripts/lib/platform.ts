@@ -157,7 +157,12 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
       ['API_PORT', c.API_PORT],
       ['WEB_PORT', c.WEB_PORT],
       ...(c.DATABASE_URL ? [] : ([['PG_PORT', c.PG_PORT]] as [string, number][])),
-      ...(c.TEMPORAL_ADDRESS ? [] : ([['TEMPORAL_PORT', c.TEMPORAL_PORT], ['TEMPORAL_UI_PORT', c.TEMPORAL_UI_PORT]] as [string, number][])),
+      ...(c.TEMPORAL_ADDRESS
+        ? []
+        : ([
+            ['TEMPORAL_PORT', c.TEMPORAL_PORT],
+            ['TEMPORAL_UI_PORT', c.TEMPORAL_UI_PORT],
+          ] as [string, number][])),
     ]);
     checkpoint();
 
@@ -188,7 +193,9 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
     }
     const ran = await runMigrations(databaseUrl);
     opts.log(ran.length ? `migrations: applied ${ran.join(', ')}` : 'migrations: up to date');
-    const admin = await withOwnerDataSource(databaseUrl, (ds) => ensurePlatformAdmin(ds, { email: c.PLATFORM_ADMIN_EMAIL, password: c.PLATFORM_ADMIN_PASSWORD }));
+    const admin = await withOwnerDataSource(databaseUrl, (ds) =>
+      ensurePlatformAdmin(ds, { email: c.PLATFORM_ADMIN_EMAIL, password: c.PLATFORM_ADMIN_PASSWORD }),
+    );
     if (admin.generatedPassword) {
       opts.log(`platform admin created: ${admin.email} / password ${admin.generatedPassword}  (shown once; set PLATFORM_ADMIN_PASSWORD to choose one)`);
     } else {
@@ -265,8 +272,24 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
     // The owner connection stays in this process: children never hold it.
     const tsNode = (entry: string) => ['--enable-source-maps', '--import', 'tsx', path.join(ROOT, entry)];
 
-    supervisor.spawn({ name: 'worker', command: process.execPath, args: tsNode('worker/main.ts'), env: childEnv, cwd: ROOT, echo: opts.echo, logFile: path.join(logDir, 'worker.log') });
-    supervisor.spawn({ name: 'api', command: process.execPath, args: tsNode('api/server.ts'), env: childEnv, cwd: ROOT, echo: opts.echo, logFile: path.join(logDir, 'api.log') });
+    supervisor.spawn({
+      name: 'worker',
+      command: process.execPath,
+      args: tsNode('worker/main.ts'),
+      env: childEnv,
+      cwd: ROOT,
+      echo: opts.echo,
+      logFile: path.join(logDir, 'worker.log'),
+    });
+    supervisor.spawn({
+      name: 'api',
+      command: process.execPath,
+      args: tsNode('api/server.ts'),
+      env: childEnv,
+      cwd: ROOT,
+      echo: opts.echo,
+      logFile: path.join(logDir, 'api.log'),
+    });
     await waitForHttp(`${c.apiUrl}/api/health`, 120_000, [200, 503]);
     checkpoint();
 

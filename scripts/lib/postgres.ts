@@ -117,10 +117,9 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedPostgresOptions):
   try {
     await server.start();
   } catch (err) {
-    throw new Error(
-      `embedded PostgreSQL did not start on port ${opts.port}${opts.logFile ? ` (see ${opts.logFile})` : ''}: ${String(err ?? 'exited early')}`,
-      { cause: err },
-    );
+    throw new Error(`embedded PostgreSQL did not start on port ${opts.port}${opts.logFile ? ` (see ${opts.logFile})` : ''}: ${String(err ?? 'exited early')}`, {
+      cause: err,
+    });
   }
 
   const adminUrl = `postgres://postgres:${encodeURIComponent(creds.superuserPassword)}@127.0.0.1:${opts.port}/postgres`;

@@ -146,9 +146,7 @@ export async function ensureTemporalCli(log: Log): Promise<ResolvedTool> {
       log(`Temporal CLI: ${downloaded} (sdk-download)`);
       return { path: downloaded, source: 'sdk-download' };
     } catch (downloadErr) {
-      throw new MissingPrerequisiteError(
-        `${err.message}\n(The SDK's own download also failed: ${(downloadErr as Error).message})`,
-      );
+      throw new MissingPrerequisiteError(`${err.message}\n(The SDK's own download also failed: ${(downloadErr as Error).message})`);
     }
   }
   const installed = path.join(BIN_DIR, 'temporal');
@@ -188,8 +186,7 @@ export async function ensureTestServer(log: Log): Promise<string> {
   }
   if (run('mvn', ['-v']).missing) {
     throw new MissingPrerequisiteError(
-      'Maven is needed to fetch the Temporal time-skipping test server from Maven Central. ' +
-        'Install it with `apt-get install maven`.',
+      'Maven is needed to fetch the Temporal time-skipping test server from Maven Central. ' + 'Install it with `apt-get install maven`.',
     );
   }
   const libDir = path.join(TEST_SERVER_DIR, 'lib');
@@ -256,7 +253,15 @@ async function trainClassDataArchive(opts: { classpath: string; archive: string;
   const port = await freePort();
   const child = spawn(
     'java',
-    [...opts.javaOpts.split(' '), `-XX:ArchiveClassesAtExit=${opts.archive}`, '-cp', opts.classpath, 'io.temporal.testserver.TestServer', String(port), '--enable-time-skipping'],
+    [
+      ...opts.javaOpts.split(' '),
+      `-XX:ArchiveClassesAtExit=${opts.archive}`,
+      '-cp',
+      opts.classpath,
+      'io.temporal.testserver.TestServer',
+      String(port),
+      '--enable-time-skipping',
+    ],
     { stdio: 'ignore' },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

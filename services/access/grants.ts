@@ -20,6 +20,9 @@ export async function assertWithinCaller(a: TenantAccess, roleId: string): Promi
     [roleId],
   )) as { id: string; key: string | null; permission: string | null }[];
   if (!rows[0]) throw new ApiError(400, 'validation_failed', 'invalid body', [{ path: 'roleId', message: 'no such role in this tenant', code: 'custom' }]);
-  assertGrantable(a, rows.map((r) => r.permission).filter((p): p is string => p !== null));
+  assertGrantable(
+    a,
+    rows.map((r) => r.permission).filter((p): p is string => p !== null),
+  );
   return { id: rows[0].id, key: rows[0].key };
 }

@@ -35,16 +35,10 @@ export async function createInvite(
   const token = newInviteToken(tenantId);
   const id = newId('inv');
   const expiresAt = new Date(Date.now() + INVITE_TTL_MS);
-  await m.query('INSERT INTO invites (tenant_id, id, user_id, token_hash, expires_at, role_id, customer_id, invited_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
-    tenantId,
-    id,
-    userId,
-    sha256(token),
-    expiresAt,
-    input.roleId,
-    input.customerId,
-    input.invitedBy,
-  ]);
+  await m.query(
+    'INSERT INTO invites (tenant_id, id, user_id, token_hash, expires_at, role_id, customer_id, invited_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+    [tenantId, id, userId, sha256(token), expiresAt, input.roleId, input.customerId, input.invitedBy],
+  );
   return { id, token, expiresAt };
 }
 
@@ -66,13 +60,10 @@ export const inviteNotFound = () => new ApiError(404, 'not_found', 'invite not f
 /** Turns an invite into a membership, in the invite's tenant transaction. */
 async function join(m: EntityManager, tenantId: string, invite: PendingInvite, requestId: string): Promise<void> {
   if (invite.role_id) {
-    await m.query('INSERT INTO memberships (tenant_id, id, user_id, role_id, customer_id) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, user_id) DO NOTHING', [
-      tenantId,
-      newId('mem'),
-      invite.user_id,
-      invite.role_id,
-      invite.customer_id,
-    ]);
+    await m.query(
+      'INSERT INTO memberships (tenant_id, id, user_id, role_id, customer_id) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, user_id) DO NOTHING',
+      [tenantId, newId('mem'), invite.user_id, invite.role_id, invite.customer_id],
+    );
   }
   await m.query('UPDATE invites SET accepted_at = now() WHERE id = $1', [invite.id]);
   await audit(m, { action: 'invite_accepted', outcome: 'success', actorUserId: invite.user_id, targetType: 'invite', targetId: invite.id, requestId });

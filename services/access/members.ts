@@ -112,9 +112,23 @@ export async function inviteMember(a: TenantAccess, deps: InviteMailDeps, input:
   const role = await assertWithinCaller(a, input.roleId);
   if (role.key === 'owner' && !callerIsOwner(a)) throw ownersOnly('only an owner can make someone an owner');
   const customer = await grantableCustomer(a, input.customerId);
-  const invite = await createInvite(a.manager, { tenantId: a.tenantId, email: input.email, name: input.name, roleId: role.id, customerId: customer, invitedBy: a.userId });
-  await auditBy(a, { action: 'member_invited', outcome: 'success', targetType: 'invite', targetId: invite.id, details: { roleId: role.id, customerId: customer } });
-  const tenantName = ((await a.manager.query('SELECT name FROM tenants WHERE id = $1', [a.tenantId])) as { name: string }[])[0]?.name ?? 'a Tenantflow workspace';
+  const invite = await createInvite(a.manager, {
+    tenantId: a.tenantId,
+    email: input.email,
+    name: input.name,
+    roleId: role.id,
+    customerId: customer,
+    invitedBy: a.userId,
+  });
+  await auditBy(a, {
+    action: 'member_invited',
+    outcome: 'success',
+    targetType: 'invite',
+    targetId: invite.id,
+    details: { roleId: role.id, customerId: customer },
+  });
+  const tenantName =
+    ((await a.manager.query('SELECT name FROM tenants WHERE id = $1', [a.tenantId])) as { name: string }[])[0]?.name ?? 'a Tenantflow workspace';
   const link = `${deps.consoleUrl ?? ''}/invite/${invite.token}`;
   const mailer = deps.mailer;
   if (mailer) {
@@ -127,7 +141,9 @@ export async function inviteMember(a: TenantAccess, deps: InviteMailDeps, input:
       }).catch((err: unknown) => deps.log.warn({ code: (err as { code?: string }).code ?? 'error', inviteId: invite.id }, 'invite mail not sent'));
     });
   }
-  return { invite: { id: invite.id, email: input.email, name: input.name, roleId: role.id, customerId: customer, expiresAt: invite.expiresAt, status: 'pending' } };
+  return {
+    invite: { id: invite.id, email: input.email, name: input.name, roleId: role.id, customerId: customer, expiresAt: invite.expiresAt, status: 'pending' },
+  };
 }
 
 export async function listPendingInvites(a: TenantAccess, list: ListParams) {
@@ -142,7 +158,15 @@ export async function listPendingInvites(a: TenantAccess, list: ListParams) {
     idOf: (r) => r.id,
   });
   return {
-    data: p.data.map((r) => ({ id: r.id, email: r.email, roleId: r.role_id, customerId: r.customer_id, expiresAt: r.expires_at, createdAt: r.created_at, status: 'pending' })),
+    data: p.data.map((r) => ({
+      id: r.id,
+      email: r.email,
+      roleId: r.role_id,
+      customerId: r.customer_id,
+      expiresAt: r.expires_at,
+      createdAt: r.created_at,
+      status: 'pending',
+    })),
     nextCursor: p.nextCursor,
   };
 }
@@ -168,7 +192,8 @@ export async function changeMember(a: TenantAccess, id: string, input: { roleId?
     const role = await assertWithinCaller(a, input.roleId!);
     const touchesOwner = role.key === 'owner' || member.role_key === 'owner';
     if (touchesOwner && !callerIsOwner(a)) throw ownersOnly('only an owner can change who is an owner');
-    if (member.role_key === 'owner' && role.key !== 'owner' && (await ownerCount(a)) <= 1) throw new ApiError(409, 'last_owner', 'the last owner cannot be demoted');
+    if (member.role_key === 'owner' && role.key !== 'owner' && (await ownerCount(a)) <= 1)
+      throw new ApiError(409, 'last_owner', 'the last owner cannot be demoted');
     changes.roleId = role.id;
   }
   if (input.customerId !== undefined) changes.customerId = await grantableCustomer(a, input.customerId);

@@ -18,7 +18,9 @@ async function findRole(a: TenantAccess, id: string): Promise<Role> {
 }
 
 async function permissionsOf(a: TenantAccess, roleIds: string[]): Promise<Map<string, Permission[]>> {
-  const rows = roleIds.length ? await a.manager.getRepository(RolePermission).createQueryBuilder('rp').where('rp.roleId IN (:...roleIds)', { roleIds }).getMany() : [];
+  const rows = roleIds.length
+    ? await a.manager.getRepository(RolePermission).createQueryBuilder('rp').where('rp.roleId IN (:...roleIds)', { roleIds }).getMany()
+    : [];
   const map = new Map<string, Permission[]>(roleIds.map((id) => [id, []]));
   for (const r of rows) if (isPermission(r.permission)) map.get(r.roleId)?.push(r.permission);
   for (const list of map.values()) list.sort((x, y) => ALL_PERMISSIONS.indexOf(x) - ALL_PERMISSIONS.indexOf(y));
@@ -55,7 +57,10 @@ async function insertRole(a: TenantAccess, name: string, permissions: Permission
 
 export async function listRoles(a: TenantAccess) {
   const roles = await a.manager.getRepository(Role).find({ order: { isSystem: 'DESC', name: 'ASC' } });
-  const perms = await permissionsOf(a, roles.map((r) => r.id));
+  const perms = await permissionsOf(
+    a,
+    roles.map((r) => r.id),
+  );
   return { data: roles.map((r) => roleJson(r, perms.get(r.id) ?? [])), permissions: ALL_PERMISSIONS };
 }
 
@@ -88,7 +93,13 @@ export async function replacePermissions(a: TenantAccess, id: string, permission
   // Only what changes needs to be grantable: keeping a permission you lack is fine.
   assertGrantable(a, added);
   await setPermissions(a, role.id, permissions);
-  await auditBy(a, { action: 'role_permissions_changed', outcome: 'success', targetType: 'role', targetId: role.id, details: { added, removed: before.filter((p) => !permissions.includes(p)) } });
+  await auditBy(a, {
+    action: 'role_permissions_changed',
+    outcome: 'success',
+    targetType: 'role',
+    targetId: role.id,
+    details: { added, removed: before.filter((p) => !permissions.includes(p)) },
+  });
   return roleJson(role, await permissionsOfOne(a, role.id));
 }
 

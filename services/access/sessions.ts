@@ -206,7 +206,13 @@ export async function signIn(ds: DataSource, attempt: SignInAttempt) {
     const failures = await recordFailure(ds, attempt.email, attempt.client);
     if (user) {
       for (const t of await tenantsOfUser(ds, user.id)) {
-        await auditInOwnTransaction(ds, t.id, { action: 'login', outcome: 'failure', actorUserId: user.id, requestId: attempt.requestId, details: { failures } });
+        await auditInOwnTransaction(ds, t.id, {
+          action: 'login',
+          outcome: 'failure',
+          actorUserId: user.id,
+          requestId: attempt.requestId,
+          details: { failures },
+        });
       }
     }
     throw invalidCredentials();
@@ -232,11 +238,20 @@ export async function switchTenant(ds: DataSource, principal: Principal, tenantI
   if (principal.kind !== 'session') throw new ApiError(403, 'forbidden', 'API tokens are bound to one tenant');
   const p = principal;
   const member = (await withUser(ds, p.userId, (m) =>
-    m.query("SELECT 1 FROM memberships ms JOIN tenants t ON t.id = ms.tenant_id WHERE ms.user_id = $1 AND ms.tenant_id = $2 AND t.status = 'active'", [p.userId, tenantId]),
+    m.query("SELECT 1 FROM memberships ms JOIN tenants t ON t.id = ms.tenant_id WHERE ms.user_id = $1 AND ms.tenant_id = $2 AND t.status = 'active'", [
+      p.userId,
+      tenantId,
+    ]),
   )) as unknown[];
   if (member.length === 0) {
     if (p.tenantId) {
-      await auditInOwnTransaction(ds, p.tenantId, { action: 'cross_tenant_attempt', outcome: 'denied', actorUserId: p.userId, requestId, details: { via: 'switch_tenant' } });
+      await auditInOwnTransaction(ds, p.tenantId, {
+        action: 'cross_tenant_attempt',
+        outcome: 'denied',
+        actorUserId: p.userId,
+        requestId,
+        details: { via: 'switch_tenant' },
+      });
     }
     throw new ApiError(404, 'not_found', 'tenant not found');
   }

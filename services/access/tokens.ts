@@ -13,7 +13,16 @@ import { type TenantAccess } from '../context';
 import { assertWithinCaller } from './grants';
 
 function tokenJson(t: ApiToken) {
-  return { id: t.id, name: t.name, prefix: t.prefix, roleId: t.roleId, customerId: t.customerId, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt, revokedAt: t.revokedAt };
+  return {
+    id: t.id,
+    name: t.name,
+    prefix: t.prefix,
+    roleId: t.roleId,
+    customerId: t.customerId,
+    createdAt: t.createdAt,
+    lastUsedAt: t.lastUsedAt,
+    revokedAt: t.revokedAt,
+  };
 }
 
 interface Issuer {
@@ -61,7 +70,11 @@ export async function listTokens(a: TenantAccess) {
 export async function issueToken(a: TenantAccess, input: { name: string; roleId?: string }) {
   const roleId = input.roleId ?? a.roleId;
   await assertWithinCaller(a, roleId);
-  return issue(a.manager, a.tenantId, { name: input.name, roleId, issuer: { userId: a.userId, tokenId: a.tokenId, requestId: a.requestId, customerId: a.restrictedCustomerId } });
+  return issue(a.manager, a.tenantId, {
+    name: input.name,
+    roleId,
+    issuer: { userId: a.userId, tokenId: a.tokenId, requestId: a.requestId, customerId: a.restrictedCustomerId },
+  });
 }
 
 export async function revokeToken(a: TenantAccess, id: string): Promise<void> {
@@ -73,7 +86,12 @@ export async function revokeToken(a: TenantAccess, id: string): Promise<void> {
 }
 
 /** A platform admin issues a token for any tenant: without a roleId it is the tenant's admin. */
-export async function issuePlatformToken(dataSource: DataSource, tenantId: string, input: { name: string; roleId?: string }, admin: { userId: string | null; requestId?: string }) {
+export async function issuePlatformToken(
+  dataSource: DataSource,
+  tenantId: string,
+  input: { name: string; roleId?: string },
+  admin: { userId: string | null; requestId?: string },
+) {
   if (!isUuid(tenantId) || !(await dataSource.getRepository(Tenant).existsBy({ id: tenantId }))) throw notFound('tenant');
   return withTenant(dataSource, tenantId, async (m) => {
     const roleId = input.roleId ?? (await m.getRepository(Role).findOneBy({ key: 'admin' }))?.id ?? '';

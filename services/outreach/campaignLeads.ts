@@ -12,7 +12,10 @@ import { importLeads, type LeadRecord, suppressAddress } from './leads';
 
 async function findEnrollment(a: TenantAccess, campaignId: string, leadId: string): Promise<EnrollmentKey & { status: string }> {
   if (!isId('lead', leadId)) throw notFound('lead');
-  const [row] = (await a.manager.query('SELECT id, campaign_id, lead_id, status FROM enrollments WHERE campaign_id = $1 AND lead_id = $2', [campaignId, leadId])) as (EnrollmentKey & {
+  const [row] = (await a.manager.query('SELECT id, campaign_id, lead_id, status FROM enrollments WHERE campaign_id = $1 AND lead_id = $2', [
+    campaignId,
+    leadId,
+  ])) as (EnrollmentKey & {
     status: string;
   })[];
   if (!row) throw notFound('lead');
@@ -20,7 +23,14 @@ async function findEnrollment(a: TenantAccess, campaignId: string, leadId: strin
 }
 
 /** Imports the leads and enrolls them; an active (or completed, now reopened) campaign starts them after commit. */
-export async function addLeads(a: TenantAccess, deps: WorkflowClientDeps, customerId: string, campaignId: string, records: LeadRecord[], source: 'api' | 'csv') {
+export async function addLeads(
+  a: TenantAccess,
+  deps: WorkflowClientDeps,
+  customerId: string,
+  campaignId: string,
+  records: LeadRecord[],
+  source: 'api' | 'csv',
+) {
   const c = await findCampaign(a, customerId, campaignId, true);
   if (c.status === 'archived') throw new ApiError(409, 'campaign_closed', 'leads cannot be added to an archived campaign');
   const result = await importLeads(a, customerId, records, source);
@@ -32,7 +42,12 @@ export async function addLeads(a: TenantAccess, deps: WorkflowClientDeps, custom
   )) as { lead_id: string }[];
   if (enrolled.length > 0 && (c.status === 'active' || c.status === 'completed')) {
     if (c.status === 'completed') await a.manager.query("UPDATE campaigns SET status = 'active', updated_at = now() WHERE id = $1", [c.id]);
-    await startPendingEnrollments(a, deps, c, enrolled.map((e) => e.lead_id));
+    await startPendingEnrollments(
+      a,
+      deps,
+      c,
+      enrolled.map((e) => e.lead_id),
+    );
   }
   const alreadyInCampaign = result.leadIds.length - enrolled.length;
   return { added: enrolled.length, skipped: result.skipped + alreadyInCampaign, skippedReasons: { ...result.reasons, alreadyInCampaign } };
@@ -73,13 +88,23 @@ export async function listCampaignLeads(a: TenantAccess, customerId: string, cam
 }
 
 /** Pauses or resumes one lead's enrollment (a no-op when it already is). */
-export async function setLeadRunning(a: TenantAccess, deps: WorkflowClientDeps, customerId: string, campaignId: string, leadId: string, action: 'pause' | 'resume') {
+export async function setLeadRunning(
+  a: TenantAccess,
+  deps: WorkflowClientDeps,
+  customerId: string,
+  campaignId: string,
+  leadId: string,
+  action: 'pause' | 'resume',
+) {
   const c = await findCampaign(a, customerId, campaignId);
   const e = await findEnrollment(a, c.id, leadId);
   const [from, to] = action === 'pause' ? ['active', 'paused'] : ['paused', 'active'];
   if (e.status !== from && e.status !== to) throw new ApiError(409, 'enrollment_not_running', `this lead's enrollment is ${e.status}`);
   if (e.status === from) {
-    await a.manager.query("UPDATE enrollments SET status = $2, last_error = CASE WHEN $2 = 'active' THEN NULL ELSE last_error END, updated_at = now() WHERE id = $1", [e.id, to]);
+    await a.manager.query(
+      "UPDATE enrollments SET status = $2, last_error = CASE WHEN $2 = 'active' THEN NULL ELSE last_error END, updated_at = now() WHERE id = $1",
+      [e.id, to],
+    );
     signalAfterCommit(a, deps, [e], action === 'pause' ? pauseSignal : resumeSignal);
   }
   return { leadId: e.lead_id, status: to };
@@ -96,7 +121,16 @@ export async function unsubscribeLead(a: TenantAccess, deps: WorkflowClientDeps,
 
 export async function campaignReplies(a: TenantAccess, customerId: string, campaignId: string, list: ListParams) {
   const c = await findCampaign(a, customerId, campaignId);
-  const p = await keysetPage<{ id: string; lead_id: string; subject: string; body: string; created_at: Date; email: string; first_name: string; last_name: string }>(a.manager, list, {
+  const p = await keysetPage<{
+    id: string;
+    lead_id: string;
+    subject: string;
+    body: string;
+    created_at: Date;
+    email: string;
+    first_name: string;
+    last_name: string;
+  }>(a.manager, list, {
     select: 'SELECT m.id, m.lead_id, m.subject, m.body, m.created_at, l.email, l.first_name, l.last_name FROM messages m JOIN leads l ON l.id = m.lead_id',
     key: 'm.id',
     order: 'desc',
@@ -108,7 +142,15 @@ export async function campaignReplies(a: TenantAccess, customerId: string, campa
     idOf: (r) => r.id,
   });
   return {
-    data: p.data.map((r) => ({ id: r.id, leadId: r.lead_id, email: r.email, name: `${r.first_name} ${r.last_name}`.trim(), subject: r.subject, body: r.body, receivedAt: r.created_at })),
+    data: p.data.map((r) => ({
+      id: r.id,
+      leadId: r.lead_id,
+      email: r.email,
+      name: `${r.first_name} ${r.last_name}`.trim(),
+      subject: r.subject,
+      body: r.body,
+      receivedAt: r.created_at,
+    })),
     nextCursor: p.nextCursor,
   };
 }

@@ -42,7 +42,10 @@ const CAMPAIGN_COLUMNS = 'id, customer_id, name, status, timezone, days, window_
 
 export async function findCampaign(a: TenantAccess, customerId: string, id: string, lock = false): Promise<CampaignRow> {
   if (!isId('cmp', id)) throw notFound('campaign');
-  const [row] = (await a.manager.query(`SELECT ${CAMPAIGN_COLUMNS} FROM campaigns WHERE id = $1 AND customer_id = $2${lock ? ' FOR UPDATE' : ''}`, [id, customerId])) as CampaignRow[];
+  const [row] = (await a.manager.query(`SELECT ${CAMPAIGN_COLUMNS} FROM campaigns WHERE id = $1 AND customer_id = $2${lock ? ' FOR UPDATE' : ''}`, [
+    id,
+    customerId,
+  ])) as CampaignRow[];
   if (!row) throw notFound('campaign');
   return row;
 }
@@ -83,7 +86,10 @@ export async function listCampaigns(a: TenantAccess, customerId: string, list: L
 
 export async function createCampaign(a: TenantAccess, customerId: string, input: { name: string; inboxIds: string[]; schedule: Schedule }) {
   const inboxIds = [...new Set(input.inboxIds)];
-  const found = (await a.manager.query('SELECT id FROM inboxes WHERE id = ANY($1) AND customer_id = $2', [inboxIds.filter((i) => isId('inb', i)), customerId])) as { id: string }[];
+  const found = (await a.manager.query('SELECT id FROM inboxes WHERE id = ANY($1) AND customer_id = $2', [
+    inboxIds.filter((i) => isId('inb', i)),
+    customerId,
+  ])) as { id: string }[];
   const known = new Set(found.map((f) => f.id));
   const unknown = inboxIds.filter((i) => !known.has(i));
   if (unknown.length > 0) {
@@ -145,7 +151,10 @@ export async function campaignSequence(a: TenantAccess, customerId: string, id: 
   const version = wanted ?? c.sequence_version;
   if (version === null) return { version: null, steps: [], versions: [] };
   const versions = (await a.manager.query('SELECT version FROM campaign_sequences WHERE campaign_id = $1 ORDER BY version', [c.id])) as { version: number }[];
-  const [snap] = (await a.manager.query('SELECT version, source_sequence_id, steps, created_at FROM campaign_sequences WHERE campaign_id = $1 AND version = $2', [c.id, version])) as {
+  const [snap] = (await a.manager.query(
+    'SELECT version, source_sequence_id, steps, created_at FROM campaign_sequences WHERE campaign_id = $1 AND version = $2',
+    [c.id, version],
+  )) as {
     version: number;
     source_sequence_id: string | null;
     steps: unknown[];
@@ -175,14 +184,18 @@ export async function takeSequenceVersion(a: TenantAccess, customerId: string, i
       ? ((await a.manager.query('SELECT id FROM sequences WHERE id = $1 AND customer_id = $2', [input.sequenceId, customerId])) as { id: string }[])
       : [];
     if (!seq) throw invalidSequence('no such sequence for this customer');
-    steps = (await a.manager.query('SELECT subject, body, delay_hours AS "delayHours" FROM sequence_steps WHERE sequence_id = $1 ORDER BY position', [seq.id])) as StepSnapshot[];
+    steps = (await a.manager.query('SELECT subject, body, delay_hours AS "delayHours" FROM sequence_steps WHERE sequence_id = $1 ORDER BY position', [
+      seq.id,
+    ])) as StepSnapshot[];
     if (steps.length === 0) throw invalidSequence('the sequence has no steps');
     source = seq.id;
   } else {
     steps = input.steps;
   }
   const snapshot = steps.map((s, i) => ({ position: i + 1, subject: s.subject, body: s.body, delayHours: s.delayHours }));
-  const [{ version }] = (await a.manager.query('SELECT coalesce(max(version), 0) + 1 AS version FROM campaign_sequences WHERE campaign_id = $1', [c.id])) as [{ version: number }];
+  const [{ version }] = (await a.manager.query('SELECT coalesce(max(version), 0) + 1 AS version FROM campaign_sequences WHERE campaign_id = $1', [c.id])) as [
+    { version: number },
+  ];
   await a.manager.query(
     "INSERT INTO campaign_sequences (tenant_id, campaign_id, version, source_sequence_id, steps) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4::jsonb)",
     [c.id, version, source, JSON.stringify(snapshot)],
@@ -214,7 +227,10 @@ export async function campaignStats(a: TenantAccess, customerId: string, id: str
   const [snap] =
     c.sequence_version === null
       ? []
-      : ((await a.manager.query('SELECT jsonb_array_length(steps) AS n FROM campaign_sequences WHERE campaign_id = $1 AND version = $2', [c.id, c.sequence_version])) as { n: number }[]);
+      : ((await a.manager.query('SELECT jsonb_array_length(steps) AS n FROM campaign_sequences WHERE campaign_id = $1 AND version = $2', [
+          c.id,
+          c.sequence_version,
+        ])) as { n: number }[]);
   const stepCount = Math.max(snap?.n ?? 0, ...perStep.map((s) => s.step));
   const byStep = new Map(perStep.map((s) => [s.step, s]));
   const enrolled = counts!.enrolled ?? 0;

@@ -44,7 +44,13 @@ interface MessageRow {
 }
 
 /** Applies one event to the message it names, in its tenant. */
-async function applyInTenant(m: EntityManager, client: Client, tenantId: string, ref: { enrollmentId: string; step: number }, event: EmailEvent): Promise<RouteResult> {
+async function applyInTenant(
+  m: EntityManager,
+  client: Client,
+  tenantId: string,
+  ref: { enrollmentId: string; step: number },
+  event: EmailEvent,
+): Promise<RouteResult> {
   const [msg] = (await m.query(
     `SELECT m.id, m.customer_id, m.campaign_id, m.enrollment_id, m.lead_id, m.inbox_id, e.status AS enrollment_status
        FROM messages m JOIN enrollments e ON e.id = m.enrollment_id
@@ -61,7 +67,18 @@ async function applyInTenant(m: EntityManager, client: Client, tenantId: string,
     await m.query(
       `INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, status, message_id, subject, body)
        VALUES ($1, $2, $3, $4, $5, $6, $7, 'inbound', 'received', $8, $9, $10) ON CONFLICT (tenant_id, message_id) DO NOTHING`,
-      [tenantId, newId('msg'), msg.customer_id, msg.campaign_id, msg.enrollment_id, msg.lead_id, msg.inbox_id, `reply:${event.id}`, event.reply?.subject ?? '', event.reply?.text ?? ''],
+      [
+        tenantId,
+        newId('msg'),
+        msg.customer_id,
+        msg.campaign_id,
+        msg.enrollment_id,
+        msg.lead_id,
+        msg.inbox_id,
+        `reply:${event.id}`,
+        event.reply?.subject ?? '',
+        event.reply?.text ?? '',
+      ],
     );
     await m.query("UPDATE leads SET status = 'replied', updated_at = now() WHERE id = $1 AND status = 'active'", [msg.lead_id]);
     if (stops) await m.query("UPDATE enrollments SET status = 'replied', next_send_at = NULL, updated_at = now() WHERE id = $1", [msg.enrollment_id]);
@@ -148,7 +165,11 @@ export async function listWebhookEvents(ds: DataSource, query: ListParams & { st
 /** Routes a dead-lettered event again. */
 export async function replayWebhookEvent(ds: DataSource, client: Client, id: string) {
   const result = await ds.transaction(async (m) => {
-    const [row] = (await m.query('SELECT id, status, payload FROM webhook_events WHERE id = $1 FOR UPDATE', [id])) as { id: string; status: string; payload: unknown }[];
+    const [row] = (await m.query('SELECT id, status, payload FROM webhook_events WHERE id = $1 FOR UPDATE', [id])) as {
+      id: string;
+      status: string;
+      payload: unknown;
+    }[];
     if (!row) throw notFound('webhook event');
     if (row.status !== 'dead_letter') throw new ApiError(409, 'not_dead_lettered', 'only dead-lettered events are replayed');
     const routed = await routeEvent(m, client, emailEventSchema.parse(row.payload));
@@ -172,7 +193,9 @@ export async function unsubscribeByToken(ds: DataSource, client: Client, token: 
   const tenantId = unsubscribeTokenTenant(token);
   if (!tenantId) throw notFound('unsubscribe link');
   const stopped = await withTenant(ds, tenantId, async (m) => {
-    const [msg] = (await m.query('SELECT l.email FROM messages m JOIN leads l ON l.id = m.lead_id WHERE m.unsubscribe_token = $1', [token])) as { email: string }[];
+    const [msg] = (await m.query('SELECT l.email FROM messages m JOIN leads l ON l.id = m.lead_id WHERE m.unsubscribe_token = $1', [token])) as {
+      email: string;
+    }[];
     if (!msg) throw notFound('unsubscribe link');
     return suppressAddress(m, msg.email, 'unsubscribed');
   });

@@ -62,7 +62,12 @@ export function signalAfterCommit(a: TenantAccess, deps: WorkflowClientDeps, row
  * Pins every pending enrollment of an active campaign to the current
  * sequence version and starts its workflow once the request has committed.
  */
-export async function startPendingEnrollments(a: TenantAccess, deps: WorkflowClientDeps, campaign: { id: string; sequence_version: number | null }, leadIds?: string[]): Promise<number> {
+export async function startPendingEnrollments(
+  a: TenantAccess,
+  deps: WorkflowClientDeps,
+  campaign: { id: string; sequence_version: number | null },
+  leadIds?: string[],
+): Promise<number> {
   const [started] = (await a.manager.query(
     `UPDATE enrollments SET status = 'active', sequence_version = $2, updated_at = now()
       WHERE campaign_id = $1 AND status = 'pending' ${leadIds ? 'AND lead_id = ANY($3)' : ''}

@@ -80,12 +80,20 @@ async function assertSmtpHostAllowed(deps: InboxDeps, smtp: { host: string; port
   if (!smtp) return;
   const check = await checkOutbound(deps.outbound ?? NO_EXCEPTIONS, smtp.host, smtp.port);
   if (!check.ok && check.reason === 'internal') {
-    throw new ApiError(400, 'validation_failed', 'invalid body', [{ path: 'smtp.host', message: 'this host is not allowed: use a public mail server', code: 'custom' }]);
+    throw new ApiError(400, 'validation_failed', 'invalid body', [
+      { path: 'smtp.host', message: 'this host is not allowed: use a public mail server', code: 'custom' },
+    ]);
   }
 }
 
 export async function listInboxes(a: TenantAccess, customerId: string, list: ListParams) {
-  const p = await keysetPage<InboxListing>(a.manager, list, { select: SELECT, key: 'id', where: [['customer_id = ?', customerId]], search: ['from_email', 'from_name'], idOf: (r) => r.id });
+  const p = await keysetPage<InboxListing>(a.manager, list, {
+    select: SELECT,
+    key: 'id',
+    where: [['customer_id = ?', customerId]],
+    search: ['from_email', 'from_name'],
+    idOf: (r) => r.id,
+  });
   return { data: p.data.map(inboxJson), nextCursor: p.nextCursor };
 }
 
@@ -108,7 +116,21 @@ export async function createInbox(
       `INSERT INTO inboxes (tenant_id, id, customer_id, provider, from_email, from_name, daily_cap, warmup_enabled,
                             smtp_host, smtp_port, smtp_secure, smtp_user, smtp_password_ciphertext, smtp_password_key_id)
        VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-      [id, customerId, input.provider, input.fromEmail, input.fromName, input.dailyCap, input.warmupEnabled, smtp?.host ?? null, smtp?.port ?? null, smtp?.secure ?? null, smtp?.user ?? null, sealed?.ciphertext ?? null, sealed?.keyId ?? null],
+      [
+        id,
+        customerId,
+        input.provider,
+        input.fromEmail,
+        input.fromName,
+        input.dailyCap,
+        input.warmupEnabled,
+        smtp?.host ?? null,
+        smtp?.port ?? null,
+        smtp?.secure ?? null,
+        smtp?.user ?? null,
+        sealed?.ciphertext ?? null,
+        sealed?.keyId ?? null,
+      ],
     );
   } catch (err) {
     if ((err as { code?: string }).code === '23505') throw new ApiError(409, 'conflict', 'this customer already has an inbox for this address');
@@ -117,9 +139,16 @@ export async function createInbox(
   return getInbox(a, customerId, id);
 }
 
-export async function updateInbox(a: TenantAccess, deps: InboxDeps, customerId: string, id: string, patch: { fromName?: string; dailyCap?: number; warmupEnabled?: boolean; smtp?: SmtpInput }) {
+export async function updateInbox(
+  a: TenantAccess,
+  deps: InboxDeps,
+  customerId: string,
+  id: string,
+  patch: { fromName?: string; dailyCap?: number; warmupEnabled?: boolean; smtp?: SmtpInput },
+) {
   const inbox = await findInbox(a, customerId, id);
-  if (patch.smtp && inbox.provider !== 'smtp') throw new ApiError(400, 'validation_failed', 'invalid body', [{ path: 'smtp', message: 'only smtp inboxes take smtp settings', code: 'custom' }]);
+  if (patch.smtp && inbox.provider !== 'smtp')
+    throw new ApiError(400, 'validation_failed', 'invalid body', [{ path: 'smtp', message: 'only smtp inboxes take smtp settings', code: 'custom' }]);
   await assertSmtpHostAllowed(deps, patch.smtp);
   const sealed = patch.smtp?.password ? sealPassword(deps, a, customerId, inbox.id, patch.smtp.password) : undefined;
   await a.manager.query(

@@ -62,10 +62,12 @@ function normalize(records: LeadRecord[], source: 'api' | 'csv'): NormalizedLead
     }
     const parsed = email.safeParse(lead.email);
     // CSV rows count from 2: row 1 is the header.
-    if (!parsed.success) errors.push({ path: `leads.${i}.email`, message: `${source === 'csv' ? `row ${i + 2}: ` : ''}not a valid e-mail address`, code: 'invalid_format' });
+    if (!parsed.success)
+      errors.push({ path: `leads.${i}.email`, message: `${source === 'csv' ? `row ${i + 2}: ` : ''}not a valid e-mail address`, code: 'invalid_format' });
     else normalized.push({ ...lead, email: parsed.data });
   });
-  if (errors.length > 0) throw new ApiError(400, 'validation_failed', `${errors.length} lead(s) have no valid e-mail address; nothing was imported`, errors.slice(0, 100));
+  if (errors.length > 0)
+    throw new ApiError(400, 'validation_failed', `${errors.length} lead(s) have no valid e-mail address; nothing was imported`, errors.slice(0, 100));
   return normalized;
 }
 
@@ -77,7 +79,9 @@ export async function importLeads(a: TenantAccess, customerId: string, records: 
     if (unique.has(l.email)) reasons.duplicateInImport += 1;
     else unique.set(l.email, l);
   }
-  const suppressed = new Set(((await a.manager.query('SELECT email FROM suppressions WHERE email = ANY($1)', [[...unique.keys()]])) as { email: string }[]).map((r) => r.email));
+  const suppressed = new Set(
+    ((await a.manager.query('SELECT email FROM suppressions WHERE email = ANY($1)', [[...unique.keys()]])) as { email: string }[]).map((r) => r.email),
+  );
   const candidates = [...unique.values()].filter((l) => !suppressed.has(l.email));
   reasons.suppressed = unique.size - candidates.length;
 
@@ -109,7 +113,10 @@ export async function importLeads(a: TenantAccess, customerId: string, records: 
  */
 export async function suppressAddress(m: EntityManager, address: string, reason: 'unsubscribed' | 'bounced'): Promise<EnrollmentKey[]> {
   const emailAddress = address.trim().toLowerCase();
-  await m.query("INSERT INTO suppressions (tenant_id, email, reason) VALUES (current_setting('app.tenant_id')::uuid, $1, $2) ON CONFLICT DO NOTHING", [emailAddress, reason]);
+  await m.query("INSERT INTO suppressions (tenant_id, email, reason) VALUES (current_setting('app.tenant_id')::uuid, $1, $2) ON CONFLICT DO NOTHING", [
+    emailAddress,
+    reason,
+  ]);
   await m.query('UPDATE leads SET status = $2, updated_at = now() WHERE email = $1', [emailAddress, reason]);
   const [rows] = (await m.query(
     `UPDATE enrollments SET status = $2, next_send_at = NULL, updated_at = now()
@@ -193,7 +200,12 @@ export async function getLead(a: TenantAccess, customerId: string, id: string) {
   };
 }
 
-export async function updateLead(a: TenantAccess, customerId: string, id: string, patch: { firstName?: string; lastName?: string; company?: string; fields?: Record<string, string> }) {
+export async function updateLead(
+  a: TenantAccess,
+  customerId: string,
+  id: string,
+  patch: { firstName?: string; lastName?: string; company?: string; fields?: Record<string, string> },
+) {
   const lead = await findLead(a, customerId, id);
   await a.manager.query('UPDATE leads SET first_name = $2, last_name = $3, company = $4, fields = $5::jsonb, updated_at = now() WHERE id = $1', [
     lead.id,

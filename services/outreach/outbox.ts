@@ -43,7 +43,9 @@ export async function listOutbox(a: TenantAccess, customerId: string, list: List
 
 export async function receivedCopy(a: TenantAccess, customerId: string, id: string, mailSinkDir: string | undefined) {
   const [m] = isId('msg', id)
-    ? ((await a.manager.query("SELECT message_id FROM messages WHERE id = $1 AND customer_id = $2 AND direction = 'outbound'", [id, customerId])) as { message_id: string }[])
+    ? ((await a.manager.query("SELECT message_id FROM messages WHERE id = $1 AND customer_id = $2 AND direction = 'outbound'", [id, customerId])) as {
+        message_id: string;
+      }[])
     : [];
   const raw = m && mailSinkDir ? sinkCopy(mailSinkDir, m.message_id) : undefined;
   if (!m || !raw || !mailSinkDir) throw notFound('message');

@@ -41,32 +41,44 @@ const stepJson = (s: StepRow) => ({
 
 async function findSequence(a: TenantAccess, customerId: string, id: string): Promise<SequenceRow> {
   if (!isId('seq', id)) throw notFound('sequence');
-  const [row] = (await a.manager.query('SELECT id, customer_id, name, created_at, updated_at FROM sequences WHERE id = $1 AND customer_id = $2', [id, customerId])) as SequenceRow[];
+  const [row] = (await a.manager.query('SELECT id, customer_id, name, created_at, updated_at FROM sequences WHERE id = $1 AND customer_id = $2', [
+    id,
+    customerId,
+  ])) as SequenceRow[];
   if (!row) throw notFound('sequence');
   return row;
 }
 
 async function findStep(a: TenantAccess, sequenceId: string, stepId: string): Promise<StepRow> {
   if (!isId('stp', stepId)) throw notFound('step');
-  const [row] = (await a.manager.query('SELECT id, position, subject, body, delay_hours FROM sequence_steps WHERE id = $1 AND sequence_id = $2', [stepId, sequenceId])) as StepRow[];
+  const [row] = (await a.manager.query('SELECT id, position, subject, body, delay_hours FROM sequence_steps WHERE id = $1 AND sequence_id = $2', [
+    stepId,
+    sequenceId,
+  ])) as StepRow[];
   if (!row) throw notFound('step');
   return row;
 }
 
 async function sequenceJson(a: TenantAccess, s: SequenceRow) {
-  const steps = (await a.manager.query('SELECT id, position, subject, body, delay_hours FROM sequence_steps WHERE sequence_id = $1 ORDER BY position', [s.id])) as StepRow[];
+  const steps = (await a.manager.query('SELECT id, position, subject, body, delay_hours FROM sequence_steps WHERE sequence_id = $1 ORDER BY position', [
+    s.id,
+  ])) as StepRow[];
   return { id: s.id, customerId: s.customer_id, name: s.name, createdAt: s.created_at, updatedAt: s.updated_at, steps: steps.map(stepJson) };
 }
 
 export async function listSequences(a: TenantAccess, customerId: string, list: ListParams) {
   const p = await keysetPage<SequenceRow>(a.manager, list, {
-    select: 'SELECT s.id, s.customer_id, s.name, s.created_at, s.updated_at, (SELECT count(*)::int FROM sequence_steps st WHERE st.sequence_id = s.id) AS steps FROM sequences s',
+    select:
+      'SELECT s.id, s.customer_id, s.name, s.created_at, s.updated_at, (SELECT count(*)::int FROM sequence_steps st WHERE st.sequence_id = s.id) AS steps FROM sequences s',
     key: 's.id',
     where: [['s.customer_id = ?', customerId]],
     search: ['s.name'],
     idOf: (r) => r.id,
   });
-  return { data: p.data.map((s) => ({ id: s.id, customerId: s.customer_id, name: s.name, steps: s.steps, createdAt: s.created_at, updatedAt: s.updated_at })), nextCursor: p.nextCursor };
+  return {
+    data: p.data.map((s) => ({ id: s.id, customerId: s.customer_id, name: s.name, steps: s.steps, createdAt: s.created_at, updatedAt: s.updated_at })),
+    nextCursor: p.nextCursor,
+  };
 }
 
 export async function createSequence(a: TenantAccess, customerId: string, name: string) {

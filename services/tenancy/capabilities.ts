@@ -44,12 +44,23 @@ async function target(deps: CapabilityDeps, caller: Caller, customerId: string, 
     if (need === 'owner' && a.roleKey !== 'owner') throw new ApiError(403, 'forbidden', 'only an owner turns on capabilities');
     if (need === 'read' && !a.permissions.has('customers.read')) throw forbidden('customers.read');
   }
-  const exists = await inTenant(deps, caller, tenantId, async (m) => isId('cust', customerId) && ((await m.query('SELECT 1 FROM customers WHERE id = $1', [customerId])) as unknown[]).length > 0);
+  const exists = await inTenant(
+    deps,
+    caller,
+    tenantId,
+    async (m) => isId('cust', customerId) && ((await m.query('SELECT 1 FROM customers WHERE id = $1', [customerId])) as unknown[]).length > 0,
+  );
   if (!exists) throw notFound('customer');
   return { tenantId, customerId };
 }
 
-async function start(deps: CapabilityDeps, caller: Caller, customerId: string, namedTenant: string | undefined, workflow: 'provisionEmailOutreach' | 'syncInboxes') {
+async function start(
+  deps: CapabilityDeps,
+  caller: Caller,
+  customerId: string,
+  namedTenant: string | undefined,
+  workflow: 'provisionEmailOutreach' | 'syncInboxes',
+) {
   const t = await target(deps, caller, customerId, namedTenant, 'owner');
   if (!deps.providerConfigured) throw new ApiError(503, 'provider_not_configured', 'the e-mail provider is not configured (SMARTLEAD_API_KEY)');
   const workflowId = workflow === 'provisionEmailOutreach' ? provisionEmailWorkflowId(t) : syncInboxesWorkflowId(t);
@@ -69,7 +80,8 @@ export const turnOnEmailOutreach = (deps: CapabilityDeps, caller: Caller, custom
   start(deps, caller, customerId, namedTenant, 'provisionEmailOutreach');
 
 /** Syncs a customer's inboxes from its provider account. */
-export const syncInboxes = (deps: CapabilityDeps, caller: Caller, customerId: string, namedTenant?: string) => start(deps, caller, customerId, namedTenant, 'syncInboxes');
+export const syncInboxes = (deps: CapabilityDeps, caller: Caller, customerId: string, namedTenant?: string) =>
+  start(deps, caller, customerId, namedTenant, 'syncInboxes');
 
 interface AccountRow {
   provider: string;

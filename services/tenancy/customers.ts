@@ -40,7 +40,8 @@ export async function getCustomer(a: TenantAccess, id: string) {
 }
 
 export async function createCustomer(a: TenantAccess, name: string) {
-  if (a.restrictedCustomerId) throw new ApiError(403, 'forbidden', 'members restricted to one customer cannot create customers', { permission: 'customers.write' });
+  if (a.restrictedCustomerId)
+    throw new ApiError(403, 'forbidden', 'members restricted to one customer cannot create customers', { permission: 'customers.write' });
   const c = await a.manager.getRepository(Customer).save({ id: newId('cust'), name });
   await auditBy(a, { action: 'customer_created', outcome: 'success', targetType: 'customer', targetId: c.id });
   return customerJson(c);
@@ -59,11 +60,19 @@ export async function renameCustomer(a: TenantAccess, id: string, name: string) 
  */
 export async function deleteCustomer(a: TenantAccess, id: string): Promise<void> {
   const c = await findCustomer(a, id);
-  const campaigns = (await a.manager.query('SELECT id, name FROM campaigns WHERE customer_id = $1 ORDER BY id LIMIT 20', [c.id])) as { id: string; name: string }[];
+  const campaigns = (await a.manager.query('SELECT id, name FROM campaigns WHERE customer_id = $1 ORDER BY id LIMIT 20', [c.id])) as {
+    id: string;
+    name: string;
+  }[];
   if (campaigns.length > 0) {
-    throw new ApiError(409, 'customer_in_use', `this customer has campaigns (${campaigns.map((x) => x.name).join(', ')}): it cannot be deleted while they exist`, {
-      campaigns: campaigns.map((x) => ({ id: x.id, name: x.name })),
-    });
+    throw new ApiError(
+      409,
+      'customer_in_use',
+      `this customer has campaigns (${campaigns.map((x) => x.name).join(', ')}): it cannot be deleted while they exist`,
+      {
+        campaigns: campaigns.map((x) => ({ id: x.id, name: x.name })),
+      },
+    );
   }
   await a.manager.getRepository(Customer).delete({ id: c.id });
   await auditBy(a, { action: 'customer_deleted', outcome: 'success', targetType: 'customer', targetId: c.id });

@@ -104,7 +104,12 @@ export async function listTenants(ds: DataSource) {
       status: t.status,
       industry: t.industry,
       createdAt: t.created_at,
-      provisioning: { stepsDone: t.provisioning?.stepsDone ?? 0, stepsTotal: t.provisioning?.stepsTotal ?? 6, status: t.provisioning?.status ?? null, error: t.provisioning?.error },
+      provisioning: {
+        stepsDone: t.provisioning?.stepsDone ?? 0,
+        stepsTotal: t.provisioning?.stepsTotal ?? 6,
+        status: t.provisioning?.status ?? null,
+        error: t.provisioning?.error,
+      },
       workflowId: provisionTenantWorkflowId({ tenantId: t.id }),
     })),
   };
@@ -156,13 +161,19 @@ export async function retryProvisioning(ds: DataSource, deps: WorkflowClientDeps
   const [t] = (await ds.query('SELECT status FROM tenants WHERE id = $1', [tenantId])) as { status: string }[];
   if (!t) throw notFound('tenant');
   if (t.status !== 'failed') throw new ApiError(409, 'not_failed', `provisioning can be retried only when it failed (it is ${t.status})`);
-  await ds.query("UPDATE tenants SET status = 'provisioning', provisioning = provisioning || '{\"status\":\"running\"}'::jsonb - 'error' WHERE id = $1", [tenantId]);
+  await ds.query("UPDATE tenants SET status = 'provisioning', provisioning = provisioning || '{\"status\":\"running\"}'::jsonb - 'error' WHERE id = $1", [
+    tenantId,
+  ]);
   return { tenant: { id: tenantId, status: 'provisioning' }, workflowId: await startProvisioning(deps, tenantId) };
 }
 
 /** The tenant's onboarding checklist (ticked by triggers as the tenant does each thing) and entitlements. */
 export async function onboarding(a: TenantAccess) {
-  const items = (await a.manager.query('SELECT key, title, done_at FROM onboarding_items ORDER BY position')) as { key: string; title: string; done_at: Date | null }[];
+  const items = (await a.manager.query('SELECT key, title, done_at FROM onboarding_items ORDER BY position')) as {
+    key: string;
+    title: string;
+    done_at: Date | null;
+  }[];
   const entitlements = (await a.manager.query('SELECT key, enabled, limit_value FROM entitlements ORDER BY key')) as {
     key: string;
     enabled: boolean;

@@ -86,7 +86,13 @@ it('creates a sequence and a campaign, imports leads from CSV, starts it, and wa
   await page.getByText('Tee time, {{firstName}}?').waitFor();
 
   // Leads from CSV: one duplicate row is skipped.
-  const csv = ['email,firstName,company', 'amy@fairway.example,Amy,Fairway Ltd', 'bo@bunker.example,Bo,Bunker & Co', 'cy@green.example,Cy,Green Inc', 'AMY@fairway.example,Amy,Fairway Ltd'].join('\n');
+  const csv = [
+    'email,firstName,company',
+    'amy@fairway.example,Amy,Fairway Ltd',
+    'bo@bunker.example,Bo,Bunker & Co',
+    'cy@green.example,Cy,Green Inc',
+    'AMY@fairway.example,Amy,Fairway Ltd',
+  ].join('\n');
   const importForm = page.getByTestId('import-form');
   await importForm.getByLabel('…or paste it').fill(csv);
   await importForm.getByRole('button', { name: 'Import' }).click();

@@ -24,7 +24,10 @@ export interface TestDatabase {
 
 export async function createTestDatabase(label = 'suite'): Promise<TestDatabase> {
   const adminUrl = required('TF_TEST_PG_ADMIN_URL');
-  const name = `tf_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase().slice(0, 30)}_${randomBytes(4).toString('hex')}`;
+  const name = `tf_${label
+    .replace(/[^a-z0-9]/gi, '_')
+    .toLowerCase()
+    .slice(0, 30)}_${randomBytes(4).toString('hex')}`;
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
   try {

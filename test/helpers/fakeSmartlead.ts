@@ -91,7 +91,16 @@ export async function startFakeSmartlead(): Promise<FakeSmartlead> {
       if (route === 'POST /client/save') {
         const id = nextId++;
         state.clients.push({ id, name: String(body.name) });
-        state.accounts.set(id, [1, 2].map((n) => ({ id: id * 10 + n, from_email: `sender${n}@client${id}.example`, from_name: `Sender ${n}`, message_per_day: 30 + n, warmup_details: { status: n === 1 ? 'ACTIVE' : 'INACTIVE' } })));
+        state.accounts.set(
+          id,
+          [1, 2].map((n) => ({
+            id: id * 10 + n,
+            from_email: `sender${n}@client${id}.example`,
+            from_name: `Sender ${n}`,
+            message_per_day: 30 + n,
+            warmup_details: { status: n === 1 ? 'ACTIVE' : 'INACTIVE' },
+          })),
+        );
         if (state.failAfterNextCreate) {
           state.failAfterNextCreate = false;
           return send(500, { error: 'gateway timeout' });

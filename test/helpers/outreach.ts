@@ -12,7 +12,13 @@ export async function createSmtpInbox(agent: Agent, customerId: string, port: nu
   const res = await agent
     .post('/api/inboxes')
     .set('X-Customer-Id', customerId)
-    .send({ provider: 'smtp', fromEmail: opts.fromEmail ?? `sales-${Math.random().toString(36).slice(2, 8)}@agency.example`, fromName: 'Agency Sales', dailyCap: opts.dailyCap ?? 100, smtp: { host: '127.0.0.1', port, secure: false } });
+    .send({
+      provider: 'smtp',
+      fromEmail: opts.fromEmail ?? `sales-${Math.random().toString(36).slice(2, 8)}@agency.example`,
+      fromName: 'Agency Sales',
+      dailyCap: opts.dailyCap ?? 100,
+      smtp: { host: '127.0.0.1', port, secure: false },
+    });
   expect(res.status).toBe(201);
   return res.body.id as string;
 }
@@ -22,7 +28,10 @@ export async function createCampaign(
   customerId: string,
   opts: { inboxIds: string[]; schedule?: object; steps?: { subject: string; body: string; delayHours: number }[]; name?: string },
 ): Promise<string> {
-  const res = await agent.post('/api/campaigns').set('X-Customer-Id', customerId).send({ name: opts.name ?? 'Spring outreach', inboxIds: opts.inboxIds, schedule: opts.schedule ?? ALWAYS_OPEN });
+  const res = await agent
+    .post('/api/campaigns')
+    .set('X-Customer-Id', customerId)
+    .send({ name: opts.name ?? 'Spring outreach', inboxIds: opts.inboxIds, schedule: opts.schedule ?? ALWAYS_OPEN });
   expect(res.status).toBe(201);
   const id = res.body.id as string;
   const seq = await agent
@@ -33,7 +42,12 @@ export async function createCampaign(
   return id;
 }
 
-export async function addLeads(agent: Agent, customerId: string, campaignId: string, leads: Record<string, string>[]): Promise<{ added: number; skipped: number }> {
+export async function addLeads(
+  agent: Agent,
+  customerId: string,
+  campaignId: string,
+  leads: Record<string, string>[],
+): Promise<{ added: number; skipped: number }> {
   const res = await agent.post(`/api/campaigns/${campaignId}/leads`).set('X-Customer-Id', customerId).send({ leads });
   expect(res.status).toBe(200);
   return res.body as { added: number; skipped: number };

@@ -9,7 +9,15 @@ import { TEST_OUTBOUND_ALLOWLIST } from './smtp';
 export function startWorkerProcess(opts: { databaseAppUrl: string; taskQueue: string }, started: ChildProcess[]): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker', 'main.ts')], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_APP_URL: opts.databaseAppUrl, TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_TASK_QUEUE: opts.taskQueue, STRIPE_SECRET_KEY: '', LOG_LEVEL: 'warn', OUTBOUND_ALLOWLIST: TEST_OUTBOUND_ALLOWLIST },
+    env: {
+      ...process.env,
+      DATABASE_APP_URL: opts.databaseAppUrl,
+      TEMPORAL_ADDRESS: temporalAddress(),
+      TEMPORAL_TASK_QUEUE: opts.taskQueue,
+      STRIPE_SECRET_KEY: '',
+      LOG_LEVEL: 'warn',
+      OUTBOUND_ALLOWLIST: TEST_OUTBOUND_ALLOWLIST,
+    },
     stdio: 'ignore',
   });
   started.push(child);

@@ -63,6 +63,6 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
     },
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  state.port = ((server as unknown as { server: { address(): AddressInfo } }).server.address()).port;
+  state.port = (server as unknown as { server: { address(): AddressInfo } }).server.address().port;
   return state;
 }

@@ -3,6 +3,8 @@
 // what is shown (the fields would go blank or revert). Those use `keepValues`.
 import type { SubmitFunction } from '@sveltejs/kit';
 
-export const keepValues: SubmitFunction = () => async ({ update }) => {
-  await update({ reset: false });
-};
+export const keepValues: SubmitFunction =
+  () =>
+  async ({ update }) => {
+    await update({ reset: false });
+  };

@@ -34,7 +34,12 @@ interface CallOptions {
 }
 
 /** Calls the API as the person whose session cookie this request carries. */
-export async function api<T = unknown>(cookies: Cookies, path: string, opts: CallOptions = {}, secure = env.SECURE_COOKIES === 'true'): Promise<ApiResponse<T>> {
+export async function api<T = unknown>(
+  cookies: Cookies,
+  path: string,
+  opts: CallOptions = {},
+  secure = env.SECURE_COOKIES === 'true',
+): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = { accept: 'application/json' };
   const session = cookies.get(SESSION_COOKIE);
   if (session) headers.cookie = `${SESSION_COOKIE}=${session}`;

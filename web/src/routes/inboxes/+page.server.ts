@@ -20,14 +20,26 @@ export const load: PageServerLoad = async ({ locals, cookies, url }) => {
   const inboxes = selected ? await api<{ data: Inbox[] }>(cookies, '/api/inboxes?limit=200', { customerId: selected.id }) : null;
   // The embedded default's local SMTP sink, offered as the default server.
   const [sinkHost, sinkPort] = (env.SMTP_SINK_ADDRESS ?? '').split(':');
-  return { customers, selected, inboxes: inboxes?.status === 200 ? inboxes.body.data : [], sink: sinkHost && sinkPort ? { host: sinkHost, port: sinkPort } : null };
+  return {
+    customers,
+    selected,
+    inboxes: inboxes?.status === 200 ? inboxes.body.data : [],
+    sink: sinkHost && sinkPort ? { host: sinkHost, port: sinkPort } : null,
+  };
 };
 
 export const actions: Actions = {
   add: async ({ request, cookies }) => {
     const f = await request.formData();
     const get = (k: string) => String(f.get(k) ?? '').trim();
-    const values = { fromEmail: get('fromEmail'), fromName: get('fromName'), dailyCap: get('dailyCap'), host: get('host'), port: get('port'), user: get('user') };
+    const values = {
+      fromEmail: get('fromEmail'),
+      fromName: get('fromName'),
+      dailyCap: get('dailyCap'),
+      host: get('host'),
+      port: get('port'),
+      user: get('user'),
+    };
     const password = String(f.get('password') ?? '');
     const res = await api(cookies, '/api/inboxes', {
       method: 'POST',
@@ -37,7 +49,13 @@ export const actions: Actions = {
         fromEmail: values.fromEmail,
         fromName: values.fromName,
         dailyCap: Number(values.dailyCap),
-        smtp: { host: values.host, port: Number(values.port), secure: f.get('secure') === 'on', ...(values.user ? { user: values.user } : {}), ...(password ? { password } : {}) },
+        smtp: {
+          host: values.host,
+          port: Number(values.port),
+          secure: f.get('secure') === 'on',
+          ...(values.user ? { user: values.user } : {}),
+          ...(password ? { password } : {}),
+        },
       },
     });
     if (res.status !== 201) return formFailure(res, 'add', values);
@@ -46,7 +64,11 @@ export const actions: Actions = {
   cap: async ({ request, cookies }) => {
     const f = await request.formData();
     const id = String(f.get('inboxId') ?? '');
-    const res = await api(cookies, `/api/inboxes/${encodeURIComponent(id)}`, { method: 'PATCH', customerId: String(f.get('customerId') ?? ''), body: { dailyCap: Number(f.get('dailyCap') ?? 0) } });
+    const res = await api(cookies, `/api/inboxes/${encodeURIComponent(id)}`, {
+      method: 'PATCH',
+      customerId: String(f.get('customerId') ?? ''),
+      body: { dailyCap: Number(f.get('dailyCap') ?? 0) },
+    });
     if (res.status !== 200) return formFailure(res, `inbox:${id}`);
     return { form: `inbox:${id}`, saved: true };
   },

@@ -13,7 +13,12 @@ export const actions: Actions = {
     const form = await request.formData();
     const email = String(form.get('email') ?? '');
     const password = String(form.get('password') ?? '');
-    const res = await api(cookies, '/api/auth/login', { method: 'POST', body: { email, password }, clientAddress: getClientAddress() }, url.protocol === 'https:' || undefined);
+    const res = await api(
+      cookies,
+      '/api/auth/login',
+      { method: 'POST', body: { email, password }, clientAddress: getClientAddress() },
+      url.protocol === 'https:' || undefined,
+    );
     if (res.status !== 200) return formFailure(res, 'login', { email });
     redirect(303, safeNext(url.searchParams.get('next')));
   },

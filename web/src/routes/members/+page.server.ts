@@ -23,7 +23,10 @@ interface RoleOption {
 export const load: PageServerLoad = async ({ locals, cookies, url }) => {
   const me = requireTenant(locals.me, url);
   const cursor = url.searchParams.get('cursor');
-  const members = await api<{ data: Member[]; nextCursor: string | null }>(cookies, `/api/members?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+  const members = await api<{ data: Member[]; nextCursor: string | null }>(
+    cookies,
+    `/api/members?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+  );
   const roles = can(me, 'roles.read') ? await api<{ data: RoleOption[] }>(cookies, '/api/roles') : null;
   const invites = await api<{ data: Invite[] }>(cookies, '/api/members/invites?limit=50');
   return {

@@ -23,10 +23,17 @@ export const load: PageServerLoad = async ({ locals, cookies, url }) => {
   requireTenant(locals.me, url);
   const { customers, selected } = await pickCustomer(cookies, url.searchParams.get('customer'));
   const cursor = url.searchParams.get('cursor') ?? '';
-  const res = selected ? await api<{ data: OutboxMessage[]; nextCursor: string | null }>(cookies, `/api/outbox?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { customerId: selected.id }) : null;
+  const res = selected
+    ? await api<{ data: OutboxMessage[]; nextCursor: string | null }>(cookies, `/api/outbox?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, {
+        customerId: selected.id,
+      })
+    : null;
   // ?show=msg_…: the message as the local SMTP sink received it.
   const show = url.searchParams.get('show') ?? '';
-  const received = selected && show ? await api<{ id: string; copies: number; raw: string }>(cookies, `/api/outbox/${encodeURIComponent(show)}/received`, { customerId: selected.id }) : null;
+  const received =
+    selected && show
+      ? await api<{ id: string; copies: number; raw: string }>(cookies, `/api/outbox/${encodeURIComponent(show)}/received`, { customerId: selected.id })
+      : null;
   return {
     customers,
     selected,

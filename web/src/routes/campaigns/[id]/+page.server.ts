@@ -55,7 +55,9 @@ export const load: PageServerLoad = async ({ locals, cookies, url, params }) => 
   const [stats, leads, replies, sequence, sequences] = await Promise.all([
     api<Stats>(cookies, `${base}/stats`, { customerId }),
     api<{ data: LeadRow[]; nextCursor: string | null }>(cookies, `${base}/leads?${leadQuery}`, { customerId }),
-    api<{ data: { id: string; email: string; name: string; subject: string; body: string; receivedAt: string }[] }>(cookies, `${base}/replies?limit=20`, { customerId }),
+    api<{ data: { id: string; email: string; name: string; subject: string; body: string; receivedAt: string }[] }>(cookies, `${base}/replies?limit=20`, {
+      customerId,
+    }),
     api<Snapshot>(cookies, `${base}/sequence`, { customerId }),
     api<{ data: { id: string; name: string; steps: number }[] }>(cookies, '/api/sequences?limit=200', { customerId }),
   ]);
@@ -78,13 +80,21 @@ const campaignPath = (params: { id: string }) => `/api/campaigns/${encodeURIComp
 export const actions: Actions = {
   status: async ({ request, cookies, params }) => {
     const f = await request.formData();
-    const res = await api(cookies, `${campaignPath(params)}/status`, { method: 'POST', customerId: String(f.get('customerId') ?? ''), body: { status: String(f.get('status') ?? '') } });
+    const res = await api(cookies, `${campaignPath(params)}/status`, {
+      method: 'POST',
+      customerId: String(f.get('customerId') ?? ''),
+      body: { status: String(f.get('status') ?? '') },
+    });
     if (res.status !== 200) return formFailure(res, 'status');
     return { form: 'status', saved: true };
   },
   sequence: async ({ request, cookies, params }) => {
     const f = await request.formData();
-    const res = await api(cookies, `${campaignPath(params)}/sequence`, { method: 'POST', customerId: String(f.get('customerId') ?? ''), body: { sequenceId: String(f.get('sequenceId') ?? '') } });
+    const res = await api(cookies, `${campaignPath(params)}/sequence`, {
+      method: 'POST',
+      customerId: String(f.get('customerId') ?? ''),
+      body: { sequenceId: String(f.get('sequenceId') ?? '') },
+    });
     if (res.status !== 201) return formFailure(res, 'sequence');
     return { form: 'sequence', saved: true };
   },
@@ -93,16 +103,25 @@ export const actions: Actions = {
     const file = f.get('file');
     const pasted = String(f.get('csv') ?? '');
     const csv = file instanceof File && file.size > 0 ? await file.text() : pasted;
-    if (!csv.trim()) return formFailure({ status: 400, body: { error: { code: 'validation_failed', message: 'choose a CSV file or paste CSV text' } } }, 'import');
-    const res = await api<{ added: number; skipped: number }>(cookies, `${campaignPath(params)}/leads`, { method: 'POST', customerId: String(f.get('customerId') ?? ''), csv });
+    if (!csv.trim())
+      return formFailure({ status: 400, body: { error: { code: 'validation_failed', message: 'choose a CSV file or paste CSV text' } } }, 'import');
+    const res = await api<{ added: number; skipped: number }>(cookies, `${campaignPath(params)}/leads`, {
+      method: 'POST',
+      customerId: String(f.get('customerId') ?? ''),
+      csv,
+    });
     if (res.status !== 200) return formFailure(res, 'import');
     return { form: 'import', added: res.body.added, skipped: res.body.skipped };
   },
   lead: async ({ request, cookies, params }) => {
     const f = await request.formData();
     const action = String(f.get('action') ?? '');
-    if (!['pause', 'resume', 'unsubscribe'].includes(action)) return formFailure({ status: 400, body: { error: { code: 'validation_failed', message: 'unknown action' } } }, 'lead');
-    const res = await api(cookies, `${campaignPath(params)}/leads/${encodeURIComponent(String(f.get('leadId') ?? ''))}/${action}`, { method: 'POST', customerId: String(f.get('customerId') ?? '') });
+    if (!['pause', 'resume', 'unsubscribe'].includes(action))
+      return formFailure({ status: 400, body: { error: { code: 'validation_failed', message: 'unknown action' } } }, 'lead');
+    const res = await api(cookies, `${campaignPath(params)}/leads/${encodeURIComponent(String(f.get('leadId') ?? ''))}/${action}`, {
+      method: 'POST',
+      customerId: String(f.get('customerId') ?? ''),
+    });
     if (res.status !== 200) return formFailure(res, 'lead');
     return { form: 'lead', saved: true };
   },

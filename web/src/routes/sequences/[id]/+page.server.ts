@@ -47,28 +47,43 @@ function stepFields(f: FormData) {
 export const actions: Actions = {
   rename: async ({ request, cookies, params }) => {
     const f = await request.formData();
-    const res = await api(cookies, `/api/sequences/${encodeURIComponent(params.id)}`, { method: 'PUT', body: { name: String(f.get('name') ?? '') }, customerId: String(f.get('customerId') ?? '') });
+    const res = await api(cookies, `/api/sequences/${encodeURIComponent(params.id)}`, {
+      method: 'PUT',
+      body: { name: String(f.get('name') ?? '') },
+      customerId: String(f.get('customerId') ?? ''),
+    });
     if (res.status !== 200) return formFailure(res, 'rename');
     return { form: 'rename', saved: true };
   },
   addStep: async ({ request, cookies, params }) => {
     const f = await request.formData();
     const values = stepFields(f);
-    const res = await api(cookies, `/api/sequences/${encodeURIComponent(params.id)}/steps`, { method: 'POST', body: values, customerId: String(f.get('customerId') ?? '') });
+    const res = await api(cookies, `/api/sequences/${encodeURIComponent(params.id)}/steps`, {
+      method: 'POST',
+      body: values,
+      customerId: String(f.get('customerId') ?? ''),
+    });
     if (res.status !== 201) return formFailure(res, 'addStep', values);
     return { form: 'addStep', saved: true };
   },
   saveStep: async ({ request, cookies, params }) => {
     const f = await request.formData();
     const stepId = String(f.get('stepId') ?? '');
-    const res = await api(cookies, `/api/sequences/${encodeURIComponent(params.id)}/steps/${encodeURIComponent(stepId)}`, { method: 'PUT', body: stepFields(f), customerId: String(f.get('customerId') ?? '') });
+    const res = await api(cookies, `/api/sequences/${encodeURIComponent(params.id)}/steps/${encodeURIComponent(stepId)}`, {
+      method: 'PUT',
+      body: stepFields(f),
+      customerId: String(f.get('customerId') ?? ''),
+    });
     if (res.status !== 200) return formFailure(res, `step:${stepId}`);
     return { form: `step:${stepId}`, saved: true };
   },
   deleteStep: async ({ request, cookies, params }) => {
     const f = await request.formData();
     const stepId = String(f.get('stepId') ?? '');
-    const res = await api(cookies, `/api/sequences/${encodeURIComponent(params.id)}/steps/${encodeURIComponent(stepId)}`, { method: 'DELETE', customerId: String(f.get('customerId') ?? '') });
+    const res = await api(cookies, `/api/sequences/${encodeURIComponent(params.id)}/steps/${encodeURIComponent(stepId)}`, {
+      method: 'DELETE',
+      customerId: String(f.get('customerId') ?? ''),
+    });
     if (res.status !== 204) return formFailure(res, `step:${stepId}`);
     return { form: 'deleteStep' };
   },
