@@ -7,6 +7,7 @@ import { type PlatformMail } from '../lib/platformMail';
 import { NO_EXCEPTIONS, parseOutboundAllowlist } from '../lib/outbound';
 import { withTenant } from '../db/tenantContext';
 import { newId } from '../db/ids';
+import { ALL_PERMISSIONS } from '../lib/permissions';
 import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
 import { addMember, createTenant, createUser, PASSWORD, type TenantFixture } from '../test/helpers/fixtures';
 import { signIn, testApp } from '../test/helpers/api';
@@ -545,6 +546,41 @@ describe('5. every route enforces the permission its declaration names', () => {
     expect(await count("SELECT count(*) AS n FROM audit_log WHERE action = 'permission_denied' AND actor_token_id IS NOT NULL")).toBeGreaterThanOrEqual(
       declared.length,
     );
+  });
+});
+
+describe('5. every route enforces the customer scope its declaration names', () => {
+  it('a member restricted to one customer, naming another, gets 400 (lists and creation) or the resource’s 404 (one resource), and nothing is written', async () => {
+    const instance = app();
+    const api = request(instance.callback());
+    // Every permission, so the customer scope is the only thing that can refuse.
+    const restricted = await tokenWith([...ALL_PERMISSIONS], a.customers[0]!.id);
+    const declared = [
+      ...new Map(
+        routeSpecsOf(instance)
+          .filter((r) => r.customer)
+          .map((r) => [`${r.method} ${r.path}`, r]),
+      ).values(),
+    ];
+    expect(declared.filter((r) => r.customer === 'required').length).toBeGreaterThan(5);
+    expect(declared.filter((r) => r.customer === 'addressed').length).toBeGreaterThan(20);
+    const tables = ['customers', 'campaigns', 'leads', 'sequences', 'sequence_steps', 'inboxes', 'enrollments', 'messages'];
+    const counts = () => Promise.all(tables.map((t) => count(`SELECT count(*) AS n FROM ${t}`)));
+    const before = await counts();
+    const wrong: string[] = [];
+    for (const r of declared) {
+      const path = r.path.replace(/:([A-Za-z]+)/g, (_, name: string) => newId(r.params![name]!.prefix as Parameters<typeof newId>[0]));
+      const call = (api as unknown as Record<string, (p: string) => request.Test>)[r.method]!(path)
+        .set('Authorization', `Bearer ${restricted}`)
+        .set('X-Customer-Id', a.customers[1]!.id);
+      const res = r.method === 'get' || r.method === 'delete' ? await call : await call.send({});
+      const resource = Object.values(r.params ?? {})[0]?.resource;
+      const expected = r.customer === 'required' ? { status: 400, code: 'invalid_customer_context' } : { status: 404, message: `${resource} not found` };
+      const got = { status: res.status, ...(r.customer === 'required' ? { code: res.body.error?.code } : { message: res.body.error?.message }) };
+      if (JSON.stringify(got) !== JSON.stringify(expected)) wrong.push(`${r.method} ${r.path}: ${res.status} ${JSON.stringify(res.body)}`);
+    }
+    expect(wrong).toEqual([]);
+    expect(await counts()).toEqual(before);
   });
 });
 

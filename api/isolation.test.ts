@@ -452,6 +452,18 @@ describe('isolation matrix', () => {
     expect(bRoleIds).not.toContain(a.roles.owner);
   });
 
+  it('tries another customer’s resource on every route that addresses one in a customer', () => {
+    const withOtherCustomer = new Set(
+      rows()
+        .filter((r) => r.make.otherCustomer)
+        .map((r) => r.route),
+    );
+    const addressed = routeSpecsOf(testApp(app))
+      .filter((r) => r.customer === 'addressed')
+      .map((r) => `${r.method.toUpperCase()} ${r.path}`);
+    expect([...new Set(addressed)].filter((r) => !withOtherCustomer.has(r))).toEqual([]);
+  });
+
   it('covers every tenant route that addresses a single resource', () => {
     const covered = new Set(rows().map((r) => r.route));
     const addressed = routeSpecsOf(testApp(app))
