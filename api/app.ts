@@ -1,6 +1,5 @@
 // createApp(deps): the Koa application, built from its dependencies so tests
 // drive the very same app with supertest.
-import { Client } from '@temporalio/client';
 import Koa from 'koa';
 import { authenticate } from './access';
 import { clientAddress } from './middleware/clientAddress';
@@ -66,8 +65,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   );
   app.use(rejectNul());
   app.use(authenticate(deps.dataSource));
-  const client = new Client({ connection: deps.temporal, namespace: deps.temporalNamespace ?? 'default' });
-  const workflows = { client, taskQueue: deps.taskQueue ?? 'tenantflow' };
+  const workflows = { client: deps.client, taskQueue: deps.taskQueue ?? 'tenantflow' };
   const r = new Routes(deps.dataSource);
   healthRoutes(r, deps);
   metaRoutes(r);

@@ -2,7 +2,7 @@
 // project's worker: the provider account is created once (even when the
 // provider fails after accepting), its API key is stored sealed, inboxes are
 // synced; only platform admins and owners may do it, only explicitly.
-import { Connection } from '@temporalio/client';
+import { Connection, Client } from '@temporalio/client';
 import { type DataSource } from 'typeorm';
 import { generateKey, open, parseKeyring } from '../lib/encryption';
 import { withTenant } from '../db/tenantContext';
@@ -33,7 +33,7 @@ beforeAll(async () => {
   temporal = await Connection.connect({ address: temporalAddress() });
   provider = await startFakeSmartlead();
   taskQueue = uniqueTaskQueue('capabilities');
-  api = testApp(ds, { temporal, taskQueue, providerConfigured: true });
+  api = testApp(ds, { client: new Client({ connection: temporal }), taskQueue, providerConfigured: true });
   a = await createTenant(ds, { customers: 3 });
   b = await createTenant(ds, { customers: 1 });
   const [o, m, r, p] = [await createUser(ds), await createUser(ds), await createUser(ds), await createUser(ds, { platformAdmin: true })];
@@ -138,7 +138,7 @@ it('is never triggered by a login, and answers 503 when the provider is not conf
   await agent.get('/api/auth/me');
   expect(JSON.stringify(provider.calls)).toBe(before);
   expect((await agent.get(`/api/internal/provisioning/email-outreach/${fresh.customers[0]!.id}/status`)).status).toBe(404);
-  const unconfigured = await signIn(testApp(ds, { temporal, taskQueue, providerConfigured: false }), u.email);
+  const unconfigured = await signIn(testApp(ds, { client: new Client({ connection: temporal }), taskQueue, providerConfigured: false }), u.email);
   const res = await unconfigured.post(`/api/internal/provisioning/email-outreach/${fresh.customers[0]!.id}`).send({});
   expect(res.status).toBe(503);
   expect(res.body.error.code).toBe('provider_not_configured');

@@ -1,6 +1,6 @@
-// What createApp is built from: its data source, Temporal connection, logger
-// and the operator's settings.
-import { type Connection } from '@temporalio/client';
+// What createApp is built from: its data source, Temporal client, logger and
+// the operator's settings. The process (api/server.ts) builds each once.
+import { type Client } from '@temporalio/client';
 import { type Logger } from 'pino';
 import { type DataSource } from 'typeorm';
 import { type Keyring } from '../lib/encryption';
@@ -10,13 +10,12 @@ import { type PlatformMailer } from '../lib/platformMail';
 export interface AppDeps {
   /** Application-role data source (RLS applies). */
   dataSource: DataSource;
-  /** Temporal connection (lazy: the API starts even while Temporal is down). */
-  temporal: Connection;
+  /** Temporal client over a lazy connection (the API starts even while Temporal is down); its namespace is the operator's. */
+  client: Client;
   log: Logger;
   /** Set the session cookie's Secure flag (behind https). */
   secureCookies?: boolean;
   limits?: { loginPerIp?: number; bodyBytes?: number; registrationsPerIp?: number };
-  temporalNamespace?: string;
   taskQueue?: string;
   /** Whether the e-mail provider's admin API is configured (capability provisioning). */
   providerConfigured?: boolean;

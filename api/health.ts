@@ -1,6 +1,6 @@
 // Dependency checks behind GET /api/health. Each probe has its own short
 // deadline so a hung dependency makes the answer 503, never a hang.
-import { type Connection } from '@temporalio/client';
+import { type ConnectionLike } from '@temporalio/client';
 import { type DataSource } from 'typeorm';
 
 export type DependencyStatus = 'ok' | 'down';
@@ -29,7 +29,7 @@ export async function checkDatabase(dataSource: DataSource): Promise<DependencyS
   }
 }
 
-export async function checkTemporal(connection: Connection): Promise<DependencyStatus> {
+export async function checkTemporal(connection: ConnectionLike): Promise<DependencyStatus> {
   try {
     await connection.withDeadline(Date.now() + PROBE_TIMEOUT_MS, () => connection.workflowService.getSystemInfo({}));
     return 'ok';
@@ -38,7 +38,7 @@ export async function checkTemporal(connection: Connection): Promise<DependencyS
   }
 }
 
-export async function checkHealth(deps: { dataSource: DataSource; temporal: Connection }): Promise<HealthReport> {
-  const [db, temporal] = await Promise.all([checkDatabase(deps.dataSource), checkTemporal(deps.temporal)]);
+export async function checkHealth(deps: { dataSource: DataSource; client: { connection: ConnectionLike } }): Promise<HealthReport> {
+  const [db, temporal] = await Promise.all([checkDatabase(deps.dataSource), checkTemporal(deps.client.connection)]);
   return { db, temporal };
 }

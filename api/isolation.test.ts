@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sinkFileBase } from '../lib/mailSinkFiles';
-import { Connection, type Client } from '@temporalio/client';
+import { Connection, Client } from '@temporalio/client';
 import { type DataSource } from 'typeorm';
 import { newId, uuidv7 } from '../db/ids';
 import { withTenant } from '../db/tenantContext';
@@ -63,7 +63,7 @@ beforeAll(async () => {
   await addMember(app, b, ownerB, 'owner');
   temporal = Connection.lazy({ address: temporalAddress() });
   ({ client, connection: clientConnection } = await connectClient());
-  const api = testApp(app, { temporal, providerConfigured: true, taskQueue: `idle-${randomUUID()}`, mailSinkDir: sinkDir });
+  const api = testApp(app, { client: new Client({ connection: temporal }), providerConfigured: true, taskQueue: `idle-${randomUUID()}`, mailSinkDir: sinkDir });
   agents.ownerA = await signIn(api, ownerA.email);
   agents.restrictedA = await signIn(api, restrictedA.email);
   agents.ownerB = await signIn(api, ownerB.email);

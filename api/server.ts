@@ -1,11 +1,10 @@
 // The API process: connects as the application role, starts Koa on API_PORT.
 import 'reflect-metadata';
-import { Connection } from '@temporalio/client';
-import { config, parseWebhookSecrets } from '../lib/config';
+import { Client, Connection } from '@temporalio/client';
+import { config, keyringFromConfig, parseWebhookSecrets } from '../lib/config';
 import { createLogger } from '../lib/log';
 import { createDataSource } from '../db/dataSource';
 import { createApp } from './app';
-import { parseKeyring } from '../lib/encryption';
 import { parseOutboundAllowlist } from '../lib/outbound';
 import { smtpPlatformMailer } from '../lib/platformMail';
 
@@ -16,14 +15,14 @@ async function main(): Promise<void> {
   const dataSource = createDataSource({ url: c.DATABASE_APP_URL, applicationName: 'tenantflow-api' });
   await dataSource.initialize();
   const temporal = Connection.lazy({ address: c.temporalAddress });
+  const client = new Client({ connection: temporal, namespace: c.TEMPORAL_NAMESPACE });
   // The platform's own mail (invitations): SMTP_URL, else the embedded default's local sink.
   const platformMailUrl = c.SMTP_URL ?? (c.SMTP_SINK_ADDRESS ? `smtp://${c.SMTP_SINK_ADDRESS}` : undefined);
   const app = createApp({
     dataSource,
-    temporal,
+    client,
     log,
     secureCookies: c.SECURE_COOKIES,
-    temporalNamespace: c.TEMPORAL_NAMESPACE,
     taskQueue: c.TEMPORAL_TASK_QUEUE,
     providerConfigured: Boolean(c.SMARTLEAD_API_KEY),
     emailWebhookSecrets: parseWebhookSecrets(c.EMAIL_WEBHOOK_SECRETS),
@@ -33,7 +32,7 @@ async function main(): Promise<void> {
     consoleSecret: c.CONSOLE_SHARED_SECRET,
     allowedOrigins: [new URL(c.consoleUrl).origin, new URL(c.apiUrl).origin],
     outbound: parseOutboundAllowlist(c.OUTBOUND_ALLOWLIST),
-    keyring: c.TENANTFLOW_ENCRYPTION_KEYS ? parseKeyring(c.TENANTFLOW_ENCRYPTION_KEYS, c.TENANTFLOW_ENCRYPTION_KEY_ID) : undefined,
+    keyring: keyringFromConfig(c),
   });
   const server = app.listen(c.API_PORT, c.API_HOST, () => log.info({ port: c.API_PORT }, 'api listening'));
 

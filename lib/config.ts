@@ -2,6 +2,7 @@
 // calls config() and gets one parsed, typed view of its environment.
 import path from 'node:path';
 import { z } from 'zod';
+import { type Keyring, parseKeyring } from './encryption';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -114,6 +115,11 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
 export function config(): Config {
   cached ??= parseConfig(process.env);
   return cached;
+}
+
+/** The keyring for secrets at rest (TENANTFLOW_ENCRYPTION_KEYS / _KEY_ID), or undefined when none is configured. */
+export function keyringFromConfig(c: Pick<Config, 'TENANTFLOW_ENCRYPTION_KEYS' | 'TENANTFLOW_ENCRYPTION_KEY_ID'>): Keyring | undefined {
+  return c.TENANTFLOW_ENCRYPTION_KEYS ? parseKeyring(c.TENANTFLOW_ENCRYPTION_KEYS, c.TENANTFLOW_ENCRYPTION_KEY_ID) : undefined;
 }
 
 /** "provider:secret,provider:secret" → { provider: secret }. */

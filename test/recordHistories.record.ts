@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { type Client, Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { type DataSource } from 'typeorm';
 import { diagnoseTenant } from '../workflows/diagnoseTenant';
@@ -184,7 +184,7 @@ describe('enrollLead', () => {
     const t = await createTenant(owner, { customers: 1 });
     const user = await createUser(owner);
     await addMember(owner, t, user, 'owner');
-    const api = testApp(app, { temporal: apiTemporal, taskQueue, emailWebhookSecrets: { smartlead: SECRET } });
+    const api = testApp(app, { client: new Client({ connection: apiTemporal }), taskQueue, emailWebhookSecrets: { smartlead: SECRET } });
     const agent = await signIn(api, user.email);
     const customerId = t.customers[0]!.id;
     const inbox = await createSmtpInbox(agent, customerId, smtp.port);

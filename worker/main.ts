@@ -2,11 +2,10 @@
 // activities. The SDK shuts it down gracefully on SIGINT/SIGTERM.
 import 'reflect-metadata';
 import { NativeConnection } from '@temporalio/worker';
-import { config } from '../lib/config';
+import { config, keyringFromConfig } from '../lib/config';
 import { createLogger } from '../lib/log';
 import { createDataSource } from '../db/dataSource';
 import { createStripe } from '../lib/stripe';
-import { parseKeyring } from '../lib/encryption';
 import { parseOutboundAllowlist } from '../lib/outbound';
 import { createWorker } from './createWorker';
 
@@ -20,20 +19,22 @@ async function main(): Promise<void> {
   try {
     const stripe = createStripe({ secretKey: c.STRIPE_SECRET_KEY, apiBase: c.STRIPE_API_BASE });
     if (!stripe) log.warn('STRIPE_SECRET_KEY is unset: provisioning skips the Stripe customer step');
-    const keyring = c.TENANTFLOW_ENCRYPTION_KEYS ? parseKeyring(c.TENANTFLOW_ENCRYPTION_KEYS, c.TENANTFLOW_ENCRYPTION_KEY_ID) : undefined;
+    const keyring = keyringFromConfig(c);
     if (!keyring) log.warn('TENANTFLOW_ENCRYPTION_KEYS is unset: capability provisioning cannot store provider keys');
     const smartlead = c.SMARTLEAD_API_KEY ? { baseUrl: c.SMARTLEAD_API_BASE, apiKey: c.SMARTLEAD_API_KEY } : undefined;
     const worker = await createWorker({
       connection,
       namespace: c.TEMPORAL_NAMESPACE,
       taskQueue: c.TEMPORAL_TASK_QUEUE,
-      dataSource,
-      stripe,
-      consoleUrl: c.consoleUrl,
-      apiUrl: c.apiUrl,
-      keyring,
-      smartlead,
-      outbound: parseOutboundAllowlist(c.OUTBOUND_ALLOWLIST),
+      activities: {
+        dataSource,
+        stripe,
+        consoleUrl: c.consoleUrl,
+        apiUrl: c.apiUrl,
+        keyring,
+        smartlead,
+        outbound: parseOutboundAllowlist(c.OUTBOUND_ALLOWLIST),
+      },
     });
     log.info({ taskQueue: c.TEMPORAL_TASK_QUEUE, namespace: c.TEMPORAL_NAMESPACE }, 'worker started');
     await worker.run();

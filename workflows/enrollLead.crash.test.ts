@@ -5,7 +5,7 @@
 // unfinished, does not repeat it over SMTP, and the enrollment carries on to
 // step 2. The SMTP server has each message exactly once.
 import { type ChildProcess } from 'node:child_process';
-import { Connection } from '@temporalio/client';
+import { Connection, Client } from '@temporalio/client';
 import { type DataSource } from 'typeorm';
 import { withTenant } from '../db/tenantContext';
 import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
@@ -44,7 +44,7 @@ it('never sends twice when the worker dies right after the SMTP server accepted 
   const t = await createTenant(ds, { customers: 1 });
   const user = await createUser(ds);
   await addMember(ds, t, user, 'owner');
-  const owner = await signIn(testApp(ds, { temporal: apiTemporal, taskQueue }), user.email);
+  const owner = await signIn(testApp(ds, { client: new Client({ connection: apiTemporal }), taskQueue }), user.email);
   const customerId = t.customers[0]!.id;
   const inbox = await createSmtpInbox(owner, customerId, smtp.port);
   const campaign = await createCampaign(owner, customerId, {

@@ -39,15 +39,14 @@ beforeAll(async () => {
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
-    dataSource: ds,
-    outbound: TEST_OUTBOUND,
+    activities: { dataSource: ds, outbound: TEST_OUTBOUND },
     workflowBundle: await projectWorkflowBundle(),
   });
   running = worker.run();
   t = await createTenant(ds, { customers: 2 });
   const o = await createUser(ds);
   await addMember(ds, t, o, 'owner');
-  owner = await signIn(testApp(ds, { temporal: env.connection, taskQueue }), o.email);
+  owner = await signIn(testApp(ds, { client: env.client, taskQueue }), o.email);
 });
 
 afterAll(async () => {

@@ -4,7 +4,7 @@
 // template value, campaign fan-out, signed reply/bounce/open webhooks
 // (idempotent, 401 on a bad signature, never across tenants, dead letters and
 // their replay) and unsubscribe across every enrollment of the address.
-import { Connection, type Client } from '@temporalio/client';
+import { Connection, Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import request from 'supertest';
 import { type DataSource } from 'typeorm';
@@ -52,13 +52,11 @@ beforeAll(async () => {
     connection: workerConnection,
     namespace: 'default',
     taskQueue,
-    dataSource: ds,
-    apiUrl: 'https://api.tenantflow.example',
-    outbound: TEST_OUTBOUND,
+    activities: { dataSource: ds, apiUrl: 'https://api.tenantflow.example', outbound: TEST_OUTBOUND },
     workflowBundle: await projectWorkflowBundle(),
   });
   running = worker.run();
-  api = testApp(ds, { temporal: apiTemporal, taskQueue, emailWebhookSecrets: { smartlead: SECRET } });
+  api = testApp(ds, { client: new Client({ connection: apiTemporal }), taskQueue, emailWebhookSecrets: { smartlead: SECRET } });
   a = await createTenant(ds, { customers: 2 });
   b = await createTenant(ds, { customers: 1 });
   const [o, ob, pa] = [await createUser(ds), await createUser(ds), await createUser(ds, { platformAdmin: true })];

@@ -7,7 +7,7 @@
 // holds an uncommitted insert of the owner's e-mail: step 3's own insert waits
 // on that row lock, so the worker is caught mid-step.
 import { type ChildProcess } from 'node:child_process';
-import { Connection } from '@temporalio/client';
+import { Connection, Client } from '@temporalio/client';
 import { type Client as PgClient } from 'pg';
 import { type DataSource } from 'typeorm';
 import { newId } from '../db/ids';
@@ -43,7 +43,7 @@ const inTenant = (tenantId: string, sql: string) => withTenant(ds, tenantId, (m)
 
 it('a worker killed after step 2 is replaced and provisioning completes with no duplicate rows', async () => {
   const taskQueue = uniqueTaskQueue('crash');
-  const api = testApp(ds, { temporal: apiTemporal, taskQueue });
+  const api = testApp(ds, { client: new Client({ connection: apiTemporal }), taskQueue });
   const admin = await signIn(api, (await createUser(ds, { platformAdmin: true })).email);
   const ownerEmail = `crash-owner-${Date.now()}@example.test`;
 

@@ -2,7 +2,7 @@
 // Temporal dev server: end to end, with Stripe (stripe-mock), a step that
 // fails for good (saga compensation, then a retry that succeeds), concurrent
 // duplicate registrations, and isolation between tenants.
-import { Connection, type Client } from '@temporalio/client';
+import { Connection, Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import request from 'supertest';
 import { type DataSource } from 'typeorm';
@@ -31,7 +31,7 @@ beforeAll(async () => {
   ({ client, connection: clientConnection } = await connectClient());
   apiTemporal = await Connection.connect({ address: temporalAddress() });
   taskQueue = uniqueTaskQueue('provision');
-  api = testApp(ds, { temporal: apiTemporal, taskQueue, limits: { registrationsPerIp: 100 } });
+  api = testApp(ds, { client: new Client({ connection: apiTemporal }), taskQueue, limits: { registrationsPerIp: 100 } });
   const platformAdmin = await createUser(ds, { platformAdmin: true });
   admin = await signIn(api, platformAdmin.email);
 });

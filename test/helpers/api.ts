@@ -1,6 +1,6 @@
 // The API under test: createApp() with the application role's data source,
 // driven by supertest agents that keep their session cookie.
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import type Koa from 'koa';
 import pino from 'pino';
 import request from 'supertest';
@@ -12,8 +12,8 @@ import { PASSWORD } from './fixtures';
 
 export function testApp(dataSource: DataSource, overrides: Partial<AppDeps> = {}): Koa<AppState> {
   // Temporal is not used by these routes; a lazy connection never dials.
-  const temporal = Connection.lazy({ address: '127.0.0.1:1' });
-  return createApp({ dataSource, temporal, log: pino({ level: 'silent' }), outbound: TEST_OUTBOUND, checkResponses: true, ...overrides });
+  const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
+  return createApp({ dataSource, client, log: pino({ level: 'silent' }), outbound: TEST_OUTBOUND, checkResponses: true, ...overrides });
 }
 
 export type Agent = ReturnType<typeof request.agent>;

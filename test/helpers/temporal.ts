@@ -6,7 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { type DataSource } from 'typeorm';
+import { type ActivityDeps } from '../../activities';
 import { createWorker, type CreateWorkerOptions, WORKFLOWS_PATH } from '../../worker/createWorker';
 import { TEST_SERVER_WRAPPER, testServerReady } from '../../scripts/lib/tools';
 
@@ -49,7 +49,11 @@ export function uniqueTaskQueue(label: string): string {
  * dev server while `fn` executes, then shuts it down.
  */
 export async function withProjectWorker<T>(
-  opts: { dataSource: DataSource; taskQueue: string } & Pick<CreateWorkerOptions, 'stripe' | 'consoleUrl' | 'activityOverrides' | 'smartlead' | 'keyring'>,
+  {
+    taskQueue,
+    activityOverrides,
+    ...deps
+  }: { taskQueue: string; activityOverrides?: CreateWorkerOptions['activityOverrides'] } & Omit<ActivityDeps, 'outbound'>,
   fn: () => Promise<T>,
 ): Promise<T> {
   quietRuntime();
@@ -58,14 +62,9 @@ export async function withProjectWorker<T>(
     const worker = await createWorker({
       connection,
       namespace: 'default',
-      taskQueue: opts.taskQueue,
-      dataSource: opts.dataSource,
-      stripe: opts.stripe,
-      consoleUrl: opts.consoleUrl,
-      smartlead: opts.smartlead,
-      keyring: opts.keyring,
-      activityOverrides: opts.activityOverrides,
-      outbound: TEST_OUTBOUND,
+      taskQueue,
+      activities: { ...deps, outbound: TEST_OUTBOUND },
+      activityOverrides,
       workflowBundle: await projectWorkflowBundle(),
     });
     return await worker.runUntil(fn());
