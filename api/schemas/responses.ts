@@ -4,6 +4,7 @@
 // document cannot drift from what the server sends. Objects are strict: a
 // field the schema does not name fails the check.
 import { z } from 'zod';
+import { ENROLLMENT_STATUSES } from '../../workflows/enrollLead.shared';
 
 const at = z.iso.datetime({ offset: true });
 const id = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[0-9a-z]{26}$`));
@@ -227,7 +228,7 @@ export const campaignSequenceCreated = z.strictObject({
   current: z.literal(true),
 });
 export const leadsAdded = z.strictObject({ added: z.number().int(), skipped: z.number().int(), skippedReasons: z.record(z.string(), z.number().int()) });
-const enrollmentStatus = z.enum(['pending', 'active', 'paused', 'completed', 'replied', 'bounced', 'unsubscribed', 'archived', 'failed']);
+const enrollmentStatus = z.enum(ENROLLMENT_STATUSES);
 export const campaignLeads = list(
   z.strictObject({
     leadId: id('lead'),

@@ -3,6 +3,7 @@
 // and honoured only while it names one of the caller's customers.
 import type { Cookies } from '@sveltejs/kit';
 import { api } from './api';
+import type { CustomerList } from '$lib/types';
 
 export const CUSTOMER_COOKIE = 'tf_customer';
 
@@ -12,7 +13,7 @@ export interface CustomerOption {
 }
 
 export async function pickCustomer(cookies: Cookies, requested: string | null): Promise<{ customers: CustomerOption[]; selected: CustomerOption | null }> {
-  const res = await api<{ data: CustomerOption[] }>(cookies, '/api/customers?limit=200');
+  const res = await api<CustomerList>(cookies, '/api/customers?limit=200');
   const customers = res.status === 200 ? res.body.data.map((c) => ({ id: c.id, name: c.name })) : [];
   const wanted = requested ?? cookies.get(CUSTOMER_COOKIE) ?? '';
   const selected = customers.find((c) => c.id === wanted) ?? customers[0] ?? null;

@@ -2,24 +2,18 @@ import { redirect } from '@sveltejs/kit';
 import { api, formFailure } from '$lib/server/api';
 import { pickCustomer } from '$lib/server/customers';
 import { requireTenant } from '$lib/server/guard';
+import type { Campaign, CampaignList, InboxList } from '$lib/types';
 import type { Actions, PageServerLoad } from './$types';
 
-export interface CampaignSummary {
-  id: string;
-  name: string;
-  status: string;
-  inboxIds: string[];
-  schedule: { timezone: string; days: number[]; start: string; end: string };
-  sequenceVersion: number | null;
-}
+export type CampaignSummary = Campaign;
 
 export const load: PageServerLoad = async ({ locals, cookies, url }) => {
   requireTenant(locals.me, url);
   const { customers, selected } = await pickCustomer(cookies, url.searchParams.get('customer'));
   if (!selected) return { customers, selected, campaigns: [], inboxes: [] };
   const [campaigns, inboxes] = await Promise.all([
-    api<{ data: CampaignSummary[] }>(cookies, '/api/campaigns?limit=200', { customerId: selected.id }),
-    api<{ data: { id: string; fromEmail: string; dailyCap: number }[] }>(cookies, '/api/inboxes?limit=200', { customerId: selected.id }),
+    api<CampaignList>(cookies, '/api/campaigns?limit=200', { customerId: selected.id }),
+    api<InboxList>(cookies, '/api/inboxes?limit=200', { customerId: selected.id }),
   ]);
   return {
     customers,
@@ -34,7 +28,7 @@ export const actions: Actions = {
     const f = await request.formData();
     const get = (k: string) => String(f.get(k) ?? '').trim();
     const values = { name: get('name'), timezone: get('timezone'), start: get('start'), end: get('end') };
-    const res = await api<{ id: string }>(cookies, '/api/campaigns', {
+    const res = await api<Campaign>(cookies, '/api/campaigns', {
       method: 'POST',
       customerId: get('customerId'),
       body: {

@@ -1,11 +1,7 @@
 import { api, formFailure } from '$lib/server/api';
 import { requireTenant } from '$lib/server/guard';
+import type { CustomerList } from '$lib/types';
 import type { Actions, PageServerLoad } from './$types';
-
-interface CustomerList {
-  data: { id: string; name: string; createdAt: string }[];
-  nextCursor: string | null;
-}
 
 export const load: PageServerLoad = async ({ locals, cookies, url }) => {
   requireTenant(locals.me, url);

@@ -2,22 +2,13 @@ import { env } from '$env/dynamic/private';
 import { api, formFailure } from '$lib/server/api';
 import { pickCustomer } from '$lib/server/customers';
 import { requireTenant } from '$lib/server/guard';
+import type { InboxList } from '$lib/types';
 import type { Actions, PageServerLoad } from './$types';
-
-interface Inbox {
-  id: string;
-  provider: string;
-  fromEmail: string;
-  fromName: string;
-  dailyCap: number;
-  warmupEnabled: boolean;
-  smtp: { host: string; port: number; secure: boolean; user: string | null; passwordSet: boolean } | null;
-}
 
 export const load: PageServerLoad = async ({ locals, cookies, url }) => {
   requireTenant(locals.me, url);
   const { customers, selected } = await pickCustomer(cookies, url.searchParams.get('customer'));
-  const inboxes = selected ? await api<{ data: Inbox[] }>(cookies, '/api/inboxes?limit=200', { customerId: selected.id }) : null;
+  const inboxes = selected ? await api<InboxList>(cookies, '/api/inboxes?limit=200', { customerId: selected.id }) : null;
   // The embedded default's local SMTP sink, offered as the default server.
   const [sinkHost, sinkPort] = (env.SMTP_SINK_ADDRESS ?? '').split(':');
   return {

@@ -1,34 +1,15 @@
 import { api, formFailure } from '$lib/server/api';
 import { requireTenant } from '$lib/server/guard';
 import { can } from '$lib/types';
+import type { MemberList, PendingInviteList, RoleList } from '$lib/types';
 import type { Actions, PageServerLoad } from './$types';
-
-interface Member {
-  id: string;
-  user: { id: string; email: string; name: string };
-  role: { id: string; name: string; key: string | null };
-  customerId: string | null;
-}
-interface Invite {
-  id: string;
-  email: string;
-  roleId: string;
-  expiresAt: string;
-}
-interface RoleOption {
-  id: string;
-  name: string;
-}
 
 export const load: PageServerLoad = async ({ locals, cookies, url }) => {
   const me = requireTenant(locals.me, url);
   const cursor = url.searchParams.get('cursor');
-  const members = await api<{ data: Member[]; nextCursor: string | null }>(
-    cookies,
-    `/api/members?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-  );
-  const roles = can(me, 'roles.read') ? await api<{ data: RoleOption[] }>(cookies, '/api/roles') : null;
-  const invites = await api<{ data: Invite[] }>(cookies, '/api/members/invites?limit=50');
+  const members = await api<MemberList>(cookies, `/api/members?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+  const roles = can(me, 'roles.read') ? await api<RoleList>(cookies, '/api/roles') : null;
+  const invites = await api<PendingInviteList>(cookies, '/api/members/invites?limit=50');
   return {
     members: members.status === 200 ? members.body : { data: [], nextCursor: null },
     invites: invites.status === 200 ? invites.body.data : [],

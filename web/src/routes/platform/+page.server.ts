@@ -1,23 +1,12 @@
 import { error, redirect } from '@sveltejs/kit';
 import { api, formFailure } from '$lib/server/api';
+import type { IndustryTemplates, Registered, TenantList } from '$lib/types';
 import type { Actions, PageServerLoad } from './$types';
-
-interface TenantRow {
-  id: string;
-  name: string;
-  slug: string;
-  status: string;
-  industry: string | null;
-  provisioning: { stepsDone: number; stepsTotal: number; status: string | null; error?: string };
-}
 
 export const load: PageServerLoad = async ({ locals, cookies, url }) => {
   if (!locals.me) redirect(303, `/login?next=${encodeURIComponent(url.pathname)}`);
   if (!locals.me.user?.isPlatformAdmin) error(404, 'Not found');
-  const [tenants, industries] = await Promise.all([
-    api<{ data: TenantRow[] }>(cookies, '/api/tenants'),
-    api<{ data: { key: string; name: string }[] }>(cookies, '/api/industry-templates'),
-  ]);
+  const [tenants, industries] = await Promise.all([api<TenantList>(cookies, '/api/tenants'), api<IndustryTemplates>(cookies, '/api/industry-templates')]);
   return { tenants: tenants.status === 200 ? tenants.body.data : [], industries: industries.status === 200 ? industries.body.data : [] };
 };
 
@@ -34,7 +23,7 @@ export const actions: Actions = {
       ownerName: get('ownerName'),
     };
     const password = String(f.get('ownerPassword') ?? '');
-    const res = await api<{ tenant: { id: string } }>(cookies, '/api/tenants', {
+    const res = await api<Registered>(cookies, '/api/tenants', {
       method: 'POST',
       body: {
         name: values.name,

@@ -1,21 +1,11 @@
 import { api, formFailure } from '$lib/server/api';
 import { requireTenant } from '$lib/server/guard';
+import type { PermissionList, Role, RoleList } from '$lib/types';
 import type { Actions, PageServerLoad } from './$types';
-
-interface Role {
-  id: string;
-  name: string;
-  key: string | null;
-  isSystem: boolean;
-  permissions: string[];
-}
 
 export const load: PageServerLoad = async ({ locals, cookies, url }) => {
   requireTenant(locals.me, url);
-  const [roles, registry] = await Promise.all([
-    api<{ data: Role[]; permissions: string[] }>(cookies, '/api/roles'),
-    api<{ data: { key: string; description: string }[] }>(cookies, '/api/permissions'),
-  ]);
+  const [roles, registry] = await Promise.all([api<RoleList>(cookies, '/api/roles'), api<PermissionList>(cookies, '/api/permissions')]);
   return {
     roles: roles.status === 200 ? roles.body.data : [],
     permissions: registry.status === 200 ? registry.body.data : [],
@@ -25,7 +15,7 @@ export const load: PageServerLoad = async ({ locals, cookies, url }) => {
 export const actions: Actions = {
   clone: async ({ request, cookies }) => {
     const id = String((await request.formData()).get('roleId') ?? '');
-    const res = await api<{ id: string; name: string }>(cookies, `/api/roles/${encodeURIComponent(id)}/clone`, { method: 'POST', body: {} });
+    const res = await api<Role>(cookies, `/api/roles/${encodeURIComponent(id)}/clone`, { method: 'POST', body: {} });
     if (res.status !== 201) return formFailure(res, `role:${id}`);
     return { form: 'clone', cloned: res.body.name };
   },

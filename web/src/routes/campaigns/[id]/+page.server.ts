@@ -2,41 +2,16 @@ import { error, redirect } from '@sveltejs/kit';
 import { api, formFailure } from '$lib/server/api';
 import { pickCustomer } from '$lib/server/customers';
 import { requireTenant } from '$lib/server/guard';
-import type { CampaignSummary } from '../+page.server';
+import type { Campaign, CampaignLeads, CampaignSequence, CampaignStats, EnrollmentStatus, LeadsAdded, Replies, SequenceList } from '$lib/types';
 import type { Actions, PageServerLoad } from './$types';
 
-interface Stats {
-  enrolled: number;
-  pending: number;
-  active: number;
-  paused: number;
-  completed: number;
-  replied: number;
-  bounced: number;
-  unsubscribed: number;
-  sent: number;
-  opened: number;
-  steps: { step: number; sent: number; opened: number; errors: number; of: number }[];
-}
-interface LeadRow {
-  leadId: string;
-  email: string;
-  firstName: string;
-  lastName: string;
-  company: string;
-  status: string;
-  step: number;
-  sent: number;
-  nextSendAt: string | null;
-  lastError: string | null;
-}
-interface Snapshot {
-  version: number | null;
-  steps: { position: number; subject: string; delayHours: number }[];
-  versions: number[];
-}
-
-const STATUSES = ['pending', 'active', 'paused', 'completed', 'replied', 'bounced', 'unsubscribed', 'archived', 'failed'];
+// Every enrollment status, once: the compiler refuses a list that misses or invents one.
+const STATUS_SET = { pending: 1, active: 1, paused: 1, completed: 1, replied: 1, bounced: 1, unsubscribed: 1, archived: 1, failed: 1 } satisfies Record<
+  EnrollmentStatus,
+  1
+>;
+const STATUSES = Object.keys(STATUS_SET) as EnrollmentStatus[];
+const isStatus = (s: string): s is EnrollmentStatus => Object.hasOwn(STATUS_SET, s);
 
 export const load: PageServerLoad = async ({ locals, cookies, url, params }) => {
   requireTenant(locals.me, url);
@@ -44,22 +19,22 @@ export const load: PageServerLoad = async ({ locals, cookies, url, params }) => 
   if (!selected) redirect(303, '/campaigns');
   const customerId = selected.id;
   const base = `/api/campaigns/${encodeURIComponent(params.id)}`;
-  const campaign = await api<CampaignSummary>(cookies, base, { customerId });
+  const campaign = await api<Campaign>(cookies, base, { customerId });
   if (campaign.status === 404) error(404, 'Campaign not found for this customer');
   if (campaign.status !== 200) error(campaign.status, 'Could not load the campaign');
 
   const status = url.searchParams.get('status') ?? '';
   const q = url.searchParams.get('q') ?? '';
   const cursor = url.searchParams.get('cursor') ?? '';
-  const leadQuery = new URLSearchParams({ limit: '25', ...(STATUSES.includes(status) ? { status } : {}), ...(q ? { q } : {}), ...(cursor ? { cursor } : {}) });
+  const leadQuery = new URLSearchParams({ limit: '25', ...(isStatus(status) ? { status } : {}), ...(q ? { q } : {}), ...(cursor ? { cursor } : {}) });
   const [stats, leads, replies, sequence, sequences] = await Promise.all([
-    api<Stats>(cookies, `${base}/stats`, { customerId }),
-    api<{ data: LeadRow[]; nextCursor: string | null }>(cookies, `${base}/leads?${leadQuery}`, { customerId }),
-    api<{ data: { id: string; email: string; name: string; subject: string; body: string; receivedAt: string }[] }>(cookies, `${base}/replies?limit=20`, {
+    api<CampaignStats>(cookies, `${base}/stats`, { customerId }),
+    api<CampaignLeads>(cookies, `${base}/leads?${leadQuery}`, { customerId }),
+    api<Replies>(cookies, `${base}/replies?limit=20`, {
       customerId,
     }),
-    api<Snapshot>(cookies, `${base}/sequence`, { customerId }),
-    api<{ data: { id: string; name: string; steps: number }[] }>(cookies, '/api/sequences?limit=200', { customerId }),
+    api<CampaignSequence>(cookies, `${base}/sequence`, { customerId }),
+    api<SequenceList>(cookies, '/api/sequences?limit=200', { customerId }),
   ]);
   return {
     customers,
@@ -105,7 +80,7 @@ export const actions: Actions = {
     const csv = file instanceof File && file.size > 0 ? await file.text() : pasted;
     if (!csv.trim())
       return formFailure({ status: 400, body: { error: { code: 'validation_failed', message: 'choose a CSV file or paste CSV text' } } }, 'import');
-    const res = await api<{ added: number; skipped: number }>(cookies, `${campaignPath(params)}/leads`, {
+    const res = await api<LeadsAdded>(cookies, `${campaignPath(params)}/leads`, {
       method: 'POST',
       customerId: String(f.get('customerId') ?? ''),
       csv,

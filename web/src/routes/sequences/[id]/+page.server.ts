@@ -2,22 +2,10 @@ import { error, redirect } from '@sveltejs/kit';
 import { api, formFailure } from '$lib/server/api';
 import { pickCustomer } from '$lib/server/customers';
 import { requireTenant } from '$lib/server/guard';
+import type { Sequence, SequenceStep } from '$lib/types';
 import type { Actions, PageServerLoad } from './$types';
 
-export interface Step {
-  id: string;
-  position: number;
-  subject: string;
-  body: string;
-  delayHours: number;
-  variables: string[];
-}
-interface Sequence {
-  id: string;
-  customerId: string;
-  name: string;
-  steps: Step[];
-}
+export type Step = SequenceStep;
 
 /** Sample values for the preview; unknown variables are shown as ⟨name⟩. */
 const SAMPLE: Record<string, string> = { firstName: 'Ada', lastName: 'Lovelace', company: 'Analytical Engines', email: 'ada@example.com' };

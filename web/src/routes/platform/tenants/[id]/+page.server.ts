@@ -1,23 +1,10 @@
 import { error, redirect } from '@sveltejs/kit';
 import { env } from '$env/dynamic/private';
 import { api, formFailure } from '$lib/server/api';
+import type { Provisioning } from '$lib/types';
 import type { Actions, PageServerLoad } from './$types';
 
-export interface Provisioning {
-  tenantId: string;
-  tenantStatus: string;
-  workflowId: string;
-  source: 'workflow' | 'database';
-  status: 'running' | 'completed' | 'compensating' | 'failed';
-  step: string | null;
-  stepsDone: number;
-  stepsTotal: number;
-  startedAt: string;
-  finishedAt?: string;
-  error?: string;
-  skipped?: Record<string, string>;
-  ownerInviteUrl?: string;
-}
+export type { Provisioning };
 
 export const load: PageServerLoad = async ({ locals, cookies, params, url, depends }) => {
   if (!locals.me) redirect(303, `/login?next=${encodeURIComponent(url.pathname)}`);
