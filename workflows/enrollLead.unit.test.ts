@@ -1,0 +1,212 @@
+// enrollLead on its own: the time-skipping test server and the real workflow
+// code, with the four activities replaced by in-memory fakes that record
+// every call. No database, no SMTP: each case runs in a second or two and
+// reads as the behaviour it pins (delays, send window, the daily cap's
+// roll-over, pause holding the clock, stops, a render error pausing, a
+// restarted enrollment skipping what it already sent).
+import { type TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { type Activities } from '../activities';
+import { type SendOutcome } from '../activities/outreach';
+import { type SendSchedule } from '../lib/schedule';
+import { createTimeSkippingEnv, projectWorkflowBundle, uniqueTaskQueue } from '../test/helpers/temporal';
+import { until } from '../test/helpers/processes';
+import {
+  archiveSignal,
+  ENROLL_LEAD,
+  type EnrollmentPlan,
+  type EnrollmentState,
+  type EnrollmentStatus,
+  pauseSignal,
+  replySignal,
+  resumeSignal,
+  statusQuery,
+} from './enrollLead.shared';
+
+const HOUR = 3_600_000;
+const ALWAYS: SendSchedule = { timezone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' };
+const TENANT = '01900000-0000-7000-8000-000000000001';
+
+interface Fake {
+  plan: EnrollmentPlan;
+  /** Answers of reserveSendSlot, in order (then granted). */
+  slots: boolean[];
+  /** Answers of sendStep, in order (then sent). */
+  outcomes: SendOutcome['outcome'][];
+  sends: { step: number; at: number }[];
+  reservations: number[];
+  records: { state: EnrollmentState; step: number; nextSendAt: number | null }[];
+}
+
+function fakeActivities(f: Fake): Partial<Activities> {
+  return {
+    loadEnrollment: async () => f.plan,
+    reserveSendSlot: async ({ at }) => {
+      f.reservations.push(at);
+      return { granted: f.slots.shift() ?? true };
+    },
+    sendStep: async ({ step, scheduledAt }) => {
+      const outcome = f.outcomes.shift() ?? 'sent';
+      if (outcome === 'sent') f.sends.push({ step, at: scheduledAt });
+      return (outcome === 'render_error' ? { outcome, missing: ['firstName'] } : { outcome }) as SendOutcome;
+    },
+    recordEnrollmentState: async ({ state, step, nextSendAt }) => {
+      f.records.push({ state, step, nextSendAt });
+    },
+  };
+}
+
+let env: TestWorkflowEnvironment;
+let bundle: Awaited<ReturnType<typeof projectWorkflowBundle>>;
+
+beforeAll(async () => {
+  env = await createTimeSkippingEnv();
+  bundle = await projectWorkflowBundle();
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+function fake(plan: Partial<EnrollmentPlan> = {}, more: Partial<Fake> = {}): Fake {
+  return {
+    plan: { status: 'active', campaignStatus: 'active', schedule: ALWAYS, steps: [{ position: 1, delayHours: 0 }], sentSteps: [], ...plan },
+    slots: [],
+    outcomes: [],
+    sends: [],
+    reservations: [],
+    records: [],
+    ...more,
+  };
+}
+
+/** Runs one enrollment against the fakes; `during` acts on the running workflow before its result is awaited. */
+async function run(f: Fake, during?: (handle: Awaited<ReturnType<typeof env.client.workflow.start>>) => Promise<void>): Promise<EnrollmentStatus> {
+  const taskQueue = uniqueTaskQueue('enroll-unit');
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    workflowBundle: bundle,
+    activities: fakeActivities(f),
+  });
+  return worker.runUntil(async () => {
+    const handle = await env.client.workflow.start(ENROLL_LEAD, {
+      taskQueue,
+      workflowId: `tenant/${TENANT}/campaign/cmp_unit/lead/${Math.random().toString(36).slice(2)}`,
+      args: [{ tenantId: TENANT, enrollmentId: 'enr_unit' }],
+    });
+    if (during) await during(handle);
+    return (await handle.result()) as EnrollmentStatus;
+  });
+}
+
+it('sends each step after its delay, measured from the previous send, and completes', async () => {
+  const f = fake({
+    steps: [
+      { position: 1, delayHours: 0 },
+      { position: 2, delayHours: 48 },
+      { position: 3, delayHours: 24 },
+    ],
+  });
+  const result = await run(f);
+  expect(result).toMatchObject({ state: 'completed', sent: 3, step: 3, nextSendAt: null });
+  expect(f.sends.map((s) => s.step)).toEqual([1, 2, 3]);
+  expect(f.sends[1]!.at - f.sends[0]!.at).toBeGreaterThanOrEqual(48 * HOUR);
+  expect(f.sends[1]!.at - f.sends[0]!.at).toBeLessThan(49 * HOUR);
+  expect(f.sends[2]!.at - f.sends[1]!.at).toBeGreaterThanOrEqual(24 * HOUR);
+  expect(f.records.at(-1)).toEqual({ state: 'completed', step: 3, nextSendAt: null });
+});
+
+it('waits for the send window before taking a slot', async () => {
+  // A window of one hour a day: whenever the test starts, the send lands inside it.
+  const f = fake({ schedule: { timezone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '09:00', end: '10:00' } });
+  const result = await run(f);
+  expect(result.state).toBe('completed');
+  expect(f.sends).toHaveLength(1);
+  expect(new Date(f.sends[0]!.at).getUTCHours()).toBe(9);
+  expect(f.reservations.every((at) => new Date(at).getUTCHours() === 9)).toBe(true);
+});
+
+it('a full daily cap rolls the send to the next day’s window instead of failing', async () => {
+  const f = fake({ schedule: { timezone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '09:00', end: '17:00' } }, { slots: [false] });
+  const result = await run(f);
+  expect(result).toMatchObject({ state: 'completed', sent: 1 });
+  expect(f.reservations).toHaveLength(2);
+  const [denied, granted] = f.reservations as [number, number];
+  expect(new Date(granted).toISOString().slice(0, 10) > new Date(denied).toISOString().slice(0, 10)).toBe(true);
+  expect(new Date(granted).getUTCHours()).toBe(9);
+  expect(f.sends[0]!.at - granted).toBeLessThan(60_000);
+});
+
+it('pause holds the clock (recorded as paused) and resume goes on to send', async () => {
+  const f = fake({ steps: [{ position: 1, delayHours: 24 }] });
+  const result = await run(f, async (handle) => {
+    await until('the delay is recorded', async () => f.records.some((r) => r.state === 'active'));
+    await handle.signal(pauseSignal);
+    await until('the pause is recorded', async () => f.records.some((r) => r.state === 'paused'));
+    expect((await handle.query(statusQuery)).state).toBe('paused');
+    expect(f.sends).toEqual([]);
+    await handle.signal(resumeSignal);
+  });
+  expect(result).toMatchObject({ state: 'completed', sent: 1 });
+  expect(f.records.map((r) => r.state)).toEqual(['active', 'paused', 'active', 'completed']);
+});
+
+it('a reply during a delay ends the enrollment at once: nothing more is sent', async () => {
+  const f = fake({
+    steps: [
+      { position: 1, delayHours: 0 },
+      { position: 2, delayHours: 72 },
+    ],
+  });
+  const result = await run(f, async (handle) => {
+    await until('step 1 is sent and step 2 waits', async () => f.sends.length === 1 && f.records.some((r) => r.step === 2));
+    await handle.signal(replySignal);
+  });
+  expect(result).toMatchObject({ state: 'replied', sent: 1 });
+  expect(f.sends.map((s) => s.step)).toEqual([1]);
+  expect(f.records.at(-1)?.state).toBe('replied');
+});
+
+it('a render error sends nothing and pauses until someone resumes', async () => {
+  const f = fake({}, { outcomes: ['render_error'] });
+  const result = await run(f, async (handle) => {
+    await until('the render error pauses the enrollment', async () => f.records.some((r) => r.state === 'paused'));
+    expect(f.sends).toEqual([]);
+    await handle.signal(resumeSignal);
+  });
+  expect(result).toMatchObject({ state: 'completed', sent: 1 });
+});
+
+it('a suppressed address or an archived campaign, found at send time, ends it without counting a send', async () => {
+  expect(await run(fake({}, { outcomes: ['suppressed'] }))).toMatchObject({ state: 'unsubscribed', sent: 0 });
+  expect(await run(fake({}, { outcomes: ['not_active'] }))).toMatchObject({ state: 'archived', sent: 0 });
+});
+
+it('archive while paused ends it', async () => {
+  const f = fake({ campaignStatus: 'paused' });
+  const result = await run(f, async (handle) => {
+    await until('the paused start is recorded', async () => f.records.some((r) => r.state === 'paused'));
+    await handle.signal(archiveSignal);
+  });
+  expect(result.state).toBe('archived');
+  expect(f.sends).toEqual([]);
+});
+
+it('a restarted enrollment skips the steps it already sent, and an ended one does nothing', async () => {
+  const f = fake({
+    steps: [
+      { position: 1, delayHours: 0 },
+      { position: 2, delayHours: 1 },
+    ],
+    sentSteps: [1],
+  });
+  expect(await run(f)).toMatchObject({ state: 'completed', sent: 2 });
+  expect(f.sends.map((s) => s.step)).toEqual([2]);
+
+  const ended = fake({ status: 'replied' });
+  expect(await run(ended)).toMatchObject({ state: 'replied' });
+  expect(ended.sends).toEqual([]);
+  expect(ended.records).toEqual([]);
+});
