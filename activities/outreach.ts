@@ -15,6 +15,7 @@ import { providerKeyAad, smtpPasswordAad } from '../lib/secretScopes';
 import { renderTemplate } from '../lib/templates';
 import { NO_EXCEPTIONS, type OutboundPolicy } from '../lib/outbound';
 import { type MailProvider, smartleadProvider, smtpProvider } from './providers/mail';
+import { type InboxSender } from '../db/rows/inboxes';
 
 export interface OutreachDeps {
   dataSource: DataSource;
@@ -24,20 +25,6 @@ export interface OutreachDeps {
   apiUrl?: string;
   /** Which internal SMTP hosts tenants may use (the local sink); none by default. */
   outbound?: OutboundPolicy;
-}
-
-export interface InboxRow {
-  id: string;
-  customer_id: string;
-  provider: 'smtp' | 'smartlead';
-  from_email: string;
-  from_name: string;
-  smtp_host: string | null;
-  smtp_port: number | null;
-  smtp_secure: boolean | null;
-  smtp_user: string | null;
-  smtp_password_ciphertext: string | null;
-  smtp_password_key_id: string | null;
 }
 
 export type SendOutcome =
@@ -74,7 +61,7 @@ const TERMINAL = new Set(['completed', 'replied', 'bounced', 'unsubscribed', 'ar
 export function createOutreachActivities(deps: OutreachDeps) {
   const ds = deps.dataSource;
 
-  async function providerFor(m: EntityManager, tenantId: string, inbox: InboxRow): Promise<MailProvider> {
+  async function providerFor(m: EntityManager, tenantId: string, inbox: InboxSender): Promise<MailProvider> {
     if (inbox.provider === 'smtp') {
       let password: string | null = null;
       if (inbox.smtp_password_ciphertext && inbox.smtp_password_key_id) {
@@ -227,7 +214,7 @@ export function createOutreachActivities(deps: OutreachDeps) {
         const c = await loadSendContext(m, input.enrollmentId, input.step);
         if (TERMINAL.has(c.enrollment.status)) return { done: { outcome: 'not_active' } as SendOutcome };
         if (c.suppressed) return { done: { outcome: 'suppressed' } as SendOutcome };
-        const [inbox] = (await m.query('SELECT * FROM inboxes WHERE id = $1', [c.enrollment.inbox_id])) as InboxRow[];
+        const [inbox] = (await m.query('SELECT * FROM inboxes WHERE id = $1', [c.enrollment.inbox_id])) as InboxSender[];
         if (!inbox) throw ApplicationFailure.nonRetryable('the inbox of this enrollment is gone', 'no_inbox');
         const values: Record<string, string | undefined> = {
           email: c.lead.email,

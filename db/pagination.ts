@@ -1,7 +1,8 @@
 // Cursor pagination (spec §4): pages are ordered by the sortable id and the
 // cursor is opaque to callers. One builder, `keysetPage`, writes every
-// hand-written list query's WHERE, search, ORDER BY and LIMIT n + 1.
-import { type EntityManager } from 'typeorm';
+// hand-written list query's WHERE, search, ORDER BY and LIMIT n + 1;
+// `keysetEntities` does the same for a TypeORM query builder.
+import { type EntityManager, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
 import { ApiError } from '../lib/errors';
 
 export interface ListParams {
@@ -75,4 +76,17 @@ export async function keysetPage<T>(m: EntityManager, list: ListParams, spec: Ke
   const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
   const rows = (await m.query(`${spec.select}${where} ORDER BY ${spec.key}${desc ? ' DESC' : ''} LIMIT ${list.limit + 1}`, params)) as T[];
   return page(rows, list.limit, spec.idOf);
+}
+
+/** One page of entities: orders `qb` by `alias.id`, continues after the cursor and fetches one row more than the page. */
+export async function keysetEntities<T extends ObjectLiteral & { id: string }>(
+  qb: SelectQueryBuilder<T>,
+  list: ListParams,
+  order: 'asc' | 'desc' = 'asc',
+): Promise<Page<T>> {
+  const key = `${qb.alias}.id`;
+  qb.orderBy(key, order === 'desc' ? 'DESC' : 'ASC').limit(list.limit + 1);
+  const after = decodeCursor(list.cursor);
+  if (after) qb.andWhere(`${key} ${order === 'desc' ? '<' : '>'} :after`, { after });
+  return page(await qb.getMany(), list.limit, (row) => row.id);
 }

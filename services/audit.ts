@@ -4,7 +4,7 @@
 import { type DataSource, type EntityManager } from 'typeorm';
 import { AuditEntry, type AuditOutcome } from '../db/entities/AuditEntry';
 import { newId } from '../db/ids';
-import { decodeCursor, type ListParams, page } from '../db/pagination';
+import { keysetEntities, type ListParams } from '../db/pagination';
 import { withTenant } from '../db/tenantContext';
 import { type TenantAccess } from './context';
 
@@ -53,19 +53,13 @@ export interface AuditQuery extends ListParams {
 
 /** The tenant's audit log, newest first, with filters. */
 export async function readAuditLog(a: TenantAccess, query: AuditQuery) {
-  const qb = a.manager
-    .getRepository(AuditEntry)
-    .createQueryBuilder('a')
-    .orderBy('a.id', 'DESC')
-    .limit(query.limit + 1);
-  const before = decodeCursor(query.cursor);
-  if (before) qb.andWhere('a.id < :before', { before });
+  const qb = a.manager.getRepository(AuditEntry).createQueryBuilder('a');
   if (query.action) qb.andWhere('a.action = :action', { action: query.action });
   if (query.outcome) qb.andWhere('a.outcome = :outcome', { outcome: query.outcome });
   if (query.actorUserId) qb.andWhere('a.actorUserId = :actor', { actor: query.actorUserId });
   if (query.since) qb.andWhere('a.at >= :since', { since: query.since });
   if (query.until) qb.andWhere('a.at < :until', { until: query.until });
-  const p = page(await qb.getMany(), query.limit, (e) => e.id);
+  const p = await keysetEntities(qb, query, 'desc');
   return {
     data: p.data.map((e) => ({
       id: e.id,

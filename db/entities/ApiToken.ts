@@ -1,15 +1,10 @@
 // An API token: scoped to one tenant and one role, stored as a SHA-256 hash
 // (the secret is shown once), revocable.
-import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity } from 'typeorm';
+import { TenantKeyed } from './TenantKeyed';
 
 @Entity({ name: 'api_tokens' })
-export class ApiToken {
-  @PrimaryColumn('uuid', { name: 'tenant_id' })
-  tenantId: string;
-
-  @PrimaryColumn('text')
-  id: string;
-
+export class ApiToken extends TenantKeyed {
   @Column('text')
   name: string;
 

@@ -1,17 +1,12 @@
 // One line of a tenant's audit log. The application role may insert and read,
 // never update or delete (the migration revokes those).
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity } from 'typeorm';
+import { TenantKeyed } from './TenantKeyed';
 
 export type AuditOutcome = 'success' | 'failure' | 'denied';
 
 @Entity({ name: 'audit_log' })
-export class AuditEntry {
-  @PrimaryColumn('uuid', { name: 'tenant_id' })
-  tenantId: string;
-
-  @PrimaryColumn('text')
-  id: string;
-
+export class AuditEntry extends TenantKeyed {
   @Column('timestamptz', { default: () => 'now()' })
   at: Date;
 

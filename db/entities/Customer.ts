@@ -1,15 +1,10 @@
 // A customer (`cust_…`): the agency's client account inside a tenant. The
 // first tenant-owned table; its key leads with tenant_id (spec §3.1).
-import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, UpdateDateColumn } from 'typeorm';
+import { TenantKeyed } from './TenantKeyed';
 
 @Entity({ name: 'customers' })
-export class Customer {
-  @PrimaryColumn('uuid', { name: 'tenant_id' })
-  tenantId: string;
-
-  @PrimaryColumn('text')
-  id: string;
-
+export class Customer extends TenantKeyed {
   @Column('text')
   name: string;
 

@@ -1,15 +1,10 @@
 // A user's place in a tenant: one role, and optionally a restriction to one
 // customer (the member then sees only that customer's resources).
-import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, UpdateDateColumn } from 'typeorm';
+import { TenantKeyed } from './TenantKeyed';
 
 @Entity({ name: 'memberships' })
-export class Membership {
-  @PrimaryColumn('uuid', { name: 'tenant_id' })
-  tenantId: string;
-
-  @PrimaryColumn('text')
-  id: string;
-
+export class Membership extends TenantKeyed {
   @Column('text', { name: 'user_id' })
   userId: string;
 

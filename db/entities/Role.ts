@@ -1,15 +1,10 @@
 // A tenant's role: a named set of permissions. System roles come with the
 // tenant; custom roles are clones an owner edits.
-import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, UpdateDateColumn } from 'typeorm';
+import { TenantKeyed } from './TenantKeyed';
 
 @Entity({ name: 'roles' })
-export class Role {
-  @PrimaryColumn('uuid', { name: 'tenant_id' })
-  tenantId: string;
-
-  @PrimaryColumn('text')
-  id: string;
-
+export class Role extends TenantKeyed {
   @Column('text', { nullable: true })
   key: string | null;
 

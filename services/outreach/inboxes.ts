@@ -9,6 +9,7 @@ import { ApiError, notFound } from '../../lib/errors';
 import { checkOutbound, NO_EXCEPTIONS, type OutboundPolicy } from '../../lib/outbound';
 import { smtpPasswordAad } from '../../lib/secretScopes';
 import { type TenantAccess } from '../context';
+import { type InboxListing } from '../../db/rows/inboxes';
 
 export interface InboxDeps {
   keyring?: Keyring;
@@ -24,23 +25,6 @@ interface SmtpInput {
 }
 
 /** An inbox as the API shows it: the password only as "set". */
-interface InboxListing {
-  id: string;
-  customer_id: string;
-  provider: string;
-  external_id: string | null;
-  from_email: string;
-  from_name: string;
-  daily_cap: number;
-  warmup_enabled: boolean;
-  smtp_host: string | null;
-  smtp_port: number | null;
-  smtp_secure: boolean | null;
-  smtp_user: string | null;
-  has_password: boolean;
-  created_at: Date;
-}
-
 const SELECT = `SELECT id, customer_id, provider, external_id, from_email, from_name, daily_cap, warmup_enabled,
   smtp_host, smtp_port, smtp_secure, smtp_user, smtp_password_ciphertext IS NOT NULL AS has_password, created_at FROM inboxes`;
 

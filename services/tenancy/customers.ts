@@ -4,7 +4,7 @@
 // to one customer sees only that one.
 import { Customer } from '../../db/entities';
 import { isId, newId } from '../../db/ids';
-import { decodeCursor, likePattern, page, type ListParams } from '../../db/pagination';
+import { keysetEntities, likePattern, type ListParams } from '../../db/pagination';
 import { ApiError, notFound } from '../../lib/errors';
 import { auditBy } from '../audit';
 import { type TenantAccess } from '../context';
@@ -22,16 +22,10 @@ export async function findCustomer(a: TenantAccess, id: string): Promise<Custome
 }
 
 export async function listCustomers(a: TenantAccess, list: ListParams) {
-  const qb = a.manager
-    .getRepository(Customer)
-    .createQueryBuilder('c')
-    .orderBy('c.id', 'ASC')
-    .limit(list.limit + 1);
-  const after = decodeCursor(list.cursor);
-  if (after) qb.andWhere('c.id > :after', { after });
+  const qb = a.manager.getRepository(Customer).createQueryBuilder('c');
   if (list.q) qb.andWhere("c.name ILIKE :q ESCAPE '\\'", { q: likePattern(list.q) });
   if (a.restrictedCustomerId) qb.andWhere('c.id = :only', { only: a.restrictedCustomerId });
-  const p = page(await qb.getMany(), list.limit, (c) => c.id);
+  const p = await keysetEntities(qb, list);
   return { data: p.data.map(customerJson), nextCursor: p.nextCursor };
 }
 

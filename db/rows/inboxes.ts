@@ -1,0 +1,42 @@
+// The inboxes table as typed SQL reads it (the outreach tables are kept with
+// typed SQL, not entities: docs/architecture.md). One row type; each reader
+// picks the columns it selects.
+
+/** A whole inboxes row (migrations 1730000003000 and 1730000005000). */
+export interface InboxRecord {
+  tenant_id: string;
+  id: string;
+  customer_id: string;
+  provider: 'smtp' | 'smartlead';
+  external_id: string | null;
+  from_email: string;
+  from_name: string;
+  daily_cap: number;
+  warmup_enabled: boolean;
+  smtp_host: string | null;
+  smtp_port: number | null;
+  smtp_secure: boolean | null;
+  smtp_user: string | null;
+  smtp_password_ciphertext: string | null;
+  smtp_password_key_id: string | null;
+  created_at: Date;
+}
+
+/** What the send path needs: the sender and how to reach its server. */
+export type InboxSender = Pick<
+  InboxRecord,
+  | 'id'
+  | 'customer_id'
+  | 'provider'
+  | 'from_email'
+  | 'from_name'
+  | 'smtp_host'
+  | 'smtp_port'
+  | 'smtp_secure'
+  | 'smtp_user'
+  | 'smtp_password_ciphertext'
+  | 'smtp_password_key_id'
+>;
+
+/** What the API shows: everything but the sealed password, which it only says is set. */
+export type InboxListing = Omit<InboxRecord, 'tenant_id' | 'smtp_password_ciphertext' | 'smtp_password_key_id'> & { has_password: boolean };
