@@ -10,7 +10,8 @@ import { newId } from '../db/ids';
 import { withTenant } from '../db/tenantContext';
 import { type Keyring, open } from '../lib/encryption';
 import { localDate } from '../lib/schedule';
-import { type EnrollmentPlan, type EnrollmentRef, type EnrollmentState, sendMessageId } from '../workflows/enrollLead.shared';
+import { ENDED_ENROLLMENT_STATUSES, type EnrollmentPlan, type EnrollmentRef, type EnrollmentState, sendMessageId } from '../workflows/enrollLead.shared';
+import { insertSuppression } from '../db/suppressions';
 import { providerKeyAad, smtpPasswordAad } from '../lib/secretScopes';
 import { renderTemplate } from '../lib/templates';
 import { NO_EXCEPTIONS, type OutboundPolicy } from '../lib/outbound';
@@ -56,7 +57,7 @@ interface MessageRow {
   unsubscribe_token: string | null;
 }
 
-const TERMINAL = new Set(['completed', 'replied', 'bounced', 'unsubscribed', 'archived', 'failed']);
+const TERMINAL = new Set<string>(ENDED_ENROLLMENT_STATUSES);
 
 export function createOutreachActivities(deps: OutreachDeps) {
   const ds = deps.dataSource;
@@ -339,16 +340,13 @@ export function createOutreachActivities(deps: OutreachDeps) {
             [input.enrollmentId, input.state],
           )) as [{ email: string }[], number];
           if (input.state === 'unsubscribed' && lead[0]) {
-            await m.query(
-              "INSERT INTO suppressions (tenant_id, email, reason) VALUES (current_setting('app.tenant_id')::uuid, $1, 'unsubscribed') ON CONFLICT DO NOTHING",
-              [lead[0].email],
-            );
+            await insertSuppression(m, lead[0].email, 'unsubscribed');
           }
         }
         await m.query(
           `UPDATE enrollments SET status = $2, current_step = greatest(current_step, $3), next_send_at = $4, updated_at = now()
-            WHERE id = $1 AND (status NOT IN ('completed', 'replied', 'bounced', 'unsubscribed', 'archived', 'failed') OR status = $2)`,
-          [input.enrollmentId, input.state, input.step, input.nextSendAt === null ? null : new Date(input.nextSendAt)],
+            WHERE id = $1 AND (status <> ALL($5::text[]) OR status = $2)`,
+          [input.enrollmentId, input.state, input.step, input.nextSendAt === null ? null : new Date(input.nextSendAt), ENDED_ENROLLMENT_STATUSES],
         );
       });
     },

@@ -13,6 +13,7 @@ import { nextDaysWindow, nextOpenWindow } from '../lib/schedule';
 import {
   archiveSignal,
   bounceSignal,
+  ENDED_ENROLLMENT_STATUSES,
   type EnrollLeadInput,
   type EnrollmentState,
   type EnrollmentStatus,
@@ -70,7 +71,7 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
   }
 
   const plan = await loadEnrollment(input);
-  if (['completed', 'replied', 'bounced', 'unsubscribed', 'archived', 'failed'].includes(plan.status)) {
+  if ((ENDED_ENROLLMENT_STATUSES as readonly string[]).includes(plan.status)) {
     return { ...status, state: plan.status as EnrollmentState };
   }
   if (plan.campaignStatus === 'paused' || plan.status === 'paused') paused = true;

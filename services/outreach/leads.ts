@@ -1,11 +1,13 @@
 // Leads (spec §5.3): one per e-mail address per customer, imported as JSON or
 // CSV rows (deduplicated, suppressed addresses skipped), listed with filters
 // and search, and corrected by PATCH (a missing template value pauses an
-// enrollment until someone fills it in). The tenant's suppression list has one
-// writer: `suppressAddress`.
+// enrollment until someone fills it in). Suppressing an address (the list's
+// one writer is db/suppressions) marks its leads and stops its enrollments:
+// `suppressAddress`.
 import { type EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { isId, newId } from '../../db/ids';
+import { insertSuppression } from '../../db/suppressions';
 import { keysetPage, type ListParams } from '../../db/pagination';
 import { ApiError, notFound } from '../../lib/errors';
 import { archiveSignal } from '../../workflows/enrollLead.shared';
@@ -112,11 +114,7 @@ export async function importLeads(a: TenantAccess, customerId: string, records: 
  * Answers the started enrollments, for the caller to signal after commit.
  */
 export async function suppressAddress(m: EntityManager, address: string, reason: 'unsubscribed' | 'bounced'): Promise<EnrollmentKey[]> {
-  const emailAddress = address.trim().toLowerCase();
-  await m.query("INSERT INTO suppressions (tenant_id, email, reason) VALUES (current_setting('app.tenant_id')::uuid, $1, $2) ON CONFLICT DO NOTHING", [
-    emailAddress,
-    reason,
-  ]);
+  const emailAddress = await insertSuppression(m, address, reason);
   await m.query('UPDATE leads SET status = $2, updated_at = now() WHERE email = $1', [emailAddress, reason]);
   const [rows] = (await m.query(
     `UPDATE enrollments SET status = $2, next_send_at = NULL, updated_at = now()
