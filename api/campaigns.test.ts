@@ -3,38 +3,27 @@
 // customer, no start without a customer context or a sequence, versioned
 // snapshots, JSON and CSV imports with dedupe and suppression, cursor lists
 // with filters and search, and logs without lead addresses or customer ids.
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { type DataSource } from 'typeorm';
 import { withTenant } from '../db/tenantContext';
-import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
-import { addMember, createTenant, createUser, type TenantFixture } from '../test/helpers/fixtures';
-import { signIn, testApp, type Agent } from '../test/helpers/api';
+import { createTenant, type TenantFixture } from '../test/helpers/fixtures';
+import { testApp, type Agent } from '../test/helpers/api';
+import { capturingLog, signedInMembers, useSuiteDatabase } from '../test/helpers/suite';
 import { ALWAYS_OPEN, createSmtpInbox } from '../test/helpers/outreach';
 
-let db: TestDatabase;
+const suite = useSuiteDatabase('campaigns');
 let ds: DataSource;
 let a: TenantFixture;
 let owner: Agent;
 let inbox0: string;
 let inbox1: string;
-const logLines: string[] = [];
+const { log, lines: logLines } = capturingLog();
 
 beforeAll(async () => {
-  db = await createTestDatabase('campaigns');
-  ds = await openDataSource(db.appUrl);
+  ds = suite.ds;
   a = await createTenant(ds, { customers: 2 });
-  const o = await createUser(ds);
-  await addMember(ds, a, o, 'owner');
-  const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (logLines.push(chunk.toString()), done()) });
-  owner = await signIn(testApp(ds, { log: pino({ level: 'trace' }, sink) }), o.email);
+  [owner] = await signedInMembers(ds, testApp(ds, { log }), a, ['owner']);
   inbox0 = await createSmtpInbox(owner, c(0), 2525);
   inbox1 = await createSmtpInbox(owner, c(1), 2525);
-});
-
-afterAll(async () => {
-  await ds?.destroy();
-  await db?.drop();
 });
 
 const c = (i: number) => a.customers[i]!.id;

@@ -8,11 +8,12 @@ import { AuditEntry, Customer, Role } from '../db/entities';
 import { newId } from '../db/ids';
 import { withTenant } from '../db/tenantContext';
 import { TenantMismatchError } from '../db/subscribers/TenantGuard';
-import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
-import { addMember, createTenant, createUser, type TenantFixture } from '../test/helpers/fixtures';
-import { joinByInvite, signIn, testApp, type Agent } from '../test/helpers/api';
+import { openDataSource } from '../test/helpers/database';
+import { createTenant, createUser, type TenantFixture } from '../test/helpers/fixtures';
+import { joinByInvite, testApp, type Agent } from '../test/helpers/api';
+import { signedInMembers, useSuiteDatabase } from '../test/helpers/suite';
 
-let db: TestDatabase;
+const suite = useSuiteDatabase('conventions', 'tenantflow-conventions');
 let ds: DataSource;
 let a: TenantFixture;
 let b: TenantFixture;
@@ -22,22 +23,12 @@ let viewerA: Agent;
 let ownerB: Agent;
 
 beforeAll(async () => {
-  db = await createTestDatabase('conventions');
-  ds = await openDataSource(db.appUrl, 'tenantflow-conventions');
+  ds = suite.ds;
   a = await createTenant(ds, { name: 'A' });
   b = await createTenant(ds, { name: 'B' });
-  const users = await Promise.all([createUser(ds), createUser(ds), createUser(ds), createUser(ds)]);
-  await addMember(ds, a, users[0]!, 'owner');
-  await addMember(ds, a, users[1]!, 'admin');
-  await addMember(ds, a, users[2]!, 'viewer');
-  await addMember(ds, b, users[3]!, 'owner');
   const api = testApp(ds);
-  [ownerA, adminA, viewerA, ownerB] = await Promise.all(users.map((u) => signIn(api, u.email)));
-});
-
-afterAll(async () => {
-  await ds?.destroy();
-  await db?.drop();
+  [ownerA, adminA, viewerA] = await signedInMembers(ds, api, a, ['owner', 'admin', 'viewer']);
+  [ownerB] = await signedInMembers(ds, api, b, ['owner']);
 });
 
 const customersIn = (t: TenantFixture) => withTenant(ds, t.tenant.id, (m) => m.getRepository(Customer).count());
@@ -71,7 +62,7 @@ describe('bad input writes nothing', () => {
   });
 
   it('answers an unexpected error with 500, the request id and no internals', async () => {
-    const broken = await openDataSource(db.appUrl, 'tenantflow-broken');
+    const broken = await openDataSource(suite.db.appUrl, 'tenantflow-broken');
     await broken.destroy(); // every query now throws inside the API
     const res = await request(testApp(broken).callback()).get('/api/customers').set('Cookie', 'tf_session=anything').set('X-Request-Id', 'req-test-500-abc');
     expect(res.status).toBe(500);

@@ -3,11 +3,11 @@
 // one customer) another customer's — gets the same 400 invalid_customer_context.
 import { type DataSource } from 'typeorm';
 import { newId } from '../db/ids';
-import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
-import { addMember, createTenant, createUser, type TenantFixture } from '../test/helpers/fixtures';
-import { signIn, testApp, type Agent } from '../test/helpers/api';
+import { createTenant, type TenantFixture } from '../test/helpers/fixtures';
+import { testApp, type Agent } from '../test/helpers/api';
+import { signedInMembers, useSuiteDatabase } from '../test/helpers/suite';
 
-let db: TestDatabase;
+const suite = useSuiteDatabase('customer_scope');
 let ds: DataSource;
 let a: TenantFixture;
 let b: TenantFixture;
@@ -15,21 +15,10 @@ let owner: Agent;
 let restricted: Agent;
 
 beforeAll(async () => {
-  db = await createTestDatabase('customer_scope');
-  ds = await openDataSource(db.appUrl);
+  ds = suite.ds;
   a = await createTenant(ds, { customers: 2 });
   b = await createTenant(ds, { customers: 1 });
-  const [o, r] = [await createUser(ds), await createUser(ds)];
-  await addMember(ds, a, o, 'owner');
-  await addMember(ds, a, r, 'member', a.customers[0]!.id);
-  const api = testApp(ds);
-  owner = await signIn(api, o.email);
-  restricted = await signIn(api, r.email);
-});
-
-afterAll(async () => {
-  await ds?.destroy();
-  await db?.drop();
+  [owner, restricted] = await signedInMembers(ds, testApp(ds), a, ['owner', ['member', a.customers[0]!.id]]);
 });
 
 const ctxOf = (agent: Agent, header?: string) => {

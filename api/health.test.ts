@@ -6,24 +6,22 @@ import request from 'supertest';
 import { type DataSource } from 'typeorm';
 import { createApp } from './app';
 import { freePort } from '../scripts/lib/net';
-import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
+import { openDataSource } from '../test/helpers/database';
+import { useSuiteDatabase } from '../test/helpers/suite';
 import { temporalAddress } from '../test/helpers/temporal';
 
 const log = pino({ level: 'silent' });
-let db: TestDatabase;
+const suite = useSuiteDatabase('health', 'tenantflow-api-test');
 let dataSource: DataSource;
 let temporal: Connection;
 
 beforeAll(async () => {
-  db = await createTestDatabase('health');
-  dataSource = await openDataSource(db.appUrl, 'tenantflow-api-test');
+  dataSource = suite.ds;
   temporal = await Connection.connect({ address: temporalAddress() });
 });
 
 afterAll(async () => {
   await temporal?.close();
-  if (dataSource?.isInitialized) await dataSource.destroy();
-  await db?.drop();
 });
 
 it('answers 200 {db: ok, temporal: ok} when both dependencies answer', async () => {
@@ -45,7 +43,7 @@ it('answers 503 naming temporal when Temporal is unreachable', async () => {
 });
 
 it('answers 503 naming db when PostgreSQL is unreachable', async () => {
-  const closed = await openDataSource(db.appUrl, 'tenantflow-api-test-closed');
+  const closed = await openDataSource(suite.db.appUrl, 'tenantflow-api-test-closed');
   await closed.destroy();
   const res = await request(createApp({ dataSource: closed, client: new Client({ connection: temporal }), log }).callback()).get('/api/health');
   expect(res.status).toBe(503);

@@ -4,28 +4,20 @@ import { type DataSource } from 'typeorm';
 import { generateKey, open, parseKeyring } from '../lib/encryption';
 import { smtpPasswordAad } from '../lib/secretScopes';
 import { withTenant } from '../db/tenantContext';
-import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
-import { addMember, createTenant, createUser, type TenantFixture } from '../test/helpers/fixtures';
-import { signIn, testApp, type Agent } from '../test/helpers/api';
+import { createTenant, type TenantFixture } from '../test/helpers/fixtures';
+import { testApp, type Agent } from '../test/helpers/api';
+import { signedInMembers, useSuiteDatabase } from '../test/helpers/suite';
 
 const keyring = parseKeyring(`v1:${generateKey()}`, 'v1');
-let db: TestDatabase;
+const suite = useSuiteDatabase('inboxes');
 let ds: DataSource;
 let a: TenantFixture;
 let owner: Agent;
 
 beforeAll(async () => {
-  db = await createTestDatabase('inboxes');
-  ds = await openDataSource(db.appUrl);
+  ds = suite.ds;
   a = await createTenant(ds, { customers: 2 });
-  const o = await createUser(ds);
-  await addMember(ds, a, o, 'owner');
-  owner = await signIn(testApp(ds, { keyring }), o.email);
-});
-
-afterAll(async () => {
-  await ds?.destroy();
-  await db?.drop();
+  [owner] = await signedInMembers(ds, testApp(ds, { keyring }), a, ['owner']);
 });
 
 const c = (i: number) => a.customers[i]!.id;
@@ -91,9 +83,7 @@ it('refuses bad input: smtp without settings, caps out of range, unknown custome
 });
 
 it('refuses to store a secret without an encryption keyring (503), writing nothing', async () => {
-  const other = await createUser(ds);
-  await addMember(ds, a, other, 'admin');
-  const noKeys = await signIn(testApp(ds), other.email);
+  const [noKeys] = await signedInMembers(ds, testApp(ds), a, ['admin']);
   const res = await noKeys
     .post('/api/inboxes')
     .set('X-Customer-Id', c(0))

@@ -2,34 +2,26 @@
 // row (issue 12): a customer, an inbox, a sequence, an invitation.
 import { type DataSource } from 'typeorm';
 import { withTenant } from '../db/tenantContext';
-import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
-import { addMember, createTenant, createUser, type TenantFixture } from '../test/helpers/fixtures';
-import { signIn, testApp, type Agent } from '../test/helpers/api';
+import { createTenant, type TenantFixture } from '../test/helpers/fixtures';
+import { testApp, type Agent } from '../test/helpers/api';
+import { signedInMembers, useSuiteDatabase } from '../test/helpers/suite';
 import { createSmtpInbox } from '../test/helpers/outreach';
 
-let db: TestDatabase;
+const suite = useSuiteDatabase('onboarding');
 let ds: DataSource;
 let a: TenantFixture;
 let owner: Agent;
 
 beforeAll(async () => {
-  db = await createTestDatabase('onboarding');
-  ds = await openDataSource(db.appUrl);
+  ds = suite.ds;
   a = await createTenant(ds, { customers: 0 });
-  const o = await createUser(ds);
-  await addMember(ds, a, o, 'owner');
   const items = ['add_customer', 'connect_inbox', 'write_sequence', 'invite_team', 'connect_stripe'];
   await withTenant(ds, a.tenant.id, async (m) => {
     for (const [position, key] of items.entries()) {
       await m.query('INSERT INTO onboarding_items (tenant_id, key, title, position) VALUES ($1, $2, $3, $4)', [a.tenant.id, key, key, position]);
     }
   });
-  owner = await signIn(testApp(ds), o.email);
-});
-
-afterAll(async () => {
-  await ds?.destroy();
-  await db?.drop();
+  [owner] = await signedInMembers(ds, testApp(ds), a, ['owner']);
 });
 
 const done = async () => {

@@ -3,40 +3,28 @@
 // missing or wrong X-Customer-Id is a 404 too, creating under a customer the
 // tenant does not have is 400 invalid_customer_context, and nothing logs
 // customer ids or message content.
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { type DataSource } from 'typeorm';
 import { newId } from '../db/ids';
-import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
-import { addMember, createTenant, createUser, type TenantFixture } from '../test/helpers/fixtures';
-import { signIn, testApp, type Agent } from '../test/helpers/api';
+import { createTenant, type TenantFixture } from '../test/helpers/fixtures';
+import { testApp, type Agent } from '../test/helpers/api';
+import { capturingLog, signedInMembers, useSuiteDatabase } from '../test/helpers/suite';
 
-let db: TestDatabase;
+const suite = useSuiteDatabase('sequences');
 let ds: DataSource;
 let a: TenantFixture;
 let b: TenantFixture;
 let owner: Agent;
 let ownerB: Agent;
-const logLines: string[] = [];
+// Every log line the API writes, at the most verbose level.
+const { log, lines: logLines } = capturingLog();
 
 beforeAll(async () => {
-  db = await createTestDatabase('sequences');
-  ds = await openDataSource(db.appUrl);
+  ds = suite.ds;
   a = await createTenant(ds, { customers: 2 });
   b = await createTenant(ds, { customers: 1 });
-  const [o, ob] = [await createUser(ds), await createUser(ds)];
-  await addMember(ds, a, o, 'owner');
-  await addMember(ds, b, ob, 'owner');
-  // Capture every log line the API writes, at the most verbose level.
-  const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (logLines.push(chunk.toString()), done()) });
-  const api = testApp(ds, { log: pino({ level: 'trace' }, sink) });
-  owner = await signIn(api, o.email);
-  ownerB = await signIn(api, ob.email);
-});
-
-afterAll(async () => {
-  await ds?.destroy();
-  await db?.drop();
+  const api = testApp(ds, { log });
+  [owner] = await signedInMembers(ds, api, a, ['owner']);
+  [ownerB] = await signedInMembers(ds, api, b, ['owner']);
 });
 
 const cust = (i = 0) => a.customers[i]!.id;
