@@ -11,6 +11,7 @@ import { withTenant } from '../db/tenantContext';
 import { industryTemplate, type IndustryTemplate } from '../lib/industryTemplates';
 import { INVITE_TTL_MS, newInviteToken, sha256 } from '../lib/secrets';
 import type { ProvisioningProgress } from '../workflows/provisionTenant.shared';
+import { type TenantRecord } from '../db/rows/tenants';
 
 export interface TenantActivityDeps {
   dataSource: DataSource;
@@ -20,18 +21,10 @@ export interface TenantActivityDeps {
   consoleUrl?: string;
 }
 
-interface TenantRow {
-  id: string;
-  name: string;
-  slug: string;
-  status: string;
-  industry: string | null;
-  owner_email: string | null;
-  owner_name: string | null;
-  pending_owner_password_hash: string | null;
-  stripe_customer_id: string | null;
-  provisioning: Record<string, unknown>;
-}
+type TenantRow = Pick<
+  TenantRecord,
+  'id' | 'name' | 'slug' | 'status' | 'industry' | 'owner_email' | 'owner_name' | 'pending_owner_password_hash' | 'stripe_customer_id' | 'provisioning'
+>;
 
 async function loadTenant(m: EntityManager | DataSource, tenantId: string): Promise<TenantRow> {
   const rows = (await m.query(

@@ -17,6 +17,7 @@ import { PROVISIONING_STEPS, progressQuery, type ProvisioningProgress } from '..
 import { type TenantAccess } from '../context';
 import { type WorkflowClientDeps } from '../outreach/enrollments';
 import { startTenantWorkflow } from '../tenantWorkflows';
+import { type TenantRecord } from '../../db/rows/tenants';
 
 export interface Registration {
   name: string;
@@ -82,15 +83,10 @@ export async function registerTenant(ds: DataSource, deps: WorkflowClientDeps, b
   return { created, body: { tenant: { id: existing.id, status: existing.status }, workflowId: provisionTenantWorkflowId({ tenantId: existing.id }) } };
 }
 
-interface TenantRow {
-  id: string;
-  name: string;
-  slug: string;
-  status: string;
-  industry: string | null;
-  created_at: Date;
-  provisioning: ProvisioningProgress & { ownerInviteUrl?: string; workflowId?: string };
-}
+type TenantRow = Pick<
+  TenantRecord<ProvisioningProgress & { ownerInviteUrl?: string; workflowId?: string }>,
+  'id' | 'name' | 'slug' | 'status' | 'industry' | 'created_at' | 'provisioning'
+>;
 
 const TENANT_SELECT = 'SELECT id, name, slug, status, industry, created_at, provisioning FROM tenants';
 

@@ -7,6 +7,8 @@ import type * as R from '../../../api/schemas/responses';
 
 type Out<S extends z.ZodType> = z.output<S>;
 type Item<L extends { data: unknown[] }> = L['data'][number];
+/** A list answer (`list()` in the schemas): one page and the cursor of the next. */
+type Page<T> = { data: T[]; nextCursor: string | null };
 
 /** A signed-in person (the console never holds an API token). */
 export type Me = Extract<Out<typeof R.meResponse>, { role: unknown }>;
@@ -21,21 +23,21 @@ export type IndustryTemplates = Out<typeof R.industryTemplates>;
 export type Provisioning = Out<typeof R.provisioning>;
 
 export type Customer = Out<typeof R.customer>;
-export type CustomerList = { data: Customer[]; nextCursor: string | null };
+export type CustomerList = Page<Customer>;
 export type Member = Out<typeof R.member>;
-export type MemberList = { data: Member[]; nextCursor: string | null };
-export type PendingInviteList = { data: Out<typeof R.pendingInvite>[]; nextCursor: string | null };
+export type MemberList = Page<Member>;
+export type PendingInviteList = Page<Out<typeof R.pendingInvite>>;
 export type Role = Out<typeof R.role>;
 export type RoleList = Out<typeof R.roleList>;
 export type PermissionList = Out<typeof R.permissionList>;
 
 export type Inbox = Out<typeof R.inbox>;
-export type InboxList = { data: Inbox[]; nextCursor: string | null };
+export type InboxList = Page<Inbox>;
 export type Sequence = Out<typeof R.sequence>;
 export type SequenceStep = Out<typeof R.sequenceStep>;
 export type SequenceList = Out<typeof R.sequenceList>;
 export type Campaign = Out<typeof R.campaign>;
-export type CampaignList = { data: Campaign[]; nextCursor: string | null };
+export type CampaignList = Page<Campaign>;
 export type CampaignStats = Out<typeof R.campaignStats>;
 export type CampaignLeads = Out<typeof R.campaignLeads>;
 export type EnrollmentStatus = Item<CampaignLeads>['status'];

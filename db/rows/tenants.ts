@@ -1,0 +1,19 @@
+// The platform's tenants table as typed SQL reads it (no RLS: it is the list
+// of tenants itself). One row type; each reader picks the columns it selects.
+
+/** A tenants row; `P` is how the reader types the `provisioning` progress it keeps (jsonb). */
+export interface TenantRecord<P = Record<string, unknown>> {
+  id: string;
+  name: string;
+  slug: string;
+  status: string;
+  external_customer_id: string | null;
+  industry: string | null;
+  registration_hash: string | null;
+  owner_email: string | null;
+  owner_name: string | null;
+  pending_owner_password_hash: string | null;
+  stripe_customer_id: string | null;
+  provisioning: P;
+  created_at: Date;
+}
