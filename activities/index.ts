@@ -4,6 +4,9 @@ import type Stripe from 'stripe';
 import { type DataSource } from 'typeorm';
 import { type Keyring } from '../lib/encryption';
 import { type OutboundPolicy } from '../lib/outbound';
+import { type BillingRules } from '../lib/plans';
+import { type PlatformMailer } from '../lib/platformMail';
+import { createBillingActivities } from './billing';
 import { createDiagnosticsActivities } from './diagnostics';
 import { createEmailCapabilityActivities } from './emailCapability';
 import { createOutreachActivities } from './outreach';
@@ -17,6 +20,10 @@ export interface ActivityDeps {
   keyring?: Keyring;
   apiUrl?: string;
   outbound?: OutboundPolicy;
+  /** The platform's own mail (dunning reminders); without it reminders are recorded, not mailed. */
+  mailer?: PlatformMailer;
+  /** The billing lifecycle's timers (grace days, dunning days) new billing workflows start with. */
+  billingRules?: BillingRules;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -25,6 +32,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createTenantActivities(deps),
     ...createEmailCapabilityActivities(deps),
     ...createOutreachActivities(deps),
+    ...createBillingActivities(deps),
   };
 }
 

@@ -7,10 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { newId } from '../db/ids';
+import { takeSendAllowance } from '../db/sendQuota';
 import { withTenant } from '../db/tenantContext';
 import { type Keyring, open } from '../lib/encryption';
 import { localDate } from '../lib/schedule';
-import { ENDED_ENROLLMENT_STATUSES, type EnrollmentPlan, type EnrollmentRef, type EnrollmentState, sendMessageId } from '../workflows/enrollLead.shared';
+import { ENDED_ENROLLMENT_STATUSES, type EnrollmentPlan, type EnrollmentRef, type EnrollmentState, sendMessageId, type SlotDecision } from '../workflows/enrollLead.shared';
 import { insertSuppression } from '../db/suppressions';
 import { providerKeyAad, smtpPasswordAad } from '../lib/secretScopes';
 import { renderTemplate } from '../lib/templates';
@@ -157,7 +158,13 @@ export function createOutreachActivities(deps: OutreachDeps) {
      * row, so the cap holds however many fall due at once; asking again for
      * the same step returns the slot it already has.
      */
-    async reserveSendSlot(input: EnrollmentRef & { step: number; at: number }): Promise<{ granted: boolean }> {
+    /**
+     * Takes the send of one step: a slot of an inbox's daily cap and one send
+     * of the tenant's monthly quota (or a credit), in one transaction. A full
+     * inbox answers not granted (the next day's window); no quota answers
+     * `waitingFor` and marks the enrollment, which the billing workflow wakes.
+     */
+    async reserveSendSlot(input: EnrollmentRef & { step: number; at: number }): Promise<SlotDecision> {
       return withTenant(ds, input.tenantId, async (m) => {
         const [existing] = (await m.query('SELECT inbox_id FROM inbox_send_slots WHERE enrollment_id = $1 AND step = $2', [
           input.enrollmentId,
@@ -172,6 +179,12 @@ export function createOutreachActivities(deps: OutreachDeps) {
           timezone: string;
         }[];
         if (!e) throw ApplicationFailure.nonRetryable('enrollment not found', 'enrollment_missing');
+        // The account lock comes before the inbox locks, always in this order.
+        const allowance = await takeSendAllowance(m, input.at);
+        if (!allowance.granted) {
+          await m.query('UPDATE enrollments SET waiting_for = $2, updated_at = now() WHERE id = $1', [input.enrollmentId, allowance.waitingFor]);
+          return { granted: false, waitingFor: allowance.waitingFor, retryAt: allowance.retryAt };
+        }
         const candidates = e.inbox_id
           ? [e.inbox_id]
           : ((await m.query('SELECT inbox_id FROM campaign_inboxes WHERE campaign_id = $1 ORDER BY inbox_id', [e.campaign_id])) as { inbox_id: string }[]).map(
@@ -193,11 +206,12 @@ export function createOutreachActivities(deps: OutreachDeps) {
         const inbox = free[0];
         if (!inbox) return { granted: false };
         await m.query(
-          "INSERT INTO inbox_send_slots (tenant_id, inbox_id, day, enrollment_id, step) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4)",
-          [inbox.id, day, input.enrollmentId, input.step],
+          "INSERT INTO inbox_send_slots (tenant_id, inbox_id, day, enrollment_id, step, paid_by) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5)",
+          [inbox.id, day, input.enrollmentId, input.step, allowance.paidBy],
         );
+        await allowance.commit();
         // A lead's thread stays on the inbox it started from.
-        if (!e.inbox_id) await m.query('UPDATE enrollments SET inbox_id = $2 WHERE id = $1', [input.enrollmentId, inbox.id]);
+        await m.query('UPDATE enrollments SET inbox_id = coalesce(inbox_id, $2), waiting_for = NULL WHERE id = $1', [input.enrollmentId, inbox.id]);
         return { granted: true };
       });
     },

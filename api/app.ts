@@ -1,5 +1,6 @@
 // createApp(deps): the Koa application, built from its dependencies so tests
 // drive the very same app with supertest.
+import { billingRoutes } from './routes/billing';
 import Koa from 'koa';
 import { authenticate } from './access';
 import { clientAddress } from './middleware/clientAddress';
@@ -85,6 +86,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   leadRoutes(r, workflows);
   outboxRoutes(r, deps);
   webhookRoutes(r, { ...deps, ...workflows });
+  billingRoutes(r, { ...deps, ...workflows });
   app.use(r.router.routes());
   app.use(r.router.allowedMethods());
   specsOf.set(app, r.specs);

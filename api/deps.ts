@@ -2,9 +2,11 @@
 // the operator's settings. The process (api/server.ts) builds each once.
 import { type Client } from '@temporalio/client';
 import { type Logger } from 'pino';
+import type Stripe from 'stripe';
 import { type DataSource } from 'typeorm';
 import { type Keyring } from '../lib/encryption';
 import { type OutboundPolicy } from '../lib/outbound';
+import { type PriceIds } from '../lib/plans';
 import { type PlatformMailer } from '../lib/platformMail';
 
 export interface AppDeps {
@@ -35,6 +37,8 @@ export interface AppDeps {
   allowedOrigins?: string[];
   /** Which loopback/private destinations tenant settings may reach (spec §3.12). */
   outbound?: OutboundPolicy;
+  /** Billing (spec §5.5): the Stripe client (absent: billing answers 503), prices, webhook secrets, local test mode, the client-billing fee. */
+  billing?: { stripe?: Stripe; prices: PriceIds; webhookSecret?: string; connectWebhookSecret?: string; localMode: boolean; feeBps: number };
   /** Check every success response against its declared schema (the tests turn this on). */
   checkResponses?: boolean;
 }

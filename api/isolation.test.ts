@@ -22,6 +22,10 @@ import { routeSpecsOf } from './app';
 import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
 import { addMember, createTenant, createUser, type TenantFixture } from '../test/helpers/fixtures';
 import { signIn, testApp, type Agent } from '../test/helpers/api';
+import { startStripeMock } from '../test/helpers/stripeMock';
+import { generateKey, parseKeyring } from '../lib/encryption';
+import { LOCAL_PRICE_IDS } from '../lib/plans';
+import { createStripe } from '../lib/stripe';
 
 type Caller = 'owner' | 'restricted';
 type Case = 'own' | 'otherTenant' | 'otherCustomer' | 'nonexistent';
@@ -34,12 +38,13 @@ interface Row {
   body?: unknown;
   /** Makes a fresh resource for each case; `otherCustomer` only where a restricted caller has the permission. */
   make: { own: () => Promise<string>; otherTenant: () => Promise<string>; otherCustomer?: () => Promise<string>; nonexistent?: () => string };
-  idPrefix?: 'cust' | 'role' | 'mem' | 'inv' | 'tok' | 'seq' | 'inb' | 'cmp' | 'lead' | 'msg';
+  idPrefix?: 'cust' | 'role' | 'mem' | 'inv' | 'tok' | 'seq' | 'inb' | 'cmp' | 'lead' | 'msg' | 'cinv';
   /** Customer-scoped routes: the caller's X-Customer-Id. */
   customerId?: () => string;
 }
 
 let db: TestDatabase;
+let stripeMock: Awaited<ReturnType<typeof startStripeMock>>;
 let app: DataSource;
 let temporal: Connection;
 let client: Client;
@@ -63,10 +68,20 @@ beforeAll(async () => {
   await addMember(app, b, ownerB, 'owner');
   temporal = Connection.lazy({ address: temporalAddress() });
   ({ client, connection: clientConnection } = await connectClient());
-  const api = testApp(app, { client: new Client({ connection: temporal }), providerConfigured: true, taskQueue: `idle-${randomUUID()}`, mailSinkDir: sinkDir });
+  stripeMock = await startStripeMock();
+  const api = testApp(app, {
+    client: new Client({ connection: temporal }),
+    providerConfigured: true,
+    taskQueue: `idle-${randomUUID()}`,
+    mailSinkDir: sinkDir,
+    keyring: parseKeyring(`v1:${generateKey()}`, 'v1'),
+    billing: { stripe: createStripe({ secretKey: 'sk_test_isolation', apiBase: stripeMock.apiBase }), prices: LOCAL_PRICE_IDS, localMode: false, feeBps: 200 },
+  });
   agents.ownerA = await signIn(api, ownerA.email);
   agents.restrictedA = await signIn(api, restrictedA.email);
   agents.ownerB = await signIn(api, ownerB.email);
+  // Both tenants bill their clients through a connected account of their own.
+  for (const owner of [agents.ownerA, agents.ownerB]) expect((await owner.post('/api/client-billing/connect/start')).status).toBe(200);
 });
 
 afterAll(async () => {
@@ -84,6 +99,7 @@ afterAll(async () => {
         .catch(() => undefined);
     }
   }
+  await stripeMock?.stop();
   await clientConnection?.close();
   await temporal?.close();
   await app?.destroy();
@@ -242,6 +258,7 @@ function rows(): Row[] {
     },
     ...sequenceRows(),
     ...inboxRows(),
+    ...clientInvoiceRows(),
     ...campaignRows(),
     {
       route: 'GET /api/tenants/:id/provisioning',
@@ -285,6 +302,25 @@ function sequenceRows(): Row[] {
     { ...base, route: 'PUT /api/sequences/:id/steps/:stepId', action: 'update', ok: 200, body: { subject: 'Changed' }, make: stp },
     { ...base, route: 'DELETE /api/sequences/:id/steps/:stepId', action: 'delete', ok: 204, make: stp },
   ];
+}
+
+/** Client invoices (billing through each tenant's own Connect account, on stripe-mock). */
+function clientInvoiceRows(): Row[] {
+  const invoiceOf = (agent: () => Agent, customerId: () => string) => async () =>
+    created(agent(), '/api/client-billing/invoices', { currency: 'eur', lines: [{ description: 'Matrix work', amountCents: 1000 }] }, customerId());
+  const c0 = () => a.customers[0]!.id;
+  const make = {
+    own: invoiceOf(() => agents.ownerA, c0),
+    otherTenant: invoiceOf(
+      () => agents.ownerB,
+      () => b.customers[0]!.id,
+    ),
+    otherCustomer: invoiceOf(
+      () => agents.ownerA,
+      () => a.customers[1]!.id,
+    ),
+  };
+  return [{ caller: 'owner', customerId: c0, idPrefix: 'cinv', make, route: 'POST /api/client-billing/invoices/:id/checkout', action: 'update', ok: 200 }];
 }
 
 function inboxRows(): Row[] {

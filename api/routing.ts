@@ -58,6 +58,8 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType 
   response?: z.ZodType;
   /** The success answer is an HTML page (text/html). */
   html?: boolean;
+  /** Error statuses the route answers beyond the conventions' (e.g. 402 plan_limit_reached), with what they mean. */
+  errors?: Record<number, string>;
 }
 
 export type RouteContext = Koa.ParameterizedContext<AppState> & { params: Record<string, string> };
@@ -237,6 +239,7 @@ function documentedStatuses(r: RouteSpec): Record<string, unknown> {
       422: error('well-formed but not allowed in the current state'),
     });
   }
+  for (const [status, description] of Object.entries(r.errors ?? {})) responses[status] = error(description);
   if (r.auth === 'public' && mutating) responses[429] = error('too many attempts; retry after details.retryAfterSeconds');
   return responses;
 }

@@ -1,7 +1,8 @@
 // The API process: connects as the application role, starts Koa on API_PORT.
 import 'reflect-metadata';
 import { Client, Connection } from '@temporalio/client';
-import { config, keyringFromConfig, parseWebhookSecrets } from '../lib/config';
+import { config, keyringFromConfig, parseWebhookSecrets, priceIdsFromConfig } from '../lib/config';
+import { createStripe } from '../lib/stripe';
 import { createLogger } from '../lib/log';
 import { createDataSource } from '../db/dataSource';
 import { createApp } from './app';
@@ -33,6 +34,14 @@ async function main(): Promise<void> {
     allowedOrigins: [new URL(c.consoleUrl).origin, new URL(c.apiUrl).origin],
     outbound: parseOutboundAllowlist(c.OUTBOUND_ALLOWLIST),
     keyring: keyringFromConfig(c),
+    billing: {
+      stripe: createStripe({ secretKey: c.STRIPE_SECRET_KEY, apiBase: c.STRIPE_API_BASE }),
+      prices: priceIdsFromConfig(c),
+      webhookSecret: c.STRIPE_WEBHOOK_SECRET,
+      connectWebhookSecret: c.STRIPE_CONNECT_WEBHOOK_SECRET,
+      localMode: c.BILLING_LOCAL_MODE,
+      feeBps: c.CLIENT_BILLING_FEE_BPS,
+    },
   });
   const server = app.listen(c.API_PORT, c.API_HOST, () => log.info({ port: c.API_PORT }, 'api listening'));
 

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { type Keyring, parseKeyring } from './encryption';
+import { LOCAL_PRICE_IDS, type PriceIds } from './plans';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -46,6 +47,28 @@ const EnvSchema = z.object({
   STRIPE_SECRET_KEY: optionalString,
   /** Stripe API base URL (e.g. stripe-mock's http://127.0.0.1:12111). */
   STRIPE_API_BASE: optionalString,
+  /** Signing secret of the platform's Stripe webhook endpoint (`stripe listen` prints one). */
+  STRIPE_WEBHOOK_SECRET: optionalString,
+  /** Signing secret of the Connect webhook endpoint (its own, spec §5.4). */
+  STRIPE_CONNECT_WEBHOOK_SECRET: optionalString,
+  /** Stripe price ids of the plans and credit packs (test mode); unset in local mode → price_local_*. */
+  STRIPE_PRICE_STARTER: optionalString,
+  STRIPE_PRICE_PRO: optionalString,
+  STRIPE_PRICE_SENDS_50: optionalString,
+  STRIPE_PRICE_SENDS_1000: optionalString,
+  /**
+   * Billing's local test mode (set by `npm start` when no Stripe key is given):
+   * the SDK talks to stripe-mock, checkout is a local page, and events are
+   * posted by the console or `npm run billing:event`, signed with the local secret.
+   */
+  BILLING_LOCAL_MODE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  /** Days a past_due tenant keeps sending before it is restricted (after its paid period). */
+  BILLING_GRACE_DAYS: z.coerce.number().int().min(0).max(60).default(10),
+  /** The platform's fee on client invoices, in basis points (200 = 2 %). */
+  CLIENT_BILLING_FEE_BPS: z.coerce.number().int().min(0).max(5000).default(200),
   /** Smartlead-style provider admin API (capability provisioning). Unset key → 503 provider_not_configured. */
   SMARTLEAD_API_BASE: z.string().url().default('https://server.smartlead.ai/api/v1'),
   SMARTLEAD_API_KEY: optionalString,
@@ -120,6 +143,16 @@ export function config(): Config {
 /** The keyring for secrets at rest (TENANTFLOW_ENCRYPTION_KEYS / _KEY_ID), or undefined when none is configured. */
 export function keyringFromConfig(c: Pick<Config, 'TENANTFLOW_ENCRYPTION_KEYS' | 'TENANTFLOW_ENCRYPTION_KEY_ID'>): Keyring | undefined {
   return c.TENANTFLOW_ENCRYPTION_KEYS ? parseKeyring(c.TENANTFLOW_ENCRYPTION_KEYS, c.TENANTFLOW_ENCRYPTION_KEY_ID) : undefined;
+}
+
+/** The Stripe price ids of plans and packs: from the environment, else the local test mode's. */
+export function priceIdsFromConfig(c: Config): PriceIds {
+  return {
+    starter: c.STRIPE_PRICE_STARTER ?? LOCAL_PRICE_IDS.starter,
+    pro: c.STRIPE_PRICE_PRO ?? LOCAL_PRICE_IDS.pro,
+    sends_50: c.STRIPE_PRICE_SENDS_50 ?? LOCAL_PRICE_IDS.sends_50,
+    sends_1000: c.STRIPE_PRICE_SENDS_1000 ?? LOCAL_PRICE_IDS.sends_1000,
+  };
 }
 
 /** "provider:secret,provider:secret" → { provider: secret }. */

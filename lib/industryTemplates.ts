@@ -1,10 +1,12 @@
 // Industry templates (config/industryTemplates/*.json): the roles, default
-// settings, onboarding checklist and entitlements a new tenant starts with.
+// settings, onboarding checklist, entitlements and billing start a new tenant
+// starts with.
 // Read and validated once; a broken template fails loudly at start-up.
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ALL_PERMISSIONS, isPermission, type Permission } from './permissions';
+import { PLAN_KEYS } from './plans';
 
 const TEMPLATES_DIR = path.resolve(__dirname, '..', 'config', 'industryTemplates');
 
@@ -23,6 +25,8 @@ const TemplateSchema = z
       .refine((roles) => roles.some((r) => r.key === 'owner' && r.permissions === '*'), 'a template needs an owner role with every permission'),
     settings: z.record(z.string(), z.unknown()),
     onboardingChecklist: z.array(z.object({ key: z.string().regex(/^[a-z_]{2,40}$/), title: z.string().min(1) })),
+    /** How a new tenant's billing starts: on a plan, optionally as a trial of it (spec §5.5). */
+    billing: z.object({ plan: z.enum(PLAN_KEYS), trialDays: z.number().int().min(1).max(90).optional() }).strict(),
     entitlements: z.array(z.object({ key: z.string().regex(/^[a-z_]{2,40}$/), enabled: z.boolean(), limit: z.number().int().positive().optional() })),
   })
   .strict();

@@ -2,3 +2,4 @@
 // ciphertext copied to another row, customer or tenant fails to open.
 export const smtpPasswordAad = (tenantId: string, customerId: string, inboxId: string) => `tenant/${tenantId}/customer/${customerId}/inbox/${inboxId}/smtp`;
 export const providerKeyAad = (tenantId: string, customerId: string, provider: string) => `tenant/${tenantId}/customer/${customerId}/${provider}`;
+export const connectAccountAad = (tenantId: string) => `tenant/${tenantId}/stripe-connect/account`;

@@ -9,6 +9,7 @@ import { InboxSettings1730000005000 } from './1730000005000-inbox-settings';
 import { Outreach1730000006000 } from './1730000006000-outreach';
 import { Hardening1730000007000 } from './1730000007000-hardening';
 import { ChecklistAndCompletion1730000008000 } from './1730000008000-checklist-and-completion';
+import { Billing1730000009000 } from './1730000009000-billing';
 
 export const migrations = [
   CreateTenants1730000000000,
@@ -20,4 +21,5 @@ export const migrations = [
   Outreach1730000006000,
   Hardening1730000007000,
   ChecklistAndCompletion1730000008000,
+  Billing1730000009000,
 ];

@@ -7,6 +7,8 @@ import { createLogger } from '../lib/log';
 import { createDataSource } from '../db/dataSource';
 import { createStripe } from '../lib/stripe';
 import { parseOutboundAllowlist } from '../lib/outbound';
+import { DEFAULT_BILLING_RULES } from '../lib/plans';
+import { smtpPlatformMailer } from '../lib/platformMail';
 import { createWorker } from './createWorker';
 
 async function main(): Promise<void> {
@@ -21,6 +23,8 @@ async function main(): Promise<void> {
     if (!stripe) log.warn('STRIPE_SECRET_KEY is unset: provisioning skips the Stripe customer step');
     const keyring = keyringFromConfig(c);
     if (!keyring) log.warn('TENANTFLOW_ENCRYPTION_KEYS is unset: capability provisioning cannot store provider keys');
+    // The platform's own mail (dunning reminders): SMTP_URL, else the embedded default's local sink.
+    const platformMailUrl = c.SMTP_URL ?? (c.SMTP_SINK_ADDRESS ? `smtp://${c.SMTP_SINK_ADDRESS}` : undefined);
     const smartlead = c.SMARTLEAD_API_KEY ? { baseUrl: c.SMARTLEAD_API_BASE, apiKey: c.SMARTLEAD_API_KEY } : undefined;
     const worker = await createWorker({
       connection,
@@ -34,6 +38,8 @@ async function main(): Promise<void> {
         keyring,
         smartlead,
         outbound: parseOutboundAllowlist(c.OUTBOUND_ALLOWLIST),
+        billingRules: { ...DEFAULT_BILLING_RULES, graceDays: c.BILLING_GRACE_DAYS },
+        mailer: platformMailUrl ? smtpPlatformMailer({ url: platformMailUrl, from: c.PLATFORM_MAIL_FROM }) : undefined,
       },
     });
     log.info({ taskQueue: c.TEMPORAL_TASK_QUEUE, namespace: c.TEMPORAL_NAMESPACE }, 'worker started');

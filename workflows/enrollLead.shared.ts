@@ -43,6 +43,16 @@ export interface EnrollmentStatus {
   step: number;
   nextSendAt: string | null;
   sent: number;
+  /** Set while the next send waits for the plan's monthly sends (or a lifted restriction). */
+  waitingFor?: 'quota' | 'restricted';
+}
+
+/** What reserving a send answered: granted; a full inbox (not granted, no reason); or waiting for sends to be released. */
+export interface SlotDecision {
+  granted: boolean;
+  waitingFor?: 'quota' | 'restricted';
+  /** When the wait ends by itself (the next usage period); null: only a release signal ends it. */
+  retryAt?: number | null;
 }
 
 export const pauseSignal = defineSignal('pause');
@@ -51,6 +61,8 @@ export const unsubscribeSignal = defineSignal('unsubscribe');
 export const replySignal = defineSignal('reply');
 export const bounceSignal = defineSignal('bounce');
 export const archiveSignal = defineSignal('archive');
+/** Sends were released (credits, a new period, an upgrade, a lifted restriction): try the slot again. */
+export const quotaReleasedSignal = defineSignal('quotaReleased');
 export const statusQuery = defineQuery<EnrollmentStatus>('status');
 
 /** The send key as an RFC 5322 Message-ID: unique per (tenant, enrollment, step), and it names its tenant. */

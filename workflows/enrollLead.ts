@@ -3,7 +3,9 @@
 // next open send window in the campaign's timezone, take a slot from the
 // inbox's daily cap (a full day rolls over to the next day's window), render
 // and send exactly once, record the message. Pause and resume hold the clock;
-// reply, bounce, unsubscribe and archive end the enrollment.
+// reply, bounce, unsubscribe and archive end the enrollment. When the
+// tenant's monthly sends are used up (or it is restricted), the send waits for
+// the billing workflow's release signal or the next usage period.
 //
 // History holds ids, instants and counts only — the plan's step delays and
 // the send outcome — never an address, subject or body.
@@ -18,6 +20,7 @@ import {
   type EnrollmentState,
   type EnrollmentStatus,
   pauseSignal,
+  quotaReleasedSignal,
   replySignal,
   resumeSignal,
   statusQuery,
@@ -45,6 +48,8 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
 
   setHandler(pauseSignal, () => void (paused = true));
   setHandler(resumeSignal, () => void (paused = false));
+  let released = false;
+  setHandler(quotaReleasedSignal, () => void (released = true));
   const stop = (reason: StopReason) => () => void (stopped ??= reason);
   setHandler(unsubscribeSignal, stop('unsubscribed'));
   setHandler(replySignal, stop('replied'));
@@ -96,7 +101,18 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
         continue;
       }
       status.state = 'sending';
+      released = false;
       const slot = await reserveSendSlot({ ...input, step: step.position, at: Date.now() });
+      if (!slot.granted && slot.waitingFor) {
+        // The plan's sends are used up (or the tenant is restricted): wait for
+        // the billing workflow's release, or for the next usage period.
+        status.state = 'waiting';
+        status.waitingFor = slot.waitingFor;
+        const ms = slot.retryAt ? slot.retryAt - Date.now() : undefined;
+        await condition(() => released || stopped !== undefined, ms !== undefined ? Math.max(ms, 1) : undefined);
+        status.waitingFor = undefined;
+        continue;
+      }
       if (!slot.granted) {
         status.state = 'waiting';
         due = nextDaysWindow(Date.now(), plan.schedule);

@@ -4,3 +4,4 @@ export { enrollLead } from './enrollLead';
 export { provisionEmailOutreach } from './provisionEmailOutreach';
 export { provisionTenant } from './provisionTenant';
 export { syncInboxes } from './syncInboxes';
+export { billing } from './billing';

@@ -96,7 +96,8 @@ it('provisions a tenant end to end: template roles, owner, checklist, entitlemen
   });
 
   // The operator's view: a TenantId visibility query finds the workflow.
-  expect(await workflowIdsMatching(client, tenantVisibilityQuery(provisioned.tenantId), 1)).toEqual([provisioned.workflowId]);
+  // Provisioning started the tenant's billing lifecycle beside it.
+  expect((await workflowIdsMatching(client, tenantVisibilityQuery(provisioned.tenantId), 2)).sort()).toEqual([`tenant/${provisioned.tenantId}/billing`, provisioned.workflowId]);
 
   // The owner signs in and has the template's roles.
   const owner = await signIn(api, provisioned.ownerEmail, 'owner password 123');
@@ -204,7 +205,7 @@ it('20 concurrent registrations with the same externalCustomerId make one tenant
     const [tenantId] = [...tenantIds] as [string];
     await waitForTenant(tenantId, ['active']);
     expect(await ds.query('SELECT id FROM tenants WHERE external_customer_id = $1', [body.externalCustomerId])).toHaveLength(1);
-    expect(await workflowIdsMatching(client, tenantVisibilityQuery(tenantId), 1)).toHaveLength(1);
+    expect((await workflowIdsMatching(client, tenantVisibilityQuery(tenantId), 2)).filter((id) => id.endsWith('/provision'))).toHaveLength(1);
     expect(await count(tenantId, 'memberships')).toBe(1);
   });
   // Same id, different details: 409, and nothing new.

@@ -1,6 +1,7 @@
 // Campaign routes (spec §5.3): declarations over services/outreach. Every
 // route works in the customer X-Customer-Id names; a campaign of another
 // customer is 404 like one that does not exist.
+import { PLAN_LIMIT_STATUS } from '../../services/billing/limits';
 import * as campaigns from '../../services/outreach/campaigns';
 import * as campaignLeads from '../../services/outreach/campaignLeads';
 import { type WorkflowClientDeps } from '../../services/outreach/enrollments';
@@ -21,6 +22,7 @@ export function campaignRoutes(r: Routes, deps: WorkflowClientDeps) {
     {
       method: 'get',
       path: '/api/campaigns',
+      errors: PLAN_LIMIT_STATUS,
       summary: "List the customer's campaigns",
       ...read,
       customer: 'required',

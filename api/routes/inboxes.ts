@@ -1,5 +1,6 @@
 // Inbox routes (spec §5.3): declarations over services/outreach/inboxes, in
 // the customer X-Customer-Id names.
+import { PLAN_LIMIT_STATUS } from '../../services/billing/limits';
 import * as inboxes from '../../services/outreach/inboxes';
 import { listQuery } from '../pagination';
 import { type Routes } from '../routing';
@@ -20,6 +21,7 @@ export function inboxRoutes(r: Routes, deps: inboxes.InboxDeps) {
     {
       method: 'post',
       path: '/api/inboxes',
+      errors: PLAN_LIMIT_STATUS,
       summary: 'Add an inbox for the customer',
       ...write,
       customer: 'required',

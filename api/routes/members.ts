@@ -1,5 +1,6 @@
 // Member routes: declarations over services/access/members. Adding someone is
 // always an invitation (202), whatever the address.
+import { PLAN_LIMIT_STATUS } from '../../services/billing/limits';
 import { z } from 'zod';
 import * as members from '../../services/access/members';
 import { listQuery } from '../pagination';
@@ -34,6 +35,7 @@ export function memberRoutes(r: Routes, deps: Omit<members.InviteMailDeps, 'log'
     {
       method: 'post',
       path: '/api/members',
+      errors: PLAN_LIMIT_STATUS,
       summary: 'Invite someone (the invitation is e-mailed to the address; the answer is the same whether or not it has an account)',
       ...manage,
       body: inviteBody,

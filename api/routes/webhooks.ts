@@ -7,6 +7,10 @@ import { type Client } from '@temporalio/client';
 import { z } from 'zod';
 import { ApiError, notFound } from '../../lib/errors';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, TOLERANCE_SECONDS, verifyWebhook } from '../../lib/webhookSignature';
+import { LOCAL_PRICE_IDS } from '../../lib/plans';
+import { type StripeEventJson } from '../../lib/stripeEvents';
+import { routeConnectEvent } from '../../services/billing/connect';
+import { routeStripeEvent } from '../../services/billing/stripeEvents';
 import * as events from '../../services/outreach/emailEvents';
 import { type AppDeps } from '../deps';
 import { assertNoNul } from '../middleware/inputGuard';
@@ -17,7 +21,7 @@ import * as R from '../schemas/responses';
 const UNSUBSCRIBE_PAGE =
   '<!doctype html><meta charset="utf-8"><title>Unsubscribe</title><form method="post"><p>Stop receiving these e-mails?</p><button>Unsubscribe</button></form>';
 
-export function webhookRoutes(r: Routes, deps: AppDeps & { client: Client; emailWebhookSecrets?: Record<string, string> }) {
+export function webhookRoutes(r: Routes, deps: AppDeps & { client: Client; taskQueue: string; emailWebhookSecrets?: Record<string, string> }) {
   const ds = deps.dataSource;
   // A Map, not an object: `__proto__`, `constructor`, … are just unknown providers.
   const secrets = new Map(Object.entries(deps.emailWebhookSecrets ?? {}));
@@ -84,7 +88,11 @@ export function webhookRoutes(r: Routes, deps: AppDeps & { client: Client; email
       params: { id: { prefix: 'whk', resource: 'webhook event' } },
       response: R.webhookReplayed,
     },
-    ({ params }) => events.replayWebhookEvent(ds, deps.client, params.id ?? ''),
+    ({ params }) =>
+      events.replayWebhookEvent(ds, deps.client, params.id ?? '', {
+        stripe: (m, payload) => routeStripeEvent(m, { client: deps.client, taskQueue: deps.taskQueue, prices: deps.billing?.prices ?? LOCAL_PRICE_IDS }, payload as StripeEventJson),
+        'stripe-connect': (m, payload) => routeConnectEvent(m, payload as StripeEventJson),
+      }),
   );
 
   // One-click unsubscribe (RFC 8058): the token on every message names its

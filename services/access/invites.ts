@@ -3,6 +3,7 @@
 // invitee will get; it is accepted by the account's owner — signed in, or
 // through the e-mailed link by choosing a password (new account) or entering
 // theirs (existing account). The platform admin is never a member.
+import { assertWithinLimit } from '../billing/limits';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { newId } from '../../db/ids';
 import { withTenant, withUser } from '../../db/tenantContext';
@@ -31,6 +32,7 @@ export async function createInvite(
   if (member) throw new ApiError(409, 'already_member', 'this address is already a member of this tenant');
   // A new invitation replaces a pending one for the same address.
   await m.query('DELETE FROM invites WHERE user_id = $1 AND accepted_at IS NULL AND role_id IS NOT NULL', [userId]);
+  await assertWithinLimit(m, 'seats');
   const tenantId = input.tenantId;
   const token = newInviteToken(tenantId);
   const id = newId('inv');

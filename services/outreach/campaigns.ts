@@ -3,6 +3,7 @@
 // enrollment) and its stats. Outreach tables are read and written with typed
 // SQL in these modules; a campaign of another customer is the same 404 as one
 // that does not exist.
+import { assertWithinLimit } from '../billing/limits';
 import { isId, newId } from '../../db/ids';
 import { ApiError, notFound } from '../../lib/errors';
 import { keysetPage, type ListParams } from '../../db/pagination';
@@ -100,6 +101,7 @@ export async function createCampaign(a: TenantAccess, customerId: string, input:
       unknown.map((i) => ({ path: `inboxIds.${input.inboxIds.indexOf(i)}`, message: 'no such inbox for this customer', code: 'custom' })),
     );
   }
+  await assertWithinLimit(a.manager, 'campaigns');
   const id = newId('cmp');
   const s = input.schedule;
   await a.manager.query(

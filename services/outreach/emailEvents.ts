@@ -162,17 +162,22 @@ export async function listWebhookEvents(ds: DataSource, query: ListParams & { st
   };
 }
 
+/** How events of other sources (Stripe's) are routed again, by source. */
+export type OtherRouters = Record<string, (m: EntityManager, payload: unknown) => Promise<RouteResult>>;
+
 /** Routes a dead-lettered event again. */
-export async function replayWebhookEvent(ds: DataSource, client: Client, id: string) {
+export async function replayWebhookEvent(ds: DataSource, client: Client, id: string, others: OtherRouters = {}) {
   const result = await ds.transaction(async (m) => {
-    const [row] = (await m.query('SELECT id, status, payload FROM webhook_events WHERE id = $1 FOR UPDATE', [id])) as {
+    const [row] = (await m.query('SELECT id, source, status, payload FROM webhook_events WHERE id = $1 FOR UPDATE', [id])) as {
       id: string;
+      source: string;
       status: string;
       payload: unknown;
     }[];
     if (!row) throw notFound('webhook event');
     if (row.status !== 'dead_letter') throw new ApiError(409, 'not_dead_lettered', 'only dead-lettered events are replayed');
-    const routed = await routeEvent(m, client, emailEventSchema.parse(row.payload));
+    const other = new Map(Object.entries(others)).get(row.source);
+    const routed = other ? await other(m, row.payload) : await routeEvent(m, client, emailEventSchema.parse(row.payload));
     await m.query('UPDATE webhook_events SET status = $2, routed_tenant_id = $3, error = $4, attempts = attempts + 1, processed_at = now() WHERE id = $1', [
       row.id,
       routed.status,

@@ -2,6 +2,7 @@
 // warm-up, SMTP settings. The SMTP password is sealed with AES-256-GCM (bound
 // to tenant/customer/inbox) and never returned; an SMTP host that resolves to
 // an internal address is refused unless the operator allow-listed it (§3.12).
+import { assertWithinLimit } from '../billing/limits';
 import { isId, newId } from '../../db/ids';
 import { keysetPage, type ListParams } from '../../db/pagination';
 import { type Keyring, seal } from '../../lib/encryption';
@@ -92,6 +93,7 @@ export async function createInbox(
   input: { provider: string; fromEmail: string; fromName: string; dailyCap: number; warmupEnabled: boolean; smtp?: SmtpInput },
 ) {
   await assertSmtpHostAllowed(deps, input.smtp);
+  await assertWithinLimit(a.manager, 'inboxes');
   const id = newId('inb');
   const sealed = input.smtp?.password ? sealPassword(deps, a, customerId, id, input.smtp.password) : undefined;
   const smtp = input.smtp;

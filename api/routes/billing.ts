@@ -1,0 +1,163 @@
+// Billing routes (spec §5.5): the tenant's plan and usage, Stripe Checkout and
+// the portal, billing's local test mode, client billing through Stripe
+// Connect, and both Stripe webhooks — declarations over services/billing.
+//
+// A webhook's signature is checked (constructEvent, 300 s tolerance) before
+// anything else; a bad one is 400 and nothing is stored.
+import { type Client } from '@temporalio/client';
+import { ApiError, forbidden } from '../../lib/errors';
+import * as account from '../../services/billing/account';
+import * as connect from '../../services/billing/connect';
+import { receiveStripeEvent, routeStripeEvent, verifyStripeDelivery } from '../../services/billing/stripeEvents';
+import { type AppDeps } from '../deps';
+import { assertNoNul } from '../middleware/inputGuard';
+import { listQuery } from '../pagination';
+import { type Routes } from '../routing';
+import * as S from '../schemas/billing';
+import * as R from '../schemas/responses';
+
+const tag = 'billing';
+const read = { tag, auth: 'tenant', permission: 'billing.read' } as const;
+const manage = { tag, auth: 'tenant', permission: 'billing.manage' } as const;
+const clientTag = 'client-billing';
+
+export function billingRoutes(r: Routes, deps: AppDeps & { client: Client; taskQueue: string }) {
+  const ds = deps.dataSource;
+  const b = deps.billing;
+  const billingDeps: account.BillingDeps = {
+    stripe: b?.stripe,
+    prices: b?.prices ?? { starter: '', pro: '', sends_50: '', sends_1000: '' },
+    consoleUrl: deps.consoleUrl ?? 'http://127.0.0.1:3000',
+    localMode: b?.localMode ?? false,
+    webhookSecret: b?.webhookSecret,
+  };
+  const connectDeps: connect.ConnectDeps = { stripe: b?.stripe, keyring: deps.keyring, consoleUrl: billingDeps.consoleUrl, feeBps: b?.feeBps ?? 200 };
+  const routing = { client: deps.client, taskQueue: deps.taskQueue, prices: billingDeps.prices };
+  const platformEvent = (raw: string, signature: string | undefined) => {
+    if (!b?.webhookSecret) throw new ApiError(503, 'billing_not_configured', 'STRIPE_WEBHOOK_SECRET is unset');
+    const event = verifyStripeDelivery(raw, signature, b.webhookSecret);
+    assertNoNul(event);
+    return receiveStripeEvent(ds, 'stripe', event, (m, e) => routeStripeEvent(m, routing, e));
+  };
+
+  r.add({ method: 'get', path: '/api/billing', summary: 'Plan, status, period, entitlements, usage and credits', ...read, response: R.billing }, ({ access }) =>
+    account.getBilling(access, billingDeps),
+  );
+  r.add(
+    { method: 'post', path: '/api/billing/checkout', summary: 'A Stripe Checkout Session for a plan', ...manage, body: S.planCheckoutBody, response: R.checkoutSession },
+    ({ access, body }) => account.startPlanCheckout(access, billingDeps, body.plan),
+  );
+  r.add(
+    {
+      method: 'post',
+      path: '/api/billing/credit-packs/checkout',
+      summary: 'A Stripe Checkout Session for a credit pack',
+      ...manage,
+      body: S.packCheckoutBody,
+      response: R.checkoutSession,
+    },
+    ({ access, body }) => account.startPackCheckout(access, billingDeps, body.pack),
+  );
+  r.add({ method: 'post', path: '/api/billing/portal', summary: 'A Stripe billing-portal session', ...manage, response: R.redirectUrl }, ({ access }) =>
+    account.openPortal(access, billingDeps),
+  );
+  r.add(
+    {
+      method: 'post',
+      path: '/api/billing/local-checkout',
+      summary: 'Local test mode only: complete a checkout by posting the signed events Stripe would send to the webhook endpoint',
+      ...manage,
+      body: S.localCheckoutBody,
+      response: R.localCheckout,
+    },
+    async ({ access, body }) => {
+      const deliveries = await account.localCheckoutDeliveries(access, billingDeps, body);
+      // After the commit (the Stripe customer may be new), through the real endpoint's code path.
+      access.afterCommit(async () => {
+        for (const d of deliveries) await platformEvent(d.body, d.signature);
+      });
+      return { delivered: deliveries.length };
+    },
+  );
+
+  r.add(
+    { method: 'post', path: '/api/webhooks/stripe', summary: 'Stripe platform events, signed (Stripe-Signature)', tag: 'webhooks', auth: 'public', response: R.webhookReceived },
+    ({ ctx }) => platformEvent(ctx.state.rawBody ?? '', ctx.get('stripe-signature') || undefined),
+  );
+  r.add(
+    {
+      method: 'post',
+      path: '/api/webhooks/stripe-connect',
+      summary: 'Stripe Connect events, signed with the Connect endpoint’s own secret',
+      tag: 'webhooks',
+      auth: 'public',
+      response: R.webhookReceived,
+    },
+    ({ ctx }) => {
+      if (!b?.connectWebhookSecret) throw new ApiError(503, 'billing_not_configured', 'STRIPE_CONNECT_WEBHOOK_SECRET is unset');
+      const event = verifyStripeDelivery(ctx.state.rawBody ?? '', ctx.get('stripe-signature') || undefined, b.connectWebhookSecret);
+      assertNoNul(event);
+      return receiveStripeEvent(ds, 'stripe-connect', event, connect.routeConnectEvent);
+    },
+  );
+
+  r.add(
+    {
+      method: 'post',
+      path: '/api/client-billing/connect/start',
+      summary: 'Create the tenant’s Stripe Connect Express account (once) and answer an onboarding link (owner)',
+      ...manage,
+      tag: clientTag,
+      response: R.redirectUrl,
+    },
+    ({ access }) => {
+      if (access.roleKey !== 'owner') throw forbidden('only the tenant’s owner connects its Stripe account');
+      return connect.startConnect(access, connectDeps);
+    },
+  );
+  r.add(
+    { method: 'get', path: '/api/client-billing/connect/status', summary: 'The connected account’s state', ...read, tag: clientTag, response: R.connectStatus },
+    ({ access }) => connect.connectStatus(access),
+  );
+  r.add(
+    {
+      method: 'get',
+      path: '/api/client-billing/invoices',
+      summary: "The customer's client invoices, newest first",
+      ...read,
+      tag: clientTag,
+      customer: 'required',
+      query: listQuery,
+      response: R.list(R.clientInvoice),
+    },
+    ({ access, customerId, query }) => connect.listInvoices(access, customerId, query),
+  );
+  r.add(
+    {
+      method: 'post',
+      path: '/api/client-billing/invoices',
+      summary: 'A draft invoice for the customer',
+      ...manage,
+      tag: clientTag,
+      customer: 'required',
+      idempotent: true,
+      body: S.invoiceBody,
+      status: 201,
+      response: R.clientInvoice,
+    },
+    ({ access, customerId, body }) => connect.createInvoice(access, connectDeps, customerId, body),
+  );
+  r.add(
+    {
+      method: 'post',
+      path: '/api/client-billing/invoices/:id/checkout',
+      summary: 'A Checkout Session for the invoice, paid to the tenant’s connected account (platform fee taken)',
+      ...manage,
+      tag: clientTag,
+      customer: 'addressed',
+      params: { id: { prefix: 'cinv', resource: 'invoice' } },
+      response: R.clientInvoice,
+    },
+    ({ access, customerId, params }) => connect.invoiceCheckout(access, connectDeps, customerId, params.id!),
+  );
+}

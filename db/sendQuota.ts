@@ -1,0 +1,67 @@
+// The monthly send quota (spec §5.5), taken in the same transaction as the
+// inbox's daily-cap slot: the tenant's billing account row is locked, so two
+// workers can never both take the last send of a period. A send is paid by the
+// plan's monthly allowance first, then by credits (which do not expire); with
+// neither — or while the tenant is restricted — the enrollment waits.
+import { type EntityManager } from 'typeorm';
+
+/** Makes sure the tenant (of the transaction's context) has an account row, and locks it. */
+export async function lockBillingAccount(m: EntityManager): Promise<void> {
+  await m.query("INSERT INTO billing_accounts (tenant_id) VALUES (current_setting('app.tenant_id')::uuid) ON CONFLICT DO NOTHING");
+  await m.query('SELECT 1 FROM billing_accounts FOR UPDATE');
+}
+
+export interface AccountUsage {
+  restricted: boolean;
+  credit_balance: number;
+  period_start: Date | null;
+  period_end: Date | null;
+  usage_period_start: Date | null;
+  period_sends: number;
+}
+
+/** The usage period at `at`: the subscription's current period, else the calendar month (UTC). */
+export function usagePeriod(a: Pick<AccountUsage, 'period_start' | 'period_end'>, at: number): { start: number; end: number } {
+  const ps = a.period_start?.getTime();
+  const pe = a.period_end?.getTime();
+  if (ps !== undefined && pe !== undefined && ps <= at && at < pe) return { start: ps, end: pe };
+  const d = new Date(at);
+  return { start: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1), end: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) };
+}
+
+export type Allowance =
+  | { granted: true; paidBy: 'plan' | 'credit' | 'unmetered'; commit: () => Promise<void> }
+  | { granted: false; waitingFor: 'quota' | 'restricted'; retryAt: number | null };
+
+/**
+ * Decides, under the account lock, whether one more send is allowed at `at`
+ * and who pays for it. `commit` books it; call it only once the send slot is
+ * taken (a full inbox must not use up the quota).
+ */
+export async function takeSendAllowance(m: EntityManager, at: number): Promise<Allowance> {
+  await lockBillingAccount(m);
+  const [a] = (await m.query(
+    'SELECT restricted, credit_balance, period_start, period_end, usage_period_start, period_sends FROM billing_accounts',
+  )) as AccountUsage[];
+  if (a!.restricted) return { granted: false, waitingFor: 'restricted', retryAt: null };
+  const [limit] = (await m.query("SELECT enabled, limit_value FROM entitlements WHERE key = 'monthly_sends'")) as {
+    enabled: boolean;
+    limit_value: number | null;
+  }[];
+  const period = usagePeriod(a!, at);
+  const used = a!.usage_period_start?.getTime() === period.start ? a!.period_sends : 0;
+  const max = limit ? (limit.enabled ? limit.limit_value : 0) : null;
+  const paidBy = max === null ? 'unmetered' : used < max ? 'plan' : a!.credit_balance > 0 ? 'credit' : undefined;
+  if (!paidBy) return { granted: false, waitingFor: 'quota', retryAt: period.end };
+  return {
+    granted: true,
+    paidBy,
+    commit: async () => {
+      await m.query('UPDATE billing_accounts SET usage_period_start = $1, period_sends = $2, credit_balance = credit_balance - $3, updated_at = now()', [
+        new Date(period.start),
+        used + (paidBy === 'credit' ? 0 : 1),
+        paidBy === 'credit' ? 1 : 0,
+      ]);
+    },
+  };
+}

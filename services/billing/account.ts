@@ -1,0 +1,187 @@
+// The tenant's own billing (spec §5.5): what it has (plan, status, period,
+// entitlements, usage, credits) and the Stripe pages that change it —
+// Checkout for a plan or a credit pack, and the billing portal. Every Stripe
+// call that creates something carries a deterministic Idempotency-Key
+// (tenant, purpose, and the hour it was asked in), so a retried request gets
+// the same session instead of a second one.
+import type Stripe from 'stripe';
+import { usagePeriod } from '../../db/sendQuota';
+import { ApiError } from '../../lib/errors';
+import { CREDIT_PACKS, type PackKey, PLANS, type PlanKey, type PriceIds } from '../../lib/plans';
+import { invoiceObject, localId, packCheckoutObject, signedDelivery, stripeEvent, subscriptionObject } from '../../lib/stripeEvents';
+import { auditBy } from '../audit';
+import { type TenantAccess } from '../context';
+import { limitUsage } from './limits';
+
+export interface BillingDeps {
+  stripe?: Stripe;
+  prices: PriceIds;
+  consoleUrl: string;
+  /** Local test mode (no Stripe keys): checkout is the console's local page. */
+  localMode: boolean;
+  /** The platform endpoint's signing secret (local mode signs its events with it). */
+  webhookSecret?: string;
+}
+
+interface AccountRow {
+  plan: PlanKey;
+  status: string;
+  entitled_plan: PlanKey;
+  restricted: boolean;
+  trial_ends_at: Date | null;
+  period_start: Date | null;
+  period_end: Date | null;
+  paid_through: Date | null;
+  past_due_since: Date | null;
+  credit_balance: number;
+  usage_period_start: Date | null;
+  period_sends: number;
+}
+
+/** Plan, status, period, entitlements, usage this period and credit balance. */
+export async function getBilling(a: TenantAccess, deps: Pick<BillingDeps, 'localMode'>) {
+  const m = a.manager;
+  const [row] = (await m.query('SELECT * FROM billing_accounts')) as AccountRow[];
+  const acct: AccountRow = row ?? {
+    plan: 'free',
+    status: 'none',
+    entitled_plan: 'free',
+    restricted: false,
+    trial_ends_at: null,
+    period_start: null,
+    period_end: null,
+    paid_through: null,
+    past_due_since: null,
+    credit_balance: 0,
+    usage_period_start: null,
+    period_sends: 0,
+  };
+  const period = usagePeriod(acct, Date.now());
+  const ents = (await m.query('SELECT key, enabled, limit_value FROM entitlements ORDER BY key')) as { key: string; enabled: boolean; limit_value: number | null }[];
+  const sendLimit = ents.find((e) => e.key === 'monthly_sends');
+  const usage = async (key: 'inboxes' | 'seats' | 'campaigns') => limitUsage(m, key);
+  return {
+    plan: acct.plan,
+    status: acct.status,
+    entitledPlan: acct.entitled_plan,
+    restricted: acct.restricted,
+    trialEndsAt: acct.trial_ends_at,
+    currentPeriod: { start: new Date(period.start), end: new Date(period.end) },
+    paidThrough: acct.paid_through,
+    pastDueSince: acct.past_due_since,
+    entitlements: ents.map((e) => ({ key: e.key, enabled: e.enabled, limit: e.limit_value })),
+    usage: {
+      sends: {
+        used: acct.usage_period_start?.getTime() === period.start ? acct.period_sends : 0,
+        limit: sendLimit ? (sendLimit.enabled ? sendLimit.limit_value : 0) : null,
+      },
+      inboxes: await usage('inboxes'),
+      seats: await usage('seats'),
+      campaigns: await usage('campaigns'),
+    },
+    creditBalance: acct.credit_balance,
+    plans: Object.values(PLANS).map((p) => ({ key: p.key, name: p.name, monthlyCents: p.monthlyCents, limits: p.limits })),
+    packs: Object.values(CREDIT_PACKS).map((p) => ({ key: p.key, name: p.name, sends: p.sends, cents: p.cents })),
+    localMode: deps.localMode,
+  };
+}
+
+function requireStripe(deps: BillingDeps): Stripe {
+  if (!deps.stripe) throw new ApiError(503, 'billing_not_configured', 'billing is not configured (STRIPE_SECRET_KEY is unset)');
+  return deps.stripe;
+}
+
+const hourOf = (now = Date.now()) => new Date(now).toISOString().slice(0, 13);
+
+/** The tenant's Stripe customer: the one provisioning recorded, or created now under the same idempotency key. */
+async function stripeCustomer(a: TenantAccess, deps: BillingDeps): Promise<string> {
+  const [t] = (await a.manager.query('SELECT name, owner_email, stripe_customer_id FROM tenants WHERE id = $1', [a.tenantId])) as {
+    name: string;
+    owner_email: string | null;
+    stripe_customer_id: string | null;
+  }[];
+  if (t?.stripe_customer_id) return t.stripe_customer_id;
+  const customer = await requireStripe(deps).customers.create(
+    { name: t?.name, email: t?.owner_email ?? undefined, metadata: { tenant_id: a.tenantId } },
+    { idempotencyKey: `tenant/${a.tenantId}/provision/stripe-customer` },
+  );
+  // Should the request roll back, the next one gets the same customer (same key).
+  await a.manager.query('UPDATE tenants SET stripe_customer_id = $2 WHERE id = $1 AND stripe_customer_id IS NULL', [a.tenantId, customer.id]);
+  return customer.id;
+}
+
+/** A Checkout Session for a paid plan (or, in local mode, the console's local checkout page). */
+export async function startPlanCheckout(a: TenantAccess, deps: BillingDeps, plan: Exclude<PlanKey, 'free'>) {
+  const stripe = requireStripe(deps);
+  const customer = await stripeCustomer(a, deps);
+  const session = await stripe.checkout.sessions.create(
+    {
+      mode: 'subscription',
+      customer,
+      client_reference_id: a.tenantId,
+      line_items: [{ price: deps.prices[plan], quantity: 1 }],
+      metadata: { tenant_id: a.tenantId, plan },
+      subscription_data: { metadata: { tenant_id: a.tenantId } },
+      success_url: `${deps.consoleUrl}/billing?checkout=done`,
+      cancel_url: `${deps.consoleUrl}/billing?checkout=canceled`,
+    },
+    { idempotencyKey: `tenant/${a.tenantId}/billing/checkout/${plan}/${hourOf()}` },
+  );
+  await auditBy(a, { action: 'billing.checkout_started', outcome: 'success', targetType: 'billing', targetId: a.tenantId, details: { plan } });
+  return { url: deps.localMode ? `${deps.consoleUrl}/billing/local-checkout?plan=${plan}` : session.url!, sessionId: session.id };
+}
+
+/** A Checkout Session for a credit pack (a one-time price). */
+export async function startPackCheckout(a: TenantAccess, deps: BillingDeps, pack: PackKey) {
+  const stripe = requireStripe(deps);
+  const customer = await stripeCustomer(a, deps);
+  const session = await stripe.checkout.sessions.create(
+    {
+      mode: 'payment',
+      customer,
+      client_reference_id: a.tenantId,
+      line_items: [{ price: deps.prices[pack], quantity: 1 }],
+      metadata: { tenant_id: a.tenantId, pack },
+      success_url: `${deps.consoleUrl}/billing?checkout=done`,
+      cancel_url: `${deps.consoleUrl}/billing?checkout=canceled`,
+    },
+    { idempotencyKey: `tenant/${a.tenantId}/billing/credit-pack/${pack}/${hourOf()}` },
+  );
+  await auditBy(a, { action: 'billing.checkout_started', outcome: 'success', targetType: 'billing', targetId: a.tenantId, details: { pack } });
+  return { url: deps.localMode ? `${deps.consoleUrl}/billing/local-checkout?pack=${pack}` : session.url!, sessionId: session.id };
+}
+
+/** The Stripe billing portal (payment method, invoices, cancel). */
+export async function openPortal(a: TenantAccess, deps: BillingDeps) {
+  const stripe = requireStripe(deps);
+  const customer = await stripeCustomer(a, deps);
+  const session = await stripe.billingPortal.sessions.create(
+    { customer, return_url: `${deps.consoleUrl}/billing` },
+    { idempotencyKey: `tenant/${a.tenantId}/billing/portal/${hourOf()}` },
+  );
+  return { url: deps.localMode ? `${deps.consoleUrl}/billing?portal=local` : session.url };
+}
+
+/**
+ * Local test mode only: what Stripe would post after a paid checkout, signed
+ * with the local webhook secret, for the caller to deliver to the real
+ * webhook endpoint.
+ */
+export async function localCheckoutDeliveries(a: TenantAccess, deps: BillingDeps, what: { plan?: Exclude<PlanKey, 'free'>; pack?: PackKey }) {
+  if (!deps.localMode || !deps.webhookSecret) throw new ApiError(404, 'not_found', 'local checkout is only available in billing’s local test mode');
+  const customer = await stripeCustomer(a, deps);
+  const now = Date.now();
+  const events = [];
+  if (what.pack) {
+    const pack = CREDIT_PACKS[what.pack];
+    events.push(stripeEvent('checkout.session.completed', packCheckoutObject({ customer, tenantId: a.tenantId, pack: pack.key, amount: pack.cents })));
+  } else if (what.plan) {
+    const [row] = (await a.manager.query('SELECT stripe_subscription_id FROM billing_accounts')) as { stripe_subscription_id: string | null }[];
+    const subscriptionId = row?.stripe_subscription_id ?? localId('sub');
+    const end = now + 30 * 86_400_000;
+    const sub = subscriptionObject({ customer, subscriptionId, status: 'active', plan: what.plan, prices: deps.prices, periodStart: now, periodEnd: end });
+    events.push(stripeEvent(row?.stripe_subscription_id ? 'customer.subscription.updated' : 'customer.subscription.created', sub));
+    events.push(stripeEvent('invoice.paid', invoiceObject({ customer, subscriptionId, periodStart: now, periodEnd: end, amount: PLANS[what.plan].monthlyCents })));
+  }
+  return events.map((e) => signedDelivery(e, deps.webhookSecret!));
+}

@@ -1,0 +1,235 @@
+// Client billing through Stripe Connect Express (spec §5.5): a tenant bills
+// its own customers through its own connected account. The account id is
+// sealed at rest with the keyring (its key id recorded, re-sealed under the
+// current key whenever it is used); the Connect webhook finds the tenant by a
+// digest of the account id alone. Client invoices go draft → open (a Checkout
+// Session on behalf of the account, the platform fee taken) → paid | failed |
+// refunded, moved by the Connect webhook's events.
+import { createHash } from 'node:crypto';
+import type Stripe from 'stripe';
+import { type EntityManager } from 'typeorm';
+import { newId } from '../../db/ids';
+import { keysetPage, type ListParams } from '../../db/pagination';
+import { withTenantInTransaction } from '../../db/tenantContext';
+import { type Keyring, open, reseal, seal } from '../../lib/encryption';
+import { ApiError, notFound } from '../../lib/errors';
+import { platformFee } from '../../lib/plans';
+import { connectAccountAad } from '../../lib/secretScopes';
+import { type StripeEventJson } from '../../lib/stripeEvents';
+import { auditBy } from '../audit';
+import { type TenantAccess } from '../context';
+import { type RouteResult } from './stripeEvents';
+
+export interface ConnectDeps {
+  stripe?: Stripe;
+  keyring?: Keyring;
+  consoleUrl: string;
+  /** The platform's fee on a client invoice, in basis points. */
+  feeBps: number;
+}
+
+interface AccountRow {
+  account_ciphertext: string;
+  account_key_id: string;
+  details_submitted: boolean;
+  charges_enabled: boolean;
+  payouts_enabled: boolean;
+  deauthorized_at: Date | null;
+}
+
+export const accountLookup = (accountId: string) => createHash('sha256').update(`stripe-connect:${accountId}`).digest('hex');
+const hourOf = () => new Date().toISOString().slice(0, 13);
+
+function requireStripe(deps: ConnectDeps): { stripe: Stripe; keyring: Keyring } {
+  if (!deps.stripe) throw new ApiError(503, 'billing_not_configured', 'billing is not configured (STRIPE_SECRET_KEY is unset)');
+  if (!deps.keyring) throw new ApiError(503, 'encryption_not_configured', 'TENANTFLOW_ENCRYPTION_KEYS is unset: the connected account cannot be stored');
+  return { stripe: deps.stripe, keyring: deps.keyring };
+}
+
+/** The tenant's connected account id, opened (and re-sealed if an older key sealed it). */
+async function accountId(m: EntityManager, tenantId: string, keyring: Keyring): Promise<{ id: string; row: AccountRow } | undefined> {
+  const [row] = (await m.query('SELECT * FROM connect_accounts')) as AccountRow[];
+  if (!row) return undefined;
+  const sealed = { keyId: row.account_key_id, ciphertext: row.account_ciphertext };
+  const id = open(keyring, sealed, connectAccountAad(tenantId));
+  const current = reseal(keyring, sealed, connectAccountAad(tenantId));
+  if (current !== sealed) {
+    await m.query('UPDATE connect_accounts SET account_ciphertext = $1, account_key_id = $2, updated_at = now()', [current.ciphertext, current.keyId]);
+  }
+  return { id, row };
+}
+
+/** Creates the Express account once and answers an onboarding link (never logged, never stored). */
+export async function startConnect(a: TenantAccess, deps: ConnectDeps) {
+  const { stripe, keyring } = requireStripe(deps);
+  let existing = await accountId(a.manager, a.tenantId, keyring);
+  if (!existing) {
+    const account = await stripe.accounts.create(
+      { type: 'express', metadata: { tenant_id: a.tenantId } },
+      { idempotencyKey: `tenant/${a.tenantId}/connect/account` },
+    );
+    const sealed = seal(keyring, account.id, connectAccountAad(a.tenantId));
+    await a.manager.query(
+      "INSERT INTO connect_accounts (tenant_id, account_ciphertext, account_key_id) VALUES (current_setting('app.tenant_id')::uuid, $1, $2)",
+      [sealed.ciphertext, sealed.keyId],
+    );
+    await a.manager.query('INSERT INTO connect_account_routes (account_lookup, routed_tenant_id) VALUES ($1, $2)', [accountLookup(account.id), a.tenantId]);
+    await auditBy(a, { action: 'client_billing.connect_account_created', outcome: 'success', targetType: 'connect_account', targetId: a.tenantId });
+    existing = { id: account.id, row: { details_submitted: false, charges_enabled: false, payouts_enabled: false, deauthorized_at: null } as AccountRow };
+  }
+  if (existing.row.deauthorized_at) throw deauthorized();
+  const link = await stripe.accountLinks.create(
+    { account: existing.id, type: 'account_onboarding', refresh_url: `${deps.consoleUrl}/client-billing?onboarding=refresh`, return_url: `${deps.consoleUrl}/client-billing?onboarding=done` },
+    { idempotencyKey: `tenant/${a.tenantId}/connect/onboarding-link/${hourOf()}` },
+  );
+  return { url: link.url };
+}
+
+const deauthorized = () => new ApiError(409, 'connect_deauthorized', 'the connected Stripe account was disconnected from Tenantflow; connect it again to take payments');
+
+export async function connectStatus(a: TenantAccess) {
+  const [row] = (await a.manager.query('SELECT details_submitted, charges_enabled, payouts_enabled, deauthorized_at FROM connect_accounts')) as AccountRow[];
+  return {
+    connected: Boolean(row) && !row?.deauthorized_at,
+    details_submitted: row?.details_submitted ?? false,
+    charges_enabled: row?.charges_enabled ?? false,
+    payouts_enabled: row?.payouts_enabled ?? false,
+    deauthorizedAt: row?.deauthorized_at ?? null,
+  };
+}
+
+/** Re-seals every connected account id under the current key (key rotation); answers how many changed. */
+export async function resealConnectAccount(a: TenantAccess, keyring: Keyring): Promise<void> {
+  await accountId(a.manager, a.tenantId, keyring);
+}
+
+interface InvoiceRow {
+  id: string;
+  customer_id: string;
+  currency: string;
+  lines: { description: string; amountCents: number; quantity: number }[];
+  amount_total: number;
+  application_fee: number;
+  status: string;
+  checkout_url: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const invoiceJson = (r: InvoiceRow) => ({
+  id: r.id,
+  customerId: r.customer_id,
+  currency: r.currency,
+  lines: r.lines,
+  amountTotal: r.amount_total,
+  applicationFee: r.application_fee,
+  status: r.status,
+  checkoutUrl: r.checkout_url,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export async function createInvoice(
+  a: TenantAccess,
+  deps: Pick<ConnectDeps, 'feeBps'>,
+  customerId: string,
+  input: { currency: string; lines: { description: string; amountCents: number; quantity: number }[] },
+) {
+  const total = input.lines.reduce((s, l) => s + l.amountCents * l.quantity, 0);
+  if (total > 99_999_999) throw new ApiError(400, 'validation_failed', 'invalid body', [{ path: 'lines', message: 'the total is too large', code: 'too_big' }]);
+  const id = newId('cinv');
+  const [row] = (await a.manager.query(
+    `INSERT INTO client_invoices (tenant_id, id, customer_id, currency, lines, amount_total, application_fee)
+     VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4::jsonb, $5, $6) RETURNING *`,
+    [id, customerId, input.currency, JSON.stringify(input.lines), total, platformFee(total, deps.feeBps)],
+  )) as InvoiceRow[];
+  await auditBy(a, { action: 'client_billing.invoice_created', outcome: 'success', targetType: 'client_invoice', targetId: id, details: { total, currency: input.currency } });
+  return invoiceJson(row!);
+}
+
+export async function listInvoices(a: TenantAccess, customerId: string, list: ListParams) {
+  const p = await keysetPage<InvoiceRow>(a.manager, list, {
+    select: 'SELECT * FROM client_invoices',
+    key: 'id',
+    order: 'desc',
+    where: [['customer_id = ?', customerId]],
+    idOf: (r) => r.id,
+  });
+  return { data: p.data.map(invoiceJson), nextCursor: p.nextCursor };
+}
+
+/** A Checkout Session for the invoice on behalf of the tenant's account, with the platform's fee. */
+export async function invoiceCheckout(a: TenantAccess, deps: ConnectDeps, customerId: string, id: string) {
+  const { stripe, keyring } = requireStripe(deps);
+  const [inv] = (await a.manager.query('SELECT * FROM client_invoices WHERE id = $1 AND customer_id = $2 FOR UPDATE', [id, customerId])) as InvoiceRow[];
+  if (!inv) throw notFound('invoice');
+  if (inv.status === 'paid' || inv.status === 'refunded') throw new ApiError(409, 'invoice_closed', `the invoice is ${inv.status}`);
+  const account = await accountId(a.manager, a.tenantId, keyring);
+  if (!account) throw new ApiError(409, 'connect_not_started', 'connect a Stripe account first (client billing → connect)');
+  if (account.row.deauthorized_at) throw deauthorized();
+  const session = await stripe.checkout.sessions.create(
+    {
+      mode: 'payment',
+      line_items: inv.lines.map((l) => ({ quantity: l.quantity, price_data: { currency: inv.currency, unit_amount: l.amountCents, product_data: { name: l.description } } })),
+      payment_intent_data: {
+        on_behalf_of: account.id,
+        transfer_data: { destination: account.id },
+        application_fee_amount: inv.application_fee,
+        metadata: { tenant_id: a.tenantId, invoice_id: inv.id },
+      },
+      metadata: { tenant_id: a.tenantId, invoice_id: inv.id },
+      success_url: `${deps.consoleUrl}/client-billing?paid=${inv.id}`,
+      cancel_url: `${deps.consoleUrl}/client-billing`,
+    },
+    { idempotencyKey: `tenant/${a.tenantId}/client-invoice/${inv.id}/checkout/${inv.status === 'failed' ? `retry-${inv.updated_at.getTime()}` : 'first'}` },
+  );
+  // An UPDATE … RETURNING answers [rows, count].
+  const [[row]] = (await a.manager.query(
+    "UPDATE client_invoices SET status = 'open', checkout_session_id = $2, checkout_url = $3, updated_at = now() WHERE id = $1 RETURNING *",
+    [inv.id, session.id, session.url],
+  )) as [InvoiceRow[], number];
+  await auditBy(a, { action: 'client_billing.invoice_checkout', outcome: 'success', targetType: 'client_invoice', targetId: inv.id });
+  return invoiceJson(row!);
+}
+
+/** Which invoice states an event may move from: a refund is final, a late success never undoes it. */
+const MOVES: Record<string, { to: string; from: string[] }> = {
+  'checkout.session.completed': { to: 'paid', from: ['draft', 'open', 'failed'] },
+  'payment_intent.succeeded': { to: 'paid', from: ['draft', 'open', 'failed'] },
+  'payment_intent.payment_failed': { to: 'failed', from: ['draft', 'open'] },
+  'charge.refunded': { to: 'refunded', from: ['paid'] },
+};
+
+/** Routes one Connect event, in the transaction holding its webhook_events row; the tenant comes from the account id alone. */
+export async function routeConnectEvent(m: EntityManager, event: StripeEventJson): Promise<RouteResult> {
+  if (!event.account) return { status: 'dead_letter', error: 'the event names no connected account' };
+  const [route] = (await m.query('SELECT routed_tenant_id FROM connect_account_routes WHERE account_lookup = $1', [accountLookup(event.account)])) as { routed_tenant_id: string }[];
+  if (!route) return { status: 'dead_letter', error: 'no tenant has this connected account' };
+  const tenantId = route.routed_tenant_id;
+  const o = event.data.object;
+  return withTenantInTransaction(m, tenantId, async (tm): Promise<RouteResult> => {
+    if (event.type === 'account.updated') {
+      await tm.query('UPDATE connect_accounts SET details_submitted = $1, charges_enabled = $2, payouts_enabled = $3, updated_at = now()', [
+        o.details_submitted === true,
+        o.charges_enabled === true,
+        o.payouts_enabled === true,
+      ]);
+    } else if (event.type === 'account.application.deauthorized') {
+      await tm.query('UPDATE connect_accounts SET deauthorized_at = coalesce(deauthorized_at, now()), charges_enabled = false, updated_at = now()');
+    } else if (MOVES[event.type]) {
+      const move = MOVES[event.type]!;
+      const invoiceId = (o.metadata as Record<string, unknown> | undefined)?.invoice_id;
+      const paymentIntent = typeof o.payment_intent === 'string' ? o.payment_intent : event.type.startsWith('payment_intent.') ? (o.id as string) : null;
+      const [inv] = (await tm.query(
+        typeof invoiceId === 'string' ? 'SELECT id FROM client_invoices WHERE id = $1' : 'SELECT id FROM client_invoices WHERE payment_intent_id = $1',
+        [typeof invoiceId === 'string' ? invoiceId : paymentIntent],
+      )) as { id: string }[];
+      if (!inv) return { status: 'dead_letter', tenantId, error: 'no invoice of this tenant matches the event' };
+      await tm.query(
+        'UPDATE client_invoices SET status = $2, payment_intent_id = coalesce(payment_intent_id, $3), updated_at = now() WHERE id = $1 AND status = ANY($4)',
+        [inv.id, move.to, paymentIntent, move.from],
+      );
+    }
+    return { status: 'processed', tenantId };
+  });
+}

@@ -1,0 +1,145 @@
+// Stripe's platform webhook (spec §5.4, §5.5). The caller verifies the
+// signature (constructEvent, 300 s tolerance) before anything here runs. The
+// event is stored in webhook_events, unique on (source, event_id), in the
+// same transaction that routes it: a repeated delivery answers 200 and does
+// nothing. The tenant comes from the Stripe customer id recorded at
+// provisioning — never from anything else in the payload — and the event,
+// reduced to what the lifecycle needs, is signalled to the tenant's billing
+// workflow (signalWithStart). An event no tenant owns is a dead letter.
+import { type Client } from '@temporalio/client';
+import Stripe from 'stripe';
+import { type DataSource, type EntityManager } from 'typeorm';
+import { newId } from '../../db/ids';
+import { ApiError } from '../../lib/errors';
+import { CREDIT_PACKS, isPackKey, planOfPrice, type PriceIds } from '../../lib/plans';
+import { type StripeEventJson } from '../../lib/stripeEvents';
+import { BILLING, type BillingEvent, type BillingInput, billingWorkflowId, stripeEventSignal, type SubscriptionStatus } from '../../workflows/billing.shared';
+import { tenantSearchAttributes } from '../tenantWorkflows';
+
+export const STRIPE_TOLERANCE_SECONDS = 300;
+
+export interface StripeRoutingDeps {
+  client: Client;
+  taskQueue: string;
+  prices: PriceIds;
+}
+
+export interface RouteResult {
+  status: 'processed' | 'dead_letter';
+  tenantId?: string;
+  error?: string;
+}
+
+/** Verifies a delivery the way Stripe documents it; anything wrong is 400 and nothing is stored. */
+export function verifyStripeDelivery(raw: string, signature: string | undefined, secret: string): StripeEventJson {
+  try {
+    return Stripe.webhooks.constructEvent(raw, signature ?? '', secret, STRIPE_TOLERANCE_SECONDS) as unknown as StripeEventJson;
+  } catch {
+    throw new ApiError(400, 'invalid_signature', `the Stripe-Signature header does not match the body, or is older than ${STRIPE_TOLERANCE_SECONDS} s`);
+  }
+}
+
+type Obj = Record<string, unknown>;
+const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const ms = (v: unknown) => (num(v) === undefined ? null : num(v)! * 1000);
+const firstItem = (o: Obj) => ((o.items as { data?: Obj[] } | undefined)?.data ?? [])[0] ?? {};
+const STATUSES: Record<string, SubscriptionStatus> = {
+  trialing: 'trialing',
+  active: 'active',
+  past_due: 'past_due',
+  unpaid: 'unpaid',
+  canceled: 'canceled',
+  incomplete_expired: 'canceled',
+};
+
+/** The Stripe customer an event is about (a string id, or an expanded object's id). */
+export function eventCustomer(event: StripeEventJson): string | undefined {
+  const c = event.data.object.customer;
+  return str(c) ?? str((c as Obj | null | undefined)?.id);
+}
+
+/** The event as the lifecycle sees it, or undefined for events it does not act on. */
+export function toBillingEvent(event: StripeEventJson, prices: PriceIds): BillingEvent | undefined {
+  const o = event.data.object;
+  const base = { id: event.id, created: event.created * 1000 };
+  switch (event.type) {
+    case 'customer.subscription.created':
+    case 'customer.subscription.updated':
+    case 'customer.subscription.deleted': {
+      const item = firstItem(o);
+      const plan = planOfPrice(prices, str((item.price as Obj | undefined)?.id));
+      const status = event.type === 'customer.subscription.deleted' ? 'canceled' : STATUSES[str(o.status) ?? ''];
+      if (!plan || !status || !str(o.id)) return undefined;
+      return {
+        ...base,
+        type: 'subscription',
+        subscriptionId: str(o.id)!,
+        status,
+        plan,
+        // Newer API versions carry the period on the item.
+        periodStart: ms(o.current_period_start ?? item.current_period_start),
+        periodEnd: ms(o.current_period_end ?? item.current_period_end),
+        trialEnd: ms(o.trial_end),
+      };
+    }
+    case 'invoice.paid': {
+      const line = ((o.lines as { data?: Obj[] } | undefined)?.data ?? [])[0];
+      const periodEnd = ms((line?.period as Obj | undefined)?.end ?? o.period_end);
+      return { ...base, type: 'invoice_paid', subscriptionId: str(o.subscription) ?? null, periodEnd };
+    }
+    case 'invoice.payment_failed':
+      return { ...base, type: 'invoice_failed', subscriptionId: str(o.subscription) ?? null };
+    case 'checkout.session.completed': {
+      const pack = (o.metadata as Obj | undefined)?.pack;
+      // A pack's sends come from our config, never from the payload's amount.
+      if (str(o.mode) !== 'payment' || !isPackKey(pack) || str(o.payment_status) !== 'paid') return undefined;
+      return { ...base, type: 'credit_pack', pack, sends: CREDIT_PACKS[pack].sends };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Routes one platform event inside the transaction that holds its webhook_events row. */
+export async function routeStripeEvent(m: EntityManager, deps: StripeRoutingDeps, event: StripeEventJson): Promise<RouteResult> {
+  const customer = eventCustomer(event);
+  if (!customer) return { status: 'dead_letter', error: 'the event names no Stripe customer' };
+  const [tenant] = (await m.query('SELECT id FROM tenants WHERE stripe_customer_id = $1', [customer])) as { id: string }[];
+  if (!tenant) return { status: 'dead_letter', error: 'no tenant has this Stripe customer' };
+  const billingEvent = toBillingEvent(event, deps.prices);
+  if (!billingEvent) return { status: 'processed', tenantId: tenant.id };
+  // Signalled before the commit: if Temporal cannot take it, the row rolls back and Stripe's retry comes again.
+  await deps.client.workflow.signalWithStart(BILLING, {
+    workflowId: billingWorkflowId(tenant.id),
+    taskQueue: deps.taskQueue,
+    args: [{ tenantId: tenant.id, start: { plan: 'free' } } satisfies BillingInput],
+    signal: stripeEventSignal,
+    signalArgs: [billingEvent],
+    typedSearchAttributes: tenantSearchAttributes(tenant.id),
+  });
+  return { status: 'processed', tenantId: tenant.id };
+}
+
+export type EventRouter = (m: EntityManager, event: StripeEventJson) => Promise<RouteResult>;
+
+/** Stores a verified event and routes it in one transaction; a delivery seen before does nothing. */
+export async function receiveStripeEvent(ds: DataSource, source: 'stripe' | 'stripe-connect', event: StripeEventJson, route: EventRouter) {
+  const result = await ds.transaction(async (m): Promise<{ duplicate: boolean } & RouteResult> => {
+    const inserted = (await m.query(
+      `INSERT INTO webhook_events (id, source, event_id, type, status, payload) VALUES ($1, $2, $3, $4, 'processed', $5::jsonb)
+       ON CONFLICT (source, event_id) DO NOTHING RETURNING id`,
+      [newId('whk'), source, event.id, event.type, JSON.stringify(event)],
+    )) as { id: string }[];
+    if (inserted.length === 0) return { duplicate: true, status: 'processed' };
+    const routed = await route(m, event);
+    await m.query('UPDATE webhook_events SET status = $2, routed_tenant_id = $3, error = $4, processed_at = now() WHERE id = $1', [
+      inserted[0]!.id,
+      routed.status,
+      routed.tenantId ?? null,
+      routed.error ?? null,
+    ]);
+    return { duplicate: false, ...routed };
+  });
+  return { received: true, duplicate: result.duplicate, status: result.status };
+}
