@@ -1,0 +1,396 @@
+// Billing through the API and both Stripe webhooks (spec §5.4, §5.5), on the
+// Temporal dev server with the project's worker, stripe-mock behind a
+// recording proxy (what crossed the wire, Idempotency-Key included), and
+// Stripe-shaped events signed the way Stripe signs them.
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import request from 'supertest';
+import { type DataSource } from 'typeorm';
+import { uuidv7 } from '../db/ids';
+import { withTenant } from '../db/tenantContext';
+import { generateKey, parseKeyring } from '../lib/encryption';
+import { LOCAL_PRICE_IDS } from '../lib/plans';
+import { createStripe } from '../lib/stripe';
+import { invoiceObject, packCheckoutObject, signedDelivery, stripeEvent, subscriptionObject } from '../lib/stripeEvents';
+import { accountLookup } from '../services/billing/connect';
+import { tenantSearchAttributes } from '../services/tenantWorkflows';
+import { signIn, testApp, type Agent } from '../test/helpers/api';
+import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
+import { addMember, createTenant, createUser, type TenantFixture } from '../test/helpers/fixtures';
+import { until } from '../test/helpers/outreach';
+import { startRecordingProxy, type RecordingProxy } from '../test/helpers/recordingProxy';
+import { startStripeMock } from '../test/helpers/stripeMock';
+import { connectClient, projectWorkflowBundle, quietRuntime, temporalAddress, uniqueTaskQueue } from '../test/helpers/temporal';
+import { createWorker } from '../worker/createWorker';
+import { billingWorkflowId, stateQuery } from '../workflows/billing.shared';
+import { provisionTenantWorkflowId } from '../workflows/ids';
+import { provisionTenant } from '../workflows/provisionTenant';
+
+const SECRET = 'whsec_test_platform_0123456789';
+const CONNECT_SECRET = 'whsec_test_connect_0123456789';
+const V1 = generateKey();
+const V2 = generateKey();
+let db: TestDatabase;
+let ds: DataSource;
+let stripeMock: Awaited<ReturnType<typeof startStripeMock>>;
+let proxy: RecordingProxy;
+let client: Client;
+let clientConnection: Connection;
+let apiTemporal: Connection;
+let workerConnection: NativeConnection;
+let worker: Worker;
+let running: Promise<void>;
+let taskQueue: string;
+let api: ReturnType<typeof testApp>;
+let a: TenantFixture;
+let b: TenantFixture;
+let ownerA: Agent;
+let ownerB: Agent;
+let admin: Agent;
+let ownerAEmail: string;
+const customerOf: Record<string, string> = {};
+
+const stripe = () => createStripe({ secretKey: 'sk_test_billing', apiBase: proxy.url })!;
+const billingDeps = (over: object = {}) => ({
+  stripe: stripe(),
+  prices: LOCAL_PRICE_IDS,
+  webhookSecret: SECRET,
+  connectWebhookSecret: CONNECT_SECRET,
+  localMode: false,
+  feeBps: 250,
+  ...over,
+});
+
+beforeAll(async () => {
+  db = await createTestDatabase('billing');
+  ds = await openDataSource(db.appUrl, 'tenantflow-billing-test');
+  stripeMock = await startStripeMock();
+  proxy = await startRecordingProxy(stripeMock.apiBase);
+  ({ client, connection: clientConnection } = await connectClient());
+  apiTemporal = await Connection.connect({ address: temporalAddress() });
+  taskQueue = uniqueTaskQueue('billing');
+  quietRuntime();
+  workerConnection = await NativeConnection.connect({ address: temporalAddress() });
+  worker = await createWorker({
+    connection: workerConnection,
+    namespace: 'default',
+    taskQueue,
+    activities: { dataSource: ds, stripe: stripe() },
+    workflowBundle: await projectWorkflowBundle(),
+  });
+  running = worker.run();
+  api = testApp(ds, { client: new Client({ connection: apiTemporal }), taskQueue, keyring: parseKeyring(`v1:${V1}`, 'v1'), billing: billingDeps() });
+  a = await createTenant(ds, { name: 'Billing A', customers: 2 });
+  b = await createTenant(ds, { name: 'Billing B', customers: 1 });
+  const [oa, ob, pa] = [await createUser(ds), await createUser(ds), await createUser(ds, { platformAdmin: true })];
+  await addMember(ds, a, oa, 'owner');
+  await addMember(ds, b, ob, 'owner');
+  ownerAEmail = oa.email;
+  ownerA = await signIn(api, oa.email);
+  ownerB = await signIn(api, ob.email);
+  admin = await signIn(api, pa.email);
+  // Each tenant's Stripe customer, as provisioning records it.
+  for (const t of [a, b]) {
+    customerOf[t.tenant.id] = `cus_test_${t.tenant.id.slice(-12)}`;
+    await withTenant(ds, t.tenant.id, (m) => m.query('UPDATE tenants SET stripe_customer_id = $2 WHERE id = $1', [t.tenant.id, customerOf[t.tenant.id]]));
+  }
+});
+
+afterAll(async () => {
+  for (const t of [a, b])
+    await client.workflow
+      .getHandle(billingWorkflowId(t.tenant.id))
+      .terminate('billing test done')
+      .catch(() => undefined);
+  worker?.shutdown();
+  await running?.catch(() => undefined);
+  await workerConnection?.close();
+  await apiTemporal?.close();
+  await clientConnection?.close();
+  await proxy?.stop();
+  await stripeMock?.stop();
+  await ds?.destroy();
+  await db?.drop();
+});
+
+const deliver = (event: object, opts: { secret?: string; timestamp?: number; path?: string } = {}) => {
+  const d = signedDelivery(event, opts.secret ?? SECRET, opts.timestamp);
+  return request(api.callback())
+    .post(opts.path ?? '/api/webhooks/stripe')
+    .set('content-type', 'application/json')
+    .set('stripe-signature', d.signature)
+    .send(d.body);
+};
+const count = async (sql: string, params: unknown[] = []) => Number(((await ds.query(sql, params)) as { n: number }[])[0]!.n);
+const eventRows = () => count('SELECT count(*)::int AS n FROM webhook_events');
+const inTenant = <T>(t: TenantFixture, sql: string, params: unknown[] = []) => withTenant(ds, t.tenant.id, (m) => m.query(sql, params) as Promise<T>);
+const balance = async (t: TenantFixture) => (await inTenant<{ credit_balance: number }[]>(t, 'SELECT credit_balance FROM billing_accounts'))[0]?.credit_balance ?? 0;
+const workflowState = (t: TenantFixture) => client.workflow.getHandle(billingWorkflowId(t.tenant.id)).query(stateQuery);
+const pack = (t: TenantFixture, id?: string) =>
+  stripeEvent('checkout.session.completed', packCheckoutObject({ customer: customerOf[t.tenant.id]!, tenantId: t.tenant.id, pack: 'sends_50', amount: 500 }), { id });
+
+describe('the Stripe webhook', () => {
+  it('refuses a bad signature or a timestamp older than 300 s with 400, and stores nothing', async () => {
+    const before = await eventRows();
+    const bad = await deliver(pack(a), { secret: 'whsec_not_ours_0123456789' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('invalid_signature');
+    const old = await deliver(pack(a), { timestamp: Math.floor(Date.now() / 1000) - 301 });
+    expect(old.status).toBe(400);
+    const unsigned = await request(api.callback()).post('/api/webhooks/stripe').set('content-type', 'application/json').send(JSON.stringify(pack(a)));
+    expect(unsigned.status).toBe(400);
+    expect(await eventRows()).toBe(before);
+    expect(await balance(a)).toBe(0);
+  });
+
+  it('credits a pack exactly once: twice in a row, 10 at once, and a redelivery later', async () => {
+    const event = pack(a, `evt_pack_${Date.now()}`);
+    const first = await deliver(event);
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ duplicate: false, status: 'processed' });
+    const again = await deliver(event);
+    expect(again.body).toMatchObject({ duplicate: true });
+    await until('credited', async () => ((await balance(a)) === 50 ? true : undefined));
+
+    const concurrent = pack(a, `evt_pack_concurrent_${Date.now()}`);
+    const answers = await Promise.all(Array.from({ length: 10 }, () => deliver(concurrent)));
+    expect(answers.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(answers.filter((r) => r.body.duplicate === false)).toHaveLength(1);
+    await until('credited once more', async () => ((await balance(a)) === 100 ? true : undefined));
+    // Days later Stripe delivers it again (a fresh signature): still nothing.
+    const later = await deliver(concurrent, { timestamp: Math.floor(Date.now() / 1000) + 5 });
+    expect(later.body.duplicate).toBe(true);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await balance(a)).toBe(100);
+    expect(await inTenant<{ n: number }[]>(a, 'SELECT count(*)::int AS n FROM credit_grants')).toEqual([{ n: 2 }]);
+    expect(await balance(b)).toBe(0);
+    const shown = await ownerA.get('/api/billing');
+    expect(shown.status).toBe(200);
+    expect(shown.body.creditBalance).toBe(100);
+  });
+
+  it('lets the newer subscription state stand when updates arrive out of order', async () => {
+    const now = Date.now();
+    const sub = { customer: customerOf[a.tenant.id]!, subscriptionId: 'sub_order_a', plan: 'starter' as const, prices: LOCAL_PRICE_IDS, periodStart: now, periodEnd: now + 30 * 86_400_000 };
+    const t = Math.floor(now / 1000);
+    const newer = stripeEvent('customer.subscription.updated', subscriptionObject({ ...sub, status: 'active' }), { created: t + 10 });
+    const older = stripeEvent('customer.subscription.updated', subscriptionObject({ ...sub, status: 'past_due' }), { created: t });
+    expect((await deliver(newer)).status).toBe(200);
+    expect((await deliver(older)).status).toBe(200);
+    await until('both applied', async () => {
+      const s = await workflowState(a);
+      return s.eventsApplied + s.eventsIgnored >= 2 ? s : undefined;
+    });
+    expect(await workflowState(a)).toMatchObject({ status: 'active', plan: 'starter', eventsIgnored: 1 });
+    await until('row active', async () => ((await ownerA.get('/api/billing')).body.status === 'active' ? true : undefined));
+  });
+
+  it('changes only the tenant whose Stripe customer the event names, whatever else the payload says', async () => {
+    const beforeB = await ownerB.get('/api/billing');
+    // A's customer, with B named in the metadata: only A is credited.
+    const mixed = stripeEvent('checkout.session.completed', {
+      ...packCheckoutObject({ customer: customerOf[a.tenant.id]!, tenantId: b.tenant.id, pack: 'sends_50', amount: 500 }),
+      client_reference_id: b.tenant.id,
+    });
+    const before = await balance(a);
+    expect((await deliver(mixed)).status).toBe(200);
+    await until('A credited', async () => ((await balance(a)) === before + 50 ? true : undefined));
+    expect(await balance(b)).toBe(0);
+    expect((await ownerB.get('/api/billing')).body).toEqual(beforeB.body);
+  });
+
+  it('keeps an event no tenant owns as a dead letter, which an operator replays once the customer is known', async () => {
+    const stranger = `cus_unknown_${Date.now()}`;
+    const event = stripeEvent('checkout.session.completed', packCheckoutObject({ customer: stranger, tenantId: b.tenant.id, pack: 'sends_50', amount: 500 }));
+    const res = await deliver(event);
+    expect(res.body).toMatchObject({ status: 'dead_letter' });
+    expect(await balance(b)).toBe(0);
+    const dead = await admin.get('/api/platform/webhook-events');
+    const row = (dead.body.data as { id: string; eventId: string; source: string }[]).find((e) => e.eventId === event.id)!;
+    expect(row.source).toBe('stripe');
+    await withTenant(ds, b.tenant.id, (m) => m.query('UPDATE tenants SET stripe_customer_id = $2 WHERE id = $1', [b.tenant.id, stranger]));
+    customerOf[b.tenant.id] = stranger;
+    const replayed = await admin.post(`/api/platform/webhook-events/${row.id}/replay`);
+    expect(replayed.body).toMatchObject({ status: 'processed' });
+    await until('B credited', async () => ((await balance(b)) === 50 ? true : undefined));
+  });
+});
+
+describe('checkout and the portal', () => {
+  it('answer Stripe URLs, and every Stripe call that creates something carries a deterministic Idempotency-Key', async () => {
+    const from = proxy.requests.length;
+    const checkout = await ownerA.post('/api/billing/checkout').send({ plan: 'pro' });
+    expect(checkout.status).toBe(200);
+    expect(checkout.body.url).toMatch(/^https:\/\//);
+    const again = await ownerA.post('/api/billing/checkout').send({ plan: 'pro' });
+    expect(again.status).toBe(200);
+    expect((await ownerA.post('/api/billing/credit-packs/checkout').send({ pack: 'sends_1000' })).status).toBe(200);
+    expect((await ownerA.post('/api/billing/portal')).status).toBe(200);
+    const sent = proxy.requests.slice(from).filter((r) => r.method === 'POST');
+    expect(sent.map((r) => r.path)).toEqual(['/v1/checkout/sessions', '/v1/checkout/sessions', '/v1/checkout/sessions', '/v1/billing_portal/sessions']);
+    for (const r of sent) expect(r.idempotencyKey).toMatch(new RegExp(`^tenant/${a.tenant.id}/billing/`));
+    // The same request asked twice is the same session at Stripe.
+    expect(sent[0]!.idempotencyKey).toBe(sent[1]!.idempotencyKey);
+    expect(sent[0]!.body).toContain(`line_items[0][price]=${LOCAL_PRICE_IDS.pro}`);
+    expect(sent[0]!.body).toContain(`customer=${customerOf[a.tenant.id]}`);
+  });
+
+  it('a retried provisioning activity sends the same key after Stripe already created the customer', async () => {
+    const tenantId = uuidv7();
+    const n = tenantId.slice(-8);
+    await ds.query(
+      `INSERT INTO tenants (id, slug, name, status, external_customer_id, industry, registration_hash, owner_email, owner_name)
+       VALUES ($1, $2, $3, 'provisioning', $4, 'agency', 'test', $5, 'Owner')`,
+      [tenantId, `idem-${n}`, `Idem ${n}`, `idem-${n}`, `owner-${n}@example.test`],
+    );
+    // Stripe creates the customer, but the answer never arrives — three times, so the SDK gives up and the activity is retried.
+    proxy.dropAnswers((r) => r.path === '/v1/customers', 3);
+    const from = proxy.requests.length;
+    const workflowId = provisionTenantWorkflowId({ tenantId });
+    await client.workflow.execute(provisionTenant, { workflowId, taskQueue, args: [{ tenantId }], typedSearchAttributes: tenantSearchAttributes(tenantId) });
+    const creates = proxy.requests.slice(from).filter((r) => r.method === 'POST' && r.path === '/v1/customers');
+    expect(creates.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(creates.map((r) => r.idempotencyKey))).toEqual(new Set([`tenant/${tenantId}/provision/stripe-customer`]));
+    await client.workflow
+      .getHandle(billingWorkflowId(tenantId))
+      .terminate('done')
+      .catch(() => undefined);
+  });
+});
+
+describe('plan limits', () => {
+  it('answer 402 plan_limit_reached naming the limit, and write nothing', async () => {
+    // Tenant B is on the free plan (its billing workflow applied the free limits).
+    await until('free limits', async () => ((await ownerB.get('/api/billing')).body.usage?.inboxes.limit === 1 ? true : undefined));
+    const c = b.customers[0]!.id;
+    const inbox = (email: string) => ownerB.post('/api/inboxes').set('X-Customer-Id', c).send({ provider: 'smartlead', fromEmail: email, dailyCap: 10 });
+    expect((await inbox('one@b.example')).status).toBe(201);
+    const over = await inbox('two@b.example');
+    expect(over.status).toBe(402);
+    expect(over.body.error).toMatchObject({ code: 'plan_limit_reached', details: { limit: 'inboxes', max: 1 } });
+    expect(await inTenant(b, 'SELECT count(*)::int AS n FROM inboxes')).toEqual([{ n: 1 }]);
+
+    const inboxId = (await ownerB.get('/api/inboxes').set('X-Customer-Id', c)).body.data[0].id as string;
+    const campaign = (name: string) =>
+      ownerB.post('/api/campaigns').set('X-Customer-Id', c).send({ name, inboxIds: [inboxId], schedule: { timezone: 'UTC', days: [1], start: '09:00', end: '17:00' } });
+    expect((await campaign('One')).status).toBe(201);
+    expect((await campaign('Two')).status).toBe(201);
+    const third = await campaign('Three');
+    expect(third.status).toBe(402);
+    expect(third.body.error.details.limit).toBe('campaigns');
+    expect(await inTenant(b, 'SELECT count(*)::int AS n FROM campaigns')).toEqual([{ n: 2 }]);
+
+    const roles = (await ownerB.get('/api/roles')).body.data as { id: string; key: string }[];
+    const viewer = roles.find((r) => r.key === 'viewer')!.id;
+    const invite = (email: string) => ownerB.post('/api/members').send({ email, name: 'Seat', roleId: viewer });
+    expect((await invite(`seat-${Date.now()}@b.example`)).status).toBe(202); // owner + 1 = 2 seats
+    const seat = await invite(`seat-over-${Date.now()}@b.example`);
+    expect(seat.status).toBe(402);
+    expect(seat.body.error.details.limit).toBe('seats');
+    const usage = (await ownerB.get('/api/billing')).body.usage;
+    expect(usage).toMatchObject({ inboxes: { used: 1, limit: 1 }, campaigns: { used: 2, limit: 2 }, seats: { used: 2, limit: 2 } });
+  });
+});
+
+describe('client billing through Stripe Connect', () => {
+  it('stores the account id sealed with its key id, re-seals it under a rotated key, and checks out on its behalf with the fee', async () => {
+    const from = proxy.requests.length;
+    const start = await ownerA.post('/api/client-billing/connect/start');
+    expect(start.status).toBe(200);
+    expect(start.body.url).toMatch(/^https:\/\//);
+    const created = proxy.requests.slice(from).find((r) => r.path === '/v1/accounts')!;
+    expect(created.idempotencyKey).toBe(`tenant/${a.tenant.id}/connect/account`);
+    expect(created.body).toContain('type=express');
+    const [row] = await inTenant<{ account_ciphertext: string; account_key_id: string }[]>(a, 'SELECT account_ciphertext, account_key_id FROM connect_accounts');
+    expect(row!.account_key_id).toBe('v1');
+    expect(row!.account_ciphertext).not.toMatch(/acct_/);
+    // Starting again makes no second account.
+    expect((await ownerA.post('/api/client-billing/connect/start')).status).toBe(200);
+    expect(proxy.requests.slice(from).filter((r) => r.path === '/v1/accounts')).toHaveLength(1);
+
+    const c = a.customers[0]!.id;
+    const inv = await ownerA
+      .post('/api/client-billing/invoices')
+      .set('X-Customer-Id', c)
+      .send({ currency: 'eur', lines: [{ description: 'Campaign management', amountCents: 40000, quantity: 1 }] });
+    expect(inv.status).toBe(201);
+    expect(inv.body).toMatchObject({ status: 'draft', amountTotal: 40000, applicationFee: 1000 });
+
+    // Rotation: v2 becomes current; using the account re-seals it.
+    const rotated = testApp(ds, { client: new Client({ connection: apiTemporal }), taskQueue, keyring: parseKeyring(`v1:${V1},v2:${V2}`, 'v2'), billing: billingDeps() });
+    const ownerRotated = await signIn(rotated, ownerAEmail);
+    const before = proxy.requests.length;
+    const checkout = await ownerRotated.post(`/api/client-billing/invoices/${inv.body.id}/checkout`).set('X-Customer-Id', c);
+    expect(checkout.status).toBe(200);
+    expect(checkout.body).toMatchObject({ status: 'open' });
+    const [resealed] = await inTenant<{ account_ciphertext: string; account_key_id: string }[]>(a, 'SELECT account_ciphertext, account_key_id FROM connect_accounts');
+    expect(resealed!.account_key_id).toBe('v2');
+    expect(resealed!.account_ciphertext).not.toBe(row!.account_ciphertext);
+    const session = proxy.requests.slice(before).find((r) => r.path === '/v1/checkout/sessions')!;
+    const accountId = /payment_intent_data\[on_behalf_of\]=(acct_[A-Za-z0-9]+)/.exec(session.body)?.[1];
+    expect(accountId).toBeDefined();
+    expect(session.body).toContain(`payment_intent_data[transfer_data][destination]=${accountId}`);
+    expect(session.body).toContain('payment_intent_data[application_fee_amount]=1000');
+    expect(session.idempotencyKey).toBe(`tenant/${a.tenant.id}/client-invoice/${inv.body.id}/checkout/first`);
+
+    // The Connect webhook (its own secret) pays the invoice, then refunds it; a late success does not undo the refund.
+    const connectEvent = (type: string, object: Record<string, unknown>) => stripeEvent(type, object, { account: accountId });
+    const paid = connectEvent('checkout.session.completed', { id: 'cs_x', payment_intent: 'pi_x', metadata: { tenant_id: b.tenant.id, invoice_id: inv.body.id } });
+    expect((await deliver(paid, { path: '/api/webhooks/stripe-connect' })).status).toBe(400); // the platform secret is not the Connect one
+    expect((await deliver(paid, { path: '/api/webhooks/stripe-connect', secret: CONNECT_SECRET })).body).toMatchObject({ status: 'processed' });
+    const list = async () => (await ownerA.get('/api/client-billing/invoices').set('X-Customer-Id', c)).body.data[0].status as string;
+    expect(await list()).toBe('paid');
+    await deliver(connectEvent('charge.refunded', { id: 'ch_x', payment_intent: 'pi_x' }), { path: '/api/webhooks/stripe-connect', secret: CONNECT_SECRET });
+    await deliver(connectEvent('payment_intent.succeeded', { id: 'pi_x', metadata: { invoice_id: inv.body.id } }), { path: '/api/webhooks/stripe-connect', secret: CONNECT_SECRET });
+    expect(await list()).toBe('refunded');
+
+    await deliver(connectEvent('account.updated', { id: accountId, details_submitted: true, charges_enabled: true, payouts_enabled: false }), {
+      path: '/api/webhooks/stripe-connect',
+      secret: CONNECT_SECRET,
+    });
+    expect((await ownerA.get('/api/client-billing/connect/status')).body).toMatchObject({ connected: true, details_submitted: true, charges_enabled: true, payouts_enabled: false });
+    expect((await ownerB.get('/api/client-billing/connect/status')).body).toMatchObject({ connected: false, details_submitted: false });
+
+    // Deauthorized: new checkouts are refused with a clear error.
+    await deliver(connectEvent('account.application.deauthorized', { id: 'ca_x' }), { path: '/api/webhooks/stripe-connect', secret: CONNECT_SECRET });
+    const inv2 = await ownerA.post('/api/client-billing/invoices').set('X-Customer-Id', c).send({ lines: [{ description: 'More work', amountCents: 5000 }] });
+    const refused = await ownerRotated.post(`/api/client-billing/invoices/${inv2.body.id}/checkout`).set('X-Customer-Id', c);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('connect_deauthorized');
+    expect(await count('SELECT count(*)::int AS n FROM connect_account_routes WHERE account_lookup = $1', [accountLookup(accountId!)])).toBe(1);
+  });
+
+  it('only the owner starts Connect', async () => {
+    const member = await createUser(ds);
+    await addMember(ds, a, member, 'admin');
+    const agent = await signIn(api, member.email);
+    expect((await agent.post('/api/client-billing/connect/start')).status).toBe(403);
+  });
+});
+
+describe('local test mode', () => {
+  it('completes an upgrade and a credit pack through the real webhook endpoint', async () => {
+    const local = testApp(ds, { client: new Client({ connection: apiTemporal }), taskQueue, billing: billingDeps({ localMode: true }) });
+    const t = await createTenant(ds, { name: 'Local mode', customers: 1 });
+    const u = await createUser(ds);
+    await addMember(ds, t, u, 'owner');
+    const owner = await signIn(local, u.email);
+    const checkout = await owner.post('/api/billing/checkout').send({ plan: 'pro' });
+    expect(checkout.body.url).toMatch(/\/billing\/local-checkout\?plan=pro$/);
+    const done = await owner.post('/api/billing/local-checkout').send({ plan: 'pro' });
+    expect(done.status).toBe(200);
+    expect(done.body.delivered).toBe(2);
+    await until('pro active', async () => {
+      const s = (await owner.get('/api/billing')).body;
+      return s.status === 'active' && s.entitledPlan === 'pro' && s.usage.sends.limit === 20000 ? s : undefined;
+    });
+    expect((await owner.post('/api/billing/local-checkout').send({ pack: 'sends_1000' })).body.delivered).toBe(1);
+    await until('credits', async () => ((await owner.get('/api/billing')).body.creditBalance === 1000 ? true : undefined));
+    // Outside local mode the page does not exist.
+    expect((await ownerA.post('/api/billing/local-checkout').send({ plan: 'pro' })).status).toBe(404);
+    await client.workflow
+      .getHandle(billingWorkflowId(t.tenant.id))
+      .terminate('done')
+      .catch(() => undefined);
+  });
+});
