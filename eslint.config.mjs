@@ -56,7 +56,14 @@ export default tseslint.config(
             {
               target: ['./activities', './services'],
               from: ['./api', './worker', './workflows'],
-              except: ['./ids.ts', './searchAttributes.ts', './enrollLead.shared.ts', './provisionTenant.shared.ts', './provisionEmailOutreach.shared.ts', './billing.shared.ts'],
+              except: [
+                './ids.ts',
+                './searchAttributes.ts',
+                './enrollLead.shared.ts',
+                './provisionTenant.shared.ts',
+                './provisionEmailOutreach.shared.ts',
+                './billing.shared.ts',
+              ],
               message: 'activities and services import a workflow only through its contract (workflows/*.shared.ts).',
             },
             { target: './activities', from: './services', message: 'activities and services are siblings: neither imports the other.' },

@@ -69,7 +69,18 @@ export function createBillingActivities(deps: BillingActivityDeps) {
         await m.query(
           `UPDATE billing_accounts SET plan = $1, status = $2, entitled_plan = $3, restricted = $4, trial_ends_at = $5, period_start = $6, period_end = $7,
                   paid_through = $8, past_due_since = $9, stripe_subscription_id = $10, updated_at = now()`,
-          [s.plan, s.status, s.entitledPlan, s.restricted, iso(s.trialEndsAt), iso(s.periodStart), iso(s.periodEnd), iso(s.paidThrough), iso(s.pastDueSince), s.subscriptionId],
+          [
+            s.plan,
+            s.status,
+            s.entitledPlan,
+            s.restricted,
+            iso(s.trialEndsAt),
+            iso(s.periodStart),
+            iso(s.periodEnd),
+            iso(s.paidThrough),
+            iso(s.pastDueSince),
+            s.subscriptionId,
+          ],
         );
         const plan = PLANS[s.entitledPlan];
         const rows: [string, boolean, number | null][] = [
@@ -85,7 +96,13 @@ export function createBillingActivities(deps: BillingActivityDeps) {
         }
         const now = { plan: s.plan, status: s.status, entitled_plan: s.entitledPlan, restricted: s.restricted };
         if (!before || (Object.keys(now) as (keyof typeof now)[]).some((k) => before[k] !== now[k])) {
-          await audit(m, { action: 'billing.state_changed', outcome: 'success', targetType: 'billing', targetId: input.tenantId, details: { from: before ?? null, to: now } });
+          await audit(m, {
+            action: 'billing.state_changed',
+            outcome: 'success',
+            targetType: 'billing',
+            targetId: input.tenantId,
+            details: { from: before ?? null, to: now },
+          });
         }
       });
     },
@@ -101,7 +118,13 @@ export function createBillingActivities(deps: BillingActivityDeps) {
         )) as unknown[];
         if (inserted.length === 0) return { granted: false };
         await m.query('UPDATE billing_accounts SET credit_balance = credit_balance + $1, updated_at = now()', [input.sends]);
-        await audit(m, { action: 'billing.credits_granted', outcome: 'success', targetType: 'billing', targetId: input.tenantId, details: { pack: input.pack, sends: input.sends, eventId: input.eventId } });
+        await audit(m, {
+          action: 'billing.credits_granted',
+          outcome: 'success',
+          targetType: 'billing',
+          targetId: input.tenantId,
+          details: { pack: input.pack, sends: input.sends, eventId: input.eventId },
+        });
         return { granted: true };
       });
     },
@@ -131,7 +154,13 @@ export function createBillingActivities(deps: BillingActivityDeps) {
             `Please update your payment method${deps.consoleUrl ? ` at ${deps.consoleUrl}/billing` : ''}. ` +
             `If it is not paid by ${restrictAt.toISOString().slice(0, 10)}, sending is paused until it is.\n`,
         });
-        await audit(m, { action: 'billing.dunning_reminder', outcome: 'success', targetType: 'billing', targetId: input.tenantId, details: { day: input.day } });
+        await audit(m, {
+          action: 'billing.dunning_reminder',
+          outcome: 'success',
+          targetType: 'billing',
+          targetId: input.tenantId,
+          details: { day: input.day },
+        });
         return { sent: true };
       });
     },
@@ -141,12 +170,17 @@ export function createBillingActivities(deps: BillingActivityDeps) {
       const waiting = await withTenant(
         ds,
         input.tenantId,
-        (m) => m.query('SELECT campaign_id, lead_id FROM enrollments WHERE waiting_for IS NOT NULL ORDER BY id') as Promise<{ campaign_id: string; lead_id: string }[]>,
+        (m) =>
+          m.query('SELECT campaign_id, lead_id FROM enrollments WHERE waiting_for IS NOT NULL ORDER BY id') as Promise<
+            { campaign_id: string; lead_id: string }[]
+          >,
       );
       const client = Context.current().client;
       for (const e of waiting) {
         try {
-          await client.workflow.getHandle(enrollmentWorkflowId({ tenantId: input.tenantId, campaignId: e.campaign_id, leadId: e.lead_id })).signal(quotaReleasedSignal);
+          await client.workflow
+            .getHandle(enrollmentWorkflowId({ tenantId: input.tenantId, campaignId: e.campaign_id, leadId: e.lead_id }))
+            .signal(quotaReleasedSignal);
         } catch (err) {
           if (!(err instanceof WorkflowNotFoundError)) throw err;
         }

@@ -11,7 +11,14 @@ import { takeSendAllowance } from '../db/sendQuota';
 import { withTenant } from '../db/tenantContext';
 import { type Keyring, open } from '../lib/encryption';
 import { localDate } from '../lib/schedule';
-import { ENDED_ENROLLMENT_STATUSES, type EnrollmentPlan, type EnrollmentRef, type EnrollmentState, sendMessageId, type SlotDecision } from '../workflows/enrollLead.shared';
+import {
+  ENDED_ENROLLMENT_STATUSES,
+  type EnrollmentPlan,
+  type EnrollmentRef,
+  type EnrollmentState,
+  sendMessageId,
+  type SlotDecision,
+} from '../workflows/enrollLead.shared';
 import { insertSuppression } from '../db/suppressions';
 import { providerKeyAad, smtpPasswordAad } from '../lib/secretScopes';
 import { renderTemplate } from '../lib/templates';

@@ -11,7 +11,7 @@ import { withTenant } from '../db/tenantContext';
 import { generateKey, parseKeyring } from '../lib/encryption';
 import { LOCAL_PRICE_IDS } from '../lib/plans';
 import { createStripe } from '../lib/stripe';
-import { invoiceObject, packCheckoutObject, signedDelivery, stripeEvent, subscriptionObject } from '../lib/stripeEvents';
+import { packCheckoutObject, signedDelivery, stripeEvent, subscriptionObject } from '../lib/stripeEvents';
 import { accountLookup } from '../services/billing/connect';
 import { tenantSearchAttributes } from '../services/tenantWorkflows';
 import { signIn, testApp, type Agent } from '../test/helpers/api';
@@ -124,10 +124,13 @@ const deliver = (event: object, opts: { secret?: string; timestamp?: number; pat
 const count = async (sql: string, params: unknown[] = []) => Number(((await ds.query(sql, params)) as { n: number }[])[0]!.n);
 const eventRows = () => count('SELECT count(*)::int AS n FROM webhook_events');
 const inTenant = <T>(t: TenantFixture, sql: string, params: unknown[] = []) => withTenant(ds, t.tenant.id, (m) => m.query(sql, params) as Promise<T>);
-const balance = async (t: TenantFixture) => (await inTenant<{ credit_balance: number }[]>(t, 'SELECT credit_balance FROM billing_accounts'))[0]?.credit_balance ?? 0;
+const balance = async (t: TenantFixture) =>
+  (await inTenant<{ credit_balance: number }[]>(t, 'SELECT credit_balance FROM billing_accounts'))[0]?.credit_balance ?? 0;
 const workflowState = (t: TenantFixture) => client.workflow.getHandle(billingWorkflowId(t.tenant.id)).query(stateQuery);
 const pack = (t: TenantFixture, id?: string) =>
-  stripeEvent('checkout.session.completed', packCheckoutObject({ customer: customerOf[t.tenant.id]!, tenantId: t.tenant.id, pack: 'sends_50', amount: 500 }), { id });
+  stripeEvent('checkout.session.completed', packCheckoutObject({ customer: customerOf[t.tenant.id]!, tenantId: t.tenant.id, pack: 'sends_50', amount: 500 }), {
+    id,
+  });
 
 describe('the Stripe webhook', () => {
   it('refuses a bad signature or a timestamp older than 300 s with 400, and stores nothing', async () => {
@@ -137,7 +140,10 @@ describe('the Stripe webhook', () => {
     expect(bad.body.error.code).toBe('invalid_signature');
     const old = await deliver(pack(a), { timestamp: Math.floor(Date.now() / 1000) - 301 });
     expect(old.status).toBe(400);
-    const unsigned = await request(api.callback()).post('/api/webhooks/stripe').set('content-type', 'application/json').send(JSON.stringify(pack(a)));
+    const unsigned = await request(api.callback())
+      .post('/api/webhooks/stripe')
+      .set('content-type', 'application/json')
+      .send(JSON.stringify(pack(a)));
     expect(unsigned.status).toBe(400);
     expect(await eventRows()).toBe(before);
     expect(await balance(a)).toBe(0);
@@ -171,7 +177,14 @@ describe('the Stripe webhook', () => {
 
   it('lets the newer subscription state stand when updates arrive out of order', async () => {
     const now = Date.now();
-    const sub = { customer: customerOf[a.tenant.id]!, subscriptionId: 'sub_order_a', plan: 'starter' as const, prices: LOCAL_PRICE_IDS, periodStart: now, periodEnd: now + 30 * 86_400_000 };
+    const sub = {
+      customer: customerOf[a.tenant.id]!,
+      subscriptionId: 'sub_order_a',
+      plan: 'starter' as const,
+      prices: LOCAL_PRICE_IDS,
+      periodStart: now,
+      periodEnd: now + 30 * 86_400_000,
+    };
     const t = Math.floor(now / 1000);
     const newer = stripeEvent('customer.subscription.updated', subscriptionObject({ ...sub, status: 'active' }), { created: t + 10 });
     const older = stripeEvent('customer.subscription.updated', subscriptionObject({ ...sub, status: 'past_due' }), { created: t });
@@ -272,7 +285,10 @@ describe('plan limits', () => {
 
     const inboxId = (await ownerB.get('/api/inboxes').set('X-Customer-Id', c)).body.data[0].id as string;
     const campaign = (name: string) =>
-      ownerB.post('/api/campaigns').set('X-Customer-Id', c).send({ name, inboxIds: [inboxId], schedule: { timezone: 'UTC', days: [1], start: '09:00', end: '17:00' } });
+      ownerB
+        .post('/api/campaigns')
+        .set('X-Customer-Id', c)
+        .send({ name, inboxIds: [inboxId], schedule: { timezone: 'UTC', days: [1], start: '09:00', end: '17:00' } });
     expect((await campaign('One')).status).toBe(201);
     expect((await campaign('Two')).status).toBe(201);
     const third = await campaign('Three');
@@ -301,7 +317,10 @@ describe('client billing through Stripe Connect', () => {
     const created = proxy.requests.slice(from).find((r) => r.path === '/v1/accounts')!;
     expect(created.idempotencyKey).toBe(`tenant/${a.tenant.id}/connect/account`);
     expect(created.body).toContain('type=express');
-    const [row] = await inTenant<{ account_ciphertext: string; account_key_id: string }[]>(a, 'SELECT account_ciphertext, account_key_id FROM connect_accounts');
+    const [row] = await inTenant<{ account_ciphertext: string; account_key_id: string }[]>(
+      a,
+      'SELECT account_ciphertext, account_key_id FROM connect_accounts',
+    );
     expect(row!.account_key_id).toBe('v1');
     expect(row!.account_ciphertext).not.toMatch(/acct_/);
     // Starting again makes no second account.
@@ -317,13 +336,21 @@ describe('client billing through Stripe Connect', () => {
     expect(inv.body).toMatchObject({ status: 'draft', amountTotal: 40000, applicationFee: 1000 });
 
     // Rotation: v2 becomes current; using the account re-seals it.
-    const rotated = testApp(ds, { client: new Client({ connection: apiTemporal }), taskQueue, keyring: parseKeyring(`v1:${V1},v2:${V2}`, 'v2'), billing: billingDeps() });
+    const rotated = testApp(ds, {
+      client: new Client({ connection: apiTemporal }),
+      taskQueue,
+      keyring: parseKeyring(`v1:${V1},v2:${V2}`, 'v2'),
+      billing: billingDeps(),
+    });
     const ownerRotated = await signIn(rotated, ownerAEmail);
     const before = proxy.requests.length;
     const checkout = await ownerRotated.post(`/api/client-billing/invoices/${inv.body.id}/checkout`).set('X-Customer-Id', c);
     expect(checkout.status).toBe(200);
     expect(checkout.body).toMatchObject({ status: 'open' });
-    const [resealed] = await inTenant<{ account_ciphertext: string; account_key_id: string }[]>(a, 'SELECT account_ciphertext, account_key_id FROM connect_accounts');
+    const [resealed] = await inTenant<{ account_ciphertext: string; account_key_id: string }[]>(
+      a,
+      'SELECT account_ciphertext, account_key_id FROM connect_accounts',
+    );
     expect(resealed!.account_key_id).toBe('v2');
     expect(resealed!.account_ciphertext).not.toBe(row!.account_ciphertext);
     const session = proxy.requests.slice(before).find((r) => r.path === '/v1/checkout/sessions')!;
@@ -335,25 +362,40 @@ describe('client billing through Stripe Connect', () => {
 
     // The Connect webhook (its own secret) pays the invoice, then refunds it; a late success does not undo the refund.
     const connectEvent = (type: string, object: Record<string, unknown>) => stripeEvent(type, object, { account: accountId });
-    const paid = connectEvent('checkout.session.completed', { id: 'cs_x', payment_intent: 'pi_x', metadata: { tenant_id: b.tenant.id, invoice_id: inv.body.id } });
+    const paid = connectEvent('checkout.session.completed', {
+      id: 'cs_x',
+      payment_intent: 'pi_x',
+      metadata: { tenant_id: b.tenant.id, invoice_id: inv.body.id },
+    });
     expect((await deliver(paid, { path: '/api/webhooks/stripe-connect' })).status).toBe(400); // the platform secret is not the Connect one
     expect((await deliver(paid, { path: '/api/webhooks/stripe-connect', secret: CONNECT_SECRET })).body).toMatchObject({ status: 'processed' });
     const list = async () => (await ownerA.get('/api/client-billing/invoices').set('X-Customer-Id', c)).body.data[0].status as string;
     expect(await list()).toBe('paid');
     await deliver(connectEvent('charge.refunded', { id: 'ch_x', payment_intent: 'pi_x' }), { path: '/api/webhooks/stripe-connect', secret: CONNECT_SECRET });
-    await deliver(connectEvent('payment_intent.succeeded', { id: 'pi_x', metadata: { invoice_id: inv.body.id } }), { path: '/api/webhooks/stripe-connect', secret: CONNECT_SECRET });
+    await deliver(connectEvent('payment_intent.succeeded', { id: 'pi_x', metadata: { invoice_id: inv.body.id } }), {
+      path: '/api/webhooks/stripe-connect',
+      secret: CONNECT_SECRET,
+    });
     expect(await list()).toBe('refunded');
 
     await deliver(connectEvent('account.updated', { id: accountId, details_submitted: true, charges_enabled: true, payouts_enabled: false }), {
       path: '/api/webhooks/stripe-connect',
       secret: CONNECT_SECRET,
     });
-    expect((await ownerA.get('/api/client-billing/connect/status')).body).toMatchObject({ connected: true, details_submitted: true, charges_enabled: true, payouts_enabled: false });
+    expect((await ownerA.get('/api/client-billing/connect/status')).body).toMatchObject({
+      connected: true,
+      details_submitted: true,
+      charges_enabled: true,
+      payouts_enabled: false,
+    });
     expect((await ownerB.get('/api/client-billing/connect/status')).body).toMatchObject({ connected: false, details_submitted: false });
 
     // Deauthorized: new checkouts are refused with a clear error.
     await deliver(connectEvent('account.application.deauthorized', { id: 'ca_x' }), { path: '/api/webhooks/stripe-connect', secret: CONNECT_SECRET });
-    const inv2 = await ownerA.post('/api/client-billing/invoices').set('X-Customer-Id', c).send({ lines: [{ description: 'More work', amountCents: 5000 }] });
+    const inv2 = await ownerA
+      .post('/api/client-billing/invoices')
+      .set('X-Customer-Id', c)
+      .send({ lines: [{ description: 'More work', amountCents: 5000 }] });
     const refused = await ownerRotated.post(`/api/client-billing/invoices/${inv2.body.id}/checkout`).set('X-Customer-Id', c);
     expect(refused.status).toBe(409);
     expect(refused.body.error.code).toBe('connect_deauthorized');

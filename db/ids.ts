@@ -6,7 +6,26 @@ import { v7 } from 'uuid';
 
 const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
 
-export const ID_PREFIXES = ['usr', 'mem', 'cust', 'inb', 'cmp', 'seq', 'lead', 'enr', 'msg', 'role', 'tok', 'aud', 'inv', 'stp', 'evt', 'whk', 'cinv', 'cred'] as const;
+export const ID_PREFIXES = [
+  'usr',
+  'mem',
+  'cust',
+  'inb',
+  'cmp',
+  'seq',
+  'lead',
+  'enr',
+  'msg',
+  'role',
+  'tok',
+  'aud',
+  'inv',
+  'stp',
+  'evt',
+  'whk',
+  'cinv',
+  'cred',
+] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 
 function encodeBase32(bytes: Uint8Array, length: number): string {

@@ -54,7 +54,10 @@ export function subscriptionObject(i: SubscriptionEventInput): Record<string, un
     current_period_start: sec(i.periodStart),
     current_period_end: sec(i.periodEnd),
     trial_end: i.trialEnd ? sec(i.trialEnd) : null,
-    items: { object: 'list', data: [{ id: localId('si'), price: { id: price }, current_period_start: sec(i.periodStart), current_period_end: sec(i.periodEnd) }] },
+    items: {
+      object: 'list',
+      data: [{ id: localId('si'), price: { id: price }, current_period_start: sec(i.periodStart), current_period_end: sec(i.periodEnd) }],
+    },
   };
 }
 

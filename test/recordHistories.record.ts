@@ -28,7 +28,10 @@ import { startSmtpServer, type TestSmtpServer } from './helpers/smtp';
 import { withTenant } from '../db/tenantContext';
 import { pauseSignal, resumeSignal, statusQuery } from '../workflows/enrollLead';
 import { enrollmentWorkflowId } from '../workflows/ids';
-import { connectClient, temporalAddress, uniqueTaskQueue, withProjectWorker } from './helpers/temporal';
+import { connectClient, createTimeSkippingEnv, projectWorkflowBundle, temporalAddress, uniqueTaskQueue, withProjectWorker } from './helpers/temporal';
+import { Worker } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { BILLING, type BillingEvent, type BillingInput, billingWorkflowId, stateQuery, stripeEventSignal } from '../workflows/billing.shared';
 
 const HISTORIES = path.join(__dirname, '..', 'workflows', 'histories');
 
@@ -53,8 +56,8 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function record(name: string, workflowId: string): Promise<void> {
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+async function record(name: string, workflowId: string, from: { client: Client; runId?: string } = { client }): Promise<void> {
+  const history = await from.client.workflow.getHandle(workflowId, from.runId).fetchHistory();
   fs.mkdirSync(HISTORIES, { recursive: true });
   const file = path.join(HISTORIES, `${name}.json`);
   // Recorded histories stand for executions that exist: keep them, add new ones.
@@ -262,4 +265,81 @@ describe('enrollLead', () => {
       await record('enrollLead.replied', e.workflowId);
     });
   });
+});
+
+test('provisionTenant: completed, starting the billing workflow', async () => {
+  const tenantId = await registerTenant();
+  const taskQueue = uniqueTaskQueue('record');
+  const workflowId = provisionTenantWorkflowId({ tenantId });
+  await withProjectWorker({ dataSource: app, taskQueue }, () =>
+    client.workflow.execute(provisionTenant, { workflowId, taskQueue, args: [{ tenantId }], typedSearchAttributes: tenantSearchAttributes(tenantId) }),
+  );
+  await record('provisionTenant.completed-with-billing', workflowId);
+  await client.workflow
+    .getHandle(billingWorkflowId(tenantId))
+    .terminate('recorded')
+    .catch(() => undefined);
+});
+
+// The billing lifecycle runs for months: its scenarios run on the time-skipping server.
+test('billing: trial → active → payment fails → dunning reminders → paid; and a continue-as-new', async () => {
+  const env = await createTimeSkippingEnv();
+  const taskQueue = uniqueTaskQueue('record');
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await projectWorkflowBundle(),
+    activities: createActivities({ dataSource: app, mailer: async () => undefined }),
+  });
+  try {
+    await worker.runUntil(async () => {
+      const DAY = 86_400_000;
+      const t = await createTenant(owner, { name: 'Recorded billing', customers: 1 });
+      await owner.query('UPDATE tenants SET owner_email = $2 WHERE id = $1', [t.tenant.id, 'owner@recorded.example']);
+      const start = (tenantId: string, input: Partial<BillingInput>) =>
+        env.client.workflow.start(BILLING, {
+          workflowId: billingWorkflowId(tenantId),
+          taskQueue,
+          args: [{ tenantId, ...input } satisfies BillingInput],
+          typedSearchAttributes: tenantSearchAttributes(tenantId),
+        });
+      const handle = await start(t.tenant.id, { start: { plan: 'starter', trialDays: 14 } });
+      const now = await env.currentTimeMs();
+      const sub = { subscriptionId: 'sub_recorded', plan: 'starter', periodStart: now, periodEnd: now + 30 * DAY, trialEnd: null };
+      await handle.signal(stripeEventSignal, { id: 'evt_r1', created: now, type: 'subscription', status: 'active', ...sub } as BillingEvent);
+      await handle.signal(stripeEventSignal, { id: 'evt_r2', created: now + 1, type: 'invoice_failed', subscriptionId: 'sub_recorded' });
+      await env.sleep('8 days');
+      await handle.signal(stripeEventSignal, {
+        id: 'evt_r3',
+        created: now + 8 * DAY,
+        type: 'invoice_paid',
+        subscriptionId: 'sub_recorded',
+        periodEnd: now + 30 * DAY,
+      });
+      await handle.signal(stripeEventSignal, { id: 'evt_r4', created: now + 8 * DAY, type: 'credit_pack', pack: 'sends_50', sends: 50 });
+      await env.sleep('1 hour');
+      expect((await handle.query(stateQuery)).status).toBe('active');
+      await record('billing.dunning', handle.workflowId, { client: env.client });
+
+      const t2 = await createTenant(owner, { name: 'Recorded continue-as-new', customers: 1 });
+      const h2 = await start(t2.tenant.id, { start: { plan: 'free' }, historyLimit: 25 });
+      const firstRun = (await h2.describe()).runId;
+      for (let i = 0; i < 8; i++) {
+        await h2.signal(stripeEventSignal, {
+          id: `evt_can_${i}`,
+          created: now + i,
+          type: 'subscription',
+          status: 'active',
+          ...sub,
+          plan: i % 2 ? 'pro' : 'starter',
+        } as BillingEvent);
+        await env.sleep('1 minute');
+      }
+      expect((await env.client.workflow.getHandle(h2.workflowId).describe()).runId).not.toBe(firstRun);
+      await record('billing.continue-as-new', h2.workflowId, { client: env.client, runId: firstRun });
+      for (const h of [handle, h2]) await env.client.workflow.getHandle(h.workflowId).terminate('recorded');
+    });
+  } finally {
+    await env.teardown();
+  }
 });

@@ -180,7 +180,11 @@ it('never paid → restricted after the grace → enrollments wait, nothing sent
   await addLeads(owner, c, campaign, [{ email: lead, firstName: 'Rae', company: 'Waiting Co' }]);
   await setCampaignStatus(owner, c, campaign, 'active');
   const waiting = () =>
-    withTenant(ds, tenantId, (m) => m.query('SELECT waiting_for FROM enrollments WHERE campaign_id = $1', [campaign]) as Promise<{ waiting_for: string | null }[]>);
+    withTenant(
+      ds,
+      tenantId,
+      (m) => m.query('SELECT waiting_for FROM enrollments WHERE campaign_id = $1', [campaign]) as Promise<{ waiting_for: string | null }[]>,
+    );
   await until('enrollment waits', async () => ((await waiting())[0]?.waiting_for === 'restricted' ? true : undefined));
   await env.sleep('2 days');
   expect(smtp.received.filter((m) => m.envelope.to.includes(lead))).toHaveLength(0);

@@ -62,6 +62,8 @@ export interface BillingInput {
   rules?: BillingRules;
   /** Carried over by continue-as-new. */
   state?: BillingState;
+  /** Continue as new past this many history events (default 2,000; tests lower it). */
+  historyLimit?: number;
 }
 
 export const stripeEventSignal = defineSignal<[BillingEvent]>('stripeEvent');

@@ -68,8 +68,8 @@ export async function billing(input: BillingInput): Promise<void> {
     applied = state;
     if (release) await acts.releaseQuotaWaiters({ tenantId });
 
-    if (inbox.length === 0 && (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_LIMIT)) {
-      await continueAsNew<typeof billing>({ tenantId, rules, state });
+    if (inbox.length === 0 && (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > (input.historyLimit ?? HISTORY_LIMIT))) {
+      await continueAsNew<typeof billing>({ tenantId, rules, state, historyLimit: input.historyLimit });
     }
     const deadline = nextDeadline(state, rules, Date.now());
     await condition(() => inbox.length > 0, deadline === undefined ? undefined : deadline - Date.now());

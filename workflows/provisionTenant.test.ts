@@ -97,7 +97,10 @@ it('provisions a tenant end to end: template roles, owner, checklist, entitlemen
 
   // The operator's view: a TenantId visibility query finds the workflow.
   // Provisioning started the tenant's billing lifecycle beside it.
-  expect((await workflowIdsMatching(client, tenantVisibilityQuery(provisioned.tenantId), 2)).sort()).toEqual([`tenant/${provisioned.tenantId}/billing`, provisioned.workflowId]);
+  expect((await workflowIdsMatching(client, tenantVisibilityQuery(provisioned.tenantId), 2)).sort()).toEqual([
+    `tenant/${provisioned.tenantId}/billing`,
+    provisioned.workflowId,
+  ]);
 
   // The owner signs in and has the template's roles.
   const owner = await signIn(api, provisioned.ownerEmail, 'owner password 123');

@@ -65,7 +65,11 @@ it('sends exactly the plan’s 100, then exactly the 50 a credit pack adds — n
     });
     workers.push({ connection, worker, running: worker.run() });
   }
-  const api = testApp(ds, { client: new Client({ connection: apiTemporal }), taskQueue, billing: { prices: LOCAL_PRICE_IDS, webhookSecret: SECRET, localMode: false, feeBps: 0 } });
+  const api = testApp(ds, {
+    client: new Client({ connection: apiTemporal }),
+    taskQueue,
+    billing: { prices: LOCAL_PRICE_IDS, webhookSecret: SECRET, localMode: false, feeBps: 0 },
+  });
   const t = await createTenant(ds, { name: 'Quota', customers: 1 });
   const tenantId = t.tenant.id;
   const customer = `cus_quota_${tenantId.slice(-12)}`;
@@ -103,13 +107,19 @@ it('sends exactly the plan’s 100, then exactly the 50 a credit pack adds — n
 
   // A 50-send pack, through the signed webhook: exactly 50 more go out.
   const d = signedDelivery(stripeEvent('checkout.session.completed', packCheckoutObject({ customer, tenantId, pack: 'sends_50', amount: 500 })), SECRET);
-  const res = await request(api.callback()).post('/api/webhooks/stripe').set('content-type', 'application/json').set('stripe-signature', d.signature).send(d.body);
+  const res = await request(api.callback())
+    .post('/api/webhooks/stripe')
+    .set('content-type', 'application/json')
+    .set('stripe-signature', d.signature)
+    .send(d.body);
   expect(res.status).toBe(200);
   await until('150 sent, 10 waiting', async () => (smtp.received.length === 150 && (await waitingForQuota()) === 10 ? true : undefined), 120_000);
   await new Promise((r) => setTimeout(r, 2000));
   expect(smtp.received).toHaveLength(150);
   expect(new Set(smtp.received.map((m) => m.envelope.to[0])).size).toBe(150);
-  const paidBy = (await withTenant(ds, tenantId, (m) => m.query('SELECT paid_by, count(*)::int AS n FROM inbox_send_slots GROUP BY paid_by ORDER BY paid_by'))) as unknown[];
+  const paidBy = (await withTenant(ds, tenantId, (m) =>
+    m.query('SELECT paid_by, count(*)::int AS n FROM inbox_send_slots GROUP BY paid_by ORDER BY paid_by'),
+  )) as unknown[];
   expect(paidBy).toEqual([
     { paid_by: 'credit', n: 50 },
     { paid_by: 'plan', n: 100 },

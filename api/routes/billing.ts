@@ -44,7 +44,14 @@ export function billingRoutes(r: Routes, deps: AppDeps & { client: Client; taskQ
     account.getBilling(access, billingDeps),
   );
   r.add(
-    { method: 'post', path: '/api/billing/checkout', summary: 'A Stripe Checkout Session for a plan', ...manage, body: S.planCheckoutBody, response: R.checkoutSession },
+    {
+      method: 'post',
+      path: '/api/billing/checkout',
+      summary: 'A Stripe Checkout Session for a plan',
+      ...manage,
+      body: S.planCheckoutBody,
+      response: R.checkoutSession,
+    },
     ({ access, body }) => account.startPlanCheckout(access, billingDeps, body.plan),
   );
   r.add(
@@ -81,7 +88,14 @@ export function billingRoutes(r: Routes, deps: AppDeps & { client: Client; taskQ
   );
 
   r.add(
-    { method: 'post', path: '/api/webhooks/stripe', summary: 'Stripe platform events, signed (Stripe-Signature)', tag: 'webhooks', auth: 'public', response: R.webhookReceived },
+    {
+      method: 'post',
+      path: '/api/webhooks/stripe',
+      summary: 'Stripe platform events, signed (Stripe-Signature)',
+      tag: 'webhooks',
+      auth: 'public',
+      response: R.webhookReceived,
+    },
     ({ ctx }) => platformEvent(ctx.state.rawBody ?? '', ctx.get('stripe-signature') || undefined),
   );
   r.add(

@@ -90,7 +90,8 @@ export function webhookRoutes(r: Routes, deps: AppDeps & { client: Client; taskQ
     },
     ({ params }) =>
       events.replayWebhookEvent(ds, deps.client, params.id ?? '', {
-        stripe: (m, payload) => routeStripeEvent(m, { client: deps.client, taskQueue: deps.taskQueue, prices: deps.billing?.prices ?? LOCAL_PRICE_IDS }, payload as StripeEventJson),
+        stripe: (m, payload) =>
+          routeStripeEvent(m, { client: deps.client, taskQueue: deps.taskQueue, prices: deps.billing?.prices ?? LOCAL_PRICE_IDS }, payload as StripeEventJson),
         'stripe-connect': (m, payload) => routeConnectEvent(m, payload as StripeEventJson),
       }),
   );

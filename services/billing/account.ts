@@ -57,7 +57,11 @@ export async function getBilling(a: TenantAccess, deps: Pick<BillingDeps, 'local
     period_sends: 0,
   };
   const period = usagePeriod(acct, Date.now());
-  const ents = (await m.query('SELECT key, enabled, limit_value FROM entitlements ORDER BY key')) as { key: string; enabled: boolean; limit_value: number | null }[];
+  const ents = (await m.query('SELECT key, enabled, limit_value FROM entitlements ORDER BY key')) as {
+    key: string;
+    enabled: boolean;
+    limit_value: number | null;
+  }[];
   const sendLimit = ents.find((e) => e.key === 'monthly_sends');
   const usage = async (key: 'inboxes' | 'seats' | 'campaigns') => limitUsage(m, key);
   return {
@@ -181,7 +185,9 @@ export async function localCheckoutDeliveries(a: TenantAccess, deps: BillingDeps
     const end = now + 30 * 86_400_000;
     const sub = subscriptionObject({ customer, subscriptionId, status: 'active', plan: what.plan, prices: deps.prices, periodStart: now, periodEnd: end });
     events.push(stripeEvent(row?.stripe_subscription_id ? 'customer.subscription.updated' : 'customer.subscription.created', sub));
-    events.push(stripeEvent('invoice.paid', invoiceObject({ customer, subscriptionId, periodStart: now, periodEnd: end, amount: PLANS[what.plan].monthlyCents })));
+    events.push(
+      stripeEvent('invoice.paid', invoiceObject({ customer, subscriptionId, periodStart: now, periodEnd: end, amount: PLANS[what.plan].monthlyCents })),
+    );
   }
   return events.map((e) => signedDelivery(e, deps.webhookSecret!));
 }

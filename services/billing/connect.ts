@@ -79,13 +79,19 @@ export async function startConnect(a: TenantAccess, deps: ConnectDeps) {
   }
   if (existing.row.deauthorized_at) throw deauthorized();
   const link = await stripe.accountLinks.create(
-    { account: existing.id, type: 'account_onboarding', refresh_url: `${deps.consoleUrl}/client-billing?onboarding=refresh`, return_url: `${deps.consoleUrl}/client-billing?onboarding=done` },
+    {
+      account: existing.id,
+      type: 'account_onboarding',
+      refresh_url: `${deps.consoleUrl}/client-billing?onboarding=refresh`,
+      return_url: `${deps.consoleUrl}/client-billing?onboarding=done`,
+    },
     { idempotencyKey: `tenant/${a.tenantId}/connect/onboarding-link/${hourOf()}` },
   );
   return { url: link.url };
 }
 
-const deauthorized = () => new ApiError(409, 'connect_deauthorized', 'the connected Stripe account was disconnected from Tenantflow; connect it again to take payments');
+const deauthorized = () =>
+  new ApiError(409, 'connect_deauthorized', 'the connected Stripe account was disconnected from Tenantflow; connect it again to take payments');
 
 export async function connectStatus(a: TenantAccess) {
   const [row] = (await a.manager.query('SELECT details_submitted, charges_enabled, payouts_enabled, deauthorized_at FROM connect_accounts')) as AccountRow[];
@@ -143,7 +149,13 @@ export async function createInvoice(
      VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4::jsonb, $5, $6) RETURNING *`,
     [id, customerId, input.currency, JSON.stringify(input.lines), total, platformFee(total, deps.feeBps)],
   )) as InvoiceRow[];
-  await auditBy(a, { action: 'client_billing.invoice_created', outcome: 'success', targetType: 'client_invoice', targetId: id, details: { total, currency: input.currency } });
+  await auditBy(a, {
+    action: 'client_billing.invoice_created',
+    outcome: 'success',
+    targetType: 'client_invoice',
+    targetId: id,
+    details: { total, currency: input.currency },
+  });
   return invoiceJson(row!);
 }
 
@@ -170,7 +182,10 @@ export async function invoiceCheckout(a: TenantAccess, deps: ConnectDeps, custom
   const session = await stripe.checkout.sessions.create(
     {
       mode: 'payment',
-      line_items: inv.lines.map((l) => ({ quantity: l.quantity, price_data: { currency: inv.currency, unit_amount: l.amountCents, product_data: { name: l.description } } })),
+      line_items: inv.lines.map((l) => ({
+        quantity: l.quantity,
+        price_data: { currency: inv.currency, unit_amount: l.amountCents, product_data: { name: l.description } },
+      })),
       payment_intent_data: {
         on_behalf_of: account.id,
         transfer_data: { destination: account.id },
@@ -203,7 +218,9 @@ const MOVES: Record<string, { to: string; from: string[] }> = {
 /** Routes one Connect event, in the transaction holding its webhook_events row; the tenant comes from the account id alone. */
 export async function routeConnectEvent(m: EntityManager, event: StripeEventJson): Promise<RouteResult> {
   if (!event.account) return { status: 'dead_letter', error: 'the event names no connected account' };
-  const [route] = (await m.query('SELECT routed_tenant_id FROM connect_account_routes WHERE account_lookup = $1', [accountLookup(event.account)])) as { routed_tenant_id: string }[];
+  const [route] = (await m.query('SELECT routed_tenant_id FROM connect_account_routes WHERE account_lookup = $1', [accountLookup(event.account)])) as {
+    routed_tenant_id: string;
+  }[];
   if (!route) return { status: 'dead_letter', error: 'no tenant has this connected account' };
   const tenantId = route.routed_tenant_id;
   const o = event.data.object;
