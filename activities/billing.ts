@@ -82,6 +82,11 @@ export function createBillingActivities(deps: BillingActivityDeps) {
             s.subscriptionId,
           ],
         );
+        await m.query('UPDATE tenants SET billing_plan = $2, billing_status = $3 WHERE id = $1', [
+          input.tenantId,
+          s.plan,
+          s.restricted ? 'restricted' : s.status,
+        ]);
         const plan = PLANS[s.entitledPlan];
         const rows: [string, boolean, number | null][] = [
           ...LIMIT_KEYS.map((k): [string, boolean, number | null] => [k, true, plan.limits[k]]),

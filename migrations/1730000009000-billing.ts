@@ -29,6 +29,8 @@ export class Billing1730000009000 implements MigrationInterface {
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
     await enableTenantRls(q, 'billing_accounts');
+    // The platform view's copy of each tenant's plan and status (tenants is a platform table).
+    await q.query("ALTER TABLE tenants ADD COLUMN billing_plan text NOT NULL DEFAULT 'free', ADD COLUMN billing_status text NOT NULL DEFAULT 'none'");
     // Every tenant has an account; existing ones start on the free plan.
     await acrossTenants(q, ['billing_accounts'], () => q.query('INSERT INTO billing_accounts (tenant_id) SELECT id FROM tenants ON CONFLICT DO NOTHING'));
 
@@ -105,6 +107,7 @@ export class Billing1730000009000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query('ALTER TABLE tenants DROP COLUMN billing_plan, DROP COLUMN billing_status');
     await q.query('DROP TABLE client_invoices');
     await q.query('DROP TABLE connect_account_routes');
     await q.query('DROP TABLE connect_accounts');

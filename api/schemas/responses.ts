@@ -108,6 +108,7 @@ export const tenantList = dataOnly(
     status: z.string(),
     industry: z.string().nullable(),
     createdAt: at,
+    billing: z.strictObject({ plan: z.string(), status: z.string(), workflowId: z.string() }),
     provisioning: z.strictObject({
       stepsDone: z.number().int(),
       stepsTotal: z.number().int(),

@@ -14,6 +14,9 @@ export interface TenantRecord<P = Record<string, unknown>> {
   owner_name: string | null;
   pending_owner_password_hash: string | null;
   stripe_customer_id: string | null;
+  /** The billing workflow's plan and status (restricted shown as such), for the platform view. */
+  billing_plan: string;
+  billing_status: string;
   provisioning: P;
   created_at: Date;
 }

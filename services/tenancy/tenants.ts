@@ -6,6 +6,7 @@
 // it, is the anchor — concurrent duplicates wait on the unique index and then
 // find the first registration; the same id with a different body is a 409.
 // Only the call that created the row starts the workflow.
+import { billingWorkflowId } from '../../workflows/billing.shared';
 import { createHash } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { type DataSource } from 'typeorm';
@@ -85,10 +86,10 @@ export async function registerTenant(ds: DataSource, deps: WorkflowClientDeps, b
 
 type TenantRow = Pick<
   TenantRecord<ProvisioningProgress & { ownerInviteUrl?: string; workflowId?: string }>,
-  'id' | 'name' | 'slug' | 'status' | 'industry' | 'created_at' | 'provisioning'
+  'id' | 'name' | 'slug' | 'status' | 'industry' | 'created_at' | 'provisioning' | 'billing_plan' | 'billing_status'
 >;
 
-const TENANT_SELECT = 'SELECT id, name, slug, status, industry, created_at, provisioning FROM tenants';
+const TENANT_SELECT = 'SELECT id, name, slug, status, industry, created_at, provisioning, billing_plan, billing_status FROM tenants';
 
 export async function listTenants(ds: DataSource) {
   const rows = (await ds.query(`${TENANT_SELECT} ORDER BY created_at DESC, id LIMIT 500`)) as TenantRow[];
@@ -107,6 +108,7 @@ export async function listTenants(ds: DataSource) {
         error: t.provisioning?.error,
       },
       workflowId: provisionTenantWorkflowId({ tenantId: t.id }),
+      billing: { plan: t.billing_plan, status: t.billing_status, workflowId: billingWorkflowId(t.id) },
     })),
   };
 }

@@ -55,3 +55,10 @@ export interface ApiErrorBody {
 export function can(me: Me | null | undefined, permission: string): boolean {
   return Boolean(me?.permissions.includes(permission));
 }
+
+export type Billing = Out<typeof R.billing>;
+export type CheckoutSession = Out<typeof R.checkoutSession>;
+export type RedirectUrl = Out<typeof R.redirectUrl>;
+export type ConnectStatus = Out<typeof R.connectStatus>;
+export type ClientInvoice = Out<typeof R.clientInvoice>;
+export type ClientInvoiceList = Page<ClientInvoice>;

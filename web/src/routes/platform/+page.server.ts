@@ -1,4 +1,5 @@
 import { error, redirect } from '@sveltejs/kit';
+import { env } from '$env/dynamic/private';
 import { api, formFailure } from '$lib/server/api';
 import type { IndustryTemplates, Registered, TenantList } from '$lib/types';
 import type { Actions, PageServerLoad } from './$types';
@@ -7,7 +8,12 @@ export const load: PageServerLoad = async ({ locals, cookies, url }) => {
   if (!locals.me) redirect(303, `/login?next=${encodeURIComponent(url.pathname)}`);
   if (!locals.me.user?.isPlatformAdmin) error(404, 'Not found');
   const [tenants, industries] = await Promise.all([api<TenantList>(cookies, '/api/tenants'), api<IndustryTemplates>(cookies, '/api/industry-templates')]);
-  return { tenants: tenants.status === 200 ? tenants.body.data : [], industries: industries.status === 200 ? industries.body.data : [] };
+  return {
+    tenants: tenants.status === 200 ? tenants.body.data : [],
+    industries: industries.status === 200 ? industries.body.data : [],
+    temporalUi: env.TEMPORAL_UI_URL || 'http://127.0.0.1:8233',
+    namespace: env.TEMPORAL_NAMESPACE || 'default',
+  };
 };
 
 export const actions: Actions = {
