@@ -11,11 +11,11 @@ import { ensurePlatformAdmin } from '../../db/platformAdmin';
 import { randomBytes } from 'node:crypto';
 import { generateKey } from '../../lib/encryption';
 import { type MailSink, startMailSink } from './mailSink';
-import { portOpen, waitForHttp, waitForPort } from './net';
+import { freePort, portOpen, waitForHttp, waitForPort } from './net';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './postgres';
 import { Supervisor } from './processes';
 import { startTemporalDevServer, waitForNamespace } from './temporalServer';
-import { findTemporalCli, ROOT } from './tools';
+import { findStripeMock, findTemporalCli, ROOT } from './tools';
 
 export interface PlatformUrls {
   console: string;
@@ -81,6 +81,26 @@ function loadOrCreateWebhookSecrets(file: string): string {
     fs.writeFileSync(file, JSON.stringify({ secrets: `smtp:${secret()},smartlead:${secret()}` }), { mode: 0o600 });
   }
   return (JSON.parse(fs.readFileSync(file, 'utf8')) as { secrets: string }).secrets;
+}
+
+/** Billing's local test mode: the webhook secrets the API checks and `npm run billing:event` signs with. */
+export interface LocalBilling {
+  webhookSecret: string;
+  connectWebhookSecret: string;
+  apiUrl?: string;
+  databaseAppUrl?: string;
+}
+export const localBillingFile = (dataDir: string) => path.join(dataDir, 'billing-local.json');
+
+function loadOrCreateLocalBilling(dataDir: string, extra: Pick<LocalBilling, 'apiUrl' | 'databaseAppUrl'>): LocalBilling {
+  const file = localBillingFile(dataDir);
+  const secret = () => `whsec_local_${randomBytes(24).toString('base64url')}`;
+  const current = fs.existsSync(file)
+    ? (JSON.parse(fs.readFileSync(file, 'utf8')) as LocalBilling)
+    : { webhookSecret: secret(), connectWebhookSecret: secret() };
+  const next = { ...current, ...extra };
+  fs.writeFileSync(file, JSON.stringify(next), { mode: 0o600 });
+  return next;
 }
 
 function loadOrCreateKeyring(file: string, keyId: string): string {
@@ -240,6 +260,28 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
       }
     }
     checkpoint();
+    // Billing: real Stripe test mode with keys, else the local test mode on stripe-mock.
+    let localBilling: (LocalBilling & { apiBase: string }) | undefined;
+    if (!c.STRIPE_SECRET_KEY) {
+      const stripeMock = findStripeMock();
+      if (stripeMock) {
+        const port = await freePort();
+        supervisor.spawn({
+          name: 'stripe-mock',
+          command: stripeMock,
+          args: ['-http-addr', `127.0.0.1:${port}`],
+          cwd: ROOT,
+          echo: false,
+          logFile: path.join(logDir, 'stripe-mock.log'),
+        });
+        await waitForPort(port, 30_000);
+        localBilling = { ...loadOrCreateLocalBilling(dataDir, { apiUrl: c.apiUrl, databaseAppUrl: appDatabaseUrl }), apiBase: `http://127.0.0.1:${port}` };
+        opts.log(`billing: local test mode (stripe-mock on 127.0.0.1:${port}); checkout is a local page, \`npm run billing:event\` posts Stripe events`);
+      } else {
+        opts.log('billing: STRIPE_SECRET_KEY is unset and stripe-mock is missing (run `npm run setup`): billing answers 503');
+      }
+    }
+    checkpoint();
     const childEnv: NodeJS.ProcessEnv = {
       NODE_ENV: c.NODE_ENV,
       LOG_LEVEL: c.LOG_LEVEL,
@@ -268,6 +310,22 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
       ...(c.SMARTLEAD_API_KEY ? { SMARTLEAD_API_KEY: c.SMARTLEAD_API_KEY } : {}),
       ...(c.STRIPE_SECRET_KEY ? { STRIPE_SECRET_KEY: c.STRIPE_SECRET_KEY } : {}),
       ...(c.STRIPE_API_BASE ? { STRIPE_API_BASE: c.STRIPE_API_BASE } : {}),
+      ...(c.STRIPE_WEBHOOK_SECRET ? { STRIPE_WEBHOOK_SECRET: c.STRIPE_WEBHOOK_SECRET } : {}),
+      ...(c.STRIPE_CONNECT_WEBHOOK_SECRET ? { STRIPE_CONNECT_WEBHOOK_SECRET: c.STRIPE_CONNECT_WEBHOOK_SECRET } : {}),
+      ...Object.fromEntries(
+        (['STRIPE_PRICE_STARTER', 'STRIPE_PRICE_PRO', 'STRIPE_PRICE_SENDS_50', 'STRIPE_PRICE_SENDS_1000'] as const).filter((k) => c[k]).map((k) => [k, c[k]!]),
+      ),
+      BILLING_GRACE_DAYS: String(c.BILLING_GRACE_DAYS),
+      CLIENT_BILLING_FEE_BPS: String(c.CLIENT_BILLING_FEE_BPS),
+      ...(localBilling
+        ? {
+            BILLING_LOCAL_MODE: 'true',
+            STRIPE_SECRET_KEY: 'sk_test_local_stripe_mock',
+            STRIPE_API_BASE: localBilling.apiBase,
+            STRIPE_WEBHOOK_SECRET: localBilling.webhookSecret,
+            STRIPE_CONNECT_WEBHOOK_SECRET: localBilling.connectWebhookSecret,
+          }
+        : {}),
     };
     // The owner connection stays in this process: children never hold it.
     const tsNode = (entry: string) => ['--enable-source-maps', '--import', 'tsx', path.join(ROOT, entry)];
