@@ -20,6 +20,8 @@ const tag = 'billing';
 const read = { tag, auth: 'tenant', permission: 'billing.read' } as const;
 const manage = { tag, auth: 'tenant', permission: 'billing.manage' } as const;
 const clientTag = 'client-billing';
+/** Stripe refused the call or could not be reached. */
+const STRIPE_ERRORS = { 502: 'stripe_error: Stripe refused the request or could not be reached' } as const;
 
 export function billingRoutes(r: Routes, deps: AppDeps & { client: Client; taskQueue: string }) {
   const ds = deps.dataSource;
@@ -47,6 +49,7 @@ export function billingRoutes(r: Routes, deps: AppDeps & { client: Client; taskQ
     {
       method: 'post',
       path: '/api/billing/checkout',
+      errors: STRIPE_ERRORS,
       summary: 'A Stripe Checkout Session for a plan',
       ...manage,
       body: S.planCheckoutBody,
@@ -58,6 +61,7 @@ export function billingRoutes(r: Routes, deps: AppDeps & { client: Client; taskQ
     {
       method: 'post',
       path: '/api/billing/credit-packs/checkout',
+      errors: STRIPE_ERRORS,
       summary: 'A Stripe Checkout Session for a credit pack',
       ...manage,
       body: S.packCheckoutBody,
@@ -65,13 +69,15 @@ export function billingRoutes(r: Routes, deps: AppDeps & { client: Client; taskQ
     },
     ({ access, body }) => account.startPackCheckout(access, billingDeps, body.pack),
   );
-  r.add({ method: 'post', path: '/api/billing/portal', summary: 'A Stripe billing-portal session', ...manage, response: R.redirectUrl }, ({ access }) =>
-    account.openPortal(access, billingDeps),
+  r.add(
+    { method: 'post', path: '/api/billing/portal', errors: STRIPE_ERRORS, summary: 'A Stripe billing-portal session', ...manage, response: R.redirectUrl },
+    ({ access }) => account.openPortal(access, billingDeps),
   );
   r.add(
     {
       method: 'post',
       path: '/api/billing/local-checkout',
+      errors: STRIPE_ERRORS,
       summary: 'Local test mode only: complete a checkout by posting the signed events Stripe would send to the webhook endpoint',
       ...manage,
       body: S.localCheckoutBody,
@@ -119,6 +125,7 @@ export function billingRoutes(r: Routes, deps: AppDeps & { client: Client; taskQ
     {
       method: 'post',
       path: '/api/client-billing/connect/start',
+      errors: STRIPE_ERRORS,
       summary: 'Create the tenant’s Stripe Connect Express account (once) and answer an onboarding link (owner)',
       ...manage,
       tag: clientTag,
@@ -165,6 +172,7 @@ export function billingRoutes(r: Routes, deps: AppDeps & { client: Client; taskQ
     {
       method: 'post',
       path: '/api/client-billing/invoices/:id/checkout',
+      errors: STRIPE_ERRORS,
       summary: 'A Checkout Session for the invoice, paid to the tenant’s connected account (platform fee taken)',
       ...manage,
       tag: clientTag,

@@ -6,10 +6,7 @@ export const planCheckoutBody = z.strictObject({ plan: z.enum(['starter', 'pro']
 export const packCheckoutBody = z.strictObject({ pack: z.enum(PACK_KEYS) });
 export const localCheckoutBody = z.union([z.strictObject({ plan: z.enum(['starter', 'pro']) }), z.strictObject({ pack: z.enum(PACK_KEYS) })]);
 export const invoiceBody = z.strictObject({
-  currency: z
-    .string()
-    .regex(/^[a-z]{3}$/, 'a lower-case ISO 4217 code such as "eur"')
-    .default('eur'),
+  currency: z.enum(['eur', 'usd', 'gbp', 'chf', 'sek', 'nok', 'dkk', 'pln', 'cad', 'aud']).default('eur'),
   lines: z
     .array(
       z.strictObject({

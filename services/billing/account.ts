@@ -4,6 +4,7 @@
 // call that creates something carries a deterministic Idempotency-Key
 // (tenant, purpose, and the hour it was asked in), so a retried request gets
 // the same session instead of a second one.
+import { callStripe } from '../../lib/stripe';
 import type Stripe from 'stripe';
 import { usagePeriod } from '../../db/sendQuota';
 import { ApiError } from '../../lib/errors';
@@ -105,9 +106,12 @@ async function stripeCustomer(a: TenantAccess, deps: BillingDeps): Promise<strin
     stripe_customer_id: string | null;
   }[];
   if (t?.stripe_customer_id) return t.stripe_customer_id;
-  const customer = await requireStripe(deps).customers.create(
-    { name: t?.name, email: t?.owner_email ?? undefined, metadata: { tenant_id: a.tenantId } },
-    { idempotencyKey: `tenant/${a.tenantId}/provision/stripe-customer` },
+  const stripe = requireStripe(deps);
+  const customer = await callStripe(() =>
+    stripe.customers.create(
+      { name: t?.name, email: t?.owner_email ?? undefined, metadata: { tenant_id: a.tenantId } },
+      { idempotencyKey: `tenant/${a.tenantId}/provision/stripe-customer` },
+    ),
   );
   // Should the request roll back, the next one gets the same customer (same key).
   await a.manager.query('UPDATE tenants SET stripe_customer_id = $2 WHERE id = $1 AND stripe_customer_id IS NULL', [a.tenantId, customer.id]);
@@ -118,18 +122,20 @@ async function stripeCustomer(a: TenantAccess, deps: BillingDeps): Promise<strin
 export async function startPlanCheckout(a: TenantAccess, deps: BillingDeps, plan: Exclude<PlanKey, 'free'>) {
   const stripe = requireStripe(deps);
   const customer = await stripeCustomer(a, deps);
-  const session = await stripe.checkout.sessions.create(
-    {
-      mode: 'subscription',
-      customer,
-      client_reference_id: a.tenantId,
-      line_items: [{ price: deps.prices[plan], quantity: 1 }],
-      metadata: { tenant_id: a.tenantId, plan },
-      subscription_data: { metadata: { tenant_id: a.tenantId } },
-      success_url: `${deps.consoleUrl}/billing?checkout=done`,
-      cancel_url: `${deps.consoleUrl}/billing?checkout=canceled`,
-    },
-    { idempotencyKey: `tenant/${a.tenantId}/billing/checkout/${plan}/${hourOf()}` },
+  const session = await callStripe(() =>
+    stripe.checkout.sessions.create(
+      {
+        mode: 'subscription',
+        customer,
+        client_reference_id: a.tenantId,
+        line_items: [{ price: deps.prices[plan], quantity: 1 }],
+        metadata: { tenant_id: a.tenantId, plan },
+        subscription_data: { metadata: { tenant_id: a.tenantId } },
+        success_url: `${deps.consoleUrl}/billing?checkout=done`,
+        cancel_url: `${deps.consoleUrl}/billing?checkout=canceled`,
+      },
+      { idempotencyKey: `tenant/${a.tenantId}/billing/checkout/${plan}/${hourOf()}` },
+    ),
   );
   await auditBy(a, { action: 'billing.checkout_started', outcome: 'success', targetType: 'billing', targetId: a.tenantId, details: { plan } });
   return { url: deps.localMode ? `${deps.consoleUrl}/billing/local-checkout?plan=${plan}` : session.url!, sessionId: session.id };
@@ -139,17 +145,19 @@ export async function startPlanCheckout(a: TenantAccess, deps: BillingDeps, plan
 export async function startPackCheckout(a: TenantAccess, deps: BillingDeps, pack: PackKey) {
   const stripe = requireStripe(deps);
   const customer = await stripeCustomer(a, deps);
-  const session = await stripe.checkout.sessions.create(
-    {
-      mode: 'payment',
-      customer,
-      client_reference_id: a.tenantId,
-      line_items: [{ price: deps.prices[pack], quantity: 1 }],
-      metadata: { tenant_id: a.tenantId, pack },
-      success_url: `${deps.consoleUrl}/billing?checkout=done`,
-      cancel_url: `${deps.consoleUrl}/billing?checkout=canceled`,
-    },
-    { idempotencyKey: `tenant/${a.tenantId}/billing/credit-pack/${pack}/${hourOf()}` },
+  const session = await callStripe(() =>
+    stripe.checkout.sessions.create(
+      {
+        mode: 'payment',
+        customer,
+        client_reference_id: a.tenantId,
+        line_items: [{ price: deps.prices[pack], quantity: 1 }],
+        metadata: { tenant_id: a.tenantId, pack },
+        success_url: `${deps.consoleUrl}/billing?checkout=done`,
+        cancel_url: `${deps.consoleUrl}/billing?checkout=canceled`,
+      },
+      { idempotencyKey: `tenant/${a.tenantId}/billing/credit-pack/${pack}/${hourOf()}` },
+    ),
   );
   await auditBy(a, { action: 'billing.checkout_started', outcome: 'success', targetType: 'billing', targetId: a.tenantId, details: { pack } });
   return { url: deps.localMode ? `${deps.consoleUrl}/billing/local-checkout?pack=${pack}` : session.url!, sessionId: session.id };
@@ -159,9 +167,11 @@ export async function startPackCheckout(a: TenantAccess, deps: BillingDeps, pack
 export async function openPortal(a: TenantAccess, deps: BillingDeps) {
   const stripe = requireStripe(deps);
   const customer = await stripeCustomer(a, deps);
-  const session = await stripe.billingPortal.sessions.create(
-    { customer, return_url: `${deps.consoleUrl}/billing` },
-    { idempotencyKey: `tenant/${a.tenantId}/billing/portal/${hourOf()}` },
+  const session = await callStripe(() =>
+    stripe.billingPortal.sessions.create(
+      { customer, return_url: `${deps.consoleUrl}/billing` },
+      { idempotencyKey: `tenant/${a.tenantId}/billing/portal/${hourOf()}` },
+    ),
   );
   return { url: deps.localMode ? `${deps.consoleUrl}/billing?portal=local` : session.url };
 }

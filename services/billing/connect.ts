@@ -5,6 +5,7 @@
 // digest of the account id alone. Client invoices go draft → open (a Checkout
 // Session on behalf of the account, the platform fee taken) → paid | failed |
 // refunded, moved by the Connect webhook's events.
+import { callStripe } from '../../lib/stripe';
 import { createHash } from 'node:crypto';
 import type Stripe from 'stripe';
 import { type EntityManager } from 'typeorm';
@@ -64,9 +65,8 @@ export async function startConnect(a: TenantAccess, deps: ConnectDeps) {
   const { stripe, keyring } = requireStripe(deps);
   let existing = await accountId(a.manager, a.tenantId, keyring);
   if (!existing) {
-    const account = await stripe.accounts.create(
-      { type: 'express', metadata: { tenant_id: a.tenantId } },
-      { idempotencyKey: `tenant/${a.tenantId}/connect/account` },
+    const account = await callStripe(() =>
+      stripe.accounts.create({ type: 'express', metadata: { tenant_id: a.tenantId } }, { idempotencyKey: `tenant/${a.tenantId}/connect/account` }),
     );
     const sealed = seal(keyring, account.id, connectAccountAad(a.tenantId));
     await a.manager.query(
@@ -78,14 +78,16 @@ export async function startConnect(a: TenantAccess, deps: ConnectDeps) {
     existing = { id: account.id, row: { details_submitted: false, charges_enabled: false, payouts_enabled: false, deauthorized_at: null } as AccountRow };
   }
   if (existing.row.deauthorized_at) throw deauthorized();
-  const link = await stripe.accountLinks.create(
-    {
-      account: existing.id,
-      type: 'account_onboarding',
-      refresh_url: `${deps.consoleUrl}/client-billing?onboarding=refresh`,
-      return_url: `${deps.consoleUrl}/client-billing?onboarding=done`,
-    },
-    { idempotencyKey: `tenant/${a.tenantId}/connect/onboarding-link/${hourOf()}` },
+  const link = await callStripe(() =>
+    stripe.accountLinks.create(
+      {
+        account: existing.id,
+        type: 'account_onboarding',
+        refresh_url: `${deps.consoleUrl}/client-billing?onboarding=refresh`,
+        return_url: `${deps.consoleUrl}/client-billing?onboarding=done`,
+      },
+      { idempotencyKey: `tenant/${a.tenantId}/connect/onboarding-link/${hourOf()}` },
+    ),
   );
   return { url: link.url };
 }
@@ -179,24 +181,26 @@ export async function invoiceCheckout(a: TenantAccess, deps: ConnectDeps, custom
   const account = await accountId(a.manager, a.tenantId, keyring);
   if (!account) throw new ApiError(409, 'connect_not_started', 'connect a Stripe account first (client billing → connect)');
   if (account.row.deauthorized_at) throw deauthorized();
-  const session = await stripe.checkout.sessions.create(
-    {
-      mode: 'payment',
-      line_items: inv.lines.map((l) => ({
-        quantity: l.quantity,
-        price_data: { currency: inv.currency, unit_amount: l.amountCents, product_data: { name: l.description } },
-      })),
-      payment_intent_data: {
-        on_behalf_of: account.id,
-        transfer_data: { destination: account.id },
-        application_fee_amount: inv.application_fee,
+  const session = await callStripe(() =>
+    stripe.checkout.sessions.create(
+      {
+        mode: 'payment',
+        line_items: inv.lines.map((l) => ({
+          quantity: l.quantity,
+          price_data: { currency: inv.currency, unit_amount: l.amountCents, product_data: { name: l.description } },
+        })),
+        payment_intent_data: {
+          on_behalf_of: account.id,
+          transfer_data: { destination: account.id },
+          application_fee_amount: inv.application_fee,
+          metadata: { tenant_id: a.tenantId, invoice_id: inv.id },
+        },
         metadata: { tenant_id: a.tenantId, invoice_id: inv.id },
+        success_url: `${deps.consoleUrl}/client-billing?paid=${inv.id}`,
+        cancel_url: `${deps.consoleUrl}/client-billing`,
       },
-      metadata: { tenant_id: a.tenantId, invoice_id: inv.id },
-      success_url: `${deps.consoleUrl}/client-billing?paid=${inv.id}`,
-      cancel_url: `${deps.consoleUrl}/client-billing`,
-    },
-    { idempotencyKey: `tenant/${a.tenantId}/client-invoice/${inv.id}/checkout/${inv.status === 'failed' ? `retry-${inv.updated_at.getTime()}` : 'first'}` },
+      { idempotencyKey: `tenant/${a.tenantId}/client-invoice/${inv.id}/checkout/${inv.status === 'failed' ? `retry-${inv.updated_at.getTime()}` : 'first'}` },
+    ),
   );
   // An UPDATE … RETURNING answers [rows, count].
   const [[row]] = (await a.manager.query(
