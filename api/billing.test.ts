@@ -173,6 +173,9 @@ describe('the Stripe webhook', () => {
     const shown = await ownerA.get('/api/billing');
     expect(shown.status).toBe(200);
     expect(shown.body.creditBalance).toBe(100);
+    // Each grant is in the tenant's audit log.
+    const audited = await ownerA.get('/api/audit?action=billing.credits_granted');
+    expect(audited.body.data).toHaveLength(2);
   });
 
   it('lets the newer subscription state stand when updates arrive out of order', async () => {

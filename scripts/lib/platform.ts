@@ -260,9 +260,9 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
       }
     }
     checkpoint();
-    // Billing: real Stripe test mode with keys, else the local test mode on stripe-mock.
+    // Billing: real Stripe test mode with keys; with BILLING_LOCAL_MODE=true and no key, the local test mode on stripe-mock.
     let localBilling: (LocalBilling & { apiBase: string }) | undefined;
-    if (!c.STRIPE_SECRET_KEY) {
+    if (!c.STRIPE_SECRET_KEY && c.BILLING_LOCAL_MODE) {
       const stripeMock = findStripeMock();
       if (stripeMock) {
         const port = await freePort();
