@@ -7,6 +7,9 @@ import { type EntityManager } from 'typeorm';
 
 /** Makes sure the tenant (of the transaction's context) has an account row, and locks it. */
 export async function lockBillingAccount(m: EntityManager): Promise<void> {
+  // Every send comes here: lock the row that nearly always exists, and write only when it does not.
+  const locked = (await m.query('SELECT 1 FROM billing_accounts FOR UPDATE')) as unknown[];
+  if (locked.length > 0) return;
   await m.query("INSERT INTO billing_accounts (tenant_id) VALUES (current_setting('app.tenant_id')::uuid) ON CONFLICT DO NOTHING");
   await m.query('SELECT 1 FROM billing_accounts FOR UPDATE');
 }

@@ -29,3 +29,12 @@ export async function callStripe<T>(fn: () => Promise<T>): Promise<T> {
     throw err;
   }
 }
+
+/** The Stripe client, or 503 billing_not_configured when STRIPE_SECRET_KEY is unset. */
+export function requireStripe(stripe: Stripe | undefined): Stripe {
+  if (!stripe) throw new ApiError(503, 'billing_not_configured', 'billing is not configured (STRIPE_SECRET_KEY is unset)');
+  return stripe;
+}
+
+/** The hour an Idempotency-Key of a user's request is bucketed by: the same request within it is the same object at Stripe. */
+export const idempotencyHour = (now = Date.now()) => new Date(now).toISOString().slice(0, 13);

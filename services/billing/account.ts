@@ -4,7 +4,7 @@
 // call that creates something carries a deterministic Idempotency-Key
 // (tenant, purpose, and the hour it was asked in), so a retried request gets
 // the same session instead of a second one.
-import { callStripe } from '../../lib/stripe';
+import { callStripe, idempotencyHour, requireStripe } from '../../lib/stripe';
 import type Stripe from 'stripe';
 import { usagePeriod } from '../../db/sendQuota';
 import { ApiError } from '../../lib/errors';
@@ -91,13 +91,6 @@ export async function getBilling(a: TenantAccess, deps: Pick<BillingDeps, 'local
   };
 }
 
-function requireStripe(deps: BillingDeps): Stripe {
-  if (!deps.stripe) throw new ApiError(503, 'billing_not_configured', 'billing is not configured (STRIPE_SECRET_KEY is unset)');
-  return deps.stripe;
-}
-
-const hourOf = (now = Date.now()) => new Date(now).toISOString().slice(0, 13);
-
 /** The tenant's Stripe customer: the one provisioning recorded, or created now under the same idempotency key. */
 async function stripeCustomer(a: TenantAccess, deps: BillingDeps): Promise<string> {
   const [t] = (await a.manager.query('SELECT name, owner_email, stripe_customer_id FROM tenants WHERE id = $1', [a.tenantId])) as {
@@ -106,7 +99,7 @@ async function stripeCustomer(a: TenantAccess, deps: BillingDeps): Promise<strin
     stripe_customer_id: string | null;
   }[];
   if (t?.stripe_customer_id) return t.stripe_customer_id;
-  const stripe = requireStripe(deps);
+  const stripe = requireStripe(deps.stripe);
   const customer = await callStripe(() =>
     stripe.customers.create(
       { name: t?.name, email: t?.owner_email ?? undefined, metadata: { tenant_id: a.tenantId } },
@@ -120,7 +113,7 @@ async function stripeCustomer(a: TenantAccess, deps: BillingDeps): Promise<strin
 
 /** A Checkout Session for a paid plan (or, in local mode, the console's local checkout page). */
 export async function startPlanCheckout(a: TenantAccess, deps: BillingDeps, plan: Exclude<PlanKey, 'free'>) {
-  const stripe = requireStripe(deps);
+  const stripe = requireStripe(deps.stripe);
   const customer = await stripeCustomer(a, deps);
   const session = await callStripe(() =>
     stripe.checkout.sessions.create(
@@ -134,7 +127,7 @@ export async function startPlanCheckout(a: TenantAccess, deps: BillingDeps, plan
         success_url: `${deps.consoleUrl}/billing?checkout=done`,
         cancel_url: `${deps.consoleUrl}/billing?checkout=canceled`,
       },
-      { idempotencyKey: `tenant/${a.tenantId}/billing/checkout/${plan}/${hourOf()}` },
+      { idempotencyKey: `tenant/${a.tenantId}/billing/checkout/${plan}/${idempotencyHour()}` },
     ),
   );
   await auditBy(a, { action: 'billing.checkout_started', outcome: 'success', targetType: 'billing', targetId: a.tenantId, details: { plan } });
@@ -143,7 +136,7 @@ export async function startPlanCheckout(a: TenantAccess, deps: BillingDeps, plan
 
 /** A Checkout Session for a credit pack (a one-time price). */
 export async function startPackCheckout(a: TenantAccess, deps: BillingDeps, pack: PackKey) {
-  const stripe = requireStripe(deps);
+  const stripe = requireStripe(deps.stripe);
   const customer = await stripeCustomer(a, deps);
   const session = await callStripe(() =>
     stripe.checkout.sessions.create(
@@ -156,7 +149,7 @@ export async function startPackCheckout(a: TenantAccess, deps: BillingDeps, pack
         success_url: `${deps.consoleUrl}/billing?checkout=done`,
         cancel_url: `${deps.consoleUrl}/billing?checkout=canceled`,
       },
-      { idempotencyKey: `tenant/${a.tenantId}/billing/credit-pack/${pack}/${hourOf()}` },
+      { idempotencyKey: `tenant/${a.tenantId}/billing/credit-pack/${pack}/${idempotencyHour()}` },
     ),
   );
   await auditBy(a, { action: 'billing.checkout_started', outcome: 'success', targetType: 'billing', targetId: a.tenantId, details: { pack } });
@@ -165,12 +158,12 @@ export async function startPackCheckout(a: TenantAccess, deps: BillingDeps, pack
 
 /** The Stripe billing portal (payment method, invoices, cancel). */
 export async function openPortal(a: TenantAccess, deps: BillingDeps) {
-  const stripe = requireStripe(deps);
+  const stripe = requireStripe(deps.stripe);
   const customer = await stripeCustomer(a, deps);
   const session = await callStripe(() =>
     stripe.billingPortal.sessions.create(
       { customer, return_url: `${deps.consoleUrl}/billing` },
-      { idempotencyKey: `tenant/${a.tenantId}/billing/portal/${hourOf()}` },
+      { idempotencyKey: `tenant/${a.tenantId}/billing/portal/${idempotencyHour()}` },
     ),
   );
   return { url: deps.localMode ? `${deps.consoleUrl}/billing?portal=local` : session.url };

@@ -5,7 +5,7 @@
 // digest of the account id alone. Client invoices go draft → open (a Checkout
 // Session on behalf of the account, the platform fee taken) → paid | failed |
 // refunded, moved by the Connect webhook's events.
-import { callStripe } from '../../lib/stripe';
+import { callStripe, idempotencyHour, requireStripe } from '../../lib/stripe';
 import { createHash } from 'node:crypto';
 import type Stripe from 'stripe';
 import { type EntityManager } from 'typeorm';
@@ -19,7 +19,7 @@ import { connectAccountAad } from '../../lib/secretScopes';
 import { type StripeEventJson } from '../../lib/stripeEvents';
 import { auditBy } from '../audit';
 import { type TenantAccess } from '../context';
-import { type RouteResult } from './stripeEvents';
+import { type RouteResult } from '../../db/webhookEvents';
 
 export interface ConnectDeps {
   stripe?: Stripe;
@@ -39,12 +39,11 @@ interface AccountRow {
 }
 
 export const accountLookup = (accountId: string) => createHash('sha256').update(`stripe-connect:${accountId}`).digest('hex');
-const hourOf = () => new Date().toISOString().slice(0, 13);
 
-function requireStripe(deps: ConnectDeps): { stripe: Stripe; keyring: Keyring } {
-  if (!deps.stripe) throw new ApiError(503, 'billing_not_configured', 'billing is not configured (STRIPE_SECRET_KEY is unset)');
+function requireStripeAndKeyring(deps: ConnectDeps): { stripe: Stripe; keyring: Keyring } {
+  const stripe = requireStripe(deps.stripe);
   if (!deps.keyring) throw new ApiError(503, 'encryption_not_configured', 'TENANTFLOW_ENCRYPTION_KEYS is unset: the connected account cannot be stored');
-  return { stripe: deps.stripe, keyring: deps.keyring };
+  return { stripe, keyring: deps.keyring };
 }
 
 /** The tenant's connected account id, opened (and re-sealed if an older key sealed it). */
@@ -62,7 +61,7 @@ async function accountId(m: EntityManager, tenantId: string, keyring: Keyring): 
 
 /** Creates the Express account once and answers an onboarding link (never logged, never stored). */
 export async function startConnect(a: TenantAccess, deps: ConnectDeps) {
-  const { stripe, keyring } = requireStripe(deps);
+  const { stripe, keyring } = requireStripeAndKeyring(deps);
   let existing = await accountId(a.manager, a.tenantId, keyring);
   if (!existing) {
     const account = await callStripe(() =>
@@ -86,7 +85,7 @@ export async function startConnect(a: TenantAccess, deps: ConnectDeps) {
         refresh_url: `${deps.consoleUrl}/client-billing?onboarding=refresh`,
         return_url: `${deps.consoleUrl}/client-billing?onboarding=done`,
       },
-      { idempotencyKey: `tenant/${a.tenantId}/connect/onboarding-link/${hourOf()}` },
+      { idempotencyKey: `tenant/${a.tenantId}/connect/onboarding-link/${idempotencyHour()}` },
     ),
   );
   return { url: link.url };
@@ -104,11 +103,6 @@ export async function connectStatus(a: TenantAccess) {
     payouts_enabled: row?.payouts_enabled ?? false,
     deauthorizedAt: row?.deauthorized_at ?? null,
   };
-}
-
-/** Re-seals every connected account id under the current key (key rotation); answers how many changed. */
-export async function resealConnectAccount(a: TenantAccess, keyring: Keyring): Promise<void> {
-  await accountId(a.manager, a.tenantId, keyring);
 }
 
 interface InvoiceRow {
@@ -174,7 +168,7 @@ export async function listInvoices(a: TenantAccess, customerId: string, list: Li
 
 /** A Checkout Session for the invoice on behalf of the tenant's account, with the platform's fee. */
 export async function invoiceCheckout(a: TenantAccess, deps: ConnectDeps, customerId: string, id: string) {
-  const { stripe, keyring } = requireStripe(deps);
+  const { stripe, keyring } = requireStripeAndKeyring(deps);
   const [inv] = (await a.manager.query('SELECT * FROM client_invoices WHERE id = $1 AND customer_id = $2 FOR UPDATE', [id, customerId])) as InvoiceRow[];
   if (!inv) throw notFound('invoice');
   if (inv.status === 'paid' || inv.status === 'refunded') throw new ApiError(409, 'invoice_closed', `the invoice is ${inv.status}`);

@@ -9,7 +9,7 @@
 import { type Client } from '@temporalio/client';
 import Stripe from 'stripe';
 import { type DataSource, type EntityManager } from 'typeorm';
-import { newId } from '../../db/ids';
+import { type RouteResult, storeAndRoute } from '../../db/webhookEvents';
 import { ApiError } from '../../lib/errors';
 import { CREDIT_PACKS, isPackKey, planOfPrice, type PriceIds } from '../../lib/plans';
 import { type StripeEventJson } from '../../lib/stripeEvents';
@@ -22,12 +22,6 @@ export interface StripeRoutingDeps {
   client: Client;
   taskQueue: string;
   prices: PriceIds;
-}
-
-export interface RouteResult {
-  status: 'processed' | 'dead_letter';
-  tenantId?: string;
-  error?: string;
 }
 
 /** Verifies a delivery the way Stripe documents it; anything wrong is 400 and nothing is stored. */
@@ -124,22 +118,6 @@ export async function routeStripeEvent(m: EntityManager, deps: StripeRoutingDeps
 export type EventRouter = (m: EntityManager, event: StripeEventJson) => Promise<RouteResult>;
 
 /** Stores a verified event and routes it in one transaction; a delivery seen before does nothing. */
-export async function receiveStripeEvent(ds: DataSource, source: 'stripe' | 'stripe-connect', event: StripeEventJson, route: EventRouter) {
-  const result = await ds.transaction(async (m): Promise<{ duplicate: boolean } & RouteResult> => {
-    const inserted = (await m.query(
-      `INSERT INTO webhook_events (id, source, event_id, type, status, payload) VALUES ($1, $2, $3, $4, 'processed', $5::jsonb)
-       ON CONFLICT (source, event_id) DO NOTHING RETURNING id`,
-      [newId('whk'), source, event.id, event.type, JSON.stringify(event)],
-    )) as { id: string }[];
-    if (inserted.length === 0) return { duplicate: true, status: 'processed' };
-    const routed = await route(m, event);
-    await m.query('UPDATE webhook_events SET status = $2, routed_tenant_id = $3, error = $4, processed_at = now() WHERE id = $1', [
-      inserted[0]!.id,
-      routed.status,
-      routed.tenantId ?? null,
-      routed.error ?? null,
-    ]);
-    return { duplicate: false, ...routed };
-  });
-  return { received: true, duplicate: result.duplicate, status: result.status };
+export function receiveStripeEvent(ds: DataSource, source: 'stripe' | 'stripe-connect', event: StripeEventJson, route: EventRouter) {
+  return storeAndRoute(ds, { source, eventId: event.id, type: event.type, payload: event }, (m) => route(m, event));
 }

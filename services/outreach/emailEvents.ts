@@ -11,6 +11,7 @@ import { type Client } from '@temporalio/client';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { newId } from '../../db/ids';
+import { type RouteResult, storeAndRoute } from '../../db/webhookEvents';
 import { keysetPage, type ListParams } from '../../db/pagination';
 import { withTenant, withTenantInTransaction } from '../../db/tenantContext';
 import { ApiError, notFound } from '../../lib/errors';
@@ -26,12 +27,6 @@ export const emailEventSchema = z.object({
   reply: z.object({ subject: z.string().max(1000).default(''), text: z.string().max(100_000).default('') }).optional(),
 });
 export type EmailEvent = z.infer<typeof emailEventSchema>;
-
-interface RouteResult {
-  status: 'processed' | 'dead_letter';
-  tenantId?: string;
-  error?: string;
-}
 
 interface MessageRow {
   id: string;
@@ -105,24 +100,8 @@ async function routeEvent(m: EntityManager, client: Client, event: EmailEvent): 
 }
 
 /** Stores a verified event and routes it in one transaction; a delivery seen before does nothing. */
-export async function receiveEmailEvent(ds: DataSource, client: Client, source: string, event: EmailEvent, payload: unknown) {
-  const result = await ds.transaction(async (m): Promise<{ duplicate: boolean } & RouteResult> => {
-    const inserted = (await m.query(
-      `INSERT INTO webhook_events (id, source, event_id, type, status, payload) VALUES ($1, $2, $3, $4, 'processed', $5::jsonb)
-       ON CONFLICT (source, event_id) DO NOTHING RETURNING id`,
-      [newId('whk'), source, event.id, event.type, JSON.stringify(payload)],
-    )) as { id: string }[];
-    if (inserted.length === 0) return { duplicate: true, status: 'processed' };
-    const routed = await routeEvent(m, client, event);
-    await m.query('UPDATE webhook_events SET status = $2, routed_tenant_id = $3, error = $4, processed_at = now() WHERE id = $1', [
-      inserted[0]!.id,
-      routed.status,
-      routed.tenantId ?? null,
-      routed.error ?? null,
-    ]);
-    return { duplicate: false, ...routed };
-  });
-  return { received: true, duplicate: result.duplicate, status: result.status };
+export function receiveEmailEvent(ds: DataSource, client: Client, source: string, event: EmailEvent, payload: unknown) {
+  return storeAndRoute(ds, { source, eventId: event.id, type: event.type, payload }, (m) => routeEvent(m, client, event));
 }
 
 interface EventRow {

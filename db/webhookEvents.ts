@@ -1,0 +1,36 @@
+// The webhook inbox (spec §5.4): a verified event is stored in webhook_events,
+// unique on (source, event_id), in the same transaction that routes it, so a
+// repeated delivery answers "duplicate" and does nothing. Every webhook
+// (e-mail providers, Stripe, Stripe Connect) goes through this one writer.
+import { type DataSource, type EntityManager } from 'typeorm';
+import { newId } from './ids';
+
+export interface RouteResult {
+  status: 'processed' | 'dead_letter';
+  tenantId?: string;
+  error?: string;
+}
+
+export async function storeAndRoute(
+  ds: DataSource,
+  event: { source: string; eventId: string; type: string; payload: unknown },
+  route: (m: EntityManager) => Promise<RouteResult>,
+): Promise<{ received: true; duplicate: boolean; status: RouteResult['status'] }> {
+  const result = await ds.transaction(async (m): Promise<{ duplicate: boolean } & RouteResult> => {
+    const inserted = (await m.query(
+      `INSERT INTO webhook_events (id, source, event_id, type, status, payload) VALUES ($1, $2, $3, $4, 'processed', $5::jsonb)
+       ON CONFLICT (source, event_id) DO NOTHING RETURNING id`,
+      [newId('whk'), event.source, event.eventId, event.type, JSON.stringify(event.payload)],
+    )) as { id: string }[];
+    if (inserted.length === 0) return { duplicate: true, status: 'processed' };
+    const routed = await route(m);
+    await m.query('UPDATE webhook_events SET status = $2, routed_tenant_id = $3, error = $4, processed_at = now() WHERE id = $1', [
+      inserted[0]!.id,
+      routed.status,
+      routed.tenantId ?? null,
+      routed.error ?? null,
+    ]);
+    return { duplicate: false, ...routed };
+  });
+  return { received: true, duplicate: result.duplicate, status: result.status };
+}
