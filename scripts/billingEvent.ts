@@ -1,7 +1,7 @@
 // `npm run billing:event -- <type> --tenant <slug> [options]`: billing's local
 // test mode, in the spirit of `stripe trigger`. Builds a Stripe-shaped event
 // for the tenant's Stripe customer, signs it with the local webhook secret
-// (written by `BILLING_LOCAL_MODE=true npm start` to .data/billing-local.json) and posts it to the
+// (written by `npm start` to .data/billing-local.json) and posts it to the
 // running API's real webhook endpoint — the code path real Stripe takes.
 //
 //   subscription --plan starter|pro --status active|trialing|past_due|unpaid|canceled

@@ -113,7 +113,7 @@ async function main(): Promise<number> {
   await ensureTools();
   const st = ensureSchemathesis((l) => console.log(`[fuzz] ${l}`));
   // The e-mail provider's admin API at its HTTP boundary (as in the tests), so
-  // capability provisioning is configured rather than a documented 503.
+  // capability provisioning is configured rather than a documented 503 (billing runs in its local test mode on stripe-mock, as under npm start).
   const smartlead = await startFakeSmartlead();
   console.log('[fuzz] starting the product (same launcher as npm start)');
   const { platform, dataDir, env } = await startThrowawayPlatform('fuzz', {

@@ -260,9 +260,9 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
       }
     }
     checkpoint();
-    // Billing: real Stripe test mode with keys; with BILLING_LOCAL_MODE=true and no key, the local test mode on stripe-mock.
+    // Billing: real Stripe test mode with keys, else the local test mode on stripe-mock.
     let localBilling: (LocalBilling & { apiBase: string }) | undefined;
-    if (!c.STRIPE_SECRET_KEY && c.BILLING_LOCAL_MODE) {
+    if (!c.STRIPE_SECRET_KEY) {
       const stripeMock = findStripeMock();
       if (stripeMock) {
         const port = await freePort();
@@ -320,7 +320,8 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
       ...(localBilling
         ? {
             BILLING_LOCAL_MODE: 'true',
-            STRIPE_SECRET_KEY: 'sk_test_local_stripe_mock',
+            // stripe-mock takes only keys that look like Stripe's (sk_test_ and letters/digits).
+            STRIPE_SECRET_KEY: 'sk_test_tenantflowlocal',
             STRIPE_API_BASE: localBilling.apiBase,
             STRIPE_WEBHOOK_SECRET: localBilling.webhookSecret,
             STRIPE_CONNECT_WEBHOOK_SECRET: localBilling.connectWebhookSecret,
