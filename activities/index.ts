@@ -6,13 +6,14 @@ import { type Keyring } from '../lib/encryption';
 import { type OutboundPolicy } from '../lib/outbound';
 import { type BillingRules } from '../lib/plans';
 import { type PlatformMailer } from '../lib/platformMail';
+import { type BackfillActivityDeps, createBackfillActivities } from './backfill';
 import { createBillingActivities } from './billing';
 import { createDiagnosticsActivities } from './diagnostics';
 import { createEmailCapabilityActivities } from './emailCapability';
 import { createOutreachActivities } from './outreach';
 import { createTenantActivities } from './tenants';
 
-export interface ActivityDeps {
+export interface ActivityDeps extends BackfillActivityDeps {
   dataSource: DataSource;
   stripe?: Stripe;
   consoleUrl?: string;
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createEmailCapabilityActivities(deps),
     ...createOutreachActivities(deps),
     ...createBillingActivities(deps),
+    ...createBackfillActivities(deps),
   };
 }
 

@@ -37,6 +37,8 @@ const EnvSchema = z.object({
   TEMPORAL_ADDRESS: optionalString,
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('tenantflow'),
+  /** The backfill worker's task queue (it alone holds the owner connection the finishing DDL needs). */
+  TEMPORAL_BACKFILL_TASK_QUEUE: z.string().default('tenantflow-backfill'),
   /** Base URL of the Temporal Web UI, for links shown to operators. */
   TEMPORAL_UI_URL: optionalString,
 

@@ -10,6 +10,7 @@ import { Outreach1730000006000 } from './1730000006000-outreach';
 import { Hardening1730000007000 } from './1730000007000-hardening';
 import { ChecklistAndCompletion1730000008000 } from './1730000008000-checklist-and-completion';
 import { Billing1730000009000 } from './1730000009000-billing';
+import { Backfills1730000010000 } from './1730000010000-backfills';
 
 export const migrations = [
   CreateTenants1730000000000,
@@ -22,4 +23,5 @@ export const migrations = [
   Hardening1730000007000,
   ChecklistAndCompletion1730000008000,
   Billing1730000009000,
+  Backfills1730000010000,
 ];

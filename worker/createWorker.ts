@@ -1,7 +1,9 @@
 // Builds the project's Temporal worker from its dependencies, so `npm start`,
 // the production image and the tests all run the same worker.
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type Pool } from 'pg';
 import { type Activities, type ActivityDeps, createActivities } from '../activities';
+import { createBackfillActivities } from '../activities/backfill';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
@@ -26,5 +28,26 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     ...(opts.identity ? { identity: opts.identity } : {}),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: { ...createActivities(opts.activities), ...opts.activityOverrides },
+  });
+}
+
+export interface CreateBackfillWorkerOptions extends Pick<CreateWorkerOptions, 'connection' | 'namespace' | 'taskQueue' | 'workflowBundle' | 'identity'> {
+  /** The owner-role pool: backfills write across a table and run the finishing DDL. */
+  pool: Pool;
+}
+
+/**
+ * The backfill worker: the backfill workflows and their activities on their
+ * own task queue, in the one process that holds the owner connection. The
+ * product's worker (application role) never runs them.
+ */
+export async function createBackfillWorker(opts: CreateBackfillWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    ...(opts.identity ? { identity: opts.identity } : {}),
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createBackfillActivities({ backfillPool: opts.pool }),
   });
 }

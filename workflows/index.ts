@@ -5,3 +5,4 @@ export { provisionEmailOutreach } from './provisionEmailOutreach';
 export { provisionTenant } from './provisionTenant';
 export { syncInboxes } from './syncInboxes';
 export { billing } from './billing';
+export { backfill } from './backfill';

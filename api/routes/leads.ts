@@ -17,6 +17,18 @@ export function leadRoutes(r: Routes, deps: WorkflowClientDeps) {
     ({ access, customerId, query }) => leads.listLeads(access, customerId, query),
   );
   r.add(
+    {
+      method: 'get',
+      path: '/api/leads/domains',
+      summary: "The customer's leads per e-mail domain (largest first)",
+      ...read,
+      customer: 'required',
+      query: S.leadDomainsQuery,
+      response: R.leadDomains,
+    },
+    ({ access, customerId, query }) => leads.leadDomains(access, customerId, query.limit),
+  );
+  r.add(
     { method: 'get', path: '/api/leads/:id', summary: 'Get a lead with its enrollments', ...read, ...lead, response: R.leadWithEnrollments },
     ({ access, customerId, params }) => leads.getLead(access, customerId, params.id!),
   );

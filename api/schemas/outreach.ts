@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { isValidTimezone, parseClock } from '../../lib/schedule';
 import { hasMalformedVariable } from '../../lib/templates';
 import { ENROLLMENT_STATUSES } from '../../workflows/enrollLead.shared';
-import { INT4_MAX, listQuery } from '../pagination';
+import { INT4_MAX, listQuery, MAX_LIMIT } from '../pagination';
 
 const clock = z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$/, 'use HH:MM (24-hour)');
 /** The zones the document lists (the server accepts every IANA name Intl knows, aliases included). */
@@ -73,6 +73,8 @@ export const leadsQuery = listQuery.extend({
   source: z.enum(['api', 'csv']).optional(),
   campaign: z.string().max(40).optional(),
 });
+
+export const leadDomainsQuery = z.object({ limit: z.coerce.number().int().min(1).max(MAX_LIMIT).default(50) }).strict();
 
 export const leadPatch = z
   .object({

@@ -305,6 +305,9 @@ const leadFields = {
 };
 export const lead = z.strictObject(leadFields);
 export const leadList = list(lead);
+export const leadDomains = z.strictObject({
+  data: z.array(z.strictObject({ domain: z.string(), leads: z.number().int(), suppressed: z.number().int() })),
+});
 export const leadWithEnrollments = z.strictObject({
   ...leadFields,
   enrollments: z.array(

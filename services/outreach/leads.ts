@@ -73,6 +73,11 @@ function normalize(records: LeadRecord[], source: 'api' | 'csv'): NormalizedLead
   return normalized;
 }
 
+/** The lower-cased domain of an address (what `leads.email_domain` holds; the backfill derives it the same way in SQL). */
+export function emailDomain(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+}
+
 /** Upserts the customer's leads; answers the ids that may be enrolled and why the others were skipped. */
 export async function importLeads(a: TenantAccess, customerId: string, records: LeadRecord[], source: 'api' | 'csv') {
   const reasons = { duplicateInImport: 0, suppressed: 0, bounced: 0 };
@@ -91,8 +96,8 @@ export async function importLeads(a: TenantAccess, customerId: string, records: 
   for (const l of candidates) {
     // One lead per address per customer: a re-import fills in what was empty.
     const [row] = (await a.manager.query(
-      `INSERT INTO leads (tenant_id, id, customer_id, email, first_name, last_name, company, fields, source)
-       VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, $7::jsonb, $8)
+      `INSERT INTO leads (tenant_id, id, customer_id, email, email_domain, first_name, last_name, company, fields, source)
+       VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $9, $4, $5, $6, $7::jsonb, $8)
        ON CONFLICT (tenant_id, customer_id, email) DO UPDATE SET
          first_name = CASE WHEN leads.first_name = '' THEN EXCLUDED.first_name ELSE leads.first_name END,
          last_name = CASE WHEN leads.last_name = '' THEN EXCLUDED.last_name ELSE leads.last_name END,
@@ -100,7 +105,7 @@ export async function importLeads(a: TenantAccess, customerId: string, records: 
          fields = EXCLUDED.fields || leads.fields,
          updated_at = now()
        RETURNING id, status`,
-      [newId('lead'), customerId, l.email, l.firstName, l.lastName, l.company, JSON.stringify(l.fields), source],
+      [newId('lead'), customerId, l.email, l.firstName, l.lastName, l.company, JSON.stringify(l.fields), source, emailDomain(l.email)],
     )) as { id: string; status: string }[];
     if (row!.status === 'bounced' || row!.status === 'unsubscribed') reasons.bounced += 1;
     else leadIds.push(row!.id);
@@ -174,6 +179,23 @@ export async function listLeads(a: TenantAccess, customerId: string, list: ListP
     idOf: (r) => r.id,
   });
   return { data: p.data.map(leadJson), nextCursor: p.nextCursor };
+}
+
+/**
+ * How many of the customer's leads each e-mail domain has (the largest first),
+ * with how many of them bounced or unsubscribed: who a list is really made of.
+ * Rows older than `leads.email_domain` are derived on the fly until the
+ * `leads-email-domain` backfill has filled the column.
+ */
+export async function leadDomains(a: TenantAccess, customerId: string, limit: number) {
+  const rows = (await a.manager.query(
+    `SELECT coalesce(email_domain, lower(split_part(email, '@', 2))) AS domain, count(*)::int AS leads,
+            count(*) FILTER (WHERE status IN ('bounced', 'unsubscribed'))::int AS suppressed
+       FROM leads WHERE customer_id = $1
+      GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $2`,
+    [customerId, limit],
+  )) as { domain: string; leads: number; suppressed: number }[];
+  return { data: rows };
 }
 
 export async function getLead(a: TenantAccess, customerId: string, id: string) {
