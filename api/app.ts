@@ -25,6 +25,7 @@ import { campaignRoutes } from './routes/campaigns';
 import { leadRoutes } from './routes/leads';
 import { webhookRoutes } from './routes/webhooks';
 import { tenantRoutes } from './routes/tenants';
+import { backfillRoutes } from './routes/backfills';
 import { tokenRoutes } from './routes/tokens';
 import { Routes, type RouteSpec } from './routing';
 import { outboxRoutes } from './routes/outbox';
@@ -87,6 +88,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   outboxRoutes(r, deps);
   webhookRoutes(r, { ...deps, ...workflows });
   billingRoutes(r, { ...deps, ...workflows });
+  backfillRoutes(r, { ...deps, client: deps.client, backfillTaskQueue: deps.backfillTaskQueue ?? 'tenantflow-backfill' });
   app.use(r.router.routes());
   app.use(r.router.allowedMethods());
   specsOf.set(app, r.specs);

@@ -19,6 +19,8 @@ export interface AppDeps {
   secureCookies?: boolean;
   limits?: { loginPerIp?: number; bodyBytes?: number; registrationsPerIp?: number };
   taskQueue?: string;
+  /** The backfill worker's task queue (backfills run there, spec §5.6). */
+  backfillTaskQueue?: string;
   /** Whether the e-mail provider's admin API is configured (capability provisioning). */
   providerConfigured?: boolean;
   /** Keyring for secrets at rest (SMTP passwords); without it such secrets are refused with 503. */

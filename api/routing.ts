@@ -18,9 +18,9 @@ import { type AppState } from './state';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
-/** A path parameter: an id with its prefix (`cmp`, `lead`, … or `uuid`); anything else is the resource's 404. */
+/** A path parameter: an id with its prefix (`cmp`, `lead`, … or `uuid`), or a `name` (a lowercase slug); anything else is the resource's 404. */
 export interface IdParam {
-  prefix: IdPrefix | 'uuid';
+  prefix: IdPrefix | 'uuid' | 'name';
   /** The resource name of the 404 (`campaign not found`). */
   resource: string;
 }
@@ -101,10 +101,13 @@ function admit(spec: RouteSpec, state: AppState): void {
   if (spec.auth === 'tenant' && spec.permission && state.access && !state.access.permissions.has(spec.permission)) throw forbidden(spec.permission);
 }
 
+const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
 function checkParams(spec: RouteSpec, params: Record<string, string>): void {
   for (const [name, p] of Object.entries(spec.params ?? {})) {
     const value = params[name] ?? '';
-    if (!(p.prefix === 'uuid' ? isUuid(value) : isId(p.prefix, value))) throw notFound(p.resource);
+    const ok = p.prefix === 'uuid' ? isUuid(value) : p.prefix === 'name' ? SLUG.test(value) : isId(p.prefix, value);
+    if (!ok) throw notFound(p.resource);
   }
 }
 
@@ -248,8 +251,8 @@ function paramSchema(p: IdParam | undefined): Record<string, unknown> {
   if (!p) return { type: 'string' };
   return {
     type: 'string',
-    description: `a ${p.resource} id`,
-    ...(p.prefix === 'uuid' ? { format: 'uuid' } : { example: `${p.prefix}_01h00000000000000000000000` }),
+    description: p.prefix === 'name' ? `a ${p.resource} name` : `a ${p.resource} id`,
+    ...(p.prefix === 'uuid' ? { format: 'uuid' } : p.prefix === 'name' ? { pattern: SLUG.source } : { example: `${p.prefix}_01h00000000000000000000000` }),
   };
 }
 

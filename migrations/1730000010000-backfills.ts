@@ -61,6 +61,20 @@ export class Backfills1730000010000 implements MigrationInterface {
         PRIMARY KEY (backfill, scope, row_key)
       )`);
     for (const t of ['backfill_batches', 'backfill_ddl', 'backfill_orphans']) await q.query(`REVOKE INSERT, UPDATE, DELETE ON ${t} FROM ${APP_ROLE}`);
+    // What platform admins did outside any tenant (starting, pausing, throttling a backfill): append-only.
+    await q.query(`
+      CREATE TABLE platform_audit_log (
+        id text PRIMARY KEY CHECK (id ~ '^aud_[0-9a-z]{26}$'),
+        action text NOT NULL,
+        actor_user_id text,
+        target_type text NOT NULL,
+        target_id text NOT NULL,
+        request_id text,
+        details jsonb NOT NULL DEFAULT '{}',
+        created_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    await q.query('CREATE INDEX platform_audit_log_target ON platform_audit_log (target_type, target_id, id)');
+    await q.query(`REVOKE UPDATE, DELETE ON platform_audit_log FROM ${APP_ROLE}`);
 
     // Seed 001's legacy import: services and clients arrived with their tenant,
     // bookings without it. The application role cannot touch any of them until
@@ -95,6 +109,7 @@ export class Backfills1730000010000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     for (const t of [...LEGACY_TABLES].reverse()) await q.query(`DROP TABLE IF EXISTS ${t}`);
+    await q.query('DROP TABLE platform_audit_log');
     await q.query('DROP TABLE backfill_orphans');
     await q.query('DROP TABLE backfill_ddl');
     await q.query('DROP TABLE backfill_batches');

@@ -18,7 +18,7 @@ it('is a valid Compose file with every service of the deployment', () => {
   expect(check.stderr).toBe('');
   expect(check.status).toBe(0);
   const services = compose(['config', '--services']).stdout.trim().split('\n').sort();
-  expect(services).toEqual(['api', 'migrate', 'postgres', 'temporal', 'temporal-search-attributes', 'temporal-ui', 'web', 'worker'].sort());
+  expect(services).toEqual(['api', 'backfill-worker', 'migrate', 'postgres', 'temporal', 'temporal-search-attributes', 'temporal-ui', 'web', 'worker'].sort());
 });
 
 it('keeps the Temporal UI on this host, read-only, and the session cookie Secure', () => {

@@ -73,6 +73,8 @@ export interface FinishProgress {
 
 export interface BackfillProgress {
   name: string;
+  /** The run its batch records name (the first run's id; a child carries its parent's). */
+  runId: string;
   scope: 'platform' | 'tenant';
   tenantId: string | null;
   dryRun: boolean;

@@ -154,7 +154,7 @@ describe('pause, resume and cancel', () => {
     const handle = await startBackfill(client, s.taskQueue, NAME, { settings: { targetBatchMs: 50, maxBatch: 500, initialBatch: 200, sleepMs: 40 } });
     await until('some rows done', async () => (await changed()) > 1_000);
     await handle.signal(pauseSignal);
-    await until('paused', async () => (await progressOf(handle)).state === 'paused' && (await handle.describe()).raw.pendingActivities.length === 0);
+    await until('paused', async () => (await progressOf(handle)).state === 'paused' && ((await handle.describe()).raw.pendingActivities?.length ?? 0) === 0);
     const atPause = await changed();
     await new Promise((r) => setTimeout(r, 2_500));
     expect(await changed()).toBe(atPause);

@@ -63,6 +63,7 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
   const settings: BackfillSettings = { ...DEFAULT_BACKFILL_SETTINGS, ...input.settings, ...input.progress?.settings };
   const p: BackfillProgress = input.progress ?? {
     name: input.name,
+    runId,
     scope: input.tenantId ? 'tenant' : 'platform',
     tenantId: input.tenantId ?? null,
     dryRun: input.dryRun ?? false,

@@ -290,6 +290,7 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
       TEMPORAL_ADDRESS: c.temporalAddress,
       TEMPORAL_NAMESPACE: c.TEMPORAL_NAMESPACE,
       TEMPORAL_TASK_QUEUE: c.TEMPORAL_TASK_QUEUE,
+      TEMPORAL_BACKFILL_TASK_QUEUE: c.TEMPORAL_BACKFILL_TASK_QUEUE,
       TEMPORAL_UI_URL: temporalUi ?? '',
       API_PORT: String(c.API_PORT),
       API_HOST: c.API_HOST,
@@ -328,7 +329,8 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
           }
         : {}),
     };
-    // The owner connection stays in this process: children never hold it.
+    // The owner connection stays in this process, except for the backfill worker:
+    // it runs no tenant-facing code, and its finishing DDL needs the table owner.
     const tsNode = (entry: string) => ['--enable-source-maps', '--import', 'tsx', path.join(ROOT, entry)];
 
     supervisor.spawn({
@@ -339,6 +341,15 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
       cwd: ROOT,
       echo: opts.echo,
       logFile: path.join(logDir, 'worker.log'),
+    });
+    supervisor.spawn({
+      name: 'backfill-worker',
+      command: process.execPath,
+      args: tsNode('worker/backfillMain.ts'),
+      env: { ...childEnv, DATABASE_URL: databaseUrl },
+      cwd: ROOT,
+      echo: opts.echo,
+      logFile: path.join(logDir, 'backfill-worker.log'),
     });
     supervisor.spawn({
       name: 'api',
