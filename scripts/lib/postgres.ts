@@ -136,3 +136,11 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedPostgresOptions):
     },
   };
 }
+
+/** The application role's URL of the embedded cluster `npm start` runs (for operator scripts in another shell), or undefined before its first start. */
+export function embeddedAppUrl(dataDir: string, port: number, database = DEFAULT_DATABASE): string | undefined {
+  const file = `${path.resolve(dataDir)}-credentials.json`;
+  if (!fs.existsSync(file)) return undefined;
+  const creds = JSON.parse(fs.readFileSync(file, 'utf8')) as StoredCredentials;
+  return withCredentials(`postgres://postgres:x@127.0.0.1:${port}/postgres`, APP_ROLE, creds.appPassword, database);
+}

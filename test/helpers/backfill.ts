@@ -3,6 +3,7 @@
 // proves each row was changed by the backfill exactly once, and a concurrent
 // writer that keeps inserting and updating the table the way the product would.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { type Client, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
@@ -149,7 +150,9 @@ export async function startBackfill(
   opts: { settings?: Partial<BackfillSettings>; dryRun?: boolean; historyLimit?: number; workflowId?: string } = {},
 ): Promise<BackfillHandle> {
   const input: BackfillInput = { name, settings: opts.settings, dryRun: opts.dryRun, historyLimit: opts.historyLimit };
-  return client.workflow.start(BACKFILL, { taskQueue, workflowId: opts.workflowId ?? platformBackfillWorkflowId(name), args: [input] });
+  // Suites share one Temporal server: each run gets its own id under the product's (the API's own runs use the product's id).
+  const workflowId = opts.workflowId ?? `${platformBackfillWorkflowId(name)}/test-${randomUUID()}`;
+  return client.workflow.start(BACKFILL, { taskQueue, workflowId, args: [input] });
 }
 
 export const progressOf = (h: WorkflowHandle): Promise<BackfillProgress> => h.query(progressQuery);
