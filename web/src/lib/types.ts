@@ -62,3 +62,5 @@ export type RedirectUrl = Out<typeof R.redirectUrl>;
 export type ConnectStatus = Out<typeof R.connectStatus>;
 export type ClientInvoice = Out<typeof R.clientInvoice>;
 export type ClientInvoiceList = Page<ClientInvoice>;
+export type BackfillList = Out<typeof R.backfillList>;
+export type BackfillDetail = Out<typeof R.backfillDetail>;
