@@ -33,6 +33,10 @@ import { Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { BILLING, type BillingEvent, type BillingInput, billingWorkflowId, stateQuery, stripeEventSignal } from '../workflows/billing.shared';
 
+import { importLegacy, ownerPool, progressOf, startBackfill, startBackfillWorker } from './helpers/backfill';
+import { until } from './helpers/processes';
+import { pauseSignal as backfillPause, resumeSignal as backfillResume } from '../workflows/backfill.shared';
+
 const HISTORIES = path.join(__dirname, '..', 'workflows', 'histories');
 
 let db: TestDatabase;
@@ -342,4 +346,60 @@ test('billing: trial → active → payment fails → dunning reminders → paid
   } finally {
     await env.teardown();
   }
+});
+
+describe('backfill', () => {
+  /** Each scenario on its own database: a finished backfill leaves its table under FORCE RLS and NOT NULL. */
+  async function scenario(rows: number, fn: (taskQueue: string) => Promise<void>): Promise<void> {
+    const sdb = await createTestDatabase('record_backfill');
+    const sowner = await openDataSource(sdb.ownerUrl);
+    const pool = ownerPool(sdb.ownerUrl);
+    const taskQueue = uniqueTaskQueue('record-backfill');
+    const worker = await startBackfillWorker({ ownerUrl: sdb.ownerUrl, taskQueue });
+    try {
+      const tenants = [(await createTenant(sowner, { customers: 1 })).tenant.id, (await createTenant(sowner, { customers: 1 })).tenant.id];
+      await importLegacy(pool, tenants, rows);
+      await fn(taskQueue);
+    } finally {
+      await worker.stop();
+      await pool.end();
+      await sowner.destroy();
+      await sdb.drop();
+    }
+  }
+
+  test('paused and resumed mid-run', () =>
+    scenario(3_000, async (taskQueue) => {
+      // Batches of at most 100 with a pause between them, so it is still running when signalled.
+      const h = await startBackfill(client, taskQueue, 'legacy-tenant-id', { settings: { maxBatch: 100, sleepMs: 20 }, sliceMs: 300 });
+      await until('some rows done', async () => (await progressOf(h)).rowsDone > 300);
+      await h.signal(backfillPause);
+      await until('paused', async () => (await progressOf(h)).state === 'paused');
+      await h.signal(backfillResume);
+      expect((await h.result()).state).toBe('completed');
+      await record('backfill.paused-resumed', h.workflowId);
+    }));
+
+  test('completed, with its finish', () =>
+    scenario(3_000, async (taskQueue) => {
+      const h = await startBackfill(client, taskQueue, 'legacy-tenant-id');
+      expect((await h.result()).state).toBe('completed');
+      await record('backfill.completed', h.workflowId);
+    }));
+
+  test('a long run that continues as new', () =>
+    scenario(3_000, async (taskQueue) => {
+      const h = await startBackfill(client, taskQueue, 'legacy-tenant-id', { settings: { maxBatch: 50, sleepMs: 10 }, sliceMs: 200, historyLimit: 20 });
+      const firstRun = (await h.describe()).runId;
+      const end = await client.workflow.getHandle(h.workflowId).result();
+      expect((end as { generation: number }).generation).toBeGreaterThan(0);
+      await record('backfill.continue-as-new', h.workflowId, { client, runId: firstRun });
+    }));
+
+  test('tenant-scoped: one child per tenant, then the finish', () =>
+    scenario(10, async (taskQueue) => {
+      const h = await startBackfill(client, taskQueue, 'leads-email-domain', { settings: { parallelism: 1 } });
+      expect((await h.result()).state).toBe('completed');
+      await record('backfill.tenants-completed', h.workflowId);
+    }));
 });

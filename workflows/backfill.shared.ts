@@ -116,6 +116,8 @@ export interface BackfillInput {
   paused?: boolean;
   /** Continue as new past this many history events (default 2,000; tests lower it). */
   historyLimit?: number;
+  /** How long one activity slice runs batches before the run looks at its signals again (default 2 s). */
+  sliceMs?: number;
 }
 
 export const pauseSignal = defineSignal('pause');

@@ -183,6 +183,28 @@ describe('pause, resume and cancel', () => {
   });
 });
 
+describe('a long run', () => {
+  let s: Setup;
+  let worker: RunningWorker;
+  afterAll(async () => teardown(s, [worker]));
+
+  it('continues as new, carrying its cursor, counts and settings, and still updates each row once', async () => {
+    s = await setup('bf_can', 4_000);
+    worker = await startBackfillWorker({ ownerUrl: s.db.ownerUrl, taskQueue: s.taskQueue });
+    const handle = await startBackfill(client, s.taskQueue, NAME, { settings: { maxBatch: 50, sleepMs: 5 }, sliceMs: 150, historyLimit: 20 });
+    const firstRun = (await handle.describe()).runId;
+    const end = await client.workflow.getHandle(handle.workflowId).result();
+    expect(end.generation).toBeGreaterThan(1);
+    expect((await client.workflow.getHandle(handle.workflowId).describe()).runId).not.toBe(firstRun);
+    expect(end).toMatchObject({ state: 'completed', rowsDone: 4_000, runId: firstRun, settings: { maxBatch: 50, sleepMs: 5 } });
+    // Every run of the chain wrote its batches under the first run's id: one unbroken chain of keys.
+    const applied = (await batchRecords(s.pool, NAME)).filter((b) => b.status === 'applied');
+    expect(new Set(applied.map((b) => b.run_id))).toEqual(new Set([`${firstRun}#1`]));
+    for (let i = 1; i < applied.length; i++) expect(applied[i]!.first_key).toBe(applied[i - 1]!.last_key);
+    await expectDerivedExactlyOnce(s.pool);
+  });
+});
+
 describe('orphans and the finish under a held lock', () => {
   let s: Setup;
   let worker: RunningWorker;

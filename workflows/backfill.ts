@@ -187,6 +187,7 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
           failures: p.failures,
           settings,
           dryRun: p.dryRun,
+          budgetMs: input.sliceMs,
         });
         p.rowsDone += r.rowsDone;
         p.batches += r.batches;
@@ -296,7 +297,7 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
     try {
       const r = await executeChild(backfill, {
         workflowId: c.workflowId,
-        args: [{ name: p.name, tenantId: c.tenantId, settings, dryRun: p.dryRun, runId, paused, historyLimit: input.historyLimit }],
+        args: [{ name: p.name, tenantId: c.tenantId, settings, dryRun: p.dryRun, runId, paused, historyLimit: input.historyLimit, sliceMs: input.sliceMs }],
         typedSearchAttributes: [{ key: TenantIdSearchAttribute, value: c.tenantId }],
       });
       c.state = r.state;

@@ -147,9 +147,9 @@ export async function startBackfill(
   client: Client,
   taskQueue: string,
   name: string,
-  opts: { settings?: Partial<BackfillSettings>; dryRun?: boolean; historyLimit?: number; workflowId?: string } = {},
+  opts: { settings?: Partial<BackfillSettings>; dryRun?: boolean; historyLimit?: number; sliceMs?: number; workflowId?: string } = {},
 ): Promise<BackfillHandle> {
-  const input: BackfillInput = { name, settings: opts.settings, dryRun: opts.dryRun, historyLimit: opts.historyLimit };
+  const input: BackfillInput = { name, settings: opts.settings, dryRun: opts.dryRun, historyLimit: opts.historyLimit, sliceMs: opts.sliceMs };
   // Suites share one Temporal server: each run gets its own id under the product's (the API's own runs use the product's id).
   const workflowId = opts.workflowId ?? `${platformBackfillWorkflowId(name)}/test-${randomUUID()}`;
   return client.workflow.start(BACKFILL, { taskQueue, workflowId, args: [input] });
