@@ -63,6 +63,7 @@ export default tseslint.config(
                 './provisionTenant.shared.ts',
                 './provisionEmailOutreach.shared.ts',
                 './billing.shared.ts',
+                './backfill.shared.ts',
               ],
               message: 'activities and services import a workflow only through its contract (workflows/*.shared.ts).',
             },

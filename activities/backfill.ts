@@ -86,7 +86,8 @@ const scopeOf = (tenantId?: string) => tenantId ?? 'platform';
 
 export function createBackfillActivities(deps: BackfillActivityDeps) {
   function pool(): Pool {
-    if (!deps.backfillPool) throw ApplicationFailure.nonRetryable('this worker has no owner connection: backfills run in the backfill worker', 'backfill_worker_only');
+    if (!deps.backfillPool)
+      throw ApplicationFailure.nonRetryable('this worker has no owner connection: backfills run in the backfill worker', 'backfill_worker_only');
     return deps.backfillPool;
   }
 
@@ -359,7 +360,8 @@ export function createBackfillActivities(deps: BackfillActivityDeps) {
                 continue;
               }
               await logDdl(c, input, `${stepName}/${part}`, attempt, code === '55P03' ? 'lock_timeout' : 'error', ms, (err as Error).message);
-              if (code === '55P03') throw ApplicationFailure.retryable(`${stepName}: no lock within ${input.lockTimeoutMs} ms after ${attempt} attempts`, 'ddl_lock_timeout');
+              if (code === '55P03')
+                throw ApplicationFailure.retryable(`${stepName}: no lock within ${input.lockTimeoutMs} ms after ${attempt} attempts`, 'ddl_lock_timeout');
               throw ApplicationFailure.nonRetryable(`${stepName}: ${(err as Error).message}`, 'ddl_failed');
             } finally {
               await c.query('RESET lock_timeout');
@@ -404,16 +406,24 @@ async function runStep(def: BackfillDefinition, step: FinishStep, ddl: RunDdl, q
   const table = ident(def.table);
   const constraint = async (name: string) =>
     (await q('SELECT convalidated FROM pg_constraint WHERE conrelid = $1::regclass AND conname = $2', [table, name]))[0] as
-      | { convalidated: boolean }
-      | undefined;
+      { convalidated: boolean } | undefined;
   switch (step.kind) {
     case 'not_null': {
       const column = ident(step.column);
       const check = ident(`${table}_${column}_not_null`.slice(0, 63));
-      const notNull = async () => Boolean((await q('SELECT attnotnull FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2', [table, column]))[0]?.attnotnull);
+      const notNull = async () =>
+        Boolean((await q('SELECT attnotnull FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2', [table, column]))[0]?.attnotnull);
       const isNotNull = await notNull();
-      await ddl('add_check', `ALTER TABLE ${table} ADD CONSTRAINT ${check} CHECK (${column} IS NOT NULL) NOT VALID`, async () => isNotNull || Boolean(await constraint(check)));
-      await ddl('validate_check', `ALTER TABLE ${table} VALIDATE CONSTRAINT ${check}`, async () => isNotNull || Boolean((await constraint(check))?.convalidated));
+      await ddl(
+        'add_check',
+        `ALTER TABLE ${table} ADD CONSTRAINT ${check} CHECK (${column} IS NOT NULL) NOT VALID`,
+        async () => isNotNull || Boolean(await constraint(check)),
+      );
+      await ddl(
+        'validate_check',
+        `ALTER TABLE ${table} VALIDATE CONSTRAINT ${check}`,
+        async () => isNotNull || Boolean((await constraint(check))?.convalidated),
+      );
       // With a valid CHECK (col IS NOT NULL), PostgreSQL sets NOT NULL without scanning the table.
       await ddl('set_not_null', `ALTER TABLE ${table} ALTER COLUMN ${column} SET NOT NULL`, notNull);
       await ddl('drop_check', `ALTER TABLE ${table} DROP CONSTRAINT ${check}`, async () => !(await constraint(check)));
@@ -423,16 +433,21 @@ async function runStep(def: BackfillDefinition, step: FinishStep, ddl: RunDdl, q
       const name = ident(step.name);
       const cols = step.columns.map(ident).join(', ');
       const ref = `${ident(step.references.table)} (${step.references.columns.map(ident).join(', ')})`;
-      await ddl('add', `ALTER TABLE ${table} ADD CONSTRAINT ${name} FOREIGN KEY (${cols}) REFERENCES ${ref} NOT VALID`, async () => Boolean(await constraint(name)));
+      await ddl('add', `ALTER TABLE ${table} ADD CONSTRAINT ${name} FOREIGN KEY (${cols}) REFERENCES ${ref} NOT VALID`, async () =>
+        Boolean(await constraint(name)),
+      );
       await ddl('validate', `ALTER TABLE ${table} VALIDATE CONSTRAINT ${name}`, async () => Boolean((await constraint(name))?.convalidated));
       return;
     }
     case 'index': {
       const name = ident(step.name);
       const index = async () =>
-        (await q("SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1 AND c.relnamespace = 'public'::regnamespace", [name]))[0] as
-          | { indisvalid: boolean }
-          | undefined;
+        (
+          await q(
+            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1 AND c.relnamespace = 'public'::regnamespace",
+            [name],
+          )
+        )[0] as { indisvalid: boolean } | undefined;
       // A CONCURRENTLY build that gave up leaves an invalid index behind: drop it and build again.
       await ddl('drop_invalid', `DROP INDEX CONCURRENTLY IF EXISTS ${name}`, async () => (await index())?.indisvalid !== false);
       await ddl(
@@ -445,15 +460,16 @@ async function runStep(def: BackfillDefinition, step: FinishStep, ddl: RunDdl, q
     case 'row_level_security': {
       for (const t of step.tables.map(ident)) {
         const flags = async () =>
-          (await q('SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = $1::regclass', [t]))[0] as { relrowsecurity: boolean; relforcerowsecurity: boolean };
+          (await q('SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = $1::regclass', [t]))[0] as {
+            relrowsecurity: boolean;
+            relforcerowsecurity: boolean;
+          };
         const policy = async () => (await q("SELECT 1 FROM pg_policies WHERE tablename = $1 AND policyname = 'tenant_isolation'", [t])).length > 0;
         await ddl(`${t}/policy`, `CREATE POLICY tenant_isolation ON ${t} USING (${TENANT_PREDICATE}) WITH CHECK (${TENANT_PREDICATE})`, policy);
         await ddl(`${t}/enable`, `ALTER TABLE ${t} ENABLE ROW LEVEL SECURITY`, async () => (await flags()).relrowsecurity);
         await ddl(`${t}/force`, `ALTER TABLE ${t} FORCE ROW LEVEL SECURITY`, async () => (await flags()).relforcerowsecurity);
-        await ddl(
-          `${t}/grant`,
-          `GRANT SELECT, INSERT, UPDATE, DELETE ON ${t} TO ${APP_ROLE}`,
-          async () => Boolean((await q("SELECT has_table_privilege($1, $2::regclass, 'DELETE') AS ok", [APP_ROLE, t]))[0]?.ok),
+        await ddl(`${t}/grant`, `GRANT SELECT, INSERT, UPDATE, DELETE ON ${t} TO ${APP_ROLE}`, async () =>
+          Boolean((await q("SELECT has_table_privilege($1, $2::regclass, 'DELETE') AS ok", [APP_ROLE, t]))[0]?.ok),
         );
       }
       return;

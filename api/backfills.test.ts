@@ -46,9 +46,11 @@ afterAll(async () => {
 });
 
 const auditActions = async () =>
-  ((await pool.query("SELECT action, actor_user_id IS NOT NULL AS by_user FROM platform_audit_log WHERE target_id = 'legacy-tenant-id' ORDER BY id")).rows as {
-    action: string;
-  }[]).map((r) => r.action);
+  (
+    (await pool.query("SELECT action, actor_user_id IS NOT NULL AS by_user FROM platform_audit_log WHERE target_id = 'legacy-tenant-id' ORDER BY id")).rows as {
+      action: string;
+    }[]
+  ).map((r) => r.action);
 
 it('lists the declared backfills to platform admins only', async () => {
   const res = await admin.get('/api/platform/backfills');
@@ -119,10 +121,10 @@ it("answers the customer's leads per e-mail domain, largest first, whether or no
   try {
     await c.query('BEGIN');
     await c.query("SELECT set_config('app.tenant_id', $1, true)", [a.tenant.id]);
-    await c.query("INSERT INTO leads (tenant_id, id, customer_id, email, source) VALUES ($1, 'lead_00000000000000000000000001', $2, 'dee@acme.example', 'api')", [
-      a.tenant.id,
-      customerId,
-    ]);
+    await c.query(
+      "INSERT INTO leads (tenant_id, id, customer_id, email, source) VALUES ($1, 'lead_00000000000000000000000001', $2, 'dee@acme.example', 'api')",
+      [a.tenant.id, customerId],
+    );
     const stored = await c.query("SELECT email, email_domain FROM leads WHERE email = 'ann@acme.example'");
     expect(stored.rows[0]).toEqual({ email: 'ann@acme.example', email_domain: 'acme.example' });
     await c.query('COMMIT');

@@ -27,7 +27,13 @@ function cli(...args: string[]): Promise<{ status: number | null; out: string }>
       ['--import', 'tsx', path.join(ROOT, 'scripts', 'backfill.ts'), ...args],
       {
         cwd: ROOT,
-        env: { ...process.env, DATABASE_APP_URL: suite.db.appUrl, TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_BACKFILL_TASK_QUEUE: taskQueue, LOG_LEVEL: 'warn' },
+        env: {
+          ...process.env,
+          DATABASE_APP_URL: suite.db.appUrl,
+          TEMPORAL_ADDRESS: temporalAddress(),
+          TEMPORAL_BACKFILL_TASK_QUEUE: taskQueue,
+          LOG_LEVEL: 'warn',
+        },
         timeout: 90_000,
       },
       (err, stdout, stderr) => resolve({ status: err ? ((err as { code?: number }).code ?? null) : 0, out: `${stdout}${stderr}` }),

@@ -54,7 +54,10 @@ async function main(): Promise<void> {
   const ds = createDataSource({ url, applicationName: 'tenantflow-backfill-cli', poolSize: 1 });
   await ds.initialize();
   const connection = await Connection.connect({ address: c.temporalAddress });
-  const deps: backfills.BackfillDeps = { client: new Client({ connection, namespace: c.TEMPORAL_NAMESPACE }), backfillTaskQueue: c.TEMPORAL_BACKFILL_TASK_QUEUE };
+  const deps: backfills.BackfillDeps = {
+    client: new Client({ connection, namespace: c.TEMPORAL_NAMESPACE }),
+    backfillTaskQueue: c.TEMPORAL_BACKFILL_TASK_QUEUE,
+  };
   const actor: backfills.Actor = { userId: null, requestId: `cli:${process.env.USER ?? 'operator'}` };
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
   try {
@@ -84,7 +87,14 @@ async function main(): Promise<void> {
         break;
       }
       case 'throttle': {
-        const out = await backfills.controlBackfill(ds, deps, actor, name!, { action: 'throttle', targetBatchMs: num(values['target-ms']), sleepMs: num(values['sleep-ms']) }, values.tenant);
+        const out = await backfills.controlBackfill(
+          ds,
+          deps,
+          actor,
+          name!,
+          { action: 'throttle', targetBatchMs: num(values['target-ms']), sleepMs: num(values['sleep-ms']) },
+          values.tenant,
+        );
         console.log(`throttle: signalled ${out.workflowId}`);
         break;
       }

@@ -92,9 +92,7 @@ it('runs one child per tenant with at most 2 at once; a failing tenant fails alo
   expect(overlap).toBe(2);
 
   // The others' rows are filled, the failing tenant's are not, and the column is still nullable.
-  const filled = await pool.query(
-    `SELECT tenant_id::text AS t, count(*) FILTER (WHERE email_domain IS NOT NULL)::int AS filled FROM leads GROUP BY 1`,
-  );
+  const filled = await pool.query(`SELECT tenant_id::text AS t, count(*) FILTER (WHERE email_domain IS NOT NULL)::int AS filled FROM leads GROUP BY 1`);
   expect(filled.rows).toHaveLength(0); // FORCE RLS: the owner sees nothing without a tenant context
   const c = await pool.connect();
   try {
@@ -108,7 +106,9 @@ it('runs one child per tenant with at most 2 at once; a failing tenant fails alo
   } finally {
     c.release();
   }
-  expect((await pool.query("SELECT attnotnull FROM pg_attribute WHERE attrelid = 'leads'::regclass AND attname = 'email_domain'")).rows[0].attnotnull).toBe(false);
+  expect((await pool.query("SELECT attnotnull FROM pg_attribute WHERE attrelid = 'leads'::regclass AND attname = 'email_domain'")).rows[0].attnotnull).toBe(
+    false,
+  );
 
   // Fixed, the backfill runs again: the done tenants have nothing left, the failing one catches up, and the finish goes on.
   await pool.query('DROP TRIGGER refuse_update ON leads');

@@ -133,7 +133,12 @@ describe('a 1,000,000-row legacy backfill under a concurrent writer', () => {
     expect(await finishedSchema(s.pool)).toEqual({
       not_null: true,
       // The composite and the tenant foreign key, validated; the NOT NULL check is gone again (the column is NOT NULL).
-      constraints: ['legacy_bookings_client_fk:true', 'legacy_bookings_client_id_fkey:true', 'legacy_bookings_service_id_fkey:true', 'legacy_bookings_tenant_fk:true'],
+      constraints: [
+        'legacy_bookings_client_fk:true',
+        'legacy_bookings_client_id_fkey:true',
+        'legacy_bookings_service_id_fkey:true',
+        'legacy_bookings_tenant_fk:true',
+      ],
       index_valid: true,
       forced: ['legacy_bookings:true', 'legacy_clients:true', 'legacy_services:true'],
     });
@@ -251,7 +256,7 @@ describe('orphans and the finish under a held lock', () => {
     expect(ddl.rows.filter((d) => d.outcome === 'done').map((d) => d.step)).toEqual(
       expect.arrayContaining(['not_null:tenant_id/add_check', 'not_null:tenant_id/set_not_null', 'index:legacy_bookings_tenant_idx/create']),
     );
-    expect(Number((await s.pool.query("SELECT count(*)::int AS n FROM backfill_orphans WHERE backfill = $1", [NAME])).rows[0].n)).toBe(0);
+    expect(Number((await s.pool.query('SELECT count(*)::int AS n FROM backfill_orphans WHERE backfill = $1', [NAME])).rows[0].n)).toBe(0);
     await expectDerivedExactlyOnce(s.pool);
   });
 });

@@ -40,7 +40,12 @@ export * from './backfill.shared';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', maximumInterval: '15 seconds', maximumAttempts: 10, nonRetryableErrorTypes: ['backfill_unknown', 'backfill_worker_only'] },
+  retry: {
+    initialInterval: '1 second',
+    maximumInterval: '15 seconds',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: ['backfill_unknown', 'backfill_worker_only'],
+  },
 });
 // A slice heartbeats after every batch: a killed worker is noticed within the heartbeat timeout and the slice resumes elsewhere.
 const slices = proxyActivities<Activities>({
@@ -272,7 +277,8 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
       p.orphans = p.children.reduce((n, c) => n + c.orphans, 0);
       if (cancelled) return end('cancelled');
       const failed = p.children.filter((c) => c.state === 'failed');
-      if (failed.length > 0) return end('failed', `${failed.length} tenant(s) failed: ${failed.map((c) => `${c.tenantId}: ${c.error ?? 'failed'}`).join('; ')}`);
+      if (failed.length > 0)
+        return end('failed', `${failed.length} tenant(s) failed: ${failed.map((c) => `${c.tenantId}: ${c.error ?? 'failed'}`).join('; ')}`);
       const blocked = p.children.filter((c) => c.state === 'blocked');
       if (blocked.length === 0) {
         p.phase = p.dryRun ? 'done' : 'finishing';

@@ -39,9 +39,8 @@ const throttleBody = z
 
 export function backfillRoutes(r: Routes, deps: AppDeps & backfills.BackfillDeps) {
   const ds = deps.dataSource;
-  r.add(
-    { method: 'get', path: '/api/platform/backfills', summary: 'The declared backfills with their runs', ...platform, response: R.backfillList },
-    () => backfills.listBackfills(deps),
+  r.add({ method: 'get', path: '/api/platform/backfills', summary: 'The declared backfills with their runs', ...platform, response: R.backfillList }, () =>
+    backfills.listBackfills(deps),
   );
   r.add(
     {
@@ -56,7 +55,16 @@ export function backfillRoutes(r: Routes, deps: AppDeps & backfills.BackfillDeps
     ({ params, query }) => backfills.getBackfill(ds, deps, params.name!, query.tenantId),
   );
   r.add(
-    { method: 'post', path: '/api/platform/backfills/:name/start', summary: 'Start a backfill', ...platform, ...backfill, body: startBody, status: 202, response: R.backfillStarted },
+    {
+      method: 'post',
+      path: '/api/platform/backfills/:name/start',
+      summary: 'Start a backfill',
+      ...platform,
+      ...backfill,
+      body: startBody,
+      status: 202,
+      response: R.backfillStarted,
+    },
     ({ ctx, params, body }) => backfills.startBackfill(ds, deps, actorOf(ctx), params.name!, body),
   );
   for (const action of ['pause', 'resume', 'cancel'] as const) {
@@ -64,7 +72,11 @@ export function backfillRoutes(r: Routes, deps: AppDeps & backfills.BackfillDeps
       {
         method: 'post',
         path: `/api/platform/backfills/:name/${action}`,
-        summary: { pause: 'Pause a backfill after its current batches', resume: 'Resume a paused (or orphan-blocked) backfill', cancel: 'Cancel a backfill (every batch is whole or untouched)' }[action],
+        summary: {
+          pause: 'Pause a backfill after its current batches',
+          resume: 'Resume a paused (or orphan-blocked) backfill',
+          cancel: 'Cancel a backfill (every batch is whole or untouched)',
+        }[action],
         ...platform,
         ...backfill,
         body: targetBody,
@@ -84,7 +96,14 @@ export function backfillRoutes(r: Routes, deps: AppDeps & backfills.BackfillDeps
       response: R.backfillSignalled,
     },
     ({ ctx, params, body }) =>
-      backfills.controlBackfill(ds, deps, actorOf(ctx), params.name!, { action: 'throttle', targetBatchMs: body.targetBatchMs, sleepMs: body.sleepMs }, body.tenantId),
+      backfills.controlBackfill(
+        ds,
+        deps,
+        actorOf(ctx),
+        params.name!,
+        { action: 'throttle', targetBatchMs: body.targetBatchMs, sleepMs: body.sleepMs },
+        body.tenantId,
+      ),
   );
 }
 

@@ -488,9 +488,7 @@ export const backfillDetail = z.strictObject({
     total: z.number().int(),
     rows: z.array(z.strictObject({ scope: z.string(), key: z.string(), reason: z.string(), foundAt: at })),
   }),
-  ddl: z.array(
-    z.strictObject({ step: z.string(), attempt: z.number().int(), outcome: z.string(), ms: z.number().int(), error: z.string().nullable(), at }),
-  ),
+  ddl: z.array(z.strictObject({ step: z.string(), attempt: z.number().int(), outcome: z.string(), ms: z.number().int(), error: z.string().nullable(), at })),
 });
 export const backfillStarted = z.strictObject({ name: z.string(), workflowId: z.string(), status: z.literal('running') });
 export const backfillSignalled = z.strictObject({ name: z.string(), workflowId: z.string(), signalled: z.enum(['pause', 'resume', 'cancel', 'throttle']) });

@@ -15,10 +15,11 @@ export const leadsEmailDomain: BackfillDefinition = {
   keyColumn: 'id',
   column: 'email_domain',
   async batch(sql, { tenantId, afterKey, size }) {
-    const r = await sql(
-      'SELECT id FROM leads WHERE tenant_id = $1::uuid AND ($2::text IS NULL OR id > $2::text) ORDER BY id LIMIT $3',
-      [tenantId, afterKey, size],
-    );
+    const r = await sql('SELECT id FROM leads WHERE tenant_id = $1::uuid AND ($2::text IS NULL OR id > $2::text) ORDER BY id LIMIT $3', [
+      tenantId,
+      afterKey,
+      size,
+    ]);
     return r.rows.map((row) => String(row.id));
   },
   async update(sql, { tenantId, afterKey, lastKey }) {
@@ -37,10 +38,10 @@ export const leadsEmailDomain: BackfillDefinition = {
     return count(await sql('SELECT count(*)::int AS n FROM leads WHERE tenant_id = $1::uuid', [tenantId]));
   },
   async orphans(sql, { tenantId, limit }) {
-    const r = await sql(
-      `SELECT id FROM leads WHERE tenant_id = $1::uuid AND email_domain IS NULL AND ${DOMAIN} IS NULL ORDER BY id LIMIT $2`,
-      [tenantId, limit],
-    );
+    const r = await sql(`SELECT id FROM leads WHERE tenant_id = $1::uuid AND email_domain IS NULL AND ${DOMAIN} IS NULL ORDER BY id LIMIT $2`, [
+      tenantId,
+      limit,
+    ]);
     return r.rows.map((row) => ({ key: String(row.id), reason: 'the address has no domain' }));
   },
   finish: [

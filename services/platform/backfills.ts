@@ -62,7 +62,7 @@ async function runView(client: Client, workflowId: string): Promise<RunView> {
     if (err instanceof WorkflowNotFoundError) return { workflowId, status: 'never_run', progress: null };
     throw err;
   }
-  let progress: BackfillProgress | null = null;
+  let progress: BackfillProgress | null;
   try {
     progress =
       status === 'running'
@@ -88,8 +88,15 @@ async function withLiveChildren(client: Client, p: BackfillProgress): Promise<Ba
     }),
   );
   const sum = (f: (c: (typeof children)[number]) => number) => children.reduce((n, c) => n + f(c), 0);
-  const rowsDone = Math.max(p.rowsDone, sum((c) => c.rowsDone));
-  const rowsEstimated = Math.max(p.rowsEstimated, sum((c) => c.rowsEstimated), rowsDone);
+  const rowsDone = Math.max(
+    p.rowsDone,
+    sum((c) => c.rowsDone),
+  );
+  const rowsEstimated = Math.max(
+    p.rowsEstimated,
+    sum((c) => c.rowsEstimated),
+    rowsDone,
+  );
   const elapsed = (Date.now() - Date.parse(p.startedAt)) / 1000;
   const ratePerSec = p.state === 'running' && elapsed > 0 ? Math.round(rowsDone / elapsed) : p.ratePerSec;
   return {
@@ -97,7 +104,10 @@ async function withLiveChildren(client: Client, p: BackfillProgress): Promise<Ba
     children,
     rowsDone,
     rowsEstimated,
-    failures: Math.max(p.failures, sum((c) => c.failures)),
+    failures: Math.max(
+      p.failures,
+      sum((c) => c.failures),
+    ),
     ratePerSec,
     etaSeconds: ratePerSec > 0 ? Math.ceil((rowsEstimated - rowsDone) / ratePerSec) : p.etaSeconds,
   };
@@ -150,14 +160,15 @@ export async function getBackfill(ds: DataSource, deps: BackfillDeps, name: stri
     `SELECT scope, row_key, reason, found_at FROM backfill_orphans WHERE backfill = $1 ${tenantId ? 'AND scope = $2' : ''} ORDER BY scope, row_key LIMIT 100`,
     tenantId ? [def.name, tenantId] : [def.name],
   )) as { scope: string; row_key: string; reason: string; found_at: Date }[];
-  const [{ n: orphanCount }] = (await ds.query(`SELECT count(*)::int AS n FROM backfill_orphans WHERE backfill = $1 ${tenantId ? 'AND scope = $2' : ''}`, tenantId ? [def.name, tenantId] : [def.name])) as [
-    { n: number },
-  ];
+  const [{ n: orphanCount }] = (await ds.query(
+    `SELECT count(*)::int AS n FROM backfill_orphans WHERE backfill = $1 ${tenantId ? 'AND scope = $2' : ''}`,
+    tenantId ? [def.name, tenantId] : [def.name],
+  )) as [{ n: number }];
   const ddl = runKey
-    ? ((await ds.query('SELECT step, attempt, outcome, duration_ms, error, at FROM backfill_ddl WHERE backfill = $1 AND run_id = $2 ORDER BY id DESC LIMIT 50', [
-        def.name,
-        runKey,
-      ])) as { step: string; attempt: number; outcome: string; duration_ms: number; error: string | null; at: Date }[])
+    ? ((await ds.query(
+        'SELECT step, attempt, outcome, duration_ms, error, at FROM backfill_ddl WHERE backfill = $1 AND run_id = $2 ORDER BY id DESC LIMIT 50',
+        [def.name, runKey],
+      )) as { step: string; attempt: number; outcome: string; duration_ms: number; error: string | null; at: Date }[])
     : [];
   return {
     ...summary(def),
@@ -189,7 +200,10 @@ export interface StartOptions {
 export async function startBackfill(ds: DataSource, deps: BackfillDeps, actor: Actor, name: string, opts: StartOptions) {
   const def = definition(name);
   if (opts.tenantId) {
-    if (def.scope !== 'tenant') throw new ApiError(400, 'validation_failed', `${def.name} is not tenant-scoped`, [{ path: 'tenantId', message: 'this backfill runs over the whole table', code: 'custom' }]);
+    if (def.scope !== 'tenant')
+      throw new ApiError(400, 'validation_failed', `${def.name} is not tenant-scoped`, [
+        { path: 'tenantId', message: 'this backfill runs over the whole table', code: 'custom' },
+      ]);
     if (!(await tenantExists(ds, opts.tenantId))) throw notFound('tenant');
   }
   const workflowId = workflowIdOf(def, opts.tenantId);

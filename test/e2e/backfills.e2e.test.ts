@@ -50,7 +50,12 @@ it('starts a backfill from the console and watches the bar reach 100 % and the f
   await page.getByTestId('backfill-state').filter({ hasText: 'completed' }).waitFor({ timeout: 90_000 });
   await expect(page.getByTestId('backfill-phase').textContent()).resolves.toBe('done');
   await expect(page.getByTestId('backfill-finish').textContent()).resolves.toBe('5 / 5');
-  for (const step of ['not_null:tenant_id', 'foreign_key:legacy_bookings_tenant_fk', 'foreign_key:legacy_bookings_client_fk', 'index:legacy_bookings_tenant_idx']) {
+  for (const step of [
+    'not_null:tenant_id',
+    'foreign_key:legacy_bookings_tenant_fk',
+    'foreign_key:legacy_bookings_client_fk',
+    'index:legacy_bookings_tenant_idx',
+  ]) {
     await expect(page.getByTestId(`finish-${step}`).getAttribute('data-state')).resolves.toBe('done');
   }
   await expect(page.getByTestId('backfill-rows').textContent()).resolves.toMatch(/^30,000 \/ 30,000$/);

@@ -46,7 +46,13 @@ export async function startBackfillWorker(opts: { ownerUrl: string; taskQueue: s
   quietRuntime();
   const pool = ownerPool(opts.ownerUrl, BACKFILL_APP);
   const connection = await NativeConnection.connect({ address: temporalAddress() });
-  const worker: Worker = await createBackfillWorker({ connection, namespace: 'default', taskQueue: opts.taskQueue, pool, workflowBundle: await projectWorkflowBundle() });
+  const worker: Worker = await createBackfillWorker({
+    connection,
+    namespace: 'default',
+    taskQueue: opts.taskQueue,
+    pool,
+    workflowBundle: await projectWorkflowBundle(),
+  });
   const running = worker.run();
   return {
     async stop() {
@@ -116,7 +122,12 @@ export function startLegacyWriter(ownerUrl: string, opts: { tenantIds: string[];
       try {
         await c.query('BEGIN');
         await c.query("SELECT set_config('app.tenant_id', $1, true)", [tenant]);
-        await c.query('INSERT INTO legacy_bookings (id, service_id, client_id, tenant_id, notes) VALUES ($1, $2, $2, $3, $4)', [nextId++, k, tenant, 'new booking']);
+        await c.query('INSERT INTO legacy_bookings (id, service_id, client_id, tenant_id, notes) VALUES ($1, $2, $2, $3, $4)', [
+          nextId++,
+          k,
+          tenant,
+          'new booking',
+        ]);
         stats.inserts += 1;
         const r = await c.query('UPDATE legacy_bookings SET notes = $2, updated_at = now() WHERE id = $1', [1 + ((i * 7919) % opts.maxId), `edited ${i}`]);
         stats.updates += r.rowCount ?? 0;
@@ -168,5 +179,6 @@ export interface BatchRecord {
 }
 
 export async function batchRecords(pool: Pool, name: string): Promise<BatchRecord[]> {
-  return (await pool.query('SELECT first_key, last_key, size, rows, duration_ms, status, run_id FROM backfill_batches WHERE backfill = $1 ORDER BY id', [name])).rows;
+  return (await pool.query('SELECT first_key, last_key, size, rows, duration_ms, status, run_id FROM backfill_batches WHERE backfill = $1 ORDER BY id', [name]))
+    .rows;
 }

@@ -48,7 +48,9 @@ export const actions: Actions = {
   cancel: control('cancel'),
   throttle: async ({ cookies, params, request }) => {
     const f = await request.formData();
-    const body = Object.fromEntries(Object.entries({ targetBatchMs: int(f.get('targetBatchMs')), sleepMs: int(f.get('sleepMs')) }).filter(([, v]) => v !== undefined));
+    const body = Object.fromEntries(
+      Object.entries({ targetBatchMs: int(f.get('targetBatchMs')), sleepMs: int(f.get('sleepMs')) }).filter(([, v]) => v !== undefined),
+    );
     const res = await api(cookies, `/api/platform/backfills/${encodeURIComponent(params.name)}/throttle`, { method: 'POST', body });
     if (res.status !== 200) return formFailure(res, 'throttle');
     return { form: 'throttle', done: true };
