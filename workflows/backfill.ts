@@ -21,6 +21,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { rootMessage } from './failures';
 import {
   type BackfillInput,
   type BackfillProgress,
@@ -318,14 +319,4 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
       c.error = rootMessage(err);
     }
   }
-}
-
-function rootMessage(err: unknown): string {
-  let current = err as { message?: string; cause?: unknown } | undefined;
-  let message = current?.message ?? String(err);
-  while (current?.cause) {
-    current = current.cause as { message?: string; cause?: unknown };
-    if (current?.message) message = current.message;
-  }
-  return message;
 }

@@ -6,6 +6,7 @@
 // hash) stays in the database, never in workflow history.
 import { ApplicationFailure, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { rootMessage } from './failures';
 import { PROVISIONING_STEPS, type ProvisioningProgress, type ProvisioningStep, progressQuery, type ProvisionTenantInput } from './provisionTenant.shared';
 
 export * from './provisionTenant.shared';
@@ -95,14 +96,4 @@ export async function provisionTenant(input: ProvisionTenantInput): Promise<Prov
     await acts.markProvisioningFailed({ tenantId, progress: { ...progress } });
     throw ApplicationFailure.nonRetryable(`provisioning failed at ${progress.step}: ${reason}`, 'provisioning_failed');
   }
-}
-
-function rootMessage(err: unknown): string {
-  let current = err as { message?: string; cause?: unknown } | undefined;
-  let message = current?.message ?? String(err);
-  while (current?.cause) {
-    current = current.cause as { message?: string; cause?: unknown };
-    if (current?.message) message = current.message;
-  }
-  return message;
 }
