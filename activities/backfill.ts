@@ -1,6 +1,7 @@
 // The backfill engine (spec §5.6): runs any definition of
 // migrations/backfills in key-ordered batches, each its own short transaction
-// under `lock_timeout` and a statement deadline of twice the target batch time.
+// under `lock_timeout` and a statement deadline that keeps its locks under
+// twice the target batch time.
 // It runs only in the backfill worker, which holds the owner connection the
 // finishing DDL needs; a tenant-scoped run sets `app.tenant_id`, so even the
 // owner role reaches that tenant's rows only (FORCE RLS).
@@ -131,13 +132,14 @@ export function createBackfillActivities(deps: BackfillActivityDeps) {
 
   /**
    * One batch: (afterKey, last key] in one transaction. Every statement's
-   * timeout is what is left of twice the target, so no batch holds its locks
+   * timeout is what is left of 1.75 × the target (the rest is headroom for the
+   * round trips between statements), so no batch holds its locks
    * longer than that; the batch record goes in with the update.
    */
   async function attemptBatch(def: BackfillDefinition, input: SliceInput, afterKey: string | null, keys: string[], attempt: number): Promise<Attempt> {
     const scope = scopeOf(input.tenantId);
     const lastKey = keys[keys.length - 1]!;
-    const limitMs = 2 * input.settings.targetBatchMs;
+    const limitMs = 1.75 * input.settings.targetBatchMs;
     const startedAt = new Date();
     const t0 = performance.now();
     const c = await pool().connect();

@@ -125,9 +125,8 @@ describe('a 1,000,000-row legacy backfill under a concurrent writer', () => {
     // a batch that would have was cut off by its statement deadline (a timeout record) and halved.
     expect(Math.max(...applied.map((b) => b.duration_ms))).toBeLessThanOrEqual(2 * targetBatchMs);
     for (const b of batches.filter((x) => x.status === 'timeout')) expect(b.duration_ms).toBeLessThanOrEqual(2 * targetBatchMs + 100);
-    // The size adapted: it grew from the first batch by at most ×1.2 a step.
+    // The size adapted to the target (the ×1.2 / halving rule itself: backfill.shared.test.ts).
     expect(Math.max(...applied.map((b) => b.size))).toBeGreaterThan(1_000);
-    for (let i = 1; i < applied.length; i++) expect(applied[i]!.size).toBeLessThanOrEqual(Math.ceil(applied[i - 1]!.size * 1.2) + 1);
 
     await expectDerivedExactlyOnce(s.pool);
     expect(await finishedSchema(s.pool)).toEqual({
