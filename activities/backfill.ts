@@ -37,18 +37,7 @@ export interface SliceInput {
   budgetMs?: number;
 }
 
-export interface SliceResult {
-  afterKey: string | null;
-  batchSize: number;
-  rowsDone: number;
-  batches: number;
-  timeouts: number;
-  failures: number;
-  done: boolean;
-  ms: number;
-  lastError: string | null;
-}
-
+/** What a slice heartbeats after each batch (and resumes from). */
 interface SliceHeartbeat {
   afterKey: string | null;
   batchSize: number;
@@ -56,6 +45,12 @@ interface SliceHeartbeat {
   batches: number;
   timeouts: number;
   failures: number;
+}
+
+export interface SliceResult extends SliceHeartbeat {
+  done: boolean;
+  ms: number;
+  lastError: string | null;
 }
 
 type Attempt =
@@ -233,7 +228,7 @@ export function createBackfillActivities(deps: BackfillActivityDeps) {
       let lastError: string | null = null;
       let done = false;
 
-      /** Applies (after, keys] with retries, then split; answers false when the run must stop. */
+      /** Applies (after, keys] with retries, then split in halves; a timeout returns early for a smaller batch. */
       const apply = async (after: string | null, keys: string[]): Promise<void> => {
         for (let attempt = 1; attempt <= s.batchAttempts; attempt++) {
           const r = await attemptBatch(def, input, after, keys, attempt);

@@ -20,18 +20,25 @@ export interface CreateWorkerOptions {
   identity?: string;
 }
 
-export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
+type WorkerBase = Pick<CreateWorkerOptions, 'connection' | 'namespace' | 'taskQueue' | 'workflowBundle' | 'identity'>;
+
+/** Every workflow of the project (a pre-built bundle, or bundled from source) with the given activities. */
+function projectWorker(opts: WorkerBase, activities: WorkerOptions['activities']): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     ...(opts.identity ? { identity: opts.identity } : {}),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: { ...createActivities(opts.activities), ...opts.activityOverrides },
+    activities,
   });
 }
 
-export interface CreateBackfillWorkerOptions extends Pick<CreateWorkerOptions, 'connection' | 'namespace' | 'taskQueue' | 'workflowBundle' | 'identity'> {
+export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
+  return projectWorker(opts, { ...createActivities(opts.activities), ...opts.activityOverrides });
+}
+
+export interface CreateBackfillWorkerOptions extends WorkerBase {
   /** The owner-role pool: backfills write across a table and run the finishing DDL. */
   pool: Pool;
 }
@@ -42,12 +49,5 @@ export interface CreateBackfillWorkerOptions extends Pick<CreateWorkerOptions, '
  * product's worker (application role) never runs them.
  */
 export async function createBackfillWorker(opts: CreateBackfillWorkerOptions): Promise<Worker> {
-  return Worker.create({
-    connection: opts.connection,
-    namespace: opts.namespace,
-    taskQueue: opts.taskQueue,
-    ...(opts.identity ? { identity: opts.identity } : {}),
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createBackfillActivities({ backfillPool: opts.pool }),
-  });
+  return projectWorker(opts, createBackfillActivities({ backfillPool: opts.pool }));
 }

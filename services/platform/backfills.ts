@@ -34,7 +34,7 @@ export interface Actor {
   requestId?: string;
 }
 
-export type RunStatus = 'never_run' | 'running' | 'completed' | 'failed' | 'cancelled' | 'terminated' | 'timed_out' | 'unknown';
+export type RunStatus = 'never_run' | 'running' | 'completed' | 'failed' | 'cancelled' | 'terminated' | 'timed_out' | 'continued_as_new' | 'unknown';
 
 export interface RunView {
   workflowId: string;
@@ -57,7 +57,7 @@ async function runView(client: Client, workflowId: string): Promise<RunView> {
   let status: RunStatus;
   try {
     const d = await handle.describe();
-    status = (d.status.name.toLowerCase() as RunStatus) ?? 'unknown';
+    status = d.status.name.toLowerCase() as RunStatus;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return { workflowId, status: 'never_run', progress: null };
     throw err;
@@ -148,22 +148,20 @@ export async function getBackfill(ds: DataSource, deps: BackfillDeps, name: stri
   const run = await runView(deps.client, workflowIdOf(def, tenantId));
   const progress = run.progress ? await withLiveChildren(deps.client, run.progress) : null;
   const runKey = progress?.runId ?? null;
+  const scope = tenantId ?? null;
   // The newest 400 batches of this run (oldest first), across its tenants for a tenant-scoped run.
   const batches = runKey
     ? ((await ds.query(
         `SELECT * FROM (SELECT id, scope, size, rows, duration_ms, status, finished_at FROM backfill_batches
-           WHERE backfill = $1 AND run_id LIKE $2 ${tenantId ? 'AND scope = $3' : ''} ORDER BY id DESC LIMIT 400) b ORDER BY id`,
-        tenantId ? [def.name, `${runKey}#%`, tenantId] : [def.name, `${runKey}#%`],
+           WHERE backfill = $1 AND run_id LIKE $2 AND ($3::text IS NULL OR scope = $3) ORDER BY id DESC LIMIT 400) b ORDER BY id`,
+        [def.name, `${runKey}#%`, scope],
       )) as BatchRow[])
     : [];
   const orphans = (await ds.query(
-    `SELECT scope, row_key, reason, found_at FROM backfill_orphans WHERE backfill = $1 ${tenantId ? 'AND scope = $2' : ''} ORDER BY scope, row_key LIMIT 100`,
-    tenantId ? [def.name, tenantId] : [def.name],
-  )) as { scope: string; row_key: string; reason: string; found_at: Date }[];
-  const [{ n: orphanCount }] = (await ds.query(
-    `SELECT count(*)::int AS n FROM backfill_orphans WHERE backfill = $1 ${tenantId ? 'AND scope = $2' : ''}`,
-    tenantId ? [def.name, tenantId] : [def.name],
-  )) as [{ n: number }];
+    `SELECT scope, row_key, reason, found_at, count(*) OVER ()::int AS total FROM backfill_orphans
+      WHERE backfill = $1 AND ($2::text IS NULL OR scope = $2) ORDER BY scope, row_key LIMIT 100`,
+    [def.name, scope],
+  )) as { scope: string; row_key: string; reason: string; found_at: Date; total: number }[];
   const ddl = runKey
     ? ((await ds.query(
         'SELECT step, attempt, outcome, duration_ms, error, at FROM backfill_ddl WHERE backfill = $1 AND run_id = $2 ORDER BY id DESC LIMIT 50',
@@ -175,7 +173,7 @@ export async function getBackfill(ds: DataSource, deps: BackfillDeps, name: stri
     finishSteps: def.finish.length,
     run: { ...run, progress },
     batches: batches.map((b) => ({ scope: b.scope, size: b.size, rows: b.rows, ms: b.duration_ms, status: b.status, at: b.finished_at })),
-    orphans: { total: orphanCount, rows: orphans.map((o) => ({ scope: o.scope, key: o.row_key, reason: o.reason, foundAt: o.found_at })) },
+    orphans: { total: orphans[0]?.total ?? 0, rows: orphans.map((o) => ({ scope: o.scope, key: o.row_key, reason: o.reason, foundAt: o.found_at })) },
     ddl: ddl.map((d) => ({ step: d.step, attempt: d.attempt, outcome: d.outcome, ms: d.duration_ms, error: d.error, at: d.at })),
   };
 }

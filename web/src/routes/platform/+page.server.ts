@@ -1,18 +1,19 @@
-import { error, redirect } from '@sveltejs/kit';
-import { env } from '$env/dynamic/private';
+import { redirect } from '@sveltejs/kit';
 import { api, formFailure } from '$lib/server/api';
+import { requirePlatformAdmin } from '$lib/server/guard';
+import { temporalUi } from '$lib/server/temporalUi';
 import type { IndustryTemplates, Registered, TenantList } from '$lib/types';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, cookies, url }) => {
-  if (!locals.me) redirect(303, `/login?next=${encodeURIComponent(url.pathname)}`);
-  if (!locals.me.user?.isPlatformAdmin) error(404, 'Not found');
+  requirePlatformAdmin(locals.me, url);
+  const ui = temporalUi();
   const [tenants, industries] = await Promise.all([api<TenantList>(cookies, '/api/tenants'), api<IndustryTemplates>(cookies, '/api/industry-templates')]);
   return {
     tenants: tenants.status === 200 ? tenants.body.data : [],
     industries: industries.status === 200 ? industries.body.data : [],
-    temporalUi: env.TEMPORAL_UI_URL || 'http://127.0.0.1:8233',
-    namespace: env.TEMPORAL_NAMESPACE || 'default',
+    temporalUi: ui.base,
+    namespace: ui.namespace,
   };
 };
 

@@ -1,23 +1,22 @@
-import { error, redirect } from '@sveltejs/kit';
-import { env } from '$env/dynamic/private';
+import { error } from '@sveltejs/kit';
 import { api, formFailure } from '$lib/server/api';
+import { requirePlatformAdmin } from '$lib/server/guard';
+import { temporalUi } from '$lib/server/temporalUi';
 import type { BackfillDetail } from '$lib/types';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, cookies, params, url, depends }) => {
-  if (!locals.me) redirect(303, `/login?next=${encodeURIComponent(url.pathname)}`);
-  if (!locals.me.user?.isPlatformAdmin) error(404, 'Not found');
+  requirePlatformAdmin(locals.me, url);
   depends('app:backfill');
   const res = await api<BackfillDetail>(cookies, `/api/platform/backfills/${encodeURIComponent(params.name)}`);
   if (res.status === 404) error(404, 'Backfill not found');
   if (res.status !== 200) error(res.status, 'Could not load the backfill');
-  const ui = env.TEMPORAL_UI_URL || 'http://127.0.0.1:8233';
-  const ns = env.TEMPORAL_NAMESPACE || 'default';
+  const ui = temporalUi();
   return {
     backfill: res.body,
     links: {
-      workflow: `${ui}/namespaces/${ns}/workflows/${encodeURIComponent(res.body.run.workflowId)}`,
-      children: `${ui}/namespaces/${ns}/workflows?query=${encodeURIComponent(`WorkflowId STARTS_WITH "tenant/" AND WorkflowType = "backfill"`)}`,
+      workflow: ui.workflow(res.body.run.workflowId),
+      children: ui.query(`WorkflowId STARTS_WITH "tenant/" AND WorkflowType = "backfill"`),
     },
   };
 };

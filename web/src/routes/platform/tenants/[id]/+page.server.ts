@@ -1,25 +1,24 @@
-import { error, redirect } from '@sveltejs/kit';
-import { env } from '$env/dynamic/private';
+import { error } from '@sveltejs/kit';
 import { api, formFailure } from '$lib/server/api';
+import { requirePlatformAdmin } from '$lib/server/guard';
+import { temporalUi } from '$lib/server/temporalUi';
 import type { Provisioning } from '$lib/types';
 import type { Actions, PageServerLoad } from './$types';
 
 export type { Provisioning };
 
 export const load: PageServerLoad = async ({ locals, cookies, params, url, depends }) => {
-  if (!locals.me) redirect(303, `/login?next=${encodeURIComponent(url.pathname)}`);
-  if (!locals.me.user?.isPlatformAdmin) error(404, 'Not found');
+  requirePlatformAdmin(locals.me, url);
   depends('app:provisioning');
   const res = await api<Provisioning>(cookies, `/api/tenants/${encodeURIComponent(params.id)}/provisioning`);
   if (res.status === 404) error(404, 'Tenant not found');
   if (res.status !== 200) error(res.status, 'Could not load provisioning');
-  const ui = env.TEMPORAL_UI_URL || 'http://127.0.0.1:8233';
-  const ns = env.TEMPORAL_NAMESPACE || 'default';
+  const ui = temporalUi();
   return {
     provisioning: res.body,
     links: {
-      workflow: `${ui}/namespaces/${ns}/workflows/${encodeURIComponent(res.body.workflowId)}`,
-      tenantWorkflows: `${ui}/namespaces/${ns}/workflows?query=${encodeURIComponent(`TenantId="${params.id}"`)}`,
+      workflow: ui.workflow(res.body.workflowId),
+      tenantWorkflows: ui.query(`TenantId="${params.id}"`),
     },
   };
 };
