@@ -64,6 +64,7 @@ export default tseslint.config(
                 './provisionEmailOutreach.shared.ts',
                 './billing.shared.ts',
                 './backfill.shared.ts',
+                './campaignFanout.shared.ts',
               ],
               message: 'activities and services import a workflow only through its contract (workflows/*.shared.ts).',
             },

@@ -8,6 +8,7 @@ import { type BillingRules } from '../lib/plans';
 import { type PlatformMailer } from '../lib/platformMail';
 import { type BackfillActivityDeps, createBackfillActivities } from './backfill';
 import { createBillingActivities } from './billing';
+import { createCampaignFanoutActivities } from './campaignFanout';
 import { createDiagnosticsActivities } from './diagnostics';
 import { createEmailCapabilityActivities } from './emailCapability';
 import { createOutreachActivities } from './outreach';
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createTenantActivities(deps),
     ...createEmailCapabilityActivities(deps),
     ...createOutreachActivities(deps),
+    ...createCampaignFanoutActivities(deps),
     ...createBillingActivities(deps),
     ...createBackfillActivities(deps),
   };

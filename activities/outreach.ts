@@ -126,9 +126,16 @@ export function createOutreachActivities(deps: OutreachDeps) {
   }
 
   return {
-    /** The enrollment's pinned plan: schedule, step delays, steps already sent. */
+    /**
+     * The enrollment's pinned plan: schedule, step delays, steps already sent.
+     * The row is read FOR SHARE, so a campaign fan-out batch that is moving it
+     * (and started this workflow before its commit) commits first.
+     */
     async loadEnrollment(ref: EnrollmentRef): Promise<EnrollmentPlan> {
       return withTenant(ds, ref.tenantId, async (m) => {
+        // Wait for a fan-out batch that is moving the row; the read below then
+        // sees its commit (a join in the locking statement itself would not).
+        await m.query('SELECT 1 FROM enrollments WHERE id = $1 FOR SHARE', [ref.enrollmentId]);
         const [row] = (await m.query(
           `SELECT e.status, e.sequence_version, c.status AS campaign_status, c.timezone, c.days, c.window_start, c.window_end, s.steps
              FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id

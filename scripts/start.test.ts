@@ -149,6 +149,9 @@ it('brings everything up, stops every child on Ctrl-C, and keeps the data for th
   expect(mode(path.join(dataDir, 'mail-sink'))).toBe(0o700);
   expect(mode(path.join(dataDir, 'mail-sink', sunk[0]!))).toBe(0o600);
   expect(mode(path.join(dataDir, 'temporal.sqlite'))).toBe(0o600);
+  // Temporal's SQLite runs with a write-ahead log (file format versions 2 in the header).
+  const header = fs.readFileSync(path.join(dataDir, 'temporal.sqlite')).subarray(18, 20);
+  expect([...header]).toEqual([2, 2]);
   for (const f of ['encryption-keys.json', 'webhook-secrets.json', 'pg-credentials.json'].map((n) => path.join(dataDir, n)).filter((p) => fs.existsSync(p))) {
     expect(mode(f)).toBe(0o600);
   }

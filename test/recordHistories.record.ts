@@ -27,7 +27,7 @@ import { addLeads, createCampaign, createSmtpInbox, postEmailWebhook, setCampaig
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp';
 import { withTenant } from '../db/tenantContext';
 import { pauseSignal, resumeSignal, statusQuery } from '../workflows/enrollLead';
-import { enrollmentWorkflowId } from '../workflows/ids';
+import { campaignFanoutWorkflowId, enrollmentWorkflowId } from '../workflows/ids';
 import { connectClient, createTimeSkippingEnv, projectWorkflowBundle, temporalAddress, uniqueTaskQueue, withProjectWorker } from './helpers/temporal';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
@@ -202,7 +202,10 @@ describe('enrollLead', () => {
       lead_id: string;
     }[];
     const workflowId = enrollmentWorkflowId({ tenantId: t.tenant.id, campaignId: campaign, leadId: e!.lead_id });
-    return { api, agent, customerId, campaign, workflowId, handle: client.workflow.getHandle(workflowId) };
+    // The campaign's fan-out starts the enrollment workflow.
+    const fanoutId = campaignFanoutWorkflowId({ tenantId: t.tenant.id, campaignId: campaign });
+    await client.workflow.getHandle(fanoutId).result();
+    return { api, agent, customerId, campaign, workflowId, fanoutId, handle: client.workflow.getHandle(workflowId) };
   }
   const enrollmentOf = async (campaign: string, workflowId: string) => {
     const tenantId = workflowId.split('/')[1]!;
@@ -227,6 +230,7 @@ describe('enrollLead', () => {
       ]);
       await e.handle.result();
       await record('enrollLead.completed', e.workflowId);
+      await record('campaignFanout.completed', e.fanoutId);
     });
   });
 

@@ -9,7 +9,7 @@
 //
 // History holds ids, instants and counts only — the plan's step delays and
 // the send outcome — never an address, subject or body.
-import { condition, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, type LocalActivityOptions, patched, proxyActivities, proxyLocalActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { nextDaysWindow, nextOpenWindow } from '../lib/schedule';
 import {
@@ -29,10 +29,19 @@ import {
 
 export * from './enrollLead.shared';
 
-const { loadEnrollment, reserveSendSlot, recordEnrollmentState } = proxyActivities<Activities>({
+const DB_STEP_OPTIONS: LocalActivityOptions = {
   startToCloseTimeout: '30 seconds',
   retry: { maximumInterval: '1 minute', nonRetryableErrorTypes: ['enrollment_missing', 'no_inbox'] },
-});
+};
+
+// The short database steps (load the plan, take the slot, mirror the state)
+// are idempotent, so they run as local activities: inside the workflow task,
+// without a server round trip each (issue 11: a send went from five round
+// trips to one). Histories recorded before this change replay on the
+// activity path; `patched` tells the two apart.
+export const LOCAL_DB_STEPS_PATCH = 'enroll-lead-local-db-steps';
+const remoteDbSteps = proxyActivities<Activities>(DB_STEP_OPTIONS);
+const localDbSteps = proxyLocalActivities<Activities>(DB_STEP_OPTIONS);
 
 const { sendStep } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -46,6 +55,7 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
   let stopped: StopReason | undefined;
   const status: EnrollmentStatus = { state: 'waiting', step: 1, nextSendAt: null, sent: 0 };
 
+  const { loadEnrollment, reserveSendSlot, recordEnrollmentState } = patched(LOCAL_DB_STEPS_PATCH) ? localDbSteps : remoteDbSteps;
   setHandler(pauseSignal, () => void (paused = true));
   setHandler(resumeSignal, () => void (paused = false));
   let released = false;

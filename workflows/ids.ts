@@ -28,3 +28,7 @@ export function tenantIdOfWorkflowId(workflowId: string): string | undefined {
 export function enrollmentWorkflowId(input: { tenantId: string; campaignId: string; leadId: string }): string {
   return `tenant/${input.tenantId}/campaign/${input.campaignId}/lead/${input.leadId}`;
 }
+
+export function campaignFanoutWorkflowId(input: { tenantId: string; campaignId: string }): string {
+  return `tenant/${input.tenantId}/campaign/${input.campaignId}/fanout`;
+}

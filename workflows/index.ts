@@ -6,3 +6,4 @@ export { provisionTenant } from './provisionTenant';
 export { syncInboxes } from './syncInboxes';
 export { billing } from './billing';
 export { backfill } from './backfill';
+export { campaignFanout } from './campaignFanout';

@@ -162,11 +162,11 @@ export function campaignRoutes(r: Routes, deps: WorkflowClientDeps) {
     {
       method: 'get',
       path: '/api/campaigns/:id/stats',
-      summary: 'Enrolled, sent, replied, bounced, unsubscribed — overall and per step',
+      summary: 'Enrolled, sent, replied, bounced, unsubscribed — overall and per step — and the fan-out of a start, pause, resume or archive while it runs',
       ...read,
       ...campaign,
       response: R.campaignStats,
     },
-    ({ access, customerId, params }) => campaigns.campaignStats(access, customerId, params.id!),
+    ({ access, customerId, params }) => campaigns.campaignStats(access, deps, customerId, params.id!),
   );
 }

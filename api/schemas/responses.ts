@@ -289,6 +289,16 @@ export const campaignStats = z.strictObject({
   sent: count,
   opened: count,
   steps: z.array(z.strictObject({ step: count, sent: count, opened: count, errors: count, of: count })),
+  /** The campaign's fan-out while it runs: enrollments moved so far and still to move. */
+  fanout: z
+    .strictObject({
+      state: z.enum(['running', 'done']),
+      action: z.enum(['start', 'resume', 'pause', 'archive']).nullable(),
+      processed: count,
+      remaining: count,
+      batches: count,
+    })
+    .nullable(),
 });
 const leadFields = {
   id: id('lead'),

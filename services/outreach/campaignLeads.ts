@@ -7,7 +7,7 @@ import { ApiError, notFound } from '../../lib/errors';
 import { pauseSignal, resumeSignal, unsubscribeSignal } from '../../workflows/enrollLead.shared';
 import { type TenantAccess } from '../context';
 import { findCampaign } from './campaigns';
-import { type EnrollmentKey, signalAfterCommit, startPendingEnrollments, type WorkflowClientDeps } from './enrollments';
+import { type EnrollmentKey, fanOutCampaign, signalAfterCommit, type WorkflowClientDeps } from './enrollments';
 import { importLeads, type LeadRecord, suppressAddress } from './leads';
 
 async function findEnrollment(a: TenantAccess, campaignId: string, leadId: string): Promise<EnrollmentKey & { status: string }> {
@@ -22,7 +22,7 @@ async function findEnrollment(a: TenantAccess, campaignId: string, leadId: strin
   return row;
 }
 
-/** Imports the leads and enrolls them; an active (or completed, now reopened) campaign starts them after commit. */
+/** Imports the leads and enrolls them; an active (or completed, now reopened) campaign's fan-out starts them. */
 export async function addLeads(
   a: TenantAccess,
   deps: WorkflowClientDeps,
@@ -42,12 +42,7 @@ export async function addLeads(
   )) as { lead_id: string }[];
   if (enrolled.length > 0 && (c.status === 'active' || c.status === 'completed')) {
     if (c.status === 'completed') await a.manager.query("UPDATE campaigns SET status = 'active', updated_at = now() WHERE id = $1", [c.id]);
-    await startPendingEnrollments(
-      a,
-      deps,
-      c,
-      enrolled.map((e) => e.lead_id),
-    );
+    await fanOutCampaign(a, deps, c.id, 'start');
   }
   const alreadyInCampaign = result.leadIds.length - enrolled.length;
   return { added: enrolled.length, skipped: result.skipped + alreadyInCampaign, skippedReasons: { ...result.reasons, alreadyInCampaign } };

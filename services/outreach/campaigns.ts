@@ -7,9 +7,8 @@ import { assertWithinLimit } from '../billing/limits';
 import { isId, newId } from '../../db/ids';
 import { ApiError, notFound } from '../../lib/errors';
 import { keysetPage, type ListParams } from '../../db/pagination';
-import { archiveSignal, pauseSignal, resumeSignal } from '../../workflows/enrollLead.shared';
 import { type TenantAccess } from '../context';
-import { type EnrollmentKey, signalAfterCommit, startPendingEnrollments, type WorkflowClientDeps } from './enrollments';
+import { fanOutCampaign, runningFanout, type WorkflowClientDeps } from './enrollments';
 
 export interface CampaignRow {
   id: string;
@@ -116,7 +115,11 @@ export async function createCampaign(a: TenantAccess, customerId: string, input:
   return getCampaign(a, customerId, id);
 }
 
-/** Start, pause or archive: the campaign's enrollments follow (signalled once the request commits). */
+/**
+ * Start, pause, resume or archive: the campaign's row changes here; its
+ * enrollments follow through the campaign's fan-out workflow, in batches, so
+ * the request takes the same time for ten leads or fifty thousand.
+ */
 export async function setCampaignStatus(a: TenantAccess, deps: WorkflowClientDeps, customerId: string, id: string, status: 'active' | 'paused' | 'archived') {
   const c = await findCampaign(a, customerId, id, true);
   if (c.status === 'archived') throw new ApiError(409, 'campaign_archived', 'an archived campaign cannot change status');
@@ -124,27 +127,10 @@ export async function setCampaignStatus(a: TenantAccess, deps: WorkflowClientDep
   if (status === 'active') {
     if (c.sequence_version === null) throw new ApiError(409, 'no_sequence', 'give the campaign a sequence first (POST /api/campaigns/:id/sequence)');
     await a.manager.query("UPDATE campaigns SET status = 'active', started_at = coalesce(started_at, now()), updated_at = now() WHERE id = $1", [c.id]);
-    const [resumed] = (await a.manager.query(
-      "UPDATE enrollments SET status = 'active', updated_at = now() WHERE campaign_id = $1 AND status = 'paused' RETURNING id, campaign_id, lead_id",
-      [c.id],
-    )) as [EnrollmentKey[], number];
-    signalAfterCommit(a, deps, resumed, resumeSignal);
-    await startPendingEnrollments(a, deps, c);
   } else {
     await a.manager.query('UPDATE campaigns SET status = $2, updated_at = now() WHERE id = $1', [c.id, status]);
-    const [touched] = (await a.manager.query(
-      `UPDATE enrollments SET status = $2, updated_at = now()
-        WHERE campaign_id = $1 AND status IN ('active', 'paused' ${status === 'archived' ? ", 'pending'" : ''})
-        RETURNING id, campaign_id, lead_id, sequence_version`,
-      [c.id, status],
-    )) as [(EnrollmentKey & { sequence_version: number | null })[], number];
-    signalAfterCommit(
-      a,
-      deps,
-      touched.filter((e) => e.sequence_version !== null),
-      status === 'paused' ? pauseSignal : archiveSignal,
-    );
   }
+  await fanOutCampaign(a, deps, c.id, status === 'active' ? 'resume' : status === 'paused' ? 'pause' : 'archive');
   return getCampaign(a, customerId, c.id);
 }
 
@@ -206,7 +192,7 @@ export async function takeSequenceVersion(a: TenantAccess, customerId: string, i
   return { version, sourceSequenceId: source, steps: snapshot, current: true };
 }
 
-export async function campaignStats(a: TenantAccess, customerId: string, id: string) {
+export async function campaignStats(a: TenantAccess, deps: WorkflowClientDeps, customerId: string, id: string) {
   const c = await findCampaign(a, customerId, id);
   const [counts] = (await a.manager.query(
     `SELECT count(*)::int AS enrolled,
@@ -240,5 +226,6 @@ export async function campaignStats(a: TenantAccess, customerId: string, id: str
     const s = byStep.get(i + 1);
     return { step: i + 1, sent: s?.sent ?? 0, opened: s?.opened ?? 0, errors: s?.errors ?? 0, of: enrolled };
   });
-  return { ...counts, sent: steps.reduce((n, s) => n + s.sent, 0), opened: steps.reduce((n, s) => n + s.opened, 0), steps };
+  const fanout = await runningFanout(deps, a.tenantId, c.id);
+  return { ...counts, sent: steps.reduce((n, s) => n + s.sent, 0), opened: steps.reduce((n, s) => n + s.opened, 0), steps, fanout };
 }

@@ -1,14 +1,23 @@
 // Enrollment workflows from the services: one workflow per (campaign, lead),
-// `tenant/{t}/campaign/{cmp}/lead/{lead}`, started with the TenantId search
-// attribute once the request's transaction has committed. Fan-out runs a few
-// at a time, and a workflow that has already finished is not an error to
-// signal.
+// `tenant/{t}/campaign/{cmp}/lead/{lead}`. A whole campaign's enrollments are
+// moved, started and signalled by its fan-out workflow (workflows/
+// campaignFanout.ts), never inside a request; a few named enrollments are
+// signalled once the request has committed. A workflow that has already
+// finished is not an error to signal.
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { type SignalDefinition } from '@temporalio/workflow';
 import { type TenantAccess } from '../context';
-import { startTenantWorkflow } from '../tenantWorkflows';
-import { ENROLL_LEAD, type EnrollLeadInput } from '../../workflows/enrollLead.shared';
-import { enrollmentWorkflowId } from '../../workflows/ids';
+import { tenantSearchAttributes } from '../tenantWorkflows';
+import {
+  CAMPAIGN_FANOUT,
+  type CampaignFanoutInput,
+  campaignActionSignal,
+  FANOUT_MOVES,
+  type FanoutAction,
+  type FanoutProgress,
+  fanoutProgressQuery,
+} from '../../workflows/campaignFanout.shared';
+import { campaignFanoutWorkflowId, enrollmentWorkflowId } from '../../workflows/ids';
 
 /** What services need of Temporal: the client and the task queue workflows run on. */
 export interface WorkflowClientDeps {
@@ -32,17 +41,6 @@ async function eachLimited<T>(items: T[], fn: (item: T) => Promise<void>): Promi
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, run));
 }
 
-export async function startEnrollments(client: Client, taskQueue: string, tenantId: string, rows: EnrollmentKey[]): Promise<void> {
-  await eachLimited(rows, async (e) => {
-    await startTenantWorkflow<(input: EnrollLeadInput) => Promise<unknown>>(client, ENROLL_LEAD, {
-      tenantId,
-      taskQueue,
-      workflowId: enrollmentWorkflowId({ tenantId, campaignId: e.campaign_id, leadId: e.lead_id }),
-      args: [{ tenantId, enrollmentId: e.id }],
-    });
-  });
-}
-
 export async function signalEnrollments(client: Client, tenantId: string, rows: EnrollmentKey[], signal: SignalDefinition): Promise<void> {
   await eachLimited(rows, async (e) => {
     try {
@@ -59,21 +57,38 @@ export function signalAfterCommit(a: TenantAccess, deps: WorkflowClientDeps, row
 }
 
 /**
- * Pins every pending enrollment of an active campaign to the current
- * sequence version and starts its workflow once the request has committed.
+ * Hands a campaign's enrollments to its fan-out workflow: signal-with-start,
+ * inside the request's transaction, so a failed call fails the request. The
+ * workflow's batches read the campaign FOR SHARE, so they see this request's
+ * change only once it has committed (and nothing if it rolls back).
  */
-export async function startPendingEnrollments(
-  a: TenantAccess,
-  deps: WorkflowClientDeps,
-  campaign: { id: string; sequence_version: number | null },
-  leadIds?: string[],
-): Promise<number> {
-  const [started] = (await a.manager.query(
-    `UPDATE enrollments SET status = 'active', sequence_version = $2, updated_at = now()
-      WHERE campaign_id = $1 AND status = 'pending' ${leadIds ? 'AND lead_id = ANY($3)' : ''}
-      RETURNING id, campaign_id, lead_id`,
-    leadIds ? [campaign.id, campaign.sequence_version, leadIds] : [campaign.id, campaign.sequence_version],
-  )) as [EnrollmentKey[], number];
-  if (started.length > 0) a.afterCommit(() => startEnrollments(deps.client, deps.taskQueue, a.tenantId, started));
-  return started.length;
+export async function fanOutCampaign(a: TenantAccess, deps: WorkflowClientDeps, campaignId: string, action: FanoutAction): Promise<void> {
+  // Nothing to move, nothing to start: a fan-out still running an older action
+  // stops by itself, since its batches check the campaign's status.
+  const [any] = (await a.manager.query('SELECT 1 FROM enrollments WHERE campaign_id = $1 AND status = ANY($2::text[]) LIMIT 1', [
+    campaignId,
+    FANOUT_MOVES[action].from,
+  ])) as unknown[];
+  if (!any) return;
+  await deps.client.workflow.signalWithStart(CAMPAIGN_FANOUT, {
+    workflowId: campaignFanoutWorkflowId({ tenantId: a.tenantId, campaignId }),
+    taskQueue: deps.taskQueue,
+    args: [{ tenantId: a.tenantId, campaignId } satisfies CampaignFanoutInput],
+    signal: campaignActionSignal,
+    signalArgs: [action],
+    typedSearchAttributes: tenantSearchAttributes(a.tenantId),
+  });
+}
+
+/** The campaign's fan-out while it runs (the console's progress bar); null when none runs. */
+export async function runningFanout(deps: WorkflowClientDeps, tenantId: string, campaignId: string): Promise<FanoutProgress | null> {
+  const handle = deps.client.workflow.getHandle(campaignFanoutWorkflowId({ tenantId, campaignId }));
+  try {
+    const d = await handle.describe();
+    if (d.status.name !== 'RUNNING') return null;
+    return await handle.query(fanoutProgressQuery);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
+    throw err;
+  }
 }

@@ -1,0 +1,106 @@
+// The campaign fan-out's batch (workflows/campaignFanout.ts): in one tenant
+// transaction, the next batch of the campaign's enrollments that the action
+// moves is locked, moved, and their enrollment workflows started or signalled
+// before the commit. A batch that dies before its commit rolls back and is
+// done again: starting a running workflow and repeating a pause, resume or
+// archive signal change nothing, so no enrollment is lost or doubled.
+// Enrollment workflows that read their row wait for the commit (their load
+// takes the row FOR SHARE), so none starts on a row that has not moved yet.
+import { Context } from '@temporalio/activity';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { type SignalDefinition } from '@temporalio/common';
+import { type DataSource } from 'typeorm';
+import { withTenant } from '../db/tenantContext';
+import { FANOUT_MOVES, type FanoutBatchInput, type FanoutBatchResult } from '../workflows/campaignFanout.shared';
+import { archiveSignal, ENROLL_LEAD, type EnrollLeadInput, pauseSignal, resumeSignal } from '../workflows/enrollLead.shared';
+import { enrollmentWorkflowId } from '../workflows/ids';
+import { TenantIdSearchAttribute } from '../workflows/searchAttributes';
+
+/** Workflow calls in flight per batch. */
+const CALLS_IN_FLIGHT = 32;
+
+interface Moved {
+  id: string;
+  lead_id: string;
+  sequence_version: number | null;
+  was: string;
+}
+
+export function createCampaignFanoutActivities(deps: { dataSource: DataSource }) {
+  return {
+    async fanOutCampaignBatch(input: FanoutBatchInput): Promise<FanoutBatchResult> {
+      const ctx = Context.current();
+      const move = FANOUT_MOVES[input.action];
+      return withTenant(deps.dataSource, input.tenantId, async (m) => {
+        // FOR SHARE: the request that changed the campaign commits first.
+        const [campaign] = (await m.query('SELECT status, sequence_version FROM campaigns WHERE id = $1 FOR SHARE', [input.campaignId])) as {
+          status: string;
+          sequence_version: number | null;
+        }[];
+        if (!campaign || campaign.status !== move.campaign) return { applies: false, moved: 0, last: null, remaining: 0 };
+        const [moved] = (await m.query(
+          `WITH picked AS (
+             SELECT id, status AS was FROM enrollments
+              WHERE campaign_id = $1 AND status = ANY($2::text[]) AND id > $3
+              ORDER BY id LIMIT $4 FOR UPDATE)
+           UPDATE enrollments e
+              SET status = $5,
+                  sequence_version = CASE WHEN picked.was = 'pending' AND $5 = 'active' THEN $6::int ELSE e.sequence_version END,
+                  updated_at = now()
+             FROM picked WHERE e.id = picked.id
+           RETURNING e.id, e.lead_id, e.sequence_version, picked.was`,
+          [input.campaignId, move.from, input.after, input.limit, move.to, campaign.sequence_version],
+        )) as [Moved[], number];
+        moved.sort((a, b) => (a.id < b.id ? -1 : 1));
+        const calls = moved.map((e) => () => workflowCall(ctx, input, e));
+        await runLimited(calls, CALLS_IN_FLIGHT, (done) => ctx.heartbeat({ done, of: calls.length }));
+        const last = moved.at(-1)?.id ?? null;
+        const [{ remaining }] = (await m.query(
+          'SELECT count(*)::int AS remaining FROM enrollments WHERE campaign_id = $1 AND status = ANY($2::text[]) AND id > $3',
+          [input.campaignId, move.from, last ?? input.after],
+        )) as [{ remaining: number }];
+        return { applies: true, moved: moved.length, last, remaining };
+      });
+    },
+  };
+}
+
+/** The enrollment workflow call for one moved row: start a pending one, signal a running one. */
+async function workflowCall(ctx: Context, input: FanoutBatchInput, e: Moved): Promise<void> {
+  const workflowId = enrollmentWorkflowId({ tenantId: input.tenantId, campaignId: input.campaignId, leadId: e.lead_id });
+  const client = ctx.client;
+  if (input.action === 'start' || (input.action === 'resume' && e.was === 'pending')) {
+    try {
+      await client.workflow.start(ENROLL_LEAD, {
+        workflowId,
+        taskQueue: ctx.info.taskQueue,
+        args: [{ tenantId: input.tenantId, enrollmentId: e.id } satisfies EnrollLeadInput],
+        typedSearchAttributes: [{ key: TenantIdSearchAttribute, value: input.tenantId }],
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+    return;
+  }
+  // A pending row never had a workflow (its sequence version is still unset).
+  if (e.sequence_version === null) return;
+  const signal: SignalDefinition = input.action === 'pause' ? pauseSignal : input.action === 'archive' ? archiveSignal : resumeSignal;
+  try {
+    await client.workflow.getHandle(workflowId).signal(signal);
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+}
+
+async function runLimited(calls: (() => Promise<void>)[], limit: number, onProgress: (done: number) => void): Promise<void> {
+  let next = 0;
+  let done = 0;
+  const lane = async () => {
+    while (next < calls.length) {
+      await calls[next++]!();
+      done += 1;
+      if (done % 50 === 0) onProgress(done);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, calls.length) }, lane));
+}

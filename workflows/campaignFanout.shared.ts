@@ -1,0 +1,68 @@
+// The contract of the campaign fan-out workflow (spec §5.3, issue 11): one per
+// campaign, `tenant/{t}/campaign/{cmp}/fanout`. Starting, pausing, resuming or
+// archiving a campaign — and adding leads to a running one — commits the
+// campaign's status in the request and signals this workflow (signal-with-start);
+// the workflow then walks the campaign's enrollments in batches, moving each
+// batch's rows and starting or signalling their workflows, so the request
+// returns at once whatever the campaign's size.
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+
+export const CAMPAIGN_FANOUT = 'campaignFanout';
+
+/** start: pending enrollments of an active campaign begin; resume also wakes paused ones. */
+export type FanoutAction = 'start' | 'resume' | 'pause' | 'archive';
+export const FANOUT_ACTIONS = ['start', 'resume', 'pause', 'archive'] as const satisfies readonly FanoutAction[];
+
+/** For each action: the campaign status it belongs to, the enrollment statuses it moves, and where to. */
+export const FANOUT_MOVES: Record<FanoutAction, { campaign: string; from: string[]; to: string }> = {
+  start: { campaign: 'active', from: ['pending'], to: 'active' },
+  resume: { campaign: 'active', from: ['pending', 'paused'], to: 'active' },
+  pause: { campaign: 'paused', from: ['active'], to: 'paused' },
+  archive: { campaign: 'archived', from: ['active', 'paused', 'pending'], to: 'archived' },
+};
+
+export interface CampaignFanoutInput {
+  tenantId: string;
+  campaignId: string;
+  /** Carried over continue-as-new: the action in progress and the last enrollment id done. */
+  action?: FanoutAction;
+  after?: string;
+  processed?: number;
+  /** Rows per batch (one transaction and its workflow calls); tests make it small. */
+  batchSize?: number;
+}
+
+export interface FanoutBatchInput {
+  tenantId: string;
+  campaignId: string;
+  action: FanoutAction;
+  after: string;
+  limit: number;
+}
+
+export interface FanoutBatchResult {
+  /** False when the campaign's status no longer matches the action (a later action took over) or it is gone. */
+  applies: boolean;
+  /** Enrollments moved (and started or signalled) in this batch. */
+  moved: number;
+  /** The last enrollment id of the batch: the next batch starts after it. */
+  last: string | null;
+  /** Rows still to move after this batch. */
+  remaining: number;
+}
+
+export interface FanoutProgress {
+  state: 'running' | 'done';
+  action: FanoutAction | null;
+  processed: number;
+  remaining: number;
+  batches: number;
+}
+
+export const campaignActionSignal = defineSignal<[FanoutAction]>('campaignAction');
+export const fanoutProgressQuery = defineQuery<FanoutProgress>('fanoutProgress');
+
+/** The action that covers both: a resume already starts pending enrollments. */
+export function mergeActions(current: FanoutAction | null, incoming: FanoutAction): FanoutAction {
+  return current === 'resume' && incoming === 'start' ? 'resume' : incoming;
+}
