@@ -32,7 +32,7 @@ module.exports = {
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/{workflows,activities,api,db,migrations,worker,scripts,lib,test}/**/*.test.ts'],
+      testMatch: ['<rootDir>/{workflows,activities,api,db,migrations,worker,scripts,lib,test,bench}/**/*.test.ts'],
       testPathIgnorePatterns: ['\\.e2e\\.test\\.ts$', '/node_modules/'],
       globalSetup: '<rootDir>/test/globalSetup.ts',
       globalTeardown: '<rootDir>/test/globalTeardown.ts',

@@ -109,6 +109,8 @@ export interface BackfillInput {
   settings?: Partial<BackfillSettings>;
   /** Count and report, change nothing, add no constraint. */
   dryRun?: boolean;
+  /** Fill and verify, and leave the finishing steps to a later run (a maintenance window; the benchmark). */
+  fillOnly?: boolean;
   /** The run every batch record belongs to (the first run's id; kept across continue-as-new). */
   runId?: string;
   /** Carried over by continue-as-new. */

@@ -157,7 +157,7 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
     if (outcome) return outcome;
     if (p.scope === 'tenant') return end('completed');
   }
-  if (p.dryRun) return end('completed');
+  if (p.dryRun || input.fillOnly) return end('completed');
 
   // The finish: table-wide constraints, each DDL under lock_timeout with retries.
   p.phase = 'finishing';

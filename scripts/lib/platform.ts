@@ -43,6 +43,8 @@ export interface StartPlatformOptions {
   ephemeral?: boolean;
   /** Called when a child dies while the platform is meant to be up. */
   onUnexpectedExit?: (name: string) => void;
+  /** Start the console too (default); the benchmark measures the API and leaves it out. */
+  console?: boolean;
 }
 
 const WEB_DIR = path.join(ROOT, 'web');
@@ -363,10 +365,21 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
     await waitForHttp(`${c.apiUrl}/api/health`, 120_000, [200, 503]);
     checkpoint();
 
+    const consoleUrl = `http://${c.WEB_HOST}:${c.WEB_PORT}`;
+    if (opts.console === false) {
+      return {
+        urls: { console: consoleUrl, api: c.apiUrl, temporalUi, temporalAddress: c.temporalAddress },
+        dataDir,
+        databaseUrl,
+        appDatabaseUrl,
+        supervisor,
+        postgres,
+        stop,
+      };
+    }
     if (webBuildStale()) {
       throw new Error('the console build is missing or stale: run `npm run build:web` (npm start does this for you)');
     }
-    const consoleUrl = `http://${c.WEB_HOST}:${c.WEB_PORT}`;
     supervisor.spawn({
       name: 'web',
       command: process.execPath,

@@ -78,6 +78,11 @@ export class Supervisor {
     }
   }
 
+  /** The process id of a named child (the benchmark reads the worker's and the API's memory). */
+  pidOf(name: string): number | undefined {
+    return this.processes.find((p) => p.name === name)?.child.pid;
+  }
+
   pids(): number[] {
     return this.processes.map((p) => p.child.pid).filter((pid): pid is number => pid !== undefined);
   }

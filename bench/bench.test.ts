@@ -1,0 +1,47 @@
+// Keeps the benchmark alive: `npm run bench -- --smoke` (every scenario at its
+// smallest size, three repetitions) runs to the end on its own stack and
+// writes its JSON, the report and the chart. It checks that each figure is
+// there, not how fast anything is: speed is for the benchmark to report.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+jest.setTimeout(600_000);
+
+it('runs every scenario at the smallest sizes and writes the results, the report and the chart', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenantflow-bench-test-'));
+  const docs = path.join(dir, 'docs', 'performance.md');
+  const run = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(__dirname, 'run.ts'), '--smoke', '--results', path.join(dir, 'results'), '--docs', docs],
+    {
+      cwd: path.join(__dirname, '..'),
+      encoding: 'utf8',
+      timeout: 540_000,
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+    },
+  );
+  if (run.status !== 0) throw new Error(`bench failed (${run.status}):\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-4000)}`);
+  const [json] = fs.readdirSync(path.join(dir, 'results'));
+  const report = JSON.parse(fs.readFileSync(path.join(dir, 'results', json!), 'utf8')) as {
+    reps: number;
+    scenarios: { name: string; skipped?: string; rows: { ours: { median: number; samples: number[] }; ratio?: { median: number } }[] }[];
+  };
+  expect(report.scenarios.map((s) => s.name)).toEqual(['sends', 'webhooks', 'campaign', 'reads', 'backfill']);
+  expect(report.scenarios.filter((s) => s.skipped)).toEqual([]);
+  for (const s of report.scenarios) {
+    expect(s.rows.length).toBeGreaterThan(0);
+    for (const row of s.rows) {
+      expect(row.ours.samples.length).toBeGreaterThanOrEqual(row.ours.samples.length > 1 ? 3 : 1);
+      expect(Number.isFinite(row.ours.median)).toBe(true);
+      if (row.ratio) expect(row.ratio.median).toBeGreaterThan(0);
+    }
+  }
+  const md = fs.readFileSync(docs, 'utf8');
+  for (const title of ['Sends through enrollLead', 'Webhook ingest', 'Campaign start', 'Tenant-scoped reads', 'Backfill']) expect(md).toContain(title);
+  const svg = fs.readFileSync(path.join(dir, 'docs', 'performance.svg'), 'utf8');
+  expect(svg).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  expect(svg).toContain('p99');
+  fs.rmSync(dir, { recursive: true, force: true });
+});

@@ -1,0 +1,97 @@
+// The benchmark's stack: what `npm start` brings up (embedded PostgreSQL, the
+// Temporal dev server with the same SQLite settings, the worker, the backfill
+// worker, the API, the local SMTP sink), on free loopback ports and a
+// throwaway data dir — the console is left out, since nothing here measures
+// it — plus one more worker process for the baselines' workflows.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import pg from 'pg';
+import { type DataSource } from 'typeorm';
+import { createDataSource } from '../../db/dataSource';
+import { parseConfig } from '../../lib/config';
+import { freePort } from '../../scripts/lib/net';
+import { launchPlatform, type Platform } from '../../scripts/lib/platform';
+import { ROOT } from '../../scripts/lib/tools';
+
+export const BASELINE_TASK_QUEUE = 'tenantflow-bench-baseline';
+
+export interface BenchStack {
+  platform: Platform;
+  api: string;
+  taskQueue: string;
+  baselineTaskQueue: string;
+  sinkPort: number;
+  webhookSecret: string;
+  client: Client;
+  owner: pg.Pool;
+  app: pg.Pool;
+  /** The owner role through TypeORM, for the seed's tenant set-up. */
+  ownerDs: DataSource;
+  pid(name: 'worker' | 'api' | 'baseline-worker'): number | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startBenchStack(log: (line: string) => void): Promise<BenchStack> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenantflow-bench-'));
+  const sinkPort = await freePort();
+  const webhookSecret = 'bench-webhook-secret-0123456789abcdef';
+  const env: Record<string, string> = {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    TENANTFLOW_DATA_DIR: dataDir,
+    API_PORT: String(await freePort()),
+    WEB_PORT: String(await freePort()),
+    PG_PORT: String(await freePort()),
+    TEMPORAL_PORT: String(await freePort()),
+    TEMPORAL_UI_PORT: String(await freePort()),
+    SMTP_SINK_PORT: String(sinkPort),
+    EMAIL_WEBHOOK_SECRETS: `smtp:${webhookSecret},smartlead:${webhookSecret}`,
+  };
+  const config = parseConfig({ ...process.env, ...env });
+  const launch = launchPlatform({ config, log: (l) => log(`stack: ${l}`), echo: false, console: false });
+  let platform: Platform;
+  try {
+    platform = await launch.ready;
+  } catch (err) {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  platform.supervisor.spawn({
+    name: 'baseline-worker',
+    command: process.execPath,
+    args: ['--import', 'tsx', path.join(ROOT, 'bench', 'baselineWorker.ts')],
+    env: { TEMPORAL_ADDRESS: config.temporalAddress, TEMPORAL_NAMESPACE: config.TEMPORAL_NAMESPACE, BENCH_BASELINE_TASK_QUEUE: BASELINE_TASK_QUEUE },
+    cwd: ROOT,
+    echo: false,
+    logFile: path.join(dataDir, 'logs', 'baseline-worker.log'),
+  });
+  const connection = await Connection.connect({ address: config.temporalAddress });
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const owner = new pg.Pool({ connectionString: platform.databaseUrl, max: 10, application_name: 'tenantflow-bench' });
+  const app = new pg.Pool({ connectionString: platform.appDatabaseUrl, max: 10, application_name: 'tenantflow-bench-app' });
+  const ownerDs = createDataSource({ url: platform.databaseUrl, applicationName: 'tenantflow-bench-seed', poolSize: 2 });
+  await ownerDs.initialize();
+  return {
+    platform,
+    api: config.apiUrl,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    baselineTaskQueue: BASELINE_TASK_QUEUE,
+    sinkPort,
+    webhookSecret,
+    client,
+    owner,
+    app,
+    ownerDs,
+    pid: (name) => platform.supervisor.pidOf(name),
+    async stop() {
+      await owner.end().catch(() => undefined);
+      await app.end().catch(() => undefined);
+      await ownerDs.destroy().catch(() => undefined);
+      await connection.close().catch(() => undefined);
+      await platform.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,59 @@
+// What a scenario reports: rows of throughput with their baseline and the
+// ratio's goal, latency percentiles, memory, and what was found.
+import { type Figure } from './stats';
+import { type BenchStack } from './stack';
+
+export interface Sizes {
+  sends: number;
+  campaign: number;
+  tenants: number;
+  leads: number;
+  webhooks: number;
+  backfill: number;
+  /** Seconds of load per repetition of a read or ingest measurement. */
+  loadSeconds: number;
+}
+
+export interface BenchContext {
+  stack: BenchStack;
+  sizes: Sizes;
+  reps: number;
+  log: (line: string) => void;
+  /** Shared between scenarios: the webhook scenario replies to what the send scenario sent. */
+  shared: Map<string, unknown>;
+}
+
+export interface ResultRow {
+  metric: string;
+  unit: string;
+  ours: Figure;
+  baseline?: { label: string; value: Figure };
+  ratio?: Figure;
+  /** The goal, as text, and whether the median meets it. */
+  goal?: string;
+  met?: boolean;
+}
+
+export interface LatencyRow {
+  label: string;
+  p50: Figure;
+  p99: Figure;
+  goal?: string;
+  met?: boolean;
+}
+
+export interface ScenarioResult {
+  name: string;
+  title: string;
+  sizes: Record<string, number>;
+  rows: ResultRow[];
+  latencies: LatencyRow[];
+  notes: string[];
+  skipped?: string;
+}
+
+export interface Scenario {
+  name: string;
+  title: string;
+  run(ctx: BenchContext): Promise<ScenarioResult>;
+}
