@@ -48,6 +48,9 @@ export async function startBenchStack(log: (line: string) => void): Promise<Benc
     TEMPORAL_UI_PORT: String(await freePort()),
     SMTP_SINK_PORT: String(sinkPort),
     EMAIL_WEBHOOK_SECRETS: `smtp:${webhookSecret},smartlead:${webhookSecret}`,
+    // Billing is not measured: a key that is never called keeps stripe-mock (slow to start on a busy machine) out.
+    STRIPE_SECRET_KEY: 'sk_test_benchunused',
+    STRIPE_API_BASE: 'http://127.0.0.1:9',
   };
   const config = parseConfig({ ...process.env, ...env });
   const launch = launchPlatform({ config, log: (l) => log(`stack: ${l}`), echo: false, console: false });
