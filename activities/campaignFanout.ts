@@ -11,6 +11,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@te
 import { type SignalDefinition } from '@temporalio/common';
 import { type DataSource } from 'typeorm';
 import { withTenant } from '../db/tenantContext';
+import { eachLimited } from '../lib/eachLimited';
 import { FANOUT_MOVES, type FanoutBatchInput, type FanoutBatchResult } from '../workflows/campaignFanout.shared';
 import { archiveSignal, ENROLL_LEAD, type EnrollLeadInput, pauseSignal, resumeSignal } from '../workflows/enrollLead.shared';
 import { enrollmentWorkflowId } from '../workflows/ids';
@@ -52,8 +53,11 @@ export function createCampaignFanoutActivities(deps: { dataSource: DataSource })
           [input.campaignId, move.from, input.after, input.limit, move.to, campaign.sequence_version],
         )) as [Moved[], number];
         moved.sort((a, b) => (a.id < b.id ? -1 : 1));
-        const calls = moved.map((e) => () => workflowCall(ctx, input, e));
-        await runLimited(calls, CALLS_IN_FLIGHT, (done) => ctx.heartbeat({ done, of: calls.length }));
+        let done = 0;
+        await eachLimited(moved, CALLS_IN_FLIGHT, async (e) => {
+          await workflowCall(ctx, input, e);
+          if (++done % 50 === 0) ctx.heartbeat({ done, of: moved.length });
+        });
         const last = moved.at(-1)?.id ?? null;
         const [{ remaining }] = (await m.query(
           'SELECT count(*)::int AS remaining FROM enrollments WHERE campaign_id = $1 AND status = ANY($2::text[]) AND id > $3',
@@ -90,17 +94,4 @@ async function workflowCall(ctx: Context, input: FanoutBatchInput, e: Moved): Pr
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
-}
-
-async function runLimited(calls: (() => Promise<void>)[], limit: number, onProgress: (done: number) => void): Promise<void> {
-  let next = 0;
-  let done = 0;
-  const lane = async () => {
-    while (next < calls.length) {
-      await calls[next++]!();
-      done += 1;
-      if (done % 50 === 0) onProgress(done);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, calls.length) }, lane));
 }

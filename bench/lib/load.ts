@@ -67,18 +67,6 @@ export async function openLoop(opts: { ratePerSecond: number; seconds: number },
   return { done: latencies.length, errors, seconds, perSecond: latencies.length / seconds, latenciesMs: latencies };
 }
 
-/** Runs the calls with at most `limit` in flight. */
-export async function eachLimited<T>(items: T[], limit: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-}
-
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -6,6 +6,7 @@
 // finished is not an error to signal.
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { type SignalDefinition } from '@temporalio/workflow';
+import { eachLimited } from '../../lib/eachLimited';
 import { type TenantAccess } from '../context';
 import { tenantSearchAttributes } from '../tenantWorkflows';
 import {
@@ -33,16 +34,8 @@ export interface EnrollmentKey {
 
 const CONCURRENCY = 8;
 
-async function eachLimited<T>(items: T[], fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const run = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, run));
-}
-
 export async function signalEnrollments(client: Client, tenantId: string, rows: EnrollmentKey[], signal: SignalDefinition): Promise<void> {
-  await eachLimited(rows, async (e) => {
+  await eachLimited(rows, CONCURRENCY, async (e) => {
     try {
       await client.workflow.getHandle(enrollmentWorkflowId({ tenantId, campaignId: e.campaign_id, leadId: e.lead_id })).signal(signal);
     } catch (err) {
