@@ -7,7 +7,7 @@
 // Enrollment workflows that read their row wait for the commit (their load
 // takes the row FOR SHARE), so none starts on a row that has not moved yet.
 import { Context } from '@temporalio/activity';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { type SignalDefinition } from '@temporalio/common';
 import { type DataSource } from 'typeorm';
 import { withTenant } from '../db/tenantContext';
@@ -29,55 +29,66 @@ interface Moved {
 
 export function createCampaignFanoutActivities(deps: { dataSource: DataSource }) {
   return {
-    async fanOutCampaignBatch(input: FanoutBatchInput): Promise<FanoutBatchResult> {
+    fanOutCampaignBatch(input: FanoutBatchInput): Promise<FanoutBatchResult> {
       const ctx = Context.current();
-      const move = FANOUT_MOVES[input.action];
-      return withTenant(deps.dataSource, input.tenantId, async (m) => {
-        // FOR SHARE: the request that changed the campaign commits first.
-        const [campaign] = (await m.query('SELECT status, sequence_version FROM campaigns WHERE id = $1 FOR SHARE', [input.campaignId])) as {
-          status: string;
-          sequence_version: number | null;
-        }[];
-        if (!campaign || campaign.status !== move.campaign) return { applies: false, moved: 0, last: null, remaining: 0 };
-        const [moved] = (await m.query(
-          `WITH picked AS (
-             SELECT id, status AS was FROM enrollments
-              WHERE campaign_id = $1 AND status = ANY($2::text[]) AND id > $3
-              ORDER BY id LIMIT $4 FOR UPDATE)
-           UPDATE enrollments e
-              SET status = $5,
-                  sequence_version = CASE WHEN picked.was = 'pending' AND $5 = 'active' THEN $6::int ELSE e.sequence_version END,
-                  updated_at = now()
-             FROM picked WHERE e.id = picked.id
-           RETURNING e.id, e.lead_id, e.sequence_version, picked.was`,
-          [input.campaignId, move.from, input.after, input.limit, move.to, campaign.sequence_version],
-        )) as [Moved[], number];
-        moved.sort((a, b) => (a.id < b.id ? -1 : 1));
-        let done = 0;
-        await eachLimited(moved, CALLS_IN_FLIGHT, async (e) => {
-          await workflowCall(ctx, input, e);
-          if (++done % 50 === 0) ctx.heartbeat({ done, of: moved.length });
-        });
-        const last = moved.at(-1)?.id ?? null;
-        const [{ remaining }] = (await m.query(
-          'SELECT count(*)::int AS remaining FROM enrollments WHERE campaign_id = $1 AND status = ANY($2::text[]) AND id > $3',
-          [input.campaignId, move.from, last ?? input.after],
-        )) as [{ remaining: number }];
-        return { applies: true, moved: moved.length, last, remaining };
-      });
+      return fanOutBatch(deps.dataSource, { client: ctx.client, taskQueue: ctx.info.taskQueue, heartbeat: (d) => ctx.heartbeat(d) }, input);
     },
   };
 }
 
+export interface FanoutCalls {
+  client: Client;
+  /** The enrollment workflows' task queue (the worker's own). */
+  taskQueue: string;
+  heartbeat?: (details: { done: number; of: number }) => void;
+}
+
+/** One batch: lock, move, start or signal, then commit — or roll back all of it. */
+export function fanOutBatch(dataSource: DataSource, calls: FanoutCalls, input: FanoutBatchInput): Promise<FanoutBatchResult> {
+  const move = FANOUT_MOVES[input.action];
+  return withTenant(dataSource, input.tenantId, async (m) => {
+    // FOR SHARE: the request that changed the campaign commits first.
+    const [campaign] = (await m.query('SELECT status, sequence_version FROM campaigns WHERE id = $1 FOR SHARE', [input.campaignId])) as {
+      status: string;
+      sequence_version: number | null;
+    }[];
+    if (!campaign || campaign.status !== move.campaign) return { applies: false, moved: 0, last: null, remaining: 0 };
+    const [moved] = (await m.query(
+      `WITH picked AS (
+         SELECT id, status AS was FROM enrollments
+          WHERE campaign_id = $1 AND status = ANY($2::text[]) AND id > $3
+          ORDER BY id LIMIT $4 FOR UPDATE)
+       UPDATE enrollments e
+          SET status = $5,
+              sequence_version = CASE WHEN picked.was = 'pending' AND $5 = 'active' THEN $6::int ELSE e.sequence_version END,
+              updated_at = now()
+         FROM picked WHERE e.id = picked.id
+       RETURNING e.id, e.lead_id, e.sequence_version, picked.was`,
+      [input.campaignId, move.from, input.after, input.limit, move.to, campaign.sequence_version],
+    )) as [Moved[], number];
+    moved.sort((a, b) => (a.id < b.id ? -1 : 1));
+    let done = 0;
+    await eachLimited(moved, CALLS_IN_FLIGHT, async (e) => {
+      await workflowCall(calls, input, e);
+      if (++done % 50 === 0) calls.heartbeat?.({ done, of: moved.length });
+    });
+    const last = moved.at(-1)?.id ?? null;
+    const [{ remaining }] = (await m.query(
+      'SELECT count(*)::int AS remaining FROM enrollments WHERE campaign_id = $1 AND status = ANY($2::text[]) AND id > $3',
+      [input.campaignId, move.from, last ?? input.after],
+    )) as [{ remaining: number }];
+    return { applies: true, moved: moved.length, last, remaining };
+  });
+}
+
 /** The enrollment workflow call for one moved row: start a pending one, signal a running one. */
-async function workflowCall(ctx: Context, input: FanoutBatchInput, e: Moved): Promise<void> {
+async function workflowCall({ client, taskQueue }: FanoutCalls, input: FanoutBatchInput, e: Moved): Promise<void> {
   const workflowId = enrollmentWorkflowId({ tenantId: input.tenantId, campaignId: input.campaignId, leadId: e.lead_id });
-  const client = ctx.client;
   if (input.action === 'start' || (input.action === 'resume' && e.was === 'pending')) {
     try {
       await client.workflow.start(ENROLL_LEAD, {
         workflowId,
-        taskQueue: ctx.info.taskQueue,
+        taskQueue,
         args: [{ tenantId: input.tenantId, enrollmentId: e.id } satisfies EnrollLeadInput],
         typedSearchAttributes: [{ key: TenantIdSearchAttribute, value: input.tenantId }],
       });

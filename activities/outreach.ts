@@ -152,6 +152,10 @@ export function createOutreachActivities(deps: OutreachDeps) {
           steps: { position: number; delayHours: number }[] | null;
         }[];
         if (!row) throw ApplicationFailure.nonRetryable('enrollment not found', 'enrollment_missing');
+        // Started by a fan-out batch that rolled back before its commit (the
+        // worker died, a call failed): the batch's retry moves the row and
+        // finds this run already going, so wait for it rather than end.
+        if (row.status === 'pending') throw ApplicationFailure.retryable('the enrollment has not been started yet', 'enrollment_not_started');
         if (!row.steps) throw ApplicationFailure.nonRetryable('the enrollment has no sequence version', 'enrollment_missing');
         const sent = (await m.query("SELECT step FROM messages WHERE enrollment_id = $1 AND direction = 'outbound' AND status IN ('accepted', 'uncertain')", [
           ref.enrollmentId,

@@ -3,7 +3,8 @@
 // moves the enrollments in batches and starts or signals their workflows, with
 // its progress in the campaign's stats while it runs. 600 leads at a batch of
 // 250 take three batches; every enrollment workflow ends up in the state the
-// campaign asked for, exactly one run each.
+// campaign asked for, exactly one run each. A batch that dies before its
+// commit is done again without losing or doubling an enrollment.
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { type DataSource } from 'typeorm';
@@ -17,7 +18,8 @@ import { addLeads, createCampaign, createSmtpInbox, until } from '../test/helper
 import { TEST_OUTBOUND } from '../test/helpers/smtp';
 import { campaignFanoutWorkflowId, enrollmentWorkflowId } from './ids';
 import { statusQuery } from './enrollLead.shared';
-import { FANOUT_MOVES, mergeActions } from './campaignFanout.shared';
+import { FANOUT_MOVES, type FanoutBatchInput, mergeActions } from './campaignFanout.shared';
+import { fanOutBatch } from '../activities/campaignFanout';
 
 jest.setTimeout(240_000);
 
@@ -31,13 +33,14 @@ let worker: Worker;
 let running: Promise<void>;
 let t: TenantFixture;
 let owner: Agent;
+let taskQueue: string;
 
 beforeAll(async () => {
   db = await createTestDatabase('fanout');
   ds = await openDataSource(db.appUrl, 'tenantflow-fanout-test');
   ({ client, connection: clientConnection } = await connectClient());
   apiTemporal = await Connection.connect({ address: temporalAddress() });
-  const taskQueue = uniqueTaskQueue('fanout');
+  taskQueue = uniqueTaskQueue('fanout');
   quietRuntime();
   workerConnection = await NativeConnection.connect({ address: temporalAddress() });
   worker = await createWorker({
@@ -155,4 +158,97 @@ it('a resume that arrives during a start keeps waking paused enrollments, and ev
   expect(mergeActions(null, 'start')).toBe('start');
   expect(FANOUT_MOVES.start.from).toEqual(['pending']);
   expect(FANOUT_MOVES.pause.from).toEqual(['active']);
+});
+
+/** A client that dies (throws) on its `after + 1`-th workflow call, as a worker killed mid-batch would stop calling. */
+function dyingClient(after: number): Client {
+  let calls = 0;
+  const die = () => {
+    if (++calls > after) throw new Error('the worker died mid-batch');
+  };
+  return {
+    workflow: {
+      start: async (...args: Parameters<Client['workflow']['start']>) => (die(), client.workflow.start(...args)),
+      getHandle: (id: string) => ({ signal: async (...args: unknown[]) => (die(), client.workflow.getHandle(id).signal(...(args as [never]))) }),
+    },
+  } as unknown as Client;
+}
+
+it('a batch that dies before its commit is done again: no enrollment is lost, none runs twice, no signal lands twice', async () => {
+  const n = 200;
+  const inbox = await createSmtpInbox(owner, customer(), 2);
+  const campaign = await createCampaign(owner, customer(), { inboxIds: [inbox], steps: [{ subject: 'Later', body: 'Later', delayHours: 24 }] });
+  const leads = Array.from({ length: n }, (_, k) => ({ email: `die-${k}@lead.example`, firstName: `D${k}` }));
+  expect((await addLeads(owner, customer(), campaign, leads)).added).toBe(n);
+  // The request's commit, without its fan-out: the batches below are driven by hand.
+  await withTenant(ds, t.tenant.id, (m) => m.query("UPDATE campaigns SET status = 'active', started_at = now() WHERE id = $1", [campaign]));
+  const batch = (action: FanoutBatchInput['action']): FanoutBatchInput => ({ tenantId: t.tenant.id, campaignId: campaign, action, after: '', limit: n });
+  const leadIds = (
+    (await withTenant(ds, t.tenant.id, (m) => m.query('SELECT lead_id FROM enrollments WHERE campaign_id = $1 ORDER BY id', [campaign]))) as {
+      lead_id: string;
+    }[]
+  ).map((r) => r.lead_id);
+  const handles = leadIds.map((leadId) => client.workflow.getHandle(enrollmentWorkflowId({ tenantId: t.tenant.id, campaignId: campaign, leadId })));
+  const started = async () =>
+    (
+      await Promise.all(
+        handles.map((h) =>
+          h.describe().then(
+            () => 1,
+            () => 0,
+          ),
+        ),
+      )
+    ).reduce<number>((a, b) => a + b, 0);
+
+  // Start: it dies after 80 workflow starts. The rows roll back; the started
+  // workflows wait for their rows instead of ending.
+  await expect(fanOutBatch(ds, { client: dyingClient(80), taskQueue }, batch('start'))).rejects.toThrow('died mid-batch');
+  expect(await statusCounts(campaign)).toEqual({ pending: n });
+  // The batch stopped calling at its first failure and waited for the calls in flight.
+  expect(await started()).toBe(80);
+  // The retry moves every row and starts only the rest.
+  await expect(fanOutBatch(ds, { client, taskQueue }, batch('start'))).resolves.toMatchObject({ applies: true, moved: n, remaining: 0 });
+  expect(await statusCounts(campaign)).toEqual({ active: n });
+  await until(
+    'every enrollment waiting on its timer',
+    async () => {
+      const [row] = (await withTenant(ds, t.tenant.id, (m) =>
+        m.query("SELECT count(*)::int AS n FROM enrollments WHERE campaign_id = $1 AND status = 'active' AND next_send_at IS NOT NULL", [campaign]),
+      )) as { n: number }[];
+      return row!.n === n;
+    },
+    120_000,
+  );
+  const states = async () => Promise.all(handles.map((h) => h.query(statusQuery).then((s) => s.state)));
+  expect(new Set(await states())).toEqual(new Set(['waiting']));
+
+  // Pause: it dies after 50 signals. Those workflows pause (and record it on
+  // their rows) while the batch's own moves roll back; the retry pauses the
+  // rest and signals some of the 50 again, which changes nothing.
+  await withTenant(ds, t.tenant.id, (m) => m.query("UPDATE campaigns SET status = 'paused' WHERE id = $1", [campaign]));
+  await expect(fanOutBatch(ds, { client: dyingClient(50), taskQueue }, batch('pause'))).rejects.toThrow('died mid-batch');
+  // Only the signalled workflows' own records may have paused a row since.
+  const between = await statusCounts(campaign);
+  expect(between.paused ?? 0).toBeLessThanOrEqual(50);
+  expect((between.active ?? 0) + (between.paused ?? 0)).toBe(n);
+  const retried = await fanOutBatch(ds, { client, taskQueue }, batch('pause'));
+  expect(retried).toMatchObject({ applies: true, remaining: 0 });
+  expect(retried.moved).toBeGreaterThanOrEqual(n - 50);
+  expect(await statusCounts(campaign)).toEqual({ paused: n });
+  await until('every workflow paused', async () => (await states()).every((s) => s === 'paused'));
+
+  // One run per enrollment: the first attempt's starts were not repeated and
+  // none of those runs ended (a closed run would be listed too).
+  let runs = 0;
+  for await (const w of client.workflow.list({ query: `WorkflowType = 'enrollLead' AND TenantId = '${t.tenant.id}'` })) {
+    if (!w.workflowId.includes(campaign)) continue;
+    expect(w.status.name).toBe('RUNNING');
+    runs += 1;
+  }
+  expect(runs).toBe(n);
+  // Archive them all so the shared dev server is left quiet.
+  await withTenant(ds, t.tenant.id, (m) => m.query("UPDATE campaigns SET status = 'archived' WHERE id = $1", [campaign]));
+  await fanOutBatch(ds, { client, taskQueue }, batch('archive'));
+  await Promise.all(handles.map((h) => h.result()));
 });

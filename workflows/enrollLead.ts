@@ -41,7 +41,10 @@ const DB_STEP_OPTIONS: LocalActivityOptions = {
 // activity path; `patched` tells the two apart.
 export const LOCAL_DB_STEPS_PATCH = 'enroll-lead-local-db-steps';
 const remoteDbSteps = proxyActivities<Activities>(DB_STEP_OPTIONS);
-const localDbSteps = proxyLocalActivities<Activities>(DB_STEP_OPTIONS);
+// Retries that back off longer than 10 s wait on a workflow timer rather than
+// inside the workflow task, so a long wait (a row whose fan-out batch rolled
+// back: `enrollment_not_started`) neither holds a task slot nor a shutdown.
+const localDbSteps = proxyLocalActivities<Activities>({ ...DB_STEP_OPTIONS, localRetryThreshold: '10 seconds' });
 
 const { sendStep } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',

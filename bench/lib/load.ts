@@ -67,16 +67,6 @@ export async function openLoop(opts: { ratePerSecond: number; seconds: number },
   return { done: latencies.length, errors, seconds, perSecond: latencies.length / seconds, latenciesMs: latencies };
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`benchmark: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
 /** Resident memory of a process in MiB (Linux). */
 export async function rssMiB(pid: number | undefined): Promise<number> {
   if (!pid) return NaN;

@@ -4,7 +4,8 @@
 // are measured the same way. 6. Worker memory: with the campaign's
 // enrollments open and waiting on their next step's timer.
 import { BenchApi, campaignWithSequence, sinkInbox } from '../lib/api';
-import { rssMiB, waitFor } from '../lib/load';
+import { rssMiB } from '../lib/load';
+import { until as waitFor } from '../../lib/until';
 import { createBenchTenant, enrollLeads, generateLeads, inTenant } from '../lib/seed';
 import { figure, ratios } from '../lib/stats';
 import { type BenchContext, type ResultRow, type Scenario } from '../lib/types';

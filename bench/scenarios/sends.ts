@@ -8,7 +8,7 @@ import { parseOutboundAllowlist } from '../../lib/outbound';
 import { renderTemplate } from '../../lib/templates';
 import { BenchApi, campaignWithSequence, sinkInbox } from '../lib/api';
 import { eachLimited } from '../../lib/eachLimited';
-import { waitFor } from '../lib/load';
+import { until as waitFor } from '../../lib/until';
 import { createBenchTenant, inTenant } from '../lib/seed';
 import { figure, percentile, ratios } from '../lib/stats';
 import { type BenchContext, type Scenario } from '../lib/types';

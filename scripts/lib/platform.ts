@@ -366,17 +366,16 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
     checkpoint();
 
     const consoleUrl = `http://${c.WEB_HOST}:${c.WEB_PORT}`;
-    if (opts.console === false) {
-      return {
-        urls: { console: consoleUrl, api: c.apiUrl, temporalUi, temporalAddress: c.temporalAddress },
-        dataDir,
-        databaseUrl,
-        appDatabaseUrl,
-        supervisor,
-        postgres,
-        stop,
-      };
-    }
+    const platform: Platform = {
+      urls: { console: consoleUrl, api: c.apiUrl, temporalUi, temporalAddress: c.temporalAddress },
+      dataDir,
+      databaseUrl,
+      appDatabaseUrl,
+      supervisor,
+      postgres,
+      stop,
+    };
+    if (opts.console === false) return platform;
     if (webBuildStale()) {
       throw new Error('the console build is missing or stale: run `npm run build:web` (npm start does this for you)');
     }
@@ -397,16 +396,7 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
     });
     await waitForPort(c.WEB_PORT, 60_000);
     checkpoint();
-
-    return {
-      urls: { console: consoleUrl, api: c.apiUrl, temporalUi, temporalAddress: c.temporalAddress },
-      dataDir,
-      databaseUrl,
-      appDatabaseUrl,
-      supervisor,
-      postgres,
-      stop,
-    };
+    return platform;
   })().catch(async (err: unknown) => {
     await stop();
     throw err;

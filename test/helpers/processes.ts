@@ -24,13 +24,4 @@ export function startWorkerProcess(opts: { databaseAppUrl: string; taskQueue: st
   return child;
 }
 
-/** Polls `probe` until it returns a value (not undefined or false). */
-export async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { until } from '../../lib/until';
