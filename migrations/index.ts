@@ -11,6 +11,7 @@ import { Hardening1730000007000 } from './1730000007000-hardening';
 import { ChecklistAndCompletion1730000008000 } from './1730000008000-checklist-and-completion';
 import { Billing1730000009000 } from './1730000009000-billing';
 import { Backfills1730000010000 } from './1730000010000-backfills';
+import { CampaignCompletionAtCommit1730000011000 } from './1730000011000-campaign-completion-at-commit';
 
 export const migrations = [
   CreateTenants1730000000000,
@@ -24,4 +25,5 @@ export const migrations = [
   ChecklistAndCompletion1730000008000,
   Billing1730000009000,
   Backfills1730000010000,
+  CampaignCompletionAtCommit1730000011000,
 ];

@@ -3,6 +3,8 @@
 // shows in the latency instead of slowing the sender). Both are bounded in
 // count and time and talk only to 127.0.0.1.
 
+import fs from 'node:fs';
+
 export interface LoadResult {
   done: number;
   errors: number;
@@ -75,3 +77,57 @@ export async function rssMiB(pid: number | undefined): Promise<number> {
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
   return kb / 1024;
 }
+
+/** CPU seconds so far, by part: the Temporal server, every PostgreSQL process, the named Node processes, and this one. */
+export type CpuSeconds = Record<string, number>;
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+export function cpuSnapshot(named: Record<string, number | undefined>): CpuSeconds {
+  const byPid = new Map(Object.entries(named).flatMap(([name, pid]) => (pid ? [[pid, name] as const] : [])));
+  const out: CpuSeconds = { temporal: 0, postgres: 0, ...Object.fromEntries(Object.keys(named).map((n) => [n, 0])) };
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // ended meanwhile
+    }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const seconds = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime, stime
+    const name = byPid.get(Number(entry)) ?? (comm === 'temporal' || comm === 'postgres' ? comm : undefined);
+    if (name) out[name] = (out[name] ?? 0) + seconds;
+  }
+  const own = process.cpuUsage();
+  out.bench = (own.user + own.system) / 1e6;
+  return out;
+}
+
+/** CPU milliseconds per operation between two snapshots, by part (parts under 0.05 ms left out). */
+export function cpuPerOp(before: CpuSeconds, after: CpuSeconds, ops: number): Record<string, number> {
+  return Object.fromEntries(
+    Object.keys(after)
+      .map((k) => [k, ((after[k]! - (before[k] ?? 0)) * 1000) / ops] as const)
+      .filter(([, ms]) => ms >= 0.05),
+  );
+}
+
+/** Waits (at most `maxMs`) until the Temporal server is nearly idle: the work a load set off has drained. */
+export async function settle(maxMs = 30_000): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  let last = cpuSnapshot({}).temporal!;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = cpuSnapshot({}).temporal!;
+    if (now - last < 0.05) return; // under 10 % of a core
+    last = now;
+  }
+}
+
+export const formatCpu = (perOp: Record<string, number>) =>
+  Object.entries(perOp)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, ms]) => `${k} ${ms.toFixed(1)}`)
+    .join(', ');

@@ -58,31 +58,35 @@ async function applyInTenant(
   const stops = running || msg.enrollment_status === 'pending';
   if (event.type === 'open') {
     await m.query('UPDATE messages SET opens = opens + 1, opened_at = coalesce(opened_at, now()), updated_at = now() WHERE id = $1', [msg.id]);
-  } else if (event.type === 'reply') {
-    await m.query(
-      `INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, status, message_id, subject, body)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 'inbound', 'received', $8, $9, $10) ON CONFLICT (tenant_id, message_id) DO NOTHING`,
-      [
-        tenantId,
-        newId('msg'),
-        msg.customer_id,
-        msg.campaign_id,
-        msg.enrollment_id,
-        msg.lead_id,
-        msg.inbox_id,
-        `reply:${event.id}`,
-        event.reply?.subject ?? '',
-        event.reply?.text ?? '',
-      ],
-    );
-    await m.query("UPDATE leads SET status = 'replied', updated_at = now() WHERE id = $1 AND status = 'active'", [msg.lead_id]);
-    if (stops) await m.query("UPDATE enrollments SET status = 'replied', next_send_at = NULL, updated_at = now() WHERE id = $1", [msg.enrollment_id]);
-    if (running) await signalEnrollments(client, tenantId, [key], replySignal);
-  } else {
-    await m.query("UPDATE leads SET status = 'bounced', updated_at = now() WHERE id = $1", [msg.lead_id]);
-    if (stops) await m.query("UPDATE enrollments SET status = 'bounced', next_send_at = NULL, updated_at = now() WHERE id = $1", [msg.enrollment_id]);
-    if (running) await signalEnrollments(client, tenantId, [key], bounceSignal);
+    return { status: 'processed', tenantId };
   }
+  const outcome = event.type === 'reply' ? 'replied' : 'bounced';
+  // One statement (a round trip, not three): the reply's inbound message, the
+  // lead's status and the enrollment's end.
+  await m.query(
+    `WITH inbound AS (
+       INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, status, message_id, subject, body)
+       SELECT $1::uuid, $2, $3, $4, $5, $6, $7, 'inbound', 'received', $8, $9, $10 WHERE $11 = 'replied'
+       ON CONFLICT (tenant_id, message_id) DO NOTHING),
+     lead AS (
+       UPDATE leads SET status = $11, updated_at = now() WHERE id = $6 AND (status = 'active' OR $11 = 'bounced'))
+     UPDATE enrollments SET status = $11, next_send_at = NULL, updated_at = now() WHERE id = $5 AND $12`,
+    [
+      tenantId,
+      newId('msg'),
+      msg.customer_id,
+      msg.campaign_id,
+      msg.enrollment_id,
+      msg.lead_id,
+      msg.inbox_id,
+      `reply:${event.id}`,
+      event.reply?.subject ?? '',
+      event.reply?.text ?? '',
+      outcome,
+      stops,
+    ],
+  );
+  if (running) await signalEnrollments(client, tenantId, [key], outcome === 'replied' ? replySignal : bounceSignal);
   return { status: 'processed', tenantId };
 }
 
@@ -94,9 +98,13 @@ async function applyInTenant(
 async function routeEvent(m: EntityManager, client: Client, event: EmailEvent): Promise<RouteResult> {
   const ref = parseSendMessageId(event.messageId);
   if (!ref) return { status: 'dead_letter', error: 'the Message-ID is not one Tenantflow sent' };
-  const [tenant] = (await m.query('SELECT id FROM tenants WHERE id = $1', [ref.tenantId])) as unknown[];
-  if (!tenant) return { status: 'dead_letter', error: 'no such tenant' };
-  return withTenantInTransaction(m, ref.tenantId, (tm) => applyInTenant(tm, client, ref.tenantId, ref, event));
+  const routed = await withTenantInTransaction(m, ref.tenantId, (tm) => applyInTenant(tm, client, ref.tenantId, ref, event));
+  // A tenant that does not exist has no messages either: say which it was only then.
+  if (routed.status === 'dead_letter') {
+    const [tenant] = (await m.query('SELECT id FROM tenants WHERE id = $1', [ref.tenantId])) as unknown[];
+    if (!tenant) return { status: 'dead_letter', error: 'no such tenant' };
+  }
+  return routed;
 }
 
 /** Stores a verified event and routes it in one transaction; a delivery seen before does nothing. */
