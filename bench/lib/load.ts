@@ -78,27 +78,32 @@ export async function rssMiB(pid: number | undefined): Promise<number> {
   return kb / 1024;
 }
 
-/** CPU seconds so far, by part: the Temporal server, every PostgreSQL process, the named Node processes, and this one. */
+/** CPU seconds so far, by part: the named processes, every process of one PostgreSQL server, and this one. */
 export type CpuSeconds = Record<string, number>;
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
-export function cpuSnapshot(named: Record<string, number | undefined>): CpuSeconds {
-  const byPid = new Map(Object.entries(named).flatMap(([name, pid]) => (pid ? [[pid, name] as const] : [])));
-  const out: CpuSeconds = { temporal: 0, postgres: 0, ...Object.fromEntries(Object.keys(named).map((n) => [n, 0])) };
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // ended meanwhile
+function processCpu(pid: number): { ppid: number; seconds: number } | undefined {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined; // ended meanwhile
+  }
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { ppid: Number(fields[1]), seconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND }; // utime + stime
+}
+
+export function cpuSnapshot(named: Record<string, number | undefined>, postmasterPid?: number): CpuSeconds {
+  const out: CpuSeconds = Object.fromEntries(Object.keys(named).map((n) => [n, 0]));
+  for (const [name, pid] of Object.entries(named)) if (pid) out[name] = processCpu(pid)?.seconds ?? 0;
+  if (postmasterPid) {
+    out.postgres = 0;
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const p = processCpu(Number(entry));
+      if (p && (Number(entry) === postmasterPid || p.ppid === postmasterPid)) out.postgres += p.seconds;
     }
-    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const seconds = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime, stime
-    const name = byPid.get(Number(entry)) ?? (comm === 'temporal' || comm === 'postgres' ? comm : undefined);
-    if (name) out[name] = (out[name] ?? 0) + seconds;
   }
   const own = process.cpuUsage();
   out.bench = (own.user + own.system) / 1e6;
@@ -114,13 +119,14 @@ export function cpuPerOp(before: CpuSeconds, after: CpuSeconds, ops: number): Re
   );
 }
 
-/** Waits (at most `maxMs`) until the Temporal server is nearly idle: the work a load set off has drained. */
-export async function settle(maxMs = 30_000): Promise<void> {
+/** Waits (at most `maxMs`) until a process (the Temporal server) is nearly idle: the work a load set off has drained. */
+export async function settle(pid: number | undefined, maxMs = 30_000): Promise<void> {
+  if (!pid) return;
   const deadline = Date.now() + maxMs;
-  let last = cpuSnapshot({}).temporal!;
+  let last = processCpu(pid)?.seconds ?? 0;
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 500));
-    const now = cpuSnapshot({}).temporal!;
+    const now = processCpu(pid)?.seconds ?? 0;
     if (now - last < 0.05) return; // under 10 % of a core
     last = now;
   }

@@ -14,6 +14,7 @@ import { parseConfig } from '../../lib/config';
 import { freePort } from '../../scripts/lib/net';
 import { launchPlatform, type Platform } from '../../scripts/lib/platform';
 import { ROOT } from '../../scripts/lib/tools';
+import { type CpuSeconds, cpuSnapshot, settle } from './load';
 
 export const BASELINE_TASK_QUEUE = 'tenantflow-bench-baseline';
 
@@ -29,7 +30,11 @@ export interface BenchStack {
   app: pg.Pool;
   /** The owner role through TypeORM, for the seed's tenant set-up. */
   ownerDs: DataSource;
-  pid(name: 'worker' | 'api' | 'baseline-worker'): number | undefined;
+  pid(name: 'worker' | 'api' | 'baseline-worker' | 'temporal'): number | undefined;
+  /** CPU seconds so far of the stack's processes (PostgreSQL's summed) and of the bench itself. */
+  cpu(): CpuSeconds;
+  /** Waits until the stack's Temporal server is nearly idle (at most 30 s). */
+  settle(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -88,6 +93,12 @@ export async function startBenchStack(log: (line: string) => void): Promise<Benc
     app,
     ownerDs,
     pid: (name) => platform.supervisor.pidOf(name),
+    cpu: () =>
+      cpuSnapshot(
+        Object.fromEntries((['temporal', 'worker', 'api', 'baseline-worker'] as const).map((n) => [n, platform.supervisor.pidOf(n)])),
+        postmasterPid(dataDir),
+      ),
+    settle: () => settle(platform.supervisor.pidOf('temporal')),
     async stop() {
       await owner.end().catch(() => undefined);
       await app.end().catch(() => undefined);
@@ -97,4 +108,13 @@ export async function startBenchStack(log: (line: string) => void): Promise<Benc
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The embedded PostgreSQL server's main process (the first line of its postmaster.pid). */
+function postmasterPid(dataDir: string): number | undefined {
+  try {
+    return Number(fs.readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]) || undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -9,7 +9,7 @@ import { renderTemplate } from '../../lib/templates';
 import { BenchApi, campaignWithSequence, sinkInbox } from '../lib/api';
 import { eachLimited } from '../../lib/eachLimited';
 import { until as waitFor } from '../../lib/until';
-import { cpuPerOp, cpuSnapshot, formatCpu, settle } from '../lib/load';
+import { cpuPerOp, formatCpu } from '../lib/load';
 import { createBenchTenant, inTenant } from '../lib/seed';
 import { figure, percentile, ratios } from '../lib/stats';
 import { type BenchContext, type Scenario } from '../lib/types';
@@ -138,14 +138,15 @@ export const sends: Scenario = {
     const baseLatency: number[][] = [];
     const requestMs: number[] = [];
     const open: { tenantId: string; campaigns: string[] } = { tenantId: t.tenantId, campaigns: [] };
-    const parts = { api: stack.pid('api'), worker: stack.pid('worker'), 'baseline-worker': stack.pid('baseline-worker') };
     const cpu = { ours: {} as Record<string, number>, base: {} as Record<string, number> };
     for (let rep = 0; rep < ctx.reps; rep++) {
       const campaign = await campaignWithSequence(api, customer, inbox, `Sends ${rep + 1}`, STEPS);
       const leads = Array.from({ length: n }, (_, i) => ({ email: `send-${rep}-${i}@lead${i % 97}.example`, firstName: `Lead${i}`, company: `Co ${i % 50}` }));
-      await api.call('POST', `/api/campaigns/${campaign}/leads`, customer, { leads });
-      await settle();
-      let before = cpuSnapshot(parts);
+      for (let i = 0; i < leads.length; i += 500) {
+        await api.call('POST', `/api/campaigns/${campaign}/leads`, customer, { leads: leads.slice(i, i + 500) }); // under the body limit
+      }
+      await stack.settle();
+      let before = stack.cpu();
       const t0 = Date.now();
       await api.call('POST', `/api/campaigns/${campaign}/status`, customer, { status: 'active' });
       requestMs.push(Date.now() - t0);
@@ -160,8 +161,8 @@ export const sends: Scenario = {
         ).rows[0] as { n: number; last: number };
       const done = await waitFor(`${n} sends accepted`, async () => ((await accepted()).n >= n ? accepted() : undefined), 30 * 60_000, 200);
       ours.push(n / ((done.last - t0) / 1000));
-      await settle();
-      cpu.ours = cpuPerOp(before, cpuSnapshot(parts), n);
+      await stack.settle();
+      cpu.ours = cpuPerOp(before, stack.cpu(), n);
       const started = await executions(
         ctx,
         `WorkflowType = 'enrollLead' AND TenantId = '${t.tenantId}' AND StartTime >= '${new Date(t0 - 1000).toISOString()}'`,
@@ -179,10 +180,10 @@ export const sends: Scenario = {
       open.campaigns.push(campaign);
       ctx.log(`sends: rep ${rep + 1}: ${ours.at(-1)!.toFixed(1)} sends/s`);
 
-      before = cpuSnapshot(parts);
+      before = stack.cpu();
       const b = await baselineRun(ctx, 'benchOneActivity', n, `one-activity-${rep}`);
-      await settle();
-      cpu.base = cpuPerOp(before, cpuSnapshot(parts), n);
+      await stack.settle();
+      cpu.base = cpuPerOp(before, stack.cpu(), n);
       base.push(b.perSecond);
       baseLatency.push(b.latencies);
       ctx.log(`sends: rep ${rep + 1}: baseline ${b.perSecond.toFixed(1)} workflows/s`);

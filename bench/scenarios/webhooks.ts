@@ -12,7 +12,7 @@ import { type Client } from '@temporalio/client';
 import { eachLimited } from '../../lib/eachLimited';
 import { signWebhook } from '../../lib/webhookSignature';
 import { enrollmentWorkflowId } from '../../workflows/ids';
-import { closedLoop, cpuPerOp, cpuSnapshot, formatCpu, settle } from '../lib/load';
+import { closedLoop, cpuPerOp, formatCpu } from '../lib/load';
 import { inTenant } from '../lib/seed';
 import { figure, ratios } from '../lib/stats';
 import { type BenchContext, type Scenario, type ScenarioResult } from '../lib/types';
@@ -49,12 +49,11 @@ export const webhooks: Scenario = {
     const accepted = { ours: [] as number[], base: [] as number[] };
     const done = { ours: [] as number[], base: [] as number[] };
     const statuses = new Map<string, number>();
-    const parts = { api: stack.pid('api'), worker: stack.pid('worker'), 'baseline-worker': stack.pid('baseline-worker') };
     const cpu = { ours: {} as Record<string, number>, base: {} as Record<string, number> };
     for (let rep = 0; rep < ctx.reps; rep++) {
       const batch = targets.slice(rep * perRep, (rep + 1) * perRep);
-      await settle();
-      let before = cpuSnapshot(parts);
+      await stack.settle();
+      let before = stack.cpu();
       let t0 = performance.now();
       const r = await closedLoop({ concurrency: IN_FLIGHT, seconds: 600, maxRequests: batch.length }, async (i) => {
         const raw = JSON.stringify({
@@ -83,10 +82,10 @@ export const webhooks: Scenario = {
         batch.map((b) => enrollmentWorkflowId({ tenantId: open.tenantId, campaignId: b.campaign_id, leadId: b.lead_id })),
       );
       done.ours.push(r.done / ((oursEnd - t0) / 1000));
-      await settle();
-      cpu.ours = cpuPerOp(before, cpuSnapshot(parts), r.done);
+      await stack.settle();
+      cpu.ours = cpuPerOp(before, stack.cpu(), r.done);
 
-      before = cpuSnapshot(parts);
+      before = stack.cpu();
       const stamp = Date.now();
       t0 = performance.now();
       const b = await closedLoop({ concurrency: IN_FLIGHT, seconds: 600, maxRequests: batch.length }, async (i) => {
@@ -103,8 +102,8 @@ export const webhooks: Scenario = {
         batch.map((_, i) => `bench/signalled/${stamp}/${i}`),
       );
       done.base.push(b.done / ((baseEnd - t0) / 1000));
-      await settle();
-      cpu.base = cpuPerOp(before, cpuSnapshot(parts), b.done);
+      await stack.settle();
+      cpu.base = cpuPerOp(before, stack.cpu(), b.done);
       ctx.log(
         `webhooks: rep ${rep + 1}: ${r.perSecond.toFixed(0)} webhooks/s accepted, ${done.ours.at(-1)!.toFixed(0)}/s done (${r.errors} errors) ` +
           `vs ${b.perSecond.toFixed(0)} signalWithStart/s accepted, ${done.base.at(-1)!.toFixed(0)}/s done`,
