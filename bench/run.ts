@@ -8,6 +8,8 @@
 //   --only NAME    one scenario (sends, campaign, reads, webhooks, backfill)
 //   --reps N       repetitions per figure (at least 3)
 //   --results DIR, --docs FILE   where the outputs go
+//   --render FILE  only rewrite the report and chart from a results JSON
+//                  (after editing bench/FINDINGS.md)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -42,8 +44,14 @@ async function main(): Promise<void> {
       reps: { type: 'string', default: '3' },
       results: { type: 'string', default: path.join(ROOT, 'bench', 'results') },
       docs: { type: 'string', default: path.join(ROOT, 'docs', 'performance.md') },
+      render: { type: 'string' },
     },
   });
+  if (values.render) {
+    writeDocs(values.docs, JSON.parse(fs.readFileSync(values.render, 'utf8')) as BenchReport);
+    console.log(`[bench] report: ${values.docs} (from ${values.render})`);
+    return;
+  }
   const mode = values.smoke ? 'smoke' : values.quick ? 'quick' : values.full ? 'full' : 'default';
   const reps = Math.max(3, Number(values.reps));
   const only = values.only?.split(',');
@@ -71,13 +79,18 @@ async function main(): Promise<void> {
   report.seconds = (Date.now() - started) / 1000;
   console.log(textTable(report));
   const json = writeResults(values.results, report);
-  const svgName = `${path.basename(values.docs, '.md')}.svg`;
-  fs.mkdirSync(path.dirname(values.docs), { recursive: true });
-  fs.writeFileSync(path.join(path.dirname(values.docs), svgName), chart(report));
-  const findingsFile = path.join(ROOT, 'bench', 'FINDINGS.md');
-  fs.writeFileSync(values.docs, markdown(report, svgName, fs.existsSync(findingsFile) ? fs.readFileSync(findingsFile, 'utf8') : ''));
+  writeDocs(values.docs, report);
   log(`results: ${json}`);
   log(`report: ${values.docs} (${Math.round(report.seconds)} s in all)`);
+}
+
+/** docs/performance.md (the table, the machine, the findings) and its chart beside it. */
+function writeDocs(docs: string, report: BenchReport): void {
+  const svgName = `${path.basename(docs, '.md')}.svg`;
+  fs.mkdirSync(path.dirname(docs), { recursive: true });
+  fs.writeFileSync(path.join(path.dirname(docs), svgName), chart(report));
+  const findingsFile = path.join(ROOT, 'bench', 'FINDINGS.md');
+  fs.writeFileSync(docs, markdown(report, svgName, fs.existsSync(findingsFile) ? fs.readFileSync(findingsFile, 'utf8') : ''));
 }
 
 async function machine(stack: Awaited<ReturnType<typeof startBenchStack>>) {
