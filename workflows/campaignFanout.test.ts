@@ -80,6 +80,19 @@ const statusCounts = async (campaign: string) =>
     ).map((r) => [r.status, r.n]),
   ) as Record<string, number>;
 
+/** Waits until every enrollment of the campaign has run its first steps: its row holds the day-later send. */
+const allWaitingOnTimers = (campaign: string, n: number) =>
+  until(
+    'every enrollment waiting on its timer',
+    async () => {
+      const [row] = (await withTenant(ds, t.tenant.id, (m) =>
+        m.query("SELECT count(*)::int AS n FROM enrollments WHERE campaign_id = $1 AND status = 'active' AND next_send_at IS NOT NULL", [campaign]),
+      )) as { n: number }[];
+      return row!.n === n;
+    },
+    120_000,
+  );
+
 async function fanoutBatches(campaign: string): Promise<number> {
   const history = await client.workflow.getHandle(campaignFanoutWorkflowId({ tenantId: t.tenant.id, campaignId: campaign })).fetchHistory();
   return (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'fanOutCampaignBatch').length;
@@ -109,17 +122,7 @@ it('moves 600 enrollments in batches after each request: start, pause, resume, a
     return stats.body.fanout ?? ((await statusCounts(campaign)).active === LEADS ? 'done' : undefined);
   });
   if (progress !== 'done') expect(progress).toMatchObject({ state: 'running', action: 'resume' });
-  // Every workflow ran its first steps: its row holds the day-later send.
-  await until(
-    'every enrollment waiting on its timer',
-    async () => {
-      const [row] = (await withTenant(ds, t.tenant.id, (m) =>
-        m.query("SELECT count(*)::int AS n FROM enrollments WHERE campaign_id = $1 AND status = 'active' AND next_send_at IS NOT NULL", [campaign]),
-      )) as { n: number }[];
-      return row!.n === LEADS;
-    },
-    120_000,
-  );
+  await allWaitingOnTimers(campaign, LEADS);
   expect(await fanoutBatches(campaign)).toBe(Math.ceil(LEADS / 250));
   const leadIds = (
     (await withTenant(ds, t.tenant.id, (m) => m.query('SELECT lead_id FROM enrollments WHERE campaign_id = $1 ORDER BY id', [campaign]))) as {
@@ -210,16 +213,7 @@ it('a batch that dies before its commit is done again: no enrollment is lost, no
   // The retry moves every row and starts only the rest.
   await expect(fanOutBatch(ds, { client, taskQueue }, batch('start'))).resolves.toMatchObject({ applies: true, moved: n, remaining: 0 });
   expect(await statusCounts(campaign)).toEqual({ active: n });
-  await until(
-    'every enrollment waiting on its timer',
-    async () => {
-      const [row] = (await withTenant(ds, t.tenant.id, (m) =>
-        m.query("SELECT count(*)::int AS n FROM enrollments WHERE campaign_id = $1 AND status = 'active' AND next_send_at IS NOT NULL", [campaign]),
-      )) as { n: number }[];
-      return row!.n === n;
-    },
-    120_000,
-  );
+  await allWaitingOnTimers(campaign, n);
   const states = async () => Promise.all(handles.map((h) => h.query(statusQuery).then((s) => s.state)));
   expect(new Set(await states())).toEqual(new Set(['waiting']));
 
