@@ -6,16 +6,13 @@
 // campaign asked for, exactly one run each. A batch that dies before its
 // commit is done again without losing or doubling an enrollment.
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
 import { type DataSource } from 'typeorm';
 import { withTenant } from '../db/tenantContext';
-import { createWorker } from '../worker/createWorker';
 import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
 import { addMember, createTenant, createUser, type TenantFixture } from '../test/helpers/fixtures';
 import { signIn, testApp, type Agent } from '../test/helpers/api';
-import { connectClient, projectWorkflowBundle, quietRuntime, temporalAddress, uniqueTaskQueue } from '../test/helpers/temporal';
+import { connectClient, startProjectWorker, temporalAddress, uniqueTaskQueue } from '../test/helpers/temporal';
 import { addLeads, createCampaign, createSmtpInbox, until } from '../test/helpers/outreach';
-import { TEST_OUTBOUND } from '../test/helpers/smtp';
 import { campaignFanoutWorkflowId, enrollmentWorkflowId } from './ids';
 import { statusQuery } from './enrollLead.shared';
 import { FANOUT_MOVES, type FanoutBatchInput, mergeActions } from './campaignFanout.shared';
@@ -28,9 +25,7 @@ let ds: DataSource;
 let client: Client;
 let clientConnection: Connection;
 let apiTemporal: Connection;
-let workerConnection: NativeConnection;
-let worker: Worker;
-let running: Promise<void>;
+let worker: { stop(): Promise<void> };
 let t: TenantFixture;
 let owner: Agent;
 let taskQueue: string;
@@ -41,16 +36,7 @@ beforeAll(async () => {
   ({ client, connection: clientConnection } = await connectClient());
   apiTemporal = await Connection.connect({ address: temporalAddress() });
   taskQueue = uniqueTaskQueue('fanout');
-  quietRuntime();
-  workerConnection = await NativeConnection.connect({ address: temporalAddress() });
-  worker = await createWorker({
-    connection: workerConnection,
-    namespace: 'default',
-    taskQueue,
-    activities: { dataSource: ds, outbound: TEST_OUTBOUND },
-    workflowBundle: await projectWorkflowBundle(),
-  });
-  running = worker.run();
+  worker = await startProjectWorker({ taskQueue, dataSource: ds });
   const api = testApp(ds, { client: new Client({ connection: apiTemporal }), taskQueue });
   t = await createTenant(ds, { customers: 1 });
   const o = await createUser(ds);
@@ -59,9 +45,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running?.catch(() => undefined);
-  await workerConnection?.close();
+  await worker?.stop();
   await apiTemporal?.close();
   await clientConnection?.close();
   await ds?.destroy();

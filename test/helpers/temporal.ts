@@ -48,14 +48,10 @@ export function uniqueTaskQueue(label: string): string {
  * Runs the project's worker (same factory as production) against the run's
  * dev server while `fn` executes, then shuts it down.
  */
-export async function withProjectWorker<T>(
-  {
-    taskQueue,
-    activityOverrides,
-    ...deps
-  }: { taskQueue: string; activityOverrides?: CreateWorkerOptions['activityOverrides'] } & Omit<ActivityDeps, 'outbound'>,
-  fn: () => Promise<T>,
-): Promise<T> {
+type ProjectWorkerOptions = { taskQueue: string; activityOverrides?: CreateWorkerOptions['activityOverrides'] } & Omit<ActivityDeps, 'outbound'>;
+
+/** The production worker factory on its own connection, with the test outbound policy (not yet running). */
+async function projectWorker({ taskQueue, activityOverrides, ...deps }: ProjectWorkerOptions) {
   quietRuntime();
   const connection = await NativeConnection.connect({ address: temporalAddress() });
   try {
@@ -67,10 +63,33 @@ export async function withProjectWorker<T>(
       activityOverrides,
       workflowBundle: await projectWorkflowBundle(),
     });
+    return { worker, connection };
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
+}
+
+export async function withProjectWorker<T>(opts: ProjectWorkerOptions, fn: () => Promise<T>): Promise<T> {
+  const { worker, connection } = await projectWorker(opts);
+  try {
     return await worker.runUntil(fn());
   } finally {
     await connection.close();
   }
+}
+
+/** The production worker for a whole suite: running until `stop()` (for afterAll). */
+export async function startProjectWorker(opts: ProjectWorkerOptions): Promise<{ stop(): Promise<void> }> {
+  const { worker, connection } = await projectWorker(opts);
+  const running = worker.run();
+  return {
+    async stop() {
+      worker.shutdown();
+      await running.catch(() => undefined);
+      await connection.close();
+    },
+  };
 }
 
 /** The Temporal time-skipping test server (Java), through the setup's wrapper. */
