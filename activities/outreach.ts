@@ -43,6 +43,9 @@ export type SendOutcome =
   | { outcome: 'suppressed' }
   | { outcome: 'not_active' };
 
+/** reserveAndSendStep's answer: the send's outcome, or the slot that was not granted. */
+export type ReserveAndSendOutcome = SendOutcome | ({ outcome: 'not_granted' } & SlotDecision);
+
 interface SendContext {
   enrollment: {
     id: string;
@@ -125,6 +128,177 @@ export function createOutreachActivities(deps: OutreachDeps) {
     return { enrollment, lead, step: stepRow, suppressed: Boolean(suppressed) };
   }
 
+  async function reserveSendSlot(input: EnrollmentRef & { step: number; at: number }): Promise<SlotDecision> {
+    return withTenant(ds, input.tenantId, async (m) => {
+      const [existing] = (await m.query('SELECT inbox_id FROM inbox_send_slots WHERE enrollment_id = $1 AND step = $2', [
+        input.enrollmentId,
+        input.step,
+      ])) as unknown[];
+      if (existing) return { granted: true };
+      const [e] = (await m.query('SELECT e.inbox_id, e.campaign_id, c.timezone FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id WHERE e.id = $1', [
+        input.enrollmentId,
+      ])) as {
+        inbox_id: string | null;
+        campaign_id: string;
+        timezone: string;
+      }[];
+      if (!e) throw ApplicationFailure.nonRetryable('enrollment not found', 'enrollment_missing');
+      // The account lock comes before the inbox locks, always in this order.
+      const allowance = await takeSendAllowance(m, input.at);
+      if (!allowance.granted) {
+        await m.query('UPDATE enrollments SET waiting_for = $2, updated_at = now() WHERE id = $1', [input.enrollmentId, allowance.waitingFor]);
+        return { granted: false, waitingFor: allowance.waitingFor, retryAt: allowance.retryAt };
+      }
+      const candidates = e.inbox_id
+        ? [e.inbox_id]
+        : ((await m.query('SELECT inbox_id FROM campaign_inboxes WHERE campaign_id = $1 ORDER BY inbox_id', [e.campaign_id])) as { inbox_id: string }[]).map(
+            (r) => r.inbox_id,
+          );
+      if (candidates.length === 0) throw ApplicationFailure.nonRetryable('the campaign has no inbox to send from', 'no_inbox');
+      const day = localDate(input.at, e.timezone);
+      // Lock in id order so two enrollments never wait on each other's locks.
+      const inboxes = (await m.query('SELECT id, daily_cap FROM inboxes WHERE id = ANY($1) ORDER BY id FOR UPDATE', [candidates])) as {
+        id: string;
+        daily_cap: number;
+      }[];
+      const used = (await m.query('SELECT inbox_id, count(*)::int AS n FROM inbox_send_slots WHERE inbox_id = ANY($1) AND day = $2 GROUP BY inbox_id', [
+        candidates,
+        day,
+      ])) as { inbox_id: string; n: number }[];
+      const usage = new Map(used.map((u) => [u.inbox_id, u.n]));
+      const free = inboxes.filter((i) => (usage.get(i.id) ?? 0) < i.daily_cap).sort((a, b) => (usage.get(a.id) ?? 0) - (usage.get(b.id) ?? 0));
+      const inbox = free[0];
+      if (!inbox) return { granted: false };
+      await m.query(
+        "INSERT INTO inbox_send_slots (tenant_id, inbox_id, day, enrollment_id, step, paid_by) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5)",
+        [inbox.id, day, input.enrollmentId, input.step, allowance.paidBy],
+      );
+      await allowance.commit();
+      // A lead's thread stays on the inbox it started from.
+      await m.query('UPDATE enrollments SET inbox_id = coalesce(inbox_id, $2), waiting_for = NULL WHERE id = $1', [input.enrollmentId, inbox.id]);
+      return { granted: true };
+    });
+  }
+
+  async function sendStep(input: EnrollmentRef & { step: number; scheduledAt: number }): Promise<SendOutcome> {
+    const prepared = await withTenant(ds, input.tenantId, async (m) => {
+      const c = await loadSendContext(m, input.enrollmentId, input.step);
+      if (TERMINAL.has(c.enrollment.status)) return { done: { outcome: 'not_active' } as SendOutcome };
+      if (c.suppressed) return { done: { outcome: 'suppressed' } as SendOutcome };
+      const [inbox] = (await m.query('SELECT * FROM inboxes WHERE id = $1', [c.enrollment.inbox_id])) as InboxSender[];
+      if (!inbox) throw ApplicationFailure.nonRetryable('the inbox of this enrollment is gone', 'no_inbox');
+      const values: Record<string, string | undefined> = {
+        email: c.lead.email,
+        firstName: c.lead.first_name,
+        lastName: c.lead.last_name,
+        company: c.lead.company,
+        ...Object.fromEntries(Object.entries(c.lead.fields).map(([k, v]) => [k, v === null || v === undefined ? undefined : String(v)])),
+      };
+      const subject = renderTemplate(c.step.subject, values);
+      const body = renderTemplate(c.step.body, values);
+      const messageId = sendMessageId(input.tenantId, input.enrollmentId, input.step, inbox.from_email);
+      const base = [
+        newId('msg'),
+        c.enrollment.customer_id,
+        c.enrollment.campaign_id,
+        input.enrollmentId,
+        c.enrollment.lead_id,
+        inbox.id,
+        input.step,
+        messageId,
+        new Date(input.scheduledAt),
+      ];
+      if (!subject.ok || !body.ok) {
+        const missing = [...new Set([...(subject.ok ? [] : subject.missing), ...(body.ok ? [] : body.missing)])];
+        const error = `missing value for ${missing.map((v) => `{{${v}}}`).join(', ')}: nothing was sent; fill it in on the lead and resume`;
+        await m.query(
+          `INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, step, status, message_id, scheduled_at, error)
+           VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, 'outbound', $7, 'render_error', $8, $9, $10)
+           ON CONFLICT (tenant_id, enrollment_id, step) WHERE direction = 'outbound' DO UPDATE SET status = 'render_error', error = EXCLUDED.error, updated_at = now()
+             WHERE messages.status IN ('render_error', 'failed')`,
+          [...base, error],
+        );
+        await m.query('UPDATE enrollments SET last_error = $2, updated_at = now() WHERE id = $1', [input.enrollmentId, error]);
+        return { done: { outcome: 'render_error', missing } as SendOutcome };
+      }
+      // 1. Record before sending.
+      const insertedRows: unknown = await m.query(
+        `INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, step, status, message_id, scheduled_at, subject, body, unsubscribe_token)
+         VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, 'outbound', $7, 'sending', $8, $9, $10, $11, $12)
+         ON CONFLICT (tenant_id, enrollment_id, step) WHERE direction = 'outbound' DO NOTHING RETURNING id`,
+        [...base, subject.text, body.text, `u_${input.tenantId}_${randomBytes(24).toString('base64url')}`],
+      );
+      const inserted = (insertedRows as unknown[]).length > 0;
+      const [row] = (await m.query(
+        "SELECT id, status, message_id, unsubscribe_token FROM messages WHERE enrollment_id = $1 AND step = $2 AND direction = 'outbound' FOR UPDATE",
+        [input.enrollmentId, input.step],
+      )) as MessageRow[];
+      return { inbox, row: row!, inserted, to: c.lead.email, subject: subject.text, body: body.text, provider: await providerFor(m, input.tenantId, inbox) };
+    });
+    if ('done' in prepared) return prepared.done!;
+    const { inbox, row, inserted, to, subject, body, provider } = prepared;
+
+    // 2. Reconcile with an earlier attempt.
+    if (row.status === 'accepted') return { outcome: 'already_sent' };
+    if (row.status === 'uncertain') return { outcome: 'uncertain' };
+    if (row.status === 'sending' && !inserted && !provider.idempotent) {
+      // An earlier attempt recorded this send and died before recording the
+      // outcome: the SMTP server may have accepted it, and SMTP cannot say.
+      await withTenant(ds, input.tenantId, async (m) => {
+        await m.query("UPDATE messages SET status = 'uncertain', sent_at = $3, error = $2, updated_at = now() WHERE id = $1 AND status = 'sending'", [
+          row.id,
+          'an earlier attempt ended mid-send; SMTP cannot tell whether it was accepted, so it was not sent again',
+          new Date(input.scheduledAt),
+        ]);
+        await m.query('UPDATE enrollments SET sent = sent + 1, current_step = greatest(current_step, $2), updated_at = now() WHERE id = $1', [
+          input.enrollmentId,
+          input.step,
+        ]);
+      });
+      return { outcome: 'uncertain' };
+    }
+    if (row.status === 'render_error' || row.status === 'failed') {
+      await withTenant(ds, input.tenantId, (m) =>
+        m.query("UPDATE messages SET status = 'sending', subject = $2, body = $3, error = NULL, updated_at = now() WHERE id = $1", [row.id, subject, body]),
+      );
+    }
+
+    // 3. Send.
+    const unsubscribeUrl = `${(deps.apiUrl ?? 'http://127.0.0.1:4000').replace(/\/$/, '')}/api/unsubscribe/${row.unsubscribe_token}`;
+    let result: { providerMessageId: string };
+    try {
+      result = await provider.send({
+        messageId: row.message_id,
+        idempotencyKey: `${input.tenantId}/${input.enrollmentId}/${input.step}`,
+        from: { email: inbox.from_email, name: inbox.from_name },
+        to,
+        subject,
+        text: body,
+        headers: { 'List-Unsubscribe': `<${unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+      });
+    } catch (err) {
+      // Nothing was accepted: the next attempt may send.
+      await withTenant(ds, input.tenantId, (m) =>
+        m.query("UPDATE messages SET status = 'failed', error = $2, updated_at = now() WHERE id = $1", [row.id, (err as Error).message.slice(0, 500)]),
+      );
+      throw err;
+    }
+
+    // 4. Record the acceptance.
+    await withTenant(ds, input.tenantId, async (m) => {
+      await m.query("UPDATE messages SET status = 'accepted', provider_message_id = $2, sent_at = $3, error = NULL, updated_at = now() WHERE id = $1", [
+        row.id,
+        result.providerMessageId,
+        new Date(input.scheduledAt),
+      ]);
+      await m.query('UPDATE enrollments SET sent = sent + 1, current_step = greatest(current_step, $2), last_error = NULL, updated_at = now() WHERE id = $1', [
+        input.enrollmentId,
+        input.step,
+      ]);
+    });
+    return { outcome: 'sent' };
+  }
+
   return {
     /**
      * The enrollment's pinned plan: schedule, step delays, steps already sent.
@@ -171,68 +345,15 @@ export function createOutreachActivities(deps: OutreachDeps) {
     },
 
     /**
-     * Takes one slot of an inbox's daily cap for (enrollment, step) on the
-     * local day of `at`. Every enrollment of the inbox serialises on the inbox
-     * row, so the cap holds however many fall due at once; asking again for
-     * the same step returns the slot it already has.
-     */
-    /**
      * Takes the send of one step: a slot of an inbox's daily cap and one send
      * of the tenant's monthly quota (or a credit), in one transaction. A full
      * inbox answers not granted (the next day's window); no quota answers
      * `waitingFor` and marks the enrollment, which the billing workflow wakes.
+     * Every enrollment of the inbox serialises on the inbox row, so the cap
+     * holds however many fall due at once; asking again for the same step
+     * returns the slot it already has.
      */
-    async reserveSendSlot(input: EnrollmentRef & { step: number; at: number }): Promise<SlotDecision> {
-      return withTenant(ds, input.tenantId, async (m) => {
-        const [existing] = (await m.query('SELECT inbox_id FROM inbox_send_slots WHERE enrollment_id = $1 AND step = $2', [
-          input.enrollmentId,
-          input.step,
-        ])) as unknown[];
-        if (existing) return { granted: true };
-        const [e] = (await m.query('SELECT e.inbox_id, e.campaign_id, c.timezone FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id WHERE e.id = $1', [
-          input.enrollmentId,
-        ])) as {
-          inbox_id: string | null;
-          campaign_id: string;
-          timezone: string;
-        }[];
-        if (!e) throw ApplicationFailure.nonRetryable('enrollment not found', 'enrollment_missing');
-        // The account lock comes before the inbox locks, always in this order.
-        const allowance = await takeSendAllowance(m, input.at);
-        if (!allowance.granted) {
-          await m.query('UPDATE enrollments SET waiting_for = $2, updated_at = now() WHERE id = $1', [input.enrollmentId, allowance.waitingFor]);
-          return { granted: false, waitingFor: allowance.waitingFor, retryAt: allowance.retryAt };
-        }
-        const candidates = e.inbox_id
-          ? [e.inbox_id]
-          : ((await m.query('SELECT inbox_id FROM campaign_inboxes WHERE campaign_id = $1 ORDER BY inbox_id', [e.campaign_id])) as { inbox_id: string }[]).map(
-              (r) => r.inbox_id,
-            );
-        if (candidates.length === 0) throw ApplicationFailure.nonRetryable('the campaign has no inbox to send from', 'no_inbox');
-        const day = localDate(input.at, e.timezone);
-        // Lock in id order so two enrollments never wait on each other's locks.
-        const inboxes = (await m.query('SELECT id, daily_cap FROM inboxes WHERE id = ANY($1) ORDER BY id FOR UPDATE', [candidates])) as {
-          id: string;
-          daily_cap: number;
-        }[];
-        const used = (await m.query('SELECT inbox_id, count(*)::int AS n FROM inbox_send_slots WHERE inbox_id = ANY($1) AND day = $2 GROUP BY inbox_id', [
-          candidates,
-          day,
-        ])) as { inbox_id: string; n: number }[];
-        const usage = new Map(used.map((u) => [u.inbox_id, u.n]));
-        const free = inboxes.filter((i) => (usage.get(i.id) ?? 0) < i.daily_cap).sort((a, b) => (usage.get(a.id) ?? 0) - (usage.get(b.id) ?? 0));
-        const inbox = free[0];
-        if (!inbox) return { granted: false };
-        await m.query(
-          "INSERT INTO inbox_send_slots (tenant_id, inbox_id, day, enrollment_id, step, paid_by) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5)",
-          [inbox.id, day, input.enrollmentId, input.step, allowance.paidBy],
-        );
-        await allowance.commit();
-        // A lead's thread stays on the inbox it started from.
-        await m.query('UPDATE enrollments SET inbox_id = coalesce(inbox_id, $2), waiting_for = NULL WHERE id = $1', [input.enrollmentId, inbox.id]);
-        return { granted: true };
-      });
-    },
+    reserveSendSlot,
 
     /**
      * Renders and sends one step, exactly once: the message row keyed by
@@ -242,123 +363,19 @@ export function createOutreachActivities(deps: OutreachDeps) {
      * asked again with the same key and SMTP is never repeated (the message
      * is marked uncertain for an operator instead).
      */
-    async sendStep(input: EnrollmentRef & { step: number; scheduledAt: number }): Promise<SendOutcome> {
-      const prepared = await withTenant(ds, input.tenantId, async (m) => {
-        const c = await loadSendContext(m, input.enrollmentId, input.step);
-        if (TERMINAL.has(c.enrollment.status)) return { done: { outcome: 'not_active' } as SendOutcome };
-        if (c.suppressed) return { done: { outcome: 'suppressed' } as SendOutcome };
-        const [inbox] = (await m.query('SELECT * FROM inboxes WHERE id = $1', [c.enrollment.inbox_id])) as InboxSender[];
-        if (!inbox) throw ApplicationFailure.nonRetryable('the inbox of this enrollment is gone', 'no_inbox');
-        const values: Record<string, string | undefined> = {
-          email: c.lead.email,
-          firstName: c.lead.first_name,
-          lastName: c.lead.last_name,
-          company: c.lead.company,
-          ...Object.fromEntries(Object.entries(c.lead.fields).map(([k, v]) => [k, v === null || v === undefined ? undefined : String(v)])),
-        };
-        const subject = renderTemplate(c.step.subject, values);
-        const body = renderTemplate(c.step.body, values);
-        const messageId = sendMessageId(input.tenantId, input.enrollmentId, input.step, inbox.from_email);
-        const base = [
-          newId('msg'),
-          c.enrollment.customer_id,
-          c.enrollment.campaign_id,
-          input.enrollmentId,
-          c.enrollment.lead_id,
-          inbox.id,
-          input.step,
-          messageId,
-          new Date(input.scheduledAt),
-        ];
-        if (!subject.ok || !body.ok) {
-          const missing = [...new Set([...(subject.ok ? [] : subject.missing), ...(body.ok ? [] : body.missing)])];
-          const error = `missing value for ${missing.map((v) => `{{${v}}}`).join(', ')}: nothing was sent; fill it in on the lead and resume`;
-          await m.query(
-            `INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, step, status, message_id, scheduled_at, error)
-             VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, 'outbound', $7, 'render_error', $8, $9, $10)
-             ON CONFLICT (tenant_id, enrollment_id, step) WHERE direction = 'outbound' DO UPDATE SET status = 'render_error', error = EXCLUDED.error, updated_at = now()
-               WHERE messages.status IN ('render_error', 'failed')`,
-            [...base, error],
-          );
-          await m.query('UPDATE enrollments SET last_error = $2, updated_at = now() WHERE id = $1', [input.enrollmentId, error]);
-          return { done: { outcome: 'render_error', missing } as SendOutcome };
-        }
-        // 1. Record before sending.
-        const insertedRows: unknown = await m.query(
-          `INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, step, status, message_id, scheduled_at, subject, body, unsubscribe_token)
-           VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, 'outbound', $7, 'sending', $8, $9, $10, $11, $12)
-           ON CONFLICT (tenant_id, enrollment_id, step) WHERE direction = 'outbound' DO NOTHING RETURNING id`,
-          [...base, subject.text, body.text, `u_${input.tenantId}_${randomBytes(24).toString('base64url')}`],
-        );
-        const inserted = (insertedRows as unknown[]).length > 0;
-        const [row] = (await m.query(
-          "SELECT id, status, message_id, unsubscribe_token FROM messages WHERE enrollment_id = $1 AND step = $2 AND direction = 'outbound' FOR UPDATE",
-          [input.enrollmentId, input.step],
-        )) as MessageRow[];
-        return { inbox, row: row!, inserted, to: c.lead.email, subject: subject.text, body: body.text, provider: await providerFor(m, input.tenantId, inbox) };
-      });
-      if ('done' in prepared) return prepared.done!;
-      const { inbox, row, inserted, to, subject, body, provider } = prepared;
+    sendStep,
 
-      // 2. Reconcile with an earlier attempt.
-      if (row.status === 'accepted') return { outcome: 'already_sent' };
-      if (row.status === 'uncertain') return { outcome: 'uncertain' };
-      if (row.status === 'sending' && !inserted && !provider.idempotent) {
-        // An earlier attempt recorded this send and died before recording the
-        // outcome: the SMTP server may have accepted it, and SMTP cannot say.
-        await withTenant(ds, input.tenantId, async (m) => {
-          await m.query("UPDATE messages SET status = 'uncertain', sent_at = $3, error = $2, updated_at = now() WHERE id = $1 AND status = 'sending'", [
-            row.id,
-            'an earlier attempt ended mid-send; SMTP cannot tell whether it was accepted, so it was not sent again',
-            new Date(input.scheduledAt),
-          ]);
-          await m.query('UPDATE enrollments SET sent = sent + 1, current_step = greatest(current_step, $2), updated_at = now() WHERE id = $1', [
-            input.enrollmentId,
-            input.step,
-          ]);
-        });
-        return { outcome: 'uncertain' };
-      }
-      if (row.status === 'render_error' || row.status === 'failed') {
-        await withTenant(ds, input.tenantId, (m) =>
-          m.query("UPDATE messages SET status = 'sending', subject = $2, body = $3, error = NULL, updated_at = now() WHERE id = $1", [row.id, subject, body]),
-        );
-      }
-
-      // 3. Send.
-      const unsubscribeUrl = `${(deps.apiUrl ?? 'http://127.0.0.1:4000').replace(/\/$/, '')}/api/unsubscribe/${row.unsubscribe_token}`;
-      let result: { providerMessageId: string };
-      try {
-        result = await provider.send({
-          messageId: row.message_id,
-          idempotencyKey: `${input.tenantId}/${input.enrollmentId}/${input.step}`,
-          from: { email: inbox.from_email, name: inbox.from_name },
-          to,
-          subject,
-          text: body,
-          headers: { 'List-Unsubscribe': `<${unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
-        });
-      } catch (err) {
-        // Nothing was accepted: the next attempt may send.
-        await withTenant(ds, input.tenantId, (m) =>
-          m.query("UPDATE messages SET status = 'failed', error = $2, updated_at = now() WHERE id = $1", [row.id, (err as Error).message.slice(0, 500)]),
-        );
-        throw err;
-      }
-
-      // 4. Record the acceptance.
-      await withTenant(ds, input.tenantId, async (m) => {
-        await m.query("UPDATE messages SET status = 'accepted', provider_message_id = $2, sent_at = $3, error = NULL, updated_at = now() WHERE id = $1", [
-          row.id,
-          result.providerMessageId,
-          new Date(input.scheduledAt),
-        ]);
-        await m.query(
-          'UPDATE enrollments SET sent = sent + 1, current_step = greatest(current_step, $2), last_error = NULL, updated_at = now() WHERE id = $1',
-          [input.enrollmentId, input.step],
-        );
-      });
-      return { outcome: 'sent' };
+    /**
+     * One step's send in one activity (issue 11: a round of the workflow and a
+     * transaction fewer per send): takes the slot as reserveSendSlot does and,
+     * when it is granted, renders and sends as sendStep does. Both halves are
+     * idempotent for (enrollment, step), so a retry after a crash finds the
+     * slot it took and the message it recorded.
+     */
+    async reserveAndSendStep(input: EnrollmentRef & { step: number; at: number }): Promise<ReserveAndSendOutcome> {
+      const slot = await reserveSendSlot(input);
+      if (!slot.granted) return { outcome: 'not_granted', ...slot };
+      return sendStep({ ...input, scheduledAt: input.at });
     },
 
     /** Mirrors the workflow's state into the enrollment row (lists, stats, the console). */

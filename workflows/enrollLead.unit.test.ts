@@ -1,10 +1,11 @@
 // enrollLead on its own: the time-skipping test server and the real workflow
-// code, with the four activities replaced by in-memory fakes that record
+// code, with the activities replaced by in-memory fakes that record
 // every call. No database, no SMTP: each case runs in a second or two and
 // reads as the behaviour it pins (delays, send window, the daily cap's
 // roll-over, pause holding the clock, stops, a render error pausing, a
 // restarted enrollment skipping what it already sent).
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
+import { type WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { type Activities } from '../activities';
 import { type SendOutcome } from '../activities/outreach';
@@ -39,16 +40,23 @@ interface Fake {
 }
 
 function fakeActivities(f: Fake): Partial<Activities> {
+  const reserveSendSlot: Activities['reserveSendSlot'] = async ({ at }) => {
+    f.reservations.push(at);
+    return { granted: f.slots.shift() ?? true };
+  };
+  const sendStep: Activities['sendStep'] = async ({ step, scheduledAt }) => {
+    const outcome = f.outcomes.shift() ?? 'sent';
+    if (outcome === 'sent') f.sends.push({ step, at: scheduledAt });
+    return (outcome === 'render_error' ? { outcome, missing: ['firstName'] } : { outcome }) as SendOutcome;
+  };
   return {
     loadEnrollment: async () => f.plan,
-    reserveSendSlot: async ({ at }) => {
-      f.reservations.push(at);
-      return { granted: f.slots.shift() ?? true };
-    },
-    sendStep: async ({ step, scheduledAt }) => {
-      const outcome = f.outcomes.shift() ?? 'sent';
-      if (outcome === 'sent') f.sends.push({ step, at: scheduledAt });
-      return (outcome === 'render_error' ? { outcome, missing: ['firstName'] } : { outcome }) as SendOutcome;
+    reserveSendSlot,
+    sendStep,
+    // The one-activity send takes the slot and sends, as the two fakes do.
+    reserveAndSendStep: async (input) => {
+      const slot = await reserveSendSlot(input);
+      return slot.granted ? sendStep({ ...input, scheduledAt: input.at }) : { outcome: 'not_granted', ...slot };
     },
     recordEnrollmentState: async ({ state, step, nextSendAt }) => {
       f.records.push({ state, step, nextSendAt });
@@ -116,6 +124,22 @@ it('sends each step after its delay, measured from the previous send, and comple
   expect(f.sends[1]!.at - f.sends[0]!.at).toBeLessThan(49 * HOUR);
   expect(f.sends[2]!.at - f.sends[1]!.at).toBeGreaterThanOrEqual(24 * HOUR);
   expect(f.records.at(-1)).toEqual({ state: 'completed', step: 3, nextSendAt: null });
+});
+
+it('a step due at once is one activity that takes the slot and sends, with no "next send: now" recorded first', async () => {
+  const f = fake();
+  let history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>> | undefined;
+  const result = await run(f, async (handle) => {
+    await handle.result();
+    history = await handle.fetchHistory();
+  });
+  expect(result).toMatchObject({ state: 'completed', sent: 1 });
+  const events = history!.events ?? [];
+  const scheduled = events.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : []));
+  expect(scheduled).toEqual(['reserveAndSendStep']);
+  // Local activities leave markers: the load and the closing record only.
+  expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(2);
+  expect(f.records).toEqual([{ state: 'completed', step: 1, nextSendAt: null }]);
 });
 
 it('waits for the send window before taking a slot', async () => {
