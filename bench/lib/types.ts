@@ -6,6 +6,8 @@ import { type BenchStack } from './stack';
 export interface Sizes {
   sends: number;
   campaign: number;
+  /** Enrollments of the campaign that is paused, resumed and archived in each repetition. */
+  campaignActions: number;
   tenants: number;
   leads: number;
   webhooks: number;

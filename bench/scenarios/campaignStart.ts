@@ -18,70 +18,105 @@ export const campaignStart: Scenario = {
   async run(ctx: BenchContext) {
     const { stack } = ctx;
     const n = ctx.sizes.campaign;
+    const m = ctx.sizes.campaignActions;
     const t = await createBenchTenant(stack.ownerDs, 'campaign');
     const api = new BenchApi(stack.api);
     await api.signIn(t.email);
     const customer = t.customers[0]!;
     const inbox = await sinkInbox(api, customer, stack.sinkPort);
-    await generateLeads(stack.owner, t, customer, n, 'scale');
-    const actions = ['active', 'paused', 'active', 'archived'] as const;
+    await generateLeads(stack.owner, t, customer, Math.max(n, m), 'scale');
     const labels = ['start', 'pause', 'resume', 'archive'];
-    const request: number[][] = actions.map(() => []);
-    const rate: number[][] = actions.map(() => []);
+    const request: number[][] = labels.map(() => []);
+    const rate: number[][] = labels.map(() => []);
     const base: number[] = [];
     const workerRss: number[] = [];
-    for (let rep = 0; rep < ctx.reps; rep++) {
-      const campaign = await campaignWithSequence(api, customer, inbox, `Scale ${rep + 1}`, [{ subject: 'Later', body: 'Later', delayHours: 24 }]);
-      await enrollLeads(stack.owner, t, customer, campaign, n);
+
+    /** A campaign of `size` enrollments that sends its one step tomorrow. */
+    const campaignOf = async (name: string, size: number) => {
+      const campaign = await campaignWithSequence(api, customer, inbox, name, [{ subject: 'Later', body: 'Later', delayHours: 24 }]);
+      await enrollLeads(stack.owner, t, customer, campaign, size);
+      return campaign;
+    };
+    /** One status change: the request's time, and enrollments/s from the request to the fan-out's end. */
+    const act = async (campaign: string, size: number, status: 'active' | 'paused' | 'archived') => {
       const fanout = stack.client.workflow.getHandle(campaignFanoutWorkflowId({ tenantId: t.tenantId, campaignId: campaign }));
-      for (const [i, status] of actions.entries()) {
-        const t0 = Date.now();
-        await api.call('POST', `/api/campaigns/${campaign}/status`, customer, { status });
-        request[i]!.push(Date.now() - t0);
-        await fanout.result();
-        const closed = (await fanout.describe()).closeTime!.getTime();
-        rate[i]!.push(n / ((closed - t0) / 1000));
-        if (i === 0) {
-          // Every enrollment has run its first steps and sleeps until tomorrow.
-          await waitFor(
-            'enrollments waiting on timers',
-            async () =>
-              (
-                await inTenant(stack.owner, t.tenantId, (c) =>
-                  c.query("SELECT count(*)::int AS n FROM enrollments WHERE campaign_id = $1 AND status = 'active' AND next_send_at IS NOT NULL", [campaign]),
-                )
-              ).rows[0].n >= n,
-            30 * 60_000,
-            250,
-          );
-          workerRss.push(await rssMiB(stack.pid('worker')));
-        }
-        ctx.log(`campaign: rep ${rep + 1}: ${labels[i]} ${rate[i]!.at(-1)!.toFixed(0)} enrollments/s, request ${request[i]!.at(-1)} ms`);
-      }
+      const t0 = Date.now();
+      await api.call('POST', `/api/campaigns/${campaign}/status`, customer, { status });
+      const ms = Date.now() - t0;
+      await fanout.result();
+      const closed = (await fanout.describe()).closeTime!.getTime();
+      return { ms, perSecond: size / ((closed - t0) / 1000) };
+    };
+    const note = (i: number) => ctx.log(`campaign: ${labels[i]} ${rate[i]!.at(-1)!.toFixed(0)} enrollments/s, request ${request[i]!.at(-1)} ms`);
+
+    for (let rep = 0; rep < ctx.reps; rep++) {
+      // The start at scale, against as many trivial starts. Its enrollments
+      // stay open on their timers for the rest of the run (the stack is
+      // thrown away at the end): archiving them would cost more than the
+      // start and measure nothing new.
+      const big = await campaignOf(`Scale ${rep + 1}`, n);
+      const started = await act(big, n, 'active');
+      request[0]!.push(started.ms);
+      rate[0]!.push(started.perSecond);
+      note(0);
+      // Every enrollment has run its first steps and sleeps until tomorrow.
+      await waitFor(
+        'enrollments waiting on timers',
+        async () =>
+          (
+            await inTenant(stack.owner, t.tenantId, (c) =>
+              c.query("SELECT count(*)::int AS n FROM enrollments WHERE campaign_id = $1 AND status = 'active' AND next_send_at IS NOT NULL", [big]),
+            )
+          ).rows[0].n >= n,
+        30 * 60_000,
+        250,
+      );
+      workerRss.push(await rssMiB(stack.pid('worker')));
+      ctx.log(`campaign: rep ${rep + 1}: worker RSS ${workerRss.at(-1)!.toFixed(0)} MiB with ${(rep + 1) * n} enrollments waiting`);
       const b = await baselineRun(ctx, 'benchTrivial', n, `trivial-${rep}`, 'started');
       base.push(b.perSecond);
       ctx.log(`campaign: rep ${rep + 1}: baseline ${b.perSecond.toFixed(0)} trivial workflows/s`);
+
+      // Pause, resume and archive wake every enrollment: timed on a campaign
+      // of their own size, started first.
+      const small = await campaignOf(`Actions ${rep + 1}`, m);
+      await act(small, m, 'active');
+      for (const [i, status] of (['paused', 'active', 'archived'] as const).entries()) {
+        const r = await act(small, m, status);
+        request[i + 1]!.push(r.ms);
+        rate[i + 1]!.push(r.perSecond);
+        note(i + 1);
+      }
     }
     const rows: ResultRow[] = [];
     for (const [i, label] of labels.entries()) {
       const r = i === 0 ? ratios(rate[i]!, base) : undefined;
       rows.push({
-        metric: `${label}: enrollments/s (request to the fan-out's end)`,
+        metric: `${label}: enrollments/s (request to the fan-out's end), ${i === 0 ? n : m} enrollments`,
         unit: '/s',
         ours: figure(rate[i]!),
         ...(i === 0
           ? { baseline: { label: 'trivial workflow starts accepted/s, 32 in flight', value: figure(base) }, ratio: r, goal: '≥ 0.8×', met: r!.median >= 0.8 }
           : {}),
       });
-      rows.push({ metric: `${label}: the API request`, unit: 'ms', ours: figure(request[i]!), goal: '< 1000 ms', met: figure(request[i]!).median < 1000 });
+      rows.push({ metric: `${label}: the API request`, unit: 'ms', ours: figure(request[i]!), goal: '< 1000 ms', met: figure(request[i]!).max < 1000 });
     }
     rows.push({
-      metric: `worker RSS, ${n} enrollments waiting on timers`,
+      metric: `worker RSS, ${n}–${n * ctx.reps} enrollments waiting on timers`,
       unit: 'MiB',
       ours: figure(workerRss),
       goal: '< 1024 MiB',
       met: figure(workerRss).max < 1024,
     });
-    return { name: 'campaign', title: this.title, sizes: { enrollments: n }, rows, latencies: [], notes: [] };
+    return {
+      name: 'campaign',
+      title: this.title,
+      sizes: { enrollments: n, 'paused, resumed and archived': m },
+      rows,
+      latencies: [],
+      notes: [
+        `Each repetition starts another campaign of ${n} and leaves its enrollments waiting, so the worker's RSS is read with ${n}, ${2 * n}, … enrollments open.`,
+      ],
+    };
   },
 };
