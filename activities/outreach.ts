@@ -108,52 +108,52 @@ export function createOutreachActivities(deps: OutreachDeps) {
     return smartleadProvider({ baseUrl: deps.smartlead.baseUrl, apiKey });
   }
 
+  /** The enrollment, its lead, the step of its pinned sequence and whether the address is suppressed: one statement. */
   async function loadSendContext(m: EntityManager, enrollmentId: string, step: number): Promise<SendContext> {
-    const [enrollment] = (await m.query('SELECT id, customer_id, campaign_id, lead_id, sequence_version, inbox_id, status FROM enrollments WHERE id = $1', [
-      enrollmentId,
-    ])) as SendContext['enrollment'][];
-    if (!enrollment) throw ApplicationFailure.nonRetryable('enrollment not found', 'enrollment_missing');
-    const [lead] = (await m.query('SELECT email, first_name, last_name, company, fields FROM leads WHERE id = $1', [
-      enrollment.lead_id,
-    ])) as SendContext['lead'][];
-    const [snapshot] = (await m.query('SELECT steps FROM campaign_sequences WHERE campaign_id = $1 AND version = $2', [
-      enrollment.campaign_id,
-      enrollment.sequence_version,
-    ])) as {
-      steps: SendContext['step'][];
-    }[];
-    const stepRow = snapshot?.steps.find((s) => s.position === step);
-    if (!lead || !stepRow) throw ApplicationFailure.nonRetryable('the lead or the step of this enrollment is gone', 'enrollment_missing');
-    const [suppressed] = (await m.query('SELECT 1 FROM suppressions WHERE email = $1', [lead.email])) as unknown[];
-    return { enrollment, lead, step: stepRow, suppressed: Boolean(suppressed) };
+    const [row] = (await m.query(
+      `SELECT e.id, e.customer_id, e.campaign_id, e.lead_id, e.sequence_version, e.inbox_id, e.status,
+              l.email, l.first_name, l.last_name, l.company, l.fields,
+              (SELECT st FROM jsonb_array_elements(s.steps) st WHERE (st->>'position')::int = $2 LIMIT 1) AS step,
+              EXISTS (SELECT 1 FROM suppressions x WHERE x.email = l.email) AS suppressed
+         FROM enrollments e
+         LEFT JOIN leads l ON l.id = e.lead_id
+         LEFT JOIN campaign_sequences s ON s.campaign_id = e.campaign_id AND s.version = e.sequence_version
+        WHERE e.id = $1`,
+      [enrollmentId, step],
+    )) as (SendContext['enrollment'] & Partial<SendContext['lead']> & { step: SendContext['step'] | null; suppressed: boolean })[];
+    if (!row) throw ApplicationFailure.nonRetryable('enrollment not found', 'enrollment_missing');
+    if (row.email === null || row.email === undefined || !row.step) {
+      throw ApplicationFailure.nonRetryable('the lead or the step of this enrollment is gone', 'enrollment_missing');
+    }
+    const { id, customer_id, campaign_id, lead_id, sequence_version, inbox_id, status } = row;
+    return {
+      enrollment: { id, customer_id, campaign_id, lead_id, sequence_version, inbox_id, status },
+      lead: { email: row.email, first_name: row.first_name!, last_name: row.last_name!, company: row.company!, fields: row.fields! },
+      step: row.step,
+      suppressed: row.suppressed,
+    };
   }
 
   async function reserveSendSlot(input: EnrollmentRef & { step: number; at: number }): Promise<SlotDecision> {
     return withTenant(ds, input.tenantId, async (m) => {
-      const [existing] = (await m.query('SELECT inbox_id FROM inbox_send_slots WHERE enrollment_id = $1 AND step = $2', [
-        input.enrollmentId,
-        input.step,
-      ])) as unknown[];
-      if (existing) return { granted: true };
-      const [e] = (await m.query('SELECT e.inbox_id, e.campaign_id, c.timezone FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id WHERE e.id = $1', [
-        input.enrollmentId,
-      ])) as {
-        inbox_id: string | null;
-        campaign_id: string;
-        timezone: string;
-      }[];
+      // Whether this step has its slot already, and where it could send from, in one statement.
+      const [e] = (await m.query(
+        `SELECT c.timezone,
+                EXISTS (SELECT 1 FROM inbox_send_slots s WHERE s.enrollment_id = e.id AND s.step = $2) AS reserved,
+                CASE WHEN e.inbox_id IS NOT NULL THEN ARRAY[e.inbox_id]
+                     ELSE ARRAY(SELECT ci.inbox_id FROM campaign_inboxes ci WHERE ci.campaign_id = e.campaign_id ORDER BY ci.inbox_id) END AS candidates
+           FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id WHERE e.id = $1`,
+        [input.enrollmentId, input.step],
+      )) as { timezone: string; reserved: boolean; candidates: string[] }[];
       if (!e) throw ApplicationFailure.nonRetryable('enrollment not found', 'enrollment_missing');
+      if (e.reserved) return { granted: true };
       // The account lock comes before the inbox locks, always in this order.
       const allowance = await takeSendAllowance(m, input.at);
       if (!allowance.granted) {
         await m.query('UPDATE enrollments SET waiting_for = $2, updated_at = now() WHERE id = $1', [input.enrollmentId, allowance.waitingFor]);
         return { granted: false, waitingFor: allowance.waitingFor, retryAt: allowance.retryAt };
       }
-      const candidates = e.inbox_id
-        ? [e.inbox_id]
-        : ((await m.query('SELECT inbox_id FROM campaign_inboxes WHERE campaign_id = $1 ORDER BY inbox_id', [e.campaign_id])) as { inbox_id: string }[]).map(
-            (r) => r.inbox_id,
-          );
+      const candidates = e.candidates;
       if (candidates.length === 0) throw ApplicationFailure.nonRetryable('the campaign has no inbox to send from', 'no_inbox');
       const day = localDate(input.at, e.timezone);
       // Lock in id order so two enrollments never wait on each other's locks.
@@ -222,17 +222,21 @@ export function createOutreachActivities(deps: OutreachDeps) {
         return { done: { outcome: 'render_error', missing } as SendOutcome };
       }
       // 1. Record before sending.
-      const insertedRows: unknown = await m.query(
+      // The new row comes back from the insert (and is this transaction's
+      // own); only a row an earlier attempt left is read and locked.
+      const [insertedRow] = (await m.query(
         `INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, step, status, message_id, scheduled_at, subject, body, unsubscribe_token)
          VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, 'outbound', $7, 'sending', $8, $9, $10, $11, $12)
-         ON CONFLICT (tenant_id, enrollment_id, step) WHERE direction = 'outbound' DO NOTHING RETURNING id`,
+         ON CONFLICT (tenant_id, enrollment_id, step) WHERE direction = 'outbound' DO NOTHING RETURNING id, status, message_id, unsubscribe_token`,
         [...base, subject.text, body.text, `u_${input.tenantId}_${randomBytes(24).toString('base64url')}`],
-      );
-      const inserted = (insertedRows as unknown[]).length > 0;
-      const [row] = (await m.query(
-        "SELECT id, status, message_id, unsubscribe_token FROM messages WHERE enrollment_id = $1 AND step = $2 AND direction = 'outbound' FOR UPDATE",
-        [input.enrollmentId, input.step],
       )) as MessageRow[];
+      const inserted = insertedRow !== undefined;
+      const [row] = inserted
+        ? [insertedRow]
+        : ((await m.query(
+            "SELECT id, status, message_id, unsubscribe_token FROM messages WHERE enrollment_id = $1 AND step = $2 AND direction = 'outbound' FOR UPDATE",
+            [input.enrollmentId, input.step],
+          )) as MessageRow[]);
       return { inbox, row: row!, inserted, to: c.lead.email, subject: subject.text, body: body.text, provider: await providerFor(m, input.tenantId, inbox) };
     });
     if ('done' in prepared) return prepared.done!;
@@ -286,15 +290,12 @@ export function createOutreachActivities(deps: OutreachDeps) {
 
     // 4. Record the acceptance.
     await withTenant(ds, input.tenantId, async (m) => {
-      await m.query("UPDATE messages SET status = 'accepted', provider_message_id = $2, sent_at = $3, error = NULL, updated_at = now() WHERE id = $1", [
-        row.id,
-        result.providerMessageId,
-        new Date(input.scheduledAt),
-      ]);
-      await m.query('UPDATE enrollments SET sent = sent + 1, current_step = greatest(current_step, $2), last_error = NULL, updated_at = now() WHERE id = $1', [
-        input.enrollmentId,
-        input.step,
-      ]);
+      await m.query(
+        `WITH accepted AS (
+           UPDATE messages SET status = 'accepted', provider_message_id = $2, sent_at = $3, error = NULL, updated_at = now() WHERE id = $1)
+         UPDATE enrollments SET sent = sent + 1, current_step = greatest(current_step, $5), last_error = NULL, updated_at = now() WHERE id = $4`,
+        [row.id, result.providerMessageId, new Date(input.scheduledAt), input.enrollmentId, input.step],
+      );
     });
     return { outcome: 'sent' };
   }

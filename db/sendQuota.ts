@@ -42,15 +42,22 @@ export type Allowance =
  * taken (a full inbox must not use up the quota).
  */
 export async function takeSendAllowance(m: EntityManager, at: number): Promise<Allowance> {
-  await lockBillingAccount(m);
-  const [a] = (await m.query(
-    'SELECT restricted, credit_balance, period_start, period_end, usage_period_start, period_sends FROM billing_accounts',
-  )) as AccountUsage[];
+  // The lock, the account's usage and the plan's limit in one statement (every
+  // send comes here); an account row is created only when there is none.
+  const read = () =>
+    m.query(
+      `SELECT b.restricted, b.credit_balance, b.period_start, b.period_end, b.usage_period_start, b.period_sends,
+              e.enabled AS limit_enabled, e.limit_value, e.key IS NOT NULL AS has_limit
+         FROM billing_accounts b LEFT JOIN entitlements e ON e.key = 'monthly_sends'
+          FOR UPDATE OF b`,
+    ) as Promise<(AccountUsage & { limit_enabled: boolean | null; limit_value: number | null; has_limit: boolean })[]>;
+  let [a] = await read();
+  if (!a) {
+    await lockBillingAccount(m);
+    [a] = await read();
+  }
   if (a!.restricted) return { granted: false, waitingFor: 'restricted', retryAt: null };
-  const [limit] = (await m.query("SELECT enabled, limit_value FROM entitlements WHERE key = 'monthly_sends'")) as {
-    enabled: boolean;
-    limit_value: number | null;
-  }[];
+  const limit = a!.has_limit ? { enabled: Boolean(a!.limit_enabled), limit_value: a!.limit_value } : undefined;
   const period = usagePeriod(a!, at);
   const used = a!.usage_period_start?.getTime() === period.start ? a!.period_sends : 0;
   const max = limit ? (limit.enabled ? limit.limit_value : 0) : null;

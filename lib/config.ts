@@ -39,6 +39,14 @@ const EnvSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().default('tenantflow'),
   /** The backfill worker's task queue (it alone holds the owner connection the finishing DDL needs). */
   TEMPORAL_BACKFILL_TASK_QUEUE: z.string().default('tenantflow-backfill'),
+  /**
+   * Workflows the worker keeps in memory between tasks (the sticky cache).
+   * Each cached enrollment costs about half a MiB, and the SDK's default
+   * (600 per GiB of heap: about 2,300 here) put a worker with 10,000
+   * enrollments waiting at about 1.5 GiB; one that is evicted is replayed from
+   * its (short) history when it next wakes.
+   */
+  TEMPORAL_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(1000),
   /** Base URL of the Temporal Web UI, for links shown to operators. */
   TEMPORAL_UI_URL: optionalString,
 

@@ -18,9 +18,11 @@ export interface CreateWorkerOptions {
   /** A pre-built bundle (tests reuse one); otherwise workflows are bundled from source. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   identity?: string;
+  /** The sticky cache's size (TEMPORAL_MAX_CACHED_WORKFLOWS); the SDK's default when unset. */
+  maxCachedWorkflows?: number;
 }
 
-type WorkerBase = Pick<CreateWorkerOptions, 'connection' | 'namespace' | 'taskQueue' | 'workflowBundle' | 'identity'>;
+type WorkerBase = Pick<CreateWorkerOptions, 'connection' | 'namespace' | 'taskQueue' | 'workflowBundle' | 'identity' | 'maxCachedWorkflows'>;
 
 /** Every workflow of the project (a pre-built bundle, or bundled from source) with the given activities. */
 function projectWorker(opts: WorkerBase, activities: WorkerOptions['activities']): Promise<Worker> {
@@ -29,6 +31,7 @@ function projectWorker(opts: WorkerBase, activities: WorkerOptions['activities']
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     ...(opts.identity ? { identity: opts.identity } : {}),
+    ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities,
   });

@@ -30,6 +30,7 @@ async function main(): Promise<void> {
       connection,
       namespace: c.TEMPORAL_NAMESPACE,
       taskQueue: c.TEMPORAL_TASK_QUEUE,
+      maxCachedWorkflows: c.TEMPORAL_MAX_CACHED_WORKFLOWS,
       activities: {
         dataSource,
         stripe,
