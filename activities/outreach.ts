@@ -16,6 +16,8 @@ import {
   type EnrollmentPlan,
   type EnrollmentRef,
   type EnrollmentState,
+  type NotGranted,
+  sendIfGranted,
   sendMessageId,
   type SlotDecision,
 } from '../workflows/enrollLead.shared';
@@ -44,7 +46,7 @@ export type SendOutcome =
   | { outcome: 'not_active' };
 
 /** reserveAndSendStep's answer: the send's outcome, or the slot that was not granted. */
-export type ReserveAndSendOutcome = SendOutcome | ({ outcome: 'not_granted' } & SlotDecision);
+export type ReserveAndSendOutcome = SendOutcome | NotGranted;
 
 interface SendContext {
   enrollment: {
@@ -153,7 +155,7 @@ export function createOutreachActivities(deps: OutreachDeps) {
         await m.query('UPDATE enrollments SET waiting_for = $2, updated_at = now() WHERE id = $1', [input.enrollmentId, allowance.waitingFor]);
         return { granted: false, waitingFor: allowance.waitingFor, retryAt: allowance.retryAt };
       }
-      const candidates = e.candidates;
+      const { candidates } = e;
       if (candidates.length === 0) throw ApplicationFailure.nonRetryable('the campaign has no inbox to send from', 'no_inbox');
       const day = localDate(input.at, e.timezone);
       // Lock in id order so two enrollments never wait on each other's locks.
@@ -367,16 +369,17 @@ export function createOutreachActivities(deps: OutreachDeps) {
     sendStep,
 
     /**
-     * One step's send in one activity (issue 11: a round of the workflow and a
-     * transaction fewer per send): takes the slot as reserveSendSlot does and,
+     * One step's send in one activity (issue 11: a local activity fewer per
+     * send): takes the slot as reserveSendSlot does and,
      * when it is granted, renders and sends as sendStep does. Both halves are
      * idempotent for (enrollment, step), so a retry after a crash finds the
      * slot it took and the message it recorded.
      */
     async reserveAndSendStep(input: EnrollmentRef & { step: number; at: number }): Promise<ReserveAndSendOutcome> {
-      const slot = await reserveSendSlot(input);
-      if (!slot.granted) return { outcome: 'not_granted', ...slot };
-      return sendStep({ ...input, scheduledAt: input.at });
+      return sendIfGranted(
+        () => reserveSendSlot(input),
+        () => sendStep({ ...input, scheduledAt: input.at }),
+      );
     },
 
     /** Mirrors the workflow's state into the enrollment row (lists, stats, the console). */

@@ -57,10 +57,10 @@ export async function takeSendAllowance(m: EntityManager, at: number): Promise<A
     [a] = await read();
   }
   if (a!.restricted) return { granted: false, waitingFor: 'restricted', retryAt: null };
-  const limit = a!.has_limit ? { enabled: Boolean(a!.limit_enabled), limit_value: a!.limit_value } : undefined;
   const period = usagePeriod(a!, at);
   const used = a!.usage_period_start?.getTime() === period.start ? a!.period_sends : 0;
-  const max = limit ? (limit.enabled ? limit.limit_value : 0) : null;
+  // No monthly_sends entitlement: unmetered; a disabled one: none.
+  const max = a!.has_limit ? (a!.limit_enabled ? a!.limit_value : 0) : null;
   const paidBy = max === null ? 'unmetered' : used < max ? 'plan' : a!.credit_balance > 0 ? 'credit' : undefined;
   if (!paidBy) return { granted: false, waitingFor: 'quota', retryAt: period.end };
   return {

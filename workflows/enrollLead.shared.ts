@@ -55,6 +55,18 @@ export interface SlotDecision {
   retryAt?: number | null;
 }
 
+/** A send that was not made because its slot was not granted (the slot's decision, for the workflow's wait). */
+export type NotGranted = { outcome: 'not_granted' } & SlotDecision;
+
+/**
+ * Takes the slot, then sends only if it was granted: the one-activity send
+ * (reserveAndSendStep) and the workflow's older two-step path both do this.
+ */
+export async function sendIfGranted<T>(reserve: () => Promise<SlotDecision>, send: () => Promise<T>): Promise<T | NotGranted> {
+  const slot = await reserve();
+  return slot.granted ? send() : { outcome: 'not_granted', ...slot };
+}
+
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 export const unsubscribeSignal = defineSignal('unsubscribe');

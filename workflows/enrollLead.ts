@@ -23,6 +23,7 @@ import {
   quotaReleasedSignal,
   replySignal,
   resumeSignal,
+  sendIfGranted,
   statusQuery,
   unsubscribeSignal,
 } from './enrollLead.shared';
@@ -98,9 +99,10 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
 
   /** The path of histories from before ONE_SEND_ACTIVITY_PATCH: take the slot, then send. */
   async function reserveThenSend(step: number): Promise<ReserveAndSendOutcome> {
-    const slot = await reserveSendSlot({ ...input, step, at: Date.now() });
-    if (!slot.granted) return { outcome: 'not_granted', ...slot };
-    return sendStep({ ...input, step, scheduledAt: Date.now() });
+    return sendIfGranted(
+      () => reserveSendSlot({ ...input, step, at: Date.now() }),
+      () => sendStep({ ...input, step, scheduledAt: Date.now() }),
+    );
   }
 
   const plan = await loadEnrollment(input);

@@ -21,6 +21,7 @@ import {
   pauseSignal,
   replySignal,
   resumeSignal,
+  sendIfGranted,
   statusQuery,
 } from './enrollLead.shared';
 
@@ -55,8 +56,10 @@ function fakeActivities(f: Fake): Partial<Activities> {
     sendStep,
     // The one-activity send takes the slot and sends, as the two fakes do.
     reserveAndSendStep: async (input) => {
-      const slot = await reserveSendSlot(input);
-      return slot.granted ? sendStep({ ...input, scheduledAt: input.at }) : { outcome: 'not_granted', ...slot };
+      return sendIfGranted(
+        () => reserveSendSlot(input),
+        () => sendStep({ ...input, scheduledAt: input.at }),
+      );
     },
     recordEnrollmentState: async ({ state, step, nextSendAt }) => {
       f.records.push({ state, step, nextSendAt });

@@ -14,7 +14,7 @@ import { parseConfig } from '../../lib/config';
 import { freePort } from '../../scripts/lib/net';
 import { launchPlatform, type Platform } from '../../scripts/lib/platform';
 import { ROOT } from '../../scripts/lib/tools';
-import { type CpuSeconds, cpuSnapshot, settle } from './load';
+import { type CpuSeconds, cpuPerOp, cpuSnapshot, settle } from './load';
 
 export const BASELINE_TASK_QUEUE = 'tenantflow-bench-baseline';
 
@@ -35,6 +35,8 @@ export interface BenchStack {
   cpu(): CpuSeconds;
   /** Waits until the stack's Temporal server is nearly idle (at most 30 s). */
   settle(): Promise<void>;
+  /** Once the work has drained (settle), the CPU milliseconds per operation since `before` (a cpu() snapshot), by process. */
+  cpuSince(before: CpuSeconds, ops: number): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -81,6 +83,12 @@ export async function startBenchStack(log: (line: string) => void): Promise<Benc
   const app = new pg.Pool({ connectionString: platform.appDatabaseUrl, max: 10, application_name: 'tenantflow-bench-app' });
   const ownerDs = createDataSource({ url: platform.databaseUrl, applicationName: 'tenantflow-bench-seed', poolSize: 2 });
   await ownerDs.initialize();
+  const cpu = () =>
+    cpuSnapshot(
+      Object.fromEntries((['temporal', 'worker', 'api', 'baseline-worker'] as const).map((n) => [n, platform.supervisor.pidOf(n)])),
+      postmasterPid(dataDir),
+    );
+  const quiet = () => settle(platform.supervisor.pidOf('temporal'));
   return {
     platform,
     api: config.apiUrl,
@@ -93,12 +101,12 @@ export async function startBenchStack(log: (line: string) => void): Promise<Benc
     app,
     ownerDs,
     pid: (name) => platform.supervisor.pidOf(name),
-    cpu: () =>
-      cpuSnapshot(
-        Object.fromEntries((['temporal', 'worker', 'api', 'baseline-worker'] as const).map((n) => [n, platform.supervisor.pidOf(n)])),
-        postmasterPid(dataDir),
-      ),
-    settle: () => settle(platform.supervisor.pidOf('temporal')),
+    cpu,
+    settle: quiet,
+    async cpuSince(before, ops) {
+      await quiet();
+      return cpuPerOp(before, cpu(), ops);
+    },
     async stop() {
       await owner.end().catch(() => undefined);
       await app.end().catch(() => undefined);

@@ -9,7 +9,7 @@ import { renderTemplate } from '../../lib/templates';
 import { BenchApi, campaignWithSequence, sinkInbox } from '../lib/api';
 import { eachLimited } from '../../lib/eachLimited';
 import { until as waitFor } from '../../lib/until';
-import { cpuPerOp, formatCpu } from '../lib/load';
+import { formatCpu } from '../lib/load';
 import { createBenchTenant, inTenant } from '../lib/seed';
 import { figure, percentile, ratios } from '../lib/stats';
 import { type BenchContext, type Scenario } from '../lib/types';
@@ -161,8 +161,7 @@ export const sends: Scenario = {
         ).rows[0] as { n: number; last: number };
       const done = await waitFor(`${n} sends accepted`, async () => ((await accepted()).n >= n ? accepted() : undefined), 30 * 60_000, 200);
       ours.push(n / ((done.last - t0) / 1000));
-      await stack.settle();
-      cpu.ours = cpuPerOp(before, stack.cpu(), n);
+      cpu.ours = await stack.cpuSince(before, n);
       const started = await executions(
         ctx,
         `WorkflowType = 'enrollLead' AND TenantId = '${t.tenantId}' AND StartTime >= '${new Date(t0 - 1000).toISOString()}'`,
@@ -182,8 +181,7 @@ export const sends: Scenario = {
 
       before = stack.cpu();
       const b = await baselineRun(ctx, 'benchOneActivity', n, `one-activity-${rep}`);
-      await stack.settle();
-      cpu.base = cpuPerOp(before, stack.cpu(), n);
+      cpu.base = await stack.cpuSince(before, n);
       base.push(b.perSecond);
       baseLatency.push(b.latencies);
       ctx.log(`sends: rep ${rep + 1}: baseline ${b.perSecond.toFixed(1)} workflows/s`);

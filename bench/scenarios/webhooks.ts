@@ -12,7 +12,7 @@ import { type Client } from '@temporalio/client';
 import { eachLimited } from '../../lib/eachLimited';
 import { signWebhook } from '../../lib/webhookSignature';
 import { enrollmentWorkflowId } from '../../workflows/ids';
-import { closedLoop, cpuPerOp, formatCpu } from '../lib/load';
+import { closedLoop, formatCpu } from '../lib/load';
 import { inTenant } from '../lib/seed';
 import { figure, ratios } from '../lib/stats';
 import { type BenchContext, type Scenario, type ScenarioResult } from '../lib/types';
@@ -82,8 +82,7 @@ export const webhooks: Scenario = {
         batch.map((b) => enrollmentWorkflowId({ tenantId: open.tenantId, campaignId: b.campaign_id, leadId: b.lead_id })),
       );
       done.ours.push(r.done / ((oursEnd - t0) / 1000));
-      await stack.settle();
-      cpu.ours = cpuPerOp(before, stack.cpu(), r.done);
+      cpu.ours = await stack.cpuSince(before, r.done);
 
       before = stack.cpu();
       const stamp = Date.now();
@@ -102,8 +101,7 @@ export const webhooks: Scenario = {
         batch.map((_, i) => `bench/signalled/${stamp}/${i}`),
       );
       done.base.push(b.done / ((baseEnd - t0) / 1000));
-      await stack.settle();
-      cpu.base = cpuPerOp(before, stack.cpu(), b.done);
+      cpu.base = await stack.cpuSince(before, b.done);
       ctx.log(
         `webhooks: rep ${rep + 1}: ${r.perSecond.toFixed(0)} webhooks/s accepted, ${done.ours.at(-1)!.toFixed(0)}/s done (${r.errors} errors) ` +
           `vs ${b.perSecond.toFixed(0)} signalWithStart/s accepted, ${done.base.at(-1)!.toFixed(0)}/s done`,
