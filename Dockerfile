@@ -1,8 +1,9 @@
 # Tenantflow images for a production-style deployment (see docker-compose.yml).
 #   app  — worker, API and the migration job (one image, different commands)
 #   web  — the SvelteKit console, built once and served by Node
-# TypeScript runs through tsx (a runtime dependency) so the worker can bundle
-# workflow code from source exactly as in development.
+# TypeScript runs through tsx (a runtime dependency). The workflows are bundled
+# once at build time (TEMPORAL_WORKFLOW_BUNDLE): a worker that bundled them
+# from source would keep webpack's heap for its whole life.
 
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
@@ -28,6 +29,8 @@ COPY migrations ./migrations
 COPY scripts ./scripts
 COPY worker ./worker
 COPY workflows ./workflows
+RUN node --import tsx scripts/buildWorkflows.ts /app/.build/workflow-bundle.js
+ENV TEMPORAL_WORKFLOW_BUNDLE=/app/.build/workflow-bundle.js
 USER node
 # Default: the API. The worker and the migration job override the command.
 CMD ["node", "--enable-source-maps", "--import", "tsx", "api/server.ts"]

@@ -47,6 +47,12 @@ const EnvSchema = z.object({
    * its (short) history when it next wakes.
    */
   TEMPORAL_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(1000),
+  /**
+   * A pre-built workflow bundle (`npm run build:workflows`). Unset → each
+   * worker bundles the workflows from source at start, and keeps webpack's
+   * heap for its whole life. `npm start` builds one into the data dir.
+   */
+  TEMPORAL_WORKFLOW_BUNDLE: optionalString,
   /** Base URL of the Temporal Web UI, for links shown to operators. */
   TEMPORAL_UI_URL: optionalString,
 

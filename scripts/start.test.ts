@@ -42,6 +42,15 @@ function descendants(pid: number): number[] {
   return found;
 }
 
+/** /proc/<pid>/<file> ('' once the process has ended). */
+function readProc(pid: number, file: 'cmdline' | 'environ'): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/${file}`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 function alive(pid: number): boolean {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -131,6 +140,15 @@ it('brings everything up, stops every child on Ctrl-C, and keeps the data for th
   ]) {
     expect(first.output()).toContain(url);
   }
+
+  // Both workers run the one workflow bundle this start built, rather than
+  // each bundling from source (and keeping webpack's heap).
+  const bundle = path.join(dataDir, 'workflow-bundle.js');
+  expect(first.output()).toContain(`workflows: bundled in`);
+  expect(fs.readFileSync(bundle, 'utf8')).toContain('globalThis.__webpack_module_cache__');
+  const workers = descendants(first.child.pid!).filter((pid) => /worker\/(main|backfillMain)\.ts/.test(readProc(pid, 'cmdline')));
+  expect(workers).toHaveLength(2);
+  for (const pid of workers) expect(readProc(pid, 'environ').split('\0')).toContain(`TEMPORAL_WORKFLOW_BUNDLE=${bundle}`);
 
   // The local SMTP sink holds a real SMTP conversation and keeps the mail.
   expect(first.output()).toContain(`mail sink: SMTP on 127.0.0.1:${ports.SMTP_SINK_PORT}`);

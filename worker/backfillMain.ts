@@ -15,7 +15,13 @@ async function main(): Promise<void> {
   const pool = new Pool({ connectionString: c.DATABASE_URL, application_name: 'tenantflow-backfill', max: 4 });
   const connection = await NativeConnection.connect({ address: c.temporalAddress });
   try {
-    const worker = await createBackfillWorker({ connection, namespace: c.TEMPORAL_NAMESPACE, taskQueue: c.TEMPORAL_BACKFILL_TASK_QUEUE, pool });
+    const worker = await createBackfillWorker({
+      connection,
+      namespace: c.TEMPORAL_NAMESPACE,
+      taskQueue: c.TEMPORAL_BACKFILL_TASK_QUEUE,
+      workflowBundlePath: c.TEMPORAL_WORKFLOW_BUNDLE,
+      pool,
+    });
     log.info({ taskQueue: c.TEMPORAL_BACKFILL_TASK_QUEUE }, 'backfill worker started');
     await worker.run();
     log.info('backfill worker stopped');

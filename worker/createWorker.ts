@@ -4,8 +4,9 @@ import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/w
 import { type Pool } from 'pg';
 import { type Activities, type ActivityDeps, createActivities } from '../activities';
 import { createBackfillActivities } from '../activities/backfill';
+import { workflowSource } from './workflowBundle';
 
-export const WORKFLOWS_PATH = require.resolve('../workflows');
+export { WORKFLOWS_PATH } from './workflowBundle';
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -15,14 +16,19 @@ export interface CreateWorkerOptions {
   activities: ActivityDeps;
   /** Replace some activities (tests inject faults this way). */
   activityOverrides?: Partial<Activities>;
-  /** A pre-built bundle (tests reuse one); otherwise workflows are bundled from source. */
+  /** A pre-built bundle (tests reuse one in memory); otherwise workflows are bundled from source. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** A pre-built bundle's file (TEMPORAL_WORKFLOW_BUNDLE), when no workflowBundle is given. */
+  workflowBundlePath?: string;
   identity?: string;
   /** The sticky cache's size (TEMPORAL_MAX_CACHED_WORKFLOWS); the SDK's default when unset. */
   maxCachedWorkflows?: number;
 }
 
-type WorkerBase = Pick<CreateWorkerOptions, 'connection' | 'namespace' | 'taskQueue' | 'workflowBundle' | 'identity' | 'maxCachedWorkflows'>;
+type WorkerBase = Pick<
+  CreateWorkerOptions,
+  'connection' | 'namespace' | 'taskQueue' | 'workflowBundle' | 'workflowBundlePath' | 'identity' | 'maxCachedWorkflows'
+>;
 
 /** Every workflow of the project (a pre-built bundle, or bundled from source) with the given activities. */
 function projectWorker(opts: WorkerBase, activities: WorkerOptions['activities']): Promise<Worker> {
@@ -32,7 +38,7 @@ function projectWorker(opts: WorkerBase, activities: WorkerOptions['activities']
     taskQueue: opts.taskQueue,
     ...(opts.identity ? { identity: opts.identity } : {}),
     ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : workflowSource(opts.workflowBundlePath)),
     activities,
   });
 }

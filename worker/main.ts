@@ -31,6 +31,7 @@ async function main(): Promise<void> {
       namespace: c.TEMPORAL_NAMESPACE,
       taskQueue: c.TEMPORAL_TASK_QUEUE,
       maxCachedWorkflows: c.TEMPORAL_MAX_CACHED_WORKFLOWS,
+      workflowBundlePath: c.TEMPORAL_WORKFLOW_BUNDLE,
       activities: {
         dataSource,
         stripe,

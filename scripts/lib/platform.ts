@@ -2,8 +2,10 @@
 // migrations, Temporal (dev server unless TEMPORAL_ADDRESS), then the worker,
 // the API and the console. `npm start` and the browser tests both use it, so
 // what the tests exercise is what a person runs.
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { type Config } from '../../lib/config';
 import { type DataSource } from 'typeorm';
 import { createDataSource, runMigrations } from '../../db/dataSource';
@@ -284,6 +286,10 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
       }
     }
     checkpoint();
+    // Both workers run one bundle of the workflows, built here in a process
+    // of its own, so neither keeps webpack's heap for its whole life.
+    const workflowBundle = c.TEMPORAL_WORKFLOW_BUNDLE ?? (await buildWorkflowBundle(path.join(dataDir, 'workflow-bundle.js'), opts.log));
+    checkpoint();
     const childEnv: NodeJS.ProcessEnv = {
       NODE_ENV: c.NODE_ENV,
       LOG_LEVEL: c.LOG_LEVEL,
@@ -293,6 +299,7 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
       TEMPORAL_NAMESPACE: c.TEMPORAL_NAMESPACE,
       TEMPORAL_TASK_QUEUE: c.TEMPORAL_TASK_QUEUE,
       TEMPORAL_BACKFILL_TASK_QUEUE: c.TEMPORAL_BACKFILL_TASK_QUEUE,
+      TEMPORAL_WORKFLOW_BUNDLE: workflowBundle,
       TEMPORAL_UI_URL: temporalUi ?? '',
       API_PORT: String(c.API_PORT),
       API_HOST: c.API_HOST,
@@ -403,6 +410,22 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
   });
 
   return { ready, stop };
+}
+
+/** `npm run build:workflows FILE` in a child process; fails the start with its output. */
+async function buildWorkflowBundle(file: string, log: (line: string) => void): Promise<string> {
+  const started = Date.now();
+  try {
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'buildWorkflows.ts'), file], {
+      cwd: ROOT,
+      maxBuffer: 16 * 2 ** 20,
+    });
+  } catch (err) {
+    const { stdout, stderr } = err as { stdout?: string; stderr?: string };
+    throw new Error(`the workflow bundle could not be built:\n${`${stdout ?? ''}${stderr ?? ''}`.trim() || (err as Error).message}`, { cause: err });
+  }
+  log(`workflows: bundled in ${((Date.now() - started) / 1000).toFixed(1)} s (${file})`);
+  return file;
 }
 
 export function startPlatform(opts: StartPlatformOptions): Promise<Platform> {

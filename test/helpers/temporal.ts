@@ -1,13 +1,17 @@
 // Temporal helpers: a client for the run's dev server, the project's real
 // worker running inside a test, and the time-skipping test server.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { TEST_OUTBOUND } from './smtp';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { type ActivityDeps } from '../../activities';
-import { createWorker, type CreateWorkerOptions, WORKFLOWS_PATH } from '../../worker/createWorker';
+import { createWorker, type CreateWorkerOptions } from '../../worker/createWorker';
+import { bundleWorkflows, writeWorkflowBundle } from '../../worker/workflowBundle';
 import { TEST_SERVER_WRAPPER, testServerReady } from '../../scripts/lib/tools';
 
 let runtimeInstalled = false;
@@ -33,10 +37,19 @@ export async function connectClient(): Promise<{ client: Client; connection: Con
   return { client: new Client({ connection, namespace: 'default' }), connection };
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** The project's workflow bundle, built once per test file. */
-export function projectWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+let bundle: Promise<{ codePath: string }> | undefined;
+/**
+ * The project's workflow bundle, built once per test file and run from a
+ * file, as `npm start` and the production image run it
+ * (TEMPORAL_WORKFLOW_BUNDLE). The file is named by its content, so the run's
+ * test files share one per version of the code.
+ */
+export function projectWorkflowBundle(): Promise<{ codePath: string }> {
+  bundle ??= (async () => {
+    const code = await bundleWorkflows();
+    const file = path.join(os.tmpdir(), 'tenantflow-workflow-bundles', `${createHash('sha256').update(code).digest('hex').slice(0, 16)}.js`);
+    return { codePath: fs.existsSync(file) ? file : await writeWorkflowBundle(file, code) };
+  })();
   return bundle;
 }
 
