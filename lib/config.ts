@@ -41,12 +41,13 @@ const EnvSchema = z.object({
   TEMPORAL_BACKFILL_TASK_QUEUE: z.string().default('tenantflow-backfill'),
   /**
    * Workflows the worker keeps in memory between tasks (the sticky cache).
-   * Each cached enrollment costs about half a MiB, and the SDK's default
-   * (600 per GiB of heap: about 2,300 here) put a worker with 10,000
-   * enrollments waiting at about 1.5 GiB; one that is evicted is replayed from
-   * its (short) history when it next wakes.
+   * Each cached enrollment costs a third to half a MiB, and what the cache
+   * held at its fullest stays in the process's RSS: with the SDK's default
+   * (600 per GiB of heap: about 2,300 here) a worker with 10,000 enrollments
+   * waiting held about 1.5 GiB, with 1,000 about 1 GiB. One that is evicted
+   * is replayed from its (short) history when it next wakes.
    */
-  TEMPORAL_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(1000),
+  TEMPORAL_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(500),
   /**
    * A pre-built workflow bundle (`npm run build:workflows`). Unset → each
    * worker bundles the workflows from source at start, and keeps webpack's
