@@ -16,9 +16,9 @@ export interface CreateWorkerOptions {
   activities: ActivityDeps;
   /** Replace some activities (tests inject faults this way). */
   activityOverrides?: Partial<Activities>;
-  /** A pre-built bundle (tests reuse one in memory); otherwise workflows are bundled from source. */
+  /** A pre-built bundle, as code or a file (the tests pass theirs here); otherwise see workflowBundlePath. */
   workflowBundle?: WorkerOptions['workflowBundle'];
-  /** A pre-built bundle's file (TEMPORAL_WORKFLOW_BUNDLE), when no workflowBundle is given. */
+  /** A pre-built bundle's file (TEMPORAL_WORKFLOW_BUNDLE) when no workflowBundle is given; neither: bundled from source at start. */
   workflowBundlePath?: string;
   identity?: string;
   /** The sticky cache's size (TEMPORAL_MAX_CACHED_WORKFLOWS); the SDK's default when unset. */
