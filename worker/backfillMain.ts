@@ -7,6 +7,7 @@ import { Pool } from 'pg';
 import { config } from '../lib/config';
 import { createLogger } from '../lib/log';
 import { createBackfillWorker } from './createWorker';
+import { bundleFile } from './workflowBundle';
 
 async function main(): Promise<void> {
   const c = config();
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
       connection,
       namespace: c.TEMPORAL_NAMESPACE,
       taskQueue: c.TEMPORAL_BACKFILL_TASK_QUEUE,
-      workflowBundlePath: c.TEMPORAL_WORKFLOW_BUNDLE,
+      workflowBundle: bundleFile(c.TEMPORAL_WORKFLOW_BUNDLE),
       pool,
     });
     log.info({ taskQueue: c.TEMPORAL_BACKFILL_TASK_QUEUE }, 'backfill worker started');

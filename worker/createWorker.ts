@@ -4,9 +4,7 @@ import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/w
 import { type Pool } from 'pg';
 import { type Activities, type ActivityDeps, createActivities } from '../activities';
 import { createBackfillActivities } from '../activities/backfill';
-import { workflowSource } from './workflowBundle';
-
-export { WORKFLOWS_PATH } from './workflowBundle';
+import { WORKFLOWS_PATH } from './workflowBundle';
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -16,19 +14,14 @@ export interface CreateWorkerOptions {
   activities: ActivityDeps;
   /** Replace some activities (tests inject faults this way). */
   activityOverrides?: Partial<Activities>;
-  /** A pre-built bundle, as code or a file (the tests pass theirs here); otherwise see workflowBundlePath. */
+  /** A pre-built bundle, as code or a file (TEMPORAL_WORKFLOW_BUNDLE, the tests' file); otherwise workflows are bundled from source at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
-  /** A pre-built bundle's file (TEMPORAL_WORKFLOW_BUNDLE) when no workflowBundle is given; neither: bundled from source at start. */
-  workflowBundlePath?: string;
   identity?: string;
   /** The sticky cache's size (TEMPORAL_MAX_CACHED_WORKFLOWS); the SDK's default when unset. */
   maxCachedWorkflows?: number;
 }
 
-type WorkerBase = Pick<
-  CreateWorkerOptions,
-  'connection' | 'namespace' | 'taskQueue' | 'workflowBundle' | 'workflowBundlePath' | 'identity' | 'maxCachedWorkflows'
->;
+type WorkerBase = Pick<CreateWorkerOptions, 'connection' | 'namespace' | 'taskQueue' | 'workflowBundle' | 'identity' | 'maxCachedWorkflows'>;
 
 /** Every workflow of the project (a pre-built bundle, or bundled from source) with the given activities. */
 function projectWorker(opts: WorkerBase, activities: WorkerOptions['activities']): Promise<Worker> {
@@ -38,7 +31,7 @@ function projectWorker(opts: WorkerBase, activities: WorkerOptions['activities']
     taskQueue: opts.taskQueue,
     ...(opts.identity ? { identity: opts.identity } : {}),
     ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : workflowSource(opts.workflowBundlePath)),
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities,
   });
 }

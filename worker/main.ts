@@ -10,6 +10,7 @@ import { parseOutboundAllowlist } from '../lib/outbound';
 import { DEFAULT_BILLING_RULES } from '../lib/plans';
 import { smtpPlatformMailer } from '../lib/platformMail';
 import { createWorker } from './createWorker';
+import { bundleFile } from './workflowBundle';
 
 async function main(): Promise<void> {
   const c = config();
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
       namespace: c.TEMPORAL_NAMESPACE,
       taskQueue: c.TEMPORAL_TASK_QUEUE,
       maxCachedWorkflows: c.TEMPORAL_MAX_CACHED_WORKFLOWS,
-      workflowBundlePath: c.TEMPORAL_WORKFLOW_BUNDLE,
+      workflowBundle: bundleFile(c.TEMPORAL_WORKFLOW_BUNDLE),
       activities: {
         dataSource,
         stripe,

@@ -24,7 +24,7 @@ export async function writeWorkflowBundle(file: string, code?: string): Promise<
   return file;
 }
 
-/** The worker's workflow code: the pre-built bundle when there is one, else bundled from source. */
-export function workflowSource(bundlePath: string | undefined): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
-  return bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH };
+/** The worker's `workflowBundle` option for a pre-built bundle's file, if there is one. */
+export function bundleFile(file: string | undefined): { codePath: string } | undefined {
+  return file ? { codePath: file } : undefined;
 }

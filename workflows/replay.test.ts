@@ -7,7 +7,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import * as workflows from './index';
-import { WORKFLOWS_PATH } from '../worker/createWorker';
+import { WORKFLOWS_PATH } from '../worker/workflowBundle';
 import { quietRuntime } from '../test/helpers/temporal';
 
 const HISTORIES = path.join(__dirname, 'histories');
