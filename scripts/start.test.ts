@@ -66,6 +66,8 @@ interface Started {
   exited: Promise<number | null>;
 }
 
+const launchers: Started[] = [];
+
 function startLauncher(env: NodeJS.ProcessEnv): Started {
   // detached: a new process group, like a shell job; SIGINT to the group is Ctrl-C.
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'start.ts')], {
@@ -78,7 +80,9 @@ function startLauncher(env: NodeJS.ProcessEnv): Started {
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => out, exited };
+  const started = { child, output: () => out, exited };
+  launchers.push(started);
+  return started;
 }
 
 async function waitForOutput(started: Started, text: string, timeoutMs: number): Promise<void> {
@@ -108,7 +112,12 @@ let dataDir: string;
 beforeAll(() => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenantflow-start-'));
 });
-afterAll(() => {
+afterAll(async () => {
+  // A failed expectation leaves its launcher running: Ctrl-C it, so the run ends.
+  for (const l of launchers.filter((x) => x.child.exitCode === null)) {
+    process.kill(-l.child.pid!, 'SIGINT');
+    await Promise.race([l.exited, new Promise((r) => setTimeout(r, 60_000))]);
+  }
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -185,8 +194,20 @@ it('brings everything up, stops every child on Ctrl-C, and keeps the data for th
   expect(login.status).toBe(200);
   await expect(login.json()).resolves.toMatchObject({ user: { isPlatformAdmin: true } });
 
+  // The API and the worker reach PostgreSQL over its Unix socket in the data
+  // dir, not TCP (a cheaper round trip; issue 11). Only a superuser sees
+  // other roles' client addresses; a socket client has none.
+  const creds = JSON.parse(fs.readFileSync(path.join(dataDir, 'pg-credentials.json'), 'utf8')) as { ownerPassword: string; superuserPassword: string };
+  const superuser = new Client({ connectionString: `postgres://postgres:${encodeURIComponent(creds.superuserPassword)}@127.0.0.1:${ports.PG_PORT}/postgres` });
+  await superuser.connect();
+  const sessions = (
+    await superuser.query("SELECT application_name, client_addr::text FROM pg_stat_activity WHERE application_name IN ('tenantflow-api', 'tenantflow-worker')")
+  ).rows as { application_name: string; client_addr: string | null }[];
+  await superuser.end();
+  expect(sessions.some((s) => s.application_name === 'tenantflow-api')).toBe(true);
+  expect(sessions.filter((s) => s.client_addr !== null)).toEqual([]);
+
   // Leave a mark in the database.
-  const creds = JSON.parse(fs.readFileSync(path.join(dataDir, 'pg-credentials.json'), 'utf8')) as { ownerPassword: string };
   const ownerUrl = `postgres://tenantflow_owner:${encodeURIComponent(creds.ownerPassword)}@127.0.0.1:${ports.PG_PORT}/tenantflow`;
   const tenantId = uuidv7();
   const pg = new Client({ connectionString: ownerUrl });

@@ -76,6 +76,17 @@ async function stopServer(server: { stop(): Promise<void> }): Promise<void> {
   }
 }
 
+/** The longest path a Unix socket's address holds on Linux (sun_path: 108 bytes with the closing NUL). */
+const MAX_SOCKET_PATH = 107;
+
+/** The URL with the socket directory as its host (node-postgres's `host` parameter), or as it was without one. */
+function viaSocket(url: string, socketDir: string): string {
+  if (!socketDir) return url;
+  const u = new URL(url);
+  u.searchParams.set('host', socketDir);
+  return u.toString();
+}
+
 export async function startEmbeddedPostgres(opts: StartEmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const EmbeddedPostgresServer = await importEmbeddedPostgres();
   const dataDir = path.resolve(opts.dataDir);
@@ -84,7 +95,14 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedPostgresOptions):
   const log = opts.logFile ? fs.createWriteStream(opts.logFile, { flags: 'a' }) : undefined;
   const write = (m: unknown) => log?.write(`${String(m).trimEnd()}\n`);
 
-  const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'];
+  // The product's own clients talk to the cluster over a Unix socket in its
+  // data directory (private to the server's user, unreachable from the
+  // network): a statement's round trip costs both sides less than over TCP
+  // loopback (issue 11: the API's lead list answered about a quarter more
+  // requests a second, with a lower tail). TCP on 127.0.0.1 stays for
+  // everything else. A path too long for a socket address keeps to TCP.
+  const socket = Buffer.byteLength(path.join(dataDir, `.s.PGSQL.${opts.port}`)) <= MAX_SOCKET_PATH ? dataDir : '';
+  const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${socket}`, '-c', 'max_connections=200'];
   if (opts.ephemeral) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
 
   const server = new EmbeddedPostgresServer({
@@ -126,8 +144,8 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedPostgresOptions):
   await bootstrapCluster(adminUrl, database, creds);
   return {
     adminUrl,
-    ownerUrl: withCredentials(adminUrl, OWNER_ROLE, creds.ownerPassword, database),
-    appUrl: withCredentials(adminUrl, APP_ROLE, creds.appPassword, database),
+    ownerUrl: viaSocket(withCredentials(adminUrl, OWNER_ROLE, creds.ownerPassword, database), socket),
+    appUrl: viaSocket(withCredentials(adminUrl, APP_ROLE, creds.appPassword, database), socket),
     port: opts.port,
     dataDir,
     stop: async () => {
