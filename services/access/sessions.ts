@@ -66,26 +66,30 @@ export async function loadAccess(
   let roleId: string;
   let membershipId: string | null = null;
   let restrictedCustomerId: string | null;
+  let rows: { key: string | null; name: string | null; permission: string | null }[];
   if (principal.kind === 'session') {
-    const rows = (await manager.query('SELECT id, role_id, customer_id FROM memberships WHERE tenant_id = $1 AND user_id = $2', [
-      tenantId,
-      principal.userId,
-    ])) as { id: string; role_id: string; customer_id: string | null }[];
-    const membership = rows[0];
+    // The membership, its role and the role's permissions in one round trip.
+    const joined = (await manager.query(
+      `SELECT m.id AS membership_id, m.role_id, m.customer_id, r.key, r.name, rp.permission
+         FROM memberships m
+         LEFT JOIN roles r ON r.tenant_id = m.tenant_id AND r.id = m.role_id
+         LEFT JOIN role_permissions rp ON rp.tenant_id = r.tenant_id AND rp.role_id = r.id
+        WHERE m.tenant_id = $1 AND m.user_id = $2`,
+      [tenantId, principal.userId],
+    )) as { membership_id: string; role_id: string; customer_id: string | null; key: string | null; name: string | null; permission: string | null }[];
     // The membership was removed after the session was issued.
-    if (!membership) throw new ApiError(401, 'membership_revoked', 'you are no longer a member of this tenant');
-    roleId = membership.role_id;
-    membershipId = membership.id;
-    restrictedCustomerId = membership.customer_id;
+    if (joined.length === 0) throw new ApiError(401, 'membership_revoked', 'you are no longer a member of this tenant');
+    ({ membership_id: membershipId, role_id: roleId, customer_id: restrictedCustomerId } = joined[0]!);
+    rows = joined;
   } else {
     roleId = principal.roleId;
     restrictedCustomerId = principal.restrictedCustomerId;
+    // The role and its permissions in one round trip.
+    rows = (await manager.query(
+      'SELECT r.key, r.name, rp.permission FROM roles r LEFT JOIN role_permissions rp ON rp.tenant_id = r.tenant_id AND rp.role_id = r.id WHERE r.id = $1',
+      [roleId],
+    )) as typeof rows;
   }
-  // The role and its permissions in one round trip.
-  const rows = (await manager.query(
-    'SELECT r.key, r.name, rp.permission FROM roles r LEFT JOIN role_permissions rp ON rp.tenant_id = r.tenant_id AND rp.role_id = r.id WHERE r.id = $1',
-    [roleId],
-  )) as { key: string | null; name: string; permission: string | null }[];
   return {
     tenantId,
     userId: principal.kind === 'session' ? principal.userId : null,
