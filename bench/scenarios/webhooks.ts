@@ -12,6 +12,7 @@ import { type Client } from '@temporalio/client';
 import { eachLimited } from '../../lib/eachLimited';
 import { signWebhook } from '../../lib/webhookSignature';
 import { enrollmentWorkflowId } from '../../workflows/ids';
+import { request } from '../lib/api';
 import { closedLoop, formatCpu } from '../lib/load';
 import { inTenant } from '../lib/seed';
 import { figure, ratios } from '../lib/stats';
@@ -63,16 +64,17 @@ export const webhooks: Scenario = {
           reply: { subject: 'Re', text: 'Yes, tell me more' },
         });
         const ts = Math.floor(Date.now() / 1000);
-        const res = await fetch(`${stack.api}/api/webhooks/email/smtp`, {
-          method: 'POST',
-          headers: {
+        const res = await request(
+          `${stack.api}/api/webhooks/email/smtp`,
+          'POST',
+          {
             'content-type': 'application/json',
             'x-tenantflow-timestamp': String(ts),
             'x-tenantflow-signature': signWebhook(stack.webhookSecret, ts, raw),
           },
-          body: raw,
-        });
-        const body = (await res.json()) as { status?: string };
+          raw,
+        );
+        const body = JSON.parse(res.text) as { status?: string };
         statuses.set(body.status ?? String(res.status), (statuses.get(body.status ?? String(res.status)) ?? 0) + 1);
         if (res.status !== 200) throw new Error(`webhook ${res.status}`);
       });
