@@ -45,7 +45,8 @@ const remoteDbSteps = proxyActivities<Activities>(DB_STEP_OPTIONS);
 // Retries that back off longer than 10 s wait on a workflow timer rather than
 // inside the workflow task, so a long wait (a row whose fan-out batch rolled
 // back: `enrollment_not_started`) neither holds a task slot nor a shutdown.
-const localDbSteps = proxyLocalActivities<Activities>({ ...DB_STEP_OPTIONS, localRetryThreshold: '10 seconds' });
+const LOCAL_RETRY_THRESHOLD = '10 seconds';
+const localDbSteps = proxyLocalActivities<Activities>({ ...DB_STEP_OPTIONS, localRetryThreshold: LOCAL_RETRY_THRESHOLD });
 
 const SEND_OPTIONS: LocalActivityOptions = {
   startToCloseTimeout: '30 seconds',
@@ -54,7 +55,7 @@ const SEND_OPTIONS: LocalActivityOptions = {
 const { sendStep, reserveAndSendStep } = proxyActivities<Activities>(SEND_OPTIONS);
 // As with the database steps, a retry that backs off longer than 10 s (a
 // provider that is down) waits on a workflow timer, visible in the history.
-const localSend = proxyLocalActivities<Activities>({ ...SEND_OPTIONS, localRetryThreshold: '10 seconds' });
+const localSend = proxyLocalActivities<Activities>({ ...SEND_OPTIONS, localRetryThreshold: LOCAL_RETRY_THRESHOLD });
 
 // A send is one activity that takes the slot and sends (reserveAndSendStep),
 // and a step that is due at once is not first mirrored as "next send: now":

@@ -56,6 +56,10 @@ const outsideRequest = () => {
   throw new Error('afterCommit needs a request transaction (tenantScope)');
 };
 
+/** A role's key and name, once per permission it grants (a role with none: one row, permission null). */
+type RoleRow = { key: string | null; name: string | null; permission: string | null };
+const ROLE_PERMISSIONS = 'LEFT JOIN role_permissions rp ON rp.tenant_id = r.tenant_id AND rp.role_id = r.id';
+
 /** The principal's role, permissions and customer restriction in the tenant of `manager`'s transaction. */
 export async function loadAccess(
   manager: EntityManager,
@@ -66,17 +70,17 @@ export async function loadAccess(
   let roleId: string;
   let membershipId: string | null = null;
   let restrictedCustomerId: string | null;
-  let rows: { key: string | null; name: string | null; permission: string | null }[];
+  let rows: RoleRow[];
   if (principal.kind === 'session') {
     // The membership, its role and the role's permissions in one round trip.
     const joined = (await manager.query(
       `SELECT m.id AS membership_id, m.role_id, m.customer_id, r.key, r.name, rp.permission
          FROM memberships m
          LEFT JOIN roles r ON r.tenant_id = m.tenant_id AND r.id = m.role_id
-         LEFT JOIN role_permissions rp ON rp.tenant_id = r.tenant_id AND rp.role_id = r.id
+         ${ROLE_PERMISSIONS}
         WHERE m.tenant_id = $1 AND m.user_id = $2`,
       [tenantId, principal.userId],
-    )) as { membership_id: string; role_id: string; customer_id: string | null; key: string | null; name: string | null; permission: string | null }[];
+    )) as (RoleRow & { membership_id: string; role_id: string; customer_id: string | null })[];
     // The membership was removed after the session was issued.
     if (joined.length === 0) throw new ApiError(401, 'membership_revoked', 'you are no longer a member of this tenant');
     ({ membership_id: membershipId, role_id: roleId, customer_id: restrictedCustomerId } = joined[0]!);
@@ -85,10 +89,7 @@ export async function loadAccess(
     roleId = principal.roleId;
     restrictedCustomerId = principal.restrictedCustomerId;
     // The role and its permissions in one round trip.
-    rows = (await manager.query(
-      'SELECT r.key, r.name, rp.permission FROM roles r LEFT JOIN role_permissions rp ON rp.tenant_id = r.tenant_id AND rp.role_id = r.id WHERE r.id = $1',
-      [roleId],
-    )) as typeof rows;
+    rows = (await manager.query(`SELECT r.key, r.name, rp.permission FROM roles r ${ROLE_PERMISSIONS} WHERE r.id = $1`, [roleId])) as RoleRow[];
   }
   return {
     tenantId,
