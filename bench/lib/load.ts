@@ -132,6 +132,15 @@ export async function settle(pid: number | undefined, maxMs = 30_000): Promise<v
   }
 }
 
+/** Each part's share of a core between two snapshots `ms` apart, in per cent (parts under 1 % left out). */
+export function cpuShare(before: CpuSeconds, after: CpuSeconds, ms: number): Record<string, number> {
+  return Object.fromEntries(
+    Object.keys(after)
+      .map((k) => [k, ((after[k]! - (before[k] ?? 0)) * 1000 * 100) / ms] as const)
+      .filter(([, pct]) => pct >= 1),
+  );
+}
+
 export const formatCpu = (perOp: Record<string, number>) =>
   Object.entries(perOp)
     .sort((a, b) => b[1] - a[1])

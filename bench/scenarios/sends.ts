@@ -9,7 +9,7 @@ import { renderTemplate } from '../../lib/templates';
 import { BenchApi, campaignWithSequence, sinkInbox } from '../lib/api';
 import { eachLimited } from '../../lib/eachLimited';
 import { until as waitFor } from '../../lib/until';
-import { formatCpu } from '../lib/load';
+import { cpuShare, formatCpu } from '../lib/load';
 import { createBenchTenant, inTenant } from '../lib/seed';
 import { figure, percentile, ratios } from '../lib/stats';
 import { type BenchContext, type Scenario } from '../lib/types';
@@ -40,7 +40,8 @@ export async function baselineRun(
   n: number,
   label: string,
   until: 'started' | 'closed' = 'closed',
-): Promise<{ perSecond: number; latencies: number[] }> {
+): Promise<{ perSecond: number; latencies: number[]; busy: Record<string, number> }> {
+  const before = ctx.stack.cpu();
   const t0 = Date.now();
   const since = new Date(t0 - 1000).toISOString();
   await eachLimited(
@@ -51,6 +52,7 @@ export async function baselineRun(
     },
   );
   const accepted = Date.now();
+  const busy = cpuShare(before, ctx.stack.cpu(), accepted - t0);
   const query = `WorkflowType = '${type}' AND StartTime >= '${since}'`;
   await waitFor(
     `${n} ${type} closed`,
@@ -60,7 +62,7 @@ export async function baselineRun(
   );
   const runs = [...(await executions(ctx, query)).values()];
   const last = Math.max(...runs.map((r) => r.close ?? 0));
-  return { perSecond: n / (((until === 'started' ? accepted : last) - t0) / 1000), latencies: runs.map((r) => r.close! - r.start) };
+  return { perSecond: n / (((until === 'started' ? accepted : last) - t0) / 1000), latencies: runs.map((r) => r.close! - r.start), busy };
 }
 
 async function peerRun(ctx: BenchContext, boss: PgBoss, queue: string, t: { tenantId: string }, leads: { id: string }[], inbox: { port: number }) {
