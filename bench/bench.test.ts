@@ -1,11 +1,13 @@
 // Keeps the benchmark alive: `npm run bench -- --smoke` (every scenario at its
 // smallest size, three repetitions) runs to the end on its own stack and
 // writes its JSON, the report and the chart. It checks that each figure is
-// there, not how fast anything is: speed is for the benchmark to report.
-import { spawnSync } from 'node:child_process';
+// there, not how fast anything is: speed is for the benchmark to report. And a
+// run stopped by a signal takes its stack down with it.
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { until } from '../lib/until';
 
 jest.setTimeout(600_000);
 
@@ -45,3 +47,54 @@ it('runs every scenario at the smallest sizes and writes the results, the report
   expect(svg).toContain('p99');
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+it('a run stopped by a signal stops its whole stack: no server or worker is left running to skew the next run', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenantflow-bench-test-'));
+  const run = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'run.ts'), '--smoke', '--results', dir, '--docs', path.join(dir, 'p.md')], {
+    cwd: path.join(__dirname, '..'),
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+  });
+  let out = '';
+  run.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  run.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => run.on('exit', (code) => resolve(code)));
+  // The stack is up once the first scenario begins.
+  await until('the first scenario', async () => out.includes('[bench] sends:'), 240_000, 200);
+  const stackDir = /starting embedded PostgreSQL in (\S+)\/pg /.exec(out)?.[1];
+  expect(stackDir).toBeDefined();
+  const running = () => stackProcesses(stackDir!);
+  try {
+    expect((await running()).length).toBeGreaterThan(0);
+    run.kill('SIGTERM');
+    expect(await exited).toBe(130);
+    expect(out).toContain('SIGTERM: stopping the stack');
+    expect(await running()).toEqual([]);
+    expect(fs.existsSync(stackDir!)).toBe(false);
+  } finally {
+    // Whatever a failed expectation left running goes, so it does not skew the runs after this one.
+    run.kill('SIGKILL');
+    for (const p of await running()) {
+      try {
+        process.kill(Number(p.split(' ')[0]), 'SIGKILL');
+      } catch {
+        // ended meanwhile
+      }
+    }
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Processes whose command line or environment names the stack's data dir (its servers and workers). */
+async function stackProcesses(stackDir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      const env = fs.readFileSync(`/proc/${pid}/environ`, 'utf8');
+      if (cmd.includes(stackDir) || env.includes(stackDir)) found.push(`${pid} ${cmd.replace(/\0/g, ' ').slice(0, 120)}`);
+    } catch {
+      // ended meanwhile, or not ours to read
+    }
+  }
+  return found;
+}

@@ -64,6 +64,17 @@ async function main(): Promise<void> {
   const started = Date.now();
   log(`mode ${mode}, ${reps} repetitions, scenarios: ${chosen.map((s) => s.name).join(', ')}`);
   const stack = await startBenchStack(log);
+  // A run stopped by a signal (Ctrl-C, kill) takes its stack down with it: its
+  // workers, left running, would take CPU from the next run's measurements.
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      log(`${signal}: stopping the stack…`);
+      void stack.stop().finally(() => process.exit(130));
+    });
+  }
   const ctx: BenchContext = { stack, sizes: SIZES[mode]!, reps, log, shared: new Map() };
   const report: BenchReport = { startedAt: new Date(started).toISOString(), seconds: 0, mode, reps, machine: await machine(stack), scenarios: [] };
   try {
