@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureTools } from '../scripts/ensureTools';
+import { onStopSignal } from '../scripts/lib/processes';
 import { findTemporalCli, ROOT } from '../scripts/lib/tools';
 import { chart, markdown, textTable, writeResults, type BenchReport } from './lib/report';
 import { startBenchStack } from './lib/stack';
@@ -66,15 +67,10 @@ async function main(): Promise<void> {
   const stack = await startBenchStack(log);
   // A run stopped by a signal (Ctrl-C, kill) takes its stack down with it: its
   // workers, left running, would take CPU from the next run's measurements.
-  let stopping = false;
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(signal, () => {
-      if (stopping) return;
-      stopping = true;
-      log(`${signal}: stopping the stack…`);
-      void stack.stop().finally(() => process.exit(130));
-    });
-  }
+  onStopSignal((signal) => {
+    log(`${signal}: stopping the stack…`);
+    void stack.stop().finally(() => process.exit(130));
+  });
   const ctx: BenchContext = { stack, sizes: SIZES[mode]!, reps, log, shared: new Map() };
   const report: BenchReport = { startedAt: new Date(started).toISOString(), seconds: 0, mode, reps, machine: await machine(stack), scenarios: [] };
   try {

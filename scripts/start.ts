@@ -6,6 +6,7 @@ import path from 'node:path';
 import { config } from '../lib/config';
 import { ensureTools } from './ensureTools';
 import { launchPlatform, webBuildStale } from './lib/platform';
+import { onStopSignal } from './lib/processes';
 import { MissingPrerequisiteError, ROOT } from './lib/tools';
 
 const log = (line: string) => console.log(`[tenantflow] ${line}`);
@@ -34,9 +35,7 @@ async function main(): Promise<void> {
     log('stopped; data kept in ' + path.resolve(c.TENANTFLOW_DATA_DIR));
     process.exit(code);
   };
-  process.on('SIGINT', () => void shutdown('SIGINT', 0));
-  process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
-  process.on('SIGHUP', () => void shutdown('SIGHUP', 0));
+  onStopSignal((signal) => void shutdown(signal, 0));
   // npm does not always pass SIGTERM on to its script; if whoever started us
   // goes away, we are orphaned, so stop everything rather than run headless.
   const parent = process.ppid;

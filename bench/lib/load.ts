@@ -110,14 +110,20 @@ export function cpuSnapshot(named: Record<string, number | undefined>, postmaste
   return out;
 }
 
-/** CPU milliseconds per operation between two snapshots, by part (parts under 0.05 ms left out). */
-export function cpuPerOp(before: CpuSeconds, after: CpuSeconds, ops: number): Record<string, number> {
+/** CPU milliseconds between two snapshots, by part, divided by `per`; parts under `least` left out. */
+function cpuMsPer(before: CpuSeconds, after: CpuSeconds, per: number, least: number): Record<string, number> {
   return Object.fromEntries(
     Object.keys(after)
-      .map((k) => [k, ((after[k]! - (before[k] ?? 0)) * 1000) / ops] as const)
-      .filter(([, ms]) => ms >= 0.05),
+      .map((k) => [k, ((after[k]! - (before[k] ?? 0)) * 1000) / per] as const)
+      .filter(([, v]) => v >= least),
   );
 }
+
+/** CPU milliseconds per operation between two snapshots, by part (parts under 0.05 ms left out). */
+export const cpuPerOp = (before: CpuSeconds, after: CpuSeconds, ops: number) => cpuMsPer(before, after, ops, 0.05);
+
+/** Each part's share of a core between two snapshots `ms` apart, in per cent (parts under 1 % left out). */
+export const cpuShare = (before: CpuSeconds, after: CpuSeconds, ms: number) => cpuMsPer(before, after, ms / 100, 1);
 
 /** Waits (at most `maxMs`) until a process (the Temporal server) is nearly idle: the work a load set off has drained. */
 export async function settle(pid: number | undefined, maxMs = 30_000): Promise<void> {
@@ -130,15 +136,6 @@ export async function settle(pid: number | undefined, maxMs = 30_000): Promise<v
     if (now - last < 0.05) return; // under 10 % of a core
     last = now;
   }
-}
-
-/** Each part's share of a core between two snapshots `ms` apart, in per cent (parts under 1 % left out). */
-export function cpuShare(before: CpuSeconds, after: CpuSeconds, ms: number): Record<string, number> {
-  return Object.fromEntries(
-    Object.keys(after)
-      .map((k) => [k, ((after[k]! - (before[k] ?? 0)) * 1000 * 100) / ms] as const)
-      .filter(([, pct]) => pct >= 1),
-  );
 }
 
 export const formatCpu = (perOp: Record<string, number>) =>

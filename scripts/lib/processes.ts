@@ -6,6 +6,21 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import readline from 'node:readline';
 
+/**
+ * Calls `stop` once, on the first SIGINT, SIGTERM or SIGHUP (Ctrl-C, a kill, a
+ * closed terminal): what a launcher needs so no child outlives it.
+ */
+export function onStopSignal(stop: (signal: NodeJS.Signals) => void): void {
+  let seen = false;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      if (seen) return;
+      seen = true;
+      stop(signal);
+    });
+  }
+}
+
 export interface ManagedProcess {
   readonly name: string;
   readonly child: ChildProcess;
