@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { entities } from './entities';
 import { migrations } from '../migrations';
 import { TenantGuard } from './subscribers/TenantGuard';
+import { registerTimestampParser } from './timestamps';
 
 export interface DataSourceOptions {
   url: string;
@@ -15,6 +16,7 @@ export interface DataSourceOptions {
 }
 
 export function createDataSource(opts: DataSourceOptions): DataSource {
+  registerTimestampParser();
   return new DataSource({
     type: 'postgres',
     url: opts.url,

@@ -8,7 +8,7 @@
 import type Koa from 'koa';
 import { access } from '../access';
 import { ApiError, notFound } from '../../lib/errors';
-import { findCustomer } from '../../services/tenancy/customers';
+import { customerContext } from '../../services/tenancy/customers';
 import { type AppState } from '../state';
 
 export const invalidCustomerContext = () =>
@@ -29,11 +29,10 @@ export function customerScope(opts: { required: boolean; notFoundAs?: string }) 
       if (opts.required) throw opts.notFoundAs ? invalid() : new ApiError(400, 'invalid_customer_context', 'send X-Customer-Id: cust_… to choose a customer');
       return next();
     }
-    const customer = await findCustomer(a, wanted).catch((err: unknown) => {
+    ctx.state.customer = await customerContext(a, wanted).catch((err: unknown) => {
       if (err instanceof ApiError && err.status === 404) throw invalid();
       throw err;
     });
-    ctx.state.customer = { id: customer.id, name: customer.name };
     return next();
   };
 }
