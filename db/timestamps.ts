@@ -86,11 +86,7 @@ export function parseTimestamptz(value: string): unknown {
   return ms === undefined ? nodePostgresTimestamptz(value) : new Date(ms);
 }
 
-let registered = false;
-
-/** Makes every pg client of this process read `timestamptz` with `parseTimestamptz`. */
+/** Makes every pg client of this process read `timestamptz` with `parseTimestamptz` (again is harmless). */
 export function registerTimestampParser(): void {
-  if (registered) return;
-  registered = true;
   pg.types.setTypeParser(TIMESTAMPTZ_OID, parseTimestamptz);
 }
