@@ -29,7 +29,7 @@ export async function findCustomer(a: TenantAccess, id: string): Promise<Custome
 /**
  * The customer a customer-scoped request works in (X-Customer-Id), or 404.
  * Every such request asks, so it is one plain statement rather than an
- * entity load (the repository's query builder was a tenth of a lead-list
+ * entity load (the repository's query builder was about a twentieth of a lead-list
  * request's allocation).
  */
 export async function customerContext(a: TenantAccess, id: string): Promise<{ id: string; name: string }> {
