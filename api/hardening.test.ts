@@ -165,6 +165,19 @@ describe('3. tokens and grants carry the issuer’s customer restriction', () =>
     expect(omitted.status).toBe(202);
     expect(omitted.body.invite.customerId).toBe(a.customers[0]!.id);
   });
+
+  it('an unrestricted invitation may name a customer of the tenant, and no other', async () => {
+    const o = await signIn(app(), owner.email);
+    for (const customerId of [b.customers[0]!.id, 'cust_00000000000000000000000000']) {
+      const refused = await o.post('/api/members').send({ email: 'scoped-friend@example.test', name: 'Friend', roleId: a.roles.viewer, customerId });
+      expect([customerId, refused.status, refused.body.error?.code]).toEqual([customerId, 400, 'invalid_customer_context']);
+    }
+    const granted = await o
+      .post('/api/members')
+      .send({ email: 'scoped-friend@example.test', name: 'Friend', roleId: a.roles.viewer, customerId: a.customers[1]!.id });
+    expect(granted.status).toBe(202);
+    expect(granted.body.invite.customerId).toBe(a.customers[1]!.id);
+  });
 });
 
 describe('4. existing accounts are invited, never attached, and nothing reveals that they exist', () => {

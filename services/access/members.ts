@@ -17,7 +17,7 @@ import { ApiError, notFound } from '../../lib/errors';
 import { type PlatformMailer } from '../../lib/platformMail';
 import { auditBy } from '../audit';
 import { type TenantAccess } from '../context';
-import { findCustomer } from '../tenancy/customers';
+import { customerContext } from '../tenancy/customers';
 import { assertWithinCaller } from './grants';
 import { createInvite } from './invites';
 
@@ -72,7 +72,7 @@ async function grantableCustomer(a: TenantAccess, wanted: string | null | undefi
     return a.restrictedCustomerId;
   }
   if (!wanted) return null;
-  await findCustomer(a, wanted).catch(() => {
+  await customerContext(a, wanted).catch(() => {
     throw invalid();
   });
   return wanted;
