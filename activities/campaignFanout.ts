@@ -31,7 +31,9 @@ export function createCampaignFanoutActivities(deps: { dataSource: DataSource })
   return {
     fanOutCampaignBatch(input: FanoutBatchInput): Promise<FanoutBatchResult> {
       const ctx = Context.current();
-      return fanOutBatch(deps.dataSource, { client: ctx.client, taskQueue: ctx.info.taskQueue, heartbeat: (d) => ctx.heartbeat(d) }, input);
+      // The activity's client is the worker's own (its NativeConnection), and
+      // the worker polls the enrollments' task queue: the starts can be eager.
+      return fanOutBatch(deps.dataSource, { client: ctx.client, taskQueue: ctx.info.taskQueue, eagerStart: true, heartbeat: (d) => ctx.heartbeat(d) }, input);
     },
   };
 }
@@ -40,6 +42,16 @@ export interface FanoutCalls {
   client: Client;
   /** The enrollment workflows' task queue (the worker's own). */
   taskQueue: string;
+  /**
+   * Ask for eager workflow start: the server records each enrollment's first
+   * workflow task as started with the start itself and hands it back to this
+   * worker, instead of queueing it and recording its start when a poller
+   * takes it (less work for the server per start). Only for the worker's own
+   * client, whose worker polls `taskQueue`. The SDK asks only when the worker
+   * has a free workflow task slot, and the server ignores the request when
+   * eager start is turned off: either way the task goes through the queue.
+   */
+  eagerStart?: boolean;
   heartbeat?: (details: { done: number; of: number }) => void;
 }
 
@@ -82,7 +94,7 @@ export function fanOutBatch(dataSource: DataSource, calls: FanoutCalls, input: F
 }
 
 /** The enrollment workflow call for one moved row: start a pending one, signal a running one. */
-async function workflowCall({ client, taskQueue }: FanoutCalls, input: FanoutBatchInput, e: Moved): Promise<void> {
+async function workflowCall({ client, taskQueue, eagerStart }: FanoutCalls, input: FanoutBatchInput, e: Moved): Promise<void> {
   const workflowId = enrollmentWorkflowId({ tenantId: input.tenantId, campaignId: input.campaignId, leadId: e.lead_id });
   if (input.action === 'start' || (input.action === 'resume' && e.was === 'pending')) {
     try {
@@ -91,6 +103,7 @@ async function workflowCall({ client, taskQueue }: FanoutCalls, input: FanoutBat
         taskQueue,
         args: [{ tenantId: input.tenantId, enrollmentId: e.id } satisfies EnrollLeadInput],
         typedSearchAttributes: [{ key: TenantIdSearchAttribute, value: input.tenantId }],
+        requestEagerStart: eagerStart,
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

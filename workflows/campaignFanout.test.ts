@@ -139,6 +139,29 @@ it('moves 600 enrollments in batches after each request: start, pause, resume, a
   expect(runs).toBe(LEADS);
 });
 
+it('the fan-out starts enrollments eagerly: the worker that fans out takes their first workflow tasks with the starts', async () => {
+  // A few leads and an idle worker: every start finds a free workflow task
+  // slot, so the server hands each first task back with its start instead of
+  // queueing it (the history's start event records that it accepted).
+  const n = 5;
+  const inbox = await createSmtpInbox(owner, customer(), 2);
+  const campaign = await createCampaign(owner, customer(), { inboxIds: [inbox], steps: [{ subject: 'Later', body: 'Later', delayHours: 24 }] });
+  const leads = Array.from({ length: n }, (_, k) => ({ email: `eager-${k}@lead.example`, firstName: `E${k}` }));
+  expect((await addLeads(owner, customer(), campaign, leads)).added).toBe(n);
+  await setStatus(campaign, 'active');
+  await allWaitingOnTimers(campaign, n);
+  const leadIds = (
+    (await withTenant(ds, t.tenant.id, (m) => m.query('SELECT lead_id FROM enrollments WHERE campaign_id = $1', [campaign]))) as { lead_id: string }[]
+  ).map((r) => r.lead_id);
+  const handles = leadIds.map((leadId) => client.workflow.getHandle(enrollmentWorkflowId({ tenantId: t.tenant.id, campaignId: campaign, leadId })));
+  const accepted = await Promise.all(
+    handles.map(async (h) => (await h.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes?.eagerExecutionAccepted ?? false),
+  );
+  expect(accepted).toEqual(Array.from({ length: n }, () => true));
+  await setStatus(campaign, 'archived');
+  await Promise.all(handles.map((h) => h.result()));
+});
+
 it('a resume that arrives during a start keeps waking paused enrollments, and every action moves only its own statuses', () => {
   expect(mergeActions('resume', 'start')).toBe('resume');
   expect(mergeActions('start', 'pause')).toBe('pause');
