@@ -82,6 +82,15 @@ async function fanoutBatches(campaign: string): Promise<number> {
   return (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'fanOutCampaignBatch').length;
 }
 
+/** A campaign whose one step waits a day (its inbox is never reached), with `n` leads added and pending. */
+async function dayLaterCampaign(n: number, label: string): Promise<string> {
+  const inbox = await createSmtpInbox(owner, customer(), 2);
+  const campaign = await createCampaign(owner, customer(), { inboxIds: [inbox], steps: [{ subject: 'Later', body: 'Later', delayHours: 24 }] });
+  const leads = Array.from({ length: n }, (_, k) => ({ email: `${label}-${k}@lead.example`, firstName: `${label}${k}` }));
+  expect((await addLeads(owner, customer(), campaign, leads)).added).toBe(n);
+  return campaign;
+}
+
 async function setStatus(campaign: string, status: string) {
   const res = await owner.post(`/api/campaigns/${campaign}/status`).set('X-Customer-Id', customer()).send({ status });
   expect(res.status).toBe(200);
@@ -144,10 +153,7 @@ it('the fan-out starts enrollments eagerly: the worker that fans out takes their
   // slot, so the server hands each first task back with its start instead of
   // queueing it (the history's start event records that it accepted).
   const n = 5;
-  const inbox = await createSmtpInbox(owner, customer(), 2);
-  const campaign = await createCampaign(owner, customer(), { inboxIds: [inbox], steps: [{ subject: 'Later', body: 'Later', delayHours: 24 }] });
-  const leads = Array.from({ length: n }, (_, k) => ({ email: `eager-${k}@lead.example`, firstName: `E${k}` }));
-  expect((await addLeads(owner, customer(), campaign, leads)).added).toBe(n);
+  const campaign = await dayLaterCampaign(n, 'eager');
   await setStatus(campaign, 'active');
   await allWaitingOnTimers(campaign, n);
   const leadIds = (
@@ -186,10 +192,7 @@ function dyingClient(after: number): Client {
 
 it('a batch that dies before its commit is done again: no enrollment is lost, none runs twice, no signal lands twice', async () => {
   const n = 200;
-  const inbox = await createSmtpInbox(owner, customer(), 2);
-  const campaign = await createCampaign(owner, customer(), { inboxIds: [inbox], steps: [{ subject: 'Later', body: 'Later', delayHours: 24 }] });
-  const leads = Array.from({ length: n }, (_, k) => ({ email: `die-${k}@lead.example`, firstName: `D${k}` }));
-  expect((await addLeads(owner, customer(), campaign, leads)).added).toBe(n);
+  const campaign = await dayLaterCampaign(n, 'die');
   // The request's commit, without its fan-out: the batches below are driven by hand.
   await withTenant(ds, t.tenant.id, (m) => m.query("UPDATE campaigns SET status = 'active', started_at = now() WHERE id = $1", [campaign]));
   const batch = (action: FanoutBatchInput['action']): FanoutBatchInput => ({ tenantId: t.tenant.id, campaignId: campaign, action, after: '', limit: n });
