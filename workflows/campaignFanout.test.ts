@@ -91,6 +91,14 @@ async function dayLaterCampaign(n: number, label: string): Promise<string> {
   return campaign;
 }
 
+/** Handles of the campaign's enrollment workflows, in the enrollments' id order (the fan-out's order). */
+async function enrollmentHandles(campaign: string) {
+  const rows = (await withTenant(ds, t.tenant.id, (m) => m.query('SELECT lead_id FROM enrollments WHERE campaign_id = $1 ORDER BY id', [campaign]))) as {
+    lead_id: string;
+  }[];
+  return rows.map((r) => client.workflow.getHandle(enrollmentWorkflowId({ tenantId: t.tenant.id, campaignId: campaign, leadId: r.lead_id })));
+}
+
 async function setStatus(campaign: string, status: string) {
   const res = await owner.post(`/api/campaigns/${campaign}/status`).set('X-Customer-Id', customer()).send({ status });
   expect(res.status).toBe(200);
@@ -117,14 +125,8 @@ it('moves 600 enrollments in batches after each request: start, pause, resume, a
   if (progress !== 'done') expect(progress).toMatchObject({ state: 'running', action: 'resume' });
   await allWaitingOnTimers(campaign, LEADS);
   expect(await fanoutBatches(campaign)).toBe(Math.ceil(LEADS / 250));
-  const leadIds = (
-    (await withTenant(ds, t.tenant.id, (m) => m.query('SELECT lead_id FROM enrollments WHERE campaign_id = $1 ORDER BY id', [campaign]))) as {
-      lead_id: string;
-    }[]
-  ).map((r) => r.lead_id);
-  const sample = [leadIds[0]!, leadIds[299]!, leadIds[LEADS - 1]!].map((leadId) =>
-    client.workflow.getHandle(enrollmentWorkflowId({ tenantId: t.tenant.id, campaignId: campaign, leadId })),
-  );
+  const all = await enrollmentHandles(campaign);
+  const sample = [all[0]!, all[299]!, all[LEADS - 1]!];
   const states = () => Promise.all(sample.map((h) => h.query(statusQuery).then((s) => s.state)));
   expect(await states()).toEqual(['waiting', 'waiting', 'waiting']);
 
@@ -156,10 +158,7 @@ it('the fan-out starts enrollments eagerly: the worker that fans out takes their
   const campaign = await dayLaterCampaign(n, 'eager');
   await setStatus(campaign, 'active');
   await allWaitingOnTimers(campaign, n);
-  const leadIds = (
-    (await withTenant(ds, t.tenant.id, (m) => m.query('SELECT lead_id FROM enrollments WHERE campaign_id = $1', [campaign]))) as { lead_id: string }[]
-  ).map((r) => r.lead_id);
-  const handles = leadIds.map((leadId) => client.workflow.getHandle(enrollmentWorkflowId({ tenantId: t.tenant.id, campaignId: campaign, leadId })));
+  const handles = await enrollmentHandles(campaign);
   const accepted = await Promise.all(
     handles.map(async (h) => (await h.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes?.eagerExecutionAccepted ?? false),
   );
@@ -196,12 +195,7 @@ it('a batch that dies before its commit is done again: no enrollment is lost, no
   // The request's commit, without its fan-out: the batches below are driven by hand.
   await withTenant(ds, t.tenant.id, (m) => m.query("UPDATE campaigns SET status = 'active', started_at = now() WHERE id = $1", [campaign]));
   const batch = (action: FanoutBatchInput['action']): FanoutBatchInput => ({ tenantId: t.tenant.id, campaignId: campaign, action, after: '', limit: n });
-  const leadIds = (
-    (await withTenant(ds, t.tenant.id, (m) => m.query('SELECT lead_id FROM enrollments WHERE campaign_id = $1 ORDER BY id', [campaign]))) as {
-      lead_id: string;
-    }[]
-  ).map((r) => r.lead_id);
-  const handles = leadIds.map((leadId) => client.workflow.getHandle(enrollmentWorkflowId({ tenantId: t.tenant.id, campaignId: campaign, leadId })));
+  const handles = await enrollmentHandles(campaign);
   const started = async () =>
     (
       await Promise.all(
