@@ -28,7 +28,12 @@ it('runs every scenario at the smallest sizes and writes the results, the report
   const [json] = fs.readdirSync(path.join(dir, 'results'));
   const report = JSON.parse(fs.readFileSync(path.join(dir, 'results', json!), 'utf8')) as {
     reps: number;
-    scenarios: { name: string; skipped?: string; rows: { ours: { median: number; samples: number[] }; ratio?: { median: number } }[] }[];
+    scenarios: {
+      name: string;
+      skipped?: string;
+      rows: { ours: { median: number; samples: number[] }; ratio?: { median: number } }[];
+      time?: { seconds: number; cpuSeconds: Record<string, number> };
+    }[];
   };
   expect(report.scenarios.map((s) => s.name)).toEqual(['sends', 'webhooks', 'campaign', 'reads', 'backfill']);
   expect(report.scenarios.filter((s) => s.skipped)).toEqual([]);
@@ -39,12 +44,17 @@ it('runs every scenario at the smallest sizes and writes the results, the report
       expect(Number.isFinite(row.ours.median)).toBe(true);
       if (row.ratio) expect(row.ratio.median).toBeGreaterThan(0);
     }
+    // Where its time went: wall clock, and the CPU the machine spent meanwhile.
+    expect(s.time?.seconds).toBeGreaterThan(0);
+    expect(s.time?.cpuSeconds.machine).toBeGreaterThan(0);
   }
   const md = fs.readFileSync(docs, 'utf8');
   for (const title of ['Sends through enrollLead', 'Webhook ingest', 'Campaign start', 'Tenant-scoped reads', 'Backfill']) expect(md).toContain(title);
   const svg = fs.readFileSync(path.join(dir, 'docs', 'performance.svg'), 'utf8');
   expect(svg).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
   expect(svg).toContain('p99');
+  expect(md).toContain("## Where the run's time went");
+  expect(svg).toContain('Run time by scenario');
   fs.rmSync(dir, { recursive: true, force: true });
 });
 

@@ -19,6 +19,7 @@ import { ensureTools } from '../scripts/ensureTools';
 import { onStopSignal } from '../scripts/lib/processes';
 import { findTemporalCli, ROOT } from '../scripts/lib/tools';
 import { chart, markdown, textTable, writeResults, type BenchReport } from './lib/report';
+import { cpuSecondsBetween, machineCpuSeconds } from './lib/load';
 import { startBenchStack } from './lib/stack';
 import { type BenchContext, type Scenario, type Sizes } from './lib/types';
 import { backfill } from './scenarios/backfill';
@@ -77,7 +78,10 @@ async function main(): Promise<void> {
     for (const s of chosen) {
       log(`${s.name}: ${s.title}`);
       const t = Date.now();
-      report.scenarios.push(await s.run(ctx));
+      const cpuBefore = { ...stack.cpu(), machine: machineCpuSeconds() };
+      const result = await s.run(ctx);
+      result.time = { seconds: (Date.now() - t) / 1000, cpuSeconds: cpuSecondsBetween(cpuBefore, { ...stack.cpu(), machine: machineCpuSeconds() }) };
+      report.scenarios.push(result);
       log(`${s.name}: done in ${((Date.now() - t) / 1000).toFixed(0)} s`);
     }
   } finally {

@@ -119,6 +119,17 @@ function cpuMsPer(before: CpuSeconds, after: CpuSeconds, per: number, least: num
   );
 }
 
+/** CPU seconds every process of the machine has spent since boot (all cores; idle and I/O wait left out), from /proc/stat. */
+export function machineCpuSeconds(): number {
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!; // "cpu  user nice system idle iowait irq softirq steal …"
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  return (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) / TICKS_PER_SECOND;
+}
+
+/** CPU seconds between two snapshots, by part (a process that ended meanwhile counts from zero, not below it). */
+export const cpuSecondsBetween = (before: CpuSeconds, after: CpuSeconds): Record<string, number> =>
+  Object.fromEntries(Object.keys(after).map((k) => [k, Math.round(Math.max(0, after[k]! - (before[k] ?? 0)) * 10) / 10]));
+
 /** CPU milliseconds per operation between two snapshots, by part (parts under 0.05 ms left out). */
 export const cpuPerOp = (before: CpuSeconds, after: CpuSeconds, ops: number) => cpuMsPer(before, after, ops, 0.05);
 

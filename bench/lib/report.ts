@@ -30,6 +30,26 @@ const fmt = (n: number) => (!Number.isFinite(n) ? '—' : Math.abs(n) >= 100 ? n
 const fig = (f: Figure | undefined, unit = '') => (f ? `${fmt(f.median)}${unit} (${fmt(f.min)}–${fmt(f.max)})` : '');
 const mark = (met: boolean | undefined) => (met === undefined ? '' : met ? '✓' : '✗');
 
+/** Each scenario's minutes, and what the machine's CPU meanwhile would take with every core busy (the floor at this run's cost per unit of work). */
+export function runTime(r: BenchReport) {
+  const rows = r.scenarios
+    .filter((s) => s.time)
+    .map((s) => {
+      const { seconds, cpuSeconds } = s.time!;
+      const machine = cpuSeconds.machine ?? Object.values(cpuSeconds).reduce((a, b) => a + b, 0);
+      return {
+        name: s.name,
+        minutes: seconds / 60,
+        cpuMinutes: machine / 60,
+        allCoresMinutes: machine / r.machine.cpus / 60,
+        coresBusy: machine / seconds,
+        temporalCores: (cpuSeconds.temporal ?? NaN) / seconds,
+      };
+    });
+  const sum = (k: 'minutes' | 'cpuMinutes' | 'allCoresMinutes') => rows.reduce((a, x) => a + x[k], 0);
+  return { rows, total: { minutes: sum('minutes'), cpuMinutes: sum('cpuMinutes'), allCoresMinutes: sum('allCoresMinutes') } };
+}
+
 export function textTable(r: BenchReport): string {
   const lines: string[] = [];
   for (const s of r.scenarios) {
@@ -40,6 +60,15 @@ export function textTable(r: BenchReport): string {
       );
     }
     for (const l of s.latencies) lines.push(`  ${l.label.padEnd(62)} p50 ${fig(l.p50, ' ms')}  p99 ${fig(l.p99, ' ms')} ${l.goal ?? ''} ${mark(l.met)}`);
+  }
+  const time = runTime(r);
+  if (time.rows.length) {
+    lines.push(`\nWhere the run's time went (minutes; with all ${r.machine.cpus} cores busy; cores busy on average, of which the Temporal server)`);
+    for (const x of time.rows)
+      lines.push(
+        `  ${x.name.padEnd(12)} ${fmt(x.minutes).padStart(6)} min  ${fmt(x.allCoresMinutes).padStart(6)} min  ${fmt(x.coresBusy)} cores, ${fmt(x.temporalCores)}`,
+      );
+    lines.push(`  ${'all'.padEnd(12)} ${fmt(time.total.minutes).padStart(6)} min  ${fmt(time.total.allCoresMinutes).padStart(6)} min`);
   }
   return lines.join('\n');
 }
@@ -65,7 +94,9 @@ export function chart(r: BenchReport): string {
   const rowH = 26;
   const h1 = 40 + ratioRows.length * rowH;
   const h2 = 40 + latRows.length * rowH * 1.4;
-  const H = h1 + h2 + 30;
+  const time = runTime(r);
+  const h3 = time.rows.length ? 40 + time.rows.length * rowH : 0;
+  const H = h1 + h2 + h3 + 30;
   const maxRatio = Math.max(1.2, ...ratioRows.map((x) => x.ratio.max));
   const xr = (v: number) => left + (Math.min(v, maxRatio) / maxRatio) * barW;
   const out: string[] = [
@@ -95,6 +126,21 @@ export function chart(r: BenchReport): string {
     out.push(`<text x="${xl(x.p99) + 6}" y="${y + 12}">p99 ${fmt(x.p99)}</text>`);
     out.push(`<text x="${xl(x.p50) + 6}" y="${y + 26}">p50 ${fmt(x.p50)}</text>`);
   });
+  if (time.rows.length) {
+    const top = h1 + h2 + 20;
+    const maxMin = Math.max(1, ...time.rows.map((x) => x.minutes));
+    const xm = (v: number) => left + (v / maxMin) * barW;
+    out.push(
+      `<text x="10" y="${top + 24}" font-size="14" font-weight="600">Run time by scenario (minutes; light = wall clock, dark = its CPU with all ${r.machine.cpus} cores busy)</text>`,
+    );
+    time.rows.forEach((x, i) => {
+      const y = top + 34 + i * rowH;
+      out.push(`<text x="${left - 8}" y="${y + 14}" text-anchor="end">${esc(x.name)}</text>`);
+      out.push(`<rect x="${left}" y="${y + 3}" width="${xm(x.minutes) - left}" height="16" fill="#cbd5e1"/>`);
+      out.push(`<rect x="${left}" y="${y + 3}" width="${xm(Math.min(x.allCoresMinutes, x.minutes)) - left}" height="16" fill="#475569"/>`);
+      out.push(`<text x="${xm(x.minutes) + 6}" y="${y + 15}">${fmt(x.minutes)} min (${fmt(x.allCoresMinutes)})</text>`);
+    });
+  }
   out.push('</svg>');
   return out.join('\n') + '\n';
 }
@@ -119,9 +165,23 @@ export function markdown(r: BenchReport, svgName: string, findings: string): str
       )
       .join('; ')}.`,
     '',
-    `![Throughput against baselines, and latency percentiles](${svgName})`,
+    `![Throughput against baselines, latency percentiles and run time](${svgName})`,
     '',
   ];
+  const time = runTime(r);
+  if (time.rows.length) {
+    out.push(
+      "## Where the run's time went",
+      '',
+      `Each scenario's wall-clock time, and the CPU the whole machine spent meanwhile (every process, from \`/proc/stat\`) divided by its ${r.machine.cpus} cores: how long the same work would take if every core were busy all the time — the floor at this run's cost per unit of work, for as long as the sizes and repetitions stay. The Temporal server's column is its own share of that.`,
+      '',
+      `| scenario | minutes | with all ${r.machine.cpus} cores busy | cores busy on average | of which the Temporal server |`,
+      '|---|---|---|---|---|',
+      ...time.rows.map((x) => `| ${x.name} | ${fmt(x.minutes)} | ${fmt(x.allCoresMinutes)} | ${fmt(x.coresBusy)} | ${fmt(x.temporalCores)} |`),
+      `| all scenarios | ${fmt(time.total.minutes)} | ${fmt(time.total.allCoresMinutes)} | | |`,
+      '',
+    );
+  }
   for (const s of r.scenarios) {
     out.push(`## ${s.title}`, '');
     if (s.skipped) {

@@ -52,6 +52,18 @@ export interface ScenarioResult {
   latencies: LatencyRow[];
   notes: string[];
   skipped?: string;
+  /** Where the scenario's time went (set by the runner; absent in results from before it was recorded). */
+  time?: ScenarioTime;
+}
+
+/**
+ * A scenario's wall-clock seconds and the CPU seconds spent meanwhile: by each
+ * process of the stack (PostgreSQL's backends that ended meanwhile are not
+ * counted), and `machine`, every process on the machine together.
+ */
+export interface ScenarioTime {
+  seconds: number;
+  cpuSeconds: Record<string, number>;
 }
 
 export interface Scenario {
