@@ -80,6 +80,8 @@ export function writeResults(dir: string, r: BenchReport): string {
   return file;
 }
 
+/** A chart label that fits left of the bars. */
+const short = (label: string) => (label.length > 56 ? `${label.slice(0, 55)}…` : label);
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** Each ratio (median, with its min–max) against its goal; then p50 and p99 of every latency. */
@@ -108,7 +110,7 @@ export function chart(r: BenchReport): string {
     const y = 34 + i * rowH;
     const goal = Number(/≥ ([0-9.]+)×/.exec(x.goal ?? '')?.[1] ?? NaN);
     const ok = Number.isFinite(goal) ? x.ratio.median >= goal : true;
-    out.push(`<text x="${left - 8}" y="${y + 14}" text-anchor="end">${esc(x.label.slice(0, 60))}</text>`);
+    out.push(`<text x="${left - 8}" y="${y + 14}" text-anchor="end">${esc(short(x.label))}</text>`);
     out.push(`<rect x="${left}" y="${y + 3}" width="${xr(x.ratio.median) - left}" height="16" fill="${ok ? '#16a34a' : '#dc2626'}" opacity="0.8"/>`);
     out.push(`<line x1="${xr(x.ratio.min)}" x2="${xr(x.ratio.max)}" y1="${y + 11}" y2="${y + 11}" stroke="#111" stroke-width="1.5"/>`);
     if (Number.isFinite(goal)) out.push(`<line x1="${xr(goal)}" x2="${xr(goal)}" y1="${y}" y2="${y + 22}" stroke="#111" stroke-dasharray="3 2"/>`);
@@ -116,11 +118,11 @@ export function chart(r: BenchReport): string {
   });
   out.push(`<line x1="${xr(1)}" x2="${xr(1)}" y1="30" y2="${h1}" stroke="#9ca3af"/>`);
   const maxLat = Math.max(1, ...latRows.map((x) => x.p99));
-  const xl = (v: number) => left + (v / maxLat) * barW;
+  const xl = (v: number) => left + (v / maxLat) * (barW - 110); // room for the label right of the bar
   out.push(`<text x="10" y="${h1 + 24}" font-size="14" font-weight="600">Latency percentiles (ms; light = p50, dark = p99)</text>`);
   latRows.forEach((x, i) => {
     const y = h1 + 36 + i * rowH * 1.4;
-    out.push(`<text x="${left - 8}" y="${y + 16}" text-anchor="end">${esc(x.label.slice(0, 60))}</text>`);
+    out.push(`<text x="${left - 8}" y="${y + 16}" text-anchor="end">${esc(short(x.label))}</text>`);
     out.push(`<rect x="${left}" y="${y + 2}" width="${xl(x.p99) - left}" height="12" fill="#1d4ed8"/>`);
     out.push(`<rect x="${left}" y="${y + 16}" width="${xl(x.p50) - left}" height="12" fill="#93c5fd"/>`);
     out.push(`<text x="${xl(x.p99) + 6}" y="${y + 12}">p99 ${fmt(x.p99)}</text>`);
@@ -129,7 +131,7 @@ export function chart(r: BenchReport): string {
   if (time.rows.length) {
     const top = h1 + h2 + 20;
     const maxMin = Math.max(1, ...time.rows.map((x) => x.minutes));
-    const xm = (v: number) => left + (v / maxMin) * barW;
+    const xm = (v: number) => left + (v / maxMin) * (barW - 110);
     out.push(
       `<text x="10" y="${top + 24}" font-size="14" font-weight="600">Run time by scenario (minutes; light = wall clock, dark = its CPU with all ${r.machine.cpus} cores busy)</text>`,
     );
