@@ -4,13 +4,16 @@
 // are measured the same way. 6. Worker memory: with the campaign's
 // enrollments open and waiting on their next step's timer.
 import { BenchApi, campaignWithSequence, sinkInbox } from '../lib/api';
-import { cpuShare, formatCpu, rssMiB } from '../lib/load';
+import { cpuPerOp, cpuShare, formatCpu, machineCpuSeconds, rssMiB } from '../lib/load';
 import { until as waitFor } from '../../lib/until';
 import { createBenchTenant, enrollLeads, generateLeads, inTenant } from '../lib/seed';
 import { figure, ratios } from '../lib/stats';
 import { type BenchContext, type ResultRow, type Scenario } from '../lib/types';
 import { campaignFanoutWorkflowId } from '../../workflows/ids';
 import { baselineRun } from './sends';
+
+/** One figure set per repetition: "1: a 1.0, b 2.0; 2: …". */
+const byRep = (reps: Record<string, number>[]) => reps.map((r, i) => `${i + 1}: ${formatCpu(r)}`).join('; ');
 
 export const campaignStart: Scenario = {
   name: 'campaign',
@@ -30,14 +33,17 @@ export const campaignStart: Scenario = {
     const rate: number[][] = labels.map(() => []);
     const base: number[] = [];
     const workerRss: number[] = [];
-    // Where the start's time goes (last repetition): each process's share of a
-    // core while the fan-out or the baseline's starts ran, and CPU per unit.
-    const cpu: Record<'fanning' | 'perEnrollment' | 'starting' | 'perTrivial', Record<string, number>> = {
-      fanning: {},
-      perEnrollment: {},
-      starting: {},
-      perTrivial: {},
+    // Where the start's time goes, each repetition: each process's share of a
+    // core while the fan-out or the baseline's starts ran (and the whole
+    // machine's, which also counts what ended meanwhile, such as autovacuum's
+    // workers), and CPU per unit.
+    const cpu: Record<'fanning' | 'perEnrollment' | 'starting' | 'perTrivial', Record<string, number>[]> = {
+      fanning: [],
+      perEnrollment: [],
+      starting: [],
+      perTrivial: [],
     };
+    const snapshot = () => ({ ...stack.cpu(), machine: machineCpuSeconds() });
 
     /** A campaign of `size` enrollments that sends its one step tomorrow. */
     const campaignOf = async (name: string, size: number) => {
@@ -46,14 +52,14 @@ export const campaignStart: Scenario = {
       return campaign;
     };
     /** One status change: the request's time, enrollments/s from the request to the fan-out's end, and each process's share of a core meanwhile. */
-    const act = async (campaign: string, size: number, status: 'active' | 'paused' | 'archived', before = stack.cpu()) => {
+    const act = async (campaign: string, size: number, status: 'active' | 'paused' | 'archived', before = snapshot()) => {
       const fanout = stack.client.workflow.getHandle(campaignFanoutWorkflowId({ tenantId: t.tenantId, campaignId: campaign }));
       const t0 = Date.now();
       await api.call('POST', `/api/campaigns/${campaign}/status`, customer, { status });
       const ms = Date.now() - t0;
       await fanout.result();
       const closed = (await fanout.describe()).closeTime!.getTime();
-      return { ms, perSecond: size / ((closed - t0) / 1000), busy: cpuShare(before, stack.cpu(), Date.now() - t0) };
+      return { ms, perSecond: size / ((closed - t0) / 1000), busy: cpuShare(before, snapshot(), Date.now() - t0) };
     };
     const note = (i: number) => ctx.log(`campaign: ${labels[i]} ${rate[i]!.at(-1)!.toFixed(0)} enrollments/s, request ${request[i]!.at(-1)} ms`);
 
@@ -63,12 +69,12 @@ export const campaignStart: Scenario = {
       // thrown away at the end): archiving them would cost more than the
       // start and measure nothing new.
       const big = await campaignOf(`Scale ${rep + 1}`, n);
-      const whole = stack.cpu();
+      const whole = snapshot();
       const started = await act(big, n, 'active', whole);
       request[0]!.push(started.ms);
       rate[0]!.push(started.perSecond);
       note(0);
-      cpu.fanning = started.busy;
+      cpu.fanning.push(started.busy);
       // Every enrollment has run its first steps and sleeps until tomorrow.
       await waitFor(
         'enrollments waiting on timers',
@@ -81,13 +87,15 @@ export const campaignStart: Scenario = {
         30 * 60_000,
         250,
       );
-      cpu.perEnrollment = await stack.cpuSince(whole, n);
+      await stack.settle();
+      cpu.perEnrollment.push(cpuPerOp(whole, snapshot(), n));
       workerRss.push(await rssMiB(stack.pid('worker')));
       ctx.log(`campaign: rep ${rep + 1}: worker RSS ${workerRss.at(-1)!.toFixed(0)} MiB with ${(rep + 1) * n} enrollments waiting`);
-      const beforeBase = stack.cpu();
+      const beforeBase = snapshot();
       const b = await baselineRun(ctx, 'benchTrivial', n, `trivial-${rep}`, 'started');
-      cpu.perTrivial = await stack.cpuSince(beforeBase, n);
-      cpu.starting = b.busy;
+      await stack.settle();
+      cpu.perTrivial.push(cpuPerOp(beforeBase, snapshot(), n));
+      cpu.starting.push(b.busy);
       base.push(b.perSecond);
       ctx.log(`campaign: rep ${rep + 1}: baseline ${b.perSecond.toFixed(0)} trivial workflows/s`);
 
@@ -130,10 +138,10 @@ export const campaignStart: Scenario = {
       latencies: [],
       notes: [
         `Each repetition starts another campaign of ${n} and leaves its enrollments waiting, so the worker's RSS is read with ${n}, ${2 * n}, … enrollments open.`,
-        `% of a core while the fan-out ran (last repetition): ${formatCpu(cpu.fanning)}`,
-        `CPU ms per enrollment, from the request until it waits on its timer (last repetition): ${formatCpu(cpu.perEnrollment)}`,
-        `% of a core while the baseline's starts ran (last repetition): ${formatCpu(cpu.starting)}`,
-        `CPU ms per trivial workflow, started and closed (last repetition): ${formatCpu(cpu.perTrivial)}`,
+        `% of a core while the fan-out ran, by repetition (machine: every process): ${byRep(cpu.fanning)}`,
+        `CPU ms per enrollment, from the request until it waits on its timer, by repetition: ${byRep(cpu.perEnrollment)}`,
+        `% of a core while the baseline's starts ran, by repetition: ${byRep(cpu.starting)}`,
+        `CPU ms per trivial workflow, started and closed, by repetition: ${byRep(cpu.perTrivial)}`,
       ],
     };
   },
