@@ -19,7 +19,7 @@ import { ensureTools } from '../scripts/ensureTools';
 import { onStopSignal } from '../scripts/lib/processes';
 import { findTemporalCli, ROOT } from '../scripts/lib/tools';
 import { chart, markdown, textTable, writeResults, type BenchReport } from './lib/report';
-import { cpuSecondsBetween, machineCpuSeconds } from './lib/load';
+import { cpuSecondsBetween } from './lib/load';
 import { startBenchStack } from './lib/stack';
 import { type BenchContext, type Scenario, type Sizes } from './lib/types';
 import { backfill } from './scenarios/backfill';
@@ -78,9 +78,9 @@ async function main(): Promise<void> {
     for (const s of chosen) {
       log(`${s.name}: ${s.title}`);
       const t = Date.now();
-      const cpuBefore = { ...stack.cpu(), machine: machineCpuSeconds() };
+      const cpuBefore = stack.cpu();
       const result = await s.run(ctx);
-      result.time = { seconds: (Date.now() - t) / 1000, cpuSeconds: cpuSecondsBetween(cpuBefore, { ...stack.cpu(), machine: machineCpuSeconds() }) };
+      result.time = { seconds: (Date.now() - t) / 1000, cpuSeconds: cpuSecondsBetween(cpuBefore, stack.cpu()) };
       report.scenarios.push(result);
       log(`${s.name}: done in ${((Date.now() - t) / 1000).toFixed(0)} s`);
     }

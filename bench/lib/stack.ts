@@ -14,7 +14,7 @@ import { parseConfig } from '../../lib/config';
 import { freePort } from '../../scripts/lib/net';
 import { launchPlatform, type Platform } from '../../scripts/lib/platform';
 import { ROOT } from '../../scripts/lib/tools';
-import { type CpuSeconds, cpuPerOp, cpuSnapshot, settle } from './load';
+import { type CpuSeconds, cpuPerOp, cpuSnapshot, machineCpuSeconds, settle } from './load';
 
 export const BASELINE_TASK_QUEUE = 'tenantflow-bench-baseline';
 
@@ -83,11 +83,15 @@ export async function startBenchStack(log: (line: string) => void): Promise<Benc
   const app = new pg.Pool({ connectionString: platform.appDatabaseUrl, max: 10, application_name: 'tenantflow-bench-app' });
   const ownerDs = createDataSource({ url: platform.databaseUrl, applicationName: 'tenantflow-bench-seed', poolSize: 2 });
   await ownerDs.initialize();
-  const cpu = () =>
-    cpuSnapshot(
+  // Each process of the stack, and `machine`: every process together, which
+  // also counts what ended meanwhile (PostgreSQL's backends, autovacuum's workers).
+  const cpu = () => ({
+    ...cpuSnapshot(
       Object.fromEntries((['temporal', 'worker', 'api', 'baseline-worker'] as const).map((n) => [n, platform.supervisor.pidOf(n)])),
       postmasterPid(dataDir),
-    );
+    ),
+    machine: machineCpuSeconds(),
+  });
   const quiet = () => settle(platform.supervisor.pidOf('temporal'));
   return {
     platform,

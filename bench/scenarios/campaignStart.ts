@@ -4,7 +4,7 @@
 // are measured the same way. 6. Worker memory: with the campaign's
 // enrollments open and waiting on their next step's timer.
 import { BenchApi, campaignWithSequence, sinkInbox } from '../lib/api';
-import { cpuPerOp, cpuShare, formatCpu, machineCpuSeconds, rssMiB } from '../lib/load';
+import { cpuShare, formatCpu, rssMiB } from '../lib/load';
 import { until as waitFor } from '../../lib/until';
 import { createBenchTenant, enrollLeads, generateLeads, inTenant } from '../lib/seed';
 import { figure, ratios } from '../lib/stats';
@@ -35,15 +35,13 @@ export const campaignStart: Scenario = {
     const workerRss: number[] = [];
     // Where the start's time goes, each repetition: each process's share of a
     // core while the fan-out or the baseline's starts ran (and the whole
-    // machine's, which also counts what ended meanwhile, such as autovacuum's
-    // workers), and CPU per unit.
+    // machine's), and CPU per unit.
     const cpu: Record<'fanning' | 'perEnrollment' | 'starting' | 'perTrivial', Record<string, number>[]> = {
       fanning: [],
       perEnrollment: [],
       starting: [],
       perTrivial: [],
     };
-    const snapshot = () => ({ ...stack.cpu(), machine: machineCpuSeconds() });
 
     /** A campaign of `size` enrollments that sends its one step tomorrow. */
     const campaignOf = async (name: string, size: number) => {
@@ -52,14 +50,14 @@ export const campaignStart: Scenario = {
       return campaign;
     };
     /** One status change: the request's time, enrollments/s from the request to the fan-out's end, and each process's share of a core meanwhile. */
-    const act = async (campaign: string, size: number, status: 'active' | 'paused' | 'archived', before = snapshot()) => {
+    const act = async (campaign: string, size: number, status: 'active' | 'paused' | 'archived', before = stack.cpu()) => {
       const fanout = stack.client.workflow.getHandle(campaignFanoutWorkflowId({ tenantId: t.tenantId, campaignId: campaign }));
       const t0 = Date.now();
       await api.call('POST', `/api/campaigns/${campaign}/status`, customer, { status });
       const ms = Date.now() - t0;
       await fanout.result();
       const closed = (await fanout.describe()).closeTime!.getTime();
-      return { ms, perSecond: size / ((closed - t0) / 1000), busy: cpuShare(before, snapshot(), Date.now() - t0) };
+      return { ms, perSecond: size / ((closed - t0) / 1000), busy: cpuShare(before, stack.cpu(), Date.now() - t0) };
     };
     const note = (i: number) => ctx.log(`campaign: ${labels[i]} ${rate[i]!.at(-1)!.toFixed(0)} enrollments/s, request ${request[i]!.at(-1)} ms`);
 
@@ -69,7 +67,7 @@ export const campaignStart: Scenario = {
       // thrown away at the end): archiving them would cost more than the
       // start and measure nothing new.
       const big = await campaignOf(`Scale ${rep + 1}`, n);
-      const whole = snapshot();
+      const whole = stack.cpu();
       const started = await act(big, n, 'active', whole);
       request[0]!.push(started.ms);
       rate[0]!.push(started.perSecond);
@@ -87,14 +85,12 @@ export const campaignStart: Scenario = {
         30 * 60_000,
         250,
       );
-      await stack.settle();
-      cpu.perEnrollment.push(cpuPerOp(whole, snapshot(), n));
+      cpu.perEnrollment.push(await stack.cpuSince(whole, n));
       workerRss.push(await rssMiB(stack.pid('worker')));
       ctx.log(`campaign: rep ${rep + 1}: worker RSS ${workerRss.at(-1)!.toFixed(0)} MiB with ${(rep + 1) * n} enrollments waiting`);
-      const beforeBase = snapshot();
+      const beforeBase = stack.cpu();
       const b = await baselineRun(ctx, 'benchTrivial', n, `trivial-${rep}`, 'started');
-      await stack.settle();
-      cpu.perTrivial.push(cpuPerOp(beforeBase, snapshot(), n));
+      cpu.perTrivial.push(await stack.cpuSince(beforeBase, n));
       cpu.starting.push(b.busy);
       base.push(b.perSecond);
       ctx.log(`campaign: rep ${rep + 1}: baseline ${b.perSecond.toFixed(0)} trivial workflows/s`);
