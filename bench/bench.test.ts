@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { until } from '../lib/until';
+import { type BenchReport } from './lib/report';
 
 jest.setTimeout(600_000);
 
@@ -26,15 +27,7 @@ it('runs every scenario at the smallest sizes and writes the results, the report
   );
   if (run.status !== 0) throw new Error(`bench failed (${run.status}):\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-4000)}`);
   const [json] = fs.readdirSync(path.join(dir, 'results'));
-  const report = JSON.parse(fs.readFileSync(path.join(dir, 'results', json!), 'utf8')) as {
-    reps: number;
-    scenarios: {
-      name: string;
-      skipped?: string;
-      rows: { ours: { median: number; samples: number[] }; ratio?: { median: number } }[];
-      time?: { seconds: number; cpuSeconds: Record<string, number> };
-    }[];
-  };
+  const report = JSON.parse(fs.readFileSync(path.join(dir, 'results', json!), 'utf8')) as BenchReport;
   expect(report.scenarios.map((s) => s.name)).toEqual(['sends', 'webhooks', 'campaign', 'reads', 'backfill']);
   expect(report.scenarios.filter((s) => s.skipped)).toEqual([]);
   for (const s of report.scenarios) {

@@ -126,9 +126,8 @@ export function machineCpuSeconds(): number {
   return (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) / TICKS_PER_SECOND;
 }
 
-/** CPU seconds between two snapshots, by part (a process that ended meanwhile counts from zero, not below it). */
-export const cpuSecondsBetween = (before: CpuSeconds, after: CpuSeconds): Record<string, number> =>
-  Object.fromEntries(Object.keys(after).map((k) => [k, Math.round(Math.max(0, after[k]! - (before[k] ?? 0)) * 10) / 10]));
+/** CPU seconds between two snapshots, by part (a part that went down — its process ended meanwhile — left out). */
+export const cpuSecondsBetween = (before: CpuSeconds, after: CpuSeconds) => cpuMsPer(before, after, 1000, 0);
 
 /** CPU milliseconds per operation between two snapshots, by part (parts under 0.05 ms left out). */
 export const cpuPerOp = (before: CpuSeconds, after: CpuSeconds, ops: number) => cpuMsPer(before, after, ops, 0.05);

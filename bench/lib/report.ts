@@ -93,6 +93,7 @@ export function chart(r: BenchReport): string {
   const W = 900;
   const left = 380;
   const barW = W - left - 60;
+  const labelledW = barW - 110; // bars with their figure written right of them
   const rowH = 26;
   const h1 = 40 + ratioRows.length * rowH;
   const h2 = 40 + latRows.length * rowH * 1.4;
@@ -118,7 +119,7 @@ export function chart(r: BenchReport): string {
   });
   out.push(`<line x1="${xr(1)}" x2="${xr(1)}" y1="30" y2="${h1}" stroke="#9ca3af"/>`);
   const maxLat = Math.max(1, ...latRows.map((x) => x.p99));
-  const xl = (v: number) => left + (v / maxLat) * (barW - 110); // room for the label right of the bar
+  const xl = (v: number) => left + (v / maxLat) * labelledW;
   out.push(`<text x="10" y="${h1 + 24}" font-size="14" font-weight="600">Latency percentiles (ms; light = p50, dark = p99)</text>`);
   latRows.forEach((x, i) => {
     const y = h1 + 36 + i * rowH * 1.4;
@@ -131,7 +132,7 @@ export function chart(r: BenchReport): string {
   if (time.rows.length) {
     const top = h1 + h2 + 20;
     const maxMin = Math.max(1, ...time.rows.map((x) => x.minutes));
-    const xm = (v: number) => left + (v / maxMin) * (barW - 110);
+    const xm = (v: number) => left + (v / maxMin) * labelledW;
     out.push(
       `<text x="10" y="${top + 24}" font-size="14" font-weight="600">Run time by scenario (minutes; light = wall clock, dark = its CPU with all ${r.machine.cpus} cores busy)</text>`,
     );
