@@ -6,6 +6,10 @@
 // archive signal change nothing, so no enrollment is lost or doubled.
 // Enrollment workflows that read their row wait for the commit (their load
 // takes the row FOR SHARE), so none starts on a row that has not moved yet.
+// When the campaign's first step waits, the batch records each started row's
+// next send itself and passes the wait in the start: the enrollment's first
+// workflow task is then the timer alone, and it reads its row when the timer
+// fires (issue 11).
 import { Context } from '@temporalio/activity';
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { type SignalDefinition } from '@temporalio/common';
@@ -59,12 +63,20 @@ export interface FanoutCalls {
 export function fanOutBatch(dataSource: DataSource, calls: FanoutCalls, input: FanoutBatchInput): Promise<FanoutBatchResult> {
   const move = FANOUT_MOVES[input.action];
   return withTenant(dataSource, input.tenantId, async (m) => {
-    // FOR SHARE: the request that changed the campaign commits first.
-    const [campaign] = (await m.query('SELECT status, sequence_version FROM campaigns WHERE id = $1 FOR SHARE', [input.campaignId])) as {
-      status: string;
-      sequence_version: number | null;
-    }[];
+    // FOR SHARE: the request that changed the campaign commits first. With
+    // it, the first step's delay in the version that rows starting now pin.
+    const [campaign] = (await m.query(
+      `SELECT c.status, c.sequence_version,
+              (SELECT (st->>'delayHours')::int FROM jsonb_array_elements(s.steps) st ORDER BY (st->>'position')::int LIMIT 1) AS first_delay_hours
+         FROM campaigns c LEFT JOIN campaign_sequences s ON s.campaign_id = c.id AND s.version = c.sequence_version
+        WHERE c.id = $1 FOR SHARE OF c`,
+      [input.campaignId],
+    )) as { status: string; sequence_version: number | null; first_delay_hours: number | null }[];
     if (!campaign || campaign.status !== move.campaign) return { applies: false, moved: 0, last: null, remaining: 0 };
+    // A row that starts now and waits for its first step: its next send is
+    // recorded here, and its workflow is told to wait before loading its plan.
+    const from = Date.now();
+    const firstWait = move.to === 'active' && campaign.first_delay_hours ? { from, delayHours: campaign.first_delay_hours } : undefined;
     const [moved] = (await m.query(
       `WITH picked AS (
          SELECT id, status AS was FROM enrollments
@@ -73,15 +85,25 @@ export function fanOutBatch(dataSource: DataSource, calls: FanoutCalls, input: F
        UPDATE enrollments e
           SET status = $5,
               sequence_version = CASE WHEN picked.was = 'pending' AND $5 = 'active' THEN $6::int ELSE e.sequence_version END,
+              current_step = CASE WHEN picked.was = 'pending' AND $7::timestamptz IS NOT NULL THEN greatest(e.current_step, 1) ELSE e.current_step END,
+              next_send_at = CASE WHEN picked.was = 'pending' AND $7::timestamptz IS NOT NULL THEN $7::timestamptz ELSE e.next_send_at END,
               updated_at = now()
          FROM picked WHERE e.id = picked.id
        RETURNING e.id, e.lead_id, e.sequence_version, picked.was`,
-      [input.campaignId, move.from, input.after, input.limit, move.to, campaign.sequence_version],
+      [
+        input.campaignId,
+        move.from,
+        input.after,
+        input.limit,
+        move.to,
+        campaign.sequence_version,
+        firstWait ? new Date(firstWait.from + firstWait.delayHours * 3_600_000) : null,
+      ],
     )) as [Moved[], number];
     moved.sort((a, b) => (a.id < b.id ? -1 : 1));
     let done = 0;
     await eachLimited(moved, CALLS_IN_FLIGHT, async (e) => {
-      await workflowCall(calls, input, e);
+      await workflowCall(calls, input, e, firstWait);
       if (++done % 50 === 0) calls.heartbeat?.({ done, of: moved.length });
     });
     const last = moved.at(-1)?.id ?? null;
@@ -94,14 +116,19 @@ export function fanOutBatch(dataSource: DataSource, calls: FanoutCalls, input: F
 }
 
 /** The enrollment workflow call for one moved row: start a pending one, signal a running one. */
-async function workflowCall({ client, taskQueue, eagerStart }: FanoutCalls, input: FanoutBatchInput, e: Moved): Promise<void> {
+async function workflowCall(
+  { client, taskQueue, eagerStart }: FanoutCalls,
+  input: FanoutBatchInput,
+  e: Moved,
+  firstWait: EnrollLeadInput['firstWait'],
+): Promise<void> {
   const workflowId = enrollmentWorkflowId({ tenantId: input.tenantId, campaignId: input.campaignId, leadId: e.lead_id });
   if (input.action === 'start' || (input.action === 'resume' && e.was === 'pending')) {
     try {
       await client.workflow.start(ENROLL_LEAD, {
         workflowId,
         taskQueue,
-        args: [{ tenantId: input.tenantId, enrollmentId: e.id } satisfies EnrollLeadInput],
+        args: [{ tenantId: input.tenantId, enrollmentId: e.id, ...(firstWait ? { firstWait } : {}) } satisfies EnrollLeadInput],
         typedSearchAttributes: [{ key: TenantIdSearchAttribute, value: input.tenantId }],
         requestEagerStart: eagerStart,
       });

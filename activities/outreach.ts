@@ -396,9 +396,12 @@ export function createOutreachActivities(deps: OutreachDeps) {
             await insertSuppression(m, lead[0].email, 'unsubscribed');
           }
         }
+        // A pending row is left alone: its fan-out batch rolled back after
+        // starting this workflow, and the batch's retry moves it (a workflow
+        // waiting on its first step can be paused before that, by hand).
         await m.query(
           `UPDATE enrollments SET status = $2, current_step = greatest(current_step, $3), next_send_at = $4, updated_at = now()
-            WHERE id = $1 AND (status <> ALL($5::text[]) OR status = $2)`,
+            WHERE id = $1 AND status <> 'pending' AND (status <> ALL($5::text[]) OR status = $2)`,
           [input.enrollmentId, input.state, input.step, input.nextSendAt === null ? null : new Date(input.nextSendAt), ENDED_ENROLLMENT_STATUSES],
         );
       });

@@ -186,12 +186,13 @@ describe('enrollLead', () => {
     await smtp?.stop();
   });
 
-  /** A tenant's campaign with one lead, started through the API; returns the enrollment workflow's id. */
-  async function startedEnrollment(taskQueue: string, steps: { subject: string; body: string; delayHours: number }[]) {
+  /** A tenant's campaign with one lead, started through the API (on the run's dev server unless `on` is given); returns the enrollment workflow's id. */
+  async function startedEnrollment(taskQueue: string, steps: { subject: string; body: string; delayHours: number }[], on?: Client) {
+    const temporal = on ?? client;
     const t = await createTenant(owner, { customers: 1 });
     const user = await createUser(owner);
     await addMember(owner, t, user, 'owner');
-    const api = testApp(app, { client: new Client({ connection: apiTemporal }), taskQueue, emailWebhookSecrets: { smartlead: SECRET } });
+    const api = testApp(app, { client: on ?? new Client({ connection: apiTemporal }), taskQueue, emailWebhookSecrets: { smartlead: SECRET } });
     const agent = await signIn(api, user.email);
     const customerId = t.customers[0]!.id;
     const inbox = await createSmtpInbox(agent, customerId, smtp.port);
@@ -204,8 +205,8 @@ describe('enrollLead', () => {
     const workflowId = enrollmentWorkflowId({ tenantId: t.tenant.id, campaignId: campaign, leadId: e!.lead_id });
     // The campaign's fan-out starts the enrollment workflow.
     const fanoutId = campaignFanoutWorkflowId({ tenantId: t.tenant.id, campaignId: campaign });
-    await client.workflow.getHandle(fanoutId).result();
-    return { api, agent, customerId, campaign, workflowId, fanoutId, handle: client.workflow.getHandle(workflowId) };
+    await temporal.workflow.getHandle(fanoutId).result();
+    return { api, agent, customerId, campaign, workflowId, fanoutId, handle: temporal.workflow.getHandle(workflowId) };
   }
   const enrollmentOf = async (campaign: string, workflowId: string) => {
     const tenantId = workflowId.split('/')[1]!;
@@ -250,6 +251,42 @@ describe('enrollLead', () => {
       await e.handle.result();
       await record('enrollLead.paused-resumed-archived', e.workflowId);
     });
+  });
+
+  // The fan-out starts an enrollment whose first step waits with that wait
+  // (firstWait): its first workflow task is the timer alone.
+  test('first step waits: paused, resumed, then archived', async () => {
+    const taskQueue = uniqueTaskQueue('record');
+    await withProjectWorker({ dataSource: app, taskQueue }, async () => {
+      const e = await startedEnrollment(taskQueue, [{ subject: 'Later {{firstName}}', body: 'Later', delayHours: 24 }]);
+      const inState = (state: string) => until(state, async () => (await e.handle.query(statusQuery).catch(() => undefined))?.state === state);
+      await inState('waiting');
+      await e.handle.signal(pauseSignal);
+      await inState('paused');
+      await e.handle.signal(resumeSignal);
+      await until('the resume recorded', async () => {
+        const history = await e.handle.fetchHistory();
+        return (history.events ?? []).filter((ev) => ev.markerRecordedEventAttributes?.markerName === 'core_local_activity').length >= 2;
+      });
+      await setCampaignStatus(e.agent, e.customerId, e.campaign, 'archived');
+      await e.handle.result();
+      await record('enrollLead.first-wait.paused-resumed-archived', e.workflowId);
+    });
+  });
+
+  // The day's wait is skipped: the time-skipping server runs the fan-out and the enrollment.
+  test('first step waits: the timer fires, the plan is loaded and the step sent', async () => {
+    const env = await createTimeSkippingEnv();
+    try {
+      const taskQueue = uniqueTaskQueue('record');
+      await withProjectWorker({ dataSource: app, taskQueue, connection: env.nativeConnection }, async () => {
+        const e = await startedEnrollment(taskQueue, [{ subject: 'Later {{firstName}}', body: 'Later', delayHours: 24 }], env.client);
+        expect(await e.handle.result()).toMatchObject({ state: 'completed', sent: 1 });
+        await record('enrollLead.first-wait.completed', e.workflowId, { client: env.client });
+      });
+    } finally {
+      await env.teardown();
+    }
   });
 
   test('replied', async () => {

@@ -64,7 +64,7 @@ const statusCounts = async (campaign: string) =>
     ).map((r) => [r.status, r.n]),
   ) as Record<string, number>;
 
-/** Waits until every enrollment of the campaign has run its first steps: its row holds the day-later send. */
+/** Waits until every enrollment of the campaign is active with its day-later send recorded (by the fan-out's batch, which started it). */
 const allWaitingOnTimers = (campaign: string, n: number) =>
   until(
     'every enrollment waiting on its timer',
@@ -128,7 +128,7 @@ it('moves 600 enrollments in batches after each request: start, pause, resume, a
   const all = await enrollmentHandles(campaign);
   const sample = [all[0]!, all[299]!, all[LEADS - 1]!];
   const states = () => Promise.all(sample.map((h) => h.query(statusQuery).then((s) => s.state)));
-  expect(await states()).toEqual(['waiting', 'waiting', 'waiting']);
+  await until('the sampled workflows waiting', async () => (await states().catch(() => [])).join() === 'waiting,waiting,waiting');
 
   // Pause, then resume: rows and workflows follow.
   await setStatus(campaign, 'paused');
@@ -165,6 +165,38 @@ it('the fan-out starts enrollments eagerly: the worker that fans out takes their
   expect(accepted).toEqual(Array.from({ length: n }, () => true));
   await setStatus(campaign, 'archived');
   await Promise.all(handles.map((h) => h.result()));
+});
+
+it('a first step that waits: the batch records each next send, and an enrollment’s first workflow task is the timer alone', async () => {
+  const n = 5;
+  const campaign = await dayLaterCampaign(n, 'first-wait');
+  const before = Date.now();
+  await setStatus(campaign, 'active');
+  await allWaitingOnTimers(campaign, n);
+  const rows = (await withTenant(ds, t.tenant.id, (m) => m.query('SELECT current_step, next_send_at FROM enrollments WHERE campaign_id = $1', [campaign]))) as {
+    current_step: number;
+    next_send_at: Date;
+  }[];
+  for (const r of rows) {
+    expect(r.current_step).toBe(1);
+    expect(r.next_send_at.getTime() - before).toBeGreaterThanOrEqual(24 * 3_600_000);
+    expect(r.next_send_at.getTime() - Date.now()).toBeLessThanOrEqual(24 * 3_600_000);
+  }
+  const handles = await enrollmentHandles(campaign);
+  for (const h of handles) {
+    await until('the first workflow task done', async () => (await h.fetchHistory()).events?.some((e) => e.timerStartedEventAttributes));
+    const events = (await h.fetchHistory()).events ?? [];
+    // Up to the timer: no local activity (no load of the plan, no record of the next send).
+    const upToTimer = events.slice(
+      0,
+      events.findIndex((e) => e.timerStartedEventAttributes),
+    );
+    expect(upToTimer.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toEqual([]);
+    expect(await h.query(statusQuery)).toMatchObject({ state: 'waiting', step: 1, sent: 0 });
+  }
+  await setStatus(campaign, 'archived');
+  for (const h of handles) expect(await h.result()).toMatchObject({ state: 'archived' });
+  expect(await statusCounts(campaign)).toEqual({ archived: n });
 });
 
 it('a resume that arrives during a start keeps waking paused enrollments, and every action moves only its own statuses', () => {
@@ -219,7 +251,7 @@ it('a batch that dies before its commit is done again: no enrollment is lost, no
   expect(await statusCounts(campaign)).toEqual({ active: n });
   await allWaitingOnTimers(campaign, n);
   const states = async () => Promise.all(handles.map((h) => h.query(statusQuery).then((s) => s.state)));
-  expect(new Set(await states())).toEqual(new Set(['waiting']));
+  await until('every workflow waiting', async () => (await states().catch(() => [])).filter((s) => s === 'waiting').length === n);
 
   // Pause: it dies after 50 signals. Those workflows pause (and record it on
   // their rows) while the batch's own moves roll back; the retry pauses the

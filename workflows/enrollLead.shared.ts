@@ -35,7 +35,16 @@ export const ENDED_ENROLLMENT_STATUSES = [
   'failed',
 ] as const satisfies readonly EnrollmentState[];
 
-export type EnrollLeadInput = EnrollmentRef;
+export interface EnrollLeadInput extends EnrollmentRef {
+  /**
+   * Set by the campaign fan-out when the first step waits (issue 11): when its
+   * batch moved the row (epoch ms) and the first step's delay. The batch has
+   * already recorded the next send on the row, so the enrollment's first
+   * workflow task is that timer alone, and the plan is loaded when it fires.
+   * The loaded plan decides: the step is due `from` plus its own delay.
+   */
+  firstWait?: { from: number; delayHours: number };
+}
 
 export interface EnrollmentStatus {
   state: 'waiting' | 'sending' | 'paused' | EnrollmentState;

@@ -17,6 +17,7 @@ import {
   bounceSignal,
   ENDED_ENROLLMENT_STATUSES,
   type EnrollLeadInput,
+  type EnrollmentRef,
   type EnrollmentState,
   type EnrollmentStatus,
   pauseSignal,
@@ -73,6 +74,16 @@ export const ONE_SEND_ACTIVITY_PATCH = 'enroll-lead-one-send-activity';
 // recorded before this change send in an activity task.
 export const LOCAL_SEND_PATCH = 'enroll-lead-local-send';
 
+// An enrollment the campaign fan-out starts with a first step that waits
+// (`input.firstWait`) sleeps first and loads its plan when the timer fires:
+// the fan-out's batch has recorded the next send itself, so the first
+// workflow task is the timer alone, without the load's and the record's local
+// activities (issue 11: it was what an enrollment's start cost the worker
+// beyond a trivial workflow's). Patched as well as keyed on the input, so a
+// history whose first task loaded the plan (an older worker took it) replays
+// on that path.
+export const FIRST_WAIT_PATCH = 'enroll-lead-first-wait';
+
 type ReserveAndSendOutcome = Awaited<ReturnType<Activities['reserveAndSendStep']>>;
 type StopReason = 'replied' | 'bounced' | 'unsubscribed' | 'archived';
 
@@ -80,6 +91,7 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
   let paused = false;
   let stopped: StopReason | undefined;
   const status: EnrollmentStatus = { state: 'waiting', step: 1, nextSendAt: null, sent: 0 };
+  const ref: EnrollmentRef = { tenantId: input.tenantId, enrollmentId: input.enrollmentId };
 
   const { loadEnrollment, reserveSendSlot, recordEnrollmentState } = patched(LOCAL_DB_STEPS_PATCH) ? localDbSteps : remoteDbSteps;
   const oneSendActivity = patched(ONE_SEND_ACTIVITY_PATCH);
@@ -95,7 +107,7 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
   setHandler(archiveSignal, stop('archived'));
   setHandler(statusQuery, () => ({ ...status, state: stopped ?? (paused && status.state !== 'completed' ? 'paused' : status.state) }));
 
-  const record = (state: EnrollmentState, nextSendAt: number | null) => recordEnrollmentState({ ...input, state, step: status.step, nextSendAt });
+  const record = (state: EnrollmentState, nextSendAt: number | null) => recordEnrollmentState({ ...ref, state, step: status.step, nextSendAt });
 
   /** Sleeps until `until` (or stop); while paused the clock is held and the pause recorded. */
   async function waitUntil(until: number): Promise<void> {
@@ -116,19 +128,35 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
   /** The path of histories from before ONE_SEND_ACTIVITY_PATCH: take the slot, then send. */
   async function reserveThenSend(step: number): Promise<ReserveAndSendOutcome> {
     return sendIfGranted(
-      () => reserveSendSlot({ ...input, step, at: Date.now() }),
-      () => sendStep({ ...input, step, scheduledAt: Date.now() }),
+      () => reserveSendSlot({ ...ref, step, at: Date.now() }),
+      () => sendStep({ ...ref, step, scheduledAt: Date.now() }),
     );
   }
 
-  const plan = await loadEnrollment(input);
+  /** Ends the enrollment: the final state, recorded on the row. */
+  async function finish(): Promise<EnrollmentStatus> {
+    const final: EnrollmentState = stopped ?? 'completed';
+    status.state = final;
+    status.nextSendAt = null;
+    await record(final, null);
+    return { ...status };
+  }
+
+  const firstWait = input.firstWait && patched(FIRST_WAIT_PATCH) ? input.firstWait : undefined;
+  if (firstWait) {
+    await waitUntil(firstWait.from + firstWait.delayHours * 3_600_000);
+    if (stopped) return finish();
+  }
+
+  const plan = await loadEnrollment(ref);
   if ((ENDED_ENROLLMENT_STATUSES as readonly string[]).includes(plan.status)) {
     return { ...status, state: plan.status as EnrollmentState };
   }
   if (plan.campaignStatus === 'paused' || plan.status === 'paused') paused = true;
   status.sent = plan.sentSteps.length;
 
-  let last = Date.now();
+  // The first step's delay counts from the fan-out's batch when it was waited for above.
+  let last = firstWait?.from ?? Date.now();
   for (const step of plan.steps) {
     if (stopped) break;
     status.step = step.position;
@@ -148,7 +176,7 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
       }
       status.state = 'sending';
       released = false;
-      const result = oneSendActivity ? await reserveAndSend({ ...input, step: step.position, at: Date.now() }) : await reserveThenSend(step.position);
+      const result = oneSendActivity ? await reserveAndSend({ ...ref, step: step.position, at: Date.now() }) : await reserveThenSend(step.position);
       if (result.outcome === 'not_granted' && result.waitingFor) {
         // The plan's sends are used up (or the tenant is restricted): wait for
         // the billing workflow's release, or for the next usage period.
@@ -180,10 +208,5 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
     last = Date.now();
     status.nextSendAt = null;
   }
-
-  const final: EnrollmentState = stopped ?? 'completed';
-  status.state = final;
-  status.nextSendAt = null;
-  await record(final, null);
-  return { ...status };
+  return finish();
 }

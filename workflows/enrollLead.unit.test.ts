@@ -15,6 +15,7 @@ import { until } from '../test/helpers/processes';
 import {
   archiveSignal,
   ENROLL_LEAD,
+  type EnrollLeadInput,
   type EnrollmentPlan,
   type EnrollmentState,
   type EnrollmentStatus,
@@ -38,6 +39,8 @@ interface Fake {
   sends: { step: number; at: number }[];
   reservations: number[];
   records: { state: EnrollmentState; step: number; nextSendAt: number | null }[];
+  /** How often the plan was loaded. */
+  loads: number;
 }
 
 function fakeActivities(f: Fake): Partial<Activities> {
@@ -51,7 +54,10 @@ function fakeActivities(f: Fake): Partial<Activities> {
     return (outcome === 'render_error' ? { outcome, missing: ['firstName'] } : { outcome }) as SendOutcome;
   };
   return {
-    loadEnrollment: async () => f.plan,
+    loadEnrollment: async () => {
+      f.loads += 1;
+      return f.plan;
+    },
     reserveSendSlot,
     sendStep,
     // The one-activity send takes the slot and sends, as the two fakes do.
@@ -87,12 +93,17 @@ function fake(plan: Partial<EnrollmentPlan> = {}, more: Partial<Fake> = {}): Fak
     sends: [],
     reservations: [],
     records: [],
+    loads: 0,
     ...more,
   };
 }
 
 /** Runs one enrollment against the fakes; `during` acts on the running workflow before its result is awaited. */
-async function run(f: Fake, during?: (handle: Awaited<ReturnType<typeof env.client.workflow.start>>) => Promise<void>): Promise<EnrollmentStatus> {
+async function run(
+  f: Fake,
+  during?: (handle: Awaited<ReturnType<typeof env.client.workflow.start>>) => Promise<void>,
+  input: Partial<EnrollLeadInput> = {},
+): Promise<EnrollmentStatus> {
   const taskQueue = uniqueTaskQueue('enroll-unit');
   const worker = await Worker.create({
     connection: env.nativeConnection,
@@ -105,7 +116,7 @@ async function run(f: Fake, during?: (handle: Awaited<ReturnType<typeof env.clie
     const handle = await env.client.workflow.start(ENROLL_LEAD, {
       taskQueue,
       workflowId: `tenant/${TENANT}/campaign/cmp_unit/lead/${Math.random().toString(36).slice(2)}`,
-      args: [{ tenantId: TENANT, enrollmentId: 'enr_unit' }],
+      args: [{ tenantId: TENANT, enrollmentId: 'enr_unit', ...input }],
     });
     if (during) await during(handle);
     return (await handle.result()) as EnrollmentStatus;
@@ -236,4 +247,64 @@ it('a restarted enrollment skips the steps it already sent, and an ended one doe
   expect(await run(ended)).toMatchObject({ state: 'replied' });
   expect(ended.sends).toEqual([]);
   expect(ended.records).toEqual([]);
+});
+
+describe('started by the fan-out with a first step that waits (firstWait)', () => {
+  const DAY_LATER = { steps: [{ position: 1, delayHours: 24 }] };
+
+  it('the first workflow task is the timer alone; the plan is loaded when it fires, and the step is sent after its delay', async () => {
+    const f = fake(DAY_LATER);
+    let history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>> | undefined;
+    const from = await env.currentTimeMs();
+    const result = await run(
+      f,
+      async (handle) => {
+        await handle.result();
+        history = await handle.fetchHistory();
+      },
+      { firstWait: { from, delayHours: 24 } },
+    );
+    expect(result).toMatchObject({ state: 'completed', sent: 1 });
+    const events = history!.events ?? [];
+    const firstTimer = events.findIndex((e) => e.timerStartedEventAttributes);
+    const firstLocalActivity = events.findIndex((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
+    expect(firstTimer).toBeGreaterThan(0);
+    // No local activity before the timer: neither the load nor a record of the next send.
+    expect(firstLocalActivity).toBeGreaterThan(firstTimer);
+    expect(f.loads).toBe(1);
+    expect(f.sends).toHaveLength(1);
+    expect(f.sends[0]!.at - from).toBeGreaterThanOrEqual(24 * HOUR);
+    expect(f.sends[0]!.at - from).toBeLessThan(25 * HOUR);
+    // The batch recorded the next send: the workflow records only the end.
+    expect(f.records).toEqual([{ state: 'completed', step: 1, nextSendAt: null }]);
+  });
+
+  it('the loaded plan decides: a first step that waits longer than the batch knew is waited for from the batch', async () => {
+    const f = fake({ steps: [{ position: 1, delayHours: 48 }] });
+    const from = await env.currentTimeMs();
+    expect(await run(f, undefined, { firstWait: { from, delayHours: 24 } })).toMatchObject({ state: 'completed', sent: 1 });
+    expect(f.sends[0]!.at - from).toBeGreaterThanOrEqual(48 * HOUR);
+    expect(f.sends[0]!.at - from).toBeLessThan(49 * HOUR);
+    expect(f.records.map((r) => r.state)).toEqual(['active', 'completed']);
+  });
+
+  it('pause during the first wait holds the clock and is recorded; archive then ends it without loading the plan', async () => {
+    const f = fake(DAY_LATER);
+    const result = await run(
+      f,
+      async (handle) => {
+        await until('the workflow waits', async () => (await handle.query(statusQuery)).nextSendAt !== null);
+        await handle.signal(pauseSignal);
+        await until('the pause is recorded', async () => f.records.some((r) => r.state === 'paused'));
+        await handle.signal(resumeSignal);
+        await until('the resume is recorded', async () => f.records.some((r) => r.state === 'active'));
+        await handle.signal(archiveSignal);
+      },
+      { firstWait: { from: await env.currentTimeMs(), delayHours: 24 } },
+    );
+    expect(result).toMatchObject({ state: 'archived', sent: 0 });
+    expect(f.records.map((r) => r.state)).toEqual(['paused', 'active', 'archived']);
+    expect(f.loads).toBe(0);
+    expect(f.sends).toEqual([]);
+  });
 });

@@ -33,8 +33,8 @@ export interface BenchStack {
   pid(name: 'worker' | 'api' | 'baseline-worker' | 'temporal'): number | undefined;
   /** CPU seconds so far of the stack's processes (PostgreSQL's summed) and of the bench itself. */
   cpu(): CpuSeconds;
-  /** Waits until the stack's Temporal server is nearly idle (at most 30 s). */
-  settle(): Promise<void>;
+  /** Waits until the stack's Temporal server is nearly idle (at most `maxMs`, 30 s unless given). */
+  settle(maxMs?: number): Promise<void>;
   /** Once the work has drained (settle), the CPU milliseconds per operation since `before` (a cpu() snapshot), by process. */
   cpuSince(before: CpuSeconds, ops: number): Promise<Record<string, number>>;
   stop(): Promise<void>;
@@ -92,7 +92,7 @@ export async function startBenchStack(log: (line: string) => void): Promise<Benc
     ),
     machine: machineCpuSeconds(),
   });
-  const quiet = () => settle(platform.supervisor.pidOf('temporal'));
+  const quiet = (maxMs?: number) => settle(platform.supervisor.pidOf('temporal'), maxMs);
   return {
     platform,
     api: config.apiUrl,

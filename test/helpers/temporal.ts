@@ -61,12 +61,18 @@ export function uniqueTaskQueue(label: string): string {
  * Runs the project's worker (same factory as production) against the run's
  * dev server while `fn` executes, then shuts it down.
  */
-type ProjectWorkerOptions = { taskQueue: string; activityOverrides?: CreateWorkerOptions['activityOverrides'] } & Omit<ActivityDeps, 'outbound'>;
+type ProjectWorkerOptions = {
+  taskQueue: string;
+  activityOverrides?: CreateWorkerOptions['activityOverrides'];
+  /** Another server's connection (the time-skipping one's); the caller closes it. By default the run's dev server, on a connection of its own. */
+  connection?: NativeConnection;
+} & Omit<ActivityDeps, 'outbound'>;
 
 /** The production worker factory on its own connection, with the test outbound policy (not yet running). */
-async function projectWorker({ taskQueue, activityOverrides, ...deps }: ProjectWorkerOptions) {
+async function projectWorker({ taskQueue, activityOverrides, connection: given, ...deps }: ProjectWorkerOptions) {
   quietRuntime();
-  const connection = await NativeConnection.connect({ address: temporalAddress() });
+  const connection = given ?? (await NativeConnection.connect({ address: temporalAddress() }));
+  const close = () => (given ? Promise.resolve() : connection.close());
   try {
     const worker = await createWorker({
       connection,
@@ -76,31 +82,31 @@ async function projectWorker({ taskQueue, activityOverrides, ...deps }: ProjectW
       activityOverrides,
       workflowBundle: await projectWorkflowBundle(),
     });
-    return { worker, connection };
+    return { worker, close };
   } catch (err) {
-    await connection.close();
+    await close();
     throw err;
   }
 }
 
 export async function withProjectWorker<T>(opts: ProjectWorkerOptions, fn: () => Promise<T>): Promise<T> {
-  const { worker, connection } = await projectWorker(opts);
+  const { worker, close } = await projectWorker(opts);
   try {
     return await worker.runUntil(fn());
   } finally {
-    await connection.close();
+    await close();
   }
 }
 
 /** The production worker for a whole suite: running until `stop()` (for afterAll). */
 export async function startProjectWorker(opts: ProjectWorkerOptions): Promise<{ stop(): Promise<void> }> {
-  const { worker, connection } = await projectWorker(opts);
+  const { worker, close } = await projectWorker(opts);
   const running = worker.run();
   return {
     async stop() {
       worker.shutdown();
       await running.catch(() => undefined);
-      await connection.close();
+      await close();
     },
   };
 }
