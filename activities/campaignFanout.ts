@@ -17,7 +17,7 @@ import { type DataSource } from 'typeorm';
 import { withTenant } from '../db/tenantContext';
 import { eachLimited } from '../lib/eachLimited';
 import { FANOUT_MOVES, type FanoutBatchInput, type FanoutBatchResult } from '../workflows/campaignFanout.shared';
-import { archiveSignal, ENROLL_LEAD, type EnrollLeadInput, pauseSignal, resumeSignal } from '../workflows/enrollLead.shared';
+import { archiveSignal, ENROLL_LEAD, type EnrollLeadInput, type FirstWait, firstWaitEnds, pauseSignal, resumeSignal } from '../workflows/enrollLead.shared';
 import { enrollmentWorkflowId } from '../workflows/ids';
 import { TenantIdSearchAttribute } from '../workflows/searchAttributes';
 
@@ -90,15 +90,7 @@ export function fanOutBatch(dataSource: DataSource, calls: FanoutCalls, input: F
               updated_at = now()
          FROM picked WHERE e.id = picked.id
        RETURNING e.id, e.lead_id, e.sequence_version, picked.was`,
-      [
-        input.campaignId,
-        move.from,
-        input.after,
-        input.limit,
-        move.to,
-        campaign.sequence_version,
-        firstWait ? new Date(firstWait.from + firstWait.delayHours * 3_600_000) : null,
-      ],
+      [input.campaignId, move.from, input.after, input.limit, move.to, campaign.sequence_version, firstWait ? new Date(firstWaitEnds(firstWait)) : null],
     )) as [Moved[], number];
     moved.sort((a, b) => (a.id < b.id ? -1 : 1));
     let done = 0;
@@ -120,7 +112,7 @@ async function workflowCall(
   { client, taskQueue, eagerStart }: FanoutCalls,
   input: FanoutBatchInput,
   e: Moved,
-  firstWait: EnrollLeadInput['firstWait'],
+  firstWait: FirstWait | undefined,
 ): Promise<void> {
   const workflowId = enrollmentWorkflowId({ tenantId: input.tenantId, campaignId: input.campaignId, leadId: e.lead_id });
   if (input.action === 'start' || (input.action === 'resume' && e.was === 'pending')) {

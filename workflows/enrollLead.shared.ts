@@ -43,8 +43,16 @@ export interface EnrollLeadInput extends EnrollmentRef {
    * workflow task is that timer alone, and the plan is loaded when it fires.
    * The loaded plan decides: the step is due `from` plus its own delay.
    */
-  firstWait?: { from: number; delayHours: number };
+  firstWait?: FirstWait;
 }
+
+export interface FirstWait {
+  from: number;
+  delayHours: number;
+}
+
+/** When a first wait ends (epoch ms): the batch's time plus the first step's delay. */
+export const firstWaitEnds = (w: FirstWait) => w.from + w.delayHours * 3_600_000;
 
 export interface EnrollmentStatus {
   state: 'waiting' | 'sending' | 'paused' | EnrollmentState;

@@ -20,6 +20,7 @@ import {
   type EnrollmentRef,
   type EnrollmentState,
   type EnrollmentStatus,
+  firstWaitEnds,
   pauseSignal,
   quotaReleasedSignal,
   replySignal,
@@ -144,7 +145,7 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
 
   const firstWait = input.firstWait && patched(FIRST_WAIT_PATCH) ? input.firstWait : undefined;
   if (firstWait) {
-    await waitUntil(firstWait.from + firstWait.delayHours * 3_600_000);
+    await waitUntil(firstWaitEnds(firstWait));
     if (stopped) return finish();
   }
 

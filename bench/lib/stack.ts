@@ -33,10 +33,10 @@ export interface BenchStack {
   pid(name: 'worker' | 'api' | 'baseline-worker' | 'temporal'): number | undefined;
   /** CPU seconds so far of the stack's processes (PostgreSQL's summed) and of the bench itself. */
   cpu(): CpuSeconds;
-  /** Waits until the stack's Temporal server is nearly idle (at most `maxMs`, 30 s unless given). */
-  settle(maxMs?: number): Promise<void>;
-  /** Once the work has drained (settle), the CPU milliseconds per operation since `before` (a cpu() snapshot), by process. */
-  cpuSince(before: CpuSeconds, ops: number): Promise<Record<string, number>>;
+  /** Waits until the stack's Temporal server is nearly idle (at most 30 s). */
+  settle(): Promise<void>;
+  /** Once the work has drained (the server nearly idle, at most `maxMs`, 30 s unless given), the CPU milliseconds per operation since `before` (a cpu() snapshot), by process. */
+  cpuSince(before: CpuSeconds, ops: number, maxMs?: number): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -107,8 +107,8 @@ export async function startBenchStack(log: (line: string) => void): Promise<Benc
     pid: (name) => platform.supervisor.pidOf(name),
     cpu,
     settle: quiet,
-    async cpuSince(before, ops) {
-      await quiet();
+    async cpuSince(before, ops, maxMs) {
+      await quiet(maxMs);
       return cpuPerOp(before, cpu(), ops);
     },
     async stop() {

@@ -73,9 +73,9 @@ export const campaignStart: Scenario = {
       rate[0]!.push(started.perSecond);
       note(0);
       cpu.fanning.push(started.busy);
-      // Every enrollment has moved (its batch recorded tomorrow's send), and
-      // has run its first workflow task and sleeps until tomorrow: the server
-      // has nothing left to do.
+      // Every enrollment has moved (its batch recorded tomorrow's send); the
+      // CPU is read once each has run its first workflow task and sleeps
+      // until tomorrow, when the server has nothing left to do.
       await waitFor(
         'enrollments waiting on timers',
         async () =>
@@ -87,8 +87,7 @@ export const campaignStart: Scenario = {
         30 * 60_000,
         250,
       );
-      await stack.settle(10 * 60_000);
-      cpu.perEnrollment.push(await stack.cpuSince(whole, n));
+      cpu.perEnrollment.push(await stack.cpuSince(whole, n, 10 * 60_000));
       workerRss.push(await rssMiB(stack.pid('worker')));
       ctx.log(`campaign: rep ${rep + 1}: worker RSS ${workerRss.at(-1)!.toFixed(0)} MiB with ${(rep + 1) * n} enrollments waiting`);
       const beforeBase = stack.cpu();
