@@ -7,19 +7,27 @@
 // Enrollment workflows that read their row wait for the commit (their load
 // takes the row FOR SHARE), so none starts on a row that has not moved yet.
 // When the campaign's first step waits, the batch records each started row's
-// next send itself and passes the wait in the start: the enrollment's first
-// workflow task is then the timer alone, and it reads its row when the timer
-// fires (issue 11).
+// next send itself and starts the enrollment delayed until the wait ends: it
+// has no workflow task before then, and reads its row when the delay ends
+// (issue 11). Pause, resume and archive reach it by signal-with-start, which
+// ends a delay at once.
 import { Context } from '@temporalio/activity';
-import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { type SignalDefinition } from '@temporalio/common';
 import { type DataSource } from 'typeorm';
 import { withTenant } from '../db/tenantContext';
 import { eachLimited } from '../lib/eachLimited';
 import { FANOUT_MOVES, type FanoutBatchInput, type FanoutBatchResult } from '../workflows/campaignFanout.shared';
-import { archiveSignal, ENROLL_LEAD, type EnrollLeadInput, type FirstWait, firstWaitEnds, pauseSignal, resumeSignal } from '../workflows/enrollLead.shared';
-import { enrollmentWorkflowId } from '../workflows/ids';
-import { TenantIdSearchAttribute } from '../workflows/searchAttributes';
+import {
+  archiveSignal,
+  ENROLL_LEAD,
+  enrollmentSignalOptions,
+  enrollmentStartOptions,
+  type FirstWait,
+  firstWaitEnds,
+  pauseSignal,
+  resumeSignal,
+} from '../workflows/enrollLead.shared';
 
 /** Workflow calls in flight per batch. */
 const CALLS_IN_FLIGHT = 32;
@@ -54,6 +62,7 @@ export interface FanoutCalls {
    * client, whose worker polls `taskQueue`. The SDK asks only when the worker
    * has a free workflow task slot, and the server ignores the request when
    * eager start is turned off: either way the task goes through the queue.
+   * A start delayed by a first wait has no task to hand back and never asks.
    */
   eagerStart?: boolean;
   heartbeat?: (details: { done: number; of: number }) => void;
@@ -114,16 +123,11 @@ async function workflowCall(
   e: Moved,
   firstWait: FirstWait | undefined,
 ): Promise<void> {
-  const workflowId = enrollmentWorkflowId({ tenantId: input.tenantId, campaignId: input.campaignId, leadId: e.lead_id });
+  const key = { tenantId: input.tenantId, enrollmentId: e.id, campaignId: input.campaignId, leadId: e.lead_id };
   if (input.action === 'start' || (input.action === 'resume' && e.was === 'pending')) {
     try {
-      await client.workflow.start(ENROLL_LEAD, {
-        workflowId,
-        taskQueue,
-        args: [{ tenantId: input.tenantId, enrollmentId: e.id, ...(firstWait ? { firstWait } : {}) } satisfies EnrollLeadInput],
-        typedSearchAttributes: [{ key: TenantIdSearchAttribute, value: input.tenantId }],
-        requestEagerStart: eagerStart,
-      });
+      // A delayed start has no first task to hand back: eager start only without a first wait.
+      await client.workflow.start(ENROLL_LEAD, { ...enrollmentStartOptions(key, taskQueue, firstWait), requestEagerStart: eagerStart && !firstWait });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
@@ -133,8 +137,9 @@ async function workflowCall(
   if (e.sequence_version === null) return;
   const signal: SignalDefinition = input.action === 'pause' ? pauseSignal : input.action === 'archive' ? archiveSignal : resumeSignal;
   try {
-    await client.workflow.getHandle(workflowId).signal(signal);
+    await client.workflow.signalWithStart(ENROLL_LEAD, { ...enrollmentSignalOptions(key, taskQueue), signal });
   } catch (err) {
-    if (!(err instanceof WorkflowNotFoundError)) throw err;
+    // An enrollment that has already ended refuses the start: nothing to signal.
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
 }

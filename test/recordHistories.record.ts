@@ -253,36 +253,41 @@ describe('enrollLead', () => {
     });
   });
 
-  // The fan-out starts an enrollment whose first step waits with that wait
-  // (firstWait): its first workflow task is the timer alone.
-  test('first step waits: paused, resumed, then archived', async () => {
+  // The fan-out starts an enrollment whose first step waits delayed until the
+  // step is due (a start delay; the wait is in its input too). Histories from
+  // before the start delay, whose first task was the timer alone, stay in the
+  // suite as enrollLead.first-wait.*.
+  test('first step waits: the delayed start woken by a pause, resumed, then archived', async () => {
     const taskQueue = uniqueTaskQueue('record');
     await withProjectWorker({ dataSource: app, taskQueue }, async () => {
       const e = await startedEnrollment(taskQueue, [{ subject: 'Later {{firstName}}', body: 'Later', delayHours: 24 }]);
       const inState = (state: string) => until(state, async () => (await e.handle.query(statusQuery).catch(() => undefined))?.state === state);
-      await inState('waiting');
-      await e.handle.signal(pauseSignal);
+      const lead = e.workflowId.split('/').at(-1)!;
+      const leadAction = async (action: 'pause' | 'resume') =>
+        expect((await e.agent.post(`/api/campaigns/${e.campaign}/leads/${lead}/${action}`).set('X-Customer-Id', e.customerId)).status).toBe(200);
+      expect((await e.handle.fetchHistory()).events).toHaveLength(1);
+      await leadAction('pause');
       await inState('paused');
-      await e.handle.signal(resumeSignal);
+      await leadAction('resume');
       await until('the resume recorded', async () => {
         const history = await e.handle.fetchHistory();
         return (history.events ?? []).filter((ev) => ev.markerRecordedEventAttributes?.markerName === 'core_local_activity').length >= 2;
       });
       await setCampaignStatus(e.agent, e.customerId, e.campaign, 'archived');
       await e.handle.result();
-      await record('enrollLead.first-wait.paused-resumed-archived', e.workflowId);
+      await record('enrollLead.start-delay.paused-resumed-archived', e.workflowId);
     });
   });
 
-  // The day's wait is skipped: the time-skipping server runs the fan-out and the enrollment.
-  test('first step waits: the timer fires, the plan is loaded and the step sent', async () => {
+  // The day's delay is skipped: the time-skipping server runs the fan-out and the enrollment.
+  test('first step waits: the delayed start runs when due, loads the plan and sends the step', async () => {
     const env = await createTimeSkippingEnv();
     try {
       const taskQueue = uniqueTaskQueue('record');
       await withProjectWorker({ dataSource: app, taskQueue, connection: env.nativeConnection }, async () => {
         const e = await startedEnrollment(taskQueue, [{ subject: 'Later {{firstName}}', body: 'Later', delayHours: 24 }], env.client);
         expect(await e.handle.result()).toMatchObject({ state: 'completed', sent: 1 });
-        await record('enrollLead.first-wait.completed', e.workflowId, { client: env.client });
+        await record('enrollLead.start-delay.completed', e.workflowId, { client: env.client });
       });
     } finally {
       await env.teardown();

@@ -5,7 +5,7 @@
 // 250 take three batches; every enrollment workflow ends up in the state the
 // campaign asked for, exactly one run each. A batch that dies before its
 // commit is done again without losing or doubling an enrollment.
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { type DataSource } from 'typeorm';
 import { withTenant } from '../db/tenantContext';
 import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
@@ -14,7 +14,8 @@ import { signIn, testApp, type Agent } from '../test/helpers/api';
 import { connectClient, startProjectWorker, temporalAddress, uniqueTaskQueue } from '../test/helpers/temporal';
 import { addLeads, createCampaign, createSmtpInbox, until } from '../test/helpers/outreach';
 import { campaignFanoutWorkflowId, enrollmentWorkflowId } from './ids';
-import { statusQuery } from './enrollLead.shared';
+import { pauseSignal, statusQuery } from './enrollLead.shared';
+import { type EnrollmentKey, signalEnrollments } from '../services/outreach/enrollments';
 import { FANOUT_MOVES, type FanoutBatchInput, mergeActions } from './campaignFanout.shared';
 import { fanOutBatch } from '../activities/campaignFanout';
 
@@ -99,6 +100,14 @@ async function enrollmentHandles(campaign: string) {
   return rows.map((r) => client.workflow.getHandle(enrollmentWorkflowId({ tenantId: t.tenant.id, campaignId: campaign, leadId: r.lead_id })));
 }
 
+/** A delayed start's whole history so far: its start event alone, held back until the first step is due (none of its workflow tasks has run). */
+async function delayedUntil(h: WorkflowHandle) {
+  const events = (await h.fetchHistory()).events ?? [];
+  expect(events).toHaveLength(1);
+  const backoff = events[0]!.workflowExecutionStartedEventAttributes?.firstWorkflowTaskBackoff;
+  return Number(backoff?.seconds ?? 0) * 1000 + Math.floor((backoff?.nanos ?? 0) / 1e6);
+}
+
 async function setStatus(campaign: string, status: string) {
   const res = await owner.post(`/api/campaigns/${campaign}/status`).set('X-Customer-Id', customer()).send({ status });
   expect(res.status).toBe(200);
@@ -127,10 +136,11 @@ it('moves 600 enrollments in batches after each request: start, pause, resume, a
   expect(await fanoutBatches(campaign)).toBe(Math.ceil(LEADS / 250));
   const all = await enrollmentHandles(campaign);
   const sample = [all[0]!, all[299]!, all[LEADS - 1]!];
+  // Each waits for its first step in its delayed start: no workflow task yet.
+  for (const h of sample) expect(await delayedUntil(h)).toBeGreaterThan(23 * 3_600_000);
   const states = () => Promise.all(sample.map((h) => h.query(statusQuery).then((s) => s.state)));
-  await until('the sampled workflows waiting', async () => (await states().catch(() => [])).join() === 'waiting,waiting,waiting');
 
-  // Pause, then resume: rows and workflows follow.
+  // Pause, then resume: rows and workflows follow (the pause's signal-with-start wakes a delayed start).
   await setStatus(campaign, 'paused');
   await until('all paused', async () => (await statusCounts(campaign)).paused === LEADS, 120_000);
   await until('the workflows paused', async () => (await states()).every((s) => s === 'paused'));
@@ -153,9 +163,19 @@ it('moves 600 enrollments in batches after each request: start, pause, resume, a
 it('the fan-out starts enrollments eagerly: the worker that fans out takes their first workflow tasks with the starts', async () => {
   // A few leads and an idle worker: every start finds a free workflow task
   // slot, so the server hands each first task back with its start instead of
-  // queueing it (the history's start event records that it accepted).
+  // queueing it (the history's start event records that it accepted). The
+  // first step is due at once (no start delay), in a send window that opens
+  // only three days from now: each first task loads its plan and waits.
   const n = 5;
-  const campaign = await dayLaterCampaign(n, 'eager');
+  const inbox = await createSmtpInbox(owner, customer(), 2);
+  const inThreeDays = new Date(Date.now() + 3 * 86_400_000).getUTCDay() || 7;
+  const campaign = await createCampaign(owner, customer(), {
+    inboxIds: [inbox],
+    schedule: { timezone: 'UTC', days: [inThreeDays], start: '00:00', end: '24:00' },
+    steps: [{ subject: 'Now', body: 'Now', delayHours: 0 }],
+  });
+  const leads = Array.from({ length: n }, (_, k) => ({ email: `eager-${k}@lead.example`, firstName: `eager${k}` }));
+  expect((await addLeads(owner, customer(), campaign, leads)).added).toBe(n);
   await setStatus(campaign, 'active');
   await allWaitingOnTimers(campaign, n);
   const handles = await enrollmentHandles(campaign);
@@ -167,36 +187,47 @@ it('the fan-out starts enrollments eagerly: the worker that fans out takes their
   await Promise.all(handles.map((h) => h.result()));
 });
 
-it('a first step that waits: the batch records each next send, and an enrollment’s first workflow task is the timer alone', async () => {
+it('a first step that waits: the batch records each next send and starts each enrollment delayed until it is due; a signal wakes one at once', async () => {
   const n = 5;
   const campaign = await dayLaterCampaign(n, 'first-wait');
   const before = Date.now();
   await setStatus(campaign, 'active');
   await allWaitingOnTimers(campaign, n);
-  const rows = (await withTenant(ds, t.tenant.id, (m) => m.query('SELECT current_step, next_send_at FROM enrollments WHERE campaign_id = $1', [campaign]))) as {
+  await client.workflow.getHandle(campaignFanoutWorkflowId({ tenantId: t.tenant.id, campaignId: campaign })).result();
+  const rows = (await withTenant(ds, t.tenant.id, (m) =>
+    m.query('SELECT lead_id, current_step, next_send_at FROM enrollments WHERE campaign_id = $1 ORDER BY id', [campaign]),
+  )) as {
+    lead_id: string;
     current_step: number;
     next_send_at: Date;
   }[];
-  for (const r of rows) {
+  const handles = await enrollmentHandles(campaign);
+  for (const [i, r] of rows.entries()) {
     expect(r.current_step).toBe(1);
     expect(r.next_send_at.getTime() - before).toBeGreaterThanOrEqual(24 * 3_600_000);
     expect(r.next_send_at.getTime() - Date.now()).toBeLessThanOrEqual(24 * 3_600_000);
+    // The start is held back until the recorded next send (to within the batch's call): no workflow task, no timer.
+    const d = await handles[i]!.describe();
+    expect(d.status.name).toBe('RUNNING');
+    const delay = await delayedUntil(handles[i]!);
+    expect(Math.abs(d.startTime.getTime() + delay - r.next_send_at.getTime())).toBeLessThan(5_000);
   }
-  const handles = await enrollmentHandles(campaign);
-  for (const h of handles) {
-    await until('the first workflow task done', async () => (await h.fetchHistory()).events?.some((e) => e.timerStartedEventAttributes));
-    const events = (await h.fetchHistory()).events ?? [];
-    // Up to the timer: no local activity (no load of the plan, no record of the next send).
-    const upToTimer = events.slice(
-      0,
-      events.findIndex((e) => e.timerStartedEventAttributes),
-    );
-    expect(upToTimer.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toEqual([]);
-    expect(await h.query(statusQuery)).toMatchObject({ state: 'waiting', step: 1, sent: 0 });
-  }
+  // A per-lead pause reaches a delayed start by signal-with-start: it runs now, pauses and answers queries.
+  const lead = rows[0]!.lead_id;
+  const paused = await owner.post(`/api/campaigns/${campaign}/leads/${lead}/pause`).set('X-Customer-Id', customer());
+  expect(paused.status).toBe(200);
+  await until('the woken enrollment paused', async () => (await handles[0]!.query(statusQuery).catch(() => undefined))?.state === 'paused');
+  expect((await handles[1]!.fetchHistory()).events).toHaveLength(1);
   await setStatus(campaign, 'archived');
   for (const h of handles) expect(await h.result()).toMatchObject({ state: 'archived' });
   expect(await statusCounts(campaign)).toEqual({ archived: n });
+  // A signal to an ended enrollment is refused by its closed run: it starts nothing (each is still its one closed run).
+  const runIds = await Promise.all(handles.map(async (h) => (await h.describe()).runId));
+  const ids = (await withTenant(ds, t.tenant.id, (m) =>
+    m.query('SELECT id, campaign_id, lead_id FROM enrollments WHERE campaign_id = $1', [campaign]),
+  )) as EnrollmentKey[];
+  await signalEnrollments({ client, taskQueue }, t.tenant.id, ids, pauseSignal);
+  for (const [i, h] of handles.entries()) expect(await h.describe()).toMatchObject({ runId: runIds[i], status: { name: 'COMPLETED' } });
 });
 
 it('a resume that arrives during a start keeps waking paused enrollments, and every action moves only its own statuses', () => {
@@ -216,7 +247,7 @@ function dyingClient(after: number): Client {
   return {
     workflow: {
       start: async (...args: Parameters<Client['workflow']['start']>) => (die(), client.workflow.start(...args)),
-      getHandle: (id: string) => ({ signal: async (...args: unknown[]) => (die(), client.workflow.getHandle(id).signal(...(args as [never]))) }),
+      signalWithStart: async (...args: Parameters<Client['workflow']['signalWithStart']>) => (die(), client.workflow.signalWithStart(...args)),
     },
   } as unknown as Client;
 }
@@ -250,8 +281,8 @@ it('a batch that dies before its commit is done again: no enrollment is lost, no
   await expect(fanOutBatch(ds, { client, taskQueue }, batch('start'))).resolves.toMatchObject({ applies: true, moved: n, remaining: 0 });
   expect(await statusCounts(campaign)).toEqual({ active: n });
   await allWaitingOnTimers(campaign, n);
+  expect(await started()).toBe(n);
   const states = async () => Promise.all(handles.map((h) => h.query(statusQuery).then((s) => s.state)));
-  await until('every workflow waiting', async () => (await states().catch(() => [])).filter((s) => s === 'waiting').length === n);
 
   // Pause: it dies after 50 signals. Those workflows pause (and record it on
   // their rows) while the batch's own moves roll back; the retry pauses the

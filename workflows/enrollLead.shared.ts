@@ -1,9 +1,12 @@
 // The enrollLead workflow's contract (spec §5.3): its input, status, signals
 // and query, the enrollment statuses, and the send Message-ID format. The
 // workflow, its activities, the API's services and the console import it from
-// here; it imports nothing but the Temporal workflow API and lib.
+// here; it imports nothing but the Temporal workflow API, lib and the other
+// contracts (IDs, search attributes).
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { type SendSchedule } from '../lib/schedule';
+import { enrollmentWorkflowId } from './ids';
+import { TenantIdSearchAttribute } from './searchAttributes';
 
 export const ENROLL_LEAD = 'enrollLead';
 
@@ -53,6 +56,48 @@ export interface FirstWait {
 
 /** When a first wait ends (epoch ms): the batch's time plus the first step's delay. */
 export const firstWaitEnds = (w: FirstWait) => w.from + w.delayHours * 3_600_000;
+
+/** One enrollment, as the fan-out and the services know it: its tenant, row, campaign and lead. */
+export interface EnrollmentIdentity {
+  tenantId: string;
+  enrollmentId: string;
+  campaignId: string;
+  leadId: string;
+}
+
+/**
+ * How an enrollment workflow is started (the fan-out's batch). With a first
+ * wait the start is delayed until the wait ends (Temporal's start delay): the
+ * server holds the run's first workflow task until then, so a waiting
+ * enrollment costs the server one stored start and the worker nothing — no
+ * first task, no timer, nothing in the sticky cache (issue 11). While the
+ * delay lasts the workflow answers no query, and a plain signal waits for the
+ * delay's end; that is why every signal to an enrollment is a
+ * signal-with-start (`enrollmentSignalOptions`), which ends the delay at once.
+ * The workflow's own first wait then finds its time passed, or waits the rest.
+ */
+export function enrollmentStartOptions(key: EnrollmentIdentity, taskQueue: string, firstWait?: FirstWait, now = Date.now()) {
+  return {
+    workflowId: enrollmentWorkflowId(key),
+    taskQueue,
+    args: [{ tenantId: key.tenantId, enrollmentId: key.enrollmentId, ...(firstWait ? { firstWait } : {}) }] as [EnrollLeadInput],
+    typedSearchAttributes: [{ key: TenantIdSearchAttribute, value: key.tenantId }],
+    ...(firstWait ? { startDelay: Math.max(1, firstWaitEnds(firstWait) - now) } : {}),
+  };
+}
+
+/**
+ * How a signal reaches an enrollment workflow: signal-with-start, so that one
+ * whose start is still delayed wakes at once (a plain signal would wait for
+ * the delay's end). It must never start a closed enrollment again: a closed
+ * run refuses the start (`REJECT_DUPLICATE`, the caller sees
+ * WorkflowExecutionAlreadyStartedError and there is nothing to signal). Only
+ * rows that have a workflow are signalled, so a start happens only if Temporal
+ * lost the run; it then loads its row and follows the signal.
+ */
+export function enrollmentSignalOptions(key: EnrollmentIdentity, taskQueue: string) {
+  return { ...enrollmentStartOptions(key, taskQueue), workflowIdReusePolicy: 'REJECT_DUPLICATE' as const };
+}
 
 export interface EnrollmentStatus {
   state: 'waiting' | 'sending' | 'paused' | EnrollmentState;

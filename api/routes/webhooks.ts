@@ -63,7 +63,7 @@ export function webhookRoutes(r: Routes, deps: AppDeps & { client: Client; taskQ
           parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message, code: i.code })),
         );
       }
-      return events.receiveEmailEvent(ds, deps.client, `email:${provider}`, parsed.data, payload);
+      return events.receiveEmailEvent(ds, deps, `email:${provider}`, parsed.data, payload);
     },
   );
 
@@ -89,7 +89,7 @@ export function webhookRoutes(r: Routes, deps: AppDeps & { client: Client; taskQ
       response: R.webhookReplayed,
     },
     ({ params }) =>
-      events.replayWebhookEvent(ds, deps.client, params.id ?? '', {
+      events.replayWebhookEvent(ds, deps, params.id ?? '', {
         stripe: (m, payload) =>
           routeStripeEvent(m, { client: deps.client, taskQueue: deps.taskQueue, prices: deps.billing?.prices ?? LOCAL_PRICE_IDS }, payload as StripeEventJson),
         'stripe-connect': (m, payload) => routeConnectEvent(m, payload as StripeEventJson),
@@ -115,6 +115,6 @@ export function webhookRoutes(r: Routes, deps: AppDeps & { client: Client; taskQ
       auth: 'public',
       response: R.unsubscribed,
     },
-    ({ params }) => events.unsubscribeByToken(ds, deps.client, params.token ?? ''),
+    ({ params }) => events.unsubscribeByToken(ds, deps, params.token ?? ''),
   );
 }

@@ -7,7 +7,6 @@
 // (RLS), to the lead of that message only — never to a lead found by address.
 // An event that cannot be routed is kept as a dead letter for operators to
 // replay. (The signature is checked by the caller before any of this.)
-import { type Client } from '@temporalio/client';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { newId } from '../../db/ids';
@@ -16,7 +15,7 @@ import { keysetPage, type ListParams } from '../../db/pagination';
 import { withTenant, withTenantInTransaction } from '../../db/tenantContext';
 import { ApiError, notFound } from '../../lib/errors';
 import { bounceSignal, parseSendMessageId, replySignal, unsubscribeSignal } from '../../workflows/enrollLead.shared';
-import { signalEnrollments } from './enrollments';
+import { signalEnrollments, type WorkflowClientDeps } from './enrollments';
 import { suppressAddress } from './leads';
 
 export const emailEventSchema = z.object({
@@ -41,7 +40,7 @@ interface MessageRow {
 /** Applies one event to the message it names, in its tenant. */
 async function applyInTenant(
   m: EntityManager,
-  client: Client,
+  deps: WorkflowClientDeps,
   tenantId: string,
   ref: { enrollmentId: string; step: number },
   event: EmailEvent,
@@ -86,7 +85,7 @@ async function applyInTenant(
       stops,
     ],
   );
-  if (running) await signalEnrollments(client, tenantId, [key], outcome === 'replied' ? replySignal : bounceSignal);
+  if (running) await signalEnrollments(deps, tenantId, [key], outcome === 'replied' ? replySignal : bounceSignal);
   return { status: 'processed', tenantId };
 }
 
@@ -95,10 +94,10 @@ async function applyInTenant(
  * webhook_events row). Signals go out before the commit: if Temporal cannot
  * take them, the transaction rolls back and the provider's retry comes again.
  */
-async function routeEvent(m: EntityManager, client: Client, event: EmailEvent): Promise<RouteResult> {
+async function routeEvent(m: EntityManager, deps: WorkflowClientDeps, event: EmailEvent): Promise<RouteResult> {
   const ref = parseSendMessageId(event.messageId);
   if (!ref) return { status: 'dead_letter', error: 'the Message-ID is not one Tenantflow sent' };
-  const routed = await withTenantInTransaction(m, ref.tenantId, (tm) => applyInTenant(tm, client, ref.tenantId, ref, event));
+  const routed = await withTenantInTransaction(m, ref.tenantId, (tm) => applyInTenant(tm, deps, ref.tenantId, ref, event));
   // A tenant that does not exist has no messages either: say which it was only then.
   if (routed.status === 'dead_letter') {
     const [tenant] = (await m.query('SELECT id FROM tenants WHERE id = $1', [ref.tenantId])) as unknown[];
@@ -108,8 +107,8 @@ async function routeEvent(m: EntityManager, client: Client, event: EmailEvent): 
 }
 
 /** Stores a verified event and routes it in one transaction; a delivery seen before does nothing. */
-export function receiveEmailEvent(ds: DataSource, client: Client, source: string, event: EmailEvent, payload: unknown) {
-  return storeAndRoute(ds, { source, eventId: event.id, type: event.type, payload }, (m) => routeEvent(m, client, event));
+export function receiveEmailEvent(ds: DataSource, deps: WorkflowClientDeps, source: string, event: EmailEvent, payload: unknown) {
+  return storeAndRoute(ds, { source, eventId: event.id, type: event.type, payload }, (m) => routeEvent(m, deps, event));
 }
 
 interface EventRow {
@@ -153,7 +152,7 @@ export async function listWebhookEvents(ds: DataSource, query: ListParams & { st
 export type OtherRouters = Record<string, (m: EntityManager, payload: unknown) => Promise<RouteResult>>;
 
 /** Routes a dead-lettered event again. */
-export async function replayWebhookEvent(ds: DataSource, client: Client, id: string, others: OtherRouters = {}) {
+export async function replayWebhookEvent(ds: DataSource, deps: WorkflowClientDeps, id: string, others: OtherRouters = {}) {
   const result = await ds.transaction(async (m) => {
     const [row] = (await m.query('SELECT id, source, status, payload FROM webhook_events WHERE id = $1 FOR UPDATE', [id])) as {
       id: string;
@@ -164,7 +163,7 @@ export async function replayWebhookEvent(ds: DataSource, client: Client, id: str
     if (!row) throw notFound('webhook event');
     if (row.status !== 'dead_letter') throw new ApiError(409, 'not_dead_lettered', 'only dead-lettered events are replayed');
     const other = new Map(Object.entries(others)).get(row.source);
-    const routed = other ? await other(m, row.payload) : await routeEvent(m, client, emailEventSchema.parse(row.payload));
+    const routed = other ? await other(m, row.payload) : await routeEvent(m, deps, emailEventSchema.parse(row.payload));
     await m.query('UPDATE webhook_events SET status = $2, routed_tenant_id = $3, error = $4, attempts = attempts + 1, processed_at = now() WHERE id = $1', [
       row.id,
       routed.status,
@@ -181,7 +180,7 @@ export const unsubscribeTokenTenant = (token: string) =>
   /^u_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})_[A-Za-z0-9_-]{20,64}$/.exec(token)?.[1];
 
 /** One-click unsubscribe (RFC 8058): suppresses the address in its tenant and stops every enrollment of it. */
-export async function unsubscribeByToken(ds: DataSource, client: Client, token: string) {
+export async function unsubscribeByToken(ds: DataSource, deps: WorkflowClientDeps, token: string) {
   const tenantId = unsubscribeTokenTenant(token);
   if (!tenantId) throw notFound('unsubscribe link');
   const stopped = await withTenant(ds, tenantId, async (m) => {
@@ -191,6 +190,6 @@ export async function unsubscribeByToken(ds: DataSource, client: Client, token: 
     if (!msg) throw notFound('unsubscribe link');
     return suppressAddress(m, msg.email, 'unsubscribed');
   });
-  await signalEnrollments(client, tenantId, stopped, unsubscribeSignal);
+  await signalEnrollments(deps, tenantId, stopped, unsubscribeSignal);
   return { unsubscribed: true };
 }

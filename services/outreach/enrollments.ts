@@ -2,9 +2,11 @@
 // `tenant/{t}/campaign/{cmp}/lead/{lead}`. A whole campaign's enrollments are
 // moved, started and signalled by its fan-out workflow (workflows/
 // campaignFanout.ts), never inside a request; a few named enrollments are
-// signalled once the request has committed. A workflow that has already
+// signalled once the request has committed, by signal-with-start (a
+// campaign's first wait delays an enrollment's start, and only a
+// signal-with-start wakes it before then). A workflow that has already
 // finished is not an error to signal.
-import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { type SignalDefinition } from '@temporalio/workflow';
 import { eachLimited } from '../../lib/eachLimited';
 import { type TenantAccess } from '../context';
@@ -18,7 +20,8 @@ import {
   type FanoutProgress,
   fanoutProgressQuery,
 } from '../../workflows/campaignFanout.shared';
-import { campaignFanoutWorkflowId, enrollmentWorkflowId } from '../../workflows/ids';
+import { ENROLL_LEAD, enrollmentSignalOptions } from '../../workflows/enrollLead.shared';
+import { campaignFanoutWorkflowId } from '../../workflows/ids';
 
 /** What services need of Temporal: the client and the task queue workflows run on. */
 export interface WorkflowClientDeps {
@@ -34,19 +37,25 @@ export interface EnrollmentKey {
 
 const CONCURRENCY = 8;
 
-export async function signalEnrollments(client: Client, tenantId: string, rows: EnrollmentKey[], signal: SignalDefinition): Promise<void> {
+/**
+ * Signals each enrollment's workflow by signal-with-start, which also wakes
+ * one whose start is still delayed (a campaign's first wait). An enrollment
+ * that has already ended refuses the start: not an error.
+ */
+export async function signalEnrollments(deps: WorkflowClientDeps, tenantId: string, rows: EnrollmentKey[], signal: SignalDefinition): Promise<void> {
   await eachLimited(rows, CONCURRENCY, async (e) => {
+    const key = { tenantId, enrollmentId: e.id, campaignId: e.campaign_id, leadId: e.lead_id };
     try {
-      await client.workflow.getHandle(enrollmentWorkflowId({ tenantId, campaignId: e.campaign_id, leadId: e.lead_id })).signal(signal);
+      await deps.client.workflow.signalWithStart(ENROLL_LEAD, { ...enrollmentSignalOptions(key, deps.taskQueue), signal });
     } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
   });
 }
 
 /** Signals the enrollments once the caller's transaction has committed. */
 export function signalAfterCommit(a: TenantAccess, deps: WorkflowClientDeps, rows: EnrollmentKey[], signal: SignalDefinition): void {
-  if (rows.length > 0) a.afterCommit(() => signalEnrollments(deps.client, a.tenantId, rows, signal));
+  if (rows.length > 0) a.afterCommit(() => signalEnrollments(deps, a.tenantId, rows, signal));
 }
 
 /**
