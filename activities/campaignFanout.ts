@@ -126,7 +126,6 @@ async function workflowCall(
   const key = { tenantId: input.tenantId, enrollmentId: e.id, campaignId: input.campaignId, leadId: e.lead_id };
   if (input.action === 'start' || (input.action === 'resume' && e.was === 'pending')) {
     try {
-      // A delayed start has no first task to hand back: eager start only without a first wait.
       await client.workflow.start(ENROLL_LEAD, { ...enrollmentStartOptions(key, taskQueue, firstWait), requestEagerStart: eagerStart && !firstWait });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

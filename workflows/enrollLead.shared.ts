@@ -42,9 +42,11 @@ export interface EnrollLeadInput extends EnrollmentRef {
   /**
    * Set by the campaign fan-out when the first step waits (issue 11): when its
    * batch moved the row (epoch ms) and the first step's delay. The batch has
-   * already recorded the next send on the row, so the enrollment's first
-   * workflow task is that timer alone, and the plan is loaded when it fires.
-   * The loaded plan decides: the step is due `from` plus its own delay.
+   * already recorded the next send on the row and delays the start until then
+   * (`enrollmentStartOptions`), so the workflow's wait is over or nearly so
+   * when it runs (a signal-with-start may wake it earlier), and the plan is
+   * loaded after it. The loaded plan decides: the step is due `from` plus its
+   * own delay.
    */
   firstWait?: FirstWait;
 }

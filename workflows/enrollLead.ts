@@ -82,7 +82,9 @@ export const LOCAL_SEND_PATCH = 'enroll-lead-local-send';
 // activities (issue 11: it was what an enrollment's start cost the worker
 // beyond a trivial workflow's). Patched as well as keyed on the input, so a
 // history whose first task loaded the plan (an older worker took it) replays
-// on that path.
+// on that path. Since the fan-out delays such a start until the wait ends,
+// the wait here is usually over when the first task runs; it still holds an
+// enrollment that a signal-with-start woke early (a pause, say).
 export const FIRST_WAIT_PATCH = 'enroll-lead-first-wait';
 
 type ReserveAndSendOutcome = Awaited<ReturnType<Activities['reserveAndSendStep']>>;
