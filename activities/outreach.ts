@@ -17,6 +17,7 @@ import {
   type EnrollmentRef,
   type EnrollmentState,
   type NotGranted,
+  type RecordAfterSend,
   sendIfGranted,
   sendMessageId,
   type SlotDecision,
@@ -39,7 +40,9 @@ export interface OutreachDeps {
 }
 
 export type SendOutcome =
-  | { outcome: 'sent' | 'already_sent' }
+  /** `recorded`: the row also took the input's `then` (the next step, or the completion) with the acceptance. */
+  | { outcome: 'sent'; recorded?: boolean }
+  | { outcome: 'already_sent' }
   | { outcome: 'uncertain' }
   | { outcome: 'render_error'; missing: string[] }
   | { outcome: 'suppressed' }
@@ -71,6 +74,20 @@ interface MessageRow {
 }
 
 const TERMINAL = new Set<string>(ENDED_ENROLLMENT_STATUSES);
+
+/**
+ * Moves the enrollment's row to the workflow's state. A pending row is left
+ * alone: its fan-out batch rolled back after starting the workflow, and the
+ * batch's retry moves it (a workflow waiting on its first step can be paused
+ * before that, by hand). An ended row stays ended.
+ */
+async function moveEnrollment(m: EntityManager, enrollmentId: string, to: { state: EnrollmentState; step: number; nextSendAt: number | null }) {
+  await m.query(
+    `UPDATE enrollments SET status = $2, current_step = greatest(current_step, $3), next_send_at = $4, updated_at = now()
+      WHERE id = $1 AND status <> 'pending' AND (status <> ALL($5::text[]) OR status = $2)`,
+    [enrollmentId, to.state, to.step, to.nextSendAt === null ? null : new Date(to.nextSendAt), ENDED_ENROLLMENT_STATUSES],
+  );
+}
 
 export function createOutreachActivities(deps: OutreachDeps) {
   const ds = deps.dataSource;
@@ -182,7 +199,7 @@ export function createOutreachActivities(deps: OutreachDeps) {
     });
   }
 
-  async function sendStep(input: EnrollmentRef & { step: number; scheduledAt: number }): Promise<SendOutcome> {
+  async function sendStep(input: EnrollmentRef & { step: number; scheduledAt: number; then?: RecordAfterSend }): Promise<SendOutcome> {
     const prepared = await withTenant(ds, input.tenantId, async (m) => {
       const c = await loadSendContext(m, input.enrollmentId, input.step);
       if (TERMINAL.has(c.enrollment.status)) return { done: { outcome: 'not_active' } as SendOutcome };
@@ -290,7 +307,7 @@ export function createOutreachActivities(deps: OutreachDeps) {
       throw err;
     }
 
-    // 4. Record the acceptance.
+    // 4. Record the acceptance, and with it what the workflow does next.
     await withTenant(ds, input.tenantId, async (m) => {
       await m.query(
         `WITH accepted AS (
@@ -298,8 +315,9 @@ export function createOutreachActivities(deps: OutreachDeps) {
          UPDATE enrollments SET sent = sent + 1, current_step = greatest(current_step, $5), last_error = NULL, updated_at = now() WHERE id = $4`,
         [row.id, result.providerMessageId, new Date(input.scheduledAt), input.enrollmentId, input.step],
       );
+      if (input.then) await moveEnrollment(m, input.enrollmentId, input.then);
     });
-    return { outcome: 'sent' };
+    return input.then ? { outcome: 'sent', recorded: true } : { outcome: 'sent' };
   }
 
   return {
@@ -373,9 +391,12 @@ export function createOutreachActivities(deps: OutreachDeps) {
      * send): takes the slot as reserveSendSlot does and,
      * when it is granted, renders and sends as sendStep does. Both halves are
      * idempotent for (enrollment, step), so a retry after a crash finds the
-     * slot it took and the message it recorded.
+     * slot it took and the message it recorded. With `then`, a send that is
+     * made also moves the row to the next step (or completes it) in its
+     * acceptance's transaction and answers `recorded`; a retry that finds the
+     * message already accepted answers without it, and the workflow records.
      */
-    async reserveAndSendStep(input: EnrollmentRef & { step: number; at: number }): Promise<ReserveAndSendOutcome> {
+    async reserveAndSendStep(input: EnrollmentRef & { step: number; at: number; then?: RecordAfterSend }): Promise<ReserveAndSendOutcome> {
       return sendIfGranted(
         () => reserveSendSlot(input),
         () => sendStep({ ...input, scheduledAt: input.at }),
@@ -396,14 +417,7 @@ export function createOutreachActivities(deps: OutreachDeps) {
             await insertSuppression(m, lead[0].email, 'unsubscribed');
           }
         }
-        // A pending row is left alone: its fan-out batch rolled back after
-        // starting this workflow, and the batch's retry moves it (a workflow
-        // waiting on its first step can be paused before that, by hand).
-        await m.query(
-          `UPDATE enrollments SET status = $2, current_step = greatest(current_step, $3), next_send_at = $4, updated_at = now()
-            WHERE id = $1 AND status <> 'pending' AND (status <> ALL($5::text[]) OR status = $2)`,
-          [input.enrollmentId, input.state, input.step, input.nextSendAt === null ? null : new Date(input.nextSendAt), ENDED_ENROLLMENT_STATUSES],
-        );
+        await moveEnrollment(m, input.enrollmentId, input);
       });
     },
   };

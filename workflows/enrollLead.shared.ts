@@ -119,6 +119,18 @@ export interface SlotDecision {
   retryAt?: number | null;
 }
 
+/**
+ * What a send writes on the enrollment's row together with its acceptance,
+ * so that the workflow need not record it in a local activity of its own
+ * (issue 11): the next step and when it is due, or the enrollment's
+ * completion after its last step. Moved as recordEnrollmentState moves it.
+ */
+export interface RecordAfterSend {
+  state: 'active' | 'completed';
+  step: number;
+  nextSendAt: number | null;
+}
+
 /** A send that was not made because its slot was not granted (the slot's decision, for the workflow's wait). */
 export type NotGranted = { outcome: 'not_granted' } & SlotDecision;
 
@@ -134,8 +146,18 @@ export async function sendIfGranted<T>(reserve: () => Promise<SlotDecision>, sen
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 export const unsubscribeSignal = defineSignal('unsubscribe');
-export const replySignal = defineSignal('reply');
-export const bounceSignal = defineSignal('bounce');
+/**
+ * What a reply or bounce signal may carry: `recorded` when its sender has
+ * already written the stop on the enrollment's row and its lead (the email
+ * webhook's one statement does), so the workflow ends without repeating that
+ * write (issue 11: a local activity fewer per reply). Without it — a bare
+ * signal from the Temporal UI — the workflow's closing record writes them.
+ */
+export interface StopNotice {
+  recorded?: boolean;
+}
+export const replySignal = defineSignal<[StopNotice?]>('reply');
+export const bounceSignal = defineSignal<[StopNotice?]>('bounce');
 export const archiveSignal = defineSignal('archive');
 /** Sends were released (credits, a new period, an upgrade, a lifted restriction): try the slot again. */
 export const quotaReleasedSignal = defineSignal('quotaReleased');

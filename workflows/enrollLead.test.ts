@@ -115,6 +115,17 @@ async function waitForState(tenantId: string, campaignId: string, leadId: string
   });
 }
 
+/** The local activities an enrollment's history ran, by type, in order. */
+async function localActivities(tenantId: string, campaignId: string, leadId: string): Promise<string[]> {
+  const history = await handleOf(tenantId, campaignId, leadId).fetchHistory();
+  return (history.events ?? []).flatMap((e) => {
+    const m = e.markerRecordedEventAttributes;
+    if (m?.markerName !== 'core_local_activity') return [];
+    const data = m.details?.data?.payloads?.[0]?.data;
+    return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string }).activity_type] : [];
+  });
+}
+
 const webhook = (event: object, opts: { secret?: string; timestamp?: number } = {}) => postEmailWebhook(api, opts.secret ?? SECRET, event, opts);
 
 const webhookRows = async () => Number(((await ds.query('SELECT count(*)::int AS n FROM webhook_events')) as { n: number }[])[0]!.n);
@@ -269,12 +280,29 @@ describe('e-mail webhooks', () => {
   });
 
   it('counts an open, and a signed reply stops the enrollment; the same delivery again answers 200 and does nothing', async () => {
+    // The send wrote step 2's due time on the row with its acceptance, 72 h after it started.
+    const [row] = (await withTenant(ds, a.tenant.id, (m) =>
+      m.query(
+        `SELECT e.status, e.current_step, e.next_send_at, m.scheduled_at FROM enrollments e JOIN messages m ON m.enrollment_id = e.id AND m.step = 1
+          WHERE e.id = $1`,
+        [lead.id],
+      ),
+    )) as { status: string; current_step: number; next_send_at: Date; scheduled_at: Date }[];
+    expect(row).toMatchObject({ status: 'active', current_step: 2 });
+    expect(row!.next_send_at.getTime()).toBe(row!.scheduled_at.getTime() + 72 * 3_600_000);
     expect((await webhook({ id: `open-${lead.id}`, type: 'open', messageId })).body).toMatchObject({ status: 'processed' });
     const reply = { id: `reply-${lead.id}`, type: 'reply', messageId, reply: { subject: 'Re: Hi Rae', text: 'Sounds good, call me.' } };
     const first = await webhook(reply);
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ duplicate: false, status: 'processed' });
     expect(await handleOf(a.tenant.id, campaign, lead.lead_id).result()).toMatchObject({ state: 'replied', sent: 1 });
+    // The webhook's statement wrote the stop on the row and the lead, and the
+    // send wrote the next step: the workflow recorded nothing of its own.
+    expect(await localActivities(a.tenant.id, campaign, lead.lead_id)).toEqual(['loadEnrollment', 'reserveAndSendStep']);
+    const [ended] = (await withTenant(ds, a.tenant.id, (m) =>
+      m.query('SELECT e.status, e.next_send_at, l.status AS lead_status FROM enrollments e JOIN leads l ON l.id = e.lead_id WHERE e.id = $1', [lead.id]),
+    )) as { status: string; next_send_at: Date | null; lead_status: string }[];
+    expect(ended).toEqual({ status: 'replied', next_send_at: null, lead_status: 'replied' });
 
     const again = await webhook(reply);
     expect(again.status).toBe(200);

@@ -17,16 +17,19 @@ import {
   bounceSignal,
   ENDED_ENROLLMENT_STATUSES,
   type EnrollLeadInput,
+  type EnrollmentPlan,
   type EnrollmentRef,
   type EnrollmentState,
   type EnrollmentStatus,
   firstWaitEnds,
   pauseSignal,
   quotaReleasedSignal,
+  type RecordAfterSend,
   replySignal,
   resumeSignal,
   sendIfGranted,
   statusQuery,
+  type StopNotice,
   unsubscribeSignal,
 } from './enrollLead.shared';
 
@@ -87,6 +90,15 @@ export const LOCAL_SEND_PATCH = 'enroll-lead-local-send';
 // enrollment that a signal-with-start woke early (a pause, say).
 export const FIRST_WAIT_PATCH = 'enroll-lead-first-wait';
 
+// A send made by the local one-activity send also writes, with its
+// acceptance, what the workflow would record next (the next step's due time,
+// or the completion after the last step), so that record is not a local
+// activity of its own (issue 11: a local activity fewer per send, and one
+// activation fewer when a reply replays the enrollment). The next step's
+// delay then counts from the send's start. Histories recorded before this
+// change record in a local activity after the send.
+export const SEND_RECORDS_NEXT_PATCH = 'enroll-lead-send-records-next';
+
 type ReserveAndSendOutcome = Awaited<ReturnType<Activities['reserveAndSendStep']>>;
 type StopReason = 'replied' | 'bounced' | 'unsubscribed' | 'archived';
 
@@ -98,12 +110,20 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
 
   const { loadEnrollment, reserveSendSlot, recordEnrollmentState } = patched(LOCAL_DB_STEPS_PATCH) ? localDbSteps : remoteDbSteps;
   const oneSendActivity = patched(ONE_SEND_ACTIVITY_PATCH);
-  const reserveAndSend = oneSendActivity && patched(LOCAL_SEND_PATCH) ? localSend.reserveAndSendStep : reserveAndSendStep;
+  const localSendActivity = oneSendActivity && patched(LOCAL_SEND_PATCH);
+  const reserveAndSend = localSendActivity ? localSend.reserveAndSendStep : reserveAndSendStep;
+  const sendRecordsNext = localSendActivity && patched(SEND_RECORDS_NEXT_PATCH);
   setHandler(pauseSignal, () => void (paused = true));
   setHandler(resumeSignal, () => void (paused = false));
   let released = false;
   setHandler(quotaReleasedSignal, () => void (released = true));
-  const stop = (reason: StopReason) => () => void (stopped ??= reason);
+  // Whether the stop that ended it was already written on the row by its sender (StopNotice).
+  let stopRecorded = false;
+  const stop = (reason: StopReason) => (notice?: StopNotice) => {
+    if (stopped !== undefined) return;
+    stopped = reason;
+    stopRecorded = notice?.recorded === true;
+  };
   setHandler(unsubscribeSignal, stop('unsubscribed'));
   setHandler(replySignal, stop('replied'));
   setHandler(bounceSignal, stop('bounced'));
@@ -136,13 +156,25 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
     );
   }
 
-  /** Ends the enrollment: the final state, recorded on the row. */
+  // What the last send wrote on the row (RecordAfterSend), so the workflow need not.
+  let recordedBySend: RecordAfterSend | undefined;
+
+  /** Ends the enrollment: the final state, recorded on the row unless the row already has it. */
   async function finish(): Promise<EnrollmentStatus> {
     const final: EnrollmentState = stopped ?? 'completed';
     status.state = final;
     status.nextSendAt = null;
-    await record(final, null);
+    const onRow = stopped ? stopRecorded : recordedBySend?.state === 'completed';
+    if (!onRow) await record(final, null);
     return { ...status };
+  }
+
+  /** What a send of `plan.steps[i]` at `at` writes with its acceptance: the next unsent step's due time, or the completion. */
+  function afterSend(plan: Pick<EnrollmentPlan, 'steps' | 'sentSteps'>, i: number, at: number): RecordAfterSend | undefined {
+    const next = plan.steps.slice(i + 1).find((s) => !plan.sentSteps.includes(s.position));
+    if (!next) return { state: 'completed', step: plan.steps[i]!.position, nextSendAt: null };
+    // A next step due at once is not recorded as "next send: now" (as below).
+    return next.delayHours > 0 ? { state: 'active', step: next.position, nextSendAt: at + next.delayHours * 3_600_000 } : undefined;
   }
 
   const firstWait = input.firstWait && patched(FIRST_WAIT_PATCH) ? input.firstWait : undefined;
@@ -160,12 +192,15 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
 
   // The first step's delay counts from the fan-out's batch when it was waited for above.
   let last = firstWait?.from ?? Date.now();
-  for (const step of plan.steps) {
+  for (const [i, step] of plan.steps.entries()) {
     if (stopped) break;
     status.step = step.position;
     if (plan.sentSteps.includes(step.position)) continue;
     let due = last + step.delayHours * 3_600_000;
-    if (!oneSendActivity || due > Date.now()) await record('active', due);
+    const onRow = recordedBySend?.state === 'active' && recordedBySend.step === step.position && recordedBySend.nextSendAt === due;
+    if ((!oneSendActivity || due > Date.now()) && !onRow) await record('active', due);
+    recordedBySend = undefined;
+    let sentAt = 0;
 
     for (;;) {
       // The step's delay, then the send window, then a slot of the daily cap.
@@ -179,7 +214,11 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
       }
       status.state = 'sending';
       released = false;
-      const result = oneSendActivity ? await reserveAndSend({ ...ref, step: step.position, at: Date.now() }) : await reserveThenSend(step.position);
+      const at = Date.now();
+      const then = sendRecordsNext ? afterSend(plan, i, at) : undefined;
+      const result = oneSendActivity
+        ? await reserveAndSend({ ...ref, step: step.position, at, ...(then ? { then } : {}) })
+        : await reserveThenSend(step.position);
       if (result.outcome === 'not_granted' && result.waitingFor) {
         // The plan's sends are used up (or the tenant is restricted): wait for
         // the billing workflow's release, or for the next usage period.
@@ -206,9 +245,14 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
       if (result.outcome === 'suppressed') stopped ??= 'unsubscribed';
       if (result.outcome === 'not_active') stopped ??= 'archived';
       if (result.outcome === 'sent' || result.outcome === 'already_sent' || result.outcome === 'uncertain') status.sent += 1;
+      if (result.outcome === 'sent' && result.recorded) {
+        recordedBySend = then;
+        sentAt = at;
+      }
       break;
     }
-    last = Date.now();
+    // The next step's delay counts from this send: from its start when the send recorded the next step's due time.
+    last = recordedBySend ? sentAt : Date.now();
     status.nextSendAt = null;
   }
   return finish();

@@ -38,7 +38,10 @@ interface Fake {
   outcomes: SendOutcome['outcome'][];
   sends: { step: number; at: number }[];
   reservations: number[];
+  /** What was written on the row, in order: by recordEnrollmentState, or by a send with its acceptance (`then`). */
   records: { state: EnrollmentState; step: number; nextSendAt: number | null }[];
+  /** How many of those writes were recordEnrollmentState's (a local activity of their own). */
+  recordCalls: number;
   /** How often the plan was loaded. */
   loads: number;
 }
@@ -60,15 +63,20 @@ function fakeActivities(f: Fake): Partial<Activities> {
     },
     reserveSendSlot,
     sendStep,
-    // The one-activity send takes the slot and sends, as the two fakes do.
+    // The one-activity send takes the slot and sends, as the two fakes do,
+    // and a send that is made writes its `then` on the row, as the real one does.
     reserveAndSendStep: async (input) => {
-      return sendIfGranted(
+      const result = await sendIfGranted(
         () => reserveSendSlot(input),
         () => sendStep({ ...input, scheduledAt: input.at }),
       );
+      if (result.outcome !== 'sent' || !input.then) return result;
+      f.records.push(input.then);
+      return { outcome: 'sent', recorded: true };
     },
     recordEnrollmentState: async ({ state, step, nextSendAt }) => {
       f.records.push({ state, step, nextSendAt });
+      f.recordCalls += 1;
     },
   };
 }
@@ -93,6 +101,7 @@ function fake(plan: Partial<EnrollmentPlan> = {}, more: Partial<Fake> = {}): Fak
     sends: [],
     reservations: [],
     records: [],
+    recordCalls: 0,
     loads: 0,
     ...more,
   };
@@ -137,7 +146,15 @@ it('sends each step after its delay, measured from the previous send, and comple
   expect(f.sends[1]!.at - f.sends[0]!.at).toBeGreaterThanOrEqual(48 * HOUR);
   expect(f.sends[1]!.at - f.sends[0]!.at).toBeLessThan(49 * HOUR);
   expect(f.sends[2]!.at - f.sends[1]!.at).toBeGreaterThanOrEqual(24 * HOUR);
-  expect(f.records.at(-1)).toEqual({ state: 'completed', step: 3, nextSendAt: null });
+  // Each send wrote what comes next with its acceptance — the next step's due
+  // time counted from the send, then the completion — so the workflow itself
+  // recorded nothing: no local activity besides the load and the sends.
+  expect(f.records).toEqual([
+    { state: 'active', step: 2, nextSendAt: f.sends[0]!.at + 48 * HOUR },
+    { state: 'active', step: 3, nextSendAt: f.sends[1]!.at + 24 * HOUR },
+    { state: 'completed', step: 3, nextSendAt: null },
+  ]);
+  expect(f.recordCalls).toBe(0);
 });
 
 it('a step due at once is sent by a local activity that takes the slot and sends: no activity task, no "next send: now" recorded first', async () => {
@@ -151,9 +168,29 @@ it('a step due at once is sent by a local activity that takes the slot and sends
   expect(f.sends).toHaveLength(1);
   const events = history!.events ?? [];
   expect(events.filter((e) => e.activityTaskScheduledEventAttributes)).toEqual([]);
-  // Local activities leave markers: the load, the send and the closing record.
-  expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(3);
+  // Local activities leave markers: the load and the send, which also wrote the completion.
+  expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(2);
   expect(f.records).toEqual([{ state: 'completed', step: 1, nextSendAt: null }]);
+  expect(f.recordCalls).toBe(0);
+});
+
+it('a send that does not write the next step (a retry that found it already accepted) leaves the record to the workflow', async () => {
+  const f = fake(
+    {
+      steps: [
+        { position: 1, delayHours: 0 },
+        { position: 2, delayHours: 24 },
+      ],
+    },
+    { outcomes: ['already_sent'] },
+  );
+  expect(await run(f)).toMatchObject({ state: 'completed', sent: 2 });
+  expect(f.records.map((r) => [r.state, r.step])).toEqual([
+    ['active', 2],
+    ['completed', 2],
+  ]);
+  // The next step's record was the workflow's own; the completion came with the second send.
+  expect(f.recordCalls).toBe(1);
 });
 
 it('waits for the send window before taking a slot', async () => {
@@ -204,7 +241,26 @@ it('a reply during a delay ends the enrollment at once: nothing more is sent', a
   });
   expect(result).toMatchObject({ state: 'replied', sent: 1 });
   expect(f.sends.map((s) => s.step)).toEqual([1]);
+  // A bare signal (the Temporal UI): the workflow writes the stop on the row.
   expect(f.records.at(-1)?.state).toBe('replied');
+  expect(f.recordCalls).toBe(1);
+});
+
+it('a reply whose sender already wrote the stop on the row (the webhook) ends it without writing it again', async () => {
+  const f = fake({
+    steps: [
+      { position: 1, delayHours: 0 },
+      { position: 2, delayHours: 72 },
+    ],
+  });
+  const result = await run(f, async (handle) => {
+    await until('step 1 is sent and step 2 waits', async () => f.sends.length === 1 && f.records.some((r) => r.step === 2));
+    await handle.signal(replySignal, { recorded: true });
+  });
+  expect(result).toMatchObject({ state: 'replied', sent: 1 });
+  expect(f.sends.map((s) => s.step)).toEqual([1]);
+  expect(f.records.map((r) => r.state)).toEqual(['active']);
+  expect(f.recordCalls).toBe(0);
 });
 
 it('a render error sends nothing and pauses until someone resumes', async () => {

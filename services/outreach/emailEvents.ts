@@ -85,7 +85,8 @@ async function applyInTenant(
       stops,
     ],
   );
-  if (running) await signalEnrollments(deps, tenantId, [key], outcome === 'replied' ? replySignal : bounceSignal);
+  // The statement above wrote the stop on the row and the lead: the workflow need not write it again.
+  if (running) await signalEnrollments(deps, tenantId, [key], outcome === 'replied' ? replySignal : bounceSignal, { recorded: true });
   return { status: 'processed', tenantId };
 }
 

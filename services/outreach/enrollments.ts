@@ -20,7 +20,7 @@ import {
   type FanoutProgress,
   fanoutProgressQuery,
 } from '../../workflows/campaignFanout.shared';
-import { ENROLL_LEAD, enrollmentSignalOptions } from '../../workflows/enrollLead.shared';
+import { ENROLL_LEAD, enrollmentSignalOptions, type StopNotice } from '../../workflows/enrollLead.shared';
 import { campaignFanoutWorkflowId } from '../../workflows/ids';
 
 /** What services need of Temporal: the client and the task queue workflows run on. */
@@ -40,13 +40,24 @@ const CONCURRENCY = 8;
 /**
  * Signals each enrollment's workflow by signal-with-start, which also wakes
  * one whose start is still delayed (a campaign's first wait). An enrollment
- * that has already ended refuses the start: not an error.
+ * that has already ended refuses the start: not an error. A reply's or a
+ * bounce's `notice` says its sender already wrote the stop on the row.
  */
-export async function signalEnrollments(deps: WorkflowClientDeps, tenantId: string, rows: EnrollmentKey[], signal: SignalDefinition): Promise<void> {
+export async function signalEnrollments(
+  deps: WorkflowClientDeps,
+  tenantId: string,
+  rows: EnrollmentKey[],
+  signal: SignalDefinition | SignalDefinition<[StopNotice?]>,
+  notice?: StopNotice,
+): Promise<void> {
   await eachLimited(rows, CONCURRENCY, async (e) => {
     const key = { tenantId, enrollmentId: e.id, campaignId: e.campaign_id, leadId: e.lead_id };
     try {
-      await deps.client.workflow.signalWithStart(ENROLL_LEAD, { ...enrollmentSignalOptions(key, deps.taskQueue), signal });
+      await deps.client.workflow.signalWithStart(ENROLL_LEAD, {
+        ...enrollmentSignalOptions(key, deps.taskQueue),
+        signal: signal.name,
+        signalArgs: (notice ? [notice] : []) as unknown[],
+      });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
