@@ -24,6 +24,7 @@ import {
   resumeSignal,
   sendIfGranted,
   statusQuery,
+  type StopNotice,
 } from './enrollLead.shared';
 
 const HOUR = 3_600_000;
@@ -228,7 +229,8 @@ it('pause holds the clock (recorded as paused) and resume goes on to send', asyn
   expect(f.records.map((r) => r.state)).toEqual(['active', 'paused', 'active', 'completed']);
 });
 
-it('a reply during a delay ends the enrollment at once: nothing more is sent', async () => {
+/** A two-step enrollment replied to while it waits for step 2 (with the signal's `notice`, if any): it ends at once, and nothing more is sent. */
+async function repliedWhileWaiting(notice?: StopNotice): Promise<Fake> {
   const f = fake({
     steps: [
       { position: 1, delayHours: 0 },
@@ -237,28 +239,22 @@ it('a reply during a delay ends the enrollment at once: nothing more is sent', a
   });
   const result = await run(f, async (handle) => {
     await until('step 1 is sent and step 2 waits', async () => f.sends.length === 1 && f.records.some((r) => r.step === 2));
-    await handle.signal(replySignal);
+    await (notice ? handle.signal(replySignal, notice) : handle.signal(replySignal));
   });
   expect(result).toMatchObject({ state: 'replied', sent: 1 });
   expect(f.sends.map((s) => s.step)).toEqual([1]);
+  return f;
+}
+
+it('a reply during a delay ends the enrollment at once: nothing more is sent', async () => {
+  const f = await repliedWhileWaiting();
   // A bare signal (the Temporal UI): the workflow writes the stop on the row.
   expect(f.records.at(-1)?.state).toBe('replied');
   expect(f.recordCalls).toBe(1);
 });
 
 it('a reply whose sender already wrote the stop on the row (the webhook) ends it without writing it again', async () => {
-  const f = fake({
-    steps: [
-      { position: 1, delayHours: 0 },
-      { position: 2, delayHours: 72 },
-    ],
-  });
-  const result = await run(f, async (handle) => {
-    await until('step 1 is sent and step 2 waits', async () => f.sends.length === 1 && f.records.some((r) => r.step === 2));
-    await handle.signal(replySignal, { recorded: true });
-  });
-  expect(result).toMatchObject({ state: 'replied', sent: 1 });
-  expect(f.sends.map((s) => s.step)).toEqual([1]);
+  const f = await repliedWhileWaiting({ recorded: true });
   expect(f.records.map((r) => r.state)).toEqual(['active']);
   expect(f.recordCalls).toBe(0);
 });
