@@ -125,11 +125,7 @@ export interface SlotDecision {
  * (issue 11): the next step and when it is due, or the enrollment's
  * completion after its last step. Moved as recordEnrollmentState moves it.
  */
-export interface RecordAfterSend {
-  state: 'active' | 'completed';
-  step: number;
-  nextSendAt: number | null;
-}
+export type RecordAfterSend = { state: 'active'; step: number; nextSendAt: number } | { state: 'completed'; step: number; nextSendAt: null };
 
 /** A send that was not made because its slot was not granted (the slot's decision, for the workflow's wait). */
 export type NotGranted = { outcome: 'not_granted' } & SlotDecision;

@@ -196,11 +196,11 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
     if (stopped) break;
     status.step = step.position;
     if (plan.sentSteps.includes(step.position)) continue;
-    let due = last + step.delayHours * 3_600_000;
-    const onRow = recordedBySend?.state === 'active' && recordedBySend.step === step.position && recordedBySend.nextSendAt === due;
-    if ((!oneSendActivity || due > Date.now()) && !onRow) await record('active', due);
+    // The previous send wrote this step's due time on the row, counted from the send's start.
+    const recordedDue = recordedBySend?.state === 'active' ? recordedBySend.nextSendAt : undefined;
     recordedBySend = undefined;
-    let sentAt = 0;
+    let due = recordedDue ?? last + step.delayHours * 3_600_000;
+    if ((!oneSendActivity || due > Date.now()) && recordedDue === undefined) await record('active', due);
 
     for (;;) {
       // The step's delay, then the send window, then a slot of the daily cap.
@@ -245,14 +245,10 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
       if (result.outcome === 'suppressed') stopped ??= 'unsubscribed';
       if (result.outcome === 'not_active') stopped ??= 'archived';
       if (result.outcome === 'sent' || result.outcome === 'already_sent' || result.outcome === 'uncertain') status.sent += 1;
-      if (result.outcome === 'sent' && result.recorded) {
-        recordedBySend = then;
-        sentAt = at;
-      }
+      if (result.outcome === 'sent' && result.recorded) recordedBySend = then;
       break;
     }
-    // The next step's delay counts from this send: from its start when the send recorded the next step's due time.
-    last = recordedBySend ? sentAt : Date.now();
+    last = Date.now();
     status.nextSendAt = null;
   }
   return finish();
