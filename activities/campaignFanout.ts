@@ -1,29 +1,41 @@
-// The campaign fan-out's batch (workflows/campaignFanout.ts): in one tenant
-// transaction, the next batch of the campaign's enrollments that the action
-// moves is locked, moved, and their enrollment workflows started or signalled
-// before the commit. A batch that dies before its commit rolls back and is
-// done again: starting a running workflow and repeating a pause, resume or
-// archive signal change nothing, so no enrollment is lost or doubled.
-// Enrollment workflows that read their row wait for the commit (their load
-// takes the row FOR SHARE), so none starts on a row that has not moved yet.
-// When the campaign's first step waits, the batch records each started row's
-// next send itself and starts the enrollment delayed until the wait ends: it
-// has no workflow task before then, and reads its row when the delay ends
-// (issue 11). Pause, resume and archive reach it by signal-with-start, which
-// ends a delay at once.
+// The campaign fan-out's batch (workflows/campaignFanout.ts), in two steps.
+// The move: in one tenant transaction, the next batch of the campaign's
+// enrollments that the action moves is locked, moved and committed, and the
+// workflow calls it needs (start or signal, per row) are returned. The calls:
+// the enrollment workflows are started or signalled from that list, which the
+// fan-out's history holds, so calls that die midway are made again from the
+// same list — starting a running workflow and repeating a pause, resume or
+// archive signal change nothing, so no enrollment is lost or doubled. The
+// rows are committed before their workflows start, so an enrollment never
+// waits for its batch (issue 11: while the batch held its rows through its
+// 250 starts, the enrollments it started waited on them, and sends ran at a
+// third of their pace until the fan-out ended).
+// When the campaign's first step waits, the move records each started row's
+// next send itself and the call starts the enrollment delayed until the wait
+// ends: it has no workflow task before then, and reads its row when the delay
+// ends. Pause, resume and archive reach it by signal-with-start, which ends a
+// delay at once.
+// Fan-outs started before the two steps make one batch of both, the calls
+// before the commit (`fanOutCampaignBatch`, kept for them).
 import { Context } from '@temporalio/activity';
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { type SignalDefinition } from '@temporalio/common';
-import { type DataSource } from 'typeorm';
+import { type DataSource, type EntityManager } from 'typeorm';
 import { withTenant } from '../db/tenantContext';
 import { eachLimited } from '../lib/eachLimited';
-import { FANOUT_MOVES, type FanoutBatchInput, type FanoutBatchResult } from '../workflows/campaignFanout.shared';
+import {
+  FANOUT_MOVES,
+  type FanoutBatchInput,
+  type FanoutBatchResult,
+  type FanoutCall,
+  type FanoutCallsInput,
+  type FanoutMoveResult,
+} from '../workflows/campaignFanout.shared';
 import {
   archiveSignal,
   ENROLL_LEAD,
   enrollmentSignalOptions,
   enrollmentStartOptions,
-  type FirstWait,
   firstWaitEnds,
   pauseSignal,
   resumeSignal,
@@ -40,12 +52,21 @@ interface Moved {
 }
 
 export function createCampaignFanoutActivities(deps: { dataSource: DataSource }) {
+  // The activity's client is the worker's own (its NativeConnection), and
+  // the worker polls the enrollments' task queue: the starts can be eager.
+  const callsOfActivity = (): FanoutCalls => {
+    const ctx = Context.current();
+    return { client: ctx.client, taskQueue: ctx.info.taskQueue, eagerStart: true, heartbeat: (d) => ctx.heartbeat(d) };
+  };
   return {
+    moveCampaignBatch(input: FanoutBatchInput): Promise<FanoutMoveResult> {
+      return moveBatch(deps.dataSource, input);
+    },
+    callCampaignBatch(input: FanoutCallsInput): Promise<void> {
+      return callBatch(callsOfActivity(), input);
+    },
     fanOutCampaignBatch(input: FanoutBatchInput): Promise<FanoutBatchResult> {
-      const ctx = Context.current();
-      // The activity's client is the worker's own (its NativeConnection), and
-      // the worker polls the enrollments' task queue: the starts can be eager.
-      return fanOutBatch(deps.dataSource, { client: ctx.client, taskQueue: ctx.info.taskQueue, eagerStart: true, heartbeat: (d) => ctx.heartbeat(d) }, input);
+      return fanOutBatch(deps.dataSource, callsOfActivity(), input);
     },
   };
 }
@@ -68,72 +89,100 @@ export interface FanoutCalls {
   heartbeat?: (details: { done: number; of: number }) => void;
 }
 
-/** One batch: lock, move, start or signal, then commit — or roll back all of it. */
-export function fanOutBatch(dataSource: DataSource, calls: FanoutCalls, input: FanoutBatchInput): Promise<FanoutBatchResult> {
-  const move = FANOUT_MOVES[input.action];
-  return withTenant(dataSource, input.tenantId, async (m) => {
-    // FOR SHARE: the request that changed the campaign commits first. With
-    // it, the first step's delay in the version that rows starting now pin.
-    const [campaign] = (await m.query(
-      `SELECT c.status, c.sequence_version,
-              (SELECT (st->>'delayHours')::int FROM jsonb_array_elements(s.steps) st ORDER BY (st->>'position')::int LIMIT 1) AS first_delay_hours
-         FROM campaigns c LEFT JOIN campaign_sequences s ON s.campaign_id = c.id AND s.version = c.sequence_version
-        WHERE c.id = $1 FOR SHARE OF c`,
-      [input.campaignId],
-    )) as { status: string; sequence_version: number | null; first_delay_hours: number | null }[];
-    if (!campaign || campaign.status !== move.campaign) return { applies: false, moved: 0, last: null, remaining: 0 };
-    // A row that starts now and waits for its first step: its next send is
-    // recorded here, and its workflow is told to wait before loading its plan.
-    const from = Date.now();
-    const firstWait = move.to === 'active' && campaign.first_delay_hours ? { from, delayHours: campaign.first_delay_hours } : undefined;
-    const [moved] = (await m.query(
-      `WITH picked AS (
-         SELECT id, status AS was FROM enrollments
-          WHERE campaign_id = $1 AND status = ANY($2::text[]) AND id > $3
-          ORDER BY id LIMIT $4 FOR UPDATE)
-       UPDATE enrollments e
-          SET status = $5,
-              sequence_version = CASE WHEN picked.was = 'pending' AND $5 = 'active' THEN $6::int ELSE e.sequence_version END,
-              current_step = CASE WHEN picked.was = 'pending' AND $7::timestamptz IS NOT NULL THEN greatest(e.current_step, 1) ELSE e.current_step END,
-              next_send_at = CASE WHEN picked.was = 'pending' AND $7::timestamptz IS NOT NULL THEN $7::timestamptz ELSE e.next_send_at END,
-              updated_at = now()
-         FROM picked WHERE e.id = picked.id
-       RETURNING e.id, e.lead_id, e.sequence_version, picked.was`,
-      [input.campaignId, move.from, input.after, input.limit, move.to, campaign.sequence_version, firstWait ? new Date(firstWaitEnds(firstWait)) : null],
-    )) as [Moved[], number];
-    moved.sort((a, b) => (a.id < b.id ? -1 : 1));
-    let done = 0;
-    await eachLimited(moved, CALLS_IN_FLIGHT, async (e) => {
-      await workflowCall(calls, input, e, firstWait);
-      if (++done % 50 === 0) calls.heartbeat?.({ done, of: moved.length });
-    });
-    const last = moved.at(-1)?.id ?? null;
-    const [{ remaining }] = (await m.query(
-      'SELECT count(*)::int AS remaining FROM enrollments WHERE campaign_id = $1 AND status = ANY($2::text[]) AND id > $3',
-      [input.campaignId, move.from, last ?? input.after],
-    )) as [{ remaining: number }];
-    return { applies: true, moved: moved.length, last, remaining };
+/** The move: lock the batch's rows, move them and commit; returns the workflow calls they need. */
+export function moveBatch(dataSource: DataSource, input: FanoutBatchInput): Promise<FanoutMoveResult> {
+  return withTenant(dataSource, input.tenantId, (m) => moveRows(m, input));
+}
+
+/**
+ * The calls of a moved batch, `CALLS_IN_FLIGHT` at a time. Each is
+ * idempotent, so a retry after a failure (or a dead worker) makes them all
+ * again; it stops calling at its first failure and waits for the calls in flight.
+ */
+export async function callBatch(calls: FanoutCalls, input: FanoutCallsInput): Promise<void> {
+  let done = 0;
+  await eachLimited(input.calls, CALLS_IN_FLIGHT, async (c) => {
+    await workflowCall(calls, input, c);
+    if (++done % 50 === 0) calls.heartbeat?.({ done, of: input.calls.length });
   });
 }
 
-/** The enrollment workflow call for one moved row: start a pending one, signal a running one. */
-async function workflowCall(
-  { client, taskQueue, eagerStart }: FanoutCalls,
-  input: FanoutBatchInput,
-  e: Moved,
-  firstWait: FirstWait | undefined,
-): Promise<void> {
-  const key = { tenantId: input.tenantId, enrollmentId: e.id, campaignId: input.campaignId, leadId: e.lead_id };
-  if (input.action === 'start' || (input.action === 'resume' && e.was === 'pending')) {
+/**
+ * The batch of fan-outs started before the move and the calls were two steps
+ * (their histories call `fanOutCampaignBatch`): lock, move, start or signal,
+ * then commit — or roll back all of it.
+ */
+export function fanOutBatch(dataSource: DataSource, calls: FanoutCalls, input: FanoutBatchInput): Promise<FanoutBatchResult> {
+  return withTenant(dataSource, input.tenantId, async (m) => {
+    const { calls: list, firstWait, ...result } = await moveRows(m, input);
+    await callBatch(calls, { tenantId: input.tenantId, campaignId: input.campaignId, action: input.action, calls: list, ...(firstWait ? { firstWait } : {}) });
+    return result;
+  });
+}
+
+async function moveRows(m: EntityManager, input: FanoutBatchInput): Promise<FanoutMoveResult> {
+  const move = FANOUT_MOVES[input.action];
+  // FOR SHARE: the request that changed the campaign commits first. With
+  // it, the first step's delay in the version that rows starting now pin.
+  const [campaign] = (await m.query(
+    `SELECT c.status, c.sequence_version,
+            (SELECT (st->>'delayHours')::int FROM jsonb_array_elements(s.steps) st ORDER BY (st->>'position')::int LIMIT 1) AS first_delay_hours
+       FROM campaigns c LEFT JOIN campaign_sequences s ON s.campaign_id = c.id AND s.version = c.sequence_version
+      WHERE c.id = $1 FOR SHARE OF c`,
+    [input.campaignId],
+  )) as { status: string; sequence_version: number | null; first_delay_hours: number | null }[];
+  if (!campaign || campaign.status !== move.campaign) return { applies: false, moved: 0, last: null, remaining: 0, calls: [] };
+  // A row that starts now and waits for its first step: its next send is
+  // recorded here, and its workflow is told to wait before loading its plan.
+  const from = Date.now();
+  const firstWait = move.to === 'active' && campaign.first_delay_hours ? { from, delayHours: campaign.first_delay_hours } : undefined;
+  const [moved] = (await m.query(
+    `WITH picked AS (
+       SELECT id, status AS was FROM enrollments
+        WHERE campaign_id = $1 AND status = ANY($2::text[]) AND id > $3
+        ORDER BY id LIMIT $4 FOR UPDATE)
+     UPDATE enrollments e
+        SET status = $5,
+            sequence_version = CASE WHEN picked.was = 'pending' AND $5 = 'active' THEN $6::int ELSE e.sequence_version END,
+            current_step = CASE WHEN picked.was = 'pending' AND $7::timestamptz IS NOT NULL THEN greatest(e.current_step, 1) ELSE e.current_step END,
+            next_send_at = CASE WHEN picked.was = 'pending' AND $7::timestamptz IS NOT NULL THEN $7::timestamptz ELSE e.next_send_at END,
+            updated_at = now()
+       FROM picked WHERE e.id = picked.id
+     RETURNING e.id, e.lead_id, e.sequence_version, picked.was`,
+    [input.campaignId, move.from, input.after, input.limit, move.to, campaign.sequence_version, firstWait ? new Date(firstWaitEnds(firstWait)) : null],
+  )) as [Moved[], number];
+  moved.sort((a, b) => (a.id < b.id ? -1 : 1));
+  const last = moved.at(-1)?.id ?? null;
+  const [{ remaining }] = (await m.query('SELECT count(*)::int AS remaining FROM enrollments WHERE campaign_id = $1 AND status = ANY($2::text[]) AND id > $3', [
+    input.campaignId,
+    move.from,
+    last ?? input.after,
+  ])) as [{ remaining: number }];
+  const calls = moved.flatMap((e): FanoutCall[] => {
+    // A pending row starts; one that has a workflow is signalled; a pending
+    // row that is paused or archived never had one (its sequence version is unset).
+    const call = input.action === 'start' || (input.action === 'resume' && e.was === 'pending') ? 'start' : e.sequence_version === null ? null : 'signal';
+    return call ? [{ enrollmentId: e.id, leadId: e.lead_id, call }] : [];
+  });
+  return { applies: true, moved: moved.length, last, remaining, calls, ...(firstWait ? { firstWait } : {}) };
+}
+
+/** One enrollment workflow call: start a pending row's workflow, or signal a running one. */
+async function workflowCall({ client, taskQueue, eagerStart }: FanoutCalls, input: FanoutCallsInput, c: FanoutCall): Promise<void> {
+  const key = { tenantId: input.tenantId, enrollmentId: c.enrollmentId, campaignId: input.campaignId, leadId: c.leadId };
+  if (c.call === 'start') {
     try {
-      await client.workflow.start(ENROLL_LEAD, { ...enrollmentStartOptions(key, taskQueue, firstWait), requestEagerStart: eagerStart && !firstWait });
+      await client.workflow.start(ENROLL_LEAD, {
+        ...enrollmentStartOptions(key, taskQueue, input.firstWait),
+        requestEagerStart: eagerStart && !input.firstWait,
+      });
     } catch (err) {
+      // Running already (an earlier attempt started it, or a signal-with-start
+      // of the lead's own came first), or ended since: nothing to start.
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
     return;
   }
-  // A pending row never had a workflow (its sequence version is still unset).
-  if (e.sequence_version === null) return;
   const signal: SignalDefinition = input.action === 'pause' ? pauseSignal : input.action === 'archive' ? archiveSignal : resumeSignal;
   try {
     await client.workflow.signalWithStart(ENROLL_LEAD, { ...enrollmentSignalOptions(key, taskQueue), signal });

@@ -329,14 +329,13 @@ export function createOutreachActivities(deps: OutreachDeps) {
   return {
     /**
      * The enrollment's pinned plan: schedule, step delays, steps already sent.
-     * The row is read FOR SHARE, so a campaign fan-out batch that is moving it
-     * (and started this workflow before its commit) commits first.
+     * A campaign fan-out commits its batch's rows before it starts their
+     * workflows; one started by a batch of an older fan-out, inside the
+     * batch's transaction, finds its row still pending until the commit and
+     * retries (below).
      */
     async loadEnrollment(ref: EnrollmentRef): Promise<EnrollmentPlan> {
       return withTenant(ds, ref.tenantId, async (m) => {
-        // Wait for a fan-out batch that is moving the row; the read below then
-        // sees its commit (a join in the locking statement itself would not).
-        await m.query('SELECT 1 FROM enrollments WHERE id = $1 FOR SHARE', [ref.enrollmentId]);
         const [row] = (await m.query(
           `SELECT e.status, e.sequence_version, c.status AS campaign_status, c.timezone, c.days, c.window_start, c.window_end, s.steps
              FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id
@@ -353,9 +352,10 @@ export function createOutreachActivities(deps: OutreachDeps) {
           steps: { position: number; delayHours: number }[] | null;
         }[];
         if (!row) throw ApplicationFailure.nonRetryable('enrollment not found', 'enrollment_missing');
-        // Started by a fan-out batch that rolled back before its commit (the
-        // worker died, a call failed): the batch's retry moves the row and
-        // finds this run already going, so wait for it rather than end.
+        // Started by an older fan-out's batch that has not committed yet, or
+        // that rolled back (the worker died, a call failed): the batch's retry
+        // moves the row and finds this run already going, so wait for it
+        // rather than end.
         if (row.status === 'pending') throw ApplicationFailure.retryable('the enrollment has not been started yet', 'enrollment_not_started');
         if (!row.steps) throw ApplicationFailure.nonRetryable('the enrollment has no sequence version', 'enrollment_missing');
         const sent = (await m.query("SELECT step FROM messages WHERE enrollment_id = $1 AND direction = 'outbound' AND status IN ('accepted', 'uncertain')", [

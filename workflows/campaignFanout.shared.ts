@@ -6,6 +6,7 @@
 // batch's rows and starting or signalling their workflows, so the request
 // returns at once whatever the campaign's size.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { type FirstWait } from './enrollLead.shared';
 
 export const CAMPAIGN_FANOUT = 'campaignFanout';
 
@@ -43,12 +44,35 @@ export interface FanoutBatchInput {
 export interface FanoutBatchResult {
   /** False when the campaign's status no longer matches the action (a later action took over) or it is gone. */
   applies: boolean;
-  /** Enrollments moved (and started or signalled) in this batch. */
+  /** Enrollments moved in this batch. */
   moved: number;
   /** The last enrollment id of the batch: the next batch starts after it. */
   last: string | null;
   /** Rows still to move after this batch. */
   remaining: number;
+}
+
+/** One enrollment workflow call of a moved batch: start the row's workflow, or signal the one it has. */
+export interface FanoutCall {
+  enrollmentId: string;
+  leadId: string;
+  call: 'start' | 'signal';
+}
+
+export interface FanoutMoveResult extends FanoutBatchResult {
+  /** The workflow calls the moved rows need, in id order (a row that never had a workflow needs none to be paused or archived). */
+  calls: FanoutCall[];
+  /** Set when the moved rows start waiting for their first step: each start is delayed until it is due. */
+  firstWait?: FirstWait;
+}
+
+/** A moved batch's workflow calls, as its move returned them. */
+export interface FanoutCallsInput {
+  tenantId: string;
+  campaignId: string;
+  action: FanoutAction;
+  calls: FanoutCall[];
+  firstWait?: FirstWait;
 }
 
 export interface FanoutProgress {

@@ -14,10 +14,10 @@ import { signIn, testApp, type Agent } from '../test/helpers/api';
 import { connectClient, startProjectWorker, temporalAddress, uniqueTaskQueue } from '../test/helpers/temporal';
 import { addLeads, createCampaign, createSmtpInbox, until } from '../test/helpers/outreach';
 import { campaignFanoutWorkflowId, enrollmentWorkflowId } from './ids';
-import { pauseSignal, statusQuery } from './enrollLead.shared';
+import { archiveSignal, pauseSignal, statusQuery } from './enrollLead.shared';
 import { type EnrollmentKey, signalEnrollments } from '../services/outreach/enrollments';
 import { FANOUT_MOVES, type FanoutBatchInput, mergeActions } from './campaignFanout.shared';
-import { fanOutBatch } from '../activities/campaignFanout';
+import { callBatch, fanOutBatch, moveBatch } from '../activities/campaignFanout';
 
 jest.setTimeout(240_000);
 
@@ -78,9 +78,12 @@ const allWaitingOnTimers = (campaign: string, n: number) =>
     120_000,
   );
 
+/** Waits for the campaign's fan-out to end: its rows are committed before its last calls are made. */
+const fanoutDone = (campaign: string) => client.workflow.getHandle(campaignFanoutWorkflowId({ tenantId: t.tenant.id, campaignId: campaign })).result();
+
 async function fanoutBatches(campaign: string): Promise<number> {
   const history = await client.workflow.getHandle(campaignFanoutWorkflowId({ tenantId: t.tenant.id, campaignId: campaign })).fetchHistory();
-  return (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'fanOutCampaignBatch').length;
+  return (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'moveCampaignBatch').length;
 }
 
 /** A campaign whose one step waits a day (its inbox is never reached), with `n` leads added and pending. */
@@ -133,12 +136,22 @@ it('moves 600 enrollments in batches after each request: start, pause, resume, a
   });
   if (progress !== 'done') expect(progress).toMatchObject({ state: 'running', action: 'resume' });
   await allWaitingOnTimers(campaign, LEADS);
+  await fanoutDone(campaign);
   expect(await fanoutBatches(campaign)).toBe(Math.ceil(LEADS / 250));
   const all = await enrollmentHandles(campaign);
   const sample = [all[0]!, all[299]!, all[LEADS - 1]!];
   // Each waits for its first step in its delayed start: no workflow task yet.
   for (const h of sample) expect(await delayedUntil(h)).toBeGreaterThan(23 * 3_600_000);
-  const states = () => Promise.all(sample.map((h) => h.query(statusQuery).then((s) => s.state)));
+  // The rows move before their workflows are signalled: a delayed start answers no query until its signal wakes it.
+  const states = () =>
+    Promise.all(
+      sample.map((h) =>
+        h.query(statusQuery).then(
+          (s) => s.state,
+          () => undefined,
+        ),
+      ),
+    );
 
   // Pause, then resume: rows and workflows follow (the pause's signal-with-start wakes a delayed start).
   await setStatus(campaign, 'paused');
@@ -178,6 +191,7 @@ it('the fan-out starts enrollments eagerly: the worker that fans out takes their
   expect((await addLeads(owner, customer(), campaign, leads)).added).toBe(n);
   await setStatus(campaign, 'active');
   await allWaitingOnTimers(campaign, n);
+  await fanoutDone(campaign);
   const handles = await enrollmentHandles(campaign);
   const accepted = await Promise.all(
     handles.map(async (h) => (await h.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes?.eagerExecutionAccepted ?? false),
@@ -193,7 +207,7 @@ it('a first step that waits: the batch records each next send and starts each en
   const before = Date.now();
   await setStatus(campaign, 'active');
   await allWaitingOnTimers(campaign, n);
-  await client.workflow.getHandle(campaignFanoutWorkflowId({ tenantId: t.tenant.id, campaignId: campaign })).result();
+  await fanoutDone(campaign);
   const rows = (await withTenant(ds, t.tenant.id, (m) =>
     m.query('SELECT lead_id, current_step, next_send_at FROM enrollments WHERE campaign_id = $1 ORDER BY id', [campaign]),
   )) as {
@@ -252,7 +266,82 @@ function dyingClient(after: number): Client {
   } as unknown as Client;
 }
 
-it('a batch that dies before its commit is done again: no enrollment is lost, none runs twice, no signal lands twice', async () => {
+it('a batch commits its rows before any workflow call, and calls that die midway are made again from its list: none lost, none run twice', async () => {
+  const n = 200;
+  const campaign = await dayLaterCampaign(n, 'calls');
+  // The request's commit, without its fan-out: the batches below are driven by hand.
+  await withTenant(ds, t.tenant.id, (m) => m.query("UPDATE campaigns SET status = 'active', started_at = now() WHERE id = $1", [campaign]));
+  const batch = (action: FanoutBatchInput['action']): FanoutBatchInput => ({ tenantId: t.tenant.id, campaignId: campaign, action, after: '', limit: n });
+  const handles = await enrollmentHandles(campaign);
+  const keys = (await withTenant(ds, t.tenant.id, (m) =>
+    m.query('SELECT id, campaign_id, lead_id FROM enrollments WHERE campaign_id = $1 ORDER BY id', [campaign]),
+  )) as EnrollmentKey[];
+  const started = async () =>
+    (
+      await Promise.all(
+        handles.map((h) =>
+          h.describe().then(
+            () => 1,
+            () => 0,
+          ),
+        ),
+      )
+    ).reduce<number>((a, b) => a + b, 0);
+
+  // The move commits every row and starts nothing: what each row needs is in its result.
+  const moved = await moveBatch(ds, batch('start'));
+  expect(moved).toMatchObject({ applies: true, moved: n, remaining: 0 });
+  expect(moved.calls.map((c) => c.call)).toEqual(Array.from({ length: n }, () => 'start'));
+  expect(moved.calls.map((c) => c.enrollmentId)).toEqual(keys.map((k) => k.id));
+  expect(await statusCounts(campaign)).toEqual({ active: n });
+  expect(await started()).toBe(0);
+  // Between the commit and the calls a lead is archived (by signal-with-start,
+  // which starts its workflow to end it): the batch's start finds its one
+  // closed run and starts no second one.
+  await signalEnrollments({ client, taskQueue }, t.tenant.id, [keys[0]!], archiveSignal);
+  await handles[0]!.result();
+  const archivedRun = (await handles[0]!.describe()).runId;
+  const calls = { tenantId: t.tenant.id, campaignId: campaign, action: 'start' as const, calls: moved.calls, firstWait: moved.firstWait };
+  // The calls die after 80 starts; their retry makes every call again.
+  await expect(callBatch({ client: dyingClient(80), taskQueue }, calls)).rejects.toThrow('died mid-batch');
+  expect(await started()).toBe(80);
+  await callBatch({ client, taskQueue }, calls);
+  expect(await started()).toBe(n);
+  expect(await handles[0]!.describe()).toMatchObject({ runId: archivedRun, status: { name: 'COMPLETED' } });
+
+  // Pause: the rows commit paused, then the signals; they die after 50, and the
+  // retry signals all again, which changes nothing for the first 50.
+  await withTenant(ds, t.tenant.id, (m) => m.query("UPDATE campaigns SET status = 'paused' WHERE id = $1", [campaign]));
+  const pausing = await moveBatch(ds, batch('pause'));
+  expect(pausing).toMatchObject({ applies: true, moved: n - 1, remaining: 0 });
+  expect(pausing.calls.every((c) => c.call === 'signal')).toBe(true);
+  expect(await statusCounts(campaign)).toEqual({ paused: n - 1, archived: 1 });
+  const pauseCalls = { tenantId: t.tenant.id, campaignId: campaign, action: 'pause' as const, calls: pausing.calls };
+  await expect(callBatch({ client: dyingClient(50), taskQueue }, pauseCalls)).rejects.toThrow('died mid-batch');
+  await callBatch({ client, taskQueue }, pauseCalls);
+  const running = handles.slice(1);
+  await until('every workflow paused', async () =>
+    (await Promise.all(running.map((h) => h.query(statusQuery).then((s) => s.state)))).every((s) => s === 'paused'),
+  );
+  // One run per enrollment: the archived lead's closed one, and for each of the
+  // rest the run its start made (a second start would have ended it or been refused).
+  for (const h of running) expect((await h.describe()).status.name).toBe('RUNNING');
+  expect(await handles[0]!.describe()).toMatchObject({ runId: archivedRun, status: { name: 'COMPLETED' } });
+  await until('one run per enrollment in the list', async () => {
+    let runs = 0;
+    for await (const w of client.workflow.list({ query: `WorkflowType = 'enrollLead' AND TenantId = '${t.tenant.id}'` })) {
+      if (w.workflowId.includes(campaign)) runs += 1;
+    }
+    expect(runs).toBeLessThanOrEqual(n);
+    return runs === n;
+  });
+  await withTenant(ds, t.tenant.id, (m) => m.query("UPDATE campaigns SET status = 'archived' WHERE id = $1", [campaign]));
+  const archiving = await moveBatch(ds, batch('archive'));
+  await callBatch({ client, taskQueue }, { tenantId: t.tenant.id, campaignId: campaign, action: 'archive', calls: archiving.calls });
+  await Promise.all(running.map((h) => h.result()));
+});
+
+it('a batch of an older fan-out (its calls before its commit) that dies before its commit is done again: no enrollment is lost, none runs twice, no signal lands twice', async () => {
   const n = 200;
   const campaign = await dayLaterCampaign(n, 'die');
   // The request's commit, without its fan-out: the batches below are driven by hand.

@@ -1,14 +1,17 @@
 // campaignFanout (spec §5.3, issue 11): brings a campaign's enrollments to the
 // campaign's status in batches — each batch one transaction that moves its
-// rows and starts or signals their enrollment workflows before it commits, so
-// a batch retried after a crash repeats only idempotent calls. A newer action
+// rows and commits, then the starts or signals of their enrollment workflows
+// from the list the move returned, so a batch retried after a crash repeats
+// only idempotent calls. A newer action
 // (the campaign changed again) restarts the walk from the first enrollment;
 // progress is a query, and long walks continue as new.
-import { condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
   type CampaignFanoutInput,
   campaignActionSignal,
+  type FanoutBatchInput,
+  type FanoutBatchResult,
   type FanoutAction,
   type FanoutProgress,
   fanoutProgressQuery,
@@ -17,13 +20,29 @@ import {
 
 export * from './campaignFanout.shared';
 
-const { fanOutCampaignBatch } = proxyActivities<Activities>({
+const { moveCampaignBatch, callCampaignBatch, fanOutCampaignBatch } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '1 minute',
   retry: { maximumInterval: '1 minute' },
 });
 
 const DEFAULT_BATCH = 250;
+
+// A batch is two activities (issue 11): the move commits its rows and returns
+// the workflow calls they need, then the calls are made from that list, which
+// this history holds (a retry makes them again). Before, one activity made the
+// calls inside the move's transaction, and the enrollments it started waited
+// for their rows until it committed. Histories from before replay that way.
+export const COMMIT_THEN_CALL_PATCH = 'campaign-fanout-commit-then-call';
+
+/** One batch: the move, then its calls. */
+async function moveThenCall(batch: FanoutBatchInput): Promise<FanoutBatchResult> {
+  const { calls, firstWait, ...result } = await moveCampaignBatch(batch);
+  if (calls.length > 0) {
+    await callCampaignBatch({ tenantId: batch.tenantId, campaignId: batch.campaignId, action: batch.action, calls, ...(firstWait ? { firstWait } : {}) });
+  }
+  return result;
+}
 const HISTORY_LIMIT = 4_000;
 
 export async function campaignFanout(input: CampaignFanoutInput): Promise<FanoutProgress> {
@@ -34,6 +53,7 @@ export async function campaignFanout(input: CampaignFanoutInput): Promise<Fanout
   setHandler(campaignActionSignal, (incoming) => void (pending = mergeActions(pending ?? progress.action, incoming)));
   setHandler(fanoutProgressQuery, () => ({ ...progress }));
 
+  const batchOf = patched(COMMIT_THEN_CALL_PATCH) ? moveThenCall : fanOutCampaignBatch;
   if (action === null) await condition(() => pending !== null);
   for (;;) {
     if (pending !== null) {
@@ -44,7 +64,7 @@ export async function campaignFanout(input: CampaignFanoutInput): Promise<Fanout
       progress.action = action;
       progress.processed = 0;
     }
-    const r = await fanOutCampaignBatch({
+    const r = await batchOf({
       tenantId: input.tenantId,
       campaignId: input.campaignId,
       action: action!,
@@ -59,7 +79,8 @@ export async function campaignFanout(input: CampaignFanoutInput): Promise<Fanout
       if (pending === null) break;
       continue;
     }
-    if (pending === null && workflowInfo().historyLength > HISTORY_LIMIT) {
+    // Each batch's calls are in the history: the server suggests a new run before it grows too large.
+    if (pending === null && (workflowInfo().historyLength > HISTORY_LIMIT || workflowInfo().continueAsNewSuggested)) {
       await continueAsNew<typeof campaignFanout>({ ...input, action: action!, after, processed: progress.processed });
     }
   }

@@ -77,6 +77,10 @@ export interface EnrollmentIdentity {
  * delay's end; that is why every signal to an enrollment is a
  * signal-with-start (`enrollmentSignalOptions`), which ends the delay at once.
  * The workflow's own first wait then finds its time passed, or waits the rest.
+ * An enrollment has one workflow ID for life (one row per campaign and lead),
+ * so a start never runs a closed one again (`REJECT_DUPLICATE`): the fan-out's
+ * rows are committed before their starts, and a lead archived in between has
+ * had its run by signal-with-start.
  */
 export function enrollmentStartOptions(key: EnrollmentIdentity, taskQueue: string, firstWait?: FirstWait, now = Date.now()) {
   return {
@@ -84,6 +88,7 @@ export function enrollmentStartOptions(key: EnrollmentIdentity, taskQueue: strin
     taskQueue,
     args: [{ tenantId: key.tenantId, enrollmentId: key.enrollmentId, ...(firstWait ? { firstWait } : {}) }] as [EnrollLeadInput],
     typedSearchAttributes: [{ key: TenantIdSearchAttribute, value: key.tenantId }],
+    workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
     ...(firstWait ? { startDelay: Math.max(1, firstWaitEnds(firstWait) - now) } : {}),
   };
 }
@@ -94,11 +99,12 @@ export function enrollmentStartOptions(key: EnrollmentIdentity, taskQueue: strin
  * the delay's end). It must never start a closed enrollment again: a closed
  * run refuses the start (`REJECT_DUPLICATE`, the caller sees
  * WorkflowExecutionAlreadyStartedError and there is nothing to signal). Only
- * rows that have a workflow are signalled, so a start happens only if Temporal
- * lost the run; it then loads its row and follows the signal.
+ * rows that have a workflow are signalled, or are about to (a fan-out batch
+ * commits its rows before it starts their workflows), so a start happens only
+ * then or if Temporal lost the run; it then loads its row and follows the signal.
  */
 export function enrollmentSignalOptions(key: EnrollmentIdentity, taskQueue: string) {
-  return { ...enrollmentStartOptions(key, taskQueue), workflowIdReusePolicy: 'REJECT_DUPLICATE' as const };
+  return enrollmentStartOptions(key, taskQueue);
 }
 
 export interface EnrollmentStatus {

@@ -65,6 +65,29 @@ export async function baselineRun(
   return { perSecond: n / (((until === 'started' ? accepted : last) - t0) / 1000), latencies: runs.map((r) => r.close! - r.start), busy };
 }
 
+/** The sends' pace while the campaign's fan-out was starting enrollments, and after it ended. */
+async function fanoutPhases(ctx: BenchContext, tenantId: string, campaign: string, t0: number, last: number): Promise<string> {
+  const fanout = [
+    ...(await executions(ctx, `WorkflowType = 'campaignFanout' AND TenantId = '${tenantId}' AND StartTime >= '${new Date(t0 - 1000).toISOString()}'`)).values(),
+  ];
+  const end = Math.max(...fanout.map((f) => f.close ?? 0));
+  const [{ during }] = (
+    await inTenant(ctx.stack.owner, tenantId, (c) =>
+      c.query("SELECT count(*)::int AS during FROM messages WHERE campaign_id = $1 AND direction = 'outbound' AND status = 'accepted' AND updated_at <= $2", [
+        campaign,
+        new Date(end),
+      ]),
+    )
+  ).rows as [{ during: number }];
+  const total = (
+    await inTenant(ctx.stack.owner, tenantId, (c) =>
+      c.query("SELECT count(*)::int AS n FROM messages WHERE campaign_id = $1 AND direction = 'outbound' AND status = 'accepted'", [campaign]),
+    )
+  ).rows[0].n as number;
+  const rate = (k: number, ms: number) => (ms > 0 ? (k / (ms / 1000)).toFixed(0) : '–');
+  return `${rate(during, end - t0)} for ${((end - t0) / 1000).toFixed(1)} s, then ${rate(total - during, last - end)}`;
+}
+
 async function peerRun(ctx: BenchContext, boss: PgBoss, queue: string, t: { tenantId: string }, leads: { id: string }[], inbox: { port: number }) {
   const policy = parseOutboundAllowlist(`127.0.0.1:${inbox.port}`);
   const provider = smtpProvider({ host: '127.0.0.1', port: inbox.port, secure: false }, { ...policy });
@@ -139,6 +162,7 @@ export const sends: Scenario = {
     const oursLatency: number[][] = [];
     const baseLatency: number[][] = [];
     const requestMs: number[] = [];
+    const phases: string[] = [];
     const open: { tenantId: string; campaigns: string[] } = { tenantId: t.tenantId, campaigns: [] };
     const cpu = { ours: {} as Record<string, number>, base: {} as Record<string, number> };
     for (let rep = 0; rep < ctx.reps; rep++) {
@@ -163,6 +187,7 @@ export const sends: Scenario = {
         ).rows[0] as { n: number; last: number };
       const done = await waitFor(`${n} sends accepted`, async () => ((await accepted()).n >= n ? accepted() : undefined), 30 * 60_000, 200);
       ours.push(n / ((done.last - t0) / 1000));
+      phases.push(await fanoutPhases(ctx, t.tenantId, campaign, t0, done.last));
       cpu.ours = await stack.cpuSince(before, n);
       const started = await executions(
         ctx,
@@ -231,6 +256,7 @@ export const sends: Scenario = {
       notes: [
         `CPU ms per send, fan-out included (last repetition): ${formatCpu(cpu.ours)}`,
         `CPU ms per one-activity workflow (last repetition): ${formatCpu(cpu.base)}`,
+        `sends/s while the fan-out ran and after it, by repetition: ${phases.join('; ')}`,
       ],
     };
   },
