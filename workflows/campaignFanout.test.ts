@@ -252,6 +252,30 @@ it('a resume that arrives during a start keeps waking paused enrollments, and ev
   expect(FANOUT_MOVES.pause.from).toEqual(['active']);
 });
 
+/**
+ * A day-later campaign of `n` leads made active by the request's commit alone,
+ * its batches driven by hand: their input, the enrollments' handles, and how
+ * many of them have a workflow.
+ */
+async function handDriven(n: number, label: string) {
+  const campaign = await dayLaterCampaign(n, label);
+  await withTenant(ds, t.tenant.id, (m) => m.query("UPDATE campaigns SET status = 'active', started_at = now() WHERE id = $1", [campaign]));
+  const batch = (action: FanoutBatchInput['action']): FanoutBatchInput => ({ tenantId: t.tenant.id, campaignId: campaign, action, after: '', limit: n });
+  const handles = await enrollmentHandles(campaign);
+  const started = async () =>
+    (
+      await Promise.all(
+        handles.map((h) =>
+          h.describe().then(
+            () => 1,
+            () => 0,
+          ),
+        ),
+      )
+    ).reduce<number>((a, b) => a + b, 0);
+  return { campaign, batch, handles, started };
+}
+
 /** A client that dies (throws) on its `after + 1`-th workflow call, as a worker killed mid-batch would stop calling. */
 function dyingClient(after: number): Client {
   let calls = 0;
@@ -268,25 +292,10 @@ function dyingClient(after: number): Client {
 
 it('a batch commits its rows before any workflow call, and calls that die midway are made again from its list: none lost, none run twice', async () => {
   const n = 200;
-  const campaign = await dayLaterCampaign(n, 'calls');
-  // The request's commit, without its fan-out: the batches below are driven by hand.
-  await withTenant(ds, t.tenant.id, (m) => m.query("UPDATE campaigns SET status = 'active', started_at = now() WHERE id = $1", [campaign]));
-  const batch = (action: FanoutBatchInput['action']): FanoutBatchInput => ({ tenantId: t.tenant.id, campaignId: campaign, action, after: '', limit: n });
-  const handles = await enrollmentHandles(campaign);
+  const { campaign, batch, handles, started } = await handDriven(n, 'calls');
   const keys = (await withTenant(ds, t.tenant.id, (m) =>
     m.query('SELECT id, campaign_id, lead_id FROM enrollments WHERE campaign_id = $1 ORDER BY id', [campaign]),
   )) as EnrollmentKey[];
-  const started = async () =>
-    (
-      await Promise.all(
-        handles.map((h) =>
-          h.describe().then(
-            () => 1,
-            () => 0,
-          ),
-        ),
-      )
-    ).reduce<number>((a, b) => a + b, 0);
 
   // The move commits every row and starts nothing: what each row needs is in its result.
   const moved = await moveBatch(ds, batch('start'));
@@ -343,22 +352,7 @@ it('a batch commits its rows before any workflow call, and calls that die midway
 
 it('a batch of an older fan-out (its calls before its commit) that dies before its commit is done again: no enrollment is lost, none runs twice, no signal lands twice', async () => {
   const n = 200;
-  const campaign = await dayLaterCampaign(n, 'die');
-  // The request's commit, without its fan-out: the batches below are driven by hand.
-  await withTenant(ds, t.tenant.id, (m) => m.query("UPDATE campaigns SET status = 'active', started_at = now() WHERE id = $1", [campaign]));
-  const batch = (action: FanoutBatchInput['action']): FanoutBatchInput => ({ tenantId: t.tenant.id, campaignId: campaign, action, after: '', limit: n });
-  const handles = await enrollmentHandles(campaign);
-  const started = async () =>
-    (
-      await Promise.all(
-        handles.map((h) =>
-          h.describe().then(
-            () => 1,
-            () => 0,
-          ),
-        ),
-      )
-    ).reduce<number>((a, b) => a + b, 0);
+  const { campaign, batch, handles, started } = await handDriven(n, 'die');
 
   // Start: it dies after 80 workflow starts. The rows roll back; the started
   // workflows wait for their rows instead of ending.
