@@ -24,6 +24,7 @@ import { type DataSource, type EntityManager } from 'typeorm';
 import { withTenant } from '../db/tenantContext';
 import { eachLimited } from '../lib/eachLimited';
 import {
+  callsOfMove,
   FANOUT_MOVES,
   type FanoutBatchInput,
   type FanoutBatchResult,
@@ -115,7 +116,7 @@ export async function callBatch(calls: FanoutCalls, input: FanoutCallsInput): Pr
 export function fanOutBatch(dataSource: DataSource, calls: FanoutCalls, input: FanoutBatchInput): Promise<FanoutBatchResult> {
   return withTenant(dataSource, input.tenantId, async (m) => {
     const { calls: list, firstWait, ...result } = await moveRows(m, input);
-    await callBatch(calls, { tenantId: input.tenantId, campaignId: input.campaignId, action: input.action, calls: list, ...(firstWait ? { firstWait } : {}) });
+    await callBatch(calls, callsOfMove(input, { calls: list, firstWait }));
     return result;
   });
 }

@@ -75,6 +75,17 @@ export interface FanoutCallsInput {
   firstWait?: FirstWait;
 }
 
+/** The calls of a batch, from its input and what its move returned. */
+export function callsOfMove(batch: FanoutBatchInput, moved: Pick<FanoutMoveResult, 'calls' | 'firstWait'>): FanoutCallsInput {
+  return {
+    tenantId: batch.tenantId,
+    campaignId: batch.campaignId,
+    action: batch.action,
+    calls: moved.calls,
+    ...(moved.firstWait ? { firstWait: moved.firstWait } : {}),
+  };
+}
+
 export interface FanoutProgress {
   state: 'running' | 'done';
   action: FanoutAction | null;

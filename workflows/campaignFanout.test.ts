@@ -16,7 +16,7 @@ import { addLeads, createCampaign, createSmtpInbox, until } from '../test/helper
 import { campaignFanoutWorkflowId, enrollmentWorkflowId } from './ids';
 import { archiveSignal, pauseSignal, statusQuery } from './enrollLead.shared';
 import { type EnrollmentKey, signalEnrollments } from '../services/outreach/enrollments';
-import { FANOUT_MOVES, type FanoutBatchInput, mergeActions } from './campaignFanout.shared';
+import { callsOfMove, FANOUT_MOVES, type FanoutBatchInput, mergeActions } from './campaignFanout.shared';
 import { callBatch, fanOutBatch, moveBatch } from '../activities/campaignFanout';
 
 jest.setTimeout(240_000);
@@ -310,7 +310,7 @@ it('a batch commits its rows before any workflow call, and calls that die midway
   await signalEnrollments({ client, taskQueue }, t.tenant.id, [keys[0]!], archiveSignal);
   await handles[0]!.result();
   const archivedRun = (await handles[0]!.describe()).runId;
-  const calls = { tenantId: t.tenant.id, campaignId: campaign, action: 'start' as const, calls: moved.calls, firstWait: moved.firstWait };
+  const calls = callsOfMove(batch('start'), moved);
   // The calls die after 80 starts; their retry makes every call again.
   await expect(callBatch({ client: dyingClient(80), taskQueue }, calls)).rejects.toThrow('died mid-batch');
   expect(await started()).toBe(80);
@@ -325,7 +325,7 @@ it('a batch commits its rows before any workflow call, and calls that die midway
   expect(pausing).toMatchObject({ applies: true, moved: n - 1, remaining: 0 });
   expect(pausing.calls.every((c) => c.call === 'signal')).toBe(true);
   expect(await statusCounts(campaign)).toEqual({ paused: n - 1, archived: 1 });
-  const pauseCalls = { tenantId: t.tenant.id, campaignId: campaign, action: 'pause' as const, calls: pausing.calls };
+  const pauseCalls = callsOfMove(batch('pause'), pausing);
   await expect(callBatch({ client: dyingClient(50), taskQueue }, pauseCalls)).rejects.toThrow('died mid-batch');
   await callBatch({ client, taskQueue }, pauseCalls);
   const running = handles.slice(1);
@@ -346,7 +346,7 @@ it('a batch commits its rows before any workflow call, and calls that die midway
   });
   await withTenant(ds, t.tenant.id, (m) => m.query("UPDATE campaigns SET status = 'archived' WHERE id = $1", [campaign]));
   const archiving = await moveBatch(ds, batch('archive'));
-  await callBatch({ client, taskQueue }, { tenantId: t.tenant.id, campaignId: campaign, action: 'archive', calls: archiving.calls });
+  await callBatch({ client, taskQueue }, callsOfMove(batch('archive'), archiving));
   await Promise.all(running.map((h) => h.result()));
 });
 

@@ -10,6 +10,7 @@ import type { Activities } from '../activities';
 import {
   type CampaignFanoutInput,
   campaignActionSignal,
+  callsOfMove,
   type FanoutBatchInput,
   type FanoutBatchResult,
   type FanoutAction,
@@ -38,9 +39,7 @@ export const COMMIT_THEN_CALL_PATCH = 'campaign-fanout-commit-then-call';
 /** One batch: the move, then its calls. */
 async function moveThenCall(batch: FanoutBatchInput): Promise<FanoutBatchResult> {
   const { calls, firstWait, ...result } = await moveCampaignBatch(batch);
-  if (calls.length > 0) {
-    await callCampaignBatch({ tenantId: batch.tenantId, campaignId: batch.campaignId, action: batch.action, calls, ...(firstWait ? { firstWait } : {}) });
-  }
+  if (calls.length > 0) await callCampaignBatch(callsOfMove(batch, { calls, firstWait }));
   return result;
 }
 const HISTORY_LIMIT = 4_000;

@@ -65,8 +65,8 @@ export async function baselineRun(
   return { perSecond: n / (((until === 'started' ? accepted : last) - t0) / 1000), latencies: runs.map((r) => r.close! - r.start), busy };
 }
 
-/** The sends' pace while the campaign's fan-out was starting enrollments, and after it ended. */
-async function fanoutPhases(ctx: BenchContext, tenantId: string, campaign: string, t0: number, last: number): Promise<string> {
+/** The sends' pace while the campaign's fan-out was starting enrollments, and after it ended (`total` accepted, the last at `last`). */
+async function fanoutPhases(ctx: BenchContext, tenantId: string, campaign: string, t0: number, total: number, last: number): Promise<string> {
   const fanout = [
     ...(await executions(ctx, `WorkflowType = 'campaignFanout' AND TenantId = '${tenantId}' AND StartTime >= '${new Date(t0 - 1000).toISOString()}'`)).values(),
   ];
@@ -79,11 +79,6 @@ async function fanoutPhases(ctx: BenchContext, tenantId: string, campaign: strin
       ]),
     )
   ).rows as [{ during: number }];
-  const total = (
-    await inTenant(ctx.stack.owner, tenantId, (c) =>
-      c.query("SELECT count(*)::int AS n FROM messages WHERE campaign_id = $1 AND direction = 'outbound' AND status = 'accepted'", [campaign]),
-    )
-  ).rows[0].n as number;
   const rate = (k: number, ms: number) => (ms > 0 ? (k / (ms / 1000)).toFixed(0) : '–');
   return `${rate(during, end - t0)} for ${((end - t0) / 1000).toFixed(1)} s, then ${rate(total - during, last - end)}`;
 }
@@ -187,7 +182,7 @@ export const sends: Scenario = {
         ).rows[0] as { n: number; last: number };
       const done = await waitFor(`${n} sends accepted`, async () => ((await accepted()).n >= n ? accepted() : undefined), 30 * 60_000, 200);
       ours.push(n / ((done.last - t0) / 1000));
-      phases.push(await fanoutPhases(ctx, t.tenantId, campaign, t0, done.last));
+      phases.push(await fanoutPhases(ctx, t.tenantId, campaign, t0, done.n, done.last));
       cpu.ours = await stack.cpuSince(before, n);
       const started = await executions(
         ctx,
