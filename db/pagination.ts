@@ -52,8 +52,12 @@ export interface KeysetQuery<T> {
   order?: 'asc' | 'desc';
   /** Conditions with one `?` each; a condition whose value is undefined is left out, `null` values take no parameter. */
   where: [condition: string, value: unknown][];
-  /** Columns `q` is searched in (ILIKE, any of them). */
-  search?: string[];
+  /**
+   * Where `q` is searched: columns (ILIKE, any of them), or one lower-cased
+   * column that holds every searched field (`{ haystack }`: LIKE on it, which
+   * an index-only scan can run: migrations/1730000012000-lead-search.ts).
+   */
+  search?: string[] | { haystack: string };
   idOf: (row: T) => string;
 }
 
@@ -69,9 +73,15 @@ export async function keysetPage<T>(m: EntityManager, list: ListParams, spec: Ke
   const after = decodeCursor(list.cursor);
   const desc = spec.order === 'desc';
   if (after) conditions.push(`${spec.key} ${desc ? '<' : '>'} ${bind(after)}`);
-  if (list.q && spec.search?.length) {
-    const n = bind(likePattern(list.q));
-    conditions.push(`(${spec.search.map((c) => `${c} ILIKE ${n} ESCAPE '\\'`).join(' OR ')})`);
+  if (list.q && spec.search) {
+    if (Array.isArray(spec.search)) {
+      const n = spec.search.length ? bind(likePattern(list.q)) : '';
+      if (n) conditions.push(`(${spec.search.map((c) => `${c} ILIKE ${n} ESCAPE '\\'`).join(' OR ')})`);
+    } else {
+      // LIKE rather than strpos: the planner estimates a pattern's rarity,
+      // and so prefers the scan that reads the fewest rows to fill a page.
+      conditions.push(`${spec.search.haystack} LIKE lower(${bind(likePattern(list.q))}) ESCAPE '\\'`);
+    }
   }
   const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
   const rows = (await m.query(`${spec.select}${where} ORDER BY ${spec.key}${desc ? ' DESC' : ''} LIMIT ${list.limit + 1}`, params)) as T[];

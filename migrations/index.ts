@@ -12,6 +12,7 @@ import { ChecklistAndCompletion1730000008000 } from './1730000008000-checklist-a
 import { Billing1730000009000 } from './1730000009000-billing';
 import { Backfills1730000010000 } from './1730000010000-backfills';
 import { CampaignCompletionAtCommit1730000011000 } from './1730000011000-campaign-completion-at-commit';
+import { LeadSearch1730000012000 } from './1730000012000-lead-search';
 
 export const migrations = [
   CreateTenants1730000000000,
@@ -26,4 +27,5 @@ export const migrations = [
   Billing1730000009000,
   Backfills1730000010000,
   CampaignCompletionAtCommit1730000011000,
+  LeadSearch1730000012000,
 ];

@@ -13,7 +13,9 @@ import { type BenchContext, type LatencyRow, type ResultRow, type Scenario } fro
 const NO_RLS_ROLE = 'tenantflow_bench_no_rls';
 /** What the lead list runs (services/outreach/leads.ts through db/pagination.ts), first page. */
 const LIST = 'SELECT * FROM leads WHERE customer_id = $1 ORDER BY id LIMIT 51';
-const SEARCH = `SELECT * FROM leads WHERE customer_id = $1 AND (${['email', 'first_name', 'last_name', 'company'].map((c) => `${c} ILIKE $2 ESCAPE '\\'`).join(' OR ')}) ORDER BY id LIMIT 51`;
+/** With a search term: the page's keys from the customer's index alone, then their rows. */
+const SEARCH = "SELECT id FROM leads WHERE customer_id = $1 AND search LIKE lower($2) ESCAPE '\\' ORDER BY id LIMIT 51";
+const SEARCH_ROWS = 'SELECT * FROM leads WHERE id = ANY($1) ORDER BY id';
 
 export const reads: Scenario = {
   name: 'reads',
@@ -58,12 +60,14 @@ export const reads: Scenario = {
         await c.query('BEGIN');
         if (rls) {
           await c.query("SELECT set_config('app.tenant_id', $1, true)", [t.tenantId]);
-          await c.query(search ? SEARCH : LIST, search ? [t.customers[0], term(i)] : [t.customers[0]]);
+          const { rows } = await c.query(search ? SEARCH : LIST, search ? [t.customers[0], term(i)] : [t.customers[0]]);
+          if (search) await c.query(SEARCH_ROWS, [rows.map((r: { id: string }) => r.id)]);
         } else {
           await c.query(`SET LOCAL ROLE ${NO_RLS_ROLE}`);
           // The same SQL with the tenant written in, as an application without RLS would.
           const scoped = (search ? SEARCH : LIST).replace('WHERE customer_id = $1', `WHERE tenant_id = $${search ? 3 : 2} AND customer_id = $1`);
-          await c.query(scoped, search ? [t.customers[0], term(i), t.tenantId] : [t.customers[0], t.tenantId]);
+          const { rows } = await c.query(scoped, search ? [t.customers[0], term(i), t.tenantId] : [t.customers[0], t.tenantId]);
+          if (search) await c.query(SEARCH_ROWS.replace('WHERE id', 'WHERE tenant_id = $2 AND id'), [rows.map((r: { id: string }) => r.id), t.tenantId]);
         }
         await c.query('COMMIT');
       } finally {

@@ -41,9 +41,18 @@ export interface SpawnOptions {
   graceMs?: number;
 }
 
+/**
+ * How long a child's exit waits before it counts as a death. Ctrl-C sends
+ * SIGINT to the whole process group, so a child can exit (and its 'exit'
+ * event arrive) before the launcher's own SIGINT handler has run: within this
+ * window a stop that begins takes the exit as part of itself.
+ */
+export const DEATH_GRACE_MS = 500;
+
 export class Supervisor {
   private readonly processes: (ManagedProcess & { graceMs: number })[] = [];
   private stopping = false;
+  constructor(private readonly deathGraceMs = DEATH_GRACE_MS) {}
   onUnexpectedExit: (name: string, code: number | null, signal: NodeJS.Signals | null) => void = () => {};
 
   spawn(opts: SpawnOptions): ManagedProcess {
@@ -63,18 +72,25 @@ export class Supervisor {
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
       child.once('exit', (code, signal) => {
         logStream?.end();
-        if (!this.stopping) this.onUnexpectedExit(opts.name, code, signal);
+        this.reportUnlessStopping(opts.name, code, signal);
         resolve({ code, signal });
       });
       child.once('error', (err) => {
         logStream?.write(`spawn error: ${err.message}\n`);
-        if (!this.stopping) this.onUnexpectedExit(opts.name, null, null);
+        this.reportUnlessStopping(opts.name, null, null);
         resolve({ code: null, signal: null });
       });
     });
     const managed = { name: opts.name, child, exited, graceMs: opts.graceMs ?? 10_000 };
     this.processes.push(managed);
     return managed;
+  }
+
+  private reportUnlessStopping(name: string, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.stopping) return;
+    setTimeout(() => {
+      if (!this.stopping) this.onUnexpectedExit(name, code, signal);
+    }, this.deathGraceMs);
   }
 
   /** Stops every process, newest first; resolves when all have exited. */

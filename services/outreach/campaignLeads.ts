@@ -59,7 +59,7 @@ export async function listCampaignLeads(a: TenantAccess, customerId: string, cam
       ['e.campaign_id = ?', c.id],
       ['e.status = ?', list.status],
     ],
-    search: ['l.email', 'l.first_name', 'l.last_name', 'l.company'],
+    search: { haystack: 'l.search' },
     idOf: (r) => String(r.enrollment_id),
   });
   return {

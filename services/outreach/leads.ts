@@ -166,19 +166,31 @@ async function findLead(a: TenantAccess, customerId: string, id: string): Promis
 }
 
 export async function listLeads(a: TenantAccess, customerId: string, list: ListParams & { status?: string; source?: string; campaign?: string }) {
-  const p = await keysetPage<LeadRow>(a.manager, list, {
-    select: 'SELECT * FROM leads',
+  const where: [string, unknown][] = [
+    ['customer_id = ?', customerId],
+    ['status = ?', list.status],
+    ['source = ?', list.source],
+    ['id IN (SELECT lead_id FROM enrollments WHERE campaign_id = ?)', list.campaign],
+  ];
+  if (!list.q) {
+    const p = await keysetPage<LeadRow>(a.manager, list, { select: 'SELECT * FROM leads', key: 'id', where, idOf: (r) => r.id });
+    return { data: p.data.map(leadJson), nextCursor: p.nextCursor };
+  }
+  // A search finds the page's keys first, reading the customer's index alone
+  // (it carries `search`: migrations/1730000012000-lead-search.ts), then
+  // loads those rows by key: the heap is read for 50 leads, not for every
+  // lead the search passes over.
+  const keys = await keysetPage<{ id: string }>(a.manager, list, {
+    select: 'SELECT id FROM leads',
     key: 'id',
-    where: [
-      ['customer_id = ?', customerId],
-      ['status = ?', list.status],
-      ['source = ?', list.source],
-      ['id IN (SELECT lead_id FROM enrollments WHERE campaign_id = ?)', list.campaign],
-    ],
-    search: ['email', 'first_name', 'last_name', 'company'],
+    where,
+    search: { haystack: 'search' },
     idOf: (r) => r.id,
   });
-  return { data: p.data.map(leadJson), nextCursor: p.nextCursor };
+  const rows = keys.data.length
+    ? ((await a.manager.query('SELECT * FROM leads WHERE id = ANY($1) ORDER BY id', [keys.data.map((k) => k.id)])) as LeadRow[])
+    : [];
+  return { data: rows.map(leadJson), nextCursor: keys.nextCursor };
 }
 
 /**
