@@ -1,6 +1,7 @@
 // The report's run-time section: each scenario's minutes against what the
 // machine's CPU meanwhile would take with every core busy, from the times the
 // runner records; results from before it recorded them render without it.
+// The chart's latencies: each scenario on a scale of its own.
 import { chart, markdown, runTime, textTable, type BenchReport } from './report';
 import { figure } from './stats';
 import { type ScenarioResult } from './types';
@@ -51,4 +52,30 @@ it('renders results recorded before run times were kept without the section', ()
   expect(runTime(r).rows).toEqual([]);
   expect(markdown(r, 'performance.svg', '')).not.toContain("Where the run's time went");
   expect(chart(r)).not.toContain('Run time by scenario');
+});
+
+it("draws each scenario's latencies on its own scale, with the goal's tick, so milliseconds show beside seconds", () => {
+  const lat = (label: string, p50: number, p99: number, goal?: string, met?: boolean) => ({
+    label,
+    p50: figure([p50]),
+    p99: figure([p99]),
+    ...(goal ? { goal } : {}),
+    ...(met !== undefined ? { met } : {}),
+  });
+  const svg = chart(
+    report([
+      { ...scenario('sends'), latencies: [lat('start → accepted', 20_000, 40_000)] },
+      { ...scenario('reads'), latencies: [lat('list at half rate', 4, 20, 'p99 < 25 ms', true), lat('search at half rate', 18, 50, 'p99 < 25 ms', false)] },
+    ]),
+  );
+  const p99Widths = [...svg.matchAll(/<rect x="380" y="[\d.]+" width="([\d.]+)" height="12" fill="(#[0-9a-f]+)"\/>/g)]
+    .map((m) => [Number(m[1]), m[2]])
+    .filter(([, fill]) => fill !== '#93c5fd'); // the p50 bars
+  // The longest p99 of each scenario spans the whole labelled width; a 20 ms bar is two fifths of the reads' 50 ms, not a sliver of 40 s.
+  expect(p99Widths).toEqual([
+    [350, '#1d4ed8'],
+    [140, '#1d4ed8'],
+    [350, '#dc2626'],
+  ]);
+  expect([...svg.matchAll(/stroke-dasharray="3,2"/g)]).toHaveLength(2);
 });

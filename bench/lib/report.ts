@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Figure, round } from './stats';
-import { type ScenarioResult } from './types';
+import { type LatencyRow, type ScenarioResult } from './types';
 
 export interface Machine {
   cpus: number;
@@ -89,7 +89,13 @@ export function chart(r: BenchReport): string {
   const ratioRows = r.scenarios.flatMap((s) =>
     s.rows.filter((x) => x.ratio && x.baseline).map((x) => ({ label: `${s.name}: ${x.metric}`, ratio: x.ratio!, goal: x.goal })),
   );
-  const latRows = r.scenarios.flatMap((s) => s.latencies.map((l) => ({ label: `${s.name}: ${l.label}`, p50: l.p50.median, p99: l.p99.median })));
+  // Each scenario's latencies share a scale of their own: a send's seconds
+  // beside a list request's milliseconds would leave the latter without a bar.
+  const latRows = r.scenarios.flatMap((s) => {
+    const goalOf = (l: LatencyRow) => Number(/<\s*([\d.]+)\s*ms/.exec(l.goal ?? '')?.[1]) || undefined;
+    const scale = Math.max(1, ...s.latencies.flatMap((l) => [l.p99.median, goalOf(l) ?? 0]));
+    return s.latencies.map((l) => ({ label: `${s.name}: ${l.label}`, p50: l.p50.median, p99: l.p99.median, goal: goalOf(l), met: l.met, scale }));
+  });
   const W = 900;
   const left = 380;
   const barW = W - left - 60;
@@ -118,14 +124,16 @@ export function chart(r: BenchReport): string {
     out.push(`<text x="${xr(x.ratio.median) + 6}" y="${y + 15}">${fmt(x.ratio.median)}×</text>`);
   });
   out.push(`<line x1="${xr(1)}" x2="${xr(1)}" y1="30" y2="${h1}" stroke="#9ca3af"/>`);
-  const maxLat = Math.max(1, ...latRows.map((x) => x.p99));
-  const xl = (v: number) => left + (v / maxLat) * labelledW;
-  out.push(`<text x="10" y="${h1 + 24}" font-size="14" font-weight="600">Latency percentiles (ms; light = p50, dark = p99)</text>`);
+  out.push(
+    `<text x="10" y="${h1 + 24}" font-size="14" font-weight="600">Latency percentiles (ms; light = p50, dark = p99, red = goal missed; each scenario on its own scale, tick = goal)</text>`,
+  );
   latRows.forEach((x, i) => {
     const y = h1 + 36 + i * rowH * 1.4;
+    const xl = (v: number) => left + (v / x.scale) * labelledW;
     out.push(`<text x="${left - 8}" y="${y + 16}" text-anchor="end">${esc(short(x.label))}</text>`);
-    out.push(`<rect x="${left}" y="${y + 2}" width="${xl(x.p99) - left}" height="12" fill="#1d4ed8"/>`);
+    out.push(`<rect x="${left}" y="${y + 2}" width="${xl(x.p99) - left}" height="12" fill="${x.met === false ? '#dc2626' : '#1d4ed8'}"/>`);
     out.push(`<rect x="${left}" y="${y + 16}" width="${xl(x.p50) - left}" height="12" fill="#93c5fd"/>`);
+    if (x.goal !== undefined) out.push(`<line x1="${xl(x.goal)}" x2="${xl(x.goal)}" y1="${y}" y2="${y + 30}" stroke="#111" stroke-dasharray="3,2"/>`);
     out.push(`<text x="${xl(x.p99) + 6}" y="${y + 12}">p99 ${fmt(x.p99)}</text>`);
     out.push(`<text x="${xl(x.p50) + 6}" y="${y + 26}">p50 ${fmt(x.p50)}</text>`);
   });
