@@ -16,12 +16,13 @@
 //
 // The fields are joined with a newline, so a term without one matches inside
 // one field, as before.
+//
 // Adding a stored generated column rewrites the table once, under its
 // ACCESS EXCLUSIVE lock (about 10 s for a million leads on the benchmark's
 // machine); the index replaces `leads_customer_idx`, which it covers.
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
 
-export const LEAD_SEARCH_EXPRESSION = `lower(email || E'\\n' || first_name || E'\\n' || last_name || E'\\n' || company)`;
+const LEAD_SEARCH_EXPRESSION = `lower(email || E'\\n' || first_name || E'\\n' || last_name || E'\\n' || company)`;
 
 export class LeadSearch1730000012000 implements MigrationInterface {
   name = 'LeadSearch1730000012000';
