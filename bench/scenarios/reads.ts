@@ -9,13 +9,14 @@ import { closedLoop, openLoop, rssMiB } from '../lib/load';
 import { type BenchTenant, createBenchTenant, generateLeads } from '../lib/seed';
 import { figure, percentile, ratios } from '../lib/stats';
 import { type BenchContext, type LatencyRow, type ResultRow, type Scenario } from '../lib/types';
+import { LEAD_COLUMNS } from '../../services/outreach/leads';
 
 const NO_RLS_ROLE = 'tenantflow_bench_no_rls';
 /** What the lead list runs (services/outreach/leads.ts through db/pagination.ts), first page. */
-const LIST = 'SELECT * FROM leads WHERE customer_id = $1 ORDER BY id LIMIT 51';
+const LIST = `SELECT ${LEAD_COLUMNS} FROM leads WHERE customer_id = $1 ORDER BY id LIMIT 51`;
 /** With a search term: the page's keys from the customer's index alone, then their rows. */
 const SEARCH = "SELECT id FROM leads WHERE customer_id = $1 AND search LIKE lower($2) ESCAPE '\\' ORDER BY id LIMIT 51";
-const SEARCH_ROWS = 'SELECT * FROM leads WHERE id = ANY($1) ORDER BY id';
+const SEARCH_ROWS = `SELECT ${LEAD_COLUMNS} FROM leads WHERE id = ANY($1) ORDER BY id`;
 
 export const reads: Scenario = {
   name: 'reads',

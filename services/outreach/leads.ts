@@ -144,6 +144,9 @@ interface LeadRow {
   updated_at: Date;
 }
 
+/** What a lead's answer shows, and so all a read of one selects (not `search`, the index's copy of four of them). */
+export const LEAD_COLUMNS = 'id, customer_id, email, first_name, last_name, company, fields, status, source, created_at, updated_at';
+
 const leadJson = (l: LeadRow) => ({
   id: l.id,
   customerId: l.customer_id,
@@ -160,7 +163,7 @@ const leadJson = (l: LeadRow) => ({
 
 async function findLead(a: TenantAccess, customerId: string, id: string): Promise<LeadRow> {
   if (!isId('lead', id)) throw notFound('lead');
-  const [row] = (await a.manager.query('SELECT * FROM leads WHERE id = $1 AND customer_id = $2', [id, customerId])) as LeadRow[];
+  const [row] = (await a.manager.query(`SELECT ${LEAD_COLUMNS} FROM leads WHERE id = $1 AND customer_id = $2`, [id, customerId])) as LeadRow[];
   if (!row) throw notFound('lead');
   return row;
 }
@@ -173,7 +176,7 @@ export async function listLeads(a: TenantAccess, customerId: string, list: ListP
     ['id IN (SELECT lead_id FROM enrollments WHERE campaign_id = ?)', list.campaign],
   ];
   if (!list.q) {
-    const p = await keysetPage<LeadRow>(a.manager, list, { select: 'SELECT * FROM leads', key: 'id', where, idOf: (r) => r.id });
+    const p = await keysetPage<LeadRow>(a.manager, list, { select: `SELECT ${LEAD_COLUMNS} FROM leads`, key: 'id', where, idOf: (r) => r.id });
     return { data: p.data.map(leadJson), nextCursor: p.nextCursor };
   }
   // A search finds the page's keys first, reading the customer's index alone
@@ -188,7 +191,7 @@ export async function listLeads(a: TenantAccess, customerId: string, list: ListP
     idOf: (r) => r.id,
   });
   const rows = keys.data.length
-    ? ((await a.manager.query('SELECT * FROM leads WHERE id = ANY($1) ORDER BY id', [keys.data.map((k) => k.id)])) as LeadRow[])
+    ? ((await a.manager.query(`SELECT ${LEAD_COLUMNS} FROM leads WHERE id = ANY($1) ORDER BY id`, [keys.data.map((k) => k.id)])) as LeadRow[])
     : [];
   return { data: rows.map(leadJson), nextCursor: keys.nextCursor };
 }
