@@ -57,7 +57,7 @@ export interface KeysetQuery<T> {
    * column that holds every searched field (`{ haystack }`: LIKE on it, which
    * an index-only scan can run: migrations/1730000012000-lead-search.ts).
    */
-  search?: string[] | { haystack: string };
+  search?: [string, ...string[]] | { haystack: string };
   idOf: (row: T) => string;
 }
 
@@ -75,8 +75,8 @@ export async function keysetPage<T>(m: EntityManager, list: ListParams, spec: Ke
   if (after) conditions.push(`${spec.key} ${desc ? '<' : '>'} ${bind(after)}`);
   if (list.q && spec.search) {
     if (Array.isArray(spec.search)) {
-      const n = spec.search.length ? bind(likePattern(list.q)) : '';
-      if (n) conditions.push(`(${spec.search.map((c) => `${c} ILIKE ${n} ESCAPE '\\'`).join(' OR ')})`);
+      const n = bind(likePattern(list.q));
+      conditions.push(`(${spec.search.map((c) => `${c} ILIKE ${n} ESCAPE '\\'`).join(' OR ')})`);
     } else {
       // LIKE rather than strpos: the planner estimates a pattern's rarity,
       // and so prefers the scan that reads the fewest rows to fill a page.
