@@ -24,7 +24,8 @@ import { createTestDatabase, openDataSource, type TestDatabase } from '../test/h
 import { createTenant } from '../test/helpers/fixtures';
 import { until } from '../test/helpers/processes';
 import { connectClient, uniqueTaskQueue } from '../test/helpers/temporal';
-import { cancelSignal, pauseSignal, resumeSignal, type BackfillProgress } from './backfill.shared';
+import { type BackfillDeps, controlBackfill } from '../services/platform/backfills';
+import { BACKFILL, cancelSignal, pauseSignal, resumeSignal, tenantBackfillWorkflowId, type BackfillProgress } from './backfill.shared';
 
 const NAME = 'legacy-tenant-id';
 let client: Client;
@@ -300,5 +301,135 @@ describe('a worker killed mid-batch', () => {
     expect(applied.length).toBeGreaterThan(batchesAtKill);
     for (let i = 1; i < applied.length; i++) expect(applied[i]!.first_key).toBe(applied[i - 1]!.last_key);
     await expectDerivedExactlyOnce(s.pool);
+  });
+});
+
+describe('control calls that race the run', () => {
+  const LEADS = 'leads-email-domain';
+  const actor = { userId: null, requestId: 'race-test' };
+  let db: TestDatabase;
+  let owner: DataSource;
+  let pool: Pool;
+  let worker: RunningWorker;
+  let taskQueue: string;
+  let deps: BackfillDeps;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('bf_control');
+    owner = await openDataSource(db.ownerUrl);
+    pool = ownerPool(db.ownerUrl);
+    taskQueue = uniqueTaskQueue('backfill-control');
+    worker = await startBackfillWorker({ ownerUrl: db.ownerUrl, taskQueue });
+    deps = { client, backfillTaskQueue: taskQueue };
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await pool?.end();
+    await owner?.destroy();
+    await db?.drop();
+  });
+
+  /** A tenant with `n` leads whose domain is still to be derived, and its run of the lead-domain backfill. */
+  async function tenantRun(n: number, opts: { historyLimit?: number; sliceMs?: number } = {}) {
+    const fixture = await createTenant(owner, { customers: 1 });
+    const tenantId = fixture.tenant.id;
+    const c = await pool.connect();
+    try {
+      await c.query('BEGIN');
+      await c.query("SELECT set_config('app.tenant_id', $1, true)", [tenantId]);
+      await c.query(
+        `INSERT INTO leads (tenant_id, id, customer_id, email, source)
+         SELECT $1, 'lead_' || lpad(g::text, 26, '0'), $2, 'lead' || g || '@example.com', 'api' FROM generate_series(1, $3::int) g`,
+        [tenantId, fixture.customers[0]!.id, n],
+      );
+      await c.query('COMMIT');
+    } finally {
+      c.release();
+    }
+    const handle = await client.workflow.start(BACKFILL, {
+      taskQueue,
+      workflowId: tenantBackfillWorkflowId(tenantId, LEADS),
+      args: [{ name: LEADS, tenantId, settings: { maxBatch: 50, sleepMs: 20 }, ...opts }],
+    });
+    await until('running', async () => (await progressOf(handle).catch(() => undefined))?.state === 'running');
+    return { tenantId, handle };
+  }
+
+  const audited = async (tenantId: string) =>
+    Number(
+      (await pool.query("SELECT count(*)::int AS n FROM platform_audit_log WHERE target_id = $1 AND details->>'tenantId' = $2", [LEADS, tenantId])).rows[0].n,
+    );
+
+  it('answers 409 backfill_not_running to a signal that reaches the run after it completed, and audits nothing', async () => {
+    const { tenantId, handle } = await tenantRun(2_000);
+    // The signal leaves the API while the run is running and reaches the server after the run has closed.
+    const lateDeps: BackfillDeps = {
+      ...deps,
+      client: new Proxy(client, {
+        get: (target, prop) =>
+          prop !== 'workflow'
+            ? Reflect.get(target, prop)
+            : new Proxy(target.workflow, {
+                get: (wf, p) =>
+                  p !== 'getHandle'
+                    ? Reflect.get(wf, p)
+                    : (id: string) => {
+                        const real = wf.getHandle(id);
+                        return new Proxy(real, {
+                          get: (h, hp) =>
+                            hp !== 'signal'
+                              ? Reflect.get(h, hp)
+                              : async (...args: Parameters<typeof real.signal>) => {
+                                  await real.signal(cancelSignal);
+                                  await real.result();
+                                  return real.signal(...args);
+                                },
+                        });
+                      },
+              }),
+      }),
+    };
+    for (const action of ['resume', 'pause', 'cancel'] as const) {
+      await expect(controlBackfill(owner, lateDeps, actor, LEADS, { action }, tenantId)).rejects.toMatchObject({ status: 409, code: 'backfill_not_running' });
+    }
+    await expect(controlBackfill(owner, lateDeps, actor, LEADS, { action: 'throttle', sleepMs: 0 }, tenantId)).rejects.toMatchObject({
+      status: 409,
+      code: 'backfill_not_running',
+    });
+    expect((await handle.result()).state).toBe('cancelled');
+    expect(await audited(tenantId)).toBe(0);
+  });
+
+  it('reaches the newest run while the run continues as new: every call answered, none lost', async () => {
+    const { tenantId, handle } = await tenantRun(3_000, { historyLimit: 20, sliceMs: 150 });
+    const firstRun = (await handle.describe()).runId;
+    let answered = 0;
+    let runs = new Set<string>([firstRun]);
+    const deadline = Date.now() + 90_000;
+    // Pause and resume in pairs until the run ends; each pair lands on whichever run is the newest.
+    for (;;) {
+      expect(Date.now()).toBeLessThan(deadline);
+      const d = await handle.describe();
+      runs.add(d.runId);
+      if (d.status.name !== 'RUNNING') break;
+      try {
+        await controlBackfill(owner, deps, actor, LEADS, { action: 'pause' }, tenantId);
+        answered += 1;
+        await controlBackfill(owner, deps, actor, LEADS, { action: 'resume' }, tenantId);
+        answered += 1;
+      } catch (err) {
+        // Only the run's end may refuse a call, and then with the documented answer.
+        expect(err).toMatchObject({ status: 409, code: 'backfill_not_running' });
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    const end = await client.workflow.getHandle(handle.workflowId).result();
+    runs = new Set([...runs, (await handle.describe()).runId]);
+    expect(end).toMatchObject({ state: 'completed', rowsDone: 3_000 });
+    expect(end.generation).toBeGreaterThan(1);
+    expect(runs.size).toBeGreaterThan(1);
+    expect(answered).toBeGreaterThan(4);
+    expect(await audited(tenantId)).toBe(answered);
   });
 });

@@ -226,27 +226,29 @@ export type Control = { action: 'pause' } | { action: 'resume' } | { action: 'ca
 export async function controlBackfill(ds: DataSource, deps: BackfillDeps, actor: Actor, name: string, control: Control, tenantId?: string) {
   const def = definition(name);
   const workflowId = workflowIdOf(def, tenantId);
+  // The signal itself is the check: asking first and signalling after leaves a
+  // gap in which the run completes, and a handle without a run id follows a
+  // continue-as-new to the newest run. A closed or missing run answers
+  // "not found" to the signal (docs/operations.md, "Backfills").
   const handle = deps.client.workflow.getHandle(workflowId);
-  let running = false;
   try {
-    running = (await handle.describe()).status.name === 'RUNNING';
+    switch (control.action) {
+      case 'pause':
+        await handle.signal(pauseSignal);
+        break;
+      case 'resume':
+        await handle.signal(resumeSignal);
+        break;
+      case 'cancel':
+        await handle.signal(cancelSignal);
+        break;
+      case 'throttle':
+        await handle.signal(setThrottleSignal, { targetBatchMs: control.targetBatchMs, sleepMs: control.sleepMs });
+        break;
+    }
   } catch (err) {
-    if (!(err instanceof WorkflowNotFoundError)) throw err;
-  }
-  if (!running) throw new ApiError(409, 'backfill_not_running', `${def.name} is not running`);
-  switch (control.action) {
-    case 'pause':
-      await handle.signal(pauseSignal);
-      break;
-    case 'resume':
-      await handle.signal(resumeSignal);
-      break;
-    case 'cancel':
-      await handle.signal(cancelSignal);
-      break;
-    case 'throttle':
-      await handle.signal(setThrottleSignal, { targetBatchMs: control.targetBatchMs, sleepMs: control.sleepMs });
-      break;
+    if (err instanceof WorkflowNotFoundError) throw new ApiError(409, 'backfill_not_running', `${def.name} is not running`);
+    throw err;
   }
   const { action, ...details } = control;
   await platformAudit(ds, actor, `backfill.${action}`, def.name, { tenantId: tenantId ?? null, ...details });
