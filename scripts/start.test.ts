@@ -1,15 +1,18 @@
 // `npm start` as a person uses it: the real launcher in its own process group
-// (as a terminal runs it), on free ports and a throwaway data dir. It must
-// bring up the API, the Temporal UI and the console; Ctrl-C (SIGINT to the
-// group) must leave no process behind; a second start must keep the data.
+// (as a terminal runs it), on its default ports (free ones if something else
+// holds them) and a throwaway data dir. It must bring up the API, the Temporal
+// UI and the console, every listener on 127.0.0.1, while a second start on
+// free ports (as the browser tests start theirs) runs beside it; Ctrl-C (SIGINT to the group) must leave
+// no process behind; a second start must keep the data.
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { Client } from 'pg';
+import { parseConfig } from '../lib/config';
 import { launcherPorts } from '../test/helpers/platform';
-import { waitForHttp } from './lib/net';
+import { portOpen, waitForHttp } from './lib/net';
 import { ROOT } from './lib/tools';
 import { uuidv7 } from '../db/ids';
 
@@ -58,6 +61,72 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Decodes an address of /proc/net/tcp{,6} ("0100007F:1F90": four-byte words, each little-endian) as ip:port. */
+function procAddress(hex: string): string {
+  const [ip, port] = hex.split(':') as [string, string];
+  const bytes = (ip.match(/.{8}/g) ?? []).flatMap((word) => (word.match(/../g) ?? []).reverse().map((b) => parseInt(b, 16)));
+  const text =
+    bytes.length === 4
+      ? bytes.join('.')
+      : bytes.slice(0, 12).join(',') === '0,0,0,0,0,0,0,0,0,0,255,255'
+        ? `::ffff:${bytes.slice(12).join('.')}`
+        : bytes.every((b, i) => b === (i === 15 ? 1 : 0))
+          ? '::1'
+          : bytes.every((b) => b === 0)
+            ? '::'
+            : `[${bytes.map((b) => b.toString(16)).join(' ')}]`;
+  return `${text}:${parseInt(port, 16)}`;
+}
+
+/** The local address of every TCP socket that one of `pids` listens on. */
+function listeningAddresses(pids: number[]): string[] {
+  const inodes = new Set<string>();
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = fs.readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m) inodes.add(m[1]!);
+      } catch {
+        // the descriptor closed while we looked
+      }
+    }
+  }
+  const found: string[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of fs.readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // state 0A is LISTEN; field 9 is the socket's inode.
+      if (f.length > 9 && f[3] === '0A' && inodes.has(f[9]!)) found.push(procAddress(f[1]!));
+    }
+  }
+  return found;
+}
+
+const loopback = (address: string) => /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+):\d+$/.test(address);
+
+/** The ports `npm start` binds when nothing is set, or free ones where one of those is taken on this machine. */
+async function defaultPorts(): Promise<Record<string, string>> {
+  const c = parseConfig({});
+  const defaults = {
+    API_PORT: String(c.API_PORT),
+    WEB_PORT: String(c.WEB_PORT),
+    PG_PORT: String(c.PG_PORT),
+    TEMPORAL_PORT: String(c.TEMPORAL_PORT),
+    TEMPORAL_UI_PORT: String(c.TEMPORAL_UI_PORT),
+    SMTP_SINK_PORT: String(c.SMTP_SINK_PORT),
+  };
+  const taken = await Promise.all(Object.values(defaults).map((p) => portOpen(Number(p))));
+  if (!taken.some(Boolean)) return defaults;
+  console.warn('a default port is taken on this machine: the launcher runs on free ports');
+  return launcherPorts();
 }
 
 interface Started {
@@ -122,7 +191,7 @@ afterAll(async () => {
 });
 
 it('brings everything up, stops every child on Ctrl-C, and keeps the data for the next start', async () => {
-  const ports = await launcherPorts();
+  const ports = await defaultPorts();
   const env = {
     ...ports,
     TENANTFLOW_DATA_DIR: dataDir,
@@ -149,6 +218,28 @@ it('brings everything up, stops every child on Ctrl-C, and keeps the data for th
   ]) {
     expect(first.output()).toContain(url);
   }
+
+  // Every listener of the stack is on the loopback interface: PostgreSQL, the
+  // Temporal dev server (frontend, Web UI and whatever else it opens), the
+  // API, the console, the mail sink and stripe-mock (HTTP and HTTPS).
+  const listening = listeningAddresses([first.child.pid!, ...descendants(first.child.pid!)]);
+  expect(listening.length).toBeGreaterThanOrEqual(6);
+  expect(listening.filter((a) => !loopback(a))).toEqual([]);
+  for (const port of Object.values(ports)) expect(listening).toContainEqual(expect.stringMatching(new RegExp(`:${port}$`)));
+
+  // A second stack on free ports (as the browser tests start theirs) comes up beside it and answers.
+  const besideDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenantflow-beside-'));
+  try {
+    const besidePorts = await launcherPorts();
+    const beside = startLauncher({ ...env, ...besidePorts, TENANTFLOW_DATA_DIR: besideDir });
+    await waitForOutput(beside, 'Tenantflow is running.', 240_000);
+    const besideHealth = await waitForHttp(`http://127.0.0.1:${besidePorts.API_PORT}/api/health`, 30_000);
+    await expect(besideHealth.json()).resolves.toEqual({ db: 'ok', temporal: 'ok' });
+    expect(await ctrlC(beside)).toEqual([]);
+  } finally {
+    fs.rmSync(besideDir, { recursive: true, force: true });
+  }
+  await expect((await fetch(`http://127.0.0.1:${ports.API_PORT}/api/health`)).json()).resolves.toEqual({ db: 'ok', temporal: 'ok' });
 
   // Both workers run the one workflow bundle this start built, rather than
   // each bundling from source (and keeping webpack's heap).

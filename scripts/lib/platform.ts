@@ -17,7 +17,7 @@ import { freePort, portOpen, waitForHttp, waitForPort } from './net';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './postgres';
 import { Supervisor } from './processes';
 import { startTemporalDevServer, waitForNamespace } from './temporalServer';
-import { findStripeMock, findTemporalCli, ROOT } from './tools';
+import { findStripeMock, findTemporalCli, ROOT, stripeMockArgs } from './tools';
 
 export interface PlatformUrls {
   console: string;
@@ -273,7 +273,7 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
         supervisor.spawn({
           name: 'stripe-mock',
           command: stripeMock,
-          args: ['-http-addr', `127.0.0.1:${port}`],
+          args: stripeMockArgs(port),
           cwd: ROOT,
           echo: false,
           logFile: path.join(logDir, 'stripe-mock.log'),

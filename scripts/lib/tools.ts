@@ -288,6 +288,14 @@ export function findStripeMock(): string | undefined {
   return onPath('stripe-mock');
 }
 
+/**
+ * stripe-mock's listeners: HTTP on the given loopback port, and its HTTPS
+ * listener (which it opens on every interface at :12112 unless told where) on
+ * a loopback port of the system's choosing, so no listener leaves 127.0.0.1 and
+ * two stacks never share a port.
+ */
+export const stripeMockArgs = (httpPort: number): string[] => ['-http-addr', `127.0.0.1:${httpPort}`, '-https-addr', '127.0.0.1:'];
+
 export function ensureStripeMock(log: Log): string {
   const found = findStripeMock();
   if (found) {
