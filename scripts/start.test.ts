@@ -2,8 +2,9 @@
 // (as a terminal runs it), on its default ports (free ones if something else
 // holds them) and a throwaway data dir. It must bring up the API, the Temporal
 // UI and the console, every listener on 127.0.0.1, while a second start on
-// free ports (as the browser tests start theirs) runs beside it; Ctrl-C (SIGINT to the group) must leave
-// no process behind; a second start must keep the data.
+// free ports (as the browser tests start theirs) runs beside it; Ctrl-C
+// (SIGINT to the group) must leave no process behind; a second start must
+// keep the data.
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
