@@ -2,7 +2,7 @@
 // step after a crash creates nothing twice (ON CONFLICT DO NOTHING, "already
 // done" checks, Stripe idempotency keys) — and stores the step's effect and
 // the progress after it in one transaction.
-import { ApplicationFailure, activityInfo } from '@temporalio/activity';
+import { ApplicationFailure, activityInfo, log } from '@temporalio/activity';
 import type Stripe from 'stripe';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { newId } from '../db/ids';
@@ -10,6 +10,7 @@ import { applyTemplateRoles } from '../db/tenantRoles';
 import { withTenant } from '../db/tenantContext';
 import { industryTemplate, type IndustryTemplate } from '../lib/industryTemplates';
 import { INVITE_TTL_MS, newInviteToken, sha256 } from '../lib/secrets';
+import { invitationMail, verificationMail, type PlatformMail, type PlatformMailer } from '../lib/platformMail';
 import type { ProvisioningProgress } from '../workflows/provisionTenant.shared';
 import { type TenantRecord } from '../db/rows/tenants';
 
@@ -19,16 +20,28 @@ export interface TenantActivityDeps {
   stripe?: Stripe;
   /** Where invite links point (the console). */
   consoleUrl?: string;
+  /** The platform's own mail: the owner's invitation or verification link. Without it the link is only shown to platform admins. */
+  mailer?: PlatformMailer;
 }
 
 type TenantRow = Pick<
   TenantRecord,
-  'id' | 'name' | 'slug' | 'status' | 'industry' | 'owner_email' | 'owner_name' | 'pending_owner_password_hash' | 'stripe_customer_id' | 'provisioning'
+  | 'id'
+  | 'name'
+  | 'slug'
+  | 'status'
+  | 'industry'
+  | 'owner_email'
+  | 'owner_name'
+  | 'pending_owner_password_hash'
+  | 'self_registered'
+  | 'stripe_customer_id'
+  | 'provisioning'
 >;
 
 async function loadTenant(m: EntityManager | DataSource, tenantId: string): Promise<TenantRow> {
   const rows = (await m.query(
-    `SELECT id, name, slug, status, industry, owner_email, owner_name, pending_owner_password_hash, stripe_customer_id, provisioning
+    `SELECT id, name, slug, status, industry, owner_email, owner_name, pending_owner_password_hash, self_registered, stripe_customer_id, provisioning
        FROM tenants WHERE id = $1`,
     [tenantId],
   )) as TenantRow[];
@@ -92,11 +105,13 @@ export function createTenantActivities(deps: TenantActivityDeps) {
     },
 
     async createOwner(input: { tenantId: string; progress: ProvisioningProgress }): Promise<{ userId: string; invited: boolean }> {
-      return inTenant(input.tenantId, async (m) => {
+      let mail: PlatformMail | undefined;
+      const result = await inTenant(input.tenantId, async (m) => {
         const t = await loadTenant(m, input.tenantId);
         if (!t.owner_email) throw ApplicationFailure.nonRetryable('the registration has no owner', 'provisioning_rejected');
+        const ownerEmail = t.owner_email;
         const [existing] = (await m.query('SELECT id, is_platform_admin, password_hash IS NOT NULL AS has_password FROM users WHERE email = $1', [
-          t.owner_email,
+          ownerEmail,
         ])) as {
           id: string;
           is_platform_admin: boolean;
@@ -113,16 +128,23 @@ export function createTenantActivities(deps: TenantActivityDeps) {
           const [pending] = (await m.query('SELECT 1 FROM invites WHERE user_id = $1 AND accepted_at IS NULL AND expires_at > now()', [userId])) as unknown[];
           if (!pending) {
             const token = newInviteToken(input.tenantId);
+            const expiresAt = new Date(Date.now() + INVITE_TTL_MS);
             await m.query('INSERT INTO invites (tenant_id, id, user_id, token_hash, expires_at, role_id) VALUES ($1, $2, $3, $4, $5, $6)', [
               input.tenantId,
               newId('inv'),
               userId,
               sha256(token),
-              new Date(Date.now() + INVITE_TTL_MS),
+              expiresAt,
               roleId,
             ]);
-            // Shown to platform admins until e-mail delivery exists (see docs/operations.md).
-            await saveProgress(m, input.tenantId, { ownerInviteUrl: `${deps.consoleUrl ?? ''}/invite/${token}` });
+            const link = `${deps.consoleUrl ?? ''}/invite/${token}`;
+            // Shown to platform admins as well (see docs/operations.md).
+            await saveProgress(m, input.tenantId, { ownerInviteUrl: link });
+            // Mailed once this transaction has committed; a retried activity finds the invite and mails nothing twice.
+            mail =
+              roleId === null
+                ? verificationMail({ to: ownerEmail, tenantName: t.name, link, expiresAt })
+                : invitationMail({ to: ownerEmail, tenantName: t.name, link, expiresAt });
           }
           invited = true;
         };
@@ -134,11 +156,17 @@ export function createTenantActivities(deps: TenantActivityDeps) {
           await newInvite(userId, owner.id);
         } else {
           userId = newId('usr');
-          await m.query('INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, $3, $4)', [
+          // The platform admin vouches for the address of a tenant they
+          // register; a public sign-up's address is unproven: the account
+          // cannot sign in until the link mailed to it is followed, and
+          // whoever follows it chooses the password (docs/security.md).
+          const vouched = !t.self_registered;
+          await m.query(`INSERT INTO users (id, email, name, password_hash, email_verified_at) VALUES ($1, $2, $3, $4, CASE WHEN $5::boolean THEN now() END)`, [
             userId,
-            t.owner_email,
-            t.owner_name ?? t.owner_email,
+            ownerEmail,
+            t.owner_name ?? ownerEmail,
             t.pending_owner_password_hash,
+            vouched && t.pending_owner_password_hash !== null,
           ]);
           // Remember that provisioning created this user, so the undo may delete it.
           await saveProgress(m, input.tenantId, { ownerCreatedByProvisioning: userId });
@@ -148,12 +176,18 @@ export function createTenantActivities(deps: TenantActivityDeps) {
             userId,
             owner.id,
           ]);
-          if (t.pending_owner_password_hash === null) await newInvite(userId, null);
+          if (t.pending_owner_password_hash === null || !vouched) await newInvite(userId, null);
         }
         await m.query('UPDATE tenants SET pending_owner_password_hash = NULL WHERE id = $1', [input.tenantId]);
         await saveProgress(m, input.tenantId, { ...input.progress });
         return { userId, invited };
       });
+      const toSend = mail as PlatformMail | undefined;
+      if (toSend && deps.mailer) {
+        // Logged by code only: SMTP errors quote recipients, and logs never hold addresses.
+        await deps.mailer(toSend).catch((err: unknown) => log.warn('owner link not mailed', { code: (err as { code?: string }).code ?? 'error' }));
+      }
+      return result;
     },
 
     async removeOwner(input: { tenantId: string }): Promise<void> {

@@ -17,7 +17,8 @@ export interface AppDeps {
   log: Logger;
   /** Set the session cookie's Secure flag (behind https). */
   secureCookies?: boolean;
-  limits?: { loginPerIp?: number; bodyBytes?: number; registrationsPerIp?: number };
+  /** Overrides of the built-in limits (tests). Invitations: per tenant per hour, per inviter per ten minutes. */
+  limits?: { loginPerIp?: number; bodyBytes?: number; registrationsPerIp?: number; invitesPerTenant?: number; invitesPerInviter?: number };
   taskQueue?: string;
   /** The backfill worker's task queue (backfills run there, spec §5.6). */
   backfillTaskQueue?: string;

@@ -44,6 +44,8 @@ const app = () =>
     consoleUrl: CONSOLE,
     consoleSecret: CONSOLE_SECRET,
     allowedOrigins: [CONSOLE],
+    // These tests invite more often than the invitation limits allow (api/identity.test.ts tests those).
+    limits: { invitesPerTenant: 1000, invitesPerInviter: 1000 },
   });
 
 beforeAll(async () => {

@@ -3,6 +3,11 @@
 // when given (the password is then kept in step with the environment);
 // otherwise, the first time, with a generated password returned once so the
 // launcher can print it. Nothing stores the plain password.
+//
+// The platform admin is a separate identity: an address that already belongs
+// to a tenant user (a member, an invitee, a sign-up) is never promoted — that
+// user's password, sessions and memberships would carry cross-tenant power —
+// and the start is refused with a message that says so.
 import { randomBytes } from 'node:crypto';
 import { type DataSource } from 'typeorm';
 import { hashPassword, verifyPassword } from '../lib/passwords';
@@ -16,12 +21,25 @@ export interface EnsuredAdmin {
   generatedPassword?: string;
 }
 
+/** PLATFORM_ADMIN_EMAIL names a tenant user's account. The message names no address (it reaches logs). */
+export class PlatformAdminConflict extends Error {
+  constructor() {
+    super(
+      'PLATFORM_ADMIN_EMAIL belongs to a tenant user: the platform admin is a separate identity (spec §5.1) and an existing account is never promoted. ' +
+        'Set PLATFORM_ADMIN_EMAIL to an address no tenant user has.',
+    );
+    this.name = 'PlatformAdminConflict';
+  }
+}
+
 export async function ensurePlatformAdmin(dataSource: DataSource, opts: { email: string; password?: string }): Promise<EnsuredAdmin> {
   const users = dataSource.getRepository(User);
   const existing = await users.createQueryBuilder('u').addSelect('u.passwordHash').where('u.email = :email', { email: opts.email }).getOne();
   if (existing) {
+    if (!existing.isPlatformAdmin) throw new PlatformAdminConflict();
     const updates: Partial<User> = {};
-    if (!existing.isPlatformAdmin) updates.isPlatformAdmin = true;
+    // The operator vouches for the address they configured.
+    if (!existing.emailVerifiedAt) updates.emailVerifiedAt = new Date();
     if (opts.password && !(await verifyPassword(existing.passwordHash, opts.password))) updates.passwordHash = await hashPassword(opts.password);
     if (Object.keys(updates).length) await users.update({ id: existing.id }, updates);
     return { email: opts.email, created: false };
@@ -33,6 +51,7 @@ export async function ensurePlatformAdmin(dataSource: DataSource, opts: { email:
     name: 'Platform admin',
     passwordHash: await hashPassword(opts.password ?? generatedPassword!),
     isPlatformAdmin: true,
+    emailVerifiedAt: new Date(),
   });
   return { email: opts.email, created: true, generatedPassword };
 }

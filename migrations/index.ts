@@ -13,6 +13,8 @@ import { Billing1730000009000 } from './1730000009000-billing';
 import { Backfills1730000010000 } from './1730000010000-backfills';
 import { CampaignCompletionAtCommit1730000011000 } from './1730000011000-campaign-completion-at-commit';
 import { LeadSearch1730000012000 } from './1730000012000-lead-search';
+import { AddressVerification1730000013000 } from './1730000013000-address-verification';
+import { RateLimits1730000013100 } from './1730000013100-rate-limits';
 
 export const migrations = [
   CreateTenants1730000000000,
@@ -28,4 +30,6 @@ export const migrations = [
   Backfills1730000010000,
   CampaignCompletionAtCommit1730000011000,
   LeadSearch1730000012000,
+  AddressVerification1730000013000,
+  RateLimits1730000013100,
 ];

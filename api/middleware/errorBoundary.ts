@@ -16,6 +16,9 @@ export function errorBoundary() {
       if (err instanceof ApiError) {
         ctx.status = err.status;
         ctx.body = { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } };
+        // A rate limit's answer says when to come back, in the header clients and proxies read too.
+        const retryAfter = (err.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+        if (err.status === 429 && typeof retryAfter === 'number') ctx.set('Retry-After', String(Math.max(1, Math.ceil(retryAfter))));
         return;
       }
       // koa-style HTTP errors (e.g. from body parsing) expose a status.

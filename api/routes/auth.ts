@@ -5,7 +5,7 @@ import { z } from 'zod';
 import * as sessions from '../../services/access/sessions';
 import { SESSION_COOKIE, unauthenticated } from '../access';
 import { type AppDeps } from '../deps';
-import { RateLimiter } from '../rateLimit';
+import { peek, take } from '../../services/rateLimit';
 import { type Routes } from '../routing';
 import * as R from '../schemas/responses';
 import { type AppState } from '../state';
@@ -30,8 +30,10 @@ function setSessionCookie(ctx: Koa.ParameterizedContext<AppState>, secret: strin
 }
 
 export function authRoutes(r: Routes, deps: AppDeps) {
-  const failuresByIp = new RateLimiter(deps.limits?.loginPerIp ?? 50, IP_WINDOW_MS);
   const ds = deps.dataSource;
+  // Failed sign-ins per client address, in the shared limiter (every API process counts together).
+  const failureCap = deps.limits?.loginPerIp ?? 50;
+  const failuresOf = (client: string) => `login-failures:ip:${client}`;
   const secureCookies = deps.secureCookies ?? false;
   const tag = 'auth';
 
@@ -39,13 +41,14 @@ export function authRoutes(r: Routes, deps: AppDeps) {
     { method: 'post', path: '/api/auth/login', summary: 'Sign in with e-mail and password', tag, auth: 'public', body: loginBody, response: R.loginResponse },
     async ({ ctx, body }) => {
       const client = (ctx.state.clientAddress ?? 'unknown').slice(0, 64);
-      if (failuresByIp.blocked(client)) throw sessions.tooManyAttempts(failuresByIp.retryAfter(client));
+      const cap = await peek(ds, failuresOf(client), failureCap, IP_WINDOW_MS);
+      if (!cap.allowed) throw sessions.tooManyAttempts(cap.retryAfterSeconds);
       try {
         const { secret, body: answer } = await sessions.signIn(ds, {
           ...body,
           client,
           requestId: ctx.state.requestId,
-          onFailure: () => failuresByIp.hit(client),
+          onFailure: () => take(ds, failuresOf(client), failureCap, IP_WINDOW_MS),
         });
         setSessionCookie(ctx, secret, secureCookies);
         ctx.state.log.info({ userId: answer.user.id, tenantId: answer.currentTenantId, outcome: 'success' }, 'login');

@@ -5,7 +5,9 @@ import { isId } from '../../db/ids';
 import { unauthenticated } from '../access';
 import { type AppDeps } from '../deps';
 import { ApiError } from '../../lib/errors';
-import { acceptInviteAsUser, acceptInviteByToken, invitesOfUser, inviteNotFound } from '../../services/access/invites';
+import { acceptInviteAsUser, acceptInviteByToken, invitesOfUser, inviteNotFound, requestVerification } from '../../services/access/invites';
+import { rateLimited, take } from '../../services/rateLimit';
+import { sha256 } from '../../lib/secrets';
 import { type Routes } from '../routing';
 import * as R from '../schemas/responses';
 import { type AppState } from '../state';
@@ -16,6 +18,9 @@ const acceptBody = z
     password: z.string().min(10, 'at least 10 characters').max(1000),
   })
   .strict();
+
+const verificationBody = z.object({ email: z.string().trim().toLowerCase().email().max(320) }).strict();
+const HOUR_MS = 60 * 60 * 1000;
 
 function sessionUser(state: AppState): string {
   const p = state.principal;
@@ -39,6 +44,39 @@ export function inviteRoutes(r: Routes, deps: AppDeps) {
     },
     async ({ ctx, body }) => {
       await acceptInviteByToken(deps.dataSource, body.token, body.password, ctx.state.requestId);
+      ctx.status = 204;
+    },
+  );
+
+  r.add(
+    {
+      method: 'post',
+      path: '/api/auth/verification',
+      summary: 'Mail a fresh verification link to an address whose account is unverified (the answer is the same for any address)',
+      tag,
+      auth: 'public',
+      body: verificationBody,
+      status: 204,
+    },
+    async ({ ctx, body }) => {
+      const client = (ctx.state.clientAddress ?? 'unknown').slice(0, 64);
+      // Limits that hold whether or not the address has an account: per
+      // client, and per address (hashed: the limiter holds no addresses).
+      for (const [bucket, limit] of [
+        [`verification:ip:${client}`, 10],
+        [`verification:email:${sha256(body.email)}`, 3],
+      ] as const) {
+        const hit = await take(deps.dataSource, bucket, limit, HOUR_MS);
+        if (!hit.allowed) throw rateLimited(hit.retryAfterSeconds);
+      }
+      // The lookup and the mail happen after the answer, so its time says
+      // nothing about the address either.
+      const requestId = ctx.state.requestId;
+      setImmediate(() => {
+        requestVerification(deps.dataSource, deps, body.email, requestId).catch((err: unknown) =>
+          deps.log.warn({ code: (err as { code?: string }).code ?? 'error', requestId }, 'verification link not sent'),
+        );
+      });
       ctx.status = 204;
     },
   );

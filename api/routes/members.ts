@@ -35,7 +35,7 @@ export function memberRoutes(r: Routes, deps: Omit<members.InviteMailDeps, 'log'
     {
       method: 'post',
       path: '/api/members',
-      errors: PLAN_LIMIT_STATUS,
+      errors: { ...PLAN_LIMIT_STATUS, 429: 'rate_limited: too many invitations from this tenant or inviter; retry after Retry-After seconds' },
       summary: 'Invite someone (the invitation is e-mailed to the address; the answer is the same whether or not it has an account)',
       ...manage,
       body: inviteBody,

@@ -7,7 +7,7 @@ import { ApiError, notFound } from '../../lib/errors';
 import * as tenants from '../../services/tenancy/tenants';
 import { unauthenticated } from '../access';
 import { type AppDeps } from '../deps';
-import { RateLimiter } from '../rateLimit';
+import { take } from '../../services/rateLimit';
 import { type Routes } from '../routing';
 import * as R from '../schemas/responses';
 import { type AppState } from '../state';
@@ -45,7 +45,7 @@ export function tenantRoutes(r: Routes, deps: AppDeps & { client: Client; taskQu
   const ds = deps.dataSource;
   const tag = 'tenants';
   const tenant = { params: { id: { prefix: 'uuid', resource: 'tenant' } } } as const;
-  const publicSignups = new RateLimiter(deps.limits?.registrationsPerIp ?? 10, 60 * 60 * 1000);
+  const signupsPerIp = deps.limits?.registrationsPerIp ?? 10;
   const registration = { tag, body: registrationBody, status: 202, otherSuccess: [200], response: R.registered } as const;
 
   r.add(
@@ -57,7 +57,7 @@ export function tenantRoutes(r: Routes, deps: AppDeps & { client: Client; taskQu
       ...registration,
     },
     async ({ ctx, body }) => {
-      const out = await tenants.registerTenant(ds, deps, body);
+      const out = await tenants.registerTenant(ds, deps, body, { selfRegistered: false });
       ctx.status = out.created ? 202 : 200;
       ctx.body = out.body;
     },
@@ -65,10 +65,10 @@ export function tenantRoutes(r: Routes, deps: AppDeps & { client: Client; taskQu
   r.add(
     { method: 'post', path: '/api/tenants/register', summary: 'Public sign-up: register and provision a tenant', auth: 'public', ...registration },
     async ({ ctx, body }) => {
-      const hit = publicSignups.hit(ctx.state.clientAddress ?? 'unknown');
+      const hit = await take(ds, `signups:ip:${(ctx.state.clientAddress ?? 'unknown').slice(0, 64)}`, signupsPerIp, 60 * 60 * 1000);
       if (!hit.allowed)
         throw new ApiError(429, 'too_many_requests', 'too many sign-ups from this address; try again later', { retryAfterSeconds: hit.retryAfterSeconds });
-      const out = await tenants.registerTenant(ds, deps, body);
+      const out = await tenants.registerTenant(ds, deps, body, { selfRegistered: true });
       ctx.status = out.created ? 202 : 200;
       ctx.body = out.body;
     },

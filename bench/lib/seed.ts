@@ -45,7 +45,12 @@ export async function createBenchTenant(owner: DataSource, label: string, custom
   const email = `${slug}@bench.example`;
   await owner.query("INSERT INTO tenants (id, slug, name, status) VALUES ($1, $2, $3, 'active')", [tenantId, slug, `Bench ${label}`]);
   const userId = newId('usr');
-  await owner.query('INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, $3, $4)', [userId, email, `Bench ${label}`, await hash]);
+  await owner.query('INSERT INTO users (id, email, name, password_hash, email_verified_at) VALUES ($1, $2, $3, $4, now())', [
+    userId,
+    email,
+    `Bench ${label}`,
+    await hash,
+  ]);
   const customerIds = Array.from({ length: customers }, () => newId('cust'));
   await withTenant(owner, tenantId, async (m) => {
     // No monthly_sends entitlement: the account is unmetered, so quotas stay out of the measurement.

@@ -29,6 +29,10 @@ export class User {
   @Column('uuid', { name: 'last_tenant_id', nullable: true })
   lastTenantId: string | null;
 
+  /** When the address was proven (a mailed link followed) or vouched for by the operator; null: unverified, cannot sign in. */
+  @Column('timestamptz', { name: 'email_verified_at', nullable: true })
+  emailVerifiedAt: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

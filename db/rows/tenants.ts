@@ -13,6 +13,8 @@ export interface TenantRecord<P = Record<string, unknown>> {
   owner_email: string | null;
   owner_name: string | null;
   pending_owner_password_hash: string | null;
+  /** Registered through public sign-up: the owner's address is unproven until its link is followed. */
+  self_registered: boolean;
   stripe_customer_id: string | null;
   /** The billing workflow's plan and status (restricted shown as such), for the platform view. */
   billing_plan: string;

@@ -3,6 +3,12 @@
 // invitee will get; it is accepted by the account's owner — signed in, or
 // through the e-mailed link by choosing a password (new account) or entering
 // theirs (existing account). The platform admin is never a member.
+//
+// Following a link proves the address. An account whose address was never
+// proven (a public sign-up's, or one created by an invitation) is unverified:
+// it cannot sign in, and whoever follows a link mailed to its address sets its
+// password — the unverified password and every session of the account end
+// there (docs/security.md, "Identity").
 import { assertWithinLimit } from '../billing/limits';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { newId } from '../../db/ids';
@@ -11,6 +17,8 @@ import { audit } from '../audit';
 import { hashPassword, verifyPassword } from '../../lib/passwords';
 import { INVITE_TTL_MS, newInviteToken, parseInviteToken, sha256 } from '../../lib/secrets';
 import { ApiError } from '../../lib/errors';
+import { verificationMail, type PlatformMailer } from '../../lib/platformMail';
+import { type Logger } from 'pino';
 
 /**
  * Records an invitation in the current tenant transaction. A new address gets
@@ -50,11 +58,13 @@ interface PendingInvite {
   role_id: string | null;
   customer_id: string | null;
   has_password: boolean;
+  verified: boolean;
   is_platform_admin: boolean;
   password_hash: string | null;
 }
 
-const PENDING = `SELECT i.id, i.user_id, i.role_id, i.customer_id, u.password_hash, u.password_hash IS NOT NULL AS has_password, u.is_platform_admin
+const PENDING = `SELECT i.id, i.user_id, i.role_id, i.customer_id, u.password_hash, u.password_hash IS NOT NULL AS has_password,
+       u.email_verified_at IS NOT NULL AS verified, u.is_platform_admin
   FROM invites i JOIN users u ON u.id = i.user_id WHERE i.accepted_at IS NULL AND i.expires_at > now()`;
 
 export const inviteNotFound = () => new ApiError(404, 'not_found', 'invite not found or expired');
@@ -78,10 +88,29 @@ export async function acceptInviteByToken(ds: DataSource, token: string, passwor
   await withTenant(ds, tenantId, async (m) => {
     const [invite] = (await m.query(`${PENDING} AND i.token_hash = $1`, [sha256(token)])) as PendingInvite[];
     if (!invite || invite.is_platform_admin) throw inviteNotFound();
-    if (invite.has_password) {
+    if (invite.has_password && invite.verified) {
       if (!(await verifyPassword(invite.password_hash ?? undefined, password))) throw new ApiError(401, 'invalid_credentials', 'invalid e-mail or password');
     } else {
-      await m.query('UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1', [invite.user_id, await hashPassword(password)]);
+      // The link reached the address: its follower owns it and chooses the
+      // password. Any password set before the address was proven, and every
+      // session opened with it, stop working.
+      await m.query('UPDATE users SET password_hash = $2, email_verified_at = now(), updated_at = now() WHERE id = $1', [
+        invite.user_id,
+        await hashPassword(password),
+      ]);
+      const revoked = (await m.query('UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [invite.user_id])) as [
+        unknown,
+        number,
+      ];
+      await audit(m, {
+        action: 'address_verified',
+        outcome: 'success',
+        actorUserId: invite.user_id,
+        targetType: 'user',
+        targetId: invite.user_id,
+        requestId,
+        details: { unverifiedPasswordReplaced: invite.has_password, sessionsRevoked: revoked[1] ?? 0 },
+      });
     }
     await join(m, tenantId, invite, requestId);
   });
@@ -92,7 +121,7 @@ export async function invitesOfUser(ds: DataSource, userId: string) {
   const rows = await withUser(ds, userId, async (m) => {
     return (await m.query(
       `SELECT i.id, i.tenant_id, t.name AS tenant_name, i.expires_at FROM invites i JOIN tenants t ON t.id = i.tenant_id JOIN users u ON u.id = i.user_id
-        WHERE i.user_id = $1 AND NOT u.is_platform_admin AND i.accepted_at IS NULL AND i.expires_at > now() AND i.role_id IS NOT NULL AND t.status = 'active' ORDER BY i.id`,
+        WHERE i.user_id = $1 AND NOT u.is_platform_admin AND u.email_verified_at IS NOT NULL AND i.accepted_at IS NULL AND i.expires_at > now() AND i.role_id IS NOT NULL AND t.status = 'active' ORDER BY i.id`,
       [userId],
     )) as { id: string; tenant_id: string; tenant_name: string; expires_at: Date }[];
   });
@@ -106,8 +135,51 @@ export async function acceptInviteAsUser(ds: DataSource, userId: string, inviteI
   if (!found) throw inviteNotFound();
   await withTenant(ds, found.tenant.id, async (m) => {
     const [invite] = (await m.query(`${PENDING} AND i.id = $1 AND i.user_id = $2`, [inviteId, userId])) as PendingInvite[];
-    if (!invite || invite.is_platform_admin) throw inviteNotFound();
+    if (!invite || invite.is_platform_admin || !invite.verified) throw inviteNotFound();
     await join(m, found.tenant.id, invite, requestId);
   });
   return { tenantId: found.tenant.id };
+}
+
+/**
+ * A fresh verification link for an unverified account that belongs to a
+ * tenant (a public sign-up's owner, or one marked unverified when
+ * verification began), mailed to the address. Anything else — no account, a
+ * verified one, the platform admin — does nothing, and the caller answers the
+ * same either way: no answer reveals whether an address has an account.
+ */
+export async function requestVerification(
+  ds: DataSource,
+  deps: { mailer?: PlatformMailer; consoleUrl?: string; log: Logger },
+  email: string,
+  requestId: string,
+): Promise<void> {
+  const [user] = (await ds.query('SELECT id FROM users WHERE email = $1 AND email_verified_at IS NULL AND NOT is_platform_admin', [email])) as {
+    id: string;
+  }[];
+  if (!user || !deps.mailer) return;
+  const [home] = (await withUser(ds, user.id, (m) =>
+    m.query(
+      `SELECT t.id, t.name FROM memberships ms JOIN tenants t ON t.id = ms.tenant_id
+        WHERE ms.user_id = $1 AND t.status = 'active' ORDER BY ms.created_at, t.id LIMIT 1`,
+      [user.id],
+    ),
+  )) as { id: string; name: string }[];
+  if (!home) return;
+  const token = newInviteToken(home.id);
+  const expiresAt = new Date(Date.now() + INVITE_TTL_MS);
+  await withTenant(ds, home.id, async (m) => {
+    // One live verification link per account and tenant: the newest.
+    await m.query('DELETE FROM invites WHERE user_id = $1 AND role_id IS NULL AND accepted_at IS NULL', [user.id]);
+    const id = newId('inv');
+    await m.query('INSERT INTO invites (tenant_id, id, user_id, token_hash, expires_at) VALUES ($1, $2, $3, $4, $5)', [
+      home.id,
+      id,
+      user.id,
+      sha256(token),
+      expiresAt,
+    ]);
+    await audit(m, { action: 'verification_requested', outcome: 'success', targetType: 'invite', targetId: id, requestId });
+  });
+  await deps.mailer(verificationMail({ to: email, tenantName: home.name, link: `${deps.consoleUrl ?? ''}/invite/${token}`, expiresAt }));
 }

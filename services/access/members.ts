@@ -14,7 +14,8 @@ import { Membership } from '../../db/entities';
 import { isId } from '../../db/ids';
 import { keysetPage, type ListParams } from '../../db/pagination';
 import { ApiError, notFound } from '../../lib/errors';
-import { type PlatformMailer } from '../../lib/platformMail';
+import { invitationMail, type PlatformMailer } from '../../lib/platformMail';
+import { rateLimited, take } from '../rateLimit';
 import { auditBy } from '../audit';
 import { type TenantAccess } from '../context';
 import { customerContext } from '../tenancy/customers';
@@ -27,6 +28,8 @@ export interface InviteMailDeps {
   /** Public console URL, for the link. */
   consoleUrl?: string;
   log: Logger;
+  /** Overrides of INVITE_LIMITS' counts (tests). */
+  limits?: { invitesPerTenant?: number; invitesPerInviter?: number };
 }
 
 interface MemberRow {
@@ -107,11 +110,35 @@ export async function getMember(a: TenantAccess, id: string) {
   return memberJson(await findMember(a, id));
 }
 
+/**
+ * Invitations mail the platform's address to anyone: a free sign-up must not
+ * make it a relay. Per tenant per hour and per inviter (member or token) per
+ * ten minutes, in the shared limiter (every API process counts together).
+ * The hits belong to the request's transaction: an invitation that fails
+ * takes no slot.
+ */
+export const INVITE_LIMITS = {
+  perTenant: { limit: 20, windowMs: 60 * 60 * 1000 },
+  perInviter: { limit: 5, windowMs: 10 * 60 * 1000 },
+} as const;
+
+async function takeInviteSlots(a: TenantAccess, overrides: InviteMailDeps['limits']): Promise<void> {
+  const inviter = a.userId ? `user:${a.userId}` : `token:${a.tokenId ?? 'none'}`;
+  for (const [bucket, limit, windowMs] of [
+    [`invites:tenant:${a.tenantId}`, overrides?.invitesPerTenant ?? INVITE_LIMITS.perTenant.limit, INVITE_LIMITS.perTenant.windowMs],
+    [`invites:inviter:${a.tenantId}:${inviter}`, overrides?.invitesPerInviter ?? INVITE_LIMITS.perInviter.limit, INVITE_LIMITS.perInviter.windowMs],
+  ] as const) {
+    const hit = await take(a.manager, bucket, limit, windowMs);
+    if (!hit.allowed) throw rateLimited(hit.retryAfterSeconds, 'too many invitations; try again later');
+  }
+}
+
 /** Records the invitation and mails the link once the request has committed. */
 export async function inviteMember(a: TenantAccess, deps: InviteMailDeps, input: { email: string; name: string; roleId: string; customerId?: string | null }) {
   const role = await assertWithinCaller(a, input.roleId);
   if (role.key === 'owner' && !callerIsOwner(a)) throw ownersOnly('only an owner can make someone an owner');
   const customer = await grantableCustomer(a, input.customerId);
+  await takeInviteSlots(a, deps.limits);
   const invite = await createInvite(a.manager, {
     tenantId: a.tenantId,
     email: input.email,
@@ -127,18 +154,19 @@ export async function inviteMember(a: TenantAccess, deps: InviteMailDeps, input:
     targetId: invite.id,
     details: { roleId: role.id, customerId: customer },
   });
-  const tenantName =
-    ((await a.manager.query('SELECT name FROM tenants WHERE id = $1', [a.tenantId])) as { name: string }[])[0]?.name ?? 'a Tenantflow workspace';
+  const tenantName = ((await a.manager.query('SELECT name FROM tenants WHERE id = $1', [a.tenantId])) as { name: string }[])[0]?.name ?? '';
+  const inviterName = a.userId ? ((await a.manager.query('SELECT name FROM users WHERE id = $1', [a.userId])) as { name: string }[])[0]?.name : undefined;
   const link = `${deps.consoleUrl ?? ''}/invite/${invite.token}`;
   const mailer = deps.mailer;
   if (mailer) {
+    // The tenant's and inviter's names are theirs to choose: only the body
+    // carries them, cleaned (lib/platformMail.ts); From is the platform's.
+    const mail = invitationMail({ to: input.email, tenantName, inviterName, link, expiresAt: invite.expiresAt });
     // Logged by code only: SMTP errors quote recipients, and logs never hold addresses.
     a.afterCommit(async () => {
-      await mailer({
-        to: input.email,
-        subject: `You are invited to ${tenantName} on Tenantflow`,
-        text: `You have been invited to join ${tenantName} on Tenantflow.\n\nAccept the invitation: ${link}\n\nIt expires on ${invite.expiresAt.toISOString()}. If you did not expect it, ignore this message.`,
-      }).catch((err: unknown) => deps.log.warn({ code: (err as { code?: string }).code ?? 'error', inviteId: invite.id }, 'invite mail not sent'));
+      await mailer(mail).catch((err: unknown) =>
+        deps.log.warn({ code: (err as { code?: string }).code ?? 'error', inviteId: invite.id }, 'invite mail not sent'),
+      );
     });
   }
   return {

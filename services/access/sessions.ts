@@ -44,7 +44,7 @@ export async function principalFromSession(dataSource: DataSource, secret: strin
   const rows = (await dataSource.query(
     `SELECT s.user_id, s.current_tenant, u.is_platform_admin
        FROM sessions s JOIN users u ON u.id = s.user_id
-      WHERE s.id_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()`,
+      WHERE s.id_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.email_verified_at IS NOT NULL`,
     [hash],
   )) as { user_id: string; current_tenant: string | null; is_platform_admin: boolean }[];
   const row = rows[0];
@@ -195,8 +195,8 @@ export interface SignInAttempt {
   /** The client's address (at most 64 characters). */
   client: string;
   requestId?: string;
-  /** Called on every failed attempt (the per-address cap). */
-  onFailure?: () => void;
+  /** Called (and awaited) on every failed attempt (the per-address cap). */
+  onFailure?: () => Promise<unknown> | void;
 }
 
 /** Checks the password and opens a session in the tenant the user left off in; throws 401 or 429. */
@@ -205,9 +205,12 @@ export async function signIn(ds: DataSource, attempt: SignInAttempt) {
   if (wait > 0) throw tooManyAttempts(wait);
   const user = await ds.getRepository(User).createQueryBuilder('u').addSelect('u.passwordHash').where('u.email = :email', { email: attempt.email }).getOne();
   // Always verify (against a dummy hash for unknown e-mails): same time class.
-  const ok = await verifyPassword(user?.passwordHash, attempt.password);
+  // An unverified account's password does not count until its address
+  // follows the link mailed to it, and it fails exactly like a wrong one: the
+  // answer never says that the address has an account (docs/security.md).
+  const ok = (await verifyPassword(user?.passwordHash, attempt.password)) && Boolean(user?.emailVerifiedAt);
   if (!ok || !user) {
-    attempt.onFailure?.();
+    await attempt.onFailure?.();
     const failures = await recordFailure(ds, attempt.email, attempt.client);
     if (user) {
       for (const t of await tenantsOfUser(ds, user.id)) {

@@ -62,8 +62,14 @@ async function issue(manager: EntityManager, tenantId: string, input: { name: st
   return { ...tokenJson(saved), token };
 }
 
+// A caller restricted to one customer works inside it: the tokens it sees and
+// revokes are that customer's (its own and its peers'), and any other token —
+// an unrestricted one, the owner's, another customer's — answers 404 like
+// anything else outside its scope (spec §3.6–3.7).
+const inScope = (a: TenantAccess) => (a.restrictedCustomerId ? { customerId: a.restrictedCustomerId } : {});
+
 export async function listTokens(a: TenantAccess) {
-  return { data: (await a.manager.getRepository(ApiToken).find({ order: { id: 'ASC' } })).map(tokenJson) };
+  return { data: (await a.manager.getRepository(ApiToken).find({ where: inScope(a), order: { id: 'ASC' } })).map(tokenJson) };
 }
 
 /** A member issues a token: without a roleId it gets the issuer's own role, never a default one (spec §3.11). */
@@ -78,7 +84,7 @@ export async function issueToken(a: TenantAccess, input: { name: string; roleId?
 }
 
 export async function revokeToken(a: TenantAccess, id: string): Promise<void> {
-  const token = isId('tok', id) ? await a.manager.getRepository(ApiToken).findOneBy({ id }) : null;
+  const token = isId('tok', id) ? await a.manager.getRepository(ApiToken).findOneBy({ id, ...inScope(a) }) : null;
   if (!token) throw notFound('token');
   if (token.revokedAt) return;
   await a.manager.getRepository(ApiToken).update({ id }, { revokedAt: new Date() });

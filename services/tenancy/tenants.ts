@@ -51,18 +51,23 @@ function startProvisioning(deps: WorkflowClientDeps, tenantId: string): Promise<
   });
 }
 
-/** Registers a tenant and starts its provisioning; `created` is false when the same registration was made before. */
-export async function registerTenant(ds: DataSource, deps: WorkflowClientDeps, body: Registration) {
+/**
+ * Registers a tenant and starts its provisioning; `created` is false when the
+ * same registration was made before. A public sign-up (`selfRegistered`)
+ * names an address nobody has proven: its owner is created unverified and
+ * mailed a link (docs/security.md, "Identity").
+ */
+export async function registerTenant(ds: DataSource, deps: WorkflowClientDeps, body: Registration, opts: { selfRegistered: boolean }) {
   const id = uuidv7();
   const hash = registrationHash(body);
   const passwordHash = body.owner.password ? await hashPassword(body.owner.password) : null;
   let created = false;
   try {
     const rows = (await ds.query(
-      `INSERT INTO tenants (id, slug, name, status, external_customer_id, industry, registration_hash, owner_email, owner_name, pending_owner_password_hash)
-       VALUES ($1, $2, $3, 'provisioning', $4, $5, $6, $7, $8, $9)
+      `INSERT INTO tenants (id, slug, name, status, external_customer_id, industry, registration_hash, owner_email, owner_name, pending_owner_password_hash, self_registered)
+       VALUES ($1, $2, $3, 'provisioning', $4, $5, $6, $7, $8, $9, $10)
        ON CONFLICT (external_customer_id) DO NOTHING RETURNING id`,
-      [id, body.slug, body.name, body.externalCustomerId, body.industry, hash, body.owner.email, body.owner.name, passwordHash],
+      [id, body.slug, body.name, body.externalCustomerId, body.industry, hash, body.owner.email, body.owner.name, passwordHash, opts.selfRegistered],
     )) as unknown[];
     created = rows.length === 1;
   } catch (err) {

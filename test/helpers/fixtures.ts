@@ -36,7 +36,10 @@ export async function createTenant(owner: DataSource, opts: { name?: string; cus
 export const PASSWORD = 'correct horse battery staple';
 let passwordHash: Promise<string> | undefined;
 
-export async function createUser(owner: DataSource, opts: { email?: string; name?: string; platformAdmin?: boolean } = {}): Promise<User> {
+export async function createUser(
+  owner: DataSource,
+  opts: { email?: string; name?: string; platformAdmin?: boolean; unverified?: boolean } = {},
+): Promise<User> {
   passwordHash ??= hashPassword(PASSWORD);
   const id = newId('usr');
   return owner.getRepository(User).save({
@@ -45,6 +48,7 @@ export async function createUser(owner: DataSource, opts: { email?: string; name
     name: opts.name ?? `User ${id.slice(-5)}`,
     passwordHash: await passwordHash,
     isPlatformAdmin: opts.platformAdmin ?? false,
+    emailVerifiedAt: opts.unverified ? null : new Date(),
   });
 }
 

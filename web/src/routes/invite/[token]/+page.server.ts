@@ -1,5 +1,6 @@
-// Accepting an invitation from its e-mailed link: a new account chooses its
-// password; an existing account enters its own.
+// Accepting an invitation (or confirming a sign-up's address) from its
+// e-mailed link: a new or unverified account chooses its password; a verified
+// account enters its own.
 import { api, formFailure } from '$lib/server/api';
 import type { Actions, PageServerLoad } from './$types';
 
