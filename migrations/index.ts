@@ -13,6 +13,7 @@ import { Billing1730000009000 } from './1730000009000-billing';
 import { Backfills1730000010000 } from './1730000010000-backfills';
 import { CampaignCompletionAtCommit1730000011000 } from './1730000011000-campaign-completion-at-commit';
 import { LeadSearch1730000012000 } from './1730000012000-lead-search';
+import { BillingPaidNotAsked1730000014000 } from './1730000014000-billing-paid-not-asked';
 
 export const migrations = [
   CreateTenants1730000000000,
@@ -28,4 +29,5 @@ export const migrations = [
   Backfills1730000010000,
   CampaignCompletionAtCommit1730000011000,
   LeadSearch1730000012000,
+  BillingPaidNotAsked1730000014000,
 ];
