@@ -1,6 +1,6 @@
 // The billing workflow's activities (spec §5.5): write what the lifecycle
 // decided (the account row, the plan's entitlements, an audit entry), grant a
-// credit pack exactly once per Stripe event, remind the owner of a failed
+// credit pack exactly once per Checkout Session, remind the owner of a failed
 // payment through the platform mailer, and wake the enrollments that wait for
 // sends. Each is safe to retry.
 import { Context } from '@temporalio/activity';
@@ -112,14 +112,20 @@ export function createBillingActivities(deps: BillingActivityDeps) {
       });
     },
 
-    /** Adds a pack's sends to the balance once per Stripe event, however often it is delivered or retried. */
-    async grantCredits(input: { tenantId: string; eventId: string; pack: string; sends: number }): Promise<{ granted: boolean }> {
+    /**
+     * Adds a pack's sends to the balance once per Checkout Session — whichever
+     * of its events (completed, async payment succeeded, a resend under a new
+     * event id) comes first — however often it is delivered or retried. The
+     * unique event id still stops a retried activity of the same event.
+     */
+    async grantCredits(input: { tenantId: string; eventId: string; sessionId?: string; pack: string; sends: number }): Promise<{ granted: boolean }> {
       return withTenant(ds, input.tenantId, async (m) => {
         await lockBillingAccount(m);
         const inserted = (await m.query(
-          `INSERT INTO credit_grants (tenant_id, id, event_id, pack, sends) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4)
-           ON CONFLICT (tenant_id, event_id) DO NOTHING RETURNING id`,
-          [newId('cred'), input.eventId, input.pack, input.sends],
+          `INSERT INTO credit_grants (tenant_id, id, event_id, checkout_session_id, pack, sends)
+           VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5)
+           ON CONFLICT DO NOTHING RETURNING id`,
+          [newId('cred'), input.eventId, input.sessionId ?? null, input.pack, input.sends],
         )) as unknown[];
         if (inserted.length === 0) return { granted: false };
         await m.query('UPDATE billing_accounts SET credit_balance = credit_balance + $1, updated_at = now()', [input.sends]);
@@ -128,7 +134,7 @@ export function createBillingActivities(deps: BillingActivityDeps) {
           outcome: 'success',
           targetType: 'billing',
           targetId: input.tenantId,
-          details: { pack: input.pack, sends: input.sends, eventId: input.eventId },
+          details: { pack: input.pack, sends: input.sends, eventId: input.eventId, checkoutSessionId: input.sessionId ?? null },
         });
         return { granted: true };
       });

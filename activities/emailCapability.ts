@@ -8,6 +8,8 @@ import { newId } from '../db/ids';
 import { withTenant } from '../db/tenantContext';
 import { type Keyring, open, seal } from '../lib/encryption';
 import { providerKeyAad } from '../lib/secretScopes';
+import { lockBillingAccount } from '../db/sendQuota';
+import { entitlementLimit, hasFeature } from '../db/entitlements';
 import { SmartleadAdminClient } from './providers/smartleadAdmin';
 
 export interface EmailCapabilityDeps {
@@ -46,6 +48,12 @@ export function createEmailCapabilityActivities(deps: EmailCapabilityDeps) {
           )) as AccountRow[]
         )[0],
     );
+  /** The plan's e-mail outreach feature gates the capability's workflows as it gates its routes (a missing row is "off"). */
+  const requireFeature = async (tenantId: string) => {
+    if (!(await withTenant(deps.dataSource, tenantId, (m) => hasFeature(m, 'email_outreach')))) {
+      throw ApplicationFailure.nonRetryable('the plan does not include email_outreach', 'plan_feature_required');
+    }
+  };
   const update = (tenantId: string, customerId: string, sets: string, params: unknown[]) =>
     withTenant(deps.dataSource, tenantId, (m) =>
       m.query(`UPDATE provider_accounts SET ${sets}, updated_at = now() WHERE customer_id = $1 AND provider = '${PROVIDER}'`, [customerId, ...params]),
@@ -54,6 +62,7 @@ export function createEmailCapabilityActivities(deps: EmailCapabilityDeps) {
   return {
     async ensureProviderAccount(input: { tenantId: string; customerId: string }): Promise<{ externalAccountId: string; created: boolean }> {
       const { client, keyring } = configured();
+      await requireFeature(input.tenantId);
       // 1. Record before calling the provider.
       await withTenant(deps.dataSource, input.tenantId, async (m) => {
         const [customer] = (await m.query('SELECT 1 FROM customers WHERE id = $1', [input.customerId])) as unknown[];
@@ -83,8 +92,15 @@ export function createEmailCapabilityActivities(deps: EmailCapabilityDeps) {
       return { externalAccountId: row.external_account_id!, created };
     },
 
-    async syncProviderInboxes(input: { tenantId: string; customerId: string }): Promise<{ inboxes: number; added: number }> {
+    /**
+     * Brings the provider's inboxes in: known ones are updated; new ones are
+     * added only while the plan's inbox limit has room (under the billing
+     * account's lock, as the API's own inbox creation), the rest counted as
+     * `skipped` — the limit holds whichever way an inbox arrives.
+     */
+    async syncProviderInboxes(input: { tenantId: string; customerId: string }): Promise<{ inboxes: number; added: number; skipped: number }> {
       const { client, keyring } = configured();
+      await requireFeature(input.tenantId);
       const row = await account(input.tenantId, input.customerId);
       if (!row?.api_key_ciphertext || !row.api_key_key_id)
         throw ApplicationFailure.nonRetryable('the customer has no provider account yet', 'provider_account_missing');
@@ -92,7 +108,21 @@ export function createEmailCapabilityActivities(deps: EmailCapabilityDeps) {
       const inboxes = await client.listInboxes(apiKey);
       return withTenant(deps.dataSource, input.tenantId, async (m) => {
         let added = 0;
+        let skipped = 0;
+        await lockBillingAccount(m);
+        const limit = (await entitlementLimit(m, 'inboxes')) ?? null;
+        const [{ used }] = (await m.query('SELECT count(*)::int AS used FROM inboxes')) as [{ used: number }];
+        let room = limit === null ? Number.POSITIVE_INFINITY : Math.max(0, limit - used);
         for (const inbox of inboxes) {
+          const [known] = (await m.query('SELECT 1 FROM inboxes WHERE customer_id = $1 AND provider = $2 AND external_id = $3', [
+            input.customerId,
+            PROVIDER,
+            inbox.externalId,
+          ])) as unknown[];
+          if (!known && room <= 0) {
+            skipped += 1;
+            continue;
+          }
           const res = (await m.query(
             `INSERT INTO inboxes (tenant_id, id, customer_id, provider, external_id, from_email, from_name, daily_cap, warmup_enabled)
              VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, $7, $8)
@@ -102,13 +132,16 @@ export function createEmailCapabilityActivities(deps: EmailCapabilityDeps) {
              RETURNING (xmax = 0) AS inserted`,
             [newId('inb'), input.customerId, PROVIDER, inbox.externalId, inbox.fromEmail, inbox.fromName, inbox.dailyCap, inbox.warmup],
           )) as { inserted: boolean }[];
-          if (res[0]?.inserted) added += 1;
+          if (res[0]?.inserted) {
+            added += 1;
+            room -= 1;
+          }
         }
         await m.query(
           "UPDATE provider_accounts SET status = 'active', error = NULL, last_synced_at = now(), updated_at = now() WHERE customer_id = $1 AND provider = $2",
           [input.customerId, PROVIDER],
         );
-        return { inboxes: inboxes.length, added };
+        return { inboxes: inboxes.length, added, skipped };
       });
     },
 

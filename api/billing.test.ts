@@ -11,7 +11,7 @@ import { withTenant } from '../db/tenantContext';
 import { generateKey, parseKeyring } from '../lib/encryption';
 import { LOCAL_PRICE_IDS } from '../lib/plans';
 import { createStripe } from '../lib/stripe';
-import { packCheckoutObject, signedDelivery, stripeEvent, subscriptionObject } from '../lib/stripeEvents';
+import { invoiceObject, packCheckoutObject, signedDelivery, stripeEvent, subscriptionObject } from '../lib/stripeEvents';
 import { accountLookup } from '../services/billing/connect';
 import { tenantSearchAttributes } from '../services/tenantWorkflows';
 import { signIn, testApp, type Agent } from '../test/helpers/api';
@@ -49,6 +49,7 @@ let ownerB: Agent;
 let admin: Agent;
 let ownerAEmail: string;
 const customerOf: Record<string, string> = {};
+const others: TenantFixture[] = [];
 
 const stripe = () => createStripe({ secretKey: 'sk_test_billing', apiBase: proxy.url })!;
 const billingDeps = (over: object = {}) => ({
@@ -97,7 +98,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const t of [a, b])
+  for (const t of [a, b, ...others])
     await client.workflow
       .getHandle(billingWorkflowId(t.tenant.id))
       .terminate('billing test done')
@@ -127,6 +128,31 @@ const inTenant = <T>(t: TenantFixture, sql: string, params: unknown[] = []) => w
 const balance = async (t: TenantFixture) =>
   (await inTenant<{ credit_balance: number }[]>(t, 'SELECT credit_balance FROM billing_accounts'))[0]?.credit_balance ?? 0;
 const workflowState = (t: TenantFixture) => client.workflow.getHandle(billingWorkflowId(t.tenant.id)).query(stateQuery);
+/** A tenant of its own (features on, as fixtures are), with an owner and a Stripe customer. */
+async function freshTenant(label: string): Promise<{ t: TenantFixture; owner: Agent }> {
+  const t = await createTenant(ds, { name: `Billing ${label}`, customers: 1 });
+  const u = await createUser(ds);
+  await addMember(ds, t, u, 'owner');
+  customerOf[t.tenant.id] = `cus_test_${t.tenant.id.slice(-12)}`;
+  await withTenant(ds, t.tenant.id, (m) => m.query('UPDATE tenants SET stripe_customer_id = $2 WHERE id = $1', [t.tenant.id, customerOf[t.tenant.id]]));
+  others.push(t);
+  return { t, owner: await signIn(api, u.email) };
+}
+const DAY = 86_400_000;
+const subscriptionEvent = (
+  t: TenantFixture,
+  type: 'created' | 'updated' | 'deleted',
+  fields: { subscriptionId: string; status: 'active' | 'past_due' | 'canceled'; plan: 'starter' | 'pro'; created: number; periodStart?: number },
+) => {
+  const periodStart = fields.periodStart ?? Date.now();
+  return stripeEvent(
+    `customer.subscription.${type}`,
+    subscriptionObject({ customer: customerOf[t.tenant.id]!, prices: LOCAL_PRICE_IDS, periodStart, periodEnd: periodStart + 30 * DAY, ...fields }),
+    { created: fields.created },
+  );
+};
+const entitlement = async (t: TenantFixture, key: string) =>
+  (await inTenant<{ enabled: boolean; limit_value: number | null }[]>(t, 'SELECT enabled, limit_value FROM entitlements WHERE key = $1', [key]))[0];
 const pack = (t: TenantFixture, id?: string) =>
   stripeEvent('checkout.session.completed', packCheckoutObject({ customer: customerOf[t.tenant.id]!, tenantId: t.tenant.id, pack: 'sends_50', amount: 500 }), {
     id,
@@ -147,6 +173,33 @@ describe('the Stripe webhook', () => {
     expect(unsigned.status).toBe(400);
     expect(await eventRows()).toBe(before);
     expect(await balance(a)).toBe(0);
+  });
+
+  it('refuses a signature dated more than 300 s ahead on both endpoints, and stores nothing', async () => {
+    const before = await eventRows();
+    const ahead = (s: number) => Math.floor(Date.now() / 1000) + s;
+    for (const s of [400, 301]) {
+      const res = await deliver(pack(a), { timestamp: ahead(s) });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('invalid_signature');
+      const connect = await deliver(stripeEvent('account.updated', { id: 'acct_future' }, { account: 'acct_future' }), {
+        path: '/api/webhooks/stripe-connect',
+        secret: CONNECT_SECRET,
+        timestamp: ahead(s),
+      });
+      expect(connect.status).toBe(400);
+      expect(connect.body.error.code).toBe('invalid_signature');
+    }
+    expect(await eventRows()).toBe(before);
+    expect(await balance(a)).toBe(0);
+    // Within the tolerance ahead (a clock a little fast) is still accepted.
+    const near = await deliver(stripeEvent('account.updated', { id: 'acct_near' }, { account: 'acct_near' }), {
+      path: '/api/webhooks/stripe-connect',
+      secret: CONNECT_SECRET,
+      timestamp: ahead(60),
+    });
+    expect(near.status).toBe(200);
+    expect(await eventRows()).toBe(before + 1);
   });
 
   it('credits a pack exactly once: twice in a row, 10 at once, and a redelivery later', async () => {
@@ -233,23 +286,198 @@ describe('the Stripe webhook', () => {
   });
 });
 
+describe('credit packs', () => {
+  it('credit once per Checkout Session, whichever of its events comes, and only once it is paid', async () => {
+    const { t } = await freshTenant('packs');
+    const session = packCheckoutObject({ customer: customerOf[t.tenant.id]!, tenantId: t.tenant.id, pack: 'sends_50', amount: 500 });
+    // Two different events about one paid session (a completion and an async success, or a resend under a new id).
+    expect((await deliver(stripeEvent('checkout.session.completed', session))).body).toMatchObject({ status: 'processed', duplicate: false });
+    expect((await deliver(stripeEvent('checkout.session.async_payment_succeeded', session))).body).toMatchObject({ duplicate: false });
+    expect((await deliver(stripeEvent('checkout.session.completed', session))).body).toMatchObject({ duplicate: false });
+    await until('credited', async () => ((await balance(t)) === 50 ? true : undefined));
+    await until('all three seen', async () => ((await workflowState(t)).creditEvents === 3 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await balance(t)).toBe(50);
+    expect(await inTenant(t, 'SELECT count(*)::int AS n FROM credit_grants')).toEqual([{ n: 1 }]);
+
+    // A session completed unpaid (a delayed payment method) credits nothing until Stripe says it is paid.
+    const delayed = {
+      ...packCheckoutObject({ customer: customerOf[t.tenant.id]!, tenantId: t.tenant.id, pack: 'sends_50', amount: 500 }),
+      payment_status: 'unpaid',
+    };
+    expect((await deliver(stripeEvent('checkout.session.completed', delayed))).body).toMatchObject({ status: 'processed' });
+    expect((await deliver(stripeEvent('checkout.session.async_payment_failed', delayed))).body).toMatchObject({ status: 'processed' });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await balance(t)).toBe(50);
+    expect(await inTenant(t, 'SELECT count(*)::int AS n FROM credit_grants')).toEqual([{ n: 1 }]);
+    await deliver(stripeEvent('checkout.session.async_payment_succeeded', { ...delayed, payment_status: 'paid' }));
+    await until('credited when paid', async () => ((await balance(t)) === 100 ? true : undefined));
+    expect(await inTenant(t, 'SELECT count(*)::int AS n FROM credit_grants')).toEqual([{ n: 2 }]);
+  });
+});
+
+describe('the subscription the workflow follows', () => {
+  it('ignores a deletion or a failed invoice of another subscription of the same customer', async () => {
+    const { t, owner } = await freshTenant('follow');
+    const at = Math.floor(Date.now() / 1000);
+    await deliver(subscriptionEvent(t, 'created', { subscriptionId: 'sub_follow_kept', status: 'active', plan: 'starter', created: at }));
+    await until('active', async () => ((await owner.get('/api/billing')).body.entitledPlan === 'starter' ? true : undefined));
+
+    // Another subscription of the same customer is deleted, and one of its invoices fails.
+    const other = await deliver(subscriptionEvent(t, 'deleted', { subscriptionId: 'sub_follow_other', status: 'canceled', plan: 'pro', created: at + 5 }));
+    expect(other.body).toMatchObject({ status: 'processed' });
+    await deliver(
+      stripeEvent(
+        'invoice.payment_failed',
+        { id: 'in_follow_other', customer: customerOf[t.tenant.id], subscription: 'sub_follow_other' },
+        { created: at + 6 },
+      ),
+    );
+    await until('both seen', async () => ((await workflowState(t)).eventsIgnored === 2 ? true : undefined));
+    expect(await workflowState(t)).toMatchObject({ status: 'active', subscriptionId: 'sub_follow_kept', plan: 'starter', pastDueSince: null });
+    const [row] = await inTenant<{ status: string; stripe_subscription_id: string }[]>(t, 'SELECT status, stripe_subscription_id FROM billing_accounts');
+    expect(row).toEqual({ status: 'active', stripe_subscription_id: 'sub_follow_kept' });
+
+    // The followed one's deletion still cancels it.
+    await deliver(subscriptionEvent(t, 'deleted', { subscriptionId: 'sub_follow_kept', status: 'canceled', plan: 'starter', created: at + 10 }));
+    await until('canceled', async () => ((await workflowState(t)).status === 'canceled' ? true : undefined));
+  });
+});
+
+describe('paid, not asked', () => {
+  it('keeps the paid plan while an upgrade is past_due, entitles the new plan once paid, and changes the subscription instead of a second checkout', async () => {
+    const { t, owner } = await freshTenant('upgrade');
+    const at = Math.floor(Date.now() / 1000);
+    const sub = 'sub_upgrade_1';
+    await deliver(subscriptionEvent(t, 'created', { subscriptionId: sub, status: 'active', plan: 'starter', created: at }));
+    await until('starter', async () => ((await owner.get('/api/billing')).body.entitledPlan === 'starter' ? true : undefined));
+
+    // Switched to Pro with a declined card: Stripe moves the subscription to Pro, past_due.
+    await deliver(subscriptionEvent(t, 'updated', { subscriptionId: sub, status: 'past_due', plan: 'pro', created: at + 5 }));
+    await until('past_due', async () => ((await workflowState(t)).status === 'past_due' ? true : undefined));
+    expect(await workflowState(t)).toMatchObject({ plan: 'pro', entitledPlan: 'starter', paidPlan: 'starter' });
+    await until('row past_due', async () => ((await owner.get('/api/billing')).body.status === 'past_due' ? true : undefined));
+    const shown = (await owner.get('/api/billing')).body;
+    expect(shown).toMatchObject({ plan: 'pro', entitledPlan: 'starter', usage: { sends: { limit: 2000 }, inboxes: { limit: 5 } } });
+    expect(await entitlement(t, 'campaigns')).toEqual({ enabled: true, limit_value: 20 });
+
+    // The Pro invoice is paid: now Pro.
+    const paid = invoiceObject({
+      customer: customerOf[t.tenant.id]!,
+      subscriptionId: sub,
+      periodStart: Date.now(),
+      periodEnd: Date.now() + 30 * DAY,
+      amount: 19900,
+    });
+    await deliver(stripeEvent('invoice.paid', paid, { created: at + 10 }));
+    await until('pro', async () => ((await owner.get('/api/billing')).body.entitledPlan === 'pro' ? true : undefined));
+    expect((await owner.get('/api/billing')).body).toMatchObject({ status: 'active', usage: { sends: { limit: 20000 } } });
+
+    // Asking for another plan now changes this subscription (the portal's confirmation), never a second checkout.
+    const from = proxy.requests.length;
+    const change = await owner.post('/api/billing/checkout').send({ plan: 'starter' });
+    expect(change.status).toBe(200);
+    expect(change.body.url).toMatch(/^https:\/\//);
+    const sent = proxy.requests.slice(from);
+    expect(sent.filter((r) => r.path.startsWith('/v1/checkout/sessions'))).toHaveLength(0);
+    expect(sent.some((r) => r.method === 'GET' && r.path === `/v1/subscriptions/${sub}`)).toBe(true);
+    const portal = sent.find((r) => r.method === 'POST' && r.path === '/v1/billing_portal/sessions')!;
+    expect(decodeURIComponent(portal.body)).toContain('flow_data[type]=subscription_update_confirm');
+    expect(decodeURIComponent(portal.body)).toContain(`flow_data[subscription_update_confirm][subscription]=${sub}`);
+    expect(decodeURIComponent(portal.body)).toContain(`[price]=${LOCAL_PRICE_IDS.starter}`);
+    expect(portal.idempotencyKey).toMatch(new RegExp(`^tenant/${t.tenant.id}/billing/plan-change/starter/`));
+    const same = await owner.post('/api/billing/checkout').send({ plan: 'pro' });
+    expect(same.status).toBe(409);
+    expect(same.body.error.code).toBe('plan_unchanged');
+    expect(proxy.requests.slice(from).filter((r) => r.path.startsWith('/v1/checkout/sessions'))).toHaveLength(0);
+  });
+});
+
+describe('plan features', () => {
+  it('answer 402 plan_feature_required naming the feature and write nothing; invoices issued before a downgrade are still paid', async () => {
+    const { t, owner } = await freshTenant('features');
+    const c = t.customers[0]!.id;
+    // Issued while the plan included client billing (the fixture has every feature on).
+    const issued = await owner
+      .post('/api/client-billing/invoices')
+      .set('X-Customer-Id', c)
+      .send({ currency: 'eur', lines: [{ description: 'Before the downgrade', amountCents: 10000, quantity: 1 }] });
+    expect(issued.status).toBe(201);
+    const account = `acct_downgrade_${t.tenant.id.slice(-8)}`;
+    await ds.query('INSERT INTO connect_account_routes (account_lookup, routed_tenant_id) VALUES ($1, $2)', [accountLookup(account), t.tenant.id]);
+
+    // The billing workflow applies the free plan (no client billing).
+    await deliver(stripeEvent('invoice.payment_failed', { id: 'in_features', customer: customerOf[t.tenant.id], subscription: null }));
+    await until('free features', async () => ((await entitlement(t, 'client_billing'))?.enabled === false ? true : undefined));
+
+    const counts = async () => ({
+      invoices: Number((await inTenant<{ n: number }[]>(t, 'SELECT count(*)::int AS n FROM client_invoices'))[0]!.n),
+      accounts: Number((await inTenant<{ n: number }[]>(t, 'SELECT count(*)::int AS n FROM connect_accounts'))[0]!.n),
+    });
+    const before = await counts();
+    const from = proxy.requests.length;
+    const refused = [
+      await owner.post('/api/client-billing/connect/start'),
+      await owner
+        .post('/api/client-billing/invoices')
+        .set('X-Customer-Id', c)
+        .send({ lines: [{ description: 'After', amountCents: 500 }] }),
+      await owner.post(`/api/client-billing/invoices/${issued.body.id}/checkout`).set('X-Customer-Id', c),
+    ];
+    for (const res of refused) {
+      expect(res.status).toBe(402);
+      expect(res.body.error).toMatchObject({ code: 'plan_feature_required', details: { feature: 'client_billing' } });
+    }
+    expect(await counts()).toEqual(before);
+    expect(proxy.requests.length).toBe(from);
+    // What was issued stays readable, and its payment still applies.
+    expect((await owner.get('/api/client-billing/invoices').set('X-Customer-Id', c)).status).toBe(200);
+    const paid = stripeEvent(
+      'checkout.session.completed',
+      { id: 'cs_downgrade', payment_intent: 'pi_downgrade', metadata: { invoice_id: issued.body.id } },
+      { account },
+    );
+    expect((await deliver(paid, { path: '/api/webhooks/stripe-connect', secret: CONNECT_SECRET })).body).toMatchObject({ status: 'processed' });
+    expect((await owner.get('/api/client-billing/invoices').set('X-Customer-Id', c)).body.data[0].status).toBe('paid');
+
+    // A missing entitlement row fails closed.
+    await withTenant(ds, t.tenant.id, (m) => m.query("DELETE FROM entitlements WHERE key = 'email_outreach'"));
+    const inbox = await owner.post('/api/inboxes').set('X-Customer-Id', c).send({ provider: 'smartlead', fromEmail: 'gated@features.example', dailyCap: 10 });
+    expect(inbox.status).toBe(402);
+    expect(inbox.body.error).toMatchObject({ code: 'plan_feature_required', details: { feature: 'email_outreach' } });
+    expect(await inTenant(t, 'SELECT count(*)::int AS n FROM inboxes')).toEqual([{ n: 0 }]);
+  });
+
+  it('are documented: 402 on every gated operation, with the feature named', async () => {
+    const doc = (await request(api.callback()).get('/api/openapi.json')).body;
+    const createInvoice = doc.paths['/api/client-billing/invoices'].post;
+    expect(createInvoice['x-plan-feature']).toBe('client_billing');
+    expect(createInvoice.responses['402'].description).toMatch(/plan_feature_required/);
+    const createInbox = doc.paths['/api/inboxes'].post;
+    expect(createInbox.responses['402'].description).toMatch(/plan_feature_required.*plan_limit_reached|plan_limit_reached.*plan_feature_required/);
+    expect(doc.paths['/api/client-billing/invoices'].get.responses['402']).toBeUndefined();
+  });
+});
+
 describe('checkout and the portal', () => {
   it('answer Stripe URLs, and every Stripe call that creates something carries a deterministic Idempotency-Key', async () => {
+    // A tenant that does not subscribe yet (A does: it gets the portal's change of plan instead).
+    const { t, owner } = await freshTenant('checkout');
     const from = proxy.requests.length;
-    const checkout = await ownerA.post('/api/billing/checkout').send({ plan: 'pro' });
+    const checkout = await owner.post('/api/billing/checkout').send({ plan: 'pro' });
     expect(checkout.status).toBe(200);
     expect(checkout.body.url).toMatch(/^https:\/\//);
-    const again = await ownerA.post('/api/billing/checkout').send({ plan: 'pro' });
+    const again = await owner.post('/api/billing/checkout').send({ plan: 'pro' });
     expect(again.status).toBe(200);
-    expect((await ownerA.post('/api/billing/credit-packs/checkout').send({ pack: 'sends_1000' })).status).toBe(200);
-    expect((await ownerA.post('/api/billing/portal')).status).toBe(200);
+    expect((await owner.post('/api/billing/credit-packs/checkout').send({ pack: 'sends_1000' })).status).toBe(200);
+    expect((await owner.post('/api/billing/portal')).status).toBe(200);
     const sent = proxy.requests.slice(from).filter((r) => r.method === 'POST');
     expect(sent.map((r) => r.path)).toEqual(['/v1/checkout/sessions', '/v1/checkout/sessions', '/v1/checkout/sessions', '/v1/billing_portal/sessions']);
-    for (const r of sent) expect(r.idempotencyKey).toMatch(new RegExp(`^tenant/${a.tenant.id}/billing/`));
+    for (const r of sent) expect(r.idempotencyKey).toMatch(new RegExp(`^tenant/${t.tenant.id}/billing/`));
     // The same request asked twice is the same session at Stripe.
     expect(sent[0]!.idempotencyKey).toBe(sent[1]!.idempotencyKey);
     expect(sent[0]!.body).toContain(`line_items[0][price]=${LOCAL_PRICE_IDS.pro}`);
-    expect(sent[0]!.body).toContain(`customer=${customerOf[a.tenant.id]}`);
+    expect(sent[0]!.body).toContain(`customer=${customerOf[t.tenant.id]}`);
   });
 
   it('a retried provisioning activity sends the same key after Stripe already created the customer', async () => {

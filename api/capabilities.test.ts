@@ -143,3 +143,39 @@ it('is never triggered by a login, and answers 503 when the provider is not conf
   expect(res.status).toBe(503);
   expect(res.body.error.code).toBe('provider_not_configured');
 });
+
+it('adds the provider’s inboxes only up to the plan’s inbox limit, and not at all without e-mail outreach in the plan', async () => {
+  const c = await createTenant(ds, { customers: 1 });
+  const o = await createUser(ds);
+  await addMember(ds, c, o, 'owner');
+  const cOwner = await signIn(api, o.email);
+  const customerId = c.customers[0]!.id;
+  const inboxes = async () => Number((await withTenant(ds, c.tenant.id, (m) => m.query('SELECT count(*)::int AS n FROM inboxes')))[0].n);
+  // The plan allows one inbox (as the billing workflow writes it); the provider account has two.
+  await withTenant(ds, c.tenant.id, (m) =>
+    m.query("INSERT INTO entitlements (tenant_id, key, enabled, limit_value, source) VALUES ($1, 'inboxes', true, 1, 'plan:free')", [c.tenant.id]),
+  );
+  await worker(async () => {
+    const res = await cOwner.post(`/api/internal/provisioning/email-outreach/${customerId}`).send({});
+    expect(res.status).toBe(202);
+    expect(await new Client({ connection: temporal }).workflow.getHandle(res.body.workflowId).result()).toMatchObject({ inboxes: 2 });
+  });
+  expect(await inboxes()).toBe(1);
+
+  // Without e-mail outreach in the plan: the route answers 402, and the workflow (a platform admin may start it) refuses too.
+  await withTenant(ds, c.tenant.id, (m) => m.query("UPDATE entitlements SET enabled = false WHERE key = 'email_outreach'"));
+  const refused = await cOwner.post(`/api/internal/provisioning/email-outreach/${customerId}/sync-inboxes`).send({});
+  expect(refused.status).toBe(402);
+  expect(refused.body.error).toMatchObject({ code: 'plan_feature_required', details: { feature: 'email_outreach' } });
+  await withTenant(ds, c.tenant.id, (m) => m.query("UPDATE entitlements SET limit_value = 10 WHERE key = 'inboxes'"));
+  await worker(async () => {
+    const res = await admin.post(`/api/internal/provisioning/email-outreach/${customerId}/sync-inboxes`).send({ tenantId: c.tenant.id });
+    expect(res.status).toBe(202);
+    const failed = (await new Client({ connection: temporal }).workflow
+      .getHandle(res.body.workflowId)
+      .result()
+      .catch((e: unknown) => e)) as { cause?: { cause?: { type?: string } } };
+    expect(failed.cause?.cause?.type).toBe('plan_feature_required');
+  });
+  expect(await inboxes()).toBe(1);
+});

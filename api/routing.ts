@@ -10,6 +10,8 @@ import { z } from 'zod';
 import { type IdPrefix, isId, isUuid } from '../db/ids';
 import { ApiError, forbidden, notFound } from '../lib/errors';
 import { type Permission } from '../lib/permissions';
+import { type FeatureKey } from '../lib/plans';
+import { assertFeature, PLAN_FEATURE_STATUS } from '../services/billing/limits';
 import { type TenantAccess } from '../services/context';
 import { access, tenantScope, unauthenticated } from './access';
 import { customerScope } from './middleware/customerScope';
@@ -34,6 +36,12 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType 
   auth: 'public' | 'session' | 'tenant' | 'platform';
   /** The permission a tenant caller must hold (checked inside the tenant transaction, so a denial is audited). */
   permission?: Permission;
+  /**
+   * The plan feature the route belongs to: a tenant whose plan lacks it is
+   * answered 402 plan_feature_required (checked inside the tenant
+   * transaction, after the permission). Platform admins are not gated.
+   */
+  feature?: FeatureKey;
   /** A 'tenant' route that platform admins may call too (outside any tenant transaction). */
   platformToo?: boolean;
   /**
@@ -111,7 +119,7 @@ function checkParams(spec: RouteSpec, params: Record<string, string>): void {
   }
 }
 
-/** The chain a declaration implies, in order: tenant transaction, permission, customer, params, Idempotency-Key. */
+/** The chain a declaration implies, in order: tenant transaction, permission, plan feature, customer, params, Idempotency-Key. */
 function chainOf(spec: RouteSpec, dataSource: DataSource): Koa.Middleware<AppState>[] {
   const chain: Koa.Middleware<AppState>[] = [];
   if (spec.auth === 'tenant') {
@@ -122,6 +130,13 @@ function chainOf(spec: RouteSpec, dataSource: DataSource): Koa.Middleware<AppSta
     admit(spec, ctx.state);
     return next();
   });
+  if (spec.feature) {
+    const feature = spec.feature;
+    chain.push(async (ctx, next) => {
+      if (ctx.state.access) await assertFeature(ctx.state.access.manager, feature);
+      return next();
+    });
+  }
   if (spec.customer) {
     const resource = Object.values(spec.params ?? {})[0]?.resource;
     const scoped = customerScope({ required: true, notFoundAs: spec.customer === 'addressed' ? (resource ?? 'resource') : undefined });
@@ -242,7 +257,11 @@ function documentedStatuses(r: RouteSpec): Record<string, unknown> {
       422: error('well-formed but not allowed in the current state'),
     });
   }
-  for (const [status, description] of Object.entries(r.errors ?? {})) responses[status] = error(description);
+  const extra: Record<string, string> = {};
+  for (const [status, description] of [...Object.entries(r.feature ? PLAN_FEATURE_STATUS : {}), ...Object.entries(r.errors ?? {})]) {
+    extra[status] = extra[status] ? `${extra[status]}; or ${description}` : description;
+  }
+  for (const [status, description] of Object.entries(extra)) responses[status] = error(description);
   if (r.auth === 'public' && mutating) responses[429] = error('too many attempts; retry after details.retryAfterSeconds');
   return responses;
 }
@@ -273,6 +292,7 @@ export function buildOpenApi(specs: readonly RouteSpec[]): Record<string, unknow
       responses: documentedStatuses(r),
       ...(r.auth === 'public' ? { security: [] } : {}),
       ...(r.permission ? { 'x-permission': r.permission } : {}),
+      ...(r.feature ? { 'x-plan-feature': r.feature } : {}),
     };
     if (r.body) {
       const content: Record<string, unknown> = { 'application/json': { schema: jsonSchemaOf(r.body) } };

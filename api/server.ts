@@ -1,7 +1,7 @@
 // The API process: connects as the application role, starts Koa on API_PORT.
 import 'reflect-metadata';
 import { Client, Connection } from '@temporalio/client';
-import { config, keyringFromConfig, parseWebhookSecrets, priceIdsFromConfig } from '../lib/config';
+import { config, keyringFromConfig, LOOPBACK, parseWebhookSecrets, priceIdsFromConfig } from '../lib/config';
 import { createStripe } from '../lib/stripe';
 import { createLogger } from '../lib/log';
 import { createDataSource } from '../db/dataSource';
@@ -40,11 +40,19 @@ async function main(): Promise<void> {
       prices: priceIdsFromConfig(c),
       webhookSecret: c.STRIPE_WEBHOOK_SECRET,
       connectWebhookSecret: c.STRIPE_CONNECT_WEBHOOK_SECRET,
-      localMode: c.BILLING_LOCAL_MODE,
+      localMode: c.BILLING_MODE === 'local',
       feeBps: c.CLIENT_BILLING_FEE_BPS,
     },
   });
-  const server = app.listen(c.API_PORT, c.API_HOST, () => log.info({ port: c.API_PORT }, 'api listening'));
+  const server = app.listen(c.API_PORT, c.API_HOST, () => {
+    // Local billing only behind loopback (lib/config.ts checked the setting; this checks the socket).
+    const bound = server.address();
+    if (c.BILLING_MODE === 'local' && (typeof bound !== 'object' || bound?.address !== LOOPBACK)) {
+      log.fatal({ bound }, 'BILLING_MODE=local but the API is not bound to 127.0.0.1: stopping');
+      process.exit(1);
+    }
+    log.info({ port: c.API_PORT, billingMode: c.BILLING_MODE }, 'api listening');
+  });
 
   const shutdown = (signal: string) => {
     log.info({ signal }, 'api stopping');

@@ -6,6 +6,8 @@ import { type Keyring, parseKeyring } from './encryption';
 import { LOCAL_PRICE_IDS, type PriceIds } from './plans';
 
 const ROOT = path.resolve(__dirname, '..');
+/** The only address local billing's listeners may be bound to. */
+export const LOOPBACK = '127.0.0.1';
 
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
 const optionalString = z
@@ -74,14 +76,16 @@ const EnvSchema = z.object({
   STRIPE_PRICE_SENDS_50: optionalString,
   STRIPE_PRICE_SENDS_1000: optionalString,
   /**
-   * Billing's local test mode (set by `npm start` when no Stripe key is given):
-   * the SDK talks to stripe-mock, checkout is a local page, and events are
-   * posted by the console or `npm run billing:event`, signed with the local secret.
+   * `stripe` (the default): billing talks to Stripe with STRIPE_SECRET_KEY.
+   * `local`: billing's local test mode, which `npm start` sets for the embedded
+   * default when no Stripe key is given — the SDK talks to stripe-mock,
+   * checkout is a local page, and the console or `npm run billing:event`
+   * posts signed events, so whoever holds billing.manage can grant itself any
+   * plan or credits. It is therefore refused (the process does not start)
+   * unless API_HOST and WEB_HOST are both 127.0.0.1 and the Stripe key is not
+   * a live one (docs/security.md, "Billing's local test mode").
    */
-  BILLING_LOCAL_MODE: z
-    .enum(['true', 'false'])
-    .default('false')
-    .transform((v) => v === 'true'),
+  BILLING_MODE: z.enum(['stripe', 'local']).default('stripe'),
   /** Days a past_due tenant keeps sending before it is restricted (after its paid period). */
   BILLING_GRACE_DAYS: z.coerce.number().int().min(0).max(60).default(10),
   /** The platform's fee on client invoices, in basis points (200 = 2 %). */
@@ -143,6 +147,20 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     throw new Error(`invalid environment:\n${problems}`);
   }
   const c = parsed.data;
+  if (c.BILLING_MODE === 'local') {
+    const exposed = [
+      ['API_HOST', c.API_HOST],
+      ['WEB_HOST', c.WEB_HOST],
+    ].filter(([, host]) => host !== LOOPBACK);
+    if (exposed.length > 0) {
+      throw new Error(
+        `invalid environment:\n  BILLING_MODE: local billing lets any billing manager grant itself a plan or credits, so it runs only while every listener is bound to ${LOOPBACK} (${exposed.map(([k, v]) => `${k} is ${v}`).join(', ')})`,
+      );
+    }
+    if (c.STRIPE_SECRET_KEY?.startsWith('sk_live_') || c.STRIPE_SECRET_KEY?.startsWith('rk_live_')) {
+      throw new Error('invalid environment:\n  BILLING_MODE: local billing never runs with a live Stripe key');
+    }
+  }
   return {
     ...c,
     temporalAddress: c.TEMPORAL_ADDRESS ?? `127.0.0.1:${c.TEMPORAL_PORT}`,

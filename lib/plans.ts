@@ -16,12 +16,16 @@ export interface PlanLimits {
 export type LimitKey = keyof PlanLimits;
 export const LIMIT_KEYS: LimitKey[] = ['inboxes', 'seats', 'campaigns', 'monthly_sends'];
 
+/** Features a plan switches on; each gates its routes and workflows (docs/security.md). */
+export const FEATURE_KEYS = ['email_outreach', 'client_billing'] as const;
+export type FeatureKey = (typeof FEATURE_KEYS)[number];
+
 export interface Plan {
   key: PlanKey;
   name: string;
   /** Monthly price in cents (shown in the console; Stripe's price is what is charged). */
   monthlyCents: number;
-  features: { email_outreach: boolean; client_billing: boolean };
+  features: Record<FeatureKey, boolean>;
   limits: PlanLimits;
 }
 

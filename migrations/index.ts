@@ -15,6 +15,7 @@ import { CampaignCompletionAtCommit1730000011000 } from './1730000011000-campaig
 import { LeadSearch1730000012000 } from './1730000012000-lead-search';
 import { AddressVerification1730000013000 } from './1730000013000-address-verification';
 import { RateLimits1730000013100 } from './1730000013100-rate-limits';
+import { BillingPaidNotAsked1730000014000 } from './1730000014000-billing-paid-not-asked';
 
 export const migrations = [
   CreateTenants1730000000000,
@@ -32,4 +33,5 @@ export const migrations = [
   LeadSearch1730000012000,
   AddressVerification1730000013000,
   RateLimits1730000013100,
+  BillingPaidNotAsked1730000014000,
 ];

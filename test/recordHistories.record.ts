@@ -394,6 +394,50 @@ test('billing: trial → active → payment fails → dunning reminders → paid
   }
 });
 
+// Since the patches that follow one subscription and entitle the paid plan:
+// an unpaid upgrade (past_due on the new plan), an event of another
+// subscription ignored, then the upgrade paid.
+test('billing: an unpaid upgrade keeps the paid plan, another subscription is ignored, then paid', async () => {
+  const env = await createTimeSkippingEnv();
+  const taskQueue = uniqueTaskQueue('record');
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await projectWorkflowBundle(),
+    activities: createActivities({ dataSource: app, mailer: async () => undefined }),
+  });
+  try {
+    await worker.runUntil(async () => {
+      const DAY = 86_400_000;
+      const t = await createTenant(owner, { name: 'Recorded paid plan', customers: 1 });
+      const tenantId = t.tenant.id;
+      const handle = await env.client.workflow.start(BILLING, {
+        workflowId: billingWorkflowId(tenantId),
+        taskQueue,
+        args: [{ tenantId, start: { plan: 'free' } } satisfies BillingInput],
+        typedSearchAttributes: tenantSearchAttributes(tenantId),
+      });
+      const now = await env.currentTimeMs();
+      const sub = { subscriptionId: 'sub_recorded_paid', periodStart: now, periodEnd: now + 30 * DAY, trialEnd: null };
+      const signal = (e: BillingEvent) => handle.signal(stripeEventSignal, e);
+      await signal({ id: 'evt_p1', created: now, type: 'subscription', status: 'active', plan: 'starter', ...sub });
+      await env.sleep('1 minute');
+      await signal({ id: 'evt_p2', created: now + 1000, type: 'subscription', status: 'past_due', plan: 'pro', ...sub });
+      await env.sleep('1 minute');
+      expect(await handle.query(stateQuery)).toMatchObject({ plan: 'pro', entitledPlan: 'starter' });
+      await signal({ id: 'evt_p3', created: now + 2000, type: 'subscription', status: 'canceled', plan: 'pro', ...sub, subscriptionId: 'sub_recorded_other' });
+      await env.sleep('1 minute');
+      await signal({ id: 'evt_p4', created: now + 3000, type: 'invoice_paid', subscriptionId: 'sub_recorded_paid', periodEnd: now + 30 * DAY });
+      await env.sleep('1 hour');
+      expect(await handle.query(stateQuery)).toMatchObject({ status: 'active', entitledPlan: 'pro', eventsIgnored: 1 });
+      await record('billing.paid-not-asked', handle.workflowId, { client: env.client });
+      await handle.terminate('recorded');
+    });
+  } finally {
+    await env.teardown();
+  }
+});
+
 describe('backfill', () => {
   /** Each scenario on its own database: a finished backfill leaves its table under FORCE RLS and NOT NULL. */
   async function scenario(rows: number, fn: (taskQueue: string) => Promise<void>): Promise<void> {

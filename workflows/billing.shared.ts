@@ -32,7 +32,8 @@ export type BillingEvent =
     }
   | { id: string; created: number; type: 'invoice_paid'; subscriptionId: string | null; periodEnd: number | null }
   | { id: string; created: number; type: 'invoice_failed'; subscriptionId: string | null }
-  | { id: string; created: number; type: 'credit_pack'; pack: PackKey; sends: number };
+  /** A paid Checkout Session for a pack (`sessionId` is absent only in events signalled before it was carried). */
+  | { id: string; created: number; type: 'credit_pack'; sessionId?: string; pack: PackKey; sends: number };
 
 export interface BillingState {
   plan: PlanKey;
@@ -49,6 +50,12 @@ export interface BillingState {
   restricted: boolean;
   /** The plan whose limits apply now. */
   entitledPlan: PlanKey;
+  /**
+   * The plan of the last period that was paid for (or the trial): what a
+   * tenant keeps while a later change of plan is unpaid. Absent in states
+   * carried over from before it was tracked (read as `plan`).
+   */
+  paidPlan?: PlanKey;
   /** `created` of the newest event that set the status: an older one never overwrites it. */
   statusEventAt: number;
   eventsApplied: number;
@@ -85,6 +92,7 @@ export function initialState(start: BillingStart | undefined, now: number): Bill
     reminded: [],
     restricted: false,
     entitledPlan: trial ? (start?.plan ?? 'free') : 'free',
+    paidPlan: trial ? (start?.plan ?? 'free') : 'free',
     statusEventAt: 0,
     eventsApplied: 0,
     eventsIgnored: 0,
@@ -92,14 +100,41 @@ export function initialState(start: BillingStart | undefined, now: number): Bill
   };
 }
 
+/**
+ * How the lifecycle reads events. Both are on for every workflow that started
+ * (or continued as new) since they exist; one that was already running keeps
+ * the rules its history was made with (workflows/billing.ts, `patched`).
+ */
+export interface LifecycleRules {
+  /**
+   * Follow one subscription: while it is live, an event about another
+   * subscription of the same customer (a second one, or a stale one) is
+   * ignored, and an invoice counts only when it is the followed one's.
+   */
+  followOneSubscription: boolean;
+  /** Entitle the plan that was paid for, not the one asked for: while past_due the tenant keeps its paid plan. */
+  entitlePaidPlan: boolean;
+}
+export const CURRENT_LIFECYCLE: LifecycleRules = { followOneSubscription: true, entitlePaidPlan: true };
+
+/** Whether the event is about a subscription other than the one the workflow follows. */
+function foreign(s: BillingState, e: Exclude<BillingEvent, { type: 'credit_pack' }>): boolean {
+  if (e.type === 'subscription') return s.subscriptionId !== null && s.status !== 'canceled' && e.subscriptionId !== s.subscriptionId;
+  // An invoice moves the status only when it bills the followed subscription.
+  return s.subscriptionId === null || e.subscriptionId !== s.subscriptionId;
+}
+
 /** Applies one subscription or invoice event; an event older than the status already applied is ignored. */
-export function applyEvent(s: BillingState, e: BillingEvent, now: number): BillingState {
+export function applyEvent(s: BillingState, e: BillingEvent, now: number, rules: LifecycleRules = CURRENT_LIFECYCLE): BillingState {
   if (e.type === 'credit_pack') return { ...s, creditEvents: s.creditEvents + 1 };
   if (e.created < s.statusEventAt) return { ...s, eventsIgnored: s.eventsIgnored + 1 };
+  if (rules.followOneSubscription && foreign(s, e)) return { ...s, eventsIgnored: s.eventsIgnored + 1 };
   const next: BillingState = { ...s, statusEventAt: e.created, eventsApplied: s.eventsApplied + 1 };
   if (e.type === 'subscription') {
     next.subscriptionId = e.subscriptionId;
     next.plan = e.plan;
+    // Stripe reports active (or trialing) only for a plan that is paid for (or free to try).
+    if (rules.entitlePaidPlan && (e.status === 'active' || e.status === 'trialing')) next.paidPlan = e.plan;
     next.periodStart = e.periodStart;
     next.periodEnd = e.periodEnd;
     next.trialEndsAt = e.trialEnd;
@@ -108,6 +143,7 @@ export function applyEvent(s: BillingState, e: BillingEvent, now: number): Billi
     if ((e.status === 'active' || e.status === 'trialing') && e.periodEnd) next.paidThrough = Math.max(next.paidThrough ?? 0, e.periodEnd);
   } else if (e.type === 'invoice_paid') {
     if (e.periodEnd) next.paidThrough = Math.max(next.paidThrough ?? 0, e.periodEnd);
+    if (rules.entitlePaidPlan) next.paidPlan = next.plan;
     if (next.status === 'past_due' || next.status === 'unpaid' || next.status === 'none') setStatus(next, 'active', now);
   } else {
     if (next.status !== 'canceled') setStatus(next, 'past_due', now);
@@ -124,17 +160,25 @@ function setStatus(s: BillingState, status: SubscriptionStatus, now: number): vo
   s.status = status;
 }
 
-/** Entitlements at `now`: a paid period is never revoked; after it, an unpaid tenant past its grace is restricted. */
-export function settle(s: BillingState, rules: BillingRules, now: number): BillingState {
+/**
+ * Entitlements at `now`: a paid period is never revoked; after it, an unpaid
+ * tenant past its grace is restricted. A plan is entitled while its
+ * subscription is current (active, or in its trial); otherwise, while a paid
+ * period runs, the plan that was paid for (docs/security.md, "paid, not
+ * asked") — never a plan asked for and not paid.
+ */
+export function settle(s: BillingState, rules: BillingRules, now: number, lifecycle: LifecycleRules = CURRENT_LIFECYCLE): BillingState {
   const next = { ...s };
   if (next.status === 'trialing' && !next.subscriptionId && next.trialEndsAt !== null && now >= next.trialEndsAt) {
     // A trial from the template ended without a subscription: back to free.
     next.status = 'none';
     next.plan = 'free';
+    if (lifecycle.entitlePaidPlan) next.paidPlan = 'free';
   }
   const paid = next.paidThrough !== null && now < next.paidThrough;
   const current = next.status === 'active' || (next.status === 'trialing' && (next.trialEndsAt === null || now < next.trialEndsAt));
-  next.entitledPlan = current || paid ? next.plan : 'free';
+  if (lifecycle.entitlePaidPlan) next.entitledPlan = current ? next.plan : paid ? (next.paidPlan ?? next.plan) : 'free';
+  else next.entitledPlan = current || paid ? next.plan : 'free';
   const graceOver = next.pastDueSince !== null && now >= next.pastDueSince + rules.graceDays * DAY;
   if (graceOver && next.status === 'past_due') next.status = 'unpaid';
   next.restricted = (next.status === 'unpaid' || next.status === 'past_due') && graceOver && !paid;

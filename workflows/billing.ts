@@ -9,7 +9,7 @@
 // period — which is never revoked before it ends. After every change the
 // account row and the plan's entitlements are written, and enrollments that
 // were waiting for sends are told to try again.
-import { condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { DEFAULT_BILLING_RULES } from '../lib/plans';
 import {
@@ -17,7 +17,9 @@ import {
   type BillingEvent,
   type BillingInput,
   type BillingState,
+  CURRENT_LIFECYCLE,
   dueReminders,
+  type LifecycleRules,
   initialState,
   nextDeadline,
   settle,
@@ -35,7 +37,20 @@ const acts = proxyActivities<Activities>({
 /** Continue as new well before the history grows large (or when the server suggests it). */
 const HISTORY_LIMIT = 2_000;
 
+/**
+ * Patches: a workflow that started before them replays its history with the
+ * rules it was made with; every run since (a continue-as-new included) takes
+ * them. One follows a single subscription; the other entitles the plan paid
+ * for, not the one asked for.
+ */
+export const FOLLOW_ONE_SUBSCRIPTION_PATCH = 'billing-follows-one-subscription';
+export const ENTITLE_PAID_PLAN_PATCH = 'billing-entitles-paid-plan';
+
 export async function billing(input: BillingInput): Promise<void> {
+  const lifecycle: LifecycleRules = {
+    followOneSubscription: patched(FOLLOW_ONE_SUBSCRIPTION_PATCH) && CURRENT_LIFECYCLE.followOneSubscription,
+    entitlePaidPlan: patched(ENTITLE_PAID_PLAN_PATCH) && CURRENT_LIFECYCLE.entitlePaidPlan,
+  };
   const rules = input.rules ?? DEFAULT_BILLING_RULES;
   const { tenantId } = input;
   let state: BillingState = input.state ?? initialState(input.start, Date.now());
@@ -50,12 +65,12 @@ export async function billing(input: BillingInput): Promise<void> {
     while (inbox.length) {
       const e = inbox.shift()!;
       if (e.type === 'credit_pack') {
-        const { granted } = await acts.grantCredits({ tenantId, eventId: e.id, pack: e.pack, sends: e.sends });
+        const { granted } = await acts.grantCredits({ tenantId, eventId: e.id, sessionId: e.sessionId, pack: e.pack, sends: e.sends });
         release ||= granted;
       }
-      state = applyEvent(state, e, Date.now());
+      state = applyEvent(state, e, Date.now(), lifecycle);
     }
-    state = settle(state, rules, Date.now());
+    state = settle(state, rules, Date.now(), lifecycle);
     for (const day of dueReminders(state, rules, Date.now())) {
       await acts.sendDunningReminder({ tenantId, pastDueSince: state.pastDueSince!, day, graceDays: rules.graceDays });
       state = { ...state, reminded: [...state.reminded, day] };

@@ -164,6 +164,35 @@ it('sends each lead the rendered step over SMTP with the right headers, recipien
   expect(outbox.body.data.map((m: { to: string }) => m.to)).toEqual(expect.arrayContaining([ada, bob]));
 });
 
+it('counts a send whose outcome is unknown as uncertain, apart from sent, in the stats and every enrollment answer until it is resolved', async () => {
+  const campaign = await createCampaign(owner, c(0), { inboxIds: [inboxA] });
+  const who = address('uncertain');
+  await addLeads(owner, c(0), campaign, [{ email: who, firstName: 'Una', company: 'Unknown' }]);
+  await setCampaignStatus(owner, c(0), campaign, 'active');
+  await until('mail', async () => mailsTo(who).length === 1);
+  const e = await enrollment(a.tenant.id, campaign, who);
+  await handleOf(a.tenant.id, campaign, e.lead_id).result();
+  // The provider's answer to the send was lost: the send path records it as uncertain.
+  await withTenant(ds, a.tenant.id, (m) => m.query("UPDATE messages SET status = 'uncertain' WHERE enrollment_id = $1 AND direction = 'outbound'", [e.id]));
+
+  const answers = async () => ({
+    stats: (await owner.get(`/api/campaigns/${campaign}/stats`).set('X-Customer-Id', c(0))).body,
+    leads: (await owner.get(`/api/campaigns/${campaign}/leads`).set('X-Customer-Id', c(0))).body.data,
+    lead: (await owner.get(`/api/leads/${e.lead_id}`).set('X-Customer-Id', c(0))).body,
+  });
+  const unknown = await answers();
+  expect(unknown.stats).toMatchObject({ sent: 0, uncertain: 1, steps: [{ step: 1, sent: 0, uncertain: 1 }] });
+  expect(unknown.leads).toEqual([expect.objectContaining({ email: who, sent: 0, uncertain: 1 })]);
+  expect(unknown.lead.enrollments).toEqual([expect.objectContaining({ campaignId: campaign, sent: 0, uncertain: 1 })]);
+
+  // Resolved (the provider's log shows it was accepted): now it is a send.
+  await withTenant(ds, a.tenant.id, (m) => m.query("UPDATE messages SET status = 'accepted' WHERE enrollment_id = $1 AND direction = 'outbound'", [e.id]));
+  const resolved = await answers();
+  expect(resolved.stats).toMatchObject({ sent: 1, uncertain: 0, steps: [{ step: 1, sent: 1, uncertain: 0 }] });
+  expect(resolved.leads).toEqual([expect.objectContaining({ sent: 1, uncertain: 0 })]);
+  expect(resolved.lead.enrollments).toEqual([expect.objectContaining({ sent: 1, uncertain: 0 })]);
+});
+
 it('completes a campaign when its last enrollment ends, and reopens it when leads are added', async () => {
   const campaign = await createCampaign(owner, c(0), { inboxIds: [inboxA] });
   const first = address('first');

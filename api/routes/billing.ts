@@ -50,7 +50,8 @@ export function billingRoutes(r: Routes, deps: AppDeps & { client: Client; taskQ
       method: 'post',
       path: '/api/billing/checkout',
       errors: STRIPE_ERRORS,
-      summary: 'A Stripe Checkout Session for a plan',
+      summary:
+        'A Stripe Checkout Session for a plan; a tenant that already subscribes gets the billing portal’s confirmation of a change to its subscription instead',
       ...manage,
       body: S.planCheckoutBody,
       response: R.checkoutSession,
@@ -129,6 +130,7 @@ export function billingRoutes(r: Routes, deps: AppDeps & { client: Client; taskQ
       summary: 'Create the tenant’s Stripe Connect Express account (once) and answer an onboarding link (owner)',
       ...manage,
       tag: clientTag,
+      feature: 'client_billing',
       response: R.redirectUrl,
     },
     ({ access }) => {
@@ -160,6 +162,7 @@ export function billingRoutes(r: Routes, deps: AppDeps & { client: Client; taskQ
       summary: 'A draft invoice for the customer',
       ...manage,
       tag: clientTag,
+      feature: 'client_billing',
       customer: 'required',
       idempotent: true,
       body: S.invoiceBody,
@@ -176,6 +179,7 @@ export function billingRoutes(r: Routes, deps: AppDeps & { client: Client; taskQ
       summary: 'A Checkout Session for the invoice, paid to the tenant’s connected account (platform fee taken)',
       ...manage,
       tag: clientTag,
+      feature: 'client_billing',
       customer: 'addressed',
       params: { id: { prefix: 'cinv', resource: 'invoice' } },
       response: R.clientInvoice,

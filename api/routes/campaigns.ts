@@ -12,7 +12,7 @@ import * as S from '../schemas/outreach';
 
 const tag = 'campaigns';
 const read = { tag, auth: 'tenant', permission: 'campaigns.read' } as const;
-const write = { tag, auth: 'tenant', permission: 'campaigns.write', idempotent: true } as const;
+const write = { tag, auth: 'tenant', permission: 'campaigns.write', feature: 'email_outreach', idempotent: true } as const;
 const campaign = { customer: 'addressed', params: { id: { prefix: 'cmp', resource: 'campaign' } } } as const;
 const lead = { customer: 'addressed', params: { id: { prefix: 'cmp', resource: 'campaign' }, leadId: { prefix: 'lead', resource: 'lead' } } } as const;
 const CSV = { mediaType: 'text/csv', description: 'a header row with email and any of firstName, lastName, company; other columns become template variables' };

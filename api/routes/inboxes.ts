@@ -9,7 +9,7 @@ import * as R from '../schemas/responses';
 
 const tag = 'inboxes';
 const read = { tag, auth: 'tenant', permission: 'campaigns.read' } as const;
-const write = { tag, auth: 'tenant', permission: 'campaigns.write', idempotent: true } as const;
+const write = { tag, auth: 'tenant', permission: 'campaigns.write', feature: 'email_outreach', idempotent: true } as const;
 const inbox = { customer: 'addressed', params: { id: { prefix: 'inb', resource: 'inbox' } } } as const;
 
 export function inboxRoutes(r: Routes, deps: inboxes.InboxDeps) {

@@ -8,7 +8,7 @@ import * as S from '../schemas/outreach';
 
 const tag = 'leads';
 const read = { tag, auth: 'tenant', permission: 'campaigns.read' } as const;
-const write = { tag, auth: 'tenant', permission: 'campaigns.write', idempotent: true } as const;
+const write = { tag, auth: 'tenant', permission: 'campaigns.write', feature: 'email_outreach', idempotent: true } as const;
 const lead = { customer: 'addressed', params: { id: { prefix: 'lead', resource: 'lead' } } } as const;
 
 export function leadRoutes(r: Routes, deps: WorkflowClientDeps) {

@@ -9,7 +9,7 @@ import * as S from '../schemas/outreach';
 
 const tag = 'sequences';
 const read = { tag, auth: 'tenant', permission: 'campaigns.read' } as const;
-const write = { tag, auth: 'tenant', permission: 'campaigns.write', idempotent: true } as const;
+const write = { tag, auth: 'tenant', permission: 'campaigns.write', feature: 'email_outreach', idempotent: true } as const;
 const sequence = { customer: 'addressed', params: { id: { prefix: 'seq', resource: 'sequence' } } } as const;
 const step = { customer: 'addressed', params: { id: { prefix: 'seq', resource: 'sequence' }, stepId: { prefix: 'stp', resource: 'step' } } } as const;
 

@@ -241,7 +241,10 @@ export const campaignLeads = list(
     leadStatus: z.string(),
     status: enrollmentStatus,
     step: z.number().int(),
+    /** Sends the provider accepted. */
     sent: z.number().int(),
+    /** Sends whose outcome is unknown until resolved; not counted in `sent`. */
+    uncertain: z.number().int(),
     nextSendAt: at.nullable(),
     sequenceVersion: z.number().int().nullable(),
     lastError: z.string().nullable(),
@@ -286,9 +289,12 @@ export const campaignStats = z.strictObject({
   replied: count,
   bounced: count,
   unsubscribed: count,
+  /** Sends the provider accepted. */
   sent: count,
+  /** Sends whose outcome is unknown (the provider may or may not have taken them), apart from `sent` until resolved. */
+  uncertain: count,
   opened: count,
-  steps: z.array(z.strictObject({ step: count, sent: count, opened: count, errors: count, of: count })),
+  steps: z.array(z.strictObject({ step: count, sent: count, uncertain: count, opened: count, errors: count, of: count })),
   /** The campaign's fan-out while it runs: enrollments moved so far and still to move. */
   fanout: z
     .strictObject({
@@ -328,6 +334,7 @@ export const leadWithEnrollments = z.strictObject({
       status: enrollmentStatus,
       step: z.number().int(),
       sent: z.number().int(),
+      uncertain: z.number().int(),
       nextSendAt: at.nullable(),
       lastError: z.string().nullable(),
     }),

@@ -111,10 +111,28 @@ async function stripeCustomer(a: TenantAccess, deps: BillingDeps): Promise<strin
   return customer.id;
 }
 
-/** A Checkout Session for a paid plan (or, in local mode, the console's local checkout page). */
+/** Subscription statuses in which the tenant already subscribes: a change of plan updates that subscription. */
+const LIVE_STATUSES = ['trialing', 'active', 'past_due', 'unpaid'];
+
+/**
+ * A Checkout Session for a paid plan (or, in local mode, the console's local
+ * checkout page). A tenant that already subscribes never gets a second
+ * subscription from a new checkout: its change of plan is the billing
+ * portal's confirmation of an update to the subscription it has, which takes
+ * the payment before the new plan is entitled (docs/security.md).
+ */
 export async function startPlanCheckout(a: TenantAccess, deps: BillingDeps, plan: Exclude<PlanKey, 'free'>) {
   const stripe = requireStripe(deps.stripe);
   const customer = await stripeCustomer(a, deps);
+  const [acct] = (await a.manager.query('SELECT plan, status, stripe_subscription_id FROM billing_accounts')) as {
+    plan: PlanKey;
+    status: string;
+    stripe_subscription_id: string | null;
+  }[];
+  if (acct?.stripe_subscription_id && LIVE_STATUSES.includes(acct.status)) {
+    if (acct.plan === plan) throw new ApiError(409, 'plan_unchanged', `the subscription is already on ${PLANS[plan].name}`);
+    return changePlan(a, deps, stripe, customer, acct.stripe_subscription_id, plan);
+  }
   const session = await callStripe(() =>
     stripe.checkout.sessions.create(
       {
@@ -132,6 +150,34 @@ export async function startPlanCheckout(a: TenantAccess, deps: BillingDeps, plan
   );
   await auditBy(a, { action: 'billing.checkout_started', outcome: 'success', targetType: 'billing', targetId: a.tenantId, details: { plan } });
   return { url: deps.localMode ? `${deps.consoleUrl}/billing/local-checkout?plan=${plan}` : session.url!, sessionId: session.id };
+}
+
+/** The portal's confirmation page for moving the tenant's one subscription to `plan`. */
+async function changePlan(a: TenantAccess, deps: BillingDeps, stripe: Stripe, customer: string, subscriptionId: string, plan: Exclude<PlanKey, 'free'>) {
+  if (deps.localMode) {
+    // Local checkout updates the subscription the tenant has (services/billing/account.ts localCheckoutDeliveries).
+    await auditBy(a, { action: 'billing.plan_change_started', outcome: 'success', targetType: 'billing', targetId: a.tenantId, details: { plan } });
+    return { url: `${deps.consoleUrl}/billing/local-checkout?plan=${plan}`, sessionId: `local_${subscriptionId}` };
+  }
+  const subscription = await callStripe(() => stripe.subscriptions.retrieve(subscriptionId));
+  const item = subscription.items.data[0];
+  if (!item) throw new ApiError(409, 'subscription_without_items', 'the subscription has no item to change; use the billing portal');
+  const session = await callStripe(() =>
+    stripe.billingPortal.sessions.create(
+      {
+        customer,
+        return_url: `${deps.consoleUrl}/billing`,
+        flow_data: {
+          type: 'subscription_update_confirm',
+          subscription_update_confirm: { subscription: subscriptionId, items: [{ id: item.id, price: deps.prices[plan], quantity: 1 }] },
+          after_completion: { type: 'redirect', redirect: { return_url: `${deps.consoleUrl}/billing?checkout=done` } },
+        },
+      },
+      { idempotencyKey: `tenant/${a.tenantId}/billing/plan-change/${plan}/${idempotencyHour()}` },
+    ),
+  );
+  await auditBy(a, { action: 'billing.plan_change_started', outcome: 'success', targetType: 'billing', targetId: a.tenantId, details: { plan } });
+  return { url: session.url, sessionId: session.id };
 }
 
 /** A Checkout Session for a credit pack (a one-time price). */

@@ -2,11 +2,13 @@
 // The count and the insert that follows share the request's transaction, and
 // the tenant's billing account row is locked first, so two requests racing for
 // the last unit cannot both get it. Over the limit → 402 plan_limit_reached,
-// naming the limit, and nothing is written.
+// naming the limit, and nothing is written. A route of a plan feature the
+// tenant does not have answers 402 plan_feature_required, naming the feature.
 import { type EntityManager } from 'typeorm';
+import { entitlementLimit, hasFeature } from '../../db/entitlements';
 import { lockBillingAccount } from '../../db/sendQuota';
 import { ApiError } from '../../lib/errors';
-import { type LimitKey } from '../../lib/plans';
+import { type FeatureKey, type LimitKey } from '../../lib/plans';
 
 const COUNTS: Record<Exclude<LimitKey, 'monthly_sends'>, string> = {
   inboxes: 'SELECT count(*)::int AS n FROM inboxes',
@@ -16,12 +18,21 @@ const COUNTS: Record<Exclude<LimitKey, 'monthly_sends'>, string> = {
 };
 
 export const PLAN_LIMIT_STATUS = { 402: 'plan_limit_reached: the plan allows no more of this (details.limit names which)' } as const;
+export const PLAN_FEATURE_STATUS = { 402: 'plan_feature_required: the plan does not include this feature (details.feature names which)' } as const;
+
+export const featureRequired = (feature: FeatureKey) =>
+  new ApiError(402, 'plan_feature_required', `your plan does not include ${feature.replace('_', ' ')}; upgrade to use it`, { feature });
+
+/** Throws 402 plan_feature_required unless the tenant's plan includes `feature` (a missing row fails closed: db/entitlements). */
+export async function assertFeature(m: EntityManager, feature: FeatureKey): Promise<void> {
+  if (!(await hasFeature(m, feature))) throw featureRequired(feature);
+}
 
 /** The tenant's limit for `key` (null: unlimited) and what it uses now. */
 export async function limitUsage(m: EntityManager, key: Exclude<LimitKey, 'monthly_sends'>): Promise<{ limit: number | null; used: number }> {
-  const [e] = (await m.query('SELECT enabled, limit_value FROM entitlements WHERE key = $1', [key])) as { enabled: boolean; limit_value: number | null }[];
+  const limit = (await entitlementLimit(m, key)) ?? null;
   const [c] = (await m.query(COUNTS[key])) as { n: number }[];
-  return { limit: e ? (e.enabled ? e.limit_value : 0) : null, used: Number(c!.n) };
+  return { limit, used: Number(c!.n) };
 }
 
 /** Throws 402 when one more `key` would pass the plan's limit. */

@@ -24,13 +24,41 @@ export interface StripeRoutingDeps {
   prices: PriceIds;
 }
 
-/** Verifies a delivery the way Stripe documents it; anything wrong is 400 and nothing is stored. */
-export function verifyStripeDelivery(raw: string, signature: string | undefined, secret: string): StripeEventJson {
-  try {
-    return Stripe.webhooks.constructEvent(raw, signature ?? '', secret, STRIPE_TOLERANCE_SECONDS) as unknown as StripeEventJson;
-  } catch {
-    throw new ApiError(400, 'invalid_signature', `the Stripe-Signature header does not match the body, or is older than ${STRIPE_TOLERANCE_SECONDS} s`);
+/**
+ * The `t=` of a Stripe-Signature header, read the way the SDK reads it (the
+ * last `t=` wins), so the instant checked here is the one that was signed.
+ */
+function signedAt(signature: string): number {
+  let t = Number.NaN;
+  for (const item of signature.split(',')) {
+    const [k, v] = item.split('=');
+    if (k === 't') t = parseInt(v ?? '', 10);
   }
+  return t;
+}
+
+/**
+ * Verifies a delivery the way Stripe documents it; anything wrong is 400 and
+ * nothing is stored. The SDK only refuses a signature older than the
+ * tolerance; one dated further ahead than the same tolerance is refused here
+ * too, so a leaked signature cannot be pre-dated to stay valid for longer.
+ */
+export function verifyStripeDelivery(raw: string, signature: string | undefined, secret: string, now = Date.now()): StripeEventJson {
+  const refused = () =>
+    new ApiError(
+      400,
+      'invalid_signature',
+      `the Stripe-Signature header does not match the body, or its timestamp is more than ${STRIPE_TOLERANCE_SECONDS} s from now`,
+    );
+  let event: StripeEventJson;
+  try {
+    event = Stripe.webhooks.constructEvent(raw, signature ?? '', secret, STRIPE_TOLERANCE_SECONDS, undefined, now) as unknown as StripeEventJson;
+  } catch {
+    throw refused();
+  }
+  const t = signedAt(signature ?? '');
+  if (!Number.isFinite(t) || t * 1000 > now + STRIPE_TOLERANCE_SECONDS * 1000) throw refused();
+  return event;
 }
 
 type Obj = Record<string, unknown>;
@@ -84,11 +112,15 @@ export function toBillingEvent(event: StripeEventJson, prices: PriceIds): Billin
     }
     case 'invoice.payment_failed':
       return { ...base, type: 'invoice_failed', subscriptionId: str(o.subscription) ?? null };
-    case 'checkout.session.completed': {
+    // A delayed payment method completes the session unpaid and succeeds later
+    // in a second event about the same session: the grant is keyed by the
+    // session (activities/billing.ts), so either one credits it, once.
+    case 'checkout.session.completed':
+    case 'checkout.session.async_payment_succeeded': {
       const pack = (o.metadata as Obj | undefined)?.pack;
       // A pack's sends come from our config, never from the payload's amount.
-      if (str(o.mode) !== 'payment' || !isPackKey(pack) || str(o.payment_status) !== 'paid') return undefined;
-      return { ...base, type: 'credit_pack', pack, sends: CREDIT_PACKS[pack].sends };
+      if (str(o.mode) !== 'payment' || !isPackKey(pack) || str(o.payment_status) !== 'paid' || !str(o.id)) return undefined;
+      return { ...base, type: 'credit_pack', sessionId: str(o.id)!, pack, sends: CREDIT_PACKS[pack].sends };
     }
     default:
       return undefined;

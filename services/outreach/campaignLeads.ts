@@ -51,7 +51,10 @@ export async function addLeads(
 export async function listCampaignLeads(a: TenantAccess, customerId: string, campaignId: string, list: ListParams & { status?: string }) {
   const c = await findCampaign(a, customerId, campaignId);
   const p = await keysetPage<Record<string, unknown>>(a.manager, list, {
-    select: `SELECT e.id AS enrollment_id, e.status, e.current_step, e.sent, e.next_send_at, e.last_error, e.sequence_version,
+    // `sent` and `uncertain` are counted from the messages: a send whose outcome is unknown is not a send until resolved.
+    select: `SELECT e.id AS enrollment_id, e.status, e.current_step, e.next_send_at, e.last_error, e.sequence_version,
+                    (SELECT count(*) FILTER (WHERE m.status = 'accepted') FROM messages m WHERE m.enrollment_id = e.id AND m.direction = 'outbound')::int AS sent_accepted,
+                    (SELECT count(*) FILTER (WHERE m.status = 'uncertain') FROM messages m WHERE m.enrollment_id = e.id AND m.direction = 'outbound')::int AS sent_uncertain,
                     l.id, l.email, l.first_name, l.last_name, l.company, l.status AS lead_status
                FROM enrollments e JOIN leads l ON l.id = e.lead_id`,
     key: 'e.id',
@@ -73,7 +76,8 @@ export async function listCampaignLeads(a: TenantAccess, customerId: string, cam
       leadStatus: r.lead_status,
       status: r.status,
       step: r.current_step,
-      sent: r.sent,
+      sent: r.sent_accepted,
+      uncertain: r.sent_uncertain,
       nextSendAt: r.next_send_at,
       sequenceVersion: r.sequence_version,
       lastError: r.last_error,

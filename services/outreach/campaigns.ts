@@ -206,12 +206,15 @@ export async function campaignStats(a: TenantAccess, deps: WorkflowClientDeps, c
        FROM enrollments WHERE campaign_id = $1`,
     [c.id],
   )) as Record<string, number>[];
+  // A send whose outcome is unknown (`uncertain`: the provider may or may not
+  // have taken it) is counted apart from what was sent until it is resolved.
   const perStep = (await a.manager.query(
-    `SELECT step, count(*) FILTER (WHERE status IN ('accepted', 'uncertain'))::int AS sent, count(*) FILTER (WHERE opens > 0)::int AS opened,
+    `SELECT step, count(*) FILTER (WHERE status = 'accepted')::int AS sent, count(*) FILTER (WHERE status = 'uncertain')::int AS uncertain,
+            count(*) FILTER (WHERE opens > 0)::int AS opened,
             count(*) FILTER (WHERE status IN ('failed', 'render_error'))::int AS errors
        FROM messages WHERE campaign_id = $1 AND direction = 'outbound' GROUP BY step ORDER BY step`,
     [c.id],
-  )) as { step: number; sent: number; opened: number; errors: number }[];
+  )) as { step: number; sent: number; uncertain: number; opened: number; errors: number }[];
   const [snap] =
     c.sequence_version === null
       ? []
@@ -224,8 +227,9 @@ export async function campaignStats(a: TenantAccess, deps: WorkflowClientDeps, c
   const enrolled = counts!.enrolled ?? 0;
   const steps = Array.from({ length: stepCount }, (_, i) => {
     const s = byStep.get(i + 1);
-    return { step: i + 1, sent: s?.sent ?? 0, opened: s?.opened ?? 0, errors: s?.errors ?? 0, of: enrolled };
+    return { step: i + 1, sent: s?.sent ?? 0, uncertain: s?.uncertain ?? 0, opened: s?.opened ?? 0, errors: s?.errors ?? 0, of: enrolled };
   });
   const fanout = await runningFanout(deps, a.tenantId, c.id);
-  return { ...counts, sent: steps.reduce((n, s) => n + s.sent, 0), opened: steps.reduce((n, s) => n + s.opened, 0), steps, fanout };
+  const total = (k: 'sent' | 'uncertain' | 'opened') => steps.reduce((n, s) => n + s[k], 0);
+  return { ...counts, sent: total('sent'), uncertain: total('uncertain'), opened: total('opened'), steps, fanout };
 }

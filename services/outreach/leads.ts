@@ -216,7 +216,9 @@ export async function leadDomains(a: TenantAccess, customerId: string, limit: nu
 export async function getLead(a: TenantAccess, customerId: string, id: string) {
   const lead = await findLead(a, customerId, id);
   const enrollments = (await a.manager.query(
-    `SELECT e.id, e.campaign_id, c.name AS campaign_name, e.status, e.current_step, e.sent, e.next_send_at, e.last_error
+    `SELECT e.id, e.campaign_id, c.name AS campaign_name, e.status, e.current_step, e.next_send_at, e.last_error,
+            (SELECT count(*) FILTER (WHERE m.status = 'accepted') FROM messages m WHERE m.enrollment_id = e.id AND m.direction = 'outbound')::int AS sent_accepted,
+            (SELECT count(*) FILTER (WHERE m.status = 'uncertain') FROM messages m WHERE m.enrollment_id = e.id AND m.direction = 'outbound')::int AS sent_uncertain
        FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id WHERE e.lead_id = $1 ORDER BY e.id`,
     [lead.id],
   )) as Record<string, unknown>[];
@@ -228,7 +230,8 @@ export async function getLead(a: TenantAccess, customerId: string, id: string) {
       campaignName: e.campaign_name,
       status: e.status,
       step: e.current_step,
-      sent: e.sent,
+      sent: e.sent_accepted,
+      uncertain: e.sent_uncertain,
       nextSendAt: e.next_send_at,
       lastError: e.last_error,
     })),

@@ -7,6 +7,7 @@ import { applyTemplateRoles } from '../../db/tenantRoles';
 import { industryTemplate } from '../../lib/industryTemplates';
 import { withTenant } from '../../db/tenantContext';
 import { hashPassword } from '../../lib/passwords';
+import { FEATURE_KEYS } from '../../lib/plans';
 
 export interface TenantFixture {
   tenant: Tenant;
@@ -25,6 +26,13 @@ export async function createTenant(owner: DataSource, opts: { name?: string; cus
   });
   return withTenant(owner, id, async (manager) => {
     const roles = await applyTemplateRoles(manager, industryTemplate('agency')!);
+    // Every plan feature on (a missing row is "off"); a test that needs a plan's features lets the billing workflow write them.
+    for (const key of FEATURE_KEYS) {
+      await manager.query(
+        "INSERT INTO entitlements (tenant_id, key, enabled, limit_value, source) VALUES (current_setting('app.tenant_id')::uuid, $1, true, NULL, 'fixture')",
+        [key],
+      );
+    }
     const customers: Customer[] = [];
     for (let i = 0; i < (opts.customers ?? 0); i++) {
       customers.push(await manager.getRepository(Customer).save({ id: newId('cust'), name: `Customer ${i + 1}` }));

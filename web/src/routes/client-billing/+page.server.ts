@@ -2,16 +2,18 @@ import { redirect } from '@sveltejs/kit';
 import { api, formFailure } from '$lib/server/api';
 import { pickCustomer } from '$lib/server/customers';
 import { requireTenant } from '$lib/server/guard';
-import type { ClientInvoice, ClientInvoiceList, ConnectStatus, RedirectUrl } from '$lib/types';
+import type { Billing, ClientInvoice, ClientInvoiceList, ConnectStatus, RedirectUrl } from '$lib/types';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, cookies, url }) => {
   requireTenant(locals.me, url);
   const status = await api<ConnectStatus>(cookies, '/api/client-billing/connect/status');
+  const billing = await api<Billing>(cookies, '/api/billing');
   const { customers, selected } = await pickCustomer(cookies, url.searchParams.get('customer'));
   const invoices = selected ? await api<ClientInvoiceList>(cookies, '/api/client-billing/invoices?limit=50', { customerId: selected.id }) : null;
   return {
     connect: status.status === 200 ? status.body : null,
+    localMode: billing.status === 200 && billing.body.localMode,
     customers,
     selected,
     invoices: invoices?.status === 200 ? invoices.body.data : [],

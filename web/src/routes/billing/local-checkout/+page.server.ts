@@ -1,11 +1,13 @@
 import { redirect } from '@sveltejs/kit';
 import { api, formFailure } from '$lib/server/api';
 import { requireTenant } from '$lib/server/guard';
+import type { Billing } from '$lib/types';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = async ({ locals, url }) => {
+export const load: PageServerLoad = async ({ locals, url, cookies }) => {
   requireTenant(locals.me, url);
-  return { plan: url.searchParams.get('plan'), pack: url.searchParams.get('pack') };
+  const billing = await api<Billing>(cookies, '/api/billing');
+  return { plan: url.searchParams.get('plan'), pack: url.searchParams.get('pack'), localMode: billing.status === 200 && billing.body.localMode };
 };
 
 /** Local test mode's stand-in for Stripe Checkout: "paying" posts the signed events Stripe would send to the real webhook. */
