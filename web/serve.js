@@ -7,8 +7,20 @@ import { handler } from './build/handler.js';
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '127.0.0.1';
 
+// Every answer, pages and static assets alike, refuses framing by another
+// site (no clickjacking of "Delete" or "Unsubscribe"), type sniffing, and
+// sending the console's URLs (invite tokens sit in paths) to other sites in a
+// Referer. Pages also get SvelteKit's Content-Security-Policy (svelte.config.js).
+// See docs/security.md, "Browser and deployment defenses".
+export const SECURITY_HEADERS = {
+  'X-Frame-Options': 'DENY',
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'same-origin',
+};
+
 const server = http.createServer((req, res) => {
   req.headers['x-forwarded-proto'] ??= 'http';
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
   handler(req, res, () => {
     res.statusCode = 404;
     res.end('not found');
