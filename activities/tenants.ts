@@ -2,13 +2,14 @@
 // step after a crash creates nothing twice (ON CONFLICT DO NOTHING, "already
 // done" checks, Stripe idempotency keys) — and stores the step's effect and
 // the progress after it in one transaction.
-import { ApplicationFailure, activityInfo } from '@temporalio/activity';
+import { ApplicationFailure, activityInfo, log } from '@temporalio/activity';
 import type Stripe from 'stripe';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { newId } from '../db/ids';
 import { applyTemplateRoles } from '../db/tenantRoles';
 import { withTenant } from '../db/tenantContext';
 import { industryTemplate, type IndustryTemplate } from '../lib/industryTemplates';
+import { type PlatformMailer } from '../lib/platformMail';
 import { INVITE_TTL_MS, newInviteToken, sha256 } from '../lib/secrets';
 import type { ProvisioningProgress } from '../workflows/provisionTenant.shared';
 import { type TenantRecord } from '../db/rows/tenants';
@@ -19,6 +20,8 @@ export interface TenantActivityDeps {
   stripe?: Stripe;
   /** Where invite links point (the console). */
   consoleUrl?: string;
+  /** The platform's own mail: the owner's invitation is mailed with it (without it, only the platform admin sees the link). */
+  mailer?: PlatformMailer;
 }
 
 type TenantRow = Pick<
@@ -92,7 +95,8 @@ export function createTenantActivities(deps: TenantActivityDeps) {
     },
 
     async createOwner(input: { tenantId: string; progress: ProvisioningProgress }): Promise<{ userId: string; invited: boolean }> {
-      return inTenant(input.tenantId, async (m) => {
+      let invitation: { to: string; tenantName: string; link: string; expiresAt: Date } | undefined;
+      const out = await inTenant(input.tenantId, async (m) => {
         const t = await loadTenant(m, input.tenantId);
         if (!t.owner_email) throw ApplicationFailure.nonRetryable('the registration has no owner', 'provisioning_rejected');
         const [existing] = (await m.query('SELECT id, is_platform_admin, password_hash IS NOT NULL AS has_password FROM users WHERE email = $1', [
@@ -113,16 +117,20 @@ export function createTenantActivities(deps: TenantActivityDeps) {
           const [pending] = (await m.query('SELECT 1 FROM invites WHERE user_id = $1 AND accepted_at IS NULL AND expires_at > now()', [userId])) as unknown[];
           if (!pending) {
             const token = newInviteToken(input.tenantId);
+            const expiresAt = new Date(Date.now() + INVITE_TTL_MS);
             await m.query('INSERT INTO invites (tenant_id, id, user_id, token_hash, expires_at, role_id) VALUES ($1, $2, $3, $4, $5, $6)', [
               input.tenantId,
               newId('inv'),
               userId,
               sha256(token),
-              new Date(Date.now() + INVITE_TTL_MS),
+              expiresAt,
               roleId,
             ]);
-            // Shown to platform admins until e-mail delivery exists (see docs/operations.md).
-            await saveProgress(m, input.tenantId, { ownerInviteUrl: `${deps.consoleUrl ?? ''}/invite/${token}` });
+            const link = `${deps.consoleUrl ?? ''}/invite/${token}`;
+            // Mailed to the owner once this commits; also shown to platform
+            // admins, for when mail is not configured or does not arrive.
+            await saveProgress(m, input.tenantId, { ownerInviteUrl: link });
+            invitation = { to: t.owner_email!, tenantName: t.name, link, expiresAt };
           }
           invited = true;
         };
@@ -154,6 +162,21 @@ export function createTenantActivities(deps: TenantActivityDeps) {
         await saveProgress(m, input.tenantId, { ...input.progress });
         return { userId, invited };
       });
+      // Once, after the commit: a retry of this step finds the pending invite
+      // and mints no new link. A mail that fails does not fail provisioning
+      // (the platform admin still sees the link); it is logged by code only,
+      // as SMTP errors quote recipients and logs never hold addresses.
+      if (invitation && deps.mailer) {
+        const { to, tenantName, link, expiresAt } = invitation;
+        await deps
+          .mailer({
+            to,
+            subject: `You are invited to ${tenantName} on Tenantflow`,
+            text: `A Tenantflow workspace, ${tenantName}, was set up for you as its owner.\n\nAccept the invitation: ${link}\n\nIt expires on ${expiresAt.toISOString()}. If you did not expect it, ignore this message.`,
+          })
+          .catch((err: unknown) => log.warn('owner invite mail not sent', { code: (err as { code?: string }).code ?? 'error', tenantId: input.tenantId }));
+      }
+      return out;
     },
 
     async removeOwner(input: { tenantId: string }): Promise<void> {
