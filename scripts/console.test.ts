@@ -3,6 +3,7 @@
 // sends: the browser defenses on its answers (docs/security.md, "Browser and
 // deployment defenses").
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
 import { type AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -57,7 +58,16 @@ async function startConsole(env: Record<string, string> = {}): Promise<Console> 
   const port = await freePort();
   const child = spawn(process.execPath, [path.join(ROOT, 'web', 'serve.js')], {
     cwd: path.join(ROOT, 'web'),
-    env: { PATH: process.env.PATH, API_URL: apiUrl, HOST: '127.0.0.1', PORT: String(port), CONSOLE_SHARED_SECRET: SECRET, ...env },
+    // As the launcher and the web image set it (serve.js defaults a missing X-Forwarded-Proto to http).
+    env: {
+      PATH: process.env.PATH,
+      API_URL: apiUrl,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      PROTOCOL_HEADER: 'x-forwarded-proto',
+      CONSOLE_SHARED_SECRET: SECRET,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   consoles.push(child);
@@ -108,5 +118,45 @@ describe('browser defenses', () => {
     const res = await fetch(new URL(asset!, `${c.url}/login`));
     expect(res.status).toBe(200);
     expectFramingAndSniffingRefused(res);
+  });
+});
+
+describe('deployment', () => {
+  it('refuses to start with the Compose file’s placeholder secret', async () => {
+    const compose = fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8');
+    const placeholder = /CONSOLE_SHARED_SECRET: \$\{CONSOLE_SHARED_SECRET:-([^}]+)\}/.exec(compose)![1]!;
+    for (const weak of [placeholder, 'short']) {
+      const c = await startConsole({ CONSOLE_SHARED_SECRET: weak });
+      expect(c.url).toBe('');
+      await expect(c.exited).resolves.toBe(1);
+      expect(c.output()).toMatch(/CONSOLE_SHARED_SECRET is a published default or shorter than 16 characters/);
+    }
+  });
+
+  /** Signs in through the console's form as a browser behind `forwardedFor` would, and answers what the API was told. */
+  async function signInThrough(c: Console, forwardedFor: string) {
+    const from = seen.length;
+    await fetch(`${c.url}/login`, {
+      method: 'POST',
+      headers: { origin: c.url, 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': forwardedFor },
+      body: 'email=someone%40example.test&password=wrong+password',
+      redirect: 'manual',
+    });
+    const login = seen.slice(from).find((r) => r.url === '/api/auth/login');
+    expect(login).toBeDefined();
+    return { forwardedFor: login!.headers['x-forwarded-for'], secret: login!.headers['x-tenantflow-console'] };
+  }
+
+  it('names its own peer as the client unless told to trust a proxy’s header', async () => {
+    // Reached directly: a browser's own X-Forwarded-For is not believed.
+    const direct = await startConsole();
+    await expect(signInThrough(direct, '203.0.113.7')).resolves.toEqual({ forwardedFor: '127.0.0.1', secret: SECRET });
+  });
+
+  it('behind a trusted proxy, names the address the proxy appended (not one the browser made up)', async () => {
+    const proxied = await startConsole({ ADDRESS_HEADER: 'X-Forwarded-For', XFF_DEPTH: '1' });
+    // The browser claimed 198.51.100.1; the proxy appended the peer it saw.
+    await expect(signInThrough(proxied, '198.51.100.1, 203.0.113.7')).resolves.toEqual({ forwardedFor: '203.0.113.7', secret: SECRET });
+    await expect(signInThrough(proxied, '203.0.113.8')).resolves.toEqual({ forwardedFor: '203.0.113.8', secret: SECRET });
   });
 });

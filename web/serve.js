@@ -4,6 +4,19 @@
 import http from 'node:http';
 import { handler } from './build/handler.js';
 
+// The console names its users' addresses to the API with CONSOLE_SHARED_SECRET;
+// a published default (docker-compose.yml's placeholder) or a short value
+// lets anyone do the same, so the server refuses to start with one (as the
+// API does: lib/config.ts, KNOWN_DEFAULT_CONSOLE_SECRETS — keep them alike).
+const KNOWN_DEFAULT_SECRETS = ['console-secret-change-me', 'change-me', 'changeme', 'secret'];
+const secret = (process.env.CONSOLE_SHARED_SECRET ?? '').trim().toLowerCase();
+if (secret && (KNOWN_DEFAULT_SECRETS.includes(secret) || /change-?me/.test(secret) || secret.length < 16)) {
+  console.error(
+    'CONSOLE_SHARED_SECRET is a published default or shorter than 16 characters: set a long random value (openssl rand -base64 32), the same for the API',
+  );
+  process.exit(1);
+}
+
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '127.0.0.1';
 
