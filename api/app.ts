@@ -7,6 +7,7 @@ import { clientAddress } from './middleware/clientAddress';
 import { errorBoundary } from './middleware/errorBoundary';
 import { knownMethods, rejectNul } from './middleware/inputGuard';
 import { sameOrigin } from './middleware/sameOrigin';
+import { securityHeaders } from './middleware/securityHeaders';
 import { jsonBody } from './middleware/jsonBody';
 import { requestId } from './middleware/requestId';
 import { requestLog } from './middleware/requestLog';
@@ -46,6 +47,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   const app = new Koa<AppState>();
   app.proxy = false;
   app.silent = true;
+  app.use(securityHeaders());
   app.use(requestId(deps.log));
   if (deps.checkResponses) {
     app.use(async function checkResponses(ctx, next) {

@@ -667,4 +667,51 @@ describe('local test mode', () => {
       .terminate('done')
       .catch(() => undefined);
   });
+
+  it('stands in for Connect onboarding and an invoice checkout, finishing both through the real Connect endpoint', async () => {
+    const local = testApp(ds, {
+      client: new Client({ connection: apiTemporal }),
+      taskQueue,
+      keyring: parseKeyring(`v1:${V1}`, 'v1'),
+      billing: billingDeps({ localMode: true }),
+    });
+    const t = await createTenant(ds, { name: 'Local client billing', customers: 1 });
+    const u = await createUser(ds);
+    await addMember(ds, t, u, 'owner');
+    const owner = await signIn(local, u.email);
+    const c = t.customers[0]!.id;
+
+    const start = await owner.post('/api/client-billing/connect/start');
+    expect(start.body.url).toBe('http://127.0.0.1:3000/client-billing/local-onboarding');
+    expect((await owner.post('/api/client-billing/connect/local-onboarding')).body).toEqual({ delivered: 1 });
+    expect((await owner.get('/api/client-billing/connect/status')).body).toMatchObject({ connected: true, charges_enabled: true, payouts_enabled: true });
+
+    const inv = await owner
+      .post('/api/client-billing/invoices')
+      .set('X-Customer-Id', c)
+      .send({ currency: 'eur', lines: [{ description: 'Local work', amountCents: 5000, quantity: 1 }] });
+    // Paying needs an open checkout.
+    const early = await owner.post(`/api/client-billing/invoices/${inv.body.id}/local-checkout`).set('X-Customer-Id', c);
+    expect(early.status).toBe(409);
+    expect(early.body.error.code).toBe('invoice_not_open');
+    const checkout = await owner.post(`/api/client-billing/invoices/${inv.body.id}/checkout`).set('X-Customer-Id', c);
+    expect(checkout.body.checkoutUrl).toBe(`http://127.0.0.1:3000/client-billing/local-checkout?customer=${c}&invoice=${inv.body.id}`);
+    expect((await owner.post(`/api/client-billing/invoices/${inv.body.id}/local-checkout`).set('X-Customer-Id', c)).body).toEqual({ delivered: 1 });
+    const [paid] = await inTenant<{ status: string; payment_intent_id: string }[]>(t, 'SELECT status, payment_intent_id FROM client_invoices WHERE id = $1', [
+      inv.body.id,
+    ]);
+    expect(paid).toMatchObject({ status: 'paid', payment_intent_id: expect.stringMatching(/^pi_local_/) });
+
+    // Outside local mode neither stand-in exists, and nothing changes.
+    const invA = await ownerA
+      .post('/api/client-billing/invoices')
+      .set('X-Customer-Id', a.customers[0]!.id)
+      .send({ currency: 'eur', lines: [{ description: 'Real mode', amountCents: 5000, quantity: 1 }] });
+    const events = await eventRows();
+    expect((await ownerA.post('/api/client-billing/connect/local-onboarding')).status).toBe(404);
+    expect((await ownerA.post(`/api/client-billing/invoices/${invA.body.id}/local-checkout`).set('X-Customer-Id', a.customers[0]!.id)).status).toBe(404);
+    expect(await eventRows()).toBe(events);
+    const [unpaid] = await inTenant<{ status: string }[]>(a, 'SELECT status FROM client_invoices WHERE id = $1', [invA.body.id]);
+    expect(unpaid!.status).toBe('draft');
+  });
 });

@@ -75,7 +75,15 @@ beforeAll(async () => {
     taskQueue: `idle-${randomUUID()}`,
     mailSinkDir: sinkDir,
     keyring: parseKeyring(`v1:${generateKey()}`, 'v1'),
-    billing: { stripe: createStripe({ secretKey: 'sk_test_isolation', apiBase: stripeMock.apiBase }), prices: LOCAL_PRICE_IDS, localMode: false, feeBps: 200 },
+    // Local test mode, so its stand-ins for Stripe's hosted pages are in the matrix too.
+    billing: {
+      stripe: createStripe({ secretKey: 'sk_test_isolation', apiBase: stripeMock.apiBase }),
+      prices: LOCAL_PRICE_IDS,
+      localMode: true,
+      webhookSecret: 'whsec_isolation_platform_0123456789',
+      connectWebhookSecret: 'whsec_isolation_connect_0123456789',
+      feeBps: 200,
+    },
   });
   agents.ownerA = await signIn(api, ownerA.email);
   agents.restrictedA = await signIn(api, restrictedA.email);
@@ -320,7 +328,28 @@ function clientInvoiceRows(): Row[] {
       () => a.customers[1]!.id,
     ),
   };
-  return [{ caller: 'owner', customerId: c0, idPrefix: 'cinv', make, route: 'POST /api/client-billing/invoices/:id/checkout', action: 'update', ok: 200 }];
+  // The local checkout pays an invoice whose checkout is open.
+  const opened = (agent: () => Agent, customerId: () => string) => async () => {
+    const id = await invoiceOf(agent, customerId)();
+    const res = await agent().post(`/api/client-billing/invoices/${id}/checkout`).set('X-Customer-Id', customerId());
+    if (res.status !== 200) throw new Error(`fixture checkout: ${res.status} ${JSON.stringify(res.body)}`);
+    return id;
+  };
+  const open = {
+    own: opened(() => agents.ownerA, c0),
+    otherTenant: opened(
+      () => agents.ownerB,
+      () => b.customers[0]!.id,
+    ),
+    otherCustomer: opened(
+      () => agents.ownerA,
+      () => a.customers[1]!.id,
+    ),
+  };
+  return [
+    { caller: 'owner', customerId: c0, idPrefix: 'cinv', make, route: 'POST /api/client-billing/invoices/:id/checkout', action: 'update', ok: 200 },
+    { caller: 'owner', customerId: c0, idPrefix: 'cinv', make: open, route: 'POST /api/client-billing/invoices/:id/local-checkout', action: 'update', ok: 200 },
+  ];
 }
 
 function inboxRows(): Row[] {

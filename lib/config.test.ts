@@ -1,6 +1,11 @@
-// Billing's local test mode grants plans and credits to whoever holds
-// billing.manage: the configuration turns it on only by name, and only behind
-// loopback (docs/security.md).
+// The environment is parsed once (lib/config.ts). Deployment secrets that
+// this repository publishes are refused there, so no process starts with
+// them; billing's local test mode, which grants plans and credits to whoever
+// holds billing.manage, is turned on only by name and only behind loopback
+// (docs/security.md).
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { parseConfig } from './config';
 
 describe('BILLING_MODE', () => {
@@ -19,5 +24,28 @@ describe('BILLING_MODE', () => {
     expect(() => parseConfig({ BILLING_MODE: 'local', STRIPE_SECRET_KEY: 'sk_live_abc' })).toThrow(/live Stripe key/);
     // Stripe mode is bound wherever it is told.
     expect(parseConfig({ API_HOST: '0.0.0.0', WEB_HOST: '0.0.0.0' }).BILLING_MODE).toBe('stripe');
+  });
+});
+
+/** The placeholder docker-compose.yml ships for the console's shared secret. */
+function composeDefault(): string {
+  const compose = fs.readFileSync(path.join(__dirname, '..', 'docker-compose.yml'), 'utf8');
+  const m = /CONSOLE_SHARED_SECRET: \$\{CONSOLE_SHARED_SECRET:-([^}]+)\}/.exec(compose);
+  if (!m) throw new Error('docker-compose.yml names no default CONSOLE_SHARED_SECRET');
+  return m[1]!;
+}
+
+describe('CONSOLE_SHARED_SECRET', () => {
+  it('refuses the Compose file’s placeholder, its kin and short values', () => {
+    for (const weak of [composeDefault(), 'please-change-me-now-0123456789', 'CHANGEME', 'short-secret']) {
+      expect(() => parseConfig({ CONSOLE_SHARED_SECRET: weak })).toThrow(/CONSOLE_SHARED_SECRET: is a published default or shorter than 16 characters/);
+    }
+  });
+
+  it('accepts a long random value, and none (the embedded default generates one per run)', () => {
+    // What scripts/lib/platform.ts generates for `npm start` when none is set.
+    const generated = randomBytes(24).toString('base64url');
+    expect(parseConfig({ CONSOLE_SHARED_SECRET: generated }).CONSOLE_SHARED_SECRET).toBe(generated);
+    expect(parseConfig({}).CONSOLE_SHARED_SECRET).toBeUndefined();
   });
 });

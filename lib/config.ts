@@ -15,6 +15,18 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
 
+/**
+ * Placeholders this repository ships (docker-compose.yml) and their kin. The
+ * console server (web/serve.js) refuses the same: keep the two lists alike.
+ */
+export const KNOWN_DEFAULT_CONSOLE_SECRETS: readonly string[] = ['console-secret-change-me', 'change-me', 'changeme', 'secret'];
+export const MIN_CONSOLE_SECRET_LENGTH = 16;
+
+export function weakConsoleSecret(value: string): boolean {
+  const v = value.trim().toLowerCase();
+  return KNOWN_DEFAULT_CONSOLE_SECRETS.includes(v) || /change-?me/.test(v) || v.length < MIN_CONSOLE_SECRET_LENGTH;
+}
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -118,8 +130,13 @@ const EnvSchema = z.object({
   /**
    * Shared secret the console sends with the client's address
    * (X-Tenantflow-Console); only with it does the API trust X-Forwarded-For.
+   * A published default (docker-compose.yml's placeholder) or a short value
+   * is refused: whoever knows it names any address they like, and sign-in
+   * limits by address stop nobody. Unset, `npm start` generates one per run.
    */
-  CONSOLE_SHARED_SECRET: optionalString,
+  CONSOLE_SHARED_SECRET: optionalString.refine((v) => v === undefined || !weakConsoleSecret(v), {
+    message: `is a published default or shorter than ${MIN_CONSOLE_SECRET_LENGTH} characters: set a long random value (openssl rand -base64 32)`,
+  }),
 
   /** Public URL of the console, for links in invites. */
   CONSOLE_URL: optionalString,

@@ -4,11 +4,36 @@
 import http from 'node:http';
 import { handler } from './build/handler.js';
 
+// The console names its users' addresses to the API with CONSOLE_SHARED_SECRET;
+// a published default (docker-compose.yml's placeholder) or a short value
+// lets anyone do the same, so the server refuses to start with one (as the
+// API does: lib/config.ts, KNOWN_DEFAULT_CONSOLE_SECRETS — keep them alike).
+const KNOWN_DEFAULT_SECRETS = ['console-secret-change-me', 'change-me', 'changeme', 'secret'];
+const secret = (process.env.CONSOLE_SHARED_SECRET ?? '').trim().toLowerCase();
+if (secret && (KNOWN_DEFAULT_SECRETS.includes(secret) || /change-?me/.test(secret) || secret.length < 16)) {
+  console.error(
+    'CONSOLE_SHARED_SECRET is a published default or shorter than 16 characters: set a long random value (openssl rand -base64 32), the same for the API',
+  );
+  process.exit(1);
+}
+
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '127.0.0.1';
 
+// Every answer, pages and static assets alike, refuses framing by another
+// site (no clickjacking of "Delete" or "Unsubscribe"), type sniffing, and
+// sending the console's URLs (invite tokens sit in paths) to other sites in a
+// Referer. Pages also get SvelteKit's Content-Security-Policy (svelte.config.js).
+// See docs/security.md, "Browser and deployment defenses".
+export const SECURITY_HEADERS = {
+  'X-Frame-Options': 'DENY',
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'same-origin',
+};
+
 const server = http.createServer((req, res) => {
   req.headers['x-forwarded-proto'] ??= 'http';
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
   handler(req, res, () => {
     res.statusCode = 404;
     res.end('not found');

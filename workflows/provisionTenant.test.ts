@@ -13,6 +13,8 @@ import { createTestDatabase, openDataSource, type TestDatabase } from '../test/h
 import { createUser } from '../test/helpers/fixtures';
 import { signIn, testApp, type Agent } from '../test/helpers/api';
 import { startStripeMock } from '../test/helpers/stripeMock';
+import { startSmtpServer } from '../test/helpers/smtp';
+import { smtpPlatformMailer } from '../lib/platformMail';
 import { connectClient, temporalAddress, uniqueTaskQueue, withProjectWorker, workflowIdsMatching } from '../test/helpers/temporal';
 import { withTenant } from '../db/tenantContext';
 
@@ -243,4 +245,37 @@ it("answers 404 to an owner asking for another tenant's provisioning or workflow
   expect((await owner.get(`/api/workflows/${encodeURIComponent('platform/backfill/anything')}`)).status).toBe(404);
   // Registering tenants and retrying are for platform admins only.
   expect((await owner.post('/api/tenants').send(registration())).status).toBe(403);
+});
+
+it('mails the owner their invitation when the platform admin registers a tenant without a password', async () => {
+  const smtp = await startSmtpServer();
+  try {
+    const mailer = smtpPlatformMailer({ url: `smtp://127.0.0.1:${smtp.port}`, from: 'Tenantflow <no-reply@tenantflow.test>' });
+    const invited = registration({ password: null });
+    const withPassword = registration();
+    await withProjectWorker({ dataSource: ds, taskQueue, consoleUrl: 'http://console.test', mailer }, async () => {
+      const ids: string[] = [];
+      for (const body of [invited, withPassword]) {
+        const res = await admin.post('/api/tenants').send(body);
+        expect(res.status).toBe(202);
+        ids.push(res.body.tenant.id);
+      }
+      const done = await waitForTenant(ids[0]!, ['active']);
+      await waitForTenant(ids[1]!, ['active']);
+      const [mail] = await smtp.waitFor(1);
+      // Only the owner without a password is invited, at their own address, with the link the admin sees.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(smtp.received).toHaveLength(1);
+      expect(mail!.envelope.to).toEqual([invited.owner.email]);
+      expect(mail!.parsed.subject).toBe('You are invited to a workspace on Tenantflow');
+      const link = /http:\/\/console\.test\/invite\/(inv_\S+)/.exec(mail!.parsed.text ?? '');
+      expect(link?.[0]).toBe(done.ownerInviteUrl);
+      // The mailed link works: the owner chooses a password and signs in.
+      const accept = await request(api.callback()).post('/api/auth/accept-invite').send({ token: link![1], password: 'the owner chose this' });
+      expect(accept.status).toBe(204);
+      await signIn(api, invited.owner.email, 'the owner chose this');
+    });
+  } finally {
+    await smtp.stop();
+  }
 });

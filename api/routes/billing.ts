@@ -33,13 +33,27 @@ export function billingRoutes(r: Routes, deps: AppDeps & { client: Client; taskQ
     localMode: b?.localMode ?? false,
     webhookSecret: b?.webhookSecret,
   };
-  const connectDeps: connect.ConnectDeps = { stripe: b?.stripe, keyring: deps.keyring, consoleUrl: billingDeps.consoleUrl, feeBps: b?.feeBps ?? 200 };
+  const connectDeps: connect.ConnectDeps = {
+    stripe: b?.stripe,
+    keyring: deps.keyring,
+    consoleUrl: billingDeps.consoleUrl,
+    feeBps: b?.feeBps ?? 200,
+    localMode: billingDeps.localMode,
+    connectWebhookSecret: b?.connectWebhookSecret,
+  };
   const routing = { client: deps.client, taskQueue: deps.taskQueue, prices: billingDeps.prices };
   const platformEvent = (raw: string, signature: string | undefined) => {
     if (!b?.webhookSecret) throw new ApiError(503, 'billing_not_configured', 'STRIPE_WEBHOOK_SECRET is unset');
     const event = verifyStripeDelivery(raw, signature, b.webhookSecret);
     assertNoNul(event);
     return receiveStripeEvent(ds, 'stripe', event, (m, e) => routeStripeEvent(m, routing, e));
+  };
+
+  const connectEvent = (raw: string, signature: string | undefined) => {
+    if (!b?.connectWebhookSecret) throw new ApiError(503, 'billing_not_configured', 'STRIPE_CONNECT_WEBHOOK_SECRET is unset');
+    const event = verifyStripeDelivery(raw, signature, b.connectWebhookSecret);
+    assertNoNul(event);
+    return receiveStripeEvent(ds, 'stripe-connect', event, connect.routeConnectEvent);
   };
 
   r.add({ method: 'get', path: '/api/billing', summary: 'Plan, status, period, entitlements, usage and credits', ...read, response: R.billing }, ({ access }) =>
@@ -114,12 +128,7 @@ export function billingRoutes(r: Routes, deps: AppDeps & { client: Client; taskQ
       auth: 'public',
       response: R.webhookReceived,
     },
-    ({ ctx }) => {
-      if (!b?.connectWebhookSecret) throw new ApiError(503, 'billing_not_configured', 'STRIPE_CONNECT_WEBHOOK_SECRET is unset');
-      const event = verifyStripeDelivery(ctx.state.rawBody ?? '', ctx.get('stripe-signature') || undefined, b.connectWebhookSecret);
-      assertNoNul(event);
-      return receiveStripeEvent(ds, 'stripe-connect', event, connect.routeConnectEvent);
-    },
+    ({ ctx }) => connectEvent(ctx.state.rawBody ?? '', ctx.get('stripe-signature') || undefined),
   );
 
   r.add(
@@ -185,5 +194,47 @@ export function billingRoutes(r: Routes, deps: AppDeps & { client: Client; taskQ
       response: R.clientInvoice,
     },
     ({ access, customerId, params }) => connect.invoiceCheckout(access, connectDeps, customerId, params.id!),
+  );
+
+  // Billing's local test mode stands in for Stripe's hosted pages: the
+  // console's local onboarding and checkout pages finish the flow through
+  // these, which deliver the signed events Stripe would send, after the
+  // commit, through the real Connect endpoint's code path.
+  r.add(
+    {
+      method: 'post',
+      path: '/api/client-billing/connect/local-onboarding',
+      summary: 'Local test mode only: finish Connect onboarding by posting the signed event Stripe would send (owner)',
+      ...manage,
+      tag: clientTag,
+      response: R.localCheckout,
+    },
+    async ({ access }) => {
+      if (access.roleKey !== 'owner') throw forbidden('only the tenant’s owner connects its Stripe account');
+      const d = await connect.localOnboardingDelivery(access, connectDeps);
+      access.afterCommit(async () => {
+        await connectEvent(d.body, d.signature);
+      });
+      return { delivered: 1 };
+    },
+  );
+  r.add(
+    {
+      method: 'post',
+      path: '/api/client-billing/invoices/:id/local-checkout',
+      summary: 'Local test mode only: pay the invoice’s checkout by posting the signed event Stripe would send',
+      ...manage,
+      tag: clientTag,
+      customer: 'addressed',
+      params: { id: { prefix: 'cinv', resource: 'invoice' } },
+      response: R.localCheckout,
+    },
+    async ({ access, customerId, params }) => {
+      const d = await connect.localInvoicePaymentDelivery(access, connectDeps, customerId, params.id!);
+      access.afterCommit(async () => {
+        await connectEvent(d.body, d.signature);
+      });
+      return { delivered: 1 };
+    },
   );
 }

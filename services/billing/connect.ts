@@ -16,7 +16,7 @@ import { type Keyring, open, reseal, seal } from '../../lib/encryption';
 import { ApiError, notFound } from '../../lib/errors';
 import { platformFee } from '../../lib/plans';
 import { connectAccountAad } from '../../lib/secretScopes';
-import { type StripeEventJson } from '../../lib/stripeEvents';
+import { localId, signedDelivery, stripeEvent, type StripeEventJson } from '../../lib/stripeEvents';
 import { auditBy } from '../audit';
 import { type TenantAccess } from '../context';
 import { type RouteResult } from '../../db/webhookEvents';
@@ -27,7 +27,18 @@ export interface ConnectDeps {
   consoleUrl: string;
   /** The platform's fee on a client invoice, in basis points. */
   feeBps: number;
+  /**
+   * Billing's local test mode: Stripe is stripe-mock, whose onboarding and
+   * checkout URLs lead nowhere, so both are the console's local pages, which
+   * complete the flow by posting the signed Connect events Stripe would send.
+   */
+  localMode?: boolean;
+  /** The Connect endpoint's signing secret (local mode signs its events with it). */
+  connectWebhookSecret?: string;
 }
+
+export const LOCAL_ONBOARDING_PATH = '/client-billing/local-onboarding';
+export const LOCAL_CHECKOUT_PATH = '/client-billing/local-checkout';
 
 interface AccountRow {
   account_ciphertext: string;
@@ -88,7 +99,7 @@ export async function startConnect(a: TenantAccess, deps: ConnectDeps) {
       { idempotencyKey: `tenant/${a.tenantId}/connect/onboarding-link/${idempotencyHour()}` },
     ),
   );
-  return { url: link.url };
+  return { url: deps.localMode ? `${deps.consoleUrl}${LOCAL_ONBOARDING_PATH}` : link.url };
 }
 
 const deauthorized = () =>
@@ -196,13 +207,62 @@ export async function invoiceCheckout(a: TenantAccess, deps: ConnectDeps, custom
       { idempotencyKey: `tenant/${a.tenantId}/client-invoice/${inv.id}/checkout/${inv.status === 'failed' ? `retry-${inv.updated_at.getTime()}` : 'first'}` },
     ),
   );
+  const url = deps.localMode ? `${deps.consoleUrl}${LOCAL_CHECKOUT_PATH}?customer=${encodeURIComponent(customerId)}&invoice=${inv.id}` : session.url;
   // An UPDATE … RETURNING answers [rows, count].
   const [[row]] = (await a.manager.query(
     "UPDATE client_invoices SET status = 'open', checkout_session_id = $2, checkout_url = $3, updated_at = now() WHERE id = $1 RETURNING *",
-    [inv.id, session.id, session.url],
+    [inv.id, session.id, url],
   )) as [InvoiceRow[], number];
   await auditBy(a, { action: 'client_billing.invoice_checkout', outcome: 'success', targetType: 'client_invoice', targetId: inv.id });
   return invoiceJson(row!);
+}
+
+function requireLocalMode(deps: ConnectDeps): { keyring: Keyring; secret: string } {
+  if (!deps.localMode || !deps.connectWebhookSecret) throw new ApiError(404, 'not_found', 'this is only available in billing’s local test mode');
+  if (!deps.keyring) throw new ApiError(503, 'encryption_not_configured', 'TENANTFLOW_ENCRYPTION_KEYS is unset: the connected account cannot be read');
+  return { keyring: deps.keyring, secret: deps.connectWebhookSecret };
+}
+
+/**
+ * Local test mode only: what Stripe would post to the Connect endpoint once
+ * the owner finishes Express onboarding, signed with the local Connect
+ * secret, for the caller to deliver to the real endpoint.
+ */
+export async function localOnboardingDelivery(a: TenantAccess, deps: ConnectDeps) {
+  const { keyring, secret } = requireLocalMode(deps);
+  const account = await accountId(a.manager, a.tenantId, keyring);
+  if (!account) throw new ApiError(409, 'connect_not_started', 'connect a Stripe account first (client billing → connect)');
+  if (account.row.deauthorized_at) throw deauthorized();
+  const object = { id: account.id, object: 'account', type: 'express', details_submitted: true, charges_enabled: true, payouts_enabled: true };
+  return signedDelivery(stripeEvent('account.updated', object, { account: account.id }), secret);
+}
+
+/**
+ * Local test mode only: what Stripe would post to the Connect endpoint once
+ * the customer pays the invoice's checkout, signed likewise.
+ */
+export async function localInvoicePaymentDelivery(a: TenantAccess, deps: ConnectDeps, customerId: string, id: string) {
+  const { keyring, secret } = requireLocalMode(deps);
+  const [inv] = (await a.manager.query('SELECT id, status, checkout_session_id FROM client_invoices WHERE id = $1 AND customer_id = $2', [id, customerId])) as {
+    id: string;
+    status: string;
+    checkout_session_id: string | null;
+  }[];
+  if (!inv) throw notFound('invoice');
+  if (inv.status !== 'open' || !inv.checkout_session_id) throw new ApiError(409, 'invoice_not_open', `the invoice is ${inv.status}; open its checkout first`);
+  const account = await accountId(a.manager, a.tenantId, keyring);
+  if (!account) throw new ApiError(409, 'connect_not_started', 'connect a Stripe account first (client billing → connect)');
+  if (account.row.deauthorized_at) throw deauthorized();
+  const object = {
+    id: inv.checkout_session_id,
+    object: 'checkout.session',
+    mode: 'payment',
+    payment_status: 'paid',
+    status: 'complete',
+    payment_intent: localId('pi'),
+    metadata: { tenant_id: a.tenantId, invoice_id: inv.id },
+  };
+  return signedDelivery(stripeEvent('checkout.session.completed', object, { account: account.id }), secret);
 }
 
 /** Which invoice states an event may move from: a refund is final, a late success never undoes it. */

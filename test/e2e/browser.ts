@@ -2,7 +2,7 @@
 // download cannot work on these machines).
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /** A value the e2e global setup provides (console/API URLs, seed connection, admin credentials). */
 export function env(name: string): string {
@@ -14,13 +14,55 @@ export function env(name: string): string {
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARTIFACTS_DIR = path.resolve(__dirname, '..', '..', '.test-artifacts');
 
+/**
+ * Content-Security-Policy violations seen since the last test ended. Every
+ * page this factory opens reports them (the page's `securitypolicyviolation`
+ * events and Chromium's console errors), and the test that caused one fails:
+ * the console's policy must fit everything the console does.
+ */
+const cspViolations: string[] = [];
+/** Pages whose test provokes violations on purpose, and what each saw. */
+const cspExpected = new WeakMap<Page, string[]>();
+
+function recordCspViolation(page: Page | null, report: string): void {
+  const expected = page ? cspExpected.get(page) : undefined;
+  if (expected) expected.push(report);
+  else cspViolations.push(`${page?.url() ?? '(no page)'}: ${report}`);
+}
+
+/** Collects every CSP violation in this context's pages (before any page opens). */
+async function watchCsp(context: BrowserContext): Promise<void> {
+  await context.exposeBinding('__tenantflowCspViolation', ({ page }, report: string) => recordCspViolation(page, report));
+  // A string: this project compiles without the DOM's types.
+  await context.addInitScript(`document.addEventListener('securitypolicyviolation', (e) =>
+    window.__tenantflowCspViolation(
+      'securitypolicyviolation: ' + e.effectiveDirective + ' blocked ' + (e.blockedURI || '(inline)') + ' (' + e.sourceFile + ':' + e.lineNumber + ')'));`);
+  context.on('console', (msg) => {
+    if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) recordCspViolation(msg.page(), `console: ${msg.text()}`);
+  });
+}
+
+/** The test provokes violations on this page on purpose: they are collected for it instead of failing it. */
+export function expectCspViolations(page: Page): string[] {
+  const seen: string[] = [];
+  cspExpected.set(page, seen);
+  return seen;
+}
+
+if (typeof afterEach === 'function') {
+  afterEach(() => {
+    const found = cspViolations.splice(0);
+    if (found.length) throw new Error(`the page broke the console's Content-Security-Policy:\n  ${found.join('\n  ')}`);
+  });
+}
+
 export async function launchBrowser(): Promise<Browser> {
   if (!fs.existsSync(CHROMIUM_PATH)) {
     throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install it with \`apt-get install chromium\` (or set CHROMIUM_PATH)`);
   }
   // Playwright gives each launch a fresh profile; the flags keep Chromium off
   // the network it cannot reach.
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
     args: [
@@ -34,6 +76,15 @@ export async function launchBrowser(): Promise<Browser> {
       '--no-first-run',
     ],
   });
+  // Every context the tests open watches for CSP violations (browser.newPage
+  // opens its page's context through browser.newContext, so it is covered).
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (options) => {
+    const context = await newContext(options);
+    await watchCsp(context);
+    return context;
+  };
+  return browser;
 }
 
 export async function screenshotPath(name: string): Promise<string> {
