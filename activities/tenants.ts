@@ -124,7 +124,7 @@ export function createTenantActivities(deps: TenantActivityDeps) {
         const [owner] = (await m.query("SELECT id FROM roles WHERE key = 'owner'")) as { id: string }[];
         if (!owner) throw ApplicationFailure.nonRetryable('the template gave no owner role', 'template_not_found');
         let invited = false;
-        const newInvite = async (userId: string, roleId: string | null) => {
+        const newInvite = async (userId: string, roleId: string | null, kind: 'invitation' | 'verification') => {
           const [pending] = (await m.query('SELECT 1 FROM invites WHERE user_id = $1 AND accepted_at IS NULL AND expires_at > now()', [userId])) as unknown[];
           if (!pending) {
             const token = newInviteToken(input.tenantId);
@@ -142,7 +142,7 @@ export function createTenantActivities(deps: TenantActivityDeps) {
             await saveProgress(m, input.tenantId, { ownerInviteUrl: link });
             // Mailed once this transaction has committed; a retried activity finds the invite and mails nothing twice.
             mail =
-              roleId === null
+              kind === 'verification'
                 ? verificationMail({ to: ownerEmail, tenantName: t.name, link, expiresAt })
                 : invitationMail({ to: ownerEmail, tenantName: t.name, link, expiresAt });
           }
@@ -153,7 +153,7 @@ export function createTenantActivities(deps: TenantActivityDeps) {
           // An existing account is never attached to a tenant someone else
           // registered (spec §3.11): it is invited as owner and accepts while
           // signed in (or through the link, with its own password).
-          await newInvite(userId, owner.id);
+          await newInvite(userId, owner.id, 'invitation');
         } else {
           userId = newId('usr');
           // The platform admin vouches for the address of a tenant they
@@ -176,7 +176,10 @@ export function createTenantActivities(deps: TenantActivityDeps) {
             userId,
             owner.id,
           ]);
-          if (t.pending_owner_password_hash === null || !vouched) await newInvite(userId, null);
+          // A public sign-up's owner proves the address; an owner the platform admin
+          // registered without a password is invited to choose one.
+          if (!vouched) await newInvite(userId, null, 'verification');
+          else if (t.pending_owner_password_hash === null) await newInvite(userId, null, 'invitation');
         }
         await m.query('UPDATE tenants SET pending_owner_password_hash = NULL WHERE id = $1', [input.tenantId]);
         await saveProgress(m, input.tenantId, { ...input.progress });

@@ -10,6 +10,7 @@ import { withTenant } from '../../db/tenantContext';
 import { applyTemplateRoles } from '../../db/tenantRoles';
 import { industryTemplate } from '../../lib/industryTemplates';
 import { hashPassword } from '../../lib/passwords';
+import { FEATURE_KEYS } from '../../lib/plans';
 
 export const PASSWORD = 'bench password, not a secret';
 
@@ -55,6 +56,9 @@ export async function createBenchTenant(owner: DataSource, label: string, custom
   await withTenant(owner, tenantId, async (m) => {
     // No monthly_sends entitlement: the account is unmetered, so quotas stay out of the measurement.
     await m.query('INSERT INTO billing_accounts (tenant_id) VALUES ($1)', [tenantId]);
+    // Every plan feature on: a tenant without a feature's row is refused it (docs/security.md).
+    for (const key of FEATURE_KEYS)
+      await m.query("INSERT INTO entitlements (tenant_id, key, enabled, limit_value, source) VALUES ($1, $2, true, NULL, 'bench')", [tenantId, key]);
     const roles = await applyTemplateRoles(m, industryTemplate('agency')!);
     await m.query('INSERT INTO memberships (tenant_id, id, user_id, role_id) VALUES ($1, $2, $3, $4)', [tenantId, newId('mem'), userId, roles.owner]);
     for (const [i, id] of customerIds.entries())
