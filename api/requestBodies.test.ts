@@ -1,6 +1,7 @@
 // Request bodies at their edges: a body nested too deep is a 400 before
-// authentication (never a stack overflow's 500), and huge arrays are
-// validation errors.
+// authentication (never a stack overflow's 500), huge arrays are validation
+// errors, and an endpoint that takes no body accepts the `{}` common clients
+// send while still refusing any field.
 import request from 'supertest';
 import { newId } from '../db/ids';
 import { withTenant } from '../db/tenantContext';
@@ -9,17 +10,20 @@ import { signIn, testApp } from '../test/helpers/api';
 import { addMember, createTenant, createUser, type TenantFixture } from '../test/helpers/fixtures';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from '../lib/webhookSignature';
 import { useSuiteDatabase } from '../test/helpers/suite';
+import { routeSpecsOf } from './app';
 import { MAX_BODY_DEPTH } from './middleware/inputGuard';
 
 const suite = useSuiteDatabase('request-bodies');
 const WEBHOOK_SECRET = 'webhook-secret-0123456789';
 let a: TenantFixture;
 let owner: User;
+let platformAdmin: User;
 const app = () => testApp(suite.ds, { emailWebhookSecrets: { smartlead: WEBHOOK_SECRET } });
 
 beforeAll(async () => {
   a = await createTenant(suite.ds, { name: 'Alpha', customers: 1 });
   owner = await createUser(suite.ds);
+  platformAdmin = await createUser(suite.ds, { platformAdmin: true });
   await addMember(suite.ds, a, owner, 'owner');
 });
 
@@ -131,5 +135,60 @@ describe('huge arrays and objects', () => {
     ];
     expect(big.map((r) => r.status)).toEqual([400, 400, 400, 400]);
     expect(await count('customers')).toBe(before);
+  });
+});
+
+describe('an endpoint that takes no body', () => {
+  it('accepts {}: signing out with {} signs out', async () => {
+    const o = await signIn(app(), owner.email);
+    expect((await o.post('/api/auth/logout').send({})).status).toBe(204);
+    expect((await o.get('/api/auth/me')).status).toBe(401);
+  });
+
+  it('refuses any field, [] and null, and changes nothing', async () => {
+    const o = await signIn(app(), owner.email);
+    for (const body of ['{"x":1}', '[]', 'null', '0', '"text"']) {
+      const res = await o.post('/api/auth/logout').set('content-type', 'application/json').send(body);
+      expect([body, res.status, res.body.error?.code, res.body.error?.message]).toEqual([body, 400, 'validation_failed', 'this endpoint takes no body']);
+    }
+    expect((await o.get('/api/auth/me')).status).toBe(200);
+  });
+
+  it('revoking a token with {} revokes it; a retry with the same Idempotency-Key and no body replays', async () => {
+    const o = await signIn(app(), owner.email);
+    const issued = await o.post('/api/tokens').send({ name: 'to revoke' });
+    expect(issued.status).toBe(201);
+    const first = await o.delete(`/api/tokens/${issued.body.id}`).set('Idempotency-Key', 'revoke-1').send({});
+    expect(first.status).toBe(204);
+    const retried = await o.delete(`/api/tokens/${issued.body.id}`).set('Idempotency-Key', 'revoke-1');
+    expect([retried.status, retried.headers['idempotent-replayed']]).toEqual([204, 'true']);
+    const bearer = await request(app().callback()).get('/api/customers').set('Authorization', `Bearer ${issued.body.token}`);
+    expect(bearer.status).toBe(401);
+  });
+
+  it('on every route that declares none: {} reaches the route, a field is refused', async () => {
+    const instance = app();
+    const o = await signIn(instance, owner.email);
+    const admin = await signIn(instance, platformAdmin.email);
+    const raw = /^\/api\/(webhooks|unsubscribe)\//;
+    const declared = routeSpecsOf(instance).filter((r) => !r.body && r.method !== 'get' && !raw.test(r.path) && r.path !== '/api/auth/logout');
+    expect(declared.length).toBeGreaterThan(15);
+    const wrong: string[] = [];
+    for (const r of declared) {
+      const path = r.path.replace(/:([A-Za-z]+)/g, (_, name: string) => {
+        const p = r.params?.[name]?.prefix;
+        return p === 'uuid' ? '00000000-0000-7000-8000-000000000000' : p === 'name' ? 'no-such-name' : p ? newId(p) : 'x';
+      });
+      const agent = r.auth === 'platform' ? admin : o;
+      const call = (body: object) =>
+        (agent as unknown as Record<string, (p: string) => request.Test>)[r.method]!(path).set('X-Customer-Id', a.customers[0]!.id).send(body);
+      const withField = await call({ unexpected: 1 });
+      if (withField.status !== 400 || withField.body.error?.message !== 'this endpoint takes no body')
+        wrong.push(`${r.method} ${r.path} {unexpected}: ${withField.status} ${JSON.stringify(withField.body)}`);
+      const empty = await call({});
+      if (empty.body.error?.message === 'this endpoint takes no body' || empty.status === 500)
+        wrong.push(`${r.method} ${r.path} {}: ${empty.status} ${JSON.stringify(empty.body)}`);
+    }
+    expect(wrong).toEqual([]);
   });
 });
