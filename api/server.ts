@@ -1,10 +1,11 @@
 // The API process: connects as the application role, starts Koa on API_PORT.
 import 'reflect-metadata';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { config, keyringFromConfig, LOOPBACK, parseWebhookSecrets, priceIdsFromConfig } from '../lib/config';
 import { createStripe } from '../lib/stripe';
 import { createLogger } from '../lib/log';
-import { createDataSource } from '../db/dataSource';
+import { API_DATABASE_DEADLINES, createDataSource } from '../db/dataSource';
+import { apiTemporalConnection } from '../lib/temporalConnection';
 import { createApp } from './app';
 import { parseOutboundAllowlist } from '../lib/outbound';
 import { smtpPlatformMailer } from '../lib/platformMail';
@@ -13,9 +14,11 @@ async function main(): Promise<void> {
   const c = config();
   const log = createLogger('api');
   if (!c.DATABASE_APP_URL) throw new Error('DATABASE_APP_URL is not set: the API connects as the application role');
-  const dataSource = createDataSource({ url: c.DATABASE_APP_URL, applicationName: 'tenantflow-api' });
+  const dataSource = createDataSource({ url: c.DATABASE_APP_URL, applicationName: 'tenantflow-api', deadlines: API_DATABASE_DEADLINES });
   await dataSource.initialize();
-  const temporal = Connection.lazy({ address: c.temporalAddress });
+  // Every PostgreSQL and Temporal wait is bounded: a dependency that is down
+  // answers 503 in seconds, not a hang (docs/security.md).
+  const temporal = apiTemporalConnection({ address: c.temporalAddress });
   const client = new Client({ connection: temporal, namespace: c.TEMPORAL_NAMESPACE });
   // The platform's own mail (invitations): SMTP_URL, else the embedded default's local sink.
   const platformMailUrl = c.SMTP_URL ?? (c.SMTP_SINK_ADDRESS ? `smtp://${c.SMTP_SINK_ADDRESS}` : undefined);

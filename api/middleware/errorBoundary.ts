@@ -1,6 +1,7 @@
 // The one error boundary, mounted first. Known errors answer with their status
-// and code; anything else answers 500 with the request id and no internals,
-// and is logged once.
+// and code; a dependency that is down or too slow (PostgreSQL, Temporal)
+// answers 503 dependency_unavailable; anything else answers 500 with the
+// request id and no internals, and is logged once.
 import type Koa from 'koa';
 import { ApiError } from '../../lib/errors';
 import { type AppState } from '../state';
@@ -37,6 +38,20 @@ export function errorBoundary() {
         ctx.body = { error: { code: 'conflict', message: 'this conflicts with a concurrent change; try again' } };
         return;
       }
+      if (isDependencyDown(err)) {
+        const e = err as { name?: string; code?: string | number; message?: string };
+        ctx.state.log?.warn({ err: { name: e.name, code: e.code, message: e.message } }, 'a dependency is unavailable');
+        ctx.status = 503;
+        ctx.set('Retry-After', '5');
+        ctx.body = {
+          error: {
+            code: 'dependency_unavailable',
+            message: 'a service this request needs is unavailable; try again shortly',
+            details: { requestId: ctx.state.requestId },
+          },
+        };
+        return;
+      }
       // Name, code and message only: driver errors carry row values in
       // `detail` (e.g. "Key (email)=(…)"), which must not reach the logs.
       const e = err as { name?: string; code?: string; message?: string; stack?: string };
@@ -45,4 +60,32 @@ export function errorBoundary() {
       ctx.body = { error: { code: 'internal_error', message: 'internal error', details: { requestId: ctx.state.requestId } } };
     }
   };
+}
+
+/** SQLSTATEs of a database that cannot serve now: connection exceptions (class 08), shutdown and start-up, too many connections, a statement or lock wait that timed out. */
+const PG_UNAVAILABLE = /^(08...|57P01|57P02|57P03|53300|57014|55P03)$/;
+/** Socket errors on the way to a dependency. */
+const NET_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** What node-postgres and its pool say when the server does not answer in time or the connection is lost. */
+const PG_CLIENT_UNAVAILABLE =
+  /^(timeout exceeded when trying to connect|Connection terminated( unexpectedly| due to connection timeout)?|Query read timeout|Client has encountered a connection error and is not queryable)$/;
+/** gRPC statuses of a Temporal server that is down, paused or overloaded: UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED. */
+const GRPC_UNAVAILABLE = new Set([14, 4, 8]);
+
+/**
+ * Whether `err` (or what it wraps: TypeORM's driverError, an error's cause,
+ * Temporal's ServiceError around a gRPC status) says a dependency is down or
+ * did not answer in time, rather than that the request or the code is wrong.
+ */
+export function isDependencyDown(err: unknown): boolean {
+  const seen = new Set<unknown>();
+  for (let e = err as Record<string, unknown> | undefined; e && typeof e === 'object' && !seen.has(e) && seen.size < 8;) {
+    seen.add(e);
+    const code = e.code;
+    if (typeof code === 'string' && (PG_UNAVAILABLE.test(code) || NET_UNAVAILABLE.has(code))) return true;
+    if (typeof code === 'number' && GRPC_UNAVAILABLE.has(code) && 'details' in e) return true;
+    if (typeof e.message === 'string' && PG_CLIENT_UNAVAILABLE.test(e.message)) return true;
+    e = (e.driverError ?? e.cause) as Record<string, unknown> | undefined;
+  }
+  return false;
 }

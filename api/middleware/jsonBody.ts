@@ -59,6 +59,11 @@ export function jsonBody(opts: BodyOptions) {
   };
 }
 
+/** `{}`: what common clients send for "no body" (a plain object without keys; not `[]`, not `null`). */
+export function isEmptyObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
+}
+
 function parseCsvRecords(text: string): Record<string, string>[] {
   try {
     return parseCsv(text, { columns: true, bom: true, skip_empty_lines: true, trim: true, relax_column_count: false }) as Record<string, string>[];

@@ -110,7 +110,8 @@ export async function listTenants(ds: DataSource) {
         stepsDone: t.provisioning?.stepsDone ?? 0,
         stepsTotal: t.provisioning?.stepsTotal ?? 6,
         status: t.provisioning?.status ?? null,
-        error: t.provisioning?.error,
+        // Progress saved after a step stores `error: null`; the answer names an error only when there is one.
+        ...(t.provisioning?.error ? { error: t.provisioning.error } : {}),
       },
       workflowId: provisionTenantWorkflowId({ tenantId: t.id }),
       billing: { plan: t.billing_plan, status: t.billing_status, workflowId: billingWorkflowId(t.id) },
