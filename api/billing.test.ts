@@ -361,6 +361,24 @@ describe('paid, not asked', () => {
     expect(shown).toMatchObject({ plan: 'pro', entitledPlan: 'starter', usage: { sends: { limit: 2000 }, inboxes: { limit: 5 } } });
     expect(await entitlement(t, 'campaigns')).toEqual({ enabled: true, limit_value: 20 });
 
+    // An old Starter invoice paid meanwhile pays for Starter, not for the Pro upgrade.
+    const starterPaid = invoiceObject({
+      customer: customerOf[t.tenant.id]!,
+      subscriptionId: sub,
+      periodStart: Date.now(),
+      periodEnd: Date.now() + 30 * DAY,
+      amount: 4900,
+      price: LOCAL_PRICE_IDS.starter,
+    });
+    await deliver(stripeEvent('invoice.paid', starterPaid, { created: at + 7 }));
+    await until('starter invoice applied', async () => ((await workflowState(t)).status === 'active' ? true : undefined));
+    expect(await workflowState(t)).toMatchObject({ plan: 'pro', paidPlan: 'starter', entitledPlan: 'starter' });
+    // Stripe applying the change as active without an invoice is no payment either.
+    await deliver(subscriptionEvent(t, 'updated', { subscriptionId: sub, status: 'active', plan: 'pro', created: at + 8 }));
+    await until('update applied', async () => ((await workflowState(t)).statusEventAt === (at + 8) * 1000 ? true : undefined));
+    expect(await workflowState(t)).toMatchObject({ plan: 'pro', paidPlan: 'starter', entitledPlan: 'starter' });
+    expect((await owner.get('/api/billing')).body).toMatchObject({ entitledPlan: 'starter', usage: { sends: { limit: 2000 } } });
+
     // The Pro invoice is paid: now Pro.
     const paid = invoiceObject({
       customer: customerOf[t.tenant.id]!,
@@ -368,24 +386,27 @@ describe('paid, not asked', () => {
       periodStart: Date.now(),
       periodEnd: Date.now() + 30 * DAY,
       amount: 19900,
+      price: LOCAL_PRICE_IDS.pro,
     });
     await deliver(stripeEvent('invoice.paid', paid, { created: at + 10 }));
     await until('pro', async () => ((await owner.get('/api/billing')).body.entitledPlan === 'pro' ? true : undefined));
     expect((await owner.get('/api/billing')).body).toMatchObject({ status: 'active', usage: { sends: { limit: 20000 } } });
 
-    // Asking for another plan now changes this subscription (the portal's confirmation), never a second checkout.
+    // Asking for another plan now changes this subscription, as a pending update
+    // that Stripe applies only once its invoice is paid; never a second checkout.
     const from = proxy.requests.length;
     const change = await owner.post('/api/billing/checkout').send({ plan: 'starter' });
     expect(change.status).toBe(200);
-    expect(change.body.url).toMatch(/^https:\/\//);
+    expect(change.body.url).toMatch(/^https?:\/\//);
     const sent = proxy.requests.slice(from);
     expect(sent.filter((r) => r.path.startsWith('/v1/checkout/sessions'))).toHaveLength(0);
     expect(sent.some((r) => r.method === 'GET' && r.path === `/v1/subscriptions/${sub}`)).toBe(true);
-    const portal = sent.find((r) => r.method === 'POST' && r.path === '/v1/billing_portal/sessions')!;
-    expect(decodeURIComponent(portal.body)).toContain('flow_data[type]=subscription_update_confirm');
-    expect(decodeURIComponent(portal.body)).toContain(`flow_data[subscription_update_confirm][subscription]=${sub}`);
-    expect(decodeURIComponent(portal.body)).toContain(`[price]=${LOCAL_PRICE_IDS.starter}`);
-    expect(portal.idempotencyKey).toMatch(new RegExp(`^tenant/${t.tenant.id}/billing/plan-change/starter/`));
+    const update = sent.find((r) => r.method === 'POST' && r.path === `/v1/subscriptions/${sub}`)!;
+    const form = decodeURIComponent(update.body);
+    expect(form).toContain('payment_behavior=pending_if_incomplete');
+    expect(form).toContain('proration_behavior=always_invoice');
+    expect(form).toContain(`[price]=${LOCAL_PRICE_IDS.starter}`);
+    expect(update.idempotencyKey).toMatch(new RegExp(`^tenant/${t.tenant.id}/billing/plan-change/starter/`));
     const same = await owner.post('/api/billing/checkout').send({ plan: 'pro' });
     expect(same.status).toBe(409);
     expect(same.body.error.code).toBe('plan_unchanged');

@@ -61,7 +61,8 @@ export function subscriptionObject(i: SubscriptionEventInput): Record<string, un
   };
 }
 
-export function invoiceObject(i: { customer: string; subscriptionId: string | null; periodStart: number; periodEnd: number; amount: number }) {
+/** An invoice; `price` is the price its one line charges for (a plan's, for a subscription invoice). */
+export function invoiceObject(i: { customer: string; subscriptionId: string | null; periodStart: number; periodEnd: number; amount: number; price?: string }) {
   return {
     id: localId('in'),
     object: 'invoice',
@@ -70,7 +71,10 @@ export function invoiceObject(i: { customer: string; subscriptionId: string | nu
     amount_paid: i.amount,
     period_start: sec(i.periodStart),
     period_end: sec(i.periodEnd),
-    lines: { object: 'list', data: [{ period: { start: sec(i.periodStart), end: sec(i.periodEnd) } }] },
+    lines: {
+      object: 'list',
+      data: [{ amount: i.amount, ...(i.price ? { price: { id: i.price } } : {}), period: { start: sec(i.periodStart), end: sec(i.periodEnd) } }],
+    },
   };
 }
 

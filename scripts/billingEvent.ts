@@ -60,7 +60,7 @@ async function main(): Promise<void> {
       case 'subscription-deleted':
         return stripeEvent('customer.subscription.deleted', sub('canceled'));
       case 'invoice-paid':
-        return stripeEvent('invoice.paid', invoiceObject({ customer, subscriptionId, periodStart: now, periodEnd, amount: 0 }));
+        return stripeEvent('invoice.paid', invoiceObject({ customer, subscriptionId, periodStart: now, periodEnd, amount: 0, price: LOCAL_PRICE_IDS[plan] }));
       case 'invoice-failed':
         return stripeEvent('invoice.payment_failed', invoiceObject({ customer, subscriptionId, periodStart: now, periodEnd, amount: 0 }));
       case 'credit-pack': {

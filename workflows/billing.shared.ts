@@ -30,7 +30,15 @@ export type BillingEvent =
       periodEnd: number | null;
       trialEnd: number | null;
     }
-  | { id: string; created: number; type: 'invoice_paid'; subscriptionId: string | null; periodEnd: number | null }
+  | {
+      id: string;
+      created: number;
+      type: 'invoice_paid';
+      subscriptionId: string | null;
+      periodEnd: number | null;
+      /** The plan the invoice charged for (null: none of its lines is a plan; absent in events signalled before it was carried). */
+      plan?: PlanKey | null;
+    }
   | { id: string; created: number; type: 'invoice_failed'; subscriptionId: string | null }
   /** A paid Checkout Session for a pack (`sessionId` is absent only in events signalled before it was carried). */
   | { id: string; created: number; type: 'credit_pack'; sessionId?: string; pack: PackKey; sends: number };
@@ -131,10 +139,14 @@ export function applyEvent(s: BillingState, e: BillingEvent, now: number, rules:
   if (rules.followOneSubscription && foreign(s, e)) return { ...s, eventsIgnored: s.eventsIgnored + 1 };
   const next: BillingState = { ...s, statusEventAt: e.created, eventsApplied: s.eventsApplied + 1 };
   if (e.type === 'subscription') {
+    // A subscription starts active (or trialing) only once its first payment
+    // is taken (or its trial is free). A change of plan on the subscription
+    // is not a payment: Stripe may apply it first and invoice later, so the
+    // new plan counts as paid when an invoice for it is (below).
+    const started = next.subscriptionId !== e.subscriptionId || next.paidPlan === undefined;
     next.subscriptionId = e.subscriptionId;
     next.plan = e.plan;
-    // Stripe reports active (or trialing) only for a plan that is paid for (or free to try).
-    if (rules.entitlePaidPlan && (e.status === 'active' || e.status === 'trialing')) next.paidPlan = e.plan;
+    if (rules.entitlePaidPlan && started && (e.status === 'active' || e.status === 'trialing')) next.paidPlan = e.plan;
     next.periodStart = e.periodStart;
     next.periodEnd = e.periodEnd;
     next.trialEndsAt = e.trialEnd;
@@ -143,7 +155,9 @@ export function applyEvent(s: BillingState, e: BillingEvent, now: number, rules:
     if ((e.status === 'active' || e.status === 'trialing') && e.periodEnd) next.paidThrough = Math.max(next.paidThrough ?? 0, e.periodEnd);
   } else if (e.type === 'invoice_paid') {
     if (e.periodEnd) next.paidThrough = Math.max(next.paidThrough ?? 0, e.periodEnd);
-    if (rules.entitlePaidPlan) next.paidPlan = next.plan;
+    // What the invoice charged for is paid: a Starter invoice paid while an
+    // unpaid Pro upgrade is open entitles Starter, not Pro.
+    if (rules.entitlePaidPlan) next.paidPlan = e.plan === undefined ? next.plan : (e.plan ?? next.paidPlan);
     if (next.status === 'past_due' || next.status === 'unpaid' || next.status === 'none') setStatus(next, 'active', now);
   } else {
     if (next.status !== 'canceled') setStatus(next, 'past_due', now);
@@ -177,7 +191,7 @@ export function settle(s: BillingState, rules: BillingRules, now: number, lifecy
   }
   const paid = next.paidThrough !== null && now < next.paidThrough;
   const current = next.status === 'active' || (next.status === 'trialing' && (next.trialEndsAt === null || now < next.trialEndsAt));
-  if (lifecycle.entitlePaidPlan) next.entitledPlan = current ? next.plan : paid ? (next.paidPlan ?? next.plan) : 'free';
+  if (lifecycle.entitlePaidPlan) next.entitledPlan = current || paid ? (next.paidPlan ?? next.plan) : 'free';
   else next.entitledPlan = current || paid ? next.plan : 'free';
   const graceOver = next.pastDueSince !== null && now >= next.pastDueSince + rules.graceDays * DAY;
   if (graceOver && next.status === 'past_due') next.status = 'unpaid';

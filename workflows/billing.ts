@@ -38,19 +38,17 @@ const acts = proxyActivities<Activities>({
 const HISTORY_LIMIT = 2_000;
 
 /**
- * Patches: a workflow that started before them replays its history with the
- * rules it was made with; every run since (a continue-as-new included) takes
- * them. One follows a single subscription; the other entitles the plan paid
- * for, not the one asked for.
+ * Patches: one follows a single subscription; the other entitles the plan
+ * paid for, not the one asked for. They are asked at every turn of the loop,
+ * not once at the start: a run that began before them replays its history
+ * with the old rules (no marker there) and takes the new ones from its first
+ * turn after the deployment, which a billing run, waiting weeks between
+ * events and rarely continuing as new, must not wait for.
  */
 export const FOLLOW_ONE_SUBSCRIPTION_PATCH = 'billing-follows-one-subscription';
 export const ENTITLE_PAID_PLAN_PATCH = 'billing-entitles-paid-plan';
 
 export async function billing(input: BillingInput): Promise<void> {
-  const lifecycle: LifecycleRules = {
-    followOneSubscription: patched(FOLLOW_ONE_SUBSCRIPTION_PATCH) && CURRENT_LIFECYCLE.followOneSubscription,
-    entitlePaidPlan: patched(ENTITLE_PAID_PLAN_PATCH) && CURRENT_LIFECYCLE.entitlePaidPlan,
-  };
   const rules = input.rules ?? DEFAULT_BILLING_RULES;
   const { tenantId } = input;
   let state: BillingState = input.state ?? initialState(input.start, Date.now());
@@ -60,6 +58,12 @@ export async function billing(input: BillingInput): Promise<void> {
 
   let applied: BillingState | undefined = input.state;
   for (;;) {
+    const lifecycle: LifecycleRules = {
+      followOneSubscription: patched(FOLLOW_ONE_SUBSCRIPTION_PATCH) && CURRENT_LIFECYCLE.followOneSubscription,
+      entitlePaidPlan: patched(ENTITLE_PAID_PLAN_PATCH) && CURRENT_LIFECYCLE.entitlePaidPlan,
+    };
+    // A run that takes the paid-plan rule mid-way has paid for what it was entitled to so far.
+    if (lifecycle.entitlePaidPlan && state.paidPlan === undefined) state = { ...state, paidPlan: state.entitledPlan };
     // Events first, then whatever the clock has made due.
     let release = false;
     while (inbox.length) {

@@ -117,9 +117,9 @@ const LIVE_STATUSES = ['trialing', 'active', 'past_due', 'unpaid'];
 /**
  * A Checkout Session for a paid plan (or, in local mode, the console's local
  * checkout page). A tenant that already subscribes never gets a second
- * subscription from a new checkout: its change of plan is the billing
- * portal's confirmation of an update to the subscription it has, which takes
- * the payment before the new plan is entitled (docs/security.md).
+ * subscription from a new checkout: its change of plan is a pending update
+ * of the subscription it has (changePlan), applied only once paid
+ * (docs/security.md).
  */
 export async function startPlanCheckout(a: TenantAccess, deps: BillingDeps, plan: Exclude<PlanKey, 'free'>) {
   const stripe = requireStripe(deps.stripe);
@@ -131,7 +131,7 @@ export async function startPlanCheckout(a: TenantAccess, deps: BillingDeps, plan
   }[];
   if (acct?.stripe_subscription_id && LIVE_STATUSES.includes(acct.status)) {
     if (acct.plan === plan) throw new ApiError(409, 'plan_unchanged', `the subscription is already on ${PLANS[plan].name}`);
-    return changePlan(a, deps, stripe, customer, acct.stripe_subscription_id, plan);
+    return changePlan(a, deps, stripe, acct.stripe_subscription_id, plan);
   }
   const session = await callStripe(() =>
     stripe.checkout.sessions.create(
@@ -152,8 +152,15 @@ export async function startPlanCheckout(a: TenantAccess, deps: BillingDeps, plan
   return { url: deps.localMode ? `${deps.consoleUrl}/billing/local-checkout?plan=${plan}` : session.url!, sessionId: session.id };
 }
 
-/** The portal's confirmation page for moving the tenant's one subscription to `plan`. */
-async function changePlan(a: TenantAccess, deps: BillingDeps, stripe: Stripe, customer: string, subscriptionId: string, plan: Exclude<PlanKey, 'free'>) {
+/**
+ * Moves the tenant's one subscription to `plan` as a pending update: Stripe
+ * invoices the change at once (always_invoice) and applies it only if that
+ * invoice is paid (pending_if_incomplete), so the subscription never shows a
+ * plan nobody paid for. An invoice that needs the customer (a declined card,
+ * 3-D Secure) is paid on Stripe's hosted invoice page, where the answer's URL
+ * leads; otherwise back to the billing page (docs/security.md).
+ */
+async function changePlan(a: TenantAccess, deps: BillingDeps, stripe: Stripe, subscriptionId: string, plan: Exclude<PlanKey, 'free'>) {
   if (deps.localMode) {
     // Local checkout updates the subscription the tenant has (services/billing/account.ts localCheckoutDeliveries).
     await auditBy(a, { action: 'billing.plan_change_started', outcome: 'success', targetType: 'billing', targetId: a.tenantId, details: { plan } });
@@ -162,22 +169,22 @@ async function changePlan(a: TenantAccess, deps: BillingDeps, stripe: Stripe, cu
   const subscription = await callStripe(() => stripe.subscriptions.retrieve(subscriptionId));
   const item = subscription.items.data[0];
   if (!item) throw new ApiError(409, 'subscription_without_items', 'the subscription has no item to change; use the billing portal');
-  const session = await callStripe(() =>
-    stripe.billingPortal.sessions.create(
+  const updated = await callStripe(() =>
+    stripe.subscriptions.update(
+      subscriptionId,
       {
-        customer,
-        return_url: `${deps.consoleUrl}/billing`,
-        flow_data: {
-          type: 'subscription_update_confirm',
-          subscription_update_confirm: { subscription: subscriptionId, items: [{ id: item.id, price: deps.prices[plan], quantity: 1 }] },
-          after_completion: { type: 'redirect', redirect: { return_url: `${deps.consoleUrl}/billing?checkout=done` } },
-        },
+        items: [{ id: item.id, price: deps.prices[plan], quantity: 1 }],
+        proration_behavior: 'always_invoice',
+        payment_behavior: 'pending_if_incomplete',
+        expand: ['latest_invoice'],
       },
       { idempotencyKey: `tenant/${a.tenantId}/billing/plan-change/${plan}/${idempotencyHour()}` },
     ),
   );
+  const invoice = typeof updated.latest_invoice === 'object' ? updated.latest_invoice : null;
+  const awaitsPayment = invoice !== null && invoice.status === 'open' && Boolean(invoice.hosted_invoice_url);
   await auditBy(a, { action: 'billing.plan_change_started', outcome: 'success', targetType: 'billing', targetId: a.tenantId, details: { plan } });
-  return { url: session.url, sessionId: session.id };
+  return { url: awaitsPayment ? invoice!.hosted_invoice_url! : `${deps.consoleUrl}/billing?checkout=done`, sessionId: updated.id };
 }
 
 /** A Checkout Session for a credit pack (a one-time price). */
@@ -235,7 +242,17 @@ export async function localCheckoutDeliveries(a: TenantAccess, deps: BillingDeps
     const sub = subscriptionObject({ customer, subscriptionId, status: 'active', plan: what.plan, prices: deps.prices, periodStart: now, periodEnd: end });
     events.push(stripeEvent(row?.stripe_subscription_id ? 'customer.subscription.updated' : 'customer.subscription.created', sub));
     events.push(
-      stripeEvent('invoice.paid', invoiceObject({ customer, subscriptionId, periodStart: now, periodEnd: end, amount: PLANS[what.plan].monthlyCents })),
+      stripeEvent(
+        'invoice.paid',
+        invoiceObject({
+          customer,
+          subscriptionId,
+          periodStart: now,
+          periodEnd: end,
+          amount: PLANS[what.plan].monthlyCents,
+          price: deps.prices[what.plan],
+        }),
+      ),
     );
   }
   return events.map((e) => signedDelivery(e, deps.webhookSecret!));

@@ -11,7 +11,7 @@ import Stripe from 'stripe';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { type RouteResult, storeAndRoute } from '../../db/webhookEvents';
 import { ApiError } from '../../lib/errors';
-import { CREDIT_PACKS, isPackKey, planOfPrice, type PriceIds } from '../../lib/plans';
+import { CREDIT_PACKS, isPackKey, planOfPrice, type PlanKey, type PriceIds } from '../../lib/plans';
 import { type StripeEventJson } from '../../lib/stripeEvents';
 import { BILLING, type BillingEvent, type BillingInput, billingWorkflowId, stripeEventSignal, type SubscriptionStatus } from '../../workflows/billing.shared';
 import { tenantSearchAttributes } from '../tenantWorkflows';
@@ -81,6 +81,24 @@ export function eventCustomer(event: StripeEventJson): string | undefined {
   return str(c) ?? str((c as Obj | null | undefined)?.id);
 }
 
+/**
+ * The plan an invoice charges for: the last of its charged lines whose price
+ * is a plan's (a proration invoice credits the old plan and charges the new
+ * one), or null when none is. Older API versions name the line's price in
+ * `price` (or `plan`), newer ones in `pricing.price_details.price`.
+ */
+function invoicePlan(o: Obj, prices: PriceIds): PlanKey | null {
+  let plan: PlanKey | null = null;
+  for (const line of (o.lines as { data?: Obj[] } | undefined)?.data ?? []) {
+    if (typeof line.amount === 'number' && line.amount < 0) continue;
+    const price = line.price as Obj | string | undefined;
+    const details = (line.pricing as Obj | undefined)?.price_details as Obj | undefined;
+    const id = str(price) ?? str((price as Obj | undefined)?.id) ?? str(details?.price) ?? str((line.plan as Obj | undefined)?.id);
+    plan = planOfPrice(prices, id) ?? plan;
+  }
+  return plan;
+}
+
 /** The event as the lifecycle sees it, or undefined for events it does not act on. */
 export function toBillingEvent(event: StripeEventJson, prices: PriceIds): BillingEvent | undefined {
   const o = event.data.object;
@@ -108,7 +126,7 @@ export function toBillingEvent(event: StripeEventJson, prices: PriceIds): Billin
     case 'invoice.paid': {
       const line = ((o.lines as { data?: Obj[] } | undefined)?.data ?? [])[0];
       const periodEnd = ms((line?.period as Obj | undefined)?.end ?? o.period_end);
-      return { ...base, type: 'invoice_paid', subscriptionId: str(o.subscription) ?? null, periodEnd };
+      return { ...base, type: 'invoice_paid', subscriptionId: str(o.subscription) ?? null, periodEnd, plan: invoicePlan(o, prices) };
     }
     case 'invoice.payment_failed':
       return { ...base, type: 'invoice_failed', subscriptionId: str(o.subscription) ?? null };
