@@ -46,6 +46,25 @@ const RETRY = (recent: string) =>
 /** Counts one hit against `bucket` if fewer than `limit` were counted in the last `windowMs`. */
 export async function take(db: Queryable, bucket: string, limit: number, windowMs: number): Promise<RateLimitResult> {
   check(bucket, limit, windowMs);
+  // A sweep (below, in any process) may delete the bucket's expired row between
+  // its insert and the locking read; the take then starts again on a new row.
+  for (let attempt = 1; ; attempt++) {
+    const row = await takeOnce(db, bucket, limit, windowMs);
+    if (row) {
+      // Buckets nobody has hit for a window go away, a few at a time.
+      if (Math.random() < 0.02) await db.query('DELETE FROM rate_limits WHERE bucket IN (SELECT bucket FROM rate_limits WHERE expires_at < now() LIMIT 100)');
+      return { allowed: row.allowed, remaining: row.allowed ? Math.max(0, limit - row.before - 1) : 0, retryAfterSeconds: row.retry };
+    }
+    if (attempt === 5) throw new Error('rate limit bucket removed by concurrent sweeps five times over');
+  }
+}
+
+async function takeOnce(
+  db: Queryable,
+  bucket: string,
+  limit: number,
+  windowMs: number,
+): Promise<{ allowed: boolean; before: number; retry: number } | undefined> {
   await db.query('INSERT INTO rate_limits (bucket) VALUES ($1) ON CONFLICT (bucket) DO NOTHING', [bucket]);
   // One statement: the row lock (FOR UPDATE) makes a concurrent taker wait
   // and then see this hit. The outer SELECT keeps the answer a plain row list.
@@ -61,10 +80,7 @@ export async function take(db: Queryable, bucket: string, limit: number, windowM
      SELECT allowed, before, retry FROM upd`,
     [bucket, limit, windowMs],
   )) as { allowed: boolean; before: number; retry: number }[];
-  if (!row) throw new Error('rate limit bucket vanished');
-  // Buckets nobody has hit for a window go away, a few at a time.
-  if (Math.random() < 0.02) await db.query('DELETE FROM rate_limits WHERE bucket IN (SELECT bucket FROM rate_limits WHERE expires_at < now() LIMIT 100)');
-  return { allowed: row.allowed, remaining: row.allowed ? Math.max(0, limit - row.before - 1) : 0, retryAfterSeconds: row.retry };
+  return row;
 }
 
 /** Whether `bucket` is full (a `take` would be refused), counting nothing. */
