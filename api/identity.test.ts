@@ -155,6 +155,15 @@ describe('account pre-hijacking: a public sign-up proves its address before its 
     expect(membersBefore).toBe(0);
 
     // The address's owner follows the mailed link and chooses a password.
+    // An API token the account minted in its sign-up's tenant before verification began (forged here).
+    const tokenId = newId('tok');
+    await withTenant(ds, attackerTenant, async (m) => {
+      const [owner] = (await m.query("SELECT id FROM roles WHERE key = 'owner'")) as { id: string }[];
+      await m.query(
+        "INSERT INTO api_tokens (tenant_id, id, name, token_hash, prefix, role_id, created_by) VALUES ($1, $2, 'minted before', $3, 'tf_x', $4, $5)",
+        [attackerTenant, tokenId, `hash-${tokenId}`, owner!.id, user!.id],
+      );
+    });
     const token = linkIn(mail.find((m) => m.to === victim))!;
     const accepted = await request(app().callback()).post('/api/auth/accept-invite').send({ token, password: 'the real new hire' });
     expect(accepted.status).toBe(204);
@@ -163,6 +172,9 @@ describe('account pre-hijacking: a public sign-up proves its address before its 
     expect((await login(victim, 'attacker password 1')).status).toBe(401);
     const [s] = (await ds.query('SELECT revoked_at FROM sessions WHERE user_id = $1 AND revoked_at IS NULL', [user!.id])) as unknown[];
     expect(s).toBeUndefined();
+    // So is every API token it minted.
+    const [minted] = await withTenant(ds, attackerTenant, (m) => m.query('SELECT revoked_at IS NOT NULL AS revoked FROM api_tokens WHERE id = $1', [tokenId]));
+    expect(minted).toEqual({ revoked: true });
     const real = await login(victim, 'the real new hire');
     expect(real.status).toBe(200);
     expect(real.body.tenants.map((t: { name: string }) => t.name)).toContain('Victim Corp');
@@ -330,6 +342,11 @@ describe('the platform admin is never a promoted tenant user', () => {
       await expect(attempt).rejects.toThrow(/belongs to a tenant user/);
     }
     expect(await ds.query('SELECT password_hash, is_platform_admin FROM users WHERE id = $1', [member.id])).toEqual(before);
+    // A tenant user that an earlier start promoted still holds its membership: refused as well.
+    const promoted = await createUser(ds, { name: 'Promoted Member' });
+    await addMember(ds, company, promoted, 'viewer');
+    await ds.query('UPDATE users SET is_platform_admin = true WHERE id = $1', [promoted.id]);
+    await expect(ensurePlatformAdmin(ds, { email: promoted.email })).rejects.toBeInstanceOf(PlatformAdminConflict);
     // A separate address: created (verified, vouched by the operator), and ensured again on the next start.
     const email = `ops-${Date.now()}@tenantflow.test`;
     const created = await ensurePlatformAdmin(ds, { email });
@@ -441,6 +458,21 @@ describe('the shared rate limiter', () => {
       takes += results.filter((r) => r && typeof r === 'object' && 'allowed' in r).length;
     }
     expect(takes).toBeGreaterThan(400);
+  });
+
+  it('the per-address sign-in cap holds against parallel guesses, and a success takes no slot', async () => {
+    const api = app({ limits: { loginPerIp: 3 } });
+    const attempt = (address: string, email: string, password: string) =>
+      request(api.callback()).post('/api/auth/login').set('X-Forwarded-For', address).set('X-Tenantflow-Console', CONSOLE_SECRET).send({ email, password });
+    const guesses = await Promise.all(Array.from({ length: 12 }, (_, i) => attempt('198.51.100.91', `guess-${i}@example.test`, 'wrong')));
+    expect(guesses.filter((g) => g.status === 401)).toHaveLength(3);
+    expect(guesses.filter((g) => g.status === 429)).toHaveLength(9);
+    // Successes give their slot back: four sign-ins in a row from one address, then still three guesses.
+    const user = await createUser(ds);
+    for (let i = 0; i < 4; i++) expect((await attempt('198.51.100.92', user.email, PASSWORD)).status).toBe(200);
+    const after = [];
+    for (let i = 0; i < 4; i++) after.push((await attempt('198.51.100.92', user.email, 'wrong')).status);
+    expect(after).toEqual([401, 401, 401, 429]);
   });
 
   it('the per-address sign-in cap counts failures of every API process together', async () => {

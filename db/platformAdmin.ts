@@ -13,6 +13,7 @@ import { type DataSource } from 'typeorm';
 import { hashPassword, verifyPassword } from '../lib/passwords';
 import { User } from './entities';
 import { newId } from './ids';
+import { withUser } from './tenantContext';
 
 export interface EnsuredAdmin {
   email: string;
@@ -32,11 +33,19 @@ export class PlatformAdminConflict extends Error {
   }
 }
 
+/** Whether the user is a member of any tenant (its own memberships are visible to it across tenants). */
+async function belongsToTenant(dataSource: DataSource, userId: string): Promise<boolean> {
+  const rows = await withUser(dataSource, userId, (m) => m.query('SELECT 1 FROM memberships WHERE user_id = $1 LIMIT 1', [userId]));
+  return (rows as unknown[]).length > 0;
+}
+
 export async function ensurePlatformAdmin(dataSource: DataSource, opts: { email: string; password?: string }): Promise<EnsuredAdmin> {
   const users = dataSource.getRepository(User);
   const existing = await users.createQueryBuilder('u').addSelect('u.passwordHash').where('u.email = :email', { email: opts.email }).getOne();
   if (existing) {
     if (!existing.isPlatformAdmin) throw new PlatformAdminConflict();
+    // An account promoted before this rule still holds its tenant memberships.
+    if (await belongsToTenant(dataSource, existing.id)) throw new PlatformAdminConflict();
     const updates: Partial<User> = {};
     // The operator vouches for the address they configured.
     if (!existing.emailVerifiedAt) updates.emailVerifiedAt = new Date();

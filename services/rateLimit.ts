@@ -95,6 +95,11 @@ export async function peek(db: Queryable, bucket: string, limit: number, windowM
   return { allowed: used < limit, remaining: Math.max(0, limit - used), retryAfterSeconds: used < limit ? 0 : (row?.retry ?? 1) };
 }
 
+/** Gives back the newest hit of `bucket`: a take that turned out not to count (a sign-in that succeeded). */
+export async function giveBack(db: Queryable, bucket: string): Promise<void> {
+  await db.query('UPDATE rate_limits SET hits = hits[1:cardinality(hits) - 1] WHERE bucket = $1 AND cardinality(hits) > 0', [bucket]);
+}
+
 /** Forgets every hit of `bucket`. */
 export async function reset(db: Queryable, bucket: string): Promise<void> {
   await db.query('DELETE FROM rate_limits WHERE bucket = $1', [bucket]);

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import * as sessions from '../../services/access/sessions';
 import { SESSION_COOKIE, unauthenticated } from '../access';
 import { type AppDeps } from '../deps';
-import { peek, take } from '../../services/rateLimit';
+import { giveBack, take } from '../../services/rateLimit';
 import { type Routes } from '../routing';
 import * as R from '../schemas/responses';
 import { type AppState } from '../state';
@@ -41,15 +41,14 @@ export function authRoutes(r: Routes, deps: AppDeps) {
     { method: 'post', path: '/api/auth/login', summary: 'Sign in with e-mail and password', tag, auth: 'public', body: loginBody, response: R.loginResponse },
     async ({ ctx, body }) => {
       const client = (ctx.state.clientAddress ?? 'unknown').slice(0, 64);
-      const cap = await peek(ds, failuresOf(client), failureCap, IP_WINDOW_MS);
+      // Every attempt takes its slot before the password is checked, and a
+      // success gives it back: parallel guesses cannot all pass a check made
+      // before any of them has failed.
+      const cap = await take(ds, failuresOf(client), failureCap, IP_WINDOW_MS);
       if (!cap.allowed) throw sessions.tooManyAttempts(cap.retryAfterSeconds);
       try {
-        const { secret, body: answer } = await sessions.signIn(ds, {
-          ...body,
-          client,
-          requestId: ctx.state.requestId,
-          onFailure: () => take(ds, failuresOf(client), failureCap, IP_WINDOW_MS),
-        });
+        const { secret, body: answer } = await sessions.signIn(ds, { ...body, client, requestId: ctx.state.requestId });
+        await giveBack(ds, failuresOf(client));
         setSessionCookie(ctx, secret, secureCookies);
         ctx.state.log.info({ userId: answer.user.id, tenantId: answer.currentTenantId, outcome: 'success' }, 'login');
         return answer;

@@ -85,6 +85,7 @@ async function join(m: EntityManager, tenantId: string, invite: PendingInvite, r
 export async function acceptInviteByToken(ds: DataSource, token: string, password: string, requestId: string): Promise<void> {
   const tenantId = parseInviteToken(token)?.tenantId;
   if (!tenantId) throw inviteNotFound();
+  let takenOver: string | undefined;
   await withTenant(ds, tenantId, async (m) => {
     const [invite] = (await m.query(`${PENDING} AND i.token_hash = $1`, [sha256(token)])) as PendingInvite[];
     if (!invite || invite.is_platform_admin) throw inviteNotFound();
@@ -111,9 +112,39 @@ export async function acceptInviteByToken(ds: DataSource, token: string, passwor
         requestId,
         details: { unverifiedPasswordReplaced: invite.has_password, sessionsRevoked: revoked[1] ?? 0 },
       });
+      if (invite.has_password) takenOver = invite.user_id;
     }
     await join(m, tenantId, invite, requestId);
   });
+  if (takenOver) await revokeTokensOf(ds, takenOver, requestId);
+}
+
+/**
+ * Revokes every API token a user created, in each tenant they belong to: the
+ * tokens someone minted with a password the address's owner never chose end
+ * with it. Each tenant's in its own transaction (tokens are under RLS).
+ */
+async function revokeTokensOf(ds: DataSource, userId: string, requestId: string): Promise<void> {
+  const tenants = await withUser(
+    ds,
+    userId,
+    async (m) => (await m.query('SELECT tenant_id FROM memberships WHERE user_id = $1', [userId])) as { tenant_id: string }[],
+  );
+  for (const { tenant_id } of tenants) {
+    await withTenant(ds, tenant_id, async (m) => {
+      const [, n] = (await m.query('UPDATE api_tokens SET revoked_at = now() WHERE created_by = $1 AND revoked_at IS NULL', [userId])) as [unknown, number];
+      if (n > 0)
+        await audit(m, {
+          action: 'token_revoked',
+          outcome: 'success',
+          actorUserId: userId,
+          targetType: 'user',
+          targetId: userId,
+          requestId,
+          details: { reason: 'address_verified', tokensRevoked: n },
+        });
+    });
+  }
 }
 
 /** A signed-in user's pending invites, across tenants. */
