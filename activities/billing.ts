@@ -17,6 +17,7 @@ import { BILLING, type BillingInput, type BillingStart, type BillingState, billi
 import { TenantIdSearchAttribute } from '../workflows/searchAttributes';
 import { quotaReleasedSignal } from '../workflows/enrollLead.shared';
 import { enrollmentWorkflowId } from '../workflows/ids';
+import { mailSafeName } from '../lib/platformMail';
 
 export interface BillingActivityDeps {
   dataSource: DataSource;
@@ -159,9 +160,10 @@ export function createBillingActivities(deps: BillingActivityDeps) {
         const restrictAt = new Date(input.pastDueSince + input.graceDays * 86_400_000);
         await deps.mailer?.({
           to,
-          subject: `Payment failed for ${t.name}: reminder (day ${input.day})`,
+          // The platform's mail names a tenant only in its body, as short plain text (lib/platformMail.ts).
+          subject: `Payment failed: reminder (day ${input.day})`,
           text:
-            `The last payment for ${t.name} on Tenantflow failed ${input.day} day(s) ago.\n\n` +
+            `The last payment for the workspace "${mailSafeName(t.name, 'your workspace')}" on Tenantflow failed ${input.day} day(s) ago.\n\n` +
             `Please update your payment method${deps.consoleUrl ? ` at ${deps.consoleUrl}/billing` : ''}. ` +
             `If it is not paid by ${restrictAt.toISOString().slice(0, 10)}, sending is paused until it is.\n`,
         });
