@@ -405,10 +405,22 @@ describe('invitations cannot be a phishing relay', () => {
     expect(mail).toHaveLength(5);
     expect((await ds.query('SELECT 1 FROM users WHERE email = $1', ['spam-over@example.test'])) as unknown[]).toHaveLength(0);
 
-    // Other inviters (tokens of the tenant) fill the tenant's hour: twenty in all.
+    // A token the spammer mints is the spammer still: minting does not multiply the cap.
     const owner = agents[0]!;
+    const minted = (await owner.post('/api/tokens').send({ name: 'spammer token', roleId: t.roles.admin })).body.token as string;
+    const byToken = await request(processes[0]!.callback())
+      .post('/api/members')
+      .set('Authorization', `Bearer ${minted}`)
+      .send({ email: 'spam-token@example.test', name: 'S', roleId: t.roles.viewer });
+    expect([byToken.status, byToken.body.error?.code]).toEqual([429, 'rate_limited']);
+    expect(await invites()).toBe(5);
+
+    // Other inviters (tokens other owners minted) fill the tenant's hour: twenty in all.
     for (let k = 0; k < 3; k++) {
-      const token = (await owner.post('/api/tokens').send({ name: `inviter ${k}`, roleId: t.roles.admin })).body.token as string;
+      const other = await createUser(ds);
+      await addMember(ds, t, other, 'owner');
+      const otherAgent = await signIn(processes[k % 2]!, other.email);
+      const token = (await otherAgent.post('/api/tokens').send({ name: `inviter ${k}`, roleId: t.roles.admin })).body.token as string;
       for (let i = 0; i < 5; i++) {
         const res = await request(processes[i % 2]!.callback())
           .post('/api/members')
@@ -418,7 +430,10 @@ describe('invitations cannot be a phishing relay', () => {
       }
     }
     expect(await invites()).toBe(20);
-    const fresh = (await owner.post('/api/tokens').send({ name: 'fresh inviter', roleId: t.roles.admin })).body.token as string;
+    const freshOwner = await createUser(ds);
+    await addMember(ds, t, freshOwner, 'owner');
+    const fresh = (await (await signIn(processes[0]!, freshOwner.email)).post('/api/tokens').send({ name: 'fresh inviter', roleId: t.roles.admin })).body
+      .token as string;
     const tenantOver = await request(processes[0]!.callback())
       .post('/api/members')
       .set('Authorization', `Bearer ${fresh}`)

@@ -112,7 +112,7 @@ export async function getMember(a: TenantAccess, id: string) {
 
 /**
  * Invitations mail the platform's address to anyone: a free sign-up must not
- * make it a relay. Per tenant per hour and per inviter (member or token) per
+ * make it a relay. Per tenant per hour and per inviter (a member, with the tokens it minted) per
  * ten minutes, in the shared limiter (every API process counts together).
  * The hits belong to the request's transaction: an invitation that fails
  * takes no slot.
@@ -123,7 +123,11 @@ export const INVITE_LIMITS = {
 } as const;
 
 async function takeInviteSlots(a: TenantAccess, overrides: InviteMailDeps['limits']): Promise<void> {
-  const inviter = a.userId ? `user:${a.userId}` : `token:${a.tokenId ?? 'none'}`;
+  // A token counts as the member who minted it: minting tokens does not multiply the cap.
+  const minter = a.userId
+    ? undefined
+    : ((await a.manager.query('SELECT created_by FROM api_tokens WHERE id = $1', [a.tokenId ?? ''])) as { created_by: string | null }[])[0]?.created_by;
+  const inviter = a.userId ? `user:${a.userId}` : minter ? `user:${minter}` : `token:${a.tokenId ?? 'none'}`;
   for (const [bucket, limit, windowMs] of [
     [`invites:tenant:${a.tenantId}`, overrides?.invitesPerTenant ?? INVITE_LIMITS.perTenant.limit, INVITE_LIMITS.perTenant.windowMs],
     [`invites:inviter:${a.tenantId}:${inviter}`, overrides?.invitesPerInviter ?? INVITE_LIMITS.perInviter.limit, INVITE_LIMITS.perInviter.windowMs],
