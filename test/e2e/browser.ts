@@ -105,3 +105,18 @@ export async function signIn(page: Page, consoleUrl: string, email: string, pass
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByTestId('current-user').waitFor();
 }
+
+/** The invitation or verification link in the newest mail the stack's local sink received for `to`. */
+export async function linkFor(to: string, timeoutMs = 90_000): Promise<string> {
+  const dir = path.join(env('TF_E2E_DATA_DIR'), 'mail-sink');
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+      const text = fs.readFileSync(path.join(dir, f), 'utf8');
+      const link = /(https?:\/\/\S+\/invite\/inv_[0-9a-f]{32}_[A-Za-z0-9_-]{43})/.exec(text.replace(/=\r?\n/g, ''));
+      if (text.includes(`To: ${to}`) && link?.[1]) return link[1];
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`no mail with a link for ${to}`);
+}

@@ -3,13 +3,11 @@
 // mail (the local sink keeps it), the new person chooses a password from the
 // link, the existing one accepts from their dashboard while signed in — and
 // neither is a member before they accept.
-import fs from 'node:fs';
-import path from 'node:path';
 import { type Browser } from 'playwright-core';
 import { type DataSource } from 'typeorm';
 import { openDataSource } from '../helpers/database';
 import { addMember, createTenant, createUser, PASSWORD, type TenantFixture } from '../helpers/fixtures';
-import { env, launchBrowser, ready, screenshotPath, signIn } from './browser';
+import { env, launchBrowser, linkFor, ready, screenshotPath, signIn } from './browser';
 
 let browser: Browser;
 let owner: DataSource;
@@ -25,21 +23,6 @@ afterAll(async () => {
   await browser?.close();
   await owner?.destroy();
 });
-
-/** The invitation link the local sink received for `to`. */
-async function linkFor(to: string): Promise<string> {
-  const dir = path.join(env('TF_E2E_DATA_DIR'), 'mail-sink');
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
-      const text = fs.readFileSync(path.join(dir, f), 'utf8');
-      const link = /(https?:\/\/\S+\/invite\/inv_[0-9a-f]{32}_[A-Za-z0-9_-]{43})/.exec(text.replace(/=\r?\n/g, ''));
-      if (text.includes(`To: ${to}`) && link?.[1]) return link[1];
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`no invitation mail for ${to}`);
-}
 
 it('an owner invites an existing account and a new address; each joins only by accepting', async () => {
   const base = env('TF_E2E_CONSOLE_URL');

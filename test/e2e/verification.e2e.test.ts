@@ -2,10 +2,8 @@
 // until the address follows the verification link the platform mails to it
 // (the local sink keeps it); following it, the owner chooses the password and
 // lands in the new tenant.
-import fs from 'node:fs';
-import path from 'node:path';
 import { type Browser } from 'playwright-core';
-import { env, launchBrowser, ready, screenshotPath, signIn } from './browser';
+import { env, launchBrowser, linkFor, ready, screenshotPath, signIn } from './browser';
 
 let browser: Browser;
 
@@ -16,21 +14,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
-
-/** The link in the newest mail the local sink received for `to`. */
-async function linkFor(to: string): Promise<string> {
-  const dir = path.join(env('TF_E2E_DATA_DIR'), 'mail-sink');
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
-      const text = fs.readFileSync(path.join(dir, f), 'utf8');
-      const link = /(https?:\/\/\S+\/invite\/inv_[0-9a-f]{32}_[A-Za-z0-9_-]{43})/.exec(text.replace(/=\r?\n/g, ''));
-      if (text.includes(`To: ${to}`) && link?.[1]) return link[1];
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`no verification mail for ${to}`);
-}
 
 it('a public sign-up’s owner signs in only after following the verification mail', async () => {
   const base = env('TF_E2E_CONSOLE_URL');
