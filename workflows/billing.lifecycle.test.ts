@@ -195,3 +195,50 @@ it('never paid → restricted after the grace → enrollments wait, nothing sent
   expect(await account(tenantId)).toMatchObject({ status: 'active', restricted: false, entitled_plan: 'starter' });
   expect((await waiting())[0]?.waiting_for).toBeNull();
 });
+
+it('a run that began under the old rules takes the paid-plan rules at its first event after the deployment', async () => {
+  const { t } = await tenantWithOwner('mid-run');
+  const tenantId = t.tenant.id;
+  const queue = uniqueTaskQueue('billing-mid-run');
+  const activities = createActivities({ dataSource: ds, outbound: TEST_OUTBOUND, apiUrl: 'https://api.tenantflow.example' });
+  const workflowBundle = await projectWorkflowBundle();
+  const workerOn = (old: boolean) =>
+    Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: queue,
+      workflowBundle,
+      activities,
+      // The code before the patches: every patch stays inactive and records no marker.
+      ...(old ? { patchActivationCallback: () => false } : {}),
+      maxCachedWorkflows: 0,
+    });
+  const handle = await env.client.workflow.start(BILLING, {
+    workflowId: billingWorkflowId(tenantId),
+    taskQueue: queue,
+    args: [{ tenantId } satisfies BillingInput],
+    typedSearchAttributes: [{ key: TenantIdSearchAttribute, value: tenantId }],
+  });
+  const state = () => handle.query(stateQuery);
+  const now = await env.currentTimeMs();
+  const sub = { subscriptionId: 'sub_mid_1', periodStart: now, periodEnd: now + 30 * DAY, trialEnd: null };
+
+  // Before the deployment: Starter is paid for.
+  const before = await workerOn(true);
+  await before.runUntil(async () => {
+    await handle.signal(stripeEventSignal, event('subscription', { ...sub, status: 'active', plan: 'starter' }, now));
+    await until('starter', async () => ((await state()).entitledPlan === 'starter' ? true : undefined));
+  });
+  const markers = async () => (await handle.fetchHistory()).events?.filter((e) => e.markerRecordedEventAttributes).length ?? 0;
+  expect(await markers()).toBe(0);
+
+  // After it, the same run (replayed by the new code) meets an unpaid upgrade: Starter stays entitled.
+  const after = await workerOn(false);
+  await after.runUntil(async () => {
+    await handle.signal(stripeEventSignal, event('subscription', { ...sub, status: 'past_due', plan: 'pro' }, now + 1000));
+    await until('past_due', async () => ((await state()).status === 'past_due' ? true : undefined));
+    expect(await state()).toMatchObject({ plan: 'pro', paidPlan: 'starter', entitledPlan: 'starter' });
+    await until('row past_due', async () => ((await account(tenantId))?.status === 'past_due' ? true : undefined));
+    expect(await account(tenantId)).toMatchObject({ plan: 'pro', entitled_plan: 'starter', monthlySends: 2000 });
+  });
+  expect(await markers()).toBe(2);
+});

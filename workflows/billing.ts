@@ -57,13 +57,19 @@ export async function billing(input: BillingInput): Promise<void> {
   setHandler(stateQuery, () => state);
 
   let applied: BillingState | undefined = input.state;
-  for (;;) {
+  let paidRuleOn = false;
+  for (let turn = 0; ; turn++) {
     const lifecycle: LifecycleRules = {
       followOneSubscription: patched(FOLLOW_ONE_SUBSCRIPTION_PATCH) && CURRENT_LIFECYCLE.followOneSubscription,
       entitlePaidPlan: patched(ENTITLE_PAID_PLAN_PATCH) && CURRENT_LIFECYCLE.entitlePaidPlan,
     };
-    // A run that takes the paid-plan rule mid-way has paid for what it was entitled to so far.
-    if (lifecycle.entitlePaidPlan && state.paidPlan === undefined) state = { ...state, paidPlan: state.entitledPlan };
+    // A run that takes the paid-plan rule after turns made without it (or
+    // continues one that never had it) has paid for what it was entitled to:
+    // its paidPlan, never kept up under the old rules, starts from there.
+    if (lifecycle.entitlePaidPlan && !paidRuleOn) {
+      if (turn > 0 || state.paidPlan === undefined) state = { ...state, paidPlan: state.entitledPlan };
+      paidRuleOn = true;
+    }
     // Events first, then whatever the clock has made due.
     let release = false;
     while (inbox.length) {
