@@ -404,6 +404,7 @@ describe('control calls that race the run', () => {
     const { tenantId, handle } = await tenantRun(3_000, { historyLimit: 20, sliceMs: 150 });
     const firstRun = (await handle.describe()).runId;
     let answered = 0;
+    let pausesHeld = 0;
     let runs = new Set<string>([firstRun]);
     const deadline = Date.now() + 90_000;
     // Pause and resume in pairs until the run ends; each pair lands on whichever run is the newest.
@@ -415,6 +416,12 @@ describe('control calls that race the run', () => {
       try {
         await controlBackfill(owner, deps, actor, LEADS, { action: 'pause' }, tenantId);
         answered += 1;
+        // The pause reached the run, whichever run of the chain is now the newest (or the run ended first).
+        const held = await until('the pause holds', async () => {
+          const p = await progressOf(client.workflow.getHandle(handle.workflowId)).catch(() => undefined);
+          return p?.state === 'paused' || p?.state === 'completed' ? p.state : undefined;
+        });
+        if (held === 'paused') pausesHeld += 1;
         await controlBackfill(owner, deps, actor, LEADS, { action: 'resume' }, tenantId);
         answered += 1;
       } catch (err) {
@@ -422,7 +429,7 @@ describe('control calls that race the run', () => {
         expect(err).toMatchObject({ status: 409, code: 'backfill_not_running' });
         break;
       }
-      await new Promise((r) => setTimeout(r, 40));
+      await new Promise((r) => setTimeout(r, 150));
     }
     const end = await client.workflow.getHandle(handle.workflowId).result();
     runs = new Set([...runs, (await handle.describe()).runId]);
@@ -430,6 +437,8 @@ describe('control calls that race the run', () => {
     expect(end.generation).toBeGreaterThan(1);
     expect(runs.size).toBeGreaterThan(1);
     expect(answered).toBeGreaterThan(4);
+    // Every pause but perhaps the last (which the run's end may overtake) was seen holding.
+    expect(pausesHeld).toBeGreaterThanOrEqual(Math.ceil(answered / 2) - 1);
     expect(await audited(tenantId)).toBe(answered);
   });
 });
