@@ -9,7 +9,7 @@ import { newId } from '../db/ids';
 import { applyTemplateRoles } from '../db/tenantRoles';
 import { withTenant } from '../db/tenantContext';
 import { industryTemplate, type IndustryTemplate } from '../lib/industryTemplates';
-import { INVITE_TTL_MS, newInviteToken, sha256 } from '../lib/secrets';
+import { insertInvite } from '../db/invites';
 import { invitationMail, verificationMail, type PlatformMail, type PlatformMailer } from '../lib/platformMail';
 import type { ProvisioningProgress } from '../workflows/provisionTenant.shared';
 import { type TenantRecord } from '../db/rows/tenants';
@@ -105,8 +105,7 @@ export function createTenantActivities(deps: TenantActivityDeps) {
     },
 
     async createOwner(input: { tenantId: string; progress: ProvisioningProgress }): Promise<{ userId: string; invited: boolean }> {
-      let mail: PlatformMail | undefined;
-      const result = await inTenant(input.tenantId, async (m) => {
+      const { mail, ...result } = await inTenant(input.tenantId, async (m) => {
         const t = await loadTenant(m, input.tenantId);
         if (!t.owner_email) throw ApplicationFailure.nonRetryable('the registration has no owner', 'provisioning_rejected');
         const ownerEmail = t.owner_email;
@@ -124,36 +123,24 @@ export function createTenantActivities(deps: TenantActivityDeps) {
         const [owner] = (await m.query("SELECT id FROM roles WHERE key = 'owner'")) as { id: string }[];
         if (!owner) throw ApplicationFailure.nonRetryable('the template gave no owner role', 'template_not_found');
         let invited = false;
-        const newInvite = async (userId: string, roleId: string | null, kind: 'invitation' | 'verification') => {
-          const [pending] = (await m.query('SELECT 1 FROM invites WHERE user_id = $1 AND accepted_at IS NULL AND expires_at > now()', [userId])) as unknown[];
-          if (!pending) {
-            const token = newInviteToken(input.tenantId);
-            const expiresAt = new Date(Date.now() + INVITE_TTL_MS);
-            await m.query('INSERT INTO invites (tenant_id, id, user_id, token_hash, expires_at, role_id) VALUES ($1, $2, $3, $4, $5, $6)', [
-              input.tenantId,
-              newId('inv'),
-              userId,
-              sha256(token),
-              expiresAt,
-              roleId,
-            ]);
-            const link = `${deps.consoleUrl ?? ''}/invite/${token}`;
-            // Shown to platform admins as well (see docs/operations.md).
-            await saveProgress(m, input.tenantId, { ownerInviteUrl: link });
-            // Mailed once this transaction has committed; a retried activity finds the invite and mails nothing twice.
-            mail =
-              kind === 'verification'
-                ? verificationMail({ to: ownerEmail, tenantName: t.name, link, expiresAt })
-                : invitationMail({ to: ownerEmail, tenantName: t.name, link, expiresAt });
-          }
+        let mail: PlatformMail | undefined;
+        const newInvite = async (userId: string, roleId: string | null, mailOf: typeof invitationMail | typeof verificationMail) => {
           invited = true;
+          const [pending] = (await m.query('SELECT 1 FROM invites WHERE user_id = $1 AND accepted_at IS NULL AND expires_at > now()', [userId])) as unknown[];
+          if (pending) return;
+          const { token, expiresAt } = await insertInvite(m, { tenantId: input.tenantId, userId, roleId });
+          const link = `${deps.consoleUrl ?? ''}/invite/${token}`;
+          // Shown to platform admins as well (see docs/operations.md).
+          await saveProgress(m, input.tenantId, { ownerInviteUrl: link });
+          // Mailed once this transaction has committed; a retried activity finds the invite and mails nothing twice.
+          mail = mailOf({ to: ownerEmail, tenantName: t.name, link, expiresAt });
         };
         let userId = existing?.id;
         if (userId) {
           // An existing account is never attached to a tenant someone else
           // registered (spec §3.11): it is invited as owner and accepts while
           // signed in (or through the link, with its own password).
-          await newInvite(userId, owner.id, 'invitation');
+          await newInvite(userId, owner.id, invitationMail);
         } else {
           userId = newId('usr');
           // The platform admin vouches for the address of a tenant they
@@ -178,17 +165,16 @@ export function createTenantActivities(deps: TenantActivityDeps) {
           ]);
           // A public sign-up's owner proves the address; an owner the platform admin
           // registered without a password is invited to choose one.
-          if (!vouched) await newInvite(userId, null, 'verification');
-          else if (t.pending_owner_password_hash === null) await newInvite(userId, null, 'invitation');
+          if (!vouched) await newInvite(userId, null, verificationMail);
+          else if (t.pending_owner_password_hash === null) await newInvite(userId, null, invitationMail);
         }
         await m.query('UPDATE tenants SET pending_owner_password_hash = NULL WHERE id = $1', [input.tenantId]);
         await saveProgress(m, input.tenantId, { ...input.progress });
-        return { userId, invited };
+        return { userId, invited, mail };
       });
-      const toSend = mail as PlatformMail | undefined;
-      if (toSend && deps.mailer) {
+      if (mail && deps.mailer) {
         // Logged by code only: SMTP errors quote recipients, and logs never hold addresses.
-        await deps.mailer(toSend).catch((err: unknown) => log.warn('owner link not mailed', { code: (err as { code?: string }).code ?? 'error' }));
+        await deps.mailer(mail).catch((err: unknown) => log.warn('owner link not mailed', { code: (err as { code?: string }).code ?? 'error' }));
       }
       return result;
     },

@@ -16,7 +16,6 @@ import { type TenantAccess } from '../services/context';
 import { access, tenantScope, unauthenticated } from './access';
 import { customerScope } from './middleware/customerScope';
 import { idempotency } from './middleware/idempotency';
-import { isEmptyObject } from './middleware/jsonBody';
 import { type AppState } from './state';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -165,9 +164,9 @@ export class Routes {
     this.specs.push(spec as unknown as RouteSpec);
     const run = async (ctx: RouteContext) => {
       const body = spec.body ? parseOrThrow(spec.body, ctx.state.body ?? {}, 'body') : undefined;
-      // Common clients send `{}` with every POST: an empty object is no body;
-      // anything else is a field this endpoint does not take.
-      if (!spec.body && ctx.state.body !== undefined && spec.method !== 'get' && !isEmptyObject(ctx.state.body)) {
+      // The body parser already read `{}` as no body (api/middleware/jsonBody.ts):
+      // anything left is a field this endpoint does not take.
+      if (!spec.body && ctx.state.body !== undefined && spec.method !== 'get') {
         throw new ApiError(400, 'validation_failed', 'this endpoint takes no body', [
           { path: '(root)', message: 'unexpected body', code: 'unrecognized_keys' },
         ]);

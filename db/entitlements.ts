@@ -1,6 +1,7 @@
-// A tenant's entitlements (spec §5.5), as the billing workflow wrote them for
-// its entitled plan: the API (services/billing/limits) and the activities
-// read them here. Runs in the tenant's transaction (RLS).
+// A tenant's entitlements, as the billing workflow wrote them for its
+// entitled plan (docs/security.md, "Billing: paid, not asked"): the API
+// (services/billing/limits) and the activities read them here. Runs in the
+// tenant's transaction (RLS).
 import { type EntityManager } from 'typeorm';
 import { type FeatureKey, type LimitKey } from '../lib/plans';
 

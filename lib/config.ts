@@ -16,15 +16,15 @@ const optionalString = z
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
 
 /**
- * Placeholders this repository ships (docker-compose.yml) and their kin. The
- * console server (web/serve.js) refuses the same: keep the two lists alike.
+ * A console secret anyone could know: the placeholder docker-compose.yml ships
+ * and its kin (anything with "change me" in it), or one short enough to guess.
+ * The console server (web/serve.js) refuses the same: keep the two rules alike.
  */
-export const KNOWN_DEFAULT_CONSOLE_SECRETS: readonly string[] = ['console-secret-change-me', 'change-me', 'changeme', 'secret'];
-export const MIN_CONSOLE_SECRET_LENGTH = 16;
+const MIN_CONSOLE_SECRET_LENGTH = 16;
 
-export function weakConsoleSecret(value: string): boolean {
+function weakConsoleSecret(value: string): boolean {
   const v = value.trim().toLowerCase();
-  return KNOWN_DEFAULT_CONSOLE_SECRETS.includes(v) || /change-?me/.test(v) || v.length < MIN_CONSOLE_SECRET_LENGTH;
+  return /change-?me/.test(v) || v.length < MIN_CONSOLE_SECRET_LENGTH;
 }
 
 const EnvSchema = z.object({

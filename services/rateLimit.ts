@@ -23,8 +23,6 @@ export interface Queryable {
 
 export interface RateLimitResult {
   allowed: boolean;
-  /** Hits still allowed in the window after this one. */
-  remaining: number;
   /** When refused: seconds until a slot frees (at least 1); 0 when allowed. */
   retryAfterSeconds: number;
 }
@@ -53,18 +51,13 @@ export async function take(db: Queryable, bucket: string, limit: number, windowM
     if (row) {
       // Buckets nobody has hit for a window go away, a few at a time.
       if (Math.random() < 0.02) await db.query('DELETE FROM rate_limits WHERE bucket IN (SELECT bucket FROM rate_limits WHERE expires_at < now() LIMIT 100)');
-      return { allowed: row.allowed, remaining: row.allowed ? Math.max(0, limit - row.before - 1) : 0, retryAfterSeconds: row.retry };
+      return { allowed: row.allowed, retryAfterSeconds: row.retry };
     }
     if (attempt === 5) throw new Error('rate limit bucket removed by concurrent sweeps five times over');
   }
 }
 
-async function takeOnce(
-  db: Queryable,
-  bucket: string,
-  limit: number,
-  windowMs: number,
-): Promise<{ allowed: boolean; before: number; retry: number } | undefined> {
+async function takeOnce(db: Queryable, bucket: string, limit: number, windowMs: number): Promise<{ allowed: boolean; retry: number } | undefined> {
   await db.query('INSERT INTO rate_limits (bucket) VALUES ($1) ON CONFLICT (bucket) DO NOTHING', [bucket]);
   // One statement: the row lock (FOR UPDATE) makes a concurrent taker wait
   // and then see this hit. The outer SELECT keeps the answer a plain row list.
@@ -75,12 +68,20 @@ async function takeOnce(
               hits = CASE WHEN cardinality(cur.recent) < $2 THEN cur.recent || now() ELSE cur.recent END,
               expires_at = now() + $3::bigint * interval '1 millisecond'
             FROM cur WHERE t.bucket = cur.bucket
-            RETURNING cardinality(cur.recent) < $2 AS allowed, cardinality(cur.recent) AS before,
+            RETURNING cardinality(cur.recent) < $2 AS allowed,
                       CASE WHEN cardinality(cur.recent) < $2 THEN 0 ELSE ${RETRY('cur.recent')} END AS retry)
-     SELECT allowed, before, retry FROM upd`,
+     SELECT allowed, retry FROM upd`,
     [bucket, limit, windowMs],
-  )) as { allowed: boolean; before: number; retry: number }[];
+  )) as { allowed: boolean; retry: number }[];
   return row;
+}
+
+/** Takes a hit in each `[bucket, limit, windowMs]` in turn; the first that is full answers 429 `rate_limited`. */
+export async function takeAll(db: Queryable, buckets: readonly (readonly [string, number, number])[], message?: string): Promise<void> {
+  for (const [bucket, limit, windowMs] of buckets) {
+    const hit = await take(db, bucket, limit, windowMs);
+    if (!hit.allowed) throw rateLimited(hit.retryAfterSeconds, message);
+  }
 }
 
 /** Whether `bucket` is full (a `take` would be refused), counting nothing. */
@@ -92,17 +93,12 @@ export async function peek(db: Queryable, bucket: string, limit: number, windowM
     [bucket, limit, windowMs],
   )) as { used: number; retry: number }[];
   const used = row?.used ?? 0;
-  return { allowed: used < limit, remaining: Math.max(0, limit - used), retryAfterSeconds: used < limit ? 0 : (row?.retry ?? 1) };
+  return { allowed: used < limit, retryAfterSeconds: used < limit ? 0 : (row?.retry ?? 1) };
 }
 
 /** Gives back the newest hit of `bucket`: a take that turned out not to count (a sign-in that succeeded). */
 export async function giveBack(db: Queryable, bucket: string): Promise<void> {
   await db.query('UPDATE rate_limits SET hits = hits[1:cardinality(hits) - 1] WHERE bucket = $1 AND cardinality(hits) > 0', [bucket]);
-}
-
-/** Forgets every hit of `bucket`. */
-export async function reset(db: Queryable, bucket: string): Promise<void> {
-  await db.query('DELETE FROM rate_limits WHERE bucket = $1', [bucket]);
 }
 
 /** The API's answer to a refused take: 429 `rate_limited`; the error handler sets `Retry-After` from the details. */

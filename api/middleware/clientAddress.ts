@@ -23,7 +23,8 @@ export function clientAddress(consoleSecret: string | undefined) {
       const forwarded = ctx.get('x-forwarded-for').split(',')[0]?.trim() ?? '';
       if (isIP(forwarded)) address = forwarded;
     }
-    ctx.state.clientAddress = address.replace(/^::ffff:/, '');
+    // At most 64 characters: it names rate-limit buckets and failure rows.
+    ctx.state.clientAddress = address.replace(/^::ffff:/, '').slice(0, 64);
     return next();
   };
 }

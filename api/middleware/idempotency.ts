@@ -13,19 +13,18 @@ import type Koa from 'koa';
 import { claimIdempotencyKey, priorIdempotentResponse, storeIdempotentResponse } from '../../db/idempotencyKeys';
 import { access } from '../access';
 import { ApiError } from '../../lib/errors';
-import { isEmptyObject } from './jsonBody';
 import { type AppState } from '../state';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
- * The request a key stands for. No body and `{}` are the same request (a
- * route reads a missing body as `{}`), so a client retrying with the other
+ * The request a key stands for. No body and `{}` are the same request (the
+ * body parser reads `{}` as no body), so a client retrying with the other
  * form replays rather than conflicts. The body nests at most MAX_BODY_DEPTH
  * deep (inputGuard ran first), so JSON.stringify's recursion stays shallow.
  */
 function requestHash(ctx: Koa.ParameterizedContext<AppState>): string {
-  const body = ctx.state.body === undefined || isEmptyObject(ctx.state.body) ? null : ctx.state.body;
+  const body = ctx.state.body ?? null;
   return createHash('sha256')
     .update(`${ctx.method} ${ctx.path}\n${JSON.stringify(body)}`)
     .digest('hex');

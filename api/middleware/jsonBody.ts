@@ -50,17 +50,22 @@ export function jsonBody(opts: BodyOptions) {
       ctx.state.body = { leads: parseCsvRecords(text) };
       return next();
     }
+    let parsed: unknown;
     try {
-      ctx.state.body = text.trim() === '' ? undefined : (JSON.parse(text) as unknown);
+      parsed = text.trim() === '' ? undefined : (JSON.parse(text) as unknown);
     } catch {
       throw new ApiError(400, 'invalid_json', 'request body is not valid JSON');
     }
+    // `{}` is what common clients send for "no body": it is no body, for the
+    // routes (a body schema reads a missing body as `{}`, a route without one
+    // takes it) and for the idempotency hash alike.
+    ctx.state.body = isEmptyObject(parsed) ? undefined : parsed;
     return next();
   };
 }
 
-/** `{}`: what common clients send for "no body" (a plain object without keys; not `[]`, not `null`). */
-export function isEmptyObject(value: unknown): boolean {
+/** A plain object without keys (not `[]`, not `null`). */
+function isEmptyObject(value: unknown): boolean {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
 }
 

@@ -40,7 +40,7 @@ export function authRoutes(r: Routes, deps: AppDeps) {
   r.add(
     { method: 'post', path: '/api/auth/login', summary: 'Sign in with e-mail and password', tag, auth: 'public', body: loginBody, response: R.loginResponse },
     async ({ ctx, body }) => {
-      const client = (ctx.state.clientAddress ?? 'unknown').slice(0, 64);
+      const client = ctx.state.clientAddress ?? 'unknown';
       // Every attempt takes its slot before the password is checked, and a
       // success gives it back: parallel guesses cannot all pass a check made
       // before any of them has failed.

@@ -42,19 +42,17 @@ export function billingRoutes(r: Routes, deps: AppDeps & { client: Client; taskQ
     connectWebhookSecret: b?.connectWebhookSecret,
   };
   const routing = { client: deps.client, taskQueue: deps.taskQueue, prices: billingDeps.prices };
-  const platformEvent = (raw: string, signature: string | undefined) => {
-    if (!b?.webhookSecret) throw new ApiError(503, 'billing_not_configured', 'STRIPE_WEBHOOK_SECRET is unset');
-    const event = verifyStripeDelivery(raw, signature, b.webhookSecret);
-    assertNoNul(event);
-    return receiveStripeEvent(ds, 'stripe', event, (m, e) => routeStripeEvent(m, routing, e));
-  };
-
-  const connectEvent = (raw: string, signature: string | undefined) => {
-    if (!b?.connectWebhookSecret) throw new ApiError(503, 'billing_not_configured', 'STRIPE_CONNECT_WEBHOOK_SECRET is unset');
-    const event = verifyStripeDelivery(raw, signature, b.connectWebhookSecret);
-    assertNoNul(event);
-    return receiveStripeEvent(ds, 'stripe-connect', event, connect.routeConnectEvent);
-  };
+  /** A Stripe endpoint: its signature verified with its own secret, then stored and routed once. */
+  const receiver =
+    (secret: string | undefined, secretName: string, source: 'stripe' | 'stripe-connect', route: Parameters<typeof receiveStripeEvent>[3]) =>
+    (raw: string, signature: string | undefined) => {
+      if (!secret) throw new ApiError(503, 'billing_not_configured', `${secretName} is unset`);
+      const event = verifyStripeDelivery(raw, signature, secret);
+      assertNoNul(event);
+      return receiveStripeEvent(ds, source, event, route);
+    };
+  const platformEvent = receiver(b?.webhookSecret, 'STRIPE_WEBHOOK_SECRET', 'stripe', (m, e) => routeStripeEvent(m, routing, e));
+  const connectEvent = receiver(b?.connectWebhookSecret, 'STRIPE_CONNECT_WEBHOOK_SECRET', 'stripe-connect', connect.routeConnectEvent);
 
   r.add({ method: 'get', path: '/api/billing', summary: 'Plan, status, period, entitlements, usage and credits', ...read, response: R.billing }, ({ access }) =>
     account.getBilling(access, billingDeps),
@@ -65,7 +63,7 @@ export function billingRoutes(r: Routes, deps: AppDeps & { client: Client; taskQ
       path: '/api/billing/checkout',
       errors: STRIPE_ERRORS,
       summary:
-        'A Stripe Checkout Session for a plan; a tenant that already subscribes gets the billing portal’s confirmation of a change to its subscription instead',
+        'A Stripe Checkout Session for a plan; a tenant that already subscribes gets a pending update of its subscription instead (applied once its invoice is paid; the answer leads to the invoice when it needs the customer)',
       ...manage,
       body: S.planCheckoutBody,
       response: R.checkoutSession,

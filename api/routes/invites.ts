@@ -6,7 +6,7 @@ import { unauthenticated } from '../access';
 import { type AppDeps } from '../deps';
 import { ApiError } from '../../lib/errors';
 import { acceptInviteAsUser, acceptInviteByToken, invitesOfUser, inviteNotFound, requestVerification } from '../../services/access/invites';
-import { rateLimited, take } from '../../services/rateLimit';
+import { takeAll } from '../../services/rateLimit';
 import { sha256 } from '../../lib/secrets';
 import { type Routes } from '../routing';
 import * as R from '../schemas/responses';
@@ -59,16 +59,13 @@ export function inviteRoutes(r: Routes, deps: AppDeps) {
       status: 204,
     },
     async ({ ctx, body }) => {
-      const client = (ctx.state.clientAddress ?? 'unknown').slice(0, 64);
+      const client = ctx.state.clientAddress ?? 'unknown';
       // Limits that hold whether or not the address has an account: per
       // client, and per address (hashed: the limiter holds no addresses).
-      for (const [bucket, limit] of [
-        [`verification:ip:${client}`, 10],
-        [`verification:email:${sha256(body.email)}`, 3],
-      ] as const) {
-        const hit = await take(deps.dataSource, bucket, limit, HOUR_MS);
-        if (!hit.allowed) throw rateLimited(hit.retryAfterSeconds);
-      }
+      await takeAll(deps.dataSource, [
+        [`verification:ip:${client}`, 10, HOUR_MS],
+        [`verification:email:${sha256(body.email)}`, 3, HOUR_MS],
+      ]);
       // The lookup and the mail happen after the answer, so its time says
       // nothing about the address either.
       const requestId = ctx.state.requestId;

@@ -65,7 +65,7 @@ export function tenantRoutes(r: Routes, deps: AppDeps & { client: Client; taskQu
   r.add(
     { method: 'post', path: '/api/tenants/register', summary: 'Public sign-up: register and provision a tenant', auth: 'public', ...registration },
     async ({ ctx, body }) => {
-      const hit = await take(ds, `signups:ip:${(ctx.state.clientAddress ?? 'unknown').slice(0, 64)}`, signupsPerIp, 60 * 60 * 1000);
+      const hit = await take(ds, `signups:ip:${ctx.state.clientAddress ?? 'unknown'}`, signupsPerIp, 60 * 60 * 1000);
       if (!hit.allowed)
         throw new ApiError(429, 'too_many_requests', 'too many sign-ups from this address; try again later', { retryAfterSeconds: hit.retryAfterSeconds });
       const out = await tenants.registerTenant(ds, deps, body, { selfRegistered: true });

@@ -12,10 +12,11 @@
 import { assertWithinLimit } from '../billing/limits';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { newId } from '../../db/ids';
+import { insertInvite } from '../../db/invites';
 import { withTenant, withUser } from '../../db/tenantContext';
 import { audit } from '../audit';
 import { hashPassword, verifyPassword } from '../../lib/passwords';
-import { INVITE_TTL_MS, newInviteToken, parseInviteToken, sha256 } from '../../lib/secrets';
+import { parseInviteToken, sha256 } from '../../lib/secrets';
 import { ApiError } from '../../lib/errors';
 import { verificationMail, type PlatformMailer } from '../../lib/platformMail';
 import { type Logger } from 'pino';
@@ -41,15 +42,7 @@ export async function createInvite(
   // A new invitation replaces a pending one for the same address.
   await m.query('DELETE FROM invites WHERE user_id = $1 AND accepted_at IS NULL AND role_id IS NOT NULL', [userId]);
   await assertWithinLimit(m, 'seats');
-  const tenantId = input.tenantId;
-  const token = newInviteToken(tenantId);
-  const id = newId('inv');
-  const expiresAt = new Date(Date.now() + INVITE_TTL_MS);
-  await m.query(
-    'INSERT INTO invites (tenant_id, id, user_id, token_hash, expires_at, role_id, customer_id, invited_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-    [tenantId, id, userId, sha256(token), expiresAt, input.roleId, input.customerId, input.invitedBy],
-  );
-  return { id, token, expiresAt };
+  return insertInvite(m, { tenantId: input.tenantId, userId, roleId: input.roleId, customerId: input.customerId, invitedBy: input.invitedBy });
 }
 
 interface PendingInvite {
@@ -197,20 +190,12 @@ export async function requestVerification(
     ),
   )) as { id: string; name: string }[];
   if (!home) return;
-  const token = newInviteToken(home.id);
-  const expiresAt = new Date(Date.now() + INVITE_TTL_MS);
-  await withTenant(ds, home.id, async (m) => {
+  const { token, expiresAt } = await withTenant(ds, home.id, async (m) => {
     // One live verification link per account and tenant: the newest.
     await m.query('DELETE FROM invites WHERE user_id = $1 AND role_id IS NULL AND accepted_at IS NULL', [user.id]);
-    const id = newId('inv');
-    await m.query('INSERT INTO invites (tenant_id, id, user_id, token_hash, expires_at) VALUES ($1, $2, $3, $4, $5)', [
-      home.id,
-      id,
-      user.id,
-      sha256(token),
-      expiresAt,
-    ]);
-    await audit(m, { action: 'verification_requested', outcome: 'success', targetType: 'invite', targetId: id, requestId });
+    const invite = await insertInvite(m, { tenantId: home.id, userId: user.id });
+    await audit(m, { action: 'verification_requested', outcome: 'success', targetType: 'invite', targetId: invite.id, requestId });
+    return invite;
   });
   await deps.mailer(verificationMail({ to: email, tenantName: home.name, link: `${deps.consoleUrl ?? ''}/invite/${token}`, expiresAt }));
 }

@@ -15,7 +15,7 @@ import { isId } from '../../db/ids';
 import { keysetPage, type ListParams } from '../../db/pagination';
 import { ApiError, notFound } from '../../lib/errors';
 import { invitationMail, type PlatformMailer } from '../../lib/platformMail';
-import { rateLimited, take } from '../rateLimit';
+import { takeAll } from '../rateLimit';
 import { auditBy } from '../audit';
 import { type TenantAccess } from '../context';
 import { customerContext } from '../tenancy/customers';
@@ -128,13 +128,14 @@ async function takeInviteSlots(a: TenantAccess, overrides: InviteMailDeps['limit
     ? undefined
     : ((await a.manager.query('SELECT created_by FROM api_tokens WHERE id = $1', [a.tokenId ?? ''])) as { created_by: string | null }[])[0]?.created_by;
   const inviter = a.userId ? `user:${a.userId}` : minter ? `user:${minter}` : `token:${a.tokenId ?? 'none'}`;
-  for (const [bucket, limit, windowMs] of [
-    [`invites:tenant:${a.tenantId}`, overrides?.invitesPerTenant ?? INVITE_LIMITS.perTenant.limit, INVITE_LIMITS.perTenant.windowMs],
-    [`invites:inviter:${a.tenantId}:${inviter}`, overrides?.invitesPerInviter ?? INVITE_LIMITS.perInviter.limit, INVITE_LIMITS.perInviter.windowMs],
-  ] as const) {
-    const hit = await take(a.manager, bucket, limit, windowMs);
-    if (!hit.allowed) throw rateLimited(hit.retryAfterSeconds, 'too many invitations; try again later');
-  }
+  await takeAll(
+    a.manager,
+    [
+      [`invites:tenant:${a.tenantId}`, overrides?.invitesPerTenant ?? INVITE_LIMITS.perTenant.limit, INVITE_LIMITS.perTenant.windowMs],
+      [`invites:inviter:${a.tenantId}:${inviter}`, overrides?.invitesPerInviter ?? INVITE_LIMITS.perInviter.limit, INVITE_LIMITS.perInviter.windowMs],
+    ],
+    'too many invitations; try again later',
+  );
 }
 
 /** Records the invitation and mails the link once the request has committed. */

@@ -195,8 +195,6 @@ export interface SignInAttempt {
   /** The client's address (at most 64 characters). */
   client: string;
   requestId?: string;
-  /** Called (and awaited) on every failed attempt (the per-address cap). */
-  onFailure?: () => Promise<unknown> | void;
 }
 
 /** Checks the password and opens a session in the tenant the user left off in; throws 401 or 429. */
@@ -210,7 +208,6 @@ export async function signIn(ds: DataSource, attempt: SignInAttempt) {
   // answer never says that the address has an account (docs/security.md).
   const ok = (await verifyPassword(user?.passwordHash, attempt.password)) && Boolean(user?.emailVerifiedAt);
   if (!ok || !user) {
-    await attempt.onFailure?.();
     const failures = await recordFailure(ds, attempt.email, attempt.client);
     if (user) {
       for (const t of await tenantsOfUser(ds, user.id)) {

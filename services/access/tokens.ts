@@ -65,7 +65,7 @@ async function issue(manager: EntityManager, tenantId: string, input: { name: st
 // A caller restricted to one customer works inside it: the tokens it sees and
 // revokes are that customer's (its own and its peers'), and any other token —
 // an unrestricted one, the owner's, another customer's — answers 404 like
-// anything else outside its scope (spec §3.6–3.7).
+// anything else outside its scope (docs/security.md, "What isolates what").
 const inScope = (a: TenantAccess) => (a.restrictedCustomerId ? { customerId: a.restrictedCustomerId } : {});
 
 export async function listTokens(a: TenantAccess) {

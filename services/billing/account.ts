@@ -161,11 +161,15 @@ export async function startPlanCheckout(a: TenantAccess, deps: BillingDeps, plan
  * leads; otherwise back to the billing page (docs/security.md).
  */
 async function changePlan(a: TenantAccess, deps: BillingDeps, stripe: Stripe, subscriptionId: string, plan: Exclude<PlanKey, 'free'>) {
-  if (deps.localMode) {
-    // Local checkout updates the subscription the tenant has (services/billing/account.ts localCheckoutDeliveries).
-    await auditBy(a, { action: 'billing.plan_change_started', outcome: 'success', targetType: 'billing', targetId: a.tenantId, details: { plan } });
-    return { url: `${deps.consoleUrl}/billing/local-checkout?plan=${plan}`, sessionId: `local_${subscriptionId}` };
-  }
+  // Local checkout updates the subscription the tenant has (localCheckoutDeliveries below).
+  const change = deps.localMode
+    ? { url: `${deps.consoleUrl}/billing/local-checkout?plan=${plan}`, sessionId: `local_${subscriptionId}` }
+    : await pendingUpdate(a, deps, stripe, subscriptionId, plan);
+  await auditBy(a, { action: 'billing.plan_change_started', outcome: 'success', targetType: 'billing', targetId: a.tenantId, details: { plan } });
+  return change;
+}
+
+async function pendingUpdate(a: TenantAccess, deps: BillingDeps, stripe: Stripe, subscriptionId: string, plan: Exclude<PlanKey, 'free'>) {
   const subscription = await callStripe(() => stripe.subscriptions.retrieve(subscriptionId));
   const item = subscription.items.data[0];
   if (!item) throw new ApiError(409, 'subscription_without_items', 'the subscription has no item to change; use the billing portal');
@@ -182,9 +186,8 @@ async function changePlan(a: TenantAccess, deps: BillingDeps, stripe: Stripe, su
     ),
   );
   const invoice = typeof updated.latest_invoice === 'object' ? updated.latest_invoice : null;
-  const awaitsPayment = invoice !== null && invoice.status === 'open' && Boolean(invoice.hosted_invoice_url);
-  await auditBy(a, { action: 'billing.plan_change_started', outcome: 'success', targetType: 'billing', targetId: a.tenantId, details: { plan } });
-  return { url: awaitsPayment ? invoice!.hosted_invoice_url! : `${deps.consoleUrl}/billing?checkout=done`, sessionId: updated.id };
+  const hosted = invoice?.status === 'open' ? invoice.hosted_invoice_url : null;
+  return { url: hosted || `${deps.consoleUrl}/billing?checkout=done`, sessionId: updated.id };
 }
 
 /** A Checkout Session for a credit pack (a one-time price). */

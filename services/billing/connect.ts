@@ -51,10 +51,22 @@ interface AccountRow {
 
 export const accountLookup = (accountId: string) => createHash('sha256').update(`stripe-connect:${accountId}`).digest('hex');
 
+function requireKeyring(deps: ConnectDeps, verb: 'stored' | 'read'): Keyring {
+  if (!deps.keyring) throw new ApiError(503, 'encryption_not_configured', `TENANTFLOW_ENCRYPTION_KEYS is unset: the connected account cannot be ${verb}`);
+  return deps.keyring;
+}
+
 function requireStripeAndKeyring(deps: ConnectDeps): { stripe: Stripe; keyring: Keyring } {
   const stripe = requireStripe(deps.stripe);
-  if (!deps.keyring) throw new ApiError(503, 'encryption_not_configured', 'TENANTFLOW_ENCRYPTION_KEYS is unset: the connected account cannot be stored');
-  return { stripe, keyring: deps.keyring };
+  return { stripe, keyring: requireKeyring(deps, 'stored') };
+}
+
+/** The tenant's connected account, which must exist and still be authorized to take payments. */
+async function usableAccount(m: EntityManager, tenantId: string, keyring: Keyring): Promise<{ id: string; row: AccountRow }> {
+  const account = await accountId(m, tenantId, keyring);
+  if (!account) throw new ApiError(409, 'connect_not_started', 'connect a Stripe account first (client billing → connect)');
+  if (account.row.deauthorized_at) throw deauthorized();
+  return account;
 }
 
 /** The tenant's connected account id, opened (and re-sealed if an older key sealed it). */
@@ -183,9 +195,7 @@ export async function invoiceCheckout(a: TenantAccess, deps: ConnectDeps, custom
   const [inv] = (await a.manager.query('SELECT * FROM client_invoices WHERE id = $1 AND customer_id = $2 FOR UPDATE', [id, customerId])) as InvoiceRow[];
   if (!inv) throw notFound('invoice');
   if (inv.status === 'paid' || inv.status === 'refunded') throw new ApiError(409, 'invoice_closed', `the invoice is ${inv.status}`);
-  const account = await accountId(a.manager, a.tenantId, keyring);
-  if (!account) throw new ApiError(409, 'connect_not_started', 'connect a Stripe account first (client billing → connect)');
-  if (account.row.deauthorized_at) throw deauthorized();
+  const account = await usableAccount(a.manager, a.tenantId, keyring);
   const session = await callStripe(() =>
     stripe.checkout.sessions.create(
       {
@@ -219,8 +229,7 @@ export async function invoiceCheckout(a: TenantAccess, deps: ConnectDeps, custom
 
 function requireLocalMode(deps: ConnectDeps): { keyring: Keyring; secret: string } {
   if (!deps.localMode || !deps.connectWebhookSecret) throw new ApiError(404, 'not_found', 'this is only available in billing’s local test mode');
-  if (!deps.keyring) throw new ApiError(503, 'encryption_not_configured', 'TENANTFLOW_ENCRYPTION_KEYS is unset: the connected account cannot be read');
-  return { keyring: deps.keyring, secret: deps.connectWebhookSecret };
+  return { keyring: requireKeyring(deps, 'read'), secret: deps.connectWebhookSecret };
 }
 
 /**
@@ -230,9 +239,7 @@ function requireLocalMode(deps: ConnectDeps): { keyring: Keyring; secret: string
  */
 export async function localOnboardingDelivery(a: TenantAccess, deps: ConnectDeps) {
   const { keyring, secret } = requireLocalMode(deps);
-  const account = await accountId(a.manager, a.tenantId, keyring);
-  if (!account) throw new ApiError(409, 'connect_not_started', 'connect a Stripe account first (client billing → connect)');
-  if (account.row.deauthorized_at) throw deauthorized();
+  const account = await usableAccount(a.manager, a.tenantId, keyring);
   const object = { id: account.id, object: 'account', type: 'express', details_submitted: true, charges_enabled: true, payouts_enabled: true };
   return signedDelivery(stripeEvent('account.updated', object, { account: account.id }), secret);
 }
@@ -250,9 +257,7 @@ export async function localInvoicePaymentDelivery(a: TenantAccess, deps: Connect
   }[];
   if (!inv) throw notFound('invoice');
   if (inv.status !== 'open' || !inv.checkout_session_id) throw new ApiError(409, 'invoice_not_open', `the invoice is ${inv.status}; open its checkout first`);
-  const account = await accountId(a.manager, a.tenantId, keyring);
-  if (!account) throw new ApiError(409, 'connect_not_started', 'connect a Stripe account first (client billing → connect)');
-  if (account.row.deauthorized_at) throw deauthorized();
+  const account = await usableAccount(a.manager, a.tenantId, keyring);
   const object = {
     id: inv.checkout_session_id,
     object: 'checkout.session',
