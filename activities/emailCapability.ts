@@ -9,7 +9,7 @@ import { withTenant } from '../db/tenantContext';
 import { type Keyring, open, seal } from '../lib/encryption';
 import { providerKeyAad } from '../lib/secretScopes';
 import { lockBillingAccount } from '../db/sendQuota';
-import { entitlementLimit, hasFeature } from '../db/entitlements';
+import { hasFeature, limitUsage } from '../db/entitlements';
 import { SmartleadAdminClient } from './providers/smartleadAdmin';
 
 export interface EmailCapabilityDeps {
@@ -110,16 +110,18 @@ export function createEmailCapabilityActivities(deps: EmailCapabilityDeps) {
         let added = 0;
         let skipped = 0;
         await lockBillingAccount(m);
-        const limit = (await entitlementLimit(m, 'inboxes')) ?? null;
-        const [{ used }] = (await m.query('SELECT count(*)::int AS used FROM inboxes')) as [{ used: number }];
+        const { limit, used } = await limitUsage(m, 'inboxes');
         let room = limit === null ? Number.POSITIVE_INFINITY : Math.max(0, limit - used);
+        // The customer's inboxes from this provider, read once under the lock.
+        const known = new Set(
+          (
+            (await m.query('SELECT external_id FROM inboxes WHERE customer_id = $1 AND provider = $2', [input.customerId, PROVIDER])) as {
+              external_id: string;
+            }[]
+          ).map((r) => r.external_id),
+        );
         for (const inbox of inboxes) {
-          const [known] = (await m.query('SELECT 1 FROM inboxes WHERE customer_id = $1 AND provider = $2 AND external_id = $3', [
-            input.customerId,
-            PROVIDER,
-            inbox.externalId,
-          ])) as unknown[];
-          if (!known && room <= 0) {
+          if (!known.has(inbox.externalId) && room <= 0) {
             skipped += 1;
             continue;
           }
@@ -132,6 +134,7 @@ export function createEmailCapabilityActivities(deps: EmailCapabilityDeps) {
              RETURNING (xmax = 0) AS inserted`,
             [newId('inb'), input.customerId, PROVIDER, inbox.externalId, inbox.fromEmail, inbox.fromName, inbox.dailyCap, inbox.warmup],
           )) as { inserted: boolean }[];
+          known.add(inbox.externalId);
           if (res[0]?.inserted) {
             added += 1;
             room -= 1;

@@ -20,3 +20,18 @@ export async function hasFeature(m: EntityManager, feature: FeatureKey): Promise
   const [e] = (await m.query('SELECT enabled FROM entitlements WHERE key = $1', [feature])) as { enabled: boolean }[];
   return e?.enabled === true;
 }
+
+/** What each counted limit counts, in the tenant's transaction. */
+const COUNTS: Record<Exclude<LimitKey, 'monthly_sends'>, string> = {
+  inboxes: 'SELECT count(*)::int AS n FROM inboxes',
+  campaigns: "SELECT count(*)::int AS n FROM campaigns WHERE status <> 'archived'",
+  // Members plus invitations still open (each will take a seat when accepted).
+  seats: `SELECT (SELECT count(*) FROM memberships) + (SELECT count(*) FROM invites WHERE accepted_at IS NULL AND expires_at > now() AND role_id IS NOT NULL)::int AS n`,
+};
+
+/** The tenant's limit for `key` (null: unlimited) and what it uses now. */
+export async function limitUsage(m: EntityManager, key: Exclude<LimitKey, 'monthly_sends'>): Promise<{ limit: number | null; used: number }> {
+  const limit = (await entitlementLimit(m, key)) ?? null;
+  const [c] = (await m.query(COUNTS[key])) as { n: number }[];
+  return { limit, used: Number(c!.n) };
+}

@@ -157,6 +157,20 @@ export type Config = z.infer<typeof EnvSchema> & {
 
 let cached: Config | undefined;
 
+/**
+ * The listeners bound anywhere but loopback, as [setting, host]. Billing's
+ * local test mode grants plans and credits on request, so it runs only when
+ * there are none (docs/security.md).
+ */
+export function exposedListeners(c: { API_HOST: string; WEB_HOST: string }): [string, string][] {
+  return (
+    [
+      ['API_HOST', c.API_HOST],
+      ['WEB_HOST', c.WEB_HOST],
+    ] as [string, string][]
+  ).filter(([, host]) => host !== LOOPBACK);
+}
+
 export function parseConfig(env: NodeJS.ProcessEnv): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
@@ -165,10 +179,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   }
   const c = parsed.data;
   if (c.BILLING_MODE === 'local') {
-    const exposed = [
-      ['API_HOST', c.API_HOST],
-      ['WEB_HOST', c.WEB_HOST],
-    ].filter(([, host]) => host !== LOOPBACK);
+    const exposed = exposedListeners(c);
     if (exposed.length > 0) {
       throw new Error(
         `invalid environment:\n  BILLING_MODE: local billing lets any billing manager grant itself a plan or credits, so it runs only while every listener is bound to ${LOOPBACK} (${exposed.map(([k, v]) => `${k} is ${v}`).join(', ')})`,

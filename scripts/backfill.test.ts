@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { type Pool } from 'pg';
 import { type DataSource } from 'typeorm';
-import { ownerPool, startBackfillWorker, type RunningWorker } from '../test/helpers/backfill';
+import { insertLegacyLeads, ownerPool, startBackfillWorker, type RunningWorker } from '../test/helpers/backfill';
 import { openDataSource } from '../test/helpers/database';
 import { createTenant, type TenantFixture } from '../test/helpers/fixtures';
 import { useSuiteDatabase } from '../test/helpers/suite';
@@ -45,16 +45,7 @@ beforeAll(async () => {
   owner = await openDataSource(suite.db.ownerUrl);
   pool = ownerPool(suite.db.ownerUrl);
   t = await createTenant(owner, { customers: 1 });
-  const c = await pool.connect();
-  await c.query('BEGIN');
-  await c.query("SELECT set_config('app.tenant_id', $1, true)", [t.tenant.id]);
-  await c.query(
-    `INSERT INTO leads (tenant_id, id, customer_id, email, source)
-     SELECT $1::uuid, 'lead_' || lpad(i::text, 26, '0'), $2, 'p' || i || '@cli.example', 'api' FROM generate_series(1, 300) i`,
-    [t.tenant.id, t.customers[0]!.id],
-  );
-  await c.query('COMMIT');
-  c.release();
+  await insertLegacyLeads(pool, t.tenant.id, t.customers[0]!.id, 300);
   worker = await startBackfillWorker({ ownerUrl: suite.db.ownerUrl, taskQueue });
 });
 

@@ -13,6 +13,7 @@ import nodemailer from 'nodemailer';
 import { Client } from 'pg';
 import { parseConfig } from '../lib/config';
 import { launcherPorts } from '../test/helpers/platform';
+import { processTree } from '../test/helpers/processes';
 import { portOpen, waitForHttp } from './lib/net';
 import { ROOT } from './lib/tools';
 import { uuidv7 } from '../db/ids';
@@ -20,31 +21,7 @@ import { uuidv7 } from '../db/ids';
 jest.setTimeout(300_000);
 
 /** Every live descendant of `pid` (PostgreSQL backends included: they stay children of the postmaster). */
-function descendants(pid: number): number[] {
-  const parentOf = new Map<number, number>();
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      parentOf.set(Number(entry), ppid);
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  const found: number[] = [];
-  const queue = [pid];
-  while (queue.length) {
-    const current = queue.shift()!;
-    for (const [child, parent] of parentOf) {
-      if (parent === current && !found.includes(child)) {
-        found.push(child);
-        queue.push(child);
-      }
-    }
-  }
-  return found;
-}
+const descendants = (pid: number): number[] => processTree(pid).slice(1);
 
 /** /proc/<pid>/<file> ('' once the process has ended). */
 function readProc(pid: number, file: 'cmdline' | 'environ'): string {
@@ -223,7 +200,7 @@ it('brings everything up, stops every child on Ctrl-C, and keeps the data for th
   // Every listener of the stack is on the loopback interface: PostgreSQL, the
   // Temporal dev server (frontend, Web UI and whatever else it opens), the
   // API, the console, the mail sink and stripe-mock (HTTP and HTTPS).
-  const listening = listeningAddresses([first.child.pid!, ...descendants(first.child.pid!)]);
+  const listening = listeningAddresses(processTree(first.child.pid!));
   expect(listening.length).toBeGreaterThanOrEqual(6);
   expect(listening.filter((a) => !loopback(a))).toEqual([]);
   for (const port of Object.values(ports)) expect(listening).toContainEqual(expect.stringMatching(new RegExp(`:${port}$`)));

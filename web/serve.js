@@ -24,7 +24,7 @@ const host = process.env.HOST ?? '127.0.0.1';
 // sending the console's URLs (invite tokens sit in paths) to other sites in a
 // Referer. Pages also get SvelteKit's Content-Security-Policy (svelte.config.js).
 // See docs/security.md, "Browser and deployment defenses".
-export const SECURITY_HEADERS = {
+const SECURITY_HEADERS = {
   'X-Frame-Options': 'DENY',
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'same-origin',

@@ -6,7 +6,7 @@ import { type Client, type Connection } from '@temporalio/client';
 import { type Pool } from 'pg';
 import { type DataSource } from 'typeorm';
 import { TenantIdSearchAttribute } from './searchAttributes';
-import { ownerPool, progressOf, startBackfill, startBackfillWorker, type RunningWorker } from '../test/helpers/backfill';
+import { insertLegacyLeads, ownerPool, progressOf, startBackfill, startBackfillWorker, type RunningWorker } from '../test/helpers/backfill';
 import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
 import { createTenant } from '../test/helpers/fixtures';
 import { connectClient, uniqueTaskQueue } from '../test/helpers/temporal';
@@ -22,24 +22,6 @@ let pool: Pool;
 let worker: RunningWorker;
 const tenants: string[] = [];
 
-/** Leads written before the column existed: no email_domain. */
-async function legacyLeads(tenantId: string, customerId: string, n: number): Promise<void> {
-  const c = await pool.connect();
-  try {
-    await c.query('BEGIN');
-    await c.query("SELECT set_config('app.tenant_id', $1, true)", [tenantId]);
-    await c.query(
-      `INSERT INTO leads (tenant_id, id, customer_id, email, source)
-       SELECT $1::uuid, 'lead_' || lpad(i::text, 26, '0'), $2, 'person' || i || '@mail' || (i % 4) || '.example', 'api'
-         FROM generate_series(1, $3::int) i`,
-      [tenantId, customerId, n],
-    );
-    await c.query('COMMIT');
-  } finally {
-    c.release();
-  }
-}
-
 beforeAll(async () => {
   ({ client, connection } = await connectClient());
   db = await createTestDatabase('bf_tenants');
@@ -48,7 +30,7 @@ beforeAll(async () => {
   for (let i = 0; i < 5; i++) {
     const t = await createTenant(owner, { customers: 1 });
     tenants.push(t.tenant.id);
-    await legacyLeads(t.tenant.id, t.customers[0]!.id, LEADS);
+    await insertLegacyLeads(pool, t.tenant.id, t.customers[0]!.id, LEADS);
   }
 });
 

@@ -11,6 +11,7 @@ import { type DataSource } from 'typeorm';
 import {
   batchRecords,
   importLegacy,
+  insertLegacyLeads,
   installUpdateCounter,
   ownerPool,
   progressOf,
@@ -333,19 +334,7 @@ describe('control calls that race the run', () => {
   async function tenantRun(n: number, opts: { historyLimit?: number; sliceMs?: number } = {}) {
     const fixture = await createTenant(owner, { customers: 1 });
     const tenantId = fixture.tenant.id;
-    const c = await pool.connect();
-    try {
-      await c.query('BEGIN');
-      await c.query("SELECT set_config('app.tenant_id', $1, true)", [tenantId]);
-      await c.query(
-        `INSERT INTO leads (tenant_id, id, customer_id, email, source)
-         SELECT $1, 'lead_' || lpad(g::text, 26, '0'), $2, 'lead' || g || '@example.com', 'api' FROM generate_series(1, $3::int) g`,
-        [tenantId, fixture.customers[0]!.id, n],
-      );
-      await c.query('COMMIT');
-    } finally {
-      c.release();
-    }
+    await insertLegacyLeads(pool, tenantId, fixture.customers[0]!.id, n);
     const handle = await client.workflow.start(BACKFILL, {
       taskQueue,
       workflowId: tenantBackfillWorkflowId(tenantId, LEADS),
@@ -363,32 +352,17 @@ describe('control calls that race the run', () => {
   it('answers 409 backfill_not_running to a signal that reaches the run after it completed, and audits nothing', async () => {
     const { tenantId, handle } = await tenantRun(2_000);
     // The signal leaves the API while the run is running and reaches the server after the run has closed.
-    const lateDeps: BackfillDeps = {
-      ...deps,
-      client: new Proxy(client, {
-        get: (target, prop) =>
-          prop !== 'workflow'
-            ? Reflect.get(target, prop)
-            : new Proxy(target.workflow, {
-                get: (wf, p) =>
-                  p !== 'getHandle'
-                    ? Reflect.get(wf, p)
-                    : (id: string) => {
-                        const real = wf.getHandle(id);
-                        return new Proxy(real, {
-                          get: (h, hp) =>
-                            hp !== 'signal'
-                              ? Reflect.get(h, hp)
-                              : async (...args: Parameters<typeof real.signal>) => {
-                                  await real.signal(cancelSignal);
-                                  await real.result();
-                                  return real.signal(...args);
-                                },
-                        });
-                      },
-              }),
-      }),
+    const late = (id: string) => {
+      const real = client.workflow.getHandle(id);
+      return {
+        signal: async (...args: Parameters<typeof real.signal>) => {
+          await real.signal(cancelSignal);
+          await real.result();
+          return real.signal(...args);
+        },
+      };
     };
+    const lateDeps: BackfillDeps = { ...deps, client: { workflow: { getHandle: late } } as unknown as Client };
     for (const action of ['resume', 'pause', 'cancel'] as const) {
       await expect(controlBackfill(owner, lateDeps, actor, LEADS, { action }, tenantId)).rejects.toMatchObject({ status: 409, code: 'backfill_not_running' });
     }

@@ -88,6 +88,8 @@ const DAY = 86_400_000;
 
 export function initialState(start: BillingStart | undefined, now: number): BillingState {
   const trial = start?.trialDays && start.plan !== 'free' ? now + start.trialDays * DAY : null;
+  // A template trial is free to try: its plan is entitled, and counts as paid, until it ends.
+  const granted = trial ? (start?.plan ?? 'free') : 'free';
   return {
     plan: start?.plan ?? 'free',
     status: trial ? 'trialing' : 'none',
@@ -99,8 +101,8 @@ export function initialState(start: BillingStart | undefined, now: number): Bill
     pastDueSince: null,
     reminded: [],
     restricted: false,
-    entitledPlan: trial ? (start?.plan ?? 'free') : 'free',
-    paidPlan: trial ? (start?.plan ?? 'free') : 'free',
+    entitledPlan: granted,
+    paidPlan: granted,
     statusEventAt: 0,
     eventsApplied: 0,
     eventsIgnored: 0,
@@ -191,8 +193,8 @@ export function settle(s: BillingState, rules: BillingRules, now: number, lifecy
   }
   const paid = next.paidThrough !== null && now < next.paidThrough;
   const current = next.status === 'active' || (next.status === 'trialing' && (next.trialEndsAt === null || now < next.trialEndsAt));
-  if (lifecycle.entitlePaidPlan) next.entitledPlan = current || paid ? (next.paidPlan ?? next.plan) : 'free';
-  else next.entitledPlan = current || paid ? next.plan : 'free';
+  const granted = lifecycle.entitlePaidPlan ? (next.paidPlan ?? next.plan) : next.plan;
+  next.entitledPlan = current || paid ? granted : 'free';
   const graceOver = next.pastDueSince !== null && now >= next.pastDueSince + rules.graceDays * DAY;
   if (graceOver && next.status === 'past_due') next.status = 'unpaid';
   next.restricted = (next.status === 'unpaid' || next.status === 'past_due') && graceOver && !paid;

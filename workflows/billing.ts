@@ -17,7 +17,6 @@ import {
   type BillingEvent,
   type BillingInput,
   type BillingState,
-  CURRENT_LIFECYCLE,
   dueReminders,
   type LifecycleRules,
   initialState,
@@ -60,8 +59,8 @@ export async function billing(input: BillingInput): Promise<void> {
   let paidRuleOn = false;
   for (let turn = 0; ; turn++) {
     const lifecycle: LifecycleRules = {
-      followOneSubscription: patched(FOLLOW_ONE_SUBSCRIPTION_PATCH) && CURRENT_LIFECYCLE.followOneSubscription,
-      entitlePaidPlan: patched(ENTITLE_PAID_PLAN_PATCH) && CURRENT_LIFECYCLE.entitlePaidPlan,
+      followOneSubscription: patched(FOLLOW_ONE_SUBSCRIPTION_PATCH),
+      entitlePaidPlan: patched(ENTITLE_PAID_PLAN_PATCH),
     };
     // A run that takes the paid-plan rule after turns made without it (or
     // continues one that never had it) has paid for what it was entitled to:

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { type Config, LOOPBACK } from '../../lib/config';
+import { type Config, exposedListeners, LOOPBACK } from '../../lib/config';
 import { type DataSource } from 'typeorm';
 import { createDataSource, runMigrations } from '../../db/dataSource';
 import { ensurePlatformAdmin } from '../../db/platformAdmin';
@@ -268,7 +268,7 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
     let localBilling: (LocalBilling & { apiBase: string }) | undefined;
     if (!c.STRIPE_SECRET_KEY) {
       const stripeMock = findStripeMock();
-      if (c.API_HOST !== LOOPBACK || c.WEB_HOST !== LOOPBACK) {
+      if (exposedListeners(c).length > 0) {
         // Local billing grants plans and credits on request: never on a reachable listener (lib/config.ts).
         opts.log(`billing: STRIPE_SECRET_KEY is unset and API_HOST/WEB_HOST are not ${LOOPBACK}, so local test mode stays off: billing answers 503`);
       } else if (stripeMock) {

@@ -12,7 +12,7 @@ import { CREDIT_PACKS, type PackKey, PLANS, type PlanKey, type PriceIds } from '
 import { invoiceObject, localId, packCheckoutObject, signedDelivery, stripeEvent, subscriptionObject } from '../../lib/stripeEvents';
 import { auditBy } from '../audit';
 import { type TenantAccess } from '../context';
-import { limitUsage } from './limits';
+import { limitUsage } from '../../db/entitlements';
 
 export interface BillingDeps {
   stripe?: Stripe;

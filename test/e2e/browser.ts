@@ -107,9 +107,9 @@ export async function signIn(page: Page, consoleUrl: string, email: string, pass
 }
 
 /** The invitation or verification link in the newest mail the stack's local sink received for `to`. */
-export async function linkFor(to: string, timeoutMs = 90_000): Promise<string> {
+export async function linkFor(to: string): Promise<string> {
   const dir = path.join(env('TF_E2E_DATA_DIR'), 'mail-sink');
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
     for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
       const text = fs.readFileSync(path.join(dir, f), 'utf8');

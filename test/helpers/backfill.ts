@@ -32,6 +32,27 @@ export function ownerPool(url: string, applicationName = 'tenantflow-test', max 
   return pool;
 }
 
+/**
+ * `n` leads of one customer written as before leads.email_domain existed (no
+ * domain), `person{i}@mail{i % 4}.example`, ids in insertion order.
+ */
+export async function insertLegacyLeads(pool: Pool, tenantId: string, customerId: string, n: number): Promise<void> {
+  const c = await pool.connect();
+  try {
+    await c.query('BEGIN');
+    await c.query("SELECT set_config('app.tenant_id', $1, true)", [tenantId]);
+    await c.query(
+      `INSERT INTO leads (tenant_id, id, customer_id, email, source)
+       SELECT $1::uuid, 'lead_' || lpad(i::text, 26, '0'), $2, 'person' || i || '@mail' || (i % 4) || '.example', 'api'
+         FROM generate_series(1, $3::int) i`,
+      [tenantId, customerId, n],
+    );
+    await c.query('COMMIT');
+  } finally {
+    c.release();
+  }
+}
+
 export const sqlOf =
   (pool: Pool): Sql =>
   (text, params) =>
