@@ -7,7 +7,7 @@ import { ApiError, notFound } from '../../lib/errors';
 import { pauseSignal, resumeSignal, unsubscribeSignal } from '../../workflows/enrollLead.shared';
 import { type TenantAccess } from '../context';
 import { findCampaign } from './campaigns';
-import { type EnrollmentKey, fanOutCampaign, signalAfterCommit, type WorkflowClientDeps } from './enrollments';
+import { type EnrollmentKey, fanOutCampaign, SEND_COUNTS_JOIN, signalAfterCommit, type WorkflowClientDeps } from './enrollments';
 import { importLeads, type LeadRecord, suppressAddress } from './leads';
 
 async function findEnrollment(a: TenantAccess, campaignId: string, leadId: string): Promise<EnrollmentKey & { status: string }> {
@@ -51,12 +51,11 @@ export async function addLeads(
 export async function listCampaignLeads(a: TenantAccess, customerId: string, campaignId: string, list: ListParams & { status?: string }) {
   const c = await findCampaign(a, customerId, campaignId);
   const p = await keysetPage<Record<string, unknown>>(a.manager, list, {
-    // `sent` and `uncertain` are counted from the messages: a send whose outcome is unknown is not a send until resolved.
+    // `sent` and `uncertain` are counted from the messages (SEND_COUNTS_JOIN).
     select: `SELECT e.id AS enrollment_id, e.status, e.current_step, e.next_send_at, e.last_error, e.sequence_version,
-                    (SELECT count(*) FILTER (WHERE m.status = 'accepted') FROM messages m WHERE m.enrollment_id = e.id AND m.direction = 'outbound')::int AS sent_accepted,
-                    (SELECT count(*) FILTER (WHERE m.status = 'uncertain') FROM messages m WHERE m.enrollment_id = e.id AND m.direction = 'outbound')::int AS sent_uncertain,
+                    sc.sent_accepted, sc.sent_uncertain,
                     l.id, l.email, l.first_name, l.last_name, l.company, l.status AS lead_status
-               FROM enrollments e JOIN leads l ON l.id = e.lead_id`,
+               FROM enrollments e JOIN leads l ON l.id = e.lead_id ${SEND_COUNTS_JOIN}`,
     key: 'e.id',
     where: [
       ['e.campaign_id = ?', c.id],

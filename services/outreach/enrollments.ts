@@ -23,6 +23,16 @@ import {
 import { ENROLL_LEAD, enrollmentSignalOptions, type StopNotice } from '../../workflows/enrollLead.shared';
 import { campaignFanoutWorkflowId } from '../../workflows/ids';
 
+/**
+ * An enrollment's outbound messages counted by outcome, for a query over
+ * `enrollments e`: `sent` is accepted ones only; a send whose outcome is
+ * unknown counts apart (`uncertain`) until it is resolved. One scan of the
+ * enrollment's messages for both.
+ */
+export const SEND_COUNTS_JOIN = `CROSS JOIN LATERAL (
+  SELECT count(*) FILTER (WHERE m.status = 'accepted')::int AS sent_accepted, count(*) FILTER (WHERE m.status = 'uncertain')::int AS sent_uncertain
+    FROM messages m WHERE m.enrollment_id = e.id AND m.direction = 'outbound') sc`;
+
 /** What services need of Temporal: the client and the task queue workflows run on. */
 export interface WorkflowClientDeps {
   client: Client;

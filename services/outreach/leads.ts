@@ -12,7 +12,7 @@ import { keysetPage, type ListParams } from '../../db/pagination';
 import { ApiError, notFound } from '../../lib/errors';
 import { archiveSignal } from '../../workflows/enrollLead.shared';
 import { type TenantAccess } from '../context';
-import { type EnrollmentKey, signalAfterCommit, type WorkflowClientDeps } from './enrollments';
+import { type EnrollmentKey, SEND_COUNTS_JOIN, signalAfterCommit, type WorkflowClientDeps } from './enrollments';
 
 /** One imported row: column → value (JSON body or parsed CSV). */
 export type LeadRecord = Record<string, string | number | boolean | null>;
@@ -216,10 +216,8 @@ export async function leadDomains(a: TenantAccess, customerId: string, limit: nu
 export async function getLead(a: TenantAccess, customerId: string, id: string) {
   const lead = await findLead(a, customerId, id);
   const enrollments = (await a.manager.query(
-    `SELECT e.id, e.campaign_id, c.name AS campaign_name, e.status, e.current_step, e.next_send_at, e.last_error,
-            (SELECT count(*) FILTER (WHERE m.status = 'accepted') FROM messages m WHERE m.enrollment_id = e.id AND m.direction = 'outbound')::int AS sent_accepted,
-            (SELECT count(*) FILTER (WHERE m.status = 'uncertain') FROM messages m WHERE m.enrollment_id = e.id AND m.direction = 'outbound')::int AS sent_uncertain
-       FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id WHERE e.lead_id = $1 ORDER BY e.id`,
+    `SELECT e.id, e.campaign_id, c.name AS campaign_name, e.status, e.current_step, e.next_send_at, e.last_error, sc.sent_accepted, sc.sent_uncertain
+       FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id ${SEND_COUNTS_JOIN} WHERE e.lead_id = $1 ORDER BY e.id`,
     [lead.id],
   )) as Record<string, unknown>[];
   return {
