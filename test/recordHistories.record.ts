@@ -331,111 +331,104 @@ test('provisionTenant: completed, starting the billing workflow', async () => {
     .catch(() => undefined);
 });
 
-// The billing lifecycle runs for months: its scenarios run on the time-skipping server.
-test('billing: trial → active → payment fails → dunning reminders → paid; and a continue-as-new', async () => {
-  const env = await createTimeSkippingEnv();
-  const taskQueue = uniqueTaskQueue('record');
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await projectWorkflowBundle(),
-    activities: createActivities({ dataSource: app, mailer: async () => undefined }),
-  });
-  try {
-    await worker.runUntil(async () => {
-      const DAY = 86_400_000;
-      const t = await createTenant(owner, { name: 'Recorded billing', customers: 1 });
-      await owner.query('UPDATE tenants SET owner_email = $2 WHERE id = $1', [t.tenant.id, 'owner@recorded.example']);
-      const start = (tenantId: string, input: Partial<BillingInput>) =>
-        env.client.workflow.start(BILLING, {
-          workflowId: billingWorkflowId(tenantId),
-          taskQueue,
-          args: [{ tenantId, ...input } satisfies BillingInput],
-          typedSearchAttributes: tenantSearchAttributes(tenantId),
-        });
-      const handle = await start(t.tenant.id, { start: { plan: 'starter', trialDays: 14 } });
-      const now = await env.currentTimeMs();
-      const sub = { subscriptionId: 'sub_recorded', plan: 'starter', periodStart: now, periodEnd: now + 30 * DAY, trialEnd: null };
-      await handle.signal(stripeEventSignal, { id: 'evt_r1', created: now, type: 'subscription', status: 'active', ...sub } as BillingEvent);
-      await handle.signal(stripeEventSignal, { id: 'evt_r2', created: now + 1, type: 'invoice_failed', subscriptionId: 'sub_recorded' });
-      await env.sleep('8 days');
-      await handle.signal(stripeEventSignal, {
-        id: 'evt_r3',
-        created: now + 8 * DAY,
-        type: 'invoice_paid',
-        subscriptionId: 'sub_recorded',
-        periodEnd: now + 30 * DAY,
-      });
-      await handle.signal(stripeEventSignal, { id: 'evt_r4', created: now + 8 * DAY, type: 'credit_pack', pack: 'sends_50', sends: 50 });
-      await env.sleep('1 hour');
-      expect((await handle.query(stateQuery)).status).toBe('active');
-      await record('billing.dunning', handle.workflowId, { client: env.client });
+const DAY = 86_400_000;
+type TimeSkipping = Awaited<ReturnType<typeof createTimeSkippingEnv>>;
 
-      const t2 = await createTenant(owner, { name: 'Recorded continue-as-new', customers: 1 });
-      const h2 = await start(t2.tenant.id, { start: { plan: 'free' }, historyLimit: 25 });
-      const firstRun = (await h2.describe()).runId;
-      for (let i = 0; i < 8; i++) {
-        await h2.signal(stripeEventSignal, {
-          id: `evt_can_${i}`,
-          created: now + i,
-          type: 'subscription',
-          status: 'active',
-          ...sub,
-          plan: i % 2 ? 'pro' : 'starter',
-        } as BillingEvent);
-        await env.sleep('1 minute');
-      }
-      expect((await env.client.workflow.getHandle(h2.workflowId).describe()).runId).not.toBe(firstRun);
-      await record('billing.continue-as-new', h2.workflowId, { client: env.client, runId: firstRun });
-      for (const h of [handle, h2]) await env.client.workflow.getHandle(h.workflowId).terminate('recorded');
+function startBilling(env: TimeSkipping, taskQueue: string, tenantId: string, input: Partial<BillingInput>) {
+  return env.client.workflow.start(BILLING, {
+    workflowId: billingWorkflowId(tenantId),
+    taskQueue,
+    args: [{ tenantId, ...input } satisfies BillingInput],
+    typedSearchAttributes: tenantSearchAttributes(tenantId),
+  });
+}
+
+/** A billing scenario on the time-skipping server (the lifecycle runs for months), with the project's workflows and activities. */
+async function onBillingClock(
+  fn: (env: TimeSkipping, start: (tenantId: string, input: Partial<BillingInput>) => ReturnType<typeof startBilling>) => Promise<void>,
+): Promise<void> {
+  const env = await createTimeSkippingEnv();
+  try {
+    const taskQueue = uniqueTaskQueue('record');
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: await projectWorkflowBundle(),
+      activities: createActivities({ dataSource: app, mailer: async () => undefined }),
     });
+    await worker.runUntil(fn(env, (tenantId, input) => startBilling(env, taskQueue, tenantId, input)));
   } finally {
     await env.teardown();
   }
+}
+
+// The billing lifecycle runs for months: its scenarios run on the time-skipping server.
+test('billing: trial → active → payment fails → dunning reminders → paid; and a continue-as-new', async () => {
+  await onBillingClock(async (env, start) => {
+    const t = await createTenant(owner, { name: 'Recorded billing', customers: 1 });
+    await owner.query('UPDATE tenants SET owner_email = $2 WHERE id = $1', [t.tenant.id, 'owner@recorded.example']);
+    const handle = await start(t.tenant.id, { start: { plan: 'starter', trialDays: 14 } });
+    const now = await env.currentTimeMs();
+    const sub = { subscriptionId: 'sub_recorded', plan: 'starter', periodStart: now, periodEnd: now + 30 * DAY, trialEnd: null };
+    await handle.signal(stripeEventSignal, { id: 'evt_r1', created: now, type: 'subscription', status: 'active', ...sub } as BillingEvent);
+    await handle.signal(stripeEventSignal, { id: 'evt_r2', created: now + 1, type: 'invoice_failed', subscriptionId: 'sub_recorded' });
+    await env.sleep('8 days');
+    await handle.signal(stripeEventSignal, {
+      id: 'evt_r3',
+      created: now + 8 * DAY,
+      type: 'invoice_paid',
+      subscriptionId: 'sub_recorded',
+      periodEnd: now + 30 * DAY,
+    });
+    await handle.signal(stripeEventSignal, { id: 'evt_r4', created: now + 8 * DAY, type: 'credit_pack', pack: 'sends_50', sends: 50 });
+    await env.sleep('1 hour');
+    expect((await handle.query(stateQuery)).status).toBe('active');
+    await record('billing.dunning', handle.workflowId, { client: env.client });
+
+    const t2 = await createTenant(owner, { name: 'Recorded continue-as-new', customers: 1 });
+    const h2 = await start(t2.tenant.id, { start: { plan: 'free' }, historyLimit: 25 });
+    const firstRun = (await h2.describe()).runId;
+    for (let i = 0; i < 8; i++) {
+      await h2.signal(stripeEventSignal, {
+        id: `evt_can_${i}`,
+        created: now + i,
+        type: 'subscription',
+        status: 'active',
+        ...sub,
+        plan: i % 2 ? 'pro' : 'starter',
+      } as BillingEvent);
+      await env.sleep('1 minute');
+    }
+    expect((await env.client.workflow.getHandle(h2.workflowId).describe()).runId).not.toBe(firstRun);
+    await record('billing.continue-as-new', h2.workflowId, { client: env.client, runId: firstRun });
+    for (const h of [handle, h2]) await env.client.workflow.getHandle(h.workflowId).terminate('recorded');
+  });
 });
 
 // Since the patches that follow one subscription and entitle the paid plan:
 // an unpaid upgrade (past_due on the new plan), an event of another
 // subscription ignored, then the upgrade paid.
 test('billing: an unpaid upgrade keeps the paid plan, another subscription is ignored, then paid', async () => {
-  const env = await createTimeSkippingEnv();
-  const taskQueue = uniqueTaskQueue('record');
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await projectWorkflowBundle(),
-    activities: createActivities({ dataSource: app, mailer: async () => undefined }),
+  await onBillingClock(async (env, start) => {
+    const t = await createTenant(owner, { name: 'Recorded paid plan', customers: 1 });
+    const tenantId = t.tenant.id;
+    const handle = await start(tenantId, { start: { plan: 'free' } });
+    const now = await env.currentTimeMs();
+    const sub = { subscriptionId: 'sub_recorded_paid', periodStart: now, periodEnd: now + 30 * DAY, trialEnd: null };
+    const signal = (e: BillingEvent) => handle.signal(stripeEventSignal, e);
+    await signal({ id: 'evt_p1', created: now, type: 'subscription', status: 'active', plan: 'starter', ...sub });
+    await env.sleep('1 minute');
+    await signal({ id: 'evt_p2', created: now + 1000, type: 'subscription', status: 'past_due', plan: 'pro', ...sub });
+    await env.sleep('1 minute');
+    expect(await handle.query(stateQuery)).toMatchObject({ plan: 'pro', entitledPlan: 'starter' });
+    await signal({ id: 'evt_p3', created: now + 2000, type: 'subscription', status: 'canceled', plan: 'pro', ...sub, subscriptionId: 'sub_recorded_other' });
+    await env.sleep('1 minute');
+    await signal({ id: 'evt_p4', created: now + 3000, type: 'invoice_paid', subscriptionId: 'sub_recorded_paid', periodEnd: now + 30 * DAY });
+    await env.sleep('1 hour');
+    expect(await handle.query(stateQuery)).toMatchObject({ status: 'active', entitledPlan: 'pro', eventsIgnored: 1 });
+    await record('billing.paid-not-asked', handle.workflowId, { client: env.client });
+    await handle.terminate('recorded');
   });
-  try {
-    await worker.runUntil(async () => {
-      const DAY = 86_400_000;
-      const t = await createTenant(owner, { name: 'Recorded paid plan', customers: 1 });
-      const tenantId = t.tenant.id;
-      const handle = await env.client.workflow.start(BILLING, {
-        workflowId: billingWorkflowId(tenantId),
-        taskQueue,
-        args: [{ tenantId, start: { plan: 'free' } } satisfies BillingInput],
-        typedSearchAttributes: tenantSearchAttributes(tenantId),
-      });
-      const now = await env.currentTimeMs();
-      const sub = { subscriptionId: 'sub_recorded_paid', periodStart: now, periodEnd: now + 30 * DAY, trialEnd: null };
-      const signal = (e: BillingEvent) => handle.signal(stripeEventSignal, e);
-      await signal({ id: 'evt_p1', created: now, type: 'subscription', status: 'active', plan: 'starter', ...sub });
-      await env.sleep('1 minute');
-      await signal({ id: 'evt_p2', created: now + 1000, type: 'subscription', status: 'past_due', plan: 'pro', ...sub });
-      await env.sleep('1 minute');
-      expect(await handle.query(stateQuery)).toMatchObject({ plan: 'pro', entitledPlan: 'starter' });
-      await signal({ id: 'evt_p3', created: now + 2000, type: 'subscription', status: 'canceled', plan: 'pro', ...sub, subscriptionId: 'sub_recorded_other' });
-      await env.sleep('1 minute');
-      await signal({ id: 'evt_p4', created: now + 3000, type: 'invoice_paid', subscriptionId: 'sub_recorded_paid', periodEnd: now + 30 * DAY });
-      await env.sleep('1 hour');
-      expect(await handle.query(stateQuery)).toMatchObject({ status: 'active', entitledPlan: 'pro', eventsIgnored: 1 });
-      await record('billing.paid-not-asked', handle.workflowId, { client: env.client });
-      await handle.terminate('recorded');
-    });
-  } finally {
-    await env.teardown();
-  }
 });
 
 describe('backfill', () => {
