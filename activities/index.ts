@@ -9,10 +9,10 @@ import { type PlatformMailer } from '../lib/platformMail';
 import { type BackfillActivityDeps, createBackfillActivities } from './backfill';
 import { createBillingActivities } from './billing';
 import { createCampaignFanoutActivities } from './campaignFanout';
-import { createDiagnosticsActivities } from './diagnostics';
-import { createEmailCapabilityActivities } from './emailCapability';
-import { createOutreachActivities } from './outreach';
-import { createTenantActivities } from './tenants';
+import { createDiagnoseTenantActivities } from './diagnoseTenant';
+import { createProvisionEmailOutreachActivities } from './provisionEmailOutreach';
+import { createEnrollLeadActivities } from './enrollLead';
+import { createProvisionTenantActivities } from './provisionTenant';
 
 export interface ActivityDeps extends BackfillActivityDeps {
   dataSource: DataSource;
@@ -30,10 +30,10 @@ export interface ActivityDeps extends BackfillActivityDeps {
 
 export function createActivities(deps: ActivityDeps) {
   return {
-    ...createDiagnosticsActivities(deps),
-    ...createTenantActivities(deps),
-    ...createEmailCapabilityActivities(deps),
-    ...createOutreachActivities(deps),
+    ...createDiagnoseTenantActivities(deps),
+    ...createProvisionTenantActivities(deps),
+    ...createProvisionEmailOutreachActivities(deps),
+    ...createEnrollLeadActivities(deps),
     ...createCampaignFanoutActivities(deps),
     ...createBillingActivities(deps),
     ...createBackfillActivities(deps),

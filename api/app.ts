@@ -24,7 +24,7 @@ import { sequenceRoutes } from './routes/sequences';
 import { capabilityRoutes } from './routes/capabilities';
 import { campaignRoutes } from './routes/campaigns';
 import { leadRoutes } from './routes/leads';
-import { webhookRoutes } from './routes/webhooks';
+import { webhookRoutes } from './routes/emailWebhooks';
 import { tenantRoutes } from './routes/tenants';
 import { backfillRoutes } from './routes/backfills';
 import { tokenRoutes } from './routes/tokens';

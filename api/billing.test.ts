@@ -11,7 +11,7 @@ import { withTenant } from '../db/tenantContext';
 import { generateKey, parseKeyring } from '../lib/encryption';
 import { LOCAL_PRICE_IDS } from '../lib/plans';
 import { createStripe } from '../lib/stripe';
-import { invoiceObject, packCheckoutObject, signedDelivery, stripeEvent, subscriptionObject } from '../lib/stripeEvents';
+import { invoiceObject, packCheckoutObject, signedDelivery, stripeEvent, subscriptionObject } from '../lib/stripeTestEvents';
 import { accountLookup } from '../services/billing/connect';
 import { tenantSearchAttributes } from '../services/tenantWorkflows';
 import { signIn, testApp, type Agent } from '../test/helpers/api';

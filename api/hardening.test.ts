@@ -14,7 +14,7 @@ import { signIn, testApp } from '../test/helpers/api';
 import { ALWAYS_OPEN, postEmailWebhook } from '../test/helpers/outreach';
 import { startSmtpServer } from '../test/helpers/smtp';
 import { SMTP_UNREACHABLE, smtpProvider } from '../activities/providers/mail';
-import { createTenantActivities } from '../activities/tenants';
+import { createProvisionTenantActivities } from '../activities/provisionTenant';
 import { safeNext } from '../web/src/lib/safeNext';
 import Koa from 'koa';
 import { errorBoundary } from './middleware/errorBoundary';
@@ -240,7 +240,7 @@ describe('4. existing accounts are invited, never attached, and nothing reveals 
     const victim = await createUser(ds, { name: 'Registered By Someone Else' });
     const t = await createTenant(ds, { name: 'Attacker Co' });
     await ds.query("UPDATE tenants SET owner_email = $2, owner_name = 'x', status = 'provisioning' WHERE id = $1", [t.tenant.id, victim.email]);
-    const acts = createTenantActivities({ dataSource: ds, consoleUrl: CONSOLE });
+    const acts = createProvisionTenantActivities({ dataSource: ds, consoleUrl: CONSOLE });
     await acts.createOwner({
       tenantId: t.tenant.id,
       progress: { status: 'running', step: 'create_owner', stepsDone: 3, stepsTotal: 6, startedAt: new Date().toISOString() },

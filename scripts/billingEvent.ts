@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { createDataSource } from '../db/dataSource';
 import { config } from '../lib/config';
 import { CREDIT_PACKS, isPackKey, isPlanKey, LOCAL_PRICE_IDS } from '../lib/plans';
-import { invoiceObject, packCheckoutObject, signedDelivery, stripeEvent, type SubscriptionEventInput, subscriptionObject } from '../lib/stripeEvents';
+import { invoiceObject, packCheckoutObject, signedDelivery, stripeEvent, type SubscriptionEventInput, subscriptionObject } from '../lib/stripeTestEvents';
 import { type LocalBilling, localBillingFile } from './lib/platform';
 
 const USAGE =

@@ -8,7 +8,7 @@ import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { type WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { type Activities } from '../activities';
-import { type SendOutcome } from '../activities/outreach';
+import { type SendOutcome } from '../activities/enrollLead';
 import { type SendSchedule } from '../lib/schedule';
 import { createTimeSkippingEnv, projectWorkflowBundle, uniqueTaskQueue } from '../test/helpers/temporal';
 import { until } from '../test/helpers/processes';

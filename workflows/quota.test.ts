@@ -9,7 +9,7 @@ import request from 'supertest';
 import { type DataSource } from 'typeorm';
 import { withTenant } from '../db/tenantContext';
 import { LOCAL_PRICE_IDS } from '../lib/plans';
-import { packCheckoutObject, signedDelivery, stripeEvent } from '../lib/stripeEvents';
+import { packCheckoutObject, signedDelivery, stripeEvent } from '../lib/stripeTestEvents';
 import { tenantSearchAttributes } from '../services/tenantWorkflows';
 import { signIn, testApp } from '../test/helpers/api';
 import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';

@@ -9,7 +9,7 @@ import type Stripe from 'stripe';
 import { usagePeriod } from '../../db/sendQuota';
 import { ApiError } from '../../lib/errors';
 import { CREDIT_PACKS, type PackKey, PLANS, type PlanKey, type PriceIds } from '../../lib/plans';
-import { invoiceObject, localId, packCheckoutObject, signedDelivery, stripeEvent, subscriptionObject } from '../../lib/stripeEvents';
+import { invoiceObject, localId, packCheckoutObject, signedDelivery, stripeEvent, subscriptionObject } from '../../lib/stripeTestEvents';
 import { auditBy } from '../audit';
 import { type TenantAccess } from '../context';
 import { limitUsage } from '../../db/entitlements';

@@ -16,7 +16,7 @@ import { type Keyring, open, reseal, seal } from '../../lib/encryption';
 import { ApiError, notFound } from '../../lib/errors';
 import { platformFee } from '../../lib/plans';
 import { connectAccountAad } from '../../lib/secretScopes';
-import { localId, signedDelivery, stripeEvent, type StripeEventJson } from '../../lib/stripeEvents';
+import { localId, signedDelivery, stripeEvent, type StripeEventJson } from '../../lib/stripeTestEvents';
 import { auditBy } from '../audit';
 import { type TenantAccess } from '../context';
 import { type RouteResult } from '../../db/webhookEvents';

@@ -12,7 +12,7 @@ import { type DataSource, type EntityManager } from 'typeorm';
 import { type RouteResult, storeAndRoute } from '../../db/webhookEvents';
 import { ApiError } from '../../lib/errors';
 import { CREDIT_PACKS, isPackKey, planOfPrice, type PlanKey, type PriceIds } from '../../lib/plans';
-import { type StripeEventJson } from '../../lib/stripeEvents';
+import { type StripeEventJson } from '../../lib/stripeTestEvents';
 import { BILLING, type BillingEvent, type BillingInput, billingWorkflowId, stripeEventSignal, type SubscriptionStatus } from '../../workflows/billing.shared';
 import { tenantSearchAttributes } from '../tenantWorkflows';
 

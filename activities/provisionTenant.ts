@@ -60,7 +60,7 @@ async function saveProgress(m: EntityManager, tenantId: string, patch: Record<st
   await m.query('UPDATE tenants SET provisioning = provisioning || $2::jsonb, updated_at = now() WHERE id = $1', [tenantId, JSON.stringify(patch)]);
 }
 
-export function createTenantActivities(deps: TenantActivityDeps) {
+export function createProvisionTenantActivities(deps: TenantActivityDeps) {
   const ds = deps.dataSource;
   // Tenant-owned rows are written inside the tenant's RLS context; the
   // tenants registry row in the same transaction.

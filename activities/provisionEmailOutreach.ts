@@ -29,7 +29,7 @@ interface AccountRow {
 const PROVIDER = 'smartlead';
 const associatedData = (tenantId: string, customerId: string) => providerKeyAad(tenantId, customerId, PROVIDER);
 
-export function createEmailCapabilityActivities(deps: EmailCapabilityDeps) {
+export function createProvisionEmailOutreachActivities(deps: EmailCapabilityDeps) {
   const configured = () => {
     if (!deps.smartlead || !deps.keyring) {
       throw ApplicationFailure.nonRetryable('the e-mail provider is not configured (SMARTLEAD_API_KEY, encryption keys)', 'provider_not_configured');

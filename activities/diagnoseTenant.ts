@@ -13,7 +13,7 @@ export interface InspectTenantDataResult {
   checkedAt: string;
 }
 
-export function createDiagnosticsActivities(deps: { dataSource: DataSource }) {
+export function createDiagnoseTenantActivities(deps: { dataSource: DataSource }) {
   return {
     async inspectTenantData(input: { tenantId: string }): Promise<InspectTenantDataResult> {
       const tenant = await deps.dataSource.getRepository(Tenant).findOneBy({ id: input.tenantId });

@@ -11,7 +11,7 @@ import { addMember, createTenant, createUser, type TenantFixture } from '../test
 import { signIn, testApp, type Agent } from '../test/helpers/api';
 import { startFakeSmartlead, type FakeSmartlead } from '../test/helpers/fakeSmartlead';
 import { addLeads, createCampaign } from '../test/helpers/outreach';
-import { createOutreachActivities } from './outreach';
+import { createEnrollLeadActivities } from './enrollLead';
 
 const keyring = parseKeyring(`v1:${generateKey()}`, 'v1');
 let db: TestDatabase;
@@ -64,7 +64,7 @@ it('sends through the provider with the send key as Idempotency-Key, and a retry
   )) as [{ id: string }[], number];
   const enrollmentId = rows[0]!.id;
 
-  const activities = createOutreachActivities({
+  const activities = createEnrollLeadActivities({
     dataSource: ds,
     keyring,
     smartlead: { baseUrl: provider.baseUrl, apiKey: provider.adminKey },

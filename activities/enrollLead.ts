@@ -89,7 +89,7 @@ async function moveEnrollment(m: EntityManager, enrollmentId: string, to: { stat
   );
 }
 
-export function createOutreachActivities(deps: OutreachDeps) {
+export function createEnrollLeadActivities(deps: OutreachDeps) {
   const ds = deps.dataSource;
 
   async function providerFor(m: EntityManager, tenantId: string, inbox: InboxSender): Promise<MailProvider> {

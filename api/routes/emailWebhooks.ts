@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { ApiError, notFound } from '../../lib/errors';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, TOLERANCE_SECONDS, verifyWebhook } from '../../lib/webhookSignature';
 import { LOCAL_PRICE_IDS } from '../../lib/plans';
-import { type StripeEventJson } from '../../lib/stripeEvents';
+import { type StripeEventJson } from '../../lib/stripeTestEvents';
 import { routeConnectEvent } from '../../services/billing/connect';
 import { routeStripeEvent } from '../../services/billing/stripeEvents';
 import * as events from '../../services/outreach/emailEvents';
