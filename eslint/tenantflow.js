@@ -62,6 +62,9 @@ const ACT_MODULES = {
   'db/sends.ts': ['inbox_send_slots', 'billing_accounts', 'entitlements', 'enrollments', 'messages', 'leads', 'campaigns'],
   // The monthly send quota: the tenant's account row, locked, and its plan's limit.
   'db/sendQuota.ts': ['billing_accounts', 'entitlements'],
+  // Suppressing an address: listed, its leads marked, its running enrollments
+  // (found through those leads) stopped, in the caller's transaction.
+  'db/suppressions.ts': ['leads', 'enrollments'],
 };
 
 /** TypeORM entities and their tables: a repository call is a statement too. */

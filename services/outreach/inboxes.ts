@@ -1,16 +1,19 @@
-// Sender inboxes of one customer (spec §5.3): provider, address, daily cap,
-// warm-up, SMTP settings. The SMTP password is sealed with AES-256-GCM (bound
-// to tenant/customer/inbox) and never returned; an SMTP host that resolves to
-// an internal address is refused unless the operator allow-listed it (§3.12).
+// Sender inboxes of one customer: provider, address, daily cap, warm-up, SMTP
+// settings. The SMTP password is sealed with AES-256-GCM (bound to
+// tenant/customer/inbox) and never returned; an SMTP host that resolves to an
+// internal address is refused unless the operator allow-listed it
+// (docs/security.md). The statements are db/inboxes.ts.
 import { assertWithinLimit } from '../billing/limits';
+import { campaignsSendingFrom, removeInboxFromCampaigns } from '../../db/campaigns';
 import { isId, newId } from '../../db/ids';
-import { keysetPage, type ListParams } from '../../db/pagination';
+import * as inboxes from '../../db/inboxes';
+import { type InboxListing } from '../../db/inboxes';
+import { type ListParams } from '../../db/pagination';
 import { type Keyring, seal } from '../../lib/encryption';
 import { ApiError, notFound } from '../../lib/errors';
 import { checkOutbound, NO_EXCEPTIONS, type OutboundPolicy } from '../../lib/outbound';
 import { smtpPasswordAad } from '../../lib/secretScopes';
 import { type TenantAccess } from '../context';
-import { type InboxListing } from '../../db/rows/inboxes';
 
 export interface InboxDeps {
   keyring?: Keyring;
@@ -24,10 +27,6 @@ interface SmtpInput {
   user?: string;
   password?: string;
 }
-
-/** An inbox as the API shows it: the password only as "set". */
-const SELECT = `SELECT id, customer_id, provider, external_id, from_email, from_name, daily_cap, warmup_enabled,
-  smtp_host, smtp_port, smtp_secure, smtp_user, smtp_password_ciphertext IS NOT NULL AS has_password, created_at FROM inboxes`;
 
 function inboxJson(r: InboxListing) {
   return {
@@ -46,7 +45,7 @@ function inboxJson(r: InboxListing) {
 
 async function findInbox(a: TenantAccess, customerId: string, id: string): Promise<InboxListing> {
   if (!isId('inb', id)) throw notFound('inbox');
-  const [row] = (await a.manager.query(`${SELECT} WHERE id = $1 AND customer_id = $2`, [id, customerId])) as InboxListing[];
+  const row = await inboxes.findInbox(a.manager, customerId, id);
   if (!row) throw notFound('inbox');
   return row;
 }
@@ -72,13 +71,7 @@ async function assertSmtpHostAllowed(deps: InboxDeps, smtp: { host: string; port
 }
 
 export async function listInboxes(a: TenantAccess, customerId: string, list: ListParams) {
-  const p = await keysetPage<InboxListing>(a.manager, list, {
-    select: SELECT,
-    key: 'id',
-    where: [['customer_id = ?', customerId]],
-    search: ['from_email', 'from_name'],
-    idOf: (r) => r.id,
-  });
+  const p = await inboxes.listInboxesPage(a.manager, customerId, list);
   return { data: p.data.map(inboxJson), nextCursor: p.nextCursor };
 }
 
@@ -96,28 +89,9 @@ export async function createInbox(
   await assertWithinLimit(a.manager, 'inboxes');
   const id = newId('inb');
   const sealed = input.smtp?.password ? sealPassword(deps, a, customerId, id, input.smtp.password) : undefined;
-  const smtp = input.smtp;
   try {
-    await a.manager.query(
-      `INSERT INTO inboxes (tenant_id, id, customer_id, provider, from_email, from_name, daily_cap, warmup_enabled,
-                            smtp_host, smtp_port, smtp_secure, smtp_user, smtp_password_ciphertext, smtp_password_key_id)
-       VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-      [
-        id,
-        customerId,
-        input.provider,
-        input.fromEmail,
-        input.fromName,
-        input.dailyCap,
-        input.warmupEnabled,
-        smtp?.host ?? null,
-        smtp?.port ?? null,
-        smtp?.secure ?? null,
-        smtp?.user ?? null,
-        sealed?.ciphertext ?? null,
-        sealed?.keyId ?? null,
-      ],
-    );
+    const { provider, fromEmail, fromName, dailyCap, warmupEnabled, smtp } = input;
+    await inboxes.insertInbox(a.manager, { id, customerId, provider, fromEmail, fromName, dailyCap, warmupEnabled, smtp, sealedPassword: sealed });
   } catch (err) {
     if ((err as { code?: string }).code === '23505') throw new ApiError(409, 'conflict', 'this customer already has an inbox for this address');
     throw err;
@@ -137,34 +111,24 @@ export async function updateInbox(
     throw new ApiError(400, 'validation_failed', 'invalid body', [{ path: 'smtp', message: 'only smtp inboxes take smtp settings', code: 'custom' }]);
   await assertSmtpHostAllowed(deps, patch.smtp);
   const sealed = patch.smtp?.password ? sealPassword(deps, a, customerId, inbox.id, patch.smtp.password) : undefined;
-  await a.manager.query(
-    `UPDATE inboxes SET from_name = $2, daily_cap = $3, warmup_enabled = $4, smtp_host = $5, smtp_port = $6, smtp_secure = $7, smtp_user = $8,
-            smtp_password_ciphertext = coalesce($9, smtp_password_ciphertext), smtp_password_key_id = coalesce($10, smtp_password_key_id), updated_at = now()
-      WHERE id = $1`,
-    [
-      inbox.id,
-      patch.fromName ?? inbox.from_name,
-      patch.dailyCap ?? inbox.daily_cap,
-      patch.warmupEnabled ?? inbox.warmup_enabled,
-      patch.smtp?.host ?? inbox.smtp_host,
-      patch.smtp?.port ?? inbox.smtp_port,
-      patch.smtp?.secure ?? inbox.smtp_secure,
-      patch.smtp ? (patch.smtp.user ?? null) : inbox.smtp_user,
-      sealed?.ciphertext ?? null,
-      sealed?.keyId ?? null,
-    ],
-  );
+  await inboxes.updateInbox(a.manager, inbox.id, {
+    fromName: patch.fromName ?? inbox.from_name,
+    dailyCap: patch.dailyCap ?? inbox.daily_cap,
+    warmupEnabled: patch.warmupEnabled ?? inbox.warmup_enabled,
+    smtpHost: patch.smtp?.host ?? inbox.smtp_host,
+    smtpPort: patch.smtp?.port ?? inbox.smtp_port,
+    smtpSecure: patch.smtp?.secure ?? inbox.smtp_secure,
+    smtpUser: patch.smtp ? (patch.smtp.user ?? null) : inbox.smtp_user,
+    sealedPassword: sealed,
+  });
   return getInbox(a, customerId, inbox.id);
 }
 
 /** Removes an inbox no running campaign sends from; archived campaigns keep their history and lose the inbox. */
 export async function deleteInbox(a: TenantAccess, customerId: string, id: string): Promise<void> {
   const inbox = await findInbox(a, customerId, id);
-  const inUse = (await a.manager.query(
-    "SELECT c.name FROM campaign_inboxes ci JOIN campaigns c ON c.id = ci.campaign_id WHERE ci.inbox_id = $1 AND c.status <> 'archived' LIMIT 3",
-    [inbox.id],
-  )) as { name: string }[];
-  if (inUse.length > 0) throw new ApiError(409, 'inbox_in_use', `campaigns send from this inbox (${inUse.map((c) => c.name).join(', ')}): archive them first`);
-  await a.manager.query('DELETE FROM campaign_inboxes WHERE inbox_id = $1', [inbox.id]);
-  await a.manager.query('DELETE FROM inboxes WHERE id = $1', [inbox.id]);
+  const inUse = await campaignsSendingFrom(a.manager, inbox.id);
+  if (inUse.length > 0) throw new ApiError(409, 'inbox_in_use', `campaigns send from this inbox (${inUse.join(', ')}): archive them first`);
+  await removeInboxFromCampaigns(a.manager, inbox.id);
+  await inboxes.deleteInbox(a.manager, inbox.id);
 }

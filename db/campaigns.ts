@@ -1,0 +1,141 @@
+// Campaigns: a customer's campaign row (status, send schedule, current
+// sequence version), the inboxes it sends from (campaign_inboxes) and its
+// immutable, versioned sequence snapshots (campaign_sequences). Enrollments
+// keep the version they started with, so a snapshot is never changed.
+import { type EntityManager } from 'typeorm';
+import { keysetPage, type ListParams, type Page } from './pagination';
+
+export interface CampaignRow {
+  id: string;
+  customer_id: string;
+  name: string;
+  status: string;
+  timezone: string;
+  days: number[];
+  window_start: string;
+  window_end: string;
+  sequence_version: number | null;
+  started_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface SequenceSnapshotRow {
+  version: number;
+  source_sequence_id: string | null;
+  steps: unknown[];
+  created_at: Date;
+}
+
+const CAMPAIGN_COLUMNS = 'id, customer_id, name, status, timezone, days, window_start, window_end, sequence_version, started_at, created_at, updated_at';
+
+/** The customer's campaign, or undefined; `lock` takes it FOR UPDATE (a status or sequence change, adding leads). */
+export async function findCampaign(m: EntityManager, customerId: string, id: string, lock = false): Promise<CampaignRow | undefined> {
+  const [row] = (await m.query(`SELECT ${CAMPAIGN_COLUMNS} FROM campaigns WHERE id = $1 AND customer_id = $2${lock ? ' FOR UPDATE' : ''}`, [
+    id,
+    customerId,
+  ])) as CampaignRow[];
+  return row;
+}
+
+/** One page of the customer's campaigns, optionally of one status. */
+export async function listCampaignsPage(m: EntityManager, customerId: string, list: ListParams & { status?: string }): Promise<Page<CampaignRow>> {
+  return keysetPage<CampaignRow>(m, list, {
+    select: `SELECT ${CAMPAIGN_COLUMNS} FROM campaigns`,
+    key: 'id',
+    where: [
+      ['customer_id = ?', customerId],
+      ['status = ?', list.status],
+    ],
+    search: ['name'],
+    idOf: (r) => r.id,
+  });
+}
+
+/** A draft campaign with the inboxes it sends from. */
+export async function insertCampaign(
+  m: EntityManager,
+  c: { id: string; customerId: string; name: string; timezone: string; days: number[]; start: string; end: string; inboxIds: string[] },
+): Promise<void> {
+  await m.query(
+    `INSERT INTO campaigns (tenant_id, id, customer_id, name, timezone, days, window_start, window_end)
+     VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, $7)`,
+    [c.id, c.customerId, c.name, c.timezone, c.days, c.start, c.end],
+  );
+  await m.query("INSERT INTO campaign_inboxes (tenant_id, campaign_id, inbox_id) SELECT current_setting('app.tenant_id')::uuid, $1, unnest($2::text[])", [
+    c.id,
+    c.inboxIds,
+  ]);
+}
+
+/** Starts or resumes a campaign; `started_at` keeps its first start. */
+export async function activateCampaign(m: EntityManager, id: string): Promise<void> {
+  await m.query("UPDATE campaigns SET status = 'active', started_at = coalesce(started_at, now()), updated_at = now() WHERE id = $1", [id]);
+}
+
+export async function setCampaignStatus(m: EntityManager, id: string, status: string): Promise<void> {
+  await m.query('UPDATE campaigns SET status = $2, updated_at = now() WHERE id = $1', [id, status]);
+}
+
+/** A completed campaign that takes new leads runs again. */
+export async function reopenCampaign(m: EntityManager, id: string): Promise<void> {
+  await m.query("UPDATE campaigns SET status = 'active', updated_at = now() WHERE id = $1", [id]);
+}
+
+export async function listCampaignInboxIds(m: EntityManager, campaignId: string): Promise<string[]> {
+  const inboxes = (await m.query('SELECT inbox_id FROM campaign_inboxes WHERE campaign_id = $1 ORDER BY inbox_id', [campaignId])) as { inbox_id: string }[];
+  return inboxes.map((i) => i.inbox_id);
+}
+
+/** The names of up to three campaigns, not archived, that send from the inbox. */
+export async function campaignsSendingFrom(m: EntityManager, inboxId: string): Promise<string[]> {
+  const inUse = (await m.query(
+    "SELECT c.name FROM campaign_inboxes ci JOIN campaigns c ON c.id = ci.campaign_id WHERE ci.inbox_id = $1 AND c.status <> 'archived' LIMIT 3",
+    [inboxId],
+  )) as { name: string }[];
+  return inUse.map((c) => c.name);
+}
+
+/** Takes the inbox out of every campaign (archived ones keep their history without it). */
+export async function removeInboxFromCampaigns(m: EntityManager, inboxId: string): Promise<void> {
+  await m.query('DELETE FROM campaign_inboxes WHERE inbox_id = $1', [inboxId]);
+}
+
+export async function listSequenceVersions(m: EntityManager, campaignId: string): Promise<number[]> {
+  const versions = (await m.query('SELECT version FROM campaign_sequences WHERE campaign_id = $1 ORDER BY version', [campaignId])) as { version: number }[];
+  return versions.map((v) => v.version);
+}
+
+export async function findSequenceSnapshot(m: EntityManager, campaignId: string, version: number): Promise<SequenceSnapshotRow | undefined> {
+  const [snap] = (await m.query('SELECT version, source_sequence_id, steps, created_at FROM campaign_sequences WHERE campaign_id = $1 AND version = $2', [
+    campaignId,
+    version,
+  ])) as SequenceSnapshotRow[];
+  return snap;
+}
+
+/** How many steps a version of the campaign's sequence has (undefined when there is no such version). */
+export async function sequenceSnapshotLength(m: EntityManager, campaignId: string, version: number): Promise<number | undefined> {
+  const [snap] = (await m.query('SELECT jsonb_array_length(steps) AS n FROM campaign_sequences WHERE campaign_id = $1 AND version = $2', [
+    campaignId,
+    version,
+  ])) as { n: number }[];
+  return snap?.n;
+}
+
+/**
+ * Records the next version of the campaign's sequence and makes it current.
+ * The caller holds the campaign's row FOR UPDATE, so two takes never pick the
+ * same number.
+ */
+export async function insertSequenceSnapshot(m: EntityManager, campaignId: string, source: string | null, steps: unknown[]): Promise<number> {
+  const [{ version }] = (await m.query('SELECT coalesce(max(version), 0) + 1 AS version FROM campaign_sequences WHERE campaign_id = $1', [campaignId])) as [
+    { version: number },
+  ];
+  await m.query(
+    "INSERT INTO campaign_sequences (tenant_id, campaign_id, version, source_sequence_id, steps) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4::jsonb)",
+    [campaignId, version, source, JSON.stringify(steps)],
+  );
+  await m.query('UPDATE campaigns SET sequence_version = $2, updated_at = now() WHERE id = $1', [campaignId, version]);
+  return version;
+}

@@ -1,0 +1,194 @@
+// Sender inboxes and the provider accounts they come from. An inbox belongs to
+// one customer: an SMTP server the customer set up (its password sealed, see
+// services/outreach/inboxes.ts), or a mailbox synced from the customer's
+// provider account (provider_accounts: recorded before the provider is called,
+// so a retry finds the account a crashed attempt made). Row types are in
+// db/rows/inboxes.ts, which the send path reads too.
+import { type EntityManager } from 'typeorm';
+import { newId } from './ids';
+import { keysetPage, type ListParams, type Page } from './pagination';
+import { type InboxListing } from './rows/inboxes';
+
+export type { InboxListing, InboxRecord, InboxSender } from './rows/inboxes';
+
+/** An inbox as the API shows it: the password only as "set". */
+const SELECT_LISTING = `SELECT id, customer_id, provider, external_id, from_email, from_name, daily_cap, warmup_enabled,
+  smtp_host, smtp_port, smtp_secure, smtp_user, smtp_password_ciphertext IS NOT NULL AS has_password, created_at FROM inboxes`;
+
+export async function findInbox(m: EntityManager, customerId: string, id: string): Promise<InboxListing | undefined> {
+  const [row] = (await m.query(`${SELECT_LISTING} WHERE id = $1 AND customer_id = $2`, [id, customerId])) as InboxListing[];
+  return row;
+}
+
+export async function listInboxesPage(m: EntityManager, customerId: string, list: ListParams): Promise<Page<InboxListing>> {
+  return keysetPage<InboxListing>(m, list, {
+    select: SELECT_LISTING,
+    key: 'id',
+    where: [['customer_id = ?', customerId]],
+    search: ['from_email', 'from_name'],
+    idOf: (r) => r.id,
+  });
+}
+
+/** Which of these ids are the customer's inboxes. */
+export async function findCustomerInboxIds(m: EntityManager, customerId: string, ids: string[]): Promise<string[]> {
+  const found = (await m.query('SELECT id FROM inboxes WHERE id = ANY($1) AND customer_id = $2', [ids, customerId])) as { id: string }[];
+  return found.map((f) => f.id);
+}
+
+export interface NewInbox {
+  id: string;
+  customerId: string;
+  provider: string;
+  fromEmail: string;
+  fromName: string;
+  dailyCap: number;
+  warmupEnabled: boolean;
+  smtp?: { host: string; port: number; secure: boolean; user?: string };
+  sealedPassword?: { ciphertext: string; keyId: string };
+}
+
+/** Inserts an inbox; a second inbox of the customer for one address fails with 23505 (unique violation). */
+export async function insertInbox(m: EntityManager, inbox: NewInbox): Promise<void> {
+  const smtp = inbox.smtp;
+  const sealed = inbox.sealedPassword;
+  await m.query(
+    `INSERT INTO inboxes (tenant_id, id, customer_id, provider, from_email, from_name, daily_cap, warmup_enabled,
+                          smtp_host, smtp_port, smtp_secure, smtp_user, smtp_password_ciphertext, smtp_password_key_id)
+     VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+    [
+      inbox.id,
+      inbox.customerId,
+      inbox.provider,
+      inbox.fromEmail,
+      inbox.fromName,
+      inbox.dailyCap,
+      inbox.warmupEnabled,
+      smtp?.host ?? null,
+      smtp?.port ?? null,
+      smtp?.secure ?? null,
+      smtp?.user ?? null,
+      sealed?.ciphertext ?? null,
+      sealed?.keyId ?? null,
+    ],
+  );
+}
+
+/** Every setting an update may change; a password left out (no sealed one) keeps the stored one. */
+export interface InboxSettings {
+  fromName: string;
+  dailyCap: number;
+  warmupEnabled: boolean;
+  smtpHost: string | null;
+  smtpPort: number | null;
+  smtpSecure: boolean | null;
+  smtpUser: string | null;
+  sealedPassword?: { ciphertext: string; keyId: string };
+}
+
+export async function updateInbox(m: EntityManager, id: string, s: InboxSettings): Promise<void> {
+  await m.query(
+    `UPDATE inboxes SET from_name = $2, daily_cap = $3, warmup_enabled = $4, smtp_host = $5, smtp_port = $6, smtp_secure = $7, smtp_user = $8,
+            smtp_password_ciphertext = coalesce($9, smtp_password_ciphertext), smtp_password_key_id = coalesce($10, smtp_password_key_id), updated_at = now()
+      WHERE id = $1`,
+    [
+      id,
+      s.fromName,
+      s.dailyCap,
+      s.warmupEnabled,
+      s.smtpHost,
+      s.smtpPort,
+      s.smtpSecure,
+      s.smtpUser,
+      s.sealedPassword?.ciphertext ?? null,
+      s.sealedPassword?.keyId ?? null,
+    ],
+  );
+}
+
+export async function deleteInbox(m: EntityManager, id: string): Promise<void> {
+  await m.query('DELETE FROM inboxes WHERE id = $1', [id]);
+}
+
+/** The e-mail providers a customer's account is provisioned with. */
+export type OutreachProvider = 'smartlead';
+
+export interface ProviderAccountRow {
+  status: string;
+  external_name: string;
+  external_account_id: string | null;
+  api_key_ciphertext: string | null;
+  api_key_key_id: string | null;
+}
+
+export async function findProviderAccount(m: EntityManager, customerId: string, provider: OutreachProvider): Promise<ProviderAccountRow | undefined> {
+  return (
+    (await m.query(
+      'SELECT status, external_name, external_account_id, api_key_ciphertext, api_key_key_id FROM provider_accounts WHERE customer_id = $1 AND provider = $2',
+      [customerId, provider],
+    )) as ProviderAccountRow[]
+  )[0];
+}
+
+/** Records the account before the provider is called (a row that exists is kept as it is). */
+export async function insertProviderAccount(m: EntityManager, customerId: string, provider: OutreachProvider, externalName: string): Promise<void> {
+  await m.query(
+    `INSERT INTO provider_accounts (tenant_id, customer_id, provider, status, external_name)
+     VALUES (current_setting('app.tenant_id')::uuid, $1, $2, 'provisioning', $3) ON CONFLICT DO NOTHING`,
+    [customerId, provider, externalName],
+  );
+}
+
+/** `sets` numbers its parameters from $2 ($1 is the customer). */
+async function updateProviderAccount(m: EntityManager, customerId: string, provider: OutreachProvider, sets: string, params: unknown[]): Promise<void> {
+  await m.query(`UPDATE provider_accounts SET ${sets}, updated_at = now() WHERE customer_id = $1 AND provider = '${provider}'`, [customerId, ...params]);
+}
+
+export async function setProviderAccountExternalId(m: EntityManager, customerId: string, provider: OutreachProvider, externalAccountId: string): Promise<void> {
+  await updateProviderAccount(m, customerId, provider, 'external_account_id = $2', [externalAccountId]);
+}
+
+export async function setProviderAccountApiKey(
+  m: EntityManager,
+  customerId: string,
+  provider: OutreachProvider,
+  sealed: { ciphertext: string; keyId: string },
+): Promise<void> {
+  await updateProviderAccount(m, customerId, provider, 'api_key_ciphertext = $2, api_key_key_id = $3', [sealed.ciphertext, sealed.keyId]);
+}
+
+export async function setProviderAccountFailed(m: EntityManager, customerId: string, provider: OutreachProvider, error: string): Promise<void> {
+  await updateProviderAccount(m, customerId, provider, "status = 'failed', error = $2", [error]);
+}
+
+export async function markProviderAccountSynced(m: EntityManager, customerId: string, provider: OutreachProvider): Promise<void> {
+  await m.query(
+    "UPDATE provider_accounts SET status = 'active', error = NULL, last_synced_at = now(), updated_at = now() WHERE customer_id = $1 AND provider = $2",
+    [customerId, provider],
+  );
+}
+
+/** The provider's ids of the customer's inboxes from that provider. */
+export async function providerInboxIds(m: EntityManager, customerId: string, provider: OutreachProvider): Promise<string[]> {
+  const rows = (await m.query('SELECT external_id FROM inboxes WHERE customer_id = $1 AND provider = $2', [customerId, provider])) as { external_id: string }[];
+  return rows.map((r) => r.external_id);
+}
+
+/** Adds a provider's inbox or updates the one known by its provider id; answers whether it was added. */
+export async function upsertProviderInbox(
+  m: EntityManager,
+  customerId: string,
+  provider: OutreachProvider,
+  inbox: { externalId: string; fromEmail: string; fromName: string; dailyCap: number; warmup: boolean },
+): Promise<boolean> {
+  const res = (await m.query(
+    `INSERT INTO inboxes (tenant_id, id, customer_id, provider, external_id, from_email, from_name, daily_cap, warmup_enabled)
+     VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (tenant_id, customer_id, provider, external_id)
+     DO UPDATE SET from_email = EXCLUDED.from_email, from_name = EXCLUDED.from_name, daily_cap = EXCLUDED.daily_cap,
+                   warmup_enabled = EXCLUDED.warmup_enabled, updated_at = now()
+     RETURNING (xmax = 0) AS inserted`,
+    [newId('inb'), customerId, provider, inbox.externalId, inbox.fromEmail, inbox.fromName, inbox.dailyCap, inbox.warmup],
+  )) as { inserted: boolean }[];
+  return res[0]?.inserted ?? false;
+}

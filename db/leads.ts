@@ -1,0 +1,129 @@
+// Leads: one row per e-mail address per customer, with the columns a
+// template may use (`fields` holds the custom ones). A re-import fills in
+// what was empty and never overwrites; `status` turns to bounced or
+// unsubscribed when the address is suppressed (db/suppressions.ts).
+import { type EntityManager } from 'typeorm';
+import { LEADS_IN_CAMPAIGN } from './enrollments';
+import { newId } from './ids';
+import { keysetPage, type ListParams, type Page } from './pagination';
+
+export interface LeadRow {
+  id: string;
+  customer_id: string;
+  email: string;
+  first_name: string;
+  last_name: string;
+  company: string;
+  fields: Record<string, string>;
+  status: string;
+  source: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** What a lead's answer shows, and so all a read of one selects (not `search`, the index's copy of four of them). */
+export const LEAD_COLUMNS = 'id, customer_id, email, first_name, last_name, company, fields, status, source, created_at, updated_at';
+
+export interface ImportedLead {
+  email: string;
+  /** The address's lower-cased domain (`leads.email_domain`). */
+  domain: string;
+  firstName: string;
+  lastName: string;
+  company: string;
+  fields: Record<string, string>;
+}
+
+/** Inserts the customer's lead for the address, or fills in what its existing lead has empty; answers its id and status. */
+export async function upsertLead(m: EntityManager, customerId: string, l: ImportedLead, source: 'api' | 'csv'): Promise<{ id: string; status: string }> {
+  const [row] = (await m.query(
+    `INSERT INTO leads (tenant_id, id, customer_id, email, email_domain, first_name, last_name, company, fields, source)
+     VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $9, $4, $5, $6, $7::jsonb, $8)
+     ON CONFLICT (tenant_id, customer_id, email) DO UPDATE SET
+       first_name = CASE WHEN leads.first_name = '' THEN EXCLUDED.first_name ELSE leads.first_name END,
+       last_name = CASE WHEN leads.last_name = '' THEN EXCLUDED.last_name ELSE leads.last_name END,
+       company = CASE WHEN leads.company = '' THEN EXCLUDED.company ELSE leads.company END,
+       fields = EXCLUDED.fields || leads.fields,
+       updated_at = now()
+     RETURNING id, status`,
+    [newId('lead'), customerId, l.email, l.firstName, l.lastName, l.company, JSON.stringify(l.fields), source, l.domain],
+  )) as { id: string; status: string }[];
+  return row!;
+}
+
+export async function findLead(m: EntityManager, customerId: string, id: string): Promise<LeadRow | undefined> {
+  const [row] = (await m.query(`SELECT ${LEAD_COLUMNS} FROM leads WHERE id = $1 AND customer_id = $2`, [id, customerId])) as LeadRow[];
+  return row;
+}
+
+/** The address of a lead the caller already found (through its enrollment). */
+export async function leadEmail(m: EntityManager, id: string): Promise<string> {
+  const [lead] = (await m.query('SELECT email FROM leads WHERE id = $1', [id])) as { email: string }[];
+  return lead!.email;
+}
+
+/**
+ * One page of the customer's leads, filtered by status, source or campaign.
+ * A search finds the page's keys first, reading the customer's index alone
+ * (it carries `search`: migrations/1730000012000-lead-search.ts), then loads
+ * those rows by key: the heap is read for 50 leads, not for every lead the
+ * search passes over.
+ */
+export async function listLeadsPage(
+  m: EntityManager,
+  customerId: string,
+  list: ListParams & { status?: string; source?: string; campaign?: string },
+): Promise<Page<LeadRow>> {
+  const where: [string, unknown][] = [
+    ['customer_id = ?', customerId],
+    ['status = ?', list.status],
+    ['source = ?', list.source],
+    [LEADS_IN_CAMPAIGN, list.campaign],
+  ];
+  if (!list.q) return keysetPage<LeadRow>(m, list, { select: `SELECT ${LEAD_COLUMNS} FROM leads`, key: 'id', where, idOf: (r) => r.id });
+  const keys = await keysetPage<{ id: string }>(m, list, {
+    select: 'SELECT id FROM leads',
+    key: 'id',
+    where,
+    search: { haystack: 'search' },
+    idOf: (r) => r.id,
+  });
+  const rows = keys.data.length
+    ? ((await m.query(`SELECT ${LEAD_COLUMNS} FROM leads WHERE id = ANY($1) ORDER BY id`, [keys.data.map((k) => k.id)])) as LeadRow[])
+    : [];
+  return { data: rows, nextCursor: keys.nextCursor };
+}
+
+/**
+ * How many of the customer's leads each e-mail domain has (the largest first),
+ * with how many of them bounced or unsubscribed. Rows older than
+ * `leads.email_domain` are derived on the fly until the `leads-email-domain`
+ * backfill has filled the column.
+ */
+export async function leadDomains(m: EntityManager, customerId: string, limit: number): Promise<{ domain: string; leads: number; suppressed: number }[]> {
+  return (await m.query(
+    `SELECT coalesce(email_domain, lower(split_part(email, '@', 2))) AS domain, count(*)::int AS leads,
+            count(*) FILTER (WHERE status IN ('bounced', 'unsubscribed'))::int AS suppressed
+       FROM leads WHERE customer_id = $1
+      GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $2`,
+    [customerId, limit],
+  )) as { domain: string; leads: number; suppressed: number }[];
+}
+
+export async function updateLead(
+  m: EntityManager,
+  id: string,
+  lead: { firstName: string; lastName: string; company: string; fields: Record<string, string> },
+): Promise<void> {
+  await m.query('UPDATE leads SET first_name = $2, last_name = $3, company = $4, fields = $5::jsonb, updated_at = now() WHERE id = $1', [
+    id,
+    lead.firstName,
+    lead.lastName,
+    lead.company,
+    JSON.stringify(lead.fields),
+  ]);
+}
+
+export async function deleteLead(m: EntityManager, id: string): Promise<void> {
+  await m.query('DELETE FROM leads WHERE id = $1', [id]);
+}
