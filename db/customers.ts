@@ -15,8 +15,8 @@ export function findCustomerById(m: EntityManager, id: string): Promise<Customer
 
 /**
  * The customer's id and name. Every customer-scoped request asks, so it is
- * one plain statement rather than an entity load (the repository's query
- * builder was about a twentieth of a lead-list request's allocation).
+ * one plain statement: an entity load through the repository's query
+ * builder allocates a noticeable share of a small request.
  */
 export async function customerIdAndName(m: EntityManager, id: string): Promise<{ id: string; name: string } | undefined> {
   const [row] = (await m.query('SELECT id, name FROM customers WHERE id = $1', [id])) as { id: string; name: string }[];
