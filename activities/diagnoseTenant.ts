@@ -2,8 +2,9 @@
 // see, and who the worker is connected as.
 import { ApplicationFailure } from '@temporalio/common';
 import { type DataSource } from 'typeorm';
-import { Customer, Tenant } from '../db/entities';
-import { withTenant } from '../db/tenantContext';
+import { countCustomers } from '../db/customers';
+import { connectionContext, withTenant } from '../db/tenantContext';
+import { findTenant } from '../db/tenants';
 
 export interface InspectTenantDataResult {
   tenantStatus: string;
@@ -16,15 +17,11 @@ export interface InspectTenantDataResult {
 export function createDiagnoseTenantActivities(deps: { dataSource: DataSource }) {
   return {
     async inspectTenantData(input: { tenantId: string }): Promise<InspectTenantDataResult> {
-      const tenant = await deps.dataSource.getRepository(Tenant).findOneBy({ id: input.tenantId });
+      const tenant = await findTenant(deps.dataSource, input.tenantId);
       if (!tenant) throw ApplicationFailure.nonRetryable('tenant not found', 'tenant_not_found');
       return withTenant(deps.dataSource, input.tenantId, async (manager) => {
-        const [ctx] = (await manager.query(
-          `SELECT current_setting('app.tenant_id', true) AS tenant_id, now() AS checked_at,
-                  r.rolname AS name, r.rolsuper AS superuser, r.rolbypassrls AS bypass_rls
-             FROM pg_roles r WHERE r.rolname = current_user`,
-        )) as { tenant_id: string | null; checked_at: Date; name: string; superuser: boolean; bypass_rls: boolean }[];
-        const customers = await manager.getRepository(Customer).count();
+        const ctx = await connectionContext(manager);
+        const customers = await countCustomers(manager);
         return {
           tenantStatus: tenant.status,
           customers,

@@ -1,8 +1,11 @@
-// Writing one audit entry (spec §5.1) in the caller's transaction: used by the
-// services for requests and by activities for what workflows change.
+// The tenant audit log: who did what, allowed or refused, kept per tenant
+// under RLS (docs/security.md). Entries are written in the caller's
+// transaction — by the services for requests and by activities for what
+// workflows change — and read newest first.
 import { type EntityManager } from 'typeorm';
 import { AuditEntry, type AuditOutcome } from './entities/AuditEntry';
 import { newId } from './ids';
+import { keysetEntities, type ListParams } from './pagination';
 
 export interface AuditInput {
   action: string;
@@ -28,4 +31,23 @@ export async function audit(manager: EntityManager, entry: AuditInput): Promise<
     // jsonb: TypeORM's deep-partial insert type cannot express Record<string, unknown>.
     details: (entry.details ?? {}) as never,
   });
+}
+
+export interface AuditQuery extends ListParams {
+  action?: string;
+  outcome?: 'success' | 'failure' | 'denied';
+  actorUserId?: string;
+  since?: string;
+  until?: string;
+}
+
+/** One page of the tenant's audit log, newest first, with filters. */
+export async function listAuditEntries(manager: EntityManager, query: AuditQuery) {
+  const qb = manager.getRepository(AuditEntry).createQueryBuilder('a');
+  if (query.action) qb.andWhere('a.action = :action', { action: query.action });
+  if (query.outcome) qb.andWhere('a.outcome = :outcome', { outcome: query.outcome });
+  if (query.actorUserId) qb.andWhere('a.actorUserId = :actor', { actor: query.actorUserId });
+  if (query.since) qb.andWhere('a.at >= :since', { since: query.since });
+  if (query.until) qb.andWhere('a.at < :until', { until: query.until });
+  return keysetEntities(qb, query, 'desc');
 }

@@ -35,3 +35,33 @@ export async function limitUsage(m: EntityManager, key: Exclude<LimitKey, 'month
   const [c] = (await m.query(COUNTS[key])) as { n: number }[];
   return { limit, used: Number(c!.n) };
 }
+
+// — used by access and tenancy —
+
+/** Every entitlement of the tenant, by key. */
+export async function listEntitlements(m: EntityManager): Promise<{ key: string; enabled: boolean; limit_value: number | null }[]> {
+  return (await m.query('SELECT key, enabled, limit_value FROM entitlements ORDER BY key')) as {
+    key: string;
+    enabled: boolean;
+    limit_value: number | null;
+  }[];
+}
+
+/** An entitlement from the industry template (source `template:<key>`); one the tenant has is kept. */
+export async function insertTemplateEntitlement(
+  m: EntityManager,
+  e: { tenantId: string; key: string; enabled: boolean; limit: number | null; source: string },
+): Promise<void> {
+  await m.query('INSERT INTO entitlements (tenant_id, key, enabled, limit_value, source) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [
+    e.tenantId,
+    e.key,
+    e.enabled,
+    e.limit,
+    e.source,
+  ]);
+}
+
+/** Removes the entitlements the industry template gave. */
+export async function deleteTemplateEntitlements(m: EntityManager): Promise<void> {
+  await m.query("DELETE FROM entitlements WHERE source LIKE 'template:%'");
+}

@@ -1,4 +1,4 @@
-// The platform admin (spec §5.1: separate from tenant users — no membership).
+// The platform admin: separate from tenant users, with no membership.
 // Ensured on every start: from PLATFORM_ADMIN_EMAIL / PLATFORM_ADMIN_PASSWORD
 // when given (the password is then kept in step with the environment);
 // otherwise, the first time, with a generated password returned once so the
@@ -11,9 +11,11 @@
 import { randomBytes } from 'node:crypto';
 import { type DataSource } from 'typeorm';
 import { hashPassword, verifyPassword } from '../lib/passwords';
-import { User } from './entities';
+import { type User } from './entities';
 import { newId } from './ids';
+import { belongsToAnyTenant } from './memberships';
 import { withUser } from './tenantContext';
+import { findUserWithPassword, insertUser, updateUser } from './users';
 
 export interface EnsuredAdmin {
   email: string;
@@ -26,7 +28,7 @@ export interface EnsuredAdmin {
 export class PlatformAdminConflict extends Error {
   constructor() {
     super(
-      'PLATFORM_ADMIN_EMAIL belongs to a tenant user: the platform admin is a separate identity (spec §5.1) and an existing account is never promoted. ' +
+      'PLATFORM_ADMIN_EMAIL belongs to a tenant user: the platform admin is a separate identity (docs/security.md, "Identity") and an existing account is never promoted. ' +
         'Set PLATFORM_ADMIN_EMAIL to an address no tenant user has.',
     );
     this.name = 'PlatformAdminConflict';
@@ -34,14 +36,12 @@ export class PlatformAdminConflict extends Error {
 }
 
 /** Whether the user is a member of any tenant (its own memberships are visible to it across tenants). */
-async function belongsToTenant(dataSource: DataSource, userId: string): Promise<boolean> {
-  const rows = await withUser(dataSource, userId, (m) => m.query('SELECT 1 FROM memberships WHERE user_id = $1 LIMIT 1', [userId]));
-  return (rows as unknown[]).length > 0;
+function belongsToTenant(dataSource: DataSource, userId: string): Promise<boolean> {
+  return withUser(dataSource, userId, (m) => belongsToAnyTenant(m, userId));
 }
 
 export async function ensurePlatformAdmin(dataSource: DataSource, opts: { email: string; password?: string }): Promise<EnsuredAdmin> {
-  const users = dataSource.getRepository(User);
-  const existing = await users.createQueryBuilder('u').addSelect('u.passwordHash').where('u.email = :email', { email: opts.email }).getOne();
+  const existing = await findUserWithPassword(dataSource, opts.email);
   if (existing) {
     if (!existing.isPlatformAdmin) throw new PlatformAdminConflict();
     // An account promoted before this rule still holds its tenant memberships.
@@ -50,11 +50,11 @@ export async function ensurePlatformAdmin(dataSource: DataSource, opts: { email:
     // The operator vouches for the address they configured.
     if (!existing.emailVerifiedAt) updates.emailVerifiedAt = new Date();
     if (opts.password && !(await verifyPassword(existing.passwordHash, opts.password))) updates.passwordHash = await hashPassword(opts.password);
-    if (Object.keys(updates).length) await users.update({ id: existing.id }, updates);
+    if (Object.keys(updates).length) await updateUser(dataSource, existing.id, updates);
     return { email: opts.email, created: false };
   }
   const generatedPassword = opts.password ? undefined : randomBytes(15).toString('base64url');
-  await users.insert({
+  await insertUser(dataSource, {
     id: newId('usr'),
     email: opts.email,
     name: 'Platform admin',

@@ -1,4 +1,4 @@
-// Tenant context (spec §3.3): every piece of tenant work runs in a transaction
+// Tenant context (docs/security.md, "What isolates what"): every piece of tenant work runs in a transaction
 // whose first statement is a parameterised set_config('app.tenant_id', …, true).
 // `true` makes the setting transaction-local, so a pooled connection never
 // carries one tenant's id into another's work. The transaction's EntityManager
@@ -62,4 +62,27 @@ export function withUser<T>(dataSource: DataSource, userId: string, fn: (m: Enti
     await manager.query("SELECT set_config('app.user_id', $1, true)", [userId]);
     return fn(manager);
   });
+}
+
+/** Lets the rest of `manager`'s transaction see the user's own memberships across tenants, as withUser does. */
+export async function setUserContext(manager: EntityManager, userId: string): Promise<void> {
+  await manager.query("SELECT set_config('app.user_id', $1, true)", [userId]);
+}
+
+export interface ConnectionContext {
+  tenant_id: string | null;
+  checked_at: Date;
+  name: string;
+  superuser: boolean;
+  bypass_rls: boolean;
+}
+
+/** What `manager`'s transaction runs as: its tenant context and the database role (whether RLS can apply to it). */
+export async function connectionContext(manager: EntityManager): Promise<ConnectionContext | undefined> {
+  const [ctx] = (await manager.query(
+    `SELECT current_setting('app.tenant_id', true) AS tenant_id, now() AS checked_at,
+                  r.rolname AS name, r.rolsuper AS superuser, r.rolbypassrls AS bypass_rls
+             FROM pg_roles r WHERE r.rolname = current_user`,
+  )) as ConnectionContext[];
+  return ctx;
 }

@@ -14,12 +14,10 @@
 // transaction: it counts only if the transaction commits (an invitation that
 // fails takes no slot), and concurrent takers of the bucket wait for it.
 // Times are the database's clock, the same for every process.
+import { bucketUsage, dropNewestHit, ensureBucket, sweepExpiredBuckets, takeBucketHit, type Queryable } from '../db/rateLimits';
 import { ApiError } from '../lib/errors';
 
-/** A DataSource or an EntityManager (its transaction, if any, carries the hit). */
-export interface Queryable {
-  query(sql: string, params?: unknown[]): Promise<unknown>;
-}
+export type { Queryable };
 
 export interface RateLimitResult {
   allowed: boolean;
@@ -35,12 +33,6 @@ function check(bucket: string, limit: number, windowMs: number): void {
   if (!Number.isInteger(windowMs) || windowMs < 1) throw new Error('rate limit window: a positive number of milliseconds');
 }
 
-/** The hits of the bucket still inside the window, oldest first. */
-const RECENT = `ARRAY(SELECT h FROM unnest(r.hits) h WHERE h > now() - $3::bigint * interval '1 millisecond' ORDER BY h)`;
-/** Seconds until the oldest hit that keeps the bucket full leaves the window. */
-const RETRY = (recent: string) =>
-  `greatest(1, ceil(extract(epoch FROM ${recent}[cardinality(${recent}) - $2 + 1] + $3::bigint * interval '1 millisecond' - now())))::int`;
-
 /** Counts one hit against `bucket` if fewer than `limit` were counted in the last `windowMs`. */
 export async function take(db: Queryable, bucket: string, limit: number, windowMs: number): Promise<RateLimitResult> {
   check(bucket, limit, windowMs);
@@ -50,7 +42,7 @@ export async function take(db: Queryable, bucket: string, limit: number, windowM
     const row = await takeOnce(db, bucket, limit, windowMs);
     if (row) {
       // Buckets nobody has hit for a window go away, a few at a time.
-      if (Math.random() < 0.02) await db.query('DELETE FROM rate_limits WHERE bucket IN (SELECT bucket FROM rate_limits WHERE expires_at < now() LIMIT 100)');
+      if (Math.random() < 0.02) await sweepExpiredBuckets(db);
       return { allowed: row.allowed, retryAfterSeconds: row.retry };
     }
     if (attempt === 5) throw new Error('rate limit bucket removed by concurrent sweeps five times over');
@@ -58,22 +50,8 @@ export async function take(db: Queryable, bucket: string, limit: number, windowM
 }
 
 async function takeOnce(db: Queryable, bucket: string, limit: number, windowMs: number): Promise<{ allowed: boolean; retry: number } | undefined> {
-  await db.query('INSERT INTO rate_limits (bucket) VALUES ($1) ON CONFLICT (bucket) DO NOTHING', [bucket]);
-  // One statement: the row lock (FOR UPDATE) makes a concurrent taker wait
-  // and then see this hit. The outer SELECT keeps the answer a plain row list.
-  const [row] = (await db.query(
-    `WITH cur AS (SELECT r.bucket, ${RECENT} AS recent FROM rate_limits r WHERE r.bucket = $1 FOR UPDATE),
-          upd AS (
-            UPDATE rate_limits t SET
-              hits = CASE WHEN cardinality(cur.recent) < $2 THEN cur.recent || now() ELSE cur.recent END,
-              expires_at = now() + $3::bigint * interval '1 millisecond'
-            FROM cur WHERE t.bucket = cur.bucket
-            RETURNING cardinality(cur.recent) < $2 AS allowed,
-                      CASE WHEN cardinality(cur.recent) < $2 THEN 0 ELSE ${RETRY('cur.recent')} END AS retry)
-     SELECT allowed, retry FROM upd`,
-    [bucket, limit, windowMs],
-  )) as { allowed: boolean; retry: number }[];
-  return row;
+  await ensureBucket(db, bucket);
+  return takeBucketHit(db, bucket, limit, windowMs);
 }
 
 /** Takes a hit in each `[bucket, limit, windowMs]` in turn; the first that is full answers 429 `rate_limited`. */
@@ -87,18 +65,14 @@ export async function takeAll(db: Queryable, buckets: readonly (readonly [string
 /** Whether `bucket` is full (a `take` would be refused), counting nothing. */
 export async function peek(db: Queryable, bucket: string, limit: number, windowMs: number): Promise<RateLimitResult> {
   check(bucket, limit, windowMs);
-  const [row] = (await db.query(
-    `SELECT cardinality(cur.recent) AS used, CASE WHEN cardinality(cur.recent) < $2 THEN 0 ELSE ${RETRY('cur.recent')} END AS retry
-       FROM (SELECT ${RECENT} AS recent FROM rate_limits r WHERE r.bucket = $1) cur`,
-    [bucket, limit, windowMs],
-  )) as { used: number; retry: number }[];
+  const row = await bucketUsage(db, bucket, limit, windowMs);
   const used = row?.used ?? 0;
   return { allowed: used < limit, retryAfterSeconds: used < limit ? 0 : (row?.retry ?? 1) };
 }
 
 /** Gives back the newest hit of `bucket`: a take that turned out not to count (a sign-in that succeeded). */
 export async function giveBack(db: Queryable, bucket: string): Promise<void> {
-  await db.query('UPDATE rate_limits SET hits = hits[1:cardinality(hits) - 1] WHERE bucket = $1 AND cardinality(hits) > 0', [bucket]);
+  await dropNewestHit(db, bucket);
 }
 
 /** The API's answer to a refused take: 429 `rate_limited`; the error handler sets `Retry-After` from the details. */

@@ -1,10 +1,11 @@
-// Nobody grants beyond themselves (spec §3.11): the one check every role a
+// Nobody grants beyond themselves: the one check every role a
 // caller hands out (to a token, a membership or an invite) goes through.
+import { roleGrantRows } from '../../db/tenantRoles';
 import { ApiError } from '../../lib/errors';
 import { type Permission } from '../../lib/permissions';
 import { type TenantAccess } from '../context';
 
-/** A credential never grants beyond itself (spec §3.11): every permission given must be one the caller holds. */
+/** A credential never grants beyond itself: every permission given must be one the caller holds. */
 export function assertGrantable(a: TenantAccess, permissions: readonly string[]): void {
   const beyond = permissions.filter((p) => !a.permissions.has(p as Permission));
   if (beyond.length) throw new ApiError(403, 'forbidden', `you cannot grant permissions you do not hold: ${beyond.join(', ')}`, { permission: beyond[0] });
@@ -15,10 +16,7 @@ export function assertGrantable(a: TenantAccess, permissions: readonly string[])
  * permissions the caller holds. An unknown role is a 400 on the body's roleId.
  */
 export async function assertWithinCaller(a: TenantAccess, roleId: string): Promise<{ id: string; key: string | null }> {
-  const rows = (await a.manager.query(
-    'SELECT r.id, r.key, rp.permission FROM roles r LEFT JOIN role_permissions rp ON rp.tenant_id = r.tenant_id AND rp.role_id = r.id WHERE r.id = $1',
-    [roleId],
-  )) as { id: string; key: string | null; permission: string | null }[];
+  const rows = await roleGrantRows(a.manager, roleId);
   if (!rows[0]) throw new ApiError(400, 'validation_failed', 'invalid body', [{ path: 'roleId', message: 'no such role in this tenant', code: 'custom' }]);
   assertGrantable(
     a,

@@ -2,17 +2,22 @@
 // optionally restricted to one customer. The last owner can be neither
 // removed nor demoted; only an owner can make someone an owner.
 //
-// Nobody grants beyond themselves (spec §3.11): the role given holds only
+// Nobody grants beyond themselves: the role given holds only
 // permissions the caller holds, a restricted caller's new member is
 // restricted to the same customer, and nobody changes their own role.
 // Adding someone is always an invitation — e-mailed to the address, accepted
 // by its owner — and the answer is the same whether or not the address has an
 // account. Memberships are kept with the Membership entity; the joined list
-// views are typed SQL.
+// views are typed SQL (db/memberships.ts).
 import { type Logger } from 'pino';
-import { Membership } from '../../db/entities';
+import { tokenCreator } from '../../db/apiTokens';
+import { type Membership } from '../../db/entities';
 import { isId } from '../../db/ids';
-import { keysetPage, type ListParams } from '../../db/pagination';
+import { deleteInvite, findWithdrawableInvite, listPendingInviteRows } from '../../db/invites';
+import { countOwners, deleteMembership, findMemberRow, listMemberRows, updateMembership, type MemberRow } from '../../db/memberships';
+import { type ListParams } from '../../db/pagination';
+import { tenantName as tenantNameOf } from '../../db/tenants';
+import { userName } from '../../db/users';
 import { ApiError, notFound } from '../../lib/errors';
 import { invitationMail, type PlatformMailer } from '../../lib/platformMail';
 import { takeAll } from '../rateLimit';
@@ -32,22 +37,6 @@ export interface InviteMailDeps {
   limits?: { invitesPerTenant?: number; invitesPerInviter?: number };
 }
 
-interface MemberRow {
-  id: string;
-  user_id: string;
-  email: string;
-  name: string;
-  role_id: string;
-  role_name: string;
-  role_key: string | null;
-  customer_id: string | null;
-  created_at: Date;
-}
-
-const MEMBER_SELECT = `
-  SELECT m.id, m.user_id, u.email, u.name, m.role_id, r.name AS role_name, r.key AS role_key, m.customer_id, m.created_at
-    FROM memberships m JOIN users u ON u.id = m.user_id JOIN roles r ON r.tenant_id = m.tenant_id AND r.id = m.role_id`;
-
 function memberJson(r: MemberRow) {
   return {
     id: r.id,
@@ -60,8 +49,7 @@ function memberJson(r: MemberRow) {
 
 async function findMember(a: TenantAccess, id: string): Promise<MemberRow> {
   if (!isId('mem', id)) throw notFound('member');
-  const rows = (await a.manager.query(`${MEMBER_SELECT} WHERE m.id = $1`, [id])) as MemberRow[];
-  const row = rows[0];
+  const row = await findMemberRow(a.manager, id);
   // A member restricted to one customer sees only members of that customer.
   if (!row || (a.restrictedCustomerId && row.customer_id !== a.restrictedCustomerId)) throw notFound('member');
   return row;
@@ -88,21 +76,8 @@ function callerIsOwner(a: TenantAccess): boolean {
 
 const ownersOnly = (message: string) => new ApiError(403, 'forbidden', message, { permission: 'members.manage' });
 
-async function ownerCount(a: TenantAccess): Promise<number> {
-  const [{ n }] = (await a.manager.query(
-    "SELECT count(*)::int AS n FROM memberships m JOIN roles r ON r.tenant_id = m.tenant_id AND r.id = m.role_id WHERE r.key = 'owner'",
-  )) as { n: number }[];
-  return n;
-}
-
 export async function listMembers(a: TenantAccess, list: ListParams) {
-  const p = await keysetPage<MemberRow>(a.manager, list, {
-    select: MEMBER_SELECT,
-    key: 'm.id',
-    where: [['m.customer_id = ?', a.restrictedCustomerId ?? undefined]],
-    search: ['u.name', 'u.email'],
-    idOf: (r) => r.id,
-  });
+  const p = await listMemberRows(a.manager, list, a.restrictedCustomerId ?? undefined);
   return { data: p.data.map(memberJson), nextCursor: p.nextCursor };
 }
 
@@ -124,9 +99,7 @@ export const INVITE_LIMITS = {
 
 async function takeInviteSlots(a: TenantAccess, overrides: InviteMailDeps['limits']): Promise<void> {
   // A token counts as the member who minted it: minting tokens does not multiply the cap.
-  const minter = a.userId
-    ? undefined
-    : ((await a.manager.query('SELECT created_by FROM api_tokens WHERE id = $1', [a.tokenId ?? ''])) as { created_by: string | null }[])[0]?.created_by;
+  const minter = a.userId ? undefined : await tokenCreator(a.manager, a.tokenId ?? '');
   const inviter = a.userId ? `user:${a.userId}` : minter ? `user:${minter}` : `token:${a.tokenId ?? 'none'}`;
   await takeAll(
     a.manager,
@@ -159,8 +132,8 @@ export async function inviteMember(a: TenantAccess, deps: InviteMailDeps, input:
     targetId: invite.id,
     details: { roleId: role.id, customerId: customer },
   });
-  const tenantName = ((await a.manager.query('SELECT name FROM tenants WHERE id = $1', [a.tenantId])) as { name: string }[])[0]?.name ?? '';
-  const inviterName = a.userId ? ((await a.manager.query('SELECT name FROM users WHERE id = $1', [a.userId])) as { name: string }[])[0]?.name : undefined;
+  const tenantName = (await tenantNameOf(a.manager, a.tenantId)) ?? '';
+  const inviterName = a.userId ? await userName(a.manager, a.userId) : undefined;
   const link = `${deps.consoleUrl ?? ''}/invite/${invite.token}`;
   const mailer = deps.mailer;
   if (mailer) {
@@ -180,16 +153,7 @@ export async function inviteMember(a: TenantAccess, deps: InviteMailDeps, input:
 }
 
 export async function listPendingInvites(a: TenantAccess, list: ListParams) {
-  const p = await keysetPage<{ id: string; email: string; role_id: string; customer_id: string | null; expires_at: Date; created_at: Date }>(a.manager, list, {
-    select: 'SELECT i.id, u.email, i.role_id, i.customer_id, i.expires_at, i.created_at FROM invites i JOIN users u ON u.id = i.user_id',
-    key: 'i.id',
-    where: [
-      ['i.accepted_at IS NULL AND i.role_id IS NOT NULL AND i.expires_at > now()', null],
-      ['i.customer_id = ?', a.restrictedCustomerId ?? undefined],
-    ],
-    search: ['u.email'],
-    idOf: (r) => r.id,
-  });
+  const p = await listPendingInviteRows(a.manager, list, a.restrictedCustomerId ?? undefined);
   return {
     data: p.data.map((r) => ({
       id: r.id,
@@ -205,12 +169,9 @@ export async function listPendingInvites(a: TenantAccess, list: ListParams) {
 }
 
 export async function withdrawInvite(a: TenantAccess, id: string): Promise<void> {
-  const [row] = (await a.manager.query('SELECT id, customer_id FROM invites WHERE id = $1 AND accepted_at IS NULL AND role_id IS NOT NULL', [id])) as {
-    id: string;
-    customer_id: string | null;
-  }[];
+  const row = await findWithdrawableInvite(a.manager, id);
   if (!row || (a.restrictedCustomerId && row.customer_id !== a.restrictedCustomerId)) throw notFound('invite');
-  await a.manager.query('DELETE FROM invites WHERE id = $1', [id]);
+  await deleteInvite(a.manager, id);
   await auditBy(a, { action: 'invite_withdrawn', outcome: 'success', targetType: 'invite', targetId: id });
 }
 
@@ -225,13 +186,13 @@ export async function changeMember(a: TenantAccess, id: string, input: { roleId?
     const role = await assertWithinCaller(a, input.roleId!);
     const touchesOwner = role.key === 'owner' || member.role_key === 'owner';
     if (touchesOwner && !callerIsOwner(a)) throw ownersOnly('only an owner can change who is an owner');
-    if (member.role_key === 'owner' && role.key !== 'owner' && (await ownerCount(a)) <= 1)
+    if (member.role_key === 'owner' && role.key !== 'owner' && (await countOwners(a.manager)) <= 1)
       throw new ApiError(409, 'last_owner', 'the last owner cannot be demoted');
     changes.roleId = role.id;
   }
   if (input.customerId !== undefined) changes.customerId = await grantableCustomer(a, input.customerId);
   if (Object.keys(changes).length) {
-    await a.manager.getRepository(Membership).update({ id: member.id }, changes);
+    await updateMembership(a.manager, member.id, changes);
     await auditBy(a, {
       action: changes.roleId ? 'member_role_changed' : 'member_changed',
       outcome: 'success',
@@ -247,8 +208,8 @@ export async function removeMember(a: TenantAccess, id: string): Promise<void> {
   const member = await findMember(a, id);
   if (member.role_key === 'owner') {
     if (!callerIsOwner(a)) throw ownersOnly('only an owner can remove an owner');
-    if ((await ownerCount(a)) <= 1) throw new ApiError(409, 'last_owner', 'the last owner cannot be removed');
+    if ((await countOwners(a.manager)) <= 1) throw new ApiError(409, 'last_owner', 'the last owner cannot be removed');
   }
-  await a.manager.getRepository(Membership).delete({ id: member.id });
+  await deleteMembership(a.manager, member.id);
   await auditBy(a, { action: 'member_removed', outcome: 'success', targetType: 'member', targetId: member.id });
 }

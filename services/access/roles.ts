@@ -1,10 +1,21 @@
-// Roles and permissions (owner-configurable RBAC, seed 003). System roles are
+// Roles and permissions: RBAC an owner configures. System roles are
 // fixed; an owner clones one and toggles the clone's permissions. Nobody can
 // grant a permission they do not hold themselves (assertGrantable). Roles are
-// kept with the Role/RolePermission entities.
+// kept with the Role/RolePermission entities (db/tenantRoles.ts).
 import { ALL_PERMISSIONS, isPermission, type Permission } from '../../lib/permissions';
-import { Role, RolePermission } from '../../db/entities';
+import { deleteTokensOfRole } from '../../db/apiTokens';
+import { type Role } from '../../db/entities';
 import { isId, newId } from '../../db/ids';
+import { countRoleHolders } from '../../db/memberships';
+import {
+  deleteRoleRow,
+  findRole as findRoleRow,
+  insertCustomRole,
+  listRolesByName,
+  permissionRowsOf,
+  replaceRolePermissions,
+  roleNameTaken,
+} from '../../db/tenantRoles';
 import { ApiError, notFound } from '../../lib/errors';
 import { auditBy } from '../audit';
 import { type TenantAccess } from '../context';
@@ -12,15 +23,13 @@ import { assertGrantable } from './grants';
 
 async function findRole(a: TenantAccess, id: string): Promise<Role> {
   if (!isId('role', id)) throw notFound('role');
-  const role = await a.manager.getRepository(Role).findOneBy({ id });
+  const role = await findRoleRow(a.manager, id);
   if (!role) throw notFound('role');
   return role;
 }
 
 async function permissionsOf(a: TenantAccess, roleIds: string[]): Promise<Map<string, Permission[]>> {
-  const rows = roleIds.length
-    ? await a.manager.getRepository(RolePermission).createQueryBuilder('rp').where('rp.roleId IN (:...roleIds)', { roleIds }).getMany()
-    : [];
+  const rows = roleIds.length ? await permissionRowsOf(a.manager, roleIds) : [];
   const map = new Map<string, Permission[]>(roleIds.map((id) => [id, []]));
   for (const r of rows) if (isPermission(r.permission)) map.get(r.roleId)?.push(r.permission);
   for (const list of map.values()) list.sort((x, y) => ALL_PERMISSIONS.indexOf(x) - ALL_PERMISSIONS.indexOf(y));
@@ -36,27 +45,26 @@ function roleJson(r: Role, permissions: Permission[]) {
 }
 
 async function setPermissions(a: TenantAccess, roleId: string, permissions: Permission[]) {
-  await a.manager.getRepository(RolePermission).delete({ roleId });
-  if (permissions.length) await a.manager.getRepository(RolePermission).insert(permissions.map((permission) => ({ roleId, permission })));
+  await replaceRolePermissions(a.manager, roleId, permissions);
 }
 
 async function uniqueName(a: TenantAccess, base: string): Promise<string> {
   for (let i = 1; i < 100; i++) {
     const name = i === 1 ? base : `${base} ${i}`;
-    if (!(await a.manager.getRepository(Role).existsBy({ name }))) return name;
+    if (!(await roleNameTaken(a.manager, name))) return name;
   }
   throw new ApiError(409, 'conflict', 'could not find a free role name');
 }
 
 async function insertRole(a: TenantAccess, name: string, permissions: Permission[]): Promise<Role> {
-  if (await a.manager.getRepository(Role).existsBy({ name })) throw new ApiError(409, 'conflict', 'a role with this name exists');
-  const role = await a.manager.getRepository(Role).save({ id: newId('role'), name, key: null, isSystem: false });
+  if (await roleNameTaken(a.manager, name)) throw new ApiError(409, 'conflict', 'a role with this name exists');
+  const role = await insertCustomRole(a.manager, { id: newId('role'), name });
   await setPermissions(a, role.id, permissions);
   return role;
 }
 
 export async function listRoles(a: TenantAccess) {
-  const roles = await a.manager.getRepository(Role).find({ order: { isSystem: 'DESC', name: 'ASC' } });
+  const roles = await listRolesByName(a.manager);
   const perms = await permissionsOf(
     a,
     roles.map((r) => r.id),
@@ -106,12 +114,8 @@ export async function replacePermissions(a: TenantAccess, id: string, permission
 export async function deleteRole(a: TenantAccess, id: string): Promise<void> {
   const role = await findRole(a, id);
   if (role.isSystem) throw new ApiError(422, 'system_role_immutable', 'system roles cannot be deleted');
-  const [{ n }] = (await a.manager.query(
-    'SELECT (SELECT count(*) FROM memberships WHERE role_id = $1) + (SELECT count(*) FROM api_tokens WHERE role_id = $1 AND revoked_at IS NULL) AS n',
-    [role.id],
-  )) as { n: string }[];
-  if (Number(n) > 0) throw new ApiError(409, 'role_in_use', 'members or tokens still hold this role');
-  await a.manager.query('DELETE FROM api_tokens WHERE role_id = $1', [role.id]);
-  await a.manager.getRepository(Role).delete({ id: role.id });
+  if ((await countRoleHolders(a.manager, role.id)) > 0) throw new ApiError(409, 'role_in_use', 'members or tokens still hold this role');
+  await deleteTokensOfRole(a.manager, role.id);
+  await deleteRoleRow(a.manager, role.id);
   await auditBy(a, { action: 'role_deleted', outcome: 'success', targetType: 'role', targetId: role.id });
 }

@@ -10,8 +10,20 @@
 // login_failures). A person signing in from their own address is never held
 // back by failures from another.
 import { type DataSource, type EntityManager } from 'typeorm';
-import { User } from '../../db/entities';
+import { findLiveTokenByHash } from '../../db/apiTokens';
+import { activeTenantsOfUser, isActiveMemberOf, membershipAccessRows } from '../../db/memberships';
+import {
+  clearLoginFailures,
+  countLoginFailure,
+  deleteStaleLoginFailures,
+  findLiveSession,
+  insertSession,
+  loginWaitSeconds,
+  revokeSession,
+} from '../../db/sessions';
 import { withTenant, withUser } from '../../db/tenantContext';
+import { rolePermissionRows, type RolePermissionRow } from '../../db/tenantRoles';
+import { findUserWithPassword, getUser, updateUser } from '../../db/users';
 import { ApiError } from '../../lib/errors';
 import { verifyPassword } from '../../lib/passwords';
 import { ALL_PERMISSIONS, isPermission } from '../../lib/permissions';
@@ -31,23 +43,14 @@ const invalidCredentials = () => new ApiError(401, 'invalid_credentials', 'inval
 export async function principalFromToken(dataSource: DataSource, token: string): Promise<Principal> {
   const parsed = parseApiToken(token);
   if (!parsed) throw new ApiError(401, 'invalid_token', 'invalid API token');
-  const rows = await withTenant(dataSource, parsed.tenantId, (m) =>
-    m.query('SELECT id, role_id, customer_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL', [sha256(token)]),
-  ).catch(() => []);
-  const row = (rows as { id: string; role_id: string; customer_id: string | null }[])[0];
+  const row = await withTenant(dataSource, parsed.tenantId, (m) => findLiveTokenByHash(m, sha256(token))).catch(() => undefined);
   if (!row) throw new ApiError(401, 'invalid_token', 'invalid API token');
   return { kind: 'token', tokenId: row.id, tenantId: parsed.tenantId, roleId: row.role_id, restrictedCustomerId: row.customer_id };
 }
 
 export async function principalFromSession(dataSource: DataSource, secret: string): Promise<Principal | undefined> {
   const hash = sha256(secret);
-  const rows = (await dataSource.query(
-    `SELECT s.user_id, s.current_tenant, u.is_platform_admin
-       FROM sessions s JOIN users u ON u.id = s.user_id
-      WHERE s.id_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.email_verified_at IS NOT NULL`,
-    [hash],
-  )) as { user_id: string; current_tenant: string | null; is_platform_admin: boolean }[];
-  const row = rows[0];
+  const row = await findLiveSession(dataSource, hash);
   if (!row) return undefined;
   return { kind: 'session', sessionHash: hash, userId: row.user_id, tenantId: row.current_tenant, isPlatformAdmin: row.is_platform_admin };
 }
@@ -55,10 +58,6 @@ export async function principalFromSession(dataSource: DataSource, secret: strin
 const outsideRequest = () => {
   throw new Error('afterCommit needs a request transaction (tenantScope)');
 };
-
-/** A role's key and name, once per permission it grants (a role with none: one row, permission null). */
-type RoleRow = { key: string | null; name: string | null; permission: string | null };
-const ROLE_PERMISSIONS = 'LEFT JOIN role_permissions rp ON rp.tenant_id = r.tenant_id AND rp.role_id = r.id';
 
 /** The principal's role, permissions and customer restriction in the tenant of `manager`'s transaction. */
 export async function loadAccess(
@@ -70,17 +69,10 @@ export async function loadAccess(
   let roleId: string;
   let membershipId: string | null = null;
   let restrictedCustomerId: string | null;
-  let rows: RoleRow[];
+  let rows: RolePermissionRow[];
   if (principal.kind === 'session') {
     // The membership, its role and the role's permissions in one round trip.
-    const joined = (await manager.query(
-      `SELECT m.id AS membership_id, m.role_id, m.customer_id, r.key, r.name, rp.permission
-         FROM memberships m
-         LEFT JOIN roles r ON r.tenant_id = m.tenant_id AND r.id = m.role_id
-         ${ROLE_PERMISSIONS}
-        WHERE m.tenant_id = $1 AND m.user_id = $2`,
-      [tenantId, principal.userId],
-    )) as (RoleRow & { membership_id: string; role_id: string; customer_id: string | null })[];
+    const joined = await membershipAccessRows(manager, tenantId, principal.userId);
     // The membership was removed after the session was issued.
     if (joined.length === 0) throw new ApiError(401, 'membership_revoked', 'you are no longer a member of this tenant');
     ({ membership_id: membershipId, role_id: roleId, customer_id: restrictedCustomerId } = joined[0]!);
@@ -89,7 +81,7 @@ export async function loadAccess(
     roleId = principal.roleId;
     restrictedCustomerId = principal.restrictedCustomerId;
     // The role and its permissions in one round trip.
-    rows = (await manager.query(`SELECT r.key, r.name, rp.permission FROM roles r ${ROLE_PERMISSIONS} WHERE r.id = $1`, [roleId])) as RoleRow[];
+    rows = await rolePermissionRows(manager, roleId);
   }
   return {
     tenantId,
@@ -113,23 +105,12 @@ export interface TenantSummary {
 }
 
 export async function tenantsOfUser(dataSource: DataSource, userId: string): Promise<TenantSummary[]> {
-  return withUser(dataSource, userId, (m) =>
-    m.query(
-      `SELECT t.id, t.name, t.slug FROM memberships ms JOIN tenants t ON t.id = ms.tenant_id
-        WHERE ms.user_id = $1 AND t.status = 'active' ORDER BY t.name, t.id`,
-      [userId],
-    ),
-  );
+  return withUser(dataSource, userId, (m) => activeTenantsOfUser(m, userId));
 }
 
 export async function createSession(dataSource: DataSource, userId: string, tenantId: string | null): Promise<string> {
   const secret = newSecret();
-  await dataSource.query('INSERT INTO sessions (id_hash, user_id, current_tenant, expires_at) VALUES ($1, $2, $3, $4)', [
-    sha256(secret),
-    userId,
-    tenantId,
-    new Date(Date.now() + SESSION_TTL_MS),
-  ]);
+  await insertSession(dataSource, { idHash: sha256(secret), userId, tenantId, expiresAt: new Date(Date.now() + SESSION_TTL_MS) });
   return secret;
 }
 
@@ -139,7 +120,7 @@ export async function describeSelf(dataSource: DataSource, principal: Principal)
     const access = await withTenant(dataSource, principal.tenantId, (m) => loadAccess(m, principal, principal.tenantId));
     return { user: null, token: { id: principal.tokenId }, tenant: { id: principal.tenantId }, permissions: [...access.permissions].sort(), tenants: [] };
   }
-  const user = await dataSource.getRepository(User).findOneByOrFail({ id: principal.userId });
+  const user = await getUser(dataSource, principal.userId);
   const tenants = await tenantsOfUser(dataSource, user.id);
   let current = null;
   let permissions: string[] = [];
@@ -163,30 +144,12 @@ export async function describeSelf(dataSource: DataSource, principal: Principal)
   };
 }
 
-/** Seconds the account + address must still wait, or 0. */
-async function backoffFor(ds: DataSource, email: string, client: string): Promise<number> {
-  const [row] = (await ds.query(
-    'SELECT ceil(extract(epoch FROM blocked_until - now()))::int AS wait FROM login_failures WHERE email = $1 AND client = $2 AND blocked_until > now()',
-    [email, client],
-  )) as { wait: number }[];
-  return row?.wait ?? 0;
-}
-
-/** Counts a failure (a day's quiet starts the count afresh) and sets the wait it earns, in one statement. */
+/** Counts a failure and sets the wait it earns (db/sessions.ts countLoginFailure). */
 async function recordFailure(ds: DataSource, email: string, client: string): Promise<number> {
-  const next = "CASE WHEN login_failures.updated_at < now() - interval '1 day' THEN 1 ELSE login_failures.failures + 1 END";
-  const [row] = (await ds.query(
-    `INSERT INTO login_failures (email, client, failures, updated_at) VALUES ($1, $2, 1, now())
-     ON CONFLICT (email, client) DO UPDATE SET
-       failures = ${next},
-       updated_at = now(),
-       blocked_until = CASE WHEN ${next} >= $3 THEN now() + least($4::int, 30 * 2 ^ least(${next} - $3, 10)) * interval '1 second' END
-     RETURNING failures`,
-    [email, client, FREE_FAILURES, MAX_BACKOFF_MS / 1000],
-  )) as { failures: number }[];
+  const failures = await countLoginFailure(ds, email, client, FREE_FAILURES, MAX_BACKOFF_MS / 1000);
   // Old rows go away as new ones come.
-  await ds.query("DELETE FROM login_failures WHERE updated_at < now() - interval '1 day' AND (blocked_until IS NULL OR blocked_until < now())");
-  return row?.failures ?? 1;
+  await deleteStaleLoginFailures(ds);
+  return failures ?? 1;
 }
 
 export interface SignInAttempt {
@@ -199,9 +162,9 @@ export interface SignInAttempt {
 
 /** Checks the password and opens a session in the tenant the user left off in; throws 401 or 429. */
 export async function signIn(ds: DataSource, attempt: SignInAttempt) {
-  const wait = await backoffFor(ds, attempt.email, attempt.client);
+  const wait = await loginWaitSeconds(ds, attempt.email, attempt.client);
   if (wait > 0) throw tooManyAttempts(wait);
-  const user = await ds.getRepository(User).createQueryBuilder('u').addSelect('u.passwordHash').where('u.email = :email', { email: attempt.email }).getOne();
+  const user = await findUserWithPassword(ds, attempt.email);
   // Always verify (against a dummy hash for unknown e-mails): same time class.
   // An unverified account's password does not count until its address
   // follows the link mailed to it, and it fails exactly like a wrong one: the
@@ -222,7 +185,7 @@ export async function signIn(ds: DataSource, attempt: SignInAttempt) {
     }
     throw invalidCredentials();
   }
-  await ds.query('DELETE FROM login_failures WHERE email = $1 AND client = $2', [attempt.email, attempt.client]);
+  await clearLoginFailures(ds, attempt.email, attempt.client);
   const tenants = await tenantsOfUser(ds, user.id);
   // Back where they left off: the last tenant they switched to, while they still belong to it.
   const current = tenants.find((t) => t.id === user.lastTenantId)?.id ?? tenants[0]?.id ?? null;
@@ -235,20 +198,15 @@ export async function signIn(ds: DataSource, attempt: SignInAttempt) {
 }
 
 export async function signOut(ds: DataSource, principal: Principal | undefined): Promise<void> {
-  if (principal?.kind === 'session') await ds.query('UPDATE sessions SET revoked_at = now() WHERE id_hash = $1', [principal.sessionHash]);
+  if (principal?.kind === 'session') await revokeSession(ds, principal.sessionHash);
 }
 
 /** Moves a session to another tenant the user belongs to: the old session stops working; returns the new one's secret. */
 export async function switchTenant(ds: DataSource, principal: Principal, tenantId: string, requestId?: string): Promise<string> {
   if (principal.kind !== 'session') throw new ApiError(403, 'forbidden', 'API tokens are bound to one tenant');
   const p = principal;
-  const member = (await withUser(ds, p.userId, (m) =>
-    m.query("SELECT 1 FROM memberships ms JOIN tenants t ON t.id = ms.tenant_id WHERE ms.user_id = $1 AND ms.tenant_id = $2 AND t.status = 'active'", [
-      p.userId,
-      tenantId,
-    ]),
-  )) as unknown[];
-  if (member.length === 0) {
+  const member = await withUser(ds, p.userId, (m) => isActiveMemberOf(m, p.userId, tenantId));
+  if (!member) {
     if (p.tenantId) {
       await auditInOwnTransaction(ds, p.tenantId, {
         action: 'cross_tenant_attempt',
@@ -262,7 +220,7 @@ export async function switchTenant(ds: DataSource, principal: Principal, tenantI
   }
   await signOut(ds, p);
   const secret = await createSession(ds, p.userId, tenantId);
-  await ds.getRepository(User).update({ id: p.userId }, { lastTenantId: tenantId });
+  await updateUser(ds, p.userId, { lastTenantId: tenantId });
   await withTenant(ds, tenantId, (m) => audit(m, { action: 'switch_tenant', outcome: 'success', actorUserId: p.userId, requestId }));
   return secret;
 }

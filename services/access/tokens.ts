@@ -1,10 +1,13 @@
 // API tokens: `Authorization: Bearer tf_…`, scoped to one tenant and one
 // role, shown once, listed without the secret, revocable. Issued by a member
 // with tokens.manage (never beyond the issuer's own role and customer), or by a
-// platform admin for any tenant. Kept with the ApiToken entity.
+// platform admin for any tenant. Kept with the ApiToken entity (db/apiTokens.ts).
 import { type DataSource, type EntityManager } from 'typeorm';
-import { ApiToken, Role, Tenant } from '../../db/entities';
+import { findApiToken, insertApiToken, listApiTokens, markTokenRevoked } from '../../db/apiTokens';
+import { type ApiToken } from '../../db/entities';
 import { isId, isUuid, newId } from '../../db/ids';
+import { findRole, findRoleByKey } from '../../db/tenantRoles';
+import { tenantExists } from '../../db/tenants';
 import { withTenant } from '../../db/tenantContext';
 import { ApiError, notFound } from '../../lib/errors';
 import { formatApiToken, newSecret, sha256 } from '../../lib/secrets';
@@ -35,10 +38,10 @@ interface Issuer {
 
 /** Issues a token in the current tenant context; returns it with its secret (shown once). */
 async function issue(manager: EntityManager, tenantId: string, input: { name: string; roleId: string; issuer: Issuer }) {
-  const role = await manager.getRepository(Role).findOneBy({ id: input.roleId });
+  const role = await findRole(manager, input.roleId);
   if (!role) throw new ApiError(400, 'validation_failed', 'invalid body', [{ path: 'roleId', message: 'no such role in this tenant', code: 'custom' }]);
   const token = formatApiToken(tenantId, newSecret());
-  const saved = await manager.getRepository(ApiToken).save({
+  const saved = await insertApiToken(manager, {
     id: newId('tok'),
     name: input.name,
     tokenHash: sha256(token),
@@ -69,10 +72,10 @@ async function issue(manager: EntityManager, tenantId: string, input: { name: st
 const inScope = (a: TenantAccess) => (a.restrictedCustomerId ? { customerId: a.restrictedCustomerId } : {});
 
 export async function listTokens(a: TenantAccess) {
-  return { data: (await a.manager.getRepository(ApiToken).find({ where: inScope(a), order: { id: 'ASC' } })).map(tokenJson) };
+  return { data: (await listApiTokens(a.manager, inScope(a))).map(tokenJson) };
 }
 
-/** A member issues a token: without a roleId it gets the issuer's own role, never a default one (spec §3.11). */
+/** A member issues a token: without a roleId it gets the issuer's own role, never a default one that might grant more. */
 export async function issueToken(a: TenantAccess, input: { name: string; roleId?: string }) {
   const roleId = input.roleId ?? a.roleId;
   await assertWithinCaller(a, roleId);
@@ -84,10 +87,10 @@ export async function issueToken(a: TenantAccess, input: { name: string; roleId?
 }
 
 export async function revokeToken(a: TenantAccess, id: string): Promise<void> {
-  const token = isId('tok', id) ? await a.manager.getRepository(ApiToken).findOneBy({ id, ...inScope(a) }) : null;
+  const token = isId('tok', id) ? await findApiToken(a.manager, { id, ...inScope(a) }) : null;
   if (!token) throw notFound('token');
   if (token.revokedAt) return;
-  await a.manager.getRepository(ApiToken).update({ id }, { revokedAt: new Date() });
+  await markTokenRevoked(a.manager, id);
   await auditBy(a, { action: 'token_revoked', outcome: 'success', targetType: 'token', targetId: id });
 }
 
@@ -98,9 +101,9 @@ export async function issuePlatformToken(
   input: { name: string; roleId?: string },
   admin: { userId: string | null; requestId?: string },
 ) {
-  if (!isUuid(tenantId) || !(await dataSource.getRepository(Tenant).existsBy({ id: tenantId }))) throw notFound('tenant');
+  if (!isUuid(tenantId) || !(await tenantExists(dataSource, tenantId))) throw notFound('tenant');
   return withTenant(dataSource, tenantId, async (m) => {
-    const roleId = input.roleId ?? (await m.getRepository(Role).findOneBy({ key: 'admin' }))?.id ?? '';
+    const roleId = input.roleId ?? (await findRoleByKey(m, 'admin'))?.id ?? '';
     return issue(m, tenantId, { name: input.name, roleId, issuer: { userId: admin.userId, tokenId: null, requestId: admin.requestId, customerId: null } });
   });
 }

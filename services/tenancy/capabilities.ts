@@ -1,11 +1,13 @@
-// Capability provisioning per customer (seed 002): explicitly turning on
+// Capability provisioning per customer: explicitly turning on
 // e-mail outreach for one customer — never as a side effect of a login.
 // Platform admins name the tenant; a tenant's owner acts in their own tenant
 // only and must not name one. A tenant caller works in its request's tenant
 // transaction (where a denial is audited); a platform admin's work opens one
 // for the named tenant.
 import { type DataSource, type EntityManager } from 'typeorm';
+import { customerExists } from '../../db/customers';
 import { isId } from '../../db/ids';
+import { providerAccountsOfCustomer } from '../../db/inboxes';
 import { withTenant } from '../../db/tenantContext';
 import { ApiError, forbidden, notFound } from '../../lib/errors';
 import { provisionEmailWorkflowId, syncInboxesWorkflowId } from '../../workflows/ids';
@@ -44,12 +46,7 @@ async function target(deps: CapabilityDeps, caller: Caller, customerId: string, 
     if (need === 'owner' && a.roleKey !== 'owner') throw new ApiError(403, 'forbidden', 'only an owner turns on capabilities');
     if (need === 'read' && !a.permissions.has('customers.read')) throw forbidden('customers.read');
   }
-  const exists = await inTenant(
-    deps,
-    caller,
-    tenantId,
-    async (m) => isId('cust', customerId) && ((await m.query('SELECT 1 FROM customers WHERE id = $1', [customerId])) as unknown[]).length > 0,
-  );
+  const exists = await inTenant(deps, caller, tenantId, async (m) => isId('cust', customerId) && (await customerExists(m, customerId)));
   if (!exists) throw notFound('customer');
   return { tenantId, customerId };
 }
@@ -83,30 +80,9 @@ export const turnOnEmailOutreach = (deps: CapabilityDeps, caller: Caller, custom
 export const syncInboxes = (deps: CapabilityDeps, caller: Caller, customerId: string, namedTenant?: string) =>
   start(deps, caller, customerId, namedTenant, 'syncInboxes');
 
-interface AccountRow {
-  provider: string;
-  status: string;
-  external_account_id: string | null;
-  api_key_key_id: string | null;
-  last_synced_at: Date | null;
-  error: string | null;
-  inboxes: number;
-}
-
 export async function capabilityStatus(deps: CapabilityDeps, caller: Caller, customerId: string, namedTenant?: string) {
   const t = await target(deps, caller, customerId, namedTenant, 'read');
-  const [row] = await inTenant(
-    deps,
-    caller,
-    t.tenantId,
-    async (m) =>
-      (await m.query(
-        `SELECT a.provider, a.status, a.external_account_id, a.api_key_key_id, a.last_synced_at, a.error,
-                (SELECT count(*)::int FROM inboxes i WHERE i.customer_id = a.customer_id AND i.provider = a.provider) AS inboxes
-           FROM provider_accounts a WHERE a.customer_id = $1`,
-        [t.customerId],
-      )) as AccountRow[],
-  );
+  const [row] = await inTenant(deps, caller, t.tenantId, (m) => providerAccountsOfCustomer(m, t.customerId));
   if (!row) throw new ApiError(404, 'not_provisioned', 'e-mail outreach is not turned on for this customer');
   return {
     customerId: t.customerId,

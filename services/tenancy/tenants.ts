@@ -1,4 +1,4 @@
-// Tenants (spec §5.2): registration, provisioning progress and retry, and the
+// Tenants: registration, provisioning progress and retry, and the
 // onboarding checklist. The tenants table is platform-wide (no RLS); the
 // checklist and entitlements are read in the caller's tenant transaction.
 //
@@ -10,7 +10,10 @@ import { billingWorkflowId } from '../../workflows/billing.shared';
 import { createHash } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { type DataSource } from 'typeorm';
+import { listEntitlements } from '../../db/entitlements';
 import { uuidv7 } from '../../db/ids';
+import { listOnboardingItems } from '../../db/onboarding';
+import { findRegistration, findTenantRow, insertTenantRegistration, listTenantRows, markProvisioningRetried, tenantStatus } from '../../db/tenants';
 import { ApiError, notFound } from '../../lib/errors';
 import { hashPassword } from '../../lib/passwords';
 import { provisionTenantWorkflowId } from '../../workflows/ids';
@@ -18,7 +21,6 @@ import { PROVISIONING_STEPS, progressQuery, type ProvisioningProgress } from '..
 import { type TenantAccess } from '../context';
 import { type WorkflowClientDeps } from '../outreach/enrollments';
 import { startTenantWorkflow } from '../tenantWorkflows';
-import { type TenantRecord } from '../../db/rows/tenants';
 
 export interface Registration {
   name: string;
@@ -63,13 +65,18 @@ export async function registerTenant(ds: DataSource, deps: WorkflowClientDeps, b
   const passwordHash = body.owner.password ? await hashPassword(body.owner.password) : null;
   let created = false;
   try {
-    const rows = (await ds.query(
-      `INSERT INTO tenants (id, slug, name, status, external_customer_id, industry, registration_hash, owner_email, owner_name, pending_owner_password_hash, self_registered)
-       VALUES ($1, $2, $3, 'provisioning', $4, $5, $6, $7, $8, $9, $10)
-       ON CONFLICT (external_customer_id) DO NOTHING RETURNING id`,
-      [id, body.slug, body.name, body.externalCustomerId, body.industry, hash, body.owner.email, body.owner.name, passwordHash, opts.selfRegistered],
-    )) as unknown[];
-    created = rows.length === 1;
+    created = await insertTenantRegistration(ds, {
+      id,
+      slug: body.slug,
+      name: body.name,
+      externalCustomerId: body.externalCustomerId,
+      industry: body.industry,
+      registrationHash: hash,
+      ownerEmail: body.owner.email,
+      ownerName: body.owner.name,
+      pendingOwnerPasswordHash: passwordHash,
+      selfRegistered: opts.selfRegistered,
+    });
   } catch (err) {
     if ((err as { code?: string }).code !== '23505') throw err;
     // A unique violation on the slug: either a concurrent duplicate of this
@@ -79,25 +86,17 @@ export async function registerTenant(ds: DataSource, deps: WorkflowClientDeps, b
     const workflowId = await startProvisioning(deps, id);
     return { created, body: { tenant: { id, status: 'provisioning' }, workflowId } };
   }
-  const [existing] = (await ds.query('SELECT id, status, registration_hash FROM tenants WHERE external_customer_id = $1', [body.externalCustomerId])) as {
-    id: string;
-    status: string;
-    registration_hash: string;
-  }[];
+  const existing = await findRegistration(ds, body.externalCustomerId);
   if (!existing) throw new ApiError(409, 'slug_taken', 'this slug is taken', [{ path: 'slug', message: 'already taken', code: 'custom' }]);
   if (existing.registration_hash !== hash) throw new ApiError(409, 'registration_conflict', 'this externalCustomerId was registered with different details');
   return { created, body: { tenant: { id: existing.id, status: existing.status }, workflowId: provisionTenantWorkflowId({ tenantId: existing.id }) } };
 }
 
-type TenantRow = Pick<
-  TenantRecord<ProvisioningProgress & { ownerInviteUrl?: string; workflowId?: string }>,
-  'id' | 'name' | 'slug' | 'status' | 'industry' | 'created_at' | 'provisioning' | 'billing_plan' | 'billing_status'
->;
-
-const TENANT_SELECT = 'SELECT id, name, slug, status, industry, created_at, provisioning, billing_plan, billing_status FROM tenants';
+/** The progress provisioning stores, with the owner's link and the workflow's id. */
+type StoredProgress = ProvisioningProgress & { ownerInviteUrl?: string; workflowId?: string };
 
 export async function listTenants(ds: DataSource) {
-  const rows = (await ds.query(`${TENANT_SELECT} ORDER BY created_at DESC, id LIMIT 500`)) as TenantRow[];
+  const rows = await listTenantRows<StoredProgress>(ds);
   return {
     data: rows.map((t) => ({
       id: t.id,
@@ -121,7 +120,7 @@ export async function listTenants(ds: DataSource) {
 
 /** Progress from the running workflow, or from the database once it has finished (or while no worker answers). */
 export async function provisioningOf(ds: DataSource, deps: Pick<WorkflowClientDeps, 'client'>, tenantId: string, forPlatformAdmin: boolean) {
-  const [t] = (await ds.query(`${TENANT_SELECT} WHERE id = $1`, [tenantId])) as TenantRow[];
+  const t = await findTenantRow<StoredProgress>(ds, tenantId);
   if (!t) throw notFound('tenant');
   const workflowId = provisionTenantWorkflowId({ tenantId: t.id });
   let progress: ProvisioningProgress | undefined;
@@ -162,27 +161,17 @@ export async function provisioningOf(ds: DataSource, deps: Pick<WorkflowClientDe
 }
 
 export async function retryProvisioning(ds: DataSource, deps: WorkflowClientDeps, tenantId: string) {
-  const [t] = (await ds.query('SELECT status FROM tenants WHERE id = $1', [tenantId])) as { status: string }[];
-  if (!t) throw notFound('tenant');
-  if (t.status !== 'failed') throw new ApiError(409, 'not_failed', `provisioning can be retried only when it failed (it is ${t.status})`);
-  await ds.query("UPDATE tenants SET status = 'provisioning', provisioning = provisioning || '{\"status\":\"running\"}'::jsonb - 'error' WHERE id = $1", [
-    tenantId,
-  ]);
+  const status = await tenantStatus(ds, tenantId);
+  if (status === undefined) throw notFound('tenant');
+  if (status !== 'failed') throw new ApiError(409, 'not_failed', `provisioning can be retried only when it failed (it is ${status})`);
+  await markProvisioningRetried(ds, tenantId);
   return { tenant: { id: tenantId, status: 'provisioning' }, workflowId: await startProvisioning(deps, tenantId) };
 }
 
 /** The tenant's onboarding checklist (ticked by triggers as the tenant does each thing) and entitlements. */
 export async function onboarding(a: TenantAccess) {
-  const items = (await a.manager.query('SELECT key, title, done_at FROM onboarding_items ORDER BY position')) as {
-    key: string;
-    title: string;
-    done_at: Date | null;
-  }[];
-  const entitlements = (await a.manager.query('SELECT key, enabled, limit_value FROM entitlements ORDER BY key')) as {
-    key: string;
-    enabled: boolean;
-    limit_value: number | null;
-  }[];
+  const items = await listOnboardingItems(a.manager);
+  const entitlements = await listEntitlements(a.manager);
   return {
     checklist: items.map((i) => ({ key: i.key, title: i.title, done: i.done_at !== null })),
     entitlements: entitlements.map((e) => ({ key: e.key, enabled: e.enabled, limit: e.limit_value })),

@@ -1,8 +1,9 @@
-// Describing a workflow (spec §3.8): a platform admin describes any workflow;
+// Describing a workflow: a platform admin describes any workflow;
 // a tenant caller only its own tenant's, with the permission the workflow's
 // kind needs. Another tenant's id is audited and answers 404.
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { type DataSource } from 'typeorm';
+import { customerOfCampaign } from '../../db/campaigns';
 import { isId } from '../../db/ids';
 import { forbidden, notFound } from '../../lib/errors';
 import { type Permission } from '../../lib/permissions';
@@ -30,8 +31,8 @@ async function assertMayDescribe(a: TenantAccess, workflowId: string): Promise<v
   }
   if (rest[0] === 'campaign' && rest[1] && isId('cmp', rest[1])) {
     need('campaigns.read');
-    const [c] = (await a.manager.query('SELECT customer_id FROM campaigns WHERE id = $1', [rest[1]])) as { customer_id: string }[];
-    if (!c || (a.restrictedCustomerId && a.restrictedCustomerId !== c.customer_id)) throw notFound('workflow');
+    const customerId = await customerOfCampaign(a.manager, rest[1]);
+    if (!customerId || (a.restrictedCustomerId && a.restrictedCustomerId !== customerId)) throw notFound('workflow');
     return;
   }
   if (rest[0] === 'provision' || rest[0] === 'diagnose') {

@@ -1,0 +1,62 @@
+// The shared rate limiter's buckets (table rate_limits, one row per bucket):
+// sliding-window counters kept in PostgreSQL so every API process and worker
+// counts against the same limit. The row keeps the instants of its last
+// `limit` hits; times are the database's clock. services/rateLimit.ts holds
+// the rules (validation, retries, the 429); these are its statements.
+
+/** A DataSource or an EntityManager (its transaction, if any, carries the hit). */
+export interface Queryable {
+  query(sql: string, params?: unknown[]): Promise<unknown>;
+}
+
+/** The hits of the bucket still inside the window, oldest first. */
+const RECENT = `ARRAY(SELECT h FROM unnest(r.hits) h WHERE h > now() - $3::bigint * interval '1 millisecond' ORDER BY h)`;
+/** Seconds until the oldest hit that keeps the bucket full leaves the window. */
+const RETRY = (recent: string) =>
+  `greatest(1, ceil(extract(epoch FROM ${recent}[cardinality(${recent}) - $2 + 1] + $3::bigint * interval '1 millisecond' - now())))::int`;
+
+/** Deletes up to 100 buckets nobody has hit for a window. */
+export async function sweepExpiredBuckets(db: Queryable): Promise<void> {
+  await db.query('DELETE FROM rate_limits WHERE bucket IN (SELECT bucket FROM rate_limits WHERE expires_at < now() LIMIT 100)');
+}
+
+/** Creates the bucket's row if it has none. */
+export async function ensureBucket(db: Queryable, bucket: string): Promise<void> {
+  await db.query('INSERT INTO rate_limits (bucket) VALUES ($1) ON CONFLICT (bucket) DO NOTHING', [bucket]);
+}
+
+/**
+ * Counts one hit if the bucket holds fewer than `limit` in the window; undefined when the row is gone (swept
+ * since ensureBucket). One statement: the row lock (FOR UPDATE) makes a concurrent taker wait and then see this
+ * hit. The outer SELECT keeps the answer a plain row list.
+ */
+export async function takeBucketHit(db: Queryable, bucket: string, limit: number, windowMs: number): Promise<{ allowed: boolean; retry: number } | undefined> {
+  const [row] = (await db.query(
+    `WITH cur AS (SELECT r.bucket, ${RECENT} AS recent FROM rate_limits r WHERE r.bucket = $1 FOR UPDATE),
+          upd AS (
+            UPDATE rate_limits t SET
+              hits = CASE WHEN cardinality(cur.recent) < $2 THEN cur.recent || now() ELSE cur.recent END,
+              expires_at = now() + $3::bigint * interval '1 millisecond'
+            FROM cur WHERE t.bucket = cur.bucket
+            RETURNING cardinality(cur.recent) < $2 AS allowed,
+                      CASE WHEN cardinality(cur.recent) < $2 THEN 0 ELSE ${RETRY('cur.recent')} END AS retry)
+     SELECT allowed, retry FROM upd`,
+    [bucket, limit, windowMs],
+  )) as { allowed: boolean; retry: number }[];
+  return row;
+}
+
+/** The bucket's hits inside the window and, when full, the seconds until one leaves it; counts nothing. */
+export async function bucketUsage(db: Queryable, bucket: string, limit: number, windowMs: number): Promise<{ used: number; retry: number } | undefined> {
+  const [row] = (await db.query(
+    `SELECT cardinality(cur.recent) AS used, CASE WHEN cardinality(cur.recent) < $2 THEN 0 ELSE ${RETRY('cur.recent')} END AS retry
+       FROM (SELECT ${RECENT} AS recent FROM rate_limits r WHERE r.bucket = $1) cur`,
+    [bucket, limit, windowMs],
+  )) as { used: number; retry: number }[];
+  return row;
+}
+
+/** Removes the bucket's newest hit. */
+export async function dropNewestHit(db: Queryable, bucket: string): Promise<void> {
+  await db.query('UPDATE rate_limits SET hits = hits[1:cardinality(hits) - 1] WHERE bucket = $1 AND cardinality(hits) > 0', [bucket]);
+}

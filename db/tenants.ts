@@ -1,0 +1,160 @@
+// The platform's tenants table: registrations, provisioning progress
+// (`provisioning`, jsonb) and the settings the industry template gives. It is
+// the list of tenants itself, so it has no RLS; these statements run on the
+// data source or inside whichever transaction the caller holds. Row types are
+// db/rows/tenants.ts.
+import { type DataSource, type EntityManager } from 'typeorm';
+import { Tenant } from './entities';
+import { type TenantRecord } from './rows/tenants';
+
+/** A DataSource, or the EntityManager of the caller's transaction. */
+type Db = DataSource | EntityManager;
+
+/** The tenant's name, if it exists. */
+export async function tenantName(db: Db, tenantId: string): Promise<string | undefined> {
+  return ((await db.query('SELECT name FROM tenants WHERE id = $1', [tenantId])) as { name: string }[])[0]?.name;
+}
+
+export function tenantExists(db: Db, tenantId: string): Promise<boolean> {
+  return db.getRepository(Tenant).existsBy({ id: tenantId });
+}
+
+export function findTenant(db: Db, tenantId: string): Promise<Tenant | null> {
+  return db.getRepository(Tenant).findOneBy({ id: tenantId });
+}
+
+export interface TenantRegistration {
+  id: string;
+  slug: string;
+  name: string;
+  externalCustomerId: string;
+  industry: string;
+  registrationHash: string;
+  ownerEmail: string;
+  ownerName: string;
+  pendingOwnerPasswordHash: string | null;
+  selfRegistered: boolean;
+}
+
+/**
+ * Records a registration, status provisioning; false when the
+ * externalCustomerId was registered before. A taken slug throws the unique
+ * violation (23505).
+ */
+export async function insertTenantRegistration(db: Db, r: TenantRegistration): Promise<boolean> {
+  const rows = (await db.query(
+    `INSERT INTO tenants (id, slug, name, status, external_customer_id, industry, registration_hash, owner_email, owner_name, pending_owner_password_hash, self_registered)
+       VALUES ($1, $2, $3, 'provisioning', $4, $5, $6, $7, $8, $9, $10)
+       ON CONFLICT (external_customer_id) DO NOTHING RETURNING id`,
+    [r.id, r.slug, r.name, r.externalCustomerId, r.industry, r.registrationHash, r.ownerEmail, r.ownerName, r.pendingOwnerPasswordHash, r.selfRegistered],
+  )) as unknown[];
+  return rows.length === 1;
+}
+
+/** The tenant registered with this externalCustomerId. */
+export async function findRegistration(db: Db, externalCustomerId: string): Promise<{ id: string; status: string; registration_hash: string } | undefined> {
+  const [existing] = (await db.query('SELECT id, status, registration_hash FROM tenants WHERE external_customer_id = $1', [externalCustomerId])) as {
+    id: string;
+    status: string;
+    registration_hash: string;
+  }[];
+  return existing;
+}
+
+/** A tenant as the platform's tenant views show it; `P` types its provisioning progress. */
+export type TenantSummaryRow<P> = Pick<
+  TenantRecord<P>,
+  'id' | 'name' | 'slug' | 'status' | 'industry' | 'created_at' | 'provisioning' | 'billing_plan' | 'billing_status'
+>;
+
+const TENANT_SELECT = 'SELECT id, name, slug, status, industry, created_at, provisioning, billing_plan, billing_status FROM tenants';
+
+/** The newest 500 tenants. */
+export async function listTenantRows<P>(db: Db): Promise<TenantSummaryRow<P>[]> {
+  return (await db.query(`${TENANT_SELECT} ORDER BY created_at DESC, id LIMIT 500`)) as TenantSummaryRow<P>[];
+}
+
+export async function findTenantRow<P>(db: Db, tenantId: string): Promise<TenantSummaryRow<P> | undefined> {
+  const [t] = (await db.query(`${TENANT_SELECT} WHERE id = $1`, [tenantId])) as TenantSummaryRow<P>[];
+  return t;
+}
+
+export async function tenantStatus(db: Db, tenantId: string): Promise<string | undefined> {
+  const [t] = (await db.query('SELECT status FROM tenants WHERE id = $1', [tenantId])) as { status: string }[];
+  return t?.status;
+}
+
+/** A failed provisioning runs again: status provisioning, progress running, its error forgotten. */
+export async function markProvisioningRetried(db: Db, tenantId: string): Promise<void> {
+  await db.query("UPDATE tenants SET status = 'provisioning', provisioning = provisioning || '{\"status\":\"running\"}'::jsonb - 'error' WHERE id = $1", [
+    tenantId,
+  ]);
+}
+
+/** What provisioning reads of its tenant. */
+export type ProvisioningTenant = Pick<
+  TenantRecord,
+  | 'id'
+  | 'name'
+  | 'slug'
+  | 'status'
+  | 'industry'
+  | 'owner_email'
+  | 'owner_name'
+  | 'pending_owner_password_hash'
+  | 'self_registered'
+  | 'stripe_customer_id'
+  | 'provisioning'
+>;
+
+export async function findProvisioningTenant(db: Db, tenantId: string): Promise<ProvisioningTenant | undefined> {
+  const rows = (await db.query(
+    `SELECT id, name, slug, status, industry, owner_email, owner_name, pending_owner_password_hash, self_registered, stripe_customer_id, provisioning
+       FROM tenants WHERE id = $1`,
+    [tenantId],
+  )) as ProvisioningTenant[];
+  return rows[0];
+}
+
+/** Merges progress (and bookkeeping) into tenants.provisioning. */
+export async function saveProvisioningProgress(m: EntityManager, tenantId: string, patch: Record<string, unknown>): Promise<void> {
+  await m.query('UPDATE tenants SET provisioning = provisioning || $2::jsonb, updated_at = now() WHERE id = $1', [tenantId, JSON.stringify(patch)]);
+}
+
+export async function markTenantProvisioning(m: EntityManager, tenantId: string): Promise<void> {
+  await m.query("UPDATE tenants SET status = 'provisioning' WHERE id = $1", [tenantId]);
+}
+
+export async function markTenantActive(m: EntityManager, tenantId: string): Promise<void> {
+  await m.query("UPDATE tenants SET status = 'active' WHERE id = $1", [tenantId]);
+}
+
+export async function markTenantFailed(m: EntityManager, tenantId: string): Promise<void> {
+  await m.query("UPDATE tenants SET status = 'failed' WHERE id = $1", [tenantId]);
+}
+
+export async function setTenantSettings(m: EntityManager, tenantId: string, settings: unknown): Promise<void> {
+  await m.query('UPDATE tenants SET settings = $2::jsonb WHERE id = $1', [tenantId, JSON.stringify(settings)]);
+}
+
+export async function clearTenantSettings(m: EntityManager, tenantId: string): Promise<void> {
+  await m.query("UPDATE tenants SET settings = '{}'::jsonb WHERE id = $1", [tenantId]);
+}
+
+/** The registration's password hash has become the owner's (or was not needed): it is not kept. */
+export async function clearPendingOwnerPassword(m: EntityManager, tenantId: string): Promise<void> {
+  await m.query('UPDATE tenants SET pending_owner_password_hash = NULL WHERE id = $1', [tenantId]);
+}
+
+/** Forgets the owner provisioning created and the link it showed. */
+export async function forgetProvisionedOwner(m: EntityManager, tenantId: string): Promise<void> {
+  await m.query("UPDATE tenants SET provisioning = provisioning - 'ownerCreatedByProvisioning' - 'ownerInviteUrl' WHERE id = $1", [tenantId]);
+}
+
+export async function setStripeCustomerId(db: Db, tenantId: string, customerId: string | null | undefined): Promise<void> {
+  await db.query('UPDATE tenants SET stripe_customer_id = $2 WHERE id = $1', [tenantId, customerId]);
+}
+
+export async function clearStripeCustomerId(db: Db, tenantId: string): Promise<void> {
+  await db.query('UPDATE tenants SET stripe_customer_id = NULL WHERE id = $1', [tenantId]);
+}
