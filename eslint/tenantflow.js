@@ -57,11 +57,15 @@ const TABLE_OWNERS = {
  * tables each may write besides its own.
  */
 const ACT_MODULES = {
-  // The send: takes the inbox's slot, books the tenant's allowance, records
-  // the message and moves the enrollment on, in one statement.
-  'db/sends.ts': ['inbox_send_slots', 'billing_accounts', 'entitlements', 'enrollments', 'messages', 'leads', 'campaigns'],
+  // The send: takes the inbox's slot, books the tenant's allowance and moves
+  // the enrollment on, in one statement; its acceptance marks the message and
+  // counts the send on the enrollment, in one statement.
+  'db/sends.ts': ['inbox_send_slots', 'billing_accounts', 'enrollments', 'messages'],
   // The monthly send quota: the tenant's account row, locked, and its plan's limit.
   'db/sendQuota.ts': ['billing_accounts', 'entitlements'],
+  // A reply or a bounce: the inbound message, the lead's status and the
+  // enrollment's end, in one statement.
+  'db/emailEvents.ts': ['messages', 'leads', 'enrollments'],
 };
 
 /** TypeORM entities and their tables: a repository call is a statement too. */
