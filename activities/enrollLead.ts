@@ -1,7 +1,9 @@
-// Activities of the enrollment workflow: read the enrollment's pinned plan, take a slot from the inbox's shared daily cap, render and send
-// one step exactly once, and mirror the workflow's state into the tables the
-// API and console read. Workflow inputs and results carry ids, times and
-// counts only: no addresses, subjects or bodies enter workflow history.
+// Activities of the enrollment workflow: read the enrollment's pinned plan,
+// take a slot from the inbox's shared daily cap, render and send one step
+// exactly once, and mirror the workflow's state into the tables the API and
+// console read. Workflow inputs and results carry ids, times and counts only:
+// no addresses, subjects or bodies enter workflow history. The statements
+// are in db/ (enrollments, messages, sendSlots, sendQuota, sends).
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { type DataSource, type EntityManager } from 'typeorm';
