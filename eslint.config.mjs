@@ -53,7 +53,7 @@ export default tseslint.config(
       'no-restricted-syntax': [
         'error',
         {
-          // A Temporal query (`handle.query(progressQuery)`) names its definition, which ends in Query.
+          // A Temporal workflow query (`handle.query(progressQuery)`: its definition is named …Query) is not SQL.
           selector: 'CallExpression[callee.property.name=/^(query|getRepository|createQueryBuilder)$/]:not([arguments.0.name=/Query$/])',
           message: 'Services and activities call db/ modules; the statement belongs in the module of its table.',
         },

@@ -7,9 +7,8 @@
 // same list — starting a running workflow and repeating a pause, resume or
 // archive signal change nothing, so no enrollment is lost or doubled. The
 // rows are committed before their workflows start, so an enrollment never
-// waits for its batch (issue 11: while the batch held its rows through its
-// 250 starts, the enrollments it started waited on them, and sends ran at a
-// third of their pace until the fan-out ended).
+// waits for its batch: a batch that held its rows through its starts would
+// hold up the very enrollments it started.
 // When the campaign's first step waits, the move records each started row's
 // next send itself and the call starts the enrollment delayed until the wait
 // ends: it has no workflow task before then, and reads its row when the delay
@@ -21,6 +20,8 @@ import { Context } from '@temporalio/activity';
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { type SignalDefinition } from '@temporalio/common';
 import { type DataSource, type EntityManager } from 'typeorm';
+import { readCampaignForFanout } from '../db/campaigns';
+import { countEnrollmentsAfter, moveFanoutBatch } from '../db/enrollments';
 import { withTenant } from '../db/tenantContext';
 import { eachLimited } from '../lib/eachLimited';
 import {
@@ -44,13 +45,6 @@ import {
 
 /** Workflow calls in flight per batch. */
 const CALLS_IN_FLIGHT = 32;
-
-interface Moved {
-  id: string;
-  lead_id: string;
-  sequence_version: number | null;
-  was: string;
-}
 
 export function createCampaignFanoutActivities(deps: { dataSource: DataSource }) {
   // The activity's client is the worker's own (its NativeConnection), and
@@ -125,40 +119,24 @@ async function moveRows(m: EntityManager, input: FanoutBatchInput): Promise<Fano
   const move = FANOUT_MOVES[input.action];
   // FOR SHARE: the request that changed the campaign commits first. With
   // it, the first step's delay in the version that rows starting now pin.
-  const [campaign] = (await m.query(
-    `SELECT c.status, c.sequence_version,
-            (SELECT (st->>'delayHours')::int FROM jsonb_array_elements(s.steps) st ORDER BY (st->>'position')::int LIMIT 1) AS first_delay_hours
-       FROM campaigns c LEFT JOIN campaign_sequences s ON s.campaign_id = c.id AND s.version = c.sequence_version
-      WHERE c.id = $1 FOR SHARE OF c`,
-    [input.campaignId],
-  )) as { status: string; sequence_version: number | null; first_delay_hours: number | null }[];
+  const campaign = await readCampaignForFanout(m, input.campaignId);
   if (!campaign || campaign.status !== move.campaign) return { applies: false, moved: 0, last: null, remaining: 0, calls: [] };
   // A row that starts now and waits for its first step: its next send is
   // recorded here, and its workflow is told to wait before loading its plan.
   const from = Date.now();
   const firstWait = move.to === 'active' && campaign.first_delay_hours ? { from, delayHours: campaign.first_delay_hours } : undefined;
-  const [moved] = (await m.query(
-    `WITH picked AS (
-       SELECT id, status AS was FROM enrollments
-        WHERE campaign_id = $1 AND status = ANY($2::text[]) AND id > $3
-        ORDER BY id LIMIT $4 FOR UPDATE)
-     UPDATE enrollments e
-        SET status = $5,
-            sequence_version = CASE WHEN picked.was = 'pending' AND $5 = 'active' THEN $6::int ELSE e.sequence_version END,
-            current_step = CASE WHEN picked.was = 'pending' AND $7::timestamptz IS NOT NULL THEN greatest(e.current_step, 1) ELSE e.current_step END,
-            next_send_at = CASE WHEN picked.was = 'pending' AND $7::timestamptz IS NOT NULL THEN $7::timestamptz ELSE e.next_send_at END,
-            updated_at = now()
-       FROM picked WHERE e.id = picked.id
-     RETURNING e.id, e.lead_id, e.sequence_version, picked.was`,
-    [input.campaignId, move.from, input.after, input.limit, move.to, campaign.sequence_version, firstWait ? new Date(firstWaitEnds(firstWait)) : null],
-  )) as [Moved[], number];
+  const moved = await moveFanoutBatch(m, {
+    campaignId: input.campaignId,
+    from: move.from,
+    after: input.after,
+    limit: input.limit,
+    to: move.to,
+    sequenceVersion: campaign.sequence_version,
+    firstSendAt: firstWait ? new Date(firstWaitEnds(firstWait)) : null,
+  });
   moved.sort((a, b) => (a.id < b.id ? -1 : 1));
   const last = moved.at(-1)?.id ?? null;
-  const [{ remaining }] = (await m.query('SELECT count(*)::int AS remaining FROM enrollments WHERE campaign_id = $1 AND status = ANY($2::text[]) AND id > $3', [
-    input.campaignId,
-    move.from,
-    last ?? input.after,
-  ])) as [{ remaining: number }];
+  const remaining = await countEnrollmentsAfter(m, input.campaignId, move.from, last ?? input.after);
   const calls = moved.flatMap((e): FanoutCall[] => {
     // A pending row starts; one that has a workflow is signalled; a pending
     // row that is paused or archived never had one (its sequence version is unset).

@@ -1,13 +1,36 @@
-// Activities of the enrollment workflow (spec §5.3): read the enrollment's
-// pinned plan, take a slot from the inbox's shared daily cap, render and send
-// one step exactly once, and mirror the workflow's state into the tables the
-// API and console read. Workflow inputs and results carry ids, times and
-// counts only: no addresses, subjects or bodies enter workflow history.
+// Activities of the enrollment workflow: read the enrollment's pinned plan,
+// take a slot from the inbox's shared daily cap, render and send one step
+// exactly once, and mirror the workflow's state into the tables the API and
+// console read. Workflow inputs and results carry ids, times and counts only:
+// no addresses, subjects or bodies enter workflow history. The statements
+// are in db/ (enrollments, messages, sendSlots, sendQuota, sends).
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { type DataSource, type EntityManager } from 'typeorm';
+import {
+  countUncertainSend,
+  markEnrollmentWaiting,
+  moveEnrollment as moveEnrollmentRow,
+  readEnrollmentPlan,
+  readSendContext,
+  setEnrollmentError,
+} from '../db/enrollments';
 import { newId } from '../db/ids';
-import { bookingUpdate, takeSendAllowance } from '../db/sendQuota';
+import { readInboxSender, readSmartleadKey } from '../db/inboxes';
+import { markEnrollmentLeadStopped } from '../db/leads';
+import {
+  insertSendingMessage,
+  listSentSteps,
+  lockOutboundMessage,
+  markMessageFailed,
+  markMessageSending,
+  markMessageUncertain,
+  type OutboundMessage,
+  recordRenderError,
+} from '../db/messages';
+import { takeSendAllowance } from '../db/sendQuota';
+import { recordSendAccepted, takeSendSlot } from '../db/sends';
+import { lockInboxesWithDayUsage, readSlotCandidates } from '../db/sendSlots';
 import { withTenant } from '../db/tenantContext';
 import { type Keyring, open } from '../lib/encryption';
 import { localDate } from '../lib/schedule';
@@ -66,13 +89,6 @@ interface SendContext {
   suppressed: boolean;
 }
 
-interface MessageRow {
-  id: string;
-  status: string;
-  message_id: string;
-  unsubscribe_token: string | null;
-}
-
 const TERMINAL = new Set<string>(ENDED_ENROLLMENT_STATUSES);
 
 /**
@@ -81,12 +97,8 @@ const TERMINAL = new Set<string>(ENDED_ENROLLMENT_STATUSES);
  * batch's retry moves it (a workflow waiting on its first step can be paused
  * before that, by hand). An ended row stays ended.
  */
-async function moveEnrollment(m: EntityManager, enrollmentId: string, to: { state: EnrollmentState; step: number; nextSendAt: number | null }) {
-  await m.query(
-    `UPDATE enrollments SET status = $2, current_step = greatest(current_step, $3), next_send_at = $4, updated_at = now()
-      WHERE id = $1 AND status <> 'pending' AND (status <> ALL($5::text[]) OR status = $2)`,
-    [enrollmentId, to.state, to.step, to.nextSendAt === null ? null : new Date(to.nextSendAt), ENDED_ENROLLMENT_STATUSES],
-  );
+function moveEnrollment(m: EntityManager, enrollmentId: string, to: { state: EnrollmentState; step: number; nextSendAt: number | null }) {
+  return moveEnrollmentRow(m, enrollmentId, to, ENDED_ENROLLMENT_STATUSES);
 }
 
 export function createEnrollLeadActivities(deps: OutreachDeps) {
@@ -109,13 +121,7 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
         deps.outbound ?? NO_EXCEPTIONS,
       );
     }
-    const [account] = (await m.query(
-      "SELECT api_key_ciphertext, api_key_key_id FROM provider_accounts WHERE customer_id = $1 AND provider = 'smartlead' AND status = 'active'",
-      [inbox.customer_id],
-    )) as {
-      api_key_ciphertext: string | null;
-      api_key_key_id: string | null;
-    }[];
+    const account = await readSmartleadKey(m, inbox.customer_id);
     if (!deps.smartlead || !deps.keyring || !account?.api_key_ciphertext || !account.api_key_key_id) {
       throw ApplicationFailure.nonRetryable('the customer has no active Smartlead account to send through', 'provider_not_configured');
     }
@@ -129,17 +135,7 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
 
   /** The enrollment, its lead, the step of its pinned sequence and whether the address is suppressed: one statement. */
   async function loadSendContext(m: EntityManager, enrollmentId: string, step: number): Promise<SendContext> {
-    const [row] = (await m.query(
-      `SELECT e.id, e.customer_id, e.campaign_id, e.lead_id, e.sequence_version, e.inbox_id, e.status,
-              l.email, l.first_name, l.last_name, l.company, l.fields,
-              (SELECT st FROM jsonb_array_elements(s.steps) st WHERE (st->>'position')::int = $2 LIMIT 1) AS step,
-              EXISTS (SELECT 1 FROM suppressions x WHERE x.email = l.email) AS suppressed
-         FROM enrollments e
-         LEFT JOIN leads l ON l.id = e.lead_id
-         LEFT JOIN campaign_sequences s ON s.campaign_id = e.campaign_id AND s.version = e.sequence_version
-        WHERE e.id = $1`,
-      [enrollmentId, step],
-    )) as (SendContext['enrollment'] & Partial<SendContext['lead']> & { step: SendContext['step'] | null; suppressed: boolean })[];
+    const row = await readSendContext(m, enrollmentId, step);
     if (!row) throw ApplicationFailure.nonRetryable('enrollment not found', 'enrollment_missing');
     if (row.email === null || row.email === undefined || !row.step) {
       throw ApplicationFailure.nonRetryable('the lead or the step of this enrollment is gone', 'enrollment_missing');
@@ -156,51 +152,27 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
   async function reserveSendSlot(input: EnrollmentRef & { step: number; at: number }): Promise<SlotDecision> {
     return withTenant(ds, input.tenantId, async (m) => {
       // Whether this step has its slot already, and where it could send from, in one statement.
-      const [e] = (await m.query(
-        `SELECT c.timezone,
-                EXISTS (SELECT 1 FROM inbox_send_slots s WHERE s.enrollment_id = e.id AND s.step = $2) AS reserved,
-                CASE WHEN e.inbox_id IS NOT NULL THEN ARRAY[e.inbox_id]
-                     ELSE ARRAY(SELECT ci.inbox_id FROM campaign_inboxes ci WHERE ci.campaign_id = e.campaign_id ORDER BY ci.inbox_id) END AS candidates
-           FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id WHERE e.id = $1`,
-        [input.enrollmentId, input.step],
-      )) as { timezone: string; reserved: boolean; candidates: string[] }[];
+      const e = await readSlotCandidates(m, input.enrollmentId, input.step);
       if (!e) throw ApplicationFailure.nonRetryable('enrollment not found', 'enrollment_missing');
       if (e.reserved) return { granted: true };
       // The account lock comes before the inbox locks, always in this order.
       const allowance = await takeSendAllowance(m, input.at);
       if (!allowance.granted) {
-        await m.query('UPDATE enrollments SET waiting_for = $2, updated_at = now() WHERE id = $1', [input.enrollmentId, allowance.waitingFor]);
+        await markEnrollmentWaiting(m, input.enrollmentId, allowance.waitingFor);
         return { granted: false, waitingFor: allowance.waitingFor, retryAt: allowance.retryAt };
       }
       const { candidates } = e;
       if (candidates.length === 0) throw ApplicationFailure.nonRetryable('the campaign has no inbox to send from', 'no_inbox');
       const day = localDate(input.at, e.timezone);
       // From here to the commit the tenant's account is locked, and every send
-      // of the tenant waits for it (issue 11: two of the worker's transactions
-      // were waiting on it at any time in the send scenario, 1.2 since), so
-      // the rest is two statements instead of five. The candidate inboxes are
-      // locked in id order (two enrollments never wait on each other's locks)
-      // and each one's slots of the day counted in the same statement: its
-      // snapshot is taken after the account lock was granted, and every slot
-      // of these inboxes is taken under that lock (they are the tenant's), so
-      // it sees what the previous holder committed.
-      const inboxes = (await m.query(
-        `SELECT i.id, i.daily_cap, (SELECT count(*)::int FROM inbox_send_slots s WHERE s.inbox_id = i.id AND s.day = $2) AS used
-           FROM inboxes i WHERE i.id = ANY($1) ORDER BY i.id FOR UPDATE OF i`,
-        [candidates, day],
-      )) as { id: string; daily_cap: number; used: number }[];
+      // of the tenant waits for it, so the rest is two statements: the
+      // candidate inboxes locked with their slots of the day counted (they
+      // are the tenant's, so every slot of them is taken under that lock),
+      // then the slot taken and the send booked.
+      const inboxes = await lockInboxesWithDayUsage(m, candidates, day);
       const inbox = inboxes.filter((i) => i.used < i.daily_cap).sort((a, b) => a.used - b.used)[0];
       if (!inbox) return { granted: false };
-      // The slot, the account's booking and the enrollment's inbox (a lead's
-      // thread stays on the inbox it started from) in one statement.
-      await m.query(
-        `WITH slot AS (
-           INSERT INTO inbox_send_slots (tenant_id, inbox_id, day, enrollment_id, step, paid_by)
-           VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5)),
-         booked AS (${bookingUpdate(6)})
-         UPDATE enrollments SET inbox_id = coalesce(inbox_id, $1), waiting_for = NULL WHERE id = $3`,
-        [inbox.id, day, input.enrollmentId, input.step, allowance.paidBy, ...allowance.booking],
-      );
+      await takeSendSlot(m, { inboxId: inbox.id, day, enrollmentId: input.enrollmentId, step: input.step }, allowance);
       return { granted: true };
     });
   }
@@ -210,7 +182,7 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
       const c = await loadSendContext(m, input.enrollmentId, input.step);
       if (TERMINAL.has(c.enrollment.status)) return { done: { outcome: 'not_active' } as SendOutcome };
       if (c.suppressed) return { done: { outcome: 'suppressed' } as SendOutcome };
-      const [inbox] = (await m.query('SELECT * FROM inboxes WHERE id = $1', [c.enrollment.inbox_id])) as InboxSender[];
+      const inbox = await readInboxSender(m, c.enrollment.inbox_id);
       if (!inbox) throw ApplicationFailure.nonRetryable('the inbox of this enrollment is gone', 'no_inbox');
       const values: Record<string, string | undefined> = {
         email: c.lead.email,
@@ -222,46 +194,34 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
       const subject = renderTemplate(c.step.subject, values);
       const body = renderTemplate(c.step.body, values);
       const messageId = sendMessageId(input.tenantId, input.enrollmentId, input.step, inbox.from_email);
-      const base = [
-        newId('msg'),
-        c.enrollment.customer_id,
-        c.enrollment.campaign_id,
-        input.enrollmentId,
-        c.enrollment.lead_id,
-        inbox.id,
-        input.step,
+      const message: OutboundMessage = {
+        id: newId('msg'),
+        customerId: c.enrollment.customer_id,
+        campaignId: c.enrollment.campaign_id,
+        enrollmentId: input.enrollmentId,
+        leadId: c.enrollment.lead_id,
+        inboxId: inbox.id,
+        step: input.step,
         messageId,
-        new Date(input.scheduledAt),
-      ];
+        scheduledAt: new Date(input.scheduledAt),
+      };
       if (!subject.ok || !body.ok) {
         const missing = [...new Set([...(subject.ok ? [] : subject.missing), ...(body.ok ? [] : body.missing)])];
         const error = `missing value for ${missing.map((v) => `{{${v}}}`).join(', ')}: nothing was sent; fill it in on the lead and resume`;
-        await m.query(
-          `INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, step, status, message_id, scheduled_at, error)
-           VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, 'outbound', $7, 'render_error', $8, $9, $10)
-           ON CONFLICT (tenant_id, enrollment_id, step) WHERE direction = 'outbound' DO UPDATE SET status = 'render_error', error = EXCLUDED.error, updated_at = now()
-             WHERE messages.status IN ('render_error', 'failed')`,
-          [...base, error],
-        );
-        await m.query('UPDATE enrollments SET last_error = $2, updated_at = now() WHERE id = $1', [input.enrollmentId, error]);
+        await recordRenderError(m, message, error);
+        await setEnrollmentError(m, input.enrollmentId, error);
         return { done: { outcome: 'render_error', missing } as SendOutcome };
       }
       // 1. Record before sending.
       // The new row comes back from the insert (and is this transaction's
       // own); only a row an earlier attempt left is read and locked.
-      const [insertedRow] = (await m.query(
-        `INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, step, status, message_id, scheduled_at, subject, body, unsubscribe_token)
-         VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, 'outbound', $7, 'sending', $8, $9, $10, $11, $12)
-         ON CONFLICT (tenant_id, enrollment_id, step) WHERE direction = 'outbound' DO NOTHING RETURNING id, status, message_id, unsubscribe_token`,
-        [...base, subject.text, body.text, `u_${input.tenantId}_${randomBytes(24).toString('base64url')}`],
-      )) as MessageRow[];
+      const insertedRow = await insertSendingMessage(m, message, {
+        subject: subject.text,
+        body: body.text,
+        unsubscribeToken: `u_${input.tenantId}_${randomBytes(24).toString('base64url')}`,
+      });
       const inserted = insertedRow !== undefined;
-      const [row] = inserted
-        ? [insertedRow]
-        : ((await m.query(
-            "SELECT id, status, message_id, unsubscribe_token FROM messages WHERE enrollment_id = $1 AND step = $2 AND direction = 'outbound' FOR UPDATE",
-            [input.enrollmentId, input.step],
-          )) as MessageRow[]);
+      const row = inserted ? insertedRow : await lockOutboundMessage(m, input.enrollmentId, input.step);
       return { inbox, row: row!, inserted, to: c.lead.email, subject: subject.text, body: body.text, provider: await providerFor(m, input.tenantId, inbox) };
     });
     if ('done' in prepared) return prepared.done!;
@@ -274,22 +234,18 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
       // An earlier attempt recorded this send and died before recording the
       // outcome: the SMTP server may have accepted it, and SMTP cannot say.
       await withTenant(ds, input.tenantId, async (m) => {
-        await m.query("UPDATE messages SET status = 'uncertain', sent_at = $3, error = $2, updated_at = now() WHERE id = $1 AND status = 'sending'", [
+        await markMessageUncertain(
+          m,
           row.id,
           'an earlier attempt ended mid-send; SMTP cannot tell whether it was accepted, so it was not sent again',
           new Date(input.scheduledAt),
-        ]);
-        await m.query('UPDATE enrollments SET sent = sent + 1, current_step = greatest(current_step, $2), updated_at = now() WHERE id = $1', [
-          input.enrollmentId,
-          input.step,
-        ]);
+        );
+        await countUncertainSend(m, input.enrollmentId, input.step);
       });
       return { outcome: 'uncertain' };
     }
     if (row.status === 'render_error' || row.status === 'failed') {
-      await withTenant(ds, input.tenantId, (m) =>
-        m.query("UPDATE messages SET status = 'sending', subject = $2, body = $3, error = NULL, updated_at = now() WHERE id = $1", [row.id, subject, body]),
-      );
+      await withTenant(ds, input.tenantId, (m) => markMessageSending(m, row.id, subject, body));
     }
 
     // 3. Send.
@@ -307,20 +263,19 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
       });
     } catch (err) {
       // Nothing was accepted: the next attempt may send.
-      await withTenant(ds, input.tenantId, (m) =>
-        m.query("UPDATE messages SET status = 'failed', error = $2, updated_at = now() WHERE id = $1", [row.id, (err as Error).message.slice(0, 500)]),
-      );
+      await withTenant(ds, input.tenantId, (m) => markMessageFailed(m, row.id, (err as Error).message.slice(0, 500)));
       throw err;
     }
 
     // 4. Record the acceptance, and with it what the workflow does next.
     await withTenant(ds, input.tenantId, async (m) => {
-      await m.query(
-        `WITH accepted AS (
-           UPDATE messages SET status = 'accepted', provider_message_id = $2, sent_at = $3, error = NULL, updated_at = now() WHERE id = $1)
-         UPDATE enrollments SET sent = sent + 1, current_step = greatest(current_step, $5), last_error = NULL, updated_at = now() WHERE id = $4`,
-        [row.id, result.providerMessageId, new Date(input.scheduledAt), input.enrollmentId, input.step],
-      );
+      await recordSendAccepted(m, {
+        messageRowId: row.id,
+        providerMessageId: result.providerMessageId,
+        sentAt: new Date(input.scheduledAt),
+        enrollmentId: input.enrollmentId,
+        step: input.step,
+      });
       if (input.then) await moveEnrollment(m, input.enrollmentId, input.then);
     });
     return input.then ? { outcome: 'sent', recorded: true } : { outcome: 'sent' };
@@ -336,21 +291,7 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
      */
     async loadEnrollment(ref: EnrollmentRef): Promise<EnrollmentPlan> {
       return withTenant(ds, ref.tenantId, async (m) => {
-        const [row] = (await m.query(
-          `SELECT e.status, e.sequence_version, c.status AS campaign_status, c.timezone, c.days, c.window_start, c.window_end, s.steps
-             FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id
-             LEFT JOIN campaign_sequences s ON s.campaign_id = e.campaign_id AND s.version = e.sequence_version
-            WHERE e.id = $1`,
-          [ref.enrollmentId],
-        )) as {
-          status: string;
-          campaign_status: string;
-          timezone: string;
-          days: number[];
-          window_start: string;
-          window_end: string;
-          steps: { position: number; delayHours: number }[] | null;
-        }[];
+        const row = await readEnrollmentPlan(m, ref.enrollmentId);
         if (!row) throw ApplicationFailure.nonRetryable('enrollment not found', 'enrollment_missing');
         // Started by an older fan-out's batch that has not committed yet, or
         // that rolled back (the worker died, a call failed): the batch's retry
@@ -358,15 +299,13 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
         // rather than end.
         if (row.status === 'pending') throw ApplicationFailure.retryable('the enrollment has not been started yet', 'enrollment_not_started');
         if (!row.steps) throw ApplicationFailure.nonRetryable('the enrollment has no sequence version', 'enrollment_missing');
-        const sent = (await m.query("SELECT step FROM messages WHERE enrollment_id = $1 AND direction = 'outbound' AND status IN ('accepted', 'uncertain')", [
-          ref.enrollmentId,
-        ])) as { step: number }[];
+        const sentSteps = await listSentSteps(m, ref.enrollmentId);
         return {
           status: row.status,
           campaignStatus: row.campaign_status,
           schedule: { timezone: row.timezone, days: row.days.map(Number), start: row.window_start, end: row.window_end },
           steps: row.steps.map((s) => ({ position: s.position, delayHours: s.delayHours })).sort((a, b) => a.position - b.position),
-          sentSteps: sent.map((s) => s.step),
+          sentSteps,
         };
       });
     },
@@ -393,9 +332,8 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
     sendStep,
 
     /**
-     * One step's send in one activity (issue 11: a local activity fewer per
-     * send): takes the slot as reserveSendSlot does and,
-     * when it is granted, renders and sends as sendStep does. Both halves are
+     * One step's send in one activity (a local activity fewer per send):
+     * takes the slot as reserveSendSlot does and, when it is granted, renders and sends as sendStep does. Both halves are
      * idempotent for (enrollment, step), so a retry after a crash finds the
      * slot it took and the message it recorded. With `then`, a send that is
      * made also moves the row to the next step (or completes it) in its
@@ -415,12 +353,9 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
         // A stop that came as a bare signal (e.g. from the Temporal UI) still
         // marks the lead, and an unsubscribe still suppresses the address.
         if (input.state === 'replied' || input.state === 'bounced' || input.state === 'unsubscribed') {
-          const [lead] = (await m.query(
-            "UPDATE leads SET status = $2, updated_at = now() WHERE id = (SELECT lead_id FROM enrollments WHERE id = $1) AND status = 'active' RETURNING email",
-            [input.enrollmentId, input.state],
-          )) as [{ email: string }[], number];
-          if (input.state === 'unsubscribed' && lead[0]) {
-            await insertSuppression(m, lead[0].email, 'unsubscribed');
+          const email = await markEnrollmentLeadStopped(m, input.enrollmentId, input.state);
+          if (input.state === 'unsubscribed' && email !== undefined) {
+            await insertSuppression(m, email, 'unsubscribed');
           }
         }
         await moveEnrollment(m, input.enrollmentId, input);

@@ -3,7 +3,7 @@
 // what was empty and never overwrites; `status` turns to bounced or
 // unsubscribed when the address is suppressed (db/suppressions.ts).
 import { type EntityManager } from 'typeorm';
-import { LEADS_IN_CAMPAIGN } from './enrollments';
+import { LEAD_OF_ENROLLMENT, LEADS_IN_CAMPAIGN } from './enrollments';
 import { newId } from './ids';
 import { keysetPage, type ListParams, type Page } from './pagination';
 
@@ -126,4 +126,22 @@ export async function updateLead(
 
 export async function deleteLead(m: EntityManager, id: string): Promise<void> {
   await m.query('DELETE FROM leads WHERE id = $1', [id]);
+}
+
+// — used by the send path —
+
+/**
+ * Marks the lead of an enrollment as stopped by it (replied, bounced,
+ * unsubscribed) while it is still active; the address when it was marked.
+ */
+export async function markEnrollmentLeadStopped(
+  m: EntityManager,
+  enrollmentId: string,
+  status: 'replied' | 'bounced' | 'unsubscribed',
+): Promise<string | undefined> {
+  const [lead] = (await m.query(`UPDATE leads SET status = $2, updated_at = now() WHERE id = ${LEAD_OF_ENROLLMENT} AND status = 'active' RETURNING email`, [
+    enrollmentId,
+    status,
+  ])) as [{ email: string }[], number];
+  return lead[0]?.email;
 }

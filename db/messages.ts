@@ -1,4 +1,8 @@
-// — used by outreach services —
+// Message rows: each outbound step of an enrollment, recorded before the
+// provider is called and keyed by (tenant, enrollment, step) so a send
+// happens once, and each inbound reply. The send path, the provider events
+// and the Outbox read and write them here; the send's acceptance, which also
+// moves the enrollment, is in db/sends.ts.
 import { type EntityManager } from 'typeorm';
 import { keysetPage, type ListParams, type Page } from './pagination';
 
@@ -12,6 +16,183 @@ export const SEND_COUNTS_JOIN = `CROSS JOIN LATERAL (
   SELECT count(*) FILTER (WHERE m.status = 'accepted')::int AS sent_accepted, count(*) FILTER (WHERE m.status = 'uncertain')::int AS sent_uncertain
     FROM messages m WHERE m.enrollment_id = e.id AND m.direction = 'outbound') sc`;
 
+/** One outbound step's message as the send records it. */
+export interface OutboundMessage {
+  id: string;
+  customerId: string;
+  campaignId: string;
+  enrollmentId: string;
+  leadId: string;
+  inboxId: string;
+  step: number;
+  /** The Message-ID header the send puts on the mail. */
+  messageId: string;
+  scheduledAt: Date;
+}
+
+/** What a send attempt reads of its message row. */
+export interface SendingMessageRow {
+  id: string;
+  status: string;
+  message_id: string;
+  unsubscribe_token: string | null;
+}
+
+const outboundParams = (msg: OutboundMessage) => [
+  msg.id,
+  msg.customerId,
+  msg.campaignId,
+  msg.enrollmentId,
+  msg.leadId,
+  msg.inboxId,
+  msg.step,
+  msg.messageId,
+  msg.scheduledAt,
+];
+
+/** Records a step that could not be rendered (nothing was sent); a later attempt's row of the same step takes the new error. */
+export async function recordRenderError(m: EntityManager, msg: OutboundMessage, error: string): Promise<void> {
+  await m.query(
+    `INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, step, status, message_id, scheduled_at, error)
+     VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, 'outbound', $7, 'render_error', $8, $9, $10)
+     ON CONFLICT (tenant_id, enrollment_id, step) WHERE direction = 'outbound' DO UPDATE SET status = 'render_error', error = EXCLUDED.error, updated_at = now()
+       WHERE messages.status IN ('render_error', 'failed')`,
+    [...outboundParams(msg), error],
+  );
+}
+
+/**
+ * Records the step as sending, before the provider is called. The new row
+ * comes back (undefined when an earlier attempt left one: lockOutboundMessage
+ * reads that).
+ */
+export async function insertSendingMessage(
+  m: EntityManager,
+  msg: OutboundMessage,
+  content: { subject: string; body: string; unsubscribeToken: string },
+): Promise<SendingMessageRow | undefined> {
+  const [row] = (await m.query(
+    `INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, step, status, message_id, scheduled_at, subject, body, unsubscribe_token)
+     VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, 'outbound', $7, 'sending', $8, $9, $10, $11, $12)
+     ON CONFLICT (tenant_id, enrollment_id, step) WHERE direction = 'outbound' DO NOTHING RETURNING id, status, message_id, unsubscribe_token`,
+    [...outboundParams(msg), content.subject, content.body, content.unsubscribeToken],
+  )) as SendingMessageRow[];
+  return row;
+}
+
+/** The step's outbound message an earlier attempt left, locked until the transaction ends. */
+export async function lockOutboundMessage(m: EntityManager, enrollmentId: string, step: number): Promise<SendingMessageRow | undefined> {
+  const [row] = (await m.query(
+    "SELECT id, status, message_id, unsubscribe_token FROM messages WHERE enrollment_id = $1 AND step = $2 AND direction = 'outbound' FOR UPDATE",
+    [enrollmentId, step],
+  )) as SendingMessageRow[];
+  return row;
+}
+
+/** Marks a message whose send died midway as uncertain (SMTP cannot say whether it was accepted). */
+export async function markMessageUncertain(m: EntityManager, id: string, error: string, sentAt: Date): Promise<void> {
+  await m.query("UPDATE messages SET status = 'uncertain', sent_at = $3, error = $2, updated_at = now() WHERE id = $1 AND status = 'sending'", [
+    id,
+    error,
+    sentAt,
+  ]);
+}
+
+/** Puts a message that failed or could not be rendered back to sending, with the content rendered now. */
+export async function markMessageSending(m: EntityManager, id: string, subject: string, body: string): Promise<void> {
+  await m.query("UPDATE messages SET status = 'sending', subject = $2, body = $3, error = NULL, updated_at = now() WHERE id = $1", [id, subject, body]);
+}
+
+/** Marks a message the provider refused: nothing was accepted, so the next attempt may send. */
+export async function markMessageFailed(m: EntityManager, id: string, error: string): Promise<void> {
+  await m.query("UPDATE messages SET status = 'failed', error = $2, updated_at = now() WHERE id = $1", [id, error]);
+}
+
+/** The steps of the enrollment already sent (accepted, or of unknown outcome). */
+export async function listSentSteps(m: EntityManager, enrollmentId: string): Promise<number[]> {
+  const sent = (await m.query("SELECT step FROM messages WHERE enrollment_id = $1 AND direction = 'outbound' AND status IN ('accepted', 'uncertain')", [
+    enrollmentId,
+  ])) as { step: number }[];
+  return sent.map((s) => s.step);
+}
+
+/** The outbound message a provider event names, with its enrollment's status. */
+export interface EventMessageRow {
+  id: string;
+  customer_id: string;
+  campaign_id: string;
+  enrollment_id: string;
+  lead_id: string;
+  inbox_id: string | null;
+  enrollment_status: string;
+}
+
+/** The outbound message with this Message-ID header, of this enrollment and step (undefined when there is none in the tenant). */
+export async function findEventMessage(m: EntityManager, messageId: string, enrollmentId: string, step: number): Promise<EventMessageRow | undefined> {
+  const [msg] = (await m.query(
+    `SELECT m.id, m.customer_id, m.campaign_id, m.enrollment_id, m.lead_id, m.inbox_id, e.status AS enrollment_status
+       FROM messages m JOIN enrollments e ON e.id = m.enrollment_id
+      WHERE m.message_id = $1 AND m.enrollment_id = $2 AND m.step = $3 AND m.direction = 'outbound'`,
+    [messageId, enrollmentId, step],
+  )) as EventMessageRow[];
+  return msg;
+}
+
+/** Counts an open of the message. */
+export async function countMessageOpen(m: EntityManager, id: string): Promise<void> {
+  await m.query('UPDATE messages SET opens = opens + 1, opened_at = coalesce(opened_at, now()), updated_at = now() WHERE id = $1', [id]);
+}
+
+/** The address of the lead a message with this unsubscribe token went to. */
+export async function findUnsubscribeAddress(m: EntityManager, token: string): Promise<string | undefined> {
+  const [msg] = (await m.query('SELECT l.email FROM messages m JOIN leads l ON l.id = m.lead_id WHERE m.unsubscribe_token = $1', [token])) as {
+    email: string;
+  }[];
+  return msg?.email;
+}
+
+/** A row of the Outbox. */
+export interface OutboxRow {
+  id: string;
+  campaign_id: string;
+  campaign_name: string;
+  step: number;
+  status: string;
+  subject: string | null;
+  body: string | null;
+  error: string | null;
+  sent_at: Date | null;
+  scheduled_at: Date | null;
+  message_id: string;
+  to_email: string;
+  from_email: string | null;
+}
+
+/** A page of the customer's outbound messages, newest first, searched by subject and address. */
+export function listOutboxPage(m: EntityManager, customerId: string, list: ListParams) {
+  return keysetPage<OutboxRow>(m, list, {
+    select: `SELECT m.id, m.campaign_id, c.name AS campaign_name, m.step, m.status, m.subject, m.body, m.error, m.sent_at, m.scheduled_at, m.message_id, l.email AS to_email, i.from_email
+               FROM messages m JOIN leads l ON l.id = m.lead_id JOIN campaigns c ON c.id = m.campaign_id LEFT JOIN inboxes i ON i.id = m.inbox_id`,
+    key: 'm.id',
+    order: 'desc',
+    where: [
+      ['m.customer_id = ?', customerId],
+      ["m.direction = 'outbound'", null],
+    ],
+    search: ['m.subject', 'l.email'],
+    idOf: (r) => String(r.id),
+  });
+}
+
+/** The Message-ID header of one of the customer's outbound messages. */
+export async function findOutboundMessageId(m: EntityManager, id: string, customerId: string): Promise<string | undefined> {
+  const [row] = (await m.query("SELECT message_id FROM messages WHERE id = $1 AND customer_id = $2 AND direction = 'outbound'", [id, customerId])) as {
+    message_id: string;
+  }[];
+  return row?.message_id;
+}
+
+// — used by outreach services —
 /**
  * The campaign's outbound messages counted per step. A send whose outcome is
  * unknown (`uncertain`: the provider may or may not have taken it) is counted

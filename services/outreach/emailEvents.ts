@@ -1,4 +1,4 @@
-// E-mail provider events (spec §5.4) and one-click unsubscribe.
+// E-mail provider events and one-click unsubscribe.
 //
 // An event is stored in webhook_events, unique on (source, event_id), in the
 // same transaction that routes it, so a replayed delivery does nothing.
@@ -9,10 +9,13 @@
 // replay. (The signature is checked by the caller before any of this.)
 import { type DataSource, type EntityManager } from 'typeorm';
 import { z } from 'zod';
+import { recordReplyOrBounce } from '../../db/emailEvents';
 import { newId } from '../../db/ids';
-import { type RouteResult, storeAndRoute } from '../../db/webhookEvents';
-import { keysetPage, type ListParams } from '../../db/pagination';
+import { countMessageOpen, findEventMessage, findUnsubscribeAddress } from '../../db/messages';
+import { type ListParams } from '../../db/pagination';
 import { withTenant, withTenantInTransaction } from '../../db/tenantContext';
+import { tenantExists } from '../../db/tenants';
+import { listWebhookEventsPage, lockWebhookEvent, recordWebhookReplay, type RouteResult, storeAndRoute } from '../../db/webhookEvents';
 import { ApiError, notFound } from '../../lib/errors';
 import { bounceSignal, parseSendMessageId, replySignal, unsubscribeSignal } from '../../workflows/enrollLead.shared';
 import { signalEnrollments, type WorkflowClientDeps } from './enrollments';
@@ -27,16 +30,6 @@ export const emailEventSchema = z.object({
 });
 export type EmailEvent = z.infer<typeof emailEventSchema>;
 
-interface MessageRow {
-  id: string;
-  customer_id: string;
-  campaign_id: string;
-  enrollment_id: string;
-  lead_id: string;
-  inbox_id: string | null;
-  enrollment_status: string;
-}
-
 /** Applies one event to the message it names, in its tenant. */
 async function applyInTenant(
   m: EntityManager,
@@ -45,46 +38,26 @@ async function applyInTenant(
   ref: { enrollmentId: string; step: number },
   event: EmailEvent,
 ): Promise<RouteResult> {
-  const [msg] = (await m.query(
-    `SELECT m.id, m.customer_id, m.campaign_id, m.enrollment_id, m.lead_id, m.inbox_id, e.status AS enrollment_status
-       FROM messages m JOIN enrollments e ON e.id = m.enrollment_id
-      WHERE m.message_id = $1 AND m.enrollment_id = $2 AND m.step = $3 AND m.direction = 'outbound'`,
-    [`<${event.messageId.replace(/^<|>$/g, '')}>`, ref.enrollmentId, ref.step],
-  )) as MessageRow[];
+  const msg = await findEventMessage(m, `<${event.messageId.replace(/^<|>$/g, '')}>`, ref.enrollmentId, ref.step);
   if (!msg) return { status: 'dead_letter', error: 'no message with this Message-ID in its tenant' };
   const key = { id: msg.enrollment_id, campaign_id: msg.campaign_id, lead_id: msg.lead_id };
   const running = ['active', 'paused'].includes(msg.enrollment_status);
   const stops = running || msg.enrollment_status === 'pending';
   if (event.type === 'open') {
-    await m.query('UPDATE messages SET opens = opens + 1, opened_at = coalesce(opened_at, now()), updated_at = now() WHERE id = $1', [msg.id]);
+    await countMessageOpen(m, msg.id);
     return { status: 'processed', tenantId };
   }
   const outcome = event.type === 'reply' ? 'replied' : 'bounced';
   // One statement (a round trip, not three): the reply's inbound message, the
   // lead's status and the enrollment's end.
-  await m.query(
-    `WITH inbound AS (
-       INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, status, message_id, subject, body)
-       SELECT $1::uuid, $2, $3, $4, $5, $6, $7, 'inbound', 'received', $8, $9, $10 WHERE $11 = 'replied'
-       ON CONFLICT (tenant_id, message_id) DO NOTHING),
-     lead AS (
-       UPDATE leads SET status = $11, updated_at = now() WHERE id = $6 AND (status = 'active' OR $11 = 'bounced'))
-     UPDATE enrollments SET status = $11, next_send_at = NULL, updated_at = now() WHERE id = $5 AND $12`,
-    [
-      tenantId,
-      newId('msg'),
-      msg.customer_id,
-      msg.campaign_id,
-      msg.enrollment_id,
-      msg.lead_id,
-      msg.inbox_id,
-      `reply:${event.id}`,
-      event.reply?.subject ?? '',
-      event.reply?.text ?? '',
-      outcome,
-      stops,
-    ],
-  );
+  await recordReplyOrBounce(m, tenantId, msg, {
+    inboundId: newId('msg'),
+    inboundMessageId: `reply:${event.id}`,
+    subject: event.reply?.subject ?? '',
+    body: event.reply?.text ?? '',
+    outcome,
+    stops,
+  });
   // The statement above wrote the stop on the row and the lead: the workflow need not write it again.
   if (running) await signalEnrollments(deps, tenantId, [key], outcome === 'replied' ? replySignal : bounceSignal, { recorded: true });
   return { status: 'processed', tenantId };
@@ -101,8 +74,7 @@ async function routeEvent(m: EntityManager, deps: WorkflowClientDeps, event: Ema
   const routed = await withTenantInTransaction(m, ref.tenantId, (tm) => applyInTenant(tm, deps, ref.tenantId, ref, event));
   // A tenant that does not exist has no messages either: say which it was only then.
   if (routed.status === 'dead_letter') {
-    const [tenant] = (await m.query('SELECT id FROM tenants WHERE id = $1', [ref.tenantId])) as unknown[];
-    if (!tenant) return { status: 'dead_letter', error: 'no such tenant' };
+    if (!(await tenantExists(m, ref.tenantId))) return { status: 'dead_letter', error: 'no such tenant' };
   }
   return routed;
 }
@@ -112,27 +84,9 @@ export function receiveEmailEvent(ds: DataSource, deps: WorkflowClientDeps, sour
   return storeAndRoute(ds, { source, eventId: event.id, type: event.type, payload }, (m) => routeEvent(m, deps, event));
 }
 
-interface EventRow {
-  id: string;
-  source: string;
-  event_id: string;
-  type: string;
-  status: string;
-  error: string | null;
-  attempts: number;
-  received_at: Date;
-  processed_at: Date | null;
-}
-
 /** Webhook events by status (dead letters by default), newest first. */
 export async function listWebhookEvents(ds: DataSource, query: ListParams & { status: 'dead_letter' | 'processed' }) {
-  const p = await keysetPage<EventRow>(ds.manager, query, {
-    select: 'SELECT id, source, event_id, type, status, error, attempts, received_at, processed_at FROM webhook_events',
-    key: 'id',
-    order: 'desc',
-    where: [['status = ?', query.status]],
-    idOf: (r) => r.id,
-  });
+  const p = await listWebhookEventsPage(ds.manager, query);
   return {
     data: p.data.map((r) => ({
       id: r.id,
@@ -155,22 +109,12 @@ export type OtherRouters = Record<string, (m: EntityManager, payload: unknown) =
 /** Routes a dead-lettered event again. */
 export async function replayWebhookEvent(ds: DataSource, deps: WorkflowClientDeps, id: string, others: OtherRouters = {}) {
   const result = await ds.transaction(async (m) => {
-    const [row] = (await m.query('SELECT id, source, status, payload FROM webhook_events WHERE id = $1 FOR UPDATE', [id])) as {
-      id: string;
-      source: string;
-      status: string;
-      payload: unknown;
-    }[];
+    const row = await lockWebhookEvent(m, id);
     if (!row) throw notFound('webhook event');
     if (row.status !== 'dead_letter') throw new ApiError(409, 'not_dead_lettered', 'only dead-lettered events are replayed');
     const other = new Map(Object.entries(others)).get(row.source);
     const routed = other ? await other(m, row.payload) : await routeEvent(m, deps, emailEventSchema.parse(row.payload));
-    await m.query('UPDATE webhook_events SET status = $2, routed_tenant_id = $3, error = $4, attempts = attempts + 1, processed_at = now() WHERE id = $1', [
-      row.id,
-      routed.status,
-      routed.tenantId ?? null,
-      routed.error ?? null,
-    ]);
+    await recordWebhookReplay(m, row.id, routed);
     return routed;
   });
   return { id, status: result.status, error: result.error ?? null };
@@ -185,11 +129,9 @@ export async function unsubscribeByToken(ds: DataSource, deps: WorkflowClientDep
   const tenantId = unsubscribeTokenTenant(token);
   if (!tenantId) throw notFound('unsubscribe link');
   const stopped = await withTenant(ds, tenantId, async (m) => {
-    const [msg] = (await m.query('SELECT l.email FROM messages m JOIN leads l ON l.id = m.lead_id WHERE m.unsubscribe_token = $1', [token])) as {
-      email: string;
-    }[];
-    if (!msg) throw notFound('unsubscribe link');
-    return suppressAddress(m, msg.email, 'unsubscribed');
+    const email = await findUnsubscribeAddress(m, token);
+    if (email === undefined) throw notFound('unsubscribe link');
+    return suppressAddress(m, email, 'unsubscribed');
   });
   await signalEnrollments(deps, tenantId, stopped, unsubscribeSignal);
   return { unsubscribed: true };

@@ -8,6 +8,7 @@
 // finished is not an error to signal.
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { type SignalDefinition } from '@temporalio/workflow';
+import { hasEnrollmentsIn } from '../../db/enrollments';
 import { eachLimited } from '../../lib/eachLimited';
 import { type TenantAccess } from '../context';
 import { tenantSearchAttributes } from '../tenantWorkflows';
@@ -23,15 +24,8 @@ import {
 import { ENROLL_LEAD, enrollmentSignalOptions, type StopNotice } from '../../workflows/enrollLead.shared';
 import { campaignFanoutWorkflowId } from '../../workflows/ids';
 
-/**
- * An enrollment's outbound messages counted by outcome, for a query over
- * `enrollments e`: `sent` is accepted ones only; a send whose outcome is
- * unknown counts apart (`uncertain`) until it is resolved. One scan of the
- * enrollment's messages for both.
- */
-export const SEND_COUNTS_JOIN = `CROSS JOIN LATERAL (
-  SELECT count(*) FILTER (WHERE m.status = 'accepted')::int AS sent_accepted, count(*) FILTER (WHERE m.status = 'uncertain')::int AS sent_uncertain
-    FROM messages m WHERE m.enrollment_id = e.id AND m.direction = 'outbound') sc`;
+/** The enrollment's send counts as a join (its home is db/messages.ts, with the messages it counts). */
+export { SEND_COUNTS_JOIN } from '../../db/messages';
 
 /** What services need of Temporal: the client and the task queue workflows run on. */
 export interface WorkflowClientDeps {
@@ -88,11 +82,7 @@ export function signalAfterCommit(a: TenantAccess, deps: WorkflowClientDeps, row
 export async function fanOutCampaign(a: TenantAccess, deps: WorkflowClientDeps, campaignId: string, action: FanoutAction): Promise<void> {
   // Nothing to move, nothing to start: a fan-out still running an older action
   // stops by itself, since its batches check the campaign's status.
-  const [any] = (await a.manager.query('SELECT 1 FROM enrollments WHERE campaign_id = $1 AND status = ANY($2::text[]) LIMIT 1', [
-    campaignId,
-    FANOUT_MOVES[action].from,
-  ])) as unknown[];
-  if (!any) return;
+  if (!(await hasEnrollmentsIn(a.manager, campaignId, FANOUT_MOVES[action].from))) return;
   await deps.client.workflow.signalWithStart(CAMPAIGN_FANOUT, {
     workflowId: campaignFanoutWorkflowId({ tenantId: a.tenantId, campaignId }),
     taskQueue: deps.taskQueue,

@@ -1,24 +1,14 @@
 // The Outbox: mail sent for a customer's campaigns, newest first, and — under
 // the embedded default — the copy the local SMTP sink received.
 import { isId } from '../../db/ids';
-import { keysetPage, type ListParams } from '../../db/pagination';
+import { findOutboundMessageId, listOutboxPage } from '../../db/messages';
+import { type ListParams } from '../../db/pagination';
 import { notFound } from '../../lib/errors';
 import { sinkCopies, sinkCopy, sinkFileBase } from '../../lib/mailSinkFiles';
 import { type TenantAccess } from '../context';
 
 export async function listOutbox(a: TenantAccess, customerId: string, list: ListParams, mailSinkDir: string | undefined) {
-  const p = await keysetPage<Record<string, unknown>>(a.manager, list, {
-    select: `SELECT m.id, m.campaign_id, c.name AS campaign_name, m.step, m.status, m.subject, m.body, m.error, m.sent_at, m.scheduled_at, m.message_id, l.email AS to_email, i.from_email
-               FROM messages m JOIN leads l ON l.id = m.lead_id JOIN campaigns c ON c.id = m.campaign_id LEFT JOIN inboxes i ON i.id = m.inbox_id`,
-    key: 'm.id',
-    order: 'desc',
-    where: [
-      ['m.customer_id = ?', customerId],
-      ["m.direction = 'outbound'", null],
-    ],
-    search: ['m.subject', 'l.email'],
-    idOf: (r) => String(r.id),
-  });
+  const p = await listOutboxPage(a.manager, customerId, list);
   const copies = mailSinkDir ? sinkCopies(mailSinkDir) : undefined;
   return {
     data: p.data.map((r) => ({
@@ -42,12 +32,8 @@ export async function listOutbox(a: TenantAccess, customerId: string, list: List
 }
 
 export async function receivedCopy(a: TenantAccess, customerId: string, id: string, mailSinkDir: string | undefined) {
-  const [m] = isId('msg', id)
-    ? ((await a.manager.query("SELECT message_id FROM messages WHERE id = $1 AND customer_id = $2 AND direction = 'outbound'", [id, customerId])) as {
-        message_id: string;
-      }[])
-    : [];
-  const raw = m && mailSinkDir ? sinkCopy(mailSinkDir, m.message_id) : undefined;
-  if (!m || !raw || !mailSinkDir) throw notFound('message');
-  return { id, copies: sinkCopies(mailSinkDir).get(sinkFileBase(m.message_id)) ?? 1, raw };
+  const messageId = isId('msg', id) ? await findOutboundMessageId(a.manager, id, customerId) : undefined;
+  const raw = messageId !== undefined && mailSinkDir ? sinkCopy(mailSinkDir, messageId) : undefined;
+  if (messageId === undefined || !raw || !mailSinkDir) throw notFound('message');
+  return { id, copies: sinkCopies(mailSinkDir).get(sinkFileBase(messageId)) ?? 1, raw };
 }

@@ -1,0 +1,48 @@
+// The inboxes' daily send slots: one row per (inbox, local day, enrollment,
+// step), so an inbox's daily cap is a count of its slots that day and a step
+// that already took its slot finds it again. The slot itself is taken in the
+// send's one statement (db/sends.ts); these are the reads that decide it.
+import { type EntityManager } from 'typeorm';
+
+/** Whether the step has its slot already, the campaign's time zone, and the inboxes it could send from. */
+export interface SlotCandidates {
+  timezone: string;
+  reserved: boolean;
+  /** The enrollment's inbox once it has one (a lead's thread stays on it), else the campaign's inboxes by id. */
+  candidates: string[];
+}
+
+/** The enrollment's slot question in one statement (undefined when the enrollment is gone). */
+export async function readSlotCandidates(m: EntityManager, enrollmentId: string, step: number): Promise<SlotCandidates | undefined> {
+  const [e] = (await m.query(
+    `SELECT c.timezone,
+            EXISTS (SELECT 1 FROM inbox_send_slots s WHERE s.enrollment_id = e.id AND s.step = $2) AS reserved,
+            CASE WHEN e.inbox_id IS NOT NULL THEN ARRAY[e.inbox_id]
+                 ELSE ARRAY(SELECT ci.inbox_id FROM campaign_inboxes ci WHERE ci.campaign_id = e.campaign_id ORDER BY ci.inbox_id) END AS candidates
+       FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id WHERE e.id = $1`,
+    [enrollmentId, step],
+  )) as SlotCandidates[];
+  return e;
+}
+
+/** A candidate inbox, its daily cap and the slots it has used on the day. */
+export interface InboxDayUsage {
+  id: string;
+  daily_cap: number;
+  used: number;
+}
+
+/**
+ * Locks the candidate inboxes in id order (two enrollments never wait on
+ * each other's locks) and counts each one's slots of `day` in the same
+ * statement. Called under the tenant's account lock (db/sendQuota.ts): its
+ * snapshot is taken after that lock was granted, and every slot of these
+ * inboxes is taken under it, so it sees what the previous holder committed.
+ */
+export async function lockInboxesWithDayUsage(m: EntityManager, candidates: string[], day: string): Promise<InboxDayUsage[]> {
+  return (await m.query(
+    `SELECT i.id, i.daily_cap, (SELECT count(*)::int FROM inbox_send_slots s WHERE s.inbox_id = i.id AND s.day = $2) AS used
+       FROM inboxes i WHERE i.id = ANY($1) ORDER BY i.id FOR UPDATE OF i`,
+    [candidates, day],
+  )) as InboxDayUsage[];
+}
