@@ -35,3 +35,25 @@ export async function limitUsage(m: EntityManager, key: Exclude<LimitKey, 'month
   const [c] = (await m.query(COUNTS[key])) as { n: number }[];
   return { limit, used: Number(c!.n) };
 }
+
+// — used by billing —
+
+/** Every entitlement of the tenant, by key. */
+export async function listEntitlements(m: EntityManager): Promise<{ key: string; enabled: boolean; limit_value: number | null }[]> {
+  return (await m.query('SELECT key, enabled, limit_value FROM entitlements ORDER BY key')) as {
+    key: string;
+    enabled: boolean;
+    limit_value: number | null;
+  }[];
+}
+
+/** Writes the entitled plan's rows (limits and features), one statement each, replacing what an earlier plan wrote. */
+export async function writeEntitlements(m: EntityManager, rows: [key: string, enabled: boolean, limit: number | null][], source: string): Promise<void> {
+  for (const [key, enabled, limit] of rows) {
+    await m.query(
+      `INSERT INTO entitlements (tenant_id, key, enabled, limit_value, source) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4)
+             ON CONFLICT (tenant_id, key) DO UPDATE SET enabled = EXCLUDED.enabled, limit_value = EXCLUDED.limit_value, source = EXCLUDED.source`,
+      [key, enabled, limit, source],
+    );
+  }
+}

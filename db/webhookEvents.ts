@@ -1,4 +1,4 @@
-// The webhook inbox (spec §5.4): a verified event is stored in webhook_events,
+// The webhook inbox: a verified event is stored in webhook_events,
 // unique on (source, event_id), in the same transaction that routes it, so a
 // repeated delivery answers "duplicate" and does nothing. Every webhook
 // (e-mail providers, Stripe, Stripe Connect) goes through this one writer.
