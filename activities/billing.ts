@@ -1,4 +1,4 @@
-// The billing workflow's activities (spec §5.5): write what the lifecycle
+// The billing workflow's activities (docs/operations.md, "Billing"): write what the lifecycle
 // decided (the account row, the plan's entitlements, an audit entry), grant a
 // credit pack exactly once per Checkout Session, remind the owner of a failed
 // payment through the platform mailer, and wake the enrollments that wait for
@@ -7,8 +7,12 @@ import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { type DataSource } from 'typeorm';
 import { audit } from '../db/auditLog';
+import { addCredits, billingStateOf, insertBillingReminder, insertCreditGrant, writeBillingState } from '../db/billingAccounts';
+import { listQuotaWaiters } from '../db/enrollments';
+import { writeEntitlements } from '../db/entitlements';
 import { newId } from '../db/ids';
 import { lockBillingAccount } from '../db/sendQuota';
+import { setTenantBillingStatus, tenantIndustry, tenantOwnerContact } from '../db/tenants';
 import { withTenant } from '../db/tenantContext';
 import { type BillingRules, LIMIT_KEYS, PLANS } from '../lib/plans';
 import { type PlatformMailer } from '../lib/platformMail';
@@ -33,7 +37,7 @@ export function createBillingActivities(deps: BillingActivityDeps) {
   return {
     /** Starts the tenant's billing workflow (provisioning's last step before activation), from its industry template; already running is fine. */
     async startBillingWorkflow(input: { tenantId: string }): Promise<{ workflowId: string }> {
-      const [t] = (await ds.query('SELECT industry FROM tenants WHERE id = $1', [input.tenantId])) as { industry: string | null }[];
+      const t = await tenantIndustry(ds, input.tenantId);
       const start: BillingStart = (t?.industry ? industryTemplate(t.industry)?.billing : undefined) ?? { plan: 'free' };
       const workflowId = billingWorkflowId(input.tenantId);
       const ctx = Context.current();
@@ -61,45 +65,26 @@ export function createBillingActivities(deps: BillingActivityDeps) {
       const s = input.state;
       await withTenant(ds, input.tenantId, async (m) => {
         await lockBillingAccount(m);
-        const [before] = (await m.query('SELECT plan, status, entitled_plan, restricted FROM billing_accounts')) as {
-          plan: string;
-          status: string;
-          entitled_plan: string;
-          restricted: boolean;
-        }[];
-        await m.query(
-          `UPDATE billing_accounts SET plan = $1, status = $2, entitled_plan = $3, restricted = $4, trial_ends_at = $5, period_start = $6, period_end = $7,
-                  paid_through = $8, past_due_since = $9, stripe_subscription_id = $10, updated_at = now()`,
-          [
-            s.plan,
-            s.status,
-            s.entitledPlan,
-            s.restricted,
-            iso(s.trialEndsAt),
-            iso(s.periodStart),
-            iso(s.periodEnd),
-            iso(s.paidThrough),
-            iso(s.pastDueSince),
-            s.subscriptionId,
-          ],
-        );
-        await m.query('UPDATE tenants SET billing_plan = $2, billing_status = $3 WHERE id = $1', [
-          input.tenantId,
-          s.plan,
-          s.restricted ? 'restricted' : s.status,
-        ]);
+        const before = await billingStateOf(m);
+        await writeBillingState(m, {
+          plan: s.plan,
+          status: s.status,
+          entitledPlan: s.entitledPlan,
+          restricted: s.restricted,
+          trialEndsAt: iso(s.trialEndsAt),
+          periodStart: iso(s.periodStart),
+          periodEnd: iso(s.periodEnd),
+          paidThrough: iso(s.paidThrough),
+          pastDueSince: iso(s.pastDueSince),
+          subscriptionId: s.subscriptionId,
+        });
+        await setTenantBillingStatus(m, input.tenantId, s.plan, s.restricted ? 'restricted' : s.status);
         const plan = PLANS[s.entitledPlan];
         const rows: [string, boolean, number | null][] = [
           ...LIMIT_KEYS.map((k): [string, boolean, number | null] => [k, true, plan.limits[k]]),
           ...Object.entries(plan.features).map(([k, on]): [string, boolean, number | null] => [k, on, null]),
         ];
-        for (const [key, enabled, limit] of rows) {
-          await m.query(
-            `INSERT INTO entitlements (tenant_id, key, enabled, limit_value, source) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4)
-             ON CONFLICT (tenant_id, key) DO UPDATE SET enabled = EXCLUDED.enabled, limit_value = EXCLUDED.limit_value, source = EXCLUDED.source`,
-            [key, enabled, limit, `plan:${plan.key}`],
-          );
-        }
+        await writeEntitlements(m, rows, `plan:${plan.key}`);
         const now = { plan: s.plan, status: s.status, entitled_plan: s.entitledPlan, restricted: s.restricted };
         if (!before || (Object.keys(now) as (keyof typeof now)[]).some((k) => before[k] !== now[k])) {
           await audit(m, {
@@ -122,14 +107,15 @@ export function createBillingActivities(deps: BillingActivityDeps) {
     async grantCredits(input: { tenantId: string; eventId: string; sessionId?: string; pack: string; sends: number }): Promise<{ granted: boolean }> {
       return withTenant(ds, input.tenantId, async (m) => {
         await lockBillingAccount(m);
-        const inserted = (await m.query(
-          `INSERT INTO credit_grants (tenant_id, id, event_id, checkout_session_id, pack, sends)
-           VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5)
-           ON CONFLICT DO NOTHING RETURNING id`,
-          [newId('cred'), input.eventId, input.sessionId ?? null, input.pack, input.sends],
-        )) as unknown[];
-        if (inserted.length === 0) return { granted: false };
-        await m.query('UPDATE billing_accounts SET credit_balance = credit_balance + $1, updated_at = now()', [input.sends]);
+        const inserted = await insertCreditGrant(m, {
+          id: newId('cred'),
+          eventId: input.eventId,
+          sessionId: input.sessionId ?? null,
+          pack: input.pack,
+          sends: input.sends,
+        });
+        if (!inserted) return { granted: false };
+        await addCredits(m, input.sends);
         await audit(m, {
           action: 'billing.credits_granted',
           outcome: 'success',
@@ -148,15 +134,11 @@ export function createBillingActivities(deps: BillingActivityDeps) {
      */
     async sendDunningReminder(input: { tenantId: string; pastDueSince: number; day: number; graceDays: number }): Promise<{ sent: boolean }> {
       return withTenant(ds, input.tenantId, async (m) => {
-        const [t] = (await m.query('SELECT name, owner_email FROM tenants WHERE id = $1', [input.tenantId])) as { name: string; owner_email: string | null }[];
+        const t = await tenantOwnerContact(m, input.tenantId);
         const to = t?.owner_email;
         if (!to) return { sent: false };
-        const inserted = (await m.query(
-          `INSERT INTO billing_reminders (tenant_id, past_due_since, day, sent_to) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3)
-           ON CONFLICT DO NOTHING RETURNING day`,
-          [new Date(input.pastDueSince), input.day, to],
-        )) as unknown[];
-        if (inserted.length === 0) return { sent: false };
+        const inserted = await insertBillingReminder(m, { pastDueSince: new Date(input.pastDueSince), day: input.day, sentTo: to });
+        if (!inserted) return { sent: false };
         const restrictAt = new Date(input.pastDueSince + input.graceDays * 86_400_000);
         await deps.mailer?.({
           to,
@@ -180,14 +162,7 @@ export function createBillingActivities(deps: BillingActivityDeps) {
 
     /** Signals every enrollment of the tenant that waits for sends; each tries its slot again (those still refused wait again). */
     async releaseQuotaWaiters(input: { tenantId: string }): Promise<{ signalled: number }> {
-      const waiting = await withTenant(
-        ds,
-        input.tenantId,
-        (m) =>
-          m.query('SELECT campaign_id, lead_id FROM enrollments WHERE waiting_for IS NOT NULL ORDER BY id') as Promise<
-            { campaign_id: string; lead_id: string }[]
-          >,
-      );
+      const waiting = await withTenant(ds, input.tenantId, (m) => listQuotaWaiters(m));
       const client = Context.current().client;
       for (const e of waiting) {
         try {

@@ -1,7 +1,7 @@
 // createApp(deps): the Koa application, built from its dependencies so tests
 // drive the very same app with supertest.
-import { billingRoutes } from './routes/billing';
 import Koa from 'koa';
+import { unconfiguredBilling } from '../lib/config';
 import { authenticate } from './access';
 import { clientAddress } from './middleware/clientAddress';
 import { errorBoundary } from './middleware/errorBoundary';
@@ -22,9 +22,12 @@ import { inviteRoutes } from './routes/invites';
 import { roleRoutes } from './routes/roles';
 import { sequenceRoutes } from './routes/sequences';
 import { capabilityRoutes } from './routes/capabilities';
+import { billingRoutes } from './routes/billing';
 import { campaignRoutes } from './routes/campaigns';
+import { clientBillingRoutes } from './routes/clientBilling';
 import { leadRoutes } from './routes/leads';
 import { webhookRoutes } from './routes/emailWebhooks';
+import { stripeWebhookRoutes } from './routes/stripeWebhooks';
 import { tenantRoutes } from './routes/tenants';
 import { backfillRoutes } from './routes/backfills';
 import { tokenRoutes } from './routes/tokens';
@@ -89,7 +92,10 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   leadRoutes(r, workflows);
   outboxRoutes(r, deps);
   webhookRoutes(r, { ...deps, ...workflows });
-  billingRoutes(r, { ...deps, ...workflows });
+  const billing = { ...deps, ...workflows, billing: deps.billing ?? unconfiguredBilling() };
+  billingRoutes(r, billing);
+  stripeWebhookRoutes(r, billing);
+  clientBillingRoutes(r, billing);
   backfillRoutes(r, { ...deps, client: deps.client, backfillTaskQueue: deps.backfillTaskQueue ?? 'tenantflow-backfill' });
   app.use(r.router.routes());
   app.use(r.router.allowedMethods());

@@ -1,4 +1,4 @@
-// Billing through the API and both Stripe webhooks (spec §5.4, §5.5), on the
+// Billing through the API and both Stripe webhooks (docs/operations.md), on the
 // Temporal dev server with the project's worker, stripe-mock behind a
 // recording proxy (what crossed the wire, Idempotency-Key included), and
 // Stripe-shaped events signed the way Stripe signs them.
@@ -59,6 +59,7 @@ const billingDeps = (over: object = {}) => ({
   connectWebhookSecret: CONNECT_SECRET,
   localMode: false,
   feeBps: 250,
+  consoleUrl: 'http://127.0.0.1:3000',
   ...over,
 });
 

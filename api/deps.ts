@@ -6,8 +6,11 @@ import type Stripe from 'stripe';
 import { type DataSource } from 'typeorm';
 import { type Keyring } from '../lib/encryption';
 import { type OutboundPolicy } from '../lib/outbound';
-import { type PriceIds } from '../lib/plans';
+import { type BillingSettings } from '../lib/config';
 import { type PlatformMailer } from '../lib/platformMail';
+
+/** Billing's settings and the Stripe client they go with. */
+export type AppBilling = BillingSettings & { stripe?: Stripe };
 
 export interface AppDeps {
   /** Application-role data source (RLS applies). */
@@ -20,7 +23,7 @@ export interface AppDeps {
   /** Overrides of the built-in limits (tests). Invitations: per tenant per hour, per inviter per ten minutes. */
   limits?: { loginPerIp?: number; bodyBytes?: number; registrationsPerIp?: number; invitesPerTenant?: number; invitesPerInviter?: number };
   taskQueue?: string;
-  /** The backfill worker's task queue (backfills run there, spec §5.6). */
+  /** The backfill worker's task queue (backfills run there: docs/operations.md, "Backfills"). */
   backfillTaskQueue?: string;
   /** Whether the e-mail provider's admin API is configured (capability provisioning). */
   providerConfigured?: boolean;
@@ -40,8 +43,12 @@ export interface AppDeps {
   allowedOrigins?: string[];
   /** Which loopback/private destinations tenant settings may reach (spec §3.12). */
   outbound?: OutboundPolicy;
-  /** Billing (spec §5.5): the Stripe client (absent: billing answers 503), prices, webhook secrets, local test mode, the client-billing fee. */
-  billing?: { stripe?: Stripe; prices: PriceIds; webhookSecret?: string; connectWebhookSecret?: string; localMode: boolean; feeBps: number };
+  /**
+   * Billing: the Stripe client (absent: billing answers 503) and its settings
+   * from lib/config.ts (billingFromConfig); an app built without them has
+   * those of an environment that sets nothing (unconfiguredBilling).
+   */
+  billing?: AppBilling;
   /** Check every success response against its declared schema (the tests turn this on). */
   checkResponses?: boolean;
 }

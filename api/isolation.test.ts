@@ -83,6 +83,7 @@ beforeAll(async () => {
       webhookSecret: 'whsec_isolation_platform_0123456789',
       connectWebhookSecret: 'whsec_isolation_connect_0123456789',
       feeBps: 200,
+      consoleUrl: 'http://127.0.0.1:3000',
     },
   });
   agents.ownerA = await signIn(api, ownerA.email);

@@ -1,7 +1,7 @@
 // The API process: connects as the application role, starts Koa on API_PORT.
 import 'reflect-metadata';
 import { Client } from '@temporalio/client';
-import { config, keyringFromConfig, LOOPBACK, parseWebhookSecrets, priceIdsFromConfig } from '../lib/config';
+import { billingFromConfig, config, keyringFromConfig, LOOPBACK, parseWebhookSecrets } from '../lib/config';
 import { createStripe } from '../lib/stripe';
 import { createLogger } from '../lib/log';
 import { API_DATABASE_DEADLINES, createDataSource } from '../db/dataSource';
@@ -38,14 +38,7 @@ async function main(): Promise<void> {
     allowedOrigins: [new URL(c.consoleUrl).origin, new URL(c.apiUrl).origin],
     outbound: parseOutboundAllowlist(c.OUTBOUND_ALLOWLIST),
     keyring: keyringFromConfig(c),
-    billing: {
-      stripe: createStripe({ secretKey: c.STRIPE_SECRET_KEY, apiBase: c.STRIPE_API_BASE }),
-      prices: priceIdsFromConfig(c),
-      webhookSecret: c.STRIPE_WEBHOOK_SECRET,
-      connectWebhookSecret: c.STRIPE_CONNECT_WEBHOOK_SECRET,
-      localMode: c.BILLING_MODE === 'local',
-      feeBps: c.CLIENT_BILLING_FEE_BPS,
-    },
+    billing: { ...billingFromConfig(c), stripe: createStripe({ secretKey: c.STRIPE_SECRET_KEY, apiBase: c.STRIPE_API_BASE }) },
   });
   const server = app.listen(c.API_PORT, c.API_HOST, () => {
     // Local billing only behind loopback (lib/config.ts checked the setting; this checks the socket).

@@ -65,3 +65,14 @@ export async function insertTemplateEntitlement(
 export async function deleteTemplateEntitlements(m: EntityManager): Promise<void> {
   await m.query("DELETE FROM entitlements WHERE source LIKE 'template:%'");
 }
+
+/** Writes the entitled plan's rows (limits and features), one statement each, replacing what an earlier plan wrote. */
+export async function writeEntitlements(m: EntityManager, rows: [key: string, enabled: boolean, limit: number | null][], source: string): Promise<void> {
+  for (const [key, enabled, limit] of rows) {
+    await m.query(
+      `INSERT INTO entitlements (tenant_id, key, enabled, limit_value, source) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4)
+             ON CONFLICT (tenant_id, key) DO UPDATE SET enabled = EXCLUDED.enabled, limit_value = EXCLUDED.limit_value, source = EXCLUDED.source`,
+      [key, enabled, limit, source],
+    );
+  }
+}

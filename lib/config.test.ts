@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseConfig } from './config';
+import { billingFromConfig, parseConfig } from './config';
+import { LOCAL_PRICE_IDS } from './plans';
 
 describe('BILLING_MODE', () => {
   it('is stripe unless named local; the old switch alone no longer turns local billing on', () => {
@@ -47,5 +48,38 @@ describe('CONSOLE_SHARED_SECRET', () => {
     const generated = randomBytes(24).toString('base64url');
     expect(parseConfig({ CONSOLE_SHARED_SECRET: generated }).CONSOLE_SHARED_SECRET).toBe(generated);
     expect(parseConfig({}).CONSOLE_SHARED_SECRET).toBeUndefined();
+  });
+});
+
+describe('billing settings', () => {
+  it('come from the environment: console URL, client-billing fee, secrets, mode and prices', () => {
+    expect(billingFromConfig(parseConfig({}))).toEqual({
+      prices: LOCAL_PRICE_IDS,
+      webhookSecret: undefined,
+      connectWebhookSecret: undefined,
+      localMode: false,
+      feeBps: 200,
+      consoleUrl: 'http://127.0.0.1:3000',
+    });
+    const set = billingFromConfig(
+      parseConfig({
+        CONSOLE_URL: 'https://console.example.com',
+        CLIENT_BILLING_FEE_BPS: '350',
+        STRIPE_WEBHOOK_SECRET: 'whsec_platform',
+        STRIPE_CONNECT_WEBHOOK_SECRET: 'whsec_connect',
+        STRIPE_PRICE_PRO: 'price_pro_live',
+        BILLING_MODE: 'local',
+      }),
+    );
+    expect(set).toMatchObject({
+      consoleUrl: 'https://console.example.com',
+      feeBps: 350,
+      webhookSecret: 'whsec_platform',
+      connectWebhookSecret: 'whsec_connect',
+      localMode: true,
+    });
+    expect(set.prices.pro).toBe('price_pro_live');
+    expect(billingFromConfig(parseConfig({ WEB_PORT: '3100' })).consoleUrl).toBe('http://127.0.0.1:3100');
+    expect(() => parseConfig({ CLIENT_BILLING_FEE_BPS: '9000' })).toThrow(/CLIENT_BILLING_FEE_BPS/);
   });
 });

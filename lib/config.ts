@@ -80,7 +80,7 @@ const EnvSchema = z.object({
   STRIPE_API_BASE: optionalString,
   /** Signing secret of the platform's Stripe webhook endpoint (`stripe listen` prints one). */
   STRIPE_WEBHOOK_SECRET: optionalString,
-  /** Signing secret of the Connect webhook endpoint (its own, spec §5.4). */
+  /** Signing secret of the Connect webhook endpoint: its own, so a platform secret never verifies a Connect event. */
   STRIPE_CONNECT_WEBHOOK_SECRET: optionalString,
   /** Stripe price ids of the plans and credit packs (test mode); unset in local mode → price_local_*. */
   STRIPE_PRICE_STARTER: optionalString,
@@ -138,7 +138,7 @@ const EnvSchema = z.object({
     message: `is a published default or shorter than ${MIN_CONSOLE_SECRET_LENGTH} characters: set a long random value (openssl rand -base64 32)`,
   }),
 
-  /** Public URL of the console, for links in invites. */
+  /** Public URL of the console, for links in invites and the pages Stripe leads back to (checkout, portal, Connect onboarding). */
   CONSOLE_URL: optionalString,
 
   /** Mark the session cookie Secure (serve over https). */
@@ -217,6 +217,36 @@ export function priceIdsFromConfig(c: Config): PriceIds {
     sends_1000: c.STRIPE_PRICE_SENDS_1000 ?? LOCAL_PRICE_IDS.sends_1000,
   };
 }
+
+/**
+ * What billing's routes are configured with: prices, the two webhook signing
+ * secrets, local test mode, the client-billing fee (CLIENT_BILLING_FEE_BPS)
+ * and the console URL Stripe's pages lead back to (CONSOLE_URL). The API
+ * passes it, with its Stripe client, as AppDeps.billing.
+ */
+export interface BillingSettings {
+  prices: PriceIds;
+  webhookSecret?: string;
+  connectWebhookSecret?: string;
+  localMode: boolean;
+  /** The platform's fee on a client invoice, in basis points. */
+  feeBps: number;
+  consoleUrl: string;
+}
+
+export function billingFromConfig(c: Config): BillingSettings {
+  return {
+    prices: priceIdsFromConfig(c),
+    webhookSecret: c.STRIPE_WEBHOOK_SECRET,
+    connectWebhookSecret: c.STRIPE_CONNECT_WEBHOOK_SECRET,
+    localMode: c.BILLING_MODE === 'local',
+    feeBps: c.CLIENT_BILLING_FEE_BPS,
+    consoleUrl: c.consoleUrl,
+  };
+}
+
+/** Billing as an environment that sets nothing configures it (an app built without billing settings, in tests): no secrets, Stripe mode. */
+export const unconfiguredBilling = (): BillingSettings => billingFromConfig(parseConfig({}));
 
 /** "provider:secret,provider:secret" → { provider: secret }. */
 export function parseWebhookSecrets(spec: string | undefined): Record<string, string> {

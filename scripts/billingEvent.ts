@@ -12,6 +12,7 @@ import 'reflect-metadata';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createDataSource } from '../db/dataSource';
+import { tenantStripeCustomerBySlug } from '../db/tenants';
 import { config } from '../lib/config';
 import { CREDIT_PACKS, isPackKey, isPlanKey, LOCAL_PRICE_IDS } from '../lib/plans';
 import { invoiceObject, packCheckoutObject, signedDelivery, stripeEvent, type SubscriptionEventInput, subscriptionObject } from '../lib/stripeTestEvents';
@@ -38,10 +39,7 @@ async function main(): Promise<void> {
   const local = JSON.parse(fs.readFileSync(file, 'utf8')) as LocalBilling;
   const ds = createDataSource({ url: c.DATABASE_APP_URL ?? local.databaseAppUrl!, applicationName: 'tenantflow-billing-event', poolSize: 1 });
   await ds.initialize();
-  const [t] = (await ds.query('SELECT id, stripe_customer_id FROM tenants WHERE slug = $1', [values.tenant])) as {
-    id: string;
-    stripe_customer_id: string | null;
-  }[];
+  const t = await tenantStripeCustomerBySlug(ds, values.tenant);
   await ds.destroy();
   if (!t) throw new Error(`no tenant with the slug ${values.tenant}`);
   if (!t.stripe_customer_id) throw new Error('the tenant has no Stripe customer yet (provisioning records one)');

@@ -1,4 +1,4 @@
-// The monthly send quota where the work happens (spec §5.5): a free tenant
+// The monthly send quota where the work happens (db/sendQuota.ts): a free tenant
 // (100 sends a month) with 160 enrolled leads sends exactly 100, with two
 // workers taking slots at once; the other 60 wait without failing or polling.
 // A 50-send credit pack, delivered through the signed Stripe webhook,
@@ -68,7 +68,7 @@ it('sends exactly the plan’s 100, then exactly the 50 a credit pack adds — n
   const api = testApp(ds, {
     client: new Client({ connection: apiTemporal }),
     taskQueue,
-    billing: { prices: LOCAL_PRICE_IDS, webhookSecret: SECRET, localMode: false, feeBps: 0 },
+    billing: { prices: LOCAL_PRICE_IDS, webhookSecret: SECRET, localMode: false, feeBps: 0, consoleUrl: 'http://127.0.0.1:3000' },
   });
   const t = await createTenant(ds, { name: 'Quota', customers: 1 });
   const tenantId = t.tenant.id;

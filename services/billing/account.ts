@@ -1,4 +1,4 @@
-// The tenant's own billing (spec §5.5): what it has (plan, status, period,
+// The tenant's own billing (docs/operations.md, "Billing"): what it has (plan, status, period,
 // entitlements, usage, credits) and the Stripe pages that change it —
 // Checkout for a plan or a credit pack, and the billing portal. Every Stripe
 // call that creates something carries a deterministic Idempotency-Key
@@ -6,7 +6,10 @@
 // the same session instead of a second one.
 import { callStripe, idempotencyHour, requireStripe } from '../../lib/stripe';
 import type Stripe from 'stripe';
+import { billingSubscription, billingSubscriptionId, type BillingAccountRow, getBillingAccount } from '../../db/billingAccounts';
+import { listEntitlements } from '../../db/entitlements';
 import { usagePeriod } from '../../db/sendQuota';
+import { setTenantStripeCustomer, tenantStripeCustomer } from '../../db/tenants';
 import { ApiError } from '../../lib/errors';
 import { CREDIT_PACKS, type PackKey, PLANS, type PlanKey, type PriceIds } from '../../lib/plans';
 import { invoiceObject, localId, packCheckoutObject, signedDelivery, stripeEvent, subscriptionObject } from '../../lib/stripeTestEvents';
@@ -24,26 +27,11 @@ export interface BillingDeps {
   webhookSecret?: string;
 }
 
-interface AccountRow {
-  plan: PlanKey;
-  status: string;
-  entitled_plan: PlanKey;
-  restricted: boolean;
-  trial_ends_at: Date | null;
-  period_start: Date | null;
-  period_end: Date | null;
-  paid_through: Date | null;
-  past_due_since: Date | null;
-  credit_balance: number;
-  usage_period_start: Date | null;
-  period_sends: number;
-}
-
 /** Plan, status, period, entitlements, usage this period and credit balance. */
 export async function getBilling(a: TenantAccess, deps: Pick<BillingDeps, 'localMode'>) {
   const m = a.manager;
-  const [row] = (await m.query('SELECT * FROM billing_accounts')) as AccountRow[];
-  const acct: AccountRow = row ?? {
+  const row = await getBillingAccount(m);
+  const acct: BillingAccountRow = row ?? {
     plan: 'free',
     status: 'none',
     entitled_plan: 'free',
@@ -58,11 +46,7 @@ export async function getBilling(a: TenantAccess, deps: Pick<BillingDeps, 'local
     period_sends: 0,
   };
   const period = usagePeriod(acct, Date.now());
-  const ents = (await m.query('SELECT key, enabled, limit_value FROM entitlements ORDER BY key')) as {
-    key: string;
-    enabled: boolean;
-    limit_value: number | null;
-  }[];
+  const ents = await listEntitlements(m);
   const sendLimit = ents.find((e) => e.key === 'monthly_sends');
   const usage = async (key: 'inboxes' | 'seats' | 'campaigns') => limitUsage(m, key);
   return {
@@ -93,11 +77,7 @@ export async function getBilling(a: TenantAccess, deps: Pick<BillingDeps, 'local
 
 /** The tenant's Stripe customer: the one provisioning recorded, or created now under the same idempotency key. */
 async function stripeCustomer(a: TenantAccess, deps: BillingDeps): Promise<string> {
-  const [t] = (await a.manager.query('SELECT name, owner_email, stripe_customer_id FROM tenants WHERE id = $1', [a.tenantId])) as {
-    name: string;
-    owner_email: string | null;
-    stripe_customer_id: string | null;
-  }[];
+  const t = await tenantStripeCustomer(a.manager, a.tenantId);
   if (t?.stripe_customer_id) return t.stripe_customer_id;
   const stripe = requireStripe(deps.stripe);
   const customer = await callStripe(() =>
@@ -107,7 +87,7 @@ async function stripeCustomer(a: TenantAccess, deps: BillingDeps): Promise<strin
     ),
   );
   // Should the request roll back, the next one gets the same customer (same key).
-  await a.manager.query('UPDATE tenants SET stripe_customer_id = $2 WHERE id = $1 AND stripe_customer_id IS NULL', [a.tenantId, customer.id]);
+  await setTenantStripeCustomer(a.manager, a.tenantId, customer.id);
   return customer.id;
 }
 
@@ -124,11 +104,7 @@ const LIVE_STATUSES = ['trialing', 'active', 'past_due', 'unpaid'];
 export async function startPlanCheckout(a: TenantAccess, deps: BillingDeps, plan: Exclude<PlanKey, 'free'>) {
   const stripe = requireStripe(deps.stripe);
   const customer = await stripeCustomer(a, deps);
-  const [acct] = (await a.manager.query('SELECT plan, status, stripe_subscription_id FROM billing_accounts')) as {
-    plan: PlanKey;
-    status: string;
-    stripe_subscription_id: string | null;
-  }[];
+  const acct = await billingSubscription(a.manager);
   if (acct?.stripe_subscription_id && LIVE_STATUSES.includes(acct.status)) {
     if (acct.plan === plan) throw new ApiError(409, 'plan_unchanged', `the subscription is already on ${PLANS[plan].name}`);
     return changePlan(a, deps, stripe, acct.stripe_subscription_id, plan);
@@ -239,7 +215,7 @@ export async function localCheckoutDeliveries(a: TenantAccess, deps: BillingDeps
     const pack = CREDIT_PACKS[what.pack];
     events.push(stripeEvent('checkout.session.completed', packCheckoutObject({ customer, tenantId: a.tenantId, pack: pack.key, amount: pack.cents })));
   } else if (what.plan) {
-    const [row] = (await a.manager.query('SELECT stripe_subscription_id FROM billing_accounts')) as { stripe_subscription_id: string | null }[];
+    const row = await billingSubscriptionId(a.manager);
     const subscriptionId = row?.stripe_subscription_id ?? localId('sub');
     const end = now + 30 * 86_400_000;
     const sub = subscriptionObject({ customer, subscriptionId, status: 'active', plan: what.plan, prices: deps.prices, periodStart: now, periodEnd: end });

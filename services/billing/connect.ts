@@ -1,4 +1,4 @@
-// Client billing through Stripe Connect Express (spec §5.5): a tenant bills
+// Client billing through Stripe Connect Express (docs/operations.md): a tenant bills
 // its own customers through its own connected account. The account id is
 // sealed at rest with the keyring (its key id recorded, re-sealed under the
 // current key whenever it is used); the Connect webhook finds the tenant by a
@@ -9,8 +9,27 @@ import { callStripe, idempotencyHour, requireStripe } from '../../lib/stripe';
 import { createHash } from 'node:crypto';
 import type Stripe from 'stripe';
 import { type EntityManager } from 'typeorm';
+import {
+  clientInvoiceCheckout,
+  type ClientInvoiceRow,
+  connectAccountState,
+  connectAccountTenant,
+  type ConnectAccountRow,
+  findClientInvoiceOfEvent,
+  getConnectAccount,
+  insertClientInvoice,
+  insertConnectAccount,
+  insertConnectAccountRoute,
+  listClientInvoices,
+  lockClientInvoice,
+  markConnectAccountDeauthorized,
+  moveClientInvoice,
+  openClientInvoice,
+  resealConnectAccount,
+  updateConnectAccountState,
+} from '../../db/connect';
 import { newId } from '../../db/ids';
-import { keysetPage, type ListParams } from '../../db/pagination';
+import { type ListParams } from '../../db/pagination';
 import { withTenantInTransaction } from '../../db/tenantContext';
 import { type Keyring, open, reseal, seal } from '../../lib/encryption';
 import { ApiError, notFound } from '../../lib/errors';
@@ -40,15 +59,6 @@ export interface ConnectDeps {
 export const LOCAL_ONBOARDING_PATH = '/client-billing/local-onboarding';
 export const LOCAL_CHECKOUT_PATH = '/client-billing/local-checkout';
 
-interface AccountRow {
-  account_ciphertext: string;
-  account_key_id: string;
-  details_submitted: boolean;
-  charges_enabled: boolean;
-  payouts_enabled: boolean;
-  deauthorized_at: Date | null;
-}
-
 export const accountLookup = (accountId: string) => createHash('sha256').update(`stripe-connect:${accountId}`).digest('hex');
 
 function requireKeyring(deps: ConnectDeps, verb: 'stored' | 'read'): Keyring {
@@ -62,7 +72,7 @@ function requireStripeAndKeyring(deps: ConnectDeps): { stripe: Stripe; keyring: 
 }
 
 /** The tenant's connected account, which must exist and still be authorized to take payments. */
-async function usableAccount(m: EntityManager, tenantId: string, keyring: Keyring): Promise<{ id: string; row: AccountRow }> {
+async function usableAccount(m: EntityManager, tenantId: string, keyring: Keyring): Promise<{ id: string; row: ConnectAccountRow }> {
   const account = await accountId(m, tenantId, keyring);
   if (!account) throw new ApiError(409, 'connect_not_started', 'connect a Stripe account first (client billing → connect)');
   if (account.row.deauthorized_at) throw deauthorized();
@@ -70,15 +80,13 @@ async function usableAccount(m: EntityManager, tenantId: string, keyring: Keyrin
 }
 
 /** The tenant's connected account id, opened (and re-sealed if an older key sealed it). */
-async function accountId(m: EntityManager, tenantId: string, keyring: Keyring): Promise<{ id: string; row: AccountRow } | undefined> {
-  const [row] = (await m.query('SELECT * FROM connect_accounts')) as AccountRow[];
+async function accountId(m: EntityManager, tenantId: string, keyring: Keyring): Promise<{ id: string; row: ConnectAccountRow } | undefined> {
+  const row = await getConnectAccount(m);
   if (!row) return undefined;
   const sealed = { keyId: row.account_key_id, ciphertext: row.account_ciphertext };
   const id = open(keyring, sealed, connectAccountAad(tenantId));
   const current = reseal(keyring, sealed, connectAccountAad(tenantId));
-  if (current !== sealed) {
-    await m.query('UPDATE connect_accounts SET account_ciphertext = $1, account_key_id = $2, updated_at = now()', [current.ciphertext, current.keyId]);
-  }
+  if (current !== sealed) await resealConnectAccount(m, current);
   return { id, row };
 }
 
@@ -91,13 +99,13 @@ export async function startConnect(a: TenantAccess, deps: ConnectDeps) {
       stripe.accounts.create({ type: 'express', metadata: { tenant_id: a.tenantId } }, { idempotencyKey: `tenant/${a.tenantId}/connect/account` }),
     );
     const sealed = seal(keyring, account.id, connectAccountAad(a.tenantId));
-    await a.manager.query(
-      "INSERT INTO connect_accounts (tenant_id, account_ciphertext, account_key_id) VALUES (current_setting('app.tenant_id')::uuid, $1, $2)",
-      [sealed.ciphertext, sealed.keyId],
-    );
-    await a.manager.query('INSERT INTO connect_account_routes (account_lookup, routed_tenant_id) VALUES ($1, $2)', [accountLookup(account.id), a.tenantId]);
+    await insertConnectAccount(a.manager, sealed);
+    await insertConnectAccountRoute(a.manager, accountLookup(account.id), a.tenantId);
     await auditBy(a, { action: 'client_billing.connect_account_created', outcome: 'success', targetType: 'connect_account', targetId: a.tenantId });
-    existing = { id: account.id, row: { details_submitted: false, charges_enabled: false, payouts_enabled: false, deauthorized_at: null } as AccountRow };
+    existing = {
+      id: account.id,
+      row: { details_submitted: false, charges_enabled: false, payouts_enabled: false, deauthorized_at: null } as ConnectAccountRow,
+    };
   }
   if (existing.row.deauthorized_at) throw deauthorized();
   const link = await callStripe(() =>
@@ -118,7 +126,7 @@ const deauthorized = () =>
   new ApiError(409, 'connect_deauthorized', 'the connected Stripe account was disconnected from Tenantflow; connect it again to take payments');
 
 export async function connectStatus(a: TenantAccess) {
-  const [row] = (await a.manager.query('SELECT details_submitted, charges_enabled, payouts_enabled, deauthorized_at FROM connect_accounts')) as AccountRow[];
+  const row = await connectAccountState(a.manager);
   return {
     connected: Boolean(row) && !row?.deauthorized_at,
     details_submitted: row?.details_submitted ?? false,
@@ -128,20 +136,7 @@ export async function connectStatus(a: TenantAccess) {
   };
 }
 
-interface InvoiceRow {
-  id: string;
-  customer_id: string;
-  currency: string;
-  lines: { description: string; amountCents: number; quantity: number }[];
-  amount_total: number;
-  application_fee: number;
-  status: string;
-  checkout_url: string | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
-const invoiceJson = (r: InvoiceRow) => ({
+const invoiceJson = (r: ClientInvoiceRow) => ({
   id: r.id,
   customerId: r.customer_id,
   currency: r.currency,
@@ -163,11 +158,14 @@ export async function createInvoice(
   const total = input.lines.reduce((s, l) => s + l.amountCents * l.quantity, 0);
   if (total > 99_999_999) throw new ApiError(400, 'validation_failed', 'invalid body', [{ path: 'lines', message: 'the total is too large', code: 'too_big' }]);
   const id = newId('cinv');
-  const [row] = (await a.manager.query(
-    `INSERT INTO client_invoices (tenant_id, id, customer_id, currency, lines, amount_total, application_fee)
-     VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4::jsonb, $5, $6) RETURNING *`,
-    [id, customerId, input.currency, JSON.stringify(input.lines), total, platformFee(total, deps.feeBps)],
-  )) as InvoiceRow[];
+  const row = await insertClientInvoice(a.manager, {
+    id,
+    customerId,
+    currency: input.currency,
+    lines: input.lines,
+    total,
+    applicationFee: platformFee(total, deps.feeBps),
+  });
   await auditBy(a, {
     action: 'client_billing.invoice_created',
     outcome: 'success',
@@ -175,24 +173,18 @@ export async function createInvoice(
     targetId: id,
     details: { total, currency: input.currency },
   });
-  return invoiceJson(row!);
+  return invoiceJson(row);
 }
 
 export async function listInvoices(a: TenantAccess, customerId: string, list: ListParams) {
-  const p = await keysetPage<InvoiceRow>(a.manager, list, {
-    select: 'SELECT * FROM client_invoices',
-    key: 'id',
-    order: 'desc',
-    where: [['customer_id = ?', customerId]],
-    idOf: (r) => r.id,
-  });
+  const p = await listClientInvoices(a.manager, customerId, list);
   return { data: p.data.map(invoiceJson), nextCursor: p.nextCursor };
 }
 
 /** A Checkout Session for the invoice on behalf of the tenant's account, with the platform's fee. */
 export async function invoiceCheckout(a: TenantAccess, deps: ConnectDeps, customerId: string, id: string) {
   const { stripe, keyring } = requireStripeAndKeyring(deps);
-  const [inv] = (await a.manager.query('SELECT * FROM client_invoices WHERE id = $1 AND customer_id = $2 FOR UPDATE', [id, customerId])) as InvoiceRow[];
+  const inv = await lockClientInvoice(a.manager, id, customerId);
   if (!inv) throw notFound('invoice');
   if (inv.status === 'paid' || inv.status === 'refunded') throw new ApiError(409, 'invoice_closed', `the invoice is ${inv.status}`);
   const account = await usableAccount(a.manager, a.tenantId, keyring);
@@ -218,13 +210,9 @@ export async function invoiceCheckout(a: TenantAccess, deps: ConnectDeps, custom
     ),
   );
   const url = deps.localMode ? `${deps.consoleUrl}${LOCAL_CHECKOUT_PATH}?customer=${encodeURIComponent(customerId)}&invoice=${inv.id}` : session.url;
-  // An UPDATE … RETURNING answers [rows, count].
-  const [[row]] = (await a.manager.query(
-    "UPDATE client_invoices SET status = 'open', checkout_session_id = $2, checkout_url = $3, updated_at = now() WHERE id = $1 RETURNING *",
-    [inv.id, session.id, url],
-  )) as [InvoiceRow[], number];
+  const row = await openClientInvoice(a.manager, inv.id, { sessionId: session.id, url });
   await auditBy(a, { action: 'client_billing.invoice_checkout', outcome: 'success', targetType: 'client_invoice', targetId: inv.id });
-  return invoiceJson(row!);
+  return invoiceJson(row);
 }
 
 function requireLocalMode(deps: ConnectDeps): { keyring: Keyring; secret: string } {
@@ -250,11 +238,7 @@ export async function localOnboardingDelivery(a: TenantAccess, deps: ConnectDeps
  */
 export async function localInvoicePaymentDelivery(a: TenantAccess, deps: ConnectDeps, customerId: string, id: string) {
   const { keyring, secret } = requireLocalMode(deps);
-  const [inv] = (await a.manager.query('SELECT id, status, checkout_session_id FROM client_invoices WHERE id = $1 AND customer_id = $2', [id, customerId])) as {
-    id: string;
-    status: string;
-    checkout_session_id: string | null;
-  }[];
+  const inv = await clientInvoiceCheckout(a.manager, id, customerId);
   if (!inv) throw notFound('invoice');
   if (inv.status !== 'open' || !inv.checkout_session_id) throw new ApiError(409, 'invoice_not_open', `the invoice is ${inv.status}; open its checkout first`);
   const account = await usableAccount(a.manager, a.tenantId, keyring);
@@ -281,34 +265,25 @@ const MOVES: Record<string, { to: string; from: string[] }> = {
 /** Routes one Connect event, in the transaction holding its webhook_events row; the tenant comes from the account id alone. */
 export async function routeConnectEvent(m: EntityManager, event: StripeEventJson): Promise<RouteResult> {
   if (!event.account) return { status: 'dead_letter', error: 'the event names no connected account' };
-  const [route] = (await m.query('SELECT routed_tenant_id FROM connect_account_routes WHERE account_lookup = $1', [accountLookup(event.account)])) as {
-    routed_tenant_id: string;
-  }[];
-  if (!route) return { status: 'dead_letter', error: 'no tenant has this connected account' };
-  const tenantId = route.routed_tenant_id;
+  const tenantId = await connectAccountTenant(m, accountLookup(event.account));
+  if (!tenantId) return { status: 'dead_letter', error: 'no tenant has this connected account' };
   const o = event.data.object;
   return withTenantInTransaction(m, tenantId, async (tm): Promise<RouteResult> => {
     if (event.type === 'account.updated') {
-      await tm.query('UPDATE connect_accounts SET details_submitted = $1, charges_enabled = $2, payouts_enabled = $3, updated_at = now()', [
-        o.details_submitted === true,
-        o.charges_enabled === true,
-        o.payouts_enabled === true,
-      ]);
+      await updateConnectAccountState(tm, {
+        detailsSubmitted: o.details_submitted === true,
+        chargesEnabled: o.charges_enabled === true,
+        payoutsEnabled: o.payouts_enabled === true,
+      });
     } else if (event.type === 'account.application.deauthorized') {
-      await tm.query('UPDATE connect_accounts SET deauthorized_at = coalesce(deauthorized_at, now()), charges_enabled = false, updated_at = now()');
+      await markConnectAccountDeauthorized(tm);
     } else if (MOVES[event.type]) {
       const move = MOVES[event.type]!;
       const invoiceId = (o.metadata as Record<string, unknown> | undefined)?.invoice_id;
       const paymentIntent = typeof o.payment_intent === 'string' ? o.payment_intent : event.type.startsWith('payment_intent.') ? (o.id as string) : null;
-      const [inv] = (await tm.query(
-        typeof invoiceId === 'string' ? 'SELECT id FROM client_invoices WHERE id = $1' : 'SELECT id FROM client_invoices WHERE payment_intent_id = $1',
-        [typeof invoiceId === 'string' ? invoiceId : paymentIntent],
-      )) as { id: string }[];
+      const inv = await findClientInvoiceOfEvent(tm, invoiceId, paymentIntent);
       if (!inv) return { status: 'dead_letter', tenantId, error: 'no invoice of this tenant matches the event' };
-      await tm.query(
-        'UPDATE client_invoices SET status = $2, payment_intent_id = coalesce(payment_intent_id, $3), updated_at = now() WHERE id = $1 AND status = ANY($4)',
-        [inv.id, move.to, paymentIntent, move.from],
-      );
+      await moveClientInvoice(tm, inv.id, move, paymentIntent);
     }
     return { status: 'processed', tenantId };
   });

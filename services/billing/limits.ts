@@ -1,4 +1,4 @@
-// Plan limits checked by the API (spec §5.5): inboxes, seats and campaigns.
+// Plan limits checked by the API (docs/security.md, "Billing: paid, not asked"): inboxes, seats and campaigns.
 // The count and the insert that follows share the request's transaction, and
 // the tenant's billing account row is locked first, so two requests racing for
 // the last unit cannot both get it. Over the limit → 402 plan_limit_reached,

@@ -1,4 +1,4 @@
-// Stripe's platform webhook (spec §5.4, §5.5). The caller verifies the
+// Stripe's platform webhook (docs/operations.md, "Billing"). The caller verifies the
 // signature (constructEvent, 300 s tolerance) before anything here runs. The
 // event is stored in webhook_events, unique on (source, event_id), in the
 // same transaction that routes it: a repeated delivery answers 200 and does
@@ -9,6 +9,7 @@
 import { type Client } from '@temporalio/client';
 import Stripe from 'stripe';
 import { type DataSource, type EntityManager } from 'typeorm';
+import { tenantIdByStripeCustomer } from '../../db/tenants';
 import { type RouteResult, storeAndRoute } from '../../db/webhookEvents';
 import { ApiError } from '../../lib/errors';
 import { CREDIT_PACKS, isPackKey, planOfPrice, type PlanKey, type PriceIds } from '../../lib/plans';
@@ -149,7 +150,7 @@ export function toBillingEvent(event: StripeEventJson, prices: PriceIds): Billin
 export async function routeStripeEvent(m: EntityManager, deps: StripeRoutingDeps, event: StripeEventJson): Promise<RouteResult> {
   const customer = eventCustomer(event);
   if (!customer) return { status: 'dead_letter', error: 'the event names no Stripe customer' };
-  const [tenant] = (await m.query('SELECT id FROM tenants WHERE stripe_customer_id = $1', [customer])) as { id: string }[];
+  const tenant = await tenantIdByStripeCustomer(m, customer);
   if (!tenant) return { status: 'dead_letter', error: 'no tenant has this Stripe customer' };
   const billingEvent = toBillingEvent(event, deps.prices);
   if (!billingEvent) return { status: 'processed', tenantId: tenant.id };

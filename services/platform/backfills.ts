@@ -1,11 +1,13 @@
-// Backfills for operators (spec §5.6): what is declared, how each run is
+// Backfills for operators (docs/operations.md, "Backfills"): what is declared, how each run is
 // going (the workflow's progress query, the children's for a tenant-scoped
 // run, the batch records for the chart, the orphan report, the finishing DDL
 // attempts), and start / pause / resume / cancel / throttle, each with a
 // platform audit entry. The API and the CLI both call these.
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { type DataSource } from 'typeorm';
-import { newId } from '../../db/ids';
+import { insertBackfillAudit } from '../../db/auditLog';
+import { backfillBatchSeries, backfillDdlAttempts, backfillOrphanReport } from '../../db/backfills';
+import { tenantExists } from '../../db/tenants';
 import { ApiError, notFound } from '../../lib/errors';
 import { BACKFILLS, findBackfill, type BackfillDefinition } from '../../migrations/backfills';
 import {
@@ -132,16 +134,6 @@ export async function listBackfills(deps: BackfillDeps) {
   return { data };
 }
 
-interface BatchRow {
-  id: string;
-  scope: string;
-  size: number;
-  rows: number;
-  duration_ms: number;
-  status: string;
-  finished_at: Date;
-}
-
 /** One backfill: its run (or a tenant's), the batch series of the run for the chart, the orphan report and the finishing DDL attempts. */
 export async function getBackfill(ds: DataSource, deps: BackfillDeps, name: string, tenantId?: string) {
   const def = definition(name);
@@ -150,24 +142,9 @@ export async function getBackfill(ds: DataSource, deps: BackfillDeps, name: stri
   const runKey = progress?.runId ?? null;
   const scope = tenantId ?? null;
   // The newest 400 batches of this run (oldest first), across its tenants for a tenant-scoped run.
-  const batches = runKey
-    ? ((await ds.query(
-        `SELECT * FROM (SELECT id, scope, size, rows, duration_ms, status, finished_at FROM backfill_batches
-           WHERE backfill = $1 AND run_id LIKE $2 AND ($3::text IS NULL OR scope = $3) ORDER BY id DESC LIMIT 400) b ORDER BY id`,
-        [def.name, `${runKey}#%`, scope],
-      )) as BatchRow[])
-    : [];
-  const orphans = (await ds.query(
-    `SELECT scope, row_key, reason, found_at, count(*) OVER ()::int AS total FROM backfill_orphans
-      WHERE backfill = $1 AND ($2::text IS NULL OR scope = $2) ORDER BY scope, row_key LIMIT 100`,
-    [def.name, scope],
-  )) as { scope: string; row_key: string; reason: string; found_at: Date; total: number }[];
-  const ddl = runKey
-    ? ((await ds.query(
-        'SELECT step, attempt, outcome, duration_ms, error, at FROM backfill_ddl WHERE backfill = $1 AND run_id = $2 ORDER BY id DESC LIMIT 50',
-        [def.name, runKey],
-      )) as { step: string; attempt: number; outcome: string; duration_ms: number; error: string | null; at: Date }[])
-    : [];
+  const batches = runKey ? await backfillBatchSeries(ds, def.name, runKey, scope) : [];
+  const orphans = await backfillOrphanReport(ds, def.name, scope);
+  const ddl = runKey ? await backfillDdlAttempts(ds, def.name, runKey) : [];
   return {
     ...summary(def),
     finishSteps: def.finish.length,
@@ -179,14 +156,7 @@ export async function getBackfill(ds: DataSource, deps: BackfillDeps, name: stri
 }
 
 async function platformAudit(ds: DataSource, actor: Actor, action: string, name: string, details: Record<string, unknown>): Promise<void> {
-  await ds.query(
-    `INSERT INTO platform_audit_log (id, action, actor_user_id, target_type, target_id, request_id, details) VALUES ($1, $2, $3, 'backfill', $4, $5, $6::jsonb)`,
-    [newId('aud'), action, actor.userId, name, actor.requestId ?? null, JSON.stringify(details)],
-  );
-}
-
-async function tenantExists(ds: DataSource, tenantId: string): Promise<boolean> {
-  return ((await ds.query('SELECT 1 FROM tenants WHERE id = $1', [tenantId])) as unknown[]).length > 0;
+  await insertBackfillAudit(ds, { action, actorUserId: actor.userId, backfill: name, requestId: actor.requestId ?? null, details });
 }
 
 export interface StartOptions {
