@@ -50,17 +50,17 @@ export async function listAuditEntries(manager: EntityManager, query: AuditQuery
   if (query.since) qb.andWhere('a.at >= :since', { since: query.since });
   if (query.until) qb.andWhere('a.at < :until', { until: query.until });
   return keysetEntities(qb, query, 'desc');
+}
 
-  // — used by billing —
+// — used by billing —
 
-  /** One entry of the platform's own audit about a backfill (a start or a control), outside any tenant. */
-  export async function insertBackfillAudit(
-    ds: Pick<EntityManager, 'query'>,
-    entry: { action: string; actorUserId: string | null; backfill: string; requestId: string | null; details: Record<string, unknown> },
-  ): Promise<void> {
-    await ds.query(
-      `INSERT INTO platform_audit_log (id, action, actor_user_id, target_type, target_id, request_id, details) VALUES ($1, $2, $3, 'backfill', $4, $5, $6::jsonb)`,
-      [newId('aud'), entry.action, entry.actorUserId, entry.backfill, entry.requestId, JSON.stringify(entry.details)],
-    );
-  }
+/** One entry of the platform's own audit about a backfill (a start or a control), outside any tenant. */
+export async function insertBackfillAudit(
+  ds: Pick<EntityManager, 'query'>,
+  entry: { action: string; actorUserId: string | null; backfill: string; requestId: string | null; details: Record<string, unknown> },
+): Promise<void> {
+  await ds.query(
+    `INSERT INTO platform_audit_log (id, action, actor_user_id, target_type, target_id, request_id, details) VALUES ($1, $2, $3, 'backfill', $4, $5, $6::jsonb)`,
+    [newId('aud'), entry.action, entry.actorUserId, entry.backfill, entry.requestId, JSON.stringify(entry.details)],
+  );
 }
