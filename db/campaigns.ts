@@ -140,6 +140,12 @@ export async function insertSequenceSnapshot(m: EntityManager, campaignId: strin
   return version;
 }
 
+/** How many campaigns the tenant has that are not archived (its plan's campaign limit counts them). */
+export async function countUnarchivedCampaigns(m: EntityManager): Promise<number> {
+  const [c] = (await m.query("SELECT count(*)::int AS n FROM campaigns WHERE status <> 'archived'")) as { n: number }[];
+  return Number(c!.n);
+}
+
 // — used by access and tenancy —
 
 /** Up to 20 of the customer's campaigns, by id: a customer with campaigns is not deleted under them. */

@@ -4,6 +4,9 @@
 // tenant's transaction (RLS).
 import { type EntityManager } from 'typeorm';
 import { type FeatureKey, type LimitKey } from '../lib/plans';
+import { countUnarchivedCampaigns } from './campaigns';
+import { countInboxes } from './inboxes';
+import { countSeatsTaken } from './memberships';
 
 /** The limit for `key` (null: unlimited; a disabled row: 0), or undefined when the tenant has no row. */
 export async function entitlementLimit(m: EntityManager, key: LimitKey): Promise<number | null | undefined> {
@@ -21,19 +24,17 @@ export async function hasFeature(m: EntityManager, feature: FeatureKey): Promise
   return e?.enabled === true;
 }
 
-/** What each counted limit counts, in the tenant's transaction. */
-const COUNTS: Record<Exclude<LimitKey, 'monthly_sends'>, string> = {
-  inboxes: 'SELECT count(*)::int AS n FROM inboxes',
-  campaigns: "SELECT count(*)::int AS n FROM campaigns WHERE status <> 'archived'",
-  // Members plus invitations still open (each will take a seat when accepted).
-  seats: `SELECT (SELECT count(*) FROM memberships) + (SELECT count(*) FROM invites WHERE accepted_at IS NULL AND expires_at > now() AND role_id IS NOT NULL)::int AS n`,
+/** What each counted limit counts, in the tenant's transaction: each family's module counts its own rows. */
+const COUNTS: Record<Exclude<LimitKey, 'monthly_sends'>, (m: EntityManager) => Promise<number>> = {
+  inboxes: countInboxes,
+  campaigns: countUnarchivedCampaigns,
+  seats: countSeatsTaken,
 };
 
 /** The tenant's limit for `key` (null: unlimited) and what it uses now. */
 export async function limitUsage(m: EntityManager, key: Exclude<LimitKey, 'monthly_sends'>): Promise<{ limit: number | null; used: number }> {
   const limit = (await entitlementLimit(m, key)) ?? null;
-  const [c] = (await m.query(COUNTS[key])) as { n: number }[];
-  return { limit, used: Number(c!.n) };
+  return { limit, used: await COUNTS[key](m) };
 }
 
 // — used by access and tenancy —

@@ -193,6 +193,12 @@ export async function upsertProviderInbox(
   return res[0]?.inserted ?? false;
 }
 
+/** How many inboxes the tenant has (its plan's inbox limit counts them). */
+export async function countInboxes(m: EntityManager): Promise<number> {
+  const [c] = (await m.query('SELECT count(*)::int AS n FROM inboxes')) as { n: number }[];
+  return Number(c!.n);
+}
+
 // — used by access and tenancy —
 
 /** A customer's provider account with the count of its inboxes. */

@@ -150,3 +150,11 @@ export async function updateMembership(m: EntityManager, id: string, changes: Pa
 export async function deleteMembership(m: EntityManager, id: string): Promise<void> {
   await m.getRepository(Membership).delete({ id });
 }
+
+/** Seats taken: members plus invitations still open (each will take a seat when accepted). */
+export async function countSeatsTaken(m: EntityManager): Promise<number> {
+  const [c] = (await m.query(
+    `SELECT (SELECT count(*) FROM memberships) + (SELECT count(*) FROM invites WHERE accepted_at IS NULL AND expires_at > now() AND role_id IS NOT NULL)::int AS n`,
+  )) as { n: number }[];
+  return Number(c!.n);
+}
