@@ -1,4 +1,4 @@
-// Billing through the API and both Stripe webhooks (spec §5.4, §5.5), on the
+// Billing through the API and both Stripe webhooks, on the
 // Temporal dev server with the project's worker, stripe-mock behind a
 // recording proxy (what crossed the wire, Idempotency-Key included), and
 // Stripe-shaped events signed the way Stripe signs them.

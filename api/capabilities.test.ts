@@ -1,4 +1,4 @@
-// E-mail outreach capability provisioning (seed 002) through the API and the
+// E-mail outreach capability provisioning through the API and the
 // project's worker: the provider account is created once (even when the
 // provider fails after accepting), its API key is stored sealed, inboxes are
 // synced; only platform admins and owners may do it, only explicitly.

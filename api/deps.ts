@@ -20,7 +20,7 @@ export interface AppDeps {
   /** Overrides of the built-in limits (tests). Invitations: per tenant per hour, per inviter per ten minutes. */
   limits?: { loginPerIp?: number; bodyBytes?: number; registrationsPerIp?: number; invitesPerTenant?: number; invitesPerInviter?: number };
   taskQueue?: string;
-  /** The backfill worker's task queue (backfills run there, spec §5.6). */
+  /** The backfill worker's task queue (backfills run there, docs/operations.md). */
   backfillTaskQueue?: string;
   /** Whether the e-mail provider's admin API is configured (capability provisioning). */
   providerConfigured?: boolean;
@@ -38,9 +38,9 @@ export interface AppDeps {
   consoleSecret?: string;
   /** Browser origins allowed to make cookie-authenticated mutations besides the API's own (the console's). */
   allowedOrigins?: string[];
-  /** Which loopback/private destinations tenant settings may reach (spec §3.12). */
+  /** Which loopback/private destinations tenant settings may reach. */
   outbound?: OutboundPolicy;
-  /** Billing (spec §5.5): the Stripe client (absent: billing answers 503), prices, webhook secrets, local test mode, the client-billing fee. */
+  /** Billing: the Stripe client (absent: billing answers 503), prices, webhook secrets, local test mode, the client-billing fee. */
   billing?: { stripe?: Stripe; prices: PriceIds; webhookSecret?: string; connectWebhookSecret?: string; localMode: boolean; feeBps: number };
   /** Check every success response against its declared schema (the tests turn this on). */
   checkResponses?: boolean;

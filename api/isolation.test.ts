@@ -1,4 +1,4 @@
-// The isolation matrix (spec §3.7, §6): every route that addresses one
+// The isolation matrix: every route that addresses one
 // resource × {own, another tenant's, another customer's, nonexistent} ×
 // {read, update, delete} answers 200 (or 201/204) for the caller's own
 // resource and 404 — the same 404 as "does not exist" — for everything else.

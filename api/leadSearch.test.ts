@@ -1,4 +1,4 @@
-// The lead list's search (spec §5.3: leads with filter and search): what it
+// The lead list's search: what it
 // finds — any of e-mail, names and company, case-insensitive, `%` and `_`
 // taken literally, across pages, never another customer's or tenant's lead —
 // and that it finds it from the customer's index alone under row-level

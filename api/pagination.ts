@@ -1,4 +1,4 @@
-// List query parameters (spec §4): `?limit=&cursor=&q=`; db/pagination.ts
+// List query parameters: `?limit=&cursor=&q=`; db/pagination.ts
 // builds the pages.
 import { z } from 'zod';
 

@@ -1,4 +1,4 @@
-// Cursor pagination (spec §4): pages are ordered by the sortable id and the
+// Cursor pagination: pages are ordered by the sortable id and the
 // cursor is opaque to callers. One builder, `keysetPage`, writes every
 // hand-written list query's WHERE, search, ORDER BY and LIMIT n + 1;
 // `keysetEntities` does the same for a TypeORM query builder.

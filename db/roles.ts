@@ -1,4 +1,4 @@
-// The two database roles (spec §3.2). The owner role owns the schema and runs
+// The two database roles. The owner role owns the schema and runs
 // migrations; the application role is what the API and the worker connect as:
 // not a superuser, no BYPASSRLS, owns nothing, so FORCE ROW LEVEL SECURITY
 // applies to every query it makes.

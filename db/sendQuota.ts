@@ -1,4 +1,4 @@
-// The monthly send quota (spec §5.5), taken in the same transaction as the
+// The monthly send quota, taken in the same transaction as the
 // inbox's daily-cap slot: the tenant's billing account row is locked, so two
 // workers can never both take the last send of a period. A send is paid by the
 // plan's monthly allowance first, then by credits (which do not expire); with

@@ -1,4 +1,4 @@
-// Tenant context (spec §3.3): every piece of tenant work runs in a transaction
+// Tenant context: every piece of tenant work runs in a transaction
 // whose first statement is a parameterised set_config('app.tenant_id', …, true).
 // `true` makes the setting transaction-local, so a pooled connection never
 // carries one tenant's id into another's work. The transaction's EntityManager

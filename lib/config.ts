@@ -80,7 +80,7 @@ const EnvSchema = z.object({
   STRIPE_API_BASE: optionalString,
   /** Signing secret of the platform's Stripe webhook endpoint (`stripe listen` prints one). */
   STRIPE_WEBHOOK_SECRET: optionalString,
-  /** Signing secret of the Connect webhook endpoint (its own, spec §5.4). */
+  /** Signing secret of the Connect webhook endpoint (its own secret, docs/operations.md). */
   STRIPE_CONNECT_WEBHOOK_SECRET: optionalString,
   /** Stripe price ids of the plans and credit packs (test mode); unset in local mode → price_local_*. */
   STRIPE_PRICE_STARTER: optionalString,
@@ -123,7 +123,7 @@ const EnvSchema = z.object({
   PLATFORM_MAIL_FROM: z.string().default('Tenantflow <no-reply@tenantflow.local>'),
   /**
    * Outbound destinations a tenant's settings may reach although they are
-   * loopback or private (spec §3.12): "host:port" or "host" entries, comma
+   * loopback or private: "host:port" or "host" entries, comma
    * separated (e.g. the embedded SMTP sink "127.0.0.1:2525").
    */
   OUTBOUND_ALLOWLIST: optionalString,

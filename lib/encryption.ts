@@ -1,4 +1,4 @@
-// Secrets at rest (spec §3.9): AES-256-GCM with a versioned key id, so keys
+// Secrets at rest: AES-256-GCM with a versioned key id, so keys
 // can rotate — new secrets use the current key, old ones still decrypt by
 // their id. The ciphertext is bound to where it lives (associated data such
 // as tenant/customer/provider), so it cannot be copied to another tenant's row.

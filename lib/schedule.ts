@@ -1,4 +1,4 @@
-// Send windows (spec §5.3): a campaign sends on chosen weekdays between a
+// Send windows: a campaign sends on chosen weekdays between a
 // local start and end time in its own timezone. Pure functions on instants
 // (milliseconds since the epoch) with no Node imports, so the enrollment
 // workflow computes its waits deterministically from workflow time.

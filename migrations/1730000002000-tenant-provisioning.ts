@@ -1,4 +1,4 @@
-// Tenant provisioning (spec §5.2): the registration a tenant came from
+// Tenant provisioning: the registration a tenant came from
 // (idempotent by external customer id), its provisioning progress, and the
 // tenant-owned rows an industry template creates — onboarding checklist and
 // entitlements — plus owner invites.

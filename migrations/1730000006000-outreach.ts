@@ -1,4 +1,4 @@
-// Outreach (spec §5.3, seed 002): campaigns with their inboxes and schedule,
+// Outreach: campaigns with their inboxes and schedule,
 // versioned sequence snapshots, leads (one per e-mail per customer), the
 // tenant's suppression list, enrollments (one workflow each), messages (the
 // unique (tenant, enrollment, step) key makes sends exactly-once), the shared

@@ -1,4 +1,4 @@
-// Billing (spec §5.5, seed 003 Phase 8): one billing account per tenant (the
+// Billing: one billing account per tenant (the
 // state the billing workflow applied, the send usage of the period and the
 // credit balance), credit grants unique per Stripe event, the quota wait of an
 // enrollment, which allowance paid for each send slot, dunning reminders sent,

@@ -1,4 +1,4 @@
-// The backfill worker process: runs the backfill workflows (spec §5.6) on
+// The backfill worker process: runs the backfill workflows on
 // their own task queue with the owner connection (DATABASE_URL), which the
 // finishing DDL (constraints, concurrent indexes, RLS) needs. It runs no
 // tenant-facing code. The SDK shuts it down gracefully on SIGINT/SIGTERM.

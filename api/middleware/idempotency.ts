@@ -1,4 +1,4 @@
-// Idempotency-Key (spec §4). A key is scoped to tenant + principal + customer:
+// Idempotency-Key. A key is scoped to tenant + principal + customer:
 // another caller (or the same member working in another customer) who sends
 // the same key starts afresh and never sees the first caller's response. The
 // key row is inserted in the request's own transaction, so a concurrent

@@ -1,4 +1,4 @@
-// Input that PostgreSQL cannot store never reaches a handler (spec §4): a NUL
+// Input that PostgreSQL cannot store never reaches a handler: a NUL
 // character (U+0000) in the path, the query string or any string or key of a
 // JSON or CSV body is a 400 naming where it was — once, here, for every
 // route. A body nesting deeper than MAX_BODY_DEPTH is a 400 body_too_deep,

@@ -1,4 +1,4 @@
-// Request bodies (spec §4): JSON only (415 otherwise), size-limited (413),
+// Request bodies: JSON only (415 otherwise), size-limited (413),
 // well-formed (400). Parsed before any handler, so bad input never reaches one.
 // Two exceptions, each limited to the paths that take them: lead imports may
 // upload `text/csv` (parsed here into `{ leads: [...] }`, so one schema

@@ -1,4 +1,4 @@
-// One log line per request (spec §3.10): requestId (from the request's
+// One log line per request: requestId (from the request's
 // logger), tenantId and userId from the verified credential, the matched route
 // *pattern* — never the raw path or query, which can hold customer ids or
 // search terms — status and duration.

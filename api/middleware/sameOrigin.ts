@@ -1,4 +1,4 @@
-// Cross-site request forgery (spec §4): a browser sends the session cookie
+// Cross-site request forgery: a browser sends the session cookie
 // with any form POST to the API's host, even from another origin of the same
 // site (127.0.0.1:3000 → :4000). A cookie-authenticated mutation therefore
 // needs a browser's word that it comes from an allowed origin: `Origin`, or

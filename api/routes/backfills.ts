@@ -1,4 +1,4 @@
-// Backfill routes (spec §5.6): platform admins list the declared backfills,
+// Backfill routes: platform admins list the declared backfills,
 // watch a run, and start, pause, resume, cancel or throttle it. Declarations
 // over services/platform/backfills; each change leaves a platform audit entry.
 import { z } from 'zod';

@@ -1,4 +1,4 @@
-// Capability provisioning per customer (seed 002): declarations over
+// Capability provisioning per customer: declarations over
 // services/tenancy/capabilities. Platform admins name the tenant (`tenantId`);
 // a tenant's owner acts in their own tenant only.
 import { type Client } from '@temporalio/client';

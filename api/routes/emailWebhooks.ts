@@ -1,4 +1,4 @@
-// E-mail provider webhooks (spec §5.4) and one-click unsubscribe: declarations
+// E-mail provider webhooks and one-click unsubscribe: declarations
 // over services/outreach/emailEvents.
 //
 // `POST /api/webhooks/email/{provider}`: the signature (lib/webhookSignature)

@@ -1,4 +1,4 @@
-// Inbox routes (spec §5.3): declarations over services/outreach/inboxes, in
+// Inbox routes: declarations over services/outreach/inboxes, in
 // the customer X-Customer-Id names.
 import { PLAN_LIMIT_STATUS } from '../../services/billing/limits';
 import * as inboxes from '../../services/outreach/inboxes';

@@ -1,4 +1,4 @@
-// Lead routes (spec §5.3): declarations over services/outreach/leads. A lead
+// Lead routes: declarations over services/outreach/leads. A lead
 // of another customer is 404 like one that does not exist.
 import { type WorkflowClientDeps } from '../../services/outreach/enrollments';
 import * as leads from '../../services/outreach/leads';

@@ -1,4 +1,4 @@
-// Sequence routes (seed 000): declarations over services/outreach/sequences.
+// Sequence routes: declarations over services/outreach/sequences.
 // Creating under a customer the tenant does not have is 400
 // invalid_customer_context; a sequence of another customer is 404.
 import * as sequences from '../../services/outreach/sequences';

@@ -1,4 +1,4 @@
-// GET /api/workflows/:workflowId (spec §3.8): a declaration over
+// GET /api/workflows/:workflowId: a declaration over
 // services/tenancy/workflows, which decides who may describe what.
 import { type Client } from '@temporalio/client';
 import { describeWorkflow } from '../../services/tenancy/workflows';

@@ -378,7 +378,7 @@ export const webhookReplayed = z.strictObject({ id: z.string(), status: z.string
 export const unsubscribed = z.strictObject({ unsubscribed: z.literal(true) });
 export const openApiDocument = z.looseObject({ openapi: z.string(), paths: record });
 
-// Billing (spec §5.5)
+// Billing
 const usage = z.strictObject({ used: z.number().int(), limit: z.number().int().nullable() });
 export const billing = z.strictObject({
   plan: z.enum(['free', 'starter', 'pro']),
@@ -431,7 +431,7 @@ export const clientInvoice = z.strictObject({
   updatedAt: at,
 });
 
-// Backfills (spec §5.6)
+// Backfills
 const backfillState = z.enum(['running', 'paused', 'blocked', 'cancelled', 'failed', 'completed']);
 const backfillProgress = z.strictObject({
   name: z.string(),

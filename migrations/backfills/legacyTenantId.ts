@@ -1,5 +1,5 @@
-// Seed 001, Phases 2–4: bookings imported from the legacy system carry no
-// tenant. Each one's tenant is derived over its relations —
+// Bookings imported from the legacy system carry no tenant. Each one's tenant
+// is derived over its relations —
 // COALESCE(its service's tenant, its client's tenant) — and a booking whose
 // relations name no tenant, or two different ones, is an orphan: reported,
 // never assigned. Once none is left: NOT NULL, the foreign key to tenants, the

@@ -1,4 +1,4 @@
-// What a backfill declares (spec §5.6): which rows, how one batch of them is
+// What a backfill declares: which rows, how one batch of them is
 // filled, how to tell what is left, which rows cannot be derived, and the
 // constraints that go on once nothing is left. The backfill worker's engine
 // (activities/backfill.ts) runs any definition the same way.

@@ -1,4 +1,4 @@
-// Seed 000 in the console: the customer picker shows only real customers (an
+// Sequences in the console: the customer picker shows only real customers (an
 // empty state when there are none — never a made-up one), sequences are
 // created and edited for the chosen customer (the API refuses sequence calls
 // without X-Customer-Id, so every one of these succeeding shows the console
