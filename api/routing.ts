@@ -62,7 +62,7 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType 
   status?: number;
   /** Other success statuses (e.g. 200 when a registration already exists). */
   otherSuccess?: readonly number[];
-  /** What a success answers (api/schemas/responses.ts); none for 204 and HTML pages. */
+  /** What a success answers (api/schemas/*.responses.ts); none for 204 and HTML pages. */
   response?: z.ZodType;
   /** The success answer is an HTML page (text/html). */
   html?: boolean;

@@ -194,9 +194,10 @@ const tracked = (...patterns: string[]) =>
 
 describe('comments ESLint does not read', () => {
   it('finds a forbidden reference in a script, a component and plain JavaScript', () => {
-    const dir = fs.mkdtempSync(path.join(root, '.scratch-lint-'));
+    fs.mkdirSync(at('.scratch'), { recursive: true });
+    const dir = fs.mkdtempSync(at('.scratch/lint-'));
     try {
-      const name = path.basename(dir);
+      const name = path.relative(root, dir);
       fs.writeFileSync(path.join(dir, 'a.ts'), "const s = 'issue 9'; // fine\n// spec §4\nexport {};\n");
       fs.writeFileSync(
         path.join(dir, 'b.svelte'),

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import * as backfills from '../../services/platform/backfills';
 import { type AppDeps } from '../deps';
 import { type Routes } from '../routing';
-import * as R from '../schemas/responses';
+import * as R from '../schemas/platform.responses';
 
 const tag = 'platform';
 const platform = { tag, auth: 'platform' } as const;

@@ -14,7 +14,7 @@ import { assertNoNul } from '../middleware/inputGuard';
 import { listQuery } from '../pagination';
 import { type Routes } from '../routing';
 import * as S from '../schemas/billing';
-import * as R from '../schemas/responses';
+import * as R from '../schemas/billing.responses';
 
 const tag = 'billing';
 const read = { tag, auth: 'tenant', permission: 'billing.read' } as const;

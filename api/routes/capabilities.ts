@@ -7,7 +7,7 @@ import * as capabilities from '../../services/tenancy/capabilities';
 import { callerOf } from '../access';
 import { type AppDeps } from '../deps';
 import { type Routes } from '../routing';
-import * as R from '../schemas/responses';
+import * as R from '../schemas/tenancy.responses';
 
 const targetBody = z.object({ tenantId: z.string().uuid().optional() }).strict();
 const BASE = '/api/internal/provisioning/email-outreach/:customerId';

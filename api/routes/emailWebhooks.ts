@@ -16,7 +16,7 @@ import { type AppDeps } from '../deps';
 import { assertNoNul } from '../middleware/inputGuard';
 import { listQuery } from '../pagination';
 import { type Routes } from '../routing';
-import * as R from '../schemas/responses';
+import * as R from '../schemas/webhooks.responses';
 
 const UNSUBSCRIBE_PAGE =
   '<!doctype html><meta charset="utf-8"><title>Unsubscribe</title><form method="post"><p>Stop receiving these e-mails?</p><button>Unsubscribe</button></form>';

@@ -5,7 +5,7 @@ import * as inboxes from '../../services/outreach/inboxes';
 import { listQuery } from '../pagination';
 import { type Routes } from '../routing';
 import * as S from '../schemas/inboxes';
-import * as R from '../schemas/responses';
+import * as R from '../schemas/outreach.responses';
 
 const tag = 'inboxes';
 const read = { tag, auth: 'tenant', permission: 'campaigns.read' } as const;

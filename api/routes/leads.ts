@@ -3,7 +3,7 @@
 import { type WorkflowClientDeps } from '../../services/outreach/enrollments';
 import * as leads from '../../services/outreach/leads';
 import { type Routes } from '../routing';
-import * as R from '../schemas/responses';
+import * as R from '../schemas/outreach.responses';
 import * as S from '../schemas/outreach';
 
 const tag = 'leads';

@@ -4,7 +4,7 @@
 import * as sequences from '../../services/outreach/sequences';
 import { listQuery } from '../pagination';
 import { type Routes } from '../routing';
-import * as R from '../schemas/responses';
+import * as R from '../schemas/outreach.responses';
 import * as S from '../schemas/outreach';
 
 const tag = 'sequences';

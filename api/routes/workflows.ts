@@ -5,7 +5,7 @@ import { describeWorkflow } from '../../services/tenancy/workflows';
 import { callerOf } from '../access';
 import { type AppDeps } from '../deps';
 import { type Routes } from '../routing';
-import * as R from '../schemas/responses';
+import * as R from '../schemas/tenancy.responses';
 
 export function workflowRoutes(r: Routes, deps: AppDeps & { client: Client }) {
   r.add(
