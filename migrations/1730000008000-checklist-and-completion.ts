@@ -17,7 +17,7 @@ const CHECKLIST: [table: string, key: string][] = [
   ['invites', 'invite_team'],
 ];
 
-export const RUNNING_ENROLLMENT = "('pending', 'active', 'paused')";
+const RUNNING_ENROLLMENT = "('pending', 'active', 'paused')";
 
 export class ChecklistAndCompletion1730000008000 implements MigrationInterface {
   name = 'ChecklistAndCompletion1730000008000';

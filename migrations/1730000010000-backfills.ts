@@ -1,12 +1,13 @@
-// Backfill migrations: the records the
-// backfill workflows keep (every batch with its keys and lock time, every
-// finishing DDL attempt, rows that cannot be derived), the derived column the
-// product reads (`leads.email_domain`, filled for older rows by the
-// `leads-email-domain` backfill), and the legacy import whose rows lack their tenant until the `legacy-tenant-id` backfill derives it.
+// Backfill migrations: the records the backfill workflows keep (every batch
+// with its keys and lock time, every finishing DDL attempt, rows that cannot
+// be derived), the derived column the product reads (`leads.email_domain`,
+// filled for older rows by the `leads-email-domain` backfill), and the legacy
+// import whose rows lack their tenant until the `legacy-tenant-id` backfill
+// derives it.
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
 import { APP_ROLE } from '../db/roles';
 
-export const LEGACY_TABLES = ['legacy_services', 'legacy_clients', 'legacy_bookings'] as const;
+const LEGACY_TABLES = ['legacy_services', 'legacy_clients', 'legacy_bookings'] as const;
 
 export class Backfills1730000010000 implements MigrationInterface {
   name = 'Backfills1730000010000';

@@ -12,13 +12,12 @@
 // index of running enrollments instead of walking every enrollment of the
 // campaign, which would make the last endings of a large campaign slow.
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
-import { RUNNING_ENROLLMENT } from './1730000008000-checklist-and-completion';
 
 export class CampaignCompletionAtCommit1730000011000 implements MigrationInterface {
   name = 'CampaignCompletionAtCommit1730000011000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE INDEX enrollments_running_idx ON enrollments (tenant_id, campaign_id) WHERE status IN ${RUNNING_ENROLLMENT}`);
+    await q.query(`CREATE INDEX enrollments_running_idx ON enrollments (tenant_id, campaign_id) WHERE status IN ('pending', 'active', 'paused')`);
     await q.query('DROP TRIGGER enrollments_complete_campaign ON enrollments');
     await q.query(
       `CREATE CONSTRAINT TRIGGER enrollments_complete_campaign AFTER UPDATE OF status OR DELETE ON enrollments

@@ -6,7 +6,6 @@
 // composite foreign key (tenant_id, client_id) → legacy_clients, an index, and
 // FORCE ROW LEVEL SECURITY on the legacy tables (only then may the
 // application role read them).
-import { LEGACY_TABLES } from '../1730000010000-backfills';
 import { type BackfillDefinition, count, type Sql } from './types';
 
 const DERIVED = `(SELECT CASE WHEN s.tenant_id IS NOT NULL AND c.tenant_id IS NOT NULL AND s.tenant_id <> c.tenant_id THEN NULL
@@ -73,7 +72,7 @@ export const legacyTenantId: BackfillDefinition = {
       references: { table: 'legacy_clients', columns: ['tenant_id', 'id'] },
     },
     { kind: 'index', name: 'legacy_bookings_tenant_idx', columns: ['tenant_id', 'id'] },
-    { kind: 'row_level_security', tables: [...LEGACY_TABLES] },
+    { kind: 'row_level_security', tables: ['legacy_services', 'legacy_clients', 'legacy_bookings'] },
   ],
 };
 
