@@ -1,7 +1,7 @@
-// Billing through the API and both Stripe webhooks, on the
-// Temporal dev server with the project's worker, stripe-mock behind a
-// recording proxy (what crossed the wire, Idempotency-Key included), and
-// Stripe-shaped events signed the way Stripe signs them.
+// Billing through the API and both Stripe webhooks, on the Temporal dev server
+// with the project's worker, stripe-mock behind a recording proxy (what crossed
+// the wire, Idempotency-Key included), and Stripe-shaped events signed the way
+// Stripe signs them.
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import request from 'supertest';

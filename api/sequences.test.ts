@@ -1,8 +1,8 @@
-// The sequences module at the API: every sequence and step
-// mutation is scoped to the caller's customer (404 across customers), a
-// missing or wrong X-Customer-Id is a 404 too, creating under a customer the
-// tenant does not have is 400 invalid_customer_context, and nothing logs
-// customer ids or message content.
+// The sequences module at the API: every sequence and step mutation is scoped
+// to the caller's customer (404 across customers), a missing or wrong
+// X-Customer-Id is a 404 too, creating under a customer the tenant does not
+// have is 400 invalid_customer_context, and nothing logs customer ids or
+// message content.
 import { type DataSource } from 'typeorm';
 import { newId } from '../db/ids';
 import { createTenant, type TenantFixture } from '../test/helpers/fixtures';

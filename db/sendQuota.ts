@@ -1,8 +1,8 @@
-// The monthly send quota, taken in the same transaction as the
-// inbox's daily-cap slot: the tenant's billing account row is locked, so two
-// workers can never both take the last send of a period. A send is paid by the
-// plan's monthly allowance first, then by credits (which do not expire); with
-// neither — or while the tenant is restricted — the enrollment waits.
+// The monthly send quota, taken in the same transaction as the inbox's
+// daily-cap slot: the tenant's billing account row is locked, so two workers
+// can never both take the last send of a period. A send is paid by the plan's
+// monthly allowance first, then by credits (which do not expire); with neither
+// — or while the tenant is restricted — the enrollment waits.
 import { type EntityManager } from 'typeorm';
 
 /** Makes sure the tenant (of the transaction's context) has an account row, and locks it. */

@@ -1,9 +1,9 @@
-// Tenant context: every piece of tenant work runs in a transaction
-// whose first statement is a parameterised set_config('app.tenant_id', …, true).
-// `true` makes the setting transaction-local, so a pooled connection never
-// carries one tenant's id into another's work. The transaction's EntityManager
-// travels in AsyncLocalStorage; repositories take it from there, never from a
-// global manager.
+// Tenant context (docs/architecture.md, "Tenancy in the database"): every piece
+// of tenant work runs in a transaction whose first statement is a parameterised
+// set_config('app.tenant_id', …, true). `true` makes the setting
+// transaction-local, so a pooled connection never carries one tenant's id into
+// another's work. The transaction's EntityManager travels in AsyncLocalStorage;
+// repositories take it from there, never from a global manager.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { isUuid } from './ids';

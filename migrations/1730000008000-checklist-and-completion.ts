@@ -1,5 +1,5 @@
-// Two things the product promises, kept by the database so every writer — API, activities, provisioning, a backfill — gets
-// them without calling anything:
+// Two things the product promises, kept by the database so every writer — API,
+// activities, provisioning, a backfill — gets them without calling anything:
 // - the onboarding checklist ticks when its event happens: the first customer
 //   (add_customer), inbox (connect_inbox), sequence (write_sequence), or
 //   invitation (invite_team); tenants that already did these are ticked now;

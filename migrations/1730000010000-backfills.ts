@@ -1,9 +1,9 @@
 // Backfill migrations: the records the backfill workflows keep (every batch
-// with its keys and lock time, every finishing DDL attempt, rows that cannot
-// be derived), the derived column the product reads (`leads.email_domain`,
-// filled for older rows by the `leads-email-domain` backfill), and the legacy
-// import whose rows lack their tenant until the `legacy-tenant-id` backfill
-// derives it.
+// with its keys and lock time, every finishing DDL attempt, rows that cannot be
+// derived), the derived column the product reads (`leads.email_domain`, filled
+// for older rows by the `leads-email-domain` backfill), and the legacy import
+// whose rows lack their tenant until the `legacy-tenant-id` backfill derives
+// it.
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
 import { APP_ROLE } from '../db/roles';
 

@@ -1,12 +1,12 @@
-// Campaign completion at commit. The trigger that completes a campaign when
-// its last enrollment ends takes the campaign's advisory lock; taken at the
+// Campaign completion at commit. The trigger that completes a campaign when its
+// last enrollment ends takes the campaign's advisory lock; taken at the
 // enrollment's UPDATE, the lock would be held to the end of the transaction —
 // through a reply webhook's signal to Temporal and its commit — so every reply
 // to one campaign would queue behind the one before (docs/performance.md,
-// webhook ingest). As a deferred constraint trigger it runs at commit: the
-// lock covers the check and the commit only. Two enrollments ending at
-// once still complete their campaign: the second to commit takes the lock
-// after the first has committed, and its check sees the first's row.
+// webhook ingest). As a deferred constraint trigger it runs at commit: the lock
+// covers the check and the commit only. Two enrollments ending at once still
+// complete their campaign: the second to commit takes the lock after the first
+// has committed, and its check sees the first's row.
 //
 // The check "does any enrollment of the campaign still run" reads a partial
 // index of running enrollments instead of walking every enrollment of the

@@ -1,8 +1,9 @@
 // Lead search that an index can serve under row-level security. `ILIKE` on
 // e-mail, names and company cannot: it is not leakproof, so under the policy
 // PostgreSQL evaluates it only after the policy's qual, on every heap row of
-// the customer (docs/performance.md, tenant-scoped reads). A trigram index cannot help for the same reason (the operator is never an
-// index condition under RLS).
+// the customer (docs/performance.md, tenant-scoped reads). A trigram index
+// cannot help for the same reason (the operator is never an index condition
+// under RLS).
 //
 // What can: the searched fields, lower-cased and joined, stored once in
 // `leads.search`, and carried in the customer index's leaf tuples (INCLUDE).

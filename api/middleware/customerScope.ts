@@ -1,8 +1,8 @@
-// X-Customer-Id: customer-scoped resources are addressed
-// with `X-Customer-Id: cust_…`. The customer must belong to the caller's
-// tenant — and be the caller's own when the membership is restricted to one.
-// A header naming a customer that does not exist, belongs to another tenant
-// or to another customer's member gets one answer: 400
+// X-Customer-Id (docs/architecture.md, "Access"): customer-scoped resources are
+// addressed with `X-Customer-Id: cust_…`. The customer must belong to the
+// caller's tenant — and be the caller's own when the membership is restricted
+// to one. A header naming a customer that does not exist, belongs to another
+// tenant or to another customer's member gets one answer: 400
 // invalid_customer_context. A restricted member who sends no header works in
 // their own customer.
 import type Koa from 'koa';

@@ -1,6 +1,6 @@
-// Backfill routes: platform admins list the declared backfills,
-// watch a run, and start, pause, resume, cancel or throttle it. Declarations
-// over services/platform/backfills; each change leaves a platform audit entry.
+// Backfill routes: platform admins list the declared backfills, watch a run,
+// and start, pause, resume, cancel or throttle it. Declarations over
+// services/platform/backfills; each change leaves a platform audit entry.
 import { z } from 'zod';
 import * as backfills from '../../services/platform/backfills';
 import { type AppDeps } from '../deps';

@@ -1,5 +1,5 @@
-// E-mail provider webhooks and one-click unsubscribe: declarations
-// over services/outreach/emailEvents.
+// E-mail provider webhooks and one-click unsubscribe: declarations over
+// services/outreach/emailEvents.
 //
 // `POST /api/webhooks/email/{provider}`: the signature (lib/webhookSignature)
 // is checked before anything else; a bad one is 401 and nothing is stored.

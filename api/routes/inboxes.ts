@@ -1,5 +1,5 @@
-// Inbox routes: declarations over services/outreach/inboxes, in
-// the customer X-Customer-Id names.
+// Inbox routes: declarations over services/outreach/inboxes, in the customer
+// X-Customer-Id names.
 import { PLAN_LIMIT_STATUS } from '../../services/billing/limits';
 import * as inboxes from '../../services/outreach/inboxes';
 import { listQuery } from '../pagination';

@@ -1,5 +1,5 @@
-// Lead routes: declarations over services/outreach/leads. A lead
-// of another customer is 404 like one that does not exist.
+// Lead routes: declarations over services/outreach/leads. A lead of another
+// customer is 404 like one that does not exist.
 import { type WorkflowClientDeps } from '../../services/outreach/enrollments';
 import * as leads from '../../services/outreach/leads';
 import { type Routes } from '../routing';

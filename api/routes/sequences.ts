@@ -1,6 +1,6 @@
-// Sequence routes: declarations over services/outreach/sequences.
-// Creating under a customer the tenant does not have is 400
-// invalid_customer_context; a sequence of another customer is 404.
+// Sequence routes: declarations over services/outreach/sequences. Creating
+// under a customer the tenant does not have is 400 invalid_customer_context; a
+// sequence of another customer is 404.
 import * as sequences from '../../services/outreach/sequences';
 import { listQuery } from '../pagination';
 import { type Routes } from '../routing';

@@ -1,11 +1,10 @@
 // Bookings imported from the legacy system carry no tenant. Each one's tenant
-// is derived over its relations —
-// COALESCE(its service's tenant, its client's tenant) — and a booking whose
-// relations name no tenant, or two different ones, is an orphan: reported,
-// never assigned. Once none is left: NOT NULL, the foreign key to tenants, the
-// composite foreign key (tenant_id, client_id) → legacy_clients, an index, and
-// FORCE ROW LEVEL SECURITY on the legacy tables (only then may the
-// application role read them).
+// is derived over its relations — COALESCE(its service's tenant, its client's
+// tenant) — and a booking whose relations name no tenant, or two different
+// ones, is an orphan: reported, never assigned. Once none is left: NOT NULL,
+// the foreign key to tenants, the composite foreign key (tenant_id, client_id)
+// → legacy_clients, an index, and FORCE ROW LEVEL SECURITY on the legacy tables
+// (only then may the application role read them).
 import { type BackfillDefinition, count, type Sql } from './types';
 
 const DERIVED = `(SELECT CASE WHEN s.tenant_id IS NOT NULL AND c.tenant_id IS NOT NULL AND s.tenant_id <> c.tenant_id THEN NULL
