@@ -1,8 +1,9 @@
 // The benchmark's outputs: a table on the terminal, bench/results/<time>.json,
 // and a report with an SVG chart (each ratio against its goal, and latency
 // percentiles), the machine and the sizes — docs/performance.md for a run at
-// the default sizes, beside the JSON for any other (bench/lib/args.ts). What was found and what
-// remains is kept by hand in bench/FINDINGS.md and included as it is.
+// the default sizes, beside the JSON for any other (bench/lib/args.ts). What
+// was found and what remains is kept by hand in bench/FINDINGS.md and included
+// as it is.
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Figure, round } from './stats';
