@@ -108,6 +108,14 @@ export default tseslint.config(
               message: 'workflows are deterministic: activities are imported as types only.',
             },
             { target: './api', from: ['./worker', './activities'], message: 'the API reaches activities only through workflows it starts.' },
+            {
+              // A migration is a snapshot of the schema change it made: editing an
+              // older migration must not change a newer one, so none imports another
+              // (copy the value in). Only migrations/index.ts lists them.
+              target: ['./migrations/[0-9]*.ts', './migrations/lib/**', './migrations/backfills/**'],
+              from: ['./migrations/[0-9]*.ts'],
+              message: 'A migration never imports another migration: copy the value into this file.',
+            },
           ],
         },
       ],

@@ -1,7 +1,7 @@
 // Resolving a caller over HTTP: the credential (session cookie or API token)
 // gives a principal (services/access/sessions); the request's tenant
 // transaction loads its access. The tenant comes from the credential only —
-// never from a header, query or body (spec §3.5).
+// never from a header, query or body.
 import type Koa from 'koa';
 import { type DataSource } from 'typeorm';
 import { isUuid } from '../db/ids';

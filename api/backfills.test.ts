@@ -1,7 +1,7 @@
-// Backfills through the API (spec §5.6): platform admins only; list, start,
-// pause, throttle, resume and watch a run to its finish, each change audited;
-// bad input and impossible transitions write nothing and start nothing. And
-// the product's use of leads.email_domain: per-domain lead stats.
+// Backfills through the API: platform admins only; list, start, pause,
+// throttle, resume and watch a run to its finish, each change audited; bad
+// input and impossible transitions write nothing and start nothing. And the
+// product's use of leads.email_domain: per-domain lead stats.
 import { type Client, type Connection } from '@temporalio/client';
 import { type Pool } from 'pg';
 import { type DataSource } from 'typeorm';

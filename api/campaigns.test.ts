@@ -1,8 +1,8 @@
-// Campaigns, sequence snapshots and leads at the API (spec §5.3, seed 000
-// points 6–10, seed 002's surface): validation that writes nothing, lists per
-// customer, no start without a customer context or a sequence, versioned
-// snapshots, JSON and CSV imports with dedupe and suppression, cursor lists
-// with filters and search, and logs without lead addresses or customer ids.
+// Campaigns, sequence snapshots and leads at the API: validation that writes
+// nothing, lists per customer, no start without a customer context or a
+// sequence, versioned snapshots, JSON and CSV imports with dedupe and
+// suppression, cursor lists with filters and search, and logs without lead
+// addresses or customer ids.
 import { type DataSource } from 'typeorm';
 import { withTenant } from '../db/tenantContext';
 import { createTenant, type TenantFixture } from '../test/helpers/fixtures';
@@ -73,7 +73,7 @@ it('refuses bad input with a clear error and writes nothing', async () => {
   expect(await count('campaigns')).toBe(before);
 });
 
-it('answers 400 invalid_customer_context for a customer the tenant does not have, and writes nothing (seed 000 #6)', async () => {
+it('answers 400 invalid_customer_context for a customer the tenant does not have, and writes nothing', async () => {
   const before = await count('campaigns');
   for (const header of ['cust_00000000000000000000000000', 'prod-customer-1']) {
     const res = await owner
@@ -87,7 +87,7 @@ it('answers 400 invalid_customer_context for a customer the tenant does not have
   expect(await count('campaigns')).toBe(before);
 });
 
-it("lists only the selected customer's campaigns (seed 000 #9)", async () => {
+it("lists only the selected customer's campaigns", async () => {
   const mine = await campaign(0, 'Mine');
   const theirs = await campaign(1, 'Theirs');
   const list0 = await owner.get('/api/campaigns').set('X-Customer-Id', c(0));
@@ -98,7 +98,7 @@ it("lists only the selected customer's campaigns (seed 000 #9)", async () => {
   expect((await owner.get('/api/campaigns')).status).toBe(400);
 });
 
-it('cannot start without a valid customer context or a sequence (seed 000 #10)', async () => {
+it('cannot start without a valid customer context or a sequence', async () => {
   const id = await campaign(0);
   expect((await owner.post(`/api/campaigns/${id}/status`).send({ status: 'active' })).status).toBe(404);
   expect((await owner.post(`/api/campaigns/${id}/status`).set('X-Customer-Id', c(1)).send({ status: 'active' })).status).toBe(404);
@@ -269,7 +269,7 @@ describe('leads', () => {
   });
 });
 
-it('logs routes by pattern, never a lead address, a customer id or message content (seed 000 #7)', () => {
+it('logs routes by pattern, never a lead address, a customer id or message content', () => {
   const all = logLines.join('\n');
   expect(all).toContain('/api/campaigns/:id/leads');
   for (const secret of ['ann@lead.example', 'cara@lead.example', 'Cole, Inc.', 'Hi {{firstName}}', c(0), c(1)]) expect(all).not.toContain(secret);

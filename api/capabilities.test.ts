@@ -1,7 +1,7 @@
-// E-mail outreach capability provisioning (seed 002) through the API and the
-// project's worker: the provider account is created once (even when the
-// provider fails after accepting), its API key is stored sealed, inboxes are
-// synced; only platform admins and owners may do it, only explicitly.
+// E-mail outreach capability provisioning through the API and the project's
+// worker: the provider account is created once (even when the provider fails
+// after accepting), its API key is stored sealed, inboxes are synced; only
+// platform admins and owners may do it, only explicitly.
 import { Connection, Client } from '@temporalio/client';
 import { type DataSource } from 'typeorm';
 import { generateKey, open, parseKeyring } from '../lib/encryption';

@@ -1,4 +1,4 @@
-// API conventions (spec §4): bad input gets a clear error and writes nothing;
+// API conventions: bad input gets a clear error and writes nothing;
 // Idempotency-Key replays; permissions are enforced (403 inside one's own
 // tenant) and denials audited; RBAC rules (system roles fixed, no escalation,
 // the last owner stays); the ORM's tenant guard; the OpenAPI document.

@@ -1,6 +1,6 @@
-// Regression tests for the outside review (issue 8): each reproduces an
-// attack that once worked and asserts what a caller now sees — the status,
-// that nothing was written, and that nothing was revealed.
+// Regression tests for attacks an outside review found: each reproduces the
+// attack and asserts what a caller sees — the status, that nothing was written,
+// and that nothing was revealed (docs/security.md).
 import request from 'supertest';
 import { type DataSource } from 'typeorm';
 import { type PlatformMail } from '../lib/platformMail';

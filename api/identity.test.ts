@@ -1,7 +1,6 @@
 // Identity hardening (docs/security.md, "Identity"): each test performs an
-// attack from the outside review and asserts what the attacker now gets —
-// the status and code, that nothing was written, and that nothing was
-// revealed.
+// attack from the outside review and asserts what the attacker gets — the
+// status and code, that nothing was written, and that nothing was revealed.
 import { Client, Connection } from '@temporalio/client';
 import request from 'supertest';
 import { type DataSource } from 'typeorm';

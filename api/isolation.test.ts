@@ -1,10 +1,10 @@
-// The isolation matrix (spec §3.7, §6): every route that addresses one
-// resource × {own, another tenant's, another customer's, nonexistent} ×
-// {read, update, delete} answers 200 (or 201/204) for the caller's own
-// resource and 404 — the same 404 as "does not exist" — for everything else.
-// Table-driven: a new route joins by adding a row, and the completeness check
-// at the bottom fails until it does. All database access here, fixtures
-// included, runs as the application role.
+// The isolation matrix (docs/security.md, "What isolates what"): every route
+// that addresses one resource × {own, another tenant's, another customer's,
+// nonexistent} × {read, update, delete} answers 200 (or 201/204) for the
+// caller's own resource and 404 — the same 404 as "does not exist" — for
+// everything else. Table-driven: a new route joins by adding a row, and the
+// completeness check at the bottom fails until it does. All database access
+// here, fixtures included, runs as the application role.
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';

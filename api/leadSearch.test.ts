@@ -1,8 +1,8 @@
-// The lead list's search (spec §5.3: leads with filter and search): what it
-// finds — any of e-mail, names and company, case-insensitive, `%` and `_`
-// taken literally, across pages, never another customer's or tenant's lead —
-// and that it finds it from the customer's index alone under row-level
-// security, as the application role (migrations/1730000012000-lead-search.ts).
+// The lead list's search: what it finds — any of e-mail, names and company,
+// case-insensitive, `%` and `_` taken literally, across pages, never another
+// customer's or tenant's lead — and that it finds it from the customer's index
+// alone under row-level security, as the application role
+// (migrations/1730000012000-lead-search.ts).
 import { type DataSource, type EntityManager } from 'typeorm';
 import { withTenant } from '../db/tenantContext';
 import { listLeads } from '../services/outreach/leads';

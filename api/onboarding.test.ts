@@ -1,5 +1,5 @@
 // The onboarding checklist ticks when its event happens, whoever writes the
-// row (issue 12): a customer, an inbox, a sequence, an invitation.
+// row: a customer, an inbox, a sequence, an invitation.
 import { type DataSource } from 'typeorm';
 import { withTenant } from '../db/tenantContext';
 import { createTenant, type TenantFixture } from '../test/helpers/fixtures';

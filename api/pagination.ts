@@ -1,5 +1,5 @@
-// List query parameters (spec §4): `?limit=&cursor=&q=`; db/pagination.ts
-// builds the pages.
+// List query parameters: `?limit=&cursor=&q=`; db/pagination.ts builds the
+// pages.
 import { z } from 'zod';
 
 export const MAX_LIMIT = 200;

@@ -53,7 +53,7 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType 
   customer?: 'required' | 'addressed';
   /** Path parameters checked before the handler runs. */
   params?: Record<string, IdParam>;
-  /** Honour Idempotency-Key (spec §4). */
+  /** Honour Idempotency-Key. */
   idempotent?: boolean;
   body?: B;
   /** Raw media types accepted besides JSON (e.g. text/csv for lead imports), described in OpenAPI. */
@@ -62,7 +62,7 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType 
   status?: number;
   /** Other success statuses (e.g. 200 when a registration already exists). */
   otherSuccess?: readonly number[];
-  /** What a success answers (api/schemas/responses.ts); none for 204 and HTML pages. */
+  /** What a success answers (api/schemas/*.responses.ts); none for 204 and HTML pages. */
   response?: z.ZodType;
   /** The success answer is an HTML page (text/html). */
   html?: boolean;
@@ -232,7 +232,7 @@ function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
 
 /**
  * Every status an operation can answer, from its declaration: its success
- * status, and the errors of the conventions (spec §4) that apply to it.
+ * status, and the errors of the conventions that apply to it.
  */
 function documentedStatuses(r: RouteSpec): Record<string, unknown> {
   const error = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });

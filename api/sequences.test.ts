@@ -1,8 +1,8 @@
-// Seed 000 — the sequences module — at the API: every sequence and step
-// mutation is scoped to the caller's customer (404 across customers), a
-// missing or wrong X-Customer-Id is a 404 too, creating under a customer the
-// tenant does not have is 400 invalid_customer_context, and nothing logs
-// customer ids or message content.
+// The sequences module at the API: every sequence and step mutation is scoped
+// to the caller's customer (404 across customers), a missing or wrong
+// X-Customer-Id is a 404 too, creating under a customer the tenant does not
+// have is 400 invalid_customer_context, and nothing logs customer ids or
+// message content.
 import { type DataSource } from 'typeorm';
 import { newId } from '../db/ids';
 import { createTenant, type TenantFixture } from '../test/helpers/fixtures';
@@ -53,7 +53,7 @@ it('creates a sequence for the customer in X-Customer-Id and lists it only for t
   expect(theirs.body.data.map((s: { id: string }) => s.id)).not.toContain(res.body.id);
 });
 
-it('seed 000 #1: PUT with another customer, a wrong or a missing X-Customer-Id is 404; the same customer is 200', async () => {
+it('PUT with another customer, a wrong or a missing X-Customer-Id is 404; the same customer is 200', async () => {
   const id = await sequence();
   expect((await owner.put(`/api/sequences/${id}`).set('X-Customer-Id', cust(1)).send({ name: 'x' })).status).toBe(404);
   expect((await owner.put(`/api/sequences/${id}`).set('X-Customer-Id', 'cust_nope').send({ name: 'x' })).status).toBe(404);
@@ -64,7 +64,7 @@ it('seed 000 #1: PUT with another customer, a wrong or a missing X-Customer-Id i
   expect(ok.body.name).toBe('Renamed');
 });
 
-it('seed 000 #2: DELETE with another customer is 404; the same customer deletes', async () => {
+it('DELETE with another customer is 404; the same customer deletes', async () => {
   const id = await sequence();
   expect((await owner.delete(`/api/sequences/${id}`).set('X-Customer-Id', cust(1))).status).toBe(404);
   expect((await owner.get(`/api/sequences/${id}`).set('X-Customer-Id', cust(0))).status).toBe(200);
@@ -72,7 +72,7 @@ it('seed 000 #2: DELETE with another customer is 404; the same customer deletes'
   expect((await owner.get(`/api/sequences/${id}`).set('X-Customer-Id', cust(0))).status).toBe(404);
 });
 
-it("seed 000 #3: step create, update and delete on another customer's sequence are 404", async () => {
+it("step create, update and delete on another customer's sequence are 404", async () => {
   const id = await sequence();
   const stepId = await step(id);
   expect((await owner.post(`/api/sequences/${id}/steps`).set('X-Customer-Id', cust(1)).send({ subject: 's', body: 'b', delayHours: 1 })).status).toBe(404);
@@ -83,7 +83,7 @@ it("seed 000 #3: step create, update and delete on another customer's sequence a
   expect(unchanged.body.steps[0].subject).toBe('Hi {{firstName}}');
 });
 
-it('seed 000 #6: creating with a customer the tenant does not have is 400 invalid_customer_context, and writes nothing', async () => {
+it('creating with a customer the tenant does not have is 400 invalid_customer_context, and writes nothing', async () => {
   const count = async () => Number((await ds.query('SELECT count(*)::int AS n FROM sequences'))[0].n); // RLS: no context → 0 either way
   for (const header of [newId('cust'), b.customers[0]!.id, 'prod-customer-1']) {
     const res = await owner.post('/api/sequences').set('X-Customer-Id', header).send({ name: 'Ghost' });
@@ -114,7 +114,7 @@ it('keeps steps ordered, reports template variables, and refuses malformed templ
   expect(bad.body.error.details[0].path).toBe('subject');
 });
 
-it('seed 000 #7: logs carry no customer ids and no message content', async () => {
+it('logs carry no customer ids and no message content', async () => {
   const id = await sequence(cust(1), 'Secret campaign name');
   await owner
     .post(`/api/sequences/${id}/steps`)

@@ -1,32 +1,33 @@
 // Keeps the benchmark alive: `npm run bench -- --smoke` (every scenario at its
 // smallest size, three repetitions) runs to the end on its own stack and
-// writes its JSON, the report and the chart. It checks that each figure is
-// there, not how fast anything is: speed is for the benchmark to report. And a
-// run stopped by a signal takes its stack down with it.
+// writes its JSON, and the report and the chart beside it — not over the
+// committed docs/performance.md, which only a default-size run rewrites. It
+// checks that each figure is there, not how fast anything is: speed is for the
+// benchmark to report. And a run stopped by a signal takes its stack down with
+// it.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { until } from '../lib/until';
+import { ROOT } from '../scripts/lib/tools';
 import { type BenchReport } from './lib/report';
 
 jest.setTimeout(600_000);
 
-it('runs every scenario at the smallest sizes and writes the results, the report and the chart', () => {
+it('runs every scenario at the smallest sizes and writes the results, the report and the chart beside them, not over the committed page', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenantflow-bench-test-'));
-  const docs = path.join(dir, 'docs', 'performance.md');
-  const run = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', path.join(__dirname, 'run.ts'), '--smoke', '--results', path.join(dir, 'results'), '--docs', docs],
-    {
-      cwd: path.join(__dirname, '..'),
-      encoding: 'utf8',
-      timeout: 540_000,
-      env: { ...process.env, LOG_LEVEL: 'warn' },
-    },
-  );
+  const page = [path.join(ROOT, 'docs', 'performance.md'), path.join(ROOT, 'docs', 'performance.svg')];
+  const committed = page.map((f) => fs.statSync(f).mtimeMs);
+  const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'run.ts'), '--smoke', '--results', path.join(dir, 'results')], {
+    cwd: path.join(__dirname, '..'),
+    encoding: 'utf8',
+    timeout: 540_000,
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+  });
   if (run.status !== 0) throw new Error(`bench failed (${run.status}):\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-4000)}`);
-  const [json] = fs.readdirSync(path.join(dir, 'results'));
+  expect(page.map((f) => fs.statSync(f).mtimeMs)).toEqual(committed);
+  const [json] = fs.readdirSync(path.join(dir, 'results')).filter((f) => f.endsWith('.json'));
   const report = JSON.parse(fs.readFileSync(path.join(dir, 'results', json!), 'utf8')) as BenchReport;
   expect(report.scenarios.map((s) => s.name)).toEqual(['sends', 'webhooks', 'campaign', 'reads', 'backfill']);
   expect(report.scenarios.filter((s) => s.skipped)).toEqual([]);
@@ -41,9 +42,11 @@ it('runs every scenario at the smallest sizes and writes the results, the report
     expect(s.time?.seconds).toBeGreaterThan(0);
     expect(s.time?.cpuSeconds.machine).toBeGreaterThan(0);
   }
+  const docs = path.join(dir, 'results', json!.replace(/\.json$/, '.md'));
+  expect(run.stdout).toContain(`report: ${docs}`);
   const md = fs.readFileSync(docs, 'utf8');
   for (const title of ['Sends through enrollLead', 'Webhook ingest', 'Campaign start', 'Tenant-scoped reads', 'Backfill']) expect(md).toContain(title);
-  const svg = fs.readFileSync(path.join(dir, 'docs', 'performance.svg'), 'utf8');
+  const svg = fs.readFileSync(docs.replace(/\.md$/, '.svg'), 'utf8');
   expect(svg).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
   expect(svg).toContain('p99');
   expect(md).toContain("## Where the run's time went");

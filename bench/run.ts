@@ -1,62 +1,46 @@
 // `npm run bench`: brings up the embedded stack on private ports, loads
 // generated data, runs each scenario with its baseline beside it, prints a
-// table, writes bench/results/<time>.json and regenerates docs/performance.md
-// (with docs/performance.svg).
+// table and writes bench/results/<time>.json. A run at the default sizes with
+// every scenario regenerates docs/performance.md (with docs/performance.svg);
+// any other run writes its report beside its JSON (bench/results/<time>.md and
+// .svg) and leaves the committed page alone (bench/lib/args.ts).
 //   --quick        every scenario at a small size (a few minutes)
 //   --full         the campaign scenario at 50,000 enrollments
 //   --smoke        the smallest sizes (the test that keeps the benchmark alive)
 //   --only NAME    one scenario (sends, campaign, reads, webhooks, backfill)
 //   --reps N       repetitions per figure (at least 3)
+//   --write-docs   regenerate docs/performance.md whatever the sizes
 //   --results DIR, --docs FILE   where the outputs go
-//   --render FILE  only rewrite the report and chart from a results JSON
-//                  (after editing bench/FINDINGS.md)
+//   --render FILE  only rewrite docs/performance.md and its chart from a
+//                  results JSON (after editing bench/FINDINGS.md)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { ensureTools } from '../scripts/ensureTools';
 import { onStopSignal } from '../scripts/lib/processes';
 import { findTemporalCli, ROOT } from '../scripts/lib/tools';
+import { benchArgs, SIZES } from './lib/args';
 import { chart, markdown, textTable, writeResults, type BenchReport } from './lib/report';
 import { cpuSecondsBetween } from './lib/load';
 import { startBenchStack } from './lib/stack';
-import { type BenchContext, type Scenario, type Sizes } from './lib/types';
+import { type BenchContext, type Scenario } from './lib/types';
 import { backfill } from './scenarios/backfill';
 import { campaignStart } from './scenarios/campaignStart';
 import { reads } from './scenarios/reads';
 import { sends } from './scenarios/sends';
 import { webhooks } from './scenarios/webhooks';
 
-const SIZES: Record<string, Sizes> = {
-  smoke: { sends: 12, campaign: 60, campaignActions: 60, tenants: 2, leads: 2_000, webhooks: 12, backfill: 3_000, loadSeconds: 0.5 },
-  quick: { sends: 80, campaign: 200, campaignActions: 150, tenants: 20, leads: 20_000, webhooks: 80, backfill: 30_000, loadSeconds: 1 },
-  default: { sends: 2_000, campaign: 10_000, campaignActions: 1_000, tenants: 20, leads: 1_000_000, webhooks: 2_000, backfill: 1_000_000, loadSeconds: 6 },
-  full: { sends: 2_000, campaign: 50_000, campaignActions: 10_000, tenants: 20, leads: 1_000_000, webhooks: 2_000, backfill: 1_000_000, loadSeconds: 6 },
-};
 const SCENARIOS: Scenario[] = [sends, webhooks, campaignStart, reads, backfill];
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      quick: { type: 'boolean', default: false },
-      full: { type: 'boolean', default: false },
-      smoke: { type: 'boolean', default: false },
-      only: { type: 'string' },
-      reps: { type: 'string', default: '3' },
-      results: { type: 'string', default: path.join(ROOT, 'bench', 'results') },
-      docs: { type: 'string', default: path.join(ROOT, 'docs', 'performance.md') },
-      render: { type: 'string' },
-    },
-  });
-  if (values.render) {
-    writeDocs(values.docs, JSON.parse(fs.readFileSync(values.render, 'utf8')) as BenchReport);
-    console.log(`[bench] report: ${values.docs} (from ${values.render})`);
+  const { mode, reps, only, results, report: reportTo, render } = benchArgs(process.argv.slice(2), ROOT);
+  if (render) {
+    const file = reportTo === 'beside-results' ? render.replace(/\.json$/, '.md') : reportTo.file;
+    writeDocs(file, JSON.parse(fs.readFileSync(render, 'utf8')) as BenchReport);
+    console.log(`[bench] report: ${file} (from ${render})`);
     return;
   }
-  const mode = values.smoke ? 'smoke' : values.quick ? 'quick' : values.full ? 'full' : 'default';
-  const reps = Math.max(3, Number(values.reps));
-  const only = values.only?.split(',');
   const unknown = only?.filter((o) => !SCENARIOS.some((s) => s.name === o)) ?? [];
   if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}: one of ${SCENARIOS.map((s) => s.name).join(', ')}`);
   // The webhook scenario replies to what the send scenario sent.
@@ -72,7 +56,7 @@ async function main(): Promise<void> {
     log(`${signal}: stopping the stack…`);
     void stack.stop().finally(() => process.exit(130));
   });
-  const ctx: BenchContext = { stack, sizes: SIZES[mode]!, reps, log, shared: new Map() };
+  const ctx: BenchContext = { stack, sizes: SIZES[mode], reps, log, shared: new Map() };
   const report: BenchReport = { startedAt: new Date(started).toISOString(), seconds: 0, mode, reps, machine: await machine(stack), scenarios: [] };
   try {
     for (const s of chosen) {
@@ -89,10 +73,12 @@ async function main(): Promise<void> {
   }
   report.seconds = (Date.now() - started) / 1000;
   console.log(textTable(report));
-  const json = writeResults(values.results, report);
-  writeDocs(values.docs, report);
+  const json = writeResults(results, report);
+  const reportFile = reportTo === 'beside-results' ? json.replace(/\.json$/, '.md') : reportTo.file;
+  writeDocs(reportFile, report);
   log(`results: ${json}`);
-  log(`report: ${values.docs} (${Math.round(report.seconds)} s in all)`);
+  log(`report: ${reportFile} (${Math.round(report.seconds)} s in all)`);
+  if (reportTo === 'beside-results') log('docs/performance.md is regenerated only by a run at the default sizes with every scenario, or with --write-docs');
 }
 
 /** docs/performance.md (the table, the machine, the findings) and its chart beside it. */

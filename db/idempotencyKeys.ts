@@ -1,6 +1,6 @@
-// Idempotency-Key records (spec §4), one per tenant + scope + key, written in
-// the request's own tenant transaction. Records expire after 24 hours (as
-// Stripe's do): an expired key is taken over by the next request that sends it.
+// Idempotency-Key records, one per tenant + scope + key, written in the
+// request's own tenant transaction. Records expire after 24 hours (as Stripe's
+// do): an expired key is taken over by the next request that sends it.
 import { type EntityManager } from 'typeorm';
 
 export const IDEMPOTENCY_TTL_HOURS = 24;

@@ -1,7 +1,7 @@
-// Cursor pagination (spec §4): pages are ordered by the sortable id and the
-// cursor is opaque to callers. One builder, `keysetPage`, writes every
-// hand-written list query's WHERE, search, ORDER BY and LIMIT n + 1;
-// `keysetEntities` does the same for a TypeORM query builder.
+// Cursor pagination: pages are ordered by the sortable id and the cursor is
+// opaque to callers. One builder, `keysetPage`, writes every hand-written list
+// query's WHERE, search, ORDER BY and LIMIT n + 1; `keysetEntities` does the
+// same for a TypeORM query builder.
 import { type EntityManager, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
 import { ApiError } from '../lib/errors';
 

@@ -109,7 +109,7 @@ describe('schema', () => {
   it('has FORCE row-level security with USING and WITH CHECK on every table with a tenant_id the application role can reach', async () => {
     const pg = await connect(db.ownerUrl);
     try {
-      // A legacy import still waiting for its tenant backfill (seed 001) is out of the
+      // A legacy import still waiting for its tenant backfill is out of the
       // application role's reach altogether; the backfill's finish grants it with RLS on.
       const tables = await pg.query(`
         SELECT c.relname AS table, c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced,

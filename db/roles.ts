@@ -1,7 +1,7 @@
-// The two database roles (spec §3.2). The owner role owns the schema and runs
-// migrations; the application role is what the API and the worker connect as:
-// not a superuser, no BYPASSRLS, owns nothing, so FORCE ROW LEVEL SECURITY
-// applies to every query it makes.
+// The two database roles (docs/architecture.md, "Tenancy in the database"). The
+// owner role owns the schema and runs migrations; the application role is what
+// the API and the worker connect as: not a superuser, no BYPASSRLS, owns
+// nothing, so FORCE ROW LEVEL SECURITY applies to every query it makes.
 import { Client } from 'pg';
 
 export const OWNER_ROLE = 'tenantflow_owner';

@@ -1,14 +1,13 @@
-// Reading `timestamptz` columns (issue 11, tenant-scoped reads). node-postgres
-// turns each value into a Date with postgres-date, which runs three regular
-// expressions per value; a page of 50 leads has 100 of them, and profiling the
-// lead list under load put a seventh of the API's allocation there (the
-// match arrays and their strings), which the young generation then has to
-// collect. The form PostgreSQL sends for a session in UTC —
-// `2026-11-23 08:33:19.513412+00` — is read here digit by digit; anything
-// else (another offset with minutes or seconds, a year before 100, BC,
-// infinity) goes to the parser node-postgres would have used, so the values
-// are the same Dates as before. Registered once per process, where the data
-// sources are made.
+// Reading `timestamptz` columns. node-postgres turns each value into a Date
+// with postgres-date, which runs three regular expressions per value; a page of
+// 50 leads has 100 of them, and their match arrays and strings are a large
+// share of what a tenant-scoped read allocates (docs/performance.md, the API's
+// allocation profile). The form PostgreSQL sends for a session in UTC —
+// `2026-11-23 08:33:19.513412+00` — is read here digit by digit; anything else
+// (another offset with minutes or seconds, a year before 100, BC, infinity)
+// goes to the parser node-postgres would have used, so the values are the same
+// Dates that parser gives. Registered once per process, where the data sources
+// are made.
 import pg from 'pg';
 
 const TIMESTAMPTZ_OID = 1184;

@@ -1,7 +1,8 @@
-// Secrets at rest (spec §3.9): AES-256-GCM with a versioned key id, so keys
-// can rotate — new secrets use the current key, old ones still decrypt by
-// their id. The ciphertext is bound to where it lives (associated data such
-// as tenant/customer/provider), so it cannot be copied to another tenant's row.
+// Secrets at rest (docs/security.md, "Data on disk"): AES-256-GCM with a
+// versioned key id, so keys can rotate — new secrets use the current key, old
+// ones still decrypt by their id. The ciphertext is bound to where it lives
+// (associated data such as tenant/customer/provider), so it cannot be copied to
+// another tenant's row.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 export interface Keyring {

@@ -1,5 +1,5 @@
-// Known API errors carry an HTTP status and a snake_case code (spec §4). The
-// error boundary turns them into `{ error: { code, message, details? } }`.
+// Known API errors carry an HTTP status and a snake_case code. The error
+// boundary turns them into `{ error: { code, message, details? } }`.
 export class ApiError extends Error {
   constructor(
     readonly status: number,

@@ -25,7 +25,7 @@ const TemplateSchema = z
       .refine((roles) => roles.some((r) => r.key === 'owner' && r.permissions === '*'), 'a template needs an owner role with every permission'),
     settings: z.record(z.string(), z.unknown()),
     onboardingChecklist: z.array(z.object({ key: z.string().regex(/^[a-z_]{2,40}$/), title: z.string().min(1) })),
-    /** How a new tenant's billing starts: on a plan, optionally as a trial of it (spec §5.5). */
+    /** How a new tenant's billing starts: on a plan, optionally as a trial of it. */
     billing: z.object({ plan: z.enum(PLAN_KEYS), trialDays: z.number().int().min(1).max(90).optional() }).strict(),
     entitlements: z.array(z.object({ key: z.string().regex(/^[a-z_]{2,40}$/), enabled: z.boolean(), limit: z.number().int().positive().optional() })),
   })

@@ -1,10 +1,10 @@
-// Outbound connections that a tenant configures (SMTP hosts today, webhook
-// URLs later) never reach loopback, private, link-local, CGNAT, multicast or
-// cloud metadata addresses (spec §3.12) — checked after DNS resolution, and
-// the connection then goes to the address that was checked, so a DNS answer
-// that changes between check and connect (rebinding) cannot slip through. An
-// operator allow-lists exceptions ("host:port" or "host"), e.g. the embedded
-// default's SMTP sink.
+// Outbound connections that a tenant configures (SMTP hosts today, webhook URLs
+// later) never reach loopback, private, link-local, CGNAT, multicast or cloud
+// metadata addresses (docs/security.md, "Outbound connections") — checked after
+// DNS resolution, and the connection then goes to the address that was checked,
+// so a DNS answer that changes between check and connect (rebinding) cannot
+// slip through. An operator allow-lists exceptions ("host:port" or "host"),
+// e.g. the embedded default's SMTP sink.
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 

@@ -1,7 +1,7 @@
-// The permission registry (spec §5.1). The server enforces these; the console
-// hides what a caller lacks. Which roles hold which permissions comes from a
-// tenant's industry template (config/industryTemplates/); an owner can clone a
-// role and toggle the clone's permissions.
+// The permission registry. The server enforces these; the console hides what a
+// caller lacks. Which roles hold which permissions comes from a tenant's
+// industry template (config/industryTemplates/); an owner can clone a role and
+// toggle the clone's permissions.
 export const PERMISSIONS = {
   'customers.read': 'See customers',
   'customers.write': 'Create, rename and delete customers',

@@ -1,7 +1,7 @@
-// Plans, credit packs and the billing rules (spec §5.5): what each plan
-// entitles a tenant to, which Stripe price sells it, and the timers of the
-// subscription lifecycle. Price ids come from the environment; the embedded
-// default's local test mode uses the `price_local_*` ids below.
+// Plans, credit packs and the billing rules: what each plan entitles a tenant
+// to, which Stripe price sells it, and the timers of the subscription
+// lifecycle. Price ids come from the environment; the embedded default's local
+// test mode uses the `price_local_*` ids below.
 
 export const PLAN_KEYS = ['free', 'starter', 'pro'] as const;
 export type PlanKey = (typeof PLAN_KEYS)[number];

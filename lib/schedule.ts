@@ -1,7 +1,7 @@
-// Send windows (spec §5.3): a campaign sends on chosen weekdays between a
-// local start and end time in its own timezone. Pure functions on instants
-// (milliseconds since the epoch) with no Node imports, so the enrollment
-// workflow computes its waits deterministically from workflow time.
+// Send windows: a campaign sends on chosen weekdays between a local start and
+// end time in its own timezone. Pure functions on instants (milliseconds since
+// the epoch) with no Node imports, so the enrollment workflow computes its
+// waits deterministically from workflow time.
 //
 // Local times are converted with Intl and the IANA zone, so a window that
 // opens at 09:00 opens at 09:00 local on both sides of a DST change.

@@ -1,6 +1,6 @@
-// `{{firstName}}`-style templates (spec §5.3): the variables a template uses,
-// and rendering with a lead's values. A variable without a value is an error
-// the caller records; nothing is sent with a hole in it.
+// `{{firstName}}`-style templates: the variables a template uses, and rendering
+// with a lead's values. A variable without a value is an error the caller
+// records; nothing is sent with a hole in it.
 
 const VARIABLE = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 

@@ -1,5 +1,5 @@
 // Users, memberships, roles and permissions, API tokens, sessions, the audit
-// log and idempotency keys (spec §3, §4, §5.1).
+// log and idempotency keys.
 //
 // Users and sessions are platform tables: a user may belong to several
 // tenants, and a credential must be resolved before any tenant is known.

@@ -1,7 +1,7 @@
-// Tenant provisioning (spec §5.2): the registration a tenant came from
-// (idempotent by external customer id), its provisioning progress, and the
-// tenant-owned rows an industry template creates — onboarding checklist and
-// entitlements — plus owner invites.
+// Tenant provisioning: the registration a tenant came from (idempotent by
+// external customer id), its provisioning progress, and the tenant-owned rows
+// an industry template creates — onboarding checklist and entitlements — plus
+// owner invites.
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
 import { enableTenantRls } from './lib/rls';
 

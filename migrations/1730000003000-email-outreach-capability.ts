@@ -1,7 +1,6 @@
-// Email-outreach capability per customer (seed 002): the provider account a
-// customer's outreach runs through (API key encrypted, spec §3.9) and the
-// sender inboxes synced from it. Issue "Outreach" builds inbox management on
-// the same table.
+// Email-outreach capability per customer: the provider account a customer's
+// outreach runs through (API key sealed, docs/security.md) and the sender
+// inboxes synced from it. Inbox management builds on the same table.
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
 import { enableTenantRls } from './lib/rls';
 

@@ -1,6 +1,6 @@
-// Sequences (seed 000, spec §5.3): ordered e-mail steps owned by one customer.
-// Campaigns take versioned snapshots of them, so editing a sequence never
-// changes what running enrollments send.
+// Sequences: ordered e-mail steps owned by one customer. Campaigns take
+// versioned snapshots of them, so editing a sequence never changes what running
+// enrollments send.
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
 import { enableTenantRls } from './lib/rls';
 

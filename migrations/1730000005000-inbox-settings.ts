@@ -1,5 +1,5 @@
-// Sender inboxes managed in Tenantflow (spec §5.3): SMTP settings with the
-// password sealed (spec §3.9), and one inbox per address per customer.
+// Sender inboxes managed in Tenantflow: SMTP settings with the password sealed,
+// and one inbox per address per customer.
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
 
 export class InboxSettings1730000005000 implements MigrationInterface {

@@ -1,8 +1,8 @@
-// Outreach (spec §5.3, seed 002): campaigns with their inboxes and schedule,
-// versioned sequence snapshots, leads (one per e-mail per customer), the
-// tenant's suppression list, enrollments (one workflow each), messages (the
-// unique (tenant, enrollment, step) key makes sends exactly-once), the shared
-// daily send slots of an inbox, and the webhook events providers send.
+// Outreach: campaigns with their inboxes and schedule, versioned sequence
+// snapshots, leads (one per e-mail per customer), the tenant's suppression
+// list, enrollments (one workflow each), messages (the unique (tenant,
+// enrollment, step) key makes sends exactly-once), the shared daily send slots
+// of an inbox, and the webhook events providers send.
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
 import { enableTenantRls } from './lib/rls';
 

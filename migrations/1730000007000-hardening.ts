@@ -1,4 +1,4 @@
-// Hardening after the outside review (issue 8):
+// Hardening against what an outside review found (docs/security.md):
 // - a token carries its issuer's customer restriction (api_tokens.customer_id);
 // - Idempotency-Key rows are scoped to tenant + principal + customer and can
 //   withhold a secret from replays;

@@ -1,6 +1,5 @@
-// Two things the product promised and never wrote (issue 12), kept by the
-// database so every writer — API, activities, provisioning, a backfill — gets
-// them without calling anything:
+// Two things the product promises, kept by the database so every writer — API,
+// activities, provisioning, a backfill — gets them without calling anything:
 // - the onboarding checklist ticks when its event happens: the first customer
 //   (add_customer), inbox (connect_inbox), sequence (write_sequence), or
 //   invitation (invite_team); tenants that already did these are ticked now;
@@ -18,7 +17,7 @@ const CHECKLIST: [table: string, key: string][] = [
   ['invites', 'invite_team'],
 ];
 
-export const RUNNING_ENROLLMENT = "('pending', 'active', 'paused')";
+const RUNNING_ENROLLMENT = "('pending', 'active', 'paused')";
 
 export class ChecklistAndCompletion1730000008000 implements MigrationInterface {
   name = 'ChecklistAndCompletion1730000008000';

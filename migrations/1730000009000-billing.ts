@@ -1,8 +1,8 @@
-// Billing (spec §5.5, seed 003 Phase 8): one billing account per tenant (the
-// state the billing workflow applied, the send usage of the period and the
-// credit balance), credit grants unique per Stripe event, the quota wait of an
-// enrollment, which allowance paid for each send slot, dunning reminders sent,
-// the tenant's Stripe Connect account (its id sealed) and client invoices.
+// Billing: one billing account per tenant (the state the billing workflow
+// applied, the send usage of the period and the credit balance), credit grants
+// unique per Stripe event, the quota wait of an enrollment, which allowance
+// paid for each send slot, dunning reminders sent, the tenant's Stripe Connect
+// account (its id sealed) and client invoices.
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
 import { acrossTenants, enableTenantRls } from './lib/rls';
 

@@ -1,13 +1,13 @@
-// Backfill migrations (spec §5.6, seed 001 Phases 2–4): the records the
-// backfill workflows keep (every batch with its keys and lock time, every
-// finishing DDL attempt, rows that cannot be derived), the derived column the
-// product reads (`leads.email_domain`, filled for older rows by the
-// `leads-email-domain` backfill), and the legacy import of seed 001 whose rows
-// lack their tenant until the `legacy-tenant-id` backfill derives it.
+// Backfill migrations: the records the backfill workflows keep (every batch
+// with its keys and lock time, every finishing DDL attempt, rows that cannot be
+// derived), the derived column the product reads (`leads.email_domain`, filled
+// for older rows by the `leads-email-domain` backfill), and the legacy import
+// whose rows lack their tenant until the `legacy-tenant-id` backfill derives
+// it.
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
 import { APP_ROLE } from '../db/roles';
 
-export const LEGACY_TABLES = ['legacy_services', 'legacy_clients', 'legacy_bookings'] as const;
+const LEGACY_TABLES = ['legacy_services', 'legacy_clients', 'legacy_bookings'] as const;
 
 export class Backfills1730000010000 implements MigrationInterface {
   name = 'Backfills1730000010000';
@@ -76,7 +76,7 @@ export class Backfills1730000010000 implements MigrationInterface {
     await q.query('CREATE INDEX platform_audit_log_target ON platform_audit_log (target_type, target_id, id)');
     await q.query(`REVOKE UPDATE, DELETE ON platform_audit_log FROM ${APP_ROLE}`);
 
-    // Seed 001's legacy import: services and clients arrived with their tenant,
+    // The legacy import: services and clients arrived with their tenant,
     // bookings without it. The application role cannot touch any of them until
     // the backfill has derived every booking's tenant and switched on NOT NULL,
     // the foreign keys and FORCE ROW LEVEL SECURITY (it grants them then).

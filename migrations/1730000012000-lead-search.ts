@@ -1,21 +1,19 @@
-// Lead search that an index can serve under row-level security (issue 11,
-// tenant-scoped reads). The lead list's `q` used to be four `ILIKE`s on
-// e-mail, names and company. `ILIKE` is not leakproof, so under the policy
+// Lead search that an index can serve under row-level security. `ILIKE` on
+// e-mail, names and company cannot: it is not leakproof, so under the policy
 // PostgreSQL evaluates it only after the policy's qual, on every heap row of
-// the customer: about 2 µs a lead, 40–120 ms for a customer of 50,000. A
-// trigram index cannot help for the same reason (the operator is never an
-// index condition under RLS).
+// the customer (docs/performance.md, tenant-scoped reads). A trigram index
+// cannot help for the same reason (the operator is never an index condition
+// under RLS).
 //
 // What can: the searched fields, lower-cased and joined, stored once in
 // `leads.search`, and carried in the customer index's leaf tuples (INCLUDE).
 // The search then reads only that index — an index-only scan whose condition
 // is the policy's own `tenant_id` and the customer, with the substring test as
-// a filter on the index tuple — and fetches the page's 50 rows by key. About
-// an eighth of the time, with the same answers (`LIKE` on lower-cased text,
-// as `ILIKE` compared them).
+// a filter on the index tuple — and fetches the page's 50 rows by key, with
+// the answers `ILIKE` would give (`LIKE` on lower-cased text).
 //
 // The fields are joined with a newline, so a term without one matches inside
-// one field, as before.
+// one field only.
 //
 // Adding a stored generated column rewrites the table once, under its
 // ACCESS EXCLUSIVE lock (about 10 s for a million leads on the benchmark's

@@ -1,9 +1,10 @@
-// `npm run backfill -- list|start|pause|resume|cancel|status [NAME] [--tenant ID] [--dry-run] [--watch]`:
-// the operator's backfill commands (spec §5.6, runbook in docs/operations.md).
-// They call the same service as the API (services/platform/backfills), so a
-// run started here shows in the console and the Temporal UI, and every change
-// is audited. Connects as the application role (DATABASE_APP_URL, else the
-// embedded cluster `npm start` runs) and to Temporal (TEMPORAL_ADDRESS).
+// `npm run backfill -- list|start|pause|resume|cancel|status [NAME] [--tenant
+// ID] [--dry-run] [--watch]`: the operator's backfill commands (runbook in
+// docs/operations.md). They call the same service as the API
+// (services/platform/backfills), so a run started here shows in the console and
+// the Temporal UI, and every change is audited. Connects as the application
+// role (DATABASE_APP_URL, else the embedded cluster `npm start` runs) and to
+// Temporal (TEMPORAL_ADDRESS).
 import 'reflect-metadata';
 import path from 'node:path';
 import { parseArgs } from 'node:util';

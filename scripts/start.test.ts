@@ -264,7 +264,7 @@ it('brings everything up, stops every child on Ctrl-C, and keeps the data for th
   await expect(login.json()).resolves.toMatchObject({ user: { isPlatformAdmin: true } });
 
   // The API and the worker reach PostgreSQL over its Unix socket in the data
-  // dir, not TCP (a cheaper round trip; issue 11). Only a superuser sees
+  // dir, not TCP (a cheaper round trip, docs/performance.md). Only a superuser sees
   // other roles' client addresses; a socket client has none.
   const creds = JSON.parse(fs.readFileSync(path.join(dataDir, 'pg-credentials.json'), 'utf8')) as { ownerPassword: string; superuserPassword: string };
   const superuser = new Client({ connectionString: `postgres://postgres:${encodeURIComponent(creds.superuserPassword)}@127.0.0.1:${ports.PG_PORT}/postgres` });

@@ -1,7 +1,7 @@
-// The backfill worker process: runs the backfill workflows (spec §5.6) on
-// their own task queue with the owner connection (DATABASE_URL), which the
-// finishing DDL (constraints, concurrent indexes, RLS) needs. It runs no
-// tenant-facing code. The SDK shuts it down gracefully on SIGINT/SIGTERM.
+// The backfill worker process: runs the backfill workflows on their own task
+// queue with the owner connection (DATABASE_URL), which the finishing DDL
+// (constraints, concurrent indexes, RLS) needs. It runs no tenant-facing code.
+// The SDK shuts it down gracefully on SIGINT/SIGTERM.
 import { NativeConnection } from '@temporalio/worker';
 import { Pool } from 'pg';
 import { config } from '../lib/config';

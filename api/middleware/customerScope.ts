@@ -1,8 +1,8 @@
-// X-Customer-Id (spec §3.6, seed 000): customer-scoped resources are addressed
-// with `X-Customer-Id: cust_…`. The customer must belong to the caller's
-// tenant — and be the caller's own when the membership is restricted to one.
-// A header naming a customer that does not exist, belongs to another tenant
-// or to another customer's member gets one answer: 400
+// X-Customer-Id (docs/architecture.md, "Access"): customer-scoped resources are
+// addressed with `X-Customer-Id: cust_…`. The customer must belong to the
+// caller's tenant — and be the caller's own when the membership is restricted
+// to one. A header naming a customer that does not exist, belongs to another
+// tenant or to another customer's member gets one answer: 400
 // invalid_customer_context. A restricted member who sends no header works in
 // their own customer.
 import type Koa from 'koa';
@@ -15,7 +15,7 @@ export const invalidCustomerContext = () =>
   new ApiError(400, 'invalid_customer_context', 'X-Customer-Id must name a customer of your tenant that you can access');
 
 /**
- * `notFoundAs` is for routes that address an existing resource (seed 000: a
+ * `notFoundAs` is for routes that address an existing resource (a
  * missing or wrong X-Customer-Id there is the same 404 as any resource outside
  * the caller's reach); creation keeps the 400.
  */

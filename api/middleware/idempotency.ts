@@ -1,13 +1,14 @@
-// Idempotency-Key (spec §4). A key is scoped to tenant + principal + customer:
-// another caller (or the same member working in another customer) who sends
-// the same key starts afresh and never sees the first caller's response. The
-// key row is inserted in the request's own transaction, so a concurrent
-// duplicate waits on the unique key and then sees the finished first response;
-// a request that fails rolls its key back and can be retried. Same key + same
-// request → the first response again; same key + a different request → 409.
-// Records expire after 24 hours (db/idempotencyKeys). A response that reveals a
-// secret once (an API token) is stored without it, and its replay is a 409
-// naming what was created, so the secret is never shown twice.
+// Idempotency-Key (docs/security.md, "What isolates what"). A key is scoped to
+// tenant + principal + customer: another caller (or the same member working in
+// another customer) who sends the same key starts afresh and never sees the
+// first caller's response. The key row is inserted in the request's own
+// transaction, so a concurrent duplicate waits on the unique key and then sees
+// the finished first response; a request that fails rolls its key back and can
+// be retried. Same key + same request → the first response again; same key + a
+// different request → 409. Records expire after 24 hours (db/idempotencyKeys).
+// A response that reveals a secret once (an API token) is stored without it,
+// and its replay is a 409 naming what was created, so the secret is never shown
+// twice.
 import { createHash } from 'node:crypto';
 import type Koa from 'koa';
 import { claimIdempotencyKey, priorIdempotentResponse, storeIdempotentResponse } from '../../db/idempotencyKeys';

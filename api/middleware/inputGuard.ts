@@ -1,9 +1,9 @@
-// Input that PostgreSQL cannot store never reaches a handler (spec §4): a NUL
-// character (U+0000) in the path, the query string or any string or key of a
-// JSON or CSV body is a 400 naming where it was — once, here, for every
-// route. A body nesting deeper than MAX_BODY_DEPTH is a 400 body_too_deep,
-// found by the same walk, before authentication. And a method the API does
-// not know (TRACE, CONNECT, …) is a 405 rather than the router's 501.
+// Input that PostgreSQL cannot store never reaches a handler: a NUL character
+// (U+0000) in the path, the query string or any string or key of a JSON or CSV
+// body is a 400 naming where it was — once, here, for every route. A body
+// nesting deeper than MAX_BODY_DEPTH is a 400 body_too_deep, found by the same
+// walk, before authentication. And a method the API does not know (TRACE,
+// CONNECT, …) is a 405 rather than the router's 501.
 import type Koa from 'koa';
 import { ApiError } from '../../lib/errors';
 import { type AppState } from '../state';

@@ -1,9 +1,9 @@
-// Request bodies (spec §4): JSON only (415 otherwise), size-limited (413),
-// well-formed (400). Parsed before any handler, so bad input never reaches one.
-// Two exceptions, each limited to the paths that take them: lead imports may
-// upload `text/csv` (parsed here into `{ leads: [...] }`, so one schema
-// validates both forms), and webhooks keep the raw bytes unparsed, because
-// their signature covers exactly those bytes.
+// Request bodies: JSON only (415 otherwise), size-limited (413), well-formed
+// (400). Parsed before any handler, so bad input never reaches one. Two
+// exceptions, each limited to the paths that take them: lead imports may upload
+// `text/csv` (parsed here into `{ leads: [...] }`, so one schema validates both
+// forms), and webhooks keep the raw bytes unparsed, because their signature
+// covers exactly those bytes.
 import type Koa from 'koa';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { ApiError } from '../../lib/errors';

@@ -1,7 +1,7 @@
-// One log line per request (spec §3.10): requestId (from the request's
-// logger), tenantId and userId from the verified credential, the matched route
-// *pattern* — never the raw path or query, which can hold customer ids or
-// search terms — status and duration.
+// One log line per request: requestId (from the request's logger), tenantId and
+// userId from the verified credential, the matched route *pattern* — never the
+// raw path or query, which can hold customer ids or search terms — status and
+// duration.
 import type Koa from 'koa';
 import { type AppState } from '../state';
 

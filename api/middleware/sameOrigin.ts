@@ -1,10 +1,10 @@
-// Cross-site request forgery (spec §4): a browser sends the session cookie
-// with any form POST to the API's host, even from another origin of the same
-// site (127.0.0.1:3000 → :4000). A cookie-authenticated mutation therefore
-// needs a browser's word that it comes from an allowed origin: `Origin`, or
+// Cross-site request forgery: a browser sends the session cookie with any form
+// POST to the API's host, even from another origin of the same site
+// (127.0.0.1:3000 → :4000). A cookie-authenticated mutation therefore needs a
+// browser's word that it comes from an allowed origin: `Origin`, or
 // `Sec-Fetch-Site: same-origin|none`. Requests with neither header come from
-// non-browser clients (the console's server, scripts), which no page can
-// make a browser imitate; bearer tokens are exempt (a browser never adds them).
+// non-browser clients (the console's server, scripts), which no page can make a
+// browser imitate; bearer tokens are exempt (a browser never adds them).
 import type Koa from 'koa';
 import { SESSION_COOKIE } from '../access';
 import { ApiError } from '../../lib/errors';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { readAuditLog } from '../../services/audit';
 import { listQuery, MAX_LIMIT } from '../pagination';
 import { type Routes } from '../routing';
-import * as R from '../schemas/responses';
+import * as R from '../schemas/access.responses';
 
 /** An ISO instant PostgreSQL can hold (it has no year 0). */
 const instant = z.iso.datetime().refine((s) => !s.startsWith('0000'), { message: 'year 0001 or later' });

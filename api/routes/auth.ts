@@ -7,7 +7,7 @@ import { SESSION_COOKIE, unauthenticated } from '../access';
 import { type AppDeps } from '../deps';
 import { giveBack, take } from '../../services/rateLimit';
 import { type Routes } from '../routing';
-import * as R from '../schemas/responses';
+import * as R from '../schemas/access.responses';
 import { type AppState } from '../state';
 
 const IP_WINDOW_MS = 15 * 60 * 1000;

@@ -1,11 +1,11 @@
-// Backfill routes (spec §5.6): platform admins list the declared backfills,
-// watch a run, and start, pause, resume, cancel or throttle it. Declarations
-// over services/platform/backfills; each change leaves a platform audit entry.
+// Backfill routes: platform admins list the declared backfills, watch a run,
+// and start, pause, resume, cancel or throttle it. Declarations over
+// services/platform/backfills; each change leaves a platform audit entry.
 import { z } from 'zod';
 import * as backfills from '../../services/platform/backfills';
 import { type AppDeps } from '../deps';
 import { type Routes } from '../routing';
-import * as R from '../schemas/responses';
+import * as R from '../schemas/platform.responses';
 
 const tag = 'platform';
 const platform = { tag, auth: 'platform' } as const;

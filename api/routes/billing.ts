@@ -5,7 +5,7 @@
 import * as account from '../../services/billing/account';
 import { type Routes } from '../routing';
 import * as S from '../schemas/billing';
-import * as R from '../schemas/responses';
+import * as R from '../schemas/billing.responses';
 import { type StripeDeps, stripeReceivers } from './stripeWebhooks';
 
 const tag = 'billing';

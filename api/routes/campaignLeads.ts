@@ -6,7 +6,7 @@ import * as campaignLeads from '../../services/outreach/campaignLeads';
 import { type WorkflowClientDeps } from '../../services/outreach/enrollments';
 import { listQuery } from '../pagination';
 import { type Routes } from '../routing';
-import * as R from '../schemas/responses';
+import * as R from '../schemas/outreach.responses';
 import * as S from '../schemas/outreach';
 
 const tag = 'campaigns';

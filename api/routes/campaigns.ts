@@ -5,7 +5,7 @@ import { PLAN_LIMIT_STATUS } from '../../services/billing/limits';
 import * as campaigns from '../../services/outreach/campaigns';
 import { type WorkflowClientDeps } from '../../services/outreach/enrollments';
 import { type Routes } from '../routing';
-import * as R from '../schemas/responses';
+import * as R from '../schemas/outreach.responses';
 import * as S from '../schemas/outreach';
 import { campaignLeadRoutes } from './campaignLeads';
 

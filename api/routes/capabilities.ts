@@ -1,4 +1,4 @@
-// Capability provisioning per customer (seed 002): declarations over
+// Capability provisioning per customer: declarations over
 // services/tenancy/capabilities. Platform admins name the tenant (`tenantId`);
 // a tenant's owner acts in their own tenant only.
 import { type Client } from '@temporalio/client';
@@ -7,7 +7,7 @@ import * as capabilities from '../../services/tenancy/capabilities';
 import { callerOf } from '../access';
 import { type AppDeps } from '../deps';
 import { type Routes } from '../routing';
-import * as R from '../schemas/responses';
+import * as R from '../schemas/tenancy.responses';
 
 const targetBody = z.object({ tenantId: z.string().uuid().optional() }).strict();
 const BASE = '/api/internal/provisioning/email-outreach/:customerId';

@@ -7,7 +7,7 @@ import * as connect from '../../services/billing/connect';
 import { listQuery } from '../pagination';
 import { type Routes } from '../routing';
 import * as S from '../schemas/billing';
-import * as R from '../schemas/responses';
+import * as R from '../schemas/billing.responses';
 import { STRIPE_ERRORS } from './billing';
 import { type StripeDeps, stripeReceivers } from './stripeWebhooks';
 

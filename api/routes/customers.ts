@@ -4,7 +4,7 @@ import { z } from 'zod';
 import * as customers from '../../services/tenancy/customers';
 import { listQuery } from '../pagination';
 import { type Routes } from '../routing';
-import * as R from '../schemas/responses';
+import * as R from '../schemas/access.responses';
 
 const customerBody = z.object({ name: z.string().trim().min(1).max(200) }).strict();
 const tag = 'customers';

@@ -1,5 +1,5 @@
-// E-mail provider webhooks (spec §5.4) and one-click unsubscribe: declarations
-// over services/outreach/emailEvents.
+// E-mail provider webhooks and one-click unsubscribe: declarations over
+// services/outreach/emailEvents.
 //
 // `POST /api/webhooks/email/{provider}`: the signature (lib/webhookSignature)
 // is checked before anything else; a bad one is 401 and nothing is stored.
@@ -16,7 +16,7 @@ import { type AppDeps } from '../deps';
 import { assertNoNul } from '../middleware/inputGuard';
 import { listQuery } from '../pagination';
 import { type Routes } from '../routing';
-import * as R from '../schemas/responses';
+import * as R from '../schemas/webhooks.responses';
 
 const UNSUBSCRIBE_PAGE =
   '<!doctype html><meta charset="utf-8"><title>Unsubscribe</title><form method="post"><p>Stop receiving these e-mails?</p><button>Unsubscribe</button></form>';

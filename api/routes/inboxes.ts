@@ -1,11 +1,11 @@
-// Inbox routes (spec §5.3): declarations over services/outreach/inboxes, in
-// the customer X-Customer-Id names.
+// Inbox routes: declarations over services/outreach/inboxes, in the customer
+// X-Customer-Id names.
 import { PLAN_LIMIT_STATUS } from '../../services/billing/limits';
 import * as inboxes from '../../services/outreach/inboxes';
 import { listQuery } from '../pagination';
 import { type Routes } from '../routing';
 import * as S from '../schemas/inboxes';
-import * as R from '../schemas/responses';
+import * as R from '../schemas/outreach.responses';
 
 const tag = 'inboxes';
 const read = { tag, auth: 'tenant', permission: 'campaigns.read' } as const;

@@ -9,7 +9,7 @@ import { acceptInviteAsUser, acceptInviteByToken, invitesOfUser, inviteNotFound,
 import { takeAll } from '../../services/rateLimit';
 import { sha256 } from '../../lib/secrets';
 import { type Routes } from '../routing';
-import * as R from '../schemas/responses';
+import * as R from '../schemas/access.responses';
 import { type AppState } from '../state';
 
 const acceptBody = z

@@ -1,9 +1,9 @@
-// Lead routes (spec §5.3): declarations over services/outreach/leads. A lead
-// of another customer is 404 like one that does not exist.
+// Lead routes: declarations over services/outreach/leads. A lead of another
+// customer is 404 like one that does not exist.
 import { type WorkflowClientDeps } from '../../services/outreach/enrollments';
 import * as leads from '../../services/outreach/leads';
 import { type Routes } from '../routing';
-import * as R from '../schemas/responses';
+import * as R from '../schemas/outreach.responses';
 import * as S from '../schemas/outreach';
 
 const tag = 'leads';

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import * as members from '../../services/access/members';
 import { listQuery } from '../pagination';
 import { type Routes } from '../routing';
-import * as R from '../schemas/responses';
+import * as R from '../schemas/access.responses';
 
 const roleId = z.string().regex(/^role_[0-9a-z]{26}$/, 'must be a role id (role_…)');
 const customerId = z.string().regex(/^cust_[0-9a-z]{26}$/, 'must be a customer id (cust_…)');

@@ -3,7 +3,7 @@
 import { PERMISSIONS } from '../../lib/permissions';
 import { unauthenticated } from '../access';
 import { buildOpenApi, type Routes } from '../routing';
-import * as R from '../schemas/responses';
+import * as R from '../schemas/meta.responses';
 
 export function metaRoutes(r: Routes) {
   r.add(

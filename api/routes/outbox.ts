@@ -3,7 +3,7 @@
 import * as outbox from '../../services/outreach/outbox';
 import { listQuery } from '../pagination';
 import { type Routes } from '../routing';
-import * as R from '../schemas/responses';
+import * as R from '../schemas/outreach.responses';
 
 const read = { tag: 'outbox', auth: 'tenant', permission: 'campaigns.read' } as const;
 

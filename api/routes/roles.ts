@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ALL_PERMISSIONS, isPermission, type Permission } from '../../lib/permissions';
 import * as roles from '../../services/access/roles';
 import { type Routes } from '../routing';
-import * as R from '../schemas/responses';
+import * as R from '../schemas/access.responses';
 
 const permissionList = z
   .array(z.string())

@@ -1,10 +1,10 @@
-// Sequence routes (seed 000): declarations over services/outreach/sequences.
-// Creating under a customer the tenant does not have is 400
-// invalid_customer_context; a sequence of another customer is 404.
+// Sequence routes: declarations over services/outreach/sequences. Creating
+// under a customer the tenant does not have is 400 invalid_customer_context; a
+// sequence of another customer is 404.
 import * as sequences from '../../services/outreach/sequences';
 import { listQuery } from '../pagination';
 import { type Routes } from '../routing';
-import * as R from '../schemas/responses';
+import * as R from '../schemas/outreach.responses';
 import * as S from '../schemas/outreach';
 
 const tag = 'sequences';

@@ -12,7 +12,7 @@ import { receiveStripeEvent, routeStripeEvent, verifyStripeDelivery } from '../.
 import { type AppBilling, type AppDeps } from '../deps';
 import { assertNoNul } from '../middleware/inputGuard';
 import { type Routes } from '../routing';
-import * as R from '../schemas/responses';
+import * as R from '../schemas/webhooks.responses';
 
 /** The app's deps with billing's settings resolved (createApp). */
 export type StripeDeps = AppDeps & { client: Client; taskQueue: string; billing: AppBilling };

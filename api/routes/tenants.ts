@@ -9,7 +9,7 @@ import { unauthenticated } from '../access';
 import { type AppDeps } from '../deps';
 import { take } from '../../services/rateLimit';
 import { type Routes } from '../routing';
-import * as R from '../schemas/responses';
+import * as R from '../schemas/tenancy.responses';
 import { type AppState } from '../state';
 
 const registrationBody = z

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import * as tokens from '../../services/access/tokens';
 import { type AppDeps } from '../deps';
 import { type Routes } from '../routing';
-import * as R from '../schemas/responses';
+import * as R from '../schemas/access.responses';
 
 const createBody = z
   .object({

@@ -1,11 +1,11 @@
-// GET /api/workflows/:workflowId (spec §3.8): a declaration over
+// GET /api/workflows/:workflowId: a declaration over
 // services/tenancy/workflows, which decides who may describe what.
 import { type Client } from '@temporalio/client';
 import { describeWorkflow } from '../../services/tenancy/workflows';
 import { callerOf } from '../access';
 import { type AppDeps } from '../deps';
 import { type Routes } from '../routing';
-import * as R from '../schemas/responses';
+import * as R from '../schemas/tenancy.responses';
 
 export function workflowRoutes(r: Routes, deps: AppDeps & { client: Client }) {
   r.add(

@@ -1,4 +1,4 @@
-// Request bodies of the billing routes (spec §5.5).
+// Request bodies of the billing routes.
 import { z } from 'zod';
 import { PACK_KEYS } from '../../lib/plans';
 

@@ -4,8 +4,8 @@ import http from 'node:http';
 import { PASSWORD } from './seed';
 
 // Calls go through node:http on kept-alive sockets rather than fetch: fetch
-// cost the load generator about 1 ms of CPU a request, on the same two
-// cores as the API it measures.
+// costs the load generator about 1 ms of CPU a request (docs/performance.md),
+// on the same two cores as the API it measures.
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
 /** One HTTP request to the stack (127.0.0.1) on a kept-alive socket: its status and body. */

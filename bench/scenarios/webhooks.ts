@@ -3,7 +3,7 @@
 // from a client. The replies answer the messages the send scenario sent, whose
 // enrollments wait on their second step.
 //
-// Two rates each: accepted (the last answer in) — what the issue asks — and
+// Two rates each: accepted (the last answer in) — the rate the goal is set on — and
 // done (every workflow the calls woke or started has returned), since an
 // accepted signal-with-start leaves its workflow's run for later while a
 // reply's enrollment reacts at once on the same two cores. The CPU each

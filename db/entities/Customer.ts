@@ -1,5 +1,5 @@
-// A customer (`cust_…`): the agency's client account inside a tenant. The
-// first tenant-owned table; its key leads with tenant_id (spec §3.1).
+// A customer (`cust_…`): the agency's client account inside a tenant. The first
+// tenant-owned table; its key leads with tenant_id.
 import { Column, CreateDateColumn, Entity, UpdateDateColumn } from 'typeorm';
 import { TenantKeyed } from './TenantKeyed';
 

@@ -1,6 +1,6 @@
-// Every tenant-owned table's key leads with tenant_id (spec §3.1), then the
-// row's prefixed id. The TenantGuard subscriber fills tenantId from the
-// transaction's tenant context on insert and refuses any other tenant.
+// Every tenant-owned table's key leads with tenant_id, then the row's prefixed
+// id. The TenantGuard subscriber fills tenantId from the transaction's tenant
+// context on insert and refuses any other tenant.
 import { PrimaryColumn } from 'typeorm';
 
 export abstract class TenantKeyed {

@@ -1,7 +1,7 @@
-// The ORM's tenant guard (spec §3.4): on insert, stamps tenant_id from the
-// tenant context; refuses to insert, update or load an entity whose tenant is
-// not the context's. RLS already filters rows; this catches the code path
-// that builds an entity for the wrong tenant before the database has to.
+// The ORM's tenant guard: on insert, stamps tenant_id from the tenant context;
+// refuses to insert, update or load an entity whose tenant is not the
+// context's. RLS already filters rows; this catches the code path that builds
+// an entity for the wrong tenant before the database has to.
 import { type EntitySubscriberInterface, type InsertEvent, type LoadEvent, type UpdateEvent, EventSubscriber } from 'typeorm';
 import { currentTenantId } from '../tenantContext';
 

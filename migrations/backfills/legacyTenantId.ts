@@ -1,12 +1,10 @@
-// Seed 001, Phases 2–4: bookings imported from the legacy system carry no
-// tenant. Each one's tenant is derived over its relations —
-// COALESCE(its service's tenant, its client's tenant) — and a booking whose
-// relations name no tenant, or two different ones, is an orphan: reported,
-// never assigned. Once none is left: NOT NULL, the foreign key to tenants, the
-// composite foreign key (tenant_id, client_id) → legacy_clients, an index, and
-// FORCE ROW LEVEL SECURITY on the legacy tables (only then may the
-// application role read them).
-import { LEGACY_TABLES } from '../1730000010000-backfills';
+// Bookings imported from the legacy system carry no tenant. Each one's tenant
+// is derived over its relations — COALESCE(its service's tenant, its client's
+// tenant) — and a booking whose relations name no tenant, or two different
+// ones, is an orphan: reported, never assigned. Once none is left: NOT NULL,
+// the foreign key to tenants, the composite foreign key (tenant_id, client_id)
+// → legacy_clients, an index, and FORCE ROW LEVEL SECURITY on the legacy tables
+// (only then may the application role read them).
 import { type BackfillDefinition, count, type Sql } from './types';
 
 const DERIVED = `(SELECT CASE WHEN s.tenant_id IS NOT NULL AND c.tenant_id IS NOT NULL AND s.tenant_id <> c.tenant_id THEN NULL
@@ -73,7 +71,7 @@ export const legacyTenantId: BackfillDefinition = {
       references: { table: 'legacy_clients', columns: ['tenant_id', 'id'] },
     },
     { kind: 'index', name: 'legacy_bookings_tenant_idx', columns: ['tenant_id', 'id'] },
-    { kind: 'row_level_security', tables: [...LEGACY_TABLES] },
+    { kind: 'row_level_security', tables: ['legacy_services', 'legacy_clients', 'legacy_bookings'] },
   ],
 };
 

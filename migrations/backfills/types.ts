@@ -1,6 +1,6 @@
-// What a backfill declares (spec §5.6): which rows, how one batch of them is
-// filled, how to tell what is left, which rows cannot be derived, and the
-// constraints that go on once nothing is left. The backfill worker's engine
+// What a backfill declares: which rows, how one batch of them is filled, how to
+// tell what is left, which rows cannot be derived, and the constraints that go
+// on once nothing is left. The backfill worker's engine
 // (activities/backfill.ts) runs any definition the same way.
 
 /** One statement on the batch's connection (inside its transaction). */

@@ -1,6 +1,6 @@
-// The row-level security pattern of spec §3.2, in one place. Migrations call
-// it for every tenant-owned table; its SQL must stay stable, since migrations
-// that already ran depend on it.
+// The row-level security pattern (docs/architecture.md, "Tenancy in the
+// database"), in one place. Migrations call it for every tenant-owned table;
+// its SQL must stay stable, since migrations that already ran depend on it.
 import { type QueryRunner } from 'typeorm';
 
 export const TENANT_PREDICATE = "tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid";

@@ -313,7 +313,7 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
       TENANTFLOW_ENCRYPTION_KEY_ID: c.TENANTFLOW_ENCRYPTION_KEY_ID,
       EMAIL_WEBHOOK_SECRETS: webhookSecrets,
       ...(mailSink ? { SMTP_SINK_ADDRESS: `127.0.0.1:${mailSink.port}`, SMTP_SINK_DIR: mailSink.dir } : {}),
-      // Tenants may point inboxes at the local sink (an operator allow-list entry, spec §3.12).
+      // Tenants may point inboxes at the local sink (an operator allow-list entry, docs/security.md).
       OUTBOUND_ALLOWLIST: [c.OUTBOUND_ALLOWLIST, mailSink ? `127.0.0.1:${mailSink.port},localhost:${mailSink.port}` : undefined].filter(Boolean).join(','),
       ...(c.SMTP_URL ? { SMTP_URL: c.SMTP_URL } : {}),
       PLATFORM_MAIL_FROM: c.PLATFORM_MAIL_FROM,

@@ -98,8 +98,7 @@ export async function startEmbeddedPostgres(opts: StartEmbeddedPostgresOptions):
   // The product's own clients talk to the cluster over a Unix socket in its
   // data directory (private to the server's user, unreachable from the
   // network): a statement's round trip costs both sides less than over TCP
-  // loopback (issue 11: the API's lead list answered about a quarter more
-  // requests a second). TCP on 127.0.0.1 stays for everything else. A path
+  // loopback (docs/performance.md, tenant-scoped reads). TCP on 127.0.0.1 stays for everything else. A path
   // too long for a socket address keeps to TCP.
   const socket = Buffer.byteLength(path.join(dataDir, `.s.PGSQL.${opts.port}`)) <= MAX_SOCKET_PATH ? dataDir : '';
   const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${socket}`, '-c', 'max_connections=200'];

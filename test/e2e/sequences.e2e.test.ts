@@ -1,9 +1,8 @@
-// Seed 000 in the console: the customer picker shows only real customers (an
-// empty state when there are none — never a made-up one), sequences are
-// created and edited for the chosen customer (the API refuses sequence calls
-// without X-Customer-Id, so every one of these succeeding shows the console
-// sent it), the preview fills in variables, and the browser console stays
-// quiet.
+// Sequences in the console: the customer picker shows only real customers (an
+// empty state when there are none — never a made-up one), sequences are created
+// and edited for the chosen customer (the API refuses sequence calls without
+// X-Customer-Id, so every one of these succeeding shows the console sent it),
+// the preview fills in variables, and the browser console stays quiet.
 import { type Browser, type ConsoleMessage } from 'playwright-core';
 import { type DataSource } from 'typeorm';
 import { type User } from '../../db/entities';

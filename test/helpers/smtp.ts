@@ -7,7 +7,7 @@ import { SMTPServer } from 'smtp-server';
 import { type AddressInfo } from 'node:net';
 import { parseOutboundAllowlist } from '../../lib/outbound';
 
-/** Test SMTP servers listen on loopback: the test stack's operator allow-list (spec §3.12). */
+/** Test SMTP servers listen on loopback: the test stack's operator allow-list. */
 export const TEST_OUTBOUND_ALLOWLIST = '127.0.0.1,localhost';
 export const TEST_OUTBOUND = parseOutboundAllowlist(TEST_OUTBOUND_ALLOWLIST);
 

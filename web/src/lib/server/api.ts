@@ -22,7 +22,7 @@ export interface ApiResponse<T = unknown> {
 interface CallOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   body?: unknown;
-  /** Customer-scoped calls carry X-Customer-Id: cust_… (seed 000). */
+  /** Customer-scoped calls carry X-Customer-Id: cust_… (api/middleware/customerScope.ts). */
   customerId?: string;
   /** Sent as text/csv instead of a JSON body (lead imports). */
   csv?: string;

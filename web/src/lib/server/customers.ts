@@ -1,6 +1,6 @@
-// The customer picker's server side (seed 000): customers come from the API
-// only — never a made-up "default" one. The choice is remembered in a cookie
-// and honoured only while it names one of the caller's customers.
+// The customer picker's server side: customers come from the API only — never a
+// made-up "default" one. The choice is remembered in a cookie and honoured only
+// while it names one of the caller's customers.
 import type { Cookies } from '@sveltejs/kit';
 import { api } from './api';
 import type { CustomerList } from '$lib/types';

@@ -1,0 +1,202 @@
+// What the outreach routes answer on success: inboxes, sequences, campaigns,
+// leads, the outbox. How these schemas are used: api/schemas/common.ts.
+import { z } from 'zod';
+import { ENROLLMENT_STATUSES } from '../../workflows/enrollLead.shared';
+import { at, id, list, dataOnly } from './common';
+
+export { list } from './common';
+
+export const inbox = z.strictObject({
+  id: id('inb'),
+  customerId: id('cust'),
+  provider: z.enum(['smtp', 'smartlead']),
+  externalId: z.string().nullable(),
+  fromEmail: z.string(),
+  fromName: z.string(),
+  dailyCap: z.number().int(),
+  warmupEnabled: z.boolean(),
+  smtp: z
+    .strictObject({
+      host: z.string().nullable(),
+      port: z.number().int().nullable(),
+      secure: z.boolean().nullable(),
+      user: z.string().nullable(),
+      passwordSet: z.boolean(),
+    })
+    .nullable(),
+  createdAt: at,
+});
+const step = z.strictObject({
+  id: id('stp'),
+  position: z.number().int(),
+  subject: z.string(),
+  body: z.string(),
+  delayHours: z.number().int(),
+  variables: z.array(z.string()),
+});
+export const sequenceStep = step;
+export const sequence = z.strictObject({ id: id('seq'), customerId: id('cust'), name: z.string(), createdAt: at, updatedAt: at, steps: z.array(step) });
+export const sequenceList = list(
+  z.strictObject({ id: id('seq'), customerId: id('cust'), name: z.string(), steps: z.number().int(), createdAt: at, updatedAt: at }),
+);
+const campaignStatus = z.enum(['draft', 'active', 'paused', 'completed', 'archived']);
+export const campaign = z.strictObject({
+  id: id('cmp'),
+  customerId: id('cust'),
+  name: z.string(),
+  status: campaignStatus,
+  inboxIds: z.array(id('inb')),
+  schedule: z.strictObject({ timezone: z.string(), days: z.array(z.number().int()), start: z.string(), end: z.string() }),
+  sequenceVersion: z.number().int().nullable(),
+  startedAt: at.nullable(),
+  createdAt: at,
+  updatedAt: at,
+});
+const snapshotStep = z.strictObject({ position: z.number().int(), subject: z.string(), body: z.string(), delayHours: z.number().int() });
+export const campaignSequence = z.union([
+  z.strictObject({ version: z.null(), steps: z.array(z.never()), versions: z.array(z.never()) }),
+  z.strictObject({
+    version: z.number().int(),
+    sourceSequenceId: id('seq').nullable(),
+    steps: z.array(snapshotStep),
+    createdAt: at,
+    current: z.boolean(),
+    versions: z.array(z.number().int()),
+  }),
+]);
+export const campaignSequenceCreated = z.strictObject({
+  version: z.number().int(),
+  sourceSequenceId: id('seq').nullable(),
+  steps: z.array(snapshotStep),
+  current: z.literal(true),
+});
+export const leadsAdded = z.strictObject({ added: z.number().int(), skipped: z.number().int(), skippedReasons: z.record(z.string(), z.number().int()) });
+const enrollmentStatus = z.enum(ENROLLMENT_STATUSES);
+export const campaignLeads = list(
+  z.strictObject({
+    leadId: id('lead'),
+    enrollmentId: id('enr'),
+    email: z.string(),
+    firstName: z.string(),
+    lastName: z.string(),
+    company: z.string(),
+    leadStatus: z.string(),
+    status: enrollmentStatus,
+    step: z.number().int(),
+    /** Sends the provider accepted. */
+    sent: z.number().int(),
+    /** Sends whose outcome is unknown until resolved; not counted in `sent`. */
+    uncertain: z.number().int(),
+    nextSendAt: at.nullable(),
+    sequenceVersion: z.number().int().nullable(),
+    lastError: z.string().nullable(),
+  }),
+);
+export const enrollmentChanged = z.strictObject({ leadId: id('lead'), status: z.enum(['active', 'paused']) });
+export const leadUnsubscribed = z.strictObject({ leadId: id('lead'), status: z.literal('unsubscribed'), enrollmentsStopped: z.number().int() });
+export const replies = list(
+  z.strictObject({
+    id: id('msg'),
+    leadId: id('lead'),
+    email: z.string(),
+    name: z.string(),
+    subject: z.string().nullable(),
+    body: z.string().nullable(),
+    receivedAt: at,
+  }),
+);
+export const leadMessages = dataOnly(
+  z.strictObject({
+    id: id('msg'),
+    direction: z.enum(['outbound', 'inbound']),
+    step: z.number().int().nullable(),
+    status: z.string(),
+    subject: z.string().nullable(),
+    body: z.string().nullable(),
+    error: z.string().nullable(),
+    scheduledAt: at.nullable(),
+    sentAt: at.nullable(),
+    openedAt: at.nullable(),
+    opens: z.number().int(),
+    createdAt: at,
+  }),
+);
+const count = z.number().int();
+export const campaignStats = z.strictObject({
+  enrolled: count,
+  pending: count,
+  active: count,
+  paused: count,
+  completed: count,
+  replied: count,
+  bounced: count,
+  unsubscribed: count,
+  /** Sends the provider accepted. */
+  sent: count,
+  /** Sends whose outcome is unknown (the provider may or may not have taken them), apart from `sent` until resolved. */
+  uncertain: count,
+  opened: count,
+  steps: z.array(z.strictObject({ step: count, sent: count, uncertain: count, opened: count, errors: count, of: count })),
+  /** The campaign's fan-out while it runs: enrollments moved so far and still to move. */
+  fanout: z
+    .strictObject({
+      state: z.enum(['running', 'done']),
+      action: z.enum(['start', 'resume', 'pause', 'archive']).nullable(),
+      processed: count,
+      remaining: count,
+      batches: count,
+    })
+    .nullable(),
+});
+const leadFields = {
+  id: id('lead'),
+  customerId: id('cust'),
+  email: z.string(),
+  firstName: z.string(),
+  lastName: z.string(),
+  company: z.string(),
+  fields: z.record(z.string(), z.string()),
+  status: z.string(),
+  source: z.string(),
+  createdAt: at,
+  updatedAt: at,
+};
+export const lead = z.strictObject(leadFields);
+export const leadList = list(lead);
+export const leadDomains = z.strictObject({
+  data: z.array(z.strictObject({ domain: z.string(), leads: z.number().int(), suppressed: z.number().int() })),
+});
+export const leadWithEnrollments = z.strictObject({
+  ...leadFields,
+  enrollments: z.array(
+    z.strictObject({
+      id: id('enr'),
+      campaignId: id('cmp'),
+      campaignName: z.string(),
+      status: enrollmentStatus,
+      step: z.number().int(),
+      sent: z.number().int(),
+      uncertain: z.number().int(),
+      nextSendAt: at.nullable(),
+      lastError: z.string().nullable(),
+    }),
+  ),
+});
+export const outbox = list(
+  z.strictObject({
+    id: id('msg'),
+    campaignId: id('cmp'),
+    campaignName: z.string(),
+    step: z.number().int().nullable(),
+    status: z.string(),
+    from: z.string().nullable(),
+    to: z.string(),
+    subject: z.string().nullable(),
+    body: z.string().nullable(),
+    error: z.string().nullable(),
+    sentAt: at.nullable(),
+    scheduledAt: at.nullable(),
+    sinkCopies: z.number().int().nullable(),
+  }),
+);
+export const sinkCopy = z.strictObject({ id: id('msg'), copies: z.number().int(), raw: z.string() });
