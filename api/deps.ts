@@ -41,7 +41,7 @@ export interface AppDeps {
   consoleSecret?: string;
   /** Browser origins allowed to make cookie-authenticated mutations besides the API's own (the console's). */
   allowedOrigins?: string[];
-  /** Which loopback/private destinations tenant settings may reach (spec §3.12). */
+  /** Which loopback/private destinations tenant settings may reach. */
   outbound?: OutboundPolicy;
   /**
    * Billing: the Stripe client (absent: billing answers 503) and its settings

@@ -123,7 +123,7 @@ const EnvSchema = z.object({
   PLATFORM_MAIL_FROM: z.string().default('Tenantflow <no-reply@tenantflow.local>'),
   /**
    * Outbound destinations a tenant's settings may reach although they are
-   * loopback or private (spec §3.12): "host:port" or "host" entries, comma
+   * loopback or private: "host:port" or "host" entries, comma
    * separated (e.g. the embedded SMTP sink "127.0.0.1:2525").
    */
   OUTBOUND_ALLOWLIST: optionalString,

@@ -1,5 +1,5 @@
 // What every tenant workflow start carries: the TenantId search attribute
-// (spec §3.8), so operators find a tenant's workflows in the Temporal UI.
+// (docs/operations.md), so operators find a tenant's workflows in the Temporal UI.
 import { type Client, WorkflowExecutionAlreadyStartedError, type WorkflowStartOptions } from '@temporalio/client';
 import { type SearchAttributePair } from '@temporalio/common';
 import { type Workflow } from '@temporalio/common';

@@ -1,5 +1,5 @@
-// Sending providers behind one interface (spec §5.3): SMTP through nodemailer
-// (a real SMTP conversation) and a Smartlead-style HTTP API. Each send carries
+// Sending providers behind one interface (docs/providers.md): SMTP through
+// nodemailer (a real SMTP conversation) and a Smartlead-style HTTP API. Each send carries
 // the key of its message row — (tenant, enrollment, step) — as the RFC 5322
 // Message-ID, and as the Idempotency-Key where the provider honours one.
 import { ApplicationFailure } from '@temporalio/common';
