@@ -52,8 +52,6 @@ export async function listAuditEntries(manager: EntityManager, query: AuditQuery
   return keysetEntities(qb, query, 'desc');
 }
 
-// — used by billing —
-
 /** One entry of the platform's own audit about a backfill (a start or a control), outside any tenant. */
 export async function insertBackfillAudit(
   ds: Pick<EntityManager, 'query'>,

@@ -146,8 +146,6 @@ export async function countUnarchivedCampaigns(m: EntityManager): Promise<number
   return Number(c!.n);
 }
 
-// — used by access and tenancy —
-
 /** Up to 20 of the customer's campaigns, by id: a customer with campaigns is not deleted under them. */
 export async function campaignsOfCustomer(m: EntityManager, customerId: string): Promise<{ id: string; name: string }[]> {
   return (await m.query('SELECT id, name FROM campaigns WHERE customer_id = $1 ORDER BY id LIMIT 20', [customerId])) as {
@@ -161,8 +159,6 @@ export async function customerOfCampaign(m: EntityManager, campaignId: string): 
   const [c] = (await m.query('SELECT customer_id FROM campaigns WHERE id = $1', [campaignId])) as { customer_id: string }[];
   return c?.customer_id;
 }
-
-// — used by the send path —
 
 /** What a fan-out batch reads of its campaign. */
 export interface FanoutCampaignRow {

@@ -152,8 +152,6 @@ export async function hasEnrollmentsIn(m: EntityManager, campaignId: string, sta
 /** The lead of enrollment `$1`, as a subquery for statements on leads (db/leads.ts). */
 export const LEAD_OF_ENROLLMENT = '(SELECT lead_id FROM enrollments WHERE id = $1)';
 
-// — used by outreach services —
-
 /** A condition on `leads` (keysetPage's `?`): the lead is enrolled in the campaign. */
 export const LEADS_IN_CAMPAIGN = 'id IN (SELECT lead_id FROM enrollments WHERE campaign_id = ?)';
 
@@ -271,8 +269,6 @@ export async function runningEnrollmentsOfLead(m: EntityManager, leadId: string)
     [leadId],
   )) as { id: string; campaign_id: string; lead_id: string }[];
 }
-
-// — used by billing —
 
 /** The tenant's enrollments that wait for sends (quota or restriction), in id order. */
 export function listQuotaWaiters(m: EntityManager): Promise<{ campaign_id: string; lead_id: string }[]> {

@@ -37,8 +37,6 @@ export async function limitUsage(m: EntityManager, key: Exclude<LimitKey, 'month
   return { limit, used: await COUNTS[key](m) };
 }
 
-// — used by access and tenancy —
-
 /** Every entitlement of the tenant, by key. */
 export async function listEntitlements(m: EntityManager): Promise<{ key: string; enabled: boolean; limit_value: number | null }[]> {
   return (await m.query('SELECT key, enabled, limit_value FROM entitlements ORDER BY key')) as {

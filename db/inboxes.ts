@@ -199,8 +199,6 @@ export async function countInboxes(m: EntityManager): Promise<number> {
   return Number(c!.n);
 }
 
-// — used by access and tenancy —
-
 /** A customer's provider account with the count of its inboxes. */
 export interface ProviderAccountStatusRow {
   provider: string;
@@ -220,8 +218,6 @@ export async function providerAccountsOfCustomer(m: EntityManager, customerId: s
     [customerId],
   )) as ProviderAccountStatusRow[];
 }
-
-// — used by the send path —
 
 /** The inbox a step is sent from (every column: the send picks what it needs). */
 export async function readInboxSender(m: EntityManager, inboxId: string | null): Promise<InboxSender | undefined> {

@@ -128,8 +128,6 @@ export async function deleteLead(m: EntityManager, id: string): Promise<void> {
   await m.query('DELETE FROM leads WHERE id = $1', [id]);
 }
 
-// — used by the send path —
-
 /**
  * Marks the lead of an enrollment as stopped by it (replied, bounced,
  * unsubscribed) while it is still active; the address when it was marked.

@@ -192,7 +192,6 @@ export async function findOutboundMessageId(m: EntityManager, id: string, custom
   return row?.message_id;
 }
 
-// — used by outreach services —
 /**
  * The campaign's outbound messages counted per step. A send whose outcome is
  * unknown (`uncertain`: the provider may or may not have taken it) is counted

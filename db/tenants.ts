@@ -162,8 +162,6 @@ export async function clearStripeCustomerId(db: Db, tenantId: string): Promise<v
   await db.query('UPDATE tenants SET stripe_customer_id = NULL WHERE id = $1', [tenantId]);
 }
 
-// — used by billing —
-
 /** The tenant's name, owner address and Stripe customer (provisioning records the customer). */
 export async function tenantStripeCustomer(
   m: EntityManager,

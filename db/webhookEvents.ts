@@ -36,8 +36,6 @@ export async function storeAndRoute(
   return { received: true, duplicate: result.duplicate, status: result.status };
 }
 
-// — used by the send path —
-
 /** A stored webhook event as the platform's list shows it. */
 export interface WebhookEventRow {
   id: string;
