@@ -13,7 +13,7 @@ import { type Pool, type PoolClient } from 'pg';
 import { type DataSource } from 'typeorm';
 import { type BackfillDefinition, type FinishStep, finishStepName, type Orphan, type Sql } from '../migrations/backfills';
 import { TENANT_PREDICATE } from '../migrations/lib/rls';
-import { APP_ROLE } from './roles';
+import { APP_ROLE } from './databaseRoles';
 
 export type BatchAttempt =
   | { kind: 'applied'; rows: number; ms: number }

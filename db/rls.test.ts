@@ -6,7 +6,7 @@ import { type DataSource } from 'typeorm';
 import { type Client } from 'pg';
 import { Customer } from './entities';
 import { newId } from './ids';
-import { APP_ROLE } from './roles';
+import { APP_ROLE } from './databaseRoles';
 import { tenantContext, withTenant } from './tenantContext';
 import { connect, createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
 import { createTenant } from '../test/helpers/fixtures';

@@ -1,7 +1,7 @@
 // The platform's first tables: the tenant registry and the first tenant-owned
 // table, with the row-level security pattern every tenant-owned table follows.
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
-import { APP_ROLE } from '../db/roles';
+import { APP_ROLE } from '../db/databaseRoles';
 import { enableTenantRls } from './lib/rls';
 
 export class CreateTenants1730000000000 implements MigrationInterface {

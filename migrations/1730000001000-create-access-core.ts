@@ -6,7 +6,7 @@
 // Everything a tenant owns follows §3.1–3.2: tenant_id NOT NULL, keys that
 // lead with tenant_id, composite foreign keys, FORCE RLS.
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
-import { APP_ROLE } from '../db/roles';
+import { APP_ROLE } from '../db/databaseRoles';
 import { enableTenantRls } from './lib/rls';
 
 export class CreateAccessCore1730000001000 implements MigrationInterface {

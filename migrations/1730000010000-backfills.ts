@@ -5,7 +5,7 @@
 // whose rows lack their tenant until the `legacy-tenant-id` backfill derives
 // it.
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
-import { APP_ROLE } from '../db/roles';
+import { APP_ROLE } from '../db/databaseRoles';
 
 const LEGACY_TABLES = ['legacy_services', 'legacy_clients', 'legacy_bookings'] as const;
 

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { runMigrations } from '../db/dataSource';
-import { bootstrapCluster, OWNER_ROLE, withCredentials } from '../db/roles';
+import { bootstrapCluster, OWNER_ROLE, withCredentials } from '../db/databaseRoles';
 import { freePort } from '../scripts/lib/net';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../scripts/lib/postgres';
 import { Supervisor } from '../scripts/lib/processes';

@@ -5,7 +5,7 @@ import { type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { bootstrapCluster, type ClusterCredentials, DEFAULT_DATABASE, OWNER_ROLE, APP_ROLE, withCredentials } from '../../db/roles';
+import { bootstrapCluster, type ClusterCredentials, DEFAULT_DATABASE, OWNER_ROLE, APP_ROLE, withCredentials } from '../../db/databaseRoles';
 
 export interface EmbeddedPostgres {
   adminUrl: string;

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { type DataSource } from 'typeorm';
 import { createDataSource } from '../../db/dataSource';
-import { APP_ROLE, OWNER_ROLE, withCredentials } from '../../db/roles';
+import { APP_ROLE, OWNER_ROLE, withCredentials } from '../../db/databaseRoles';
 import { TEMPLATE_DATABASE } from '../infrastructure';
 
 function required(name: string): string {
