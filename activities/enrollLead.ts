@@ -153,6 +153,15 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
     };
   }
 
+  /**
+   * Takes the send of one step: a slot of an inbox's daily cap and one send
+   * of the tenant's monthly quota (or a credit), in one transaction. A full
+   * inbox answers not granted (the next day's window); no quota answers
+   * `waitingFor` and marks the enrollment, which the billing workflow wakes.
+   * Every enrollment of the inbox serialises on the inbox row, so the cap
+   * holds however many fall due at once; asking again for the same step
+   * returns the slot it already has.
+   */
   async function reserveSendSlot(input: EnrollmentRef & { step: number; at: number }): Promise<SlotDecision> {
     return withTenant(ds, input.tenantId, async (m) => {
       // Whether this step has its slot already, and where it could send from, in one statement.
@@ -205,6 +214,14 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
     });
   }
 
+  /**
+   * Renders and sends one step, exactly once: the message row keyed by
+   * (tenant, enrollment, step) is committed before the provider is called,
+   * and a retry that finds it decides from its status — accepted: done;
+   * sending: the earlier attempt died mid-send, so an idempotent provider is
+   * asked again with the same key and SMTP is never repeated (the message
+   * is marked uncertain for an operator instead).
+   */
   async function sendStep(input: EnrollmentRef & { step: number; scheduledAt: number; then?: RecordAfterSend }): Promise<SendOutcome> {
     const prepared = await withTenant(ds, input.tenantId, async (m) => {
       const c = await loadSendContext(m, input.enrollmentId, input.step);
@@ -370,27 +387,6 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
         };
       });
     },
-
-    /**
-     * Takes the send of one step: a slot of an inbox's daily cap and one send
-     * of the tenant's monthly quota (or a credit), in one transaction. A full
-     * inbox answers not granted (the next day's window); no quota answers
-     * `waitingFor` and marks the enrollment, which the billing workflow wakes.
-     * Every enrollment of the inbox serialises on the inbox row, so the cap
-     * holds however many fall due at once; asking again for the same step
-     * returns the slot it already has.
-     */
-    reserveSendSlot,
-
-    /**
-     * Renders and sends one step, exactly once: the message row keyed by
-     * (tenant, enrollment, step) is committed before the provider is called,
-     * and a retry that finds it decides from its status — accepted: done;
-     * sending: the earlier attempt died mid-send, so an idempotent provider is
-     * asked again with the same key and SMTP is never repeated (the message
-     * is marked uncertain for an operator instead).
-     */
-    sendStep,
 
     /**
      * One step's send in one activity (issue 11: a local activity fewer per

@@ -58,12 +58,8 @@ export interface BillingState {
   restricted: boolean;
   /** The plan whose limits apply now. */
   entitledPlan: PlanKey;
-  /**
-   * The plan of the last period that was paid for (or the trial): what a
-   * tenant keeps while a later change of plan is unpaid. Absent in states
-   * carried over from before it was tracked (read as `plan`).
-   */
-  paidPlan?: PlanKey;
+  /** The plan of the last period that was paid for (or the trial): what a tenant keeps while a later change of plan is unpaid. */
+  paidPlan: PlanKey;
   /** `created` of the newest event that set the status: an older one never overwrites it. */
   statusEventAt: number;
   eventsApplied: number;
@@ -110,23 +106,6 @@ export function initialState(start: BillingStart | undefined, now: number): Bill
   };
 }
 
-/**
- * How the lifecycle reads events. Both are on for every workflow that started
- * (or continued as new) since they exist; one that was already running keeps
- * the rules its history was made with (workflows/billing.ts, `patched`).
- */
-export interface LifecycleRules {
-  /**
-   * Follow one subscription: while it is live, an event about another
-   * subscription of the same customer (a second one, or a stale one) is
-   * ignored, and an invoice counts only when it is the followed one's.
-   */
-  followOneSubscription: boolean;
-  /** Entitle the plan that was paid for, not the one asked for: while past_due the tenant keeps its paid plan. */
-  entitlePaidPlan: boolean;
-}
-export const CURRENT_LIFECYCLE: LifecycleRules = { followOneSubscription: true, entitlePaidPlan: true };
-
 /** Whether the event is about a subscription other than the one the workflow follows. */
 function foreign(s: BillingState, e: Exclude<BillingEvent, { type: 'credit_pack' }>): boolean {
   if (e.type === 'subscription') return s.subscriptionId !== null && s.status !== 'canceled' && e.subscriptionId !== s.subscriptionId;
@@ -134,21 +113,27 @@ function foreign(s: BillingState, e: Exclude<BillingEvent, { type: 'credit_pack'
   return s.subscriptionId === null || e.subscriptionId !== s.subscriptionId;
 }
 
-/** Applies one subscription or invoice event; an event older than the status already applied is ignored. */
-export function applyEvent(s: BillingState, e: BillingEvent, now: number, rules: LifecycleRules = CURRENT_LIFECYCLE): BillingState {
+/**
+ * Applies one subscription or invoice event; an event older than the status
+ * already applied is ignored. The workflow follows one subscription: while it
+ * is live, an event about another subscription of the same customer (a second
+ * one, or a stale one) is ignored, and an invoice counts only when it is the
+ * followed one's.
+ */
+export function applyEvent(s: BillingState, e: BillingEvent, now: number): BillingState {
   if (e.type === 'credit_pack') return { ...s, creditEvents: s.creditEvents + 1 };
   if (e.created < s.statusEventAt) return { ...s, eventsIgnored: s.eventsIgnored + 1 };
-  if (rules.followOneSubscription && foreign(s, e)) return { ...s, eventsIgnored: s.eventsIgnored + 1 };
+  if (foreign(s, e)) return { ...s, eventsIgnored: s.eventsIgnored + 1 };
   const next: BillingState = { ...s, statusEventAt: e.created, eventsApplied: s.eventsApplied + 1 };
   if (e.type === 'subscription') {
     // A subscription starts active (or trialing) only once its first payment
     // is taken (or its trial is free). A change of plan on the subscription
     // is not a payment: Stripe may apply it first and invoice later, so the
     // new plan counts as paid when an invoice for it is (below).
-    const started = next.subscriptionId !== e.subscriptionId || next.paidPlan === undefined;
+    const started = next.subscriptionId !== e.subscriptionId;
     next.subscriptionId = e.subscriptionId;
     next.plan = e.plan;
-    if (rules.entitlePaidPlan && started && (e.status === 'active' || e.status === 'trialing')) next.paidPlan = e.plan;
+    if (started && (e.status === 'active' || e.status === 'trialing')) next.paidPlan = e.plan;
     next.periodStart = e.periodStart;
     next.periodEnd = e.periodEnd;
     next.trialEndsAt = e.trialEnd;
@@ -159,7 +144,7 @@ export function applyEvent(s: BillingState, e: BillingEvent, now: number, rules:
     if (e.periodEnd) next.paidThrough = Math.max(next.paidThrough ?? 0, e.periodEnd);
     // What the invoice charged for is paid: a Starter invoice paid while an
     // unpaid Pro upgrade is open entitles Starter, not Pro.
-    if (rules.entitlePaidPlan) next.paidPlan = e.plan === undefined ? next.plan : (e.plan ?? next.paidPlan);
+    next.paidPlan = e.plan === undefined ? next.plan : (e.plan ?? next.paidPlan);
     if (next.status === 'past_due' || next.status === 'unpaid' || next.status === 'none') setStatus(next, 'active', now);
   } else {
     if (next.status !== 'canceled') setStatus(next, 'past_due', now);
@@ -183,18 +168,17 @@ function setStatus(s: BillingState, status: SubscriptionStatus, now: number): vo
  * period runs, the plan that was paid for (docs/security.md, "paid, not
  * asked") — never a plan asked for and not paid.
  */
-export function settle(s: BillingState, rules: BillingRules, now: number, lifecycle: LifecycleRules = CURRENT_LIFECYCLE): BillingState {
+export function settle(s: BillingState, rules: BillingRules, now: number): BillingState {
   const next = { ...s };
   if (next.status === 'trialing' && !next.subscriptionId && next.trialEndsAt !== null && now >= next.trialEndsAt) {
     // A trial from the template ended without a subscription: back to free.
     next.status = 'none';
     next.plan = 'free';
-    if (lifecycle.entitlePaidPlan) next.paidPlan = 'free';
+    next.paidPlan = 'free';
   }
   const paid = next.paidThrough !== null && now < next.paidThrough;
   const current = next.status === 'active' || (next.status === 'trialing' && (next.trialEndsAt === null || now < next.trialEndsAt));
-  const granted = lifecycle.entitlePaidPlan ? (next.paidPlan ?? next.plan) : next.plan;
-  next.entitledPlan = current || paid ? granted : 'free';
+  next.entitledPlan = current || paid ? next.paidPlan : 'free';
   const graceOver = next.pastDueSince !== null && now >= next.pastDueSince + rules.graceDays * DAY;
   if (graceOver && next.status === 'past_due') next.status = 'unpaid';
   next.restricted = (next.status === 'unpaid' || next.status === 'past_due') && graceOver && !paid;

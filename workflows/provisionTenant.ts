@@ -4,7 +4,7 @@
 // reason, and fails the workflow — a retry starts a new run under the same ID.
 // The input is only the tenant id: the registration (owner e-mail, password
 // hash) stays in the database, never in workflow history.
-import { ApplicationFailure, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { rootMessage } from './failures';
 import { PROVISIONING_STEPS, type ProvisioningProgress, type ProvisioningStep, progressQuery, type ProvisionTenantInput } from './provisionTenant.shared';
@@ -66,11 +66,9 @@ export async function provisionTenant(input: ProvisionTenantInput): Promise<Prov
       (after) => acts.enableDefaultEntitlements({ tenantId, progress: after }),
       () => acts.disableDefaultEntitlements({ tenantId }),
     );
-    if (patched('start-billing')) {
-      // The subscription lifecycle begins with the tenant (from its template's billing start).
-      await acts.startBillingWorkflow({ tenantId });
-      compensations.unshift({ step: 'enable_entitlements', undo: () => acts.stopBillingWorkflow({ tenantId }) });
-    }
+    // The subscription lifecycle begins with the tenant (from its template's billing start).
+    await acts.startBillingWorkflow({ tenantId });
+    compensations.unshift({ step: 'enable_entitlements', undo: () => acts.stopBillingWorkflow({ tenantId }) });
     progress.status = 'completed';
     progress.finishedAt = new Date().toISOString();
     await step('activate', (after) =>
