@@ -17,7 +17,15 @@ import { type Pool, type PoolClient } from 'pg';
 import { findBackfill, finishStepName, type BackfillDefinition, type FinishStep, type Sql } from '../migrations/backfills';
 import { APP_ROLE } from '../db/roles';
 import { TENANT_PREDICATE } from '../migrations/lib/rls';
-import { type BackfillSettings, halvedBatchSize, nextBatchSize } from '../workflows/backfill.shared';
+import { halvedBatchSize, nextBatchSize } from '../workflows/backfill.rules';
+import {
+  BACKFILL_STEP_UNKNOWN,
+  BACKFILL_UNKNOWN,
+  BACKFILL_WORKER_ONLY,
+  type BackfillSettings,
+  DDL_FAILED,
+  DDL_LOCK_TIMEOUT,
+} from '../workflows/backfill.contract';
 
 export interface BackfillActivityDeps {
   /** Owner-role pool: only the backfill worker has one. */
@@ -69,7 +77,7 @@ function ident(name: string): string {
 
 function definition(name: string): BackfillDefinition {
   const def = findBackfill(name);
-  if (!def) throw ApplicationFailure.nonRetryable(`no backfill is named ${name}`, 'backfill_unknown');
+  if (!def) throw ApplicationFailure.nonRetryable(`no backfill is named ${name}`, BACKFILL_UNKNOWN);
   return def;
 }
 
@@ -83,7 +91,7 @@ const scopeOf = (tenantId?: string) => tenantId ?? 'platform';
 export function createBackfillActivities(deps: BackfillActivityDeps) {
   function pool(): Pool {
     if (!deps.backfillPool)
-      throw ApplicationFailure.nonRetryable('this worker has no owner connection: backfills run in the backfill worker', 'backfill_worker_only');
+      throw ApplicationFailure.nonRetryable('this worker has no owner connection: backfills run in the backfill worker', BACKFILL_WORKER_ONLY);
     return deps.backfillPool;
   }
 
@@ -328,7 +336,7 @@ export function createBackfillActivities(deps: BackfillActivityDeps) {
     async runFinishStep(input: { name: string; runId: string; step: number; lockTimeoutMs: number; attempts: number }): Promise<{ attempts: number }> {
       const def = definition(input.name);
       const step = def.finish[input.step];
-      if (!step) throw ApplicationFailure.nonRetryable(`backfill ${input.name} has no finishing step ${input.step}`, 'backfill_step_unknown');
+      if (!step) throw ApplicationFailure.nonRetryable(`backfill ${input.name} has no finishing step ${input.step}`, BACKFILL_STEP_UNKNOWN);
       const stepName = finishStepName(step);
       const c = await pool().connect();
       let attempts = 0;
@@ -358,8 +366,8 @@ export function createBackfillActivities(deps: BackfillActivityDeps) {
               }
               await logDdl(c, input, `${stepName}/${part}`, attempt, code === '55P03' ? 'lock_timeout' : 'error', ms, (err as Error).message);
               if (code === '55P03')
-                throw ApplicationFailure.retryable(`${stepName}: no lock within ${input.lockTimeoutMs} ms after ${attempt} attempts`, 'ddl_lock_timeout');
-              throw ApplicationFailure.nonRetryable(`${stepName}: ${(err as Error).message}`, 'ddl_failed');
+                throw ApplicationFailure.retryable(`${stepName}: no lock within ${input.lockTimeoutMs} ms after ${attempt} attempts`, DDL_LOCK_TIMEOUT);
+              throw ApplicationFailure.nonRetryable(`${stepName}: ${(err as Error).message}`, DDL_FAILED);
             } finally {
               await c.query('RESET lock_timeout');
             }

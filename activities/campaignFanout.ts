@@ -21,16 +21,10 @@ import { type SignalDefinition } from '@temporalio/common';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { withTenant } from '../db/tenantContext';
 import { eachLimited } from '../lib/eachLimited';
-import { FANOUT_MOVES, type FanoutBatchInput, type FanoutCall, type FanoutCallsInput, type FanoutMoveResult } from '../workflows/campaignFanout.shared';
-import {
-  archiveSignal,
-  ENROLL_LEAD,
-  enrollmentSignalOptions,
-  enrollmentStartOptions,
-  firstWaitEnds,
-  pauseSignal,
-  resumeSignal,
-} from '../workflows/enrollLead.shared';
+import { type FanoutBatchInput, type FanoutCall, type FanoutCallsInput, type FanoutMoveResult } from '../workflows/campaignFanout.contract';
+import { FANOUT_MOVES } from '../workflows/campaignFanout.rules';
+import { archiveSignal, ENROLL_LEAD, enrollmentSignalOptions, enrollmentStartOptions, pauseSignal, resumeSignal } from '../workflows/enrollLead.contract';
+import { firstWaitEnds } from '../workflows/enrollLead.rules';
 
 /** Workflow calls in flight per batch. */
 const CALLS_IN_FLIGHT = 32;

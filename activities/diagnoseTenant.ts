@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { type DataSource } from 'typeorm';
 import { Customer, Tenant } from '../db/entities';
 import { withTenant } from '../db/tenantContext';
+import { TENANT_NOT_FOUND } from '../workflows/provisionTenant.contract';
 
 export interface InspectTenantDataResult {
   tenantStatus: string;
@@ -17,7 +18,7 @@ export function createDiagnoseTenantActivities(deps: { dataSource: DataSource })
   return {
     async inspectTenantData(input: { tenantId: string }): Promise<InspectTenantDataResult> {
       const tenant = await deps.dataSource.getRepository(Tenant).findOneBy({ id: input.tenantId });
-      if (!tenant) throw ApplicationFailure.nonRetryable('tenant not found', 'tenant_not_found');
+      if (!tenant) throw ApplicationFailure.nonRetryable('tenant not found', TENANT_NOT_FOUND);
       return withTenant(deps.dataSource, input.tenantId, async (manager) => {
         const [ctx] = (await manager.query(
           `SELECT current_setting('app.tenant_id', true) AS tenant_id, now() AS checked_at,

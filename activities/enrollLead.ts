@@ -18,16 +18,20 @@ import {
   type EnrollmentState,
   type NotGranted,
   type RecordAfterSend,
-  sendIfGranted,
   sendMessageId,
   type SlotDecision,
-} from '../workflows/enrollLead.shared';
+  ENROLLMENT_MISSING,
+  ENROLLMENT_NOT_STARTED,
+  NO_INBOX,
+} from '../workflows/enrollLead.contract';
+import { sendIfGranted } from '../workflows/sendQuota.rules';
 import { insertSuppression } from '../db/suppressions';
 import { providerKeyAad, smtpPasswordAad } from '../lib/secretScopes';
 import { renderTemplate } from '../lib/templates';
 import { NO_EXCEPTIONS, type OutboundPolicy } from '../lib/outbound';
 import { type MailProvider, smartleadProvider, smtpProvider } from './providers/mail';
 import { type InboxSender } from '../db/rows/inboxes';
+import { PROVIDER_NOT_CONFIGURED } from '../workflows/provisionEmailOutreach.contract';
 
 export interface OutreachDeps {
   dataSource: DataSource;
@@ -97,7 +101,7 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
       let password: string | null = null;
       if (inbox.smtp_password_ciphertext && inbox.smtp_password_key_id) {
         if (!deps.keyring)
-          throw ApplicationFailure.nonRetryable('encryption keys are not configured: the SMTP password cannot be opened', 'provider_not_configured');
+          throw ApplicationFailure.nonRetryable('encryption keys are not configured: the SMTP password cannot be opened', PROVIDER_NOT_CONFIGURED);
         password = open(
           deps.keyring,
           { keyId: inbox.smtp_password_key_id, ciphertext: inbox.smtp_password_ciphertext },
@@ -117,7 +121,7 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
       api_key_key_id: string | null;
     }[];
     if (!deps.smartlead || !deps.keyring || !account?.api_key_ciphertext || !account.api_key_key_id) {
-      throw ApplicationFailure.nonRetryable('the customer has no active Smartlead account to send through', 'provider_not_configured');
+      throw ApplicationFailure.nonRetryable('the customer has no active Smartlead account to send through', PROVIDER_NOT_CONFIGURED);
     }
     const apiKey = open(
       deps.keyring,
@@ -140,9 +144,9 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
         WHERE e.id = $1`,
       [enrollmentId, step],
     )) as (SendContext['enrollment'] & Partial<SendContext['lead']> & { step: SendContext['step'] | null; suppressed: boolean })[];
-    if (!row) throw ApplicationFailure.nonRetryable('enrollment not found', 'enrollment_missing');
+    if (!row) throw ApplicationFailure.nonRetryable('enrollment not found', ENROLLMENT_MISSING);
     if (row.email === null || row.email === undefined || !row.step) {
-      throw ApplicationFailure.nonRetryable('the lead or the step of this enrollment is gone', 'enrollment_missing');
+      throw ApplicationFailure.nonRetryable('the lead or the step of this enrollment is gone', ENROLLMENT_MISSING);
     }
     const { id, customer_id, campaign_id, lead_id, sequence_version, inbox_id, status } = row;
     return {
@@ -173,7 +177,7 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
            FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id WHERE e.id = $1`,
         [input.enrollmentId, input.step],
       )) as { timezone: string; reserved: boolean; candidates: string[] }[];
-      if (!e) throw ApplicationFailure.nonRetryable('enrollment not found', 'enrollment_missing');
+      if (!e) throw ApplicationFailure.nonRetryable('enrollment not found', ENROLLMENT_MISSING);
       if (e.reserved) return { granted: true };
       // The account lock comes before the inbox locks, always in this order.
       const allowance = await takeSendAllowance(m, input.at);
@@ -182,7 +186,7 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
         return { granted: false, waitingFor: allowance.waitingFor, retryAt: allowance.retryAt };
       }
       const { candidates } = e;
-      if (candidates.length === 0) throw ApplicationFailure.nonRetryable('the campaign has no inbox to send from', 'no_inbox');
+      if (candidates.length === 0) throw ApplicationFailure.nonRetryable('the campaign has no inbox to send from', NO_INBOX);
       const day = localDate(input.at, e.timezone);
       // From here to the commit the tenant's account is locked, and every send
       // of the tenant waits for it (issue 11: two of the worker's transactions
@@ -228,7 +232,7 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
       if (TERMINAL.has(c.enrollment.status)) return { done: { outcome: 'not_active' } as SendOutcome };
       if (c.suppressed) return { done: { outcome: 'suppressed' } as SendOutcome };
       const [inbox] = (await m.query('SELECT * FROM inboxes WHERE id = $1', [c.enrollment.inbox_id])) as InboxSender[];
-      if (!inbox) throw ApplicationFailure.nonRetryable('the inbox of this enrollment is gone', 'no_inbox');
+      if (!inbox) throw ApplicationFailure.nonRetryable('the inbox of this enrollment is gone', NO_INBOX);
       const values: Record<string, string | undefined> = {
         email: c.lead.email,
         firstName: c.lead.first_name,
@@ -368,13 +372,13 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
           window_end: string;
           steps: { position: number; delayHours: number }[] | null;
         }[];
-        if (!row) throw ApplicationFailure.nonRetryable('enrollment not found', 'enrollment_missing');
+        if (!row) throw ApplicationFailure.nonRetryable('enrollment not found', ENROLLMENT_MISSING);
         // Started by an older fan-out's batch that has not committed yet, or
         // that rolled back (the worker died, a call failed): the batch's retry
         // moves the row and finds this run already going, so wait for it
         // rather than end.
-        if (row.status === 'pending') throw ApplicationFailure.retryable('the enrollment has not been started yet', 'enrollment_not_started');
-        if (!row.steps) throw ApplicationFailure.nonRetryable('the enrollment has no sequence version', 'enrollment_missing');
+        if (row.status === 'pending') throw ApplicationFailure.retryable('the enrollment has not been started yet', ENROLLMENT_NOT_STARTED);
+        if (!row.steps) throw ApplicationFailure.nonRetryable('the enrollment has no sequence version', ENROLLMENT_MISSING);
         const sent = (await m.query("SELECT step FROM messages WHERE enrollment_id = $1 AND direction = 'outbound' AND status IN ('accepted', 'uncertain')", [
           ref.enrollmentId,
         ])) as { step: number }[];

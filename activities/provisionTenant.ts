@@ -11,8 +11,14 @@ import { withTenant } from '../db/tenantContext';
 import { industryTemplate, type IndustryTemplate } from '../lib/industryTemplates';
 import { insertInvite } from '../db/invites';
 import { invitationMail, verificationMail, type PlatformMail, type PlatformMailer } from '../lib/platformMail';
-import type { ProvisioningProgress } from '../workflows/provisionTenant.shared';
 import { type TenantRecord } from '../db/rows/tenants';
+import {
+  OWNER_IS_PLATFORM_ADMIN,
+  type ProvisioningProgress,
+  PROVISIONING_REJECTED,
+  TEMPLATE_NOT_FOUND,
+  TENANT_NOT_FOUND,
+} from '../workflows/provisionTenant.contract';
 
 export interface TenantActivityDeps {
   dataSource: DataSource;
@@ -45,13 +51,13 @@ async function loadTenant(m: EntityManager | DataSource, tenantId: string): Prom
        FROM tenants WHERE id = $1`,
     [tenantId],
   )) as TenantRow[];
-  if (!rows[0]) throw ApplicationFailure.nonRetryable('tenant not found', 'tenant_not_found');
+  if (!rows[0]) throw ApplicationFailure.nonRetryable('tenant not found', TENANT_NOT_FOUND);
   return rows[0];
 }
 
 function templateOf(t: TenantRow): IndustryTemplate {
   const template = t.industry ? industryTemplate(t.industry) : undefined;
-  if (!template) throw ApplicationFailure.nonRetryable(`no industry template "${t.industry}"`, 'template_not_found');
+  if (!template) throw ApplicationFailure.nonRetryable(`no industry template "${t.industry}"`, TEMPLATE_NOT_FOUND);
   return template;
 }
 
@@ -72,7 +78,7 @@ export function createProvisionTenantActivities(deps: TenantActivityDeps) {
       // externalCustomerId); this step makes it a tenant being provisioned.
       await ds.transaction(async (m) => {
         const t = await loadTenant(m, input.tenantId);
-        if (t.status === 'active') throw ApplicationFailure.nonRetryable('tenant is already active', 'provisioning_rejected');
+        if (t.status === 'active') throw ApplicationFailure.nonRetryable('tenant is already active', PROVISIONING_REJECTED);
         await m.query("UPDATE tenants SET status = 'provisioning' WHERE id = $1", [input.tenantId]);
         await saveProgress(m, input.tenantId, { ...input.progress, error: null, workflowId: activityInfo().workflowExecution?.workflowId });
       });
@@ -107,7 +113,7 @@ export function createProvisionTenantActivities(deps: TenantActivityDeps) {
     async createOwner(input: { tenantId: string; progress: ProvisioningProgress }): Promise<{ userId: string; invited: boolean }> {
       const { mail, ...result } = await inTenant(input.tenantId, async (m) => {
         const t = await loadTenant(m, input.tenantId);
-        if (!t.owner_email) throw ApplicationFailure.nonRetryable('the registration has no owner', 'provisioning_rejected');
+        if (!t.owner_email) throw ApplicationFailure.nonRetryable('the registration has no owner', PROVISIONING_REJECTED);
         const ownerEmail = t.owner_email;
         const [existing] = (await m.query('SELECT id, is_platform_admin, password_hash IS NOT NULL AS has_password FROM users WHERE email = $1', [
           ownerEmail,
@@ -118,10 +124,10 @@ export function createProvisionTenantActivities(deps: TenantActivityDeps) {
         }[];
         if (existing?.is_platform_admin) {
           // Platform admins are kept apart from tenant users (spec §5.1).
-          throw ApplicationFailure.nonRetryable('the owner e-mail belongs to a platform admin', 'owner_is_platform_admin');
+          throw ApplicationFailure.nonRetryable('the owner e-mail belongs to a platform admin', OWNER_IS_PLATFORM_ADMIN);
         }
         const [owner] = (await m.query("SELECT id FROM roles WHERE key = 'owner'")) as { id: string }[];
-        if (!owner) throw ApplicationFailure.nonRetryable('the template gave no owner role', 'template_not_found');
+        if (!owner) throw ApplicationFailure.nonRetryable('the template gave no owner role', TEMPLATE_NOT_FOUND);
         let invited = false;
         let mail: PlatformMail | undefined;
         const newInvite = async (userId: string, roleId: string | null, mailOf: typeof invitationMail | typeof verificationMail) => {

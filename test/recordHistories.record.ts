@@ -32,11 +32,12 @@ import { campaignFanoutWorkflowId, enrollmentWorkflowId } from '../workflows/ids
 import { connectClient, createTimeSkippingEnv, projectWorkflowBundle, temporalAddress, uniqueTaskQueue, withProjectWorker } from './helpers/temporal';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { BILLING, type BillingEvent, type BillingInput, billingWorkflowId, stateQuery, stripeEventSignal } from '../workflows/billing.shared';
+import { BILLING, type BillingEvent, type BillingInput, billingWorkflowId, stateQuery, stripeEventSignal } from '../workflows/billing.contract';
 
 import { importLegacy, ownerPool, progressOf, startBackfill, startBackfillWorker } from './helpers/backfill';
 import { until } from './helpers/processes';
-import { pauseSignal as backfillPause, resumeSignal as backfillResume } from '../workflows/backfill.shared';
+import { pauseSignal as backfillPause, resumeSignal as backfillResume } from '../workflows/backfill.contract';
+import { PROVISIONING_REJECTED } from '../workflows/provisionTenant.contract';
 
 const HISTORIES = path.join(__dirname, '..', 'workflows', 'histories');
 
@@ -137,7 +138,7 @@ test('provisionTenant: a step fails for good and the saga compensates', async ()
       taskQueue,
       activityOverrides: {
         enableDefaultEntitlements: async () => {
-          throw ApplicationFailure.nonRetryable('recorded refusal', 'provisioning_rejected');
+          throw ApplicationFailure.nonRetryable('recorded refusal', PROVISIONING_REJECTED);
         },
       },
     },

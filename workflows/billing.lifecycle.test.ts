@@ -1,4 +1,5 @@
-// The billing lifecycle on the time-skipping test server (spec §5.5), with the
+// The billing lifecycle on the time-skipping test server (docs/operations.md,
+// "Billing"), with the
 // project's real activities, a real PostgreSQL and a real SMTP server: days
 // pass in seconds. Stripe events are signalled the way the webhook signals
 // them (already verified and reduced).
@@ -20,7 +21,7 @@ import { addMember, createTenant, createUser, type TenantFixture } from '../test
 import { addLeads, createCampaign, createSmtpInbox, setCampaignStatus, until } from '../test/helpers/outreach';
 import { startSmtpServer, TEST_OUTBOUND, type TestSmtpServer } from '../test/helpers/smtp';
 import { createTimeSkippingEnv, projectWorkflowBundle, uniqueTaskQueue } from '../test/helpers/temporal';
-import { BILLING, type BillingEvent, type BillingInput, billingWorkflowId, stateQuery, stripeEventSignal } from './billing.shared';
+import { BILLING, type BillingEvent, type BillingInput, billingWorkflowId, stateQuery, stripeEventSignal } from './billing.contract';
 import { TenantIdSearchAttribute } from './searchAttributes';
 
 const DAY = 86_400_000;

@@ -12,20 +12,11 @@
 import { condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { DEFAULT_BILLING_RULES } from '../lib/plans';
-import {
-  applyEvent,
-  type BillingEvent,
-  type BillingInput,
-  type BillingState,
-  dueReminders,
-  initialState,
-  nextDeadline,
-  settle,
-  stateQuery,
-  stripeEventSignal,
-} from './billing.shared';
+import { type BillingEvent, type BillingInput, type BillingState, stateQuery, stripeEventSignal } from './billing.contract';
+import { applyEvent, initialState, nextDeadline, settle } from './billing.rules';
+import { dueReminders } from './dunning.rules';
 
-export * from './billing.shared';
+export * from './billing.contract';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',

@@ -14,9 +14,10 @@ import { signIn, testApp, type Agent } from '../test/helpers/api';
 import { connectClient, startProjectWorker, temporalAddress, uniqueTaskQueue } from '../test/helpers/temporal';
 import { addLeads, createCampaign, createSmtpInbox, until } from '../test/helpers/outreach';
 import { campaignFanoutWorkflowId, enrollmentWorkflowId } from './ids';
-import { archiveSignal, pauseSignal, statusQuery } from './enrollLead.shared';
+import { archiveSignal, pauseSignal, statusQuery } from './enrollLead.contract';
 import { type EnrollmentKey, signalEnrollments } from '../services/outreach/enrollments';
-import { callsOfMove, FANOUT_MOVES, type FanoutBatchInput, mergeActions } from './campaignFanout.shared';
+import { type FanoutBatchInput } from './campaignFanout.contract';
+import { callsOfMove, FANOUT_MOVES, mergeActions } from './campaignFanout.rules';
 import { callBatch, moveBatch } from '../activities/campaignFanout';
 
 jest.setTimeout(240_000);

@@ -11,16 +11,15 @@ import type { Activities } from '../activities';
 import {
   type CampaignFanoutInput,
   campaignActionSignal,
-  callsOfMove,
   type FanoutBatchInput,
   type FanoutBatchResult,
   type FanoutAction,
   type FanoutProgress,
   fanoutProgressQuery,
-  mergeActions,
-} from './campaignFanout.shared';
+} from './campaignFanout.contract';
+import { callsOfMove, mergeActions } from './campaignFanout.rules';
 
-export * from './campaignFanout.shared';
+export * from './campaignFanout.contract';
 
 const { moveCampaignBatch, callCampaignBatch } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',

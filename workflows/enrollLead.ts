@@ -16,12 +16,13 @@ import {
   archiveSignal,
   bounceSignal,
   ENDED_ENROLLMENT_STATUSES,
+  ENROLLMENT_MISSING,
+  NO_INBOX,
+  SEND_REJECTED,
   type EnrollLeadInput,
-  type EnrollmentPlan,
   type EnrollmentRef,
   type EnrollmentState,
   type EnrollmentStatus,
-  firstWaitEnds,
   pauseSignal,
   quotaReleasedSignal,
   type RecordAfterSend,
@@ -30,9 +31,11 @@ import {
   statusQuery,
   type StopNotice,
   unsubscribeSignal,
-} from './enrollLead.shared';
+} from './enrollLead.contract';
+import { afterSend, firstWaitEnds } from './enrollLead.rules';
+import { PROVIDER_NOT_CONFIGURED } from './provisionEmailOutreach.contract';
 
-export * from './enrollLead.shared';
+export * from './enrollLead.contract';
 
 // The short database steps (load the plan, mirror the state) are idempotent,
 // so they run as local activities: inside the workflow task, without a server
@@ -43,7 +46,7 @@ export * from './enrollLead.shared';
 const LOCAL_RETRY_THRESHOLD = '10 seconds';
 const { loadEnrollment, recordEnrollmentState } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { maximumInterval: '1 minute', nonRetryableErrorTypes: ['enrollment_missing', 'no_inbox'] },
+  retry: { maximumInterval: '1 minute', nonRetryableErrorTypes: [ENROLLMENT_MISSING, NO_INBOX] },
   localRetryThreshold: LOCAL_RETRY_THRESHOLD,
 });
 
@@ -59,7 +62,7 @@ const { loadEnrollment, recordEnrollmentState } = proxyLocalActivities<Activitie
 // last step), so that record is not a local activity of its own.
 const { reserveAndSendStep } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { maximumInterval: '5 minutes', nonRetryableErrorTypes: ['enrollment_missing', 'no_inbox', 'send_rejected', 'provider_not_configured'] },
+  retry: { maximumInterval: '5 minutes', nonRetryableErrorTypes: [ENROLLMENT_MISSING, NO_INBOX, SEND_REJECTED, PROVIDER_NOT_CONFIGURED] },
   localRetryThreshold: LOCAL_RETRY_THRESHOLD,
 });
 
@@ -117,14 +120,6 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
     const onRow = stopped ? stopRecorded : recordedBySend?.state === 'completed';
     if (!onRow) await record(final, null);
     return { ...status };
-  }
-
-  /** What a send of `plan.steps[i]` at `at` writes with its acceptance: the next unsent step's due time, or the completion. */
-  function afterSend(plan: Pick<EnrollmentPlan, 'steps' | 'sentSteps'>, i: number, at: number): RecordAfterSend | undefined {
-    const next = plan.steps.slice(i + 1).find((s) => !plan.sentSteps.includes(s.position));
-    if (!next) return { state: 'completed', step: plan.steps[i]!.position, nextSendAt: null };
-    // A next step due at once is not recorded as "next send: now" (as below).
-    return next.delayHours > 0 ? { state: 'active', step: next.position, nextSendAt: at + next.delayHours * 3_600_000 } : undefined;
   }
 
   // An enrollment the fan-out starts with a first step that waits sleeps first

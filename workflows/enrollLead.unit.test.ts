@@ -22,11 +22,11 @@ import {
   pauseSignal,
   replySignal,
   resumeSignal,
-  sendIfGranted,
   type SlotDecision,
   statusQuery,
   type StopNotice,
-} from './enrollLead.shared';
+} from './enrollLead.contract';
+import { sendIfGranted } from './sendQuota.rules';
 
 const HOUR = 3_600_000;
 const ALWAYS: SendSchedule = { timezone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' };

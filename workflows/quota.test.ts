@@ -1,4 +1,5 @@
-// The monthly send quota where the work happens (spec §5.5): a free tenant
+// The monthly send quota where the work happens (docs/operations.md,
+// "Billing"): a free tenant
 // (100 sends a month) with 160 enrolled leads sends exactly 100, with two
 // workers taking slots at once; the other 60 wait without failing or polling.
 // A 50-send credit pack, delivered through the signed Stripe webhook,
@@ -18,7 +19,7 @@ import { addLeads, createCampaign, createSmtpInbox, setCampaignStatus, until } f
 import { startSmtpServer, TEST_OUTBOUND, type TestSmtpServer } from '../test/helpers/smtp';
 import { connectClient, projectWorkflowBundle, quietRuntime, temporalAddress, uniqueTaskQueue } from '../test/helpers/temporal';
 import { createWorker } from '../worker/createWorker';
-import { BILLING, type BillingInput, billingWorkflowId } from './billing.shared';
+import { BILLING, type BillingInput, billingWorkflowId } from './billing.contract';
 
 const SECRET = 'whsec_test_quota_0123456789';
 let db: TestDatabase;

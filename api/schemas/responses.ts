@@ -4,7 +4,7 @@
 // document cannot drift from what the server sends. Objects are strict: a
 // field the schema does not name fails the check.
 import { z } from 'zod';
-import { ENROLLMENT_STATUSES } from '../../workflows/enrollLead.shared';
+import { ENROLLMENT_STATUSES } from '../../workflows/enrollLead.contract';
 
 const at = z.iso.datetime({ offset: true });
 const id = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[0-9a-z]{26}$`));

@@ -3,7 +3,7 @@
 // retired) is found and named, with how to reset; one of today's shape is not.
 import { type Client, type Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { CAMPAIGN_FANOUT, type CampaignFanoutInput } from '../../workflows/campaignFanout.shared';
+import { CAMPAIGN_FANOUT, type CampaignFanoutInput } from '../../workflows/campaignFanout.contract';
 import { connectClient, projectWorkflowBundle, quietRuntime, temporalAddress, uniqueTaskQueue, workflowIdsMatching } from '../../test/helpers/temporal';
 import { until } from '../../test/helpers/processes';
 import { findStaleWorkflows, staleWorkflowsMessage } from './staleWorkflows';

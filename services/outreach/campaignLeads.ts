@@ -4,7 +4,7 @@
 import { isId, newId } from '../../db/ids';
 import { keysetPage, type ListParams } from '../../db/pagination';
 import { ApiError, notFound } from '../../lib/errors';
-import { pauseSignal, resumeSignal, unsubscribeSignal } from '../../workflows/enrollLead.shared';
+import { pauseSignal, resumeSignal, unsubscribeSignal } from '../../workflows/enrollLead.contract';
 import { type TenantAccess } from '../context';
 import { findCampaign } from './campaigns';
 import { type EnrollmentKey, fanOutCampaign, SEND_COUNTS_JOIN, signalAfterCommit, type WorkflowClientDeps } from './enrollments';

@@ -14,7 +14,7 @@ import { type RouteResult, storeAndRoute } from '../../db/webhookEvents';
 import { keysetPage, type ListParams } from '../../db/pagination';
 import { withTenant, withTenantInTransaction } from '../../db/tenantContext';
 import { ApiError, notFound } from '../../lib/errors';
-import { bounceSignal, parseSendMessageId, replySignal, unsubscribeSignal } from '../../workflows/enrollLead.shared';
+import { bounceSignal, parseSendMessageId, replySignal, unsubscribeSignal } from '../../workflows/enrollLead.contract';
 import { signalEnrollments, type WorkflowClientDeps } from './enrollments';
 import { suppressAddress } from './leads';
 

@@ -15,12 +15,12 @@ import {
   CAMPAIGN_FANOUT,
   type CampaignFanoutInput,
   campaignActionSignal,
-  FANOUT_MOVES,
   type FanoutAction,
   type FanoutProgress,
   fanoutProgressQuery,
-} from '../../workflows/campaignFanout.shared';
-import { ENROLL_LEAD, enrollmentSignalOptions, type StopNotice } from '../../workflows/enrollLead.shared';
+} from '../../workflows/campaignFanout.contract';
+import { FANOUT_MOVES } from '../../workflows/campaignFanout.rules';
+import { ENROLL_LEAD, enrollmentSignalOptions, type StopNotice } from '../../workflows/enrollLead.contract';
 import { campaignFanoutWorkflowId } from '../../workflows/ids';
 
 /**

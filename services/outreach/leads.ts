@@ -10,7 +10,7 @@ import { isId, newId } from '../../db/ids';
 import { insertSuppression } from '../../db/suppressions';
 import { keysetPage, type ListParams } from '../../db/pagination';
 import { ApiError, notFound } from '../../lib/errors';
-import { archiveSignal } from '../../workflows/enrollLead.shared';
+import { archiveSignal } from '../../workflows/enrollLead.contract';
 import { type TenantAccess } from '../context';
 import { type EnrollmentKey, SEND_COUNTS_JOIN, signalAfterCommit, type WorkflowClientDeps } from './enrollments';
 

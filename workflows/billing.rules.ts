@@ -1,84 +1,11 @@
-// The billing workflow's contract (spec §5.5): its input, the Stripe events it
-// is driven by (already verified, routed and reduced to what the lifecycle
-// needs — ids, instants and plan keys, no payment details), its state and
-// query, and the pure rules of the subscription state machine. The webhook
-// service, the activities and the tests import it from here.
-import { defineQuery, defineSignal } from '@temporalio/workflow';
-import { type BillingRules, type PackKey, type PlanKey } from '../lib/plans';
-
-export const BILLING = 'billing';
-export const billingWorkflowId = (tenantId: string) => `tenant/${tenantId}/billing`;
-
-export type SubscriptionStatus = 'none' | 'trialing' | 'active' | 'past_due' | 'unpaid' | 'canceled';
-
-/** How a new tenant starts (from its industry template): on a plan, optionally as a trial of it. */
-export interface BillingStart {
-  plan: PlanKey;
-  trialDays?: number;
-}
-
-/** A Stripe event as the lifecycle sees it. Instants are epoch milliseconds. */
-export type BillingEvent =
-  | {
-      id: string;
-      created: number;
-      type: 'subscription';
-      subscriptionId: string;
-      status: SubscriptionStatus;
-      plan: PlanKey;
-      periodStart: number | null;
-      periodEnd: number | null;
-      trialEnd: number | null;
-    }
-  | {
-      id: string;
-      created: number;
-      type: 'invoice_paid';
-      subscriptionId: string | null;
-      periodEnd: number | null;
-      /** The plan the invoice charged for (null: none of its lines is a plan; absent in events signalled before it was carried). */
-      plan?: PlanKey | null;
-    }
-  | { id: string; created: number; type: 'invoice_failed'; subscriptionId: string | null }
-  /** A paid Checkout Session for a pack (`sessionId` is absent only in events signalled before it was carried). */
-  | { id: string; created: number; type: 'credit_pack'; sessionId?: string; pack: PackKey; sends: number };
-
-export interface BillingState {
-  plan: PlanKey;
-  status: SubscriptionStatus;
-  subscriptionId: string | null;
-  trialEndsAt: number | null;
-  periodStart: number | null;
-  periodEnd: number | null;
-  /** The end of the last period that was paid for (or the trial): its entitlements stay until then. */
-  paidThrough: number | null;
-  pastDueSince: number | null;
-  /** Dunning days already reminded in this past_due spell. */
-  reminded: number[];
-  restricted: boolean;
-  /** The plan whose limits apply now. */
-  entitledPlan: PlanKey;
-  /** The plan of the last period that was paid for (or the trial): what a tenant keeps while a later change of plan is unpaid. */
-  paidPlan: PlanKey;
-  /** `created` of the newest event that set the status: an older one never overwrites it. */
-  statusEventAt: number;
-  eventsApplied: number;
-  eventsIgnored: number;
-  creditEvents: number;
-}
-
-export interface BillingInput {
-  tenantId: string;
-  start?: BillingStart;
-  rules?: BillingRules;
-  /** Carried over by continue-as-new. */
-  state?: BillingState;
-  /** Continue as new past this many history events (default 2,000; tests lower it). */
-  historyLimit?: number;
-}
-
-export const stripeEventSignal = defineSignal<[BillingEvent]>('stripeEvent');
-export const stateQuery = defineQuery<BillingState>('state');
+// The subscription state machine of the billing workflow, as pure rules:
+// the state a tenant starts in, how a Stripe event changes it, what the clock
+// makes of it (entitlements, the end of a trial, restriction after the grace)
+// and when it next changes by itself. Dunning (reminders and the grace
+// period) is in dunning.rules.ts.
+import { type BillingRules } from '../lib/plans';
+import { type BillingEvent, type BillingStart, type BillingState, type SubscriptionStatus } from './billing.contract';
+import { dunningDeadlines, graceEnded } from './dunning.rules';
 
 const DAY = 86_400_000;
 
@@ -179,26 +106,17 @@ export function settle(s: BillingState, rules: BillingRules, now: number): Billi
   const paid = next.paidThrough !== null && now < next.paidThrough;
   const current = next.status === 'active' || (next.status === 'trialing' && (next.trialEndsAt === null || now < next.trialEndsAt));
   next.entitledPlan = current || paid ? next.paidPlan : 'free';
-  const graceOver = next.pastDueSince !== null && now >= next.pastDueSince + rules.graceDays * DAY;
+  const graceOver = graceEnded(next, rules, now);
   if (graceOver && next.status === 'past_due') next.status = 'unpaid';
   next.restricted = (next.status === 'unpaid' || next.status === 'past_due') && graceOver && !paid;
   return next;
-}
-
-/** The dunning days due by `now` and not yet reminded. */
-export function dueReminders(s: BillingState, rules: BillingRules, now: number): number[] {
-  if (s.pastDueSince === null || (s.status !== 'past_due' && s.status !== 'unpaid')) return [];
-  return rules.dunningDays.filter((d) => !s.reminded.includes(d) && now >= s.pastDueSince! + d * DAY);
 }
 
 /** The next instant at which the state changes by itself (trial end, a reminder, grace end, paid period end). */
 export function nextDeadline(s: BillingState, rules: BillingRules, now: number): number | undefined {
   const at: number[] = [];
   if (s.status === 'trialing' && s.trialEndsAt !== null) at.push(s.trialEndsAt);
-  if (s.pastDueSince !== null && (s.status === 'past_due' || s.status === 'unpaid')) {
-    for (const d of rules.dunningDays) if (!s.reminded.includes(d)) at.push(s.pastDueSince + d * DAY);
-    at.push(s.pastDueSince + rules.graceDays * DAY);
-  }
+  at.push(...dunningDeadlines(s, rules));
   if (s.paidThrough !== null) at.push(s.paidThrough);
   const future = at.filter((t) => t > now);
   return future.length ? Math.min(...future) : undefined;
