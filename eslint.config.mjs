@@ -63,8 +63,9 @@ export default tseslint.config(
   {
     // Imports point one way (docs/architecture.md):
     //   lib ← db (and migrations) ← activities, services ← workflows (types), api, worker
-    // A workflow's contract (workflows/*.shared.ts, ids.ts, searchAttributes.ts)
-    // is importable from every layer above lib; nothing imports in a circle.
+    // A workflow's contract and pure rules (workflows/*.contract.ts, *.rules.ts,
+    // ids.ts, searchAttributes.ts) are importable from every layer above lib;
+    // nothing imports in a circle.
     files: ['**/*.ts'],
     ignores: ['**/*.test.ts', 'test/**', 'scripts/**'],
     plugins: { 'import-x': importX },
@@ -91,14 +92,20 @@ export default tseslint.config(
               except: [
                 './ids.ts',
                 './searchAttributes.ts',
-                './enrollLead.shared.ts',
-                './provisionTenant.shared.ts',
-                './provisionEmailOutreach.shared.ts',
-                './billing.shared.ts',
-                './backfill.shared.ts',
-                './campaignFanout.shared.ts',
+                './backfill.contract.ts',
+                './backfill.rules.ts',
+                './billing.contract.ts',
+                './billing.rules.ts',
+                './campaignFanout.contract.ts',
+                './campaignFanout.rules.ts',
+                './dunning.rules.ts',
+                './enrollLead.contract.ts',
+                './enrollLead.rules.ts',
+                './provisionEmailOutreach.contract.ts',
+                './provisionTenant.contract.ts',
+                './sendQuota.rules.ts',
               ],
-              message: 'activities and services import a workflow only through its contract (workflows/*.shared.ts).',
+              message: 'activities and services import a workflow only through its contract and rules (workflows/*.contract.ts, *.rules.ts).',
             },
             { target: './activities', from: './services', message: 'activities and services are siblings: neither imports the other.' },
             { target: './services', from: './activities', message: 'activities and services are siblings: neither imports the other.' },

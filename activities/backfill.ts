@@ -25,7 +25,15 @@ import {
 } from '../db/backfills';
 import { backfillTenantIds } from '../db/tenants';
 import { findBackfill, finishStepName, type BackfillDefinition } from '../migrations/backfills';
-import { type BackfillSettings, halvedBatchSize, nextBatchSize } from '../workflows/backfill.shared';
+import { halvedBatchSize, nextBatchSize } from '../workflows/backfill.rules';
+import {
+  BACKFILL_STEP_UNKNOWN,
+  BACKFILL_UNKNOWN,
+  BACKFILL_WORKER_ONLY,
+  type BackfillSettings,
+  DDL_FAILED,
+  DDL_LOCK_TIMEOUT,
+} from '../workflows/backfill.contract';
 
 export interface BackfillActivityDeps {
   /** Owner-role pool: only the backfill worker has one. */
@@ -63,14 +71,14 @@ export interface SliceResult extends SliceHeartbeat {
 
 function definition(name: string): BackfillDefinition {
   const def = findBackfill(name);
-  if (!def) throw ApplicationFailure.nonRetryable(`no backfill is named ${name}`, 'backfill_unknown');
+  if (!def) throw ApplicationFailure.nonRetryable(`no backfill is named ${name}`, BACKFILL_UNKNOWN);
   return def;
 }
 
 export function createBackfillActivities(deps: BackfillActivityDeps) {
   function pool(): Pool {
     if (!deps.backfillPool)
-      throw ApplicationFailure.nonRetryable('this worker has no owner connection: backfills run in the backfill worker', 'backfill_worker_only');
+      throw ApplicationFailure.nonRetryable('this worker has no owner connection: backfills run in the backfill worker', BACKFILL_WORKER_ONLY);
     return deps.backfillPool;
   }
 
@@ -200,7 +208,7 @@ export function createBackfillActivities(deps: BackfillActivityDeps) {
     async runFinishStep(input: { name: string; runId: string; step: number; lockTimeoutMs: number; attempts: number }): Promise<{ attempts: number }> {
       const def = definition(input.name);
       const step = def.finish[input.step];
-      if (!step) throw ApplicationFailure.nonRetryable(`backfill ${input.name} has no finishing step ${input.step}`, 'backfill_step_unknown');
+      if (!step) throw ApplicationFailure.nonRetryable(`backfill ${input.name} has no finishing step ${input.step}`, BACKFILL_STEP_UNKNOWN);
       try {
         const attempts = await runFinishStepDdl(pool(), def, step, input, async (stepName, attempt) => {
           heartbeat({ step: stepName, attempt });
@@ -209,8 +217,8 @@ export function createBackfillActivities(deps: BackfillActivityDeps) {
         return { attempts };
       } catch (err) {
         if (!(err instanceof FinishStepError)) throw err;
-        if (err.lockTimeout) throw ApplicationFailure.retryable(err.message, 'ddl_lock_timeout');
-        throw ApplicationFailure.nonRetryable(err.message, 'ddl_failed');
+        if (err.lockTimeout) throw ApplicationFailure.retryable(err.message, DDL_LOCK_TIMEOUT);
+        throw ApplicationFailure.nonRetryable(err.message, DDL_FAILED);
       }
     },
   };

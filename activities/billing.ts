@@ -17,9 +17,9 @@ import { withTenant } from '../db/tenantContext';
 import { type BillingRules, LIMIT_KEYS, PLANS } from '../lib/plans';
 import { type PlatformMailer } from '../lib/platformMail';
 import { industryTemplate } from '../lib/industryTemplates';
-import { BILLING, type BillingInput, type BillingStart, type BillingState, billingWorkflowId } from '../workflows/billing.shared';
+import { BILLING, type BillingInput, type BillingStart, type BillingState, billingWorkflowId } from '../workflows/billing.contract';
 import { TenantIdSearchAttribute } from '../workflows/searchAttributes';
-import { quotaReleasedSignal } from '../workflows/enrollLead.shared';
+import { quotaReleasedSignal } from '../workflows/enrollLead.contract';
 import { enrollmentWorkflowId } from '../workflows/ids';
 import { mailSafeName } from '../lib/platformMail';
 

@@ -14,8 +14,6 @@
 // ends: it has no workflow task before then, and reads its row when the delay
 // ends. Pause, resume and archive reach it by signal-with-start, which ends a
 // delay at once.
-// Fan-outs started before the two steps make one batch of both, the calls
-// before the commit (`fanOutCampaignBatch`, kept for them).
 import { Context } from '@temporalio/activity';
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { type SignalDefinition } from '@temporalio/common';
@@ -24,24 +22,10 @@ import { readCampaignForFanout } from '../db/campaigns';
 import { countEnrollmentsAfter, moveFanoutBatch } from '../db/enrollments';
 import { withTenant } from '../db/tenantContext';
 import { eachLimited } from '../lib/eachLimited';
-import {
-  callsOfMove,
-  FANOUT_MOVES,
-  type FanoutBatchInput,
-  type FanoutBatchResult,
-  type FanoutCall,
-  type FanoutCallsInput,
-  type FanoutMoveResult,
-} from '../workflows/campaignFanout.shared';
-import {
-  archiveSignal,
-  ENROLL_LEAD,
-  enrollmentSignalOptions,
-  enrollmentStartOptions,
-  firstWaitEnds,
-  pauseSignal,
-  resumeSignal,
-} from '../workflows/enrollLead.shared';
+import { type FanoutBatchInput, type FanoutCall, type FanoutCallsInput, type FanoutMoveResult } from '../workflows/campaignFanout.contract';
+import { FANOUT_MOVES } from '../workflows/campaignFanout.rules';
+import { archiveSignal, ENROLL_LEAD, enrollmentSignalOptions, enrollmentStartOptions, pauseSignal, resumeSignal } from '../workflows/enrollLead.contract';
+import { firstWaitEnds } from '../workflows/enrollLead.rules';
 
 /** Workflow calls in flight per batch. */
 const CALLS_IN_FLIGHT = 32;
@@ -59,9 +43,6 @@ export function createCampaignFanoutActivities(deps: { dataSource: DataSource })
     },
     callCampaignBatch(input: FanoutCallsInput): Promise<void> {
       return callBatch(callsOfActivity(), input);
-    },
-    fanOutCampaignBatch(input: FanoutBatchInput): Promise<FanoutBatchResult> {
-      return fanOutBatch(deps.dataSource, callsOfActivity(), input);
     },
   };
 }
@@ -99,19 +80,6 @@ export async function callBatch(calls: FanoutCalls, input: FanoutCallsInput): Pr
   await eachLimited(input.calls, CALLS_IN_FLIGHT, async (c) => {
     await workflowCall(calls, input, c);
     if (++done % 50 === 0) calls.heartbeat?.({ done, of: input.calls.length });
-  });
-}
-
-/**
- * The batch of fan-outs started before the move and the calls were two steps
- * (their histories call `fanOutCampaignBatch`): lock, move, start or signal,
- * then commit — or roll back all of it.
- */
-export function fanOutBatch(dataSource: DataSource, calls: FanoutCalls, input: FanoutBatchInput): Promise<FanoutBatchResult> {
-  return withTenant(dataSource, input.tenantId, async (m) => {
-    const { calls: list, firstWait, ...result } = await moveRows(m, input);
-    await callBatch(calls, callsOfMove(input, { calls: list, firstWait }));
-    return result;
   });
 }
 

@@ -5,6 +5,7 @@ import { type DataSource } from 'typeorm';
 import { countCustomers } from '../db/customers';
 import { connectionContext, withTenant } from '../db/tenantContext';
 import { findTenant } from '../db/tenants';
+import { TENANT_NOT_FOUND } from '../workflows/provisionTenant.contract';
 
 export interface InspectTenantDataResult {
   tenantStatus: string;
@@ -18,7 +19,7 @@ export function createDiagnoseTenantActivities(deps: { dataSource: DataSource })
   return {
     async inspectTenantData(input: { tenantId: string }): Promise<InspectTenantDataResult> {
       const tenant = await findTenant(deps.dataSource, input.tenantId);
-      if (!tenant) throw ApplicationFailure.nonRetryable('tenant not found', 'tenant_not_found');
+      if (!tenant) throw ApplicationFailure.nonRetryable('tenant not found', TENANT_NOT_FOUND);
       return withTenant(deps.dataSource, input.tenantId, async (manager) => {
         const ctx = await connectionContext(manager);
         const customers = await countCustomers(manager);

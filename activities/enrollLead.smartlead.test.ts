@@ -71,12 +71,12 @@ it('sends through the provider with the send key as Idempotency-Key, and a retry
     apiUrl: 'https://api.example',
   });
   const ref = { tenantId: t.tenant.id, enrollmentId };
-  expect(await activities.reserveSendSlot({ ...ref, step: 1, at: Date.now() })).toEqual({ granted: true });
+  const send = (step: number) => activities.reserveAndSendStep({ ...ref, step, at: Date.now() });
 
-  // Step 1: the provider accepts but answers 502; the retry repeats the key.
+  // Step 1: the provider accepts but answers 502; the retry (which finds the slot it took) repeats the key.
   provider.failAfterNextSend = true;
-  await expect(activities.sendStep({ ...ref, step: 1, scheduledAt: Date.now() })).rejects.toThrow(/502/);
-  expect(await activities.sendStep({ ...ref, step: 1, scheduledAt: Date.now() })).toEqual({ outcome: 'sent' });
+  await expect(send(1)).rejects.toThrow(/502/);
+  expect(await send(1)).toEqual({ outcome: 'sent' });
   expect(provider.messages).toHaveLength(1);
   expect(provider.messages[0]).toMatchObject({
     clientId: 4242,
@@ -92,12 +92,12 @@ it('sends through the provider with the send key as Idempotency-Key, and a retry
   expect((provider.messages[0]!.body.headers as Record<string, string>)['List-Unsubscribe']).toMatch(/^<https:\/\/api\.example\/api\/unsubscribe\/u_/);
 
   // Step 2: sent, then an attempt "dies mid-send" (the row is left sending) and is retried.
-  expect(await activities.sendStep({ ...ref, step: 2, scheduledAt: Date.now() })).toEqual({ outcome: 'sent' });
+  expect(await send(2)).toEqual({ outcome: 'sent' });
   await withTenant(ds, t.tenant.id, (m) => m.query("UPDATE messages SET status = 'sending' WHERE enrollment_id = $1 AND step = 2", [enrollmentId]));
-  expect(await activities.sendStep({ ...ref, step: 2, scheduledAt: Date.now() })).toEqual({ outcome: 'sent' });
+  expect(await send(2)).toEqual({ outcome: 'sent' });
   expect(provider.messages.filter((m) => m.idempotencyKey.endsWith('/2'))).toHaveLength(1);
   // And once accepted, a retry does not call the provider at all.
   const calls = provider.calls['POST /messages'];
-  expect(await activities.sendStep({ ...ref, step: 2, scheduledAt: Date.now() })).toEqual({ outcome: 'already_sent' });
+  expect(await send(2)).toEqual({ outcome: 'already_sent' });
   expect(provider.calls['POST /messages']).toBe(calls);
 });

@@ -41,16 +41,20 @@ import {
   type EnrollmentState,
   type NotGranted,
   type RecordAfterSend,
-  sendIfGranted,
   sendMessageId,
   type SlotDecision,
-} from '../workflows/enrollLead.shared';
+  ENROLLMENT_MISSING,
+  ENROLLMENT_NOT_STARTED,
+  NO_INBOX,
+} from '../workflows/enrollLead.contract';
+import { sendIfGranted } from '../workflows/sendQuota.rules';
 import { insertSuppression } from '../db/suppressions';
 import { providerKeyAad, smtpPasswordAad } from '../lib/secretScopes';
 import { renderTemplate } from '../lib/templates';
 import { NO_EXCEPTIONS, type OutboundPolicy } from '../lib/outbound';
 import { type MailProvider, smartleadProvider, smtpProvider } from './providers/mail';
 import { type InboxSender } from '../db/rows/inboxes';
+import { PROVIDER_NOT_CONFIGURED } from '../workflows/provisionEmailOutreach.contract';
 
 export interface OutreachDeps {
   dataSource: DataSource;
@@ -109,7 +113,7 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
       let password: string | null = null;
       if (inbox.smtp_password_ciphertext && inbox.smtp_password_key_id) {
         if (!deps.keyring)
-          throw ApplicationFailure.nonRetryable('encryption keys are not configured: the SMTP password cannot be opened', 'provider_not_configured');
+          throw ApplicationFailure.nonRetryable('encryption keys are not configured: the SMTP password cannot be opened', PROVIDER_NOT_CONFIGURED);
         password = open(
           deps.keyring,
           { keyId: inbox.smtp_password_key_id, ciphertext: inbox.smtp_password_ciphertext },
@@ -123,7 +127,7 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
     }
     const account = await readSmartleadKey(m, inbox.customer_id);
     if (!deps.smartlead || !deps.keyring || !account?.api_key_ciphertext || !account.api_key_key_id) {
-      throw ApplicationFailure.nonRetryable('the customer has no active Smartlead account to send through', 'provider_not_configured');
+      throw ApplicationFailure.nonRetryable('the customer has no active Smartlead account to send through', PROVIDER_NOT_CONFIGURED);
     }
     const apiKey = open(
       deps.keyring,
@@ -136,9 +140,9 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
   /** The enrollment, its lead, the step of its pinned sequence and whether the address is suppressed: one statement. */
   async function loadSendContext(m: EntityManager, enrollmentId: string, step: number): Promise<SendContext> {
     const row = await readSendContext(m, enrollmentId, step);
-    if (!row) throw ApplicationFailure.nonRetryable('enrollment not found', 'enrollment_missing');
+    if (!row) throw ApplicationFailure.nonRetryable('enrollment not found', ENROLLMENT_MISSING);
     if (row.email === null || row.email === undefined || !row.step) {
-      throw ApplicationFailure.nonRetryable('the lead or the step of this enrollment is gone', 'enrollment_missing');
+      throw ApplicationFailure.nonRetryable('the lead or the step of this enrollment is gone', ENROLLMENT_MISSING);
     }
     const { id, customer_id, campaign_id, lead_id, sequence_version, inbox_id, status } = row;
     return {
@@ -149,11 +153,20 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
     };
   }
 
+  /**
+   * Takes the send of one step: a slot of an inbox's daily cap and one send
+   * of the tenant's monthly quota (or a credit), in one transaction. A full
+   * inbox answers not granted (the next day's window); no quota answers
+   * `waitingFor` and marks the enrollment, which the billing workflow wakes.
+   * Every enrollment of the inbox serialises on the inbox row, so the cap
+   * holds however many fall due at once; asking again for the same step
+   * returns the slot it already has.
+   */
   async function reserveSendSlot(input: EnrollmentRef & { step: number; at: number }): Promise<SlotDecision> {
     return withTenant(ds, input.tenantId, async (m) => {
       // Whether this step has its slot already, and where it could send from, in one statement.
       const e = await readSlotCandidates(m, input.enrollmentId, input.step);
-      if (!e) throw ApplicationFailure.nonRetryable('enrollment not found', 'enrollment_missing');
+      if (!e) throw ApplicationFailure.nonRetryable('enrollment not found', ENROLLMENT_MISSING);
       if (e.reserved) return { granted: true };
       // The account lock comes before the inbox locks, always in this order.
       const allowance = await takeSendAllowance(m, input.at);
@@ -162,7 +175,7 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
         return { granted: false, waitingFor: allowance.waitingFor, retryAt: allowance.retryAt };
       }
       const { candidates } = e;
-      if (candidates.length === 0) throw ApplicationFailure.nonRetryable('the campaign has no inbox to send from', 'no_inbox');
+      if (candidates.length === 0) throw ApplicationFailure.nonRetryable('the campaign has no inbox to send from', NO_INBOX);
       const day = localDate(input.at, e.timezone);
       // From here to the commit the tenant's account is locked, and every send
       // of the tenant waits for it, so the rest is two statements: the
@@ -177,13 +190,21 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
     });
   }
 
+  /**
+   * Renders and sends one step, exactly once: the message row keyed by
+   * (tenant, enrollment, step) is committed before the provider is called,
+   * and a retry that finds it decides from its status — accepted: done;
+   * sending: the earlier attempt died mid-send, so an idempotent provider is
+   * asked again with the same key and SMTP is never repeated (the message
+   * is marked uncertain for an operator instead).
+   */
   async function sendStep(input: EnrollmentRef & { step: number; scheduledAt: number; then?: RecordAfterSend }): Promise<SendOutcome> {
     const prepared = await withTenant(ds, input.tenantId, async (m) => {
       const c = await loadSendContext(m, input.enrollmentId, input.step);
       if (TERMINAL.has(c.enrollment.status)) return { done: { outcome: 'not_active' } as SendOutcome };
       if (c.suppressed) return { done: { outcome: 'suppressed' } as SendOutcome };
       const inbox = await readInboxSender(m, c.enrollment.inbox_id);
-      if (!inbox) throw ApplicationFailure.nonRetryable('the inbox of this enrollment is gone', 'no_inbox');
+      if (!inbox) throw ApplicationFailure.nonRetryable('the inbox of this enrollment is gone', NO_INBOX);
       const values: Record<string, string | undefined> = {
         email: c.lead.email,
         firstName: c.lead.first_name,
@@ -292,13 +313,13 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
     async loadEnrollment(ref: EnrollmentRef): Promise<EnrollmentPlan> {
       return withTenant(ds, ref.tenantId, async (m) => {
         const row = await readEnrollmentPlan(m, ref.enrollmentId);
-        if (!row) throw ApplicationFailure.nonRetryable('enrollment not found', 'enrollment_missing');
+        if (!row) throw ApplicationFailure.nonRetryable('enrollment not found', ENROLLMENT_MISSING);
         // Started by an older fan-out's batch that has not committed yet, or
         // that rolled back (the worker died, a call failed): the batch's retry
         // moves the row and finds this run already going, so wait for it
         // rather than end.
-        if (row.status === 'pending') throw ApplicationFailure.retryable('the enrollment has not been started yet', 'enrollment_not_started');
-        if (!row.steps) throw ApplicationFailure.nonRetryable('the enrollment has no sequence version', 'enrollment_missing');
+        if (row.status === 'pending') throw ApplicationFailure.retryable('the enrollment has not been started yet', ENROLLMENT_NOT_STARTED);
+        if (!row.steps) throw ApplicationFailure.nonRetryable('the enrollment has no sequence version', ENROLLMENT_MISSING);
         const sentSteps = await listSentSteps(m, ref.enrollmentId);
         return {
           status: row.status,
@@ -311,29 +332,9 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
     },
 
     /**
-     * Takes the send of one step: a slot of an inbox's daily cap and one send
-     * of the tenant's monthly quota (or a credit), in one transaction. A full
-     * inbox answers not granted (the next day's window); no quota answers
-     * `waitingFor` and marks the enrollment, which the billing workflow wakes.
-     * Every enrollment of the inbox serialises on the inbox row, so the cap
-     * holds however many fall due at once; asking again for the same step
-     * returns the slot it already has.
-     */
-    reserveSendSlot,
-
-    /**
-     * Renders and sends one step, exactly once: the message row keyed by
-     * (tenant, enrollment, step) is committed before the provider is called,
-     * and a retry that finds it decides from its status — accepted: done;
-     * sending: the earlier attempt died mid-send, so an idempotent provider is
-     * asked again with the same key and SMTP is never repeated (the message
-     * is marked uncertain for an operator instead).
-     */
-    sendStep,
-
-    /**
      * One step's send in one activity (a local activity fewer per send):
-     * takes the slot as reserveSendSlot does and, when it is granted, renders and sends as sendStep does. Both halves are
+     * takes the slot as reserveSendSlot does and, when it is granted, renders
+     * and sends as sendStep does. Both halves are
      * idempotent for (enrollment, step), so a retry after a crash finds the
      * slot it took and the message it recorded. With `then`, a send that is
      * made also moves the row to the next step (or completes it) in its

@@ -24,6 +24,7 @@ import { providerKeyAad } from '../lib/secretScopes';
 import { lockBillingAccount } from '../db/sendQuota';
 import { hasFeature, limitUsage } from '../db/entitlements';
 import { SmartleadAdminClient } from './providers/smartleadAdmin';
+import { CUSTOMER_NOT_FOUND, PLAN_FEATURE_REQUIRED, PROVIDER_ACCOUNT_MISSING, PROVIDER_NOT_CONFIGURED } from '../workflows/provisionEmailOutreach.contract';
 
 export interface EmailCapabilityDeps {
   dataSource: DataSource;
@@ -37,7 +38,7 @@ const associatedData = (tenantId: string, customerId: string) => providerKeyAad(
 export function createProvisionEmailOutreachActivities(deps: EmailCapabilityDeps) {
   const configured = () => {
     if (!deps.smartlead || !deps.keyring) {
-      throw ApplicationFailure.nonRetryable('the e-mail provider is not configured (SMARTLEAD_API_KEY, encryption keys)', 'provider_not_configured');
+      throw ApplicationFailure.nonRetryable('the e-mail provider is not configured (SMARTLEAD_API_KEY, encryption keys)', PROVIDER_NOT_CONFIGURED);
     }
     return { client: new SmartleadAdminClient(deps.smartlead), keyring: deps.keyring };
   };
@@ -46,7 +47,7 @@ export function createProvisionEmailOutreachActivities(deps: EmailCapabilityDeps
   /** The plan's e-mail outreach feature gates the capability's workflows as it gates its routes (a missing row is "off"). */
   const requireFeature = async (tenantId: string) => {
     if (!(await withTenant(deps.dataSource, tenantId, (m) => hasFeature(m, 'email_outreach')))) {
-      throw ApplicationFailure.nonRetryable('the plan does not include email_outreach', 'plan_feature_required');
+      throw ApplicationFailure.nonRetryable('the plan does not include email_outreach', PLAN_FEATURE_REQUIRED);
     }
   };
 
@@ -56,7 +57,7 @@ export function createProvisionEmailOutreachActivities(deps: EmailCapabilityDeps
       await requireFeature(input.tenantId);
       // 1. Record before calling the provider.
       await withTenant(deps.dataSource, input.tenantId, async (m) => {
-        if (!(await customerExists(m, input.customerId))) throw ApplicationFailure.nonRetryable('customer not found', 'customer_not_found');
+        if (!(await customerExists(m, input.customerId))) throw ApplicationFailure.nonRetryable('customer not found', CUSTOMER_NOT_FOUND);
         await insertProviderAccount(m, input.customerId, PROVIDER, `tenantflow:${input.tenantId}:${input.customerId}`);
       });
       let row = (await account(input.tenantId, input.customerId))!;
@@ -89,7 +90,7 @@ export function createProvisionEmailOutreachActivities(deps: EmailCapabilityDeps
       await requireFeature(input.tenantId);
       const row = await account(input.tenantId, input.customerId);
       if (!row?.api_key_ciphertext || !row.api_key_key_id)
-        throw ApplicationFailure.nonRetryable('the customer has no provider account yet', 'provider_account_missing');
+        throw ApplicationFailure.nonRetryable('the customer has no provider account yet', PROVIDER_ACCOUNT_MISSING);
       const apiKey = open(keyring, { keyId: row.api_key_key_id, ciphertext: row.api_key_ciphertext }, associatedData(input.tenantId, input.customerId));
       const inboxes = await client.listInboxes(apiKey);
       return withTenant(deps.dataSource, input.tenantId, async (m) => {

@@ -29,7 +29,13 @@ import {
 import { deleteTenantUser, findOwnerCandidate, insertOwnerUser } from '../db/users';
 import { industryTemplate, type IndustryTemplate } from '../lib/industryTemplates';
 import { invitationMail, verificationMail, type PlatformMail, type PlatformMailer } from '../lib/platformMail';
-import type { ProvisioningProgress } from '../workflows/provisionTenant.shared';
+import {
+  OWNER_IS_PLATFORM_ADMIN,
+  type ProvisioningProgress,
+  PROVISIONING_REJECTED,
+  TEMPLATE_NOT_FOUND,
+  TENANT_NOT_FOUND,
+} from '../workflows/provisionTenant.contract';
 
 export interface TenantActivityDeps {
   dataSource: DataSource;
@@ -43,13 +49,13 @@ export interface TenantActivityDeps {
 
 async function loadTenant(m: EntityManager | DataSource, tenantId: string): Promise<ProvisioningTenant> {
   const t = await findProvisioningTenant(m, tenantId);
-  if (!t) throw ApplicationFailure.nonRetryable('tenant not found', 'tenant_not_found');
+  if (!t) throw ApplicationFailure.nonRetryable('tenant not found', TENANT_NOT_FOUND);
   return t;
 }
 
 function templateOf(t: ProvisioningTenant): IndustryTemplate {
   const template = t.industry ? industryTemplate(t.industry) : undefined;
-  if (!template) throw ApplicationFailure.nonRetryable(`no industry template "${t.industry}"`, 'template_not_found');
+  if (!template) throw ApplicationFailure.nonRetryable(`no industry template "${t.industry}"`, TEMPLATE_NOT_FOUND);
   return template;
 }
 
@@ -65,7 +71,7 @@ export function createProvisionTenantActivities(deps: TenantActivityDeps) {
       // externalCustomerId); this step makes it a tenant being provisioned.
       await ds.transaction(async (m) => {
         const t = await loadTenant(m, input.tenantId);
-        if (t.status === 'active') throw ApplicationFailure.nonRetryable('tenant is already active', 'provisioning_rejected');
+        if (t.status === 'active') throw ApplicationFailure.nonRetryable('tenant is already active', PROVISIONING_REJECTED);
         await markTenantProvisioning(m, input.tenantId);
         await saveProvisioningProgress(m, input.tenantId, { ...input.progress, error: null, workflowId: activityInfo().workflowExecution?.workflowId });
       });
@@ -95,15 +101,15 @@ export function createProvisionTenantActivities(deps: TenantActivityDeps) {
     async createOwner(input: { tenantId: string; progress: ProvisioningProgress }): Promise<{ userId: string; invited: boolean }> {
       const { mail, ...result } = await inTenant(input.tenantId, async (m) => {
         const t = await loadTenant(m, input.tenantId);
-        if (!t.owner_email) throw ApplicationFailure.nonRetryable('the registration has no owner', 'provisioning_rejected');
+        if (!t.owner_email) throw ApplicationFailure.nonRetryable('the registration has no owner', PROVISIONING_REJECTED);
         const ownerEmail = t.owner_email;
         const existing = await findOwnerCandidate(m, ownerEmail);
         if (existing?.is_platform_admin) {
           // Platform admins are kept apart from tenant users (docs/security.md, "Identity").
-          throw ApplicationFailure.nonRetryable('the owner e-mail belongs to a platform admin', 'owner_is_platform_admin');
+          throw ApplicationFailure.nonRetryable('the owner e-mail belongs to a platform admin', OWNER_IS_PLATFORM_ADMIN);
         }
         const ownerRole = await ownerRoleId(m);
-        if (!ownerRole) throw ApplicationFailure.nonRetryable('the template gave no owner role', 'template_not_found');
+        if (!ownerRole) throw ApplicationFailure.nonRetryable('the template gave no owner role', TEMPLATE_NOT_FOUND);
         let invited = false;
         let mail: PlatformMail | undefined;
         const newInvite = async (userId: string, roleId: string | null, mailOf: typeof invitationMail | typeof verificationMail) => {

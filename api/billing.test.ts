@@ -22,7 +22,7 @@ import { startRecordingProxy, type RecordingProxy } from '../test/helpers/record
 import { startStripeMock } from '../test/helpers/stripeMock';
 import { connectClient, projectWorkflowBundle, quietRuntime, temporalAddress, uniqueTaskQueue } from '../test/helpers/temporal';
 import { createWorker } from '../worker/createWorker';
-import { billingWorkflowId, stateQuery } from '../workflows/billing.shared';
+import { billingWorkflowId, stateQuery } from '../workflows/billing.contract';
 import { provisionTenantWorkflowId } from '../workflows/ids';
 import { provisionTenant } from '../workflows/provisionTenant';
 

@@ -11,6 +11,7 @@ import { addMember, createTenant, createUser, type TenantFixture } from '../test
 import { signIn, testApp, type Agent } from '../test/helpers/api';
 import { startFakeSmartlead, type FakeSmartlead } from '../test/helpers/fakeSmartlead';
 import { temporalAddress, uniqueTaskQueue, withProjectWorker } from '../test/helpers/temporal';
+import { PLAN_FEATURE_REQUIRED } from '../workflows/provisionEmailOutreach.contract';
 
 const keyring = parseKeyring(`v1:${generateKey()}`, 'v1');
 
@@ -175,7 +176,7 @@ it('adds the provider’s inboxes only up to the plan’s inbox limit, and not a
       .getHandle(res.body.workflowId)
       .result()
       .catch((e: unknown) => e)) as { cause?: { cause?: { type?: string } } };
-    expect(failed.cause?.cause?.type).toBe('plan_feature_required');
+    expect(failed.cause?.cause?.type).toBe(PLAN_FEATURE_REQUIRED);
   });
   expect(await inboxes()).toBe(1);
 });

@@ -12,7 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createDataSource } from '../db/dataSource';
 import { config } from '../lib/config';
 import * as backfills from '../services/platform/backfills';
-import { type BackfillProgress } from '../workflows/backfill.shared';
+import { type BackfillProgress } from '../workflows/backfill.contract';
 import { embeddedAppUrl } from './lib/postgres';
 
 const USAGE = 'usage: npm run backfill -- list | start|pause|resume|cancel|status NAME [--tenant ID] [--dry-run] [--watch] [--target-ms N] [--sleep-ms N]';

@@ -7,6 +7,7 @@ import { config } from '../lib/config';
 import { ensureTools } from './ensureTools';
 import { launchPlatform, webBuildStale } from './lib/platform';
 import { onStopSignal } from './lib/processes';
+import { StaleWorkflowsError } from './lib/staleWorkflows';
 import { MissingPrerequisiteError, ROOT } from './lib/tools';
 
 const log = (line: string) => console.log(`[tenantflow] ${line}`);
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof MissingPrerequisiteError ? `[setup] missing prerequisite: ${err.message}` : err);
+  if (err instanceof StaleWorkflowsError) console.error(`[tenantflow] ${err.message}`);
+  else console.error(err instanceof MissingPrerequisiteError ? `[setup] missing prerequisite: ${err.message}` : err);
   process.exit(1);
 });

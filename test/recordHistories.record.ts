@@ -1,8 +1,9 @@
 // `npm run histories:record`: runs each workflow scenario on the dev server
 // with the project's worker and stores its history in workflows/histories/,
-// where the replay suite (workflows/replay.test.ts) picks it up. Re-record
-// when a workflow changes shape on purpose (behind patched()), and keep the
-// old histories: they are what running workflows look like.
+// where the replay suite (workflows/replay.test.ts) picks it up. When a
+// workflow changes shape, re-record its scenarios (RECORD_OVERWRITE=1, `-t`
+// with the workflow's name): until the first release every history there is
+// of the current shape (docs/architecture.md, "Workflows").
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -31,11 +32,12 @@ import { campaignFanoutWorkflowId, enrollmentWorkflowId } from '../workflows/ids
 import { connectClient, createTimeSkippingEnv, projectWorkflowBundle, temporalAddress, uniqueTaskQueue, withProjectWorker } from './helpers/temporal';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { BILLING, type BillingEvent, type BillingInput, billingWorkflowId, stateQuery, stripeEventSignal } from '../workflows/billing.shared';
+import { BILLING, type BillingEvent, type BillingInput, billingWorkflowId, stateQuery, stripeEventSignal } from '../workflows/billing.contract';
 
 import { importLegacy, ownerPool, progressOf, startBackfill, startBackfillWorker } from './helpers/backfill';
 import { until } from './helpers/processes';
-import { pauseSignal as backfillPause, resumeSignal as backfillResume } from '../workflows/backfill.shared';
+import { pauseSignal as backfillPause, resumeSignal as backfillResume } from '../workflows/backfill.contract';
+import { PROVISIONING_REJECTED } from '../workflows/provisionTenant.contract';
 
 const HISTORIES = path.join(__dirname, '..', 'workflows', 'histories');
 
@@ -119,6 +121,11 @@ test('provisionTenant: completed', async () => {
     client.workflow.execute(provisionTenant, { workflowId, taskQueue, args: [{ tenantId }], typedSearchAttributes: tenantSearchAttributes(tenantId) }),
   );
   await record('provisionTenant.completed', workflowId);
+  // Its last step started the tenant's billing workflow, which runs for good.
+  await client.workflow
+    .getHandle(billingWorkflowId(tenantId))
+    .terminate('recorded')
+    .catch(() => undefined);
 });
 
 test('provisionTenant: a step fails for good and the saga compensates', async () => {
@@ -131,7 +138,7 @@ test('provisionTenant: a step fails for good and the saga compensates', async ()
       taskQueue,
       activityOverrides: {
         enableDefaultEntitlements: async () => {
-          throw ApplicationFailure.nonRetryable('recorded refusal', 'provisioning_rejected');
+          throw ApplicationFailure.nonRetryable('recorded refusal', PROVISIONING_REJECTED);
         },
       },
     },
@@ -254,9 +261,7 @@ describe('enrollLead', () => {
   });
 
   // The fan-out starts an enrollment whose first step waits delayed until the
-  // step is due (a start delay; the wait is in its input too). Histories from
-  // before the start delay, whose first task was the timer alone, stay in the
-  // suite as enrollLead.first-wait.*.
+  // step is due (a start delay; the wait is in its input too).
   test('first step waits: the delayed start woken by a pause, resumed, then archived', async () => {
     const taskQueue = uniqueTaskQueue('record');
     await withProjectWorker({ dataSource: app, taskQueue }, async () => {
@@ -315,20 +320,6 @@ describe('enrollLead', () => {
       await record('enrollLead.replied', e.workflowId);
     });
   });
-});
-
-test('provisionTenant: completed, starting the billing workflow', async () => {
-  const tenantId = await registerTenant();
-  const taskQueue = uniqueTaskQueue('record');
-  const workflowId = provisionTenantWorkflowId({ tenantId });
-  await withProjectWorker({ dataSource: app, taskQueue }, () =>
-    client.workflow.execute(provisionTenant, { workflowId, taskQueue, args: [{ tenantId }], typedSearchAttributes: tenantSearchAttributes(tenantId) }),
-  );
-  await record('provisionTenant.completed-with-billing', workflowId);
-  await client.workflow
-    .getHandle(billingWorkflowId(tenantId))
-    .terminate('recorded')
-    .catch(() => undefined);
 });
 
 const DAY = 86_400_000;
@@ -405,9 +396,9 @@ test('billing: trial → active → payment fails → dunning reminders → paid
   });
 });
 
-// Since the patches that follow one subscription and entitle the paid plan:
-// an unpaid upgrade (past_due on the new plan), an event of another
-// subscription ignored, then the upgrade paid.
+// The workflow follows one subscription and entitles the plan paid for: an
+// unpaid upgrade (past_due on the new plan), an event of another subscription
+// ignored, then the upgrade paid.
 test('billing: an unpaid upgrade keeps the paid plan, another subscription is ignored, then paid', async () => {
   await onBillingClock(async (env, start) => {
     const t = await createTenant(owner, { name: 'Recorded paid plan', customers: 1 });

@@ -10,7 +10,7 @@ import { insertLegacyLeads, ownerPool, progressOf, startBackfill, startBackfillW
 import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
 import { createTenant } from '../test/helpers/fixtures';
 import { connectClient, uniqueTaskQueue } from '../test/helpers/temporal';
-import { platformBackfillWorkflowId, tenantBackfillWorkflowId } from './backfill.shared';
+import { platformBackfillWorkflowId, tenantBackfillWorkflowId } from './backfill.contract';
 
 const NAME = 'leads-email-domain';
 const LEADS = 1_500;

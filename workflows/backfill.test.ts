@@ -1,5 +1,5 @@
-// The legacy tenant backfill (seed 001) as a durable workflow on the real
-// server and database (spec §5.6): a million generated rows filled while a
+// The legacy tenant backfill (`legacy-tenant-id`) as a durable workflow on the
+// real server and database (docs/operations.md, "Backfills"): a million generated rows filled while a
 // writer keeps inserting and updating, every batch's lock time bounded; pause
 // holds and cancel is per batch; orphans stop the finish and are reported; the
 // finishing DDL never waits past lock_timeout; a SIGKILLed worker resumes and
@@ -26,7 +26,7 @@ import { createTenant } from '../test/helpers/fixtures';
 import { until } from '../test/helpers/processes';
 import { connectClient, uniqueTaskQueue } from '../test/helpers/temporal';
 import { type BackfillDeps, controlBackfill } from '../services/platform/backfills';
-import { BACKFILL, cancelSignal, pauseSignal, resumeSignal, tenantBackfillWorkflowId, type BackfillProgress } from './backfill.shared';
+import { BACKFILL, cancelSignal, pauseSignal, resumeSignal, tenantBackfillWorkflowId, type BackfillProgress } from './backfill.contract';
 
 const NAME = 'legacy-tenant-id';
 let client: Client;
@@ -127,7 +127,7 @@ describe('a 1,000,000-row legacy backfill under a concurrent writer', () => {
     // a batch that would have was cut off by its statement deadline (a timeout record) and halved.
     expect(Math.max(...applied.map((b) => b.duration_ms))).toBeLessThanOrEqual(2 * targetBatchMs);
     for (const b of batches.filter((x) => x.status === 'timeout')) expect(b.duration_ms).toBeLessThanOrEqual(2 * targetBatchMs + 100);
-    // The size adapted to the target (the ×1.2 / halving rule itself: backfill.shared.test.ts).
+    // The size adapted to the target (the ×1.2 / halving rule itself: backfill.rules.test.ts).
     expect(Math.max(...applied.map((b) => b.size))).toBeGreaterThan(1_000);
 
     await expectDerivedExactlyOnce(s.pool);

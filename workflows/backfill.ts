@@ -1,6 +1,7 @@
 // backfill: runs one declared backfill (migrations/backfills) to the end —
 // batches, verification, then the finishing constraints — as a durable process
-// an operator can pause, resume, throttle and cancel (spec §5.6).
+// an operator can pause, resume, throttle and cancel (docs/operations.md,
+// "Backfills").
 //
 // A platform-scoped backfill runs here, at `platform/backfill/{name}`. A
 // tenant-scoped one starts a child per tenant (`tenant/{id}/backfill/{name}`,
@@ -34,10 +35,14 @@ import {
   resumeSignal,
   setThrottleSignal,
   tenantBackfillWorkflowId,
-} from './backfill.shared';
+  BACKFILL_SCOPE,
+  BACKFILL_UNKNOWN,
+  BACKFILL_WORKER_ONLY,
+  DDL_FAILED,
+} from './backfill.contract';
 import { TenantIdSearchAttribute } from './searchAttributes';
 
-export * from './backfill.shared';
+export * from './backfill.contract';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
@@ -45,19 +50,19 @@ const acts = proxyActivities<Activities>({
     initialInterval: '1 second',
     maximumInterval: '15 seconds',
     maximumAttempts: 10,
-    nonRetryableErrorTypes: ['backfill_unknown', 'backfill_worker_only'],
+    nonRetryableErrorTypes: [BACKFILL_UNKNOWN, BACKFILL_WORKER_ONLY],
   },
 });
 // A slice heartbeats after every batch: a killed worker is noticed within the heartbeat timeout and the slice resumes elsewhere.
 const slices = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '10 seconds', nonRetryableErrorTypes: ['backfill_unknown', 'backfill_worker_only'] },
+  retry: { initialInterval: '1 second', maximumInterval: '10 seconds', nonRetryableErrorTypes: [BACKFILL_UNKNOWN, BACKFILL_WORKER_ONLY] },
 });
 // A finishing DDL statement (VALIDATE, CREATE INDEX CONCURRENTLY) may scan a large table: no heartbeat while it runs.
 const ddl = proxyActivities<Activities>({
   startToCloseTimeout: '1 hour',
-  retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes: ['ddl_failed', 'backfill_unknown'] },
+  retry: { initialInterval: '2 seconds', maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes: [DDL_FAILED, BACKFILL_UNKNOWN] },
 });
 
 /** Passes over the table before rows that keep appearing behind the cursor count as a failure. */
@@ -146,7 +151,7 @@ export async function backfill(input: BackfillInput): Promise<BackfillProgress> 
   const described = await acts.describeBackfill({ name: input.name });
   if (p.finish.length === 0) p.finish = described.finish.map((step) => ({ step, status: 'waiting', attempts: 0 }));
   const isParent = described.scope === 'tenant' && !input.tenantId;
-  if (described.scope === 'platform' && input.tenantId) throw ApplicationFailure.nonRetryable(`${input.name} is not tenant-scoped`, 'backfill_scope');
+  if (described.scope === 'platform' && input.tenantId) throw ApplicationFailure.nonRetryable(`${input.name} is not tenant-scoped`, BACKFILL_SCOPE);
   p.scope = described.scope;
 
   if (isParent) {

@@ -1,4 +1,5 @@
-// The billing lifecycle on the time-skipping test server (spec §5.5), with the
+// The billing lifecycle on the time-skipping test server (docs/operations.md,
+// "Billing"), with the
 // project's real activities, a real PostgreSQL and a real SMTP server: days
 // pass in seconds. Stripe events are signalled the way the webhook signals
 // them (already verified and reduced).
@@ -20,7 +21,7 @@ import { addMember, createTenant, createUser, type TenantFixture } from '../test
 import { addLeads, createCampaign, createSmtpInbox, setCampaignStatus, until } from '../test/helpers/outreach';
 import { startSmtpServer, TEST_OUTBOUND, type TestSmtpServer } from '../test/helpers/smtp';
 import { createTimeSkippingEnv, projectWorkflowBundle, uniqueTaskQueue } from '../test/helpers/temporal';
-import { BILLING, type BillingEvent, type BillingInput, billingWorkflowId, stateQuery, stripeEventSignal } from './billing.shared';
+import { BILLING, type BillingEvent, type BillingInput, billingWorkflowId, stateQuery, stripeEventSignal } from './billing.contract';
 import { TenantIdSearchAttribute } from './searchAttributes';
 
 const DAY = 86_400_000;
@@ -194,51 +195,4 @@ it('never paid → restricted after the grace → enrollments wait, nothing sent
   await until('sent after payment', async () => (smtp.received.some((m) => m.envelope.to.includes(lead)) ? true : undefined));
   expect(await account(tenantId)).toMatchObject({ status: 'active', restricted: false, entitled_plan: 'starter' });
   expect((await waiting())[0]?.waiting_for).toBeNull();
-});
-
-it('a run that began under the old rules takes the paid-plan rules at its first event after the deployment', async () => {
-  const { t } = await tenantWithOwner('mid-run');
-  const tenantId = t.tenant.id;
-  const queue = uniqueTaskQueue('billing-mid-run');
-  const activities = createActivities({ dataSource: ds, outbound: TEST_OUTBOUND, apiUrl: 'https://api.tenantflow.example' });
-  const workflowBundle = await projectWorkflowBundle();
-  const workerOn = (old: boolean) =>
-    Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: queue,
-      workflowBundle,
-      activities,
-      // The code before the patches: every patch stays inactive and records no marker.
-      ...(old ? { patchActivationCallback: () => false } : {}),
-      maxCachedWorkflows: 0,
-    });
-  const handle = await env.client.workflow.start(BILLING, {
-    workflowId: billingWorkflowId(tenantId),
-    taskQueue: queue,
-    args: [{ tenantId } satisfies BillingInput],
-    typedSearchAttributes: [{ key: TenantIdSearchAttribute, value: tenantId }],
-  });
-  const state = () => handle.query(stateQuery);
-  const now = await env.currentTimeMs();
-  const sub = { subscriptionId: 'sub_mid_1', periodStart: now, periodEnd: now + 30 * DAY, trialEnd: null };
-
-  // Before the deployment: Starter is paid for.
-  const before = await workerOn(true);
-  await before.runUntil(async () => {
-    await handle.signal(stripeEventSignal, event('subscription', { ...sub, status: 'active', plan: 'starter' }, now));
-    await until('starter', async () => ((await state()).entitledPlan === 'starter' ? true : undefined));
-  });
-  const markers = async () => (await handle.fetchHistory()).events?.filter((e) => e.markerRecordedEventAttributes).length ?? 0;
-  expect(await markers()).toBe(0);
-
-  // After it, the same run (replayed by the new code) meets an unpaid upgrade: Starter stays entitled.
-  const after = await workerOn(false);
-  await after.runUntil(async () => {
-    await handle.signal(stripeEventSignal, event('subscription', { ...sub, status: 'past_due', plan: 'pro' }, now + 1000));
-    await until('past_due', async () => ((await state()).status === 'past_due' ? true : undefined));
-    expect(await state()).toMatchObject({ plan: 'pro', paidPlan: 'starter', entitledPlan: 'starter' });
-    await until('row past_due', async () => ((await account(tenantId))?.status === 'past_due' ? true : undefined));
-    expect(await account(tenantId)).toMatchObject({ plan: 'pro', entitled_plan: 'starter', monthlySends: 2000 });
-  });
-  expect(await markers()).toBe(2);
 });

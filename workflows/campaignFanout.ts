@@ -1,40 +1,33 @@
-// campaignFanout (spec §5.3, issue 11): brings a campaign's enrollments to the
-// campaign's status in batches — each batch one transaction that moves its
-// rows and commits, then the starts or signals of their enrollment workflows
-// from the list the move returned, so a batch retried after a crash repeats
-// only idempotent calls. A newer action
-// (the campaign changed again) restarts the walk from the first enrollment;
-// progress is a query, and long walks continue as new.
-import { condition, continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+// campaignFanout: brings a campaign's enrollments to the campaign's status in
+// batches. A batch is two activities: the move commits its rows in one
+// transaction and returns the workflow calls they need, then the calls are
+// made from that list, which this history holds — so a batch retried after a
+// crash repeats only idempotent calls (a retry makes them again), and no
+// enrollment waits for its batch's rows. A newer action (the campaign changed
+// again) restarts the walk from the first enrollment; progress is a query,
+// and long walks continue as new.
+import { condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
   type CampaignFanoutInput,
   campaignActionSignal,
-  callsOfMove,
   type FanoutBatchInput,
   type FanoutBatchResult,
   type FanoutAction,
   type FanoutProgress,
   fanoutProgressQuery,
-  mergeActions,
-} from './campaignFanout.shared';
+} from './campaignFanout.contract';
+import { callsOfMove, mergeActions } from './campaignFanout.rules';
 
-export * from './campaignFanout.shared';
+export * from './campaignFanout.contract';
 
-const { moveCampaignBatch, callCampaignBatch, fanOutCampaignBatch } = proxyActivities<Activities>({
+const { moveCampaignBatch, callCampaignBatch } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '1 minute',
   retry: { maximumInterval: '1 minute' },
 });
 
 const DEFAULT_BATCH = 250;
-
-// A batch is two activities (issue 11): the move commits its rows and returns
-// the workflow calls they need, then the calls are made from that list, which
-// this history holds (a retry makes them again). Before, one activity made the
-// calls inside the move's transaction, and the enrollments it started waited
-// for their rows until it committed. Histories from before replay that way.
-export const COMMIT_THEN_CALL_PATCH = 'campaign-fanout-commit-then-call';
 
 /** One batch: the move, then its calls. */
 async function moveThenCall(batch: FanoutBatchInput): Promise<FanoutBatchResult> {
@@ -52,7 +45,6 @@ export async function campaignFanout(input: CampaignFanoutInput): Promise<Fanout
   setHandler(campaignActionSignal, (incoming) => void (pending = mergeActions(pending ?? progress.action, incoming)));
   setHandler(fanoutProgressQuery, () => ({ ...progress }));
 
-  const batchOf = patched(COMMIT_THEN_CALL_PATCH) ? moveThenCall : fanOutCampaignBatch;
   if (action === null) await condition(() => pending !== null);
   for (;;) {
     if (pending !== null) {
@@ -63,7 +55,7 @@ export async function campaignFanout(input: CampaignFanoutInput): Promise<Fanout
       progress.action = action;
       progress.processed = 0;
     }
-    const r = await batchOf({
+    const r = await moveThenCall({
       tenantId: input.tenantId,
       campaignId: input.campaignId,
       action: action!,

@@ -14,6 +14,7 @@ import { tenantSearchAttributes, tenantVisibilityQuery } from '../services/tenan
 import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
 import { createTenant } from '../test/helpers/fixtures';
 import { connectClient, uniqueTaskQueue, withProjectWorker, workflowIdsMatching } from '../test/helpers/temporal';
+import { TENANT_NOT_FOUND } from './provisionTenant.contract';
 
 let db: TestDatabase;
 let owner: DataSource;
@@ -77,7 +78,7 @@ it('fails without retrying when the tenant does not exist', async () => {
   expect(err).toBeInstanceOf(WorkflowFailedError);
   const cause = (err as WorkflowFailedError).cause?.cause;
   expect(cause).toBeInstanceOf(ApplicationFailure);
-  expect((cause as ApplicationFailure).type).toBe('tenant_not_found');
+  expect((cause as ApplicationFailure).type).toBe(TENANT_NOT_FOUND);
 });
 
 it('tenantIdOfWorkflowId reads only well-formed tenant workflow IDs', () => {

@@ -3,10 +3,11 @@
 // that the worker's database role cannot bypass row-level security.
 import { ApplicationFailure, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { TENANT_NOT_FOUND } from './provisionTenant.contract';
 
 const { inspectTenantData } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['tenant_not_found'] },
+  retry: { maximumAttempts: 5, nonRetryableErrorTypes: [TENANT_NOT_FOUND] },
 });
 
 export interface DiagnoseTenantInput {

@@ -1,8 +1,7 @@
 // Exactly-once sending under a crash: the worker (a real process, started as
 // production starts it) is killed with SIGKILL the moment the SMTP server has
-// accepted step 1 — before the send (a local activity since
-// LOCAL_SEND_PATCH) could record the acceptance or its workflow task
-// complete. A new worker replays the task and repeats the send; it finds the
+// accepted step 1 — before the send (a local activity) could record the
+// acceptance or its workflow task complete. A new worker replays the task and repeats the send; it finds the
 // send recorded and unfinished, does not repeat it over SMTP, and the
 // enrollment carries on to step 2. The SMTP server has each message exactly
 // once.

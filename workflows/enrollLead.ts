@@ -1,4 +1,4 @@
-// enrollLead (spec §5.3): one lead going through one campaign's pinned
+// enrollLead: one lead going through one campaign's pinned
 // sequence version. For each step: wait for the step's delay, then for the
 // next open send window in the campaign's timezone, take a slot from the
 // inbox's daily cap (a full day rolls over to the next day's window), render
@@ -9,97 +9,63 @@
 //
 // History holds ids, instants and counts only — the plan's step delays and
 // the send outcome — never an address, subject or body.
-import { condition, type LocalActivityOptions, patched, proxyActivities, proxyLocalActivities, setHandler } from '@temporalio/workflow';
+import { condition, proxyLocalActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { nextDaysWindow, nextOpenWindow } from '../lib/schedule';
 import {
   archiveSignal,
   bounceSignal,
   ENDED_ENROLLMENT_STATUSES,
+  ENROLLMENT_MISSING,
+  NO_INBOX,
+  SEND_REJECTED,
   type EnrollLeadInput,
-  type EnrollmentPlan,
   type EnrollmentRef,
   type EnrollmentState,
   type EnrollmentStatus,
-  firstWaitEnds,
   pauseSignal,
   quotaReleasedSignal,
   type RecordAfterSend,
   replySignal,
   resumeSignal,
-  sendIfGranted,
   statusQuery,
   type StopNotice,
   unsubscribeSignal,
-} from './enrollLead.shared';
+} from './enrollLead.contract';
+import { afterSend, firstWaitEnds } from './enrollLead.rules';
+import { PROVIDER_NOT_CONFIGURED } from './provisionEmailOutreach.contract';
 
-export * from './enrollLead.shared';
+export * from './enrollLead.contract';
 
-const DB_STEP_OPTIONS: LocalActivityOptions = {
-  startToCloseTimeout: '30 seconds',
-  retry: { maximumInterval: '1 minute', nonRetryableErrorTypes: ['enrollment_missing', 'no_inbox'] },
-};
-
-// The short database steps (load the plan, take the slot, mirror the state)
-// are idempotent, so they run as local activities: inside the workflow task,
-// without a server round trip each (issue 11: a send went from five round
-// trips to one). Histories recorded before this change replay on the
-// activity path; `patched` tells the two apart.
-export const LOCAL_DB_STEPS_PATCH = 'enroll-lead-local-db-steps';
-const remoteDbSteps = proxyActivities<Activities>(DB_STEP_OPTIONS);
-// Retries that back off longer than 10 s wait on a workflow timer rather than
-// inside the workflow task, so a long wait (a row whose fan-out batch rolled
-// back: `enrollment_not_started`) neither holds a task slot nor a shutdown.
+// The short database steps (load the plan, mirror the state) are idempotent,
+// so they run as local activities: inside the workflow task, without a server
+// round trip each. Retries that back off longer than 10 s wait on a workflow
+// timer rather than inside the workflow task, so a long wait (a row whose
+// fan-out batch has not moved it yet: `enrollment_not_started`) neither holds
+// a task slot nor a shutdown.
 const LOCAL_RETRY_THRESHOLD = '10 seconds';
-const localDbSteps = proxyLocalActivities<Activities>({ ...DB_STEP_OPTIONS, localRetryThreshold: LOCAL_RETRY_THRESHOLD });
-
-const SEND_OPTIONS: LocalActivityOptions = {
+const { loadEnrollment, recordEnrollmentState } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { maximumInterval: '5 minutes', nonRetryableErrorTypes: ['enrollment_missing', 'no_inbox', 'send_rejected', 'provider_not_configured'] },
-};
-const { sendStep, reserveAndSendStep } = proxyActivities<Activities>(SEND_OPTIONS);
-// As with the database steps, a retry that backs off longer than 10 s (a
-// provider that is down) waits on a workflow timer, visible in the history.
-const localSend = proxyLocalActivities<Activities>({ ...SEND_OPTIONS, localRetryThreshold: LOCAL_RETRY_THRESHOLD });
+  retry: { maximumInterval: '1 minute', nonRetryableErrorTypes: [ENROLLMENT_MISSING, NO_INBOX] },
+  localRetryThreshold: LOCAL_RETRY_THRESHOLD,
+});
 
-// A send is one activity that takes the slot and sends (reserveAndSendStep),
-// and a step that is due at once is not first mirrored as "next send: now":
-// two local activities fewer per send (issue 11). Histories recorded before
-// this change take the slot in a local activity of its own, then send.
-export const ONE_SEND_ACTIVITY_PATCH = 'enroll-lead-one-send-activity';
+// A send is one local activity that takes the slot and sends: a one-step send
+// is then one workflow task and no activity task. It is as safe to repeat as
+// an activity — the message is recorded before the SMTP call, and an attempt
+// that finds its own unfinished record does not send again — and a worker that
+// dies mid-send loses its workflow task, so the next worker replays and
+// repeats the local activity, which reconciles. A retry that backs off longer
+// than 10 s (a provider that is down) waits on a workflow timer, visible in the
+// history. A send also writes, with its acceptance, what the workflow would
+// record next (`then`: the next step's due time, or the completion after the
+// last step), so that record is not a local activity of its own.
+const { reserveAndSendStep } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumInterval: '5 minutes', nonRetryableErrorTypes: [ENROLLMENT_MISSING, NO_INBOX, SEND_REJECTED, PROVIDER_NOT_CONFIGURED] },
+  localRetryThreshold: LOCAL_RETRY_THRESHOLD,
+});
 
-// The send runs as a local activity too (issue 11): a one-step send is then
-// one workflow task and no activity task, less server work than the
-// benchmark's one-no-op-activity baseline. It is as safe to repeat as the
-// activity was — the message is recorded before the SMTP call, and an
-// attempt that finds its own unfinished record does not send again — and a
-// worker that dies mid-send loses its workflow task, so the next worker
-// replays and repeats the local activity, which reconciles. Histories
-// recorded before this change send in an activity task.
-export const LOCAL_SEND_PATCH = 'enroll-lead-local-send';
-
-// An enrollment the campaign fan-out starts with a first step that waits
-// (`input.firstWait`) sleeps first and loads its plan when the timer fires:
-// the fan-out's batch has recorded the next send itself, so the first
-// workflow task is the timer alone, without the load's and the record's local
-// activities (issue 11: it was what an enrollment's start cost the worker
-// beyond a trivial workflow's). Patched as well as keyed on the input, so a
-// history whose first task loaded the plan (an older worker took it) replays
-// on that path. Since the fan-out delays such a start until the wait ends,
-// the wait here is usually over when the first task runs; it still holds an
-// enrollment that a signal-with-start woke early (a pause, say).
-export const FIRST_WAIT_PATCH = 'enroll-lead-first-wait';
-
-// A send made by the local one-activity send also writes, with its
-// acceptance, what the workflow would record next (the next step's due time,
-// or the completion after the last step), so that record is not a local
-// activity of its own (issue 11: a local activity fewer per send, and one
-// activation fewer when a reply replays the enrollment). The next step's
-// delay then counts from the send's start. Histories recorded before this
-// change record in a local activity after the send.
-export const SEND_RECORDS_NEXT_PATCH = 'enroll-lead-send-records-next';
-
-type ReserveAndSendOutcome = Awaited<ReturnType<Activities['reserveAndSendStep']>>;
 type StopReason = 'replied' | 'bounced' | 'unsubscribed' | 'archived';
 
 export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStatus> {
@@ -108,11 +74,6 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
   const status: EnrollmentStatus = { state: 'waiting', step: 1, nextSendAt: null, sent: 0 };
   const ref: EnrollmentRef = { tenantId: input.tenantId, enrollmentId: input.enrollmentId };
 
-  const { loadEnrollment, reserveSendSlot, recordEnrollmentState } = patched(LOCAL_DB_STEPS_PATCH) ? localDbSteps : remoteDbSteps;
-  const oneSendActivity = patched(ONE_SEND_ACTIVITY_PATCH);
-  const localSendActivity = oneSendActivity && patched(LOCAL_SEND_PATCH);
-  const reserveAndSend = localSendActivity ? localSend.reserveAndSendStep : reserveAndSendStep;
-  const sendRecordsNext = localSendActivity && patched(SEND_RECORDS_NEXT_PATCH);
   setHandler(pauseSignal, () => void (paused = true));
   setHandler(resumeSignal, () => void (paused = false));
   let released = false;
@@ -148,14 +109,6 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
     }
   }
 
-  /** The path of histories from before ONE_SEND_ACTIVITY_PATCH: take the slot, then send. */
-  async function reserveThenSend(step: number): Promise<ReserveAndSendOutcome> {
-    return sendIfGranted(
-      () => reserveSendSlot({ ...ref, step, at: Date.now() }),
-      () => sendStep({ ...ref, step, scheduledAt: Date.now() }),
-    );
-  }
-
   // What the last send wrote on the row (RecordAfterSend), so the workflow need not.
   let recordedBySend: RecordAfterSend | undefined;
 
@@ -169,15 +122,12 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
     return { ...status };
   }
 
-  /** What a send of `plan.steps[i]` at `at` writes with its acceptance: the next unsent step's due time, or the completion. */
-  function afterSend(plan: Pick<EnrollmentPlan, 'steps' | 'sentSteps'>, i: number, at: number): RecordAfterSend | undefined {
-    const next = plan.steps.slice(i + 1).find((s) => !plan.sentSteps.includes(s.position));
-    if (!next) return { state: 'completed', step: plan.steps[i]!.position, nextSendAt: null };
-    // A next step due at once is not recorded as "next send: now" (as below).
-    return next.delayHours > 0 ? { state: 'active', step: next.position, nextSendAt: at + next.delayHours * 3_600_000 } : undefined;
-  }
-
-  const firstWait = input.firstWait && patched(FIRST_WAIT_PATCH) ? input.firstWait : undefined;
+  // An enrollment the fan-out starts with a first step that waits sleeps first
+  // and loads its plan when the wait ends: the fan-out's batch has recorded
+  // the next send itself and delays the start until then, so the wait here is
+  // usually over; it still holds an enrollment that a signal-with-start woke
+  // early (a pause, say).
+  const { firstWait } = input;
   if (firstWait) {
     await waitUntil(firstWaitEnds(firstWait));
     if (stopped) return finish();
@@ -200,7 +150,8 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
     const recordedDue = recordedBySend?.state === 'active' ? recordedBySend.nextSendAt : undefined;
     recordedBySend = undefined;
     let due = recordedDue ?? last + step.delayHours * 3_600_000;
-    if ((!oneSendActivity || due > Date.now()) && recordedDue === undefined) await record('active', due);
+    // A step due at once is not first recorded as "next send: now".
+    if (due > Date.now() && recordedDue === undefined) await record('active', due);
 
     for (;;) {
       // The step's delay, then the send window, then a slot of the daily cap.
@@ -215,10 +166,8 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
       status.state = 'sending';
       released = false;
       const at = Date.now();
-      const then = sendRecordsNext ? afterSend(plan, i, at) : undefined;
-      const result = oneSendActivity
-        ? await reserveAndSend({ ...ref, step: step.position, at, ...(then ? { then } : {}) })
-        : await reserveThenSend(step.position);
+      const then = afterSend(plan, i, at);
+      const result = await reserveAndSendStep({ ...ref, step: step.position, at, ...(then ? { then } : {}) });
       if (result.outcome === 'not_granted' && result.waitingFor) {
         // The plan's sends are used up (or the tenant is restricted): wait for
         // the billing workflow's release, or for the next usage period.

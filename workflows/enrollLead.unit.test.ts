@@ -22,10 +22,11 @@ import {
   pauseSignal,
   replySignal,
   resumeSignal,
-  sendIfGranted,
+  type SlotDecision,
   statusQuery,
   type StopNotice,
-} from './enrollLead.shared';
+} from './enrollLead.contract';
+import { sendIfGranted } from './sendQuota.rules';
 
 const HOUR = 3_600_000;
 const ALWAYS: SendSchedule = { timezone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' };
@@ -33,9 +34,9 @@ const TENANT = '01900000-0000-7000-8000-000000000001';
 
 interface Fake {
   plan: EnrollmentPlan;
-  /** Answers of reserveSendSlot, in order (then granted). */
+  /** Answers of the slot, in order (then granted). */
   slots: boolean[];
-  /** Answers of sendStep, in order (then sent). */
+  /** Answers of the send, in order (then sent). */
   outcomes: SendOutcome['outcome'][];
   sends: { step: number; at: number }[];
   reservations: number[];
@@ -48,11 +49,11 @@ interface Fake {
 }
 
 function fakeActivities(f: Fake): Partial<Activities> {
-  const reserveSendSlot: Activities['reserveSendSlot'] = async ({ at }) => {
+  const reserveSendSlot = async ({ at }: { at: number }): Promise<SlotDecision> => {
     f.reservations.push(at);
     return { granted: f.slots.shift() ?? true };
   };
-  const sendStep: Activities['sendStep'] = async ({ step, scheduledAt }) => {
+  const sendStep = async ({ step, scheduledAt }: { step: number; scheduledAt: number }): Promise<SendOutcome> => {
     const outcome = f.outcomes.shift() ?? 'sent';
     if (outcome === 'sent') f.sends.push({ step, at: scheduledAt });
     return (outcome === 'render_error' ? { outcome, missing: ['firstName'] } : { outcome }) as SendOutcome;
@@ -62,9 +63,7 @@ function fakeActivities(f: Fake): Partial<Activities> {
       f.loads += 1;
       return f.plan;
     },
-    reserveSendSlot,
-    sendStep,
-    // The one-activity send takes the slot and sends, as the two fakes do,
+    // The send takes the slot and sends, as the two fakes do,
     // and a send that is made writes its `then` on the row, as the real one does.
     reserveAndSendStep: async (input) => {
       const result = await sendIfGranted(

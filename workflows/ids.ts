@@ -1,5 +1,5 @@
 // Workflow IDs, one function per workflow. Every ID begins with the tenant
-// (`tenant/{tenantId}/…`, spec §3.8) so the API can refuse to touch a
+// (`tenant/{tenantId}/…`, docs/operations.md) so the API can refuse to touch a
 // workflow of another tenant by reading the ID alone.
 
 const TENANT_WORKFLOW_ID = /^tenant\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\//;

@@ -1,9 +1,16 @@
 // provisionEmailOutreach: turns on e-mail outreach for one customer — a
 // provider account with a sealed API key, then its inboxes. Explicit: started
-// by an operator or an owner, never by a login (seed 002).
+// by an operator or an owner, never as a side effect of a login.
 import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { EmailOutreachInput } from './provisionEmailOutreach.shared';
+import {
+  CAPABILITY_PROVISIONING_FAILED,
+  CUSTOMER_NOT_FOUND,
+  type EmailOutreachInput,
+  PROVIDER_ACCOUNT_MISSING,
+  PROVIDER_NOT_CONFIGURED,
+  PROVIDER_REJECTED,
+} from './provisionEmailOutreach.contract';
 
 export type { EmailOutreachInput };
 
@@ -12,7 +19,7 @@ const acts = proxyActivities<Activities>({
   retry: {
     maximumAttempts: 10,
     maximumInterval: '1 minute',
-    nonRetryableErrorTypes: ['provider_not_configured', 'provider_rejected', 'customer_not_found', 'provider_account_missing'],
+    nonRetryableErrorTypes: [PROVIDER_NOT_CONFIGURED, PROVIDER_REJECTED, CUSTOMER_NOT_FOUND, PROVIDER_ACCOUNT_MISSING],
   },
 });
 
@@ -24,6 +31,6 @@ export async function provisionEmailOutreach(input: EmailOutreachInput): Promise
   } catch (err) {
     const message = (err as { cause?: { message?: string }; message?: string }).cause?.message ?? (err as Error).message;
     await acts.markProviderAccountFailed({ ...input, error: message });
-    throw ApplicationFailure.nonRetryable(`email outreach provisioning failed: ${message}`, 'capability_provisioning_failed');
+    throw ApplicationFailure.nonRetryable(`email outreach provisioning failed: ${message}`, CAPABILITY_PROVISIONING_FAILED);
   }
 }

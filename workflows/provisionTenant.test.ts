@@ -17,6 +17,7 @@ import { startSmtpServer } from '../test/helpers/smtp';
 import { smtpPlatformMailer } from '../lib/platformMail';
 import { connectClient, temporalAddress, uniqueTaskQueue, withProjectWorker, workflowIdsMatching } from '../test/helpers/temporal';
 import { withTenant } from '../db/tenantContext';
+import { PROVISIONING_REJECTED } from './provisionTenant.contract';
 
 let db: TestDatabase;
 let ds: DataSource;
@@ -154,7 +155,7 @@ it('compensates completed steps when a step fails for good, leaves the tenant fa
       taskQueue,
       activityOverrides: {
         enableDefaultEntitlements: async () => {
-          throw ApplicationFailure.nonRetryable('the entitlement service refused the plan', 'provisioning_rejected');
+          throw ApplicationFailure.nonRetryable('the entitlement service refused the plan', PROVISIONING_REJECTED);
         },
       },
     },

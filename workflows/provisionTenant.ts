@@ -4,12 +4,23 @@
 // reason, and fails the workflow — a retry starts a new run under the same ID.
 // The input is only the tenant id: the registration (owner e-mail, password
 // hash) stays in the database, never in workflow history.
-import { ApplicationFailure, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { rootMessage } from './failures';
-import { PROVISIONING_STEPS, type ProvisioningProgress, type ProvisioningStep, progressQuery, type ProvisionTenantInput } from './provisionTenant.shared';
+import {
+  OWNER_IS_PLATFORM_ADMIN,
+  PROVISIONING_FAILED,
+  PROVISIONING_REJECTED,
+  PROVISIONING_STEPS,
+  type ProvisioningProgress,
+  type ProvisioningStep,
+  progressQuery,
+  type ProvisionTenantInput,
+  TEMPLATE_NOT_FOUND,
+  TENANT_NOT_FOUND,
+} from './provisionTenant.contract';
 
-export * from './provisionTenant.shared';
+export * from './provisionTenant.contract';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '15 seconds',
@@ -17,7 +28,7 @@ const acts = proxyActivities<Activities>({
     initialInterval: '1 second',
     maximumInterval: '30 seconds',
     maximumAttempts: 8,
-    nonRetryableErrorTypes: ['tenant_not_found', 'template_not_found', 'owner_is_platform_admin', 'provisioning_rejected'],
+    nonRetryableErrorTypes: [TENANT_NOT_FOUND, TEMPLATE_NOT_FOUND, OWNER_IS_PLATFORM_ADMIN, PROVISIONING_REJECTED],
   },
 });
 
@@ -66,11 +77,9 @@ export async function provisionTenant(input: ProvisionTenantInput): Promise<Prov
       (after) => acts.enableDefaultEntitlements({ tenantId, progress: after }),
       () => acts.disableDefaultEntitlements({ tenantId }),
     );
-    if (patched('start-billing')) {
-      // The subscription lifecycle begins with the tenant (from its template's billing start).
-      await acts.startBillingWorkflow({ tenantId });
-      compensations.unshift({ step: 'enable_entitlements', undo: () => acts.stopBillingWorkflow({ tenantId }) });
-    }
+    // The subscription lifecycle begins with the tenant (from its template's billing start).
+    await acts.startBillingWorkflow({ tenantId });
+    compensations.unshift({ step: 'enable_entitlements', undo: () => acts.stopBillingWorkflow({ tenantId }) });
     progress.status = 'completed';
     progress.finishedAt = new Date().toISOString();
     await step('activate', (after) =>
@@ -94,6 +103,6 @@ export async function provisionTenant(input: ProvisionTenantInput): Promise<Prov
     progress.status = 'failed';
     progress.finishedAt = new Date().toISOString();
     await acts.markProvisioningFailed({ tenantId, progress: { ...progress } });
-    throw ApplicationFailure.nonRetryable(`provisioning failed at ${progress.step}: ${reason}`, 'provisioning_failed');
+    throw ApplicationFailure.nonRetryable(`provisioning failed at ${progress.step}: ${reason}`, PROVISIONING_FAILED);
   }
 }

@@ -18,7 +18,7 @@ import { addLeads, createCampaign, createSmtpInbox, setCampaignStatus, until } f
 import { startSmtpServer, TEST_OUTBOUND, type TestSmtpServer } from '../test/helpers/smtp';
 import { connectClient, projectWorkflowBundle, quietRuntime, temporalAddress, uniqueTaskQueue } from '../test/helpers/temporal';
 import { createWorker } from '../worker/createWorker';
-import { BILLING, type BillingInput, billingWorkflowId } from './billing.shared';
+import { BILLING, type BillingInput, billingWorkflowId } from './billing.contract';
 
 const SECRET = 'whsec_test_quota_0123456789';
 let db: TestDatabase;

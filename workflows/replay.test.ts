@@ -1,6 +1,7 @@
 // The replay suite: every recorded history in workflows/histories/ replays
-// against today's workflow code. A change that would break running workflows
-// (a non-deterministic edit without patched()) fails here, in CI.
+// against today's workflow code. A change that alters a workflow's history
+// fails here, in CI: re-record its histories or, once released, patch the
+// change (docs/architecture.md, "Workflows").
 import fs from 'node:fs';
 import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';

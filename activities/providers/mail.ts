@@ -5,6 +5,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import nodemailer from 'nodemailer';
 import { checkOutbound, type OutboundPolicy } from '../../lib/outbound';
+import { SEND_REJECTED } from '../../workflows/enrollLead.contract';
 
 export interface OutgoingMail {
   /** `<…>` Message-ID, derived from the send key. */
@@ -29,7 +30,7 @@ export interface MailProvider {
 }
 
 /** A refusal that retrying will not change (SMTP 5xx, a 4xx from an HTTP API). */
-export const rejected = (message: string) => ApplicationFailure.nonRetryable(message, 'send_rejected');
+export const rejected = (message: string) => ApplicationFailure.nonRetryable(message, SEND_REJECTED);
 
 export interface SmtpSettings {
   host: string;

@@ -4,6 +4,7 @@
 // parameter. The live API cannot be reached from CI; tests run this client
 // against a local server that follows the same contract (docs/providers.md).
 import { ApplicationFailure } from '@temporalio/common';
+import { PROVIDER_REJECTED } from '../../workflows/provisionEmailOutreach.contract';
 
 export interface ProviderInbox {
   externalId: string;
@@ -43,7 +44,7 @@ export class SmartleadAdminClient {
     if (res.status === 429 || res.status >= 500) throw new Error(`provider answered ${res.status}`); // retryable
     if (!res.ok) {
       // The provider refused the request itself: retrying will not help.
-      throw ApplicationFailure.nonRetryable(`provider refused ${method} ${path}: ${res.status}`, 'provider_rejected');
+      throw ApplicationFailure.nonRetryable(`provider refused ${method} ${path}: ${res.status}`, PROVIDER_REJECTED);
     }
     return (text ? JSON.parse(text) : undefined) as T;
   }

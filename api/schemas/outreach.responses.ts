@@ -1,7 +1,7 @@
 // What the outreach routes answer on success: inboxes, sequences, campaigns,
 // leads, the outbox. How these schemas are used: api/schemas/common.ts.
 import { z } from 'zod';
-import { ENROLLMENT_STATUSES } from '../../workflows/enrollLead.shared';
+import { ENROLLMENT_STATUSES } from '../../workflows/enrollLead.contract';
 import { at, id, list, dataOnly } from './common';
 
 export { list } from './common';

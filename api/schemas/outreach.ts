@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { isValidTimezone, parseClock } from '../../lib/schedule';
 import { hasMalformedVariable } from '../../lib/templates';
-import { ENROLLMENT_STATUSES } from '../../workflows/enrollLead.shared';
+import { ENROLLMENT_STATUSES } from '../../workflows/enrollLead.contract';
 import { INT4_MAX, listQuery, MAX_LIMIT } from '../pagination';
 
 const clock = z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$/, 'use HH:MM (24-hour)');

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { findBackfill } from '../../migrations/backfills';
 import { generateLegacyBookings } from '../../migrations/backfills/legacyTenantId';
-import { BACKFILL_TASK_QUEUE, type BackfillInput } from '../../workflows/backfill.shared';
+import { BACKFILL_TASK_QUEUE, type BackfillInput } from '../../workflows/backfill.contract';
 import { createBenchTenant } from '../lib/seed';
 import { figure, ratios } from '../lib/stats';
 import { type BenchContext, type Scenario } from '../lib/types';

@@ -16,6 +16,7 @@ import { type MailSink, startMailSink } from './mailSink';
 import { freePort, portOpen, waitForHttp, waitForPort } from './net';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './postgres';
 import { Supervisor } from './processes';
+import { assertOpenWorkflowsReplay } from './staleWorkflows';
 import { startTemporalDevServer, waitForNamespace } from './temporalServer';
 import { findStripeMock, findTemporalCli, ROOT, stripeMockArgs } from './tools';
 
@@ -229,6 +230,7 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
 
     // Temporal
     let temporalUi: string | undefined;
+    let temporalCli: string | undefined;
     if (c.TEMPORAL_ADDRESS) {
       opts.log(`temporal: using TEMPORAL_ADDRESS=${c.TEMPORAL_ADDRESS}`);
       await waitForNamespace(c.TEMPORAL_ADDRESS, c.TEMPORAL_NAMESPACE, 30_000);
@@ -236,6 +238,7 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
     } else {
       const cli = findTemporalCli();
       if (!cli) throw new Error('the Temporal CLI is missing: run `npm run setup`');
+      temporalCli = cli.path;
       opts.log(`temporal: starting the dev server (${cli.path}) on port ${c.TEMPORAL_PORT}, Web UI on ${c.TEMPORAL_UI_PORT}`);
       await startTemporalDevServer(supervisor, {
         cliPath: cli.path,
@@ -292,6 +295,15 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
     // Both workers run one bundle of the workflows, built here in a process
     // of its own, so neither keeps webpack's heap for its whole life.
     const workflowBundle = c.TEMPORAL_WORKFLOW_BUNDLE ?? (await buildWorkflowBundle(path.join(dataDir, 'workflow-bundle.js'), opts.log));
+    checkpoint();
+    // Executions kept from an older version of the workflows would fail on these workers: stop with how to reset.
+    await assertOpenWorkflowsReplay({
+      address: c.temporalAddress,
+      namespace: c.TEMPORAL_NAMESPACE,
+      workflowBundle,
+      ...(c.TEMPORAL_ADDRESS ? {} : { dataDir, cli: temporalCli }),
+      log: opts.log,
+    });
     checkpoint();
     const childEnv: NodeJS.ProcessEnv = {
       NODE_ENV: c.NODE_ENV,

@@ -14,7 +14,7 @@ import { type RouteResult, storeAndRoute } from '../../db/webhookEvents';
 import { ApiError } from '../../lib/errors';
 import { CREDIT_PACKS, isPackKey, planOfPrice, type PlanKey, type PriceIds } from '../../lib/plans';
 import { type StripeEventJson } from '../../lib/stripeTestEvents';
-import { BILLING, type BillingEvent, type BillingInput, billingWorkflowId, stripeEventSignal, type SubscriptionStatus } from '../../workflows/billing.shared';
+import { BILLING, type BillingEvent, type BillingInput, billingWorkflowId, stripeEventSignal, type SubscriptionStatus } from '../../workflows/billing.contract';
 import { tenantSearchAttributes } from '../tenantWorkflows';
 
 export const STRIPE_TOLERANCE_SECONDS = 300;

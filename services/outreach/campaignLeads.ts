@@ -9,7 +9,7 @@ import { leadEmail } from '../../db/leads';
 import { listCampaignRepliesPage, listEnrollmentMessages } from '../../db/messages';
 import { type ListParams } from '../../db/pagination';
 import { ApiError, notFound } from '../../lib/errors';
-import { pauseSignal, resumeSignal, unsubscribeSignal } from '../../workflows/enrollLead.shared';
+import { pauseSignal, resumeSignal, unsubscribeSignal } from '../../workflows/enrollLead.contract';
 import { type TenantAccess } from '../context';
 import { findCampaign } from './campaigns';
 import { type EnrollmentKey, fanOutCampaign, signalAfterCommit, type WorkflowClientDeps } from './enrollments';

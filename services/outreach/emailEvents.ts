@@ -17,7 +17,7 @@ import { withTenant, withTenantInTransaction } from '../../db/tenantContext';
 import { tenantExists } from '../../db/tenants';
 import { listWebhookEventsPage, lockWebhookEvent, recordWebhookReplay, type RouteResult, storeAndRoute } from '../../db/webhookEvents';
 import { ApiError, notFound } from '../../lib/errors';
-import { bounceSignal, parseSendMessageId, replySignal, unsubscribeSignal } from '../../workflows/enrollLead.shared';
+import { bounceSignal, parseSendMessageId, replySignal, unsubscribeSignal } from '../../workflows/enrollLead.contract';
 import { signalEnrollments, type WorkflowClientDeps } from './enrollments';
 import { suppressAddress } from './leads';
 

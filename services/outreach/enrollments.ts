@@ -16,12 +16,12 @@ import {
   CAMPAIGN_FANOUT,
   type CampaignFanoutInput,
   campaignActionSignal,
-  FANOUT_MOVES,
   type FanoutAction,
   type FanoutProgress,
   fanoutProgressQuery,
-} from '../../workflows/campaignFanout.shared';
-import { ENROLL_LEAD, enrollmentSignalOptions, type StopNotice } from '../../workflows/enrollLead.shared';
+} from '../../workflows/campaignFanout.contract';
+import { FANOUT_MOVES } from '../../workflows/campaignFanout.rules';
+import { ENROLL_LEAD, enrollmentSignalOptions, type StopNotice } from '../../workflows/enrollLead.contract';
 import { campaignFanoutWorkflowId } from '../../workflows/ids';
 
 /** The enrollment's send counts as a join (its home is db/messages.ts, with the messages it counts). */

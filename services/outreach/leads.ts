@@ -13,7 +13,7 @@ import { type LeadRow } from '../../db/leads';
 import * as suppressions from '../../db/suppressions';
 import { type ListParams } from '../../db/pagination';
 import { ApiError, notFound } from '../../lib/errors';
-import { archiveSignal } from '../../workflows/enrollLead.shared';
+import { archiveSignal } from '../../workflows/enrollLead.contract';
 import { type TenantAccess } from '../context';
 import { type EnrollmentKey, signalAfterCommit, type WorkflowClientDeps } from './enrollments';
 

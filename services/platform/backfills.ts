@@ -22,7 +22,7 @@ import {
   resumeSignal,
   setThrottleSignal,
   tenantBackfillWorkflowId,
-} from '../../workflows/backfill.shared';
+} from '../../workflows/backfill.contract';
 import { tenantSearchAttributes } from '../tenantWorkflows';
 
 export interface BackfillDeps {

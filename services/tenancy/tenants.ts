@@ -6,7 +6,7 @@
 // it, is the anchor — concurrent duplicates wait on the unique index and then
 // find the first registration; the same id with a different body is a 409.
 // Only the call that created the row starts the workflow.
-import { billingWorkflowId } from '../../workflows/billing.shared';
+import { billingWorkflowId } from '../../workflows/billing.contract';
 import { createHash } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { type DataSource } from 'typeorm';
@@ -17,7 +17,7 @@ import { findRegistration, findTenantRow, insertTenantRegistration, listTenantRo
 import { ApiError, notFound } from '../../lib/errors';
 import { hashPassword } from '../../lib/passwords';
 import { provisionTenantWorkflowId } from '../../workflows/ids';
-import { PROVISIONING_STEPS, progressQuery, type ProvisioningProgress } from '../../workflows/provisionTenant.shared';
+import { PROVISIONING_STEPS, progressQuery, type ProvisioningProgress } from '../../workflows/provisionTenant.contract';
 import { type TenantAccess } from '../context';
 import { type WorkflowClientDeps } from '../outreach/enrollments';
 import { startTenantWorkflow } from '../tenantWorkflows';

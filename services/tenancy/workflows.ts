@@ -8,7 +8,7 @@ import { isId } from '../../db/ids';
 import { forbidden, notFound } from '../../lib/errors';
 import { type Permission } from '../../lib/permissions';
 import { tenantIdOfWorkflowId } from '../../workflows/ids';
-import { progressQuery } from '../../workflows/provisionTenant.shared';
+import { progressQuery } from '../../workflows/provisionTenant.contract';
 import { auditInOwnTransaction } from '../audit';
 import { type Caller, type TenantAccess } from '../context';
 import { type WorkflowClientDeps } from '../outreach/enrollments';

@@ -18,7 +18,7 @@ import {
   type BackfillSettings,
   platformBackfillWorkflowId,
   progressQuery,
-} from '../../workflows/backfill.shared';
+} from '../../workflows/backfill.contract';
 import { createBackfillWorker } from '../../worker/createWorker';
 import { projectWorkflowBundle, quietRuntime, temporalAddress } from './temporal';
 

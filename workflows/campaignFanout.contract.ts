@@ -1,26 +1,18 @@
-// The contract of the campaign fan-out workflow (spec §5.3, issue 11): one per
-// campaign, `tenant/{t}/campaign/{cmp}/fanout`. Starting, pausing, resuming or
+// The contract of the campaign fan-out workflow: one per campaign,
+// `tenant/{t}/campaign/{cmp}/fanout`. Starting, pausing, resuming or
 // archiving a campaign — and adding leads to a running one — commits the
 // campaign's status in the request and signals this workflow (signal-with-start);
 // the workflow then walks the campaign's enrollments in batches, moving each
 // batch's rows and starting or signalling their workflows, so the request
 // returns at once whatever the campaign's size.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import { type FirstWait } from './enrollLead.shared';
+import { type FirstWait } from './enrollLead.contract';
 
 export const CAMPAIGN_FANOUT = 'campaignFanout';
 
 /** start: pending enrollments of an active campaign begin; resume also wakes paused ones. */
 export type FanoutAction = 'start' | 'resume' | 'pause' | 'archive';
 export const FANOUT_ACTIONS = ['start', 'resume', 'pause', 'archive'] as const satisfies readonly FanoutAction[];
-
-/** For each action: the campaign status it belongs to, the enrollment statuses it moves, and where to. */
-export const FANOUT_MOVES: Record<FanoutAction, { campaign: string; from: string[]; to: string }> = {
-  start: { campaign: 'active', from: ['pending'], to: 'active' },
-  resume: { campaign: 'active', from: ['pending', 'paused'], to: 'active' },
-  pause: { campaign: 'paused', from: ['active'], to: 'paused' },
-  archive: { campaign: 'archived', from: ['active', 'paused', 'pending'], to: 'archived' },
-};
 
 export interface CampaignFanoutInput {
   tenantId: string;
@@ -75,17 +67,6 @@ export interface FanoutCallsInput {
   firstWait?: FirstWait;
 }
 
-/** The calls of a batch, from its input and what its move returned. */
-export function callsOfMove(batch: FanoutBatchInput, moved: Pick<FanoutMoveResult, 'calls' | 'firstWait'>): FanoutCallsInput {
-  return {
-    tenantId: batch.tenantId,
-    campaignId: batch.campaignId,
-    action: batch.action,
-    calls: moved.calls,
-    ...(moved.firstWait ? { firstWait: moved.firstWait } : {}),
-  };
-}
-
 export interface FanoutProgress {
   state: 'running' | 'done';
   action: FanoutAction | null;
@@ -96,8 +77,3 @@ export interface FanoutProgress {
 
 export const campaignActionSignal = defineSignal<[FanoutAction]>('campaignAction');
 export const fanoutProgressQuery = defineQuery<FanoutProgress>('fanoutProgress');
-
-/** The action that covers both: a resume already starts pending enrollments. */
-export function mergeActions(current: FanoutAction | null, incoming: FanoutAction): FanoutAction {
-  return current === 'resume' && incoming === 'start' ? 'resume' : incoming;
-}

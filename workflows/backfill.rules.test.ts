@@ -1,7 +1,8 @@
 // The batch-size rule of the backfill engine: toward the target batch time,
 // growing by at most ×1.2 a batch, shrinking in proportion, halving on a
 // timeout, always within [min, max].
-import { DEFAULT_BACKFILL_SETTINGS, halvedBatchSize, nextBatchSize } from './backfill.shared';
+import { DEFAULT_BACKFILL_SETTINGS } from './backfill.contract';
+import { halvedBatchSize, nextBatchSize } from './backfill.rules';
 
 const s = { ...DEFAULT_BACKFILL_SETTINGS, targetBatchMs: 200, minBatch: 10, maxBatch: 20_000 };
 

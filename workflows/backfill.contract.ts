@@ -1,11 +1,24 @@
-// The backfill workflow's contract (spec §5.6): ids, settings, signals, the
-// progress query, and the pure rule by which a batch size adapts to its
-// target time. The API, the CLI, the activities and the tests import it here.
+// The backfill workflow's contract: ids, settings, signals and the progress
+// query. The API, the CLI, the activities and the tests import it here; the
+// rule by which a batch size adapts to its target time is in backfill.rules.ts.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 
 export const BACKFILL = 'backfill';
 /** The task queue of the backfill worker: the one process that holds the owner connection DDL needs. */
 export const BACKFILL_TASK_QUEUE = 'tenantflow-backfill';
+
+/** Failure types (ApplicationFailure `type`) of the engine: no backfill has the name (not retried). */
+export const BACKFILL_UNKNOWN = 'backfill_unknown';
+/** A batch reached a worker without the owner connection (not retried: only the backfill worker runs them). */
+export const BACKFILL_WORKER_ONLY = 'backfill_worker_only';
+/** The backfill has no finishing step of that name (not retried). */
+export const BACKFILL_STEP_UNKNOWN = 'backfill_step_unknown';
+/** A platform backfill was asked to run for one tenant (the workflow's own refusal). */
+export const BACKFILL_SCOPE = 'backfill_scope';
+/** A finishing DDL statement got no lock in its attempts (retried by the workflow's policy). */
+export const DDL_LOCK_TIMEOUT = 'ddl_lock_timeout';
+/** A finishing DDL statement failed for another reason (not retried). */
+export const DDL_FAILED = 'ddl_failed';
 
 export const platformBackfillWorkflowId = (name: string) => `platform/backfill/${name}`;
 export const tenantBackfillWorkflowId = (tenantId: string, name: string) => `tenant/${tenantId}/backfill/${name}`;
@@ -127,16 +140,3 @@ export const resumeSignal = defineSignal('resume');
 export const cancelSignal = defineSignal('cancel');
 export const setThrottleSignal = defineSignal<[{ targetBatchMs?: number; sleepMs?: number }]>('setThrottle');
 export const progressQuery = defineQuery<BackfillProgress>('progress');
-
-/**
- * The next batch size after a batch that took `ms`: toward the target time,
- * growing by at most ×1.2 and shrinking in proportion, within [min, max].
- */
-export function nextBatchSize(size: number, ms: number, s: Pick<BackfillSettings, 'targetBatchMs' | 'minBatch' | 'maxBatch'>): number {
-  const ratio = s.targetBatchMs / Math.max(ms, 1);
-  const next = ratio >= 1 ? Math.floor(size * Math.min(1.2, ratio)) : Math.floor(size * ratio);
-  return Math.max(s.minBatch, Math.min(s.maxBatch, Math.max(next, ratio >= 1 ? size : 0)));
-}
-
-/** After a timed-out batch: half, never below the minimum. */
-export const halvedBatchSize = (size: number, minBatch: number) => Math.max(minBatch, Math.floor(size / 2));

@@ -1,14 +1,24 @@
-// The enrollLead workflow's contract (spec §5.3): its input, status, signals
-// and query, the enrollment statuses, and the send Message-ID format. The
-// workflow, its activities, the API's services and the console import it from
-// here; it imports nothing but the Temporal workflow API, lib and the other
-// contracts (IDs, search attributes).
+// The enrollLead workflow's contract: its input, status, signals and query,
+// the enrollment statuses, its failure types and the send Message-ID format.
+// The workflow, its activities, the API's services and the console import it
+// from here; it imports nothing but the Temporal workflow API, lib, the other
+// contracts (IDs, search attributes) and its own pure rules.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { type SendSchedule } from '../lib/schedule';
+import { firstWaitEnds } from './enrollLead.rules';
 import { enrollmentWorkflowId } from './ids';
 import { TenantIdSearchAttribute } from './searchAttributes';
 
 export const ENROLL_LEAD = 'enrollLead';
+
+/** Failure types (ApplicationFailure `type`) of the enrollment's activities. Not retried: the row, lead or step is gone. */
+export const ENROLLMENT_MISSING = 'enrollment_missing';
+/** Not retried: the campaign (or the enrollment's inbox) has no inbox to send from. */
+export const NO_INBOX = 'no_inbox';
+/** Not retried: the provider refused the message itself. */
+export const SEND_REJECTED = 'send_rejected';
+/** Retried: the row is still pending, until the campaign's fan-out moves it. */
+export const ENROLLMENT_NOT_STARTED = 'enrollment_not_started';
 
 export interface EnrollmentRef {
   tenantId: string;
@@ -40,8 +50,8 @@ export const ENDED_ENROLLMENT_STATUSES = [
 
 export interface EnrollLeadInput extends EnrollmentRef {
   /**
-   * Set by the campaign fan-out when the first step waits (issue 11): when its
-   * batch moved the row (epoch ms) and the first step's delay. The batch has
+   * Set by the campaign fan-out when the first step waits: when its batch
+   * moved the row (epoch ms) and the first step's delay. The batch has
    * already recorded the next send on the row and delays the start until then
    * (`enrollmentStartOptions`), so the workflow's wait is over or nearly so
    * when it runs (a signal-with-start may wake it earlier), and the plan is
@@ -56,9 +66,6 @@ export interface FirstWait {
   delayHours: number;
 }
 
-/** When a first wait ends (epoch ms): the batch's time plus the first step's delay. */
-export const firstWaitEnds = (w: FirstWait) => w.from + w.delayHours * 3_600_000;
-
 /** One enrollment, as the fan-out and the services know it: its tenant, row, campaign and lead. */
 export interface EnrollmentIdentity {
   tenantId: string;
@@ -72,7 +79,7 @@ export interface EnrollmentIdentity {
  * wait the start is delayed until the wait ends (Temporal's start delay): the
  * server holds the run's first workflow task until then, so a waiting
  * enrollment costs the server one stored start and the worker nothing — no
- * first task, no timer, nothing in the sticky cache (issue 11). While the
+ * first task, no timer, nothing in the sticky cache. While the
  * delay lasts the workflow answers no query, and a plain signal waits for the
  * delay's end; that is why every signal to an enrollment is a
  * signal-with-start (`enrollmentSignalOptions`), which ends the delay at once.
@@ -127,23 +134,14 @@ export interface SlotDecision {
 
 /**
  * What a send writes on the enrollment's row together with its acceptance,
- * so that the workflow need not record it in a local activity of its own
- * (issue 11): the next step and when it is due, or the enrollment's
- * completion after its last step. Moved as recordEnrollmentState moves it.
+ * so that the workflow need not record it in a local activity of its own:
+ * the next step and when it is due, or the enrollment's completion after its
+ * last step. Moved as recordEnrollmentState moves it.
  */
 export type RecordAfterSend = { state: 'active'; step: number; nextSendAt: number } | { state: 'completed'; step: number; nextSendAt: null };
 
 /** A send that was not made because its slot was not granted (the slot's decision, for the workflow's wait). */
 export type NotGranted = { outcome: 'not_granted' } & SlotDecision;
-
-/**
- * Takes the slot, then sends only if it was granted: the one-activity send
- * (reserveAndSendStep) and the workflow's older two-step path both do this.
- */
-export async function sendIfGranted<T>(reserve: () => Promise<SlotDecision>, send: () => Promise<T>): Promise<T | NotGranted> {
-  const slot = await reserve();
-  return slot.granted ? send() : { outcome: 'not_granted', ...slot };
-}
 
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
@@ -152,7 +150,7 @@ export const unsubscribeSignal = defineSignal('unsubscribe');
  * What a reply or bounce signal may carry: `recorded` when its sender has
  * already written the stop on the enrollment's row and its lead (the email
  * webhook's one statement does), so the workflow ends without repeating that
- * write (issue 11: a local activity fewer per reply). Without it — a bare
+ * write (a local activity fewer per reply). Without it — a bare
  * signal from the Temporal UI — the workflow's closing record writes them.
  */
 export interface StopNotice {
