@@ -92,7 +92,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   leadRoutes(r, workflows);
   outboxRoutes(r, deps);
   webhookRoutes(r, { ...deps, ...workflows });
-  const billing = { ...deps, ...workflows, billing: deps.billing ?? unconfiguredBilling() };
+  const billing = { ...deps, ...workflows, billing: deps.billing ?? { ...unconfiguredBilling(), ...(deps.consoleUrl ? { consoleUrl: deps.consoleUrl } : {}) } };
   billingRoutes(r, billing);
   stripeWebhookRoutes(r, billing);
   clientBillingRoutes(r, billing);

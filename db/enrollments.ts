@@ -149,9 +149,6 @@ export async function hasEnrollmentsIn(m: EntityManager, campaignId: string, sta
   return any !== undefined;
 }
 
-/** The lead of enrollment `$1`, as a subquery for statements on leads (db/leads.ts). */
-export const LEAD_OF_ENROLLMENT = '(SELECT lead_id FROM enrollments WHERE id = $1)';
-
 /** A condition on `leads` (keysetPage's `?`): the lead is enrolled in the campaign. */
 export const LEADS_IN_CAMPAIGN = 'id IN (SELECT lead_id FROM enrollments WHERE campaign_id = ?)';
 

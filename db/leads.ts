@@ -3,7 +3,7 @@
 // what was empty and never overwrites; `status` turns to bounced or
 // unsubscribed when the address is suppressed (db/suppressions.ts).
 import { type EntityManager } from 'typeorm';
-import { LEAD_OF_ENROLLMENT, LEADS_IN_CAMPAIGN } from './enrollments';
+import { LEADS_IN_CAMPAIGN } from './enrollments';
 import { newId } from './ids';
 import { keysetPage, type ListParams, type Page } from './pagination';
 
@@ -137,9 +137,9 @@ export async function markEnrollmentLeadStopped(
   enrollmentId: string,
   status: 'replied' | 'bounced' | 'unsubscribed',
 ): Promise<string | undefined> {
-  const [lead] = (await m.query(`UPDATE leads SET status = $2, updated_at = now() WHERE id = ${LEAD_OF_ENROLLMENT} AND status = 'active' RETURNING email`, [
-    enrollmentId,
-    status,
-  ])) as [{ email: string }[], number];
+  const [lead] = (await m.query(
+    "UPDATE leads SET status = $2, updated_at = now() WHERE id = (SELECT lead_id FROM enrollments WHERE id = $1) AND status = 'active' RETURNING email",
+    [enrollmentId, status],
+  )) as [{ email: string }[], number];
   return lead[0]?.email;
 }

@@ -1,7 +1,7 @@
 // The tenant's suppression list: an address on it is never sent to again and
 // is skipped by later imports. Suppressing an address is one act over three
 // families, in the caller's transaction: the address is listed, its leads are
-// marked and its running enrollments stopped (`suppressAddress`; the API,
+// marked and its running enrollments stopped (`suppressAddressAndStop`; the API,
 // e-mail webhooks and unsubscribe links go through it). `insertSuppression`
 // is the one statement that writes the list; the enrollment activities call
 // it directly.
@@ -36,7 +36,7 @@ export interface StoppedEnrollment {
  * Suppresses the address: listed for every later import, its leads marked and
  * every running enrollment of it stopped. Answers the enrollments it stopped.
  */
-export async function suppressAddress(m: EntityManager, address: string, reason: SuppressionReason): Promise<StoppedEnrollment[]> {
+export async function suppressAddressAndStop(m: EntityManager, address: string, reason: SuppressionReason): Promise<StoppedEnrollment[]> {
   const email = await insertSuppression(m, address, reason);
   await m.query('UPDATE leads SET status = $2, updated_at = now() WHERE email = $1', [email, reason]);
   const [rows] = (await m.query(

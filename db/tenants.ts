@@ -175,7 +175,7 @@ export async function tenantStripeCustomer(
 }
 
 /** Records the tenant's Stripe customer unless it has one already. */
-export async function setTenantStripeCustomer(m: EntityManager, tenantId: string, customerId: string): Promise<void> {
+export async function setStripeCustomerIfUnset(m: EntityManager, tenantId: string, customerId: string): Promise<void> {
   await m.query('UPDATE tenants SET stripe_customer_id = $2 WHERE id = $1 AND stripe_customer_id IS NULL', [tenantId, customerId]);
 }
 

@@ -17,8 +17,6 @@
 import { bucketUsage, dropNewestHit, ensureBucket, sweepExpiredBuckets, takeBucketHit, type Queryable } from '../db/rateLimits';
 import { ApiError } from '../lib/errors';
 
-export type { Queryable };
-
 export interface RateLimitResult {
   allowed: boolean;
   /** When refused: seconds until a slot frees (at least 1); 0 when allowed. */

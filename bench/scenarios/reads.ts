@@ -9,7 +9,7 @@ import { closedLoop, openLoop, rssMiB } from '../lib/load';
 import { type BenchTenant, createBenchTenant, generateLeads } from '../lib/seed';
 import { figure, percentile, ratios } from '../lib/stats';
 import { type BenchContext, type LatencyRow, type ResultRow, type Scenario } from '../lib/types';
-import { LEAD_COLUMNS } from '../../services/outreach/leads';
+import { LEAD_COLUMNS } from '../../db/leads';
 
 const NO_RLS_ROLE = 'tenantflow_bench_no_rls';
 /** What the lead list runs (services/outreach/leads.ts through db/pagination.ts), first page. */

@@ -9,7 +9,7 @@ import type Stripe from 'stripe';
 import { billingSubscription, billingSubscriptionId, type BillingAccountRow, getBillingAccount } from '../../db/billingAccounts';
 import { listEntitlements } from '../../db/entitlements';
 import { usagePeriod } from '../../db/sendQuota';
-import { setTenantStripeCustomer, tenantStripeCustomer } from '../../db/tenants';
+import { setStripeCustomerIfUnset, tenantStripeCustomer } from '../../db/tenants';
 import { ApiError } from '../../lib/errors';
 import { CREDIT_PACKS, type PackKey, PLANS, type PlanKey, type PriceIds } from '../../lib/plans';
 import { invoiceObject, localId, packCheckoutObject, signedDelivery, stripeEvent, subscriptionObject } from '../../lib/stripeTestEvents';
@@ -87,7 +87,7 @@ async function stripeCustomer(a: TenantAccess, deps: BillingDeps): Promise<strin
     ),
   );
   // Should the request roll back, the next one gets the same customer (same key).
-  await setTenantStripeCustomer(a.manager, a.tenantId, customer.id);
+  await setStripeCustomerIfUnset(a.manager, a.tenantId, customer.id);
   return customer.id;
 }
 

@@ -16,8 +16,6 @@ import { ApiError, notFound } from '../../lib/errors';
 import { type TenantAccess } from '../context';
 import { fanOutCampaign, runningFanout, type WorkflowClientDeps } from './enrollments';
 
-export type { CampaignRow, StepSnapshot };
-
 export interface Schedule {
   timezone: string;
   days: number[];

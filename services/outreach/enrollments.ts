@@ -25,7 +25,6 @@ import { ENROLL_LEAD, enrollmentSignalOptions, type StopNotice } from '../../wor
 import { campaignFanoutWorkflowId } from '../../workflows/ids';
 
 /** The enrollment's send counts as a join (its home is db/messages.ts, with the messages it counts). */
-export { SEND_COUNTS_JOIN } from '../../db/messages';
 
 /** What services need of Temporal: the client and the task queue workflows run on. */
 export interface WorkflowClientDeps {

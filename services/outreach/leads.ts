@@ -17,8 +17,6 @@ import { archiveSignal } from '../../workflows/enrollLead.contract';
 import { type TenantAccess } from '../context';
 import { type EnrollmentKey, signalAfterCommit, type WorkflowClientDeps } from './enrollments';
 
-export { LEAD_COLUMNS } from '../../db/leads';
-
 /** One imported row: column → value (JSON body or parsed CSV). */
 export type LeadRecord = Record<string, string | number | boolean | null>;
 
@@ -112,7 +110,7 @@ export async function importLeads(a: TenantAccess, customerId: string, records: 
  * commit.
  */
 export async function suppressAddress(m: EntityManager, address: string, reason: 'unsubscribed' | 'bounced'): Promise<EnrollmentKey[]> {
-  const rows = await suppressions.suppressAddress(m, address, reason);
+  const rows = await suppressions.suppressAddressAndStop(m, address, reason);
   return rows.filter((r) => r.sequence_version !== null);
 }
 
