@@ -24,8 +24,15 @@ import { withTenant } from '../db/tenantContext';
 import { eachLimited } from '../lib/eachLimited';
 import { type FanoutBatchInput, type FanoutCall, type FanoutCallsInput, type FanoutMoveResult } from '../workflows/campaignFanout.contract';
 import { FANOUT_MOVES } from '../workflows/campaignFanout.rules';
-import { archiveSignal, ENROLL_LEAD, enrollmentSignalOptions, enrollmentStartOptions, pauseSignal, resumeSignal } from '../workflows/enrollLead.contract';
-import { firstWaitEnds } from '../workflows/enrollLead.rules';
+import {
+  archiveSignal,
+  ENROLL_LEAD,
+  enrollmentSignalOptions,
+  enrollmentStartOptions,
+  firstWaitEnds,
+  pauseSignal,
+  resumeSignal,
+} from '../workflows/enrollLead.contract';
 
 /** Workflow calls in flight per batch. */
 const CALLS_IN_FLIGHT = 32;

@@ -5,7 +5,6 @@
 // contracts (IDs, search attributes) and its own pure rules.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { type SendSchedule } from '../lib/schedule';
-import { firstWaitEnds } from './enrollLead.rules';
 import { enrollmentWorkflowId } from './ids';
 import { TenantIdSearchAttribute } from './searchAttributes';
 
@@ -65,6 +64,9 @@ export interface FirstWait {
   from: number;
   delayHours: number;
 }
+
+/** When a first wait ends (epoch ms): the batch's time plus the first step's delay. */
+export const firstWaitEnds = (w: FirstWait) => w.from + w.delayHours * 3_600_000;
 
 /** One enrollment, as the fan-out and the services know it: its tenant, row, campaign and lead. */
 export interface EnrollmentIdentity {

@@ -1,12 +1,9 @@
-// The enrollment's pure rules: when a first wait ends, and what a send
-// records on the row with its acceptance. The workflow (workflows/enrollLead.ts)
-// and the fan-out's batch use them; they read the clock only as given.
-import { type EnrollmentPlan, type FirstWait, type RecordAfterSend } from './enrollLead.contract';
+// The enrollment's pure rules: what a send records on the row with its
+// acceptance (when a first wait ends is part of the contract, since starting
+// an enrollment uses it). They read the clock only as given.
+import { type EnrollmentPlan, type RecordAfterSend } from './enrollLead.contract';
 
 const HOUR = 3_600_000;
-
-/** When a first wait ends (epoch ms): the batch's time plus the first step's delay. */
-export const firstWaitEnds = (w: FirstWait) => w.from + w.delayHours * HOUR;
 
 /**
  * What a send of `plan.steps[i]` at `at` writes with its acceptance: the next

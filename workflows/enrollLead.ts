@@ -23,6 +23,7 @@ import {
   type EnrollmentRef,
   type EnrollmentState,
   type EnrollmentStatus,
+  firstWaitEnds,
   pauseSignal,
   quotaReleasedSignal,
   type RecordAfterSend,
@@ -32,7 +33,7 @@ import {
   type StopNotice,
   unsubscribeSignal,
 } from './enrollLead.contract';
-import { afterSend, firstWaitEnds } from './enrollLead.rules';
+import { afterSend } from './enrollLead.rules';
 import { PROVIDER_NOT_CONFIGURED } from './provisionEmailOutreach.contract';
 
 export * from './enrollLead.contract';
