@@ -13,6 +13,7 @@ import {
   moveEnrollment as moveEnrollmentRow,
   readEnrollmentPlan,
   readSendContext,
+  type SendContextRow,
   setEnrollmentError,
 } from '../db/enrollments';
 import { newId } from '../db/ids';
@@ -79,15 +80,7 @@ export type SendOutcome =
 export type ReserveAndSendOutcome = SendOutcome | NotGranted;
 
 interface SendContext {
-  enrollment: {
-    id: string;
-    customer_id: string;
-    campaign_id: string;
-    lead_id: string;
-    sequence_version: number | null;
-    inbox_id: string | null;
-    status: string;
-  };
+  enrollment: Pick<SendContextRow, 'id' | 'customer_id' | 'campaign_id' | 'lead_id' | 'sequence_version' | 'inbox_id' | 'status'>;
   lead: { email: string; first_name: string; last_name: string; company: string; fields: Record<string, unknown> };
   step: { position: number; subject: string; body: string };
   suppressed: boolean;
