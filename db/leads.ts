@@ -5,7 +5,7 @@
 import { type EntityManager } from 'typeorm';
 import { LEADS_IN_CAMPAIGN } from './enrollments';
 import { newId } from './ids';
-import { keysetPage, type ListParams, type Page } from './pagination';
+import { keysetStatement, type ListParams, page, type Page } from './pagination';
 
 export interface LeadRow {
   id: string;
@@ -69,30 +69,35 @@ export async function leadEmail(m: EntityManager, id: string): Promise<string> {
  * those rows by key: the heap is read for 50 leads, not for every lead the
  * search passes over.
  */
-export async function listLeadsPage(
-  m: EntityManager,
-  customerId: string,
-  list: ListParams & { status?: string; source?: string; campaign?: string },
-): Promise<Page<LeadRow>> {
+export async function listLeadsPage(m: EntityManager, customerId: string, list: LeadListParams): Promise<Page<LeadRow>> {
+  const first = leadPageStatement(customerId, list);
+  if (!list.q) return page((await m.query(first.sql, first.params)) as LeadRow[], list.limit, (r) => r.id);
+  const keys = page((await m.query(first.sql, first.params)) as { id: string }[], list.limit, (r) => r.id);
+  const rows = keys.data.length ? ((await m.query(LEAD_ROWS, [keys.data.map((k) => k.id)])) as LeadRow[]) : [];
+  return { data: rows, nextCursor: keys.nextCursor };
+}
+
+export type LeadListParams = ListParams & { status?: string; source?: string; campaign?: string };
+
+/**
+ * The first statement of a lead list page: the page's rows, or with a search
+ * term only the page's keys (from the customer's search index alone), whose
+ * rows `LEAD_ROWS` then reads. The read benchmark measures these same texts.
+ */
+export function leadPageStatement(customerId: string, list: LeadListParams): { sql: string; params: unknown[] } {
   const where: [string, unknown][] = [
     ['customer_id = ?', customerId],
     ['status = ?', list.status],
     ['source = ?', list.source],
     [LEADS_IN_CAMPAIGN, list.campaign],
   ];
-  if (!list.q) return keysetPage<LeadRow>(m, list, { select: `SELECT ${LEAD_COLUMNS} FROM leads`, key: 'id', where, idOf: (r) => r.id });
-  const keys = await keysetPage<{ id: string }>(m, list, {
-    select: 'SELECT id FROM leads',
-    key: 'id',
-    where,
-    search: { haystack: 'search' },
-    idOf: (r) => r.id,
-  });
-  const rows = keys.data.length
-    ? ((await m.query(`SELECT ${LEAD_COLUMNS} FROM leads WHERE id = ANY($1) ORDER BY id`, [keys.data.map((k) => k.id)])) as LeadRow[])
-    : [];
-  return { data: rows, nextCursor: keys.nextCursor };
+  return list.q
+    ? keysetStatement(list, { select: 'SELECT id FROM leads', key: 'id', where, search: { haystack: 'search' } })
+    : keysetStatement(list, { select: `SELECT ${LEAD_COLUMNS} FROM leads`, key: 'id', where });
 }
+
+/** The rows of a searched page's keys, in key order. */
+export const LEAD_ROWS = `SELECT ${LEAD_COLUMNS} FROM leads WHERE id = ANY($1) ORDER BY id`;
 
 /**
  * How many of the customer's leads each e-mail domain has (the largest first),

@@ -9,14 +9,9 @@ import { closedLoop, openLoop, rssMiB } from '../lib/load';
 import { type BenchTenant, createBenchTenant, generateLeads } from '../lib/seed';
 import { figure, percentile, ratios } from '../lib/stats';
 import { type BenchContext, type LatencyRow, type ResultRow, type Scenario } from '../lib/types';
-import { LEAD_COLUMNS } from '../../db/leads';
+import { LEAD_ROWS, leadPageStatement } from '../../db/leads';
 
 const NO_RLS_ROLE = 'tenantflow_bench_no_rls';
-/** What the lead list runs (services/outreach/leads.ts through db/pagination.ts), first page. */
-const LIST = `SELECT ${LEAD_COLUMNS} FROM leads WHERE customer_id = $1 ORDER BY id LIMIT 51`;
-/** With a search term: the page's keys from the customer's index alone, then their rows. */
-const SEARCH = "SELECT id FROM leads WHERE customer_id = $1 AND search LIKE lower($2) ESCAPE '\\' ORDER BY id LIMIT 51";
-const SEARCH_ROWS = `SELECT ${LEAD_COLUMNS} FROM leads WHERE id = ANY($1) ORDER BY id`;
 
 export const reads: Scenario = {
   name: 'reads',
@@ -53,7 +48,10 @@ export const reads: Scenario = {
     await stack.owner.query(`GRANT SELECT ON leads TO ${NO_RLS_ROLE}`);
 
     const pick = (i: number) => tenants[i % tenants.length]!;
-    const term = (i: number) => `%company ${(i * 7) % 5003}%`;
+    const term = (i: number) => `company ${(i * 7) % 5003}`;
+    // The lead list's own statements (db/leads.ts), first page of 50; with a
+    // search term, the page's keys from the customer's index, then their rows.
+    const statement = (customerId: string, q?: string) => leadPageStatement(customerId, { limit: 50, q });
     const sqlCall = (rls: boolean, search: boolean) => async (i: number) => {
       const t = pick(i);
       const c = await stack.app.connect();
@@ -61,14 +59,16 @@ export const reads: Scenario = {
         await c.query('BEGIN');
         if (rls) {
           await c.query("SELECT set_config('app.tenant_id', $1, true)", [t.tenantId]);
-          const { rows } = await c.query(search ? SEARCH : LIST, search ? [t.customers[0], term(i)] : [t.customers[0]]);
-          if (search) await c.query(SEARCH_ROWS, [rows.map((r: { id: string }) => r.id)]);
+          const first = statement(t.customers[0]!, search ? term(i) : undefined);
+          const { rows } = await c.query(first.sql, first.params);
+          if (search) await c.query(LEAD_ROWS, [rows.map((r: { id: string }) => r.id)]);
         } else {
           await c.query(`SET LOCAL ROLE ${NO_RLS_ROLE}`);
           // The same SQL with the tenant written in, as an application without RLS would.
-          const scoped = (search ? SEARCH : LIST).replace('WHERE customer_id = $1', `WHERE tenant_id = $${search ? 3 : 2} AND customer_id = $1`);
-          const { rows } = await c.query(scoped, search ? [t.customers[0], term(i), t.tenantId] : [t.customers[0], t.tenantId]);
-          if (search) await c.query(SEARCH_ROWS.replace('WHERE id', 'WHERE tenant_id = $2 AND id'), [rows.map((r: { id: string }) => r.id), t.tenantId]);
+          const first = statement(t.customers[0]!, search ? term(i) : undefined);
+          const scoped = first.sql.replace('WHERE customer_id = $1', `WHERE tenant_id = $${first.params.length + 1} AND customer_id = $1`);
+          const { rows } = await c.query(scoped, [...first.params, t.tenantId]);
+          if (search) await c.query(LEAD_ROWS.replace('WHERE id', 'WHERE tenant_id = $2 AND id'), [rows.map((r: { id: string }) => r.id), t.tenantId]);
         }
         await c.query('COMMIT');
       } finally {
