@@ -13,6 +13,8 @@ import tseslint from 'typescript-eslint';
 const tenantflow = require('../eslint/tenantflow.js') as {
   rules: { 'sql-owner': Rule.RuleModule; 'comment-refs': Rule.RuleModule };
   FORBIDDEN_REFERENCE: RegExp;
+  TABLE_OWNERS: Record<string, string>;
+  ACT_MODULES: Record<string, string[]>;
 };
 
 const root = path.resolve(__dirname, '..');
@@ -103,6 +105,35 @@ describe('tenantflow/sql-owner', () => {
         errors: [{ messageId: 'entity', data: { entity: 'User', table: 'users', owner: 'db/users.ts' } }],
       },
     ],
+  });
+});
+
+describe('every table has one owner', () => {
+  // A table the map does not name would be unguarded: its SQL could appear anywhere.
+  const created = (dir: string): string[] =>
+    fs
+      .readdirSync(dir, { withFileTypes: true })
+      .flatMap((e) =>
+        e.isDirectory() ? created(path.join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [path.join(dir, e.name)] : [],
+      )
+      .flatMap((file) =>
+        [...fs.readFileSync(file, 'utf8').matchAll(/CREATE\s+(?:UNLOGGED\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?"?([a-z_][a-z0-9_]*)"?/gi)].map((m) =>
+          m[1]!.toLowerCase(),
+        ),
+      );
+
+  it('names every table the migrations create, and only those', () => {
+    const tables = [...new Set(created(at('migrations')))].sort();
+    expect(tables.length).toBeGreaterThan(30);
+    expect(Object.keys(tenantflow.TABLE_OWNERS).sort()).toEqual(tables);
+  });
+
+  it('gives each family an existing db/ module, and act modules only known tables', () => {
+    for (const owner of new Set(Object.values(tenantflow.TABLE_OWNERS))) expect(fs.existsSync(at(owner))).toBe(true);
+    for (const [file, tables] of Object.entries(tenantflow.ACT_MODULES)) {
+      expect(fs.existsSync(at(file))).toBe(true);
+      for (const t of tables) expect(Object.keys(tenantflow.TABLE_OWNERS)).toContain(t);
+    }
   });
 });
 
