@@ -300,6 +300,7 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
     await assertOpenWorkflowsReplay({
       address: c.temporalAddress,
       namespace: c.TEMPORAL_NAMESPACE,
+      taskQueues: [c.TEMPORAL_TASK_QUEUE, c.TEMPORAL_BACKFILL_TASK_QUEUE],
       workflowBundle,
       ...(c.TEMPORAL_ADDRESS ? {} : { dataDir, cli: temporalCli }),
       log: opts.log,

@@ -6,7 +6,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { CAMPAIGN_FANOUT, type CampaignFanoutInput } from '../../workflows/campaignFanout.contract';
 import { connectClient, projectWorkflowBundle, quietRuntime, temporalAddress, uniqueTaskQueue, workflowIdsMatching } from '../../test/helpers/temporal';
 import { until } from '../../test/helpers/processes';
-import { findStaleWorkflows, staleWorkflowsMessage } from './staleWorkflows';
+import { findStaleWorkflows, openOnTaskQueues, staleWorkflowsMessage } from './staleWorkflows';
 
 let client: Client;
 let connection: Connection;
@@ -42,18 +42,21 @@ it('finds an open execution of an older shape, names it and says how to reset; o
   const bundle = await projectWorkflowBundle();
   const old = await openFanout('stale-old', { workflowsPath: require.resolve('../../test/fixtures/retiredPatch') });
   const current = await openFanout('stale-current', { workflowBundle: bundle });
-  const query = `ExecutionStatus = 'Running' AND (TaskQueue = '${old.taskQueue}' OR TaskQueue = '${current.taskQueue}')`;
+  const query = openOnTaskQueues([old.taskQueue, current.taskQueue]);
   try {
     await workflowIdsMatching(client, query, 2);
-    const { checked, stale } = await findStaleWorkflows({ client, workflowBundle: bundle, query });
+    const { checked, stale, failing } = await findStaleWorkflows({ client, workflowBundle: bundle, query });
     expect(checked).toBe(2);
+    expect(failing).toEqual([]);
     expect(stale).toEqual([{ workflowId: old.workflowId, type: CAMPAIGN_FANOUT, error: expect.stringMatching(/campaign-fanout-commit-then-call/) }]);
 
     const message = staleWorkflowsMessage(stale, { address: '127.0.0.1:7233', namespace: 'default', dataDir: '/home/dev/tenantflow/.data' });
     expect(message).toContain(`1 open workflow execution(s) were started by an older version`);
     expect(message).toContain(`campaignFanout ${old.workflowId}`);
     expect(message).toContain('rm -rf /home/dev/tenantflow/.data');
-    expect(message).toContain('workflow terminate --address 127.0.0.1:7233 --namespace default --workflow-id <id>');
+    expect(message).toContain(
+      `workflow terminate --address 127.0.0.1:7233 --namespace default --query "ExecutionStatus='Running' AND WorkflowType='campaignFanout'" --reason reset --yes`,
+    );
   } finally {
     for (const w of [old, current]) await client.workflow.getHandle(w.workflowId).terminate('test over');
   }
