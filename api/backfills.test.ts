@@ -79,7 +79,10 @@ it('refuses bad input and impossible transitions without starting or recording a
 });
 
 it('starts, pauses, throttles, resumes and finishes a run the admin watches, each step audited', async () => {
-  const started = await admin.post('/api/platform/backfills/legacy-tenant-id/start').send({ settings: { targetBatchMs: 50, maxBatch: 200, sleepMs: 30 } });
+  // A quarter second between batches keeps the run going for seconds, so the
+  // pause lands while it runs even on a loaded machine; the throttle below
+  // takes the sleep away for the rest.
+  const started = await admin.post('/api/platform/backfills/legacy-tenant-id/start').send({ settings: { targetBatchMs: 50, maxBatch: 200, sleepMs: 250 } });
   expect(started.status).toBe(202);
   expect(started.body).toEqual({ name: 'legacy-tenant-id', workflowId: 'platform/backfill/legacy-tenant-id', status: 'running' });
   const twice = await admin.post('/api/platform/backfills/legacy-tenant-id/start').send({});
