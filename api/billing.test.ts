@@ -704,7 +704,7 @@ describe('local test mode', () => {
     const c = t.customers[0]!.id;
 
     const start = await owner.post('/api/client-billing/connect/start');
-    expect(start.body.url).toBe('http://127.0.0.1:3000/client-billing/local-onboarding');
+    expect(start.body.url).toBe('http://127.0.0.1:3000/accounting/client-billing/local-onboarding');
     expect((await owner.post('/api/client-billing/connect/local-onboarding')).body).toEqual({ delivered: 1 });
     expect((await owner.get('/api/client-billing/connect/status')).body).toMatchObject({ connected: true, charges_enabled: true, payouts_enabled: true });
 
@@ -717,7 +717,7 @@ describe('local test mode', () => {
     expect(early.status).toBe(409);
     expect(early.body.error.code).toBe('invoice_not_open');
     const checkout = await owner.post(`/api/client-billing/invoices/${inv.body.id}/checkout`).set('X-Customer-Id', c);
-    expect(checkout.body.checkoutUrl).toBe(`http://127.0.0.1:3000/client-billing/local-checkout?customer=${c}&invoice=${inv.body.id}`);
+    expect(checkout.body.checkoutUrl).toBe(`http://127.0.0.1:3000/accounting/client-billing/local-checkout?customer=${c}&invoice=${inv.body.id}`);
     expect((await owner.post(`/api/client-billing/invoices/${inv.body.id}/local-checkout`).set('X-Customer-Id', c)).body).toEqual({ delivered: 1 });
     const [paid] = await inTenant<{ status: string; payment_intent_id: string }[]>(t, 'SELECT status, payment_intent_id FROM client_invoices WHERE id = $1', [
       inv.body.id,

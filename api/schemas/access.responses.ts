@@ -16,6 +16,8 @@ export const meResponse = z.union([
     role: z.strictObject({ id: id('role'), name: z.string(), key: z.string().nullable() }).nullable(),
     permissions: z.array(z.string()),
     restrictedCustomerId: id('cust').nullable(),
+    /** The console spaces the caller sees (lib/spaces.ts), the platform's last. */
+    spaces: z.array(z.enum(['client', 'provider', 'dev', 'accounting', 'platform'])),
     tenants: z.array(tenantSummary),
   }),
   z.strictObject({

@@ -9,6 +9,7 @@
 // (after a few failures, an exponentially growing wait, kept here in
 // login_failures). A person signing in from their own address is never held
 // back by failures from another.
+import { spacesFor } from '../../lib/spaces';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { findLiveTokenByHash } from '../../db/apiTokens';
 import { activeTenantsOfUser, isActiveMemberOf, membershipAccessRows } from '../../db/memberships';
@@ -140,6 +141,8 @@ export async function describeSelf(dataSource: DataSource, principal: Principal)
     role,
     permissions,
     restrictedCustomerId,
+    // The console's navigation and its server guards follow these (lib/spaces.ts).
+    spaces: [...(current ? spacesFor(permissions) : []), ...(user.isPlatformAdmin ? (['platform'] as const) : [])],
     tenants,
   };
 }

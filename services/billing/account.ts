@@ -118,14 +118,14 @@ export async function startPlanCheckout(a: TenantAccess, deps: BillingDeps, plan
         line_items: [{ price: deps.prices[plan], quantity: 1 }],
         metadata: { tenant_id: a.tenantId, plan },
         subscription_data: { metadata: { tenant_id: a.tenantId } },
-        success_url: `${deps.consoleUrl}/billing?checkout=done`,
-        cancel_url: `${deps.consoleUrl}/billing?checkout=canceled`,
+        success_url: `${deps.consoleUrl}/accounting/billing?checkout=done`,
+        cancel_url: `${deps.consoleUrl}/accounting/billing?checkout=canceled`,
       },
       { idempotencyKey: `tenant/${a.tenantId}/billing/checkout/${plan}/${idempotencyHour()}` },
     ),
   );
   await auditBy(a, { action: 'billing.checkout_started', outcome: 'success', targetType: 'billing', targetId: a.tenantId, details: { plan } });
-  return { url: deps.localMode ? `${deps.consoleUrl}/billing/local-checkout?plan=${plan}` : session.url!, sessionId: session.id };
+  return { url: deps.localMode ? `${deps.consoleUrl}/accounting/billing/local-checkout?plan=${plan}` : session.url!, sessionId: session.id };
 }
 
 /**
@@ -139,7 +139,7 @@ export async function startPlanCheckout(a: TenantAccess, deps: BillingDeps, plan
 async function changePlan(a: TenantAccess, deps: BillingDeps, stripe: Stripe, subscriptionId: string, plan: Exclude<PlanKey, 'free'>) {
   // Local checkout updates the subscription the tenant has (localCheckoutDeliveries below).
   const change = deps.localMode
-    ? { url: `${deps.consoleUrl}/billing/local-checkout?plan=${plan}`, sessionId: `local_${subscriptionId}` }
+    ? { url: `${deps.consoleUrl}/accounting/billing/local-checkout?plan=${plan}`, sessionId: `local_${subscriptionId}` }
     : await pendingUpdate(a, deps, stripe, subscriptionId, plan);
   await auditBy(a, { action: 'billing.plan_change_started', outcome: 'success', targetType: 'billing', targetId: a.tenantId, details: { plan } });
   return change;
@@ -163,7 +163,7 @@ async function pendingUpdate(a: TenantAccess, deps: BillingDeps, stripe: Stripe,
   );
   const invoice = typeof updated.latest_invoice === 'object' ? updated.latest_invoice : null;
   const hosted = invoice?.status === 'open' ? invoice.hosted_invoice_url : null;
-  return { url: hosted || `${deps.consoleUrl}/billing?checkout=done`, sessionId: updated.id };
+  return { url: hosted || `${deps.consoleUrl}/accounting/billing?checkout=done`, sessionId: updated.id };
 }
 
 /** A Checkout Session for a credit pack (a one-time price). */
@@ -178,14 +178,14 @@ export async function startPackCheckout(a: TenantAccess, deps: BillingDeps, pack
         client_reference_id: a.tenantId,
         line_items: [{ price: deps.prices[pack], quantity: 1 }],
         metadata: { tenant_id: a.tenantId, pack },
-        success_url: `${deps.consoleUrl}/billing?checkout=done`,
-        cancel_url: `${deps.consoleUrl}/billing?checkout=canceled`,
+        success_url: `${deps.consoleUrl}/accounting/billing?checkout=done`,
+        cancel_url: `${deps.consoleUrl}/accounting/billing?checkout=canceled`,
       },
       { idempotencyKey: `tenant/${a.tenantId}/billing/credit-pack/${pack}/${idempotencyHour()}` },
     ),
   );
   await auditBy(a, { action: 'billing.checkout_started', outcome: 'success', targetType: 'billing', targetId: a.tenantId, details: { pack } });
-  return { url: deps.localMode ? `${deps.consoleUrl}/billing/local-checkout?pack=${pack}` : session.url!, sessionId: session.id };
+  return { url: deps.localMode ? `${deps.consoleUrl}/accounting/billing/local-checkout?pack=${pack}` : session.url!, sessionId: session.id };
 }
 
 /** The Stripe billing portal (payment method, invoices, cancel). */
@@ -194,11 +194,11 @@ export async function openPortal(a: TenantAccess, deps: BillingDeps) {
   const customer = await stripeCustomer(a, deps);
   const session = await callStripe(() =>
     stripe.billingPortal.sessions.create(
-      { customer, return_url: `${deps.consoleUrl}/billing` },
+      { customer, return_url: `${deps.consoleUrl}/accounting/billing` },
       { idempotencyKey: `tenant/${a.tenantId}/billing/portal/${idempotencyHour()}` },
     ),
   );
-  return { url: deps.localMode ? `${deps.consoleUrl}/billing?portal=local` : session.url };
+  return { url: deps.localMode ? `${deps.consoleUrl}/accounting/billing?portal=local` : session.url };
 }
 
 /**

@@ -56,8 +56,8 @@ export interface ConnectDeps {
   connectWebhookSecret?: string;
 }
 
-export const LOCAL_ONBOARDING_PATH = '/client-billing/local-onboarding';
-export const LOCAL_CHECKOUT_PATH = '/client-billing/local-checkout';
+export const LOCAL_ONBOARDING_PATH = '/accounting/client-billing/local-onboarding';
+export const LOCAL_CHECKOUT_PATH = '/accounting/client-billing/local-checkout';
 
 export const accountLookup = (accountId: string) => createHash('sha256').update(`stripe-connect:${accountId}`).digest('hex');
 
@@ -113,8 +113,8 @@ export async function startConnect(a: TenantAccess, deps: ConnectDeps) {
       {
         account: existing.id,
         type: 'account_onboarding',
-        refresh_url: `${deps.consoleUrl}/client-billing?onboarding=refresh`,
-        return_url: `${deps.consoleUrl}/client-billing?onboarding=done`,
+        refresh_url: `${deps.consoleUrl}/accounting/client-billing?onboarding=refresh`,
+        return_url: `${deps.consoleUrl}/accounting/client-billing?onboarding=done`,
       },
       { idempotencyKey: `tenant/${a.tenantId}/connect/onboarding-link/${idempotencyHour()}` },
     ),
@@ -203,8 +203,8 @@ export async function invoiceCheckout(a: TenantAccess, deps: ConnectDeps, custom
           metadata: { tenant_id: a.tenantId, invoice_id: inv.id },
         },
         metadata: { tenant_id: a.tenantId, invoice_id: inv.id },
-        success_url: `${deps.consoleUrl}/client-billing?paid=${inv.id}`,
-        cancel_url: `${deps.consoleUrl}/client-billing`,
+        success_url: `${deps.consoleUrl}/accounting/client-billing?paid=${inv.id}`,
+        cancel_url: `${deps.consoleUrl}/accounting/client-billing`,
       },
       { idempotencyKey: `tenant/${a.tenantId}/client-invoice/${inv.id}/checkout/${inv.status === 'failed' ? `retry-${inv.updated_at.getTime()}` : 'first'}` },
     ),

@@ -40,7 +40,7 @@ it('owner switches tenant, clones a role and toggles a permission; the change is
   const samContext = await browser.newContext();
   const samPage = await samContext.newPage();
   await signIn(samPage, sam.email);
-  await samPage.goto(`${base}/customers`);
+  await samPage.goto(`${base}/client/customers`);
   await expect(samPage.getByTestId('new-customer-form').count()).resolves.toBe(1); // before: allowed
 
   const page = await browser.newPage();
@@ -53,7 +53,7 @@ it('owner switches tenant, clones a role and toggles a permission; the change is
   await page.getByTestId('current-tenant').filter({ hasText: 'Bravo Builders' }).waitFor();
 
   // Clone the member role ("Account manager" in the agency template) and turn customers.write off on the clone.
-  await page.goto(`${base}/roles`);
+  await page.goto(`${base}/provider/roles`);
   await ready(page);
   await page.getByTestId('role-Account manager').getByRole('button', { name: 'Clone' }).click();
   const clone = page.getByTestId('role-Account manager (copy)');
@@ -66,7 +66,7 @@ it('owner switches tenant, clones a role and toggles a permission; the change is
   await expect(page.getByTestId('role-Account manager (copy)').getByLabel('customers.read').isChecked()).resolves.toBe(true);
 
   // Give Sam the new role.
-  await page.goto(`${base}/members`);
+  await page.goto(`${base}/provider/members`);
   await ready(page);
   const samRow = page.getByTestId(`member-${sam.email}`);
   await samRow.locator('select').selectOption({ label: 'Account manager (copy)' });
@@ -77,7 +77,7 @@ it('owner switches tenant, clones a role and toggles a permission; the change is
   await page.screenshot({ path: await screenshotPath('access-members'), fullPage: true });
 
   // Sam's console no longer offers creating a customer …
-  await samPage.goto(`${base}/customers`);
+  await samPage.goto(`${base}/client/customers`);
   await samPage.getByTestId('customers').waitFor();
   await expect(samPage.getByTestId('new-customer-form').count()).resolves.toBe(0);
   await samPage.screenshot({ path: await screenshotPath('access-restricted-customers'), fullPage: true });
@@ -109,10 +109,10 @@ it('works without JavaScript: sign in, see an error next to the field, create a 
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByTestId('current-user').waitFor();
-  await page.goto(`${base}/customers`);
+  await page.goto(`${base}/client/customers`);
   await page.getByLabel('New customer').fill('Made without JavaScript');
   await page.getByRole('button', { name: 'Add customer' }).click();
-  await page.goto(`${base}/customers`);
+  await page.goto(`${base}/client/customers`);
   await expect(page.getByTestId('customers').textContent()).resolves.toContain('Made without JavaScript');
   await context.close();
 });

@@ -44,7 +44,8 @@ it('upgrades through the local checkout, shows the plan active with usage bars, 
 
   const page = await (await browser.newContext()).newPage();
   await signIn(page, base, `bill-${n}@example.test`, 'bill password 123');
-  await page.getByRole('link', { name: 'Billing', exact: true }).click();
+  await page.getByRole('link', { name: 'Accounting', exact: true }).click();
+  await page.getByRole('link', { name: 'Subscription & usage' }).click();
   await page.getByTestId('local-mode').waitFor();
   await expect(page.getByTestId('plan').textContent()).resolves.toBe('free');
   await page.getByTestId('usage-sends').filter({ hasText: '0 / 100' }).waitFor();
@@ -52,19 +53,19 @@ it('upgrades through the local checkout, shows the plan active with usage bars, 
 
   await ready(page);
   await page.getByTestId('plan-pro').getByRole('button', { name: 'Choose Pro' }).click();
-  await page.waitForURL(/\/billing\/local-checkout\?plan=pro$/);
+  await page.waitForURL(/\/accounting\/billing\/local-checkout\?plan=pro$/);
   await expect(page.getByTestId('checkout-item').textContent()).resolves.toBe('pro');
   await page.getByRole('button', { name: 'Pay (test)' }).click();
-  await page.waitForURL(/\/billing\?checkout=done$/);
+  await page.waitForURL(/\/accounting\/billing\?checkout=done$/);
   await page.getByTestId('status').filter({ hasText: 'active' }).waitFor({ timeout: 30_000 });
   await page.getByTestId('plan').filter({ hasText: 'pro' }).waitFor();
   await page.getByTestId('usage-sends').filter({ hasText: '0 / 20000' }).waitFor({ timeout: 30_000 });
   await page.screenshot({ path: await screenshotPath('billing-pro-active'), fullPage: true });
 
   await page.getByRole('button', { name: /Buy 50 extra sends/ }).click();
-  await page.waitForURL(/\/billing\/local-checkout\?pack=sends_50$/);
+  await page.waitForURL(/\/accounting\/billing\/local-checkout\?pack=sends_50$/);
   await page.getByRole('button', { name: 'Pay (test)' }).click();
-  await page.waitForURL(/\/billing\?checkout=done$/);
+  await page.waitForURL(/\/accounting\/billing\?checkout=done$/);
   await page.getByTestId('credits').filter({ hasText: /^50$/ }).waitFor({ timeout: 30_000 });
 
   // The platform view shows the tenant's billing state.
@@ -82,19 +83,19 @@ it('connects a Stripe account and takes an invoice payment through the local sta
   await signIn(page, base, owner.email, PASSWORD);
 
   // Onboarding: the button leads to the local page, not to a Stripe host.
-  await page.goto(`${base}/client-billing?customer=${customer.id}`);
+  await page.goto(`${base}/accounting/client-billing?customer=${customer.id}`);
   await ready(page);
   await page.getByRole('button', { name: 'Connect a Stripe account' }).click();
-  await page.waitForURL(`${base}/client-billing/local-onboarding`);
+  await page.waitForURL(`${base}/accounting/client-billing/local-onboarding`);
   await ready(page);
   await page.getByRole('button', { name: 'Finish onboarding (test)' }).click();
-  await page.waitForURL(/\/client-billing\?onboarding=done$/);
+  await page.waitForURL(/\/accounting\/client-billing\?onboarding=done$/);
   const connect = page.getByTestId('connect');
   await connect.getByText('Charges enabled: yes').waitFor();
   await connect.getByText('Payouts enabled: yes').waitFor();
 
   // An invoice, its checkout link (local), and paying it there.
-  await page.goto(`${base}/client-billing?customer=${customer.id}`);
+  await page.goto(`${base}/accounting/client-billing?customer=${customer.id}`);
   await ready(page);
   await page.getByLabel('Description').fill('Lead generation, May');
   await page.getByLabel('Amount').fill('250');
@@ -103,13 +104,13 @@ it('connects a Stripe account and takes an invoice payment through the local sta
   const link = page.getByTestId('checkout-link');
   await link.waitFor();
   const href = (await link.getAttribute('href'))!;
-  expect(href.startsWith(`${base}/client-billing/local-checkout?`)).toBe(true);
+  expect(href.startsWith(`${base}/accounting/client-billing/local-checkout?`)).toBe(true);
   await link.click();
   await page.waitForURL(href);
   await ready(page);
   await expect(page.getByTestId('checkout-item').textContent()).resolves.toBe('Lead generation, May');
   await page.getByRole('button', { name: 'Pay (test)' }).click();
-  await page.waitForURL(/\/client-billing\?customer=.*&paid=cinv_/);
+  await page.waitForURL(/\/accounting\/client-billing\?customer=.*&paid=cinv_/);
   await page
     .locator('[data-testid^="invoice-cinv_"] td')
     .filter({ hasText: /^paid$/ })

@@ -41,7 +41,7 @@ it('creates a sequence and a campaign, imports leads from CSV, starts it, and wa
   await signIn(page, base, gina.email, PASSWORD);
 
   // An inbox on the local SMTP sink (the form offers it).
-  await page.goto(`${base}/inboxes?customer=${customer.id}`);
+  await page.goto(`${base}/provider/inboxes?customer=${customer.id}`);
   await ready(page);
   const inbox = page.getByTestId('add-inbox-form');
   await expect(inbox.getByLabel('SMTP port').inputValue()).resolves.toBe(env('TF_E2E_SMTP_SINK_PORT'));
@@ -52,7 +52,7 @@ it('creates a sequence and a campaign, imports leads from CSV, starts it, and wa
   await page.getByTestId('inbox-hello@golf.example').waitFor();
 
   // A two-step sequence.
-  await page.goto(`${base}/sequences?customer=${customer.id}`);
+  await page.goto(`${base}/client/sequences?customer=${customer.id}`);
   await ready(page);
   await page.getByLabel('New sequence').fill('Golf intro');
   await page.getByRole('button', { name: 'Create sequence' }).click();
@@ -68,7 +68,7 @@ it('creates a sequence and a campaign, imports leads from CSV, starts it, and wa
   await page.getByTestId('step-2').waitFor();
 
   // A campaign that may send any day, all day.
-  await page.goto(`${base}/campaigns?customer=${customer.id}`);
+  await page.goto(`${base}/client/campaigns?customer=${customer.id}`);
   await ready(page);
   await page.getByTestId('campaigns-empty').waitFor();
   const create = page.getByTestId('create-campaign-form');
@@ -129,7 +129,8 @@ it('creates a sequence and a campaign, imports leads from CSV, starts it, and wa
   await page.screenshot({ path: await screenshotPath('campaign-progress'), fullPage: true });
 
   // The outbox shows what went out; the sink received it.
-  await page.getByRole('link', { name: 'Outbox' }).click();
+  await page.getByRole('link', { name: 'Provider', exact: true }).click();
+  await page.getByRole('link', { name: 'Sending health' }).click();
   await page.getByTestId('outbox').waitFor();
   for (const to of ['amy@fairway.example', 'bo@bunker.example', 'cy@green.example']) await expect(page.getByTestId(`outbox-${to}`).count()).resolves.toBe(2);
   await page.getByTestId('outbox-amy@fairway.example').filter({ hasText: 'Tee time, Amy?' }).getByRole('button').click();

@@ -37,7 +37,7 @@ it('an owner invites an existing account and a new address; each joins only by a
     [nate.email, 'Nate'],
     [fresh, 'Fiona Fresh'],
   ] as const) {
-    await page.goto(`${base}/members`);
+    await page.goto(`${base}/provider/members`);
     await ready(page);
     await page.getByLabel('E-mail', { exact: true }).fill(email);
     await page.getByLabel('Name', { exact: true }).fill(name);
@@ -45,7 +45,7 @@ it('an owner invites an existing account and a new address; each joins only by a
     await page.getByRole('button', { name: 'Send invitation' }).click();
     await expect(page.getByTestId('invited').textContent()).resolves.toContain(email);
   }
-  await page.goto(`${base}/members`);
+  await page.goto(`${base}/provider/members`);
   await page.getByTestId(`invite-${nate.email}`).waitFor();
   await page.getByTestId(`invite-${fresh}`).waitFor();
   await expect(page.getByTestId(`member-${nate.email}`).count()).resolves.toBe(0);
@@ -74,7 +74,7 @@ it('an owner invites an existing account and a new address; each joins only by a
   await natePage.getByTestId('current-tenant').filter({ hasText: 'Inviting Agency' }).waitFor();
   await nateContext.close();
 
-  await page.goto(`${base}/members`);
+  await page.goto(`${base}/provider/members`);
   await page.getByTestId(`member-${nate.email}`).waitFor();
   await page.getByTestId(`member-${fresh}`).waitFor();
   await expect(page.getByTestId('invites').count()).resolves.toBe(0);

@@ -61,14 +61,14 @@ it('registers a tenant and shows provisioning progress live until 100%', async (
   for (const key of ['add_customer', 'connect_inbox', 'write_sequence', 'invite_team']) await expect(ticked(key)).resolves.not.toContain('done');
 
   // Each item ticks as the owner does it.
-  await owner.goto(`${base}/customers`);
+  await owner.goto(`${base}/client/customers`);
   await ready(owner);
   await owner.getByLabel('New customer').fill('North side');
   await owner.getByRole('button', { name: 'Add customer' }).click();
   await owner.getByText('North side').first().waitFor();
   await expect(ticked('add_customer')).resolves.toContain('done');
 
-  await owner.goto(`${base}/inboxes`);
+  await owner.goto(`${base}/provider/inboxes`);
   await ready(owner);
   const inbox = owner.getByTestId('add-inbox-form');
   await inbox.getByLabel('From address').fill('office@north.example');
@@ -77,14 +77,14 @@ it('registers a tenant and shows provisioning progress live until 100%', async (
   await owner.getByTestId('inbox-office@north.example').waitFor();
   await expect(ticked('connect_inbox')).resolves.toContain('done');
 
-  await owner.goto(`${base}/sequences`);
+  await owner.goto(`${base}/client/sequences`);
   await ready(owner);
   await owner.getByLabel('New sequence').fill('Estimates');
   await owner.getByRole('button', { name: 'Create sequence' }).click();
   await owner.getByTestId('add-step-form').waitFor();
   await expect(ticked('write_sequence')).resolves.toContain('done');
 
-  await owner.goto(`${base}/members`);
+  await owner.goto(`${base}/provider/members`);
   await ready(owner);
   await owner.getByLabel('E-mail', { exact: true }).fill(`tech-${n}@example.test`);
   await owner.getByLabel('Name', { exact: true }).fill('Tess Tech');

@@ -45,6 +45,7 @@ it('creates and edits a sequence for the chosen customer, with a live preview', 
   const base = env('TF_E2E_CONSOLE_URL');
   const [first, second] = echo.customers as [TenantFixture['customers'][0], TenantFixture['customers'][0]];
   const { context, page, consoleMessages } = await signedInPage(eve);
+  await page.getByRole('link', { name: 'Clients', exact: true }).click();
   await page.getByRole('link', { name: 'Sequences' }).click();
 
   // Only the tenant's real customers.
@@ -94,10 +95,10 @@ it('creates and edits a sequence for the chosen customer, with a live preview', 
   await page.screenshot({ path: await screenshotPath('sequence-editor'), fullPage: true });
 
   // The sequence belongs to the chosen customer only.
-  await page.goto(`${base}/sequences?customer=${first.id}`);
+  await page.goto(`${base}/client/sequences?customer=${first.id}`);
   await ready(page);
   await page.getByTestId('sequences-empty').waitFor();
-  await page.goto(`${base}/sequences?customer=${second.id}`);
+  await page.goto(`${base}/client/sequences?customer=${second.id}`);
   await expect(page.getByTestId('sequences').textContent()).resolves.toContain('Launch');
 
   expect(consoleMessages).toEqual([]);
@@ -106,7 +107,7 @@ it('creates and edits a sequence for the chosen customer, with a live preview', 
 
 it('never invents a customer: a tenant without customers sees an empty state', async () => {
   const { context, page, consoleMessages } = await signedInPage(frank);
-  await page.goto(`${env('TF_E2E_CONSOLE_URL')}/sequences`);
+  await page.goto(`${env('TF_E2E_CONSOLE_URL')}/client/sequences`);
   await page.getByTestId('no-customers').waitFor();
   await expect(page.getByTestId('customer-picker').count()).resolves.toBe(0);
   await expect(page.getByTestId('new-sequence-form').count()).resolves.toBe(0);
@@ -120,7 +121,7 @@ it('adds an SMTP inbox for the chosen customer (the password is stored, never sh
   const base = env('TF_E2E_CONSOLE_URL');
   const customer = echo.customers[0]!;
   const { context, page, consoleMessages } = await signedInPage(eve);
-  await page.goto(`${base}/inboxes?customer=${customer.id}`);
+  await page.goto(`${base}/provider/inboxes?customer=${customer.id}`);
   await ready(page);
   await page.getByTestId('inboxes-empty').waitFor();
   const add = page.getByTestId('add-inbox-form');

@@ -1,14 +1,56 @@
-// Turns the session cookie into `locals.me` once per request.
-import type { Handle } from '@sveltejs/kit';
+// Every request of the console passes here before any page load, form action
+// or endpoint runs (docs/console.md, "Spaces"):
+// 1. an old URL answers 308 to its new place (method and body kept);
+// 2. the session cookie becomes `locals.me`;
+// 3. a space's path is guarded: anonymous → sign in, no tenant → home,
+//    outside the member's spaces or without the page's permission → 403; the
+//    platform's pages answer 404 to anyone but a platform admin.
+// The API enforces the same permissions again on every call it answers.
+import { error, redirect, type Handle } from '@sveltejs/kit';
 import { api, SESSION_COOKIE } from '$lib/server/api';
 import type { Me } from '$lib/types';
+import { landingOf, legacyRedirect, spaceAccess, TENANT_SPACES, type TenantSpace } from '../../lib/spaces';
 
 export const handle: Handle = async ({ event, resolve }) => {
+  const moved = legacyRedirect(event.url.pathname);
+  if (moved) redirect(308, moved + event.url.search);
+
   event.locals.me = null;
   if (event.cookies.get(SESSION_COOKIE)) {
     const res = await api<Me>(event.cookies, '/api/auth/me');
     if (res.status === 200) event.locals.me = res.body;
     else if (res.status === 401) event.cookies.delete(SESSION_COOKIE, { path: '/' });
   }
+  guard(event.locals.me, event.url, event.request.method);
   return resolve(event);
 };
+
+function guard(me: Me | null, url: URL, method: string): void {
+  const [, first, second] = url.pathname.split('/');
+  const isSpace = (TENANT_SPACES as readonly string[]).includes(first ?? '');
+  if (!isSpace && first !== 'platform') return;
+  if (!me) {
+    // A form post without a session cannot be replayed after sign-in.
+    if (method !== 'GET' && method !== 'HEAD') error(401, 'Your session has ended: sign in again.');
+    redirect(303, `/login?next=${encodeURIComponent(url.pathname + url.search)}`);
+  }
+  if (first === 'platform') {
+    if (!me.user?.isPlatformAdmin) error(404, 'Not found');
+    return;
+  }
+  if (!me.tenant) redirect(303, '/');
+  const access = spaceAccess(url.pathname, me.permissions)!;
+  if (!access.allowed) {
+    error(
+      403,
+      access.reason === 'space'
+        ? `Your role does not include the ${access.space} space.`
+        : 'Your role does not allow this page. Ask an owner or admin if you need it.',
+    );
+  }
+  if (!second) {
+    const landing = landingOf(first as TenantSpace, me.permissions);
+    if (!landing) error(403, 'Your role does not allow any page of this space.');
+    redirect(303, landing);
+  }
+}

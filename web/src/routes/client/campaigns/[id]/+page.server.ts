@@ -1,0 +1,103 @@
+import { error, redirect } from '@sveltejs/kit';
+import { api, formFailure } from '$lib/server/api';
+import { pickCustomer } from '$lib/server/customers';
+import { requireTenant } from '$lib/server/guard';
+import type { Campaign, CampaignLeads, CampaignSequence, CampaignStats, EnrollmentStatus, LeadsAdded, Replies, SequenceList } from '$lib/types';
+import type { Actions, PageServerLoad } from './$types';
+
+// Every enrollment status, once: the compiler refuses a list that misses or invents one.
+const STATUS_SET = { pending: 1, active: 1, paused: 1, completed: 1, replied: 1, bounced: 1, unsubscribed: 1, archived: 1, failed: 1 } satisfies Record<
+  EnrollmentStatus,
+  1
+>;
+const STATUSES = Object.keys(STATUS_SET) as EnrollmentStatus[];
+const isStatus = (s: string): s is EnrollmentStatus => Object.hasOwn(STATUS_SET, s);
+
+export const load: PageServerLoad = async ({ locals, cookies, url, params }) => {
+  requireTenant(locals.me, url);
+  const { customers, selected } = await pickCustomer(cookies, url.searchParams.get('customer'));
+  if (!selected) redirect(303, '/client/campaigns');
+  const customerId = selected.id;
+  const base = `/api/campaigns/${encodeURIComponent(params.id)}`;
+  const campaign = await api<Campaign>(cookies, base, { customerId });
+  if (campaign.status === 404) error(404, 'Campaign not found for this customer');
+  if (campaign.status !== 200) error(campaign.status, 'Could not load the campaign');
+
+  const status = url.searchParams.get('status') ?? '';
+  const q = url.searchParams.get('q') ?? '';
+  const cursor = url.searchParams.get('cursor') ?? '';
+  const leadQuery = new URLSearchParams({ limit: '25', ...(isStatus(status) ? { status } : {}), ...(q ? { q } : {}), ...(cursor ? { cursor } : {}) });
+  const [stats, leads, replies, sequence, sequences] = await Promise.all([
+    api<CampaignStats>(cookies, `${base}/stats`, { customerId }),
+    api<CampaignLeads>(cookies, `${base}/leads?${leadQuery}`, { customerId }),
+    api<Replies>(cookies, `${base}/replies?limit=20`, {
+      customerId,
+    }),
+    api<CampaignSequence>(cookies, `${base}/sequence`, { customerId }),
+    api<SequenceList>(cookies, '/api/sequences?limit=200', { customerId }),
+  ]);
+  return {
+    customers,
+    selected,
+    campaign: campaign.body,
+    stats: stats.status === 200 ? stats.body : null,
+    leads: leads.status === 200 ? leads.body : { data: [], nextCursor: null },
+    replies: replies.status === 200 ? replies.body.data : [],
+    sequence: sequence.status === 200 ? sequence.body : { version: null, steps: [], versions: [] },
+    sequences: sequences.status === 200 ? sequences.body.data.filter((s) => s.steps > 0) : [],
+    filter: { status, q },
+    statuses: STATUSES,
+  };
+};
+
+const campaignPath = (params: { id: string }) => `/api/campaigns/${encodeURIComponent(params.id)}`;
+
+export const actions: Actions = {
+  status: async ({ request, cookies, params }) => {
+    const f = await request.formData();
+    const res = await api(cookies, `${campaignPath(params)}/status`, {
+      method: 'POST',
+      customerId: String(f.get('customerId') ?? ''),
+      body: { status: String(f.get('status') ?? '') },
+    });
+    if (res.status !== 200) return formFailure(res, 'status');
+    return { form: 'status', saved: true };
+  },
+  sequence: async ({ request, cookies, params }) => {
+    const f = await request.formData();
+    const res = await api(cookies, `${campaignPath(params)}/sequence`, {
+      method: 'POST',
+      customerId: String(f.get('customerId') ?? ''),
+      body: { sequenceId: String(f.get('sequenceId') ?? '') },
+    });
+    if (res.status !== 201) return formFailure(res, 'sequence');
+    return { form: 'sequence', saved: true };
+  },
+  import: async ({ request, cookies, params }) => {
+    const f = await request.formData();
+    const file = f.get('file');
+    const pasted = String(f.get('csv') ?? '');
+    const csv = file instanceof File && file.size > 0 ? await file.text() : pasted;
+    if (!csv.trim())
+      return formFailure({ status: 400, body: { error: { code: 'validation_failed', message: 'choose a CSV file or paste CSV text' } } }, 'import');
+    const res = await api<LeadsAdded>(cookies, `${campaignPath(params)}/leads`, {
+      method: 'POST',
+      customerId: String(f.get('customerId') ?? ''),
+      csv,
+    });
+    if (res.status !== 200) return formFailure(res, 'import');
+    return { form: 'import', added: res.body.added, skipped: res.body.skipped };
+  },
+  lead: async ({ request, cookies, params }) => {
+    const f = await request.formData();
+    const action = String(f.get('action') ?? '');
+    if (!['pause', 'resume', 'unsubscribe'].includes(action))
+      return formFailure({ status: 400, body: { error: { code: 'validation_failed', message: 'unknown action' } } }, 'lead');
+    const res = await api(cookies, `${campaignPath(params)}/leads/${encodeURIComponent(String(f.get('leadId') ?? ''))}/${action}`, {
+      method: 'POST',
+      customerId: String(f.get('customerId') ?? ''),
+    });
+    if (res.status !== 200) return formFailure(res, 'lead');
+    return { form: 'lead', saved: true };
+  },
+};

@@ -1,0 +1,24 @@
+import { redirect } from '@sveltejs/kit';
+import { api, formFailure } from '$lib/server/api';
+import { pickCustomer } from '$lib/server/customers';
+import { requireTenant } from '$lib/server/guard';
+import type { Sequence, SequenceList } from '$lib/types';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = async ({ locals, cookies, url }) => {
+  requireTenant(locals.me, url);
+  const { customers, selected } = await pickCustomer(cookies, url.searchParams.get('customer'));
+  const sequences = selected ? await api<SequenceList>(cookies, '/api/sequences?limit=100', { customerId: selected.id }) : null;
+  return { customers, selected, sequences: sequences?.status === 200 ? sequences.body.data : [] };
+};
+
+export const actions: Actions = {
+  create: async ({ request, cookies }) => {
+    const f = await request.formData();
+    const customerId = String(f.get('customerId') ?? '');
+    const name = String(f.get('name') ?? '');
+    const res = await api<Sequence>(cookies, '/api/sequences', { method: 'POST', body: { name }, customerId });
+    if (res.status !== 201) return formFailure(res, 'create', { name });
+    redirect(303, `/client/sequences/${res.body.id}?customer=${encodeURIComponent(customerId)}`);
+  },
+};
