@@ -119,8 +119,17 @@ describe('sessions', () => {
     expect(me.body.tenant).toMatchObject({ id: b.tenant.id });
     expect(me.body.role).toMatchObject({ key: 'owner' });
     expect(me.body.permissions).toContain('roles.manage');
+    expect(me.body.spaces).toEqual(['client', 'provider', 'dev', 'accounting']);
     expect((await agent.post('/api/auth/logout')).status).toBe(204);
     expect((await agent.get('/api/auth/me')).status).toBe(401);
+  });
+
+  it("me names the spaces the caller's role opens (an accountant: accounting, and dev for the audit log)", async () => {
+    const accountant = await createUser(ds);
+    await addMember(ds, b, accountant, 'accountant');
+    const me = await (await signIn(testApp(ds), accountant.email)).get('/api/auth/me');
+    expect(me.body.role).toMatchObject({ key: 'accountant' });
+    expect(me.body.spaces).toEqual(['dev', 'accounting']);
   });
 
   it('a revoked session stops working', async () => {
@@ -138,6 +147,7 @@ describe('sessions', () => {
     expect(switched.status).toBe(200);
     expect(switched.body.tenant.id).toBe(b.tenant.id);
     expect(switched.body.permissions).not.toContain('customers.write'); // viewer in B
+    expect(switched.body.spaces).toEqual(['client']); // a viewer sees the client space only
     const newCookie = String(switched.headers['set-cookie']).split(';')[0]!;
     expect(newCookie).not.toBe(oldCookie);
     expect((await request(api.callback()).get('/api/auth/me').set('Cookie', oldCookie)).status).toBe(401);
