@@ -148,3 +148,11 @@ export async function markEnrollmentLeadStopped(
   )) as [{ email: string }[], number];
   return lead[0]?.email;
 }
+
+/** The custom field keys any of the customer's leads has (the template variables beyond the four columns), sorted. */
+export async function customerLeadFieldKeys(m: EntityManager, customerId: string): Promise<string[]> {
+  const rows = (await m.query('SELECT DISTINCT jsonb_object_keys(fields) AS key FROM leads WHERE customer_id = $1 ORDER BY 1', [customerId])) as {
+    key: string;
+  }[];
+  return rows.map((r) => r.key);
+}

@@ -35,7 +35,16 @@ const step = z.strictObject({
   variables: z.array(z.string()),
 });
 export const sequenceStep = step;
-export const sequence = z.strictObject({ id: id('seq'), customerId: id('cust'), name: z.string(), createdAt: at, updatedAt: at, steps: z.array(step) });
+export const sequence = z.strictObject({
+  id: id('seq'),
+  customerId: id('cust'),
+  name: z.string(),
+  createdAt: at,
+  updatedAt: at,
+  steps: z.array(step),
+  /** What a step may use: the lead's columns, then the custom fields the customer's leads have. */
+  availableVariables: z.array(z.string()),
+});
 export const sequenceList = list(
   z.strictObject({ id: id('seq'), customerId: id('cust'), name: z.string(), steps: z.number().int(), createdAt: at, updatedAt: at }),
 );
