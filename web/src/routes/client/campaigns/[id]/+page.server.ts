@@ -38,7 +38,7 @@ export const load: PageServerLoad = async ({ locals, cookies, url, params }) => 
   const q = url.searchParams.get('q') ?? '';
   const cursor = url.searchParams.get('cursor') ?? '';
   const leadQuery = new URLSearchParams({ limit: '25', ...(isStatus(status) ? { status } : {}), ...(q ? { q } : {}), ...(cursor ? { cursor } : {}) });
-  const [stats, leads, replies, sequence, sequences] = await Promise.all([
+  const [stats, leads, replies, sequence, sequences, readiness] = await Promise.all([
     api<CampaignStats>(cookies, `${base}/stats`, { customerId }),
     api<CampaignLeads>(cookies, `${base}/leads?${leadQuery}`, { customerId }),
     api<Replies>(cookies, `${base}/replies?limit=20`, {
@@ -46,9 +46,9 @@ export const load: PageServerLoad = async ({ locals, cookies, url, params }) => 
     }),
     api<CampaignSequence>(cookies, `${base}/sequence`, { customerId }),
     api<SequenceList>(cookies, '/api/sequences?limit=200', { customerId }),
+    api<CampaignReadiness>(cookies, `${base}/readiness`, { customerId }),
   ]);
-  // The leads that lack a value their sequence uses; and, when a missing value paused some, those (for the fix-and-resume form).
-  const readiness = await api<CampaignReadiness>(cookies, `${base}/readiness`, { customerId });
+  // When a missing value paused some leads, those (for the fix-and-resume form).
   const pausedGaps =
     readiness.status === 200 && readiness.body.pausedByError > 0
       ? await api<CampaignReadiness>(cookies, `${base}/readiness?status=paused`, { customerId })
