@@ -287,6 +287,7 @@ function rows(): Row[] {
         nonexistent: () => encodeURIComponent(diagnoseTenantWorkflowId({ tenantId: a.tenant.id, requestId: randomUUID() })),
       },
     },
+    ...leadFixRows(),
   ];
 }
 
@@ -538,3 +539,22 @@ describe('isolation matrix', () => {
     expect([...new Set(addressed)].filter((r) => !covered.has(r))).toEqual([]);
   });
 });
+
+/** A campaign's readiness and its bulk fix-and-resume. */
+function leadFixRows(): Row[] {
+  const c0 = () => a.customers[0]!.id;
+  const owner = () => agents.ownerA;
+  const cmp = {
+    own: campaignOf(owner, c0),
+    otherTenant: campaignOf(
+      () => agents.ownerB,
+      () => b.customers[0]!.id,
+    ),
+    otherCustomer: campaignOf(owner, () => a.customers[1]!.id),
+  };
+  const base = { caller: 'owner' as const, customerId: c0, idPrefix: 'cmp' as const, make: cmp };
+  return [
+    { ...base, route: 'GET /api/campaigns/:id/readiness', action: 'read', ok: 200 },
+    { ...base, route: 'POST /api/campaigns/:id/leads/resume', action: 'update', ok: 200, body: { leads: [] } },
+  ];
+}

@@ -5,6 +5,7 @@
 // message content.
 import { type DataSource } from 'typeorm';
 import { newId } from '../db/ids';
+import { withTenant } from '../db/tenantContext';
 import { createTenant, type TenantFixture } from '../test/helpers/fixtures';
 import { testApp, type Agent } from '../test/helpers/api';
 import { capturingLog, signedInMembers, useSuiteDatabase } from '../test/helpers/suite';
@@ -112,6 +113,57 @@ it('keeps steps ordered, reports template variables, and refuses malformed templ
   const bad = await owner.post(`/api/sequences/${id}/steps`).set('X-Customer-Id', cust(0)).send({ subject: 'Hi {{first name}}', body: 'x', delayHours: 0 });
   expect(bad.status).toBe(400);
   expect(bad.body.error.details[0].path).toBe('subject');
+});
+
+/** A lead of the customer with custom fields, written as an import writes it. */
+async function leadWith(customerId: string, fields: Record<string, string>) {
+  await withTenant(ds, a.tenant.id, (m) =>
+    m.query(
+      "INSERT INTO leads (tenant_id, id, customer_id, email, fields, source) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4::jsonb, 'api')",
+      [newId('lead'), customerId, `${newId('usr')}@lead.example`, JSON.stringify(fields)],
+    ),
+  );
+}
+
+it("refuses a step using a variable no lead of the customer has, naming the field, and writes nothing; the customer's custom fields are known", async () => {
+  const id = await sequence(cust(0), 'Variables');
+  const stepId = await step(id);
+  await leadWith(cust(0), { jobTitle: 'CTO' });
+  await leadWith(cust(1), { industry: 'Golf' }); // another customer's lead: not a field of this customer's leads
+  const steps = async () => (await owner.get(`/api/sequences/${id}`).set('X-Customer-Id', cust(0))).body.steps as { subject: string; body: string }[];
+  const before = await steps();
+
+  const refused = await owner
+    .post(`/api/sequences/${id}/steps`)
+    .set('X-Customer-Id', cust(0))
+    .send({ subject: 'For {{firstName}}', body: 'Hi, news for {{industry}}', delayHours: 0 });
+  expect(refused.status).toBe(400);
+  expect(refused.body.error.details).toEqual([
+    {
+      path: 'body',
+      code: 'unknown_variable',
+      message:
+        '{{industry}} is not a lead field. Use firstName, lastName, company, email, or a custom field your leads have (they have jobTitle; industry is not one yet).',
+    },
+  ]);
+  const changed = await owner
+    .put(`/api/sequences/${id}/steps/${stepId}`)
+    .set('X-Customer-Id', cust(0))
+    .send({ subject: '{{industry}} and {{city}}', body: 'Hello {{firstName}}' });
+  expect(changed.status).toBe(400);
+  expect(changed.body.error.details.map((d: { path: string }) => d.path)).toEqual(['subject']);
+  expect(changed.body.error.details[0].message).toContain('{{industry}} and {{city}} are not lead fields');
+  expect(await steps()).toEqual(before);
+
+  // A custom field the customer's leads have, and the lead's columns, are accepted.
+  const ok = await owner
+    .post(`/api/sequences/${id}/steps`)
+    .set('X-Customer-Id', cust(0))
+    .send({ subject: 'A note for {{jobTitle}}s', body: '{{firstName}} {{lastName}} at {{company}} ({{email}})', delayHours: 0 });
+  expect(ok.status).toBe(201);
+  const seq = await owner.get(`/api/sequences/${id}`).set('X-Customer-Id', cust(0));
+  expect(seq.body.availableVariables).toEqual(['firstName', 'lastName', 'company', 'email', 'jobTitle']);
+  expect(seq.body.steps).toHaveLength(2);
 });
 
 it('logs carry no customer ids and no message content', async () => {

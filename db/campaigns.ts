@@ -182,3 +182,14 @@ export async function readCampaignForFanout(m: EntityManager, campaignId: string
   )) as FanoutCampaignRow[];
   return campaign;
 }
+
+/** Every sequence snapshot of the campaign with its steps' texts (what a template check reads). */
+export async function listSequenceSnapshotTexts(
+  m: EntityManager,
+  campaignId: string,
+): Promise<{ version: number; steps: { subject: string; body: string }[] }[]> {
+  return (await m.query('SELECT version, steps FROM campaign_sequences WHERE campaign_id = $1 ORDER BY version', [campaignId])) as {
+    version: number;
+    steps: { subject: string; body: string }[];
+  }[];
+}

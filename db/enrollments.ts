@@ -273,3 +273,12 @@ export function listQuotaWaiters(m: EntityManager): Promise<{ campaign_id: strin
     { campaign_id: string; lead_id: string }[]
   >;
 }
+
+/** Resumes the paused enrollments among `ids` (their last error cleared); answers those it moved. */
+export async function resumePausedEnrollments(m: EntityManager, ids: string[]): Promise<{ id: string; campaign_id: string; lead_id: string }[]> {
+  const [rows] = (await m.query(
+    "UPDATE enrollments SET status = 'active', last_error = NULL, updated_at = now() WHERE id = ANY($1::text[]) AND status = 'paused' RETURNING id, campaign_id, lead_id",
+    [ids],
+  )) as [{ id: string; campaign_id: string; lead_id: string }[], number];
+  return rows;
+}

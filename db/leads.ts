@@ -1,6 +1,6 @@
 // Leads: one row per e-mail address per customer, with the columns a
 // template may use (`fields` holds the custom ones). A re-import fills in
-// what was empty and never overwrites; `status` turns to bounced or
+// what was empty, and overwrites only when asked to (`update=true`); `status` turns to bounced or
 // unsubscribed when the address is suppressed (db/suppressions.ts).
 import { type EntityManager } from 'typeorm';
 import { LEADS_IN_CAMPAIGN } from './enrollments';
@@ -34,20 +34,38 @@ export interface ImportedLead {
   fields: Record<string, string>;
 }
 
-/** Inserts the customer's lead for the address, or fills in what its existing lead has empty; answers its id and status. */
-export async function upsertLead(m: EntityManager, customerId: string, l: ImportedLead, source: 'api' | 'csv'): Promise<{ id: string; status: string }> {
+/**
+ * Inserts the customer's lead for the address, or fills in what its existing
+ * lead has empty — with `replace`, takes every value the import gives over
+ * the lead's (an empty one keeps the lead's); answers its id, status and
+ * whether it was inserted, changed or left as it was.
+ */
+export async function upsertLead(
+  m: EntityManager,
+  customerId: string,
+  l: ImportedLead,
+  source: 'api' | 'csv',
+  replace = false,
+): Promise<{ id: string; status: string; outcome: 'inserted' | 'updated' | 'unchanged' }> {
   const [row] = (await m.query(
-    `INSERT INTO leads (tenant_id, id, customer_id, email, email_domain, first_name, last_name, company, fields, source)
-     VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $9, $4, $5, $6, $7::jsonb, $8)
-     ON CONFLICT (tenant_id, customer_id, email) DO UPDATE SET
-       first_name = CASE WHEN leads.first_name = '' THEN EXCLUDED.first_name ELSE leads.first_name END,
-       last_name = CASE WHEN leads.last_name = '' THEN EXCLUDED.last_name ELSE leads.last_name END,
-       company = CASE WHEN leads.company = '' THEN EXCLUDED.company ELSE leads.company END,
-       fields = EXCLUDED.fields || leads.fields,
-       updated_at = now()
-     RETURNING id, status`,
-    [newId('lead'), customerId, l.email, l.firstName, l.lastName, l.company, JSON.stringify(l.fields), source, l.domain],
-  )) as { id: string; status: string }[];
+    `WITH before AS (SELECT first_name, last_name, company, fields FROM leads WHERE customer_id = $2 AND email = $3),
+     up AS (
+       INSERT INTO leads (tenant_id, id, customer_id, email, email_domain, first_name, last_name, company, fields, source)
+       VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $9, $4, $5, $6, $7::jsonb, $8)
+       ON CONFLICT (tenant_id, customer_id, email) DO UPDATE SET
+         first_name = CASE WHEN leads.first_name = '' OR ($10 AND EXCLUDED.first_name <> '') THEN EXCLUDED.first_name ELSE leads.first_name END,
+         last_name = CASE WHEN leads.last_name = '' OR ($10 AND EXCLUDED.last_name <> '') THEN EXCLUDED.last_name ELSE leads.last_name END,
+         company = CASE WHEN leads.company = '' OR ($10 AND EXCLUDED.company <> '') THEN EXCLUDED.company ELSE leads.company END,
+         fields = CASE WHEN $10 THEN leads.fields || EXCLUDED.fields ELSE EXCLUDED.fields || leads.fields END,
+         updated_at = now()
+       RETURNING id, status, first_name, last_name, company, fields)
+     SELECT up.id, up.status,
+            CASE WHEN NOT EXISTS (SELECT 1 FROM before) THEN 'inserted'
+                 WHEN EXISTS (SELECT 1 FROM before b WHERE (b.first_name, b.last_name, b.company, b.fields) = (up.first_name, up.last_name, up.company, up.fields))
+                 THEN 'unchanged' ELSE 'updated' END AS outcome
+       FROM up`,
+    [newId('lead'), customerId, l.email, l.firstName, l.lastName, l.company, JSON.stringify(l.fields), source, l.domain, replace],
+  )) as { id: string; status: string; outcome: 'inserted' | 'updated' | 'unchanged' }[];
   return row!;
 }
 
@@ -147,4 +165,60 @@ export async function markEnrollmentLeadStopped(
     [enrollmentId, status],
   )) as [{ email: string }[], number];
   return lead[0]?.email;
+}
+
+/** The custom field keys any of the customer's leads has (the template variables beyond the four columns), sorted. */
+export async function customerLeadFieldKeys(m: EntityManager, customerId: string): Promise<string[]> {
+  const rows = (await m.query('SELECT DISTINCT jsonb_object_keys(fields) AS key FROM leads WHERE customer_id = $1 ORDER BY 1', [customerId])) as {
+    key: string;
+  }[];
+  return rows.map((r) => r.key);
+}
+
+/** A campaign's enrollment and its lead, with the variables of its sequence version the lead has no value for. */
+export interface LeadGapRow {
+  enrollment_id: string;
+  status: string;
+  last_error: string | null;
+  sequence_version: number | null;
+  id: string;
+  email: string;
+  first_name: string;
+  last_name: string;
+  company: string;
+  fields: Record<string, unknown>;
+  missing: string[];
+  /** How many rows the filter matched before the limit. */
+  total: number;
+}
+
+/**
+ * The campaign's enrollments in `statuses` with the variables their lead
+ * lacks: an enrollment that has started is checked against the version it
+ * is pinned to, one still pending against the campaign's current version.
+ * `variables` maps a version to the variables its steps use. A value is
+ * lacking when it is absent or blank, as the renderer sees it.
+ * `lackingOnly` keeps only leads that lack something; `erroredOnly` only
+ * enrollments that stopped at a render error (they carry `last_error`).
+ */
+export async function campaignLeadGaps(
+  m: EntityManager,
+  campaignId: string,
+  plan: { variables: Record<number, string[]>; currentVersion: number | null },
+  filter: { statuses: readonly string[]; lackingOnly: boolean; erroredOnly: boolean; limit: number },
+): Promise<LeadGapRow[]> {
+  return (await m.query(
+    `WITH gaps AS (
+       SELECT e.id AS enrollment_id, e.status, e.last_error, e.sequence_version,
+              l.id, l.email, l.first_name, l.last_name, l.company, l.fields,
+              ARRAY(SELECT v FROM jsonb_array_elements_text($2::jsonb -> coalesce(e.sequence_version, $3::int)::text) AS v
+                     WHERE coalesce(btrim(CASE v WHEN 'email' THEN l.email WHEN 'firstName' THEN l.first_name WHEN 'lastName' THEN l.last_name
+                                                 WHEN 'company' THEN l.company ELSE l.fields ->> v END), '') = '') AS missing
+         FROM leads l JOIN enrollments e ON e.lead_id = l.id
+        WHERE e.campaign_id = $1 AND e.status = ANY($4::text[]) AND (NOT $6::boolean OR e.last_error IS NOT NULL))
+     SELECT *, count(*) OVER ()::int AS total FROM gaps
+      WHERE NOT $5::boolean OR cardinality(missing) > 0
+      ORDER BY enrollment_id LIMIT $7`,
+    [campaignId, JSON.stringify(plan.variables), plan.currentVersion, filter.statuses, filter.lackingOnly, filter.erroredOnly, filter.limit],
+  )) as LeadGapRow[];
 }

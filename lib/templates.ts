@@ -22,3 +22,24 @@ export function renderTemplate(text: string, values: Record<string, string | und
   if (missing.length > 0) return { ok: false, missing };
   return { ok: true, text: text.replace(VARIABLE, (_, name: string) => valueOf(name)!) };
 }
+
+/** The variables every lead has: its columns (custom ones live in the lead's `fields`). */
+export const LEAD_COLUMN_VARIABLES = ['firstName', 'lastName', 'company', 'email'] as const;
+
+/** The variables of `text` that are neither a lead column nor one of `customFields`. */
+export function unknownVariables(text: string, customFields: readonly string[]): string[] {
+  const known = new Set<string>([...LEAD_COLUMN_VARIABLES, ...customFields]);
+  return templateVariables(text).filter((v) => !known.has(v));
+}
+
+/** What a person reads when a template uses variables no lead has, and what to use instead. */
+export function unknownVariablesMessage(unknown: readonly string[], customFields: readonly string[]): string {
+  const and = (names: string[]) => (names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')} and ${names.at(-1)!}`);
+  const one = unknown.length === 1;
+  const shown = customFields.slice(0, 20);
+  const theirs = shown.length ? `they have ${shown.join(', ')}${customFields.length > shown.length ? ', …' : ''}; ` : '';
+  return (
+    `${and(unknown.map((v) => `{{${v}}}`))} ${one ? 'is not a lead field' : 'are not lead fields'}. ` +
+    `Use ${LEAD_COLUMN_VARIABLES.join(', ')}, or a custom field your leads have (${theirs}${and([...unknown])} ${one ? 'is not one' : 'are not ones'} yet).`
+  );
+}

@@ -328,6 +328,7 @@ function operationsConfig(specs: RouteSpec[], s: Seeded): string {
     'PATCH /api/members/{id}': { 'body.roleId': 'role' },
     'POST /api/campaigns': { 'body.inboxIds[*]': 'inbox' },
     'GET /api/internal/provisioning/email-outreach/{customerId}/status': { 'query.tenantId': 'tenant' },
+    'POST /api/campaigns/{id}/leads/resume': { 'body.leads[*].leadId': 'lead' },
   };
   const values = {
     tenant: s.tenantId,
@@ -335,6 +336,7 @@ function operationsConfig(specs: RouteSpec[], s: Seeded): string {
     inbox: s.inbox,
     loginEmail: s.login.email,
     loginPassword: s.login.password,
+    lead: s.lead,
   };
   const dictionaries = Object.entries(values)
     .map(([name, value]) => `[dictionaries.${name}]\nvalues = [${tomlString(value)}]\n`)

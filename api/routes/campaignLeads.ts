@@ -4,6 +4,7 @@
 // every campaign route, they work in the customer X-Customer-Id names.
 import * as campaignLeads from '../../services/outreach/campaignLeads';
 import { type WorkflowClientDeps } from '../../services/outreach/enrollments';
+import * as leadFixes from '../../services/outreach/leadFixes';
 import { listQuery } from '../pagination';
 import { type Routes } from '../routing';
 import * as R from '../schemas/outreach.responses';
@@ -21,15 +22,18 @@ export function campaignLeadRoutes(r: Routes, deps: WorkflowClientDeps) {
     {
       method: 'post',
       path: '/api/campaigns/:id/leads',
-      summary: 'Add leads (JSON or text/csv); duplicates and suppressed addresses are skipped; a completed campaign reopens',
+      summary:
+        'Add leads (JSON or text/csv); duplicates and suppressed addresses are skipped; a completed campaign reopens; update=true replaces the values of leads already present',
       ...write,
       ...campaign,
       body: S.leadImportBody,
+      query: S.leadImportQuery,
       alsoAccepts: [CSV],
       status: 200,
       response: R.leadsAdded,
     },
-    ({ access, customerId, params, body, ctx }) => campaignLeads.addLeads(access, deps, customerId, params.id!, body.leads, ctx.is('text/csv') ? 'csv' : 'api'),
+    ({ access, customerId, params, body, query, ctx }) =>
+      campaignLeads.addLeads(access, deps, customerId, params.id!, body.leads, ctx.is('text/csv') ? 'csv' : 'api', query.update === 'true'),
   );
   r.add(
     {
@@ -89,5 +93,29 @@ export function campaignLeadRoutes(r: Routes, deps: WorkflowClientDeps) {
       response: R.leadMessages,
     },
     ({ access, customerId, params }) => campaignLeads.leadMessages(access, customerId, params.id!, params.leadId!),
+  );
+  r.add(
+    {
+      method: 'get',
+      path: '/api/campaigns/:id/readiness',
+      summary: 'The leads that lack a value a variable of their sequence version needs, and how many a missing value paused',
+      ...read,
+      ...campaign,
+      query: S.readinessQuery,
+      response: R.campaignReadiness,
+    },
+    ({ access, customerId, params, query }) => leadFixes.campaignReadiness(access, customerId, params.id!, query.status),
+  );
+  r.add(
+    {
+      method: 'post',
+      path: '/api/campaigns/:id/leads/resume',
+      summary: "Fill in leads' missing values and resume every enrollment a missing value paused whose lead now has every value",
+      ...write,
+      ...campaign,
+      body: S.leadFixBody,
+      response: R.leadsFixedAndResumed,
+    },
+    ({ access, customerId, params, body }) => leadFixes.fixAndResume(access, deps, customerId, params.id!, body.leads),
   );
 }

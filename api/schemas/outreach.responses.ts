@@ -35,7 +35,16 @@ const step = z.strictObject({
   variables: z.array(z.string()),
 });
 export const sequenceStep = step;
-export const sequence = z.strictObject({ id: id('seq'), customerId: id('cust'), name: z.string(), createdAt: at, updatedAt: at, steps: z.array(step) });
+export const sequence = z.strictObject({
+  id: id('seq'),
+  customerId: id('cust'),
+  name: z.string(),
+  createdAt: at,
+  updatedAt: at,
+  steps: z.array(step),
+  /** What a step may use: the lead's columns, then the custom fields the customer's leads have. */
+  availableVariables: z.array(z.string()),
+});
 export const sequenceList = list(
   z.strictObject({ id: id('seq'), customerId: id('cust'), name: z.string(), steps: z.number().int(), createdAt: at, updatedAt: at }),
 );
@@ -70,7 +79,15 @@ export const campaignSequenceCreated = z.strictObject({
   steps: z.array(snapshotStep),
   current: z.literal(true),
 });
-export const leadsAdded = z.strictObject({ added: z.number().int(), skipped: z.number().int(), skippedReasons: z.record(z.string(), z.number().int()) });
+export const leadsAdded = z.strictObject({
+  added: z.number().int(),
+  skipped: z.number().int(),
+  skippedReasons: z.record(z.string(), z.number().int()),
+  /** Leads already present whose values the import changed (filled in; with `update=true` also replaced). */
+  updated: z.number().int(),
+  /** Leads already present that the import left as they were. */
+  unchanged: z.number().int(),
+});
 const enrollmentStatus = z.enum(ENROLLMENT_STATUSES);
 export const campaignLeads = list(
   z.strictObject({
@@ -200,3 +217,36 @@ export const outbox = list(
   }),
 );
 export const sinkCopy = z.strictObject({ id: id('msg'), copies: z.number().int(), raw: z.string() });
+
+/** A lead of a campaign that lacks a value a variable of its sequence version needs. */
+const leadGap = z.strictObject({
+  leadId: id('lead'),
+  email: z.string(),
+  firstName: z.string(),
+  lastName: z.string(),
+  company: z.string(),
+  status: z.enum(ENROLLMENT_STATUSES),
+  sequenceVersion: z.number().int().nullable(),
+  /** The variables the lead has no value for. */
+  missing: z.array(z.string()),
+  lastError: z.string().nullable(),
+});
+export const campaignReadiness = z.strictObject({
+  sequenceVersion: z.number().int().nullable(),
+  /** The variables the current sequence version uses. */
+  variables: z.array(z.string()),
+  /** How many pending, active or paused leads lack a value (`leads` lists the first 100). */
+  lacking: z.number().int(),
+  /** How many enrollments a missing value paused. */
+  pausedByError: z.number().int(),
+  leads: z.array(leadGap),
+});
+export const leadsFixedAndResumed = z.strictObject({
+  /** Leads whose values this request changed. */
+  updated: z.number().int(),
+  /** Enrollments resumed: their lead now has every value. */
+  resumed: z.number().int(),
+  /** Enrollments still paused for a missing value (`leads` lists the first 100). */
+  stillMissing: z.number().int(),
+  leads: z.array(leadGap),
+});

@@ -100,3 +100,32 @@ export const stepPatch = stepBody
   .partial()
   .strict()
   .refine((b) => Object.keys(b).length > 0, { message: 'give subject, body or delayHours' });
+
+export const readinessQuery = z.object({ status: z.enum(['pending', 'active', 'paused']).optional() }).strict();
+
+const fieldKey = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+  .max(100);
+/** Values to fill in on the campaign's leads; a blank value fills nothing in. */
+export const leadFixBody = z
+  .object({
+    leads: z
+      .array(
+        z
+          .object({
+            leadId: z.string().max(40),
+            firstName: z.string().trim().max(200).optional(),
+            lastName: z.string().trim().max(200).optional(),
+            company: z.string().trim().max(200).optional(),
+            fields: z.record(fieldKey, z.string().trim().max(2000)).optional(),
+          })
+          .strict(),
+      )
+      .max(500)
+      .default([]),
+  })
+  .strict();
+
+/** `update=true`: an import replaces the values of leads already present (blank cells keep theirs). */
+export const leadImportQuery = z.object({ update: z.enum(['true', 'false']).optional() }).strict();

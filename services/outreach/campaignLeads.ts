@@ -22,7 +22,7 @@ async function findEnrollment(a: TenantAccess, campaignId: string, leadId: strin
   return row;
 }
 
-/** Imports the leads and enrolls them; an active (or completed, now reopened) campaign's fan-out starts them. */
+/** Imports the leads (with `replace`, updating those already present) and enrolls them; an active (or completed, now reopened) campaign's fan-out starts them. */
 export async function addLeads(
   a: TenantAccess,
   deps: WorkflowClientDeps,
@@ -30,17 +30,24 @@ export async function addLeads(
   campaignId: string,
   records: LeadRecord[],
   source: 'api' | 'csv',
+  replace = false,
 ) {
   const c = await findCampaign(a, customerId, campaignId, true);
   if (c.status === 'archived') throw new ApiError(409, 'campaign_closed', 'leads cannot be added to an archived campaign');
-  const result = await importLeads(a, customerId, records, source);
+  const result = await importLeads(a, customerId, records, source, replace);
   const enrolled = await enrollLeads(a.manager, customerId, c.id, result.leadIds);
   if (enrolled.length > 0 && (c.status === 'active' || c.status === 'completed')) {
     if (c.status === 'completed') await reopenCampaign(a.manager, c.id);
     await fanOutCampaign(a, deps, c.id, 'start');
   }
   const alreadyInCampaign = result.leadIds.length - enrolled.length;
-  return { added: enrolled.length, skipped: result.skipped + alreadyInCampaign, skippedReasons: { ...result.reasons, alreadyInCampaign } };
+  return {
+    added: enrolled.length,
+    skipped: result.skipped + alreadyInCampaign,
+    skippedReasons: { ...result.reasons, alreadyInCampaign },
+    updated: result.updated,
+    unchanged: result.unchanged,
+  };
 }
 
 export async function listCampaignLeads(a: TenantAccess, customerId: string, campaignId: string, list: ListParams & { status?: string }) {

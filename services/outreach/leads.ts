@@ -81,8 +81,12 @@ export function emailDomain(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 }
 
-/** Upserts the customer's leads; answers the ids that may be enrolled and why the others were skipped. */
-export async function importLeads(a: TenantAccess, customerId: string, records: LeadRecord[], source: 'api' | 'csv') {
+/**
+ * Upserts the customer's leads (with `replace`, the import's values replace
+ * those of leads already present); answers the ids that may be enrolled, why
+ * the others were skipped, and how many present leads changed.
+ */
+export async function importLeads(a: TenantAccess, customerId: string, records: LeadRecord[], source: 'api' | 'csv', replace = false) {
   const reasons = { duplicateInImport: 0, suppressed: 0, bounced: 0 };
   const unique = new Map<string, NormalizedLead>();
   for (const l of normalize(records, source)) {
@@ -94,13 +98,15 @@ export async function importLeads(a: TenantAccess, customerId: string, records: 
   reasons.suppressed = unique.size - candidates.length;
 
   const leadIds: string[] = [];
+  const present = { updated: 0, unchanged: 0 };
   for (const l of candidates) {
-    // One lead per address per customer: a re-import fills in what was empty.
-    const row = await leads.upsertLead(a.manager, customerId, { ...l, domain: emailDomain(l.email) }, source);
+    // One lead per address per customer: a re-import fills in what was empty (or, asked to, replaces).
+    const row = await leads.upsertLead(a.manager, customerId, { ...l, domain: emailDomain(l.email) }, source, replace);
+    if (row.outcome !== 'inserted') present[row.outcome] += 1;
     if (row.status === 'bounced' || row.status === 'unsubscribed') reasons.bounced += 1;
     else leadIds.push(row.id);
   }
-  return { leadIds, skipped: reasons.duplicateInImport + reasons.suppressed + reasons.bounced, reasons };
+  return { leadIds, skipped: reasons.duplicateInImport + reasons.suppressed + reasons.bounced, reasons, ...present };
 }
 
 /**

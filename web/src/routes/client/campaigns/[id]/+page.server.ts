@@ -2,7 +2,18 @@ import { error, redirect } from '@sveltejs/kit';
 import { api, formFailure } from '$lib/server/api';
 import { pickCustomer } from '$lib/server/customers';
 import { requireTenant } from '$lib/server/guard';
-import type { Campaign, CampaignLeads, CampaignSequence, CampaignStats, EnrollmentStatus, LeadsAdded, Replies, SequenceList } from '$lib/types';
+import type {
+  Campaign,
+  CampaignLeads,
+  CampaignReadiness,
+  CampaignSequence,
+  CampaignStats,
+  EnrollmentStatus,
+  LeadsAdded,
+  LeadsFixedAndResumed,
+  Replies,
+  SequenceList,
+} from '$lib/types';
 import type { Actions, PageServerLoad } from './$types';
 
 // Every enrollment status, once: the compiler refuses a list that misses or invents one.
@@ -27,7 +38,7 @@ export const load: PageServerLoad = async ({ locals, cookies, url, params }) => 
   const q = url.searchParams.get('q') ?? '';
   const cursor = url.searchParams.get('cursor') ?? '';
   const leadQuery = new URLSearchParams({ limit: '25', ...(isStatus(status) ? { status } : {}), ...(q ? { q } : {}), ...(cursor ? { cursor } : {}) });
-  const [stats, leads, replies, sequence, sequences] = await Promise.all([
+  const [stats, leads, replies, sequence, sequences, readiness] = await Promise.all([
     api<CampaignStats>(cookies, `${base}/stats`, { customerId }),
     api<CampaignLeads>(cookies, `${base}/leads?${leadQuery}`, { customerId }),
     api<Replies>(cookies, `${base}/replies?limit=20`, {
@@ -35,8 +46,16 @@ export const load: PageServerLoad = async ({ locals, cookies, url, params }) => 
     }),
     api<CampaignSequence>(cookies, `${base}/sequence`, { customerId }),
     api<SequenceList>(cookies, '/api/sequences?limit=200', { customerId }),
+    api<CampaignReadiness>(cookies, `${base}/readiness`, { customerId }),
   ]);
+  // When a missing value paused some leads, those (for the fix-and-resume form).
+  const pausedGaps =
+    readiness.status === 200 && readiness.body.pausedByError > 0
+      ? await api<CampaignReadiness>(cookies, `${base}/readiness?status=paused`, { customerId })
+      : null;
   return {
+    readiness: readiness.status === 200 ? readiness.body : null,
+    pausedGaps: pausedGaps?.status === 200 ? pausedGaps.body.leads : [],
     customers,
     selected,
     campaign: campaign.body,
@@ -80,13 +99,17 @@ export const actions: Actions = {
     const csv = file instanceof File && file.size > 0 ? await file.text() : pasted;
     if (!csv.trim())
       return formFailure({ status: 400, body: { error: { code: 'validation_failed', message: 'choose a CSV file or paste CSV text' } } }, 'import');
-    const res = await api<LeadsAdded>(cookies, `${campaignPath(params)}/leads`, {
+    const update = f.get('update') === 'on';
+    const res = await api<LeadsAdded>(cookies, `${campaignPath(params)}/leads${update ? '?update=true' : ''}`, {
       method: 'POST',
       customerId: String(f.get('customerId') ?? ''),
       csv,
     });
     if (res.status !== 200) return formFailure(res, 'import');
-    return { form: 'import', added: res.body.added, skipped: res.body.skipped };
+    const { added, skipped, updated, unchanged, skippedReasons } = res.body;
+    // Updating, the leads already in the campaign are counted as updated or unchanged, not as skipped.
+    const notImported = skipped - (skippedReasons.alreadyInCampaign ?? 0);
+    return { form: 'import', added, skipped, update, updated, unchanged, notImported };
   },
   lead: async ({ request, cookies, params }) => {
     const f = await request.formData();
@@ -99,5 +122,27 @@ export const actions: Actions = {
     });
     if (res.status !== 200) return formFailure(res, 'lead');
     return { form: 'lead', saved: true };
+  },
+  // Fields named `fix:<leadId>:<variable>`: the values typed for the paused leads; blank ones fill nothing in.
+  fixResume: async ({ request, cookies, params }) => {
+    const f = await request.formData();
+    const fixes = new Map<string, { leadId: string; firstName?: string; lastName?: string; company?: string; fields?: Record<string, string> }>();
+    for (const [key, raw] of f.entries()) {
+      const m = /^fix:(lead_[0-9a-z]+):([A-Za-z_][A-Za-z0-9_]*)$/.exec(key);
+      const value = String(raw).trim();
+      if (!m || !value) continue;
+      const [, leadId, variable] = m as unknown as [string, string, string];
+      const fix = fixes.get(leadId) ?? { leadId };
+      if (variable === 'firstName' || variable === 'lastName' || variable === 'company') fix[variable] = value;
+      else if (variable !== 'email') fix.fields = { ...fix.fields, [variable]: value };
+      fixes.set(leadId, fix);
+    }
+    const res = await api<LeadsFixedAndResumed>(cookies, `${campaignPath(params)}/leads/resume`, {
+      method: 'POST',
+      customerId: String(f.get('customerId') ?? ''),
+      body: { leads: [...fixes.values()] },
+    });
+    if (res.status !== 200) return formFailure(res, 'fixResume');
+    return { form: 'fixResume', resumed: res.body.resumed, stillMissing: res.body.stillMissing, updated: res.body.updated };
   },
 };

@@ -57,12 +57,13 @@ export const actions: Actions = {
   saveStep: async ({ request, cookies, params }) => {
     const f = await request.formData();
     const stepId = String(f.get('stepId') ?? '');
+    const values = stepFields(f);
     const res = await api(cookies, `/api/sequences/${encodeURIComponent(params.id)}/steps/${encodeURIComponent(stepId)}`, {
       method: 'PUT',
-      body: stepFields(f),
+      body: values,
       customerId: String(f.get('customerId') ?? ''),
     });
-    if (res.status !== 200) return formFailure(res, `step:${stepId}`);
+    if (res.status !== 200) return formFailure(res, `step:${stepId}`, values);
     return { form: `step:${stepId}`, saved: true };
   },
   deleteStep: async ({ request, cookies, params }) => {

@@ -1,0 +1,58 @@
+import { error, fail, redirect } from '@sveltejs/kit';
+import { api, formFailure } from '$lib/server/api';
+import { pickCustomer } from '$lib/server/customers';
+import { requireTenant } from '$lib/server/guard';
+import type { Lead, LeadWithEnrollments } from '$lib/types';
+import type { Actions, PageServerLoad } from './$types';
+
+const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export const load: PageServerLoad = async ({ locals, cookies, url, params }) => {
+  requireTenant(locals.me, url);
+  const { customers, selected } = await pickCustomer(cookies, url.searchParams.get('customer'));
+  if (!selected) redirect(303, '/client/leads');
+  const res = await api<LeadWithEnrollments>(cookies, `/api/leads/${encodeURIComponent(params.id)}`, { customerId: selected.id });
+  if (res.status === 404) error(404, 'Lead not found for this customer');
+  if (res.status !== 200) error(res.status, 'Could not load the lead');
+  return { customers, selected, lead: res.body };
+};
+
+export const actions: Actions = {
+  save: async ({ request, cookies, params }) => {
+    const f = await request.formData();
+    const get = (k: string) => String(f.get(k) ?? '').trim();
+    const fields: Record<string, string> = {};
+    for (const [key, value] of f.entries()) if (key.startsWith('field:')) fields[key.slice('field:'.length)] = String(value).trim();
+    const newName = get('newFieldName');
+    const newValue = get('newFieldValue');
+    const values = { firstName: get('firstName'), lastName: get('lastName'), company: get('company'), fields, newFieldName: newName, newFieldValue: newValue };
+    if (newName || newValue) {
+      if (!FIELD_NAME.test(newName))
+        return fail(400, {
+          form: 'save',
+          message: 'Check the new field.',
+          errors: { newFieldName: 'Use letters, digits and _ only, starting with a letter (for example jobTitle).' },
+          values,
+        });
+      if (!newValue) return fail(400, { form: 'save', message: 'Check the new field.', errors: { newFieldValue: 'Give the new field a value.' }, values });
+      fields[newName] = newValue;
+    }
+    const res = await api<Lead>(cookies, `/api/leads/${encodeURIComponent(params.id)}`, {
+      method: 'PATCH',
+      customerId: get('customerId'),
+      body: { firstName: values.firstName, lastName: values.lastName, company: values.company, fields },
+    });
+    if (res.status !== 200) return formFailure(res, 'save', values);
+    return { form: 'save', saved: true };
+  },
+  resume: async ({ request, cookies, params }) => {
+    const f = await request.formData();
+    const campaignId = String(f.get('campaignId') ?? '');
+    const res = await api(cookies, `/api/campaigns/${encodeURIComponent(campaignId)}/leads/${encodeURIComponent(params.id)}/resume`, {
+      method: 'POST',
+      customerId: String(f.get('customerId') ?? ''),
+    });
+    if (res.status !== 200) return formFailure(res, `resume:${campaignId}`);
+    return { form: `resume:${campaignId}`, saved: true };
+  },
+};
