@@ -1,8 +1,9 @@
 // The onboarding checklist ticks when its event happens, whoever writes the
 // row: a customer, an inbox, a sequence, an invitation.
 import { type DataSource } from 'typeorm';
+import { insertInvite } from '../db/invites';
 import { withTenant } from '../db/tenantContext';
-import { createTenant, type TenantFixture } from '../test/helpers/fixtures';
+import { addMember, createTenant, createUser, type TenantFixture } from '../test/helpers/fixtures';
 import { testApp, type Agent } from '../test/helpers/api';
 import { signedInMembers, useSuiteDatabase } from '../test/helpers/suite';
 import { createSmtpInbox } from '../test/helpers/outreach';
@@ -46,4 +47,26 @@ it('ticks each item as it happens, and only that item', async () => {
   // A second customer changes nothing: the tick stays, with its first time.
   expect((await owner.post('/api/customers').send({ name: 'Second client' })).status).toBe(201);
   expect(await done()).toEqual(['add_customer', 'connect_inbox', 'write_sequence', 'invite_team']);
+});
+
+it('does not tick "invite your team" for the owner\'s own invitation; a member\'s invitation or a second member does', async () => {
+  const b = await createTenant(ds, { customers: 0 });
+  const owner = await createUser(ds);
+  await withTenant(ds, b.tenant.id, (m) =>
+    m.query("INSERT INTO onboarding_items (tenant_id, key, title, position) VALUES ($1, 'invite_team', 'Invite your team', 0)", [b.tenant.id]),
+  );
+  const inviteTeamDone = () =>
+    withTenant(
+      ds,
+      b.tenant.id,
+      async (m) => ((await m.query("SELECT done_at FROM onboarding_items WHERE key = 'invite_team'")) as { done_at: Date | null }[])[0]!.done_at !== null,
+    );
+  // Provisioning invites the owner (and may send a verification link): nobody has invited a team yet.
+  await withTenant(ds, b.tenant.id, (m) => insertInvite(m, { tenantId: b.tenant.id, userId: owner.id, roleId: b.roles.owner! }));
+  await withTenant(ds, b.tenant.id, (m) => insertInvite(m, { tenantId: b.tenant.id, userId: owner.id }));
+  await addMember(ds, b, owner, 'owner');
+  expect(await inviteTeamDone()).toBe(false);
+  // A second member joins (an invitation sent with an API token names no inviter).
+  await addMember(ds, b, await createUser(ds), 'viewer');
+  expect(await inviteTeamDone()).toBe(true);
 });

@@ -16,6 +16,7 @@ import { LeadSearch1730000012000 } from './1730000012000-lead-search';
 import { AddressVerification1730000013000 } from './1730000013000-address-verification';
 import { RateLimits1730000013100 } from './1730000013100-rate-limits';
 import { BillingPaidNotAsked1730000014000 } from './1730000014000-billing-paid-not-asked';
+import { InviteTeamByMembers1730000015500 } from './1730000015500-invite-team-by-members';
 
 export const migrations = [
   CreateTenants1730000000000,
@@ -34,4 +35,5 @@ export const migrations = [
   AddressVerification1730000013000,
   RateLimits1730000013100,
   BillingPaidNotAsked1730000014000,
+  InviteTeamByMembers1730000015500,
 ];

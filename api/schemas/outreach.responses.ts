@@ -216,7 +216,15 @@ export const outbox = list(
     sinkCopies: z.number().int().nullable(),
   }),
 );
-export const sinkCopy = z.strictObject({ id: id('msg'), copies: z.number().int(), raw: z.string() });
+export const sinkCopy = z.strictObject({
+  id: id('msg'),
+  copies: z.number().int(),
+  raw: z.string(),
+  /** The message decoded for reading: headers (encoded words decoded), the text and the HTML part. */
+  headers: z.array(z.strictObject({ name: z.string(), value: z.string() })),
+  text: z.string().nullable(),
+  html: z.string().nullable(),
+});
 
 /** A lead of a campaign that lacks a value a variable of its sequence version needs. */
 const leadGap = z.strictObject({

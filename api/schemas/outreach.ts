@@ -15,7 +15,7 @@ export const scheduleBody = z
       .string()
       .min(1)
       .max(64)
-      .refine(isValidTimezone, { message: 'not an IANA timezone (e.g. Europe/Berlin)' })
+      .refine(isValidTimezone, { message: 'choose a time zone from the list, for example Europe/Berlin' })
       .meta({ description: 'an IANA time zone name', enum: IANA_ZONES }),
     days: z
       .array(z.number().int().min(1).max(7))

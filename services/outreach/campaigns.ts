@@ -85,7 +85,7 @@ export async function setCampaignStatus(a: TenantAccess, deps: WorkflowClientDep
   if (c.status === 'archived') throw new ApiError(409, 'campaign_archived', 'an archived campaign cannot change status');
   if (c.status === status) return campaignJson(a, c);
   if (status === 'active') {
-    if (c.sequence_version === null) throw new ApiError(409, 'no_sequence', 'give the campaign a sequence first (POST /api/campaigns/:id/sequence)');
+    if (c.sequence_version === null) throw new ApiError(409, 'no_sequence', 'choose a sequence for this campaign before starting it');
     await campaigns.activateCampaign(a.manager, c.id);
   } else {
     await campaigns.setCampaignStatus(a.manager, c.id, status);

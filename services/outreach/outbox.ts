@@ -5,6 +5,7 @@ import { findOutboundMessageId, listOutboxPage } from '../../db/messages';
 import { type ListParams } from '../../db/pagination';
 import { notFound } from '../../lib/errors';
 import { sinkCopies, sinkCopy, sinkFileBase } from '../../lib/mailSinkFiles';
+import { readMessage } from '../../lib/mime';
 import { type TenantAccess } from '../context';
 
 export async function listOutbox(a: TenantAccess, customerId: string, list: ListParams, mailSinkDir: string | undefined) {
@@ -35,5 +36,5 @@ export async function receivedCopy(a: TenantAccess, customerId: string, id: stri
   const messageId = isId('msg', id) ? await findOutboundMessageId(a.manager, id, customerId) : undefined;
   const raw = messageId !== undefined && mailSinkDir ? sinkCopy(mailSinkDir, messageId) : undefined;
   if (messageId === undefined || !raw || !mailSinkDir) throw notFound('message');
-  return { id, copies: sinkCopies(mailSinkDir).get(sinkFileBase(messageId)) ?? 1, raw };
+  return { id, copies: sinkCopies(mailSinkDir).get(sinkFileBase(messageId)) ?? 1, raw, ...readMessage(raw) };
 }

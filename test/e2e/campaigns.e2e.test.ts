@@ -76,7 +76,7 @@ it('creates a sequence and a campaign, imports leads from CSV, starts it, and wa
   for (const day of ['Sat', 'Sun']) await create.getByLabel(day).check();
   await create.getByLabel('From').fill('00:00');
   await create.getByLabel('Until').fill('23:59');
-  await create.getByLabel('Timezone').fill('UTC');
+  await create.getByLabel('Time zone').selectOption('UTC');
   await create.getByRole('button', { name: 'Create campaign' }).click();
   await page.waitForURL(/\/campaigns\/cmp_/);
   await ready(page);

@@ -86,6 +86,7 @@ it('creates and edits a sequence for the chosen customer, with a live preview', 
   await page.getByTestId('step-2').getByRole('button', { name: 'Save step' }).click();
   await page.getByTestId('preview-2').filter({ hasText: 'Quick follow-up, Ada' }).waitFor();
   await page.getByTestId('step-1').getByRole('button', { name: 'Delete step' }).click();
+  await page.getByTestId('step-1').getByRole('button', { name: 'Yes, delete step' }).click();
   await page.getByTestId('preview-1').filter({ hasText: 'Quick follow-up, Ada' }).waitFor();
   await expect(page.getByTestId('steps').locator(':scope > li').count()).resolves.toBe(1);
   // The remaining step's edit form shows its own values (not blanks after the form reset).

@@ -3,6 +3,7 @@
 // person's session and relays the session cookie the API issues or clears.
 import { env } from '$env/dynamic/private';
 import { fail, type Cookies } from '@sveltejs/kit';
+import { plainHeadline, plainIssue } from '$lib/plainErrors';
 import type { ApiErrorBody } from '$lib/types';
 
 export const SESSION_COOKIE = 'tf_session';
@@ -75,12 +76,17 @@ function relaySessionCookie(res: Response, cookies: Cookies, secure: boolean) {
   }
 }
 
-/** Turns an API error into a form failure: field errors by path, plus a message. */
+/**
+ * Turns an API error into a form failure: field errors by path, plus a
+ * message, both in plain language (the API's validation wording is zod's).
+ */
 export function formFailure(res: ApiResponse, form: string, values: Record<string, unknown> = {}) {
   const err = (res.body as ApiErrorBody | undefined)?.error;
   const fieldErrors: Record<string, string> = {};
   if (Array.isArray(err?.details)) {
-    for (const d of err.details) fieldErrors[d.path] = d.message;
+    // The first problem of a field is the one to fix first.
+    for (const d of err.details) fieldErrors[d.path] ??= plainIssue(d.message);
   }
-  return fail(res.status, { form, message: err?.message ?? `request failed (${res.status})`, errors: fieldErrors, values });
+  const message = plainHeadline(err?.code, err?.message, res.status, Object.keys(fieldErrors).length > 0);
+  return fail(res.status, { form, message, errors: fieldErrors, values });
 }

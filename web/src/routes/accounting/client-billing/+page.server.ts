@@ -17,6 +17,7 @@ export const load: PageServerLoad = async ({ locals, cookies, url }) => {
     customers,
     selected,
     invoices: invoices?.status === 200 ? invoices.body.data : [],
+    paid: url.searchParams.get('paid'),
   };
 };
 

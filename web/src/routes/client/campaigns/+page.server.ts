@@ -10,7 +10,7 @@ export type CampaignSummary = Campaign;
 export const load: PageServerLoad = async ({ locals, cookies, url }) => {
   requireTenant(locals.me, url);
   const { customers, selected } = await pickCustomer(cookies, url.searchParams.get('customer'));
-  if (!selected) return { customers, selected, campaigns: [], inboxes: [] };
+  if (!selected) return { customers, selected, campaigns: [], inboxes: [], zones: [] };
   const [campaigns, inboxes] = await Promise.all([
     api<CampaignList>(cookies, '/api/campaigns?limit=200', { customerId: selected.id }),
     api<InboxList>(cookies, '/api/inboxes?limit=200', { customerId: selected.id }),
@@ -20,6 +20,8 @@ export const load: PageServerLoad = async ({ locals, cookies, url }) => {
     selected,
     campaigns: campaigns.status === 200 ? campaigns.body.data : [],
     inboxes: inboxes.status === 200 ? inboxes.body.data : [],
+    // The zones the API accepts (it validates with the same Intl).
+    zones: Intl.supportedValuesOf('timeZone'),
   };
 };
 

@@ -21,8 +21,9 @@ export const actions: Actions = {
   },
   delete: async ({ request, cookies }) => {
     const id = String((await request.formData()).get('id') ?? '');
+    const found = await api<{ name: string }>(cookies, `/api/customers/${encodeURIComponent(id)}`);
     const res = await api(cookies, `/api/customers/${encodeURIComponent(id)}`, { method: 'DELETE' });
-    if (res.status !== 204) return formFailure(res, 'delete');
-    return { form: 'delete' };
+    if (res.status !== 204) return formFailure(res, 'delete', { id });
+    return { form: 'delete', id, deleted: found.status === 200 ? found.body.name : 'the customer' };
   },
 };

@@ -63,4 +63,11 @@ export const actions: Actions = {
     if (res.status !== 200) return formFailure(res, `inbox:${id}`);
     return { form: `inbox:${id}`, saved: true };
   },
+  remove: async ({ request, cookies }) => {
+    const f = await request.formData();
+    const id = String(f.get('inboxId') ?? '');
+    const res = await api(cookies, `/api/inboxes/${encodeURIComponent(id)}`, { method: 'DELETE', customerId: String(f.get('customerId') ?? '') });
+    if (res.status !== 204) return formFailure(res, `remove:${id}`);
+    return { form: 'removed', removed: String(f.get('fromEmail') ?? 'the inbox') };
+  },
 };

@@ -32,6 +32,14 @@ export const actions: Actions = {
     if (res.status !== 202) return formFailure(res, 'add', values);
     return { form: 'add', invited: values.email };
   },
+  remove: async ({ request, cookies }) => {
+    const form = await request.formData();
+    const id = String(form.get('memberId') ?? '');
+    const member = await api<{ user: { name: string } }>(cookies, `/api/members/${encodeURIComponent(id)}`);
+    const res = await api(cookies, `/api/members/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    if (res.status !== 204) return formFailure(res, `remove:${id}`);
+    return { form: 'removed', name: member.status === 200 ? member.body.user.name : 'the member' };
+  },
   withdraw: async ({ request, cookies }) => {
     const form = await request.formData();
     const id = String(form.get('inviteId') ?? '');
