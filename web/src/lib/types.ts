@@ -69,3 +69,6 @@ export type ClientInvoice = Out<typeof BillingApi.clientInvoice>;
 export type ClientInvoiceList = Page<ClientInvoice>;
 export type BackfillList = Out<typeof PlatformApi.backfillList>;
 export type BackfillDetail = Out<typeof PlatformApi.backfillDetail>;
+/** Which sequence versions a campaign's running leads run, and the latest. */
+export type SequenceRunning = Out<typeof OutreachApi.sequenceRunning>;
+export type SequenceUpgraded = Out<typeof OutreachApi.sequenceUpgraded>;
