@@ -24,6 +24,7 @@ import { sequenceRoutes } from './routes/sequences';
 import { capabilityRoutes } from './routes/capabilities';
 import { billingRoutes } from './routes/billing';
 import { campaignRoutes } from './routes/campaigns';
+import { sequenceUpgradeRoutes } from './routes/sequenceUpgrade';
 import { clientBillingRoutes } from './routes/clientBilling';
 import { leadRoutes } from './routes/leads';
 import { webhookRoutes } from './routes/emailWebhooks';
@@ -89,6 +90,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   workflowRoutes(r, { ...deps, ...workflows });
   capabilityRoutes(r, { ...deps, ...workflows });
   campaignRoutes(r, workflows);
+  sequenceUpgradeRoutes(r, workflows);
   leadRoutes(r, workflows);
   outboxRoutes(r, deps);
   webhookRoutes(r, { ...deps, ...workflows });

@@ -269,6 +269,7 @@ function rows(): Row[] {
     ...inboxRows(),
     ...clientInvoiceRows(),
     ...campaignRows(),
+    ...sequenceUpgradeRows(),
     {
       route: 'GET /api/tenants/:id/provisioning',
       action: 'read',
@@ -464,6 +465,31 @@ function campaignRows(): Row[] {
     { ...base, idPrefix: 'lead', route: 'GET /api/leads/:id', action: 'read', ok: 200, make: leads },
     { ...base, idPrefix: 'lead', route: 'PATCH /api/leads/:id', action: 'update', ok: 200, body: { company: 'Matrix' }, make: leads },
     { ...base, idPrefix: 'lead', route: 'DELETE /api/leads/:id', action: 'delete', ok: 204, make: leads },
+  ];
+}
+
+/** A campaign whose running lead runs version 1 while the campaign has taken version 2: there is something to upgrade. */
+const campaignBehind = (agent: () => Agent, customerId: () => string) => async () => {
+  const cmp = (await campaignOf(agent, customerId, 'active')()).split('|')[0]!;
+  const res = await agent()
+    .post(`/api/campaigns/${cmp}/sequence`)
+    .set('X-Customer-Id', customerId())
+    .send({ steps: [{ subject: 'Hi again', body: 'Hello', delayHours: 0 }] });
+  if (res.status !== 201) throw new Error(`fixture sequence version: ${res.status}`);
+  return cmp;
+};
+
+function sequenceUpgradeRows(): Row[] {
+  const c0 = () => a.customers[0]!.id;
+  const c1 = () => a.customers[1]!.id;
+  const cb = () => b.customers[0]!.id;
+  const owner = () => agents.ownerA;
+  const ownerB = () => agents.ownerB;
+  const behind = { own: campaignBehind(owner, c0), otherTenant: campaignBehind(ownerB, cb), otherCustomer: campaignBehind(owner, c1) };
+  const base = { caller: 'owner' as const, customerId: c0, idPrefix: 'cmp' as const };
+  return [
+    { ...base, route: 'GET /api/campaigns/:id/sequence/running', action: 'read', ok: 200, make: behind },
+    { ...base, route: 'POST /api/campaigns/:id/sequence/upgrade', action: 'update', ok: 200, make: behind },
   ];
 }
 

@@ -282,3 +282,34 @@ export async function resumePausedEnrollments(m: EntityManager, ids: string[]): 
   )) as [{ id: string; campaign_id: string; lead_id: string }[], number];
   return rows;
 }
+
+/** The campaign's started enrollments that still run (active or paused), counted by the sequence version they pin. */
+export async function runningVersionCounts(m: EntityManager, campaignId: string): Promise<{ version: number; leads: number }[]> {
+  return (await m.query(
+    `SELECT sequence_version AS version, count(*)::int AS leads FROM enrollments
+      WHERE campaign_id = $1 AND status IN ('active', 'paused') AND sequence_version IS NOT NULL
+      GROUP BY sequence_version ORDER BY sequence_version`,
+    [campaignId],
+  )) as { version: number; leads: number }[];
+}
+
+/**
+ * Pins the campaign's running enrollments (active or paused) that run an
+ * older version to `version`; answers the rows moved, whose workflows are to
+ * hear of it. Steps already sent keep their messages: a send is keyed by
+ * (enrollment, position).
+ */
+export async function moveRunningToVersion(
+  m: EntityManager,
+  campaignId: string,
+  version: number,
+): Promise<{ id: string; campaign_id: string; lead_id: string }[]> {
+  // An UPDATE … RETURNING answers [rows, count].
+  const [moved] = (await m.query(
+    `UPDATE enrollments SET sequence_version = $2, updated_at = now()
+      WHERE campaign_id = $1 AND status IN ('active', 'paused') AND sequence_version < $2
+      RETURNING id, campaign_id, lead_id`,
+    [campaignId, version],
+  )) as [{ id: string; campaign_id: string; lead_id: string }[], number];
+  return moved;
+}

@@ -72,6 +72,8 @@ export const NO_SUCCESS_EXPECTED: Record<string, string> = {
   'POST /api/platform/backfills/{name}/resume': 'only a paused backfill resumes (see pause); api/backfills.test.ts',
   'POST /api/platform/backfills/{name}/cancel': 'only a running or paused backfill is cancelled (see pause); api/backfills.test.ts',
   'POST /api/platform/backfills/{name}/throttle': 'only a running backfill takes new settings (see pause); api/backfills.test.ts',
+  'POST /api/campaigns/{id}/sequence/upgrade':
+    'state-dependent: only a campaign whose running leads run an older sequence version than its latest (409 otherwise); api/sequenceUpgrade.test.ts upgrades one',
 };
 
 interface Seeded {

@@ -320,6 +320,30 @@ describe('enrollLead', () => {
       await record('enrollLead.replied', e.workflowId);
     });
   });
+
+  // Moved to the campaign's latest sequence version while it waits for step 2:
+  // the sequenceChanged signal, the plan loaded again, version 2's step 2 sent at once.
+  test('moved to the latest sequence version while waiting', async () => {
+    const taskQueue = uniqueTaskQueue('record');
+    await withProjectWorker({ dataSource: app, taskQueue }, async () => {
+      const e = await startedEnrollment(taskQueue, [
+        { subject: 'One {{firstName}}', body: 'One', delayHours: 0 },
+        { subject: 'Two', body: 'Two', delayHours: 24 },
+      ]);
+      await waitFor(e.handle, 'waiting');
+      const at = (p: string) => e.agent.post(`/api/campaigns/${e.campaign}${p}`).set('X-Customer-Id', e.customerId);
+      const v2 = await at('/sequence').send({
+        steps: [
+          { subject: 'One {{firstName}}', body: 'One', delayHours: 0 },
+          { subject: 'Two, newer', body: 'Two', delayHours: 0 },
+        ],
+      });
+      expect(v2.status).toBe(201);
+      expect((await at('/sequence/upgrade')).body).toEqual({ version: 2, moved: 1 });
+      expect(await e.handle.result()).toMatchObject({ state: 'completed', sent: 2 });
+      await record('enrollLead.sequence-changed', e.workflowId);
+    });
+  });
 });
 
 const DAY = 86_400_000;

@@ -164,6 +164,13 @@ export const archiveSignal = defineSignal('archive');
 /** Sends were released (credits, a new period, an upgrade, a lifted restriction): try the slot again. */
 export const quotaReleasedSignal = defineSignal('quotaReleased');
 export const statusQuery = defineQuery<EnrollmentStatus>('status');
+/**
+ * The enrollment's row now pins another sequence version (a confirmed
+ * upgrade): at its next wait the workflow loads its plan again and goes on
+ * from the step it waits for, skipping positions already sent; with no such
+ * step left it completes.
+ */
+export const sequenceChangedSignal = defineSignal('sequenceChanged');
 
 /** The send key as an RFC 5322 Message-ID: unique per (tenant, enrollment, step), and it names its tenant. */
 export function sendMessageId(tenantId: string, enrollmentId: string, step: number, fromEmail: string): string {

@@ -16,3 +16,13 @@ export function afterSend(plan: Pick<EnrollmentPlan, 'steps' | 'sentSteps'>, i: 
   if (!next) return { state: 'completed', step: plan.steps[i]!.position, nextSendAt: null };
   return next.delayHours > 0 ? { state: 'active', step: next.position, nextSendAt: at + next.delayHours * HOUR } : undefined;
 }
+
+/**
+ * Where an enrollment goes on in a plan loaded again (another sequence
+ * version): the index of the first step at or after `position` that has not
+ * been sent, or the plan's length when none is left (the enrollment completes).
+ */
+export function resumeIndex(plan: Pick<EnrollmentPlan, 'steps' | 'sentSteps'>, position: number): number {
+  const i = plan.steps.findIndex((s) => s.position >= position && !plan.sentSteps.includes(s.position));
+  return i < 0 ? plan.steps.length : i;
+}

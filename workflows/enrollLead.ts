@@ -5,7 +5,9 @@
 // and send exactly once, record the message. Pause and resume hold the clock;
 // reply, bounce, unsubscribe and archive end the enrollment. When the
 // tenant's monthly sends are used up (or it is restricted), the send waits for
-// the billing workflow's release signal or the next usage period.
+// the billing workflow's release signal or the next usage period. Moved to
+// another sequence version (the sequenceChanged signal), it loads its plan
+// again at its next wait and goes on from the step it waited for.
 //
 // History holds ids, instants and counts only — the plan's step delays and
 // the send outcome — never an address, subject or body.
@@ -29,11 +31,12 @@ import {
   type RecordAfterSend,
   replySignal,
   resumeSignal,
+  sequenceChangedSignal,
   statusQuery,
   type StopNotice,
   unsubscribeSignal,
 } from './enrollLead.contract';
-import { afterSend } from './enrollLead.rules';
+import { afterSend, resumeIndex } from './enrollLead.rules';
 import { PROVIDER_NOT_CONFIGURED } from './provisionEmailOutreach.contract';
 
 export * from './enrollLead.contract';
@@ -90,11 +93,14 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
   setHandler(replySignal, stop('replied'));
   setHandler(bounceSignal, stop('bounced'));
   setHandler(archiveSignal, stop('archived'));
+  // The row pins another sequence version: the plan is loaded again at the next wait.
+  let planChanged = false;
+  setHandler(sequenceChangedSignal, () => void (planChanged = true));
   setHandler(statusQuery, () => ({ ...status, state: stopped ?? (paused && status.state !== 'completed' ? 'paused' : status.state) }));
 
   const record = (state: EnrollmentState, nextSendAt: number | null) => recordEnrollmentState({ ...ref, state, step: status.step, nextSendAt });
 
-  /** Sleeps until `until` (or stop); while paused the clock is held and the pause recorded. */
+  /** Sleeps until `until` (or stop, or a changed plan); while paused the clock is held and the pause recorded. */
   async function waitUntil(until: number): Promise<void> {
     while (!stopped) {
       if (paused) {
@@ -103,10 +109,11 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
         if (!stopped) await record('active', until);
         continue;
       }
+      if (planChanged) return;
       const ms = until - Date.now();
       if (ms <= 0) return;
       status.nextSendAt = new Date(until).toISOString();
-      await condition(() => paused || stopped !== undefined, ms);
+      await condition(() => paused || stopped !== undefined || planChanged, ms);
     }
   }
 
@@ -134,7 +141,9 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
     if (stopped) return finish();
   }
 
-  const plan = await loadEnrollment(ref);
+  // A change signalled before this load is in the plan it loads.
+  planChanged = false;
+  let plan = await loadEnrollment(ref);
   if ((ENDED_ENROLLMENT_STATUSES as readonly string[]).includes(plan.status)) {
     return { ...status, state: plan.status as EnrollmentState };
   }
@@ -143,10 +152,14 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
 
   // The first step's delay counts from the fan-out's batch when it was waited for above.
   let last = firstWait?.from ?? Date.now();
-  for (const [i, step] of plan.steps.entries()) {
-    if (stopped) break;
+  let i = 0;
+  while (i < plan.steps.length && !stopped) {
+    const step = plan.steps[i]!;
     status.step = step.position;
-    if (plan.sentSteps.includes(step.position)) continue;
+    if (plan.sentSteps.includes(step.position)) {
+      i += 1;
+      continue;
+    }
     // The previous send wrote this step's due time on the row, counted from the send's start.
     const recordedDue = recordedBySend?.state === 'active' ? recordedBySend.nextSendAt : undefined;
     recordedBySend = undefined;
@@ -154,10 +167,25 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
     // A step due at once is not first recorded as "next send: now".
     if (due > Date.now() && recordedDue === undefined) await record('active', due);
 
+    let replanned = false;
     for (;;) {
       // The step's delay, then the send window, then a slot of the daily cap.
       await waitUntil(due);
       if (stopped) break;
+      if (planChanged) {
+        // Another sequence version: go on from this step in the plan loaded
+        // again, its delay counted from the previous send as before.
+        planChanged = false;
+        plan = await loadEnrollment(ref);
+        if ((ENDED_ENROLLMENT_STATUSES as readonly string[]).includes(plan.status)) {
+          return { ...status, state: plan.status as EnrollmentState, nextSendAt: null };
+        }
+        status.sent = plan.sentSteps.length;
+        recordedBySend = undefined;
+        i = resumeIndex(plan, step.position);
+        replanned = true;
+        break;
+      }
       const open = nextOpenWindow(Date.now(), plan.schedule);
       if (open > Date.now()) {
         due = open;
@@ -198,8 +226,10 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
       if (result.outcome === 'sent' && result.recorded) recordedBySend = then;
       break;
     }
+    if (replanned) continue;
     last = Date.now();
     status.nextSendAt = null;
+    i += 1;
   }
   return finish();
 }

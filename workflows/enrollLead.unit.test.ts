@@ -22,6 +22,7 @@ import {
   pauseSignal,
   replySignal,
   resumeSignal,
+  sequenceChangedSignal,
   type SlotDecision,
   statusQuery,
   type StopNotice,
@@ -357,5 +358,71 @@ describe('started by the fan-out with a first step that waits (firstWait)', () =
     expect(f.records.map((r) => r.state)).toEqual(['paused', 'active', 'archived']);
     expect(f.loads).toBe(0);
     expect(f.sends).toEqual([]);
+  });
+});
+
+describe('moved to another sequence version (sequenceChanged)', () => {
+  const V1 = {
+    steps: [
+      { position: 1, delayHours: 0 },
+      { position: 2, delayHours: 72 },
+    ],
+  };
+
+  /** Runs a v1 enrollment; once step 1 is sent and step 2 waits, the row pins `v2` and the workflow is signalled. */
+  async function movedWhileWaiting(v2: Partial<EnrollmentPlan>): Promise<{ f: Fake; result: EnrollmentStatus }> {
+    const f = fake(V1);
+    const result = await run(f, async (handle) => {
+      await until('step 1 is sent and step 2 waits', async () => f.sends.length === 1 && f.records.some((r) => r.step === 2));
+      f.plan = { ...f.plan, sentSteps: [1], ...v2 };
+      await handle.signal(sequenceChangedSignal);
+    });
+    return { f, result };
+  }
+
+  it('loads the plan again at its wait and goes on from the step it waited for with the new steps; a sent step is not sent again', async () => {
+    const { f, result } = await movedWhileWaiting({
+      steps: [
+        { position: 1, delayHours: 0 },
+        { position: 2, delayHours: 24 },
+        { position: 3, delayHours: 24 },
+      ],
+    });
+    expect(result).toMatchObject({ state: 'completed', sent: 3, step: 3 });
+    expect(f.loads).toBe(2);
+    expect(f.sends.map((s) => s.step)).toEqual([1, 2, 3]);
+    // Step 2 waits v2's 24 h from the first send, not v1's 72 h.
+    expect(f.sends[1]!.at - f.sends[0]!.at).toBeGreaterThanOrEqual(24 * HOUR);
+    expect(f.sends[1]!.at - f.sends[0]!.at).toBeLessThan(25 * HOUR);
+    // The new due time replaces v1's on the row.
+    const step2 = f.records.filter((r) => r.state === 'active' && r.step === 2).map((r) => r.nextSendAt! - f.sends[0]!.at);
+    expect(step2).toHaveLength(2);
+    expect(step2[0]).toBe(72 * HOUR);
+    expect(step2[1]).toBeGreaterThanOrEqual(24 * HOUR);
+    expect(step2[1]).toBeLessThan(24 * HOUR + 60_000);
+  });
+
+  it('completes when the new version has no step left to send', async () => {
+    const { f, result } = await movedWhileWaiting({ steps: [{ position: 1, delayHours: 0 }] });
+    expect(result).toMatchObject({ state: 'completed', sent: 1 });
+    expect(f.sends.map((s) => s.step)).toEqual([1]);
+    expect(f.records.at(-1)).toMatchObject({ state: 'completed', nextSendAt: null });
+  });
+
+  it('while paused, the plan is loaded again only once it is resumed', async () => {
+    const f = fake(V1);
+    const result = await run(f, async (handle) => {
+      await until('step 2 waits', async () => f.sends.length === 1 && f.records.some((r) => r.step === 2));
+      await handle.signal(pauseSignal);
+      await until('the pause is recorded', async () => f.records.some((r) => r.state === 'paused'));
+      f.plan = { ...f.plan, sentSteps: [1], steps: [...V1.steps.slice(0, 1), { position: 2, delayHours: 1 }] };
+      await handle.signal(sequenceChangedSignal);
+      expect((await handle.query(statusQuery)).state).toBe('paused');
+      expect(f.loads).toBe(1);
+      await handle.signal(resumeSignal);
+    });
+    expect(result).toMatchObject({ state: 'completed', sent: 2 });
+    expect(f.loads).toBe(2);
+    expect(f.sends.map((s) => s.step)).toEqual([1, 2]);
   });
 });

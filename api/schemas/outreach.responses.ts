@@ -258,3 +258,13 @@ export const leadsFixedAndResumed = z.strictObject({
   stillMissing: z.number().int(),
   leads: z.array(leadGap),
 });
+// A campaign's running leads by sequence version, and moving them to the latest.
+export const sequenceRunning = z.strictObject({
+  /** The campaign's latest sequence version (null: no sequence yet). */
+  latest: z.number().int().nullable(),
+  /** The running (active or paused) leads per version they run. */
+  running: z.array(z.strictObject({ version: z.number().int(), leads: z.number().int() })),
+  /** How many running leads run an older version than the latest. */
+  behind: z.number().int(),
+});
+export const sequenceUpgraded = z.strictObject({ version: z.number().int(), moved: z.number().int() });

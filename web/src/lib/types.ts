@@ -75,3 +75,6 @@ export type LeadsFixedAndResumed = Out<typeof OutreachApi.leadsFixedAndResumed>;
 export type Lead = Out<typeof OutreachApi.lead>;
 export type LeadList = Out<typeof OutreachApi.leadList>;
 export type LeadWithEnrollments = Out<typeof OutreachApi.leadWithEnrollments>;
+/** Which sequence versions a campaign's running leads run, and the latest. */
+export type SequenceRunning = Out<typeof OutreachApi.sequenceRunning>;
+export type SequenceUpgraded = Out<typeof OutreachApi.sequenceUpgraded>;

@@ -14,6 +14,7 @@ import type {
   Replies,
   SequenceList,
 } from '$lib/types';
+import type { SequenceRunning, SequenceUpgraded } from '$lib/types';
 import type { Actions, PageServerLoad } from './$types';
 
 // Every enrollment status, once: the compiler refuses a list that misses or invents one.
@@ -37,6 +38,8 @@ export const load: PageServerLoad = async ({ locals, cookies, url, params }) => 
   const status = url.searchParams.get('status') ?? '';
   const q = url.searchParams.get('q') ?? '';
   const cursor = url.searchParams.get('cursor') ?? '';
+  // Which sequence versions the running leads run: the notice that offers moving them to the latest.
+  const runningVersions = api<SequenceRunning>(cookies, `${base}/sequence/running`, { customerId });
   const leadQuery = new URLSearchParams({ limit: '25', ...(isStatus(status) ? { status } : {}), ...(q ? { q } : {}), ...(cursor ? { cursor } : {}) });
   const [stats, leads, replies, sequence, sequences, readiness] = await Promise.all([
     api<CampaignStats>(cookies, `${base}/stats`, { customerId }),
@@ -66,6 +69,7 @@ export const load: PageServerLoad = async ({ locals, cookies, url, params }) => 
     sequences: sequences.status === 200 ? sequences.body.data.filter((s) => s.steps > 0) : [],
     filter: { status, q },
     statuses: STATUSES,
+    running: await runningVersions.then((r) => (r.status === 200 ? r.body : null)),
   };
 };
 
@@ -144,5 +148,15 @@ export const actions: Actions = {
     });
     if (res.status !== 200) return formFailure(res, 'fixResume');
     return { form: 'fixResume', resumed: res.body.resumed, stillMissing: res.body.stillMissing, updated: res.body.updated };
+  },
+  // Moving the running leads to the latest sequence version (asked for with ConfirmAction).
+  upgrade: async ({ request, cookies, params }) => {
+    const f = await request.formData();
+    const res = await api<SequenceUpgraded>(cookies, `${campaignPath(params)}/sequence/upgrade`, {
+      method: 'POST',
+      customerId: String(f.get('customerId') ?? ''),
+    });
+    if (res.status !== 200) return formFailure(res, 'upgrade');
+    return { form: 'upgrade', moved: res.body.moved, version: res.body.version };
   },
 };
