@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type DataSource } from 'typeorm';
 import { openDataSource } from '../helpers/database';
-import { addMember, createTenant, createUser, PASSWORD, type TenantFixture } from '../helpers/fixtures';
+import { apiCall, apiSession, seedOutreach } from '../helpers/consoleSeed';
+import { addMember, createTenant, createUser, type TenantFixture } from '../helpers/fixtures';
 import { env, linkFor } from './browser';
 
 const ROUTES_DIR = path.resolve(__dirname, '..', '..', 'web', 'src', 'routes');
@@ -238,33 +239,8 @@ const emails = {} as Record<Exclude<Persona, 'anonymous'>, string>;
 const sessions = {} as Record<Persona, string | null>;
 const discovered = discoverRoutes();
 
-async function apiCall<T>(cookie: string | null, method: string, url: string, body?: unknown, customerId?: string): Promise<T> {
-  const res = await fetch(`${env('TF_E2E_API_URL')}${url}`, {
-    method,
-    headers: {
-      accept: 'application/json',
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(cookie ? { cookie } : {}),
-      ...(customerId ? { 'x-customer-id': customerId } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${url} answered ${res.status}: ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
-
-/** Signs in through the API: the console takes the same session cookie. */
-async function session(email: string): Promise<string> {
-  const res = await fetch(`${env('TF_E2E_API_URL')}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password: PASSWORD }),
-  });
-  const cookie = res.headers.getSetCookie().find((c) => c.startsWith('tf_session='));
-  if (res.status !== 200 || !cookie) throw new Error(`sign-in of ${email} answered ${res.status}`);
-  return cookie.split(';')[0]!;
-}
+const call = <T>(cookie: string | null, method: string, url: string, body?: unknown) => apiCall<T>(env('TF_E2E_API_URL'), cookie, method, url, body);
+const session = (email: string) => apiSession(env('TF_E2E_API_URL'), email);
 
 beforeAll(async () => {
   owner = await openDataSource(env('TF_E2E_DATABASE_URL'), 'tenantflow-e2e-guards');
@@ -285,29 +261,11 @@ beforeAll(async () => {
   const spareMember = await addMember(owner, tenant, await createUser(owner, { name: 'Guarded spare' }), 'viewer');
 
   // The owner's real things for the routes' parameters and the forms, all of customer B.
-  const cookie = sessions.owner;
-  const inbox = await apiCall<{ id: string }>(
-    cookie,
-    'POST',
-    '/api/inboxes',
-    {
-      provider: 'smtp',
-      fromEmail: 'guards@agency.example',
-      fromName: 'Guards',
-      dailyCap: 10,
-      smtp: { host: '127.0.0.1', port: Number(env('TF_E2E_SMTP_SINK_PORT')), secure: false },
-    },
-    b,
-  );
-  const schedule = { timezone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' };
-  const campaign = await apiCall<{ id: string }>(cookie, 'POST', '/api/campaigns', { name: 'Guarded campaign', inboxIds: [inbox.id], schedule }, b);
-  await apiCall(cookie, 'POST', `/api/campaigns/${campaign.id}/leads`, { leads: [{ email: 'lead@guarded.example', firstName: 'Lee' }] }, b);
-  const leads = await apiCall<{ data: { id: string }[] }>(cookie, 'GET', '/api/leads?limit=1', undefined, b);
-  const sequence = await apiCall<{ id: string }>(cookie, 'POST', '/api/sequences', { name: 'Guarded sequence' }, b);
-  const step = await apiCall<{ id: string }>(cookie, 'POST', `/api/sequences/${sequence.id}/steps`, { subject: 'Hello', body: 'Hi.', delayHours: 0 }, b);
-  const spareRole = await apiCall<{ id: string }>(cookie, 'POST', `/api/roles/${tenant.roles.viewer}/clone`, {});
+  const cookie = sessions.owner!;
+  const outreach = await seedOutreach(env('TF_E2E_API_URL'), cookie, b, Number(env('TF_E2E_SMTP_SINK_PORT')));
+  const spareRole = await call<{ id: string }>(cookie, 'POST', `/api/roles/${tenant.roles.viewer}/clone`, {});
   const invite = async (email: string) =>
-    (await apiCall<{ invite: { id: string } }>(cookie, 'POST', '/api/members', { email, name: 'Invitee', roleId: tenant.roles.viewer })).invite.id;
+    (await call<{ invite: { id: string } }>(cookie, 'POST', '/api/members', { email, name: 'Invitee', roleId: tenant.roles.viewer })).invite.id;
   const invitee = `guarded-invitee-${Date.now()}@example.test`;
   const inviteId = await invite(invitee);
   const spareInviteId = await invite(`guarded-spare-${Date.now()}@example.test`);
@@ -316,11 +274,7 @@ beforeAll(async () => {
     tenantId: tenant.tenant.id,
     customerB: b,
     spareCustomerId: spare,
-    campaignId: campaign.id,
-    sequenceId: sequence.id,
-    stepId: step.id,
-    leadId: leads.data[0]!.id,
-    inboxId: inbox.id,
+    ...outreach,
     inviteId,
     inviteToken: token,
     spareInviteId,
