@@ -63,8 +63,17 @@ export async function api<T = unknown>(
     return { status: 503, body: { error: { code: 'api_unreachable', message: 'the API is not reachable' } } as T, unreachable: true };
   }
   relaySessionCookie(res, cookies, secure);
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+  return { status: res.status, body: parseBody(await res.text()) as T };
+}
+
+/** The API answers JSON; anything else (a proxy's error page, a path no route matches) is no body, not a crash. */
+function parseBody(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 function relaySessionCookie(res: Response, cookies: Cookies, secure: boolean) {
