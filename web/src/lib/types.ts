@@ -9,6 +9,7 @@ import type * as OutreachApi from '../../../api/schemas/outreach.responses';
 import type * as BillingApi from '../../../api/schemas/billing.responses';
 import type * as PlatformApi from '../../../api/schemas/platform.responses';
 import type * as MetaApi from '../../../api/schemas/meta.responses';
+import type * as WebhooksApi from '../../../api/schemas/webhooks.responses';
 
 type Out<S extends z.ZodType> = z.output<S>;
 type Item<L extends { data: unknown[] }> = L['data'][number];
@@ -69,3 +70,10 @@ export type ClientInvoice = Out<typeof BillingApi.clientInvoice>;
 export type ClientInvoiceList = Page<ClientInvoice>;
 export type BackfillList = Out<typeof PlatformApi.backfillList>;
 export type BackfillDetail = Out<typeof PlatformApi.backfillDetail>;
+
+export type TokenList = Out<typeof AccessApi.tokenList>;
+export type ApiToken = Item<TokenList>;
+export type IssuedToken = Out<typeof AccessApi.issuedToken>;
+export type AuditList = Out<typeof AccessApi.auditList>;
+export type AuditEntry = Item<AuditList>;
+export type WebhookEndpoints = Out<typeof WebhooksApi.webhookEndpoints>;
