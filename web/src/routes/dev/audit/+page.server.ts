@@ -85,5 +85,7 @@ export const load: PageServerLoad = async ({ locals, cookies, url }) => {
     paged: Boolean(cursor),
     names,
     actors,
+    /** Without members.read the log cannot name people: it says "a member" rather than guess. */
+    membersKnown: members?.status === 200,
   };
 };
