@@ -7,6 +7,8 @@ import { type Pool } from 'pg';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { Tenant } from './entities';
 import { type TenantRecord } from './rows/tenants';
+import { ApiError } from '../lib/errors';
+import { decodeCursor, keysetPage, type ListParams, type Page } from './pagination';
 
 /** A DataSource, or the EntityManager of the caller's transaction. */
 type Db = DataSource | EntityManager;
@@ -72,9 +74,22 @@ export type TenantSummaryRow<P> = Pick<
 
 const TENANT_SELECT = 'SELECT id, name, slug, status, industry, created_at, provisioning, billing_plan, billing_status FROM tenants';
 
-/** The newest 500 tenants. */
-export async function listTenantRows<P>(db: Db): Promise<TenantSummaryRow<P>[]> {
-  return (await db.query(`${TENANT_SELECT} ORDER BY created_at DESC, id LIMIT 500`)) as TenantSummaryRow<P>[];
+/**
+ * One page of tenants, newest first (ids are UUIDv7, so id order is creation
+ * order), optionally those whose name or slug contains `q`.
+ */
+export function listTenantRows<P>(db: Db, query: ListParams): Promise<Page<TenantSummaryRow<P>>> {
+  const after = decodeCursor(query.cursor);
+  // A cursor is opaque but decodable: one that does not name a tenant id is a bad cursor, not a failed cast.
+  if (after && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(after)) throw new ApiError(400, 'invalid_cursor', 'cursor is not valid');
+  return keysetPage<TenantSummaryRow<P>>('manager' in db ? db.manager : db, query, {
+    select: TENANT_SELECT,
+    key: 'id',
+    order: 'desc',
+    where: [],
+    search: ['name', 'slug'],
+    idOf: (t) => t.id,
+  });
 }
 
 export async function findTenantRow<P>(db: Db, tenantId: string): Promise<TenantSummaryRow<P> | undefined> {

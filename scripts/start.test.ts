@@ -4,7 +4,8 @@
 // UI and the console, every listener on 127.0.0.1, while a second start on
 // free ports (as the browser tests start theirs) runs beside it; Ctrl-C
 // (SIGINT to the group) must leave no process behind; a second start must
-// keep the data.
+// keep the data. Its terminal shows the banner and short lines, while every
+// process's full log goes to its file under the data dir's logs/.
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -173,7 +174,8 @@ it('brings everything up, stops every child on Ctrl-C, and keeps the data for th
   const env = {
     ...ports,
     TENANTFLOW_DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
+    // Every request logged, as a person's default: the terminal must still stay readable.
+    LOG_LEVEL: 'info',
     DATABASE_URL: '',
     DATABASE_APP_URL: '',
     TEMPORAL_ADDRESS: '',
@@ -262,6 +264,18 @@ it('brings everything up, stops every child on Ctrl-C, and keeps the data for th
   });
   expect(login.status).toBe(200);
   await expect(login.json()).resolves.toMatchObject({ user: { isPlatformAdmin: true } });
+
+  // The terminal keeps the banner readable: it says where the logs are and
+  // shows no JSON line per request; the API's log file has every one.
+  expect(first.output()).toContain(`${path.join(dataDir, 'logs')}/<process>.log`);
+  expect(
+    first
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"msg":"request"') || /^(\[[\w-]+\] )?\{"level"/.test(l)),
+  ).toEqual([]);
+  const apiLog = fs.readFileSync(path.join(dataDir, 'logs', 'api.log'), 'utf8').split('\n');
+  expect(apiLog.filter((l) => l.includes('"msg":"request"') && l.includes('"route":"/api/auth/login"'))).not.toEqual([]);
 
   // The API and the worker reach PostgreSQL over its Unix socket in the data
   // dir, not TCP (a cheaper round trip, docs/performance.md). Only a superuser sees

@@ -8,6 +8,7 @@ import { ensureTools } from './ensureTools';
 import { launchPlatform, webBuildStale } from './lib/platform';
 import { onStopSignal } from './lib/processes';
 import { StaleWorkflowsError } from './lib/staleWorkflows';
+import { terminalSummary } from './lib/terminalSummary';
 import { MissingPrerequisiteError, ROOT } from './lib/tools';
 
 const log = (line: string) => console.log(`[tenantflow] ${line}`);
@@ -22,16 +23,22 @@ async function main(): Promise<void> {
   }
 
   let shuttingDown = false;
+  // The terminal gets short lines (warnings, errors, a request count a
+  // minute); every process's full JSON log is in its file under logs/.
+  const logDir = path.join(path.resolve(c.TENANTFLOW_DATA_DIR), 'logs');
+  const summary = terminalSummary((line) => console.log(line), { logDir });
   const launch = launchPlatform({
     config: c,
     log,
-    echo: true,
+    echo: false,
+    onOutput: summary.line,
     onUnexpectedExit: (name) => void shutdown(`${name} died`, 1),
   });
   const shutdown = async (reason: string, code: number) => {
     if (shuttingDown) return;
     shuttingDown = true;
     log(`${reason}: stopping…`);
+    summary.stop();
     await launch.stop();
     log('stopped; data kept in ' + path.resolve(c.TENANTFLOW_DATA_DIR));
     process.exit(code);
@@ -66,7 +73,8 @@ async function main(): Promise<void> {
       Temporal    ${path.join(platform.dataDir, 'temporal.sqlite')}`
         : ''
     }
-      Logs        ${path.join(platform.dataDir, 'logs')}
+    Logs          ${logDir}/<process>.log  (api, worker, web, …: every line, JSON)
+                  Here: warnings, errors and a count of API requests each minute.
 
   Press Ctrl-C to stop.
 `);

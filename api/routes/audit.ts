@@ -14,7 +14,7 @@ const auditQuery = z
     cursor: listQuery.shape.cursor,
     action: z
       .string()
-      .regex(/^[a-z_]{1,60}$/)
+      .regex(/^[a-z_.]{1,60}$/)
       .optional(),
     outcome: z.enum(['success', 'failure', 'denied']).optional(),
     actorUserId: z

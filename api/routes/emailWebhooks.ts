@@ -67,6 +67,34 @@ export function webhookRoutes(r: Routes, deps: AppDeps & { client: Client; taskQ
     },
   );
 
+  // What a tenant configures at its e-mail provider: the URL and how deliveries
+  // are signed. The secrets stay with the operator (docs/providers.md): this
+  // answer names the providers that have one, never a secret.
+  r.add(
+    {
+      method: 'get',
+      path: '/api/webhooks/endpoints',
+      summary: 'The inbound e-mail webhook endpoints and how deliveries are signed (no secrets)',
+      tag: 'webhooks',
+      auth: 'tenant',
+      permission: 'tokens.manage',
+      response: R.webhookEndpoints,
+    },
+    () => ({
+      data: [...secrets.keys()].sort().map((provider) => ({
+        provider,
+        method: 'POST' as const,
+        path: `/api/webhooks/email/${encodeURIComponent(provider)}`,
+        signatureHeader: SIGNATURE_HEADER,
+        timestampHeader: TIMESTAMP_HEADER,
+        toleranceSeconds: TOLERANCE_SECONDS,
+        algorithm: 'HMAC-SHA256' as const,
+        signedPayload: '{timestamp}.{raw body}',
+        signatureFormat: 'v1={hex digest}',
+      })),
+    }),
+  );
+
   const platform = { tag: 'platform', auth: 'platform' } as const;
   r.add(
     {

@@ -8,6 +8,7 @@ import * as tenants from '../../services/tenancy/tenants';
 import { unauthenticated } from '../access';
 import { type AppDeps } from '../deps';
 import { take } from '../../services/rateLimit';
+import { listQuery } from '../pagination';
 import { type Routes } from '../routing';
 import * as R from '../schemas/tenancy.responses';
 import { type AppState } from '../state';
@@ -87,8 +88,16 @@ export function tenantRoutes(r: Routes, deps: AppDeps & { client: Client; taskQu
     }),
   );
   r.add(
-    { method: 'get', path: '/api/tenants', summary: 'List tenants with their status (platform admin)', tag, auth: 'platform', response: R.tenantList },
-    () => tenants.listTenants(ds),
+    {
+      method: 'get',
+      path: '/api/tenants',
+      summary: 'List tenants with their status, newest first; q searches name and slug (platform admin)',
+      tag,
+      auth: 'platform',
+      query: listQuery,
+      response: R.tenantList,
+    },
+    ({ query }) => tenants.listTenants(ds, query),
   );
   // Platform admins see every tenant's; a tenant credential sees its own
   // tenant's, through its tenant transaction (a removed member is refused)

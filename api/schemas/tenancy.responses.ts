@@ -2,12 +2,12 @@
 // provisioning, onboarding, capabilities, workflows. How these schemas are
 // used: api/schemas/common.ts.
 import { z } from 'zod';
-import { at, id, uuid, dataOnly, record } from './common';
+import { at, id, uuid, dataOnly, list, record } from './common';
 
 const provisioningStatus = z.enum(['running', 'completed', 'compensating', 'failed']);
 export const registered = z.strictObject({ tenant: z.strictObject({ id: uuid, status: z.string() }), workflowId: z.string() });
 export const industryTemplates = dataOnly(z.strictObject({ key: z.string(), name: z.string() }));
-export const tenantList = dataOnly(
+export const tenantList = list(
   z.strictObject({
     id: uuid,
     name: z.string(),

@@ -40,8 +40,13 @@ export interface Platform {
 export interface StartPlatformOptions {
   config: Config;
   log: (line: string) => void;
-  /** Echo child output to the console (npm start) or only to log files (tests). */
+  /** Echo child output to the console as it comes, besides the log files. */
   echo: boolean;
+  /**
+   * Each line a child (worker, backfill worker, API, console) prints, with
+   * the child's name, besides its log file: `npm start` summarises them.
+   */
+  onOutput?: (process: string, line: string) => void;
   /** Test clusters trade durability for speed. */
   ephemeral?: boolean;
   /** Called when a child dies while the platform is meant to be up. */
@@ -366,6 +371,7 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
       cwd: ROOT,
       echo: opts.echo,
       logFile: path.join(logDir, 'worker.log'),
+      onLine: opts.onOutput && ((line) => opts.onOutput!('worker', line)),
     });
     supervisor.spawn({
       name: 'backfill-worker',
@@ -375,6 +381,7 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
       cwd: ROOT,
       echo: opts.echo,
       logFile: path.join(logDir, 'backfill-worker.log'),
+      onLine: opts.onOutput && ((line) => opts.onOutput!('backfill-worker', line)),
     });
     supervisor.spawn({
       name: 'api',
@@ -384,6 +391,7 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
       cwd: ROOT,
       echo: opts.echo,
       logFile: path.join(logDir, 'api.log'),
+      onLine: opts.onOutput && ((line) => opts.onOutput!('api', line)),
     });
     await waitForHttp(`${c.apiUrl}/api/health`, 120_000, [200, 503]);
     checkpoint();
@@ -416,6 +424,7 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
       },
       echo: opts.echo,
       logFile: path.join(logDir, 'web.log'),
+      onLine: opts.onOutput && ((line) => opts.onOutput!('web', line)),
     });
     await waitForPort(c.WEB_PORT, 60_000);
     checkpoint();

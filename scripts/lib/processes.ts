@@ -37,6 +37,8 @@ export interface SpawnOptions {
   echo?: boolean;
   /** Also append output to this file. */
   logFile?: string;
+  /** Hands each line of output to this (after the log file has it), e.g. a terminal summary. */
+  onLine?: (line: string) => void;
   /** How long a SIGTERM gets before SIGKILL. */
   graceMs?: number;
 }
@@ -67,6 +69,7 @@ export class Supervisor {
       readline.createInterface({ input: stream }).on('line', (line) => {
         if (opts.echo) console.log(`[${opts.name}] ${line}`);
         logStream?.write(`${line}\n`);
+        opts.onLine?.(line);
       });
     }
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {

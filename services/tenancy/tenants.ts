@@ -13,6 +13,7 @@ import { type DataSource } from 'typeorm';
 import { listEntitlements } from '../../db/entitlements';
 import { uuidv7 } from '../../db/ids';
 import { listOnboardingItems } from '../../db/onboarding';
+import { type ListParams } from '../../db/pagination';
 import { findRegistration, findTenantRow, insertTenantRegistration, listTenantRows, markProvisioningRetried, tenantStatus } from '../../db/tenants';
 import { ApiError, notFound } from '../../lib/errors';
 import { hashPassword } from '../../lib/passwords';
@@ -95,10 +96,11 @@ export async function registerTenant(ds: DataSource, deps: WorkflowClientDeps, b
 /** The progress provisioning stores, with the owner's link and the workflow's id. */
 type StoredProgress = ProvisioningProgress & { ownerInviteUrl?: string; workflowId?: string };
 
-export async function listTenants(ds: DataSource) {
-  const rows = await listTenantRows<StoredProgress>(ds);
+export async function listTenants(ds: DataSource, query: ListParams) {
+  const rows = await listTenantRows<StoredProgress>(ds, query);
   return {
-    data: rows.map((t) => ({
+    nextCursor: rows.nextCursor,
+    data: rows.data.map((t) => ({
       id: t.id,
       name: t.name,
       slug: t.slug,

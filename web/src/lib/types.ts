@@ -9,6 +9,7 @@ import type * as OutreachApi from '../../../api/schemas/outreach.responses';
 import type * as BillingApi from '../../../api/schemas/billing.responses';
 import type * as PlatformApi from '../../../api/schemas/platform.responses';
 import type * as MetaApi from '../../../api/schemas/meta.responses';
+import type * as WebhooksApi from '../../../api/schemas/webhooks.responses';
 
 type Out<S extends z.ZodType> = z.output<S>;
 type Item<L extends { data: unknown[] }> = L['data'][number];
@@ -78,3 +79,10 @@ export type LeadWithEnrollments = Out<typeof OutreachApi.leadWithEnrollments>;
 /** Which sequence versions a campaign's running leads run, and the latest. */
 export type SequenceRunning = Out<typeof OutreachApi.sequenceRunning>;
 export type SequenceUpgraded = Out<typeof OutreachApi.sequenceUpgraded>;
+
+export type TokenList = Out<typeof AccessApi.tokenList>;
+export type ApiToken = Item<TokenList>;
+export type IssuedToken = Out<typeof AccessApi.issuedToken>;
+export type AuditList = Out<typeof AccessApi.auditList>;
+export type AuditEntry = Item<AuditList>;
+export type WebhookEndpoints = Out<typeof WebhooksApi.webhookEndpoints>;
