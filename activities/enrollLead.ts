@@ -42,6 +42,8 @@ import {
   type EnrollmentState,
   type NotGranted,
   type RecordAfterSend,
+  type Replan,
+  type ReserveAndSendInput,
   sendMessageId,
   type SlotDecision,
   ENROLLMENT_MISSING,
@@ -74,10 +76,23 @@ export type SendOutcome =
   | { outcome: 'uncertain' }
   | { outcome: 'render_error'; missing: string[] }
   | { outcome: 'suppressed' }
-  | { outcome: 'not_active' };
+  | { outcome: 'not_active' }
+  | Replan;
 
 /** reserveAndSendStep's answer: the send's outcome, or the slot that was not granted. */
 export type ReserveAndSendOutcome = SendOutcome | NotGranted;
+
+const REPLAN: Replan = { outcome: 'replan' };
+
+/**
+ * Whether the row pins another sequence version than the plan the send was
+ * asked for: the row was moved (a confirmed upgrade) and the workflow has not
+ * loaded it yet, because the sequenceChanged signal was lost or is still on
+ * its way. A send without the plan's version (recorded before it was passed)
+ * is made as before.
+ */
+const pinsAnotherVersion = (input: { sequenceVersion?: number }, rowVersion: number | null) =>
+  input.sequenceVersion !== undefined && rowVersion !== input.sequenceVersion;
 
 interface SendContext {
   enrollment: Pick<SendContextRow, 'id' | 'customer_id' | 'campaign_id' | 'lead_id' | 'sequence_version' | 'inbox_id' | 'status'>;
@@ -130,10 +145,16 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
     return smartleadProvider({ baseUrl: deps.smartlead.baseUrl, apiKey });
   }
 
-  /** The enrollment, its lead, the step of its pinned sequence and whether the address is suppressed: one statement. */
-  async function loadSendContext(m: EntityManager, enrollmentId: string, step: number): Promise<SendContext> {
+  /**
+   * The enrollment, its lead, the step of its pinned sequence and whether the
+   * address is suppressed: one statement. A row that pins another version
+   * than `sequenceVersion` answers replan before its step is looked at: the
+   * step may not exist in the row's version, and that is no failure.
+   */
+  async function loadSendContext(m: EntityManager, enrollmentId: string, step: number, sequenceVersion?: number): Promise<SendContext | Replan> {
     const row = await readSendContext(m, enrollmentId, step);
     if (!row) throw ApplicationFailure.nonRetryable('enrollment not found', ENROLLMENT_MISSING);
+    if (pinsAnotherVersion({ sequenceVersion }, row.sequence_version)) return REPLAN;
     if (row.email === null || row.email === undefined || !row.step) {
       throw ApplicationFailure.nonRetryable('the lead or the step of this enrollment is gone', ENROLLMENT_MISSING);
     }
@@ -155,11 +176,14 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
    * holds however many fall due at once; asking again for the same step
    * returns the slot it already has.
    */
-  async function reserveSendSlot(input: EnrollmentRef & { step: number; at: number }): Promise<SlotDecision> {
+  async function reserveSendSlot(input: EnrollmentRef & { step: number; at: number; sequenceVersion?: number }): Promise<SlotDecision | Replan> {
     return withTenant(ds, input.tenantId, async (m) => {
       // Whether this step has its slot already, and where it could send from, in one statement.
       const e = await readSlotCandidates(m, input.enrollmentId, input.step);
       if (!e) throw ApplicationFailure.nonRetryable('enrollment not found', ENROLLMENT_MISSING);
+      // Moved to another version: no slot or send of the month is taken for
+      // a step the new plan may not have.
+      if (pinsAnotherVersion(input, e.sequence_version)) return REPLAN;
       if (e.reserved) return { granted: true };
       // The account lock comes before the inbox locks, always in this order.
       const allowance = await takeSendAllowance(m, input.at);
@@ -191,9 +215,13 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
    * asked again with the same key and SMTP is never repeated (the message
    * is marked uncertain for an operator instead).
    */
-  async function sendStep(input: EnrollmentRef & { step: number; scheduledAt: number; then?: RecordAfterSend }): Promise<SendOutcome> {
+  async function sendStep(
+    input: EnrollmentRef & { step: number; scheduledAt: number; then?: RecordAfterSend; sequenceVersion?: number },
+  ): Promise<SendOutcome> {
     const prepared = await withTenant(ds, input.tenantId, async (m) => {
-      const c = await loadSendContext(m, input.enrollmentId, input.step);
+      // The row may have moved since the slot was taken (the upgrade committed in between).
+      const c = await loadSendContext(m, input.enrollmentId, input.step, input.sequenceVersion);
+      if ('outcome' in c) return { done: c as SendOutcome };
       if (TERMINAL.has(c.enrollment.status)) return { done: { outcome: 'not_active' } as SendOutcome };
       if (c.suppressed) return { done: { outcome: 'suppressed' } as SendOutcome };
       const inbox = await readInboxSender(m, c.enrollment.inbox_id);
@@ -320,6 +348,7 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
           schedule: { timezone: row.timezone, days: row.days.map(Number), start: row.window_start, end: row.window_end },
           steps: row.steps.map((s) => ({ position: s.position, delayHours: s.delayHours })).sort((a, b) => a.position - b.position),
           sentSteps,
+          ...(row.sequence_version !== null ? { sequenceVersion: row.sequence_version } : {}),
         };
       });
     },
@@ -333,10 +362,15 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
      * made also moves the row to the next step (or completes it) in its
      * acceptance's transaction and answers `recorded`; a retry that finds the
      * message already accepted answers without it, and the workflow records.
+     * With the plan's `sequenceVersion`, a row that pins another version
+     * answers replan and neither takes a slot nor sends (checked on the rows
+     * both halves read anyway: no statement more).
      */
-    async reserveAndSendStep(input: EnrollmentRef & { step: number; at: number; then?: RecordAfterSend }): Promise<ReserveAndSendOutcome> {
+    async reserveAndSendStep(input: ReserveAndSendInput): Promise<ReserveAndSendOutcome> {
+      const slot = await reserveSendSlot(input);
+      if ('outcome' in slot) return slot;
       return sendIfGranted(
-        () => reserveSendSlot(input),
+        async () => slot,
         () => sendStep({ ...input, scheduledAt: input.at }),
       );
     },

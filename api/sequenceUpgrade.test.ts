@@ -2,9 +2,11 @@
 // the API, on the time-skipping server with the project's worker, a real
 // database and SMTP: a lead on version 1 that waits two days for step 2 is
 // moved to version 2, whose step 2 has a new subject and which has a step 3,
-// and receives both; the step it already had is not sent again.
+// and receives both; the step it already had is not sent again. The same
+// holds when the rows were moved but no signal reached the workflows.
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { type DataSource } from 'typeorm';
+import { moveRunningToVersion } from '../db/enrollments';
 import { withTenant } from '../db/tenantContext';
 import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
 import { addMember, createTenant, createUser, type TenantFixture } from '../test/helpers/fixtures';
@@ -110,4 +112,71 @@ it('moves a lead waiting on version 1 to version 2: it gets version 2’s step 2
     m.query('SELECT status, sequence_version FROM enrollments WHERE campaign_id = $1', [campaign]),
   )) as { status: string; sequence_version: number }[];
   expect(after).toEqual({ status: 'completed', sequence_version: 2 });
+});
+
+// The rows moved but no signal sent (the API process died after the commit,
+// or the signal failed): the send of the old plan's step finds its row on
+// another version, sends nothing and makes the workflow load its plan again.
+describe('moved without the sequenceChanged signal', () => {
+  /** Starts a campaign on `v1` for one lead and waits until step 1 is sent and step 2 waits. */
+  async function leadWaitingOnStep2(steps: { subject: string; body: string; delayHours: number }[]) {
+    const campaign = await createCampaign(owner, customer(), { inboxIds: [inbox], steps });
+    const email = `silent-${Math.random().toString(36).slice(2)}@lead.example`;
+    await addLeads(owner, customer(), campaign, [{ email, firstName: 'Sid' }]);
+    await setCampaignStatus(owner, customer(), campaign, 'active');
+    await until('step 1', async () => mailsTo(email).length === 1);
+    const [row] = (await withTenant(ds, t.tenant.id, (m) => m.query('SELECT lead_id FROM enrollments WHERE campaign_id = $1', [campaign]))) as {
+      lead_id: string;
+    }[];
+    const handle = env.client.workflow.getHandle(enrollmentWorkflowId({ tenantId: t.tenant.id, campaignId: campaign, leadId: row!.lead_id }));
+    await until('step 2 waits', async () => (await handle.query(statusQuery).catch(() => undefined))?.step === 2);
+    return { campaign, email, handle };
+  }
+
+  /** Takes `steps` as the campaign's next version and moves its running rows to it in a transaction of their own: no signal. */
+  async function moveSilently(campaign: string, steps: { subject: string; body: string; delayHours: number }[]) {
+    const next = await owner.post(`/api/campaigns/${campaign}/sequence`).set('X-Customer-Id', customer()).send({ steps });
+    expect(next.status).toBe(201);
+    const moved = await withTenant(ds, t.tenant.id, (m) => moveRunningToVersion(m, campaign, next.body.version as number));
+    expect(moved).toHaveLength(1);
+    // Nothing is left behind, so a retry of the upgrade has nothing to signal.
+    expect((await upgrade(campaign)).status).toBe(409);
+  }
+
+  const rowOf = async (campaign: string) =>
+    (
+      (await withTenant(ds, t.tenant.id, (m) => m.query('SELECT status, sequence_version FROM enrollments WHERE campaign_id = $1', [campaign]))) as {
+        status: string;
+        sequence_version: number;
+      }[]
+    )[0];
+
+  it('the lead still gets the new version’s steps, and no step is sent twice', async () => {
+    const { campaign, email, handle } = await leadWaitingOnStep2([
+      { subject: 's1 first {{firstName}}', body: 'One', delayHours: 0 },
+      { subject: 's1 second', body: 'Two', delayHours: 48 },
+    ]);
+    await moveSilently(campaign, [
+      { subject: 's2 first {{firstName}}', body: 'One again', delayHours: 0 },
+      { subject: 's2 second {{firstName}}', body: 'Two, newer', delayHours: 24 },
+      { subject: 's2 third', body: 'Three', delayHours: 24 },
+    ]);
+
+    expect(await handle.result()).toMatchObject({ state: 'completed', sent: 3, step: 3 });
+    expect(mailsTo(email).map((m) => m.parsed.subject)).toEqual(['s1 first Sid', 's2 second Sid', 's2 third']);
+    expect(await rowOf(campaign)).toEqual({ status: 'completed', sequence_version: 2 });
+  });
+
+  it('a new version without the step the old plan waits for completes rather than fails', async () => {
+    const { campaign, email, handle } = await leadWaitingOnStep2([
+      { subject: 'f1 first {{firstName}}', body: 'One', delayHours: 0 },
+      { subject: 'f1 second', body: 'Two', delayHours: 48 },
+      { subject: 'f1 third', body: 'Three', delayHours: 24 },
+    ]);
+    await moveSilently(campaign, [{ subject: 'f2 only {{firstName}}', body: 'Only', delayHours: 0 }]);
+
+    expect(await handle.result()).toMatchObject({ state: 'completed', sent: 1 });
+    expect(mailsTo(email).map((m) => m.parsed.subject)).toEqual(['f1 first Sid']);
+    expect(await rowOf(campaign)).toEqual({ status: 'completed', sequence_version: 2 });
+  });
 });

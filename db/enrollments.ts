@@ -46,6 +46,7 @@ export async function readSendContext(m: EntityManager, enrollmentId: string, st
 /** The enrollment's pinned plan as its workflow loads it: status, the campaign's schedule, the pinned version's steps. */
 export interface EnrollmentPlanRow {
   status: string;
+  sequence_version: number | null;
   campaign_status: string;
   timezone: string;
   days: number[];

@@ -7,6 +7,8 @@ import { type EntityManager } from 'typeorm';
 /** Whether the step has its slot already, the campaign's time zone, and the inboxes it could send from. */
 export interface SlotCandidates {
   timezone: string;
+  /** The sequence version the row pins (a send for another version's plan takes no slot). */
+  sequence_version: number | null;
   reserved: boolean;
   /** The enrollment's inbox once it has one (a lead's thread stays on it), else the campaign's inboxes by id. */
   candidates: string[];
@@ -15,7 +17,7 @@ export interface SlotCandidates {
 /** The enrollment's slot question in one statement (undefined when the enrollment is gone). */
 export async function readSlotCandidates(m: EntityManager, enrollmentId: string, step: number): Promise<SlotCandidates | undefined> {
   const [e] = (await m.query(
-    `SELECT c.timezone,
+    `SELECT c.timezone, e.sequence_version,
             EXISTS (SELECT 1 FROM inbox_send_slots s WHERE s.enrollment_id = e.id AND s.step = $2) AS reserved,
             CASE WHEN e.inbox_id IS NOT NULL THEN ARRAY[e.inbox_id]
                  ELSE ARRAY(SELECT ci.inbox_id FROM campaign_inboxes ci WHERE ci.campaign_id = e.campaign_id ORDER BY ci.inbox_id) END AS candidates

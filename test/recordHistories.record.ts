@@ -27,6 +27,7 @@ import { signIn, testApp } from './helpers/api';
 import { addLeads, createCampaign, createSmtpInbox, postEmailWebhook, setCampaignStatus } from './helpers/outreach';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp';
 import { withTenant } from '../db/tenantContext';
+import { moveRunningToVersion } from '../db/enrollments';
 import { pauseSignal, resumeSignal, statusQuery } from '../workflows/enrollLead';
 import { campaignFanoutWorkflowId, enrollmentWorkflowId } from '../workflows/ids';
 import { connectClient, createTimeSkippingEnv, projectWorkflowBundle, temporalAddress, uniqueTaskQueue, withProjectWorker } from './helpers/temporal';
@@ -343,6 +344,44 @@ describe('enrollLead', () => {
       expect(await e.handle.result()).toMatchObject({ state: 'completed', sent: 2 });
       await record('enrollLead.sequence-changed', e.workflowId);
     });
+  });
+
+  // Moved to version 2 with no signal (the request died after its commit):
+  // the send of step 2 finds the row on version 2 and answers replan, the
+  // plan is loaded again and version 2's step 2 is sent. The time-skipping
+  // server runs step 2's delay.
+  test('moved to the latest sequence version without the signal: the send replans', async () => {
+    const env = await createTimeSkippingEnv();
+    try {
+      const taskQueue = uniqueTaskQueue('record');
+      await withProjectWorker({ dataSource: app, taskQueue, connection: env.nativeConnection }, async () => {
+        const e = await startedEnrollment(
+          taskQueue,
+          [
+            { subject: 'One {{firstName}}', body: 'One', delayHours: 0 },
+            { subject: 'Two', body: 'Two', delayHours: 24 },
+          ],
+          env.client,
+        );
+        await until('step 2 waits', async () => (await e.handle.query(statusQuery).catch(() => undefined))?.step === 2);
+        const v2 = await e.agent
+          .post(`/api/campaigns/${e.campaign}/sequence`)
+          .set('X-Customer-Id', e.customerId)
+          .send({
+            steps: [
+              { subject: 'One {{firstName}}', body: 'One', delayHours: 0 },
+              { subject: 'Two, newer', body: 'Two', delayHours: 0 },
+            ],
+          });
+        expect(v2.status).toBe(201);
+        const tenantId = e.workflowId.split('/')[1]!;
+        expect(await withTenant(app, tenantId, (m) => moveRunningToVersion(m, e.campaign, 2))).toHaveLength(1);
+        expect(await e.handle.result()).toMatchObject({ state: 'completed', sent: 2 });
+        await record('enrollLead.replanned', e.workflowId, { client: env.client });
+      });
+    } finally {
+      await env.teardown();
+    }
   });
 });
 

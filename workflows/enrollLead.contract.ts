@@ -30,6 +30,12 @@ export interface EnrollmentPlan {
   schedule: SendSchedule;
   steps: { position: number; delayHours: number }[];
   sentSteps: number[];
+  /**
+   * The sequence version the steps were loaded from, handed to each send so
+   * that a row moved to another version without its signal is noticed
+   * (`Replan`). Absent in plans recorded before it was carried.
+   */
+  sequenceVersion?: number;
 }
 
 /** Every status an enrollment row can hold (`pending`: added to a campaign that has not started it yet). */
@@ -144,6 +150,28 @@ export type RecordAfterSend = { state: 'active'; step: number; nextSendAt: numbe
 
 /** A send that was not made because its slot was not granted (the slot's decision, for the workflow's wait). */
 export type NotGranted = { outcome: 'not_granted' } & SlotDecision;
+
+/**
+ * A send that was not made, and took no slot, because the enrollment's row
+ * pins another sequence version than the plan the workflow follows (moved
+ * while its sequenceChanged signal was lost or not yet sent): the workflow
+ * loads its plan again and goes on from the step it was at.
+ */
+export type Replan = { outcome: 'replan' };
+
+/** What the workflow asks reserveAndSendStep for: one step of its plan, at `at`. */
+export interface ReserveAndSendInput extends EnrollmentRef {
+  step: number;
+  at: number;
+  /** What the row takes with the send's acceptance (RecordAfterSend). */
+  then?: RecordAfterSend;
+  /**
+   * The plan's sequence version (EnrollmentPlan.sequenceVersion): a row that
+   * pins another answers `Replan`. Absent in sends recorded before it was
+   * passed, which are made as before.
+   */
+  sequenceVersion?: number;
+}
 
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');

@@ -7,7 +7,9 @@
 // tenant's monthly sends are used up (or it is restricted), the send waits for
 // the billing workflow's release signal or the next usage period. Moved to
 // another sequence version (the sequenceChanged signal), it loads its plan
-// again at its next wait and goes on from the step it waited for.
+// again at its next wait and goes on from the step it waited for; a send
+// that finds the row on another version than its plan (the signal was lost)
+// sends nothing and answers replan, which does the same.
 //
 // History holds ids, instants and counts only — the plan's step delays and
 // the send outcome — never an address, subject or body.
@@ -168,22 +170,28 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
     if (due > Date.now() && recordedDue === undefined) await record('active', due);
 
     let replanned = false;
+    /**
+     * Another sequence version: go on from this step in the plan loaded
+     * again, its delay counted from the previous send as before. Answers the
+     * row's ended status, if it has one.
+     */
+    const replan = async (): Promise<EnrollmentState | undefined> => {
+      planChanged = false;
+      plan = await loadEnrollment(ref);
+      if ((ENDED_ENROLLMENT_STATUSES as readonly string[]).includes(plan.status)) return plan.status as EnrollmentState;
+      status.sent = plan.sentSteps.length;
+      recordedBySend = undefined;
+      i = resumeIndex(plan, step.position);
+      replanned = true;
+      return undefined;
+    };
     for (;;) {
       // The step's delay, then the send window, then a slot of the daily cap.
       await waitUntil(due);
       if (stopped) break;
       if (planChanged) {
-        // Another sequence version: go on from this step in the plan loaded
-        // again, its delay counted from the previous send as before.
-        planChanged = false;
-        plan = await loadEnrollment(ref);
-        if ((ENDED_ENROLLMENT_STATUSES as readonly string[]).includes(plan.status)) {
-          return { ...status, state: plan.status as EnrollmentState, nextSendAt: null };
-        }
-        status.sent = plan.sentSteps.length;
-        recordedBySend = undefined;
-        i = resumeIndex(plan, step.position);
-        replanned = true;
+        const ended = await replan();
+        if (ended) return { ...status, state: ended, nextSendAt: null };
         break;
       }
       const open = nextOpenWindow(Date.now(), plan.schedule);
@@ -196,7 +204,23 @@ export async function enrollLead(input: EnrollLeadInput): Promise<EnrollmentStat
       released = false;
       const at = Date.now();
       const then = afterSend(plan, i, at);
-      const result = await reserveAndSendStep({ ...ref, step: step.position, at, ...(then ? { then } : {}) });
+      const { sequenceVersion } = plan;
+      const result = await reserveAndSendStep({
+        ...ref,
+        step: step.position,
+        at,
+        ...(then ? { then } : {}),
+        ...(sequenceVersion !== undefined ? { sequenceVersion } : {}),
+      });
+      if (result.outcome === 'replan') {
+        // The row was moved to another version and its signal has not come
+        // (lost with the request that moved it, say): nothing was sent or
+        // taken, so load the plan as the signal would have.
+        status.state = 'waiting';
+        const ended = await replan();
+        if (ended) return { ...status, state: ended, nextSendAt: null };
+        break;
+      }
       if (result.outcome === 'not_granted' && result.waitingFor) {
         // The plan's sends are used up (or the tenant is restricted): wait for
         // the billing workflow's release, or for the next usage period.

@@ -47,6 +47,8 @@ interface Fake {
   recordCalls: number;
   /** How often the plan was loaded. */
   loads: number;
+  /** The sequence version each send was asked for, in order (replans included). */
+  sendVersions: (number | undefined)[];
 }
 
 function fakeActivities(f: Fake): Partial<Activities> {
@@ -67,6 +69,9 @@ function fakeActivities(f: Fake): Partial<Activities> {
     // The send takes the slot and sends, as the two fakes do,
     // and a send that is made writes its `then` on the row, as the real one does.
     reserveAndSendStep: async (input) => {
+      f.sendVersions.push(input.sequenceVersion);
+      // The row pins the version of the plan a load would answer, as the real row does.
+      if (input.sequenceVersion !== undefined && input.sequenceVersion !== f.plan.sequenceVersion) return { outcome: 'replan' };
       const result = await sendIfGranted(
         () => reserveSendSlot(input),
         () => sendStep({ ...input, scheduledAt: input.at }),
@@ -104,6 +109,7 @@ function fake(plan: Partial<EnrollmentPlan> = {}, more: Partial<Fake> = {}): Fak
     records: [],
     recordCalls: 0,
     loads: 0,
+    sendVersions: [],
     ...more,
   };
 }
@@ -424,5 +430,52 @@ describe('moved to another sequence version (sequenceChanged)', () => {
     expect(result).toMatchObject({ state: 'completed', sent: 2 });
     expect(f.loads).toBe(2);
     expect(f.sends.map((s) => s.step)).toEqual([1, 2]);
+  });
+});
+
+describe('moved to another sequence version without its signal (a send answers replan)', () => {
+  const V1 = {
+    sequenceVersion: 1,
+    steps: [
+      { position: 1, delayHours: 0 },
+      { position: 2, delayHours: 72 },
+    ],
+  };
+
+  /** Runs a v1 enrollment; once step 1 is sent and step 2 waits, the row pins `v2` and no signal comes. */
+  async function movedSilently(v2: Partial<EnrollmentPlan>): Promise<{ f: Fake; result: EnrollmentStatus }> {
+    const f = fake(V1);
+    const result = await run(f, async () => {
+      await until('step 1 is sent and step 2 waits', async () => f.sends.length === 1 && f.records.some((r) => r.step === 2));
+      f.plan = { ...f.plan, sentSteps: [1], sequenceVersion: 2, ...v2 };
+    });
+    return { f, result };
+  }
+
+  it('the send of the old plan’s step sends nothing; the plan is loaded again and the new plan’s steps are sent', async () => {
+    const { f, result } = await movedSilently({
+      steps: [
+        { position: 1, delayHours: 0 },
+        { position: 2, delayHours: 24 },
+        { position: 3, delayHours: 24 },
+      ],
+    });
+    expect(result).toMatchObject({ state: 'completed', sent: 3, step: 3 });
+    expect(f.loads).toBe(2);
+    // Step 2 was asked for under v1 (replan), then under v2 (sent); step 3 under v2.
+    expect(f.sendVersions).toEqual([1, 1, 2, 2]);
+    expect(f.sends.map((s) => s.step)).toEqual([1, 2, 3]);
+    // v2's step 2 was due (24 h from the first send) when v1's 72 h ended: sent at once.
+    expect(f.sends[1]!.at - f.sends[0]!.at).toBeGreaterThanOrEqual(72 * HOUR);
+    expect(f.sends[1]!.at - f.sends[0]!.at).toBeLessThan(73 * HOUR);
+  });
+
+  it('completes when the new version has no step left to send, rather than failing', async () => {
+    const { f, result } = await movedSilently({ steps: [{ position: 1, delayHours: 0 }] });
+    expect(result).toMatchObject({ state: 'completed', sent: 1 });
+    expect(f.loads).toBe(2);
+    expect(f.sendVersions).toEqual([1, 1]);
+    expect(f.sends.map((s) => s.step)).toEqual([1]);
+    expect(f.records.at(-1)).toMatchObject({ state: 'completed', nextSendAt: null });
   });
 });

@@ -3,8 +3,10 @@
 // takes a new one (docs/architecture.md, "Workflows"); moving it is an
 // explicit action, offered when some run an older version. The move pins the
 // rows in the request's transaction and, once it has committed, signals
-// their workflows, which load their plan again at their next wait. The
-// statements are db/enrollments.ts.
+// their workflows, which load their plan again at their next wait. A
+// workflow the signal does not reach (the process died after the commit)
+// finds the move at its next send, which answers replan instead of sending.
+// The statements are db/enrollments.ts.
 import { moveRunningToVersion, runningVersionCounts } from '../../db/enrollments';
 import { ApiError } from '../../lib/errors';
 import { sequenceChangedSignal } from '../../workflows/enrollLead.contract';
