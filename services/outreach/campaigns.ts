@@ -15,7 +15,6 @@ import { findCustomerSequenceId, sequenceStepSnapshots, type StepSnapshot } from
 import { ApiError, notFound } from '../../lib/errors';
 import { type TenantAccess } from '../context';
 import { fanOutCampaign, runningFanout, type WorkflowClientDeps } from './enrollments';
-import { assertStepsUseKnownVariables } from './sequences';
 
 export interface Schedule {
   timezone: string;
@@ -127,8 +126,6 @@ export async function takeSequenceVersion(a: TenantAccess, customerId: string, i
     if (steps.length === 0) throw invalidSequence('the sequence has no steps');
     source = seq;
   } else {
-    // Inline steps are checked as a saved sequence's steps are: a variable no lead can fill would pause every lead.
-    await assertStepsUseKnownVariables(a, customerId, input.steps);
     steps = input.steps;
   }
   const snapshot = steps.map((s, i) => ({ position: i + 1, subject: s.subject, body: s.body, delayHours: s.delayHours }));

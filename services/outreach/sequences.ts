@@ -59,26 +59,11 @@ async function sequenceJson(a: TenantAccess, s: SequenceRow) {
  * columns and the custom fields the customer's leads have.
  */
 async function assertKnownVariables(a: TenantAccess, customerId: string, step: { subject: string; body: string }): Promise<void> {
-  await assertStepsUseKnownVariables(a, customerId, [step], (_, field) => field);
-}
-
-/**
- * The same check for several steps at once (a campaign's inline steps); each
- * error names its step's field (`steps.0.subject` by default).
- */
-export async function assertStepsUseKnownVariables(
-  a: TenantAccess,
-  customerId: string,
-  steps: readonly { subject: string; body: string }[],
-  pathOf: (index: number, field: 'subject' | 'body') => string = (i, field) => `steps.${i}.${field}`,
-): Promise<void> {
   const custom = await customerLeadFieldKeys(a.manager, customerId);
-  const details = steps.flatMap((step, i) =>
-    (['subject', 'body'] as const).flatMap((field) => {
-      const unknown = unknownVariables(step[field], custom);
-      return unknown.length ? [{ path: pathOf(i, field), message: unknownVariablesMessage(unknown, custom), code: 'unknown_variable' }] : [];
-    }),
-  );
+  const details = (['subject', 'body'] as const).flatMap((path) => {
+    const unknown = unknownVariables(step[path], custom);
+    return unknown.length ? [{ path, message: unknownVariablesMessage(unknown, custom), code: 'unknown_variable' }] : [];
+  });
   if (details.length > 0) throw new ApiError(400, 'validation_failed', details[0]!.message, details);
 }
 
