@@ -20,6 +20,8 @@ describe('console spaces', () => {
     expect(spaceAccess('/dev/tokens', accountant)).toEqual({ allowed: false, reason: 'permission', space: 'dev' });
     expect(spaceAccess('/dev/audit', accountant)).toEqual({ allowed: true, space: 'dev' });
     expect(spaceAccess('/login', accountant)).toBeNull();
+    expect(spaceAccess('/client/campaigns/[id]', viewer)).toEqual({ allowed: true, space: 'client' });
+    expect(spaceAccess('/client/not-a-page', viewer)).toEqual({ allowed: false, reason: 'permission', space: 'client' });
     expect(landingOf('dev', accountant)).toBe('/dev/audit');
   });
 

@@ -89,8 +89,9 @@ export type Access = { allowed: true } | { allowed: false; reason: 'space' | 'pe
 
 /**
  * Whether a member may request `pathname` of a tenant space (page, form
- * action or endpoint alike): the space must be theirs and the page's
- * permission held. Paths of no space are not this table's to decide (null).
+ * action or endpoint alike; a route id such as `/client/campaigns/[id]` too):
+ * the space must be theirs and the page, one the table names, its permission
+ * held. Paths of no space are not this table's to decide (null).
  */
 export function spaceAccess(pathname: string, permissions: readonly string[]): (Access & { space: TenantSpace }) | null {
   const [, first, second] = pathname.split('/');
@@ -98,11 +99,11 @@ export function spaceAccess(pathname: string, permissions: readonly string[]): (
   if (!space) return null;
   const held = new Set(permissions);
   if (!space.gate.some((p) => held.has(p))) return { allowed: false, reason: 'space', space: space.key };
-  const page = space.pages.find((p) => p.path === second);
   // The space's own root lands on its first page the member may open.
   if (!second) return { allowed: true, space: space.key };
-  if (!page) return { allowed: true, space: space.key }; // an unknown page: SvelteKit answers 404
-  return held.has(page.permission) ? { allowed: true, space: space.key } : { allowed: false, reason: 'permission', space: space.key };
+  // A page the table does not name is refused: nothing of a space is open by default.
+  const page = space.pages.find((p) => p.path === second);
+  return page && held.has(page.permission) ? { allowed: true, space: space.key } : { allowed: false, reason: 'permission', space: space.key };
 }
 
 /** The first page of a space this member may open (the space's landing). */

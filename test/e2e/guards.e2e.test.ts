@@ -357,3 +357,37 @@ it('answers every page, form action and endpoint as the table says, for each per
   }
   expect(wrong).toEqual([]);
 });
+
+it('guards a path however it is spelled: percent-encoded segments and data requests answer as the plain path does', async () => {
+  const base = env('TF_E2E_CONSOLE_URL');
+  const as = async (persona: Persona, method: string, target: string) => {
+    const headers: Record<string, string> = { accept: 'text/html', ...(sessions[persona] ? { cookie: sessions[persona]! } : {}) };
+    let body: string | undefined;
+    if (method === 'POST') {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      headers.origin = new URL(base).origin;
+      body = new URLSearchParams({ email: `encoded-${Date.now()}@example.test`, name: 'Encoded', roleId: seeds.viewerRoleId }).toString();
+    }
+    const res = await fetch(`${base}${target}`, { method, headers, body, redirect: 'manual' });
+    await res.arrayBuffer();
+    return res.status;
+  };
+  // Each is the plain path's answer in the table above: outside the space, or without the page's permission.
+  expect({
+    encodedSpace: await as('viewer', 'GET', '/%70rovider/outbox'),
+    encodedPage: await as('accountant', 'GET', '/client/%63ustomers'),
+    encodedPlatform: await as('viewer', 'GET', '/%70latform'),
+    encodedAction: await as('viewer', 'POST', '/%70rovider/members?/add'),
+    dataRequest: await as('viewer', 'GET', '/provider/outbox/__data.json'),
+    encodedDataRequest: await as('viewer', 'GET', '/%70rovider/outbox/__data.json'),
+    encodedAnonymous: await as('anonymous', 'GET', '/%70rovider/outbox'),
+  }).toEqual({
+    encodedSpace: 403,
+    encodedPage: 403,
+    encodedPlatform: 404,
+    encodedAction: 403,
+    dataRequest: 403,
+    encodedDataRequest: 403,
+    encodedAnonymous: 303,
+  });
+});

@@ -21,12 +21,26 @@ export const handle: Handle = async ({ event, resolve }) => {
     if (res.status === 200) event.locals.me = res.body;
     else if (res.status === 401) event.cookies.delete(SESSION_COOKIE, { path: '/' });
   }
-  guard(event.locals.me, event.url, event.request.method);
+  guard(event.locals.me, event.url, routedPath(event.route.id, event.url.pathname), event.request.method);
   return resolve(event);
 };
 
-function guard(me: Me | null, url: URL, method: string): void {
-  const [, first, second] = url.pathname.split('/');
+/**
+ * The path SvelteKit routes the request by: the matched route's id when there
+ * is one, else the pathname decoded as SvelteKit decodes it. The raw pathname
+ * is not enough: `/%70rovider/outbox` runs the `/provider/outbox` page.
+ */
+function routedPath(routeId: string | null, pathname: string): string {
+  if (routeId) return routeId;
+  try {
+    return pathname.split('%25').map(decodeURI).join('%25');
+  } catch {
+    return pathname;
+  }
+}
+
+function guard(me: Me | null, url: URL, path: string, method: string): void {
+  const [, first, second] = path.split('/');
   const isSpace = (TENANT_SPACES as readonly string[]).includes(first ?? '');
   if (!isSpace && first !== 'platform') return;
   if (!me) {
@@ -39,7 +53,7 @@ function guard(me: Me | null, url: URL, method: string): void {
     return;
   }
   if (!me.tenant) redirect(303, '/');
-  const access = spaceAccess(url.pathname, me.permissions)!;
+  const access = spaceAccess(path, me.permissions)!;
   if (!access.allowed) {
     error(
       403,
