@@ -14,6 +14,15 @@ export function apiUrl(path: string): string {
   return new URL(path, env.API_URL ?? 'http://127.0.0.1:4000').toString();
 }
 
+/**
+ * A URL of the API as a browser or an e-mail provider reaches it, for pages
+ * that show one (webhook endpoints, the API document). `API_URL` is where this
+ * server reaches the API, which may be an internal address (docker-compose.yml).
+ */
+export function publicApiUrl(path: string): string {
+  return new URL(path, env.PUBLIC_API_URL ?? env.API_URL ?? 'http://127.0.0.1:4000').toString();
+}
+
 export interface ApiResponse<T = unknown> {
   status: number;
   body: T;

@@ -1,6 +1,6 @@
 // The API reference: the operations of the API's own OpenAPI document,
 // fetched here on the server and grouped by tag, with a link to the document.
-import { api, apiUrl } from '$lib/server/api';
+import { api, publicApiUrl } from '$lib/server/api';
 import { requireTenant } from '$lib/server/guard';
 import type { PageServerLoad } from './$types';
 
@@ -33,7 +33,7 @@ export const load: PageServerLoad = async ({ locals, cookies, url }) => {
     }
   }
   return {
-    documentUrl: apiUrl('/api/openapi.json'),
+    documentUrl: publicApiUrl('/api/openapi.json'),
     version: res.status === 200 ? (res.body.info?.version ?? null) : null,
     loadError: res.status === 200 ? null : 'The API document could not be loaded; try again in a moment.',
     groups: [...groups.entries()]
