@@ -5,7 +5,6 @@ import { requireTenant } from '$lib/server/guard';
 import type {
   Campaign,
   CampaignLeads,
-  CampaignReadiness,
   CampaignSequence,
   CampaignStats,
   EnrollmentStatus,
@@ -14,7 +13,7 @@ import type {
   Replies,
   SequenceList,
 } from '$lib/types';
-import type { SequenceRunning, SequenceUpgraded } from '$lib/types';
+import type { SequenceUpgraded } from '$lib/types';
 import type { Actions, PageServerLoad } from './$types';
 
 // Every enrollment status, once: the compiler refuses a list that misses or invents one.
@@ -25,7 +24,8 @@ const STATUS_SET = { pending: 1, active: 1, paused: 1, completed: 1, replied: 1,
 const STATUSES = Object.keys(STATUS_SET) as EnrollmentStatus[];
 const isStatus = (s: string): s is EnrollmentStatus => Object.hasOwn(STATUS_SET, s);
 
-export const load: PageServerLoad = async ({ locals, cookies, url, params }) => {
+export const load: PageServerLoad = async ({ locals, cookies, url, params, depends }) => {
+  depends('app:campaign-live');
   requireTenant(locals.me, url);
   const { customers, selected } = await pickCustomer(cookies, url.searchParams.get('customer'));
   if (!selected) redirect(303, '/client/campaigns');
@@ -38,10 +38,8 @@ export const load: PageServerLoad = async ({ locals, cookies, url, params }) => 
   const status = url.searchParams.get('status') ?? '';
   const q = url.searchParams.get('q') ?? '';
   const cursor = url.searchParams.get('cursor') ?? '';
-  // Which sequence versions the running leads run: the notice that offers moving them to the latest.
-  const runningVersions = api<SequenceRunning>(cookies, `${base}/sequence/running`, { customerId });
   const leadQuery = new URLSearchParams({ limit: '25', ...(isStatus(status) ? { status } : {}), ...(q ? { q } : {}), ...(cursor ? { cursor } : {}) });
-  const [stats, leads, replies, sequence, sequences, readiness] = await Promise.all([
+  const [stats, leads, replies, sequence, sequences] = await Promise.all([
     api<CampaignStats>(cookies, `${base}/stats`, { customerId }),
     api<CampaignLeads>(cookies, `${base}/leads?${leadQuery}`, { customerId }),
     api<Replies>(cookies, `${base}/replies?limit=20`, {
@@ -49,16 +47,8 @@ export const load: PageServerLoad = async ({ locals, cookies, url, params }) => 
     }),
     api<CampaignSequence>(cookies, `${base}/sequence`, { customerId }),
     api<SequenceList>(cookies, '/api/sequences?limit=200', { customerId }),
-    api<CampaignReadiness>(cookies, `${base}/readiness`, { customerId }),
   ]);
-  // When a missing value paused some leads, those (for the fix-and-resume form).
-  const pausedGaps =
-    readiness.status === 200 && readiness.body.pausedByError > 0
-      ? await api<CampaignReadiness>(cookies, `${base}/readiness?status=paused`, { customerId })
-      : null;
   return {
-    readiness: readiness.status === 200 ? readiness.body : null,
-    pausedGaps: pausedGaps?.status === 200 ? pausedGaps.body.leads : [],
     customers,
     selected,
     campaign: campaign.body,
@@ -69,7 +59,6 @@ export const load: PageServerLoad = async ({ locals, cookies, url, params }) => 
     sequences: sequences.status === 200 ? sequences.body.data.filter((s) => s.steps > 0) : [],
     filter: { status, q },
     statuses: STATUSES,
-    running: await runningVersions.then((r) => (r.status === 200 ? r.body : null)),
   };
 };
 
