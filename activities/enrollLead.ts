@@ -83,6 +83,7 @@ export type SendOutcome =
 export type ReserveAndSendOutcome = SendOutcome | NotGranted;
 
 const REPLAN: Replan = { outcome: 'replan' };
+const INTERRUPTED_SEND = 'an earlier attempt ended mid-send; SMTP cannot tell whether it was accepted, so it was not sent again';
 
 /**
  * Whether the row pins another sequence version than the plan the send was
@@ -181,10 +182,12 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
       // Whether this step has its slot already, and where it could send from, in one statement.
       const e = await readSlotCandidates(m, input.enrollmentId, input.step);
       if (!e) throw ApplicationFailure.nonRetryable('enrollment not found', ENROLLMENT_MISSING);
+      // A step whose slot an earlier attempt took goes on to the send, which
+      // settles what that attempt left before it replans.
+      if (e.reserved) return { granted: true };
       // Moved to another version: no slot or send of the month is taken for
       // a step the new plan may not have.
       if (pinsAnotherVersion(input, e.sequence_version)) return REPLAN;
-      if (e.reserved) return { granted: true };
       // The account lock comes before the inbox locks, always in this order.
       const allowance = await takeSendAllowance(m, input.at);
       if (!allowance.granted) {
@@ -221,7 +224,17 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
     const prepared = await withTenant(ds, input.tenantId, async (m) => {
       // The row may have moved since the slot was taken (the upgrade committed in between).
       const c = await loadSendContext(m, input.enrollmentId, input.step, input.sequenceVersion);
-      if ('outcome' in c) return { done: c as SendOutcome };
+      if ('outcome' in c) {
+        // An earlier attempt of this step may have died mid-send before the
+        // move: its record is settled as uncertain (never sent again, counted
+        // as one send) rather than left sending under a plan that moved on.
+        const earlier = await lockOutboundMessage(m, input.enrollmentId, input.step);
+        if (earlier?.status === 'sending') {
+          await markMessageUncertain(m, earlier.id, INTERRUPTED_SEND, new Date(input.scheduledAt));
+          await countUncertainSend(m, input.enrollmentId, input.step);
+        }
+        return { done: c as SendOutcome };
+      }
       if (TERMINAL.has(c.enrollment.status)) return { done: { outcome: 'not_active' } as SendOutcome };
       if (c.suppressed) return { done: { outcome: 'suppressed' } as SendOutcome };
       const inbox = await readInboxSender(m, c.enrollment.inbox_id);
@@ -276,12 +289,7 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
       // An earlier attempt recorded this send and died before recording the
       // outcome: the SMTP server may have accepted it, and SMTP cannot say.
       await withTenant(ds, input.tenantId, async (m) => {
-        await markMessageUncertain(
-          m,
-          row.id,
-          'an earlier attempt ended mid-send; SMTP cannot tell whether it was accepted, so it was not sent again',
-          new Date(input.scheduledAt),
-        );
+        await markMessageUncertain(m, row.id, INTERRUPTED_SEND, new Date(input.scheduledAt));
         await countUncertainSend(m, input.enrollmentId, input.step);
       });
       return { outcome: 'uncertain' };
