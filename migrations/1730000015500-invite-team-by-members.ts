@@ -4,7 +4,8 @@
 // any-invitation trigger ticked the item before anyone was invited. Now it
 // ticks when a member sends an invitation (invites.invited_by is set) or when
 // a second member joins (an invitation sent with an API token names no
-// inviter). Items ticked by the owner's own invitation are unticked.
+// inviter). Items ticked by the owner's own invitation are unticked; `down`
+// restores the old trigger but not those ticks.
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
 import { acrossTenants } from './lib/rls';
 

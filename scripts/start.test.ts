@@ -274,8 +274,14 @@ it('brings everything up, stops every child on Ctrl-C, and keeps the data for th
       .split('\n')
       .filter((l) => l.includes('"msg":"request"') || /^(\[[\w-]+\] )?\{"level"/.test(l)),
   ).toEqual([]);
-  const apiLog = fs.readFileSync(path.join(dataDir, 'logs', 'api.log'), 'utf8').split('\n');
-  expect(apiLog.filter((l) => l.includes('"msg":"request"') && l.includes('"route":"/api/auth/login"'))).not.toEqual([]);
+  // The launcher copies each child's output to its log file as it arrives: the line lands a moment after the answer.
+  const loggedLogin = () =>
+    fs
+      .readFileSync(path.join(dataDir, 'logs', 'api.log'), 'utf8')
+      .split('\n')
+      .some((l) => l.includes('"msg":"request"') && l.includes('"route":"/api/auth/login"'));
+  for (let i = 0; i < 100 && !loggedLogin(); i++) await new Promise((r) => setTimeout(r, 100));
+  expect(loggedLogin()).toBe(true);
 
   // The API and the worker reach PostgreSQL over its Unix socket in the data
   // dir, not TCP (a cheaper round trip, docs/performance.md). Only a superuser sees

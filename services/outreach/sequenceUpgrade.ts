@@ -14,6 +14,9 @@ import { type TenantAccess } from '../context';
 import { findCampaign } from './campaigns';
 import { signalAfterCommit, type WorkflowClientDeps } from './enrollments';
 
+/** At most this many moved enrollments are signalled by the request; the rest replan at their next send. */
+const SIGNAL_LIMIT = 1000;
+
 /** Which versions the campaign's running leads run, the latest version, and how many run an older one. */
 export async function runningSequenceVersions(a: TenantAccess, customerId: string, id: string) {
   const c = await findCampaign(a, customerId, id);
@@ -31,6 +34,8 @@ export async function upgradeRunningEnrollments(a: TenantAccess, deps: WorkflowC
   if (latest === null) throw new ApiError(409, 'nothing_to_upgrade', 'the campaign has no sequence yet');
   const moved = await moveRunningToVersion(a.manager, c.id, latest);
   if (moved.length === 0) throw new ApiError(409, 'nothing_to_upgrade', `every running lead already uses version ${latest}, the latest`);
-  signalAfterCommit(a, deps, moved, sequenceChangedSignal);
+  // The signal only hurries a waiting workflow (its next send replans
+  // anyway): the request signals a bounded number and answers.
+  signalAfterCommit(a, deps, moved.slice(0, SIGNAL_LIMIT), sequenceChangedSignal);
   return { version: latest, moved: moved.length };
 }
