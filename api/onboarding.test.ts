@@ -70,3 +70,23 @@ it('does not tick "invite your team" for the owner\'s own invitation; a member\'
   await addMember(ds, b, await createUser(ds), 'viewer');
   expect(await inviteTeamDone()).toBe(true);
 });
+
+it("answers the tenant's template defaults for new campaigns and inboxes, in the API's terms", async () => {
+  const settings = async () => ((await owner.get('/api/onboarding')).body as { settings: unknown }).settings;
+  const set = (value: unknown) => ds.query('UPDATE tenants SET settings = $2::jsonb WHERE id = $1', [a.tenant.id, JSON.stringify(value)]);
+  await set({
+    timezone: 'America/Chicago',
+    sendWindow: { start: '08:00', end: '18:00', days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat'] },
+    defaultDailyCap: 25,
+  });
+  expect(await settings()).toEqual({
+    timezone: 'America/Chicago',
+    sendWindow: { start: '08:00', end: '18:00', days: [1, 2, 3, 4, 5, 6] },
+    defaultDailyCap: 25,
+  });
+  // Without a template, or with values a form could not take, there is no default.
+  await set({});
+  expect(await settings()).toEqual({ timezone: null, sendWindow: null, defaultDailyCap: null });
+  await set({ timezone: 'Mars/Olympus', sendWindow: { start: '18:00', end: '08:00', days: ['mon'] }, defaultDailyCap: 0 });
+  expect(await settings()).toEqual({ timezone: null, sendWindow: null, defaultDailyCap: null });
+});

@@ -13,3 +13,17 @@ export const listQuery = z
     q: z.string().trim().min(1).max(200).optional(),
   })
   .strict();
+
+/**
+ * `?sort=` for a list that sorts: each name ascending, or descending with a
+ * `-` first; `created` (the id's order) is always offered. Paging stays
+ * keyset: db/pagination.ts.
+ */
+export function sortQuery<const N extends string>(...names: N[]) {
+  const all = ['created', ...names] as const;
+  const values = [...all, ...all.map((n) => `-${n}` as const)] as [string, ...string[]];
+  return z
+    .enum(values)
+    .optional()
+    .meta({ description: `the order: ${all.join(', ')}; a leading - reverses it` });
+}

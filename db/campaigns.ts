@@ -48,6 +48,7 @@ export async function listCampaignsPage(m: EntityManager, customerId: string, li
       ['status = ?', list.status],
     ],
     search: ['name'],
+    sorts: { name: 'lower(name)', status: 'status' },
     idOf: (r) => r.id,
   });
 }

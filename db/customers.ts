@@ -28,7 +28,7 @@ export function listCustomerPage(m: EntityManager, list: ListParams, only: strin
   const qb = m.getRepository(Customer).createQueryBuilder('c');
   if (list.q) qb.andWhere("c.name ILIKE :q ESCAPE '\\'", { q: likePattern(list.q) });
   if (only) qb.andWhere('c.id = :only', { only });
-  return keysetEntities(qb, list);
+  return keysetEntities(qb, list, 'asc', { name: 'lower(name)' });
 }
 
 /** Inserts a new customer or stores a loaded one's changes; answers the saved entity. */

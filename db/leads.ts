@@ -5,7 +5,7 @@
 import { type EntityManager } from 'typeorm';
 import { LEADS_IN_CAMPAIGN } from './enrollments';
 import { newId } from './ids';
-import { keysetStatement, type ListParams, page, type Page } from './pagination';
+import { keysetStatement, type ListParams, page, type Page, sortOf, sortValueOf } from './pagination';
 
 export interface LeadRow {
   id: string;
@@ -89,11 +89,17 @@ export async function leadEmail(m: EntityManager, id: string): Promise<string> {
  */
 export async function listLeadsPage(m: EntityManager, customerId: string, list: LeadListParams): Promise<Page<LeadRow>> {
   const first = leadPageStatement(customerId, list);
-  if (!list.q) return page((await m.query(first.sql, first.params)) as LeadRow[], list.limit, (r) => r.id);
-  const keys = page((await m.query(first.sql, first.params)) as { id: string }[], list.limit, (r) => r.id);
+  const valueOf = sortValueOf<{ id: string }>(sortOf(list.sort, LEAD_SORTS).column);
+  if (!list.q) return page((await m.query(first.sql, first.params)) as LeadRow[], list.limit, (r) => r.id, valueOf);
+  const keys = page((await m.query(first.sql, first.params)) as { id: string }[], list.limit, (r) => r.id, valueOf);
   const rows = keys.data.length ? ((await m.query(LEAD_ROWS, [keys.data.map((k) => k.id)])) as LeadRow[]) : [];
-  return { data: rows, nextCursor: keys.nextCursor };
+  // The rows come back in id order; the page keeps the keys' order.
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return { data: keys.data.map((k) => byId.get(k.id)).filter((r): r is LeadRow => r !== undefined), nextCursor: keys.nextCursor };
 }
+
+/** The columns a lead list sorts by (besides `created`). */
+const LEAD_SORTS = { email: 'email' };
 
 export type LeadListParams = ListParams & { status?: string; source?: string; campaign?: string };
 
@@ -109,9 +115,11 @@ export function leadPageStatement(customerId: string, list: LeadListParams): { s
     ['source = ?', list.source],
     [LEADS_IN_CAMPAIGN, list.campaign],
   ];
+  // A sorted search reads the sort column too (the heap, not the index alone).
+  const keys = sortOf(list.sort, LEAD_SORTS).column ? 'id, email' : 'id';
   return list.q
-    ? keysetStatement(list, { select: 'SELECT id FROM leads', key: 'id', where, search: { haystack: 'search' } })
-    : keysetStatement(list, { select: `SELECT ${LEAD_COLUMNS} FROM leads`, key: 'id', where });
+    ? keysetStatement(list, { select: `SELECT ${keys} FROM leads`, key: 'id', where, search: { haystack: 'search' }, sorts: LEAD_SORTS })
+    : keysetStatement(list, { select: `SELECT ${LEAD_COLUMNS} FROM leads`, key: 'id', where, sorts: LEAD_SORTS });
 }
 
 /** The rows of a searched page's keys, in key order. */

@@ -228,3 +228,9 @@ export async function backfillTenantIds(pool: Pool): Promise<string[]> {
   const r = await pool.query("SELECT id FROM tenants WHERE status <> 'failed' ORDER BY created_at, id");
   return r.rows.map((row: { id: string }) => row.id);
 }
+
+/** The settings the tenant's industry template gave it (`{}` without one). */
+export async function tenantSettings(m: EntityManager, tenantId: string): Promise<Record<string, unknown>> {
+  const [row] = (await m.query('SELECT settings FROM tenants WHERE id = $1', [tenantId])) as { settings: Record<string, unknown> | null }[];
+  return row?.settings ?? {};
+}

@@ -2,10 +2,11 @@
 // tenant's customer answers 404, exactly like one that does not exist.
 import { z } from 'zod';
 import * as customers from '../../services/tenancy/customers';
-import { listQuery } from '../pagination';
+import { listQuery, sortQuery } from '../pagination';
 import { type Routes } from '../routing';
 import * as R from '../schemas/access.responses';
 
+const customerListQuery = listQuery.extend({ sort: sortQuery('name') });
 const customerBody = z.object({ name: z.string().trim().min(1).max(200) }).strict();
 const tag = 'customers';
 const read = { tag, auth: 'tenant', permission: 'customers.read' } as const;
@@ -13,8 +14,9 @@ const write = { tag, auth: 'tenant', permission: 'customers.write', idempotent: 
 const customer = { params: { id: { prefix: 'cust', resource: 'customer' } } } as const;
 
 export function customerRoutes(r: Routes) {
-  r.add({ method: 'get', path: '/api/customers', summary: 'List customers', ...read, query: listQuery, response: R.list(R.customer) }, ({ access, query }) =>
-    customers.listCustomers(access, query),
+  r.add(
+    { method: 'get', path: '/api/customers', summary: 'List customers', ...read, query: customerListQuery, response: R.list(R.customer) },
+    ({ access, query }) => customers.listCustomers(access, query),
   );
   r.add(
     { method: 'post', path: '/api/customers', summary: 'Create a customer', ...write, body: customerBody, status: 201, response: R.customer },

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { isValidTimezone, parseClock } from '../../lib/schedule';
 import { hasMalformedVariable } from '../../lib/templates';
 import { ENROLLMENT_STATUSES } from '../../workflows/enrollLead.contract';
-import { INT4_MAX, listQuery, MAX_LIMIT } from '../pagination';
+import { INT4_MAX, listQuery, MAX_LIMIT, sortQuery } from '../pagination';
 
 const clock = z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$/, 'use HH:MM (24-hour)');
 /** The zones the document lists (the server accepts every IANA name Intl knows, aliases included). */
@@ -56,7 +56,10 @@ export const campaignSequenceBody = z.union([
 export const sequenceVersionQuery = z.object({ version: z.coerce.number().int().min(1).max(INT4_MAX).optional() }).strict();
 
 export const campaignLeadsQuery = listQuery.extend({ status: z.enum(ENROLLMENT_STATUSES).optional() });
-export const campaignListQuery = listQuery.extend({ status: z.enum(['draft', 'active', 'paused', 'completed', 'archived']).optional() });
+export const campaignListQuery = listQuery.extend({
+  status: z.enum(['draft', 'active', 'paused', 'completed', 'archived']).optional(),
+  sort: sortQuery('name', 'status'),
+});
 
 const cell = z.union([z.string().max(2000), z.number(), z.boolean(), z.null()]);
 export const leadImportBody = z
@@ -72,6 +75,7 @@ export const leadsQuery = listQuery.extend({
   status: z.enum(['active', 'replied', 'bounced', 'unsubscribed']).optional(),
   source: z.enum(['api', 'csv']).optional(),
   campaign: z.string().max(40).optional(),
+  sort: sortQuery('email'),
 });
 
 export const leadDomainsQuery = z.object({ limit: z.coerce.number().int().min(1).max(MAX_LIMIT).default(50) }).strict();

@@ -55,6 +55,12 @@ export const workflowDescription = z.strictObject({
 export const onboarding = z.strictObject({
   checklist: z.array(z.strictObject({ key: z.string(), title: z.string(), done: z.boolean() })),
   entitlements: z.array(z.strictObject({ key: z.string(), enabled: z.boolean(), limit: z.number().int().nullable() })),
+  /** The industry template's defaults for new campaigns and inboxes; null where the tenant has none. */
+  settings: z.strictObject({
+    timezone: z.string().nullable(),
+    sendWindow: z.strictObject({ start: z.string(), end: z.string(), days: z.array(z.number().int().min(1).max(7)) }).nullable(),
+    defaultDailyCap: z.number().int().nullable(),
+  }),
 });
 export const workflowStarted = z.strictObject({ workflowId: z.string() });
 export const capabilityStatus = z.strictObject({

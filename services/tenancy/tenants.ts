@@ -14,9 +14,18 @@ import { listEntitlements } from '../../db/entitlements';
 import { uuidv7 } from '../../db/ids';
 import { listOnboardingItems } from '../../db/onboarding';
 import { type ListParams } from '../../db/pagination';
-import { findRegistration, findTenantRow, insertTenantRegistration, listTenantRows, markProvisioningRetried, tenantStatus } from '../../db/tenants';
+import {
+  findRegistration,
+  findTenantRow,
+  insertTenantRegistration,
+  listTenantRows,
+  markProvisioningRetried,
+  tenantSettings,
+  tenantStatus,
+} from '../../db/tenants';
 import { ApiError, notFound } from '../../lib/errors';
 import { hashPassword } from '../../lib/passwords';
+import { isValidTimezone } from '../../lib/schedule';
 import { provisionTenantWorkflowId } from '../../workflows/ids';
 import { PROVISIONING_STEPS, progressQuery, type ProvisioningProgress } from '../../workflows/provisionTenant.contract';
 import { type TenantAccess } from '../context';
@@ -170,12 +179,47 @@ export async function retryProvisioning(ds: DataSource, deps: WorkflowClientDeps
   return { tenant: { id: tenantId, status: 'provisioning' }, workflowId: await startProvisioning(deps, tenantId) };
 }
 
-/** The tenant's onboarding checklist (ticked by triggers as the tenant does each thing) and entitlements. */
+/**
+ * The tenant's onboarding checklist (ticked by triggers as the tenant does
+ * each thing), entitlements, and the defaults its industry template set
+ * (the console's new campaigns and inboxes start from them).
+ */
 export async function onboarding(a: TenantAccess) {
   const items = await listOnboardingItems(a.manager);
   const entitlements = await listEntitlements(a.manager);
   return {
     checklist: items.map((i) => ({ key: i.key, title: i.title, done: i.done_at !== null })),
     entitlements: entitlements.map((e) => ({ key: e.key, enabled: e.enabled, limit: e.limit_value })),
+    settings: defaultsOf(await tenantSettings(a.manager, a.tenantId)),
+  };
+}
+
+const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+const HOUR_MINUTE = /^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$/;
+
+/**
+ * The template's defaults in the API's terms (weekdays as ISO numbers, 1 is
+ * Monday, as a campaign's schedule has them); a value the stored settings do
+ * not hold in that shape is null, so a hand-edited row cannot break a form.
+ */
+function defaultsOf(s: Record<string, unknown>) {
+  const zone = typeof s.timezone === 'string' && isValidTimezone(s.timezone) ? s.timezone : null;
+  const w = (s.sendWindow ?? {}) as { start?: unknown; end?: unknown; days?: unknown };
+  const days = Array.isArray(w.days) ? w.days.map((d) => WEEKDAYS.indexOf(String(d).toLowerCase()) + 1) : [];
+  const window =
+    typeof w.start === 'string' &&
+    typeof w.end === 'string' &&
+    HOUR_MINUTE.test(w.start) &&
+    HOUR_MINUTE.test(w.end) &&
+    w.start < w.end &&
+    days.length > 0 &&
+    days.every((d) => d > 0)
+      ? { start: w.start, end: w.end, days: [...new Set(days)].sort((x, y) => x - y) }
+      : null;
+  const cap = s.defaultDailyCap;
+  return {
+    timezone: zone,
+    sendWindow: window,
+    defaultDailyCap: Number.isInteger(cap) && (cap as number) >= 1 && (cap as number) <= 10_000 ? (cap as number) : null,
   };
 }

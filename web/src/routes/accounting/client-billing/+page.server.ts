@@ -10,13 +10,16 @@ export const load: PageServerLoad = async ({ locals, cookies, url }) => {
   const status = await api<ConnectStatus>(cookies, '/api/client-billing/connect/status');
   const billing = await api<Billing>(cookies, '/api/billing');
   const { customers, selected } = await pickCustomer(cookies, url.searchParams.get('customer'));
-  const invoices = selected ? await api<ClientInvoiceList>(cookies, '/api/client-billing/invoices?limit=50', { customerId: selected.id }) : null;
+  const cursor = url.searchParams.get('cursor') ?? '';
+  const query = new URLSearchParams({ limit: '50', ...(cursor ? { cursor } : {}) });
+  const invoices = selected ? await api<ClientInvoiceList>(cookies, `/api/client-billing/invoices?${query}`, { customerId: selected.id }) : null;
   return {
     connect: status.status === 200 ? status.body : null,
     localMode: billing.status === 200 && billing.body.localMode,
     customers,
     selected,
     invoices: invoices?.status === 200 ? invoices.body.data : [],
+    nextCursor: invoices?.status === 200 ? invoices.body.nextCursor : null,
     paid: url.searchParams.get('paid'),
   };
 };

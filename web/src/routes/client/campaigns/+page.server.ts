@@ -2,23 +2,54 @@ import { redirect } from '@sveltejs/kit';
 import { api, formFailure } from '$lib/server/api';
 import { pickCustomer } from '$lib/server/customers';
 import { requireTenant } from '$lib/server/guard';
-import type { Campaign, CampaignList, InboxList } from '$lib/types';
+import { sortParam } from '$lib/lists';
+import type { Campaign, CampaignList, InboxList, Onboarding } from '$lib/types';
 import type { Actions, PageServerLoad } from './$types';
 
 export type CampaignSummary = Campaign;
 
+const STATUSES = ['draft', 'active', 'paused', 'completed', 'archived'] as const;
+const isStatus = (s: string): s is (typeof STATUSES)[number] => (STATUSES as readonly string[]).includes(s);
+
 export const load: PageServerLoad = async ({ locals, cookies, url }) => {
   requireTenant(locals.me, url);
   const { customers, selected } = await pickCustomer(cookies, url.searchParams.get('customer'));
-  if (!selected) return { customers, selected, campaigns: [], inboxes: [], zones: [] };
-  const [campaigns, inboxes] = await Promise.all([
-    api<CampaignList>(cookies, '/api/campaigns?limit=200', { customerId: selected.id }),
-    api<InboxList>(cookies, '/api/inboxes?limit=200', { customerId: selected.id }),
-  ]);
-  return {
+  const q = (url.searchParams.get('q') ?? '').trim();
+  const status = url.searchParams.get('status') ?? '';
+  const filter = { q, status: isStatus(status) ? status : '', sort: sortParam(url, ['name', 'status', 'created'], '-created') };
+  const empty = {
     customers,
     selected,
+    campaigns: [] as Campaign[],
+    nextCursor: null as string | null,
+    inboxes: [] as InboxList['data'],
+    zones: [] as string[],
+    defaults: null as Onboarding['settings'] | null,
+    filter,
+    statuses: STATUSES,
+    failed: false,
+  };
+  if (!selected) return empty;
+  const cursor = url.searchParams.get('cursor') ?? '';
+  const query = new URLSearchParams({
+    limit: '25',
+    sort: filter.sort,
+    ...(q ? { q } : {}),
+    ...(filter.status ? { status: filter.status } : {}),
+    ...(cursor ? { cursor } : {}),
+  });
+  const [campaigns, inboxes, onboarding] = await Promise.all([
+    api<CampaignList>(cookies, `/api/campaigns?${query}`, { customerId: selected.id }),
+    api<InboxList>(cookies, '/api/inboxes?limit=200', { customerId: selected.id }),
+    api<Onboarding>(cookies, '/api/onboarding'),
+  ]);
+  return {
+    ...empty,
+    // The tenant's template defaults: a new campaign's zone, days and window start from them.
+    defaults: onboarding.status === 200 ? onboarding.body.settings : null,
     campaigns: campaigns.status === 200 ? campaigns.body.data : [],
+    nextCursor: campaigns.status === 200 ? campaigns.body.nextCursor : null,
+    failed: campaigns.status !== 200,
     inboxes: inboxes.status === 200 ? inboxes.body.data : [],
     // The zones the API accepts (it validates with the same Intl).
     zones: Intl.supportedValuesOf('timeZone'),

@@ -1,5 +1,6 @@
 import { api, formFailure } from '$lib/server/api';
 import { requireTenant } from '$lib/server/guard';
+import { sortParam } from '$lib/lists';
 import type { CustomerList } from '$lib/types';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -7,9 +8,10 @@ export const load: PageServerLoad = async ({ locals, cookies, url }) => {
   requireTenant(locals.me, url);
   const cursor = url.searchParams.get('cursor');
   const q = url.searchParams.get('q');
-  const params = new URLSearchParams({ limit: '25', ...(cursor ? { cursor } : {}), ...(q ? { q } : {}) });
+  const sort = sortParam(url, ['name', 'created'], 'name');
+  const params = new URLSearchParams({ limit: '25', sort, ...(cursor ? { cursor } : {}), ...(q ? { q } : {}) });
   const res = await api<CustomerList>(cookies, `/api/customers?${params}`);
-  return { customers: res.status === 200 ? res.body : { data: [], nextCursor: null }, q: q ?? '', status: res.status };
+  return { customers: res.status === 200 ? res.body : { data: [], nextCursor: null }, q: q ?? '', sort, status: res.status };
 };
 
 export const actions: Actions = {

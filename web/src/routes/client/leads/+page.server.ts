@@ -1,6 +1,7 @@
 import { api } from '$lib/server/api';
 import { pickCustomer } from '$lib/server/customers';
 import { requireTenant } from '$lib/server/guard';
+import { sortParam } from '$lib/lists';
 import type { LeadList } from '$lib/types';
 import type { PageServerLoad } from './$types';
 
@@ -13,9 +14,15 @@ export const load: PageServerLoad = async ({ locals, cookies, url }) => {
   const q = (url.searchParams.get('q') ?? '').trim();
   const status = url.searchParams.get('status') ?? '';
   const cursor = url.searchParams.get('cursor') ?? '';
-  const filter = { q, status: isStatus(status) ? status : '' };
+  const filter = { q, status: isStatus(status) ? status : '', sort: sortParam(url, ['email', 'created'], 'created') };
   if (!selected) return { customers, selected, leads: { data: [], nextCursor: null }, filter, statuses: STATUSES, failed: false };
-  const query = new URLSearchParams({ limit: '25', ...(q ? { q } : {}), ...(filter.status ? { status: filter.status } : {}), ...(cursor ? { cursor } : {}) });
+  const query = new URLSearchParams({
+    limit: '25',
+    sort: filter.sort,
+    ...(q ? { q } : {}),
+    ...(filter.status ? { status: filter.status } : {}),
+    ...(cursor ? { cursor } : {}),
+  });
   const res = await api<LeadList>(cookies, `/api/leads?${query}`, { customerId: selected.id });
   return {
     customers,

@@ -8,8 +8,17 @@ import type { Actions, PageServerLoad } from './$types';
 export const load: PageServerLoad = async ({ locals, cookies, url }) => {
   requireTenant(locals.me, url);
   const { customers, selected } = await pickCustomer(cookies, url.searchParams.get('customer'));
-  const sequences = selected ? await api<SequenceList>(cookies, '/api/sequences?limit=100', { customerId: selected.id }) : null;
-  return { customers, selected, sequences: sequences?.status === 200 ? sequences.body.data : [] };
+  const q = (url.searchParams.get('q') ?? '').trim();
+  const cursor = url.searchParams.get('cursor') ?? '';
+  const query = new URLSearchParams({ limit: '50', ...(q ? { q } : {}), ...(cursor ? { cursor } : {}) });
+  const sequences = selected ? await api<SequenceList>(cookies, `/api/sequences?${query}`, { customerId: selected.id }) : null;
+  return {
+    customers,
+    selected,
+    q,
+    sequences: sequences?.status === 200 ? sequences.body.data : [],
+    nextCursor: sequences?.status === 200 ? sequences.body.nextCursor : null,
+  };
 };
 
 export const actions: Actions = {

@@ -2,19 +2,27 @@ import { env } from '$env/dynamic/private';
 import { api, formFailure } from '$lib/server/api';
 import { pickCustomer } from '$lib/server/customers';
 import { requireTenant } from '$lib/server/guard';
-import type { InboxList } from '$lib/types';
+import type { InboxList, Onboarding } from '$lib/types';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, cookies, url }) => {
   requireTenant(locals.me, url);
   const { customers, selected } = await pickCustomer(cookies, url.searchParams.get('customer'));
-  const inboxes = selected ? await api<InboxList>(cookies, '/api/inboxes?limit=200', { customerId: selected.id }) : null;
+  const cursor = url.searchParams.get('cursor') ?? '';
+  const query = new URLSearchParams({ limit: '50', ...(cursor ? { cursor } : {}) });
+  const [inboxes, onboarding] = await Promise.all([
+    selected ? api<InboxList>(cookies, `/api/inboxes?${query}`, { customerId: selected.id }) : null,
+    api<Onboarding>(cookies, '/api/onboarding'),
+  ]);
   // The embedded default's local SMTP sink, offered as the default server.
   const [sinkHost, sinkPort] = (env.SMTP_SINK_ADDRESS ?? '').split(':');
   return {
     customers,
     selected,
     inboxes: inboxes?.status === 200 ? inboxes.body.data : [],
+    nextCursor: inboxes?.status === 200 ? inboxes.body.nextCursor : null,
+    // A new inbox's daily cap starts from the tenant's template default.
+    defaultDailyCap: (onboarding.status === 200 ? onboarding.body.settings.defaultDailyCap : null) ?? 40,
     sink: sinkHost && sinkPort ? { host: sinkHost, port: sinkPort } : null,
   };
 };

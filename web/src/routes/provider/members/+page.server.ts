@@ -7,10 +7,13 @@ import type { Actions, PageServerLoad } from './$types';
 export const load: PageServerLoad = async ({ locals, cookies, url }) => {
   const me = requireTenant(locals.me, url);
   const cursor = url.searchParams.get('cursor');
-  const members = await api<MemberList>(cookies, `/api/members?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+  const q = (url.searchParams.get('q') ?? '').trim();
+  const query = new URLSearchParams({ limit: '50', ...(q ? { q } : {}), ...(cursor ? { cursor } : {}) });
+  const members = await api<MemberList>(cookies, `/api/members?${query}`);
   const roles = can(me, 'roles.read') ? await api<RoleList>(cookies, '/api/roles') : null;
   const invites = await api<PendingInviteList>(cookies, '/api/members/invites?limit=50');
   return {
+    q,
     members: members.status === 200 ? members.body : { data: [], nextCursor: null },
     invites: invites.status === 200 ? invites.body.data : [],
     roles: roles?.status === 200 ? roles.body.data.map((r) => ({ id: r.id, name: r.name })) : [],
