@@ -105,7 +105,9 @@ export async function markMessageSending(m: EntityManager, id: string, subject: 
 
 /** Marks a message the provider refused: nothing was accepted, so the next attempt may send. */
 export async function markMessageFailed(m: EntityManager, id: string, error: string): Promise<void> {
-  await m.query("UPDATE messages SET status = 'failed', error = $2, updated_at = now() WHERE id = $1", [id, error]);
+  // Only a send still in flight fails: a later attempt may have settled the
+  // record (uncertain) while this one hung, and that verdict stands.
+  await m.query("UPDATE messages SET status = 'failed', error = $2, updated_at = now() WHERE id = $1 AND status = 'sending'", [id, error]);
 }
 
 /** The steps of the enrollment already sent (accepted, or of unknown outcome). */
