@@ -37,17 +37,27 @@ beforeAll(async () => {
   a = await createTenant(ds, { customers: 1 });
   b = await createTenant(ds, { customers: 1 });
   [owner] = await signedInMembers(ds, testApp(ds), a, ['owner']);
-  for (const name of CUSTOMERS) await insert(a, 'INSERT INTO customers (id, tenant_id, name) VALUES ($1, $2, $3)', [newId('cust'), a.tenant.id, name]);
+  // Ids order by their millisecond, then at random within it: each row gets a
+  // millisecond of its own, so `created` is the order of the lists above.
+  const start = Date.now();
+  const at = (i: number) => start + i;
+  for (const [i, name] of CUSTOMERS.entries())
+    await insert(a, 'INSERT INTO customers (id, tenant_id, name) VALUES ($1, $2, $3)', [newId('cust', at(i)), a.tenant.id, name]);
   await insert(b, 'INSERT INTO customers (id, tenant_id, name) VALUES ($1, $2, $3)', [newId('cust'), b.tenant.id, 'Aardvark (other tenant)']);
-  for (const [name, status] of CAMPAIGNS)
+  for (const [i, [name, status]] of CAMPAIGNS.entries())
     await insert(
       a,
       `INSERT INTO campaigns (id, tenant_id, customer_id, name, status, timezone, days, window_start, window_end)
        VALUES ($1, $2, $3, $4, $5, 'UTC', '{1,2,3,4,5}', '09:00', '17:00')`,
-      [newId('cmp'), a.tenant.id, c0(), name, status],
+      [newId('cmp', at(i)), a.tenant.id, c0(), name, status],
     );
-  for (const email of LEADS)
-    await insert(a, `INSERT INTO leads (id, tenant_id, customer_id, email, source) VALUES ($1, $2, $3, $4, 'api')`, [newId('lead'), a.tenant.id, c0(), email]);
+  for (const [i, email] of LEADS.entries())
+    await insert(a, `INSERT INTO leads (id, tenant_id, customer_id, email, source) VALUES ($1, $2, $3, $4, 'api')`, [
+      newId('lead', at(i)),
+      a.tenant.id,
+      c0(),
+      email,
+    ]);
 });
 
 /** Every row of a list, a page of `limit` at a time, following nextCursor. */
