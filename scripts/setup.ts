@@ -1,6 +1,6 @@
 // `npm run setup`: installs the tools Tenantflow runs beside npm packages into
 // `.tools/`. Idempotent: a second run checks and prints what is already there.
-import { ensureSchemathesis, ensureStripeMock, ensureTemporalCli, ensureTestServer, MissingPrerequisiteError, TOOLS_DIR } from './lib/tools';
+import { ensureGreenMail, ensureSchemathesis, ensureStripeMock, ensureTemporalCli, ensureTestServer, MissingPrerequisiteError, TOOLS_DIR } from './lib/tools';
 
 /**
  * Installs every tool; a missing prerequisite for one does not stop the
@@ -12,6 +12,7 @@ export async function setup(log: (line: string) => void = (l) => console.log(`[s
   const steps: [string, () => Promise<unknown> | unknown][] = [
     ['Temporal CLI', () => ensureTemporalCli(log)],
     ['Temporal test server', () => ensureTestServer(log)],
+    ['GreenMail', () => ensureGreenMail(log)],
     ['stripe-mock', () => ensureStripeMock(log)],
   ];
   for (const [name, step] of steps) {

@@ -1,11 +1,14 @@
 // External tools the project runs but does not get from npm: the Temporal CLI
-// (dev server + Web UI), the Temporal time-skipping test server (Java) and
-// stripe-mock. They live in the git-ignored `.tools/` folder, are built from
-// the Go module proxy and Maven Central, and are resolved in the order the
-// spec gives (§2): env override, PATH, our tools folder, `go install`, and
-// last the SDK's own download on machines with internet.
+// (dev server + Web UI), the Temporal time-skipping test server (Java),
+// GreenMail (Java; SMTP + IMAP) and stripe-mock. They live in the git-ignored
+// `.tools/` folder, are built from the Go module proxy and Maven Central, and
+// are resolved in the order the spec gives (§2): env override, PATH, our tools
+// folder, `go install`, and last the SDK's own download on machines with
+// internet.
 import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { freePort, waitForPort } from './net';
 
@@ -278,6 +281,163 @@ async function trainClassDataArchive(opts: { classpath: string; archive: string;
 }
 
 // ---------------------------------------------------------------------------
+// GreenMail (Java): a real SMTP + IMAP server for the tests and the embedded
+// default's mailbox, one self-contained jar from Maven Central.
+
+export const GREENMAIL_VERSION = '2.1.3';
+/** SHA-256 of greenmail-standalone-2.1.3.jar as Maven Central serves it; checked after every fetch. */
+export const GREENMAIL_SHA256 = '9457fdaf45ded6c87bf84a321a5ced4b4b5e72b1d03686b778df381378afc4c8';
+const GREENMAIL_DIR = path.join(TOOLS_DIR, 'greenmail');
+const GREENMAIL_JAR = path.join(GREENMAIL_DIR, `greenmail-standalone-${GREENMAIL_VERSION}.jar`);
+export const GREENMAIL_WRAPPER = path.join(GREENMAIL_DIR, 'bin', 'greenmail');
+const GREENMAIL_STAMP = path.join(GREENMAIL_DIR, 'stamp.json');
+
+function greenMailStamp(): string {
+  const java = run('java', ['-version']);
+  // Bump `recipe` when the wrapper changes, so setup rebuilds it.
+  return JSON.stringify({ version: GREENMAIL_VERSION, sha256: GREENMAIL_SHA256, recipe: 2, java: java.output.split('\n')[0] ?? '' });
+}
+
+export function greenMailReady(): boolean {
+  try {
+    return isExecutable(GREENMAIL_WRAPPER) && fs.existsSync(GREENMAIL_JAR) && fs.readFileSync(GREENMAIL_STAMP, 'utf8') === greenMailStamp();
+  } catch {
+    return false;
+  }
+}
+
+function sha256Of(file: string): string {
+  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+/**
+ * The system properties that start GreenMail's SMTP and IMAP servers on the
+ * given loopback ports (GreenMail's PropertiesBasedServerSetupBuilder and
+ * PropertiesBasedGreenMailConfigurationBuilder). `greenmail.hostname` also
+ * switches on its HTTP admin API, on :8080 unless told otherwise, so the API
+ * always gets a port of its own. Users are `login:password@domain`; with
+ * `greenmail.users.login=email` the login is the whole address, as at real
+ * providers.
+ */
+export function greenMailProperties(opts: { smtpPort: number; imapPort: number; apiPort: number; users?: { email: string; password: string }[] }): string[] {
+  const props = [
+    '-Dgreenmail.hostname=127.0.0.1',
+    `-Dgreenmail.smtp.port=${opts.smtpPort}`,
+    `-Dgreenmail.imap.port=${opts.imapPort}`,
+    `-Dgreenmail.api.port=${opts.apiPort}`,
+    '-Dgreenmail.users.login=email',
+  ];
+  const users = (opts.users ?? []).map((u) => {
+    const [local, domain] = u.email.split('@');
+    if (!local || !domain || /[:@,]/.test(u.password)) throw new Error(`GreenMail user ${u.email}: want local@domain and a password without : @ ,`);
+    return `${local}:${u.password}@${domain}`;
+  });
+  if (users.length) props.push(`-Dgreenmail.users=${users.join(',')}`);
+  return props;
+}
+
+export async function ensureGreenMail(log: Log): Promise<string> {
+  if (greenMailReady()) {
+    log(`GreenMail: ${GREENMAIL_WRAPPER}, already present`);
+    return GREENMAIL_WRAPPER;
+  }
+  if (run('java', ['-version']).missing) {
+    throw new MissingPrerequisiteError(
+      'Java 11 or newer is needed for GreenMail (the test mail server). Install it with `apt-get install openjdk-17-jre-headless`.',
+    );
+  }
+  if (run('mvn', ['-v']).missing) {
+    throw new MissingPrerequisiteError('Maven is needed to fetch GreenMail from Maven Central. Install it with `apt-get install maven`.');
+  }
+  fs.rmSync(GREENMAIL_DIR, { recursive: true, force: true });
+  fs.mkdirSync(path.join(GREENMAIL_DIR, 'bin'), { recursive: true });
+  log(`Maven: com.icegreen:greenmail-standalone:${GREENMAIL_VERSION}`);
+  const mvn = run(
+    'mvn',
+    ['-q', '-B', 'dependency:copy', `-Dartifact=com.icegreen:greenmail-standalone:${GREENMAIL_VERSION}`, `-DoutputDirectory=${GREENMAIL_DIR}`],
+    {
+      cwd: GREENMAIL_DIR,
+    },
+  );
+  if (!mvn.ok || !fs.existsSync(GREENMAIL_JAR)) throw new Error(`Maven could not fetch GreenMail:\n${mvn.output}`);
+  const digest = sha256Of(GREENMAIL_JAR);
+  if (digest !== GREENMAIL_SHA256) {
+    fs.rmSync(GREENMAIL_DIR, { recursive: true, force: true });
+    throw new Error(`GreenMail ${GREENMAIL_VERSION}: SHA-256 ${digest} is not the pinned ${GREENMAIL_SHA256}; refusing to install it`);
+  }
+  // As for the test server: C1 only and an AppCDS archive, so a test suite's
+  // GreenMail is up in about a second even on two busy cores.
+  const javaOpts = '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xss512k -Xmx512m -Xshare:auto';
+  const archive = path.join(GREENMAIL_DIR, 'app.jsa');
+  await trainGreenMailArchive({ archive, javaOpts, log });
+  // The wrapper finds its folder itself (physical path, as the archive
+  // recorded it), so `.tools/` may be a symlink or move with the checkout.
+  const cds = fs.existsSync(archive) ? ' -XX:SharedArchiveFile="$DIR/app.jsa"' : '';
+  fs.writeFileSync(
+    GREENMAIL_WRAPPER,
+    `#!/bin/sh
+# Generated by \`npm run setup\`: GreenMail ${GREENMAIL_VERSION} (SMTP + IMAP test mail server).
+# Usage: greenmail -Dgreenmail.hostname=127.0.0.1 -Dgreenmail.imap.port=N ... (system properties)
+DIR=$(cd "$(dirname "$0")/.." && pwd -P)
+exec java ${javaOpts}${cds} "$@" -jar "$DIR/${path.basename(GREENMAIL_JAR)}"
+`,
+    { mode: 0o755 },
+  );
+  fs.writeFileSync(GREENMAIL_STAMP, greenMailStamp());
+  log(`GreenMail: wrapper ${GREENMAIL_WRAPPER}${cds ? ' (with AppCDS archive)' : ''}`);
+  return GREENMAIL_WRAPPER;
+}
+
+async function trainGreenMailArchive(opts: { archive: string; javaOpts: string; log: Log }) {
+  const [smtpPort, imapPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const props = greenMailProperties({ smtpPort, imapPort, apiPort, users: [{ email: 'train@example.test', password: 'train' }] });
+  const child = spawn('java', [...opts.javaOpts.split(' '), `-XX:ArchiveClassesAtExit=${opts.archive}`, ...props, '-jar', fs.realpathSync(GREENMAIL_JAR)], {
+    stdio: 'ignore',
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    await waitForPort(imapPort, 60_000);
+    // One IMAP session (login, select, append, fetch) so its classes land in the archive too.
+    await imapTrainingSession(imapPort);
+  } catch (err) {
+    opts.log(`AppCDS training run did not open its port (${(err as Error).message}); continuing without an archive`);
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+/** Speaks a few IMAP commands, each after the previous one's answer; gives up quietly after 10 s. */
+function imapTrainingSession(port: number): Promise<void> {
+  const body = 'Subject: training\r\n\r\nx\r\n';
+  const steps: [RegExp, string][] = [
+    [/^\* OK/m, 'a1 LOGIN train@example.test train\r\n'],
+    [/^a1 /m, 'a2 SELECT INBOX\r\n'],
+    [/^a2 /m, `a3 APPEND INBOX {${body.length}}\r\n`],
+    [/^\+/m, `${body}\r\n`],
+    [/^a3 /m, 'a4 UID FETCH 1:* (UID FLAGS BODY.PEEK[])\r\n'],
+    [/^a4 /m, 'a5 LOGOUT\r\n'],
+  ];
+  return new Promise<void>((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    let seen = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      seen += chunk;
+      const next = steps[0];
+      if (next && next[0].test(seen)) {
+        steps.shift();
+        seen = '';
+        socket.write(next[1]);
+      }
+    });
+    socket.on('error', () => resolve());
+    socket.on('close', () => resolve());
+    setTimeout(() => socket.destroy(), 10_000).unref();
+  });
+}
+
+// ---------------------------------------------------------------------------
 // stripe-mock
 
 export function findStripeMock(): string | undefined {
@@ -337,5 +497,5 @@ export function toolsPresent(): boolean {
   } catch {
     return false;
   }
-  return Boolean(cli) && testServerReady() && Boolean(findStripeMock());
+  return Boolean(cli) && testServerReady() && greenMailReady() && Boolean(findStripeMock());
 }
