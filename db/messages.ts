@@ -263,3 +263,31 @@ export async function listEnrollmentMessages(m: EntityManager, enrollmentId: str
     [enrollmentId],
   )) as Record<string, unknown>[];
 }
+
+/** A message of a conversation as its thread shows it. */
+export interface ThreadMessageRow {
+  id: string;
+  direction: 'outbound' | 'inbound';
+  origin: string;
+  status: string;
+  campaign_id: string | null;
+  step: number | null;
+  subject: string;
+  body: string;
+  error: string | null;
+  sent_at: Date | null;
+  opened_at: Date | null;
+  created_at: Date;
+}
+
+/** One page of a conversation's messages, both ways, newest first. */
+export function listConversationMessagesPage(m: EntityManager, conversationId: string, list: ListParams): Promise<Page<ThreadMessageRow>> {
+  return keysetPage<ThreadMessageRow>(m, list, {
+    select:
+      'SELECT m.id, m.direction, m.origin, m.status, m.campaign_id, m.step, m.subject, m.body, m.error, m.sent_at, m.opened_at, m.created_at FROM messages m',
+    key: 'm.id',
+    order: 'desc',
+    where: [['m.conversation_id = ?', conversationId]],
+    idOf: (r) => r.id,
+  });
+}
