@@ -234,3 +234,21 @@ describe('a message joins its conversation as it is recorded', () => {
     expect((await conversationOf(sent.id))!).toMatchObject({ status: 'open', snoozed_until: null });
   });
 });
+
+describe('what removing an inbox or a lead does', () => {
+  it('an inbox removed keeps its threads and their messages; a lead removed takes its conversations with it', async () => {
+    const [e] = await enrolled(1);
+    const sent = outbound(e!, 1);
+    await withTenant(app, t.tenant.id, (m) => insertSendingMessage(m, sent, { subject: 'Hi', body: 'b', unsubscribeToken: `u_${sent.id}` }));
+    const conversation = (await conversationOf(sent.id))!;
+    await withTenant(app, t.tenant.id, async (m) => {
+      await m.query('DELETE FROM inboxes WHERE id = $1', [e!.inbox]);
+    });
+    expect(await conversationOf(sent.id)).toMatchObject({ id: conversation.id, inbox_email: null });
+    await withTenant(app, t.tenant.id, async (m) => {
+      await m.query('DELETE FROM leads WHERE id = $1', [e!.lead]);
+    });
+    const left = await withTenant(app, t.tenant.id, (m) => m.query('SELECT count(*)::int AS n FROM conversations WHERE id = $1', [conversation.id]));
+    expect(left[0].n).toBe(0);
+  });
+});

@@ -8,7 +8,11 @@
 // it is: the send path's ON CONFLICT names exactly that predicate, and a
 // manual message's NULL enrollment never collides in it. Existing messages
 // join their conversations here; unread_count of a backfilled conversation is
-// the number of inbound messages after its last outbound one.
+// the number of inbound messages after its last outbound one. Like
+// messages.inbox_id, a conversation's inbox is no foreign key: removing an
+// inbox (allowed once no campaign sends from it) keeps the threads and the
+// sent messages whose send keys make a send happen once; a lead's removal
+// takes its conversations and their messages with it.
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
 import { acrossTenants, enableTenantRls } from './lib/rls';
 
@@ -35,7 +39,6 @@ export class Conversations1730000016000 implements MigrationInterface {
         UNIQUE (tenant_id, inbox_id, lead_id),
         CHECK ((status = 'snoozed') = (snoozed_until IS NOT NULL)),
         FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id) ON DELETE CASCADE,
-        FOREIGN KEY (tenant_id, inbox_id) REFERENCES inboxes (tenant_id, id) ON DELETE CASCADE,
         FOREIGN KEY (tenant_id, lead_id) REFERENCES leads (tenant_id, id) ON DELETE CASCADE,
         FOREIGN KEY (tenant_id, assignee_member_id) REFERENCES memberships (tenant_id, id) ON DELETE SET NULL (assignee_member_id)
       )`);
