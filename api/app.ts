@@ -34,6 +34,7 @@ import { backfillRoutes } from './routes/backfills';
 import { tokenRoutes } from './routes/tokens';
 import { Routes, type RouteSpec } from './routing';
 import { outboxRoutes } from './routes/outbox';
+import { conversationRoutes } from './routes/conversations';
 import { workflowRoutes } from './routes/workflows';
 import { type AppState } from './state';
 import { type AppDeps } from './deps';
@@ -93,6 +94,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   sequenceUpgradeRoutes(r, workflows);
   leadRoutes(r, workflows);
   outboxRoutes(r, deps);
+  conversationRoutes(r);
   webhookRoutes(r, { ...deps, ...workflows });
   const billing = { ...deps, ...workflows, billing: deps.billing ?? { ...unconfiguredBilling(), ...(deps.consoleUrl ? { consoleUrl: deps.consoleUrl } : {}) } };
   billingRoutes(r, billing);

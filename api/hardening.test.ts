@@ -65,7 +65,16 @@ beforeAll(async () => {
   const roleId = await withTenant(ds, a.tenant.id, async (m) => {
     const id = newId('role');
     await m.query('INSERT INTO roles (tenant_id, id, name, key, is_system) VALUES ($1, $2, $3, NULL, false)', [a.tenant.id, id, 'Restricted helper']);
-    for (const p of ['customers.read', 'campaigns.read', 'campaigns.write', 'tokens.manage', 'members.read', 'members.manage', 'roles.read']) {
+    for (const p of [
+      'customers.read',
+      'campaigns.read',
+      'campaigns.write',
+      'tokens.manage',
+      'members.read',
+      'members.manage',
+      'roles.read',
+      'conversations.read',
+    ]) {
       await m.query('INSERT INTO role_permissions (tenant_id, role_id, permission) VALUES ($1, $2, $3)', [a.tenant.id, id, p]);
     }
     return id;

@@ -38,7 +38,7 @@ interface Row {
   body?: unknown;
   /** Makes a fresh resource for each case; `otherCustomer` only where a restricted caller has the permission. */
   make: { own: () => Promise<string>; otherTenant: () => Promise<string>; otherCustomer?: () => Promise<string>; nonexistent?: () => string };
-  idPrefix?: 'cust' | 'role' | 'mem' | 'inv' | 'tok' | 'seq' | 'inb' | 'cmp' | 'lead' | 'msg' | 'cinv';
+  idPrefix?: 'cust' | 'role' | 'mem' | 'inv' | 'tok' | 'seq' | 'inb' | 'cmp' | 'lead' | 'msg' | 'cinv' | 'conv';
   /** Customer-scoped routes: the caller's X-Customer-Id. */
   customerId?: () => string;
 }
@@ -289,6 +289,7 @@ function rows(): Row[] {
       },
     },
     ...leadFixRows(),
+    ...conversationRows(),
   ];
 }
 
@@ -583,4 +584,57 @@ function leadFixRows(): Row[] {
     { ...base, route: 'GET /api/campaigns/:id/readiness', action: 'read', ok: 200 },
     { ...base, route: 'POST /api/campaigns/:id/leads/resume', action: 'update', ok: 200, body: { leads: [] } },
   ];
+}
+
+/** A conversation of a customer: an inbox made through the API, a lead and its thread written in the tenant's context. */
+function conversationRows(): Row[] {
+  const conversationOf = (agent: () => Agent, t: () => TenantFixture, customerId: () => string) => async () => {
+    const inbox = await created(agent(), '/api/inboxes', { provider: 'smartlead', fromEmail: `${newId('usr')}@sender.example`, dailyCap: 20 }, customerId());
+    const id = newId('conv');
+    await withTenant(app, t().tenant.id, async (m) => {
+      const lead = newId('lead');
+      await m.query("INSERT INTO leads (tenant_id, id, customer_id, email, source) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, 'api')", [
+        lead,
+        customerId(),
+        `${lead}@lead.example`,
+      ]);
+      await m.query(
+        "INSERT INTO conversations (tenant_id, id, customer_id, inbox_id, lead_id, subject) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, 'Hi')",
+        [id, customerId(), inbox, lead],
+      );
+    });
+    return id;
+  };
+  const c0 = () => a.customers[0]!.id;
+  const make = {
+    own: conversationOf(
+      () => agents.ownerA,
+      () => a,
+      c0,
+    ),
+    otherTenant: conversationOf(
+      () => agents.ownerB,
+      () => b,
+      () => b.customers[0]!.id,
+    ),
+    otherCustomer: conversationOf(
+      () => agents.ownerA,
+      () => a,
+      () => a.customers[1]!.id,
+    ),
+  };
+  const rowsFor = (caller: Caller): Row[] => [
+    { caller, customerId: c0, idPrefix: 'conv', make, route: 'GET /api/conversations/:id', action: 'read', ok: 200 },
+    {
+      caller,
+      customerId: c0,
+      idPrefix: 'conv',
+      make,
+      route: 'PATCH /api/conversations/:id',
+      action: 'update',
+      ok: 200,
+      body: { status: 'closed', read: true },
+    },
+  ];
+  return [...rowsFor('owner'), ...rowsFor('restricted')];
 }

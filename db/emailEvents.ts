@@ -1,13 +1,16 @@
 // A provider's reply or bounce on a sent message, as the one statement that
-// writes its three families: the reply's inbound message, the lead's status
-// and the enrollment's end (one round trip, not three). The message it
-// answers is found in db/messages.ts.
+// writes its families: the reply's inbound message and its conversation, the
+// lead's status and the enrollment's end (one round trip, not four). The
+// message it answers is found in db/messages.ts.
 import { type EntityManager } from 'typeorm';
+import { newId } from './ids';
 import { type EventMessageRow } from './messages';
 
 /**
  * Records the outcome of `msg`: a reply's inbound message (once per
- * Message-ID), the lead's status, and — when `stops` — the enrollment's end.
+ * Message-ID) in the conversation of its (inbox, lead) — found or made; a new
+ * reply counts as unread there and reopens it when closed or snoozed — the
+ * lead's status, and — when `stops` — the enrollment's end.
  */
 export async function recordReplyOrBounce(
   m: EntityManager,
@@ -16,9 +19,18 @@ export async function recordReplyOrBounce(
   event: { inboundId: string; inboundMessageId: string; subject: string; body: string; outcome: 'replied' | 'bounced'; stops: boolean },
 ): Promise<void> {
   await m.query(
-    `WITH inbound AS (
-       INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, status, message_id, subject, body)
-       SELECT $1::uuid, $2, $3, $4, $5, $6, $7, 'inbound', 'received', $8, $9, $10 WHERE $11 = 'replied'
+    `WITH conv AS (
+       INSERT INTO conversations (tenant_id, id, customer_id, inbox_id, lead_id, subject, unread_count)
+       SELECT $1::uuid, $13, $3, $7, $6, $9, 1
+        WHERE $11 = 'replied' AND $7::text IS NOT NULL AND NOT EXISTS (SELECT 1 FROM messages WHERE message_id = $8)
+       ON CONFLICT (tenant_id, inbox_id, lead_id) DO UPDATE
+         SET unread_count = conversations.unread_count + 1, status = 'open', snoozed_until = NULL, last_message_at = now(), updated_at = now()
+       RETURNING id),
+     inbound AS (
+       INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, status, message_id, subject, body, conversation_id)
+       SELECT $1::uuid, $2, $3, $4, $5, $6, $7, 'inbound', 'received', $8, $9, $10,
+              coalesce((SELECT id FROM conv), (SELECT c.id FROM conversations c WHERE c.inbox_id = $7 AND c.lead_id = $6))
+        WHERE $11 = 'replied'
        ON CONFLICT (tenant_id, message_id) DO NOTHING),
      lead AS (
        UPDATE leads SET status = $11, updated_at = now() WHERE id = $6 AND (status = 'active' OR $11 = 'bounced'))
@@ -36,6 +48,7 @@ export async function recordReplyOrBounce(
       event.body,
       event.outcome,
       event.stops,
+      newId('conv'),
     ],
   );
 }

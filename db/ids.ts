@@ -25,6 +25,7 @@ export const ID_PREFIXES = [
   'whk',
   'cinv',
   'cred',
+  'conv',
 ] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 

@@ -2,8 +2,12 @@
 // provider is called and keyed by (tenant, enrollment, step) so a send
 // happens once, and each inbound reply. The send path, the provider events
 // and the Outbox read and write them here; the send's acceptance, which also
-// moves the enrollment, is in db/sends.ts.
+// moves the enrollment, is in db/sends.ts. A message joins the conversation
+// of its (inbox, lead) in the statement that records it: the conversation is
+// found or made by an upsert in the same statement, so the send path keeps
+// its round trips.
 import { type EntityManager } from 'typeorm';
+import { newId } from './ids';
 import { keysetPage, type ListParams, type Page } from './pagination';
 
 /**
@@ -50,14 +54,27 @@ const outboundParams = (msg: OutboundMessage) => [
   msg.scheduledAt,
 ];
 
+/**
+ * The conversation of the message's (inbox, lead), found or made, as a CTE
+ * named `conv`, with a new conversation's id in parameter `param` and its
+ * subject `subject`. `touch` is what a conflict sets: a message that goes
+ * out moves the conversation's last message time.
+ */
+const joinConversation = (param: number, subject: string, touch: string) => `WITH conv AS (
+       INSERT INTO conversations (tenant_id, id, customer_id, inbox_id, lead_id, subject)
+       VALUES (current_setting('app.tenant_id')::uuid, $${param}, $2, $6, $5, ${subject})
+       ON CONFLICT (tenant_id, inbox_id, lead_id) DO UPDATE SET ${touch}
+       RETURNING id)`;
+
 /** Records a step that could not be rendered (nothing was sent); a later attempt's row of the same step takes the new error. */
 export async function recordRenderError(m: EntityManager, msg: OutboundMessage, error: string): Promise<void> {
   await m.query(
-    `INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, step, status, message_id, scheduled_at, error)
-     VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, 'outbound', $7, 'render_error', $8, $9, $10)
+    `${joinConversation(11, "''", 'updated_at = conversations.updated_at')}
+     INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, step, status, message_id, scheduled_at, error, conversation_id)
+     VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, 'outbound', $7, 'render_error', $8, $9, $10, (SELECT id FROM conv))
      ON CONFLICT (tenant_id, enrollment_id, step) WHERE direction = 'outbound' DO UPDATE SET status = 'render_error', error = EXCLUDED.error, updated_at = now()
        WHERE messages.status IN ('render_error', 'failed')`,
-    [...outboundParams(msg), error],
+    [...outboundParams(msg), error, newId('conv')],
   );
 }
 
@@ -72,10 +89,11 @@ export async function insertSendingMessage(
   content: { subject: string; body: string; unsubscribeToken: string },
 ): Promise<SendingMessageRow | undefined> {
   const [row] = (await m.query(
-    `INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, step, status, message_id, scheduled_at, subject, body, unsubscribe_token)
-     VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, 'outbound', $7, 'sending', $8, $9, $10, $11, $12)
+    `${joinConversation(13, '$10', "last_message_at = now(), updated_at = now(), subject = CASE WHEN conversations.subject = '' THEN $10 ELSE conversations.subject END")}
+     INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, step, status, message_id, scheduled_at, subject, body, unsubscribe_token, conversation_id)
+     VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, 'outbound', $7, 'sending', $8, $9, $10, $11, $12, (SELECT id FROM conv))
      ON CONFLICT (tenant_id, enrollment_id, step) WHERE direction = 'outbound' DO NOTHING RETURNING id, status, message_id, unsubscribe_token`,
-    [...outboundParams(msg), content.subject, content.body, content.unsubscribeToken],
+    [...outboundParams(msg), content.subject, content.body, content.unsubscribeToken, newId('conv')],
   )) as SendingMessageRow[];
   return row;
 }
@@ -244,4 +262,32 @@ export async function listEnrollmentMessages(m: EntityManager, enrollmentId: str
     'SELECT id, direction, step, status, subject, body, error, scheduled_at, sent_at, opened_at, opens, created_at FROM messages WHERE enrollment_id = $1 ORDER BY created_at, id',
     [enrollmentId],
   )) as Record<string, unknown>[];
+}
+
+/** A message of a conversation as its thread shows it. */
+export interface ThreadMessageRow {
+  id: string;
+  direction: 'outbound' | 'inbound';
+  origin: string;
+  status: string;
+  campaign_id: string | null;
+  step: number | null;
+  subject: string;
+  body: string;
+  error: string | null;
+  sent_at: Date | null;
+  opened_at: Date | null;
+  created_at: Date;
+}
+
+/** One page of a conversation's messages, both ways, newest first. */
+export function listConversationMessagesPage(m: EntityManager, conversationId: string, list: ListParams): Promise<Page<ThreadMessageRow>> {
+  return keysetPage<ThreadMessageRow>(m, list, {
+    select:
+      'SELECT m.id, m.direction, m.origin, m.status, m.campaign_id, m.step, m.subject, m.body, m.error, m.sent_at, m.opened_at, m.created_at FROM messages m',
+    key: 'm.id',
+    order: 'desc',
+    where: [['m.conversation_id = ?', conversationId]],
+    idOf: (r) => r.id,
+  });
 }

@@ -38,7 +38,7 @@ export function encodeCursor(after: string, value?: string): string {
 }
 
 /** A sorted page's cursor: the last row's id and its sort column's value. */
-function decodeSortedCursor(cursor: string | undefined): { after: string; value: string } | undefined {
+export function decodeSortedCursor(cursor: string | undefined): { after: string; value: string } | undefined {
   const after = decodeCursor(cursor);
   if (!after) return undefined;
   const parsed = JSON.parse(Buffer.from(cursor!, 'base64url').toString('utf8')) as { v?: unknown };

@@ -36,6 +36,7 @@ const TABLE_OWNERS = {
   sequence_steps: 'db/sequences.ts',
   enrollments: 'db/enrollments.ts',
   messages: 'db/messages.ts',
+  conversations: 'db/conversations.ts',
   leads: 'db/leads.ts',
   inboxes: 'db/inboxes.ts',
   provider_accounts: 'db/inboxes.ts',
@@ -66,9 +67,12 @@ const ACT_MODULES = {
   // Suppressing an address: listed, its leads marked, its running enrollments
   // (found through those leads) stopped, in the caller's transaction.
   'db/suppressions.ts': ['leads', 'enrollments'],
-  // A reply or a bounce: the inbound message, the lead's status and the
-  // enrollment's end, in one statement.
-  'db/emailEvents.ts': ['messages', 'leads', 'enrollments'],
+  // A reply or a bounce: the inbound message (and its conversation), the
+  // lead's status and the enrollment's end, in one statement.
+  'db/emailEvents.ts': ['messages', 'leads', 'enrollments', 'conversations'],
+  // A message joins the conversation of its (inbox, lead) in the statement
+  // that records it (found or made by an upsert).
+  'db/messages.ts': ['conversations'],
 };
 
 /** TypeORM entities and their tables: a repository call is a statement too. */

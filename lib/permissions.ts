@@ -16,6 +16,8 @@ export const PERMISSIONS = {
   'billing.manage': 'Change the plan and client billing',
   'audit.read': 'Read the audit log',
   'settings.manage': 'Change tenant settings',
+  'conversations.read': 'See conversations with leads and their messages',
+  'messages.send': 'Reply to leads and assign, snooze and close conversations',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;

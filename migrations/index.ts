@@ -17,6 +17,8 @@ import { AddressVerification1730000013000 } from './1730000013000-address-verifi
 import { RateLimits1730000013100 } from './1730000013100-rate-limits';
 import { BillingPaidNotAsked1730000014000 } from './1730000014000-billing-paid-not-asked';
 import { InviteTeamByMembers1730000015500 } from './1730000015500-invite-team-by-members';
+import { Conversations1730000016000 } from './1730000016000-conversations';
+import { ConversationPermissions1730000016100 } from './1730000016100-conversation-permissions';
 
 export const migrations = [
   CreateTenants1730000000000,
@@ -36,4 +38,6 @@ export const migrations = [
   RateLimits1730000013100,
   BillingPaidNotAsked1730000014000,
   InviteTeamByMembers1730000015500,
+  Conversations1730000016000,
+  ConversationPermissions1730000016100,
 ];

@@ -94,6 +94,8 @@ interface Seeded {
   workflowId: string;
   message?: string;
   unsubscribeToken?: string;
+  /** The conversation the first message started. */
+  conversation?: string;
   invoice?: string;
   /** For DELETE operations: resources of their own, so the others keep theirs. */
   spare: { customer: string; role: string; invite: string; member: string; sequence: string; step: string; inbox: string; lead: string; token: string };
@@ -220,6 +222,7 @@ async function seed(api: string, db: DataSource, t: TenantFixture, ownerEmail: s
   const received = message ? await call<unknown>('GET', `/api/outbox/${message}/received`).catch(() => undefined) : undefined;
   const unsubscribeToken = /\/api\/unsubscribe\/([A-Za-z0-9._~-]+)/.exec(JSON.stringify(received ?? ''))?.[1];
   if (message && !unsubscribeToken) console.log(`[fuzz] seed: no unsubscribe link in the received copy: ${JSON.stringify(received).slice(0, 300)}`);
+  const conversation = message ? (await call<{ data: { id: string }[] }>('GET', '/api/conversations')).data[0]?.id : undefined;
 
   return {
     tenantId: t.tenant.id,
@@ -237,6 +240,7 @@ async function seed(api: string, db: DataSource, t: TenantFixture, ownerEmail: s
     workflowId: capability.workflowId ?? `tenant/${t.tenant.id}/customer/${customerId}/provision-email`,
     message,
     unsubscribeToken,
+    conversation,
     spare,
     token: issued.token,
     ownerSession,
@@ -298,6 +302,7 @@ function idsOf(r: RouteSpec, s: Seeded): Record<string, string | undefined> {
     tok: del ? s.spare.token : undefined,
     msg: s.message,
     cinv: s.invoice,
+    conv: s.conversation,
     uuid: s.tenantId,
     name: 'legacy-tenant-id',
   };

@@ -1,0 +1,121 @@
+// Conversations: one thread between one lead and one of the tenant's inboxes
+// (docs/architecture.md, "Conversations"). A message joins its conversation
+// where it is recorded (db/messages.ts, db/emailEvents.ts); here are the
+// conversation list, one conversation, and what a person changes on it.
+// A snooze ends by itself: a snoozed conversation whose time has passed reads
+// as open, without a job that wakes it.
+import { type EntityManager } from 'typeorm';
+import { decodeSortedCursor, encodeCursor, likePattern, type ListParams, type Page } from './pagination';
+
+export type ConversationStatus = 'open' | 'closed' | 'snoozed';
+
+export interface ConversationRow {
+  id: string;
+  customer_id: string;
+  inbox_id: string;
+  inbox_email: string | null;
+  lead_id: string;
+  lead_email: string;
+  lead_first_name: string;
+  lead_last_name: string;
+  status: ConversationStatus;
+  snoozed_until: Date | null;
+  assignee_member_id: string | null;
+  unread_count: number;
+  last_message_at: Date;
+  subject: string;
+  campaign_ids: string[];
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** The status as people see it: a snooze whose time has come is open again. */
+const STATUS = "CASE WHEN c.status = 'snoozed' AND c.snoozed_until <= now() THEN 'open' ELSE c.status END";
+
+const SELECT = `
+  SELECT c.id, c.customer_id, c.inbox_id, i.from_email AS inbox_email, c.lead_id, l.email AS lead_email, l.first_name AS lead_first_name,
+         l.last_name AS lead_last_name, ${STATUS} AS status, CASE WHEN ${STATUS} = 'snoozed' THEN c.snoozed_until END AS snoozed_until,
+         c.assignee_member_id, c.unread_count, c.last_message_at, c.last_message_at::text AS last_at, c.subject,
+         cm.campaign_ids, c.created_at, c.updated_at
+    FROM conversations c JOIN leads l ON l.id = c.lead_id LEFT JOIN inboxes i ON i.id = c.inbox_id
+   CROSS JOIN LATERAL (SELECT ARRAY(SELECT DISTINCT x.campaign_id FROM messages x WHERE x.conversation_id = c.id AND x.campaign_id IS NOT NULL ORDER BY x.campaign_id) AS campaign_ids) cm`;
+
+export interface ConversationFilters {
+  status?: ConversationStatus;
+  unread?: boolean;
+  inboxId?: string;
+  campaignId?: string;
+  /** A member id, or `none` for conversations nobody is assigned to. */
+  assignee?: string;
+}
+
+/**
+ * One page of the customer's conversations, latest message first; `q`
+ * searches the lead's address and name and the subject. The cursor carries
+ * the last row's time as the database wrote it (microseconds), so no row is
+ * skipped or repeated between pages.
+ */
+export async function listConversationsPage(
+  m: EntityManager,
+  customerId: string,
+  filters: ConversationFilters,
+  list: ListParams,
+): Promise<Page<ConversationRow>> {
+  const params: unknown[] = [];
+  const bind = (value: unknown) => `$${params.push(value)}`;
+  const where = [`c.customer_id = ${bind(customerId)}`];
+  if (filters.status) where.push(`${STATUS} = ${bind(filters.status)}`);
+  if (filters.unread !== undefined) where.push(filters.unread ? 'c.unread_count > 0' : 'c.unread_count = 0');
+  if (filters.inboxId) where.push(`c.inbox_id = ${bind(filters.inboxId)}`);
+  if (filters.campaignId) where.push(`${bind(filters.campaignId)} = ANY (cm.campaign_ids)`);
+  if (filters.assignee === 'none') where.push('c.assignee_member_id IS NULL');
+  else if (filters.assignee) where.push(`c.assignee_member_id = ${bind(filters.assignee)}`);
+  if (list.q) {
+    const n = bind(likePattern(list.q));
+    where.push(
+      `(l.email ILIKE ${n} ESCAPE '\\' OR l.first_name ILIKE ${n} ESCAPE '\\' OR l.last_name ILIKE ${n} ESCAPE '\\' OR c.subject ILIKE ${n} ESCAPE '\\')`,
+    );
+  }
+  const after = decodeSortedCursor(list.cursor);
+  if (after) where.push(`(c.last_message_at, c.id) < (${bind(after.value)}::timestamptz, ${bind(after.after)})`);
+  const rows = (await m.query(
+    `${SELECT} WHERE ${where.join(' AND ')} ORDER BY c.last_message_at DESC, c.id DESC LIMIT ${list.limit + 1}`,
+    params,
+  )) as (ConversationRow & {
+    last_at: string;
+  })[];
+  const data = rows.slice(0, list.limit);
+  const last = data[data.length - 1];
+  return {
+    data: data.map(({ last_at: _, ...row }) => row),
+    nextCursor: rows.length > list.limit && last ? encodeCursor(last.id, last.last_at) : null,
+  };
+}
+
+/** One of the customer's conversations. */
+export async function findConversation(m: EntityManager, id: string, customerId: string): Promise<ConversationRow | undefined> {
+  const [row] = (await m.query(`${SELECT} WHERE c.id = $1 AND c.customer_id = $2`, [id, customerId])) as (ConversationRow & { last_at?: string })[];
+  if (row) delete row.last_at;
+  return row;
+}
+
+export interface ConversationChanges {
+  status?: ConversationStatus;
+  snoozedUntil?: Date | null;
+  assigneeMemberId?: string | null;
+  read?: boolean;
+}
+
+/** Applies what a person changed on the conversation (a status other than snoozed clears the snooze time). */
+export async function updateConversation(m: EntityManager, id: string, changes: ConversationChanges): Promise<void> {
+  const params: unknown[] = [id];
+  const bind = (value: unknown) => `$${params.push(value)}`;
+  const set = ['updated_at = now()'];
+  if (changes.status) {
+    set.push(`status = ${bind(changes.status)}`);
+    set.push(changes.status === 'snoozed' ? `snoozed_until = ${bind(changes.snoozedUntil)}` : 'snoozed_until = NULL');
+  }
+  if (changes.assigneeMemberId !== undefined) set.push(`assignee_member_id = ${bind(changes.assigneeMemberId)}`);
+  if (changes.read === true) set.push('unread_count = 0');
+  await m.query(`UPDATE conversations SET ${set.join(', ')} WHERE id = $1`, params);
+}
