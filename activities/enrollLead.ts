@@ -263,8 +263,9 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
       if (!subject.ok || !body.ok) {
         const missing = [...new Set([...(subject.ok ? [] : subject.missing), ...(body.ok ? [] : body.missing)])];
         const error = `missing value for ${missing.map((v) => `{{${v}}}`).join(', ')}: nothing was sent; fill it in on the lead and resume`;
-        await recordRenderError(m, message, error);
+        // The enrollment's row before the conversation's, the order a reply's statement locks them in.
         await setEnrollmentError(m, input.enrollmentId, error);
+        await recordRenderError(m, message, error);
         return { done: { outcome: 'render_error', missing } as SendOutcome };
       }
       // 1. Record before sending.

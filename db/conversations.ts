@@ -5,6 +5,7 @@
 // A snooze ends by itself: a snoozed conversation whose time has passed reads
 // as open, without a job that wakes it.
 import { type EntityManager } from 'typeorm';
+import { ApiError } from '../lib/errors';
 import { decodeSortedCursor, encodeCursor, likePattern, type ListParams, type Page } from './pagination';
 
 export type ConversationStatus = 'open' | 'closed' | 'snoozed';
@@ -77,6 +78,8 @@ export async function listConversationsPage(
     );
   }
   const after = decodeSortedCursor(list.cursor);
+  // The cursor's value is a time: an edited one is refused, not cast into an error.
+  if (after && Number.isNaN(Date.parse(after.value))) throw new ApiError(400, 'invalid_cursor', 'the cursor is not one this list gave out');
   if (after) where.push(`(c.last_message_at, c.id) < (${bind(after.value)}::timestamptz, ${bind(after.after)})`);
   const rows = (await m.query(
     `${SELECT} WHERE ${where.join(' AND ')} ORDER BY c.last_message_at DESC, c.id DESC LIMIT ${list.limit + 1}`,

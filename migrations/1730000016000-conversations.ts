@@ -65,21 +65,29 @@ export class Conversations1730000016000 implements MigrationInterface {
     await acrossTenants(q, ['messages', 'conversations', 'enrollments'], async () => {
       // The inbox of an inbound row is the one its outbound message went from;
       // a row that still names none falls back to its enrollment's inbox.
+      //
+      // One pass over the messages: each row's thread, the thread's last
+      // outbound time beside it (a window), then per thread the inbound rows
+      // after that time (its unread count).
       await q.query(`
-        WITH threads AS (
-          SELECT m.tenant_id, coalesce(m.inbox_id, e.inbox_id) AS inbox_id, m.lead_id, min(m.customer_id) AS customer_id,
-                 max(coalesce(m.sent_at, m.created_at)) AS last_message_at,
-                 max(m.created_at) FILTER (WHERE m.direction = 'outbound') AS last_outbound_at,
-                 (array_agg(m.subject ORDER BY m.created_at, m.id) FILTER (WHERE m.subject <> ''))[1] AS subject
+        WITH placed AS (
+          SELECT m.tenant_id, coalesce(m.inbox_id, e.inbox_id) AS inbox_id, m.lead_id, m.customer_id, m.direction,
+                 m.created_at, m.sent_at, m.subject, m.id
             FROM messages m LEFT JOIN enrollments e ON e.tenant_id = m.tenant_id AND e.id = m.enrollment_id
-           WHERE coalesce(m.inbox_id, e.inbox_id) IS NOT NULL
-           GROUP BY m.tenant_id, coalesce(m.inbox_id, e.inbox_id), m.lead_id)
+           WHERE coalesce(m.inbox_id, e.inbox_id) IS NOT NULL),
+        marked AS (
+          SELECT p.*, max(p.created_at) FILTER (WHERE p.direction = 'outbound') OVER (PARTITION BY p.tenant_id, p.inbox_id, p.lead_id) AS last_outbound_at
+            FROM placed p),
+        threads AS (
+          SELECT tenant_id, inbox_id, lead_id, min(customer_id) AS customer_id,
+                 max(coalesce(sent_at, created_at)) AS last_message_at,
+                 (array_agg(subject ORDER BY created_at, id) FILTER (WHERE subject <> ''))[1] AS subject,
+                 count(*) FILTER (WHERE direction = 'inbound' AND (last_outbound_at IS NULL OR created_at > last_outbound_at)) AS unread
+            FROM marked
+           GROUP BY tenant_id, inbox_id, lead_id)
         INSERT INTO conversations (tenant_id, id, customer_id, inbox_id, lead_id, last_message_at, subject, unread_count)
         SELECT t.tenant_id, 'conv_' || substr(md5(t.tenant_id::text || '/' || t.inbox_id || '/' || t.lead_id), 1, 26), t.customer_id, t.inbox_id, t.lead_id,
-               t.last_message_at, coalesce(t.subject, ''),
-               (SELECT count(*) FROM messages i
-                 WHERE i.tenant_id = t.tenant_id AND i.lead_id = t.lead_id AND i.direction = 'inbound' AND coalesce(i.inbox_id, t.inbox_id) = t.inbox_id
-                   AND (t.last_outbound_at IS NULL OR i.created_at > t.last_outbound_at))
+               t.last_message_at, coalesce(t.subject, ''), t.unread
           FROM threads t`);
       await q.query(`
         UPDATE messages m SET conversation_id = c.id

@@ -36,7 +36,7 @@ it('names exactly what to install when Go and Java are missing', () => {
     expect(result.stderr).toContain('missing prerequisite');
     expect(result.stderr).toMatch(/Temporal CLI: Go is needed to build the Temporal CLI.*apt-get install golang-go.*TEMPORAL_CLI_PATH/);
     expect(result.stderr).toMatch(/Temporal test server: Java 17 or newer.*apt-get install openjdk-17-jre-headless/);
-    expect(result.stderr).toMatch(/GreenMail: Java 11 or newer.*apt-get install openjdk-17-jre-headless/);
+    expect(result.stderr).toMatch(/GreenMail: Java 17 or newer.*apt-get install openjdk-17-jre-headless/);
     expect(result.stderr).toMatch(/stripe-mock: Go is needed to build stripe-mock.*STRIPE_MOCK_PATH/);
     expect(fs.readdirSync(emptyTools).filter((f) => f !== 'bin')).toEqual([]);
   } finally {

@@ -120,7 +120,11 @@ const DEFAULT_MAX_MESSAGE_BYTES = 25 * 1024 * 1024;
  */
 export async function openMailbox(settings: ImapSettings, policy: OutboundPolicy, opts: { mailbox?: string } = {}): Promise<OpenMailbox> {
   const target = await checkOutbound(policy, settings.host, settings.port);
-  if (!target.ok) throw ApplicationFailure.nonRetryable('the IMAP host is not allowed: it must be a public mail server', MAILBOX_REJECTED);
+  if (!target.ok) {
+    // A name that does not resolve now may resolve later (a DNS outage): retried; an internal address never is.
+    if (target.reason === 'unresolved') throw new Error(`the IMAP host ${settings.host} did not resolve`);
+    throw ApplicationFailure.nonRetryable('the IMAP host is not allowed: it must be a public mail server', MAILBOX_REJECTED);
+  }
   const named = isIP(settings.host.replace(/^\[(.*)\]$/, '$1')) === 0;
   const client = new ImapFlow({
     host: target.address,

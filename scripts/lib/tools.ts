@@ -343,7 +343,7 @@ export async function ensureGreenMail(log: Log): Promise<string> {
   }
   if (run('java', ['-version']).missing) {
     throw new MissingPrerequisiteError(
-      'Java 11 or newer is needed for GreenMail (the test mail server). Install it with `apt-get install openjdk-17-jre-headless`.',
+      'Java 17 or newer is needed for GreenMail (the test mail server; its start-up cache needs 13+). Install it with `apt-get install openjdk-17-jre-headless`.',
     );
   }
   if (run('mvn', ['-v']).missing) {
@@ -363,7 +363,9 @@ export async function ensureGreenMail(log: Log): Promise<string> {
   const digest = sha256Of(GREENMAIL_JAR);
   if (digest !== GREENMAIL_SHA256) {
     fs.rmSync(GREENMAIL_DIR, { recursive: true, force: true });
-    throw new Error(`GreenMail ${GREENMAIL_VERSION}: SHA-256 ${digest} is not the pinned ${GREENMAIL_SHA256}; refusing to install it`);
+    throw new Error(
+      `GreenMail ${GREENMAIL_VERSION}: SHA-256 ${digest} is not the pinned ${GREENMAIL_SHA256}; refusing to install it (Maven keeps its copy: delete ~/.m2/repository/com/icegreen/greenmail-standalone/${GREENMAIL_VERSION} before trying again)`,
+    );
   }
   // As for the test server: C1 only and an AppCDS archive, so a test suite's
   // GreenMail is up in about a second even on two busy cores.
