@@ -156,6 +156,10 @@ describe('GET /api/conversations', () => {
   it('refuses a bad filter with a 400', async () => {
     expect((await owner.get('/api/conversations?status=archived').set('X-Customer-Id', c(0))).status).toBe(400);
     expect((await owner.get('/api/conversations?inboxId=nope').set('X-Customer-Id', c(0))).status).toBe(400);
+    // A cursor whose time was edited is refused, not cast into a server error.
+    const edited = Buffer.from(JSON.stringify({ after: newId('conv'), v: 'not a time' }), 'utf8').toString('base64url');
+    const res = await owner.get(`/api/conversations?cursor=${edited}`).set('X-Customer-Id', c(0));
+    expect([res.status, res.body.error?.code]).toEqual([400, 'invalid_cursor']);
   });
 });
 
