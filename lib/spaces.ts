@@ -33,13 +33,14 @@ export const SPACES: readonly SpaceDefinition[] = [
   {
     key: 'client',
     label: 'Clients',
-    purpose: "The agency's daily work: customers, leads, campaigns and sequences",
+    purpose: "The agency's daily work: customers, leads, campaigns, sequences and replies",
     gate: ['campaigns.read'],
     pages: [
       { path: 'customers', label: 'Customers', permission: 'customers.read' },
       { path: 'leads', label: 'Leads', permission: 'campaigns.read' },
       { path: 'campaigns', label: 'Campaigns', permission: 'campaigns.read' },
       { path: 'sequences', label: 'Sequences', permission: 'campaigns.read' },
+      { path: 'replies', label: 'Replies', permission: 'conversations.read' },
     ],
   },
   {

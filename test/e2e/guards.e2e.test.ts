@@ -10,6 +10,7 @@ import path from 'node:path';
 import { type DataSource } from 'typeorm';
 import { openDataSource } from '../helpers/database';
 import { apiCall, apiSession, seedOutreach } from '../helpers/consoleSeed';
+import { seedConversation } from '../helpers/conversationSeed';
 import { addMember, createTenant, createUser, type TenantFixture } from '../helpers/fixtures';
 import { env, linkFor } from './browser';
 
@@ -73,6 +74,12 @@ const EXPECTED: Record<string, Row> = {
   'POST /client/sequences/[id]?/addStep':           [401,       403,    403,        404,        'ok'],
   'POST /client/sequences/[id]?/saveStep':          [401,       403,    403,        404,        'ok'],
   'POST /client/sequences/[id]?/deleteStep':        [401,       403,    403,        404,        'ok'],
+  'GET /client/replies':                            ['login',   200,    403,        200,        200],
+  'GET /client/replies/[id]':                       ['login',   200,    403,        404,        200],
+  'POST /client/replies/[id]?/status':              [401,       403,    403,        404,        'ok'],
+  'POST /client/replies/[id]?/snooze':              [401,       403,    403,        404,        'ok'],
+  'POST /client/replies/[id]?/assign':              [401,       403,    403,        404,        'ok'],
+  'POST /client/replies/[id]?/read':                [401,       403,    403,        404,        'ok'],
 
   'GET /provider':                                  ['login',   403,    403,        '→/provider/inboxes', '→/provider/onboarding'],
   'GET /provider/onboarding':                       ['login',   403,    403,        403,        200],
@@ -146,6 +153,8 @@ interface Seeds {
   spareMemberId: string;
   spareRoleId: string;
   viewerRoleId: string;
+  /** A conversation of customer B with the seeded lead. */
+  conversationId: string;
 }
 
 /**
@@ -179,6 +188,9 @@ const FORMS: Record<string, (s: Seeds) => Record<string, string>> = {
   'POST /provider/inboxes?/remove': (s) => ({ customerId: s.customerB, inboxId: s.inboxId }),
   'POST /provider/members?/remove': (s) => ({ memberId: s.spareMemberId }),
   'POST /dev/tokens?/revoke': () => ({ tokenId: `tok_${'0'.repeat(26)}` }),
+  'POST /client/replies/[id]?/status': (s) => ({ customerId: s.customerB, status: 'closed' }),
+  'POST /client/replies/[id]?/snooze': (s) => ({ customerId: s.customerB, snoozedUntil: new Date(Date.now() + 86_400_000).toISOString().slice(0, 16) }),
+  'POST /client/replies/[id]?/assign': (s) => ({ customerId: s.customerB, assigneeMemberId: '' }),
 };
 
 /** Each route with parameters, as a real path (and the query its page needs to pick customer B). */
@@ -189,6 +201,7 @@ const PARAMS: Record<string, (s: Seeds) => { path: string; query?: string }> = {
   '/client/sequences/[id]': (s) => ({ path: `/client/sequences/${s.sequenceId}`, query: `customer=${s.customerB}` }),
   '/platform/backfills/[name]': () => ({ path: '/platform/backfills/legacy-tenant-id' }),
   '/platform/tenants/[id]': (s) => ({ path: `/platform/tenants/${s.tenantId}` }),
+  '/client/replies/[id]': (s) => ({ path: `/client/replies/${s.conversationId}`, query: `customer=${s.customerB}` }),
 };
 
 /** Every page, form action and endpoint in web/src/routes, as table keys. */
@@ -288,6 +301,7 @@ beforeAll(async () => {
     spareMemberId: spareMember.id,
     spareRoleId: spareRole.id,
     viewerRoleId: tenant.roles.viewer!,
+    conversationId: await seedConversation(owner, tenant.tenant.id, { customerId: b, ...outreach }, { reply: 'Tell me more.' }),
   };
 });
 

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { type DataSource } from 'typeorm';
 import { apiCall, apiSession, seedOutreach, type OutreachSeeds } from '../helpers/consoleSeed';
+import { seedConversation } from '../helpers/conversationSeed';
 import { openDataSource } from '../helpers/database';
 import { addMember, createTenant, createUser, type TenantFixture } from '../helpers/fixtures';
 import { env, launchBrowser, ready, screenshotPath } from './browser';
@@ -18,6 +19,7 @@ const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8
 interface Seeds extends OutreachSeeds {
   customerId: string;
   tenantId: string;
+  conversationId: string;
 }
 
 type Who = 'anonymous' | 'owner' | 'platformAdmin';
@@ -33,6 +35,8 @@ const WALK: readonly { route: string; who: Who; url: (s: Seeds) => string }[] = 
   { route: '/client/campaigns/[id]', who: 'owner', url: (s) => `/client/campaigns/${s.campaignId}?customer=${s.customerId}` },
   { route: '/client/sequences', who: 'owner', url: (s) => `/client/sequences?customer=${s.customerId}` },
   { route: '/client/sequences/[id]', who: 'owner', url: (s) => `/client/sequences/${s.sequenceId}?customer=${s.customerId}` },
+  { route: '/client/replies', who: 'owner', url: (s) => `/client/replies?customer=${s.customerId}` },
+  { route: '/client/replies/[id]', who: 'owner', url: (s) => `/client/replies/${s.conversationId}?customer=${s.customerId}` },
   { route: '/provider/onboarding', who: 'owner', url: () => '/provider/onboarding' },
   { route: '/provider/inboxes', who: 'owner', url: (s) => `/provider/inboxes?customer=${s.customerId}` },
   { route: '/provider/outbox', who: 'owner', url: (s) => `/provider/outbox?customer=${s.customerId}` },
@@ -85,7 +89,8 @@ beforeAll(async () => {
     name: 'Ivy Invited',
     roleId: tenant.roles.viewer,
   });
-  seeds = { ...outreach, customerId, tenantId: tenant.tenant.id };
+  const conversationId = await seedConversation(owner, tenant.tenant.id, { customerId, ...outreach }, { reply: 'Sounds good. Can we talk on Friday?' });
+  seeds = { ...outreach, customerId, tenantId: tenant.tenant.id, conversationId };
   browser = await launchBrowser();
 });
 

@@ -10,6 +10,7 @@ import type * as BillingApi from '../../../api/schemas/billing.responses';
 import type * as PlatformApi from '../../../api/schemas/platform.responses';
 import type * as MetaApi from '../../../api/schemas/meta.responses';
 import type * as WebhooksApi from '../../../api/schemas/webhooks.responses';
+import type * as ConversationsApi from '../../../api/schemas/conversations.responses';
 
 type Out<S extends z.ZodType> = z.output<S>;
 type Item<L extends { data: unknown[] }> = L['data'][number];
@@ -86,3 +87,8 @@ export type IssuedToken = Out<typeof AccessApi.issuedToken>;
 export type AuditList = Out<typeof AccessApi.auditList>;
 export type AuditEntry = Item<AuditList>;
 export type WebhookEndpoints = Out<typeof WebhooksApi.webhookEndpoints>;
+
+export type Conversation = Out<typeof ConversationsApi.conversation>;
+export type ConversationList = Out<typeof ConversationsApi.conversations>;
+export type ConversationThread = Out<typeof ConversationsApi.conversationThread>;
+export type ThreadMessage = Item<ConversationThread['messages']>;
