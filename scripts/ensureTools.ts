@@ -48,8 +48,8 @@ export function ensureAptPackages(needs: AptNeed[]): void {
 }
 
 const BASE_NEEDS: AptNeed[] = [
-  { commands: [['java', '-version']], pkg: 'openjdk-17-jre-headless', why: 'Java runs the Temporal time-skipping test server' },
-  { commands: [['mvn', '-v']], pkg: 'maven', why: 'Maven fetches the Temporal time-skipping test server' },
+  { commands: [['java', '-version']], pkg: 'openjdk-17-jre-headless', why: 'Java runs the Temporal time-skipping test server and GreenMail' },
+  { commands: [['mvn', '-v']], pkg: 'maven', why: 'Maven fetches the Temporal time-skipping test server and GreenMail' },
 ];
 const TEST_NEEDS: AptNeed[] = [
   {
