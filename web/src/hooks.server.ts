@@ -9,7 +9,7 @@
 import { error, redirect, type Handle } from '@sveltejs/kit';
 import { api, SESSION_COOKIE } from '$lib/server/api';
 import type { Me } from '$lib/types';
-import { landingOf, legacyRedirect, spaceAccess, TENANT_SPACES, type TenantSpace } from '../../lib/spaces';
+import { legacyRedirect, spaceAccess, TENANT_SPACES } from '../../lib/spaces';
 
 export const handle: Handle = async ({ event, resolve }) => {
   const moved = legacyRedirect(event.url.pathname);
@@ -40,7 +40,7 @@ function routedPath(routeId: string | null, pathname: string): string {
 }
 
 function guard(me: Me | null, url: URL, path: string, method: string): void {
-  const [, first, second] = path.split('/');
+  const [, first] = path.split('/');
   const isSpace = (TENANT_SPACES as readonly string[]).includes(first ?? '');
   if (!isSpace && first !== 'platform') return;
   if (!me) {
@@ -61,10 +61,5 @@ function guard(me: Me | null, url: URL, path: string, method: string): void {
         ? `Your role does not include the ${access.space} space.`
         : 'Your role does not allow this page. Ask an owner or admin if you need it.',
     );
-  }
-  if (!second) {
-    const landing = landingOf(first as TenantSpace, me.permissions);
-    if (!landing) error(403, 'Your role does not allow any page of this space.');
-    redirect(303, landing);
   }
 }

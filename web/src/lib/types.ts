@@ -82,7 +82,6 @@ export type SequenceRunning = Out<typeof OutreachApi.sequenceRunning>;
 export type SequenceUpgraded = Out<typeof OutreachApi.sequenceUpgraded>;
 
 export type TokenList = Out<typeof AccessApi.tokenList>;
-export type ApiToken = Item<TokenList>;
 export type IssuedToken = Out<typeof AccessApi.issuedToken>;
 export type AuditList = Out<typeof AccessApi.auditList>;
 export type AuditEntry = Item<AuditList>;
@@ -91,4 +90,3 @@ export type WebhookEndpoints = Out<typeof WebhooksApi.webhookEndpoints>;
 export type Conversation = Out<typeof ConversationsApi.conversation>;
 export type ConversationList = Out<typeof ConversationsApi.conversations>;
 export type ConversationThread = Out<typeof ConversationsApi.conversationThread>;
-export type ThreadMessage = Item<ConversationThread['messages']>;

@@ -2,11 +2,10 @@ import { redirect } from '@sveltejs/kit';
 import { api, formFailure } from '$lib/server/api';
 import { pickCustomer } from '$lib/server/customers';
 import { requireTenant } from '$lib/server/guard';
+import { can } from '$lib/types';
 import { sortParam } from '$lib/lists';
 import type { Campaign, CampaignList, InboxList, Onboarding } from '$lib/types';
 import type { Actions, PageServerLoad } from './$types';
-
-export type CampaignSummary = Campaign;
 
 const STATUSES = ['draft', 'active', 'paused', 'completed', 'archived'] as const;
 const isStatus = (s: string): s is (typeof STATUSES)[number] => (STATUSES as readonly string[]).includes(s);
@@ -38,21 +37,23 @@ export const load: PageServerLoad = async ({ locals, cookies, url }) => {
     ...(filter.status ? { status: filter.status } : {}),
     ...(cursor ? { cursor } : {}),
   });
+  // The inboxes, the tenant's defaults and the zones fill the new-campaign form only: a member who cannot write is spared them.
+  const writes = can(locals.me, 'campaigns.write');
   const [campaigns, inboxes, onboarding] = await Promise.all([
     api<CampaignList>(cookies, `/api/campaigns?${query}`, { customerId: selected.id }),
-    api<InboxList>(cookies, '/api/inboxes?limit=200', { customerId: selected.id }),
-    api<Onboarding>(cookies, '/api/onboarding'),
+    writes ? api<InboxList>(cookies, '/api/inboxes?limit=200', { customerId: selected.id }) : null,
+    writes ? api<Onboarding>(cookies, '/api/onboarding') : null,
   ]);
   return {
     ...empty,
     // The tenant's template defaults: a new campaign's zone, days and window start from them.
-    defaults: onboarding.status === 200 ? onboarding.body.settings : null,
+    defaults: onboarding?.status === 200 ? onboarding.body.settings : null,
     campaigns: campaigns.status === 200 ? campaigns.body.data : [],
     nextCursor: campaigns.status === 200 ? campaigns.body.nextCursor : null,
     failed: campaigns.status !== 200,
-    inboxes: inboxes.status === 200 ? inboxes.body.data : [],
+    inboxes: inboxes?.status === 200 ? inboxes.body.data : [],
     // The zones the API accepts (it validates with the same Intl).
-    zones: Intl.supportedValuesOf('timeZone'),
+    zones: writes ? Intl.supportedValuesOf('timeZone') : [],
   };
 };
 
