@@ -104,6 +104,8 @@ export default tseslint.config(
                 './provisionEmailOutreach.contract.ts',
                 './provisionTenant.contract.ts',
                 './sendQuota.rules.ts',
+                './readMailbox.contract.ts',
+                './sendMessage.contract.ts',
               ],
               message: 'activities and services import a workflow only through its contract and rules (workflows/*.contract.ts, *.rules.ts).',
             },

@@ -26,6 +26,7 @@ export const ID_PREFIXES = [
   'cinv',
   'cred',
   'conv',
+  'att',
 ] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 

@@ -37,6 +37,8 @@ const TABLE_OWNERS = {
   enrollments: 'db/enrollments.ts',
   messages: 'db/messages.ts',
   conversations: 'db/conversations.ts',
+  message_attachments: 'db/attachments.ts',
+  inbox_mailboxes: 'db/mailboxes.ts',
   leads: 'db/leads.ts',
   inboxes: 'db/inboxes.ts',
   provider_accounts: 'db/inboxes.ts',
@@ -73,6 +75,10 @@ const ACT_MODULES = {
   // A message joins the conversation of its (inbox, lead) in the statement
   // that records it (found or made by an upsert).
   'db/messages.ts': ['conversations'],
+  // An inbound mail: threaded, stored once in its conversation with its
+  // attachments, and the lead and enrollment it ends, in the reader's
+  // transaction (docs/architecture.md, "Conversations").
+  'db/inboundMail.ts': ['messages', 'conversations', 'message_attachments', 'leads', 'enrollments'],
 };
 
 /** TypeORM entities and their tables: a repository call is a statement too. */

@@ -19,6 +19,7 @@ import { BillingPaidNotAsked1730000014000 } from './1730000014000-billing-paid-n
 import { InviteTeamByMembers1730000015500 } from './1730000015500-invite-team-by-members';
 import { Conversations1730000016000 } from './1730000016000-conversations';
 import { ConversationPermissions1730000016100 } from './1730000016100-conversation-permissions';
+import { InboundMail1730000016200 } from './1730000016200-inbound-mail';
 
 export const migrations = [
   CreateTenants1730000000000,
@@ -40,4 +41,5 @@ export const migrations = [
   InviteTeamByMembers1730000015500,
   Conversations1730000016000,
   ConversationPermissions1730000016100,
+  InboundMail1730000016200,
 ];
