@@ -13,6 +13,7 @@ import { createDiagnoseTenantActivities } from './diagnoseTenant';
 import { createProvisionEmailOutreachActivities } from './provisionEmailOutreach';
 import { createEnrollLeadActivities } from './enrollLead';
 import { createProvisionTenantActivities } from './provisionTenant';
+import { createReadMailboxActivities } from './readMailbox';
 
 export interface ActivityDeps extends BackfillActivityDeps {
   dataSource: DataSource;
@@ -37,6 +38,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCampaignFanoutActivities(deps),
     ...createBillingActivities(deps),
     ...createBackfillActivities(deps),
+    ...createReadMailboxActivities(deps),
   };
 }
 

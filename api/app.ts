@@ -86,7 +86,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   tokenRoutes(r, deps);
   auditRoutes(r);
   sequenceRoutes(r);
-  inboxRoutes(r, deps);
+  inboxRoutes(r, { ...deps, ...workflows });
   tenantRoutes(r, { ...deps, ...workflows });
   workflowRoutes(r, { ...deps, ...workflows });
   capabilityRoutes(r, { ...deps, ...workflows });

@@ -7,13 +7,16 @@
 import { type EntityManager } from 'typeorm';
 import { newId } from './ids';
 import { keysetPage, type ListParams, type Page } from './pagination';
-import { type InboxListing, type InboxSender } from './rows/inboxes';
+import { type InboxListing, type InboxMailbox, type InboxSender } from './rows/inboxes';
 
-export type { InboxListing, InboxRecord, InboxSender } from './rows/inboxes';
+export type { InboxListing, InboxMailbox, InboxRecord, InboxSender } from './rows/inboxes';
 
-/** An inbox as the API shows it: the password only as "set". */
-const SELECT_LISTING = `SELECT id, customer_id, provider, external_id, from_email, from_name, daily_cap, warmup_enabled,
-  smtp_host, smtp_port, smtp_secure, smtp_user, smtp_password_ciphertext IS NOT NULL AS has_password, created_at FROM inboxes`;
+/** An inbox as the API shows it: the passwords only as "set", with its mailbox reader's state. */
+const SELECT_LISTING = `SELECT * FROM (SELECT i.id, i.customer_id, i.provider, i.external_id, i.from_email, i.from_name, i.daily_cap, i.warmup_enabled,
+  i.smtp_host, i.smtp_port, i.smtp_secure, i.smtp_user, i.smtp_password_ciphertext IS NOT NULL AS has_password,
+  i.imap_host, i.imap_port, i.imap_secure, i.imap_user, i.imap_password_ciphertext IS NOT NULL AS has_imap_password,
+  mb.synced_at AS mailbox_synced_at, mb.stored AS mailbox_stored, mb.error AS mailbox_error, i.created_at
+  FROM inboxes i LEFT JOIN inbox_mailboxes mb ON mb.tenant_id = i.tenant_id AND mb.inbox_id = i.id) inboxes`;
 
 export async function findInbox(m: EntityManager, customerId: string, id: string): Promise<InboxListing | undefined> {
   const [row] = (await m.query(`${SELECT_LISTING} WHERE id = $1 AND customer_id = $2`, [id, customerId])) as InboxListing[];
@@ -104,6 +107,42 @@ export async function updateInbox(m: EntityManager, id: string, s: InboxSettings
       s.sealedPassword?.keyId ?? null,
     ],
   );
+}
+
+/** An inbox's IMAP settings; null clears them. A password left out (no sealed one) keeps the stored one. */
+export interface ImapColumns {
+  host: string;
+  port: number;
+  secure: boolean;
+  user: string;
+  sealedPassword?: { ciphertext: string; keyId: string };
+}
+
+export async function setInboxImap(m: EntityManager, id: string, imap: ImapColumns | null): Promise<void> {
+  if (!imap) {
+    await m.query(
+      `UPDATE inboxes SET imap_host = NULL, imap_port = NULL, imap_secure = NULL, imap_user = NULL,
+              imap_password_ciphertext = NULL, imap_password_key_id = NULL, updated_at = now() WHERE id = $1`,
+      [id],
+    );
+    return;
+  }
+  await m.query(
+    `UPDATE inboxes SET imap_host = $2, imap_port = $3, imap_secure = $4, imap_user = $5,
+            imap_password_ciphertext = coalesce($6, imap_password_ciphertext), imap_password_key_id = coalesce($7, imap_password_key_id), updated_at = now()
+      WHERE id = $1`,
+    [id, imap.host, imap.port, imap.secure, imap.user, imap.sealedPassword?.ciphertext ?? null, imap.sealedPassword?.keyId ?? null],
+  );
+}
+
+/** The inbox the mailbox reader logs in to (every IMAP column: the reader opens the password itself). */
+export async function readInboxMailbox(m: EntityManager, inboxId: string): Promise<InboxMailbox | undefined> {
+  const [inbox] = (await m.query(
+    `SELECT id, customer_id, provider, from_email, imap_host, imap_port, imap_secure, imap_user, imap_password_ciphertext, imap_password_key_id
+       FROM inboxes WHERE id = $1`,
+    [inboxId],
+  )) as InboxMailbox[];
+  return inbox;
 }
 
 export async function deleteInbox(m: EntityManager, id: string): Promise<void> {

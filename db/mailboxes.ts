@@ -1,4 +1,53 @@
 // The mailbox reader's checkpoint per inbox: UIDVALIDITY and the last UID
 // stored under it, written in the transaction that stores the mail it covers
-// (docs/providers.md, "IMAP").
-export {};
+// (docs/providers.md, "IMAP"), with what the inbox page shows of the reader:
+// how much it stored, when it last read, and why it cannot read.
+import { type EntityManager } from 'typeorm';
+
+export interface MailboxCheckpoint {
+  /** UIDVALIDITY as a decimal string (a 32-bit unsigned number), or null before the first read. */
+  uidValidity: string | null;
+  lastUid: number;
+}
+
+export async function readCheckpoint(m: EntityManager, inboxId: string): Promise<MailboxCheckpoint> {
+  const [row] = (await m.query('SELECT uid_validity::text AS uid_validity, last_uid FROM inbox_mailboxes WHERE inbox_id = $1', [inboxId])) as {
+    uid_validity: string | null;
+    last_uid: string;
+  }[];
+  return { uidValidity: row?.uid_validity ?? null, lastUid: row ? Number(row.last_uid) : 0 };
+}
+
+/**
+ * Moves the checkpoint to `lastUid` under `uidValidity`, adds `stored` and
+ * clears the error. Under the same UIDVALIDITY it only ever moves forward:
+ * an attempt the server has already given up on (a heartbeat timeout) may
+ * still commit a batch after its retry has read further.
+ */
+export async function advanceCheckpoint(m: EntityManager, inboxId: string, at: { uidValidity: string; lastUid: number; stored: number }): Promise<void> {
+  await m.query(
+    `INSERT INTO inbox_mailboxes (tenant_id, inbox_id, uid_validity, last_uid, stored, synced_at, error)
+     VALUES (current_setting('app.tenant_id')::uuid, $1, $2::bigint, $3, $4, now(), NULL)
+     ON CONFLICT (tenant_id, inbox_id) DO UPDATE SET
+       last_uid = CASE WHEN inbox_mailboxes.uid_validity IS DISTINCT FROM EXCLUDED.uid_validity THEN EXCLUDED.last_uid
+                       ELSE GREATEST(inbox_mailboxes.last_uid, EXCLUDED.last_uid) END,
+       uid_validity = EXCLUDED.uid_validity,
+       stored = inbox_mailboxes.stored + EXCLUDED.stored,
+       synced_at = now(), error = NULL, updated_at = now()`,
+    [inboxId, at.uidValidity, at.lastUid, at.stored],
+  );
+}
+
+/** Records why the mailbox cannot be read (shown to the tenant; never a network detail). The checkpoint stays. */
+export async function recordMailboxError(m: EntityManager, inboxId: string, error: string): Promise<void> {
+  await m.query(
+    `INSERT INTO inbox_mailboxes (tenant_id, inbox_id, error) VALUES (current_setting('app.tenant_id')::uuid, $1, $2)
+     ON CONFLICT (tenant_id, inbox_id) DO UPDATE SET error = EXCLUDED.error, updated_at = now()`,
+    [inboxId, error.slice(0, 500)],
+  );
+}
+
+/** Forgets the checkpoint: the settings now name another mailbox, or none. */
+export async function deleteCheckpoint(m: EntityManager, inboxId: string): Promise<void> {
+  await m.query('DELETE FROM inbox_mailboxes WHERE inbox_id = $1', [inboxId]);
+}

@@ -3,3 +3,4 @@
 export const smtpPasswordAad = (tenantId: string, customerId: string, inboxId: string) => `tenant/${tenantId}/customer/${customerId}/inbox/${inboxId}/smtp`;
 export const providerKeyAad = (tenantId: string, customerId: string, provider: string) => `tenant/${tenantId}/customer/${customerId}/${provider}`;
 export const connectAccountAad = (tenantId: string) => `tenant/${tenantId}/stripe-connect/account`;
+export const imapPasswordAad = (tenantId: string, customerId: string, inboxId: string) => `tenant/${tenantId}/customer/${customerId}/inbox/${inboxId}/imap`;

@@ -11,6 +11,7 @@ import { simpleParser, type AddressObject, type HeaderValue, type ParsedMail } f
 import { isIP } from 'node:net';
 import { type DsnRecipient, type InboundAttachment, type InboundBounce, type InboundMail, type MailAddress } from '../../lib/inboundMail';
 import { checkOutbound, type OutboundPolicy } from '../../lib/outbound';
+import { MAILBOX_REJECTED } from '../../workflows/readMailbox.contract';
 
 export type { DsnRecipient, InboundAttachment, InboundBounce, InboundMail, MailAddress };
 
@@ -41,6 +42,8 @@ export interface ReadOptions {
   limit?: number;
   /** Bytes of a message read at most; the rest is left on the server. */
   maxMessageBytes?: number;
+  /** Bytes of a batch at most, by the sizes the server reports (RFC822.SIZE); a batch holds at least one message. */
+  maxBatchBytes?: number;
 }
 
 export interface OpenMailbox {
@@ -51,8 +54,7 @@ export interface OpenMailbox {
   close(): Promise<void>;
 }
 
-/** Failure type of a mailbox that retrying will not fix (host not allowed, credentials refused). */
-export const MAILBOX_REJECTED = 'mailbox_rejected';
+export { MAILBOX_REJECTED };
 
 /** What a tenant is told when its IMAP server cannot be used: never which network detail failed. */
 export const IMAP_UNREACHABLE = 'the IMAP server could not be reached or did not complete the conversation';
@@ -102,6 +104,14 @@ export async function openMailbox(settings: ImapSettings, policy: OutboundPolicy
     if ((err as { authenticationFailed?: boolean }).authenticationFailed) {
       throw ApplicationFailure.nonRetryable('the IMAP server refused the user name or password', MAILBOX_REJECTED);
     }
+    if (tlsRefused(err)) {
+      throw ApplicationFailure.nonRetryable(
+        settings.secure
+          ? 'the IMAP server did not complete a TLS handshake with a valid certificate for this host (check the port and TLS setting)'
+          : 'the IMAP server did not offer STARTTLS with a valid certificate for this host: use its TLS port',
+        MAILBOX_REJECTED,
+      );
+    }
     throw new Error(IMAP_UNREACHABLE, { cause: err });
   }
   const path = opts.mailbox ?? 'INBOX';
@@ -110,6 +120,10 @@ export async function openMailbox(settings: ImapSettings, policy: OutboundPolicy
     info = await client.mailboxOpen(path, { readOnly: true });
   } catch (err) {
     client.close();
+    // A tagged NO is the server's answer about this mailbox (it does not exist, or this user may not read it), not a network fault.
+    if ((err as { responseStatus?: string }).responseStatus === 'NO') {
+      throw ApplicationFailure.nonRetryable(`the IMAP server has no mailbox ${path} this user may read`, MAILBOX_REJECTED);
+    }
     throw new Error(`the IMAP server could not open ${path}`, { cause: err });
   }
   if (info.readOnly !== true) {
@@ -137,6 +151,28 @@ export async function openMailbox(settings: ImapSettings, policy: OutboundPolicy
   };
 }
 
+/** Certificate faults Node reports (tls.TLSSocket's verification codes) and handshake faults (ERR_SSL_…): settings to fix, not outages. */
+const TLS_REFUSALS = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+]);
+
+function tlsRefused(err: unknown): boolean {
+  for (let e = err as { code?: unknown; tlsFailed?: boolean; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    // imapflow marks a STARTTLS the server does not offer (doSTARTTLS required it).
+    if (e.tlsFailed) return true;
+    if (typeof e.code === 'string' && (TLS_REFUSALS.has(e.code) || e.code.startsWith('ERR_SSL_'))) return true;
+  }
+  return false;
+}
+
 /** Opens the mailbox, reads one batch above the checkpoint and logs out. */
 export async function readMailbox(settings: ImapSettings, policy: OutboundPolicy, opts: ReadOptions & { mailbox?: string }): Promise<MailboxBatch> {
   const mailbox = await openMailbox(settings, policy, opts.mailbox ? { mailbox: opts.mailbox } : {});
@@ -158,7 +194,8 @@ async function readBatch(client: ImapFlow, uidValidity: string, opts: ReadOption
   // range; `n:*` also matches the last message when n is past it, hence the filter.
   const found = (await client.search({ uid: `${afterUid + 1}:*` }, { uid: true })) || [];
   const pending = found.filter((uid) => uid > afterUid).sort((a, b) => a - b);
-  const uids = pending.slice(0, limit);
+  let uids = pending.slice(0, limit);
+  if (uids.length > 1 && opts.maxBatchBytes !== undefined) uids = await withinBytes(client, uids, opts.maxBatchBytes);
   const messages: InboundMail[] = [];
   if (uids.length) {
     // `source` is fetched as BODY.PEEK[] (imapflow), and the mailbox is open read-only besides.
@@ -169,6 +206,19 @@ async function readBatch(client: ImapFlow, uidValidity: string, opts: ReadOption
     }
   }
   return { uidValidity, uidNext, exists, messages, more: pending.length > uids.length };
+}
+
+/** The first of `uids` (oldest first) whose sizes add up to at most `maxBytes`; at least one. */
+async function withinBytes(client: ImapFlow, uids: number[], maxBytes: number): Promise<number[]> {
+  const sizes = new Map((await client.fetchAll(uids.join(','), { uid: true, size: true }, { uid: true })).map((m) => [m.uid, m.size ?? 0]));
+  let total = 0;
+  let n = 0;
+  for (const uid of uids) {
+    total += sizes.get(uid) ?? 0;
+    if (n > 0 && total > maxBytes) break;
+    n++;
+  }
+  return uids.slice(0, n);
 }
 
 async function parseFetched(message: FetchMessageObject, maxBytes: number): Promise<InboundMail> {

@@ -39,6 +39,6 @@ export function inboxRoutes(r: Routes, deps: inboxes.InboxDeps) {
     ({ access, customerId, params, body }) => inboxes.updateInbox(access, deps, customerId, params.id!, body),
   );
   r.add({ method: 'delete', path: '/api/inboxes/:id', summary: 'Remove an inbox', ...write, ...inbox, status: 204 }, ({ access, customerId, params }) =>
-    inboxes.deleteInbox(access, customerId, params.id!),
+    inboxes.deleteInbox(access, deps, customerId, params.id!),
   );
 }

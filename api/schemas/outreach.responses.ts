@@ -24,6 +24,19 @@ export const inbox = z.strictObject({
       passwordSet: z.boolean(),
     })
     .nullable(),
+  /** The inbox's own mailbox and its reader's state (docs/providers.md, "IMAP"); never the password. */
+  imap: z
+    .strictObject({
+      host: z.string(),
+      port: z.number().int(),
+      secure: z.boolean(),
+      user: z.string().nullable(),
+      hasPassword: z.boolean(),
+      lastSyncedAt: at.nullable(),
+      stored: z.number().int(),
+      error: z.string().nullable(),
+    })
+    .nullable(),
   createdAt: at,
 });
 const step = z.strictObject({

@@ -19,6 +19,13 @@ export interface InboxRecord {
   smtp_user: string | null;
   smtp_password_ciphertext: string | null;
   smtp_password_key_id: string | null;
+  /** The inbox's own mailbox, read over IMAP (migration 1730000016200); all null without one. */
+  imap_host: string | null;
+  imap_port: number | null;
+  imap_secure: boolean | null;
+  imap_user: string | null;
+  imap_password_ciphertext: string | null;
+  imap_password_key_id: string | null;
   created_at: Date;
 }
 
@@ -38,5 +45,29 @@ export type InboxSender = Pick<
   | 'smtp_password_key_id'
 >;
 
-/** What the API shows: everything but the sealed password, which it only says is set. */
-export type InboxListing = Omit<InboxRecord, 'tenant_id' | 'smtp_password_ciphertext' | 'smtp_password_key_id'> & { has_password: boolean };
+/** What the API shows: everything but the sealed passwords, which it only says are set, and the mailbox reader's state. */
+export type InboxListing = Omit<
+  InboxRecord,
+  'tenant_id' | 'smtp_password_ciphertext' | 'smtp_password_key_id' | 'imap_password_ciphertext' | 'imap_password_key_id'
+> & {
+  has_password: boolean;
+  has_imap_password: boolean;
+  mailbox_synced_at: Date | null;
+  mailbox_stored: number | null;
+  mailbox_error: string | null;
+};
+
+/** What the mailbox reader needs: whose inbox it is and how to log in to its mailbox. */
+export type InboxMailbox = Pick<
+  InboxRecord,
+  | 'id'
+  | 'customer_id'
+  | 'provider'
+  | 'from_email'
+  | 'imap_host'
+  | 'imap_port'
+  | 'imap_secure'
+  | 'imap_user'
+  | 'imap_password_ciphertext'
+  | 'imap_password_key_id'
+>;
