@@ -3,8 +3,19 @@
 // it answers an enrollment, ends that enrollment exactly as a provider's
 // reply or bounce event does. Runs in the caller's tenant transaction, so
 // the reader's checkpoint commits with the mail it covers.
+//
+// A mail costs two or three statements: one finds its thread, its lead and
+// the enrollment it answers; one makes the lead's conversation when the mail
+// threads to none; one stores it. The store is an INSERT … ON CONFLICT DO
+// NOTHING on the tenant's unique Message-ID, and everything else the mail
+// changes (unread count, reopening, attachments, lead, enrollment) hangs on
+// that insert's RETURNING: a second transaction storing the same mail waits
+// on the unique index, inserts nothing, and so changes nothing.
 import { type EntityManager } from 'typeorm';
-import { type InboundMail } from '../lib/inboundMail';
+import { newId } from './ids';
+import { readInboxSender } from './inboxes';
+import { MAX_ATTACHMENT_BYTES, type InboundMail } from '../lib/inboundMail';
+import { conversationOfAddress, mailboxKey, ownMessageIdsIn } from '../lib/messageIds';
 
 /** Where a batch of mail was read: the inbox and the mailbox's UIDVALIDITY (the fallback key of a mail without a Message-ID). */
 export interface InboundSource {
@@ -29,14 +40,203 @@ export interface StoreInboundResult {
   stops: EnrollmentStop[];
 }
 
+/** Characters of an inbound text body kept (the webhook's limit too). */
+export const MAX_TEXT_CHARS = 100_000;
+/** Characters of an inbound HTML body kept; the rest of a longer one is dropped. */
+export const MAX_HTML_CHARS = 512 * 1024;
+const MAX_SUBJECT_CHARS = 1000;
+
+/** A Message-ID as stored: trimmed and in one pair of angle brackets. */
+export function normalizeMessageId(value: string): string {
+  return `<${value.trim().replace(/^<+|>+$/g, '')}>`;
+}
+
+/** Where a mail lands, as the threading statement finds it. */
+interface Placement {
+  conversation_id: string | null;
+  lead_id: string;
+  inbox_id: string;
+  /** Origin of the message the mail threads to (null: threaded by plus address or by sender). */
+  origin: string | null;
+  enrollment_id: string | null;
+  campaign_id: string | null;
+  enrollment_status: string | null;
+  auto_reply_stops: boolean | null;
+}
+
+/**
+ * The mail's thread: the first candidate (In-Reply-To, References newest
+ * first, our Message-IDs quoted in the body, then plus addresses) that names
+ * a message or conversation of the inbox's customer, kept only when its lead
+ * is the sender (a bounce report comes from the mailer daemon, so it skips
+ * that rule); else the sender's own conversation with this inbox, when the
+ * sender is a lead of the customer. With it, the enrollment the mail
+ * answers: the threaded message's, else the lead's latest unfinished one
+ * that sends from the conversation's inbox.
+ */
+const PLACE = `
+  WITH cand AS (
+    SELECT m.conversation_id, m.origin, m.enrollment_id, c.ord
+      FROM unnest($1::text[]) WITH ORDINALITY AS c(message_id, ord)
+      JOIN messages m ON m.message_id = c.message_id
+     WHERE m.customer_id = $3 AND m.conversation_id IS NOT NULL
+    UNION ALL
+    SELECT v.id, NULL::text, NULL::text, 100000 + p.ord
+      FROM unnest($2::text[]) WITH ORDINALITY AS p(conversation_id, ord)
+      JOIN conversations v ON v.id = p.conversation_id
+     WHERE v.customer_id = $3),
+  hit AS (SELECT * FROM cand ORDER BY ord LIMIT 1),
+  threaded AS (
+    SELECT h.conversation_id, v.lead_id, v.inbox_id, h.origin, h.enrollment_id
+      FROM hit h JOIN conversations v ON v.id = h.conversation_id JOIN leads l ON l.id = v.lead_id
+     WHERE $6::boolean OR l.email = $4),
+  placed AS (
+    SELECT * FROM threaded
+    UNION ALL
+    SELECT NULL::text, l.id, $5::text, NULL::text, NULL::text
+      FROM leads l
+     WHERE l.customer_id = $3 AND l.email = $4 AND NOT EXISTS (SELECT 1 FROM threaded))
+  SELECT p.conversation_id, p.lead_id, p.inbox_id, p.origin, e.id AS enrollment_id, e.campaign_id, e.status AS enrollment_status, k.auto_reply_stops
+    FROM placed p
+    LEFT JOIN enrollments e ON e.id = coalesce(p.enrollment_id, (
+      SELECT x.id FROM enrollments x
+       WHERE x.lead_id = p.lead_id AND x.inbox_id = p.inbox_id AND x.status IN ('pending', 'active', 'paused')
+       ORDER BY x.created_at DESC, x.id DESC LIMIT 1))
+    LEFT JOIN campaigns k ON k.id = e.campaign_id`;
+
+/** The lead's conversation with the inbox, found or made (no unread yet: that waits for the mail's own insert). */
+const ENSURE_CONVERSATION = `
+  INSERT INTO conversations (tenant_id, id, customer_id, inbox_id, lead_id, subject)
+  VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5)
+  ON CONFLICT (tenant_id, inbox_id, lead_id) DO UPDATE SET updated_at = conversations.updated_at
+  RETURNING id`;
+
+/**
+ * Stores the mail and, only when it was not stored before, what it changes:
+ * the conversation (one unread, reopened, last message time moved forward),
+ * its attachments, and — when `$16` (the mail stops its enrollment) — the
+ * lead's status and the enrollment's end, as the webhook's
+ * recordReplyOrBounce writes them.
+ */
+const STORE = `
+  WITH ins AS (
+    INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, origin, status, message_id,
+                          subject, body, body_html, from_email, auto_reply, sent_at, conversation_id)
+    VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, 'inbound', $7, 'received', $8, $9, $10, $11, $12, $13, $14, $15)
+    ON CONFLICT (tenant_id, message_id) DO NOTHING
+    RETURNING id),
+  conv AS (
+    UPDATE conversations
+       SET unread_count = unread_count + 1, status = 'open', snoozed_until = NULL,
+           last_message_at = greatest(last_message_at, $14::timestamptz), updated_at = now()
+     WHERE id = $15 AND EXISTS (SELECT 1 FROM ins)),
+  att AS (
+    INSERT INTO message_attachments (tenant_id, id, message_id, customer_id, filename, content_type, size, content)
+    SELECT current_setting('app.tenant_id')::uuid, a.id, ins.id, $2, a.filename, a.content_type, a.size, a.content
+      FROM ins, unnest($18::text[], $19::text[], $20::text[], $21::int[], $22::bytea[]) AS a(id, filename, content_type, size, content)),
+  lead AS (
+    UPDATE leads SET status = $17::text, updated_at = now()
+     WHERE id = $5 AND $16::boolean AND (status = 'active' OR $17::text = 'bounced') AND EXISTS (SELECT 1 FROM ins)),
+  stop AS (
+    UPDATE enrollments SET status = $17::text, next_send_at = NULL, updated_at = now()
+     WHERE id = $4 AND $16::boolean AND status IN ('pending', 'active', 'paused') AND EXISTS (SELECT 1 FROM ins)
+     RETURNING id, campaign_id)
+  SELECT (SELECT count(*)::int FROM ins) AS inserted, (SELECT count(*)::int FROM stop) AS stopped`;
+
+const clip = (s: string, n: number) => (s.length > n ? s.slice(0, n) : s);
+
+/** The candidates a mail threads by, in order: In-Reply-To, References newest first, our Message-IDs quoted in its body. */
+function threadCandidates(mail: InboundMail): string[] {
+  if (mail.bounce?.failed && mail.bounce.originalMessageId) return [normalizeMessageId(mail.bounce.originalMessageId)];
+  const ids = [...(mail.inReplyTo ? [mail.inReplyTo] : []), ...[...mail.references].reverse(), ...ownMessageIdsIn(`${mail.text}\n${mail.html ?? ''}`)].map(
+    normalizeMessageId,
+  );
+  return [...new Set(ids)];
+}
+
+function plusConversations(mail: InboundMail): string[] {
+  if (mail.bounce?.failed) return [];
+  const ids = [...mail.to, ...mail.cc].map((a) => conversationOfAddress(a.address)).filter((c): c is string => c !== undefined);
+  return [...new Set(ids)];
+}
+
+/** The mail's date for the thread's order: never later than now, so a forged Date cannot pin a thread to the top. */
+function receivedAt(mail: InboundMail): Date {
+  const now = new Date();
+  const date = mail.date ? new Date(mail.date) : now;
+  return Number.isNaN(date.getTime()) || date > now ? now : date;
+}
+
 /**
  * Threads and stores a batch of mail read from `source`, in the caller's
  * transaction inside its tenant (withTenant).
  */
 export async function storeInboundMail(m: EntityManager, tenantId: string, source: InboundSource, mails: InboundMail[]): Promise<StoreInboundResult> {
-  void m;
-  void tenantId;
-  void source;
-  void mails;
-  throw new Error('storeInboundMail is not built yet');
+  void tenantId; // the transaction's tenant context (RLS) scopes every statement
+  const result: StoreInboundResult = { stored: 0, ignored: 0, stops: [] };
+  const inbox = await readInboxSender(m, source.inboxId);
+  if (!inbox) return { ...result, ignored: mails.length };
+  for (const mail of mails) {
+    const outcome = await storeOne(m, inbox.customer_id, source, mail);
+    if (outcome === undefined) result.ignored += 1;
+    else {
+      result.stored += 1;
+      if (outcome.stop) result.stops.push(outcome.stop);
+    }
+  }
+  return result;
+}
+
+async function storeOne(m: EntityManager, customerId: string, source: InboundSource, mail: InboundMail): Promise<{ stop?: EnrollmentStop } | undefined> {
+  const bounce = mail.bounce?.failed === true;
+  const sender = mail.from?.address.trim().toLowerCase() ?? '';
+  const [place] = (await m.query(PLACE, [threadCandidates(mail), plusConversations(mail), customerId, sender, source.inboxId, bounce])) as Placement[];
+  if (!place) return undefined;
+
+  const subject = clip(mail.subject, MAX_SUBJECT_CHARS);
+  const conversationId =
+    place.conversation_id ??
+    ((await m.query(ENSURE_CONVERSATION, [newId('conv'), customerId, place.inbox_id, place.lead_id, subject])) as { id: string }[])[0]!.id;
+
+  const key = mail.messageId?.trim() ? normalizeMessageId(mail.messageId) : mailboxKey(source.inboxId, Number(source.uidValidity), mail.uid);
+  const outcome: EnrollmentStop['outcome'] = bounce ? 'bounced' : 'replied';
+  // An auto-reply (out of office) is kept in the thread but leaves the sequence running, unless its campaign says otherwise.
+  const stops = place.enrollment_id !== null && (bounce || !mail.autoSubmitted || place.auto_reply_stops === true);
+  const origin = place.origin ?? (place.enrollment_id ? 'sequence' : 'manual');
+  const attachments = mail.attachments.map((a) => ({
+    id: newId('att'),
+    filename: a.filename,
+    contentType: a.contentType,
+    size: a.size,
+    content: a.content && a.content.length <= MAX_ATTACHMENT_BYTES ? a.content : null,
+  }));
+  const [row] = (await m.query(STORE, [
+    newId('msg'),
+    customerId,
+    place.campaign_id,
+    place.enrollment_id,
+    place.lead_id,
+    place.inbox_id,
+    origin,
+    key,
+    subject,
+    clip(mail.text, MAX_TEXT_CHARS),
+    mail.html === null ? null : clip(mail.html, MAX_HTML_CHARS),
+    mail.from?.address ?? null,
+    mail.autoSubmitted,
+    receivedAt(mail),
+    conversationId,
+    stops,
+    outcome,
+    attachments.map((a) => a.id),
+    attachments.map((a) => a.filename),
+    attachments.map((a) => a.contentType),
+    attachments.map((a) => a.size),
+    attachments.map((a) => a.content),
+  ])) as { inserted: number; stopped: number }[];
+  if (!row || row.inserted === 0) return undefined;
+  if (row.stopped > 0 && place.enrollment_id && place.campaign_id) {
+    return { stop: { enrollmentId: place.enrollment_id, campaignId: place.campaign_id, leadId: place.lead_id, outcome } };
+  }
+  return {};
 }

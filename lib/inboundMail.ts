@@ -7,10 +7,19 @@ export interface MailAddress {
   name: string;
 }
 
+/**
+ * Bytes of one attachment kept for download (10 MiB). A larger attachment
+ * keeps its name, type and size only: a mailbox is not a file store, and a
+ * reply's attachments are rarely more than a signature logo or a document.
+ */
+export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
+
 export interface InboundAttachment {
   filename: string | null;
   contentType: string;
   size: number;
+  /** The decoded bytes, when at most MAX_ATTACHMENT_BYTES. */
+  content?: Buffer;
 }
 
 /** One recipient block of a delivery status notification (RFC 3464). */

@@ -154,7 +154,9 @@ describe('reading a mailbox above a UID checkpoint', () => {
       autoSubmitted: false,
       bounce: null,
       truncated: false,
-      attachments: [{ filename: 'deck.pdf', contentType: 'application/pdf', size: '%PDF-1.4 pretend deck'.length }],
+      attachments: [
+        { filename: 'deck.pdf', contentType: 'application/pdf', size: '%PDF-1.4 pretend deck'.length, content: Buffer.from('%PDF-1.4 pretend deck') },
+      ],
     });
     expect(r!.text.trim()).toBe('Yes, let us talk on Tuesday.');
     // Raw and untrusted: the reader neither sanitises nor drops anything.

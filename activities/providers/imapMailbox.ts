@@ -10,6 +10,7 @@ import { ImapFlow, type FetchMessageObject } from 'imapflow';
 import { simpleParser, type AddressObject, type HeaderValue, type ParsedMail } from 'mailparser';
 import { isIP } from 'node:net';
 import { type DsnRecipient, type InboundAttachment, type InboundBounce, type InboundMail, type MailAddress } from '../../lib/inboundMail';
+import { MAX_ATTACHMENT_BYTES } from '../../lib/inboundMail';
 import { checkOutbound, type OutboundPolicy } from '../../lib/outbound';
 import { MAILBOX_REJECTED } from '../../workflows/readMailbox.contract';
 
@@ -248,7 +249,13 @@ export async function parseMail(source: Buffer | string): Promise<Omit<InboundMa
     html: typeof parsed.html === 'string' ? parsed.html : null,
     autoSubmitted: isAutoSubmitted(parsed),
     bounce: await deliveryStatus(parsed, source),
-    attachments: parsed.attachments.map((a) => ({ filename: a.filename ?? null, contentType: a.contentType, size: a.size })),
+    // The bytes travel with the record only within the kept size (lib/inboundMail.ts).
+    attachments: parsed.attachments.map((a) => ({
+      filename: a.filename ?? null,
+      contentType: a.contentType,
+      size: a.size,
+      ...(a.size <= MAX_ATTACHMENT_BYTES ? { content: a.content } : {}),
+    })),
   };
 }
 
