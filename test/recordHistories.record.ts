@@ -39,6 +39,10 @@ import { importLegacy, ownerPool, progressOf, startBackfill, startBackfillWorker
 import { until } from './helpers/processes';
 import { pauseSignal as backfillPause, resumeSignal as backfillResume } from '../workflows/backfill.contract';
 import { PROVISIONING_REJECTED } from '../workflows/provisionTenant.contract';
+import { setInboxImap } from '../db/inboxes';
+import { settingsChangedSignal } from '../workflows/readMailbox.contract';
+import { startGreenMail, type TestGreenMail } from './helpers/greenmail';
+import { mailboxFixture, noteFromLead, pointImapAt, startReader } from './helpers/mailboxReader';
 
 const HISTORIES = path.join(__dirname, '..', 'workflows', 'histories');
 
@@ -539,4 +543,74 @@ describe('backfill', () => {
       expect((await h.result()).state).toBe('completed');
       await record('backfill.tenants-completed', h.workflowId);
     }));
+});
+
+describe('readMailbox', () => {
+  const keyring = parseKeyring(`v1:${generateKey()}`, 'v1');
+  let gm: TestGreenMail;
+  beforeAll(async () => {
+    gm = await startGreenMail();
+  });
+  afterAll(async () => {
+    await gm?.stop();
+  });
+
+  async function mailboxTenant(taskQueue: string, label: string, steps?: { subject: string; body: string; delayHours: number }[]) {
+    const t = await createTenant(owner, { customers: 1 });
+    const user = await createUser(owner);
+    await addMember(owner, t, user, 'owner');
+    const agent = await signIn(testApp(app, { client, taskQueue, keyring }), user.email);
+    const f = await mailboxFixture(agent, gm, { tenantId: t.tenant.id, customerId: t.customers[0]!.id }, label, steps ? { steps } : {});
+    return { agent, f };
+  }
+
+  test('a reply that ends an enrollment, then the settings cleared', async () => {
+    const taskQueue = uniqueTaskQueue('record');
+    await withProjectWorker({ dataSource: app, taskQueue, keyring }, async () => {
+      const { agent, f } = await mailboxTenant(taskQueue, 'rec-reply', [
+        { subject: 'Hello {{firstName}}', body: 'A first note.', delayHours: 0 },
+        { subject: 'Following up', body: 'A second note.', delayHours: 1 },
+      ]);
+      await pointImapAt(app, keyring, gm, f);
+      await gm.append(f.user, noteFromLead(f, 1));
+      const h = await startReader(client, taskQueue, f);
+      await setCampaignStatus(agent, f.customerId, f.campaignId, 'active');
+      const sent = await until('step 1', async () => {
+        const [row] = (await withTenant(app, f.tenantId, (m) =>
+          m.query("SELECT message_id, lead_id FROM messages WHERE campaign_id = $1 AND direction = 'outbound' AND status = 'accepted'", [f.campaignId]),
+        )) as { message_id: string; lead_id: string }[];
+        return row;
+      });
+      const answer = [`From: <${f.lead}>`, `To: <${f.user.email}>`, 'Subject: Re: Hello', `Message-ID: <rec-answer.${f.inboxId}@lead.example>`];
+      await gm.append(f.user, [...answer, `In-Reply-To: ${sent.message_id}`, '', 'Tell me more.', ''].join('\r\n'));
+      const enrollment = client.workflow.getHandle(enrollmentWorkflowId({ tenantId: f.tenantId, campaignId: f.campaignId, leadId: sent.lead_id }));
+      await enrollment.result();
+      await withTenant(app, f.tenantId, (m) => setInboxImap(m, f.inboxId, null));
+      await h.signal(settingsChangedSignal);
+      await h.result();
+      await record('readMailbox.replied-cleared', h.workflowId);
+    });
+  });
+
+  test('a refused login, new settings, then a continue-as-new', async () => {
+    const taskQueue = uniqueTaskQueue('record');
+    await withProjectWorker({ dataSource: app, taskQueue, keyring }, async () => {
+      const { f } = await mailboxTenant(taskQueue, 'rec-can');
+      await pointImapAt(app, keyring, gm, f, 'wrong-password');
+      for (let n = 1; n <= 12; n++) await gm.append(f.user, noteFromLead(f, n));
+      const h = await startReader(client, taskQueue, f, { roundsPerRun: 4, limits: { batchMessages: 5, batchesPerCall: 1 } });
+      const firstRun = (await h.describe()).runId;
+      await until('the refusal', async () => {
+        const [row] = (await withTenant(app, f.tenantId, (m) => m.query('SELECT error FROM inbox_mailboxes WHERE inbox_id = $1', [f.inboxId]))) as {
+          error: string | null;
+        }[];
+        return row?.error ?? undefined;
+      });
+      await pointImapAt(app, keyring, gm, f);
+      await h.signal(settingsChangedSignal);
+      await until('a second run', async () => ((await h.describe()).runId !== firstRun ? true : undefined), 60_000);
+      await h.terminate('recorded');
+      await record('readMailbox.continue-as-new', h.workflowId, { client, runId: firstRun });
+    });
+  });
 });
