@@ -116,6 +116,9 @@ const EnvSchema = z.object({
   SMTP_SINK_DIR: optionalString,
   /** host:port of the running local sink (set by the launcher; the platform's mail goes there without SMTP_URL). */
   SMTP_SINK_ADDRESS: optionalString,
+  /** The embedded default's local mail server (GreenMail): IMAP for inboxes to read, SMTP for answers to arrive by; 0 in either turns it off. */
+  GREENMAIL_IMAP_PORT: z.coerce.number().int().min(0).max(65535).default(3143),
+  GREENMAIL_SMTP_PORT: z.coerce.number().int().min(0).max(65535).default(3025),
 
   /** SMTP server for the platform's own mail (invites), e.g. smtp://user:pass@host:587. Unset → the local sink when it runs. */
   SMTP_URL: optionalString,

@@ -101,6 +101,8 @@ async function defaultPorts(): Promise<Record<string, string>> {
     TEMPORAL_PORT: String(c.TEMPORAL_PORT),
     TEMPORAL_UI_PORT: String(c.TEMPORAL_UI_PORT),
     SMTP_SINK_PORT: String(c.SMTP_SINK_PORT),
+    GREENMAIL_IMAP_PORT: String(c.GREENMAIL_IMAP_PORT),
+    GREENMAIL_SMTP_PORT: String(c.GREENMAIL_SMTP_PORT),
   };
   const taken = await Promise.all(Object.values(defaults).map((p) => portOpen(Number(p))));
   if (!taken.some(Boolean)) return defaults;

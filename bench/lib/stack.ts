@@ -54,6 +54,8 @@ export async function startBenchStack(log: (line: string) => void): Promise<Benc
     TEMPORAL_PORT: String(await freePort()),
     TEMPORAL_UI_PORT: String(await freePort()),
     SMTP_SINK_PORT: String(sinkPort),
+    GREENMAIL_IMAP_PORT: String(await freePort()),
+    GREENMAIL_SMTP_PORT: String(await freePort()),
     EMAIL_WEBHOOK_SECRETS: `smtp:${webhookSecret},smartlead:${webhookSecret}`,
     // Billing is not measured: a key that is never called keeps stripe-mock (slow to start on a busy machine) out.
     STRIPE_SECRET_KEY: 'sk_test_benchunused',

@@ -18,7 +18,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from './postgres';
 import { Supervisor } from './processes';
 import { assertOpenWorkflowsReplay } from './staleWorkflows';
 import { startTemporalDevServer, waitForNamespace } from './temporalServer';
-import { findStripeMock, findTemporalCli, ROOT, stripeMockArgs } from './tools';
+import { findStripeMock, findTemporalCli, GREENMAIL_WRAPPER, greenMailProperties, greenMailReady, ROOT, stripeMockArgs } from './tools';
 
 export interface PlatformUrls {
   console: string;
@@ -272,6 +272,8 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
       }
     }
     checkpoint();
+    const mailServer = await startLocalMailServer(supervisor, c, logDir, opts.log);
+    checkpoint();
     // Billing: real Stripe test mode with keys, else the local test mode on stripe-mock.
     let localBilling: (LocalBilling & { apiBase: string }) | undefined;
     if (!c.STRIPE_SECRET_KEY) {
@@ -332,7 +334,14 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
       EMAIL_WEBHOOK_SECRETS: webhookSecrets,
       ...(mailSink ? { SMTP_SINK_ADDRESS: `127.0.0.1:${mailSink.port}`, SMTP_SINK_DIR: mailSink.dir } : {}),
       // Tenants may point inboxes at the local sink (an operator allow-list entry, docs/security.md).
-      OUTBOUND_ALLOWLIST: [c.OUTBOUND_ALLOWLIST, mailSink ? `127.0.0.1:${mailSink.port},localhost:${mailSink.port}` : undefined].filter(Boolean).join(','),
+      // …and their IMAP settings at the local mail server.
+      OUTBOUND_ALLOWLIST: [
+        c.OUTBOUND_ALLOWLIST,
+        mailSink ? `127.0.0.1:${mailSink.port},localhost:${mailSink.port}` : undefined,
+        mailServer ? `127.0.0.1:${mailServer.imapPort},localhost:${mailServer.imapPort}` : undefined,
+      ]
+        .filter(Boolean)
+        .join(','),
       ...(c.SMTP_URL ? { SMTP_URL: c.SMTP_URL } : {}),
       PLATFORM_MAIL_FROM: c.PLATFORM_MAIL_FROM,
       // The console names the client's address to the API with this secret (login rate limits).
@@ -455,4 +464,47 @@ async function buildWorkflowBundle(file: string, log: (line: string) => void): P
 
 export function startPlatform(opts: StartPlatformOptions): Promise<Platform> {
   return launchPlatform(opts).ready;
+}
+
+/**
+ * The embedded default's local mail server: GreenMail on loopback, with
+ * logins that create their user (`greenmail.auth.disabled`), so an inbox's
+ * IMAP settings can name its own address and any password. Mail answered
+ * with `npm run mail:answer` arrives through its SMTP and is read over IMAP
+ * like a real mailbox's. It keeps mail in memory only. Answers undefined
+ * when it is turned off, missing or cannot bind its ports.
+ */
+async function startLocalMailServer(
+  supervisor: Supervisor,
+  c: Config,
+  logDir: string,
+  log: (line: string) => void,
+): Promise<{ imapPort: number; smtpPort: number } | undefined> {
+  const imapPort = c.GREENMAIL_IMAP_PORT;
+  const smtpPort = c.GREENMAIL_SMTP_PORT;
+  if (imapPort === 0 || smtpPort === 0) return undefined;
+  if (!greenMailReady()) {
+    log('mail server: GreenMail is missing (run `npm run setup`): inboxes cannot read a local mailbox over IMAP');
+    return undefined;
+  }
+  const taken = [imapPort, smtpPort].filter((p, i, all) => all.indexOf(p) !== i);
+  for (const port of [imapPort, smtpPort]) if (await portOpen(port)) taken.push(port);
+  if (taken.length > 0) {
+    log(`mail server: not started (port ${taken.join(', ')} taken); set GREENMAIL_IMAP_PORT and GREENMAIL_SMTP_PORT to free ports, or 0 to turn it off`);
+    return undefined;
+  }
+  supervisor.spawn({
+    name: 'greenmail',
+    command: GREENMAIL_WRAPPER,
+    args: [...greenMailProperties({ smtpPort, imapPort, apiPort: await freePort() }), '-Dgreenmail.auth.disabled'],
+    cwd: ROOT,
+    echo: false,
+    logFile: path.join(logDir, 'greenmail.log'),
+  });
+  await waitForPort(imapPort, 60_000);
+  log(
+    `mail server: GreenMail IMAP on 127.0.0.1:${imapPort}, SMTP on 127.0.0.1:${smtpPort} (no TLS, any login, mail kept in memory); ` +
+      '`npm run mail:answer -- <file in .data/mail-sink>` answers a sent mail into its inbox',
+  );
+  return { imapPort, smtpPort };
 }

@@ -18,6 +18,9 @@ export default async function globalSetup(): Promise<void> {
   process.env.TF_E2E_TEMPORAL_UI_URL = platform.urls.temporalUi ?? '';
   process.env.TF_E2E_DATA_DIR = dataDir;
   process.env.TF_E2E_SMTP_SINK_PORT = env.SMTP_SINK_PORT;
+  // The local mail server (GreenMail, any login): inboxes read it over IMAP, answers arrive through its SMTP.
+  process.env.TF_E2E_IMAP_PORT = env.GREENMAIL_IMAP_PORT;
+  process.env.TF_E2E_GREENMAIL_SMTP_PORT = env.GREENMAIL_SMTP_PORT;
   process.env.TF_E2E_ADMIN_EMAIL = env.PLATFORM_ADMIN_EMAIL;
   process.env.TF_E2E_ADMIN_PASSWORD = env.PLATFORM_ADMIN_PASSWORD;
   // Owner-role connection for seeding fixtures (inside each tenant's RLS context).

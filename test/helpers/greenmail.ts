@@ -37,7 +37,8 @@ export interface TestGreenMail {
 
 const START_TIMEOUT_MS = 30_000;
 
-export async function startGreenMail(opts: { users?: GreenMailUser[] } = {}): Promise<TestGreenMail> {
+/** `authDisabled`: any login is accepted and creates its user, as the embedded default runs it (scripts/lib/platform.ts). */
+export async function startGreenMail(opts: { users?: GreenMailUser[]; authDisabled?: boolean } = {}): Promise<TestGreenMail> {
   if (!greenMailReady()) throw new Error('GreenMail is missing: run `npm run setup`');
   const [smtpPort, imapPort, apiPort] = [await freePort(), await freePort(), await freePort()];
   const users = [...(opts.users ?? [])];
@@ -46,7 +47,8 @@ export async function startGreenMail(opts: { users?: GreenMailUser[] } = {}): Pr
 
   const launch = async () => {
     const output: string[] = [];
-    const proc = spawn(GREENMAIL_WRAPPER, greenMailProperties({ smtpPort, imapPort, apiPort, users }), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const props = [...greenMailProperties({ smtpPort, imapPort, apiPort, users }), ...(opts.authDisabled ? ['-Dgreenmail.auth.disabled'] : [])];
+    const proc = spawn(GREENMAIL_WRAPPER, props, { stdio: ['ignore', 'pipe', 'pipe'] });
     const keep = (chunk: Buffer) => {
       output.push(chunk.toString('utf8'));
       if (output.length > 50) output.shift();

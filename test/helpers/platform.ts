@@ -22,6 +22,8 @@ export async function launcherPorts() {
     TEMPORAL_PORT: String(await freePort()),
     TEMPORAL_UI_PORT: String(await freePort()),
     SMTP_SINK_PORT: String(await freePort()),
+    GREENMAIL_IMAP_PORT: String(await freePort()),
+    GREENMAIL_SMTP_PORT: String(await freePort()),
   };
 }
 
