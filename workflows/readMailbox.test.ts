@@ -234,8 +234,10 @@ it('loses and duplicates nothing when the IMAP server restarts empty, with a new
   // GreenMail stamps UIDVALIDITY with the mailbox's creation second.
   await new Promise((r) => setTimeout(r, 1100));
   await gm.restart();
-  // The same mail comes back (a restored server), in another order, and five new ones.
-  await appendNotes(f, 1, 45, 3);
+  // Five new messages first — their UIDs lie below the old checkpoint — then
+  // the same mail again (a restored server), in another order.
+  await appendNotes(f, 41, 45, 1);
+  await appendNotes(f, 1, 40, 3);
   const stored = await storedCount(f, 45, 'the five new messages', 90_000);
   const after = (await checkpointOf(ds, f))!;
   expect(after.uid_validity).not.toBe(before.uid_validity);
