@@ -16,7 +16,15 @@ export async function recordReplyOrBounce(
   m: EntityManager,
   tenantId: string,
   msg: Omit<EventMessageRow, 'id' | 'enrollment_status'>,
-  event: { inboundId: string; inboundMessageId: string; subject: string; body: string; outcome: 'replied' | 'bounced'; stops: boolean },
+  event: {
+    inboundId: string;
+    inboundMessageId: string;
+    subject: string;
+    body: string;
+    outcome: 'replied' | 'bounced';
+    stops: boolean;
+    fromEmail?: string | null;
+  },
 ): Promise<void> {
   await m.query(
     `WITH conv AS (
@@ -27,8 +35,8 @@ export async function recordReplyOrBounce(
          SET unread_count = conversations.unread_count + 1, status = 'open', snoozed_until = NULL, last_message_at = now(), updated_at = now()
        RETURNING id),
      inbound AS (
-       INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, status, message_id, subject, body, conversation_id)
-       SELECT $1::uuid, $2, $3, $4, $5, $6, $7, 'inbound', 'received', $8, $9, $10,
+       INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, status, message_id, subject, body, from_email, conversation_id)
+       SELECT $1::uuid, $2, $3, $4, $5, $6, $7, 'inbound', 'received', $8, $9, $10, $14,
               coalesce((SELECT id FROM conv), (SELECT c.id FROM conversations c WHERE c.inbox_id = $7 AND c.lead_id = $6))
         WHERE $11 = 'replied'
        ON CONFLICT (tenant_id, message_id) DO NOTHING),
@@ -49,6 +57,7 @@ export async function recordReplyOrBounce(
       event.outcome,
       event.stops,
       newId('conv'),
+      event.fromEmail ?? null,
     ],
   );
 }

@@ -15,7 +15,7 @@ import { type EntityManager } from 'typeorm';
 import { newId } from './ids';
 import { readInboxSender } from './inboxes';
 import { MAX_ATTACHMENT_BYTES, type InboundMail } from '../lib/inboundMail';
-import { conversationOfAddress, mailboxKey, ownMessageIdsIn } from '../lib/messageIds';
+import { conversationOfAddress, mailboxKey, normalizeMessageId, ownMessageIdsIn } from '../lib/messageIds';
 
 /** Where a batch of mail was read: the inbox and the mailbox's UIDVALIDITY (the fallback key of a mail without a Message-ID). */
 export interface InboundSource {
@@ -45,11 +45,6 @@ export const MAX_TEXT_CHARS = 100_000;
 /** Characters of an inbound HTML body kept; the rest of a longer one is dropped. */
 export const MAX_HTML_CHARS = 512 * 1024;
 const MAX_SUBJECT_CHARS = 1000;
-
-/** A Message-ID as stored: trimmed and in one pair of angle brackets. */
-export function normalizeMessageId(value: string): string {
-  return `<${value.trim().replace(/^<+|>+$/g, '')}>`;
-}
 
 /** Where a mail lands, as the threading statement finds it. */
 interface Placement {
