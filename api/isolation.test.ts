@@ -290,6 +290,7 @@ function rows(): Row[] {
     },
     ...leadFixRows(),
     ...conversationRows(),
+    ...attachmentRows(),
   ];
 }
 
@@ -637,4 +638,63 @@ function conversationRows(): Row[] {
     },
   ];
   return [...rowsFor('owner'), ...rowsFor('restricted')];
+}
+
+/** An attachment of an inbound message in a customer's conversation, addressed as "conversation|attachment". */
+function attachmentRows(): Row[] {
+  const attachmentOf = (agent: () => Agent, t: () => TenantFixture, customerId: () => string) => async () => {
+    const inbox = await created(agent(), '/api/inboxes', { provider: 'smartlead', fromEmail: `${newId('usr')}@sender.example`, dailyCap: 20 }, customerId());
+    const conversation = newId('conv');
+    const attachment = newId('att');
+    await withTenant(app, t().tenant.id, async (m) => {
+      const lead = newId('lead');
+      const message = newId('msg');
+      await m.query("INSERT INTO leads (tenant_id, id, customer_id, email, source) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, 'api')", [
+        lead,
+        customerId(),
+        `${lead}@lead.example`,
+      ]);
+      await m.query(
+        "INSERT INTO conversations (tenant_id, id, customer_id, inbox_id, lead_id, subject) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, 'Hi')",
+        [conversation, customerId(), inbox, lead],
+      );
+      await m.query(
+        `INSERT INTO messages (tenant_id, id, customer_id, lead_id, inbox_id, direction, origin, status, message_id, conversation_id)
+         VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, 'inbound', 'manual', 'received', $5, $6)`,
+        [message, customerId(), lead, inbox, `<${message}@lead.example>`, conversation],
+      );
+      await m.query(
+        "INSERT INTO message_attachments (tenant_id, id, message_id, customer_id, filename, content_type, size, content) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, 'a.txt', 'text/plain', 2, 'hi')",
+        [attachment, message, customerId()],
+      );
+    });
+    return `${conversation}|${attachment}`;
+  };
+  const c0 = () => a.customers[0]!.id;
+  const make = {
+    own: attachmentOf(
+      () => agents.ownerA,
+      () => a,
+      c0,
+    ),
+    otherTenant: attachmentOf(
+      () => agents.ownerB,
+      () => b,
+      () => b.customers[0]!.id,
+    ),
+    otherCustomer: attachmentOf(
+      () => agents.ownerA,
+      () => a,
+      () => a.customers[1]!.id,
+    ),
+    nonexistent: () => `${newId('conv')}|${newId('att')}`,
+  };
+  return (['owner', 'restricted'] as const).map((caller) => ({
+    caller,
+    customerId: c0,
+    make,
+    route: 'GET /api/conversations/:id/attachments/:attachmentId',
+    action: 'read' as const,
+    ok: 200,
+  }));
 }

@@ -198,8 +198,10 @@ async function storeOne(m: EntityManager, customerId: string, source: InboundSou
   // An auto-reply (out of office) is kept in the thread but leaves the sequence running, unless its campaign says otherwise.
   const stops = place.enrollment_id !== null && (bounce || !mail.autoSubmitted || place.auto_reply_stops === true);
   const origin = place.origin ?? (place.enrollment_id ? 'sequence' : 'manual');
-  const attachments = mail.attachments.map((a) => ({
-    id: newId('att'),
+  // Ids in ascending order, so the attachments list in the order the mail gives them (db/attachments.ts orders by id).
+  const attachmentIds = mail.attachments.map(() => newId('att')).sort();
+  const attachments = mail.attachments.map((a, i) => ({
+    id: attachmentIds[i]!,
     filename: a.filename,
     contentType: a.contentType,
     size: a.size,

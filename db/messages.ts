@@ -278,13 +278,18 @@ export interface ThreadMessageRow {
   sent_at: Date | null;
   opened_at: Date | null;
   created_at: Date;
+  from_email: string | null;
+  /** An inbound message's HTML as received: untrusted. */
+  body_html: string | null;
+  auto_reply: boolean;
 }
 
 /** One page of a conversation's messages, both ways, newest first. */
 export function listConversationMessagesPage(m: EntityManager, conversationId: string, list: ListParams): Promise<Page<ThreadMessageRow>> {
   return keysetPage<ThreadMessageRow>(m, list, {
-    select:
-      'SELECT m.id, m.direction, m.origin, m.status, m.campaign_id, m.step, m.subject, m.body, m.error, m.sent_at, m.opened_at, m.created_at FROM messages m',
+    select: `SELECT m.id, m.direction, m.origin, m.status, m.campaign_id, m.step, m.subject, m.body, m.error, m.sent_at, m.opened_at, m.created_at,
+              m.from_email, m.body_html, m.auto_reply
+         FROM messages m`,
     key: 'm.id',
     order: 'desc',
     where: [['m.conversation_id = ?', conversationId]],
