@@ -1,5 +1,6 @@
 // Conversation routes: the customer's threads with its leads (filters and
-// search), one thread with its messages, and what a person changes on one.
+// search), one thread with its messages, an attachment's download, and what
+// a person changes on one.
 // Declarations over services/outreach/conversations; like every outreach
 // route they work in the customer X-Customer-Id names. Reading takes
 // conversations.read; changing a thread takes messages.send, the permission
