@@ -150,7 +150,7 @@ function threadCandidates(mail: InboundMail): string[] {
 }
 
 function plusConversations(mail: InboundMail): string[] {
-  if (mail.bounce?.failed) return [];
+  if (mail.bounce?.failed && mail.bounce.originalMessageId) return [];
   const ids = [...mail.to, ...mail.cc].map((a) => conversationOfAddress(a.address)).filter((c): c is string => c !== undefined);
   return [...new Set(ids)];
 }
@@ -183,7 +183,8 @@ export async function storeInboundMail(m: EntityManager, tenantId: string, sourc
 }
 
 async function storeOne(m: EntityManager, customerId: string, source: InboundSource, mail: InboundMail): Promise<{ stop?: EnrollmentStop } | undefined> {
-  const bounce = mail.bounce?.failed === true;
+  // Only a failed delivery report that names the message it returns skips the sender rule.
+  const bounce = mail.bounce?.failed === true && Boolean(mail.bounce.originalMessageId);
   const sender = mail.from?.address.trim().toLowerCase() ?? '';
   const [place] = (await m.query(PLACE, [threadCandidates(mail), plusConversations(mail), customerId, sender, source.inboxId, bounce])) as Placement[];
   if (!place) return undefined;
