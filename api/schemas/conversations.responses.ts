@@ -31,6 +31,7 @@ export const threadMessage = z.strictObject({
   step: z.number().int().nullable(),
   subject: z.string(),
   body: z.string(),
+  html: z.string().nullable().meta({ description: "an inbound mail's HTML as it came: untrusted, sanitize before showing it" }),
   error: z.string().nullable(),
   sentAt: at.nullable(),
   openedAt: at.nullable(),

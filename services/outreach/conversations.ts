@@ -12,7 +12,7 @@ import { type TenantAccess } from '../context';
 
 type Status = ConversationRow['status'];
 
-function conversationOut(r: ConversationRow) {
+export function conversationOut(r: ConversationRow) {
   return {
     id: r.id,
     customerId: r.customer_id,
@@ -41,6 +41,7 @@ function messageOut(r: ThreadMessageRow) {
     step: r.step,
     subject: r.subject,
     body: r.body,
+    html: r.body_html,
     error: r.error,
     sentAt: r.sent_at,
     openedAt: r.opened_at,
@@ -57,14 +58,22 @@ async function findOwn(a: TenantAccess, customerId: string, id: string): Promise
 export async function listConversations(
   a: TenantAccess,
   customerId: string,
-  query: ListParams & { status?: Status; unread?: 'true' | 'false'; inboxId?: string; campaignId?: string; assignee?: string },
+  query: Omit<ListParams, 'sort'> & {
+    status?: Status;
+    unread?: 'true' | 'false';
+    inboxId?: string;
+    campaignId?: string;
+    assignee?: string;
+    sort?: 'latest' | 'unread';
+  },
 ) {
-  const { status, unread, inboxId, campaignId, assignee, ...list } = query;
+  const { status, unread, inboxId, campaignId, assignee, sort, ...list } = query;
   const p = await listConversationsPage(
     a.manager,
     customerId,
     { status, unread: unread === undefined ? undefined : unread === 'true', inboxId, campaignId, assignee },
     list,
+    sort === 'unread',
   );
   return { data: p.data.map(conversationOut), nextCursor: p.nextCursor };
 }
