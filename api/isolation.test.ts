@@ -290,6 +290,7 @@ function rows(): Row[] {
     },
     ...leadFixRows(),
     ...conversationRows(),
+    ...leadExpansionRows(),
   ];
 }
 
@@ -637,4 +638,33 @@ function conversationRows(): Row[] {
     },
   ];
   return [...rowsFor('owner'), ...rowsFor('restricted')];
+}
+
+/** A lead with its timeline and conversations: the expanded read answers like the plain one, for an owner and a restricted member. */
+function leadExpansionRows(): Row[] {
+  const lead = (agent: () => Agent, customerId: () => string) => async () => (await campaignOf(agent, customerId, 'active')()).split('|')[1]!;
+  const make = {
+    own: lead(
+      () => agents.ownerA,
+      () => a.customers[0]!.id,
+    ),
+    otherTenant: lead(
+      () => agents.ownerB,
+      () => b.customers[0]!.id,
+    ),
+    otherCustomer: lead(
+      () => agents.ownerA,
+      () => a.customers[1]!.id,
+    ),
+  };
+  const row = (caller: Caller): Row => ({
+    caller,
+    customerId: () => a.customers[0]!.id,
+    idPrefix: 'lead',
+    make,
+    route: 'GET /api/leads/:id?expand=activity,conversations',
+    action: 'read',
+    ok: 200,
+  });
+  return [row('owner'), row('restricted')];
 }
