@@ -136,6 +136,22 @@ describe('GET /api/conversations', () => {
     expect([first.data[0]!.id, second.data[0]!.id]).toEqual([seeds[1]!.conversation, seeds[0]!.conversation]);
   });
 
+  it('puts unread conversations first with sort=unread, and pages that order without skipping or repeating', async () => {
+    // Bob's conversation is the latest, Ann's has the unread reply.
+    expect(await emails(owner, c(0), '?sort=unread')).toEqual(['ann@acme.example', 'bob@globex.example']);
+    expect(await emails(owner, c(0), '?sort=latest')).toEqual(['bob@globex.example', 'ann@acme.example']);
+    const first = await list(owner, c(0), '?sort=unread&limit=1');
+    expect(first.data.map((r) => r.lead.email)).toEqual(['ann@acme.example']);
+    const second = await list(owner, c(0), `?sort=unread&limit=1&cursor=${first.nextCursor}`);
+    expect(second.data.map((r) => r.lead.email)).toEqual(['bob@globex.example']);
+    expect(second.nextCursor).toBeNull();
+    expect(await emails(owner, c(0), '?sort=unread&unread=false')).toEqual(['bob@globex.example']);
+    // A latest-first cursor is not an unread-first one: refused, not misread.
+    const latest = await list(owner, c(0), '?limit=1');
+    expect((await owner.get(`/api/conversations?sort=unread&cursor=${latest.nextCursor}`).set('X-Customer-Id', c(0))).status).toBe(400);
+    expect((await owner.get('/api/conversations?sort=oldest').set('X-Customer-Id', c(0))).status).toBe(400);
+  });
+
   it('filters by unread, status, inbox, campaign and assignee, and searches address, name and subject', async () => {
     expect(await emails(owner, c(0), '?unread=true')).toEqual(['ann@acme.example']);
     expect(await emails(owner, c(0), '?unread=false')).toEqual(['bob@globex.example']);

@@ -291,6 +291,7 @@ function rows(): Row[] {
     ...leadFixRows(),
     ...conversationRows(),
     ...attachmentRows(),
+    ...leadExpansionRows(),
   ];
 }
 
@@ -697,4 +698,33 @@ function attachmentRows(): Row[] {
     action: 'read' as const,
     ok: 200,
   }));
+}
+
+/** A lead with its timeline and conversations: the expanded read answers like the plain one, for an owner and a restricted member. */
+function leadExpansionRows(): Row[] {
+  const lead = (agent: () => Agent, customerId: () => string) => async () => (await campaignOf(agent, customerId, 'active')()).split('|')[1]!;
+  const make = {
+    own: lead(
+      () => agents.ownerA,
+      () => a.customers[0]!.id,
+    ),
+    otherTenant: lead(
+      () => agents.ownerB,
+      () => b.customers[0]!.id,
+    ),
+    otherCustomer: lead(
+      () => agents.ownerA,
+      () => a.customers[1]!.id,
+    ),
+  };
+  const row = (caller: Caller): Row => ({
+    caller,
+    customerId: () => a.customers[0]!.id,
+    idPrefix: 'lead',
+    make,
+    route: 'GET /api/leads/:id?expand=activity,conversations',
+    action: 'read',
+    ok: 200,
+  });
+  return [row('owner'), row('restricted')];
 }

@@ -296,3 +296,37 @@ export function listConversationMessagesPage(m: EntityManager, conversationId: s
     idOf: (r) => r.id,
   });
 }
+
+/** A message of a lead's timeline: what happened and when (its send or arrival, else its record). */
+export interface LeadMessageEventRow {
+  id: string;
+  conversation_id: string | null;
+  campaign_id: string | null;
+  direction: 'outbound' | 'inbound';
+  origin: string;
+  status: string;
+  step: number | null;
+  subject: string;
+  auto_reply: boolean;
+  at: Date;
+}
+
+/**
+ * The lead's messages both ways, oldest first; a lead's history is short, and
+ * the newest `limit` are kept. They are found through the lead's
+ * conversations and enrollments, whose indexes lead to them (messages have
+ * no index on the lead).
+ */
+export async function listLeadMessageEvents(m: EntityManager, leadId: string, limit = 500): Promise<LeadMessageEventRow[]> {
+  return (await m.query(
+    `SELECT * FROM (
+       SELECT m.id, m.conversation_id, m.campaign_id, m.direction, m.origin, m.status, m.step, m.subject, m.auto_reply, COALESCE(m.sent_at, m.created_at) AS at
+         FROM messages m
+        WHERE m.lead_id = $1
+          AND (m.conversation_id IN (SELECT c.id FROM conversations c WHERE c.lead_id = $1)
+               OR (m.direction = 'outbound' AND m.enrollment_id IN (SELECT e.id FROM enrollments e WHERE e.lead_id = $1)))
+        ORDER BY m.id DESC LIMIT $2) x
+      ORDER BY x.at, x.id`,
+    [leadId, limit],
+  )) as LeadMessageEventRow[];
+}

@@ -21,7 +21,8 @@ export function conversationRoutes(r: Routes) {
     {
       method: 'get',
       path: '/api/conversations',
-      summary: "The customer's conversations with its leads, latest message first; q searches the lead's address and name and the subject",
+      summary:
+        "The customer's conversations with its leads, latest message first (sort=unread: unread ones first); q searches the lead's address and name and the subject",
       ...read,
       customer: 'required',
       query: S.conversationListQuery,

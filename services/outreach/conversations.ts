@@ -14,7 +14,7 @@ import { type TenantAccess } from '../context';
 
 type Status = ConversationRow['status'];
 
-function conversationOut(r: ConversationRow) {
+export function conversationOut(r: ConversationRow) {
   return {
     id: r.id,
     customerId: r.customer_id,
@@ -63,14 +63,22 @@ async function findOwn(a: TenantAccess, customerId: string, id: string): Promise
 export async function listConversations(
   a: TenantAccess,
   customerId: string,
-  query: ListParams & { status?: Status; unread?: 'true' | 'false'; inboxId?: string; campaignId?: string; assignee?: string },
+  query: Omit<ListParams, 'sort'> & {
+    status?: Status;
+    unread?: 'true' | 'false';
+    inboxId?: string;
+    campaignId?: string;
+    assignee?: string;
+    sort?: 'latest' | 'unread';
+  },
 ) {
-  const { status, unread, inboxId, campaignId, assignee, ...list } = query;
+  const { status, unread, inboxId, campaignId, assignee, sort, ...list } = query;
   const p = await listConversationsPage(
     a.manager,
     customerId,
     { status, unread: unread === undefined ? undefined : unread === 'true', inboxId, campaignId, assignee },
     list,
+    sort === 'unread',
   );
   return { data: p.data.map(conversationOut), nextCursor: p.nextCursor };
 }
