@@ -265,9 +265,6 @@ it('answers 400 to bad input and writes nothing', async () => {
     [{ leadId: lead, inboxId: s.inbox, subject: 'Hi\r\nBcc: x@evil.example', text: 'Hi' }, 'subject'],
     [{ leadId: lead, inboxId: s.inbox, subject: 'Hi', text: 'x'.repeat(50_001) }, 'text'],
     [{ leadId: 'lead_nope', inboxId: s.inbox, subject: 'Hi', text: 'Hi' }, 'leadId'],
-    [{ leadId: otherLead, inboxId: s.inbox, subject: 'Hi', text: 'Hi' }, 'leadId'],
-    [{ leadId: lead, inboxId: other.inbox, subject: 'Hi', text: 'Hi' }, 'inboxId'],
-    [{ conversationId: 'conv_00000000000000000000000000', text: 'Hi' }, 'conversationId'],
     [{ conversationId: 'conv_00000000000000000000000000', leadId: lead, text: 'Hi' }, 'conversationId'],
     [{ leadId: lead, inboxId: s.inbox, subject: 'Hi', text: 'Hi', cc: 'x@y.example' }, '(root)'],
   ];
@@ -275,6 +272,16 @@ it('answers 400 to bad input and writes nothing', async () => {
     const res = await send(s, body);
     expect([res.status, res.body.error?.code]).toEqual([400, 'validation_failed']);
     expect(res.body.error.details.map((d: { path: string }) => d.path)).toContain(path);
+  }
+  // Another customer's lead or inbox, or a conversation that does not exist: the same 404 as nothing at all.
+  const missing: [object, string][] = [
+    [{ leadId: otherLead, inboxId: s.inbox, subject: 'Hi', text: 'Hi' }, 'lead not found'],
+    [{ leadId: lead, inboxId: other.inbox, subject: 'Hi', text: 'Hi' }, 'inbox not found'],
+    [{ conversationId: 'conv_00000000000000000000000000', text: 'Hi' }, 'conversation not found'],
+  ];
+  for (const [body, message] of missing) {
+    const res = await send(s, body);
+    expect([res.status, res.body.error?.message]).toEqual([404, message]);
   }
   expect(await messageCount(s)).toBe(0);
   expect(await messageCount(other)).toBe(0);

@@ -4,7 +4,9 @@
 // Message-ID, and its workflow (`tenant/{t}/message/{msg}`) is started in
 // the same request: a start that fails fails the request, and the workflow
 // waits for the request's commit before it looks at the row. A suppressed
-// address is refused before anything is recorded.
+// address is refused before anything is recorded. A conversation, lead or
+// inbox the customer does not have is the same 404 as one that does not
+// exist.
 import { type EntityManager } from 'typeorm';
 import { findConversation } from '../../db/conversations';
 import { newId } from '../../db/ids';
@@ -37,7 +39,7 @@ const replySubject = (subject: string) => (/^re:/i.test(subject.trim()) ? subjec
 async function resolveTarget(m: EntityManager, customerId: string, body: SendMessageRequest) {
   if (body.conversationId) {
     const c = await findConversation(m, body.conversationId, customerId);
-    if (!c) throw invalid('conversationId', 'no such conversation for this customer');
+    if (!c) throw notFound('conversation');
     const inbox = await findInbox(m, customerId, c.inbox_id);
     if (!inbox) throw invalid('conversationId', 'the inbox of this conversation is gone: send a new message from another inbox');
     const subject = body.subject ?? (c.subject.trim() ? replySubject(c.subject) : undefined);
@@ -45,9 +47,9 @@ async function resolveTarget(m: EntityManager, customerId: string, body: SendMes
     return { inbox, leadId: c.lead_id, email: c.lead_email, subject, reply: true };
   }
   const lead = await findLead(m, customerId, body.leadId!);
-  if (!lead) throw invalid('leadId', 'no such lead for this customer');
+  if (!lead) throw notFound('lead');
   const inbox = await findInbox(m, customerId, body.inboxId!);
-  if (!inbox) throw invalid('inboxId', 'no such inbox for this customer');
+  if (!inbox) throw notFound('inbox');
   return { inbox, leadId: lead.id, email: lead.email, subject: body.subject!, reply: false };
 }
 
