@@ -13,6 +13,7 @@ import { createDiagnoseTenantActivities } from './diagnoseTenant';
 import { createProvisionEmailOutreachActivities } from './provisionEmailOutreach';
 import { createEnrollLeadActivities } from './enrollLead';
 import { createProvisionTenantActivities } from './provisionTenant';
+import { createSendMessageActivities } from './sendMessage';
 
 export interface ActivityDeps extends BackfillActivityDeps {
   dataSource: DataSource;
@@ -37,6 +38,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCampaignFanoutActivities(deps),
     ...createBillingActivities(deps),
     ...createBackfillActivities(deps),
+    ...createSendMessageActivities(deps),
   };
 }
 

@@ -101,6 +101,8 @@ interface Seeded {
   conversation?: string;
   /** An attachment of the lead's answer in that conversation. */
   attachment?: string;
+  /** A lead only POST /api/messages/send writes to (no other operation suppresses or deletes it). */
+  messageLead: string;
   invoice?: string;
   /** For DELETE operations: resources of their own, so the others keep theirs. */
   spare: { customer: string; role: string; invite: string; member: string; sequence: string; step: string; inbox: string; lead: string; token: string };
@@ -178,6 +180,7 @@ async function seed(api: string, db: DataSource, t: TenantFixture, ownerEmail: s
     leads: [
       { email: 'lead@lead.example', firstName: 'Lee' },
       { email: 'spare@lead.example', firstName: 'Spare' },
+      { email: 'writer@lead.example', firstName: 'Wren' },
     ],
   });
   const leads = await call<{ data: { leadId: string; email: string }[] }>('GET', `/api/campaigns/${campaign.id}/leads`);
@@ -248,6 +251,7 @@ async function seed(api: string, db: DataSource, t: TenantFixture, ownerEmail: s
     unsubscribeToken,
     conversation,
     attachment,
+    messageLead: leadOf('writer@lead.example'),
     spare,
     token: issued.token,
     ownerSession,
@@ -384,6 +388,7 @@ function operationsConfig(specs: RouteSpec[], s: Seeded): string {
     'POST /api/campaigns': { 'body.inboxIds[*]': 'inbox' },
     'GET /api/internal/provisioning/email-outreach/{customerId}/status': { 'query.tenantId': 'tenant' },
     'POST /api/campaigns/{id}/leads/resume': { 'body.leads[*].leadId': 'lead' },
+    'POST /api/messages/send': { 'body.leadId': 'messageLead', 'body.inboxId': 'inbox' },
   };
   const values = {
     tenant: s.tenantId,
@@ -392,6 +397,7 @@ function operationsConfig(specs: RouteSpec[], s: Seeded): string {
     loginEmail: s.login.email,
     loginPassword: s.login.password,
     lead: s.lead,
+    messageLead: s.messageLead,
   };
   const dictionaries = Object.entries(values)
     .map(([name, value]) => `[dictionaries.${name}]\nvalues = [${tomlString(value)}]\n`)

@@ -32,3 +32,7 @@ export function enrollmentWorkflowId(input: { tenantId: string; campaignId: stri
 export function campaignFanoutWorkflowId(input: { tenantId: string; campaignId: string }): string {
   return `tenant/${input.tenantId}/campaign/${input.campaignId}/fanout`;
 }
+
+export function messageWorkflowId(input: { tenantId: string; messageId: string }): string {
+  return `tenant/${input.tenantId}/message/${input.messageId}`;
+}

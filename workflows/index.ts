@@ -7,3 +7,4 @@ export { syncInboxes } from './syncInboxes';
 export { billing } from './billing';
 export { backfill } from './backfill';
 export { campaignFanout } from './campaignFanout';
+export { sendMessage } from './sendMessage';
