@@ -9,6 +9,7 @@ import { type DataSource } from 'typeorm';
 import { audit } from '../db/auditLog';
 import { addCredits, billingStateOf, insertBillingReminder, insertCreditGrant, writeBillingState } from '../db/billingAccounts';
 import { listQuotaWaiters } from '../db/enrollments';
+import { listQueuedMessages } from '../db/messages';
 import { writeEntitlements } from '../db/entitlements';
 import { newId } from '../db/ids';
 import { lockBillingAccount } from '../db/sendQuota';
@@ -21,6 +22,7 @@ import { BILLING, type BillingInput, type BillingStart, type BillingState, billi
 import { TenantIdSearchAttribute } from '../workflows/searchAttributes';
 import { quotaReleasedSignal } from '../workflows/enrollLead.contract';
 import { enrollmentWorkflowId } from '../workflows/ids';
+import { messageWorkflowId } from '../workflows/sendMessage.contract';
 import { mailSafeName } from '../lib/platformMail';
 
 export interface BillingActivityDeps {
@@ -160,20 +162,27 @@ export function createBillingActivities(deps: BillingActivityDeps) {
       });
     },
 
-    /** Signals every enrollment of the tenant that waits for sends; each tries its slot again (those still refused wait again). */
+    /**
+     * Signals every enrollment of the tenant that waits for sends, and every
+     * queued message (one waiting for its inbox's next day tries, finds the
+     * day still full and waits again); each tries its slot again (those
+     * still refused wait again).
+     */
     async releaseQuotaWaiters(input: { tenantId: string }): Promise<{ signalled: number }> {
-      const waiting = await withTenant(ds, input.tenantId, (m) => listQuotaWaiters(m));
+      const [waiting, queued] = await withTenant(ds, input.tenantId, async (m) => [await listQuotaWaiters(m), await listQueuedMessages(m)] as const);
       const client = Context.current().client;
-      for (const e of waiting) {
+      const workflowIds = [
+        ...waiting.map((e) => enrollmentWorkflowId({ tenantId: input.tenantId, campaignId: e.campaign_id, leadId: e.lead_id })),
+        ...queued.map((q) => messageWorkflowId({ tenantId: input.tenantId, messageId: q.id })),
+      ];
+      for (const workflowId of workflowIds) {
         try {
-          await client.workflow
-            .getHandle(enrollmentWorkflowId({ tenantId: input.tenantId, campaignId: e.campaign_id, leadId: e.lead_id }))
-            .signal(quotaReleasedSignal);
+          await client.workflow.getHandle(workflowId).signal(quotaReleasedSignal);
         } catch (err) {
           if (!(err instanceof WorkflowNotFoundError)) throw err;
         }
       }
-      return { signalled: waiting.length };
+      return { signalled: workflowIds.length };
     },
   };
 }

@@ -17,7 +17,7 @@ import {
   setEnrollmentError,
 } from '../db/enrollments';
 import { newId } from '../db/ids';
-import { readInboxSender, readSmartleadKey } from '../db/inboxes';
+import { readInboxSender } from '../db/inboxes';
 import { markEnrollmentLeadStopped } from '../db/leads';
 import {
   insertSendingMessage,
@@ -33,7 +33,7 @@ import { takeSendAllowance } from '../db/sendQuota';
 import { recordSendAccepted, takeSendSlot } from '../db/sends';
 import { lockInboxesWithDayUsage, readSlotCandidates } from '../db/sendSlots';
 import { withTenant } from '../db/tenantContext';
-import { type Keyring, open } from '../lib/encryption';
+import { type Keyring } from '../lib/encryption';
 import { localDate } from '../lib/schedule';
 import {
   ENDED_ENROLLMENT_STATUSES,
@@ -52,12 +52,10 @@ import {
 } from '../workflows/enrollLead.contract';
 import { sendIfGranted } from '../workflows/sendQuota.rules';
 import { insertSuppression } from '../db/suppressions';
-import { providerKeyAad, smtpPasswordAad } from '../lib/secretScopes';
 import { renderTemplate } from '../lib/templates';
-import { NO_EXCEPTIONS, type OutboundPolicy } from '../lib/outbound';
-import { type MailProvider, smartleadProvider, smtpProvider } from './providers/mail';
+import { type OutboundPolicy } from '../lib/outbound';
+import { providerForInbox } from './providers/inboxProvider';
 import { type InboxSender } from '../db/rows/inboxes';
-import { PROVIDER_NOT_CONFIGURED } from '../workflows/provisionEmailOutreach.contract';
 
 export interface OutreachDeps {
   dataSource: DataSource;
@@ -117,34 +115,7 @@ function moveEnrollment(m: EntityManager, enrollmentId: string, to: { state: Enr
 export function createEnrollLeadActivities(deps: OutreachDeps) {
   const ds = deps.dataSource;
 
-  async function providerFor(m: EntityManager, tenantId: string, inbox: InboxSender): Promise<MailProvider> {
-    if (inbox.provider === 'smtp') {
-      let password: string | null = null;
-      if (inbox.smtp_password_ciphertext && inbox.smtp_password_key_id) {
-        if (!deps.keyring)
-          throw ApplicationFailure.nonRetryable('encryption keys are not configured: the SMTP password cannot be opened', PROVIDER_NOT_CONFIGURED);
-        password = open(
-          deps.keyring,
-          { keyId: inbox.smtp_password_key_id, ciphertext: inbox.smtp_password_ciphertext },
-          smtpPasswordAad(tenantId, inbox.customer_id, inbox.id),
-        );
-      }
-      return smtpProvider(
-        { host: inbox.smtp_host ?? '', port: inbox.smtp_port ?? 25, secure: Boolean(inbox.smtp_secure), user: inbox.smtp_user, password },
-        deps.outbound ?? NO_EXCEPTIONS,
-      );
-    }
-    const account = await readSmartleadKey(m, inbox.customer_id);
-    if (!deps.smartlead || !deps.keyring || !account?.api_key_ciphertext || !account.api_key_key_id) {
-      throw ApplicationFailure.nonRetryable('the customer has no active Smartlead account to send through', PROVIDER_NOT_CONFIGURED);
-    }
-    const apiKey = open(
-      deps.keyring,
-      { keyId: account.api_key_key_id, ciphertext: account.api_key_ciphertext },
-      providerKeyAad(tenantId, inbox.customer_id, 'smartlead'),
-    );
-    return smartleadProvider({ baseUrl: deps.smartlead.baseUrl, apiKey });
-  }
+  const providerFor = (m: EntityManager, tenantId: string, inbox: InboxSender) => providerForInbox(deps, m, tenantId, inbox);
 
   /**
    * The enrollment, its lead, the step of its pinned sequence and whether the

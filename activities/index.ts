@@ -14,6 +14,7 @@ import { createProvisionEmailOutreachActivities } from './provisionEmailOutreach
 import { createEnrollLeadActivities } from './enrollLead';
 import { createProvisionTenantActivities } from './provisionTenant';
 import { createReadMailboxActivities } from './readMailbox';
+import { createSendMessageActivities } from './sendMessage';
 
 export interface ActivityDeps extends BackfillActivityDeps {
   dataSource: DataSource;
@@ -39,6 +40,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createBillingActivities(deps),
     ...createBackfillActivities(deps),
     ...createReadMailboxActivities(deps),
+    ...createSendMessageActivities(deps),
   };
 }
 

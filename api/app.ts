@@ -35,6 +35,7 @@ import { tokenRoutes } from './routes/tokens';
 import { Routes, type RouteSpec } from './routing';
 import { outboxRoutes } from './routes/outbox';
 import { conversationRoutes } from './routes/conversations';
+import { messageRoutes } from './routes/messages';
 import { workflowRoutes } from './routes/workflows';
 import { type AppState } from './state';
 import { type AppDeps } from './deps';
@@ -101,6 +102,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   stripeWebhookRoutes(r, billing);
   clientBillingRoutes(r, billing);
   backfillRoutes(r, { ...deps, client: deps.client, backfillTaskQueue: deps.backfillTaskQueue ?? 'tenantflow-backfill' });
+  messageRoutes(r, workflows);
   app.use(r.router.routes());
   app.use(r.router.allowedMethods());
   specsOf.set(app, r.specs);

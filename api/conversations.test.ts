@@ -5,10 +5,13 @@
 import type Koa from 'koa';
 import { type DataSource } from 'typeorm';
 import { type AppState } from './state';
+import { parseMail } from '../activities/providers/imapMailbox';
 import { recordReplyOrBounce } from '../db/emailEvents';
+import { storeInboundMail } from '../db/inboundMail';
 import { newId } from '../db/ids';
 import { insertSendingMessage } from '../db/messages';
 import { withTenant } from '../db/tenantContext';
+import { MAX_ATTACHMENT_BYTES } from '../lib/inboundMail';
 import { testApp, type Agent } from '../test/helpers/api';
 import { addMember, createTenant, createUser, type TenantFixture } from '../test/helpers/fixtures';
 import { signedInMembers, useSuiteDatabase } from '../test/helpers/suite';
@@ -133,6 +136,22 @@ describe('GET /api/conversations', () => {
     expect([first.data[0]!.id, second.data[0]!.id]).toEqual([seeds[1]!.conversation, seeds[0]!.conversation]);
   });
 
+  it('puts unread conversations first with sort=unread, and pages that order without skipping or repeating', async () => {
+    // Bob's conversation is the latest, Ann's has the unread reply.
+    expect(await emails(owner, c(0), '?sort=unread')).toEqual(['ann@acme.example', 'bob@globex.example']);
+    expect(await emails(owner, c(0), '?sort=latest')).toEqual(['bob@globex.example', 'ann@acme.example']);
+    const first = await list(owner, c(0), '?sort=unread&limit=1');
+    expect(first.data.map((r) => r.lead.email)).toEqual(['ann@acme.example']);
+    const second = await list(owner, c(0), `?sort=unread&limit=1&cursor=${first.nextCursor}`);
+    expect(second.data.map((r) => r.lead.email)).toEqual(['bob@globex.example']);
+    expect(second.nextCursor).toBeNull();
+    expect(await emails(owner, c(0), '?sort=unread&unread=false')).toEqual(['bob@globex.example']);
+    // A latest-first cursor is not an unread-first one: refused, not misread.
+    const latest = await list(owner, c(0), '?limit=1');
+    expect((await owner.get(`/api/conversations?sort=unread&cursor=${latest.nextCursor}`).set('X-Customer-Id', c(0))).status).toBe(400);
+    expect((await owner.get('/api/conversations?sort=oldest').set('X-Customer-Id', c(0))).status).toBe(400);
+  });
+
   it('filters by unread, status, inbox, campaign and assignee, and searches address, name and subject', async () => {
     expect(await emails(owner, c(0), '?unread=true')).toEqual(['ann@acme.example']);
     expect(await emails(owner, c(0), '?unread=false')).toEqual(['bob@globex.example']);
@@ -229,5 +248,111 @@ describe('PATCH /api/conversations/:id', () => {
   it('takes messages.send: a viewer reads but does not change', async () => {
     expect((await viewer.get(`/api/conversations/${seeds[1]!.conversation}`).set('X-Customer-Id', c(0))).status).toBe(200);
     expect((await patch(viewer, seeds[1]!, { status: 'closed' })).status).toBe(403);
+  });
+});
+
+describe('inbound mail in the thread, and its attachments', () => {
+  /** A mail from the seeded lead to its inbox, parsed as the mailbox reader parses it, stored in the lead's conversation. */
+  async function inbound(s: Seeded, tag: string) {
+    const raw = [
+      `From: ${s.email}`,
+      `To: ${s.inbox}@sender.example`,
+      `Subject: Re: ${tag}`,
+      `Message-ID: <${tag}-${s.conversation}@lead.example>`,
+      'Auto-Submitted: auto-replied',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="MIX"',
+      '',
+      '--MIX',
+      'Content-Type: text/html; charset=utf-8',
+      '',
+      '<p onclick="x()">Away <img src="https://tracker.example/p.png"></p>',
+      '--MIX',
+      "Content-Type: application/pdf; name*=UTF-8''d%C3%A9ck.pdf",
+      "Content-Disposition: attachment; filename*=UTF-8''d%C3%A9ck.pdf",
+      'Content-Transfer-Encoding: base64',
+      '',
+      Buffer.from(`%PDF ${tag}`).toString('base64'),
+      '--MIX',
+      'Content-Type: video/mp4; name="film.mp4"',
+      'Content-Disposition: attachment; filename="film.mp4"',
+      '',
+      'pretend film',
+      '--MIX--',
+      '',
+    ].join('\r\n');
+    const parsed = await parseMail(raw);
+    // The film stands for one over the size limit: its metadata only, as the parser leaves it.
+    const [deck, film] = parsed.attachments;
+    const mail = {
+      ...parsed,
+      attachments: [deck!, { ...film!, size: MAX_ATTACHMENT_BYTES + 1, content: undefined }],
+      uid: 1,
+      size: raw.length,
+      truncated: false,
+    };
+    const result = await withTenant(ds, t.tenant.id, (m) => storeInboundMail(m, t.tenant.id, { inboxId: s.inbox, uidValidity: '1' }, [mail]));
+    expect(result.stored).toBe(1);
+    const res = await owner.get(`/api/conversations/${s.conversation}`).set('X-Customer-Id', s.customer);
+    expect(res.status).toBe(200);
+    return res.body.messages.data[0] as { id: string; attachments: { id: string; filename: string; downloadable: boolean }[] };
+  }
+
+  const download = (agent: Agent, customer: string, conversation: string, attachment: string) =>
+    agent
+      .get(`/api/conversations/${conversation}/attachments/${attachment}`)
+      .set('X-Customer-Id', customer)
+      .buffer(true)
+      .parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => done(null, Buffer.concat(chunks)));
+      });
+
+  it('shows the sender, the raw HTML, the auto-reply flag and the attachments, and downloads kept bytes only', async () => {
+    const message = await inbound(seeds[0]!, 'away');
+    expect(message).toMatchObject({
+      direction: 'inbound',
+      fromEmail: 'ann@acme.example',
+      html: '<p onclick="x()">Away <img src="https://tracker.example/p.png"></p>',
+      autoReply: true,
+      attachments: [
+        { filename: 'déck.pdf', contentType: 'application/pdf', size: '%PDF away'.length, downloadable: true },
+        { filename: 'film.mp4', contentType: 'video/mp4', size: MAX_ATTACHMENT_BYTES + 1, downloadable: false },
+      ],
+    });
+    const [deck, film] = message.attachments as unknown as [{ id: string }, { id: string }];
+    const got = await download(owner, c(0), seeds[0]!.conversation, deck.id);
+    expect(got.status).toBe(200);
+    expect(got.body).toEqual(Buffer.from('%PDF away'));
+    expect(got.headers['content-type']).toBe('application/octet-stream');
+    expect(got.headers['x-content-type-options']).toBe('nosniff');
+    expect(got.headers['content-disposition']).toBe(`attachment; filename="d_ck.pdf"; filename*=UTF-8''d%C3%A9ck.pdf`);
+
+    const notKept = await owner.get(`/api/conversations/${seeds[0]!.conversation}/attachments/${film.id}`).set('X-Customer-Id', c(0));
+    expect(notKept.status).toBe(404);
+    expect(notKept.body.error.message).toMatch(/not kept.*10 MiB/);
+    // An attachment of another conversation, or none at all, is not in this one.
+    expect((await owner.get(`/api/conversations/${seeds[1]!.conversation}/attachments/${deck.id}`).set('X-Customer-Id', c(0))).status).toBe(404);
+    expect((await owner.get(`/api/conversations/${seeds[0]!.conversation}/attachments/${newId('att')}`).set('X-Customer-Id', c(0))).status).toBe(404);
+  });
+
+  it("a member restricted to one customer neither downloads another customer's attachment nor finds its conversation through q", async () => {
+    const secret = await inbound(seeds[2]!, 'secret');
+    const att = secret.attachments[0]!.id;
+    const own = seeds[0]!.conversation;
+    for (const [customer, conversation] of [
+      [c(0), seeds[2]!.conversation],
+      [c(1), seeds[2]!.conversation],
+      [c(0), own],
+    ] as const) {
+      const res = await restricted.get(`/api/conversations/${conversation}/attachments/${att}`).set('X-Customer-Id', customer);
+      expect(res.status).toBe(404);
+      expect(JSON.stringify(res.body)).not.toContain('PDF');
+    }
+    expect(await emails(restricted, c(0), '?q=zed')).toEqual([]);
+    expect(await emails(restricted, c(0), '?q=secret')).toEqual([]);
+    // The owner, in that customer, does download it.
+    expect((await download(owner, c(1), seeds[2]!.conversation, att)).body).toEqual(Buffer.from('%PDF secret'));
   });
 });

@@ -36,6 +36,8 @@ interface Row {
   caller: Caller;
   ok: number;
   body?: unknown;
+  /** Routes that address their resource in the body: the body for an id. */
+  bodyOf?: (id: string) => unknown;
   /** Makes a fresh resource for each case; `otherCustomer` only where a restricted caller has the permission. */
   make: { own: () => Promise<string>; otherTenant: () => Promise<string>; otherCustomer?: () => Promise<string>; nonexistent?: () => string };
   idPrefix?: 'cust' | 'role' | 'mem' | 'inv' | 'tok' | 'seq' | 'inb' | 'cmp' | 'lead' | 'msg' | 'cinv' | 'conv';
@@ -290,6 +292,9 @@ function rows(): Row[] {
     },
     ...leadFixRows(),
     ...conversationRows(),
+    ...messageRows(),
+    ...attachmentRows(),
+    ...leadExpansionRows(),
   ];
 }
 
@@ -520,7 +525,7 @@ describe('isolation matrix', () => {
       const notFoundBodies = new Set<string>();
       for (const [kase, make] of cases) {
         const id = await make();
-        const res = await send(caller, row.route, id, row.body, row.customerId?.());
+        const res = await send(caller, row.route, id, row.bodyOf ? row.bodyOf(id) : row.body, row.customerId?.());
         const expected = kase === 'own' ? row.ok : 404;
         checked++;
         if (res.status !== expected)
@@ -635,6 +640,172 @@ function conversationRows(): Row[] {
       ok: 200,
       body: { status: 'closed', read: true },
     },
+  ];
+  return [...rowsFor('owner'), ...rowsFor('restricted')];
+}
+
+/** An attachment of an inbound message in a customer's conversation, addressed as "conversation|attachment". */
+function attachmentRows(): Row[] {
+  const attachmentOf = (agent: () => Agent, t: () => TenantFixture, customerId: () => string) => async () => {
+    const inbox = await created(agent(), '/api/inboxes', { provider: 'smartlead', fromEmail: `${newId('usr')}@sender.example`, dailyCap: 20 }, customerId());
+    const conversation = newId('conv');
+    const attachment = newId('att');
+    await withTenant(app, t().tenant.id, async (m) => {
+      const lead = newId('lead');
+      const message = newId('msg');
+      await m.query("INSERT INTO leads (tenant_id, id, customer_id, email, source) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, 'api')", [
+        lead,
+        customerId(),
+        `${lead}@lead.example`,
+      ]);
+      await m.query(
+        "INSERT INTO conversations (tenant_id, id, customer_id, inbox_id, lead_id, subject) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, 'Hi')",
+        [conversation, customerId(), inbox, lead],
+      );
+      await m.query(
+        `INSERT INTO messages (tenant_id, id, customer_id, lead_id, inbox_id, direction, origin, status, message_id, conversation_id)
+         VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, 'inbound', 'manual', 'received', $5, $6)`,
+        [message, customerId(), lead, inbox, `<${message}@lead.example>`, conversation],
+      );
+      await m.query(
+        "INSERT INTO message_attachments (tenant_id, id, message_id, customer_id, filename, content_type, size, content) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, 'a.txt', 'text/plain', 2, 'hi')",
+        [attachment, message, customerId()],
+      );
+    });
+    return `${conversation}|${attachment}`;
+  };
+  const c0 = () => a.customers[0]!.id;
+  const make = {
+    own: attachmentOf(
+      () => agents.ownerA,
+      () => a,
+      c0,
+    ),
+    otherTenant: attachmentOf(
+      () => agents.ownerB,
+      () => b,
+      () => b.customers[0]!.id,
+    ),
+    otherCustomer: attachmentOf(
+      () => agents.ownerA,
+      () => a,
+      () => a.customers[1]!.id,
+    ),
+    nonexistent: () => `${newId('conv')}|${newId('att')}`,
+  };
+  return (['owner', 'restricted'] as const).map((caller) => ({
+    caller,
+    customerId: c0,
+    make,
+    route: 'GET /api/conversations/:id/attachments/:attachmentId',
+    action: 'read' as const,
+    ok: 200,
+  }));
+}
+
+/** A lead with its timeline and conversations: the expanded read answers like the plain one, for an owner and a restricted member. */
+function leadExpansionRows(): Row[] {
+  const lead = (agent: () => Agent, customerId: () => string) => async () => (await campaignOf(agent, customerId, 'active')()).split('|')[1]!;
+  const make = {
+    own: lead(
+      () => agents.ownerA,
+      () => a.customers[0]!.id,
+    ),
+    otherTenant: lead(
+      () => agents.ownerB,
+      () => b.customers[0]!.id,
+    ),
+    otherCustomer: lead(
+      () => agents.ownerA,
+      () => a.customers[1]!.id,
+    ),
+  };
+  const row = (caller: Caller): Row => ({
+    caller,
+    customerId: () => a.customers[0]!.id,
+    idPrefix: 'lead',
+    make,
+    route: 'GET /api/leads/:id?expand=activity,conversations',
+    action: 'read',
+    ok: 200,
+  });
+  return [row('owner'), row('restricted')];
+}
+
+/** A manual message: sent (queued, on a queue no worker polls) into a conversation of a customer; the send addresses the conversation in its body. */
+function messageRows(): Row[] {
+  const conversationOf = (agent: () => Agent, t: () => TenantFixture, customerId: () => string) => async () => {
+    const inbox = await created(agent(), '/api/inboxes', { provider: 'smartlead', fromEmail: `${newId('usr')}@sender.example`, dailyCap: 20 }, customerId());
+    const id = newId('conv');
+    await withTenant(app, t().tenant.id, async (m) => {
+      const lead = newId('lead');
+      await m.query("INSERT INTO leads (tenant_id, id, customer_id, email, source) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, 'api')", [
+        lead,
+        customerId(),
+        `${lead}@lead.example`,
+      ]);
+      await m.query(
+        "INSERT INTO conversations (tenant_id, id, customer_id, inbox_id, lead_id, subject) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, 'Hi')",
+        [id, customerId(), inbox, lead],
+      );
+    });
+    return id;
+  };
+  const messageOf = (agent: () => Agent, t: () => TenantFixture, customerId: () => string) => async () => {
+    const conversationId = await conversationOf(agent, t, customerId)();
+    const res = await agent().post('/api/messages/send').set('X-Customer-Id', customerId()).send({ conversationId, text: 'Matrix reply' });
+    if (res.status !== 202) throw new Error(`fixture message: ${res.status} ${JSON.stringify(res.body)}`);
+    return (res.body as { id: string }).id;
+  };
+  const c0 = () => a.customers[0]!.id;
+  const c1 = () => a.customers[1]!.id;
+  const cb = () => b.customers[0]!.id;
+  const conversations = {
+    own: conversationOf(
+      () => agents.ownerA,
+      () => a,
+      c0,
+    ),
+    otherTenant: conversationOf(
+      () => agents.ownerB,
+      () => b,
+      cb,
+    ),
+    otherCustomer: conversationOf(
+      () => agents.ownerA,
+      () => a,
+      c1,
+    ),
+  };
+  const messages = {
+    own: messageOf(
+      () => agents.ownerA,
+      () => a,
+      c0,
+    ),
+    otherTenant: messageOf(
+      () => agents.ownerB,
+      () => b,
+      cb,
+    ),
+    otherCustomer: messageOf(
+      () => agents.ownerA,
+      () => a,
+      c1,
+    ),
+  };
+  const rowsFor = (caller: Caller): Row[] => [
+    {
+      caller,
+      customerId: c0,
+      idPrefix: 'conv',
+      make: conversations,
+      route: 'POST /api/messages/send',
+      action: 'create-from',
+      ok: 202,
+      bodyOf: (conversationId) => ({ conversationId, text: 'Matrix reply' }),
+    },
+    { caller, customerId: c0, idPrefix: 'msg', make: messages, route: 'GET /api/messages/:id', action: 'read', ok: 200 },
   ];
   return [...rowsFor('owner'), ...rowsFor('restricted')];
 }

@@ -66,6 +66,8 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType 
   response?: z.ZodType;
   /** The success answer is an HTML page (text/html). */
   html?: boolean;
+  /** The success answer is a file's bytes (application/octet-stream), set on ctx.body by the handler. */
+  download?: boolean;
   /** Error statuses the route answers beyond the conventions' (e.g. 402 plan_limit_reached), with what they mean. */
   errors?: Record<number, string>;
 }
@@ -239,9 +241,11 @@ function documentedStatuses(r: RouteSpec): Record<string, unknown> {
   const mutating = r.method !== 'get';
   const success = r.html
     ? { description: 'success', content: { 'text/html': { schema: { type: 'string' } } } }
-    : r.response
-      ? { description: 'success', content: { 'application/json': { schema: z.toJSONSchema(r.response, { io: 'output', unrepresentable: 'any' }) } } }
-      : { description: 'success' };
+    : r.download
+      ? { description: 'the file', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } }
+      : r.response
+        ? { description: 'success', content: { 'application/json': { schema: z.toJSONSchema(r.response, { io: 'output', unrepresentable: 'any' }) } } }
+        : { description: 'success' };
   const responses: Record<string, unknown> = {
     [String(r.status ?? 200)]: success,
     ...Object.fromEntries((r.otherSuccess ?? []).map((s) => [String(s), success])),

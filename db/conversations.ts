@@ -51,9 +51,11 @@ export interface ConversationFilters {
 }
 
 /**
- * One page of the customer's conversations, latest message first; `q`
- * searches the lead's address and name and the subject. The cursor carries
- * the last row's time as the database wrote it (microseconds), so no row is
+ * One page of the customer's conversations, latest message first — or, with
+ * `unreadFirst`, those with unread messages before the others, each group
+ * latest first; `q` searches the lead's address and name and the subject.
+ * The cursor carries the last row's time as the database wrote it
+ * (microseconds), and with `unreadFirst` its unread flag too, so no row is
  * skipped or repeated between pages.
  */
 export async function listConversationsPage(
@@ -61,6 +63,7 @@ export async function listConversationsPage(
   customerId: string,
   filters: ConversationFilters,
   list: ListParams,
+  unreadFirst = false,
 ): Promise<Page<ConversationRow>> {
   const params: unknown[] = [];
   const bind = (value: unknown) => `$${params.push(value)}`;
@@ -78,21 +81,35 @@ export async function listConversationsPage(
     );
   }
   const after = decodeSortedCursor(list.cursor);
+  // The unread-first order's cursor is `flag|time`; the latest-first one's, the time alone.
+  const [flag, time] = unreadFirst && after ? (/^([01])\|(.*)$/.exec(after.value)?.slice(1) ?? ['', '']) : ['', after?.value ?? ''];
   // The cursor's value is a time: an edited one is refused, not cast into an error.
-  if (after && Number.isNaN(Date.parse(after.value))) throw new ApiError(400, 'invalid_cursor', 'the cursor is not one this list gave out');
-  if (after) where.push(`(c.last_message_at, c.id) < (${bind(after.value)}::timestamptz, ${bind(after.after)})`);
-  const rows = (await m.query(
-    `${SELECT} WHERE ${where.join(' AND ')} ORDER BY c.last_message_at DESC, c.id DESC LIMIT ${list.limit + 1}`,
-    params,
-  )) as (ConversationRow & {
+  if (after && (Number.isNaN(Date.parse(time!)) || (unreadFirst && !flag))) {
+    throw new ApiError(400, 'invalid_cursor', 'the cursor is not one this list gave out');
+  }
+  const unreadKey = '(c.unread_count > 0)::int';
+  if (after && unreadFirst)
+    where.push(`(${unreadKey}, c.last_message_at, c.id) < (${bind(Number(flag))}::int, ${bind(time)}::timestamptz, ${bind(after.after)})`);
+  else if (after) where.push(`(c.last_message_at, c.id) < (${bind(time)}::timestamptz, ${bind(after.after)})`);
+  const order = `${unreadFirst ? `${unreadKey} DESC, ` : ''}c.last_message_at DESC, c.id DESC`;
+  const rows = (await m.query(`${SELECT} WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${list.limit + 1}`, params)) as (ConversationRow & {
     last_at: string;
   })[];
   const data = rows.slice(0, list.limit);
   const last = data[data.length - 1];
+  const cursorValue = (r: ConversationRow & { last_at: string }) => (unreadFirst ? `${r.unread_count > 0 ? 1 : 0}|${r.last_at}` : r.last_at);
   return {
     data: data.map(({ last_at: _, ...row }) => row),
-    nextCursor: rows.length > list.limit && last ? encodeCursor(last.id, last.last_at) : null,
+    nextCursor: rows.length > list.limit && last ? encodeCursor(last.id, cursorValue(last)) : null,
   };
+}
+
+/** Every conversation of one lead (one per inbox it was written from), latest message first. */
+export async function listLeadConversations(m: EntityManager, leadId: string): Promise<ConversationRow[]> {
+  const rows = (await m.query(`${SELECT} WHERE c.lead_id = $1 ORDER BY c.last_message_at DESC, c.id DESC`, [leadId])) as (ConversationRow & {
+    last_at?: string;
+  })[];
+  return rows.map(({ last_at: _, ...row }) => row);
 }
 
 /** One of the customer's conversations. */

@@ -1,6 +1,7 @@
-// A provider's reply or bounce on a sent message, as the one statement that
+// A provider's reply or bounce on a sent message, as the statement that
 // writes its families: the reply's inbound message and its conversation, the
-// lead's status and the enrollment's end (one round trip, not four). The
+// lead's status and the enrollment's end (one round trip, not four), and a
+// second that counts the reply as unread only when the first stored it. The
 // message it answers is found in db/messages.ts.
 import { type EntityManager } from 'typeorm';
 import { newId } from './ids';
@@ -10,25 +11,35 @@ import { type EventMessageRow } from './messages';
  * Records the outcome of `msg`: a reply's inbound message (once per
  * Message-ID) in the conversation of its (inbox, lead) — found or made; a new
  * reply counts as unread there and reopens it when closed or snoozed — the
- * lead's status, and — when `stops` — the enrollment's end.
+ * lead's status, and — when `stops` — the enrollment's end. The unread count
+ * hangs on the message row this call inserted, so the same reply stored at
+ * once by the mailbox reader (db/inboundMail.ts) is counted once: the later
+ * of the two inserts nothing and changes nothing.
  */
 export async function recordReplyOrBounce(
   m: EntityManager,
   tenantId: string,
   msg: Omit<EventMessageRow, 'id' | 'enrollment_status'>,
-  event: { inboundId: string; inboundMessageId: string; subject: string; body: string; outcome: 'replied' | 'bounced'; stops: boolean },
+  event: {
+    inboundId: string;
+    inboundMessageId: string;
+    subject: string;
+    body: string;
+    outcome: 'replied' | 'bounced';
+    stops: boolean;
+    fromEmail?: string | null;
+  },
 ): Promise<void> {
   await m.query(
     `WITH conv AS (
-       INSERT INTO conversations (tenant_id, id, customer_id, inbox_id, lead_id, subject, unread_count)
-       SELECT $1::uuid, $13, $3, $7, $6, $9, 1
+       INSERT INTO conversations (tenant_id, id, customer_id, inbox_id, lead_id, subject)
+       SELECT $1::uuid, $13, $3, $7, $6, $9
         WHERE $11 = 'replied' AND $7::text IS NOT NULL AND NOT EXISTS (SELECT 1 FROM messages WHERE message_id = $8)
-       ON CONFLICT (tenant_id, inbox_id, lead_id) DO UPDATE
-         SET unread_count = conversations.unread_count + 1, status = 'open', snoozed_until = NULL, last_message_at = now(), updated_at = now()
+       ON CONFLICT (tenant_id, inbox_id, lead_id) DO UPDATE SET updated_at = conversations.updated_at
        RETURNING id),
      inbound AS (
-       INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, status, message_id, subject, body, conversation_id)
-       SELECT $1::uuid, $2, $3, $4, $5, $6, $7, 'inbound', 'received', $8, $9, $10,
+       INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, status, message_id, subject, body, from_email, conversation_id)
+       SELECT $1::uuid, $2, $3, $4, $5, $6, $7, 'inbound', 'received', $8, $9, $10, $14,
               coalesce((SELECT id FROM conv), (SELECT c.id FROM conversations c WHERE c.inbox_id = $7 AND c.lead_id = $6))
         WHERE $11 = 'replied'
        ON CONFLICT (tenant_id, message_id) DO NOTHING),
@@ -49,6 +60,15 @@ export async function recordReplyOrBounce(
       event.outcome,
       event.stops,
       newId('conv'),
+      event.fromEmail ?? null,
     ],
   );
+  if (event.outcome === 'replied') {
+    await m.query(
+      `UPDATE conversations SET unread_count = unread_count + 1, status = 'open', snoozed_until = NULL,
+              last_message_at = greatest(last_message_at, now()), updated_at = now()
+        WHERE id = (SELECT conversation_id FROM messages WHERE id = $1)`,
+      [event.inboundId],
+    );
+  }
 }

@@ -250,11 +250,14 @@ export interface LeadEnrollmentRow {
   last_error: string | null;
   sent_accepted: number;
   sent_uncertain: number;
+  created_at: Date;
+  updated_at: Date;
 }
 
 export async function listLeadEnrollments(m: EntityManager, leadId: string): Promise<LeadEnrollmentRow[]> {
   return (await m.query(
-    `SELECT e.id, e.campaign_id, c.name AS campaign_name, e.status, e.current_step, e.next_send_at, e.last_error, sc.sent_accepted, sc.sent_uncertain
+    `SELECT e.id, e.campaign_id, c.name AS campaign_name, e.status, e.current_step, e.next_send_at, e.last_error, sc.sent_accepted, sc.sent_uncertain,
+            e.created_at, e.updated_at
        FROM enrollments e JOIN campaigns c ON c.id = e.campaign_id ${SEND_COUNTS_JOIN} WHERE e.lead_id = $1 ORDER BY e.id`,
     [leadId],
   )) as LeadEnrollmentRow[];

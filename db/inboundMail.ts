@@ -15,7 +15,7 @@ import { type EntityManager } from 'typeorm';
 import { newId } from './ids';
 import { readInboxSender } from './inboxes';
 import { MAX_ATTACHMENT_BYTES, type InboundMail } from '../lib/inboundMail';
-import { conversationOfAddress, mailboxKey, ownMessageIdsIn } from '../lib/messageIds';
+import { conversationOfAddress, mailboxKey, normalizeMessageId, ownMessageIdsIn } from '../lib/messageIds';
 
 /** Where a batch of mail was read: the inbox and the mailbox's UIDVALIDITY (the fallback key of a mail without a Message-ID). */
 export interface InboundSource {
@@ -45,11 +45,6 @@ export const MAX_TEXT_CHARS = 100_000;
 /** Characters of an inbound HTML body kept; the rest of a longer one is dropped. */
 export const MAX_HTML_CHARS = 512 * 1024;
 const MAX_SUBJECT_CHARS = 1000;
-
-/** A Message-ID as stored: trimmed and in one pair of angle brackets. */
-export function normalizeMessageId(value: string): string {
-  return `<${value.trim().replace(/^<+|>+$/g, '')}>`;
-}
 
 /** Where a mail lands, as the threading statement finds it. */
 interface Placement {
@@ -155,7 +150,7 @@ function threadCandidates(mail: InboundMail): string[] {
 }
 
 function plusConversations(mail: InboundMail): string[] {
-  if (mail.bounce?.failed) return [];
+  if (mail.bounce?.failed && mail.bounce.originalMessageId) return [];
   const ids = [...mail.to, ...mail.cc].map((a) => conversationOfAddress(a.address)).filter((c): c is string => c !== undefined);
   return [...new Set(ids)];
 }
@@ -188,7 +183,8 @@ export async function storeInboundMail(m: EntityManager, tenantId: string, sourc
 }
 
 async function storeOne(m: EntityManager, customerId: string, source: InboundSource, mail: InboundMail): Promise<{ stop?: EnrollmentStop } | undefined> {
-  const bounce = mail.bounce?.failed === true;
+  // Only a failed delivery report that names the message it returns skips the sender rule.
+  const bounce = mail.bounce?.failed === true && Boolean(mail.bounce.originalMessageId);
   const sender = mail.from?.address.trim().toLowerCase() ?? '';
   const [place] = (await m.query(PLACE, [threadCandidates(mail), plusConversations(mail), customerId, sender, source.inboxId, bounce])) as Placement[];
   if (!place) return undefined;
@@ -203,8 +199,10 @@ async function storeOne(m: EntityManager, customerId: string, source: InboundSou
   // An auto-reply (out of office) is kept in the thread but leaves the sequence running, unless its campaign says otherwise.
   const stops = place.enrollment_id !== null && (bounce || !mail.autoSubmitted || place.auto_reply_stops === true);
   const origin = place.origin ?? (place.enrollment_id ? 'sequence' : 'manual');
-  const attachments = mail.attachments.map((a) => ({
-    id: newId('att'),
+  // Ids in ascending order, so the attachments list in the order the mail gives them (db/attachments.ts orders by id).
+  const attachmentIds = mail.attachments.map(() => newId('att')).sort();
+  const attachments = mail.attachments.map((a, i) => ({
+    id: attachmentIds[i]!,
     filename: a.filename,
     contentType: a.contentType,
     size: a.size,

@@ -278,16 +278,220 @@ export interface ThreadMessageRow {
   sent_at: Date | null;
   opened_at: Date | null;
   created_at: Date;
+  from_email: string | null;
+  /** An inbound message's HTML as received: untrusted. */
+  body_html: string | null;
+  auto_reply: boolean;
 }
 
 /** One page of a conversation's messages, both ways, newest first. */
 export function listConversationMessagesPage(m: EntityManager, conversationId: string, list: ListParams): Promise<Page<ThreadMessageRow>> {
   return keysetPage<ThreadMessageRow>(m, list, {
-    select:
-      'SELECT m.id, m.direction, m.origin, m.status, m.campaign_id, m.step, m.subject, m.body, m.error, m.sent_at, m.opened_at, m.created_at FROM messages m',
+    select: `SELECT m.id, m.direction, m.origin, m.status, m.campaign_id, m.step, m.subject, m.body, m.error, m.sent_at, m.opened_at, m.created_at,
+              m.from_email, m.body_html, m.auto_reply
+         FROM messages m`,
     key: 'm.id',
     order: 'desc',
     where: [['m.conversation_id = ?', conversationId]],
     idOf: (r) => r.id,
   });
+}
+
+/** A message of a lead's timeline: what happened and when (its send or arrival, else its record). */
+export interface LeadMessageEventRow {
+  id: string;
+  conversation_id: string | null;
+  campaign_id: string | null;
+  direction: 'outbound' | 'inbound';
+  origin: string;
+  status: string;
+  step: number | null;
+  subject: string;
+  auto_reply: boolean;
+  at: Date;
+}
+
+/**
+ * The lead's messages both ways, oldest first; a lead's history is short, and
+ * the newest `limit` are kept. They are found through the lead's
+ * conversations and enrollments, whose indexes lead to them (messages have
+ * no index on the lead).
+ */
+export async function listLeadMessageEvents(m: EntityManager, leadId: string, limit = 500): Promise<LeadMessageEventRow[]> {
+  return (await m.query(
+    `SELECT * FROM (
+       SELECT m.id, m.conversation_id, m.campaign_id, m.direction, m.origin, m.status, m.step, m.subject, m.auto_reply, COALESCE(m.sent_at, m.created_at) AS at
+         FROM messages m
+        WHERE m.lead_id = $1
+          AND (m.conversation_id IN (SELECT c.id FROM conversations c WHERE c.lead_id = $1)
+               OR (m.direction = 'outbound' AND m.enrollment_id IN (SELECT e.id FROM enrollments e WHERE e.lead_id = $1)))
+        ORDER BY m.id DESC LIMIT $2) x
+      ORDER BY x.at, x.id`,
+    [leadId, limit],
+  )) as LeadMessageEventRow[];
+}
+
+/** A message written by hand (or by an automation), as the API records it before its workflow sends it. */
+export interface ManualMessage {
+  id: string;
+  customerId: string;
+  leadId: string;
+  inboxId: string;
+  origin: 'manual' | 'automation';
+  /** The Message-ID header (lib/messageIds.ts manualMessageId). */
+  messageId: string;
+  subject: string;
+  body: string;
+}
+
+/** What recording a manual message answers. */
+export interface QueuedMessageRow {
+  id: string;
+  conversation_id: string;
+  status: string;
+  queued_until: Date | null;
+}
+
+/**
+ * Records a manual message as queued, in the conversation of its (inbox,
+ * lead), found or made in the same statement (a new one takes the message's
+ * subject).
+ */
+export async function insertQueuedMessage(m: EntityManager, msg: ManualMessage): Promise<QueuedMessageRow> {
+  const [row] = (await m.query(
+    `${joinConversation(9, '$3', "last_message_at = now(), updated_at = now(), subject = CASE WHEN conversations.subject = '' THEN $3 ELSE conversations.subject END")}
+     INSERT INTO messages (tenant_id, id, customer_id, lead_id, inbox_id, direction, origin, status, message_id, subject, body, conversation_id)
+     VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $5, $6, 'outbound', $8, 'queued', $7, $3, $4, (SELECT id FROM conv))
+     RETURNING id, conversation_id, status, queued_until`,
+    [msg.id, msg.customerId, msg.subject, msg.body, msg.leadId, msg.inboxId, msg.messageId, msg.origin, newId('conv')],
+  )) as QueuedMessageRow[];
+  return row!;
+}
+
+/** A manual message as its send reads it: the row, its lead's address and whether that address is suppressed. */
+export interface ManualSendRow {
+  id: string;
+  status: string;
+  message_id: string;
+  customer_id: string;
+  inbox_id: string;
+  conversation_id: string;
+  subject: string;
+  body: string;
+  created_at: Date;
+  email: string;
+  suppressed: boolean;
+}
+
+const MANUAL_SEND = `SELECT m.id, m.status, m.message_id, m.customer_id, m.inbox_id, m.conversation_id, m.subject, m.body, m.created_at, l.email, s.suppressed
+       FROM messages m JOIN leads l ON l.id = m.lead_id
+      CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM suppressions x WHERE x.email = lower(l.email)) AS suppressed) s
+      WHERE m.id = $1 AND m.direction = 'outbound' AND m.origin <> 'sequence'`;
+
+/** The manual message, its lead's address and suppression, in one statement (undefined when it is gone). */
+export async function readManualSend(m: EntityManager, id: string): Promise<ManualSendRow | undefined> {
+  const [row] = (await m.query(MANUAL_SEND, [id])) as ManualSendRow[];
+  return row;
+}
+
+/** readManualSend, with the message row locked until the transaction ends (the send's record-before-send reads it so). */
+export async function lockManualSend(m: EntityManager, id: string): Promise<ManualSendRow | undefined> {
+  const [row] = (await m.query(`${MANUAL_SEND} FOR UPDATE OF m`, [id])) as ManualSendRow[];
+  return row;
+}
+
+/** Says until when a queued message waits (null: until the tenant's sends are released). */
+export async function markMessageQueued(m: EntityManager, id: string, until: Date | null): Promise<void> {
+  await m.query("UPDATE messages SET queued_until = $2, updated_at = now() WHERE id = $1 AND status = 'queued'", [id, until]);
+}
+
+/** Records a queued (or earlier failed) manual message as sending, before the provider is called. */
+export async function markManualSending(m: EntityManager, id: string): Promise<void> {
+  await m.query(
+    "UPDATE messages SET status = 'sending', queued_until = NULL, error = NULL, updated_at = now() WHERE id = $1 AND status IN ('queued', 'failed')",
+    [id],
+  );
+}
+
+/** Ends a manual message that will not be sent (its address was suppressed meanwhile, its inbox is gone). */
+export async function failManualMessage(m: EntityManager, id: string, error: string): Promise<void> {
+  await m.query("UPDATE messages SET status = 'failed', queued_until = NULL, error = $2, updated_at = now() WHERE id = $1 AND status IN ('queued', 'failed')", [
+    id,
+    error,
+  ]);
+}
+
+/** Records the provider's acceptance of a manual message. */
+export async function recordMessageAccepted(m: EntityManager, sent: { messageRowId: string; providerMessageId: string; sentAt: Date }): Promise<void> {
+  await m.query("UPDATE messages SET status = 'accepted', provider_message_id = $2, sent_at = $3, error = NULL, updated_at = now() WHERE id = $1", [
+    sent.messageRowId,
+    sent.providerMessageId,
+    sent.sentAt,
+  ]);
+}
+
+/** How many Message-IDs a reply's References carries at most: the thread's first and its latest. */
+export const REFERENCES_LIMIT = 20;
+
+/**
+ * The Message-IDs a reply threads under: `inReplyTo` is the latest inbound
+ * message's before the reply was written (else the latest message's), and
+ * `references` the thread's first message and its latest ones, oldest first,
+ * at most REFERENCES_LIMIT. Only mail that reached the other side counts
+ * (received, accepted or possibly accepted), and not the mailbox keys of
+ * inbound mail that had no Message-ID.
+ */
+export async function threadHeaders(
+  m: EntityManager,
+  conversationId: string,
+  reply: { id: string; createdAt: Date },
+): Promise<{ inReplyTo: string | null; references: string[] }> {
+  const where = `conversation_id = $1 AND id <> $2 AND created_at <= $3
+     AND (direction = 'inbound' OR status IN ('accepted', 'uncertain')) AND message_id NOT LIKE '%@mailbox.invalid>'`;
+  const rows = (await m.query(
+    `(SELECT message_id, direction, created_at, id FROM messages WHERE ${where} ORDER BY created_at, id LIMIT 1)
+     UNION
+     (SELECT message_id, direction, created_at, id FROM messages WHERE ${where} AND direction = 'inbound' ORDER BY created_at DESC, id DESC LIMIT 1)
+     UNION
+     (SELECT message_id, direction, created_at, id FROM messages WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT ${REFERENCES_LIMIT - 1})
+     ORDER BY created_at, id`,
+    [conversationId, reply.id, reply.createdAt],
+  )) as { message_id: string; direction: string }[];
+  const latestInbound = rows.filter((r) => r.direction === 'inbound').pop();
+  const inReplyTo = (latestInbound ?? rows[rows.length - 1])?.message_id ?? null;
+  const ids = [...new Set(rows.map((r) => r.message_id))];
+  const references = ids.length > REFERENCES_LIMIT ? [ids[0]!, ...ids.slice(-(REFERENCES_LIMIT - 1))] : ids;
+  return { inReplyTo, references };
+}
+
+/** A message of the customer as GET /api/messages/{id} shows it. */
+export interface CustomerMessageRow {
+  id: string;
+  conversation_id: string | null;
+  lead_id: string;
+  inbox_id: string | null;
+  direction: 'outbound' | 'inbound';
+  origin: 'sequence' | 'manual' | 'automation';
+  status: string;
+  queued_until: Date | null;
+  subject: string;
+  body: string;
+  error: string | null;
+  created_at: Date;
+  sent_at: Date | null;
+}
+
+/** One of the customer's messages, either way. */
+export async function findCustomerMessage(m: EntityManager, id: string, customerId: string): Promise<CustomerMessageRow | undefined> {
+  const [row] = (await m.query(
+    `SELECT id, conversation_id, lead_id, inbox_id, direction, origin, status, queued_until, subject, body, error, created_at, sent_at
+       FROM messages WHERE id = $1 AND customer_id = $2`,
+    [id, customerId],
+  )) as CustomerMessageRow[];
+  return row;
+}
+
+/** The tenant's messages that wait for a slot or for sends (their workflows are woken when sends are released). */
+export async function listQueuedMessages(m: EntityManager): Promise<{ id: string }[]> {
+  return (await m.query("SELECT id FROM messages WHERE status = 'queued' ORDER BY id")) as { id: string }[];
 }

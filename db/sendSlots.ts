@@ -48,3 +48,26 @@ export async function lockInboxesWithDayUsage(m: EntityManager, candidates: stri
     [candidates, day],
   )) as InboxDayUsage[];
 }
+
+/** A manual message's slot question: whether it has its slot, and the time zone of its inbox's day. */
+export interface MessageSlot {
+  reserved: boolean;
+  /**
+   * The inbox's day is counted in the time zone of the newest campaign that
+   * sends from it, so manual sends and that campaign's steps fill the same
+   * day; an inbox no campaign sends from counts UTC days
+   * (docs/architecture.md, "Manual messages").
+   */
+  timezone: string;
+}
+
+/** Whether the message has its slot already, and the zone its inbox's days are counted in, in one statement. */
+export async function readMessageSlot(m: EntityManager, messageRowId: string, inboxId: string): Promise<MessageSlot> {
+  const [row] = (await m.query(
+    `SELECT EXISTS (SELECT 1 FROM inbox_send_slots s WHERE s.message_id = $1) AS reserved,
+            coalesce((SELECT c.timezone FROM campaign_inboxes ci JOIN campaigns c ON c.id = ci.campaign_id
+                       WHERE ci.inbox_id = $2 ORDER BY c.created_at DESC, c.id DESC LIMIT 1), 'UTC') AS timezone`,
+    [messageRowId, inboxId],
+  )) as MessageSlot[];
+  return row!;
+}

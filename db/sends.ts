@@ -43,3 +43,24 @@ export async function recordSendAccepted(
     [sent.messageRowId, sent.providerMessageId, sent.sentAt, sent.enrollmentId, sent.step],
   );
 }
+
+// A manual message's slot, keyed by the message itself, and the account's
+// booking, in one statement; the message stops being queued.
+const TAKE_MESSAGE_SLOT = `WITH slot AS (
+           INSERT INTO inbox_send_slots (tenant_id, inbox_id, day, message_id, paid_by)
+           VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4)),
+         booked AS (${bookingUpdate(5)})
+         UPDATE messages SET queued_until = NULL, updated_at = now() WHERE id = $3`;
+
+/**
+ * Takes a manual message's slot of the inbox's `day` and books the send on
+ * the tenant's account (`allowance`, taken under the account lock), as
+ * takeSendSlot does for a step.
+ */
+export async function takeMessageSlot(
+  m: EntityManager,
+  slot: { inboxId: string; day: string; messageRowId: string },
+  allowance: Pick<Granted, 'paidBy' | 'booking'>,
+): Promise<void> {
+  await m.query(TAKE_MESSAGE_SLOT, [slot.inboxId, slot.day, slot.messageRowId, allowance.paidBy, ...allowance.booking]);
+}

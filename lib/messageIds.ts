@@ -50,3 +50,8 @@ export function replyAddress(fromEmail: string, conversationId: string): string 
 export function conversationOfAddress(address: string): string | undefined {
   return /^[^@+\s]+\+reply-(conv_[0-9a-z]{26})@/i.exec(address.trim())?.[1]?.toLowerCase();
 }
+
+/** A Message-ID as stored: trimmed and in one pair of angle brackets (how the webhook and the mailbox reader key the same reply alike). */
+export function normalizeMessageId(value: string): string {
+  return `<${value.trim().replace(/^<+|>+$/g, '')}>`;
+}

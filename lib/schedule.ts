@@ -94,7 +94,8 @@ export function localDate(instant: number, timezone: string): string {
   return `${p.year}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
 }
 
-function nextLocalMidnight(instant: number, timezone: string): number {
+/** The instant the local day after `instant`'s begins. */
+export function nextLocalMidnight(instant: number, timezone: string): number {
   const p = localParts(instant, timezone);
   const next = new Date(Date.UTC(p.year, p.month - 1, p.day + 1));
   return localToInstant(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate(), 0, timezone);

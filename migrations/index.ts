@@ -20,6 +20,7 @@ import { InviteTeamByMembers1730000015500 } from './1730000015500-invite-team-by
 import { Conversations1730000016000 } from './1730000016000-conversations';
 import { ConversationPermissions1730000016100 } from './1730000016100-conversation-permissions';
 import { InboundMail1730000016200 } from './1730000016200-inbound-mail';
+import { ManualSendSlots1730000016300 } from './1730000016300-manual-send-slots';
 
 export const migrations = [
   CreateTenants1730000000000,
@@ -42,4 +43,5 @@ export const migrations = [
   Conversations1730000016000,
   ConversationPermissions1730000016100,
   InboundMail1730000016200,
+  ManualSendSlots1730000016300,
 ];

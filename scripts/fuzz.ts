@@ -29,8 +29,11 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import { type DataSource } from 'typeorm';
+import { parseMail } from '../activities/providers/imapMailbox';
 import { createApp, routeSpecsOf } from '../api/app';
 import { type RouteSpec } from '../api/routing';
+import { storeInboundMail } from '../db/inboundMail';
+import { withTenant } from '../db/tenantContext';
 import { openDataSource } from '../test/helpers/database';
 import { startFakeSmartlead } from '../test/helpers/fakeSmartlead';
 import { addMember, createTenant, createUser, PASSWORD, type TenantFixture } from '../test/helpers/fixtures';
@@ -96,6 +99,10 @@ interface Seeded {
   unsubscribeToken?: string;
   /** The conversation the first message started. */
   conversation?: string;
+  /** An attachment of the lead's answer in that conversation. */
+  attachment?: string;
+  /** A lead only POST /api/messages/send writes to (no other operation suppresses or deletes it). */
+  messageLead: string;
   invoice?: string;
   /** For DELETE operations: resources of their own, so the others keep theirs. */
   spare: { customer: string; role: string; invite: string; member: string; sequence: string; step: string; inbox: string; lead: string; token: string };
@@ -173,6 +180,7 @@ async function seed(api: string, db: DataSource, t: TenantFixture, ownerEmail: s
     leads: [
       { email: 'lead@lead.example', firstName: 'Lee' },
       { email: 'spare@lead.example', firstName: 'Spare' },
+      { email: 'writer@lead.example', firstName: 'Wren' },
     ],
   });
   const leads = await call<{ data: { leadId: string; email: string }[] }>('GET', `/api/campaigns/${campaign.id}/leads`);
@@ -223,6 +231,7 @@ async function seed(api: string, db: DataSource, t: TenantFixture, ownerEmail: s
   const unsubscribeToken = /\/api\/unsubscribe\/([A-Za-z0-9._~-]+)/.exec(JSON.stringify(received ?? ''))?.[1];
   if (message && !unsubscribeToken) console.log(`[fuzz] seed: no unsubscribe link in the received copy: ${JSON.stringify(received).slice(0, 300)}`);
   const conversation = message ? (await call<{ data: { id: string }[] }>('GET', '/api/conversations')).data[0]?.id : undefined;
+  const attachment = conversation ? await seedAttachment(db, t.tenant.id, inbox.id, conversation, call) : undefined;
 
   return {
     tenantId: t.tenant.id,
@@ -241,6 +250,8 @@ async function seed(api: string, db: DataSource, t: TenantFixture, ownerEmail: s
     message,
     unsubscribeToken,
     conversation,
+    attachment,
+    messageLead: leadOf('writer@lead.example'),
     spare,
     token: issued.token,
     ownerSession,
@@ -249,6 +260,46 @@ async function seed(api: string, db: DataSource, t: TenantFixture, ownerEmail: s
     inviteeInvite: invited.invite.id,
     adminSession: await signInCookie(api, 'admin@tenantflow.local', adminPassword),
   };
+}
+
+/**
+ * The lead's answer to the first message, read as the mailbox reader reads
+ * it (db/inboundMail.ts) and carrying a small attachment: the id the
+ * attachment download is fuzzed with.
+ */
+async function seedAttachment(
+  db: DataSource,
+  tenantId: string,
+  inboxId: string,
+  conversation: string,
+  call: ReturnType<typeof caller>,
+): Promise<string | undefined> {
+  const raw = [
+    'From: sent@lead.example',
+    'To: fuzz@agency.example',
+    'Subject: Re: a note',
+    'Message-ID: <fuzz-answer@lead.example>',
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/mixed; boundary="MIX"',
+    '',
+    '--MIX',
+    'Content-Type: text/plain',
+    '',
+    'Notes attached.',
+    '--MIX',
+    'Content-Type: text/plain; name="notes.txt"',
+    'Content-Disposition: attachment; filename="notes.txt"',
+    '',
+    'some notes',
+    '--MIX--',
+    '',
+  ].join('\r\n');
+  const mail = { ...(await parseMail(raw)), uid: 1, size: raw.length, truncated: false };
+  await withTenant(db, tenantId, (m) => storeInboundMail(m, tenantId, { inboxId, uidValidity: '1' }, [mail]));
+  const thread = await call<{ messages: { data: { attachments: { id: string }[] }[] } }>('GET', `/api/conversations/${conversation}`);
+  const id = thread.messages.data.flatMap((x) => x.attachments)[0]?.id;
+  if (!id) console.log('[fuzz] seed: the answer with an attachment did not reach the conversation');
+  return id;
 }
 
 /** The operations of the document, from the declarations it is built from ("METHOD /path/{param}"). */
@@ -303,6 +354,7 @@ function idsOf(r: RouteSpec, s: Seeded): Record<string, string | undefined> {
     msg: s.message,
     cinv: s.invoice,
     conv: s.conversation,
+    att: s.attachment,
     uuid: s.tenantId,
     name: 'legacy-tenant-id',
   };
@@ -336,6 +388,7 @@ function operationsConfig(specs: RouteSpec[], s: Seeded): string {
     'POST /api/campaigns': { 'body.inboxIds[*]': 'inbox' },
     'GET /api/internal/provisioning/email-outreach/{customerId}/status': { 'query.tenantId': 'tenant' },
     'POST /api/campaigns/{id}/leads/resume': { 'body.leads[*].leadId': 'lead' },
+    'POST /api/messages/send': { 'body.leadId': 'messageLead', 'body.inboxId': 'inbox' },
   };
   const values = {
     tenant: s.tenantId,
@@ -344,6 +397,7 @@ function operationsConfig(specs: RouteSpec[], s: Seeded): string {
     loginEmail: s.login.email,
     loginPassword: s.login.password,
     lead: s.lead,
+    messageLead: s.messageLead,
   };
   const dictionaries = Object.entries(values)
     .map(([name, value]) => `[dictionaries.${name}]\nvalues = [${tomlString(value)}]\n`)

@@ -29,7 +29,7 @@ import { startSmtpServer, type TestSmtpServer } from './helpers/smtp';
 import { withTenant } from '../db/tenantContext';
 import { moveRunningToVersion } from '../db/enrollments';
 import { pauseSignal, resumeSignal, statusQuery } from '../workflows/enrollLead';
-import { campaignFanoutWorkflowId, enrollmentWorkflowId } from '../workflows/ids';
+import { campaignFanoutWorkflowId, enrollmentWorkflowId, messageWorkflowId } from '../workflows/ids';
 import { connectClient, createTimeSkippingEnv, projectWorkflowBundle, temporalAddress, uniqueTaskQueue, withProjectWorker } from './helpers/temporal';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
@@ -612,5 +612,60 @@ describe('readMailbox', () => {
       await h.terminate('recorded');
       await record('readMailbox.continue-as-new', h.workflowId, { client, runId: firstRun });
     });
+  });
+});
+
+describe('sendMessage', () => {
+  let smtp: TestSmtpServer;
+  beforeAll(async () => {
+    smtp = await startSmtpServer();
+  });
+  afterAll(() => smtp?.stop());
+
+  /** A tenant's owner on an app that starts workflows through `through`, an SMTP inbox capped at `dailyCap`, and a lead. */
+  async function messageSetup(through: Client, taskQueue: string, dailyCap: number) {
+    const t = await createTenant(app, { customers: 1 });
+    const u = await createUser(app);
+    await addMember(app, t, u, 'owner');
+    const agent = await signIn(testApp(app, { client: through, taskQueue }), u.email);
+    const customer = t.customers[0]!.id;
+    const inbox = await createSmtpInbox(agent, customer, smtp.port, { dailyCap });
+    const campaign = await createCampaign(agent, customer, { inboxIds: [inbox] });
+    await addLeads(agent, customer, campaign, [{ email: `${randomUUID()}@lead.example`, firstName: 'Lee' }]);
+    const [lead] = (await withTenant(app, t.tenant.id, (m) => m.query('SELECT id FROM leads LIMIT 1'))) as { id: string }[];
+    const send = async (subject: string) => {
+      const res = await agent.post('/api/messages/send').set('X-Customer-Id', customer).send({ leadId: lead!.id, inboxId: inbox, subject, text: 'Hello.' });
+      expect(res.status).toBe(202);
+      return messageWorkflowId({ tenantId: t.tenant.id, messageId: res.body.id as string });
+    };
+    return { send };
+  }
+
+  test('sent', async () => {
+    const taskQueue = uniqueTaskQueue('record');
+    await withProjectWorker({ dataSource: app, taskQueue }, async () => {
+      const { send } = await messageSetup(client, taskQueue, 10);
+      const workflowId = await send('Recorded');
+      expect(await client.workflow.getHandle(workflowId).result()).toEqual({ outcome: 'sent' });
+      await record('sendMessage.sent', workflowId);
+    });
+  });
+
+  test('queued until the inbox’s next day, then sent', async () => {
+    const env = await createTimeSkippingEnv();
+    const taskQueue = uniqueTaskQueue('record');
+    try {
+      await withProjectWorker({ dataSource: app, taskQueue, connection: env.nativeConnection }, async () => {
+        const { send } = await messageSetup(env.client, taskQueue, 1);
+        const first = await send('First');
+        await until('the first sent', async () => ((await env.client.workflow.getHandle(first).describe()).status.name === 'COMPLETED' ? true : undefined));
+        const second = await send('Second');
+        // The cap is full: it waits on a timer until the next day, which the test server skips to.
+        expect(await env.client.workflow.getHandle(second).result()).toEqual({ outcome: 'sent' });
+        await record('sendMessage.queued-then-sent', second, { client: env.client });
+      });
+    } finally {
+      await env.teardown();
+    }
   });
 });

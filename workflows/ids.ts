@@ -36,3 +36,7 @@ export function campaignFanoutWorkflowId(input: { tenantId: string; campaignId: 
 export function readMailboxWorkflowId(input: { tenantId: string; inboxId: string }): string {
   return `tenant/${input.tenantId}/inbox/${input.inboxId}/mailbox`;
 }
+
+export function messageWorkflowId(input: { tenantId: string; messageId: string }): string {
+  return `tenant/${input.tenantId}/message/${input.messageId}`;
+}

@@ -8,3 +8,4 @@ export { billing } from './billing';
 export { backfill } from './backfill';
 export { campaignFanout } from './campaignFanout';
 export { readMailbox } from './readMailbox';
+export { sendMessage } from './sendMessage';

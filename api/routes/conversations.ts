@@ -1,5 +1,6 @@
 // Conversation routes: the customer's threads with its leads (filters and
-// search), one thread with its messages, and what a person changes on one.
+// search), one thread with its messages, an attachment's download, and what
+// a person changes on one.
 // Declarations over services/outreach/conversations; like every outreach
 // route they work in the customer X-Customer-Id names. Reading takes
 // conversations.read; changing a thread takes messages.send, the permission
@@ -20,7 +21,8 @@ export function conversationRoutes(r: Routes) {
     {
       method: 'get',
       path: '/api/conversations',
-      summary: "The customer's conversations with its leads, latest message first; q searches the lead's address and name and the subject",
+      summary:
+        "The customer's conversations with its leads, latest message first (sort=unread: unread ones first); q searches the lead's address and name and the subject",
       ...read,
       customer: 'required',
       query: S.conversationListQuery,
@@ -52,4 +54,36 @@ export function conversationRoutes(r: Routes) {
     },
     ({ access, customerId, params, body }) => conversations.updateConversation(access, customerId, params.id!, body),
   );
+  r.add(
+    {
+      method: 'get',
+      path: '/api/conversations/:id/attachments/:attachmentId',
+      summary: 'An attachment of a message in the conversation, as a download (404 when its bytes were over the size limit and not kept)',
+      ...read,
+      customer: 'addressed',
+      params: { id: { prefix: 'conv', resource: 'conversation' }, attachmentId: { prefix: 'att', resource: 'attachment' } },
+      download: true,
+    },
+    async ({ access, customerId, params, ctx }) => {
+      const file = await conversations.attachmentContent(access, customerId, params.id!, params.attachmentId!);
+      // Whatever type the sender claimed, the bytes go out as an opaque
+      // download that no browser renders or sniffs.
+      ctx.set('Content-Disposition', contentDisposition(file.filename));
+      ctx.set('X-Content-Type-Options', 'nosniff');
+      ctx.type = 'application/octet-stream';
+      ctx.body = file.content;
+    },
+  );
+}
+
+/** `attachment; filename="ascii"; filename*=UTF-8''…` (RFC 6266): the name as sent, never a path or a header break. */
+function contentDisposition(filename: string | null): string {
+  const name =
+    [...(filename ?? '')]
+      .map((ch) => (ch === '/' || ch === '\\' || ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f ? '_' : ch))
+      .join('')
+      .trim() || 'attachment';
+  const ascii = name.replace(/[^A-Za-z0-9._ -]/g, '_');
+  const encoded = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }

@@ -29,8 +29,16 @@ export function leadRoutes(r: Routes, deps: WorkflowClientDeps) {
     ({ access, customerId, query }) => leads.leadDomains(access, customerId, query.limit),
   );
   r.add(
-    { method: 'get', path: '/api/leads/:id', summary: 'Get a lead with its enrollments', ...read, ...lead, response: R.leadWithEnrollments },
-    ({ access, customerId, params }) => leads.getLead(access, customerId, params.id!),
+    {
+      method: 'get',
+      path: '/api/leads/:id',
+      summary: 'Get a lead with its enrollments; expand=activity adds its timeline (oldest first), expand=conversations its conversations',
+      ...read,
+      ...lead,
+      query: S.leadQuery,
+      response: R.leadExpanded,
+    },
+    ({ access, customerId, params, query }) => leads.getLead(access, customerId, params.id!, query.expand),
   );
   r.add(
     {

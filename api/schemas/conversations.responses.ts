@@ -35,6 +35,21 @@ export const threadMessage = z.strictObject({
   sentAt: at.nullable(),
   openedAt: at.nullable(),
   createdAt: at,
+  fromEmail: z.string().nullable().describe("The sender's address of an inbound message"),
+  html: z
+    .string()
+    .nullable()
+    .describe("An inbound message's HTML exactly as received: UNTRUSTED (scripts, handlers, remote images); sanitize before rendering it"),
+  autoReply: z.boolean().describe('An automatic reply (out of office and the like)'),
+  attachments: z.array(
+    z.strictObject({
+      id: id('att'),
+      filename: z.string().nullable(),
+      contentType: z.string().describe('The type the sender declared (untrusted); downloads are always application/octet-stream'),
+      size: z.number().int(),
+      downloadable: z.boolean().describe('False when the attachment was over the size limit and only its metadata was kept'),
+    }),
+  ),
 });
 
 export const conversationThread = z.strictObject({ conversation, messages: list(threadMessage) });

@@ -17,6 +17,10 @@ export const conversationListQuery = listQuery
       .union([idOf('mem'), z.literal('none')])
       .optional()
       .meta({ description: 'a member id, or none for conversations nobody is assigned to' }),
+    sort: z
+      .enum(['latest', 'unread'])
+      .optional()
+      .meta({ description: 'latest (the default): latest message first; unread: conversations with unread messages first, then latest message first' }),
   })
   .strict();
 

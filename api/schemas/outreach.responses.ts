@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { ENROLLMENT_STATUSES } from '../../workflows/enrollLead.contract';
 import { at, id, list, dataOnly } from './common';
+import { conversation } from './conversations.responses';
 
 export { list } from './common';
 
@@ -281,3 +282,26 @@ export const sequenceRunning = z.strictObject({
   behind: z.number().int(),
 });
 export const sequenceUpgraded = z.strictObject({ version: z.number().int(), moved: z.number().int() });
+
+/** One entry of a lead's timeline, oldest first (services/outreach/leadTimeline.ts). */
+export const leadActivity = z.strictObject({
+  at,
+  kind: z.enum(['enrolled', 'sent', 'received', 'enrollment_ended', 'lead_status']).meta({
+    description:
+      'enrolled: added to a campaign; sent: an outbound message (status: its send status); received: a reply or other inbound mail; enrollment_ended: the sequence stopped (status: why); lead_status: the lead became replied, bounced or unsubscribed',
+  }),
+  campaignId: id('cmp').nullable(),
+  campaignName: z.string().nullable(),
+  enrollmentId: id('enr').nullable(),
+  messageId: id('msg').nullable(),
+  conversationId: id('conv').nullable(),
+  step: z.number().int().nullable(),
+  status: z.string().nullable(),
+  subject: z.string().nullable(),
+  autoReply: z.boolean(),
+});
+export const leadExpanded = z.strictObject({
+  ...leadWithEnrollments.shape,
+  activity: z.array(leadActivity).optional().meta({ description: 'with expand=activity' }),
+  conversations: z.array(conversation).optional().meta({ description: 'with expand=conversations: latest message first' }),
+});

@@ -133,3 +133,24 @@ export const leadFixBody = z
 
 /** `update=true`: an import replaces the values of leads already present (blank cells keep theirs). */
 export const leadImportQuery = z.object({ update: z.enum(['true', 'false']).optional() }).strict();
+
+/** `GET /api/leads/:id?expand=activity,conversations`: what to add to the lead; an unknown name is a 400. */
+export const LEAD_EXPANSIONS = ['activity', 'conversations'] as const;
+export const leadQuery = z
+  .object({
+    expand: z
+      .string()
+      .max(100)
+      .optional()
+      .transform((v, ctx) => {
+        const names = (v ?? '')
+          .split(',')
+          .map((n) => n.trim())
+          .filter(Boolean);
+        const unknown = names.filter((n) => !(LEAD_EXPANSIONS as readonly string[]).includes(n));
+        if (unknown.length > 0) ctx.addIssue({ code: 'custom', message: `cannot expand ${unknown.join(', ')}: choose from ${LEAD_EXPANSIONS.join(', ')}` });
+        return [...new Set(names)] as (typeof LEAD_EXPANSIONS)[number][];
+      })
+      .meta({ description: `comma-separated: ${LEAD_EXPANSIONS.join(', ')}`, pattern: '^[a-z,]*$' }),
+  })
+  .strict();

@@ -3,16 +3,18 @@
 // on a thread — status, snooze, assignee, read. Messages join their thread
 // where they are recorded (db/messages.ts, db/emailEvents.ts).
 import { type ConversationRow, findConversation, listConversationsPage, updateConversation as writeConversation } from '../../db/conversations';
+import { type AttachmentRow, findConversationAttachment, listMessageAttachments } from '../../db/attachments';
 import { isId } from '../../db/ids';
 import { findMemberRow } from '../../db/memberships';
 import { listConversationMessagesPage, type ThreadMessageRow } from '../../db/messages';
 import { type ListParams } from '../../db/pagination';
 import { ApiError, notFound } from '../../lib/errors';
+import { MAX_ATTACHMENT_BYTES } from '../../lib/inboundMail';
 import { type TenantAccess } from '../context';
 
 type Status = ConversationRow['status'];
 
-function conversationOut(r: ConversationRow) {
+export function conversationOut(r: ConversationRow) {
   return {
     id: r.id,
     customerId: r.customer_id,
@@ -31,7 +33,7 @@ function conversationOut(r: ConversationRow) {
   };
 }
 
-function messageOut(r: ThreadMessageRow) {
+function messageOut(r: ThreadMessageRow, attachments: AttachmentRow[]) {
   return {
     id: r.id,
     direction: r.direction,
@@ -45,6 +47,10 @@ function messageOut(r: ThreadMessageRow) {
     sentAt: r.sent_at,
     openedAt: r.opened_at,
     createdAt: r.created_at,
+    fromEmail: r.from_email,
+    html: r.body_html,
+    autoReply: r.auto_reply,
+    attachments: attachments.map((x) => ({ id: x.id, filename: x.filename, contentType: x.content_type, size: x.size, downloadable: x.downloadable })),
   };
 }
 
@@ -57,14 +63,22 @@ async function findOwn(a: TenantAccess, customerId: string, id: string): Promise
 export async function listConversations(
   a: TenantAccess,
   customerId: string,
-  query: ListParams & { status?: Status; unread?: 'true' | 'false'; inboxId?: string; campaignId?: string; assignee?: string },
+  query: Omit<ListParams, 'sort'> & {
+    status?: Status;
+    unread?: 'true' | 'false';
+    inboxId?: string;
+    campaignId?: string;
+    assignee?: string;
+    sort?: 'latest' | 'unread';
+  },
 ) {
-  const { status, unread, inboxId, campaignId, assignee, ...list } = query;
+  const { status, unread, inboxId, campaignId, assignee, sort, ...list } = query;
   const p = await listConversationsPage(
     a.manager,
     customerId,
     { status, unread: unread === undefined ? undefined : unread === 'true', inboxId, campaignId, assignee },
     list,
+    sort === 'unread',
   );
   return { data: p.data.map(conversationOut), nextCursor: p.nextCursor };
 }
@@ -72,7 +86,27 @@ export async function listConversations(
 export async function getConversation(a: TenantAccess, customerId: string, id: string, list: ListParams) {
   const c = await findOwn(a, customerId, id);
   const p = await listConversationMessagesPage(a.manager, c.id, list);
-  return { conversation: conversationOut(c), messages: { data: p.data.map(messageOut), nextCursor: p.nextCursor } };
+  const attachments = await listMessageAttachments(
+    a.manager,
+    p.data.map((r) => r.id),
+  );
+  const of = (id: string) => attachments.filter((x) => x.message_id === id);
+  return { conversation: conversationOut(c), messages: { data: p.data.map((r) => messageOut(r, of(r.id))), nextCursor: p.nextCursor } };
+}
+
+/**
+ * An attachment's bytes, only through a conversation of the caller's
+ * customer. One whose bytes were over the size limit (lib/inboundMail.ts)
+ * has its metadata only: that is a 404 that says so.
+ */
+export async function attachmentContent(a: TenantAccess, customerId: string, conversationId: string, attachmentId: string) {
+  const c = await findOwn(a, customerId, conversationId);
+  const row = await findConversationAttachment(a.manager, customerId, c.id, attachmentId);
+  if (!row) throw notFound('attachment');
+  if (row.content === null) {
+    throw new ApiError(404, 'not_found', `the attachment's content was not kept: it is larger than ${MAX_ATTACHMENT_BYTES / (1024 * 1024)} MiB`);
+  }
+  return { filename: row.filename, content: row.content };
 }
 
 /** A bad field of the change, answered as the validator answers one. */

@@ -17,6 +17,7 @@ import { withTenant, withTenantInTransaction } from '../../db/tenantContext';
 import { tenantExists } from '../../db/tenants';
 import { listWebhookEventsPage, lockWebhookEvent, recordWebhookReplay, type RouteResult, storeAndRoute } from '../../db/webhookEvents';
 import { ApiError, notFound } from '../../lib/errors';
+import { normalizeMessageId } from '../../lib/messageIds';
 import { bounceSignal, parseSendMessageId, replySignal, unsubscribeSignal } from '../../workflows/enrollLead.contract';
 import { signalEnrollments, type WorkflowClientDeps } from './enrollments';
 import { suppressAddress } from './leads';
@@ -26,7 +27,16 @@ export const emailEventSchema = z.object({
   type: z.enum(['reply', 'bounce', 'open']),
   messageId: z.string().min(1).max(500),
   occurredAt: z.string().max(40).optional(),
-  reply: z.object({ subject: z.string().max(1000).default(''), text: z.string().max(100_000).default('') }).optional(),
+  reply: z
+    .object({
+      subject: z.string().max(1000).default(''),
+      text: z.string().max(100_000).default(''),
+      /** The reply's own Message-ID: stored under it, so the same reply read from the mailbox later is not stored again. */
+      messageId: z.string().trim().min(3).max(500).optional(),
+      /** The reply's sender. */
+      from: z.string().trim().toLowerCase().max(320).optional(),
+    })
+    .optional(),
 });
 export type EmailEvent = z.infer<typeof emailEventSchema>;
 
@@ -52,9 +62,12 @@ async function applyInTenant(
   // lead's status and the enrollment's end.
   await recordReplyOrBounce(m, tenantId, msg, {
     inboundId: newId('msg'),
-    inboundMessageId: `reply:${event.id}`,
+    // Under the reply's own Message-ID when the provider gives it: the key the
+    // mailbox reader stores the same mail under (db/inboundMail.ts).
+    inboundMessageId: event.reply?.messageId ? normalizeMessageId(event.reply.messageId) : `reply:${event.id}`,
     subject: event.reply?.subject ?? '',
     body: event.reply?.text ?? '',
+    fromEmail: event.reply?.from ?? null,
     outcome,
     stops,
   });

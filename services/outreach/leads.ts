@@ -16,6 +16,7 @@ import { ApiError, notFound } from '../../lib/errors';
 import { archiveSignal } from '../../workflows/enrollLead.contract';
 import { type TenantAccess } from '../context';
 import { type EnrollmentKey, signalAfterCommit, type WorkflowClientDeps } from './enrollments';
+import { leadActivity, leadConversations } from './leadTimeline';
 
 /** One imported row: column → value (JSON body or parsed CSV). */
 export type LeadRecord = Record<string, string | number | boolean | null>;
@@ -157,10 +158,16 @@ export async function leadDomains(a: TenantAccess, customerId: string, limit: nu
   return { data: rows };
 }
 
-export async function getLead(a: TenantAccess, customerId: string, id: string) {
+/** The lead, its enrollments, and what `expand` asks for: its timeline (services/outreach/leadTimeline.ts) and its conversations. */
+export async function getLead(a: TenantAccess, customerId: string, id: string, expand: readonly ('activity' | 'conversations')[] = []) {
   const lead = await findLead(a, customerId, id);
   const enrollments = await listLeadEnrollments(a.manager, lead.id);
+  const expanded = {
+    ...(expand.includes('activity') ? { activity: await leadActivity(a.manager, lead, enrollments) } : {}),
+    ...(expand.includes('conversations') ? { conversations: await leadConversations(a.manager, lead.id) } : {}),
+  };
   return {
+    ...expanded,
     ...leadJson(lead),
     enrollments: enrollments.map((e) => ({
       id: e.id,

@@ -5,6 +5,7 @@
 // below (docs/console.md, "Spaces"). A route the table does not name fails the
 // test, and so does a row whose route is gone: adding a page means adding its
 // rows here, one line each.
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { type DataSource } from 'typeorm';
@@ -80,6 +81,7 @@ const EXPECTED: Record<string, Row> = {
   'POST /client/replies/[id]?/snooze':              [401,       403,    403,        404,        'ok'],
   'POST /client/replies/[id]?/assign':              [401,       403,    403,        404,        'ok'],
   'POST /client/replies/[id]?/read':                [401,       403,    403,        404,        'ok'],
+  'POST /client/replies/[id]?/reply':               [401,       403,    403,        404,        'ok'],
 
   'GET /provider':                                  ['login',   403,    403,        '→/provider/inboxes', '→/provider/onboarding'],
   'GET /provider/onboarding':                       ['login',   403,    403,        403,        200],
@@ -191,6 +193,7 @@ const FORMS: Record<string, (s: Seeds) => Record<string, string>> = {
   'POST /client/replies/[id]?/status': (s) => ({ customerId: s.customerB, status: 'closed' }),
   'POST /client/replies/[id]?/snooze': (s) => ({ customerId: s.customerB, snoozedUntil: new Date(Date.now() + 86_400_000).toISOString().slice(0, 16) }),
   'POST /client/replies/[id]?/assign': (s) => ({ customerId: s.customerB, assigneeMemberId: '' }),
+  'POST /client/replies/[id]?/reply': (s) => ({ customerId: s.customerB, text: 'Thanks, talk soon.', idempotencyKey: randomUUID() }),
 };
 
 /** Each route with parameters, as a real path (and the query its page needs to pick customer B). */

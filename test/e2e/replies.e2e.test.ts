@@ -3,10 +3,13 @@
 // the owner opens it, marks it read, assigns it to a colleague, is told in
 // words when a snooze time is in the past, closes it, and finds it again by
 // filtering on status. A viewer reads the thread but is offered no action.
+// In a second customer: unread conversations come first, the filters live in
+// the URL, j / k / Enter move through the list, and the reply box shows only
+// to whom may send.
 import { type Browser, type Page } from 'playwright-core';
 import { type DataSource } from 'typeorm';
 import { type User } from '../../db/entities';
-import { apiSession, seedOutreach, type OutreachSeeds } from '../helpers/consoleSeed';
+import { apiCall, apiSession, seedOutreach, type OutreachSeeds } from '../helpers/consoleSeed';
 import { seedConversation } from '../helpers/conversationSeed';
 import { openDataSource } from '../helpers/database';
 import { addMember, createTenant, createUser, PASSWORD, type TenantFixture } from '../helpers/fixtures';
@@ -19,13 +22,14 @@ let rita: User;
 let vic: User;
 let outreach: OutreachSeeds;
 let conversationId: string;
+let ritaCookie: string;
 const base = () => env('TF_E2E_CONSOLE_URL');
 const customer = () => t.customers[0]!.id;
 const REPLY = 'Sounds good.\nCan we talk on Friday? <script>alert(1)</script>';
 
 beforeAll(async () => {
   owner = await openDataSource(env('TF_E2E_DATABASE_URL'), 'tenantflow-e2e-replies');
-  t = await createTenant(owner, { name: 'Replies Agency', customers: 1 });
+  t = await createTenant(owner, { name: 'Replies Agency', customers: 2 });
   rita = await createUser(owner, { name: 'Rita Replies' });
   await addMember(owner, t, rita, 'owner');
   await addMember(owner, t, await createUser(owner, { name: 'Colm Colleague' }), 'member');
@@ -33,6 +37,7 @@ beforeAll(async () => {
   await addMember(owner, t, vic, 'viewer');
   const cookie = await apiSession(env('TF_E2E_API_URL'), rita.email);
   outreach = await seedOutreach(env('TF_E2E_API_URL'), cookie, customer(), Number(env('TF_E2E_SMTP_SINK_PORT')));
+  ritaCookie = cookie;
   conversationId = await seedConversation(owner, t.tenant.id, { customerId: customer(), ...outreach }, { subject: 'Hello Lee', reply: REPLY });
   browser = await launchBrowser();
 });
@@ -119,4 +124,91 @@ it('lets a viewer read a thread without offering any change', async () => {
   await expect(page.locator('article.message').count()).resolves.toBe(2);
   await expect(page.getByRole('button', { name: /Close|Reopen|Assign|Snooze|Mark as read/ }).count()).resolves.toBe(0);
   expect(errors).toEqual([]);
+});
+
+describe('the list and the reply box', () => {
+  const second = () => t.customers[1]!.id;
+  let older: string;
+  let newer: string;
+
+  beforeAll(async () => {
+    const call = <T>(method: string, url: string, body?: unknown) => apiCall<T>(env('TF_E2E_API_URL'), ritaCookie, method, url, body, second());
+    const seeds = await seedOutreach(env('TF_E2E_API_URL'), ritaCookie, second(), Number(env('TF_E2E_SMTP_SINK_PORT')));
+    await call('POST', `/api/campaigns/${seeds.campaignId}/leads`, { leads: [{ email: 'newer@seeded.example', firstName: 'Nia' }] });
+    const found = await call<{ data: { id: string }[] }>('GET', '/api/leads?q=newer%40seeded.example');
+    // The older conversation has an unread reply; the newer one was only sent.
+    older = await seedConversation(owner, t.tenant.id, { customerId: second(), ...seeds }, { subject: 'Older', reply: 'Interested' });
+    newer = await seedConversation(owner, t.tenant.id, { customerId: second(), ...seeds, leadId: found.data[0]!.id }, { subject: 'Newer' });
+  });
+
+  const rows = (page: Page) => page.locator('[data-testid="conversations"] tbody tr');
+
+  it('puts unread conversations first, keeps the filters in the URL, and moves with j / k / Enter', async () => {
+    const { page, errors } = await open(rita.email);
+    await page.goto(`${base()}/client/replies?customer=${second()}`);
+    await ready(page);
+    await expect(rows(page).count()).resolves.toBe(2);
+    await expect(rows(page).nth(0).getAttribute('data-testid')).resolves.toBe('conversation-lead@seeded.example');
+    await expect(rows(page).nth(1).getAttribute('data-testid')).resolves.toBe('conversation-newer@seeded.example');
+    await expect(page.getByTestId('unread-total').textContent()).resolves.toBe('1 unread');
+    await expect(page.getByTestId('replies-keys').textContent()).resolves.toContain('j / k');
+
+    // Keys: j to the first conversation and on, k back, Enter opens the one in focus.
+    await page.locator('h1').click();
+    await page.keyboard.press('j');
+    await expect(page.evaluate('document.activeElement?.textContent')).resolves.toBe('Lee');
+    await page.keyboard.press('j');
+    await expect(page.evaluate('document.activeElement?.textContent')).resolves.toBe('Nia');
+    await page.keyboard.press('k');
+    await expect(page.evaluate('document.activeElement?.textContent')).resolves.toBe('Lee');
+    await page.keyboard.press('Enter');
+    await page.waitForURL((u) => u.pathname === `/client/replies/${older}`);
+    await ready(page);
+
+    // Filters are a GET form: campaign and unread-only end up in the URL and narrow the list.
+    await page.goto(`${base()}/client/replies?customer=${second()}`);
+    await ready(page);
+    const filters = page.getByTestId('reply-filters');
+    await filters.getByLabel('Campaign').selectOption({ label: 'Seeded campaign' });
+    await filters.getByLabel('Unread only').check();
+    await filters.getByRole('button', { name: 'Show' }).click();
+    await page.waitForURL((u) => u.searchParams.get('unread') === 'true');
+    await ready(page);
+    expect(new URL(page.url()).searchParams.get('campaignId')).toMatch(/^cmp_/);
+    await expect(rows(page).count()).resolves.toBe(1);
+    await expect(rows(page).nth(0).getAttribute('data-testid')).resolves.toBe('conversation-lead@seeded.example');
+    expect(errors).toEqual([]);
+  });
+
+  it('shows the reply box to whom may send, with a key that makes a double submit one message, and not to a viewer', async () => {
+    const { page, errors } = await open(rita.email);
+    await page.goto(`${base()}/client/replies/${newer}?customer=${second()}`);
+    await ready(page);
+    const box = page.getByTestId('reply-form');
+    await expect(box.getByLabel(/Your reply to/).count()).resolves.toBe(1);
+    await expect(box.locator('input[name="idempotencyKey"]').inputValue()).resolves.toMatch(/^[0-9a-f-]{36}$/);
+    expect(errors).toEqual([]);
+
+    const viewer = await open(vic.email);
+    await viewer.page.goto(`${base()}/client/replies/${newer}?customer=${second()}`);
+    await ready(viewer.page);
+    await expect(viewer.page.locator('article.message').count()).resolves.toBe(1);
+    await expect(viewer.page.getByTestId('reply-form').count()).resolves.toBe(0);
+    expect(viewer.errors).toEqual([]);
+  });
+
+  // POST /api/messages/send is not on this branch yet (it answers 404): enabled once the send API is merged.
+  it.skip('sends a reply from the thread and follows it from queued to sent', async () => {
+    const { page, errors } = await open(rita.email);
+    await page.goto(`${base()}/client/replies/${newer}?customer=${second()}`);
+    await ready(page);
+    await page.getByLabel(/Your reply to/).fill('Thanks Nia, Friday works.');
+    await page.getByTestId('reply-form').getByRole('button', { name: 'Send reply' }).click();
+    await expect(page.getByTestId('reply-status').textContent()).resolves.toMatch(/^Your reply: (queued until|sending|sent)/);
+    await page.getByTestId('reply-status').filter({ hasText: 'Your reply: sent.' }).waitFor({ timeout: 60_000 });
+    await page.reload();
+    await ready(page);
+    await expect(page.locator('article.message').filter({ hasText: 'Thanks Nia, Friday works.' }).count()).resolves.toBe(1);
+    expect(errors).toEqual([]);
+  });
 });

@@ -22,6 +22,8 @@ export interface TestSmtpServer {
   received: ReceivedMail[];
   /** Called after a message is accepted (250 sent). */
   onAccepted?: (mail: ReceivedMail) => void;
+  /** Awaited once the message is received, before the 250 is sent (a fault test kills the sender there). */
+  beforeAccept?: (mail: ReceivedMail) => Promise<void>;
   waitFor(count: number, timeoutMs?: number): Promise<ReceivedMail[]>;
   stop(): Promise<void>;
 }
@@ -56,8 +58,10 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
             parsed,
           };
           state.received.push(mail);
-          callback();
-          state.onAccepted?.(mail);
+          void Promise.resolve(state.beforeAccept?.(mail)).then(() => {
+            callback();
+            state.onAccepted?.(mail);
+          });
         });
       });
     },

@@ -90,3 +90,6 @@ export type WebhookEndpoints = Out<typeof WebhooksApi.webhookEndpoints>;
 export type Conversation = Out<typeof ConversationsApi.conversation>;
 export type ConversationList = Out<typeof ConversationsApi.conversations>;
 export type ConversationThread = Out<typeof ConversationsApi.conversationThread>;
+/** A lead with `?expand=activity,conversations`: its timeline and its conversations. */
+export type LeadExpanded = Out<typeof OutreachApi.leadExpanded>;
+export type LeadActivity = Out<typeof OutreachApi.leadActivity>;

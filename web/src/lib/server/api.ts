@@ -41,6 +41,8 @@ interface CallOptions {
    * its sign-in limits; the API believes it only with the shared secret.
    */
   clientAddress?: string;
+  /** Sent as Idempotency-Key: a repeated request with it makes nothing new (a double-submitted reply is one message). */
+  idempotencyKey?: string;
 }
 
 /** Calls the API as the person whose session cookie this request carries. */
@@ -56,6 +58,7 @@ export async function api<T = unknown>(
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
   if (opts.csv !== undefined) headers['content-type'] = 'text/csv';
   if (opts.customerId) headers['x-customer-id'] = opts.customerId;
+  if (opts.idempotencyKey) headers['idempotency-key'] = opts.idempotencyKey;
   if (opts.clientAddress && env.CONSOLE_SHARED_SECRET) {
     headers['x-forwarded-for'] = opts.clientAddress;
     headers['x-tenantflow-console'] = env.CONSOLE_SHARED_SECRET;

@@ -2,16 +2,18 @@ import { error, fail, redirect } from '@sveltejs/kit';
 import { api, formFailure } from '$lib/server/api';
 import { pickCustomer } from '$lib/server/customers';
 import { requireTenant } from '$lib/server/guard';
-import type { Lead, LeadWithEnrollments } from '$lib/types';
+import { can, type Lead, type LeadExpanded } from '$lib/types';
 import type { Actions, PageServerLoad } from './$types';
 
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export const load: PageServerLoad = async ({ locals, cookies, url, params }) => {
-  requireTenant(locals.me, url);
+  const me = requireTenant(locals.me, url);
   const { customers, selected } = await pickCustomer(cookies, url.searchParams.get('customer'));
   if (!selected) redirect(303, '/client/leads');
-  const res = await api<LeadWithEnrollments>(cookies, `/api/leads/${encodeURIComponent(params.id)}`, { customerId: selected.id });
+  // The timeline always; the conversations only for whom the Replies page is open.
+  const expand = can(me, 'conversations.read') ? 'activity,conversations' : 'activity';
+  const res = await api<LeadExpanded>(cookies, `/api/leads/${encodeURIComponent(params.id)}?expand=${expand}`, { customerId: selected.id });
   if (res.status === 404) error(404, 'Lead not found for this customer');
   if (res.status !== 200) error(res.status, 'Could not load the lead');
   return { customers, selected, lead: res.body };
