@@ -23,6 +23,8 @@ export interface AppDeps {
   /** Overrides of the built-in limits (tests). Invitations: per tenant per hour, per inviter per ten minutes. */
   limits?: { loginPerIp?: number; bodyBytes?: number; registrationsPerIp?: number; invitesPerTenant?: number; invitesPerInviter?: number };
   taskQueue?: string;
+  /** Seconds between a mailbox reader's reads when nothing is new (the workflow's default when unset). */
+  mailboxPollSeconds?: number;
   /** The backfill worker's task queue (backfills run there: docs/operations.md, "Backfills"). */
   backfillTaskQueue?: string;
   /** Whether the e-mail provider's admin API is configured (capability provisioning). */

@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     log,
     secureCookies: c.SECURE_COOKIES,
     taskQueue: c.TEMPORAL_TASK_QUEUE,
+    mailboxPollSeconds: c.MAILBOX_POLL_SECONDS,
     backfillTaskQueue: c.TEMPORAL_BACKFILL_TASK_QUEUE,
     providerConfigured: Boolean(c.SMARTLEAD_API_KEY),
     emailWebhookSecrets: parseWebhookSecrets(c.EMAIL_WEBHOOK_SECRETS),

@@ -112,6 +112,8 @@ const EnvSchema = z.object({
   EMAIL_WEBHOOK_SECRETS: optionalString,
   /** Local SMTP sink of the embedded default (`npm start`); 0 turns it off. */
   SMTP_SINK_PORT: z.coerce.number().int().min(0).max(65535).default(2525),
+  /** Seconds a mailbox reader waits between reads of a mailbox with nothing new (docs/providers.md, "IMAP"). */
+  MAILBOX_POLL_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   /** Where the sink keeps mail (set by the launcher for the API, which shows it in the Outbox). */
   SMTP_SINK_DIR: optionalString,
   /** host:port of the running local sink (set by the launcher; the platform's mail goes there without SMTP_URL). */

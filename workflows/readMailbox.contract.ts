@@ -84,11 +84,11 @@ export interface SyncProgress {
 }
 
 /** How the API starts the reader: signal-with-start, so a running one reads again and a stopped one starts. */
-export function readMailboxStartOptions(input: { tenantId: string; inboxId: string }, taskQueue: string) {
+export function readMailboxStartOptions(input: { tenantId: string; inboxId: string; pollSeconds?: number }, taskQueue: string) {
   return {
     workflowId: readMailboxWorkflowId(input),
     taskQueue,
-    args: [{ tenantId: input.tenantId, inboxId: input.inboxId }] as [ReadMailboxInput],
+    args: [{ tenantId: input.tenantId, inboxId: input.inboxId, ...(input.pollSeconds ? { pollSeconds: input.pollSeconds } : {}) }] as [ReadMailboxInput],
     typedSearchAttributes: [{ key: TenantIdSearchAttribute, value: input.tenantId }],
     workflowIdReusePolicy: 'ALLOW_DUPLICATE' as const,
     signal: settingsChangedSignal,

@@ -321,6 +321,7 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
       TEMPORAL_ADDRESS: c.temporalAddress,
       TEMPORAL_NAMESPACE: c.TEMPORAL_NAMESPACE,
       TEMPORAL_TASK_QUEUE: c.TEMPORAL_TASK_QUEUE,
+      MAILBOX_POLL_SECONDS: String(c.MAILBOX_POLL_SECONDS),
       TEMPORAL_BACKFILL_TASK_QUEUE: c.TEMPORAL_BACKFILL_TASK_QUEUE,
       TEMPORAL_WORKFLOW_BUNDLE: workflowBundle,
       TEMPORAL_UI_URL: temporalUi ?? '',

@@ -29,6 +29,8 @@ export interface InboxDeps {
   /** Temporal, for the mailbox reader of an inbox with IMAP settings. */
   client: Client;
   taskQueue: string;
+  /** Seconds between reads of a mailbox with nothing new; the workflow's default when unset. */
+  mailboxPollSeconds?: number;
 }
 
 interface ImapInput {
@@ -127,7 +129,10 @@ async function writeImap(a: TenantAccess, deps: InboxDeps, inbox: { id: string; 
 
 /** Signal-with-start: a running reader reads again with the new settings, a stopped one starts. */
 async function startMailboxReader(deps: InboxDeps, tenantId: string, inboxId: string): Promise<void> {
-  await deps.client.workflow.signalWithStart(READ_MAILBOX, readMailboxStartOptions({ tenantId, inboxId }, deps.taskQueue));
+  await deps.client.workflow.signalWithStart(
+    READ_MAILBOX,
+    readMailboxStartOptions({ tenantId, inboxId, pollSeconds: deps.mailboxPollSeconds }, deps.taskQueue),
+  );
 }
 
 /** Wakes a running reader, which then finds its settings gone and ends; none running is nothing to end. */

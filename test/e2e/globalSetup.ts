@@ -11,6 +11,8 @@ export default async function globalSetup(): Promise<void> {
   const { platform, dataDir, env } = await startThrowawayPlatform('e2e', {
     PLATFORM_ADMIN_EMAIL: 'ops@tenantflow.test',
     PLATFORM_ADMIN_PASSWORD: 'platform admin password',
+    // A reply appended to a mailbox shows within seconds, not the minute a real mailbox is polled at.
+    MAILBOX_POLL_SECONDS: '2',
   });
   globalThis.__TENANTFLOW_E2E_PLATFORM__ = platform;
   process.env.TF_E2E_CONSOLE_URL = platform.urls.console;
