@@ -24,6 +24,8 @@ export interface BenchStack {
   taskQueue: string;
   baselineTaskQueue: string;
   sinkPort: number;
+  /** The local mail server's IMAP port (GreenMail, any login): inboxes' mailboxes. */
+  imapPort: number;
   webhookSecret: string;
   client: Client;
   owner: pg.Pool;
@@ -43,6 +45,7 @@ export interface BenchStack {
 export async function startBenchStack(log: (line: string) => void): Promise<BenchStack> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenantflow-bench-'));
   const sinkPort = await freePort();
+  const imapPort = await freePort();
   const webhookSecret = 'bench-webhook-secret-0123456789abcdef';
   const env: Record<string, string> = {
     NODE_ENV: 'production',
@@ -54,7 +57,7 @@ export async function startBenchStack(log: (line: string) => void): Promise<Benc
     TEMPORAL_PORT: String(await freePort()),
     TEMPORAL_UI_PORT: String(await freePort()),
     SMTP_SINK_PORT: String(sinkPort),
-    GREENMAIL_IMAP_PORT: String(await freePort()),
+    GREENMAIL_IMAP_PORT: String(imapPort),
     GREENMAIL_SMTP_PORT: String(await freePort()),
     EMAIL_WEBHOOK_SECRETS: `smtp:${webhookSecret},smartlead:${webhookSecret}`,
     // Billing is not measured: a key that is never called keeps stripe-mock (slow to start on a busy machine) out.
@@ -101,6 +104,7 @@ export async function startBenchStack(log: (line: string) => void): Promise<Benc
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     baselineTaskQueue: BASELINE_TASK_QUEUE,
     sinkPort,
+    imapPort,
     webhookSecret,
     client,
     owner,

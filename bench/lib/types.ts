@@ -12,6 +12,8 @@ export interface Sizes {
   leads: number;
   webhooks: number;
   backfill: number;
+  /** Answers in each repetition's mailbox (the inbound scenario). */
+  inbound: number;
   /** Seconds of load per repetition of a read or ingest measurement. */
   loadSeconds: number;
 }

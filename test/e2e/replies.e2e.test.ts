@@ -197,8 +197,7 @@ describe('the list and the reply box', () => {
     expect(viewer.errors).toEqual([]);
   });
 
-  // POST /api/messages/send is not on this branch yet (it answers 404): enabled once the send API is merged.
-  it.skip('sends a reply from the thread and follows it from queued to sent', async () => {
+  it('sends a reply from the thread and follows it from queued to sent', async () => {
     const { page, errors } = await open(rita.email);
     await page.goto(`${base()}/client/replies/${newer}?customer=${second()}`);
     await ready(page);
