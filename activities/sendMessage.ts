@@ -7,6 +7,7 @@
 // sending over SMTP marks it uncertain rather than send it again. Inputs and
 // outcomes carry ids and instants only. The statements are in db/ (messages,
 // sendSlots, sendQuota, sends).
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { readInboxSender } from '../db/inboxes';
 import {
@@ -27,6 +28,7 @@ import { withTenant } from '../db/tenantContext';
 import { localDate, nextLocalMidnight } from '../lib/schedule';
 import {
   MESSAGE_NOT_RECORDED,
+  RECORD_GRACE_MS,
   type MessageAttemptOutcome,
   type MessageSendOutcome,
   type SendMessageAttempt,
@@ -121,9 +123,15 @@ export function createSendMessageActivities(deps: OutreachDeps) {
       const thread = input.reply ? await threadHeaders(m, msg.conversation_id, { id: msg.id, createdAt: msg.created_at }) : undefined;
       return { msg, inbox: inbox!, recorded, thread, provider };
     }).catch(async (err: unknown) => {
-      // A provider that cannot be used (not configured): the message fails unsent, with the reason.
+      // A provider that cannot be used (not configured): a message not yet
+      // handed over fails unsent, with the reason; one an earlier attempt left
+      // mid-send may have gone out, and is uncertain (each statement matches
+      // only its own status).
       if (err instanceof ApplicationFailure && err.nonRetryable) {
-        await withTenant(ds, input.tenantId, (m) => failManualMessage(m, input.messageId, err.message.slice(0, 500)));
+        await withTenant(ds, input.tenantId, async (m) => {
+          await failManualMessage(m, input.messageId, err.message.slice(0, 500));
+          await markMessageUncertain(m, input.messageId, INTERRUPTED_SEND, new Date(input.at));
+        });
       }
       throw err;
     });
@@ -170,9 +178,15 @@ export function createSendMessageActivities(deps: OutreachDeps) {
      * the request that records it, so the first attempts may come before
      * that request commits (and none finds it when it rolled back).
      */
-    async awaitMessageRecorded(input: SendMessageInput): Promise<void> {
+    async awaitMessageRecorded(input: SendMessageInput & { startedAt?: number }): Promise<void> {
       const found = await withTenant(ds, input.tenantId, (m) => readManualSend(m, input.messageId));
-      if (!found) throw ApplicationFailure.retryable('the message is not recorded (yet)', MESSAGE_NOT_RECORDED);
+      if (found) return;
+      // Histories recorded before `startedAt` was passed give up as they always did: after their attempts.
+      const late = input.startedAt !== undefined && Date.now() - input.startedAt > RECORD_GRACE_MS;
+      if (late) throw ApplicationFailure.nonRetryable('the message was never recorded: its request rolled back', MESSAGE_NOT_RECORDED);
+      if (input.startedAt === undefined && Context.current().info.attempt >= 10)
+        throw ApplicationFailure.nonRetryable('the message is not recorded', MESSAGE_NOT_RECORDED);
+      throw ApplicationFailure.retryable('the message is not recorded yet', 'message_not_recorded_yet');
     },
 
     /** One attempt at the message's send: the slot and the month's send, then, when granted, the send itself. */

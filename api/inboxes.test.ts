@@ -68,6 +68,17 @@ it('changes cap and settings; keeps the password unless a new one is given', asy
   expect(patched.body).toMatchObject({ dailyCap: 25, warmupEnabled: true, smtp: { passwordSet: true } });
   expect((await owner.patch(`/api/inboxes/${id}`).set('X-Customer-Id', c(0)).send({ dailyCap: 1 })).status).toBe(404);
   expect((await owner.get(`/api/inboxes/${id}`).set('X-Customer-Id', c(1))).body.dailyCap).toBe(25);
+  // The same server and user without a password keep it; another server without one drops it (it is sent to no other server).
+  const same = await owner
+    .patch(`/api/inboxes/${id}`)
+    .set('X-Customer-Id', c(1))
+    .send({ smtp: { ...smtpInbox.smtp, password: undefined } });
+  expect(same.body.smtp).toMatchObject({ passwordSet: true });
+  const moved = await owner
+    .patch(`/api/inboxes/${id}`)
+    .set('X-Customer-Id', c(1))
+    .send({ smtp: { ...smtpInbox.smtp, host: 'smtp.elsewhere.example', password: undefined } });
+  expect(moved.body.smtp).toMatchObject({ host: 'smtp.elsewhere.example', passwordSet: false });
 });
 
 it('refuses bad input: smtp without settings, caps out of range, unknown customers', async () => {
@@ -203,11 +214,23 @@ describe('IMAP settings of an smtp inbox (the mailbox reader)', () => {
     expect(same.body.imap.hasPassword).toBe(true);
     expect((await imapRow(id)).ct).toBe(sealed);
     expect(await checkpointRows(id)).toBe(1);
+    // The stored password goes to no other server or user: naming one takes the password again, and nothing is written without it.
+    for (const moved of [{ user: 'other@agency.example' }, { host: 'imap.elsewhere.example' }, { port: 143 }]) {
+      const refused = await imapOwner
+        .patch(`/api/inboxes/${id}`)
+        .set('X-Customer-Id', c(0))
+        .send({ imap: { ...imap, ...moved, password: undefined } });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.details).toEqual([
+        expect.objectContaining({ path: 'imap.password', message: 'give the mailbox password again: the server or user changed' }),
+      ]);
+    }
+    expect((await imapRow(id)).imap_user).toBe(imap.user);
     // Another user is another mailbox: its UIDs owe nothing to the old checkpoint.
     const other = await imapOwner
       .patch(`/api/inboxes/${id}`)
       .set('X-Customer-Id', c(0))
-      .send({ imap: { ...imap, user: 'other@agency.example', password: undefined } });
+      .send({ imap: { ...imap, user: 'other@agency.example', password: 'other-app-password' } });
     expect(other.status).toBe(200);
     expect(other.body.imap).toMatchObject({ user: 'other@agency.example', hasPassword: true, stored: 0, lastSyncedAt: null });
     expect(await checkpointRows(id)).toBe(0);

@@ -127,4 +127,19 @@ describe('GET /api/leads/:id?expand=', () => {
     expect(JSON.stringify(bad.body)).toContain('cannot expand secrets');
     expect((await get('?expand=activity&extra=1')).status).toBe(400);
   });
+
+  it('gives the expansions only to a caller who may read conversations: they show the replies', async () => {
+    // A custom role that reads leads and campaigns but not conversations.
+    const role = await owner.post('/api/roles').send({ name: 'Lead reader', permissions: ['customers.read', 'campaigns.read'] });
+    expect(role.status).toBe(201);
+    t.roles.leadReader = role.body.id as string;
+    const [viewer] = await signedInMembers(ds, app, t, ['leadReader']);
+    const as = (q: string) => viewer!.get(`/api/leads/${seeded.lead}${q}`).set('X-Customer-Id', customer());
+    expect((await as('')).status).toBe(200);
+    for (const q of ['?expand=activity', '?expand=conversations']) {
+      const res = await as(q);
+      expect(res.status).toBe(403);
+      expect(JSON.stringify(res.body)).toContain('conversations.read');
+    }
+  });
 });

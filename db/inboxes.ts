@@ -77,7 +77,7 @@ export async function insertInbox(m: EntityManager, inbox: NewInbox): Promise<vo
   );
 }
 
-/** Every setting an update may change; a password left out (no sealed one) keeps the stored one. */
+/** Every setting an update may change; a password left out (no sealed one) keeps the stored one unless `dropPassword`. */
 export interface InboxSettings {
   fromName: string;
   dailyCap: number;
@@ -87,12 +87,15 @@ export interface InboxSettings {
   smtpSecure: boolean | null;
   smtpUser: string | null;
   sealedPassword?: { ciphertext: string; keyId: string };
+  /** Forget the stored password (the settings name another server or user, and no new password came). */
+  dropPassword?: boolean;
 }
 
 export async function updateInbox(m: EntityManager, id: string, s: InboxSettings): Promise<void> {
   await m.query(
     `UPDATE inboxes SET from_name = $2, daily_cap = $3, warmup_enabled = $4, smtp_host = $5, smtp_port = $6, smtp_secure = $7, smtp_user = $8,
-            smtp_password_ciphertext = coalesce($9, smtp_password_ciphertext), smtp_password_key_id = coalesce($10, smtp_password_key_id), updated_at = now()
+            smtp_password_ciphertext = CASE WHEN $11 THEN $9 ELSE coalesce($9, smtp_password_ciphertext) END,
+            smtp_password_key_id = CASE WHEN $11 THEN $10 ELSE coalesce($10, smtp_password_key_id) END, updated_at = now()
       WHERE id = $1`,
     [
       id,
@@ -105,6 +108,7 @@ export async function updateInbox(m: EntityManager, id: string, s: InboxSettings
       s.smtpUser,
       s.sealedPassword?.ciphertext ?? null,
       s.sealedPassword?.keyId ?? null,
+      s.dropPassword === true,
     ],
   );
 }

@@ -13,6 +13,13 @@ export const SEND_MESSAGE = 'sendMessage';
 /** Retried a few times, then the workflow ends: the request that records the message has not committed (or rolled back). */
 export const MESSAGE_NOT_RECORDED = 'message_not_recorded';
 
+/**
+ * How long after its workflow started a message may still be unrecorded: the
+ * request that records it starts the workflow inside its transaction, which
+ * commits or rolls back well within this.
+ */
+export const RECORD_GRACE_MS = 2 * 60_000;
+
 export interface SendMessageInput {
   tenantId: string;
   /** The message row (`msg_…`). */

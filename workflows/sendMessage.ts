@@ -14,16 +14,20 @@ import { ActivityFailure, condition, proxyLocalActivities, setHandler } from '@t
 import type { Activities } from '../activities';
 import { SEND_REJECTED } from './enrollLead.contract';
 import { PROVIDER_NOT_CONFIGURED } from './provisionEmailOutreach.contract';
-import { type MessageSendOutcome, quotaReleasedSignal, type SendMessageInput } from './sendMessage.contract';
+import { MESSAGE_NOT_RECORDED, type MessageSendOutcome, quotaReleasedSignal, type SendMessageInput } from './sendMessage.contract';
 
 export * from './sendMessage.contract';
 
 // The request that records the message starts this workflow inside its
-// transaction: the first look may come before the commit. A few quick
-// retries cover that; a request that rolled back leaves nothing to send.
+// transaction: the first look may come before the commit. Quick retries
+// cover that; the activity gives up (MESSAGE_NOT_RECORDED) only once the
+// row is still missing RECORD_GRACE_MS after the start — the request rolled
+// back and left nothing to send. Any other failure (the database down) is
+// retried for as long as it lasts: a recorded message is never left queued
+// without its workflow.
 const { awaitMessageRecorded } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: [MESSAGE_NOT_RECORDED] },
   localRetryThreshold: '10 seconds',
 });
 
@@ -44,7 +48,7 @@ export async function sendMessage(input: SendMessageInput): Promise<SendMessageR
   setHandler(quotaReleasedSignal, () => void (released = true));
 
   try {
-    await awaitMessageRecorded(input);
+    await awaitMessageRecorded({ ...input, startedAt: Date.now() });
   } catch (err) {
     if (err instanceof ActivityFailure) return { outcome: 'not_recorded' };
     throw err;

@@ -112,12 +112,14 @@ async function assertSmtpHostAllowed(deps: InboxDeps, smtp: { host: string; port
 async function writeImap(a: TenantAccess, deps: InboxDeps, inbox: { id: string; customerId: string; before: InboxListing | null }, imap: ImapInput | null) {
   const before = inbox.before;
   if (imap) {
-    if (!imap.password && !before?.has_imap_password) {
-      throw new ApiError(400, 'validation_failed', 'invalid body', [{ path: 'imap.password', message: 'give the mailbox password', code: 'custom' }]);
+    const sameMailbox = before?.imap_host === imap.host && before.imap_port === imap.port && before.imap_user === imap.user;
+    // A stored password is only ever sent to the server and user it was given for.
+    if (!imap.password && !(sameMailbox && before?.has_imap_password)) {
+      const message = before?.has_imap_password ? 'give the mailbox password again: the server or user changed' : 'give the mailbox password';
+      throw new ApiError(400, 'validation_failed', 'invalid body', [{ path: 'imap.password', message, code: 'custom' }]);
     }
     const sealedPassword = imap.password ? sealPassword(deps, a, inbox.customerId, inbox.id, imap.password, imapPasswordAad) : undefined;
     await inboxes.setInboxImap(a.manager, inbox.id, { host: imap.host, port: imap.port, secure: imap.secure, user: imap.user, sealedPassword });
-    const sameMailbox = before?.imap_host === imap.host && before.imap_port === imap.port && before.imap_user === imap.user;
     if (!sameMailbox) await deleteCheckpoint(a.manager, inbox.id);
     a.afterCommit(() => startMailboxReader(deps, a.tenantId, inbox.id));
   } else if (before?.imap_host) {
@@ -187,12 +189,15 @@ export async function updateInbox(
     throw new ApiError(400, 'validation_failed', 'invalid body', [{ path: 'smtp', message: 'only smtp inboxes take smtp settings', code: 'custom' }]);
   if (patch.imap && inbox.provider !== 'smtp')
     throw new ApiError(400, 'validation_failed', 'invalid body', [{ path: 'imap', message: 'only smtp inboxes take imap settings', code: 'custom' }]);
-  if (patch.imap && !patch.imap.password && !inbox.has_imap_password)
-    throw new ApiError(400, 'validation_failed', 'invalid body', [{ path: 'imap.password', message: 'give the mailbox password', code: 'custom' }]);
   await assertSmtpHostAllowed(deps, patch.smtp);
   await assertSmtpHostAllowed(deps, patch.imap, 'imap');
   const sealed = patch.smtp?.password ? sealPassword(deps, a, customerId, inbox.id, patch.smtp.password) : undefined;
+  // A stored SMTP password is only ever sent to the server and user it was
+  // given for: settings naming another one without a password drop it.
+  const smtpMoved =
+    patch.smtp !== undefined && (patch.smtp.host !== inbox.smtp_host || patch.smtp.port !== inbox.smtp_port || (patch.smtp.user ?? null) !== inbox.smtp_user);
   await inboxes.updateInbox(a.manager, inbox.id, {
+    dropPassword: smtpMoved && !sealed,
     fromName: patch.fromName ?? inbox.from_name,
     dailyCap: patch.dailyCap ?? inbox.daily_cap,
     warmupEnabled: patch.warmupEnabled ?? inbox.warmup_enabled,

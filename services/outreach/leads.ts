@@ -12,7 +12,7 @@ import * as leads from '../../db/leads';
 import { type LeadRow } from '../../db/leads';
 import * as suppressions from '../../db/suppressions';
 import { type ListParams } from '../../db/pagination';
-import { ApiError, notFound } from '../../lib/errors';
+import { ApiError, forbidden, notFound } from '../../lib/errors';
 import { archiveSignal } from '../../workflows/enrollLead.contract';
 import { type TenantAccess } from '../context';
 import { type EnrollmentKey, signalAfterCommit, type WorkflowClientDeps } from './enrollments';
@@ -158,8 +158,14 @@ export async function leadDomains(a: TenantAccess, customerId: string, limit: nu
   return { data: rows };
 }
 
-/** The lead, its enrollments, and what `expand` asks for: its timeline (services/outreach/leadTimeline.ts) and its conversations. */
+/**
+ * The lead, its enrollments, and what `expand` asks for: its timeline
+ * (services/outreach/leadTimeline.ts) and its conversations. Both show the
+ * lead's replies, so either takes `conversations.read` beside the lead's own
+ * permission.
+ */
 export async function getLead(a: TenantAccess, customerId: string, id: string, expand: readonly ('activity' | 'conversations')[] = []) {
+  if (expand.length > 0 && !a.permissions.has('conversations.read')) throw forbidden('conversations.read');
   const lead = await findLead(a, customerId, id);
   const enrollments = await listLeadEnrollments(a.manager, lead.id);
   const expanded = {
