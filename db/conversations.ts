@@ -6,6 +6,7 @@
 // as open, without a job that wakes it.
 import { type EntityManager } from 'typeorm';
 import { ApiError } from '../lib/errors';
+import { conversationHasCampaign } from './messages';
 import { decodeSortedCursor, encodeCursor, likePattern, type ListParams, type Page } from './pagination';
 
 export type ConversationStatus = 'open' | 'closed' | 'snoozed';
@@ -71,7 +72,7 @@ export async function listConversationsPage(
   if (filters.status) where.push(`${STATUS} = ${bind(filters.status)}`);
   if (filters.unread !== undefined) where.push(filters.unread ? 'c.unread_count > 0' : 'c.unread_count = 0');
   if (filters.inboxId) where.push(`c.inbox_id = ${bind(filters.inboxId)}`);
-  if (filters.campaignId) where.push(`${bind(filters.campaignId)} = ANY (cm.campaign_ids)`);
+  if (filters.campaignId) where.push(conversationHasCampaign('c.id', bind(filters.campaignId)));
   if (filters.assignee === 'none') where.push('c.assignee_member_id IS NULL');
   else if (filters.assignee) where.push(`c.assignee_member_id = ${bind(filters.assignee)}`);
   if (list.q) {
@@ -92,7 +93,16 @@ export async function listConversationsPage(
     where.push(`(${unreadKey}, c.last_message_at, c.id) < (${bind(Number(flag))}::int, ${bind(time)}::timestamptz, ${bind(after.after)})`);
   else if (after) where.push(`(c.last_message_at, c.id) < (${bind(time)}::timestamptz, ${bind(after.after)})`);
   const order = `${unreadFirst ? `${unreadKey} DESC, ` : ''}c.last_message_at DESC, c.id DESC`;
-  const rows = (await m.query(`${SELECT} WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${list.limit + 1}`, params)) as (ConversationRow & {
+  // The page's keys first, from the list index (conversations_page_idx,
+  // conversations_unread_page_idx), then each row of the page with its
+  // campaigns: the campaigns are looked up for the page's rows only, not
+  // for every conversation the order passes over.
+  const rows = (await m.query(
+    `WITH page AS (
+       SELECT c.id FROM conversations c JOIN leads l ON l.id = c.lead_id WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${list.limit + 1})
+     ${SELECT} JOIN page p ON p.id = c.id ORDER BY ${order}`,
+    params,
+  )) as (ConversationRow & {
     last_at: string;
   })[];
   const data = rows.slice(0, list.limit);

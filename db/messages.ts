@@ -495,3 +495,7 @@ export async function findCustomerMessage(m: EntityManager, id: string, customer
 export async function listQueuedMessages(m: EntityManager): Promise<{ id: string }[]> {
   return (await m.query("SELECT id FROM messages WHERE status = 'queued' ORDER BY id")) as { id: string }[];
 }
+
+/** A condition: the conversation `conversation` (an SQL expression) has a message of campaign `param` (a bound parameter). */
+export const conversationHasCampaign = (conversation: string, param: string) =>
+  `EXISTS (SELECT 1 FROM messages x WHERE x.conversation_id = ${conversation} AND x.campaign_id = ${param})`;

@@ -21,6 +21,7 @@ import { Conversations1730000016000 } from './1730000016000-conversations';
 import { ConversationPermissions1730000016100 } from './1730000016100-conversation-permissions';
 import { InboundMail1730000016200 } from './1730000016200-inbound-mail';
 import { ManualSendSlots1730000016300 } from './1730000016300-manual-send-slots';
+import { ConversationListIndex1730000016400 } from './1730000016400-conversation-list-index';
 
 export const migrations = [
   CreateTenants1730000000000,
@@ -44,4 +45,5 @@ export const migrations = [
   ConversationPermissions1730000016100,
   InboundMail1730000016200,
   ManualSendSlots1730000016300,
+  ConversationListIndex1730000016400,
 ];
