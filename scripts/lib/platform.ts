@@ -334,6 +334,8 @@ export function launchPlatform(opts: StartPlatformOptions): PlatformLaunch {
       TENANTFLOW_ENCRYPTION_KEY_ID: c.TENANTFLOW_ENCRYPTION_KEY_ID,
       EMAIL_WEBHOOK_SECRETS: webhookSecrets,
       ...(mailSink ? { SMTP_SINK_ADDRESS: `127.0.0.1:${mailSink.port}`, SMTP_SINK_DIR: mailSink.dir } : {}),
+      // The console names the local mail server in a hint beside an inbox's IMAP settings.
+      ...(mailServer ? { LOCAL_IMAP_ADDRESS: `127.0.0.1:${mailServer.imapPort}` } : {}),
       // Tenants may point inboxes at the local sink (an operator allow-list entry, docs/security.md).
       // …and their IMAP settings at the local mail server.
       OUTBOUND_ALLOWLIST: [

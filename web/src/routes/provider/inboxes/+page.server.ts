@@ -16,6 +16,8 @@ export const load: PageServerLoad = async ({ locals, cookies, url }) => {
   ]);
   // The embedded default's local SMTP sink, offered as the default server.
   const [sinkHost, sinkPort] = (env.SMTP_SINK_ADDRESS ?? '').split(':');
+  // …and its local mail server, named in a hint (never filled in: a real mailbox is elsewhere).
+  const [imapHost, imapPort] = (env.LOCAL_IMAP_ADDRESS ?? '').split(':');
   return {
     customers,
     selected,
@@ -24,6 +26,7 @@ export const load: PageServerLoad = async ({ locals, cookies, url }) => {
     // A new inbox's daily cap starts from the tenant's template default.
     defaultDailyCap: (onboarding.status === 200 ? onboarding.body.settings.defaultDailyCap : null) ?? 40,
     sink: sinkHost && sinkPort ? { host: sinkHost, port: sinkPort } : null,
+    localImap: imapHost && imapPort ? { host: imapHost, port: imapPort } : null,
   };
 };
 
@@ -77,5 +80,39 @@ export const actions: Actions = {
     const res = await api(cookies, `/api/inboxes/${encodeURIComponent(id)}`, { method: 'DELETE', customerId: String(f.get('customerId') ?? '') });
     if (res.status !== 204) return formFailure(res, `remove:${id}`);
     return { form: 'removed', removed: String(f.get('fromEmail') ?? 'the inbox') };
+  },
+  imap: async ({ request, cookies }) => {
+    const f = await request.formData();
+    const id = String(f.get('inboxId') ?? '');
+    const get = (k: string) => String(f.get(k) ?? '').trim();
+    const values = { host: get('host'), port: get('port'), user: get('user'), secure: f.get('secure') === 'on' ? 'on' : '' };
+    // An empty password keeps the stored one (the API asks for one when none is stored).
+    const password = String(f.get('password') ?? '');
+    const res = await api(cookies, `/api/inboxes/${encodeURIComponent(id)}`, {
+      method: 'PATCH',
+      customerId: get('customerId'),
+      body: {
+        imap: {
+          host: values.host,
+          port: values.port ? Number(values.port) : undefined,
+          secure: values.secure === 'on',
+          user: values.user,
+          ...(password ? { password } : {}),
+        },
+      },
+    });
+    if (res.status !== 200) return formFailure(res, `imap:${id}`, values);
+    return { form: `imap:${id}`, imapSaved: true };
+  },
+  imapStop: async ({ request, cookies }) => {
+    const f = await request.formData();
+    const id = String(f.get('inboxId') ?? '');
+    const res = await api(cookies, `/api/inboxes/${encodeURIComponent(id)}`, {
+      method: 'PATCH',
+      customerId: String(f.get('customerId') ?? ''),
+      body: { imap: null },
+    });
+    if (res.status !== 200) return formFailure(res, `imapStop:${id}`);
+    return { form: `imapStop:${id}`, stopped: true };
   },
 };
