@@ -592,42 +592,37 @@ function leadFixRows(): Row[] {
 }
 
 /** A conversation of a customer: an inbox made through the API, a lead and its thread written in the tenant's context. */
+async function seedConversation(agent: Agent, t: TenantFixture, customerId: string): Promise<{ id: string; inbox: string; lead: string }> {
+  const inbox = await created(agent, '/api/inboxes', { provider: 'smartlead', fromEmail: `${newId('usr')}@sender.example`, dailyCap: 20 }, customerId);
+  const id = newId('conv');
+  const lead = newId('lead');
+  await withTenant(app, t.tenant.id, async (m) => {
+    await m.query("INSERT INTO leads (tenant_id, id, customer_id, email, source) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, 'api')", [
+      lead,
+      customerId,
+      `${lead}@lead.example`,
+    ]);
+    await m.query(
+      "INSERT INTO conversations (tenant_id, id, customer_id, inbox_id, lead_id, subject) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, 'Hi')",
+      [id, customerId, inbox, lead],
+    );
+  });
+  return { id, inbox, lead };
+}
+
+/** A fixture made in tenant A's first customer (own), tenant B's (other tenant) and A's second (other customer); `of` answers the row's id. */
+function threeWays(of: (agent: Agent, t: TenantFixture, customerId: string) => Promise<string>) {
+  return {
+    own: () => of(agents.ownerA, a, a.customers[0]!.id),
+    otherTenant: () => of(agents.ownerB, b, b.customers[0]!.id),
+    otherCustomer: () => of(agents.ownerA, a, a.customers[1]!.id),
+  };
+}
+
+/** Conversations, read and changed. */
 function conversationRows(): Row[] {
-  const conversationOf = (agent: () => Agent, t: () => TenantFixture, customerId: () => string) => async () => {
-    const inbox = await created(agent(), '/api/inboxes', { provider: 'smartlead', fromEmail: `${newId('usr')}@sender.example`, dailyCap: 20 }, customerId());
-    const id = newId('conv');
-    await withTenant(app, t().tenant.id, async (m) => {
-      const lead = newId('lead');
-      await m.query("INSERT INTO leads (tenant_id, id, customer_id, email, source) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, 'api')", [
-        lead,
-        customerId(),
-        `${lead}@lead.example`,
-      ]);
-      await m.query(
-        "INSERT INTO conversations (tenant_id, id, customer_id, inbox_id, lead_id, subject) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, 'Hi')",
-        [id, customerId(), inbox, lead],
-      );
-    });
-    return id;
-  };
   const c0 = () => a.customers[0]!.id;
-  const make = {
-    own: conversationOf(
-      () => agents.ownerA,
-      () => a,
-      c0,
-    ),
-    otherTenant: conversationOf(
-      () => agents.ownerB,
-      () => b,
-      () => b.customers[0]!.id,
-    ),
-    otherCustomer: conversationOf(
-      () => agents.ownerA,
-      () => a,
-      () => a.customers[1]!.id,
-    ),
-  };
+  const make = threeWays(async (agent, t, customerId) => (await seedConversation(agent, t, customerId)).id);
   const rowsFor = (caller: Caller): Row[] => [
     { caller, customerId: c0, idPrefix: 'conv', make, route: 'GET /api/conversations/:id', action: 'read', ok: 200 },
     {
@@ -646,51 +641,25 @@ function conversationRows(): Row[] {
 
 /** An attachment of an inbound message in a customer's conversation, addressed as "conversation|attachment". */
 function attachmentRows(): Row[] {
-  const attachmentOf = (agent: () => Agent, t: () => TenantFixture, customerId: () => string) => async () => {
-    const inbox = await created(agent(), '/api/inboxes', { provider: 'smartlead', fromEmail: `${newId('usr')}@sender.example`, dailyCap: 20 }, customerId());
-    const conversation = newId('conv');
-    const attachment = newId('att');
-    await withTenant(app, t().tenant.id, async (m) => {
-      const lead = newId('lead');
-      const message = newId('msg');
-      await m.query("INSERT INTO leads (tenant_id, id, customer_id, email, source) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, 'api')", [
-        lead,
-        customerId(),
-        `${lead}@lead.example`,
-      ]);
-      await m.query(
-        "INSERT INTO conversations (tenant_id, id, customer_id, inbox_id, lead_id, subject) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, 'Hi')",
-        [conversation, customerId(), inbox, lead],
-      );
-      await m.query(
-        `INSERT INTO messages (tenant_id, id, customer_id, lead_id, inbox_id, direction, origin, status, message_id, conversation_id)
-         VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, 'inbound', 'manual', 'received', $5, $6)`,
-        [message, customerId(), lead, inbox, `<${message}@lead.example>`, conversation],
-      );
-      await m.query(
-        "INSERT INTO message_attachments (tenant_id, id, message_id, customer_id, filename, content_type, size, content) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, 'a.txt', 'text/plain', 2, 'hi')",
-        [attachment, message, customerId()],
-      );
-    });
-    return `${conversation}|${attachment}`;
-  };
   const c0 = () => a.customers[0]!.id;
   const make = {
-    own: attachmentOf(
-      () => agents.ownerA,
-      () => a,
-      c0,
-    ),
-    otherTenant: attachmentOf(
-      () => agents.ownerB,
-      () => b,
-      () => b.customers[0]!.id,
-    ),
-    otherCustomer: attachmentOf(
-      () => agents.ownerA,
-      () => a,
-      () => a.customers[1]!.id,
-    ),
+    ...threeWays(async (agent, t, customerId) => {
+      const conversation = await seedConversation(agent, t, customerId);
+      const message = newId('msg');
+      const attachment = newId('att');
+      await withTenant(app, t.tenant.id, async (m) => {
+        await m.query(
+          `INSERT INTO messages (tenant_id, id, customer_id, lead_id, inbox_id, direction, origin, status, message_id, conversation_id)
+           VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, 'inbound', 'manual', 'received', $5, $6)`,
+          [message, customerId, conversation.lead, conversation.inbox, `<${message}@lead.example>`, conversation.id],
+        );
+        await m.query(
+          "INSERT INTO message_attachments (tenant_id, id, message_id, customer_id, filename, content_type, size, content) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, 'a.txt', 'text/plain', 2, 'hi')",
+          [attachment, message, customerId],
+        );
+      });
+      return `${conversation.id}|${attachment}`;
+    }),
     nonexistent: () => `${newId('conv')}|${newId('att')}`,
   };
   return (['owner', 'restricted'] as const).map((caller) => ({
@@ -734,66 +703,14 @@ function leadExpansionRows(): Row[] {
 
 /** A manual message: sent (queued, on a queue no worker polls) into a conversation of a customer; the send addresses the conversation in its body. */
 function messageRows(): Row[] {
-  const conversationOf = (agent: () => Agent, t: () => TenantFixture, customerId: () => string) => async () => {
-    const inbox = await created(agent(), '/api/inboxes', { provider: 'smartlead', fromEmail: `${newId('usr')}@sender.example`, dailyCap: 20 }, customerId());
-    const id = newId('conv');
-    await withTenant(app, t().tenant.id, async (m) => {
-      const lead = newId('lead');
-      await m.query("INSERT INTO leads (tenant_id, id, customer_id, email, source) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, 'api')", [
-        lead,
-        customerId(),
-        `${lead}@lead.example`,
-      ]);
-      await m.query(
-        "INSERT INTO conversations (tenant_id, id, customer_id, inbox_id, lead_id, subject) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, 'Hi')",
-        [id, customerId(), inbox, lead],
-      );
-    });
-    return id;
-  };
-  const messageOf = (agent: () => Agent, t: () => TenantFixture, customerId: () => string) => async () => {
-    const conversationId = await conversationOf(agent, t, customerId)();
-    const res = await agent().post('/api/messages/send').set('X-Customer-Id', customerId()).send({ conversationId, text: 'Matrix reply' });
+  const c0 = () => a.customers[0]!.id;
+  const conversations = threeWays(async (agent, t, customerId) => (await seedConversation(agent, t, customerId)).id);
+  const messages = threeWays(async (agent, t, customerId) => {
+    const conversationId = (await seedConversation(agent, t, customerId)).id;
+    const res = await agent.post('/api/messages/send').set('X-Customer-Id', customerId).send({ conversationId, text: 'Matrix reply' });
     if (res.status !== 202) throw new Error(`fixture message: ${res.status} ${JSON.stringify(res.body)}`);
     return (res.body as { id: string }).id;
-  };
-  const c0 = () => a.customers[0]!.id;
-  const c1 = () => a.customers[1]!.id;
-  const cb = () => b.customers[0]!.id;
-  const conversations = {
-    own: conversationOf(
-      () => agents.ownerA,
-      () => a,
-      c0,
-    ),
-    otherTenant: conversationOf(
-      () => agents.ownerB,
-      () => b,
-      cb,
-    ),
-    otherCustomer: conversationOf(
-      () => agents.ownerA,
-      () => a,
-      c1,
-    ),
-  };
-  const messages = {
-    own: messageOf(
-      () => agents.ownerA,
-      () => a,
-      c0,
-    ),
-    otherTenant: messageOf(
-      () => agents.ownerB,
-      () => b,
-      cb,
-    ),
-    otherCustomer: messageOf(
-      () => agents.ownerA,
-      () => a,
-      c1,
-    ),
-  };
+  });
   const rowsFor = (caller: Caller): Row[] => [
     {
       caller,
