@@ -10,8 +10,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { type DataSource } from 'typeorm';
 import { readInboxMailbox } from '../db/inboxes';
-import { storeInboundMail } from '../db/inboundMail';
-import { advanceCheckpoint, readCheckpoint, recordMailboxError } from '../db/mailboxes';
+import { storeInboundMail, type StoreInboundResult } from '../db/inboundMail';
+import { advanceCheckpoint, readCheckpoint, recordMailboxError, skippedMailNote } from '../db/mailboxes';
 import { withTenant } from '../db/tenantContext';
 import { type Keyring, open } from '../lib/encryption';
 import { NO_EXCEPTIONS, type OutboundPolicy } from '../lib/outbound';
@@ -93,10 +93,17 @@ export function createReadMailboxActivities(deps: ReadMailboxDeps) {
         more = batch.more;
         const last = batch.messages.reduce((max, mail) => Math.max(max, mail.uid), lastUid);
         const done = await withTenant(ds, tenantId, async (m) => {
-          const r = batch.messages.length
+          const r: StoreInboundResult = batch.messages.length
             ? await storeInboundMail(m, tenantId, { inboxId, uidValidity: batch.uidValidity }, batch.messages)
             : { stored: 0, ignored: 0, stops: [] };
-          await advanceCheckpoint(m, inboxId, { uidValidity: batch.uidValidity, lastUid: last, stored: r.stored });
+          // Mail the database refused is left behind with a note on the inbox: the checkpoint moves past it, so the mail after it is read.
+          await advanceCheckpoint(m, inboxId, {
+            uidValidity: batch.uidValidity,
+            lastUid: last,
+            stored: r.stored,
+            read: batch.messages.length,
+            ...(r.skipped?.length ? { skipped: skippedMailNote(r.skipped) } : {}),
+          });
           return r;
         });
         batches += 1;

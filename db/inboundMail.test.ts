@@ -4,7 +4,8 @@
 // auto-replies, bounce reports, attachments, and the same mail stored twice
 // — one after the other and by two transactions at once.
 import { type DataSource } from 'typeorm';
-import { storeInboundMail, type InboundSource } from './inboundMail';
+import { storeInboundMail, storedMessageId, type InboundSource } from './inboundMail';
+import { advanceCheckpoint, skippedMailNote } from './mailboxes';
 import { newId } from './ids';
 import { insertSendingMessage } from './messages';
 import { updateConversation } from './conversations';
@@ -499,5 +500,98 @@ describe('attachments', () => {
       { customer_id: s.customer, filename: 'deck.pdf', content_type: 'application/pdf', size: 21, content: Buffer.from('%PDF-1.4 pretend deck') },
       { customer_id: s.customer, filename: 'huge.zip', content_type: 'application/zip', size: MAX_ATTACHMENT_BYTES + 1, content: null },
     ]);
+  });
+});
+
+describe('mail the database could not hold', () => {
+  it('stores a mail with encoded NULs cleaned and one with a 3 KB Message-ID under its digest, beside normal mail', async () => {
+    const s = await setup(1);
+    const lead = s.leads[0]!;
+    const before = await mail({ From: lead.email, To: s.inboxEmail, 'Message-ID': `<before-${lead.id}@lead.example>` }, 'First.');
+    const nul = await mail(
+      {
+        From: `=?utf-8?Q?Le=00na?= <${lead.email}>`,
+        To: s.inboxEmail,
+        Subject: '=?utf-8?Q?Re=3A_Quick=00_question?=',
+        'Message-ID': `<nul-${lead.id}@lead.example>`,
+        'MIME-Version': '1.0',
+        'Content-Type': 'multipart/mixed; boundary="MIX"',
+      },
+      [
+        '--MIX',
+        'Content-Type: text/plain; charset=utf-8',
+        'Content-Transfer-Encoding: quoted-printable',
+        '',
+        'Yes=00, tell me more.',
+        '--MIX',
+        'Content-Type: text/html; charset=utf-8',
+        'Content-Transfer-Encoding: quoted-printable',
+        '',
+        '<p>Yes=00</p>',
+        '--MIX',
+        'Content-Type: application/pdf',
+        "Content-Disposition: attachment; filename*=utf-8''de%00ck.pdf",
+        '',
+        'pdf',
+        '--MIX--',
+      ].join('\r\n'),
+    );
+    expect(nul.subject).toBe('Re: Quick question');
+    expect(nul.text).toMatch(/^Yes, tell me more\./);
+    expect(nul.html).toContain('<p>Yes</p>');
+    expect(JSON.stringify(nul)).not.toContain('\\u0000');
+    expect(nul.from).toEqual({ address: lead.email, name: 'Lena' });
+    expect(nul.attachments[0]!.filename).toBe('deck.pdf');
+    const longId = `<${'x'.repeat(3000)}.${lead.id}@lead.example>`;
+    const long = await mail({ From: lead.email, To: s.inboxEmail, 'Message-ID': longId }, 'Long id.');
+    const after = await mail({ From: lead.email, To: s.inboxEmail, 'Message-ID': `<after-${lead.id}@lead.example>` }, 'Last.');
+
+    const r = await store(s, [before, nul, long, after]);
+    expect(r).toMatchObject({ stored: 4, ignored: 0 });
+    expect(r.skipped).toBeUndefined();
+    expect(await stored(`<nul-${lead.id}@lead.example>`)).toMatchObject({ subject: 'Re: Quick question', body: nul.text, body_html: nul.html });
+    const key = storedMessageId(longId);
+    expect(key.length).toBeLessThan(100);
+    expect(key).toMatch(/@mailbox\.invalid>$/);
+    expect(await stored(key)).toMatchObject({ body: 'Long id.\n', conversation_id: lead.conversation });
+    // The same mail again is found under the same digest, and an answer naming it threads to it.
+    expect((await store(s, [long])).stored).toBe(0);
+    const answer = await mail({ From: lead.email, To: s.inboxEmail, 'Message-ID': `<answer-${lead.id}@lead.example>`, 'In-Reply-To': longId }, 'Again.');
+    expect((await store(s, [answer])).stored).toBe(1);
+    expect(await stored(`<answer-${lead.id}@lead.example>`)).toMatchObject({ conversation_id: lead.conversation });
+  });
+
+  it('leaves out a mail the database still refuses, stores the rest, and the note names it until mail is read again', async () => {
+    const s = await setup(1);
+    const lead = s.leads[0]!;
+    const first = await mail({ From: lead.email, To: s.inboxEmail, 'Message-ID': `<ok1-${lead.id}@lead.example>` }, 'One.');
+    const parsed = await mail({ From: lead.email, To: s.inboxEmail, 'Message-ID': `<bad-${lead.id}@lead.example>` }, 'Two.');
+    // Past the parser's cleaning (a record from elsewhere): the database refuses the NUL.
+    const refused = { ...parsed, subject: 'Re:\u0000 Quick question' };
+    const last = await mail({ From: lead.email, To: s.inboxEmail, 'Message-ID': `<ok2-${lead.id}@lead.example>` }, 'Three.');
+    const note = await withTenant(app, tenant(), async (m) => {
+      const r = await storeInboundMail(m, tenant(), source(s), [first, refused, last]);
+      expect(r).toMatchObject({ stored: 2, ignored: 0, skipped: [{ uid: refused.uid, reason: 'it holds characters that cannot be stored' }] });
+      const text = skippedMailNote(r.skipped!);
+      await advanceCheckpoint(m, s.inbox, { uidValidity: '7', lastUid: last.uid, stored: r.stored, read: 3, skipped: text });
+      return text;
+    });
+    expect(note).toBe(`1 mail could not be stored (UID ${refused.uid}): it holds characters that cannot be stored`);
+    expect(await stored(`<ok1-${lead.id}@lead.example>`)).toBeDefined();
+    expect(await stored(`<ok2-${lead.id}@lead.example>`)).toBeDefined();
+    expect(await stored(`<bad-${lead.id}@lead.example>`)).toBeUndefined();
+    const checkpoint = async () =>
+      (
+        (await withTenant(app, tenant(), (m) => m.query('SELECT last_uid::int, error FROM inbox_mailboxes WHERE inbox_id = $1', [s.inbox]))) as {
+          last_uid: number;
+          error: string | null;
+        }[]
+      )[0];
+    expect(await checkpoint()).toEqual({ last_uid: last.uid, error: note });
+    // A poll that finds nothing new keeps the note; the next read mail clears it.
+    await withTenant(app, tenant(), (m) => advanceCheckpoint(m, s.inbox, { uidValidity: '7', lastUid: last.uid, stored: 0, read: 0 }));
+    expect((await checkpoint())!.error).toBe(note);
+    await withTenant(app, tenant(), (m) => advanceCheckpoint(m, s.inbox, { uidValidity: '7', lastUid: last.uid + 1, stored: 1, read: 1 }));
+    expect((await checkpoint())!.error).toBeNull();
   });
 });

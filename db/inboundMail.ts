@@ -11,6 +11,7 @@
 // changes (unread count, reopening, attachments, lead, enrollment) hangs on
 // that insert's RETURNING: a second transaction storing the same mail waits
 // on the unique index, inserts nothing, and so changes nothing.
+import { createHash } from 'node:crypto';
 import { type EntityManager } from 'typeorm';
 import { newId } from './ids';
 import { readInboxSender } from './inboxes';
@@ -31,6 +32,13 @@ export interface EnrollmentStop {
   outcome: 'replied' | 'bounced';
 }
 
+/** A mail the database refused even after cleaning: left out so the mail after it is still stored. */
+export interface SkippedMail {
+  uid: number;
+  /** A plain reason, for the inbox's page. */
+  reason: string;
+}
+
 export interface StoreInboundResult {
   /** Mail stored now (a mail stored before is not counted again). */
   stored: number;
@@ -38,6 +46,8 @@ export interface StoreInboundResult {
   ignored: number;
   /** Enrollments the batch ended, for their workflows' signals. */
   stops: EnrollmentStop[];
+  /** Mail that could not be stored (its statements were rolled back alone); absent when none. */
+  skipped?: SkippedMail[];
 }
 
 /** Characters of an inbound text body kept (the webhook's limit too). */
@@ -140,11 +150,25 @@ const STORE = `
 
 const clip = (s: string, n: number) => (s.length > n ? s.slice(0, n) : s);
 
+/**
+ * Characters of a Message-ID stored as it is. A longer one (a forged or
+ * broken header) would not fit the unique index's btree row, so it is stored,
+ * and looked up, under a digest of itself instead.
+ */
+export const MAX_MESSAGE_ID_CHARS = 500;
+
+/** The key a Message-ID (or an In-Reply-To or References entry) is stored and looked up under. */
+export function storedMessageId(value: string): string {
+  const id = normalizeMessageId(value);
+  if (id.length <= MAX_MESSAGE_ID_CHARS) return id;
+  return `<long.${createHash('sha256').update(id).digest('hex')}@mailbox.invalid>`;
+}
+
 /** The candidates a mail threads by, in order: In-Reply-To, References newest first, our Message-IDs quoted in its body. */
 function threadCandidates(mail: InboundMail): string[] {
-  if (mail.bounce?.failed && mail.bounce.originalMessageId) return [normalizeMessageId(mail.bounce.originalMessageId)];
+  if (mail.bounce?.failed && mail.bounce.originalMessageId) return [storedMessageId(mail.bounce.originalMessageId)];
   const ids = [...(mail.inReplyTo ? [mail.inReplyTo] : []), ...[...mail.references].reverse(), ...ownMessageIdsIn(`${mail.text}\n${mail.html ?? ''}`)].map(
-    normalizeMessageId,
+    storedMessageId,
   );
   return [...new Set(ids)];
 }
@@ -172,7 +196,22 @@ export async function storeInboundMail(m: EntityManager, tenantId: string, sourc
   const inbox = await readInboxSender(m, source.inboxId);
   if (!inbox) return { ...result, ignored: mails.length };
   for (const mail of mails) {
-    const outcome = await storeOne(m, inbox.customer_id, source, mail);
+    // Each mail under its own savepoint: one the database still refuses is
+    // rolled back alone and reported, and the batch (and the checkpoint past
+    // it) commits; retrying it would refuse it again forever.
+    await m.query('SAVEPOINT inbound_mail');
+    let outcome: Awaited<ReturnType<typeof storeOne>>;
+    try {
+      outcome = await storeOne(m, inbox.customer_id, source, mail);
+      await m.query('RELEASE SAVEPOINT inbound_mail');
+    } catch (err) {
+      await m.query('ROLLBACK TO SAVEPOINT inbound_mail');
+      const reason = refusal(err);
+      // Anything else (a deadlock, a lost connection) may pass: the batch is retried.
+      if (reason === undefined) throw err;
+      (result.skipped ??= []).push({ uid: mail.uid, reason });
+      continue;
+    }
     if (outcome === undefined) result.ignored += 1;
     else {
       result.stored += 1;
@@ -180,6 +219,19 @@ export async function storeInboundMail(m: EntityManager, tenantId: string, sourc
     }
   }
   return result;
+}
+
+/**
+ * Why the database refused a mail for good, in words for the inbox's page
+ * (never its internals): its data (SQLSTATE class 22), a constraint (23) or a
+ * limit such as an index row's size (54). Undefined for any other fault.
+ */
+function refusal(err: unknown): string | undefined {
+  const code = String((err as { code?: unknown }).code ?? '');
+  if (code === '22021' || code === '22P05') return 'it holds characters that cannot be stored';
+  if (code.startsWith('54')) return 'one of its headers is too long to store';
+  if (code.startsWith('22') || code.startsWith('23')) return 'the database refused its content';
+  return undefined;
 }
 
 async function storeOne(m: EntityManager, customerId: string, source: InboundSource, mail: InboundMail): Promise<{ stop?: EnrollmentStop } | undefined> {
@@ -194,7 +246,7 @@ async function storeOne(m: EntityManager, customerId: string, source: InboundSou
     place.conversation_id ??
     ((await m.query(ENSURE_CONVERSATION, [newId('conv'), customerId, place.inbox_id, place.lead_id, subject])) as { id: string }[])[0]!.id;
 
-  const key = mail.messageId?.trim() ? normalizeMessageId(mail.messageId) : mailboxKey(source.inboxId, Number(source.uidValidity), mail.uid);
+  const key = mail.messageId?.trim() ? storedMessageId(mail.messageId) : mailboxKey(source.inboxId, Number(source.uidValidity), mail.uid);
   const outcome: EnrollmentStop['outcome'] = bounce ? 'bounced' : 'replied';
   // An auto-reply (out of office) is kept in the thread but leaves the sequence running, unless its campaign says otherwise.
   const stops = place.enrollment_id !== null && (bounce || !mail.autoSubmitted || place.auto_reply_stops === true);

@@ -236,7 +236,9 @@ async function parseFetched(message: FetchMessageObject, maxBytes: number): Prom
 /** Parses one raw RFC 5322 message into the record the rest of the product stores. */
 export async function parseMail(source: Buffer | string): Promise<Omit<InboundMail, 'uid' | 'size' | 'truncated'>> {
   const parsed = await simpleParser(source, { skipImageLinks: true, skipTextToHtml: true });
-  return {
+  // A NUL (an encoded `=00` or `\0` decodes to one) has no place in PostgreSQL
+  // text: left in, one such mail would stop its whole batch from being stored.
+  return withoutNul({
     messageId: firstMessageId(parsed.messageId),
     inReplyTo: firstMessageId(parsed.inReplyTo),
     references: messageIds(parsed.references),
@@ -256,7 +258,15 @@ export async function parseMail(source: Buffer | string): Promise<Omit<InboundMa
       size: a.size,
       ...(a.size <= MAX_ATTACHMENT_BYTES ? { content: a.content } : {}),
     })),
-  };
+  });
+}
+
+/** Every string of a parsed record without NUL characters; bytes (attachment content) are left as they are. */
+function withoutNul<T>(value: T): T {
+  if (typeof value === 'string') return (value.includes('\u0000') ? value.replaceAll('\u0000', '') : value) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => withoutNul(v)) as T;
+  if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutNul(v)])) as T;
 }
 
 function messageIds(value: string | string[] | undefined): string[] {
