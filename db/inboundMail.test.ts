@@ -101,7 +101,8 @@ let uid = 0;
 
 /** A raw RFC 822 mail parsed as the reader parses it. */
 async function mail(headers: Record<string, string | undefined>, body = 'Sounds good, tell me more.', opts: { raw?: string } = {}): Promise<InboundMail> {
-  const lines = Object.entries({ Date: 'Sat, 05 Dec 2026 10:00:00 +0000', Subject: 'Re: Quick question', ...headers })
+  // Dated now: a mail dated before its enrollment began stops nothing.
+  const lines = Object.entries({ Date: new Date().toUTCString(), Subject: 'Re: Quick question', ...headers })
     .filter((e): e is [string, string] => e[1] !== undefined)
     .map(([k, v]) => `${k}: ${v}`);
   const raw = opts.raw ?? [...lines, '', body, ''].join('\r\n');
@@ -357,7 +358,7 @@ describe('what a stored mail does to its thread and sequence', () => {
       'From: Mail Delivery System <MAILER-DAEMON@mx.lead.example>',
       `To: ${s.inboxEmail}`,
       'Subject: Undelivered Mail Returned to Sender',
-      'Date: Sat, 05 Dec 2026 10:10:00 +0000',
+      `Date: ${new Date().toUTCString()}`,
       `Message-ID: <dsn-${lead.id}@mx.lead.example>`,
       'Auto-Submitted: auto-replied',
       'MIME-Version: 1.0',
@@ -397,6 +398,41 @@ describe('what a stored mail does to its thread and sequence', () => {
     });
     expect(await enrollment(lead.enrollment)).toEqual({ status: 'bounced', next_send_at: null, lead_status: 'bounced' });
     expect(await stored(`<dsn-${lead.id}@mx.lead.example>`)).toMatchObject({ conversation_id: lead.conversation, from_email: 'mailer-daemon@mx.lead.example' });
+  });
+});
+
+describe('old mail', () => {
+  it("a lead's mail dated before the enrollment began is stored in the thread but leaves the sequence running", async () => {
+    const s = await setup(1);
+    const lead = s.leads[0]!;
+    // The first read of a mailbox (from UID 0) finds the lead's mail from last year.
+    const old = await mail({ From: lead.email, To: s.inboxEmail, Date: 'Mon, 01 Dec 2025 10:00:00 +0000', 'Message-ID': `<old-${lead.id}@lead.example>` });
+    const r = await store(s, [old]);
+    expect(r).toEqual({ stored: 1, ignored: 0, stops: [] });
+    expect(await stored(`<old-${lead.id}@lead.example>`)).toMatchObject({ conversation_id: lead.conversation, enrollment_id: lead.enrollment });
+    expect(await enrollment(lead.enrollment)).toMatchObject({ status: 'active', lead_status: 'active' });
+
+    // Old too: an answer to the step dated well before that step was sent.
+    const stale = await mail({
+      From: lead.email,
+      To: s.inboxEmail,
+      Date: 'Mon, 01 Dec 2025 11:00:00 +0000',
+      'Message-ID': `<stale-${lead.id}@lead.example>`,
+      'In-Reply-To': lead.sent,
+    });
+    expect((await store(s, [stale])).stops).toEqual([]);
+    expect((await enrollment(lead.enrollment))!.status).toBe('active');
+
+    // An answer to the step whose sender's clock is an hour behind is a reply all the same.
+    const skewed = await mail({
+      From: lead.email,
+      To: s.inboxEmail,
+      Date: new Date(Date.now() - 3600_000).toUTCString(),
+      'Message-ID': `<skewed-${lead.id}@lead.example>`,
+      'In-Reply-To': lead.sent,
+    });
+    expect((await store(s, [skewed])).stops).toHaveLength(1);
+    expect(await enrollment(lead.enrollment)).toMatchObject({ status: 'replied', lead_status: 'replied' });
   });
 });
 

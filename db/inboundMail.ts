@@ -67,7 +67,16 @@ interface Placement {
   campaign_id: string | null;
   enrollment_status: string | null;
   auto_reply_stops: boolean | null;
+  /** The earliest date a mail may carry and still stop the enrollment (null: no enrollment). */
+  stops_from: Date | null;
 }
+
+/**
+ * Hours a mail that names one of our sent messages may be dated before that
+ * send and still stop its enrollment: it cannot have been written earlier,
+ * so such a Date is the sender's clock (or time zone) being wrong.
+ */
+const SEND_CLOCK_SKEW_HOURS = 24;
 
 /**
  * The mail's thread: the first candidate (In-Reply-To, References newest
@@ -77,31 +86,34 @@ interface Placement {
  * that rule); else the sender's own conversation with this inbox, when the
  * sender is a lead of the customer. With it, the enrollment the mail
  * answers: the threaded message's, else the lead's latest unfinished one
- * that sends from the conversation's inbox.
+ * that sends from the conversation's inbox — and the earliest date a mail
+ * may carry to stop it (see storeOne).
  */
 const PLACE = `
   WITH cand AS (
-    SELECT m.conversation_id, m.origin, m.enrollment_id, c.ord
+    SELECT m.conversation_id, m.origin, m.enrollment_id, m.sent_at, c.ord
       FROM unnest($1::text[]) WITH ORDINALITY AS c(message_id, ord)
       JOIN messages m ON m.message_id = c.message_id
      WHERE m.customer_id = $3 AND m.conversation_id IS NOT NULL
     UNION ALL
-    SELECT v.id, NULL::text, NULL::text, 100000 + p.ord
+    SELECT v.id, NULL::text, NULL::text, NULL::timestamptz, 100000 + p.ord
       FROM unnest($2::text[]) WITH ORDINALITY AS p(conversation_id, ord)
       JOIN conversations v ON v.id = p.conversation_id
      WHERE v.customer_id = $3),
   hit AS (SELECT * FROM cand ORDER BY ord LIMIT 1),
   threaded AS (
-    SELECT h.conversation_id, v.lead_id, v.inbox_id, h.origin, h.enrollment_id
+    SELECT h.conversation_id, v.lead_id, v.inbox_id, h.origin, h.enrollment_id, h.sent_at
       FROM hit h JOIN conversations v ON v.id = h.conversation_id JOIN leads l ON l.id = v.lead_id
      WHERE $6::boolean OR l.email = $4),
   placed AS (
     SELECT * FROM threaded
     UNION ALL
-    SELECT NULL::text, l.id, $5::text, NULL::text, NULL::text
+    SELECT NULL::text, l.id, $5::text, NULL::text, NULL::text, NULL::timestamptz
       FROM leads l
      WHERE l.customer_id = $3 AND l.email = $4 AND NOT EXISTS (SELECT 1 FROM threaded))
-  SELECT p.conversation_id, p.lead_id, p.inbox_id, p.origin, e.id AS enrollment_id, e.campaign_id, e.status AS enrollment_status, k.auto_reply_stops
+  SELECT p.conversation_id, p.lead_id, p.inbox_id, p.origin, e.id AS enrollment_id, e.campaign_id, e.status AS enrollment_status, k.auto_reply_stops,
+         CASE WHEN p.enrollment_id IS NOT NULL AND p.sent_at IS NOT NULL THEN p.sent_at - interval '${SEND_CLOCK_SKEW_HOURS} hours'
+              ELSE date_trunc('second', e.created_at) END AS stops_from
     FROM placed p
     LEFT JOIN enrollments e ON e.id = coalesce(p.enrollment_id, (
       SELECT x.id FROM enrollments x
@@ -248,8 +260,14 @@ async function storeOne(m: EntityManager, customerId: string, source: InboundSou
 
   const key = mail.messageId?.trim() ? storedMessageId(mail.messageId) : mailboxKey(source.inboxId, Number(source.uidValidity), mail.uid);
   const outcome: EnrollmentStop['outcome'] = bounce ? 'bounced' : 'replied';
+  const at = receivedAt(mail);
+  // Old mail (the first read and every resync read the whole mailbox) is
+  // kept in the thread but stops nothing: only mail dated from the
+  // enrollment's start (to the second, a Date header's precision) — or,
+  // when it names a sent step, from that send — does.
+  const current = place.stops_from === null || at >= new Date(place.stops_from);
   // An auto-reply (out of office) is kept in the thread but leaves the sequence running, unless its campaign says otherwise.
-  const stops = place.enrollment_id !== null && (bounce || !mail.autoSubmitted || place.auto_reply_stops === true);
+  const stops = place.enrollment_id !== null && current && (bounce || !mail.autoSubmitted || place.auto_reply_stops === true);
   const origin = place.origin ?? (place.enrollment_id ? 'sequence' : 'manual');
   // Ids in ascending order, so the attachments list in the order the mail gives them (db/attachments.ts orders by id).
   const attachmentIds = mail.attachments.map(() => newId('att')).sort();
@@ -274,7 +292,7 @@ async function storeOne(m: EntityManager, customerId: string, source: InboundSou
     mail.html === null ? null : clip(mail.html, MAX_HTML_CHARS),
     mail.from?.address ?? null,
     mail.autoSubmitted,
-    receivedAt(mail),
+    at,
     conversationId,
     stops,
     outcome,
