@@ -202,7 +202,14 @@ function receivedAt(mail: InboundMail): Date {
  * Threads and stores a batch of mail read from `source`, in the caller's
  * transaction inside its tenant (withTenant).
  */
-export async function storeInboundMail(m: EntityManager, tenantId: string, source: InboundSource, mails: InboundMail[]): Promise<StoreInboundResult> {
+export async function storeInboundMail(
+  m: EntityManager,
+  tenantId: string,
+  source: InboundSource,
+  mails: InboundMail[],
+  /** Called after each mail (the reader's heartbeat). */
+  onEach?: () => void,
+): Promise<StoreInboundResult> {
   void tenantId; // the transaction's tenant context (RLS) scopes every statement
   const result: StoreInboundResult = { stored: 0, ignored: 0, stops: [] };
   const inbox = await readInboxSender(m, source.inboxId);
@@ -222,6 +229,7 @@ export async function storeInboundMail(m: EntityManager, tenantId: string, sourc
       // Anything else (a deadlock, a lost connection) may pass: the batch is retried.
       if (reason === undefined) throw err;
       (result.skipped ??= []).push({ uid: mail.uid, reason });
+      onEach?.();
       continue;
     }
     if (outcome === undefined) result.ignored += 1;
@@ -229,6 +237,7 @@ export async function storeInboundMail(m: EntityManager, tenantId: string, sourc
       result.stored += 1;
       if (outcome.stop) result.stops.push(outcome.stop);
     }
+    onEach?.();
   }
   return result;
 }

@@ -45,6 +45,8 @@ export interface ReadOptions {
   maxMessageBytes?: number;
   /** Bytes of a batch at most, by the sizes the server reports (RFC822.SIZE); a batch holds at least one message. */
   maxBatchBytes?: number;
+  /** Called as each message arrives and as each is parsed (the caller's heartbeat: a large batch takes a while). */
+  onMessage?: () => void;
 }
 
 export interface OpenMailbox {
@@ -200,10 +202,15 @@ async function readBatch(client: ImapFlow, uidValidity: string, opts: ReadOption
   const messages: InboundMail[] = [];
   if (uids.length) {
     // `source` is fetched as BODY.PEEK[] (imapflow), and the mailbox is open read-only besides.
-    const fetched = await client.fetchAll(uids.join(','), { uid: true, size: true, source: { maxLength: maxBytes + 1 } }, { uid: true });
+    const fetched: FetchMessageObject[] = [];
+    for await (const message of client.fetch(uids.join(','), { uid: true, size: true, source: { maxLength: maxBytes + 1 } }, { uid: true })) {
+      fetched.push(message);
+      opts.onMessage?.();
+    }
     fetched.sort((a, b) => a.uid - b.uid);
     for (const message of fetched) {
       if (message.uid > afterUid) messages.push(await parseFetched(message, maxBytes));
+      opts.onMessage?.();
     }
   }
   return { uidValidity, uidNext, exists, messages, more: pending.length > uids.length };
