@@ -4,7 +4,7 @@
 // auto-replies, bounce reports, attachments, and the same mail stored twice
 // — one after the other and by two transactions at once.
 import { type DataSource } from 'typeorm';
-import { storeInboundMail, storedMessageId, type InboundSource } from './inboundMail';
+import { contentKey, storeInboundMail, storedMessageId, type InboundSource } from './inboundMail';
 import { advanceCheckpoint, skippedMailNote } from './mailboxes';
 import { newId } from './ids';
 import { insertSendingMessage } from './messages';
@@ -12,7 +12,7 @@ import { updateConversation } from './conversations';
 import { withTenant } from './tenantContext';
 import { parseMail } from '../activities/providers/imapMailbox';
 import { MAX_ATTACHMENT_BYTES, type InboundMail } from '../lib/inboundMail';
-import { mailboxKey, replyAddress } from '../lib/messageIds';
+import { replyAddress } from '../lib/messageIds';
 import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
 import { createTenant, type TenantFixture } from '../test/helpers/fixtures';
 import { sendMessageId } from '../workflows/enrollLead.contract';
@@ -437,16 +437,27 @@ describe('old mail', () => {
 });
 
 describe('stored once', () => {
-  it('a mail without a Message-ID is stored once, under its place in the mailbox', async () => {
+  it('a mail without a Message-ID is stored once, under its content, whatever UID and UIDVALIDITY it is read under', async () => {
     const s = await setup(1);
     const lead = s.leads[0]!;
     const bare = await mail({ From: lead.email, To: s.inboxEmail, 'In-Reply-To': lead.sent });
     expect(bare.messageId).toBeNull();
     expect((await store(s, [bare])).stored).toBe(1);
     expect(await store(s, [bare])).toEqual({ stored: 0, ignored: 1, stops: [] });
-    const key = mailboxKey(s.inbox, 7, bare.uid);
+    // The mailbox recreated (a new UIDVALIDITY) gives the same mail another UID: still the same mail.
+    const again = { ...bare, uid: bare.uid + 1000 };
+    expect(await withTenant(app, tenant(), (m) => storeInboundMail(m, tenant(), { inboxId: s.inbox, uidValidity: '8' }, [again]))).toEqual({
+      stored: 0,
+      ignored: 1,
+      stops: [],
+    });
+    const key = contentKey(s.inbox, bare);
+    expect(key).toMatch(/^<imap\.[0-9a-f]{64}\.inb_[0-9a-z]+@mailbox\.invalid>$/);
     expect(await stored(key)).toMatchObject({ conversation_id: lead.conversation });
     expect((await conversation(lead.conversation))!.unread_count).toBe(1);
+    // Another mail without a Message-ID (another text) is another message.
+    const other = await mail({ From: lead.email, To: s.inboxEmail, 'In-Reply-To': lead.sent }, 'Something else.');
+    expect((await store(s, [other])).stored).toBe(1);
   });
 
   it('the same batch stored twice adds nothing the second time', async () => {

@@ -16,9 +16,9 @@ import { type EntityManager } from 'typeorm';
 import { newId } from './ids';
 import { readInboxSender } from './inboxes';
 import { MAX_ATTACHMENT_BYTES, type InboundMail } from '../lib/inboundMail';
-import { conversationOfAddress, mailboxKey, normalizeMessageId, ownMessageIdsIn } from '../lib/messageIds';
+import { conversationOfAddress, normalizeMessageId, ownMessageIdsIn } from '../lib/messageIds';
 
-/** Where a batch of mail was read: the inbox and the mailbox's UIDVALIDITY (the fallback key of a mail without a Message-ID). */
+/** Where a batch of mail was read: the inbox (part of the key of a mail without a Message-ID) and the mailbox's UIDVALIDITY. */
 export interface InboundSource {
   inboxId: string;
   uidValidity: string;
@@ -169,6 +169,21 @@ const clip = (s: string, n: number) => (s.length > n ? s.slice(0, n) : s);
  */
 export const MAX_MESSAGE_ID_CHARS = 500;
 
+/**
+ * The key a mail without a Message-ID is stored under: the inbox and a digest
+ * of what it says (Date, sender, subject, text). Not its place in the
+ * mailbox: a UID means nothing under another UIDVALIDITY, so a UID key would
+ * store the mail again after every UIDVALIDITY change (a resync reads it all
+ * again). The `@mailbox.invalid` domain marks it as no real Message-ID, so a
+ * reply never names it in In-Reply-To or References.
+ */
+export function contentKey(inboxId: string, mail: Pick<InboundMail, 'date' | 'from' | 'subject' | 'text'>): string {
+  const digest = createHash('sha256')
+    .update(JSON.stringify([mail.date ?? '', mail.from?.address ?? '', mail.subject, mail.text]))
+    .digest('hex');
+  return `<imap.${digest}.${inboxId}@mailbox.invalid>`;
+}
+
 /** The key a Message-ID (or an In-Reply-To or References entry) is stored and looked up under. */
 export function storedMessageId(value: string): string {
   const id = normalizeMessageId(value);
@@ -267,7 +282,7 @@ async function storeOne(m: EntityManager, customerId: string, source: InboundSou
     place.conversation_id ??
     ((await m.query(ENSURE_CONVERSATION, [newId('conv'), customerId, place.inbox_id, place.lead_id, subject])) as { id: string }[])[0]!.id;
 
-  const key = mail.messageId?.trim() ? storedMessageId(mail.messageId) : mailboxKey(source.inboxId, Number(source.uidValidity), mail.uid);
+  const key = mail.messageId?.trim() ? storedMessageId(mail.messageId) : contentKey(source.inboxId, mail);
   const outcome: EnrollmentStop['outcome'] = bounce ? 'bounced' : 'replied';
   const at = receivedAt(mail);
   // Old mail (the first read and every resync read the whole mailbox) is
