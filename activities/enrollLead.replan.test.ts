@@ -121,3 +121,39 @@ it('settles a send stuck mid-SMTP as uncertain before it replans, and never send
   expect(await sent()).toBe(2);
   expect(received).toBe(2);
 });
+
+it('takes no slot and no send of the month for a step whose enrollment has ended without its workflow being told', async () => {
+  const customerId = t.customers[0]!.id;
+  const inbox = await createSmtpInbox(owner, customerId, port);
+  const campaign = await createCampaign(owner, customerId, {
+    inboxIds: [inbox],
+    steps: [
+      { subject: 'First', body: 'One', delayHours: 0 },
+      { subject: 'Second', body: 'Two', delayHours: 0 },
+    ],
+  });
+  await addLeads(owner, customerId, campaign, [{ email: 'ended@lead.example', firstName: 'Eda' }]);
+  const [rows] = (await withTenant(ds, t.tenant.id, (m) =>
+    m.query("UPDATE enrollments SET status = 'active', sequence_version = 1 WHERE campaign_id = $1 RETURNING id", [campaign]),
+  )) as [{ id: string }[], number];
+  const enrollmentId = rows[0]!.id;
+  hold = false;
+  const activities = createEnrollLeadActivities({ dataSource: ds, outbound: TEST_OUTBOUND });
+  const send = (step: number) => activities.reserveAndSendStep({ tenantId: t.tenant.id, enrollmentId, step, at: Date.now(), sequenceVersion: 1 });
+  const usage = async () =>
+    withTenant(ds, t.tenant.id, async (m) => {
+      const [b] = (await m.query('SELECT period_sends, credit_balance FROM billing_accounts')) as { period_sends: number; credit_balance: number }[];
+      const [s] = (await m.query('SELECT count(*)::int AS n FROM inbox_send_slots WHERE inbox_id = $1', [inbox])) as { n: number }[];
+      return { periodSends: b?.period_sends ?? 0, credits: b?.credit_balance ?? 0, slots: s!.n };
+    });
+
+  expect(await send(1)).toEqual({ outcome: 'sent' });
+  const before = await usage();
+  expect(before.slots).toBe(1);
+  // A reply read from the mailbox ended the row; its signal was lost (the reader's attempt died after its commit).
+  await withTenant(ds, t.tenant.id, (m) => m.query("UPDATE enrollments SET status = 'replied', next_send_at = NULL WHERE id = $1", [enrollmentId]));
+  const smtpBefore = received;
+  expect(await send(2)).toEqual({ outcome: 'not_active' });
+  expect(await usage()).toEqual(before);
+  expect(received).toBe(smtpBefore);
+});

@@ -148,7 +148,9 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
    * holds however many fall due at once; asking again for the same step
    * returns the slot it already has.
    */
-  async function reserveSendSlot(input: EnrollmentRef & { step: number; at: number; sequenceVersion?: number }): Promise<SlotDecision | Replan> {
+  async function reserveSendSlot(
+    input: EnrollmentRef & { step: number; at: number; sequenceVersion?: number },
+  ): Promise<SlotDecision | Replan | { outcome: 'not_active' }> {
     return withTenant(ds, input.tenantId, async (m) => {
       // Whether this step has its slot already, and where it could send from, in one statement.
       const e = await readSlotCandidates(m, input.enrollmentId, input.step);
@@ -159,6 +161,9 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
       // Moved to another version: no slot or send of the month is taken for
       // a step the new plan may not have.
       if (pinsAnotherVersion(input, e.sequence_version)) return REPLAN;
+      // The row has ended (a reply or bounce whose signal was lost, say): no
+      // slot of the day and no send of the month for a step that is not sent.
+      if (TERMINAL.has(e.status)) return { outcome: 'not_active' };
       // The account lock comes before the inbox locks, always in this order.
       const allowance = await takeSendAllowance(m, input.at);
       if (!allowance.granted) {

@@ -10,8 +10,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { type DataSource } from 'typeorm';
 import { readInboxMailbox } from '../db/inboxes';
-import { storeInboundMail } from '../db/inboundMail';
-import { advanceCheckpoint, readCheckpoint, recordMailboxError } from '../db/mailboxes';
+import { storeInboundMail, type StoreInboundResult } from '../db/inboundMail';
+import { advanceCheckpoint, readCheckpoint, recordMailboxError, skippedMailNote } from '../db/mailboxes';
 import { withTenant } from '../db/tenantContext';
 import { type Keyring, open } from '../lib/encryption';
 import { NO_EXCEPTIONS, type OutboundPolicy } from '../lib/outbound';
@@ -89,14 +89,31 @@ export function createReadMailboxActivities(deps: ReadMailboxDeps) {
       let batches = 0;
       while (more && batches < batchesPerCall) {
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('cancelled');
-        const batch = await mailbox.read({ afterUid: lastUid, limit: batchMessages, maxBatchBytes: batchBytes, maxMessageBytes: MAX_MESSAGE_BYTES });
+        // Heartbeats as each message is fetched, parsed and stored, not only per batch: a batch of large
+        // messages on a slow server must not outlast the heartbeat timeout. They repeat the last
+        // committed progress (the SDK sends at most one per throttle interval).
+        const beat = () => ctx.heartbeat({ uidValidity: mailbox.uidValidity, lastUid, batches, stored } satisfies SyncProgress);
+        const batch = await mailbox.read({
+          afterUid: lastUid,
+          limit: batchMessages,
+          maxBatchBytes: batchBytes,
+          maxMessageBytes: MAX_MESSAGE_BYTES,
+          onMessage: beat,
+        });
         more = batch.more;
         const last = batch.messages.reduce((max, mail) => Math.max(max, mail.uid), lastUid);
         const done = await withTenant(ds, tenantId, async (m) => {
-          const r = batch.messages.length
-            ? await storeInboundMail(m, tenantId, { inboxId, uidValidity: batch.uidValidity }, batch.messages)
+          const r: StoreInboundResult = batch.messages.length
+            ? await storeInboundMail(m, tenantId, { inboxId, uidValidity: batch.uidValidity }, batch.messages, beat)
             : { stored: 0, ignored: 0, stops: [] };
-          await advanceCheckpoint(m, inboxId, { uidValidity: batch.uidValidity, lastUid: last, stored: r.stored });
+          // Mail the database refused is left behind with a note on the inbox: the checkpoint moves past it, so the mail after it is read.
+          await advanceCheckpoint(m, inboxId, {
+            uidValidity: batch.uidValidity,
+            lastUid: last,
+            stored: r.stored,
+            read: batch.messages.length,
+            ...(r.skipped?.length ? { skipped: skippedMailNote(r.skipped) } : {}),
+          });
           return r;
         });
         batches += 1;

@@ -143,3 +143,23 @@ it('a reply webhook without a Message-ID still lands in the same conversation', 
   expect(res.status).toBe(200);
   expect(await thread(s.conversation)).toEqual({ messages: [{ message_id: `reply:evt-${s.enrollment}`, from_email: null, body: 'Later, maybe.' }], unread: 1 });
 });
+
+it('a reply webhook whose subject or text holds a NUL is stored without it, not refused', async () => {
+  const s = await sent();
+  signals.length = 0;
+  const res = await postEmailWebhook(app(), SECRET, {
+    id: `evt-nul-${s.enrollment}`,
+    type: 'reply',
+    messageId: s.messageId,
+    reply: { subject: 'Re:\u0000 Hello', text: 'Yes,\u0000 call me.' },
+  });
+  expect(res.status).toBe(200);
+  expect(signals).toEqual(['reply']);
+  expect(await thread(s.conversation)).toEqual({
+    messages: [{ message_id: `reply:evt-nul-${s.enrollment}`, from_email: null, body: 'Yes, call me.' }],
+    unread: 1,
+  });
+  // A NUL anywhere else is still refused, as every API input's is.
+  const other = await postEmailWebhook(app(), SECRET, { id: `evt-\u0000-${s.enrollment}`, type: 'reply', messageId: s.messageId });
+  expect(other.status).toBe(400);
+});

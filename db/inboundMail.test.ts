@@ -4,14 +4,15 @@
 // auto-replies, bounce reports, attachments, and the same mail stored twice
 // — one after the other and by two transactions at once.
 import { type DataSource } from 'typeorm';
-import { storeInboundMail, type InboundSource } from './inboundMail';
+import { contentKey, storeInboundMail, storedMessageId, type InboundSource } from './inboundMail';
+import { advanceCheckpoint, skippedMailNote } from './mailboxes';
 import { newId } from './ids';
 import { insertSendingMessage } from './messages';
 import { updateConversation } from './conversations';
 import { withTenant } from './tenantContext';
 import { parseMail } from '../activities/providers/imapMailbox';
 import { MAX_ATTACHMENT_BYTES, type InboundMail } from '../lib/inboundMail';
-import { mailboxKey, replyAddress } from '../lib/messageIds';
+import { replyAddress } from '../lib/messageIds';
 import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
 import { createTenant, type TenantFixture } from '../test/helpers/fixtures';
 import { sendMessageId } from '../workflows/enrollLead.contract';
@@ -100,7 +101,8 @@ let uid = 0;
 
 /** A raw RFC 822 mail parsed as the reader parses it. */
 async function mail(headers: Record<string, string | undefined>, body = 'Sounds good, tell me more.', opts: { raw?: string } = {}): Promise<InboundMail> {
-  const lines = Object.entries({ Date: 'Sat, 05 Dec 2026 10:00:00 +0000', Subject: 'Re: Quick question', ...headers })
+  // Dated now: a mail dated before its enrollment began stops nothing.
+  const lines = Object.entries({ Date: new Date().toUTCString(), Subject: 'Re: Quick question', ...headers })
     .filter((e): e is [string, string] => e[1] !== undefined)
     .map(([k, v]) => `${k}: ${v}`);
   const raw = opts.raw ?? [...lines, '', body, ''].join('\r\n');
@@ -356,7 +358,7 @@ describe('what a stored mail does to its thread and sequence', () => {
       'From: Mail Delivery System <MAILER-DAEMON@mx.lead.example>',
       `To: ${s.inboxEmail}`,
       'Subject: Undelivered Mail Returned to Sender',
-      'Date: Sat, 05 Dec 2026 10:10:00 +0000',
+      `Date: ${new Date().toUTCString()}`,
       `Message-ID: <dsn-${lead.id}@mx.lead.example>`,
       'Auto-Submitted: auto-replied',
       'MIME-Version: 1.0',
@@ -399,17 +401,63 @@ describe('what a stored mail does to its thread and sequence', () => {
   });
 });
 
+describe('old mail', () => {
+  it("a lead's mail dated before the enrollment began is stored in the thread but leaves the sequence running", async () => {
+    const s = await setup(1);
+    const lead = s.leads[0]!;
+    // The first read of a mailbox (from UID 0) finds the lead's mail from last year.
+    const old = await mail({ From: lead.email, To: s.inboxEmail, Date: 'Mon, 01 Dec 2025 10:00:00 +0000', 'Message-ID': `<old-${lead.id}@lead.example>` });
+    const r = await store(s, [old]);
+    expect(r).toEqual({ stored: 1, ignored: 0, stops: [] });
+    expect(await stored(`<old-${lead.id}@lead.example>`)).toMatchObject({ conversation_id: lead.conversation, enrollment_id: lead.enrollment });
+    expect(await enrollment(lead.enrollment)).toMatchObject({ status: 'active', lead_status: 'active' });
+
+    // Old too: an answer to the step dated well before that step was sent.
+    const stale = await mail({
+      From: lead.email,
+      To: s.inboxEmail,
+      Date: 'Mon, 01 Dec 2025 11:00:00 +0000',
+      'Message-ID': `<stale-${lead.id}@lead.example>`,
+      'In-Reply-To': lead.sent,
+    });
+    expect((await store(s, [stale])).stops).toEqual([]);
+    expect((await enrollment(lead.enrollment))!.status).toBe('active');
+
+    // An answer to the step whose sender's clock is an hour behind is a reply all the same.
+    const skewed = await mail({
+      From: lead.email,
+      To: s.inboxEmail,
+      Date: new Date(Date.now() - 3600_000).toUTCString(),
+      'Message-ID': `<skewed-${lead.id}@lead.example>`,
+      'In-Reply-To': lead.sent,
+    });
+    expect((await store(s, [skewed])).stops).toHaveLength(1);
+    expect(await enrollment(lead.enrollment)).toMatchObject({ status: 'replied', lead_status: 'replied' });
+  });
+});
+
 describe('stored once', () => {
-  it('a mail without a Message-ID is stored once, under its place in the mailbox', async () => {
+  it('a mail without a Message-ID is stored once, under its content, whatever UID and UIDVALIDITY it is read under', async () => {
     const s = await setup(1);
     const lead = s.leads[0]!;
     const bare = await mail({ From: lead.email, To: s.inboxEmail, 'In-Reply-To': lead.sent });
     expect(bare.messageId).toBeNull();
     expect((await store(s, [bare])).stored).toBe(1);
     expect(await store(s, [bare])).toEqual({ stored: 0, ignored: 1, stops: [] });
-    const key = mailboxKey(s.inbox, 7, bare.uid);
+    // The mailbox recreated (a new UIDVALIDITY) gives the same mail another UID: still the same mail.
+    const again = { ...bare, uid: bare.uid + 1000 };
+    expect(await withTenant(app, tenant(), (m) => storeInboundMail(m, tenant(), { inboxId: s.inbox, uidValidity: '8' }, [again]))).toEqual({
+      stored: 0,
+      ignored: 1,
+      stops: [],
+    });
+    const key = contentKey(s.inbox, bare);
+    expect(key).toMatch(/^<imap\.[0-9a-f]{64}\.inb_[0-9a-z]+@mailbox\.invalid>$/);
     expect(await stored(key)).toMatchObject({ conversation_id: lead.conversation });
     expect((await conversation(lead.conversation))!.unread_count).toBe(1);
+    // Another mail without a Message-ID (another text) is another message.
+    const other = await mail({ From: lead.email, To: s.inboxEmail, 'In-Reply-To': lead.sent }, 'Something else.');
+    expect((await store(s, [other])).stored).toBe(1);
   });
 
   it('the same batch stored twice adds nothing the second time', async () => {
@@ -499,5 +547,98 @@ describe('attachments', () => {
       { customer_id: s.customer, filename: 'deck.pdf', content_type: 'application/pdf', size: 21, content: Buffer.from('%PDF-1.4 pretend deck') },
       { customer_id: s.customer, filename: 'huge.zip', content_type: 'application/zip', size: MAX_ATTACHMENT_BYTES + 1, content: null },
     ]);
+  });
+});
+
+describe('mail the database could not hold', () => {
+  it('stores a mail with encoded NULs cleaned and one with a 3 KB Message-ID under its digest, beside normal mail', async () => {
+    const s = await setup(1);
+    const lead = s.leads[0]!;
+    const before = await mail({ From: lead.email, To: s.inboxEmail, 'Message-ID': `<before-${lead.id}@lead.example>` }, 'First.');
+    const nul = await mail(
+      {
+        From: `=?utf-8?Q?Le=00na?= <${lead.email}>`,
+        To: s.inboxEmail,
+        Subject: '=?utf-8?Q?Re=3A_Quick=00_question?=',
+        'Message-ID': `<nul-${lead.id}@lead.example>`,
+        'MIME-Version': '1.0',
+        'Content-Type': 'multipart/mixed; boundary="MIX"',
+      },
+      [
+        '--MIX',
+        'Content-Type: text/plain; charset=utf-8',
+        'Content-Transfer-Encoding: quoted-printable',
+        '',
+        'Yes=00, tell me more.',
+        '--MIX',
+        'Content-Type: text/html; charset=utf-8',
+        'Content-Transfer-Encoding: quoted-printable',
+        '',
+        '<p>Yes=00</p>',
+        '--MIX',
+        'Content-Type: application/pdf',
+        "Content-Disposition: attachment; filename*=utf-8''de%00ck.pdf",
+        '',
+        'pdf',
+        '--MIX--',
+      ].join('\r\n'),
+    );
+    expect(nul.subject).toBe('Re: Quick question');
+    expect(nul.text).toMatch(/^Yes, tell me more\./);
+    expect(nul.html).toContain('<p>Yes</p>');
+    expect(JSON.stringify(nul)).not.toContain('\\u0000');
+    expect(nul.from).toEqual({ address: lead.email, name: 'Lena' });
+    expect(nul.attachments[0]!.filename).toBe('deck.pdf');
+    const longId = `<${'x'.repeat(3000)}.${lead.id}@lead.example>`;
+    const long = await mail({ From: lead.email, To: s.inboxEmail, 'Message-ID': longId }, 'Long id.');
+    const after = await mail({ From: lead.email, To: s.inboxEmail, 'Message-ID': `<after-${lead.id}@lead.example>` }, 'Last.');
+
+    const r = await store(s, [before, nul, long, after]);
+    expect(r).toMatchObject({ stored: 4, ignored: 0 });
+    expect(r.skipped).toBeUndefined();
+    expect(await stored(`<nul-${lead.id}@lead.example>`)).toMatchObject({ subject: 'Re: Quick question', body: nul.text, body_html: nul.html });
+    const key = storedMessageId(longId);
+    expect(key.length).toBeLessThan(100);
+    expect(key).toMatch(/@mailbox\.invalid>$/);
+    expect(await stored(key)).toMatchObject({ body: 'Long id.\n', conversation_id: lead.conversation });
+    // The same mail again is found under the same digest, and an answer naming it threads to it.
+    expect((await store(s, [long])).stored).toBe(0);
+    const answer = await mail({ From: lead.email, To: s.inboxEmail, 'Message-ID': `<answer-${lead.id}@lead.example>`, 'In-Reply-To': longId }, 'Again.');
+    expect((await store(s, [answer])).stored).toBe(1);
+    expect(await stored(`<answer-${lead.id}@lead.example>`)).toMatchObject({ conversation_id: lead.conversation });
+  });
+
+  it('leaves out a mail the database still refuses, stores the rest, and the note names it until mail is read again', async () => {
+    const s = await setup(1);
+    const lead = s.leads[0]!;
+    const first = await mail({ From: lead.email, To: s.inboxEmail, 'Message-ID': `<ok1-${lead.id}@lead.example>` }, 'One.');
+    const parsed = await mail({ From: lead.email, To: s.inboxEmail, 'Message-ID': `<bad-${lead.id}@lead.example>` }, 'Two.');
+    // Past the parser's cleaning (a record from elsewhere): the database refuses the NUL.
+    const refused = { ...parsed, subject: 'Re:\u0000 Quick question' };
+    const last = await mail({ From: lead.email, To: s.inboxEmail, 'Message-ID': `<ok2-${lead.id}@lead.example>` }, 'Three.');
+    const note = await withTenant(app, tenant(), async (m) => {
+      const r = await storeInboundMail(m, tenant(), source(s), [first, refused, last]);
+      expect(r).toMatchObject({ stored: 2, ignored: 0, skipped: [{ uid: refused.uid, reason: 'it holds characters that cannot be stored' }] });
+      const text = skippedMailNote(r.skipped!);
+      await advanceCheckpoint(m, s.inbox, { uidValidity: '7', lastUid: last.uid, stored: r.stored, read: 3, skipped: text });
+      return text;
+    });
+    expect(note).toBe(`1 mail could not be stored (UID ${refused.uid}): it holds characters that cannot be stored`);
+    expect(await stored(`<ok1-${lead.id}@lead.example>`)).toBeDefined();
+    expect(await stored(`<ok2-${lead.id}@lead.example>`)).toBeDefined();
+    expect(await stored(`<bad-${lead.id}@lead.example>`)).toBeUndefined();
+    const checkpoint = async () =>
+      (
+        (await withTenant(app, tenant(), (m) => m.query('SELECT last_uid::int, error FROM inbox_mailboxes WHERE inbox_id = $1', [s.inbox]))) as {
+          last_uid: number;
+          error: string | null;
+        }[]
+      )[0];
+    expect(await checkpoint()).toEqual({ last_uid: last.uid, error: note });
+    // A poll that finds nothing new keeps the note; the next read mail clears it.
+    await withTenant(app, tenant(), (m) => advanceCheckpoint(m, s.inbox, { uidValidity: '7', lastUid: last.uid, stored: 0, read: 0 }));
+    expect((await checkpoint())!.error).toBe(note);
+    await withTenant(app, tenant(), (m) => advanceCheckpoint(m, s.inbox, { uidValidity: '7', lastUid: last.uid + 1, stored: 1, read: 1 }));
+    expect((await checkpoint())!.error).toBeNull();
   });
 });

@@ -11,13 +11,14 @@
 // changes (unread count, reopening, attachments, lead, enrollment) hangs on
 // that insert's RETURNING: a second transaction storing the same mail waits
 // on the unique index, inserts nothing, and so changes nothing.
+import { createHash } from 'node:crypto';
 import { type EntityManager } from 'typeorm';
 import { newId } from './ids';
 import { readInboxSender } from './inboxes';
 import { MAX_ATTACHMENT_BYTES, type InboundMail } from '../lib/inboundMail';
-import { conversationOfAddress, mailboxKey, normalizeMessageId, ownMessageIdsIn } from '../lib/messageIds';
+import { conversationOfAddress, normalizeMessageId, ownMessageIdsIn } from '../lib/messageIds';
 
-/** Where a batch of mail was read: the inbox and the mailbox's UIDVALIDITY (the fallback key of a mail without a Message-ID). */
+/** Where a batch of mail was read: the inbox (part of the key of a mail without a Message-ID) and the mailbox's UIDVALIDITY. */
 export interface InboundSource {
   inboxId: string;
   uidValidity: string;
@@ -31,6 +32,13 @@ export interface EnrollmentStop {
   outcome: 'replied' | 'bounced';
 }
 
+/** A mail the database refused even after cleaning: left out so the mail after it is still stored. */
+export interface SkippedMail {
+  uid: number;
+  /** A plain reason, for the inbox's page. */
+  reason: string;
+}
+
 export interface StoreInboundResult {
   /** Mail stored now (a mail stored before is not counted again). */
   stored: number;
@@ -38,6 +46,8 @@ export interface StoreInboundResult {
   ignored: number;
   /** Enrollments the batch ended, for their workflows' signals. */
   stops: EnrollmentStop[];
+  /** Mail that could not be stored (its statements were rolled back alone); absent when none. */
+  skipped?: SkippedMail[];
 }
 
 /** Characters of an inbound text body kept (the webhook's limit too). */
@@ -57,7 +67,16 @@ interface Placement {
   campaign_id: string | null;
   enrollment_status: string | null;
   auto_reply_stops: boolean | null;
+  /** The earliest date a mail may carry and still stop the enrollment (null: no enrollment). */
+  stops_from: Date | null;
 }
+
+/**
+ * Hours a mail that names one of our sent messages may be dated before that
+ * send and still stop its enrollment: it cannot have been written earlier,
+ * so such a Date is the sender's clock (or time zone) being wrong.
+ */
+const SEND_CLOCK_SKEW_HOURS = 24;
 
 /**
  * The mail's thread: the first candidate (In-Reply-To, References newest
@@ -67,31 +86,34 @@ interface Placement {
  * that rule); else the sender's own conversation with this inbox, when the
  * sender is a lead of the customer. With it, the enrollment the mail
  * answers: the threaded message's, else the lead's latest unfinished one
- * that sends from the conversation's inbox.
+ * that sends from the conversation's inbox — and the earliest date a mail
+ * may carry to stop it (see storeOne).
  */
 const PLACE = `
   WITH cand AS (
-    SELECT m.conversation_id, m.origin, m.enrollment_id, c.ord
+    SELECT m.conversation_id, m.origin, m.enrollment_id, m.sent_at, c.ord
       FROM unnest($1::text[]) WITH ORDINALITY AS c(message_id, ord)
       JOIN messages m ON m.message_id = c.message_id
      WHERE m.customer_id = $3 AND m.conversation_id IS NOT NULL
     UNION ALL
-    SELECT v.id, NULL::text, NULL::text, 100000 + p.ord
+    SELECT v.id, NULL::text, NULL::text, NULL::timestamptz, 100000 + p.ord
       FROM unnest($2::text[]) WITH ORDINALITY AS p(conversation_id, ord)
       JOIN conversations v ON v.id = p.conversation_id
      WHERE v.customer_id = $3),
   hit AS (SELECT * FROM cand ORDER BY ord LIMIT 1),
   threaded AS (
-    SELECT h.conversation_id, v.lead_id, v.inbox_id, h.origin, h.enrollment_id
+    SELECT h.conversation_id, v.lead_id, v.inbox_id, h.origin, h.enrollment_id, h.sent_at
       FROM hit h JOIN conversations v ON v.id = h.conversation_id JOIN leads l ON l.id = v.lead_id
      WHERE $6::boolean OR l.email = $4),
   placed AS (
     SELECT * FROM threaded
     UNION ALL
-    SELECT NULL::text, l.id, $5::text, NULL::text, NULL::text
+    SELECT NULL::text, l.id, $5::text, NULL::text, NULL::text, NULL::timestamptz
       FROM leads l
      WHERE l.customer_id = $3 AND l.email = $4 AND NOT EXISTS (SELECT 1 FROM threaded))
-  SELECT p.conversation_id, p.lead_id, p.inbox_id, p.origin, e.id AS enrollment_id, e.campaign_id, e.status AS enrollment_status, k.auto_reply_stops
+  SELECT p.conversation_id, p.lead_id, p.inbox_id, p.origin, e.id AS enrollment_id, e.campaign_id, e.status AS enrollment_status, k.auto_reply_stops,
+         CASE WHEN p.enrollment_id IS NOT NULL AND p.sent_at IS NOT NULL THEN p.sent_at - interval '${SEND_CLOCK_SKEW_HOURS} hours'
+              ELSE date_trunc('second', e.created_at) END AS stops_from
     FROM placed p
     LEFT JOIN enrollments e ON e.id = coalesce(p.enrollment_id, (
       SELECT x.id FROM enrollments x
@@ -140,11 +162,40 @@ const STORE = `
 
 const clip = (s: string, n: number) => (s.length > n ? s.slice(0, n) : s);
 
+/**
+ * Characters of a Message-ID stored as it is. A longer one (a forged or
+ * broken header) would not fit the unique index's btree row, so it is stored,
+ * and looked up, under a digest of itself instead.
+ */
+export const MAX_MESSAGE_ID_CHARS = 500;
+
+/**
+ * The key a mail without a Message-ID is stored under: the inbox and a digest
+ * of what it says (Date, sender, subject, text). Not its place in the
+ * mailbox: a UID means nothing under another UIDVALIDITY, so a UID key would
+ * store the mail again after every UIDVALIDITY change (a resync reads it all
+ * again). The `@mailbox.invalid` domain marks it as no real Message-ID, so a
+ * reply never names it in In-Reply-To or References.
+ */
+export function contentKey(inboxId: string, mail: Pick<InboundMail, 'date' | 'from' | 'subject' | 'text'>): string {
+  const digest = createHash('sha256')
+    .update(JSON.stringify([mail.date ?? '', mail.from?.address ?? '', mail.subject, mail.text]))
+    .digest('hex');
+  return `<imap.${digest}.${inboxId}@mailbox.invalid>`;
+}
+
+/** The key a Message-ID (or an In-Reply-To or References entry) is stored and looked up under. */
+export function storedMessageId(value: string): string {
+  const id = normalizeMessageId(value);
+  if (id.length <= MAX_MESSAGE_ID_CHARS) return id;
+  return `<long.${createHash('sha256').update(id).digest('hex')}@mailbox.invalid>`;
+}
+
 /** The candidates a mail threads by, in order: In-Reply-To, References newest first, our Message-IDs quoted in its body. */
 function threadCandidates(mail: InboundMail): string[] {
-  if (mail.bounce?.failed && mail.bounce.originalMessageId) return [normalizeMessageId(mail.bounce.originalMessageId)];
+  if (mail.bounce?.failed && mail.bounce.originalMessageId) return [storedMessageId(mail.bounce.originalMessageId)];
   const ids = [...(mail.inReplyTo ? [mail.inReplyTo] : []), ...[...mail.references].reverse(), ...ownMessageIdsIn(`${mail.text}\n${mail.html ?? ''}`)].map(
-    normalizeMessageId,
+    storedMessageId,
   );
   return [...new Set(ids)];
 }
@@ -166,20 +217,57 @@ function receivedAt(mail: InboundMail): Date {
  * Threads and stores a batch of mail read from `source`, in the caller's
  * transaction inside its tenant (withTenant).
  */
-export async function storeInboundMail(m: EntityManager, tenantId: string, source: InboundSource, mails: InboundMail[]): Promise<StoreInboundResult> {
+export async function storeInboundMail(
+  m: EntityManager,
+  tenantId: string,
+  source: InboundSource,
+  mails: InboundMail[],
+  /** Called after each mail (the reader's heartbeat). */
+  onEach?: () => void,
+): Promise<StoreInboundResult> {
   void tenantId; // the transaction's tenant context (RLS) scopes every statement
   const result: StoreInboundResult = { stored: 0, ignored: 0, stops: [] };
   const inbox = await readInboxSender(m, source.inboxId);
   if (!inbox) return { ...result, ignored: mails.length };
   for (const mail of mails) {
-    const outcome = await storeOne(m, inbox.customer_id, source, mail);
+    // Each mail under its own savepoint: one the database still refuses is
+    // rolled back alone and reported, and the batch (and the checkpoint past
+    // it) commits; retrying it would refuse it again forever.
+    await m.query('SAVEPOINT inbound_mail');
+    let outcome: Awaited<ReturnType<typeof storeOne>>;
+    try {
+      outcome = await storeOne(m, inbox.customer_id, source, mail);
+      await m.query('RELEASE SAVEPOINT inbound_mail');
+    } catch (err) {
+      await m.query('ROLLBACK TO SAVEPOINT inbound_mail');
+      const reason = refusal(err);
+      // Anything else (a deadlock, a lost connection) may pass: the batch is retried.
+      if (reason === undefined) throw err;
+      (result.skipped ??= []).push({ uid: mail.uid, reason });
+      onEach?.();
+      continue;
+    }
     if (outcome === undefined) result.ignored += 1;
     else {
       result.stored += 1;
       if (outcome.stop) result.stops.push(outcome.stop);
     }
+    onEach?.();
   }
   return result;
+}
+
+/**
+ * Why the database refused a mail for good, in words for the inbox's page
+ * (never its internals): its data (SQLSTATE class 22), a constraint (23) or a
+ * limit such as an index row's size (54). Undefined for any other fault.
+ */
+function refusal(err: unknown): string | undefined {
+  const code = String((err as { code?: unknown }).code ?? '');
+  if (code === '22021' || code === '22P05') return 'it holds characters that cannot be stored';
+  if (code.startsWith('54')) return 'one of its headers is too long to store';
+  if (code.startsWith('22') || code.startsWith('23')) return 'the database refused its content';
+  return undefined;
 }
 
 async function storeOne(m: EntityManager, customerId: string, source: InboundSource, mail: InboundMail): Promise<{ stop?: EnrollmentStop } | undefined> {
@@ -194,10 +282,16 @@ async function storeOne(m: EntityManager, customerId: string, source: InboundSou
     place.conversation_id ??
     ((await m.query(ENSURE_CONVERSATION, [newId('conv'), customerId, place.inbox_id, place.lead_id, subject])) as { id: string }[])[0]!.id;
 
-  const key = mail.messageId?.trim() ? normalizeMessageId(mail.messageId) : mailboxKey(source.inboxId, Number(source.uidValidity), mail.uid);
+  const key = mail.messageId?.trim() ? storedMessageId(mail.messageId) : contentKey(source.inboxId, mail);
   const outcome: EnrollmentStop['outcome'] = bounce ? 'bounced' : 'replied';
+  const at = receivedAt(mail);
+  // Old mail (the first read and every resync read the whole mailbox) is
+  // kept in the thread but stops nothing: only mail dated from the
+  // enrollment's start (to the second, a Date header's precision) — or,
+  // when it names a sent step, from that send — does.
+  const current = place.stops_from === null || at >= new Date(place.stops_from);
   // An auto-reply (out of office) is kept in the thread but leaves the sequence running, unless its campaign says otherwise.
-  const stops = place.enrollment_id !== null && (bounce || !mail.autoSubmitted || place.auto_reply_stops === true);
+  const stops = place.enrollment_id !== null && current && (bounce || !mail.autoSubmitted || place.auto_reply_stops === true);
   const origin = place.origin ?? (place.enrollment_id ? 'sequence' : 'manual');
   // Ids in ascending order, so the attachments list in the order the mail gives them (db/attachments.ts orders by id).
   const attachmentIds = mail.attachments.map(() => newId('att')).sort();
@@ -222,7 +316,7 @@ async function storeOne(m: EntityManager, customerId: string, source: InboundSou
     mail.html === null ? null : clip(mail.html, MAX_HTML_CHARS),
     mail.from?.address ?? null,
     mail.autoSubmitted,
-    receivedAt(mail),
+    at,
     conversationId,
     stops,
     outcome,

@@ -6,6 +6,8 @@ import { type EntityManager } from 'typeorm';
 
 /** Whether the step has its slot already, the campaign's time zone, and the inboxes it could send from. */
 export interface SlotCandidates {
+  /** The row's status: an ended one (a stop the workflow was not told of yet) takes no slot. */
+  status: string;
   timezone: string;
   /** The sequence version the row pins (a send for another version's plan takes no slot). */
   sequence_version: number | null;
@@ -17,7 +19,7 @@ export interface SlotCandidates {
 /** The enrollment's slot question in one statement (undefined when the enrollment is gone). */
 export async function readSlotCandidates(m: EntityManager, enrollmentId: string, step: number): Promise<SlotCandidates | undefined> {
   const [e] = (await m.query(
-    `SELECT c.timezone, e.sequence_version,
+    `SELECT e.status, c.timezone, e.sequence_version,
             EXISTS (SELECT 1 FROM inbox_send_slots s WHERE s.enrollment_id = e.id AND s.step = $2) AS reserved,
             CASE WHEN e.inbox_id IS NOT NULL THEN ARRAY[e.inbox_id]
                  ELSE ARRAY(SELECT ci.inbox_id FROM campaign_inboxes ci WHERE ci.campaign_id = e.campaign_id ORDER BY ci.inbox_id) END AS candidates

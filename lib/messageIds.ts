@@ -3,7 +3,8 @@
 // sequence step's Message-ID names its enrollment and step (sendMessageId in
 // workflows/enrollLead.contract.ts); a manual message's names the message
 // itself. Both name the tenant, so a reply that quotes one can be routed to
-// its tenant from the header alone. Pure functions for every layer.
+// its tenant from the header alone. Pure functions for every layer (the key
+// of an inbound mail without a Message-ID is a digest: db/inboundMail.ts).
 
 const TENANT = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 
@@ -33,11 +34,6 @@ export function ownMessageIdsIn(text: string): string[] {
   const found = new Set<string>();
   for (const m of text.matchAll(ANY_OWN_ID)) found.add(`<${m[0].replace(/^<|>$/g, '')}>`);
   return [...found];
-}
-
-/** The key an inbound mail without a Message-ID is stored under: its place in the mailbox. */
-export function mailboxKey(inboxId: string, uidValidity: number, uid: number): string {
-  return `<imap.${uidValidity}.${uid}.${inboxId}@mailbox.invalid>`;
 }
 
 /** The plus address that routes a reply to a conversation: `local+reply-{conversation}@domain`. */

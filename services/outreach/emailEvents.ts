@@ -40,6 +40,29 @@ export const emailEventSchema = z.object({
 });
 export type EmailEvent = z.infer<typeof emailEventSchema>;
 
+/**
+ * The payload with NUL characters dropped from the reply's subject and text:
+ * those are the sender's mail, which may carry one (an encoded `=00`), and
+ * PostgreSQL text (and jsonb, where the payload is kept) cannot hold it.
+ * Refusing the delivery would lose the reply; any other field with a NUL is
+ * still refused by the route.
+ */
+export function withoutNulInReply(payload: unknown): unknown {
+  if (typeof payload !== 'object' || payload === null || !('reply' in payload)) return payload;
+  const reply = (payload as { reply: unknown }).reply;
+  if (typeof reply !== 'object' || reply === null) return payload;
+  const clean = (v: unknown) => (typeof v === 'string' ? v.replaceAll('\u0000', '') : v);
+  const fields = reply as Record<string, unknown>;
+  return {
+    ...payload,
+    reply: {
+      ...fields,
+      ...('subject' in fields ? { subject: clean(fields.subject) } : {}),
+      ...('text' in fields ? { text: clean(fields.text) } : {}),
+    },
+  };
+}
+
 /** Applies one event to the message it names, in its tenant. */
 async function applyInTenant(
   m: EntityManager,

@@ -49,6 +49,9 @@ const ALLOWED_TAGS = [
 
 export const IMAGE_BLOCKED = '[image blocked]';
 
+/** A link with a scheme the sanitizer then checks (http, https, mailto); anything else is relative. */
+const ABSOLUTE = /^\s*[a-z][a-z0-9+.-]*:/i;
+
 const OPTIONS: sanitizeHtml.IOptions = {
   allowedTags: [...ALLOWED_TAGS, 'img'],
   // No style, class or id: a style may load a remote image (url(…)) and a
@@ -58,10 +61,16 @@ const OPTIONS: sanitizeHtml.IOptions = {
   allowedSchemesAppliedToAttributes: ['href'],
   allowProtocolRelative: false,
   // The text of these is not the mail's text (a document's title, its code, its styles).
-  nonTextTags: ['script', 'style', 'textarea', 'option', 'noscript', 'title', 'head', 'template'],
+  // An iframe's content is raw text browsers never show.
+  nonTextTags: ['script', 'style', 'textarea', 'option', 'noscript', 'title', 'head', 'template', 'iframe'],
   disallowedTagsMode: 'discard',
   transformTags: {
-    a: (tagName, attribs) => ({ tagName, attribs: { ...attribs, target: '_blank', rel: 'noopener noreferrer nofollow' } }),
+    // Only an absolute link is kept: a relative one would open the console's
+    // own pages (a mail's <base> is dropped), dressed as the sender's link.
+    a: (tagName, { href, ...attribs }) => ({
+      tagName,
+      attribs: { ...(href !== undefined && ABSOLUTE.test(href) ? { href } : {}), ...attribs, target: '_blank', rel: 'noopener noreferrer nofollow' },
+    }),
     img: () => ({ tagName: 'span', attribs: {}, text: IMAGE_BLOCKED }),
   },
 };
