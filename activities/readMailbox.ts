@@ -9,7 +9,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { type DataSource } from 'typeorm';
-import { readInboxMailbox } from '../db/inboxes';
+import { lockInboxMailbox, readInboxMailbox } from '../db/inboxes';
 import { storeInboundMail, type StoreInboundResult } from '../db/inboundMail';
 import { advanceCheckpoint, readCheckpoint, recordMailboxError, skippedMailNote } from '../db/mailboxes';
 import { withTenant } from '../db/tenantContext';
@@ -103,6 +103,12 @@ export function createReadMailboxActivities(deps: ReadMailboxDeps) {
         more = batch.more;
         const last = batch.messages.reduce((max, mail) => Math.max(max, mail.uid), lastUid);
         const done = await withTenant(ds, tenantId, async (m) => {
+          // Settings that name another mailbox (or none) since this call opened
+          // it: nothing of the old one is stored or checkpointed; the next call
+          // reads what the settings name now.
+          const now = await lockInboxMailbox(m, inboxId);
+          const opened = found.settings;
+          if (!now || now.imap_host !== opened.host || now.imap_port !== opened.port || (now.imap_user ?? opened.user) !== opened.user) return undefined;
           const r: StoreInboundResult = batch.messages.length
             ? await storeInboundMail(m, tenantId, { inboxId, uidValidity: batch.uidValidity }, batch.messages, beat)
             : { stored: 0, ignored: 0, stops: [] };
@@ -116,6 +122,7 @@ export function createReadMailboxActivities(deps: ReadMailboxDeps) {
           });
           return r;
         });
+        if (!done) return { status: 'read', uidValidity: mailbox.uidValidity, lastUid, stored, ignored, more: true, resynced, stops };
         batches += 1;
         lastUid = last;
         stored += done.stored;

@@ -14,6 +14,7 @@ import {
   failManualMessage,
   lockManualSend,
   markManualSending,
+  markManualRetrying,
   markMessageFailed,
   markMessageQueued,
   markMessageUncertain,
@@ -36,12 +37,17 @@ import {
 } from '../workflows/sendMessage.contract';
 import { type OutreachDeps } from './enrollLead';
 import { providerForInbox } from './providers/inboxProvider';
+import { SEND_REJECTED } from '../workflows/enrollLead.contract';
+import { PROVIDER_NOT_CONFIGURED } from '../workflows/provisionEmailOutreach.contract';
 
 const INTERRUPTED_SEND = 'an earlier attempt ended mid-send; SMTP cannot tell whether it was accepted, so it was not sent again';
 const SUPPRESSED = 'the address is on the suppression list (unsubscribed or bounced): nothing was sent';
 const INBOX_GONE = 'the inbox this message was to be sent from is gone: nothing was sent';
 
 const GONE: MessageSendOutcome = { outcome: 'gone' };
+
+/** Failure types the workflow does not retry (its policy's non-retryable types). */
+const FINAL_SEND_ERRORS = new Set([SEND_REJECTED, PROVIDER_NOT_CONFIGURED]);
 
 export function createSendMessageActivities(deps: OutreachDeps) {
   const ds = deps.dataSource;
@@ -160,8 +166,13 @@ export function createSendMessageActivities(deps: OutreachDeps) {
         headers,
       });
     } catch (err) {
-      // Nothing was accepted: the next attempt may send.
-      await withTenant(ds, input.tenantId, (m) => markMessageFailed(m, msg.id, (err as Error).message.slice(0, 500)));
+      // Nothing was accepted. Refused for good: failed, with the reason. A
+      // fault that may pass (the server unreachable, a deferral): queued
+      // again with the reason beside it, since the next attempt sends it —
+      // the person who wrote it must not read "failed" and write it twice.
+      const reason = (err as Error).message.slice(0, 500);
+      const final = err instanceof ApplicationFailure && (err.nonRetryable || FINAL_SEND_ERRORS.has(err.type ?? ''));
+      await withTenant(ds, input.tenantId, (m) => (final ? markMessageFailed(m, msg.id, reason) : markManualRetrying(m, msg.id, reason)));
       throw err;
     }
 

@@ -18,6 +18,7 @@ import { addLeads, createCampaign, createSmtpInbox, until } from '../test/helper
 import { startSmtpServer, type TestSmtpServer } from '../test/helpers/smtp';
 import { signedInMembers, useSuiteDatabase } from '../test/helpers/suite';
 import { startProjectWorker, temporalAddress, uniqueTaskQueue } from '../test/helpers/temporal';
+import { freePort } from '../scripts/lib/net';
 import { messageWorkflowId } from '../workflows/ids';
 
 jest.setTimeout(120_000);
@@ -171,6 +172,35 @@ it('refuses a suppressed address with 422, recording and sending nothing', async
   expect(await messageCount(s)).toBe(0);
   await new Promise((r) => setTimeout(r, 500));
   expect(receivedBy('gone@lead.example')).toHaveLength(0);
+});
+
+it('refuses a lead that hard-bounced with 422 too: a bounce is no suppression entry, but the address takes no more mail', async () => {
+  const s = await setup();
+  const lead = await s.lead('bounced@lead.example');
+  await withTenant(ds, s.t.tenant.id, (m) => m.query("UPDATE leads SET status = 'bounced' WHERE id = $1", [lead]));
+  const res = await send(s, { leadId: lead, inboxId: s.inbox, subject: 'Hello', text: 'Hi.' });
+  expect(res.status).toBe(422);
+  expect(res.body.error).toMatchObject({ code: 'address_suppressed' });
+  expect(await messageCount(s)).toBe(0);
+});
+
+it('keeps a message queued, with the reason, while its SMTP server cannot be reached: it is sent later, so it never reads "failed"', async () => {
+  const s = await setup();
+  // An inbox whose SMTP server is down: nothing listens on this port.
+  const down = await createSmtpInbox(s.owner, s.customer, await freePort(), { fromEmail: 'down@agency.example' });
+  const lead = await s.lead('waiting@lead.example');
+  const res = await send(s, { leadId: lead, inboxId: down, subject: 'Hello', text: 'Hi.' });
+  expect(res.status).toBe(202);
+  const row = await until(
+    'the first failed attempt',
+    async () => {
+      const r = await s.owner.get(`/api/messages/${res.body.id}`).set('X-Customer-Id', s.customer);
+      return r.body.error ? r.body : undefined;
+    },
+    60_000,
+  );
+  expect(row).toMatchObject({ status: 'queued', error: expect.any(String) });
+  await client.workflow.getHandle(messageWorkflowId({ tenantId: s.t.tenant.id, messageId: res.body.id })).terminate('test over');
 });
 
 it('does not send a queued message whose address was suppressed before its turn', async () => {

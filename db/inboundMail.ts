@@ -277,7 +277,8 @@ async function storeOne(m: EntityManager, customerId: string, source: InboundSou
   const [place] = (await m.query(PLACE, [threadCandidates(mail), plusConversations(mail), customerId, sender, source.inboxId, bounce])) as Placement[];
   if (!place) return undefined;
 
-  const subject = clip(mail.subject, MAX_SUBJECT_CHARS);
+  // A subject is one line (an encoded word may decode to line breaks): a reply's "Re: …" is built from it.
+  const subject = clip(mail.subject.replace(/[\r\n]+/g, ' '), MAX_SUBJECT_CHARS);
   const conversationId =
     place.conversation_id ??
     ((await m.query(ENSURE_CONVERSATION, [newId('conv'), customerId, place.inbox_id, place.lead_id, subject])) as { id: string }[])[0]!.id;

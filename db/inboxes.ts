@@ -149,6 +149,23 @@ export async function readInboxMailbox(m: EntityManager, inboxId: string): Promi
   return inbox;
 }
 
+/**
+ * The mailbox the inbox's settings name now (host, port, user), its row
+ * share-locked until the transaction ends: a batch the reader stores under
+ * it cannot commit beside a settings change that names another mailbox.
+ */
+export async function lockInboxMailbox(
+  m: EntityManager,
+  inboxId: string,
+): Promise<{ imap_host: string | null; imap_port: number | null; imap_user: string | null } | undefined> {
+  const [inbox] = (await m.query('SELECT imap_host, imap_port, imap_user FROM inboxes WHERE id = $1 FOR SHARE', [inboxId])) as {
+    imap_host: string | null;
+    imap_port: number | null;
+    imap_user: string | null;
+  }[];
+  return inbox;
+}
+
 export async function deleteInbox(m: EntityManager, id: string): Promise<void> {
   await m.query('DELETE FROM inboxes WHERE id = $1', [id]);
 }

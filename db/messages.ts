@@ -383,7 +383,9 @@ export interface ManualSendRow {
   suppressed: boolean;
 }
 
-const MANUAL_SEND = `SELECT m.id, m.status, m.message_id, m.customer_id, m.inbox_id, m.conversation_id, m.subject, m.body, m.created_at, l.email, s.suppressed
+// A lead that hard-bounced counts as suppressed: its address takes no more mail.
+const MANUAL_SEND = `SELECT m.id, m.status, m.message_id, m.customer_id, m.inbox_id, m.conversation_id, m.subject, m.body, m.created_at, l.email,
+            s.suppressed OR l.status = 'bounced' AS suppressed
        FROM messages m JOIN leads l ON l.id = m.lead_id
       CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM suppressions x WHERE x.email = lower(l.email)) AS suppressed) s
       WHERE m.id = $1 AND m.direction = 'outbound' AND m.origin <> 'sequence'`;
@@ -413,6 +415,11 @@ export async function markManualSending(m: EntityManager, id: string): Promise<v
   );
 }
 
+/** Puts a manual message whose send failed for now back to queued, with the reason: the next attempt sends it (its slot is kept). */
+export async function markManualRetrying(m: EntityManager, id: string, error: string): Promise<void> {
+  await m.query("UPDATE messages SET status = 'queued', error = $2, updated_at = now() WHERE id = $1 AND status = 'sending'", [id, error]);
+}
+
 /** Ends a manual message that will not be sent (its address was suppressed meanwhile, its inbox is gone). */
 export async function failManualMessage(m: EntityManager, id: string, error: string): Promise<void> {
   await m.query("UPDATE messages SET status = 'failed', queued_until = NULL, error = $2, updated_at = now() WHERE id = $1 AND status IN ('queued', 'failed')", [
@@ -438,8 +445,9 @@ export const REFERENCES_LIMIT = 20;
  * message's before the reply was written (else the latest message's), and
  * `references` the thread's first message and its latest ones, oldest first,
  * at most REFERENCES_LIMIT. Only mail that reached the other side counts
- * (received, accepted or possibly accepted), and not the mailbox keys of
- * inbound mail that had no Message-ID.
+ * (received, accepted or possibly accepted), and only real Message-IDs —
+ * not the keys of inbound mail that had none (`@mailbox.invalid`) nor a
+ * provider's reply event stored without one (`reply:{event}`).
  */
 export async function threadHeaders(
   m: EntityManager,
@@ -447,7 +455,7 @@ export async function threadHeaders(
   reply: { id: string; createdAt: Date },
 ): Promise<{ inReplyTo: string | null; references: string[] }> {
   const where = `conversation_id = $1 AND id <> $2 AND created_at <= $3
-     AND (direction = 'inbound' OR status IN ('accepted', 'uncertain')) AND message_id NOT LIKE '%@mailbox.invalid>'`;
+     AND (direction = 'inbound' OR status IN ('accepted', 'uncertain')) AND message_id LIKE '<%@%>' AND message_id NOT LIKE '%@mailbox.invalid>'`;
   const rows = (await m.query(
     `(SELECT message_id, direction, created_at, id FROM messages WHERE ${where} ORDER BY created_at, id LIMIT 1)
      UNION

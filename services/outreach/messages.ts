@@ -32,8 +32,11 @@ export interface SendMessageRequest {
 /** A field that names nothing the customer has, answered as the validator answers one. */
 const invalid = (path: string, message: string) => new ApiError(400, 'validation_failed', 'invalid body', [{ path, message, code: 'custom' }]);
 
-/** "Re: " and the thread's subject, unless it already begins so. */
-const replySubject = (subject: string) => (/^re:/i.test(subject.trim()) ? subject.trim() : `Re: ${subject.trim()}`);
+/** "Re: " and the thread's subject, unless it already begins so; on one line, as a typed subject must be (an inbound subject may decode to line breaks). */
+const replySubject = (subject: string) => {
+  const line = subject.replace(/[\r\n]+/g, ' ').trim();
+  return /^re:/i.test(line) ? line : `Re: ${line}`;
+};
 
 /** Where the message goes: the inbox, the lead and its address, and the subject. */
 async function resolveTarget(m: EntityManager, customerId: string, body: SendMessageRequest) {
@@ -44,19 +47,21 @@ async function resolveTarget(m: EntityManager, customerId: string, body: SendMes
     if (!inbox) throw invalid('conversationId', 'the inbox of this conversation is gone: send a new message from another inbox');
     const subject = body.subject ?? (c.subject.trim() ? replySubject(c.subject) : undefined);
     if (!subject) throw invalid('subject', 'this conversation has no subject: give one');
-    return { inbox, leadId: c.lead_id, email: c.lead_email, subject, reply: true };
+    const lead = await findLead(m, customerId, c.lead_id);
+    return { inbox, leadId: c.lead_id, email: c.lead_email, bounced: lead?.status === 'bounced', subject, reply: true };
   }
   const lead = await findLead(m, customerId, body.leadId!);
   if (!lead) throw notFound('lead');
   const inbox = await findInbox(m, customerId, body.inboxId!);
   if (!inbox) throw notFound('inbox');
-  return { inbox, leadId: lead.id, email: lead.email, subject: body.subject!, reply: false };
+  return { inbox, leadId: lead.id, email: lead.email, bounced: lead.status === 'bounced', subject: body.subject!, reply: false };
 }
 
 export async function sendMessage(a: TenantAccess, deps: WorkflowClientDeps, customerId: string, body: SendMessageRequest) {
   const m = a.manager;
   const target = await resolveTarget(m, customerId, body);
-  if ((await suppressedAmong(m, [target.email.trim().toLowerCase()])).size > 0) {
+  // A hard bounce is no suppression entry (an unsubscribe is), but its address takes no more mail either.
+  if (target.bounced || (await suppressedAmong(m, [target.email.trim().toLowerCase()])).size > 0) {
     throw new ApiError(422, 'address_suppressed', 'this address is on the suppression list (it unsubscribed or bounced): nothing was sent');
   }
   const id = newId('msg');
