@@ -158,6 +158,20 @@ it('sends a one-off message to a lead from one of the customer’s inboxes, with
   // It starts the lead's conversation with this inbox.
   const c = await s.owner.get(`/api/conversations/${res.body.conversationId}`).set('X-Customer-Id', s.customer);
   expect(c.body.conversation).toMatchObject({ inboxId: s.inbox, subject: 'A quick question', lead: { id: lead } });
+  // The Outbox lists it beside the campaigns' mail, as written by hand.
+  const outbox = await s.owner.get('/api/outbox?limit=10').set('X-Customer-Id', s.customer);
+  expect(outbox.status).toBe(200);
+  expect(outbox.body.data).toContainEqual(
+    expect.objectContaining({
+      id: res.body.id,
+      origin: 'manual',
+      campaignId: null,
+      campaignName: null,
+      step: null,
+      status: 'accepted',
+      to: 'oneoff@lead.example',
+    }),
+  );
 });
 
 it('refuses a suppressed address with 422, recording and sending nothing', async () => {

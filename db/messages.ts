@@ -174,9 +174,11 @@ export async function findUnsubscribeAddress(m: EntityManager, token: string): P
 /** A row of the Outbox. */
 export interface OutboxRow {
   id: string;
-  campaign_id: string;
-  campaign_name: string;
-  step: number;
+  /** Null for a message written by hand (origin `manual`) or by an automation. */
+  campaign_id: string | null;
+  campaign_name: string | null;
+  step: number | null;
+  origin: string;
   status: string;
   subject: string | null;
   body: string | null;
@@ -188,11 +190,11 @@ export interface OutboxRow {
   from_email: string | null;
 }
 
-/** A page of the customer's outbound messages, newest first, searched by subject and address. */
+/** A page of the customer's outbound messages — a campaign's steps and those written by hand — newest first, searched by subject and address. */
 export function listOutboxPage(m: EntityManager, customerId: string, list: ListParams) {
   return keysetPage<OutboxRow>(m, list, {
-    select: `SELECT m.id, m.campaign_id, c.name AS campaign_name, m.step, m.status, m.subject, m.body, m.error, m.sent_at, m.scheduled_at, m.message_id, l.email AS to_email, i.from_email
-               FROM messages m JOIN leads l ON l.id = m.lead_id JOIN campaigns c ON c.id = m.campaign_id LEFT JOIN inboxes i ON i.id = m.inbox_id`,
+    select: `SELECT m.id, m.campaign_id, c.name AS campaign_name, m.step, m.origin, m.status, m.subject, m.body, m.error, m.sent_at, m.scheduled_at, m.message_id, l.email AS to_email, i.from_email
+               FROM messages m JOIN leads l ON l.id = m.lead_id LEFT JOIN campaigns c ON c.id = m.campaign_id LEFT JOIN inboxes i ON i.id = m.inbox_id`,
     key: 'm.id',
     order: 'desc',
     where: [

@@ -216,9 +216,10 @@ export const leadWithEnrollments = z.strictObject({
 export const outbox = list(
   z.strictObject({
     id: id('msg'),
-    campaignId: id('cmp'),
-    campaignName: z.string(),
+    campaignId: id('cmp').nullable().describe('null for a message written by hand'),
+    campaignName: z.string().nullable(),
     step: z.number().int().nullable(),
+    origin: z.enum(['sequence', 'manual', 'automation']),
     status: z.string(),
     from: z.string().nullable(),
     to: z.string(),

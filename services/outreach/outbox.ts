@@ -1,4 +1,5 @@
-// The Outbox: mail sent for a customer's campaigns, newest first, and — under
+// The Outbox: mail sent for a customer — its campaigns' steps and the
+// messages written by hand — newest first, and — under
 // the embedded default — the copy the local SMTP sink received.
 import { isId } from '../../db/ids';
 import { findOutboundMessageId, listOutboxPage } from '../../db/messages';
@@ -17,6 +18,7 @@ export async function listOutbox(a: TenantAccess, customerId: string, list: List
       campaignId: r.campaign_id,
       campaignName: r.campaign_name,
       step: r.step,
+      origin: r.origin,
       status: r.status,
       from: r.from_email,
       to: r.to_email,
