@@ -96,10 +96,13 @@ export async function listConversationsPage(
   // The page's keys first, from the list index (conversations_page_idx,
   // conversations_unread_page_idx), then each row of the page with its
   // campaigns: the campaigns are looked up for the page's rows only, not
-  // for every conversation the order passes over.
+  // for every conversation the order passes over. The page is materialized,
+  // so the planner joins the rest to its rows rather than the other way round
+  // (beside a million leads it would otherwise hash the leads); the leads
+  // join the page only when a search reads them.
   const rows = (await m.query(
-    `WITH page AS (
-       SELECT c.id FROM conversations c JOIN leads l ON l.id = c.lead_id WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${list.limit + 1})
+    `WITH page AS MATERIALIZED (
+       SELECT c.id FROM conversations c ${list.q ? 'JOIN leads l ON l.id = c.lead_id' : ''} WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${list.limit + 1})
      ${SELECT} JOIN page p ON p.id = c.id ORDER BY ${order}`,
     params,
   )) as (ConversationRow & {
