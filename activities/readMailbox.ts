@@ -110,7 +110,7 @@ export function createReadMailboxActivities(deps: ReadMailboxDeps) {
           const opened = found.settings;
           if (!now || now.imap_host !== opened.host || now.imap_port !== opened.port || (now.imap_user ?? opened.user) !== opened.user) return undefined;
           const r: StoreInboundResult = batch.messages.length
-            ? await storeInboundMail(m, tenantId, { inboxId, uidValidity: batch.uidValidity }, batch.messages, beat)
+            ? await storeInboundMail(m, inboxId, batch.messages, beat)
             : { stored: 0, ignored: 0, stops: [] };
           // Mail the database refused is left behind with a note on the inbox: the checkpoint moves past it, so the mail after it is read.
           await advanceCheckpoint(m, inboxId, {

@@ -7,7 +7,6 @@
 // sending over SMTP marks it uncertain rather than send it again. Inputs and
 // outcomes carry ids and instants only. The statements are in db/ (messages,
 // sendSlots, sendQuota, sends).
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { readInboxSender } from '../db/inboxes';
 import {
@@ -189,14 +188,12 @@ export function createSendMessageActivities(deps: OutreachDeps) {
      * the request that records it, so the first attempts may come before
      * that request commits (and none finds it when it rolled back).
      */
-    async awaitMessageRecorded(input: SendMessageInput & { startedAt?: number }): Promise<void> {
+    async awaitMessageRecorded(input: SendMessageInput & { startedAt: number }): Promise<void> {
       const found = await withTenant(ds, input.tenantId, (m) => readManualSend(m, input.messageId));
       if (found) return;
-      // Histories recorded before `startedAt` was passed give up as they always did: after their attempts.
-      const late = input.startedAt !== undefined && Date.now() - input.startedAt > RECORD_GRACE_MS;
-      if (late) throw ApplicationFailure.nonRetryable('the message was never recorded: its request rolled back', MESSAGE_NOT_RECORDED);
-      if (input.startedAt === undefined && Context.current().info.attempt >= 10)
-        throw ApplicationFailure.nonRetryable('the message is not recorded', MESSAGE_NOT_RECORDED);
+      if (Date.now() - input.startedAt > RECORD_GRACE_MS) {
+        throw ApplicationFailure.nonRetryable('the message was never recorded: its request rolled back', MESSAGE_NOT_RECORDED);
+      }
       throw ApplicationFailure.retryable('the message is not recorded yet', 'message_not_recorded_yet');
     },
 

@@ -291,7 +291,7 @@ describe('inbound mail in the thread, and its attachments', () => {
       size: raw.length,
       truncated: false,
     };
-    const result = await withTenant(ds, t.tenant.id, (m) => storeInboundMail(m, t.tenant.id, { inboxId: s.inbox, uidValidity: '1' }, [mail]));
+    const result = await withTenant(ds, t.tenant.id, (m) => storeInboundMail(m, s.inbox, [mail]));
     expect(result.stored).toBe(1);
     const res = await owner.get(`/api/conversations/${s.conversation}`).set('X-Customer-Id', s.customer);
     expect(res.status).toBe(200);

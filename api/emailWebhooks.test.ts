@@ -88,7 +88,7 @@ const replyMail = async (s: Awaited<ReturnType<typeof sent>>, replyId: string) =
 });
 
 const readOverImap = (s: Awaited<ReturnType<typeof sent>>, replyId: string) =>
-  withTenant(suite.ds, t.tenant.id, async (m) => storeInboundMail(m, t.tenant.id, { inboxId: s.inbox, uidValidity: '1' }, [await replyMail(s, replyId)]));
+  withTenant(suite.ds, t.tenant.id, async (m) => storeInboundMail(m, s.inbox, [await replyMail(s, replyId)]));
 
 const thread = (conversation: string) =>
   withTenant(suite.ds, t.tenant.id, async (m) => {

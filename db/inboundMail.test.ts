@@ -4,7 +4,7 @@
 // auto-replies, bounce reports, attachments, and the same mail stored twice
 // — one after the other and by two transactions at once.
 import { type DataSource } from 'typeorm';
-import { contentKey, storeInboundMail, storedMessageId, type InboundSource } from './inboundMail';
+import { contentKey, storeInboundMail, storedMessageId } from './inboundMail';
 import { advanceCheckpoint, skippedMailNote } from './mailboxes';
 import { newId } from './ids';
 import { insertSendingMessage } from './messages';
@@ -110,8 +110,7 @@ async function mail(headers: Record<string, string | undefined>, body = 'Sounds 
   return { ...(await parseMail(raw)), uid, size: raw.length, truncated: false };
 }
 
-const source = (s: Setup): InboundSource => ({ inboxId: s.inbox, uidValidity: '7' });
-const store = (s: Setup, mails: InboundMail[]) => withTenant(app, tenant(), (m) => storeInboundMail(m, tenant(), source(s), mails));
+const store = (s: Setup, mails: InboundMail[]) => withTenant(app, tenant(), (m) => storeInboundMail(m, s.inbox, mails));
 
 async function stored(messageId: string) {
   const [row] = (await withTenant(app, tenant(), (m) =>
@@ -446,7 +445,7 @@ describe('stored once', () => {
     expect(await store(s, [bare])).toEqual({ stored: 0, ignored: 1, stops: [] });
     // The mailbox recreated (a new UIDVALIDITY) gives the same mail another UID: still the same mail.
     const again = { ...bare, uid: bare.uid + 1000 };
-    expect(await withTenant(app, tenant(), (m) => storeInboundMail(m, tenant(), { inboxId: s.inbox, uidValidity: '8' }, [again]))).toEqual({
+    expect(await withTenant(app, tenant(), (m) => storeInboundMail(m, s.inbox, [again]))).toEqual({
       stored: 0,
       ignored: 1,
       stops: [],
@@ -483,13 +482,13 @@ describe('stored once', () => {
     let firstStored!: () => void;
     const firstDone = new Promise<void>((resolve) => (firstStored = resolve));
     const first = withTenant(app, tenant(), async (m) => {
-      const r = await storeInboundMail(m, tenant(), source(s), [reply]);
+      const r = await storeInboundMail(m, s.inbox, [reply]);
       firstStored();
       await held; // the first transaction stays open while the second stores the same mail
       return r;
     });
     await firstDone;
-    const second = withTenant(app, tenant(), (m) => storeInboundMail(m, tenant(), source(s), [reply]));
+    const second = withTenant(app, tenant(), (m) => storeInboundMail(m, s.inbox, [reply]));
     // The second waits on the first's uncommitted row; let it queue, then commit the first.
     await new Promise((resolve) => setTimeout(resolve, 300));
     release();
@@ -617,7 +616,7 @@ describe('mail the database could not hold', () => {
     const refused = { ...parsed, subject: 'Re:\u0000 Quick question' };
     const last = await mail({ From: lead.email, To: s.inboxEmail, 'Message-ID': `<ok2-${lead.id}@lead.example>` }, 'Three.');
     const note = await withTenant(app, tenant(), async (m) => {
-      const r = await storeInboundMail(m, tenant(), source(s), [first, refused, last]);
+      const r = await storeInboundMail(m, s.inbox, [first, refused, last]);
       expect(r).toMatchObject({ stored: 2, ignored: 0, skipped: [{ uid: refused.uid, reason: 'it holds characters that cannot be stored' }] });
       const text = skippedMailNote(r.skipped!);
       await advanceCheckpoint(m, s.inbox, { uidValidity: '7', lastUid: last.uid, stored: r.stored, read: 3, skipped: text });

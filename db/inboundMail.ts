@@ -18,12 +18,6 @@ import { readInboxSender } from './inboxes';
 import { MAX_ATTACHMENT_BYTES, type InboundMail } from '../lib/inboundMail';
 import { conversationOfAddress, normalizeMessageId, ownMessageIdsIn } from '../lib/messageIds';
 
-/** Where a batch of mail was read: the inbox (part of the key of a mail without a Message-ID) and the mailbox's UIDVALIDITY. */
-export interface InboundSource {
-  inboxId: string;
-  uidValidity: string;
-}
-
 /** An enrollment a stored mail ended; its row is already written, the workflow is told by the caller. */
 export interface EnrollmentStop {
   enrollmentId: string;
@@ -214,20 +208,19 @@ function receivedAt(mail: InboundMail): Date {
 }
 
 /**
- * Threads and stores a batch of mail read from `source`, in the caller's
- * transaction inside its tenant (withTenant).
+ * Threads and stores a batch of mail read from the inbox's mailbox, in the
+ * caller's transaction inside its tenant (withTenant: the tenant's context
+ * scopes every statement).
  */
 export async function storeInboundMail(
   m: EntityManager,
-  tenantId: string,
-  source: InboundSource,
+  inboxId: string,
   mails: InboundMail[],
   /** Called after each mail (the reader's heartbeat). */
   onEach?: () => void,
 ): Promise<StoreInboundResult> {
-  void tenantId; // the transaction's tenant context (RLS) scopes every statement
   const result: StoreInboundResult = { stored: 0, ignored: 0, stops: [] };
-  const inbox = await readInboxSender(m, source.inboxId);
+  const inbox = await readInboxSender(m, inboxId);
   if (!inbox) return { ...result, ignored: mails.length };
   for (const mail of mails) {
     // Each mail under its own savepoint: one the database still refuses is
@@ -236,7 +229,7 @@ export async function storeInboundMail(
     await m.query('SAVEPOINT inbound_mail');
     let outcome: Awaited<ReturnType<typeof storeOne>>;
     try {
-      outcome = await storeOne(m, inbox.customer_id, source, mail);
+      outcome = await storeOne(m, inbox.customer_id, inboxId, mail);
       await m.query('RELEASE SAVEPOINT inbound_mail');
     } catch (err) {
       await m.query('ROLLBACK TO SAVEPOINT inbound_mail');
@@ -270,11 +263,11 @@ function refusal(err: unknown): string | undefined {
   return undefined;
 }
 
-async function storeOne(m: EntityManager, customerId: string, source: InboundSource, mail: InboundMail): Promise<{ stop?: EnrollmentStop } | undefined> {
+async function storeOne(m: EntityManager, customerId: string, inboxId: string, mail: InboundMail): Promise<{ stop?: EnrollmentStop } | undefined> {
   // Only a failed delivery report that names the message it returns skips the sender rule.
   const bounce = mail.bounce?.failed === true && Boolean(mail.bounce.originalMessageId);
   const sender = mail.from?.address.trim().toLowerCase() ?? '';
-  const [place] = (await m.query(PLACE, [threadCandidates(mail), plusConversations(mail), customerId, sender, source.inboxId, bounce])) as Placement[];
+  const [place] = (await m.query(PLACE, [threadCandidates(mail), plusConversations(mail), customerId, sender, inboxId, bounce])) as Placement[];
   if (!place) return undefined;
 
   // A subject is one line (an encoded word may decode to line breaks): a reply's "Re: …" is built from it.
@@ -283,7 +276,7 @@ async function storeOne(m: EntityManager, customerId: string, source: InboundSou
     place.conversation_id ??
     ((await m.query(ENSURE_CONVERSATION, [newId('conv'), customerId, place.inbox_id, place.lead_id, subject])) as { id: string }[])[0]!.id;
 
-  const key = mail.messageId?.trim() ? storedMessageId(mail.messageId) : contentKey(source.inboxId, mail);
+  const key = mail.messageId?.trim() ? storedMessageId(mail.messageId) : contentKey(inboxId, mail);
   const outcome: EnrollmentStop['outcome'] = bounce ? 'bounced' : 'replied';
   const at = receivedAt(mail);
   // Old mail (the first read and every resync read the whole mailbox) is

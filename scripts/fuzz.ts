@@ -295,7 +295,7 @@ async function seedAttachment(
     '',
   ].join('\r\n');
   const mail = { ...(await parseMail(raw)), uid: 1, size: raw.length, truncated: false };
-  await withTenant(db, tenantId, (m) => storeInboundMail(m, tenantId, { inboxId, uidValidity: '1' }, [mail]));
+  await withTenant(db, tenantId, (m) => storeInboundMail(m, inboxId, [mail]));
   const thread = await call<{ messages: { data: { attachments: { id: string }[] }[] } }>('GET', `/api/conversations/${conversation}`);
   const id = thread.messages.data.flatMap((x) => x.attachments)[0]?.id;
   if (!id) console.log('[fuzz] seed: the answer with an attachment did not reach the conversation');
