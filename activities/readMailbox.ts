@@ -109,9 +109,7 @@ export function createReadMailboxActivities(deps: ReadMailboxDeps) {
           const now = await lockInboxMailbox(m, inboxId);
           const opened = found.settings;
           if (!now || now.imap_host !== opened.host || now.imap_port !== opened.port || (now.imap_user ?? opened.user) !== opened.user) return undefined;
-          const r: StoreInboundResult = batch.messages.length
-            ? await storeInboundMail(m, inboxId, batch.messages, beat)
-            : { stored: 0, ignored: 0, stops: [] };
+          const r: StoreInboundResult = batch.messages.length ? await storeInboundMail(m, inboxId, batch.messages, beat) : { stored: 0, ignored: 0, stops: [] };
           // Mail the database refused is left behind with a note on the inbox: the checkpoint moves past it, so the mail after it is read.
           await advanceCheckpoint(m, inboxId, {
             uidValidity: batch.uidValidity,
