@@ -74,6 +74,7 @@ beforeAll(async () => {
       'members.manage',
       'roles.read',
       'conversations.read',
+      'analytics.read',
     ]) {
       await m.query('INSERT INTO role_permissions (tenant_id, role_id, permission) VALUES ($1, $2, $3)', [a.tenant.id, id, p]);
     }

@@ -27,6 +27,7 @@ export const ID_PREFIXES = [
   'cred',
   'conv',
   'att',
+  'aev',
 ] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 

@@ -53,6 +53,7 @@ const TABLE_OWNERS = {
   legacy_bookings: 'db/backfills.ts',
   legacy_clients: 'db/backfills.ts',
   legacy_services: 'db/backfills.ts',
+  analytics_events: 'db/analyticsEvents.ts',
 };
 
 /**

@@ -18,6 +18,8 @@ export const PERMISSIONS = {
   'settings.manage': 'Change tenant settings',
   'conversations.read': 'See conversations with leads and their messages',
   'messages.send': 'Reply to leads and assign, snooze and close conversations',
+  'analytics.read': 'See analytics: charts, dashboards and website events',
+  'analytics.export': 'Export analytics events and pull the event stream',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -22,6 +22,7 @@ import { ConversationPermissions1730000016100 } from './1730000016100-conversati
 import { InboundMail1730000016200 } from './1730000016200-inbound-mail';
 import { ManualSendSlots1730000016300 } from './1730000016300-manual-send-slots';
 import { ConversationListIndex1730000016400 } from './1730000016400-conversation-list-index';
+import { AnalyticsEvents1730000017000 } from './1730000017000-analytics-events';
 
 export const migrations = [
   CreateTenants1730000000000,
@@ -46,4 +47,5 @@ export const migrations = [
   InboundMail1730000016200,
   ManualSendSlots1730000016300,
   ConversationListIndex1730000016400,
+  AnalyticsEvents1730000017000,
 ];
