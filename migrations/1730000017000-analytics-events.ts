@@ -75,6 +75,10 @@ export class AnalyticsEvents1730000017000 implements MigrationInterface {
     await q.query('CREATE INDEX analytics_events_campaign_idx ON analytics_events (tenant_id, campaign_id, type, occurred_at) WHERE campaign_id IS NOT NULL');
     await q.query('CREATE INDEX analytics_events_lead_idx ON analytics_events (tenant_id, lead_id) WHERE lead_id IS NOT NULL');
     await enableTenantRls(q, 'analytics_events');
+    // Open and click tracking is off until a campaign turns it on; retention
+    // is unlimited until a tenant sets a number of days.
+    await q.query('ALTER TABLE campaigns ADD COLUMN tracking boolean NOT NULL DEFAULT false');
+    await q.query('ALTER TABLE tenants ADD COLUMN analytics_retention_days integer CHECK (analytics_retention_days BETWEEN 1 AND 3650)');
 
     await acrossTenants(q, ['roles', 'role_permissions'], async () => {
       for (const [permission, keys] of GRANTS) {
@@ -90,6 +94,8 @@ export class AnalyticsEvents1730000017000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await acrossTenants(q, ['role_permissions'], () => q.query("DELETE FROM role_permissions WHERE permission IN ('analytics.read', 'analytics.export')"));
+    await q.query('ALTER TABLE tenants DROP COLUMN analytics_retention_days');
+    await q.query('ALTER TABLE campaigns DROP COLUMN tracking');
     await q.query('DROP TABLE analytics_events');
     await q.query('DROP FUNCTION analytics_event_id()');
   }
