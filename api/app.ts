@@ -7,6 +7,7 @@ import { clientAddress } from './middleware/clientAddress';
 import { errorBoundary } from './middleware/errorBoundary';
 import { knownMethods, rejectNul } from './middleware/inputGuard';
 import { sameOrigin } from './middleware/sameOrigin';
+import { CTA_BODY_BYTES, publishableKeyCors } from './middleware/publishableKey';
 import { securityHeaders } from './middleware/securityHeaders';
 import { jsonBody } from './middleware/jsonBody';
 import { requestId } from './middleware/requestId';
@@ -32,6 +33,7 @@ import { stripeWebhookRoutes } from './routes/stripeWebhooks';
 import { tenantRoutes } from './routes/tenants';
 import { backfillRoutes } from './routes/backfills';
 import { tokenRoutes } from './routes/tokens';
+import { ctaRoutes, publishableKeyRoutes } from './routes/ctaEvents';
 import { Routes, type RouteSpec } from './routing';
 import { outboxRoutes } from './routes/outbox';
 import { conversationRoutes } from './routes/conversations';
@@ -66,11 +68,13 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   app.use(knownMethods());
   app.use(clientAddress(deps.consoleSecret));
   app.use(sameOrigin(deps.allowedOrigins ?? []));
+  app.use(publishableKeyCors(deps.dataSource));
   app.use(
     jsonBody({
       limitBytes: deps.limits?.bodyBytes ?? 100 * 1024,
       csv: { path: /^\/api\/campaigns\/[^/]+\/leads$/, limitBytes: 5 * 1024 * 1024 },
       raw: { path: /^\/api\/(webhooks|unsubscribe)\// },
+      larger: { path: /^\/api\/analytics\/cta$/, limitBytes: CTA_BODY_BYTES },
     }),
   );
   app.use(rejectNul());
@@ -103,6 +107,8 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   clientBillingRoutes(r, billing);
   backfillRoutes(r, { ...deps, client: deps.client, backfillTaskQueue: deps.backfillTaskQueue ?? 'tenantflow-backfill' });
   messageRoutes(r, workflows);
+  publishableKeyRoutes(r);
+  ctaRoutes(r, deps);
   app.use(r.router.routes());
   app.use(r.router.allowedMethods());
   specsOf.set(app, r.specs);

@@ -40,7 +40,7 @@ interface Row {
   bodyOf?: (id: string) => unknown;
   /** Makes a fresh resource for each case; `otherCustomer` only where a restricted caller has the permission. */
   make: { own: () => Promise<string>; otherTenant: () => Promise<string>; otherCustomer?: () => Promise<string>; nonexistent?: () => string };
-  idPrefix?: 'cust' | 'role' | 'mem' | 'inv' | 'tok' | 'seq' | 'inb' | 'cmp' | 'lead' | 'msg' | 'cinv' | 'conv';
+  idPrefix?: 'cust' | 'role' | 'mem' | 'inv' | 'tok' | 'seq' | 'inb' | 'cmp' | 'lead' | 'msg' | 'cinv' | 'conv' | 'pkey';
   /** Customer-scoped routes: the caller's X-Customer-Id. */
   customerId?: () => string;
 }
@@ -295,6 +295,7 @@ function rows(): Row[] {
     ...messageRows(),
     ...attachmentRows(),
     ...leadExpansionRows(),
+    ...publishableKeyRows(),
   ];
 }
 
@@ -725,4 +726,21 @@ function messageRows(): Row[] {
     { caller, customerId: c0, idPrefix: 'msg', make: messages, route: 'GET /api/messages/:id', action: 'read', ok: 200 },
   ];
   return [...rowsFor('owner'), ...rowsFor('restricted')];
+}
+
+/** Publishable keys of a tenant's customer, revoked by an owner. */
+function publishableKeyRows(): Row[] {
+  const key = (agent: () => Agent, customerId: () => string) => () =>
+    created(agent(), '/api/publishable-keys', { name: 'Matrix site', customerId: customerId(), allowedOrigins: ['https://www.matrix.example'] });
+  const make = {
+    own: key(
+      () => agents.ownerA,
+      () => a.customers[0]!.id,
+    ),
+    otherTenant: key(
+      () => agents.ownerB,
+      () => b.customers[0]!.id,
+    ),
+  };
+  return [{ route: 'DELETE /api/publishable-keys/:id', action: 'delete', caller: 'owner', ok: 204, make, idPrefix: 'pkey' }];
 }

@@ -1,6 +1,7 @@
 // Koa state and context types shared by every middleware and router.
 import { type Logger } from 'pino';
 import type Koa from 'koa';
+import { type LiveKey } from '../services/access/publishableKeys';
 import { type Principal, type TenantAccess } from '../services/context';
 
 export type { Principal, TenantAccess };
@@ -23,6 +24,8 @@ export interface AppState {
   secretFields?: string[];
   /** The customer chosen by X-Customer-Id (or a restricted membership). */
   customer?: { id: string; name: string };
+  /** The publishable key of a website-event request, checked against its origin (api/middleware/publishableKey.ts). */
+  publishableKey?: { key: string; live: LiveKey };
 }
 
 export type AppContext = Koa.ParameterizedContext<AppState>;

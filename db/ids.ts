@@ -28,6 +28,7 @@ export const ID_PREFIXES = [
   'conv',
   'att',
   'aev',
+  'pkey',
 ] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 

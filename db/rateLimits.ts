@@ -60,3 +60,31 @@ export async function bucketUsage(db: Queryable, bucket: string, limit: number, 
 export async function dropNewestHit(db: Queryable, bucket: string): Promise<void> {
   await db.query('UPDATE rate_limits SET hits = hits[1:cardinality(hits) - 1] WHERE bucket = $1 AND cardinality(hits) > 0', [bucket]);
 }
+
+/**
+ * Counts `n` hits at once if the bucket holds at most `limit - n` in the window, else none (all or nothing);
+ * undefined when the row is gone. When refused, `retry` is the seconds until enough hits have left the window.
+ */
+export async function takeBucketHits(
+  db: Queryable,
+  bucket: string,
+  n: number,
+  limit: number,
+  windowMs: number,
+): Promise<{ allowed: boolean; retry: number } | undefined> {
+  const [row] = (await db.query(
+    `WITH cur AS (SELECT r.bucket, ${RECENT} AS recent FROM rate_limits r WHERE r.bucket = $1 FOR UPDATE),
+          upd AS (
+            UPDATE rate_limits t SET
+              hits = CASE WHEN cardinality(cur.recent) + $4 <= $2 THEN cur.recent || array_fill(now(), ARRAY[$4::int]) ELSE cur.recent END,
+              expires_at = now() + $3::bigint * interval '1 millisecond'
+            FROM cur WHERE t.bucket = cur.bucket
+            RETURNING cardinality(cur.recent) + $4 <= $2 AS allowed,
+                      CASE WHEN cardinality(cur.recent) + $4 <= $2 THEN 0
+                           ELSE greatest(1, ceil(extract(epoch FROM cur.recent[cardinality(cur.recent) + $4 - $2] + $3::bigint * interval '1 millisecond' - now())))::int
+                      END AS retry)
+     SELECT allowed, retry FROM upd`,
+    [bucket, limit, windowMs, n],
+  )) as { allowed: boolean; retry: number }[];
+  return row;
+}

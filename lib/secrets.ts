@@ -19,7 +19,7 @@ const hex = (tenantId: string) => tenantId.replace(/-/g, '');
 const uuidOf = (h: string) => `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 
 /** `{prefix}_<tenant hex>_<secret>` → the tenant it names (trusted only once its hash matches there). */
-function tenantOfSecret(prefix: 'tf' | 'inv', token: string): { tenantId: string } | undefined {
+function tenantOfSecret(prefix: 'tf' | 'inv' | 'pk', token: string): { tenantId: string } | undefined {
   const m = new RegExp(`^${prefix}_([0-9a-f]{32})_[A-Za-z0-9_-]{43}$`).exec(token);
   return m?.[1] ? { tenantId: uuidOf(m[1]) } : undefined;
 }
@@ -39,4 +39,17 @@ export function newInviteToken(tenantId: string): string {
 
 export function parseInviteToken(token: string): { tenantId: string } | undefined {
   return tenantOfSecret('inv', token);
+}
+
+/**
+ * A publishable key (docs/analytics.md, "Website events") names its tenant the
+ * same way: public by design, it is still looked up by its hash, inside the
+ * tenant it names.
+ */
+export function newPublishableKey(tenantId: string): string {
+  return `pk_${hex(tenantId)}_${newSecret()}`;
+}
+
+export function parsePublishableKey(key: string): { tenantId: string } | undefined {
+  return tenantOfSecret('pk', key);
 }

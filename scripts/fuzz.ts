@@ -47,6 +47,7 @@ export const FUZZ_REPORT_DIR = path.join(ROOT, 'test-results', 'fuzz');
 /** Only the operations whose path matches (development); unset: all. */
 const ONLY = process.env.FUZZ_PATHS ? new RegExp(process.env.FUZZ_PATHS) : undefined;
 const ADMIN_PASSWORD = 'platform admin password';
+const WEBSITE_ORIGIN = 'https://www.fuzz.example';
 
 async function json<T>(res: Response, what: string): Promise<T> {
   const text = await res.text();
@@ -105,7 +106,20 @@ interface Seeded {
   messageLead: string;
   invoice?: string;
   /** For DELETE operations: resources of their own, so the others keep theirs. */
-  spare: { customer: string; role: string; invite: string; member: string; sequence: string; step: string; inbox: string; lead: string; token: string };
+  spare: {
+    customer: string;
+    role: string;
+    invite: string;
+    member: string;
+    sequence: string;
+    step: string;
+    inbox: string;
+    lead: string;
+    token: string;
+    publishableKey: string;
+  };
+  /** A website's publishable key and its allowed origin (POST /api/analytics/cta). */
+  website: { key: string; origin: string };
   /** Credentials: the owner's API token, and sessions (cookie pairs). */
   token: string;
   ownerSession: string;
@@ -213,7 +227,9 @@ async function seed(api: string, db: DataSource, t: TenantFixture, ownerEmail: s
     inbox: (await call<{ id: string }>('POST', '/api/inboxes', { provider: 'smtp', fromEmail: 'spare@agency.example', dailyCap: 5, smtp })).id,
     lead: leadOf('spare@lead.example'),
     token: (await caller(api, { cookie: ownerSession })<{ id: string }>('POST', '/api/tokens', { name: 'spare' })).id,
+    publishableKey: (await call<{ id: string }>('POST', '/api/publishable-keys', { name: 'Spare', customerId, allowedOrigins: [WEBSITE_ORIGIN] })).id,
   };
+  const website = await call<{ key: string }>('POST', '/api/publishable-keys', { name: 'Fuzz website', customerId, allowedOrigins: [WEBSITE_ORIGIN] });
 
   // A campaign of its own sends a first message to the local sink (a message
   // to show and an unsubscribe link); the fuzzed one stays a draft, so its
@@ -253,6 +269,7 @@ async function seed(api: string, db: DataSource, t: TenantFixture, ownerEmail: s
     attachment,
     messageLead: leadOf('writer@lead.example'),
     spare,
+    website: { key: website.key, origin: WEBSITE_ORIGIN },
     token: issued.token,
     ownerSession,
     signOutSession: await signInCookie(api, ownerEmail, PASSWORD),
@@ -334,6 +351,8 @@ function credentialOf(r: RouteSpec, s: Seeded): Record<string, string> {
     return session(s.ownerSession);
   }
   if (r.auth === 'tenant') return { Authorization: `Bearer ${s.token}`, 'X-Customer-Id': s.customer };
+  // A website's events: its publishable key, from its allowed origin (no other credential).
+  if (r.path === '/api/analytics/cta') return { Authorization: '', 'X-Publishable-Key': s.website.key, Origin: s.website.origin };
   return {};
 }
 
@@ -351,6 +370,7 @@ function idsOf(r: RouteSpec, s: Seeded): Record<string, string | undefined> {
     mem: del ? s.spare.member : s.member,
     inv: del ? s.spare.invite : undefined,
     tok: del ? s.spare.token : undefined,
+    pkey: del ? s.spare.publishableKey : undefined,
     msg: s.message,
     cinv: s.invoice,
     conv: s.conversation,
@@ -389,6 +409,7 @@ function operationsConfig(specs: RouteSpec[], s: Seeded): string {
     'GET /api/internal/provisioning/email-outreach/{customerId}/status': { 'query.tenantId': 'tenant' },
     'POST /api/campaigns/{id}/leads/resume': { 'body.leads[*].leadId': 'lead' },
     'POST /api/messages/send': { 'body.leadId': 'messageLead', 'body.inboxId': 'inbox' },
+    'POST /api/publishable-keys': { 'body.customerId': 'customer', 'body.allowedOrigins[*]': 'origin' },
   };
   const values = {
     tenant: s.tenantId,
@@ -398,6 +419,8 @@ function operationsConfig(specs: RouteSpec[], s: Seeded): string {
     loginPassword: s.login.password,
     lead: s.lead,
     messageLead: s.messageLead,
+    customer: s.customer,
+    origin: s.website.origin,
   };
   const dictionaries = Object.entries(values)
     .map(([name, value]) => `[dictionaries.${name}]\nvalues = [${tomlString(value)}]\n`)

@@ -14,7 +14,7 @@
 // transaction: it counts only if the transaction commits (an invitation that
 // fails takes no slot), and concurrent takers of the bucket wait for it.
 // Times are the database's clock, the same for every process.
-import { bucketUsage, dropNewestHit, ensureBucket, sweepExpiredBuckets, takeBucketHit, type Queryable } from '../db/rateLimits';
+import { bucketUsage, dropNewestHit, ensureBucket, sweepExpiredBuckets, takeBucketHit, takeBucketHits, type Queryable } from '../db/rateLimits';
 import { ApiError } from '../lib/errors';
 
 export interface RateLimitResult {
@@ -76,4 +76,23 @@ export async function giveBack(db: Queryable, bucket: string): Promise<void> {
 /** The API's answer to a refused take: 429 `rate_limited`; the error handler sets `Retry-After` from the details. */
 export function rateLimited(retryAfterSeconds: number, message = 'too many requests; try again later'): ApiError {
   return new ApiError(429, 'rate_limited', message, { retryAfterSeconds });
+}
+
+/**
+ * Counts `n` hits against `bucket` at once, or none: allowed only if the
+ * window then holds at most `limit` (a batch that would straddle the limit
+ * takes nothing). `n` is 1..limit.
+ */
+export async function takeMany(db: Queryable, bucket: string, n: number, limit: number, windowMs: number): Promise<RateLimitResult> {
+  check(bucket, limit, windowMs);
+  if (!Number.isInteger(n) || n < 1 || n > limit) throw new Error('rate limit: take 1..limit hits at once');
+  for (let attempt = 1; ; attempt++) {
+    await ensureBucket(db, bucket);
+    const row = await takeBucketHits(db, bucket, n, limit, windowMs);
+    if (row) {
+      if (Math.random() < 0.02) await sweepExpiredBuckets(db);
+      return { allowed: row.allowed, retryAfterSeconds: row.retry };
+    }
+    if (attempt === 5) throw new Error('rate limit bucket removed by concurrent sweeps five times over');
+  }
 }

@@ -15,6 +15,8 @@ export interface BodyOptions {
   limitBytes: number;
   csv?: { path: RegExp; limitBytes: number };
   raw?: { path: RegExp };
+  /** JSON bodies allowed to be larger on these paths (a website's CTA batch). */
+  larger?: { path: RegExp; limitBytes: number };
 }
 
 export function jsonBody(opts: BodyOptions) {
@@ -25,7 +27,7 @@ export function jsonBody(opts: BodyOptions) {
     if (!chunked && declared === 0) return next();
     const raw = opts.raw?.path.test(ctx.path) ?? false;
     const csv = !raw && opts.csv !== undefined && opts.csv.path.test(ctx.path) && ctx.is('text/csv') === 'text/csv';
-    const limit = csv ? opts.csv!.limitBytes : opts.limitBytes;
+    const limit = csv ? opts.csv!.limitBytes : opts.larger?.path.test(ctx.path) ? opts.larger.limitBytes : opts.limitBytes;
     if (declared > limit) throw new ApiError(413, 'payload_too_large', `request body exceeds ${limit} bytes`);
     if (!raw && !csv && !ctx.is('application/json')) {
       throw new ApiError(
