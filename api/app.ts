@@ -34,6 +34,7 @@ import { tenantRoutes } from './routes/tenants';
 import { backfillRoutes } from './routes/backfills';
 import { tokenRoutes } from './routes/tokens';
 import { ctaRoutes, publishableKeyRoutes } from './routes/ctaEvents';
+import { tenantSettingsRoutes } from './routes/tenantSettings';
 import { Routes, type RouteSpec } from './routing';
 import { outboxRoutes } from './routes/outbox';
 import { conversationRoutes } from './routes/conversations';
@@ -109,6 +110,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   messageRoutes(r, workflows);
   publishableKeyRoutes(r);
   ctaRoutes(r, deps);
+  tenantSettingsRoutes(r);
   app.use(r.router.routes());
   app.use(r.router.allowedMethods());
   specsOf.set(app, r.specs);

@@ -87,3 +87,17 @@ export async function insertEvents(m: EntityManager, events: NewEvent[]): Promis
   )) as unknown[];
   return rows.length;
 }
+
+/**
+ * Deletes up to `limit` of the tenant's events that happened more than `days`
+ * days ago (retention, docs/analytics.md); answers how many. Bounded so one
+ * tenant's backlog never holds a long transaction.
+ */
+export async function deleteEventsOlderThan(m: EntityManager, days: number, limit: number): Promise<number> {
+  const [, n] = (await m.query(
+    `DELETE FROM analytics_events WHERE (tenant_id, seq) IN (
+       SELECT tenant_id, seq FROM analytics_events WHERE occurred_at < now() - $1::int * interval '1 day' LIMIT $2)`,
+    [days, limit],
+  )) as [unknown, number];
+  return n;
+}

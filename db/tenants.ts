@@ -234,3 +234,21 @@ export async function tenantSettings(m: EntityManager, tenantId: string): Promis
   const [row] = (await m.query('SELECT settings FROM tenants WHERE id = $1', [tenantId])) as { settings: Record<string, unknown> | null }[];
   return row?.settings ?? {};
 }
+
+/** How many days the tenant keeps its analytics events (null: for ever). */
+export async function analyticsRetentionDays(db: Db, tenantId: string): Promise<number | null> {
+  const [t] = (await db.query('SELECT analytics_retention_days FROM tenants WHERE id = $1', [tenantId])) as { analytics_retention_days: number | null }[];
+  return t?.analytics_retention_days ?? null;
+}
+
+export async function setAnalyticsRetentionDays(db: Db, tenantId: string, days: number | null): Promise<void> {
+  await db.query('UPDATE tenants SET analytics_retention_days = $2, updated_at = now() WHERE id = $1', [tenantId, days]);
+}
+
+/** The tenants that keep their analytics events for a limited number of days. */
+export async function tenantsWithAnalyticsRetention(db: Db): Promise<{ id: string; days: number }[]> {
+  return (await db.query('SELECT id, analytics_retention_days AS days FROM tenants WHERE analytics_retention_days IS NOT NULL ORDER BY id')) as {
+    id: string;
+    days: number;
+  }[];
+}

@@ -9,6 +9,7 @@ import { createStripe } from '../lib/stripe';
 import { parseOutboundAllowlist } from '../lib/outbound';
 import { DEFAULT_BILLING_RULES } from '../lib/plans';
 import { smtpPlatformMailer } from '../lib/platformMail';
+import { PRUNE_INTERVAL_MS, pruneExpiredEvents } from '../services/analytics/retention';
 import { createWorker } from './createWorker';
 import { bundleFile } from './workflowBundle';
 
@@ -46,7 +47,20 @@ async function main(): Promise<void> {
       },
     });
     log.info({ taskQueue: c.TEMPORAL_TASK_QUEUE, namespace: c.TEMPORAL_NAMESPACE }, 'worker started');
-    await worker.run();
+    // Analytics retention (docs/analytics.md): bounded, idempotent deletes, so
+    // workers pruning at the same time only share the work.
+    const prune = () =>
+      pruneExpiredEvents(dataSource)
+        .then((r) => r.deleted > 0 && log.info(r, 'expired analytics events pruned'))
+        .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'analytics pruning failed; the next run retries'));
+    const pruning = setInterval(() => void prune(), PRUNE_INTERVAL_MS);
+    pruning.unref();
+    void prune();
+    try {
+      await worker.run();
+    } finally {
+      clearInterval(pruning);
+    }
     log.info('worker stopped');
   } finally {
     await connection.close();
