@@ -66,6 +66,7 @@ export const SPACES: readonly SpaceDefinition[] = [
       { path: 'webhooks', label: 'Webhooks', permission: 'tokens.manage' },
       { path: 'api', label: 'API reference', permission: 'tokens.manage' },
       { path: 'audit', label: 'Audit log', permission: 'audit.read' },
+      { path: 'website-keys', label: 'Website keys', permission: 'tokens.manage' },
     ],
   },
   {

@@ -108,6 +108,9 @@ const EXPECTED: Record<string, Row> = {
   'GET /dev/webhooks':                              ['login',   403,    403,        403,        200],
   'GET /dev/api':                                   ['login',   403,    403,        403,        200],
   'GET /dev/audit':                                 ['login',   403,    200,        403,        200],
+  'GET /dev/website-keys':                          ['login',   403,    403,        403,        200],
+  'POST /dev/website-keys?/create':                 [401,       403,    403,        403,        'ok'],
+  'POST /dev/website-keys?/revoke':                 [401,       403,    403,        403,        404],
 
   'GET /accounting':                                ['login',   403,    '→/accounting/billing', 403, '→/accounting/billing'],
   'GET /accounting/billing':                        ['login',   403,    200,        403,        200],
@@ -201,6 +204,7 @@ const FORMS: Record<string, (s: Seeds) => Record<string, string>> = {
   'POST /provider/inboxes?/imapStop': (s) => ({ customerId: s.customerB, inboxId: s.inboxId }),
   'POST /provider/members?/remove': (s) => ({ memberId: s.spareMemberId }),
   'POST /dev/tokens?/revoke': () => ({ tokenId: `tok_${'0'.repeat(26)}` }),
+  'POST /dev/website-keys?/revoke': () => ({ keyId: `pkey_${'0'.repeat(26)}` }),
   'POST /client/replies/[id]?/status': (s) => ({ customerId: s.customerB, status: 'closed' }),
   'POST /client/replies/[id]?/snooze': (s) => ({ customerId: s.customerB, snoozedUntil: new Date(Date.now() + 86_400_000).toISOString().slice(0, 16) }),
   'POST /client/replies/[id]?/assign': (s) => ({ customerId: s.customerB, assigneeMemberId: '' }),

@@ -11,6 +11,7 @@ import type * as PlatformApi from '../../../api/schemas/platform.responses';
 import type * as MetaApi from '../../../api/schemas/meta.responses';
 import type * as WebhooksApi from '../../../api/schemas/webhooks.responses';
 import type * as ConversationsApi from '../../../api/schemas/conversations.responses';
+import type * as CtaApi from '../../../api/schemas/cta.responses';
 
 type Out<S extends z.ZodType> = z.output<S>;
 type Item<L extends { data: unknown[] }> = L['data'][number];
@@ -93,3 +94,7 @@ export type ConversationThread = Out<typeof ConversationsApi.conversationThread>
 /** A lead with `?expand=activity,conversations`: its timeline and its conversations. */
 export type LeadExpanded = Out<typeof OutreachApi.leadExpanded>;
 export type LeadActivity = Out<typeof OutreachApi.leadActivity>;
+
+export type PublishableKeyList = Out<typeof CtaApi.publishableKeyList>;
+export type PublishableKey = Item<PublishableKeyList>;
+export type IssuedPublishableKey = Out<typeof CtaApi.issuedPublishableKey>;
