@@ -28,11 +28,12 @@ import { type BenchContext, type Scenario } from './lib/types';
 import { backfill } from './scenarios/backfill';
 import { campaignStart } from './scenarios/campaignStart';
 import { inbound } from './scenarios/inbound';
+import { cta } from './scenarios/cta';
 import { reads } from './scenarios/reads';
 import { sends } from './scenarios/sends';
 import { webhooks } from './scenarios/webhooks';
 
-const SCENARIOS: Scenario[] = [sends, webhooks, campaignStart, reads, backfill, inbound];
+const SCENARIOS: Scenario[] = [sends, webhooks, campaignStart, reads, backfill, inbound, cta];
 
 async function main(): Promise<void> {
   const { mode, reps, only, results, report: reportTo, render } = benchArgs(process.argv.slice(2), ROOT);

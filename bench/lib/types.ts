@@ -14,6 +14,8 @@ export interface Sizes {
   backfill: number;
   /** Answers in each repetition's mailbox (the inbound scenario). */
   inbound: number;
+  /** Website events posted in each repetition (the cta scenario). */
+  cta: number;
   /** Seconds of load per repetition of a read or ingest measurement. */
   loadSeconds: number;
 }
