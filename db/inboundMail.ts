@@ -170,20 +170,17 @@ const STORE = `
     },
     "$17::text = 'replied'",
   )}),
-  bounced AS (${eventInsert(
-    "(SELECT o.* FROM messages o WHERE o.id = $23 AND $17::text = 'bounced' AND EXISTS (SELECT 1 FROM ins)) b",
-    {
-      type: "'message.bounced'",
-      customerId: 'b.customer_id',
-      campaignId: 'b.campaign_id',
-      step: `coalesce(${lastStepSentBefore('b.enrollment_id', 'now()')}, b.step)`,
-      enrollmentId: 'b.enrollment_id',
-      messageId: 'b.id',
-      leadId: 'b.lead_id',
-      conversationId: 'b.conversation_id',
-      dedupeKey: "'message.bounced:' || b.id",
-    },
-  )}),
+  bounced AS (${eventInsert("(SELECT o.* FROM messages o WHERE o.id = $23 AND $17::text = 'bounced' AND EXISTS (SELECT 1 FROM ins)) b", {
+    type: "'message.bounced'",
+    customerId: 'b.customer_id',
+    campaignId: 'b.campaign_id',
+    step: `coalesce(${lastStepSentBefore('b.enrollment_id', 'now()')}, b.step)`,
+    enrollmentId: 'b.enrollment_id',
+    messageId: 'b.id',
+    leadId: 'b.lead_id',
+    conversationId: 'b.conversation_id',
+    dedupeKey: "'message.bounced:' || b.id",
+  })}),
   att AS (
     INSERT INTO message_attachments (tenant_id, id, message_id, customer_id, filename, content_type, size, content)
     SELECT current_setting('app.tenant_id')::uuid, a.id, ins.id, $2, a.filename, a.content_type, a.size, a.content
