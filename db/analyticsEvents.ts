@@ -23,6 +23,8 @@ export interface EventColumns {
   automationId?: string;
   /** Unique per tenant: the same fact twice gives the same key. */
   dedupeKey: string;
+  /** A jsonb expression; an empty object when left out. */
+  properties?: string;
 }
 
 /**
@@ -33,9 +35,9 @@ export interface EventColumns {
  */
 export function eventInsert(from: string, c: EventColumns, where?: string): string {
   const or = (e: string | undefined) => e ?? 'NULL';
-  return `INSERT INTO analytics_events (tenant_id, type, occurred_at, customer_id, campaign_id, step, enrollment_id, message_id, lead_id, conversation_id, automation_id, dedupe_key)
+  return `INSERT INTO analytics_events (tenant_id, type, occurred_at, customer_id, campaign_id, step, enrollment_id, message_id, lead_id, conversation_id, automation_id, properties, dedupe_key)
        SELECT current_setting('app.tenant_id')::uuid, ${c.type}, ${c.occurredAt ?? 'now()'}, ${or(c.customerId)}, ${or(c.campaignId)}, ${or(c.step)}::int,
-              ${or(c.enrollmentId)}, ${or(c.messageId)}, ${or(c.leadId)}, ${or(c.conversationId)}, ${or(c.automationId)}, ${c.dedupeKey}
+              ${or(c.enrollmentId)}, ${or(c.messageId)}, ${or(c.leadId)}, ${or(c.conversationId)}, ${or(c.automationId)}, ${c.properties ?? "'{}'::jsonb"}, ${c.dedupeKey}
          FROM ${from}${where ? ` WHERE ${where}` : ''}
        ON CONFLICT (tenant_id, dedupe_key) DO NOTHING`;
 }
@@ -101,3 +103,54 @@ export async function deleteEventsOlderThan(m: EntityManager, days: number, limi
   )) as [unknown, number];
   return n;
 }
+
+/**
+ * The epoch milliseconds of a timestamp expression, truncated as a
+ * JavaScript Date's: the `{ms}` of a dedupe key (docs/analytics.md), the
+ * same expression in the live writes and the backfill.
+ */
+export const epochMs = (t: string) => `floor(extract(epoch FROM ${t}) * 1000)::bigint`;
+
+/**
+ * The columns of an event about an outbound message, over a row `r` that
+ * carries the message's own columns (a RETURNING of messages).
+ */
+export const messageRefs = (r: string) => ({
+  customerId: `${r}.customer_id`,
+  campaignId: `${r}.campaign_id`,
+  step: `${r}.step`,
+  enrollmentId: `${r}.enrollment_id`,
+  messageId: `${r}.id`,
+  leadId: `${r}.lead_id`,
+  conversationId: `${r}.conversation_id`,
+});
+
+/** What a RETURNING of messages gives messageRefs. */
+export const MESSAGE_REF_COLUMNS = 'id, customer_id, campaign_id, step, enrollment_id, lead_id, conversation_id';
+
+/**
+ * What an upsert of conversations returns for conversationEvent: `inserted`
+ * is true for a row the statement made (`xmax = 0`: an insert, not the
+ * conflict's update).
+ */
+export const CONVERSATION_UPSERT_RETURNING = 'id, customer_id, lead_id, created_at, (xmax = 0) AS inserted';
+
+/**
+ * A conversation's `conversation.opened` or `conversation.closed` for the
+ * rows of `from` (a RETURNING of conversations with id, customer_id,
+ * lead_id and the timestamp column `at`), keyed by the conversation and
+ * the milliseconds of `at`.
+ */
+export const conversationEvent = (from: string, type: 'conversation.opened' | 'conversation.closed', at: string, where?: string) =>
+  eventInsert(
+    from,
+    {
+      type: `'${type}'`,
+      occurredAt: `${from}.${at}`,
+      customerId: `${from}.customer_id`,
+      leadId: `${from}.lead_id`,
+      conversationId: `${from}.id`,
+      dedupeKey: `'${type}:' || ${from}.id || ':' || ${epochMs(`${from}.${at}`)}`,
+    },
+    where,
+  );

@@ -6,6 +6,7 @@
 // as open, without a job that wakes it.
 import { type EntityManager } from 'typeorm';
 import { ApiError } from '../lib/errors';
+import { conversationEvent } from './analyticsEvents';
 import { conversationHasCampaign } from './messages';
 import { decodeSortedCursor, encodeCursor, likePattern, type ListParams, type Page } from './pagination';
 
@@ -139,7 +140,12 @@ export interface ConversationChanges {
   read?: boolean;
 }
 
-/** Applies what a person changed on the conversation (a status other than snoozed clears the snooze time). */
+/**
+ * Applies what a person changed on the conversation (a status other than
+ * snoozed clears the snooze time). Closing it writes `conversation.closed`
+ * and taking a closed one up again `conversation.opened`, in the same
+ * statement, from the status the row had before (docs/analytics.md).
+ */
 export async function updateConversation(m: EntityManager, id: string, changes: ConversationChanges): Promise<void> {
   const params: unknown[] = [id];
   const bind = (value: unknown) => `$${params.push(value)}`;
@@ -150,5 +156,13 @@ export async function updateConversation(m: EntityManager, id: string, changes: 
   }
   if (changes.assigneeMemberId !== undefined) set.push(`assignee_member_id = ${bind(changes.assigneeMemberId)}`);
   if (changes.read === true) set.push('unread_count = 0');
-  await m.query(`UPDATE conversations SET ${set.join(', ')} WHERE id = $1`, params);
+  await m.query(
+    `WITH was AS (SELECT id, status FROM conversations WHERE id = $1 FOR UPDATE),
+     upd AS (UPDATE conversations c SET ${set.join(', ')} FROM was WHERE c.id = was.id
+             RETURNING c.id, c.customer_id, c.lead_id, c.status, c.updated_at, was.status AS was),
+     opened AS (${conversationEvent('upd', 'conversation.opened', 'updated_at', "upd.was = 'closed' AND upd.status <> 'closed'")}),
+     closed AS (${conversationEvent('upd', 'conversation.closed', 'updated_at', "upd.was <> 'closed' AND upd.status = 'closed'")})
+     SELECT 1`,
+    params,
+  );
 }

@@ -13,8 +13,10 @@
 // on the unique index, inserts nothing, and so changes nothing.
 import { createHash } from 'node:crypto';
 import { type EntityManager } from 'typeorm';
+import { CONVERSATION_UPSERT_RETURNING, conversationEvent, eventInsert } from './analyticsEvents';
 import { newId } from './ids';
 import { readInboxSender } from './inboxes';
+import { lastStepSentBefore } from './messages';
 import { MAX_ATTACHMENT_BYTES, type InboundMail } from '../lib/inboundMail';
 import { conversationOfAddress, normalizeMessageId, ownMessageIdsIn } from '../lib/messageIds';
 
@@ -63,6 +65,8 @@ interface Placement {
   auto_reply_stops: boolean | null;
   /** The earliest date a mail may carry and still stop the enrollment (null: no enrollment). */
   stops_from: Date | null;
+  /** The outbound message the mail threads to by its Message-ID (a bounce's returned message); null otherwise. */
+  outbound_id: string | null;
 }
 
 /**
@@ -85,29 +89,29 @@ const SEND_CLOCK_SKEW_HOURS = 24;
  */
 const PLACE = `
   WITH cand AS (
-    SELECT m.conversation_id, m.origin, m.enrollment_id, m.sent_at, c.ord
+    SELECT m.conversation_id, m.origin, m.enrollment_id, m.sent_at, CASE WHEN m.direction = 'outbound' THEN m.id END AS outbound_id, c.ord
       FROM unnest($1::text[]) WITH ORDINALITY AS c(message_id, ord)
       JOIN messages m ON m.message_id = c.message_id
      WHERE m.customer_id = $3 AND m.conversation_id IS NOT NULL
     UNION ALL
-    SELECT v.id, NULL::text, NULL::text, NULL::timestamptz, 100000 + p.ord
+    SELECT v.id, NULL::text, NULL::text, NULL::timestamptz, NULL::text, 100000 + p.ord
       FROM unnest($2::text[]) WITH ORDINALITY AS p(conversation_id, ord)
       JOIN conversations v ON v.id = p.conversation_id
      WHERE v.customer_id = $3),
   hit AS (SELECT * FROM cand ORDER BY ord LIMIT 1),
   threaded AS (
-    SELECT h.conversation_id, v.lead_id, v.inbox_id, h.origin, h.enrollment_id, h.sent_at
+    SELECT h.conversation_id, v.lead_id, v.inbox_id, h.origin, h.enrollment_id, h.sent_at, h.outbound_id
       FROM hit h JOIN conversations v ON v.id = h.conversation_id JOIN leads l ON l.id = v.lead_id
      WHERE $6::boolean OR l.email = $4),
   placed AS (
     SELECT * FROM threaded
     UNION ALL
-    SELECT NULL::text, l.id, $5::text, NULL::text, NULL::text, NULL::timestamptz
+    SELECT NULL::text, l.id, $5::text, NULL::text, NULL::text, NULL::timestamptz, NULL::text
       FROM leads l
      WHERE l.customer_id = $3 AND l.email = $4 AND NOT EXISTS (SELECT 1 FROM threaded))
   SELECT p.conversation_id, p.lead_id, p.inbox_id, p.origin, e.id AS enrollment_id, e.campaign_id, e.status AS enrollment_status, k.auto_reply_stops,
          CASE WHEN p.enrollment_id IS NOT NULL AND p.sent_at IS NOT NULL THEN p.sent_at - interval '${SEND_CLOCK_SKEW_HOURS} hours'
-              ELSE date_trunc('second', e.created_at) END AS stops_from
+              ELSE date_trunc('second', e.created_at) END AS stops_from, p.outbound_id
     FROM placed p
     LEFT JOIN enrollments e ON e.id = coalesce(p.enrollment_id, (
       SELECT x.id FROM enrollments x
@@ -115,19 +119,25 @@ const PLACE = `
        ORDER BY x.created_at DESC, x.id DESC LIMIT 1))
     LEFT JOIN campaigns k ON k.id = e.campaign_id`;
 
-/** The lead's conversation with the inbox, found or made (no unread yet: that waits for the mail's own insert). */
+/** The lead's conversation with the inbox, found or made (no unread yet: that waits for the mail's own insert); a new one writes its `conversation.opened`. */
 const ENSURE_CONVERSATION = `
-  INSERT INTO conversations (tenant_id, id, customer_id, inbox_id, lead_id, subject)
-  VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5)
-  ON CONFLICT (tenant_id, inbox_id, lead_id) DO UPDATE SET updated_at = conversations.updated_at
-  RETURNING id`;
+  WITH conv AS (
+    INSERT INTO conversations (tenant_id, id, customer_id, inbox_id, lead_id, subject)
+    VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5)
+    ON CONFLICT (tenant_id, inbox_id, lead_id) DO UPDATE SET updated_at = conversations.updated_at
+    RETURNING ${CONVERSATION_UPSERT_RETURNING}),
+  opened AS (${conversationEvent('conv', 'conversation.opened', 'created_at', 'conv.inserted')})
+  SELECT id FROM conv`;
 
 /**
  * Stores the mail and, only when it was not stored before, what it changes:
  * the conversation (one unread, reopened, last message time moved forward),
  * its attachments, and — when `$16` (the mail stops its enrollment) — the
  * lead's status and the enrollment's end, as the webhook's
- * recordReplyOrBounce writes them.
+ * recordReplyOrBounce writes them — and their events (docs/analytics.md):
+ * the mail's `message.replied`, or for a bounce (`$17`) the returned
+ * outbound message's (`$23`) `message.bounced`, and `conversation.opened`
+ * when it reopens a closed conversation.
  */
 const STORE = `
   WITH ins AS (
@@ -135,12 +145,42 @@ const STORE = `
                           subject, body, body_html, from_email, auto_reply, sent_at, conversation_id)
     VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, 'inbound', $7, 'received', $8, $9, $10, $11, $12, $13, $14, $15)
     ON CONFLICT (tenant_id, message_id) DO NOTHING
-    RETURNING id),
+    RETURNING id, customer_id, campaign_id, enrollment_id, lead_id, conversation_id, created_at),
   conv AS (
-    UPDATE conversations
-       SET unread_count = unread_count + 1, status = 'open', snoozed_until = NULL,
-           last_message_at = greatest(last_message_at, $14::timestamptz), updated_at = now()
-     WHERE id = $15 AND EXISTS (SELECT 1 FROM ins)),
+    UPDATE conversations c
+       SET unread_count = c.unread_count + 1, status = 'open', snoozed_until = NULL,
+           last_message_at = greatest(c.last_message_at, $14::timestamptz), updated_at = now()
+      FROM (SELECT id, status FROM conversations WHERE id = $15) was
+     WHERE c.id = was.id AND EXISTS (SELECT 1 FROM ins)
+    RETURNING c.id, c.customer_id, c.lead_id, c.updated_at, was.status AS was),
+  reopened AS (${conversationEvent('conv', 'conversation.opened', 'updated_at', "conv.was = 'closed'")}),
+  replied AS (${eventInsert(
+    'ins',
+    {
+      type: "'message.replied'",
+      occurredAt: 'ins.created_at',
+      customerId: 'ins.customer_id',
+      campaignId: 'ins.campaign_id',
+      step: lastStepSentBefore('ins.enrollment_id', 'ins.created_at'),
+      enrollmentId: 'ins.enrollment_id',
+      messageId: 'ins.id',
+      leadId: 'ins.lead_id',
+      conversationId: 'ins.conversation_id',
+      dedupeKey: "'message.replied:' || ins.id",
+    },
+    "$17::text = 'replied'",
+  )}),
+  bounced AS (${eventInsert("(SELECT o.* FROM messages o WHERE o.id = $23 AND $17::text = 'bounced' AND EXISTS (SELECT 1 FROM ins)) b", {
+    type: "'message.bounced'",
+    customerId: 'b.customer_id',
+    campaignId: 'b.campaign_id',
+    step: `coalesce(${lastStepSentBefore('b.enrollment_id', 'now()')}, b.step)`,
+    enrollmentId: 'b.enrollment_id',
+    messageId: 'b.id',
+    leadId: 'b.lead_id',
+    conversationId: 'b.conversation_id',
+    dedupeKey: "'message.bounced:' || b.id",
+  })}),
   att AS (
     INSERT INTO message_attachments (tenant_id, id, message_id, customer_id, filename, content_type, size, content)
     SELECT current_setting('app.tenant_id')::uuid, a.id, ins.id, $2, a.filename, a.content_type, a.size, a.content
@@ -319,6 +359,7 @@ async function storeOne(m: EntityManager, customerId: string, inboxId: string, m
     attachments.map((a) => a.contentType),
     attachments.map((a) => a.size),
     attachments.map((a) => a.content),
+    bounce ? place.outbound_id : null,
   ])) as { inserted: number; stopped: number }[];
   if (!row || row.inserted === 0) return undefined;
   if (row.stopped > 0 && place.enrollment_id && place.campaign_id) {

@@ -3,6 +3,7 @@
 // what was empty, and overwrites only when asked to (`update=true`); `status` turns to bounced or
 // unsubscribed when the address is suppressed (db/suppressions.ts).
 import { type EntityManager } from 'typeorm';
+import { eventInsert } from './analyticsEvents';
 import { LEADS_IN_CAMPAIGN } from './enrollments';
 import { newId } from './ids';
 import { keysetStatement, type ListParams, page, type Page, sortOf, sortValueOf } from './pagination';
@@ -38,7 +39,8 @@ export interface ImportedLead {
  * Inserts the customer's lead for the address, or fills in what its existing
  * lead has empty — with `replace`, takes every value the import gives over
  * the lead's (an empty one keeps the lead's); answers its id, status and
- * whether it was inserted, changed or left as it was.
+ * whether it was inserted, changed or left as it was. A new lead writes its
+ * `lead.created` in the same statement (docs/analytics.md).
  */
 export async function upsertLead(
   m: EntityManager,
@@ -58,7 +60,12 @@ export async function upsertLead(
          company = CASE WHEN leads.company = '' OR ($10 AND EXCLUDED.company <> '') THEN EXCLUDED.company ELSE leads.company END,
          fields = CASE WHEN $10 THEN leads.fields || EXCLUDED.fields ELSE EXCLUDED.fields || leads.fields END,
          updated_at = now()
-       RETURNING id, status, first_name, last_name, company, fields)
+       RETURNING id, customer_id, status, first_name, last_name, company, fields, created_at, (xmax = 0) AS inserted),
+     created AS (${eventInsert(
+       'up',
+       { type: "'lead.created'", occurredAt: 'up.created_at', customerId: 'up.customer_id', leadId: 'up.id', dedupeKey: "'lead.created:' || up.id" },
+       'up.inserted',
+     )})
      SELECT up.id, up.status,
             CASE WHEN NOT EXISTS (SELECT 1 FROM before) THEN 'inserted'
                  WHEN EXISTS (SELECT 1 FROM before b WHERE (b.first_name, b.last_name, b.company, b.fields) = (up.first_name, up.last_name, up.company, up.fields))
@@ -168,8 +175,22 @@ export async function markEnrollmentLeadStopped(
   enrollmentId: string,
   status: 'replied' | 'bounced' | 'unsubscribed',
 ): Promise<string | undefined> {
+  // An unsubscribe that came as a bare signal writes its event here; one
+  // that came through suppressAddressAndStop wrote the same key already.
   const [lead] = (await m.query(
-    "UPDATE leads SET status = $2, updated_at = now() WHERE id = (SELECT lead_id FROM enrollments WHERE id = $1) AND status = 'active' RETURNING email",
+    `WITH unsubscribed AS (${eventInsert(
+      'enrollments e',
+      {
+        type: "'lead.unsubscribed'",
+        customerId: 'e.customer_id',
+        campaignId: 'e.campaign_id',
+        enrollmentId: 'e.id',
+        leadId: 'e.lead_id',
+        dedupeKey: "'lead.unsubscribed:' || e.id",
+      },
+      "e.id = $1 AND $2 = 'unsubscribed'",
+    )})
+     UPDATE leads SET status = $2, updated_at = now() WHERE id = (SELECT lead_id FROM enrollments WHERE id = $1) AND status = 'active' RETURNING email`,
     [enrollmentId, status],
   )) as [{ email: string }[], number];
   return lead[0]?.email;

@@ -7,6 +7,7 @@
 // found or made by an upsert in the same statement, so the send path keeps
 // its round trips.
 import { type EntityManager } from 'typeorm';
+import { CONVERSATION_UPSERT_RETURNING, conversationEvent, epochMs, eventInsert, MESSAGE_REF_COLUMNS, messageRefs } from './analyticsEvents';
 import { newId } from './ids';
 import { keysetPage, type ListParams, type Page } from './pagination';
 
@@ -58,22 +59,48 @@ const outboundParams = (msg: OutboundMessage) => [
  * The conversation of the message's (inbox, lead), found or made, as a CTE
  * named `conv`, with a new conversation's id in parameter `param` and its
  * subject `subject`. `touch` is what a conflict sets: a message that goes
- * out moves the conversation's last message time.
+ * out moves the conversation's last message time. A conversation the upsert
+ * made (`xmax = 0`: the row is this statement's insert, not an update)
+ * writes its `conversation.opened`.
  */
 const joinConversation = (param: number, subject: string, touch: string) => `WITH conv AS (
        INSERT INTO conversations (tenant_id, id, customer_id, inbox_id, lead_id, subject)
        VALUES (current_setting('app.tenant_id')::uuid, $${param}, $2, $6, $5, ${subject})
        ON CONFLICT (tenant_id, inbox_id, lead_id) DO UPDATE SET ${touch}
-       RETURNING id)`;
+       RETURNING ${CONVERSATION_UPSERT_RETURNING}),
+     conv_opened AS (${conversationEvent('conv', 'conversation.opened', 'created_at', 'conv.inserted')})`;
+
+/**
+ * An event about the outbound message rows of `from` (a RETURNING of
+ * messages with MESSAGE_REF_COLUMNS and the columns `at` names), keyed
+ * `{type}:{message}` or, with `keyMs`, `{type}:{message}:{ms of at}`.
+ */
+const messageEvent = (from: string, type: string, at: string, keyMs = false, where?: string) =>
+  eventInsert(
+    from,
+    {
+      type: `'${type}'`,
+      occurredAt: `${from}.${at}`,
+      ...messageRefs(from),
+      dedupeKey: `'${type}:' || ${from}.id${keyMs ? ` || ':' || ${epochMs(`${from}.${at}`)}` : ''}`,
+    },
+    where,
+  );
 
 /** Records a step that could not be rendered (nothing was sent); a later attempt's row of the same step takes the new error. */
 export async function recordRenderError(m: EntityManager, msg: OutboundMessage, error: string): Promise<void> {
+  // A `message.failed` when the step's status changes: a new row, or a
+  // failed send's row that now cannot be rendered (not a render error again).
   await m.query(
-    `${joinConversation(11, "''", 'updated_at = conversations.updated_at')}
-     INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, step, status, message_id, scheduled_at, error, conversation_id)
-     VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, 'outbound', $7, 'render_error', $8, $9, $10, (SELECT id FROM conv))
-     ON CONFLICT (tenant_id, enrollment_id, step) WHERE direction = 'outbound' DO UPDATE SET status = 'render_error', error = EXCLUDED.error, updated_at = now()
-       WHERE messages.status IN ('render_error', 'failed')`,
+    `${joinConversation(11, "''", 'updated_at = conversations.updated_at')},
+     prev AS (SELECT status FROM messages WHERE enrollment_id = $4 AND step = $7 AND direction = 'outbound'),
+     rec AS (
+       INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, step, status, message_id, scheduled_at, error, conversation_id)
+       VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, 'outbound', $7, 'render_error', $8, $9, $10, (SELECT id FROM conv))
+       ON CONFLICT (tenant_id, enrollment_id, step) WHERE direction = 'outbound' DO UPDATE SET status = 'render_error', error = EXCLUDED.error, updated_at = now()
+         WHERE messages.status IN ('render_error', 'failed')
+       RETURNING ${MESSAGE_REF_COLUMNS}, updated_at)
+     ${messageEvent('rec', 'message.failed', 'updated_at', true, "NOT EXISTS (SELECT 1 FROM prev WHERE prev.status = 'render_error')")}`,
     [...outboundParams(msg), error, newId('conv')],
   );
 }
@@ -88,11 +115,17 @@ export async function insertSendingMessage(
   msg: OutboundMessage,
   content: { subject: string; body: string; unsubscribeToken: string },
 ): Promise<SendingMessageRow | undefined> {
+  // Only a new row is queued: the conflict returns nothing, so a retry's
+  // statement writes no event.
   const [row] = (await m.query(
-    `${joinConversation(13, '$10', "last_message_at = now(), updated_at = now(), subject = CASE WHEN conversations.subject = '' THEN $10 ELSE conversations.subject END")}
-     INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, step, status, message_id, scheduled_at, subject, body, unsubscribe_token, conversation_id)
-     VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, 'outbound', $7, 'sending', $8, $9, $10, $11, $12, (SELECT id FROM conv))
-     ON CONFLICT (tenant_id, enrollment_id, step) WHERE direction = 'outbound' DO NOTHING RETURNING id, status, message_id, unsubscribe_token`,
+    `${joinConversation(13, '$10', "last_message_at = now(), updated_at = now(), subject = CASE WHEN conversations.subject = '' THEN $10 ELSE conversations.subject END")},
+     rec AS (
+       INSERT INTO messages (tenant_id, id, customer_id, campaign_id, enrollment_id, lead_id, inbox_id, direction, step, status, message_id, scheduled_at, subject, body, unsubscribe_token, conversation_id)
+       VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, 'outbound', $7, 'sending', $8, $9, $10, $11, $12, (SELECT id FROM conv))
+       ON CONFLICT (tenant_id, enrollment_id, step) WHERE direction = 'outbound' DO NOTHING
+       RETURNING ${MESSAGE_REF_COLUMNS}, status, message_id, unsubscribe_token, created_at),
+     ev AS (${messageEvent('rec', 'message.queued', 'created_at')})
+     SELECT id, status, message_id, unsubscribe_token FROM rec`,
     [...outboundParams(msg), content.subject, content.body, content.unsubscribeToken, newId('conv')],
   )) as SendingMessageRow[];
   return row;
@@ -109,11 +142,13 @@ export async function lockOutboundMessage(m: EntityManager, enrollmentId: string
 
 /** Marks a message whose send died midway as uncertain (SMTP cannot say whether it was accepted). */
 export async function markMessageUncertain(m: EntityManager, id: string, error: string, sentAt: Date): Promise<void> {
-  await m.query("UPDATE messages SET status = 'uncertain', sent_at = $3, error = $2, updated_at = now() WHERE id = $1 AND status = 'sending'", [
-    id,
-    error,
-    sentAt,
-  ]);
+  await m.query(
+    `WITH rec AS (
+       UPDATE messages SET status = 'uncertain', sent_at = $3, error = $2, updated_at = now() WHERE id = $1 AND status = 'sending'
+       RETURNING ${MESSAGE_REF_COLUMNS}, sent_at)
+     ${messageEvent('rec', 'message.uncertain', 'sent_at')}`,
+    [id, error, sentAt],
+  );
 }
 
 /** Puts a message that failed or could not be rendered back to sending, with the content rendered now. */
@@ -125,7 +160,13 @@ export async function markMessageSending(m: EntityManager, id: string, subject: 
 export async function markMessageFailed(m: EntityManager, id: string, error: string): Promise<void> {
   // Only a send still in flight fails: a later attempt may have settled the
   // record (uncertain) while this one hung, and that verdict stands.
-  await m.query("UPDATE messages SET status = 'failed', error = $2, updated_at = now() WHERE id = $1 AND status = 'sending'", [id, error]);
+  await m.query(
+    `WITH rec AS (
+       UPDATE messages SET status = 'failed', error = $2, updated_at = now() WHERE id = $1 AND status = 'sending'
+       RETURNING ${MESSAGE_REF_COLUMNS}, updated_at)
+     ${messageEvent('rec', 'message.failed', 'updated_at', true)}`,
+    [id, error],
+  );
 }
 
 /** The steps of the enrollment already sent (accepted, or of unknown outcome). */
@@ -158,9 +199,21 @@ export async function findEventMessage(m: EntityManager, messageId: string, enro
   return msg;
 }
 
-/** Counts an open of the message. */
-export async function countMessageOpen(m: EntityManager, id: string): Promise<void> {
-  await m.query('UPDATE messages SET opens = opens + 1, opened_at = coalesce(opened_at, now()), updated_at = now() WHERE id = $1', [id]);
+/** Counts an open of the message the provider reported in its event `sourceEventId` (one `message.opened` per event). */
+export async function countMessageOpen(m: EntityManager, id: string, sourceEventId: string): Promise<void> {
+  await m.query(
+    `WITH rec AS (
+       UPDATE messages SET opens = opens + 1, opened_at = coalesce(opened_at, now()), updated_at = now() WHERE id = $1
+       RETURNING ${MESSAGE_REF_COLUMNS}, updated_at)
+     ${eventInsert('rec', {
+       type: "'message.opened'",
+       occurredAt: 'rec.updated_at',
+       ...messageRefs('rec'),
+       properties: `jsonb_build_object('source', 'provider')`,
+       dedupeKey: "'message.opened:' || rec.id || ':' || $2",
+     })}`,
+    [id, sourceEventId],
+  );
 }
 
 /** The address of the lead a message with this unsubscribe token went to. */
@@ -361,10 +414,13 @@ export interface QueuedMessageRow {
  */
 export async function insertQueuedMessage(m: EntityManager, msg: ManualMessage): Promise<QueuedMessageRow> {
   const [row] = (await m.query(
-    `${joinConversation(9, '$3', "last_message_at = now(), updated_at = now(), subject = CASE WHEN conversations.subject = '' THEN $3 ELSE conversations.subject END")}
-     INSERT INTO messages (tenant_id, id, customer_id, lead_id, inbox_id, direction, origin, status, message_id, subject, body, conversation_id)
-     VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $5, $6, 'outbound', $8, 'queued', $7, $3, $4, (SELECT id FROM conv))
-     RETURNING id, conversation_id, status, queued_until`,
+    `${joinConversation(9, '$3', "last_message_at = now(), updated_at = now(), subject = CASE WHEN conversations.subject = '' THEN $3 ELSE conversations.subject END")},
+     rec AS (
+       INSERT INTO messages (tenant_id, id, customer_id, lead_id, inbox_id, direction, origin, status, message_id, subject, body, conversation_id)
+       VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $5, $6, 'outbound', $8, 'queued', $7, $3, $4, (SELECT id FROM conv))
+       RETURNING ${MESSAGE_REF_COLUMNS}, status, queued_until, created_at),
+     ev AS (${messageEvent('rec', 'message.queued', 'created_at')})
+     SELECT id, conversation_id, status, queued_until FROM rec`,
     [msg.id, msg.customerId, msg.subject, msg.body, msg.leadId, msg.inboxId, msg.messageId, msg.origin, newId('conv')],
   )) as QueuedMessageRow[];
   return row!;
@@ -424,19 +480,27 @@ export async function markManualRetrying(m: EntityManager, id: string, error: st
 
 /** Ends a manual message that will not be sent (its address was suppressed meanwhile, its inbox is gone). */
 export async function failManualMessage(m: EntityManager, id: string, error: string): Promise<void> {
-  await m.query("UPDATE messages SET status = 'failed', queued_until = NULL, error = $2, updated_at = now() WHERE id = $1 AND status IN ('queued', 'failed')", [
-    id,
-    error,
-  ]);
+  // A message already failed keeps its one `message.failed` (the row before the update says so).
+  await m.query(
+    `WITH rec AS (
+       UPDATE messages x SET status = 'failed', queued_until = NULL, error = $2, updated_at = now()
+         FROM (SELECT id, status FROM messages WHERE id = $1) was
+        WHERE x.id = was.id AND x.status IN ('queued', 'failed')
+       RETURNING x.id, x.customer_id, x.campaign_id, x.step, x.enrollment_id, x.lead_id, x.conversation_id, x.updated_at, was.status AS was)
+     ${messageEvent('rec', 'message.failed', 'updated_at', true, "rec.was <> 'failed'")}`,
+    [id, error],
+  );
 }
 
 /** Records the provider's acceptance of a manual message. */
 export async function recordMessageAccepted(m: EntityManager, sent: { messageRowId: string; providerMessageId: string; sentAt: Date }): Promise<void> {
-  await m.query("UPDATE messages SET status = 'accepted', provider_message_id = $2, sent_at = $3, error = NULL, updated_at = now() WHERE id = $1", [
-    sent.messageRowId,
-    sent.providerMessageId,
-    sent.sentAt,
-  ]);
+  await m.query(
+    `WITH rec AS (
+       UPDATE messages SET status = 'accepted', provider_message_id = $2, sent_at = $3, error = NULL, updated_at = now() WHERE id = $1
+       RETURNING ${MESSAGE_REF_COLUMNS}, sent_at)
+     ${messageEvent('rec', 'message.sent', 'sent_at')}`,
+    [sent.messageRowId, sent.providerMessageId, sent.sentAt],
+  );
 }
 
 /** How many Message-IDs a reply's References carries at most: the thread's first and its latest. */
@@ -509,3 +573,13 @@ export async function listQueuedMessages(m: EntityManager): Promise<{ id: string
 /** A condition: the conversation `conversation` (an SQL expression) has a message of campaign `param` (a bound parameter). */
 export const conversationHasCampaign = (conversation: string, param: string) =>
   `EXISTS (SELECT 1 FROM messages x WHERE x.conversation_id = ${conversation} AND x.campaign_id = ${param})`;
+
+/**
+ * The step a reply or bounce counts against (docs/analytics.md): the last
+ * step sent (accepted, or of unknown outcome) in enrollment `enrollment`
+ * at or before `at` — both SQL expressions; null without an enrollment.
+ */
+export const lastStepSentBefore = (enrollment: string, at: string) => `(SELECT o.step FROM messages o
+    WHERE o.enrollment_id = ${enrollment} AND o.direction = 'outbound' AND o.step IS NOT NULL AND o.status IN ('accepted', 'uncertain')
+      AND coalesce(o.sent_at, o.created_at) <= ${at}
+    ORDER BY o.step DESC LIMIT 1)`;

@@ -6,6 +6,7 @@
 // The reads that decide a send are with their tables: db/sendSlots.ts,
 // db/sendQuota.ts, db/enrollments.ts, db/messages.ts.
 import { type EntityManager } from 'typeorm';
+import { eventInsert, MESSAGE_REF_COLUMNS, messageRefs } from './analyticsEvents';
 import { type Allowance, bookingUpdate } from './sendQuota';
 
 type Granted = Extract<Allowance, { granted: true }>;
@@ -36,9 +37,18 @@ export async function recordSendAccepted(
   m: EntityManager,
   sent: { messageRowId: string; providerMessageId: string; sentAt: Date; enrollmentId: string; step: number },
 ): Promise<void> {
+  // The message's `message.sent` hangs on the acceptance's RETURNING: the
+  // same statement, so the event and the send commit or roll back together.
   await m.query(
     `WITH accepted AS (
-           UPDATE messages SET status = 'accepted', provider_message_id = $2, sent_at = $3, error = NULL, updated_at = now() WHERE id = $1)
+           UPDATE messages SET status = 'accepted', provider_message_id = $2, sent_at = $3, error = NULL, updated_at = now() WHERE id = $1
+           RETURNING ${MESSAGE_REF_COLUMNS}, sent_at),
+         sent_event AS (${eventInsert('accepted', {
+           type: "'message.sent'",
+           occurredAt: 'accepted.sent_at',
+           ...messageRefs('accepted'),
+           dedupeKey: "'message.sent:' || accepted.id",
+         })})
          UPDATE enrollments SET sent = sent + 1, current_step = greatest(current_step, $5), last_error = NULL, updated_at = now() WHERE id = $4`,
     [sent.messageRowId, sent.providerMessageId, sent.sentAt, sent.enrollmentId, sent.step],
   );

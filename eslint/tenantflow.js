@@ -59,7 +59,10 @@ const TABLE_OWNERS = {
 
 /**
  * Modules of one act that writes several families in one statement, and the
- * tables each may write besides its own.
+ * tables each may write besides its own. A statement that records a fact
+ * also writes its analytics event (docs/analytics.md): that INSERT's text is
+ * `eventInsert` in db/analyticsEvents.ts, embedded as a CTE, so no module
+ * here lists analytics_events.
  */
 const ACT_MODULES = {
   // The send: takes the inbox's slot, books the tenant's allowance and moves

@@ -23,6 +23,7 @@ import { InboundMail1730000016200 } from './1730000016200-inbound-mail';
 import { ManualSendSlots1730000016300 } from './1730000016300-manual-send-slots';
 import { ConversationListIndex1730000016400 } from './1730000016400-conversation-list-index';
 import { AnalyticsEvents1730000017000 } from './1730000017000-analytics-events';
+import { CampaignCompletedEvent1730000017100 } from './1730000017100-campaign-completed-event';
 import { PublishableKeys1730000017200 } from './1730000017200-publishable-keys';
 
 export const migrations = [
@@ -49,5 +50,6 @@ export const migrations = [
   ManualSendSlots1730000016300,
   ConversationListIndex1730000016400,
   AnalyticsEvents1730000017000,
+  CampaignCompletedEvent1730000017100,
   PublishableKeys1730000017200,
 ];

@@ -77,7 +77,7 @@ async function applyInTenant(
   const running = ['active', 'paused'].includes(msg.enrollment_status);
   const stops = running || msg.enrollment_status === 'pending';
   if (event.type === 'open') {
-    await countMessageOpen(m, msg.id);
+    await countMessageOpen(m, msg.id, event.id);
     return { status: 'processed', tenantId };
   }
   const outcome = event.type === 'reply' ? 'replied' : 'bounced';
