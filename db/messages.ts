@@ -509,3 +509,25 @@ export async function listQueuedMessages(m: EntityManager): Promise<{ id: string
 /** A condition: the conversation `conversation` (an SQL expression) has a message of campaign `param` (a bound parameter). */
 export const conversationHasCampaign = (conversation: string, param: string) =>
   `EXISTS (SELECT 1 FROM messages x WHERE x.conversation_id = ${conversation} AND x.campaign_id = ${param})`;
+
+/** An outbound message as a tracking fetch records it: its references and when it was sent. */
+export interface TrackedMessageRow {
+  id: string;
+  customer_id: string;
+  campaign_id: string | null;
+  step: number | null;
+  enrollment_id: string | null;
+  lead_id: string;
+  conversation_id: string | null;
+  sent_at: Date | null;
+}
+
+/** The tenant's outbound message with this row id (a tracking token names it), or undefined. */
+export async function findTrackedMessage(m: EntityManager, id: string): Promise<TrackedMessageRow | undefined> {
+  const [row] = (await m.query(
+    `SELECT id, customer_id, campaign_id, step, enrollment_id, lead_id, conversation_id, sent_at
+       FROM messages WHERE id = $1 AND direction = 'outbound'`,
+    [id],
+  )) as TrackedMessageRow[];
+  return row;
+}
