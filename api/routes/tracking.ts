@@ -44,6 +44,7 @@ export function trackingRoutes(r: Routes, deps: AppDeps) {
       summary: 'Tracked link of a message: redirects (302) to the target its signed token names',
       ...tracking,
       status: 302,
+      redirect: true,
     },
     async ({ ctx, params }) => {
       const { url } = await recordTrackingFetch(ds, deps.keyring, 'click', fetchOf(ctx, params.token ?? ''));
