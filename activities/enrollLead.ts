@@ -54,6 +54,7 @@ import { sendIfGranted } from '../workflows/sendQuota.rules';
 import { insertSuppression } from '../db/suppressions';
 import { renderTemplate } from '../lib/templates';
 import { type OutboundPolicy } from '../lib/outbound';
+import { trackedHtml } from '../lib/tracking';
 import { providerForInbox } from './providers/inboxProvider';
 import { type InboxSender } from '../db/rows/inboxes';
 
@@ -98,6 +99,7 @@ interface SendContext {
   lead: { email: string; first_name: string; last_name: string; company: string; fields: Record<string, unknown> };
   step: { position: number; subject: string; body: string };
   suppressed: boolean;
+  tracking: boolean;
 }
 
 const TERMINAL = new Set<string>(ENDED_ENROLLMENT_STATUSES);
@@ -136,6 +138,7 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
       lead: { email: row.email, first_name: row.first_name!, last_name: row.last_name!, company: row.company!, fields: row.fields! },
       step: row.step,
       suppressed: row.suppressed,
+      tracking: row.tracking,
     };
   }
 
@@ -254,10 +257,19 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
       });
       const inserted = insertedRow !== undefined;
       const row = inserted ? insertedRow : await lockOutboundMessage(m, input.enrollmentId, input.step);
-      return { inbox, row: row!, inserted, to: c.lead.email, subject: subject.text, body: body.text, provider: await providerFor(m, input.tenantId, inbox) };
+      return {
+        inbox,
+        row: row!,
+        inserted,
+        to: c.lead.email,
+        subject: subject.text,
+        body: body.text,
+        tracking: c.tracking,
+        provider: await providerFor(m, input.tenantId, inbox),
+      };
     });
     if ('done' in prepared) return prepared.done!;
-    const { inbox, row, inserted, to, subject, body, provider } = prepared;
+    const { inbox, row, inserted, to, subject, body, tracking, provider } = prepared;
 
     // 2. Reconcile with an earlier attempt.
     if (row.status === 'accepted') return { outcome: 'already_sent' };
@@ -276,7 +288,12 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
     }
 
     // 3. Send.
-    const unsubscribeUrl = `${(deps.apiUrl ?? 'http://127.0.0.1:4000').replace(/\/$/, '')}/api/unsubscribe/${row.unsubscribe_token}`;
+    const apiUrl = (deps.apiUrl ?? 'http://127.0.0.1:4000').replace(/\/$/, '');
+    const unsubscribeUrl = `${apiUrl}/api/unsubscribe/${row.unsubscribe_token}`;
+    // A tracked message gets an HTML part (links through the click route, the
+    // open pixel); the plain text stays as written. Without a keyring nothing
+    // can be signed, so the message goes untracked.
+    const html = tracking && deps.keyring ? trackedHtml(body, { keyring: deps.keyring, tenantId: input.tenantId, messageId: row.id, apiUrl }) : undefined;
     let result: { providerMessageId: string };
     try {
       result = await provider.send({
@@ -286,6 +303,7 @@ export function createEnrollLeadActivities(deps: OutreachDeps) {
         to,
         subject,
         text: body,
+        ...(html !== undefined ? { html } : {}),
         headers: { 'List-Unsubscribe': `<${unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
       });
     } catch (err) {

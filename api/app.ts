@@ -40,6 +40,7 @@ import { outboxRoutes } from './routes/outbox';
 import { conversationRoutes } from './routes/conversations';
 import { messageRoutes } from './routes/messages';
 import { workflowRoutes } from './routes/workflows';
+import { trackingRoutes } from './routes/tracking';
 import { type AppState } from './state';
 import { type AppDeps } from './deps';
 
@@ -111,6 +112,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   publishableKeyRoutes(r);
   ctaRoutes(r, deps);
   tenantSettingsRoutes(r);
+  trackingRoutes(r, deps);
   app.use(r.router.routes());
   app.use(r.router.allowedMethods());
   specsOf.set(app, r.specs);

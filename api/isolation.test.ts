@@ -26,6 +26,7 @@ import { startStripeMock } from '../test/helpers/stripeMock';
 import { generateKey, parseKeyring } from '../lib/encryption';
 import { LOCAL_PRICE_IDS } from '../lib/plans';
 import { createStripe } from '../lib/stripe';
+import { signTrackingToken } from '../lib/tracking';
 
 type Caller = 'owner' | 'restricted';
 type Case = 'own' | 'otherTenant' | 'otherCustomer' | 'nonexistent';
@@ -76,7 +77,7 @@ beforeAll(async () => {
     providerConfigured: true,
     taskQueue: `idle-${randomUUID()}`,
     mailSinkDir: sinkDir,
-    keyring: parseKeyring(`v1:${generateKey()}`, 'v1'),
+    keyring: isolationKeyring,
     // Local test mode, so its stand-ins for Stripe's hosted pages are in the matrix too.
     billing: {
       stripe: createStripe({ secretKey: 'sk_test_isolation', apiBase: stripeMock.apiBase }),
@@ -296,6 +297,7 @@ function rows(): Row[] {
     ...attachmentRows(),
     ...leadExpansionRows(),
     ...publishableKeyRows(),
+    ...trackingRows(),
   ];
 }
 
@@ -743,4 +745,39 @@ function publishableKeyRows(): Row[] {
     ),
   };
   return [{ route: 'DELETE /api/publishable-keys/:id', action: 'delete', caller: 'owner', ok: 204, make, idPrefix: 'pkey' }];
+}
+
+/** The matrix app's keyring (the tracking rows sign their tokens with it). */
+const isolationKeyring = parseKeyring(`v1:${generateKey()}`, 'v1');
+
+/**
+ * A campaign's tracking setting, and the public tracking routes: a token is
+ * scoped to the message it names, and one validly signed but naming another
+ * tenant's message (as tenant A's), or a message that does not exist, is the
+ * same 404 as a bad one.
+ */
+function trackingRows(): Row[] {
+  const c0 = () => a.customers[0]!.id;
+  const owner = () => agents.ownerA;
+  const ownerB = () => agents.ownerB;
+  const cmp = {
+    own: campaignOf(owner, c0),
+    otherTenant: campaignOf(ownerB, () => b.customers[0]!.id),
+    otherCustomer: campaignOf(owner, () => a.customers[1]!.id),
+  };
+  const sign = (kind: 'open' | 'click', messageId: string) => {
+    const t = signTrackingToken(isolationKeyring, { kind, tenantId: a.tenant.id, messageId, url: kind === 'click' ? 'https://example.com/' : '' });
+    return kind === 'open' ? `${t}.gif` : t;
+  };
+  // Every token says tenant A; the other tenant's is B's message under A's name.
+  const tokens = (kind: 'open' | 'click') => ({
+    own: async () => sign(kind, await sentMessage(owner, c0)()),
+    otherTenant: async () => sign(kind, await sentMessage(ownerB, () => b.customers[0]!.id)()),
+    nonexistent: () => sign(kind, newId('msg')),
+  });
+  return [
+    { caller: 'owner', customerId: c0, idPrefix: 'cmp', make: cmp, route: 'PATCH /api/campaigns/:id', action: 'update', ok: 200, body: { tracking: true } },
+    { caller: 'owner', make: tokens('click'), route: 'GET /api/t/c/:token', action: 'read', ok: 302 },
+    { caller: 'owner', make: tokens('open'), route: 'GET /api/t/o/:token', action: 'read', ok: 200 },
+  ];
 }

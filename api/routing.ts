@@ -68,6 +68,8 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType 
   html?: boolean;
   /** The success answer is a file's bytes (application/octet-stream), set on ctx.body by the handler. */
   download?: boolean;
+  /** The success answer is a redirect (its status, e.g. 302, with a Location header), set on ctx by the handler. */
+  redirect?: boolean;
   /** Error statuses the route answers beyond the conventions' (e.g. 402 plan_limit_reached), with what they mean. */
   errors?: Record<number, string>;
 }
@@ -245,7 +247,9 @@ function documentedStatuses(r: RouteSpec): Record<string, unknown> {
       ? { description: 'the file', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } }
       : r.response
         ? { description: 'success', content: { 'application/json': { schema: z.toJSONSchema(r.response, { io: 'output', unrepresentable: 'any' }) } } }
-        : { description: 'success' };
+        : r.redirect
+          ? { description: 'a redirect to the Location header', headers: { Location: { schema: { type: 'string', format: 'uri' } } } }
+          : { description: 'success' };
   const responses: Record<string, unknown> = {
     [String(r.status ?? 200)]: success,
     ...Object.fromEntries((r.otherSuccess ?? []).map((s) => [String(s), success])),

@@ -18,6 +18,7 @@ export interface CampaignRow {
   started_at: Date | null;
   created_at: Date;
   updated_at: Date;
+  tracking: boolean;
 }
 
 export interface SequenceSnapshotRow {
@@ -27,7 +28,8 @@ export interface SequenceSnapshotRow {
   created_at: Date;
 }
 
-const CAMPAIGN_COLUMNS = 'id, customer_id, name, status, timezone, days, window_start, window_end, sequence_version, started_at, created_at, updated_at';
+const CAMPAIGN_COLUMNS =
+  'id, customer_id, name, status, timezone, days, window_start, window_end, sequence_version, started_at, created_at, updated_at, tracking';
 
 /** The customer's campaign, or undefined; `lock` takes it FOR UPDATE (a status or sequence change, adding leads). */
 export async function findCampaign(m: EntityManager, customerId: string, id: string, lock = false): Promise<CampaignRow | undefined> {
@@ -56,12 +58,12 @@ export async function listCampaignsPage(m: EntityManager, customerId: string, li
 /** A draft campaign with the inboxes it sends from. */
 export async function insertCampaign(
   m: EntityManager,
-  c: { id: string; customerId: string; name: string; timezone: string; days: number[]; start: string; end: string; inboxIds: string[] },
+  c: { id: string; customerId: string; name: string; timezone: string; days: number[]; start: string; end: string; inboxIds: string[]; tracking?: boolean },
 ): Promise<void> {
   await m.query(
-    `INSERT INTO campaigns (tenant_id, id, customer_id, name, timezone, days, window_start, window_end)
-     VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, $7)`,
-    [c.id, c.customerId, c.name, c.timezone, c.days, c.start, c.end],
+    `INSERT INTO campaigns (tenant_id, id, customer_id, name, timezone, days, window_start, window_end, tracking)
+     VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, $7, $8)`,
+    [c.id, c.customerId, c.name, c.timezone, c.days, c.start, c.end, c.tracking ?? false],
   );
   await m.query("INSERT INTO campaign_inboxes (tenant_id, campaign_id, inbox_id) SELECT current_setting('app.tenant_id')::uuid, $1, unnest($2::text[])", [
     c.id,
@@ -193,4 +195,9 @@ export async function listSequenceSnapshotTexts(
     version: number;
     steps: { subject: string; body: string }[];
   }[];
+}
+
+/** Turns the campaign's open and click tracking on or off; later sends follow it. */
+export async function setCampaignTracking(m: EntityManager, id: string, tracking: boolean): Promise<void> {
+  await m.query('UPDATE campaigns SET tracking = $2, updated_at = now() WHERE id = $1', [id, tracking]);
 }

@@ -25,6 +25,8 @@ export interface SendContextRow {
   /** Null when the pinned sequence has no such step. */
   step: { position: number; subject: string; body: string } | null;
   suppressed: boolean;
+  /** The campaign's open and click tracking. */
+  tracking: boolean;
 }
 
 /** The enrollment's send context for one step (undefined when the row is gone). */
@@ -33,7 +35,8 @@ export async function readSendContext(m: EntityManager, enrollmentId: string, st
     `SELECT e.id, e.customer_id, e.campaign_id, e.lead_id, e.sequence_version, e.inbox_id, e.status,
             l.email, l.first_name, l.last_name, l.company, l.fields,
             (SELECT st FROM jsonb_array_elements(s.steps) st WHERE (st->>'position')::int = $2 LIMIT 1) AS step,
-            EXISTS (SELECT 1 FROM suppressions x WHERE x.email = l.email) AS suppressed
+            EXISTS (SELECT 1 FROM suppressions x WHERE x.email = l.email) AS suppressed,
+            coalesce((SELECT c.tracking FROM campaigns c WHERE c.id = e.campaign_id), false) AS tracking
        FROM enrollments e
        LEFT JOIN leads l ON l.id = e.lead_id
        LEFT JOIN campaign_sequences s ON s.campaign_id = e.campaign_id AND s.version = e.sequence_version

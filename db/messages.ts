@@ -583,3 +583,24 @@ export const lastStepSentBefore = (enrollment: string, at: string) => `(SELECT o
     WHERE o.enrollment_id = ${enrollment} AND o.direction = 'outbound' AND o.step IS NOT NULL AND o.status IN ('accepted', 'uncertain')
       AND coalesce(o.sent_at, o.created_at) <= ${at}
     ORDER BY o.step DESC LIMIT 1)`;
+/** An outbound message as a tracking fetch records it: its references and when it was sent. */
+export interface TrackedMessageRow {
+  id: string;
+  customer_id: string;
+  campaign_id: string | null;
+  step: number | null;
+  enrollment_id: string | null;
+  lead_id: string;
+  conversation_id: string | null;
+  sent_at: Date | null;
+}
+
+/** The tenant's outbound message with this row id (a tracking token names it), or undefined. */
+export async function findTrackedMessage(m: EntityManager, id: string): Promise<TrackedMessageRow | undefined> {
+  const [row] = (await m.query(
+    `SELECT id, customer_id, campaign_id, step, enrollment_id, lead_id, conversation_id, sent_at
+       FROM messages WHERE id = $1 AND direction = 'outbound'`,
+    [id],
+  )) as TrackedMessageRow[];
+  return row;
+}

@@ -78,6 +78,10 @@ export const NO_SUCCESS_EXPECTED: Record<string, string> = {
   'POST /api/platform/backfills/{name}/throttle': 'only a running backfill takes new settings (see pause); api/backfills.test.ts',
   'POST /api/campaigns/{id}/sequence/upgrade':
     'state-dependent: only a campaign whose running leads run an older sequence version than its latest (409 otherwise); api/sequenceUpgrade.test.ts upgrades one',
+  'GET /api/t/o/{token}':
+    'the token is HMAC-signed by the send (a tracked message’s pixel): a fuzzer cannot sign one, so every case is the 404; api/tracking.test.ts follows one from a sent message',
+  'GET /api/t/c/{token}':
+    'the token is HMAC-signed by the send (a tracked message’s link), and a valid one answers 302, not 2xx; api/tracking.test.ts follows one from a sent message',
 };
 
 interface Seeded {

@@ -16,6 +16,8 @@ export interface OutgoingMail {
   to: string;
   subject: string;
   text: string;
+  /** An HTML alternative (a tracked campaign's: docs/analytics.md, "Tracking"). */
+  html?: string;
   headers: Record<string, string>;
 }
 
@@ -70,6 +72,7 @@ export function smtpProvider(settings: SmtpSettings, policy: OutboundPolicy): Ma
           to: mail.to,
           subject: mail.subject,
           text: mail.text,
+          ...(mail.html !== undefined ? { html: mail.html } : {}),
           headers: mail.headers,
         });
         return { providerMessageId: info.messageId };
@@ -107,6 +110,7 @@ export function smartleadProvider(opts: { baseUrl: string; apiKey: string; timeo
             to_email: mail.to,
             subject: mail.subject,
             body: mail.text,
+            ...(mail.html !== undefined ? { html_body: mail.html } : {}),
             message_id: mail.messageId,
             headers: mail.headers,
           }),

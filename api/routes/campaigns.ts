@@ -47,6 +47,18 @@ export function campaignRoutes(r: Routes, deps: WorkflowClientDeps) {
   );
   r.add(
     {
+      method: 'patch',
+      path: '/api/campaigns/:id',
+      summary: "Change a campaign's settings: open and click tracking (off by default)",
+      ...write,
+      ...campaign,
+      body: S.campaignUpdateBody,
+      response: R.campaign,
+    },
+    ({ access, customerId, params, body }) => campaigns.updateCampaign(access, customerId, params.id!, body),
+  );
+  r.add(
+    {
       method: 'post',
       path: '/api/campaigns/:id/status',
       summary: 'Start, pause or archive a campaign (fans out to every enrollment)',

@@ -74,6 +74,8 @@ export const campaign = z.strictObject({
   startedAt: at.nullable(),
   createdAt: at,
   updatedAt: at,
+  /** Whether its mail carries an open pixel and tracked links. */
+  tracking: z.boolean(),
 });
 const snapshotStep = z.strictObject({ position: z.number().int(), subject: z.string(), body: z.string(), delayHours: z.number().int() });
 export const campaignSequence = z.union([

@@ -33,6 +33,8 @@ export const campaignBody = z
     name: z.string().trim().min(1).max(200),
     inboxIds: z.array(z.string().max(40)).min(1).max(50),
     schedule: scheduleBody,
+    /** Open and click tracking (docs/analytics.md, "Tracking"); off unless asked for. */
+    tracking: z.boolean().optional(),
   })
   .strict();
 
@@ -154,3 +156,12 @@ export const leadQuery = z
       .meta({ description: `comma-separated: ${LEAD_EXPANSIONS.join(', ')}`, pattern: '^[a-z,]*$' }),
   })
   .strict();
+
+/** A campaign's settings that may change at any time (the rest are fixed at creation). */
+export const campaignUpdateBody = z
+  .object({
+    /** Open and click tracking (docs/analytics.md, "Tracking"): mail sent from now on carries the pixel and tracked links, or not. */
+    tracking: z.boolean().optional(),
+  })
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, { message: 'give at least one field to change' });

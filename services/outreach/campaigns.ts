@@ -43,6 +43,7 @@ async function campaignJson(a: TenantAccess, c: CampaignRow) {
     startedAt: c.started_at,
     createdAt: c.created_at,
     updatedAt: c.updated_at,
+    tracking: c.tracking,
   };
 }
 
@@ -55,7 +56,7 @@ export async function listCampaigns(a: TenantAccess, customerId: string, list: L
   return { data: await Promise.all(p.data.map((c) => campaignJson(a, c))), nextCursor: p.nextCursor };
 }
 
-export async function createCampaign(a: TenantAccess, customerId: string, input: { name: string; inboxIds: string[]; schedule: Schedule }) {
+export async function createCampaign(a: TenantAccess, customerId: string, input: { name: string; inboxIds: string[]; schedule: Schedule; tracking?: boolean }) {
   const inboxIds = [...new Set(input.inboxIds)];
   const wellFormed = inboxIds.filter((i) => isId('inb', i));
   const known = new Set(await findCustomerInboxIds(a.manager, customerId, wellFormed));
@@ -71,7 +72,17 @@ export async function createCampaign(a: TenantAccess, customerId: string, input:
   await assertWithinLimit(a.manager, 'campaigns');
   const id = newId('cmp');
   const s = input.schedule;
-  await campaigns.insertCampaign(a.manager, { id, customerId, name: input.name, timezone: s.timezone, days: s.days, start: s.start, end: s.end, inboxIds });
+  await campaigns.insertCampaign(a.manager, {
+    id,
+    customerId,
+    name: input.name,
+    timezone: s.timezone,
+    days: s.days,
+    start: s.start,
+    end: s.end,
+    inboxIds,
+    tracking: input.tracking,
+  });
   return getCampaign(a, customerId, id);
 }
 
@@ -148,4 +159,12 @@ export async function campaignStats(a: TenantAccess, deps: WorkflowClientDeps, c
   const fanout = await runningFanout(deps, a.tenantId, c.id);
   const total = (k: 'sent' | 'uncertain' | 'opened') => steps.reduce((n, s) => n + s[k], 0);
   return { ...counts, sent: total('sent'), uncertain: total('uncertain'), opened: total('opened'), steps, fanout };
+}
+
+/** Changes the campaign's settings (open and click tracking); an archived campaign keeps its own. */
+export async function updateCampaign(a: TenantAccess, customerId: string, id: string, input: { tracking?: boolean }) {
+  const c = await findCampaign(a, customerId, id, true);
+  if (c.status === 'archived') throw new ApiError(409, 'campaign_archived', 'an archived campaign cannot change');
+  if (input.tracking !== undefined && input.tracking !== c.tracking) await campaigns.setCampaignTracking(a.manager, c.id, input.tracking);
+  return getCampaign(a, customerId, c.id);
 }

@@ -69,6 +69,7 @@ export const actions: Actions = {
         name: values.name,
         inboxIds: f.getAll('inboxIds').map(String),
         schedule: { timezone: values.timezone, days: f.getAll('days').map(Number), start: values.start, end: values.end },
+        tracking: f.get('tracking') === 'on',
       },
     });
     if (res.status !== 201) return formFailure(res, 'create', values);

@@ -138,6 +138,17 @@ export const actions: Actions = {
     if (res.status !== 200) return formFailure(res, 'fixResume');
     return { form: 'fixResume', resumed: res.body.resumed, stillMissing: res.body.stillMissing, updated: res.body.updated };
   },
+  // Open and click tracking on or off (the button says which).
+  tracking: async ({ request, cookies, params }) => {
+    const f = await request.formData();
+    const res = await api(cookies, campaignPath(params), {
+      method: 'PATCH',
+      customerId: String(f.get('customerId') ?? ''),
+      body: { tracking: f.get('tracking') === 'on' },
+    });
+    if (res.status !== 200) return formFailure(res, 'tracking');
+    return { form: 'tracking', saved: true };
+  },
   // Moving the running leads to the latest sequence version (asked for with ConfirmAction).
   upgrade: async ({ request, cookies, params }) => {
     const f = await request.formData();
