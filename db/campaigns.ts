@@ -194,3 +194,9 @@ export async function listSequenceSnapshotTexts(
     steps: { subject: string; body: string }[];
   }[];
 }
+
+/** Whether the campaign counts opens and clicks (off unless turned on). */
+export async function campaignTracking(m: EntityManager, campaignId: string): Promise<boolean> {
+  const [row] = (await m.query('SELECT tracking FROM campaigns WHERE id = $1', [campaignId])) as { tracking: boolean }[];
+  return row?.tracking ?? false;
+}
