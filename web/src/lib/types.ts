@@ -11,6 +11,7 @@ import type * as PlatformApi from '../../../api/schemas/platform.responses';
 import type * as MetaApi from '../../../api/schemas/meta.responses';
 import type * as WebhooksApi from '../../../api/schemas/webhooks.responses';
 import type * as ConversationsApi from '../../../api/schemas/conversations.responses';
+import type * as ChartsApi from '../../../api/schemas/charts.responses';
 
 type Out<S extends z.ZodType> = z.output<S>;
 type Item<L extends { data: unknown[] }> = L['data'][number];
@@ -93,3 +94,6 @@ export type ConversationThread = Out<typeof ConversationsApi.conversationThread>
 /** A lead with `?expand=activity,conversations`: its timeline and its conversations. */
 export type LeadExpanded = Out<typeof OutreachApi.leadExpanded>;
 export type LeadActivity = Out<typeof OutreachApi.leadActivity>;
+
+export type CampaignSeries = Out<typeof ChartsApi.campaignSeries>;
+export type AnalyticsSummary = Out<typeof ChartsApi.analyticsSummary>;
