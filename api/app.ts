@@ -41,6 +41,7 @@ import { conversationRoutes } from './routes/conversations';
 import { messageRoutes } from './routes/messages';
 import { workflowRoutes } from './routes/workflows';
 import { trackingRoutes } from './routes/tracking';
+import { chartRoutes } from './routes/charts';
 import { type AppState } from './state';
 import { type AppDeps } from './deps';
 
@@ -113,6 +114,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   ctaRoutes(r, deps);
   tenantSettingsRoutes(r);
   trackingRoutes(r, deps);
+  chartRoutes(r);
   app.use(r.router.routes());
   app.use(r.router.allowedMethods());
   specsOf.set(app, r.specs);

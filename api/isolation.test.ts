@@ -298,6 +298,7 @@ function rows(): Row[] {
     ...leadExpansionRows(),
     ...publishableKeyRows(),
     ...trackingRows(),
+    ...chartRows(),
   ];
 }
 
@@ -781,3 +782,32 @@ function trackingRows(): Row[] {
     { caller: 'owner', make: tokens('open'), route: 'GET /api/t/o/:token', action: 'read', ok: 200 },
   ];
 }
+
+/** A campaign's charts: its series is the campaign's, read in its customer. */
+function chartRows(): Row[] {
+  const c0 = () => a.customers[0]!.id;
+  const owner = () => agents.ownerA;
+  const cmp = {
+    own: campaignOf(owner, c0),
+    otherTenant: campaignOf(
+      () => agents.ownerB,
+      () => b.customers[0]!.id,
+    ),
+    otherCustomer: campaignOf(owner, () => a.customers[1]!.id),
+  };
+  return [{ caller: 'owner', customerId: c0, idPrefix: 'cmp', route: 'GET /api/campaigns/:id/analytics', action: 'read', ok: 200, make: cmp }];
+}
+
+describe("a customer's dashboard", () => {
+  it('answers in the caller’s own customer only', async () => {
+    const own = await agents.restrictedA.get('/api/analytics/summary').set('X-Customer-Id', a.customers[0]!.id);
+    expect(own.status).toBe(200);
+    for (const other of [a.customers[1]!.id, b.customers[0]!.id]) {
+      const res = await agents.restrictedA.get('/api/analytics/summary').set('X-Customer-Id', other);
+      expect(res.status).toBe(400);
+      expect((res.body as { error: { code: string } }).error.code).toBe('invalid_customer_context');
+    }
+    const crossTenant = await agents.ownerA.get('/api/analytics/summary').set('X-Customer-Id', b.customers[0]!.id);
+    expect(crossTenant.status).toBe(400);
+  });
+});

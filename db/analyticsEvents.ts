@@ -154,3 +154,122 @@ export const conversationEvent = (from: string, type: 'conversation.opened' | 'c
     },
     where,
   );
+
+// What a campaign's stats and charts count, one row per counted fact with its
+// step and time (docs/analytics.md, "Stats and charts"): a message by its
+// latest outcome event (sent, uncertain or failed: each in one), an enrollment's
+// first reply, a bounced message, an unsubscribed enrollment, and — when the
+// campaign tracks — a message's first human open and click. `$1` is the
+// campaign; each fact is counted once however often it was recorded.
+const CAMPAIGN_FACTS = `
+  ev AS (SELECT type, step, message_id, enrollment_id, lead_id, occurred_at, seq, properties FROM analytics_events WHERE campaign_id = $1),
+  tracked AS (SELECT coalesce((SELECT c.tracking FROM campaigns c WHERE c.id = $1), false) AS tracking),
+  latest AS (
+    SELECT DISTINCT ON (message_id) message_id, step, type, occurred_at FROM ev
+     WHERE type IN ('message.sent', 'message.uncertain', 'message.failed') ORDER BY message_id, seq DESC),
+  facts AS (
+    SELECT CASE type WHEN 'message.sent' THEN 'sent' WHEN 'message.uncertain' THEN 'uncertain' ELSE 'errors' END AS kind, step, occurred_at FROM latest
+    UNION ALL SELECT kind, step, occurred_at FROM (
+      SELECT DISTINCT ON (enrollment_id) 'replied' AS kind, step, occurred_at FROM ev
+       WHERE type = 'message.replied' AND enrollment_id IS NOT NULL ORDER BY enrollment_id, occurred_at, seq) r
+    UNION ALL SELECT kind, step, occurred_at FROM (
+      SELECT DISTINCT ON (message_id) 'bounced' AS kind, step, occurred_at FROM ev WHERE type = 'message.bounced' ORDER BY message_id, seq) b
+    UNION ALL SELECT kind, NULL::int, occurred_at FROM (
+      SELECT DISTINCT ON (coalesce(enrollment_id, lead_id)) 'unsubscribed' AS kind, occurred_at FROM ev
+       WHERE type = 'lead.unsubscribed' ORDER BY coalesce(enrollment_id, lead_id), seq) u
+    UNION ALL SELECT kind, step, occurred_at FROM (
+      SELECT DISTINCT ON (type, message_id) CASE type WHEN 'message.opened' THEN 'opened' ELSE 'clicked' END AS kind, step, occurred_at FROM ev
+       WHERE type IN ('message.opened', 'message.clicked') AND (SELECT tracking FROM tracked) AND properties->>'bot' IS DISTINCT FROM 'true'
+       ORDER BY type, message_id, occurred_at, seq) t)`;
+
+/** What a campaign's stats count. */
+export const CAMPAIGN_FACT_KINDS = ['sent', 'uncertain', 'errors', 'replied', 'bounced', 'unsubscribed', 'opened', 'clicked'] as const;
+export type CampaignFactKind = (typeof CAMPAIGN_FACT_KINDS)[number];
+
+/** The campaign's counted facts per step (`step` null for those of no step: unsubscribes, a reply to nothing sent) and kind. */
+export async function campaignFactCounts(m: EntityManager, campaignId: string): Promise<{ step: number | null; kind: CampaignFactKind; n: number }[]> {
+  return (await m.query(`WITH ${CAMPAIGN_FACTS} SELECT step, kind, count(*)::int AS n FROM facts GROUP BY step, kind ORDER BY step NULLS LAST, kind`, [
+    campaignId,
+  ])) as { step: number | null; kind: CampaignFactKind; n: number }[];
+}
+
+export interface DailyCounts {
+  day: string;
+  sent: number;
+  replied: number;
+  bounced: number;
+  opened: number;
+  clicked: number;
+}
+
+/** The campaign's facts per day of `tz` from `from` to `to` (dates, inclusive), every day present. */
+export async function campaignDailyCounts(m: EntityManager, campaignId: string, tz: string, from: string, to: string): Promise<DailyCounts[]> {
+  return (await m.query(
+    `WITH ${CAMPAIGN_FACTS},
+     days AS (SELECT d::date AS day FROM generate_series($3::date, $4::date, interval '1 day') d),
+     counted AS (
+       SELECT (occurred_at AT TIME ZONE $2)::date AS day, kind FROM facts
+        WHERE occurred_at >= ($3::date::timestamp AT TIME ZONE $2) AND occurred_at < (($4::date + 1)::timestamp AT TIME ZONE $2))
+     SELECT to_char(d.day, 'YYYY-MM-DD') AS day,
+            count(c.kind) FILTER (WHERE c.kind = 'sent')::int AS sent,
+            count(c.kind) FILTER (WHERE c.kind = 'replied')::int AS replied,
+            count(c.kind) FILTER (WHERE c.kind = 'bounced')::int AS bounced,
+            count(c.kind) FILTER (WHERE c.kind = 'opened')::int AS opened,
+            count(c.kind) FILTER (WHERE c.kind = 'clicked')::int AS clicked
+       FROM days d LEFT JOIN counted c ON c.day = d.day
+      GROUP BY d.day ORDER BY d.day`,
+    [campaignId, tz, from, to],
+  )) as DailyCounts[];
+}
+
+export interface CustomerDay {
+  day: string;
+  sent: number;
+  replied: number;
+  bounced: number;
+  unsubscribed: number;
+  leads: number;
+  conversations: number;
+}
+
+/**
+ * The customer's product events per day of `tz` from `from` to `to` (dates,
+ * inclusive), every day present: each event is one fact, so these are plain
+ * counts — every reply, not only an enrollment's first.
+ */
+export async function customerDailyCounts(m: EntityManager, customerId: string, tz: string, from: string, to: string): Promise<CustomerDay[]> {
+  return (await m.query(
+    `WITH days AS (SELECT d::date AS day FROM generate_series($3::date, $4::date, interval '1 day') d),
+     counted AS (
+       SELECT (occurred_at AT TIME ZONE $2)::date AS day, type FROM analytics_events
+        WHERE customer_id = $1 AND type IN ('message.sent', 'message.replied', 'message.bounced', 'lead.unsubscribed', 'lead.created', 'conversation.opened')
+          AND occurred_at >= ($3::date::timestamp AT TIME ZONE $2) AND occurred_at < (($4::date + 1)::timestamp AT TIME ZONE $2))
+     SELECT to_char(d.day, 'YYYY-MM-DD') AS day,
+            count(c.type) FILTER (WHERE c.type = 'message.sent')::int AS sent,
+            count(c.type) FILTER (WHERE c.type = 'message.replied')::int AS replied,
+            count(c.type) FILTER (WHERE c.type = 'message.bounced')::int AS bounced,
+            count(c.type) FILTER (WHERE c.type = 'lead.unsubscribed')::int AS unsubscribed,
+            count(c.type) FILTER (WHERE c.type = 'lead.created')::int AS leads,
+            count(c.type) FILTER (WHERE c.type = 'conversation.opened')::int AS conversations
+       FROM days d LEFT JOIN counted c ON c.day = d.day
+      GROUP BY d.day ORDER BY d.day`,
+    [customerId, tz, from, to],
+  )) as CustomerDay[];
+}
+
+/** The customer's website (`cta.*`) events from `from` to `to` (dates of `tz`, inclusive) per surface and type, most first. */
+export async function customerCtaCounts(
+  m: EntityManager,
+  customerId: string,
+  tz: string,
+  from: string,
+  to: string,
+): Promise<{ surface: string | null; type: string; n: number }[]> {
+  return (await m.query(
+    `SELECT surface, type, count(*)::int AS n FROM analytics_events
+      WHERE customer_id = $1 AND type LIKE 'cta.%'
+        AND occurred_at >= ($3::date::timestamp AT TIME ZONE $2) AND occurred_at < (($4::date + 1)::timestamp AT TIME ZONE $2)
+      GROUP BY surface, type ORDER BY n DESC, surface NULLS LAST, type LIMIT 500`,
+    [customerId, tz, from, to],
+  )) as { surface: string | null; type: string; n: number }[];
+}

@@ -41,6 +41,7 @@ export const SPACES: readonly SpaceDefinition[] = [
       { path: 'campaigns', label: 'Campaigns', permission: 'campaigns.read' },
       { path: 'sequences', label: 'Sequences', permission: 'campaigns.read' },
       { path: 'replies', label: 'Replies', permission: 'conversations.read' },
+      { path: 'analytics', label: 'Analytics', permission: 'analytics.read' },
     ],
   },
   {

@@ -8,6 +8,7 @@ import { Connection, Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import request from 'supertest';
 import { type DataSource } from 'typeorm';
+import { insertEvents } from '../db/analyticsEvents';
 import { withTenant } from '../db/tenantContext';
 import { createWorker } from '../worker/createWorker';
 import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
@@ -172,8 +173,21 @@ it('counts a send whose outcome is unknown as uncertain, apart from sent, in the
   await until('mail', async () => mailsTo(who).length === 1);
   const e = await enrollment(a.tenant.id, campaign, who);
   await handleOf(a.tenant.id, campaign, e.lead_id).result();
-  // The provider's answer to the send was lost: the send path records it as uncertain.
-  await withTenant(ds, a.tenant.id, (m) => m.query("UPDATE messages SET status = 'uncertain' WHERE enrollment_id = $1 AND direction = 'outbound'", [e.id]));
+  // The provider's answer to the send was lost: the send path records it as
+  // uncertain, on the row and in the event stream the stats read.
+  const outcome = (status: 'uncertain' | 'accepted') =>
+    withTenant(ds, a.tenant.id, async (m) => {
+      const [msg] = (await m.query(
+        "UPDATE messages SET status = $2 WHERE enrollment_id = $1 AND direction = 'outbound' RETURNING id, customer_id, campaign_id, step, lead_id",
+        [e.id, status],
+      )) as [{ id: string; customer_id: string; campaign_id: string; step: number; lead_id: string }[], number];
+      const row = msg[0]!;
+      const type = status === 'uncertain' ? 'message.uncertain' : 'message.sent';
+      if (status === 'uncertain') await m.query("DELETE FROM analytics_events WHERE message_id = $1 AND type = 'message.sent'", [row.id]);
+      const refs = { customerId: row.customer_id, campaignId: row.campaign_id, step: row.step, enrollmentId: e.id, messageId: row.id, leadId: row.lead_id };
+      await insertEvents(m, [{ type, ...refs, dedupeKey: `${type}:${row.id}` }]);
+    });
+  await outcome('uncertain');
 
   const answers = async () => ({
     stats: (await owner.get(`/api/campaigns/${campaign}/stats`).set('X-Customer-Id', c(0))).body,
@@ -186,7 +200,7 @@ it('counts a send whose outcome is unknown as uncertain, apart from sent, in the
   expect(unknown.lead.enrollments).toEqual([expect.objectContaining({ campaignId: campaign, sent: 0, uncertain: 1 })]);
 
   // Resolved (the provider's log shows it was accepted): now it is a send.
-  await withTenant(ds, a.tenant.id, (m) => m.query("UPDATE messages SET status = 'accepted' WHERE enrollment_id = $1 AND direction = 'outbound'", [e.id]));
+  await outcome('accepted');
   const resolved = await answers();
   expect(resolved.stats).toMatchObject({ sent: 1, uncertain: 0, steps: [{ step: 1, sent: 1, uncertain: 0 }] });
   expect(resolved.leads).toEqual([expect.objectContaining({ sent: 1, uncertain: 0 })]);
@@ -339,7 +353,8 @@ describe('e-mail webhooks', () => {
     const replies = await owner.get(`/api/campaigns/${campaign}/replies`).set('X-Customer-Id', c(0));
     expect(replies.body.data).toEqual([expect.objectContaining({ leadId: lead.lead_id, subject: 'Re: Hi Rae', body: 'Sounds good, call me.' })]);
     const stats = await owner.get(`/api/campaigns/${campaign}/stats`).set('X-Customer-Id', c(0));
-    expect(stats.body).toMatchObject({ replied: 1, sent: 1, opened: 1 });
+    // The campaign does not track opens: the provider's open is stored, not shown as one.
+    expect(stats.body).toMatchObject({ replied: 1, sent: 1, opened: 0, tracking: false });
   });
 
   it("never lets an event touch another tenant's lead, and keeps unroutable events as dead letters operators can replay", async () => {

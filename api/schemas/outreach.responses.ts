@@ -168,8 +168,12 @@ export const campaignStats = z.strictObject({
   sent: count,
   /** Sends whose outcome is unknown (the provider may or may not have taken them), apart from `sent` until resolved. */
   uncertain: count,
+  /** Messages opened by a person (not a flagged bot), counted only while the campaign tracks opens and clicks. */
   opened: count,
-  steps: z.array(z.strictObject({ step: count, sent: count, uncertain: count, opened: count, errors: count, of: count })),
+  /** Per step; replies and bounces count against the last step sent before them, read from the event stream. */
+  steps: z.array(
+    z.strictObject({ step: count, sent: count, uncertain: count, opened: count, errors: count, of: count, replied: count, bounced: count, clicked: count }),
+  ),
   /** The campaign's fan-out while it runs: enrollments moved so far and still to move. */
   fanout: z
     .strictObject({
@@ -180,6 +184,10 @@ export const campaignStats = z.strictObject({
       batches: count,
     })
     .nullable(),
+  /** Messages whose links a person clicked, counted like `opened`. */
+  clicked: count,
+  /** Whether the campaign tracks opens and clicks (off by default). */
+  tracking: z.boolean(),
 });
 const leadFields = {
   id: id('lead'),

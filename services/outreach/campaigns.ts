@@ -1,18 +1,18 @@
 // Campaigns: a customer's campaign with its inboxes and send schedule, its
 // versioned sequence snapshots, its status (fanned out to every enrollment)
 // and its stats. A campaign of another customer is the same 404 as one that
-// does not exist. The statements are db/campaigns.ts (and the enrollment and
-// message counts of db/enrollments.ts and db/messages.ts).
+// does not exist. The statements are db/campaigns.ts (and the enrollment
+// counts of db/enrollments.ts; the outcomes are the event stream's).
 import { assertWithinLimit } from '../billing/limits';
 import * as campaigns from '../../db/campaigns';
 import { type CampaignRow } from '../../db/campaigns';
 import { campaignEnrollmentCounts } from '../../db/enrollments';
 import { isId, newId } from '../../db/ids';
 import { findCustomerInboxIds } from '../../db/inboxes';
-import { campaignStepCounts } from '../../db/messages';
 import { type ListParams } from '../../db/pagination';
 import { findCustomerSequenceId, sequenceStepSnapshots, type StepSnapshot } from '../../db/sequences';
 import { ApiError, notFound } from '../../lib/errors';
+import { campaignFunnel } from '../analytics/charts';
 import { type TenantAccess } from '../context';
 import { fanOutCampaign, runningFanout, type WorkflowClientDeps } from './enrollments';
 
@@ -147,18 +147,28 @@ export async function takeSequenceVersion(a: TenantAccess, customerId: string, i
 export async function campaignStats(a: TenantAccess, deps: WorkflowClientDeps, customerId: string, id: string) {
   const c = await findCampaign(a, customerId, id);
   const counts = await campaignEnrollmentCounts(a.manager, c.id);
-  const perStep = await campaignStepCounts(a.manager, c.id);
-  const snapSteps = c.sequence_version === null ? undefined : await campaigns.sequenceSnapshotLength(a.manager, c.id, c.sequence_version);
-  const stepCount = Math.max(snapSteps ?? 0, ...perStep.map((s) => s.step));
-  const byStep = new Map(perStep.map((s) => [s.step, s]));
+  // Every outcome is counted from the event stream (docs/analytics.md,
+  // "Stats and charts"); where enrollments stand in their run is their own.
+  const { tracking, steps, totals } = await campaignFunnel(a, c);
   const enrolled = counts.enrolled ?? 0;
-  const steps = Array.from({ length: stepCount }, (_, i) => {
-    const s = byStep.get(i + 1);
-    return { step: i + 1, sent: s?.sent ?? 0, uncertain: s?.uncertain ?? 0, opened: s?.opened ?? 0, errors: s?.errors ?? 0, of: enrolled };
-  });
   const fanout = await runningFanout(deps, a.tenantId, c.id);
-  const total = (k: 'sent' | 'uncertain' | 'opened') => steps.reduce((n, s) => n + s[k], 0);
-  return { ...counts, sent: total('sent'), uncertain: total('uncertain'), opened: total('opened'), steps, fanout };
+  return {
+    enrolled,
+    pending: counts.pending ?? 0,
+    active: counts.active ?? 0,
+    paused: counts.paused ?? 0,
+    completed: counts.completed ?? 0,
+    replied: totals.replied,
+    bounced: totals.bounced,
+    unsubscribed: totals.unsubscribed,
+    sent: totals.sent,
+    uncertain: totals.uncertain,
+    opened: totals.opened,
+    steps: steps.map((s) => ({ ...s, of: enrolled })),
+    fanout,
+    clicked: totals.clicked,
+    tracking,
+  };
 }
 
 /** Changes the campaign's settings (open and click tracking); an archived campaign keeps its own. */

@@ -82,6 +82,8 @@ const EXPECTED: Record<string, Row> = {
   'POST /client/replies/[id]?/assign':              [401,       403,    403,        404,        'ok'],
   'POST /client/replies/[id]?/read':                [401,       403,    403,        404,        'ok'],
   'POST /client/replies/[id]?/reply':               [401,       403,    403,        404,        'ok'],
+  'GET /client/analytics':                          ['login',   200,    403,        200,        200],
+  'GET /client/analytics/export':                   ['login',   403,    403,        403,        'ok'],
 
   'GET /provider':                                  ['login',   403,    403,        '→/provider/inboxes', '→/provider/onboarding'],
   'GET /provider/onboarding':                       ['login',   403,    403,        403,        200],

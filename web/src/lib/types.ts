@@ -12,6 +12,7 @@ import type * as MetaApi from '../../../api/schemas/meta.responses';
 import type * as WebhooksApi from '../../../api/schemas/webhooks.responses';
 import type * as ConversationsApi from '../../../api/schemas/conversations.responses';
 import type * as CtaApi from '../../../api/schemas/cta.responses';
+import type * as ChartsApi from '../../../api/schemas/charts.responses';
 
 type Out<S extends z.ZodType> = z.output<S>;
 type Item<L extends { data: unknown[] }> = L['data'][number];
@@ -98,3 +99,5 @@ export type LeadActivity = Out<typeof OutreachApi.leadActivity>;
 export type PublishableKeyList = Out<typeof CtaApi.publishableKeyList>;
 export type PublishableKey = Item<PublishableKeyList>;
 export type IssuedPublishableKey = Out<typeof CtaApi.issuedPublishableKey>;
+export type CampaignSeries = Out<typeof ChartsApi.campaignSeries>;
+export type AnalyticsSummary = Out<typeof ChartsApi.analyticsSummary>;

@@ -6,6 +6,7 @@ import type {
   Campaign,
   CampaignLeads,
   CampaignSequence,
+  CampaignSeries,
   CampaignStats,
   EnrollmentStatus,
   LeadsAdded,
@@ -14,6 +15,7 @@ import type {
   SequenceList,
 } from '$lib/types';
 import type { SequenceUpgraded } from '$lib/types';
+import { can } from '$lib/types';
 import type { Actions, PageServerLoad } from './$types';
 
 // Every enrollment status, once: the compiler refuses a list that misses or invents one.
@@ -39,7 +41,7 @@ export const load: PageServerLoad = async ({ locals, cookies, url, params, depen
   const q = url.searchParams.get('q') ?? '';
   const cursor = url.searchParams.get('cursor') ?? '';
   const leadQuery = new URLSearchParams({ limit: '25', ...(isStatus(status) ? { status } : {}), ...(q ? { q } : {}), ...(cursor ? { cursor } : {}) });
-  const [stats, leads, replies, sequence, sequences] = await Promise.all([
+  const [stats, leads, replies, sequence, sequences, series] = await Promise.all([
     api<CampaignStats>(cookies, `${base}/stats`, { customerId }),
     api<CampaignLeads>(cookies, `${base}/leads?${leadQuery}`, { customerId }),
     api<Replies>(cookies, `${base}/replies?limit=20`, {
@@ -47,12 +49,15 @@ export const load: PageServerLoad = async ({ locals, cookies, url, params, depen
     }),
     api<CampaignSequence>(cookies, `${base}/sequence`, { customerId }),
     api<SequenceList>(cookies, '/api/sequences?limit=200', { customerId }),
+    // The charts' series: refreshed with the counts while the campaign runs.
+    can(locals.me, 'analytics.read') ? api<CampaignSeries>(cookies, `${base}/analytics?days=30`, { customerId }) : null,
   ]);
   return {
     customers,
     selected,
     campaign: campaign.body,
     stats: stats.status === 200 ? stats.body : null,
+    series: series?.status === 200 ? series.body : null,
     leads: leads.status === 200 ? leads.body : { data: [], nextCursor: null },
     replies: replies.status === 200 ? replies.body.data : [],
     sequence: sequence.status === 200 ? sequence.body : { version: null, steps: [], versions: [] },
