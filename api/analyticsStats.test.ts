@@ -4,12 +4,18 @@
 // (days of the campaign's own time zone) and in plain counts over
 // analytics_events — sends, an uncertain send, a failed one, replies (one
 // lead twice), a bounce and an unsubscribe. Opens count only while the
-// campaign tracks, and never a bot's. The dashboard is the customer's own.
+// campaign tracks, and never a bot's. The dashboard is the customer's own. A
+// campaign recorded now, through the writers the product runs, agrees the
+// same way with no backfill.
 import { Client, Connection } from '@temporalio/client';
 import type Koa from 'koa';
 import { type DataSource } from 'typeorm';
 import { type AppState } from './state';
 import { insertEvents } from '../db/analyticsEvents';
+import { recordReplyOrBounce } from '../db/emailEvents';
+import { insertSendingMessage, markMessageUncertain, type OutboundMessage } from '../db/messages';
+import { recordSendAccepted } from '../db/sends';
+import { suppressAddressAndStop } from '../db/suppressions';
 import { newId } from '../db/ids';
 import { withTenant } from '../db/tenantContext';
 import { AnalyticsBackfill1730000017400 } from '../migrations/1730000017400-analytics-backfill';
@@ -307,5 +313,98 @@ describe("the customer's dashboard", () => {
     expect((await owner.get(`/api/campaigns/${otherCampaign}/analytics`).set('X-Customer-Id', c0())).status).toBe(404);
     const res = await otherOwner.get(`/api/campaigns/${otherCampaign}/analytics`).set('X-Customer-Id', other.customers[0]!.id);
     expect((res.body as Series).totals).toMatchObject({ sent: 5 });
+  });
+});
+
+/**
+ * A campaign whose facts are recorded now by the product's own writers (the
+ * statements the send, the webhooks and the unsubscribe run): each writes its
+ * event with its fact, and no backfill runs.
+ */
+async function liveCampaign(): Promise<string> {
+  return withTenant(ds, t.tenant.id, async (m) => {
+    const customer = c0();
+    const inbox = newId('inb');
+    await m.query(
+      `INSERT INTO inboxes (tenant_id, id, customer_id, provider, from_email, daily_cap, smtp_host, smtp_port, smtp_secure)
+       VALUES (current_setting('app.tenant_id')::uuid, $1, $2, 'smtp', $3, 50, 'localhost', 25, false)`,
+      [inbox, customer, `${inbox}@sender.example`],
+    );
+    const cmp = newId('cmp');
+    await m.query(
+      `INSERT INTO campaigns (tenant_id, id, customer_id, name, status, timezone, days, window_start, window_end)
+       VALUES (current_setting('app.tenant_id')::uuid, $1, $2, 'Live', 'active', $3, '{1,2,3,4,5,6,7}', '00:00', '24:00')`,
+      [cmp, customer, TZ],
+    );
+    const send = async (outcome: 'accepted' | 'uncertain') => {
+      const lead = newId('lead');
+      const email = `${lead}@lead.example`;
+      await m.query("INSERT INTO leads (tenant_id, id, customer_id, email, source) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, 'api')", [
+        lead,
+        customer,
+        email,
+      ]);
+      const enrollment = newId('enr');
+      await m.query(
+        `INSERT INTO enrollments (tenant_id, id, customer_id, campaign_id, lead_id, inbox_id, status)
+         VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, 'active')`,
+        [enrollment, customer, cmp, lead, inbox],
+      );
+      const msg: OutboundMessage = {
+        id: newId('msg'),
+        customerId: customer,
+        campaignId: cmp,
+        enrollmentId: enrollment,
+        leadId: lead,
+        inboxId: inbox,
+        step: 1,
+        messageId: `<${newId('msg')}@sender.example>`,
+        scheduledAt: new Date(),
+      };
+      await insertSendingMessage(m, msg, { subject: 'Hello', body: 'Hi', unsubscribeToken: newId('tok') });
+      if (outcome === 'accepted')
+        await recordSendAccepted(m, { messageRowId: msg.id, providerMessageId: 'p', sentAt: new Date(), enrollmentId: enrollment, step: 1 });
+      else await markMessageUncertain(m, msg.id, 'connection lost', new Date());
+      const row = { customer_id: customer, campaign_id: cmp, enrollment_id: enrollment, lead_id: lead, inbox_id: inbox, id: msg.id };
+      return { row, email };
+    };
+    const replied = await send('accepted');
+    await recordReplyOrBounce(m, t.tenant.id, replied.row, {
+      inboundId: newId('msg'),
+      inboundMessageId: `<reply-${newId('msg')}@lead.example>`,
+      subject: 'Re: Hello',
+      body: 'Yes',
+      outcome: 'replied',
+      stops: true,
+    });
+    const bounced = await send('accepted');
+    await recordReplyOrBounce(m, t.tenant.id, bounced.row, {
+      inboundId: newId('msg'),
+      inboundMessageId: `<bounce-${newId('msg')}@lead.example>`,
+      subject: '',
+      body: '',
+      outcome: 'bounced',
+      stops: true,
+    });
+    const unsubscribed = await send('accepted');
+    await suppressAddressAndStop(m, unsubscribed.email, 'unsubscribed');
+    await send('accepted');
+    await send('uncertain');
+    return cmp;
+  });
+}
+
+describe('a campaign recorded live, each fact with its event', () => {
+  it('answers the same numbers in its stats, its daily series and the events', async () => {
+    const cmp = await liveCampaign();
+    const s = await stats(cmp);
+    const ev = await streamCounts(cmp);
+    expect(s).toMatchObject({ sent: 4, uncertain: 1, replied: 1, bounced: 1, unsubscribed: 1, enrolled: 5 });
+    expect(ev).toMatchObject({ sent: s.sent, uncertain: s.uncertain, replied: s.replied, bounced: s.bounced, unsubscribed: s.unsubscribed, replies: 1 });
+    const d = await series(cmp, 3);
+    expect({ sent: sum(d, 'sent'), replied: sum(d, 'replied'), bounced: sum(d, 'bounced') }).toEqual({ sent: 4, replied: 1, bounced: 1 });
+    expect(d.totals).toMatchObject({ sent: 4, uncertain: 1, replied: 1, bounced: 1, unsubscribed: 1 });
+    expect(d.days.at(-1)!.day).toBe(nyDay(new Date()));
+    expect(d.days.at(-1)).toMatchObject({ sent: 4, replied: 1, bounced: 1 });
   });
 });
