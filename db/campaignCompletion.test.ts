@@ -115,3 +115,20 @@ it('the running-enrollment check reads the partial index, not every enrollment o
   );
   expect(JSON.stringify(plan)).toContain('enrollments_running_idx');
 });
+
+it('completes the campaign, with its event, when the tenant context was cleared before the commit', async () => {
+  // A webhook's transaction works as the tenant inside a platform transaction
+  // and clears the context before it commits (withTenantInTransaction); the
+  // deferred check runs at that commit.
+  const { campaign, enrollments } = await activeCampaign(1);
+  await one.query('BEGIN');
+  await one.query("SELECT set_config('app.tenant_id', $1, true)", [t.tenant.id]);
+  await one.query("UPDATE enrollments SET status = 'replied' WHERE id = $1", [enrollments[0]]);
+  await one.query("SELECT set_config('app.tenant_id', '', true)");
+  await one.query('COMMIT');
+  expect(await campaignStatus(campaign)).toBe('completed');
+  const events = await withTenant(app, t.tenant.id, (m) =>
+    m.query("SELECT type FROM analytics_events WHERE campaign_id = $1 AND type = 'campaign.completed'", [campaign]),
+  );
+  expect(events).toHaveLength(1);
+});
