@@ -37,6 +37,7 @@ import { outboxRoutes } from './routes/outbox';
 import { conversationRoutes } from './routes/conversations';
 import { messageRoutes } from './routes/messages';
 import { workflowRoutes } from './routes/workflows';
+import { analyticsExportRoutes } from './routes/analyticsExport';
 import { type AppState } from './state';
 import { type AppDeps } from './deps';
 
@@ -103,6 +104,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   clientBillingRoutes(r, billing);
   backfillRoutes(r, { ...deps, client: deps.client, backfillTaskQueue: deps.backfillTaskQueue ?? 'tenantflow-backfill' });
   messageRoutes(r, workflows);
+  analyticsExportRoutes(r, { ...deps, ...workflows });
   app.use(r.router.routes());
   app.use(r.router.allowedMethods());
   specsOf.set(app, r.specs);

@@ -28,6 +28,7 @@ export const ID_PREFIXES = [
   'conv',
   'att',
   'aev',
+  'exp',
 ] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 

@@ -54,6 +54,7 @@ const TABLE_OWNERS = {
   legacy_clients: 'db/backfills.ts',
   legacy_services: 'db/backfills.ts',
   analytics_events: 'db/analyticsEvents.ts',
+  analytics_exports: 'db/analyticsExports.ts',
 };
 
 /**

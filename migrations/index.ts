@@ -23,6 +23,7 @@ import { InboundMail1730000016200 } from './1730000016200-inbound-mail';
 import { ManualSendSlots1730000016300 } from './1730000016300-manual-send-slots';
 import { ConversationListIndex1730000016400 } from './1730000016400-conversation-list-index';
 import { AnalyticsEvents1730000017000 } from './1730000017000-analytics-events';
+import { AnalyticsExports1730000017300 } from './1730000017300-analytics-exports';
 
 export const migrations = [
   CreateTenants1730000000000,
@@ -48,4 +49,5 @@ export const migrations = [
   ManualSendSlots1730000016300,
   ConversationListIndex1730000016400,
   AnalyticsEvents1730000017000,
+  AnalyticsExports1730000017300,
 ];

@@ -77,6 +77,8 @@ export const NO_SUCCESS_EXPECTED: Record<string, string> = {
   'POST /api/platform/backfills/{name}/throttle': 'only a running backfill takes new settings (see pause); api/backfills.test.ts',
   'POST /api/campaigns/{id}/sequence/upgrade':
     'state-dependent: only a campaign whose running leads run an older sequence version than its latest (409 otherwise); api/sequenceUpgrade.test.ts upgrades one',
+  'GET /api/analytics/exports/{id}/download':
+    'takes a link the server signed (HMAC over tenant, export and expiry) for a completed export: a fuzzer cannot sign; api/analyticsExport.test.ts downloads one',
 };
 
 interface Seeded {
@@ -113,6 +115,8 @@ interface Seeded {
   inviteeSession: string;
   inviteeInvite: string;
   adminSession: string;
+  /** An analytics export (its workflow runs on the platform's worker). */
+  analyticsExport: string;
 }
 
 type Call = <T>(method: string, p: string, body?: unknown, headers?: Record<string, string>) => Promise<T>;
@@ -259,6 +263,7 @@ async function seed(api: string, db: DataSource, t: TenantFixture, ownerEmail: s
     inviteeSession: await signInCookie(api, invitee.email, PASSWORD),
     inviteeInvite: invited.invite.id,
     adminSession: await signInCookie(api, 'admin@tenantflow.local', adminPassword),
+    analyticsExport: (await call<{ id: string }>('POST', '/api/analytics/exports', { from: '2024-01-01', to: '2024-01-02' })).id,
   };
 }
 
@@ -357,6 +362,7 @@ function idsOf(r: RouteSpec, s: Seeded): Record<string, string | undefined> {
     att: s.attachment,
     uuid: s.tenantId,
     name: 'legacy-tenant-id',
+    exp: s.analyticsExport,
   };
   const ids: Record<string, string | undefined> = {};
   for (const [, name] of r.path.matchAll(/:([A-Za-z]+)/g)) {
@@ -389,6 +395,8 @@ function operationsConfig(specs: RouteSpec[], s: Seeded): string {
     'GET /api/internal/provisioning/email-outreach/{customerId}/status': { 'query.tenantId': 'tenant' },
     'POST /api/campaigns/{id}/leads/resume': { 'body.leads[*].leadId': 'lead' },
     'POST /api/messages/send': { 'body.leadId': 'messageLead', 'body.inboxId': 'inbox' },
+    'GET /api/analytics/export': { 'query.from': 'exportFrom', 'query.to': 'exportTo' },
+    'POST /api/analytics/exports': { 'body.from': 'exportFrom', 'body.to': 'exportTo' },
   };
   const values = {
     tenant: s.tenantId,
@@ -398,6 +406,8 @@ function operationsConfig(specs: RouteSpec[], s: Seeded): string {
     loginPassword: s.login.password,
     lead: s.lead,
     messageLead: s.messageLead,
+    exportFrom: '2024-01-01',
+    exportTo: '2024-01-02',
   };
   const dictionaries = Object.entries(values)
     .map(([name, value]) => `[dictionaries.${name}]\nvalues = [${tomlString(value)}]\n`)
