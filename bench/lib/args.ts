@@ -23,8 +23,30 @@ export interface BenchArgs {
 }
 
 export const SIZES: Record<Mode, Sizes> = {
-  smoke: { sends: 12, campaign: 60, campaignActions: 60, tenants: 2, leads: 2_000, webhooks: 12, backfill: 3_000, inbound: 12, loadSeconds: 0.5 },
-  quick: { sends: 80, campaign: 200, campaignActions: 150, tenants: 20, leads: 20_000, webhooks: 80, backfill: 30_000, inbound: 100, loadSeconds: 1 },
+  smoke: {
+    sends: 12,
+    campaign: 60,
+    campaignActions: 60,
+    tenants: 2,
+    leads: 2_000,
+    webhooks: 12,
+    backfill: 3_000,
+    inbound: 12,
+    exportRows: 2_000,
+    loadSeconds: 0.5,
+  },
+  quick: {
+    sends: 80,
+    campaign: 200,
+    campaignActions: 150,
+    tenants: 20,
+    leads: 20_000,
+    webhooks: 80,
+    backfill: 30_000,
+    inbound: 100,
+    exportRows: 100_000,
+    loadSeconds: 1,
+  },
   default: {
     sends: 2_000,
     campaign: 10_000,
@@ -34,6 +56,7 @@ export const SIZES: Record<Mode, Sizes> = {
     webhooks: 2_000,
     backfill: 1_000_000,
     inbound: 2_000,
+    exportRows: 1_000_000,
     loadSeconds: 6,
   },
   full: {
@@ -45,6 +68,7 @@ export const SIZES: Record<Mode, Sizes> = {
     webhooks: 2_000,
     backfill: 1_000_000,
     inbound: 2_000,
+    exportRows: 1_000_000,
     loadSeconds: 6,
   },
 };

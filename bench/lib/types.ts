@@ -14,6 +14,8 @@ export interface Sizes {
   backfill: number;
   /** Answers in each repetition's mailbox (the inbound scenario). */
   inbound: number;
+  /** Events in the export scenario's range. */
+  exportRows: number;
   /** Seconds of load per repetition of a read or ingest measurement. */
   loadSeconds: number;
 }
