@@ -106,6 +106,7 @@ export default tseslint.config(
                 './sendQuota.rules.ts',
                 './readMailbox.contract.ts',
                 './sendMessage.contract.ts',
+                './exportEvents.contract.ts',
               ],
               message: 'activities and services import a workflow only through its contract and rules (workflows/*.contract.ts, *.rules.ts).',
             },

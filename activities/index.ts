@@ -15,6 +15,7 @@ import { createEnrollLeadActivities } from './enrollLead';
 import { createProvisionTenantActivities } from './provisionTenant';
 import { createReadMailboxActivities } from './readMailbox';
 import { createSendMessageActivities } from './sendMessage';
+import { createExportEventsActivities } from './exportEvents';
 
 export interface ActivityDeps extends BackfillActivityDeps {
   dataSource: DataSource;
@@ -28,6 +29,8 @@ export interface ActivityDeps extends BackfillActivityDeps {
   mailer?: PlatformMailer;
   /** The billing lifecycle's timers (grace days, dunning days) new billing workflows start with. */
   billingRules?: BillingRules;
+  /** Where analytics exports are written (default: `exports` under TENANTFLOW_DATA_DIR). */
+  exportDir?: string;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -41,6 +44,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createBackfillActivities(deps),
     ...createReadMailboxActivities(deps),
     ...createSendMessageActivities(deps),
+    ...createExportEventsActivities(deps),
   };
 }
 

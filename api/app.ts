@@ -42,6 +42,7 @@ import { messageRoutes } from './routes/messages';
 import { workflowRoutes } from './routes/workflows';
 import { trackingRoutes } from './routes/tracking';
 import { chartRoutes } from './routes/charts';
+import { analyticsExportRoutes } from './routes/analyticsExport';
 import { type AppState } from './state';
 import { type AppDeps } from './deps';
 
@@ -115,6 +116,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   tenantSettingsRoutes(r);
   trackingRoutes(r, deps);
   chartRoutes(r);
+  analyticsExportRoutes(r, { ...deps, ...workflows });
   app.use(r.router.routes());
   app.use(r.router.allowedMethods());
   specsOf.set(app, r.specs);

@@ -53,4 +53,10 @@ export interface AppDeps {
   billing?: AppBilling;
   /** Check every success response against its declared schema (the tests turn this on). */
   checkResponses?: boolean;
+  /** Where analytics exports are kept (default: `exports` under TENANTFLOW_DATA_DIR); the worker writes there. */
+  exportDir?: string;
+  /** How long a finished export and its download links last (default 24 h). */
+  exportLinkTtlSeconds?: number;
+  /** Events per activity call of an export workflow (tests make it small; the workflow's default otherwise). */
+  exportChunkRows?: number;
 }

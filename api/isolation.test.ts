@@ -5,7 +5,7 @@
 // everything else. Table-driven: a new route joins by adding a row, and the
 // completeness check at the bottom fails until it does. All database access
 // here, fixtures included, runs as the application role.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +26,8 @@ import { startStripeMock } from '../test/helpers/stripeMock';
 import { generateKey, parseKeyring } from '../lib/encryption';
 import { LOCAL_PRICE_IDS } from '../lib/plans';
 import { createStripe } from '../lib/stripe';
+import { exportLinkSignature } from '../lib/analyticsExport';
+import { defaultExportDir, exportFilePath } from '../lib/exportFiles';
 import { signTrackingToken } from '../lib/tracking';
 
 type Caller = 'owner' | 'restricted';
@@ -299,6 +301,7 @@ function rows(): Row[] {
     ...publishableKeyRows(),
     ...trackingRows(),
     ...chartRows(),
+    ...analyticsExportRows(),
   ];
 }
 
@@ -811,3 +814,80 @@ describe("a customer's dashboard", () => {
     expect(crossTenant.status).toBe(400);
   });
 });
+
+/** A completed export of a customer, written as the export workflow leaves it (its row and its file); answers "id|tenant|expires|sig" of its signed link. */
+async function completedExport(t: TenantFixture, customerId: string): Promise<string> {
+  const id = newId('exp');
+  const key = randomBytes(32);
+  await withTenant(app, t.tenant.id, (m) =>
+    m.query(
+      `INSERT INTO analytics_exports (tenant_id, id, customer_id, format, filters, status, file_name, link_key, completed_at)
+       VALUES (current_setting('app.tenant_id')::uuid, $1, $2, 'csv', '{"from":"2024-01-01","to":"2024-01-02","timeZone":"UTC"}', 'completed', $3, $4, now())`,
+      [id, customerId, `${id}.csv`, key],
+    ),
+  );
+  const file = exportFilePath(defaultExportDir(), t.tenant.id, `${id}.csv`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, 'seq\n');
+  exportFiles.push(file);
+  const expires = Math.floor(Date.now() / 1000) + 3600;
+  return [id, t.tenant.id, expires, exportLinkSignature(key, { tenantId: t.tenant.id, exportId: id, expires })].join('|');
+}
+
+const exportFiles: string[] = [];
+afterAll(() => exportFiles.forEach((f) => fs.rmSync(f, { force: true })));
+
+/** Analytics exports: the streamed export and the pull filter by a campaign of the customer; an export's status; a signed link names one export of one tenant. */
+function analyticsExportRows(): Row[] {
+  const c0 = () => a.customers[0]!.id;
+  const owner = () => agents.ownerA;
+  const campaigns = {
+    own: campaignOf(owner, c0),
+    otherTenant: campaignOf(
+      () => agents.ownerB,
+      () => b.customers[0]!.id,
+    ),
+    otherCustomer: campaignOf(owner, () => a.customers[1]!.id),
+  };
+  const exportsOf = threeWays(async (agent, _t, customerId) => created202(agent, customerId));
+  const ownLink = () => completedExport(a, a.customers[0]!.id);
+  /** Another export's id under the own link's tenant, expiry and signature. */
+  const swapped = (id: () => Promise<string>) => async () => {
+    const [, ...rest] = (await ownLink()).split('|');
+    return [(await id()).split('|')[0], ...rest].join('|');
+  };
+  const base = { caller: 'owner' as const, customerId: c0 };
+  return [
+    { ...base, route: 'GET /api/analytics/export?from=2024-01-01&to=2024-01-02&campaignId=:id', action: 'read', ok: 200, make: campaigns, idPrefix: 'cmp' },
+    { ...base, route: 'GET /api/analytics/events?campaignId=:id', action: 'read', ok: 200, make: campaigns, idPrefix: 'cmp' },
+    {
+      ...base,
+      route: 'POST /api/analytics/exports',
+      action: 'create-from',
+      ok: 202,
+      make: campaigns,
+      idPrefix: 'cmp',
+      bodyOf: (campaignId) => ({ from: '2024-01-01', to: '2024-01-02', campaignId }),
+    },
+    { ...base, route: 'GET /api/analytics/exports/:id', action: 'read', ok: 200, make: { ...exportsOf, nonexistent: () => newId('exp') } },
+    {
+      ...base,
+      route: 'GET /api/analytics/exports/:id/download?tenant=:tenant&expires=:expires&sig=:sig',
+      action: 'read',
+      ok: 200,
+      make: {
+        own: ownLink,
+        otherTenant: swapped(() => completedExport(b, b.customers[0]!.id)),
+        otherCustomer: swapped(() => completedExport(a, a.customers[1]!.id)),
+        nonexistent: () => `${newId('exp')}|${a.tenant.id}|${Math.floor(Date.now() / 1000) + 3600}|${'0'.repeat(64)}`,
+      },
+    },
+  ];
+}
+
+/** An export started through the API (its workflow waits on a queue no worker polls). */
+async function created202(agent: Agent, customerId: string): Promise<string> {
+  const res = await agent.post('/api/analytics/exports').set('X-Customer-Id', customerId).send({ from: '2024-01-01', to: '2024-01-02' });
+  if (res.status !== 202) throw new Error(`fixture export: ${res.status} ${JSON.stringify(res.body)}`);
+  return (res.body as { id: string }).id;
+}

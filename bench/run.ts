@@ -7,7 +7,7 @@
 //   --quick        every scenario at a small size (a few minutes)
 //   --full         the campaign scenario at 50,000 enrollments
 //   --smoke        the smallest sizes (the test that keeps the benchmark alive)
-//   --only NAME    one scenario (sends, campaign, reads, webhooks, backfill)
+//   --only NAME    one scenario (sends, campaign, reads, webhooks, backfill, inbound, export)
 //   --reps N       repetitions per figure (at least 3)
 //   --write-docs   regenerate docs/performance.md whatever the sizes
 //   --results DIR, --docs FILE   where the outputs go
@@ -32,8 +32,9 @@ import { cta } from './scenarios/cta';
 import { reads } from './scenarios/reads';
 import { sends } from './scenarios/sends';
 import { webhooks } from './scenarios/webhooks';
+import { exportEvents } from './scenarios/export';
 
-const SCENARIOS: Scenario[] = [sends, webhooks, campaignStart, reads, backfill, inbound, cta];
+const SCENARIOS: Scenario[] = [sends, webhooks, campaignStart, reads, backfill, inbound, cta, exportEvents];
 
 async function main(): Promise<void> {
   const { mode, reps, only, results, report: reportTo, render } = benchArgs(process.argv.slice(2), ROOT);

@@ -4,6 +4,8 @@
 // records several facts in a transaction calls `insertEvents` in it. Either
 // way a fact delivered twice is one event (`ON CONFLICT` on the tenant's
 // dedupe key), and an event that cannot be written rolls its fact back.
+import type pg from 'pg';
+import QueryStream from 'pg-query-stream';
 import { type EntityManager } from 'typeorm';
 import { type ProductEventType } from '../lib/analyticsEvents';
 
@@ -272,4 +274,178 @@ export async function customerCtaCounts(
       GROUP BY surface, type ORDER BY n DESC, surface NULLS LAST, type LIMIT 500`,
     [customerId, tz, from, to],
   )) as { surface: string | null; type: string; n: number }[];
+}
+
+// ---- Reading the stream out: exports and incremental pulls (docs/analytics.md, "Export").
+
+/** Which events an export selects: one customer's, by `occurred_at` in [from, to), read in `timeZone`. */
+export interface EventExportFilter {
+  customerId: string;
+  /** A date or date-time; without an offset it is a wall-clock time of `timeZone`. */
+  from: string;
+  to: string;
+  /** An IANA zone: where wall-clock bounds are read and times are written. */
+  timeZone: string;
+  types?: string[];
+  surface?: string;
+  campaignId?: string;
+  /** The highest `seq` included: an export that runs in chunks reads the stream as it was when it was asked for. */
+  maxSeq?: string;
+}
+
+/** Where a chunked export resumes: after this event in (`occurred_at`, `seq`) order. */
+export interface ExportKey {
+  at: string;
+  seq: string;
+}
+
+type Push = (value: unknown) => string;
+
+/** ISO 8601 text of a timestamptz in the zone, with the zone's offset then (`2024-03-10T01:30:00.000-05:00`). */
+function isoInZone(column: string, tz: string): string {
+  const local = `(${column} AT TIME ZONE ${tz})`;
+  const offset = `(${local} - (${column} AT TIME ZONE 'UTC'))`;
+  return `to_char(${local}, 'YYYY-MM-DD"T"HH24:MI:SS.MS') || CASE WHEN ${offset} < interval '0' THEN '-' || to_char(-${offset}, 'HH24:MI') ELSE '+' || to_char(${offset}, 'HH24:MI') END`;
+}
+
+function exportWhere(f: EventExportFilter, push: Push, tz: string, after?: ExportKey): string {
+  // A bound with an offset is an instant; one without is a wall-clock time of the zone.
+  const bound = (v: string) => (/T.*(Z|[+-]\d{2}:\d{2})$/.test(v) ? `${push(v)}::timestamptz` : `(${push(v)}::timestamp AT TIME ZONE ${tz})`);
+  const where = [`e.customer_id = ${push(f.customerId)}`, `e.occurred_at >= ${bound(f.from)}`, `e.occurred_at < ${bound(f.to)}`];
+  if (f.types?.length) where.push(`e.type = ANY(${push(f.types)}::text[])`);
+  if (f.surface !== undefined) where.push(`e.surface = ${push(f.surface)}`);
+  if (f.campaignId !== undefined) where.push(`e.campaign_id = ${push(f.campaignId)}`);
+  if (f.maxSeq !== undefined) where.push(`e.seq <= ${push(f.maxSeq)}::bigint`);
+  if (after) where.push(`(e.occurred_at, e.seq) > (${push(after.at)}::timestamptz, ${push(after.seq)}::bigint)`);
+  return where.join(' AND ');
+}
+
+/**
+ * The export's statement: one row per event in `occurred_at`, `seq` order,
+ * already formatted (times as text in the zone), so the application only
+ * frames it. CSV rows are the columns of EXPORT_COLUMNS in order; an NDJSON
+ * row is one JSON text. `withKey` adds the resume key as two last columns.
+ */
+export function eventExportStatement(
+  f: EventExportFilter,
+  format: 'csv' | 'ndjson',
+  opts: { after?: ExportKey; limit?: number; withKey?: boolean } = {},
+): { text: string; values: unknown[] } {
+  const values: unknown[] = [];
+  const push: Push = (v) => {
+    values.push(v);
+    return `$${values.length}`;
+  };
+  const tz = `${push(f.timeZone)}::text`;
+  const where = exportWhere(f, push, tz, opts.after);
+  const occurred = isoInZone('e.occurred_at', tz);
+  const received = isoInZone('e.received_at', tz);
+  const columns =
+    format === 'csv'
+      ? `e.seq::text, e.id, e.type, ${occurred}, ${received}, e.customer_id, e.campaign_id, e.step, e.enrollment_id, e.message_id, e.lead_id,
+         e.conversation_id, e.automation_id, e.surface, e.properties::text`
+      : `json_build_object('seq', e.seq, 'id', e.id, 'type', e.type, 'occurred_at', ${occurred}, 'received_at', ${received}, 'customer_id', e.customer_id,
+           'campaign_id', e.campaign_id, 'step', e.step, 'enrollment_id', e.enrollment_id, 'message_id', e.message_id, 'lead_id', e.lead_id,
+           'conversation_id', e.conversation_id, 'automation_id', e.automation_id, 'surface', e.surface, 'properties', e.properties)::text`;
+  const key = opts.withKey ? `, to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), e.seq::text` : '';
+  const limit = opts.limit ? ` LIMIT ${push(opts.limit)}` : '';
+  return { text: `SELECT ${columns}${key} FROM analytics_events e WHERE ${where} ORDER BY e.occurred_at, e.seq${limit}`, values };
+}
+
+/** The pg client under the caller's transaction: a cursor must run on the connection that holds the tenant context. */
+function rawClient(m: EntityManager): pg.PoolClient {
+  const client = (m.queryRunner as unknown as { databaseConnection?: pg.PoolClient } | undefined)?.databaseConnection;
+  if (!client || !m.queryRunner?.isTransactionActive) throw new Error('a streamed read needs the tenant transaction');
+  return client;
+}
+
+/** How many events the filter selects, counting no further than `cap` (so a huge range costs no more than `cap` rows). */
+export async function countEventsUpTo(m: EntityManager, f: EventExportFilter, cap: number): Promise<number> {
+  const values: unknown[] = [];
+  const push: Push = (v) => {
+    values.push(v);
+    return `$${values.length}`;
+  };
+  const where = exportWhere(f, push, `${push(f.timeZone)}::text`);
+  const [row] = (await m.query(`SELECT count(*)::int AS n FROM (SELECT 1 FROM analytics_events e WHERE ${where} LIMIT ${push(cap)}) x`, values)) as {
+    n: number;
+  }[];
+  return row?.n ?? 0;
+}
+
+/** The stream's latest `seq` in the tenant (null when it has none). */
+export async function lastEventSeq(m: EntityManager): Promise<string | null> {
+  const [row] = (await m.query('SELECT max(seq)::text AS seq FROM analytics_events')) as { seq: string | null }[];
+  return row?.seq ?? null;
+}
+
+/**
+ * The export as a cursor on the caller's transaction: rows (arrays) arrive
+ * in batches as the reader takes them, so memory stays flat whatever the
+ * range. The transaction's statement deadline is lifted to `timeoutMs` for
+ * the cursor's life, on the server and in the client.
+ */
+export async function streamEventExport(m: EntityManager, f: EventExportFilter, format: 'csv' | 'ndjson', timeoutMs: number): Promise<QueryStream> {
+  const client = rawClient(m);
+  await m.query("SELECT set_config('statement_timeout', $1, true)", [String(timeoutMs)]);
+  const { text, values } = eventExportStatement(f, format);
+  const stream = new QueryStream(text, values, { batchSize: 2000, rowMode: 'array' });
+  // pg's client-side read deadline applies to a cursor as a whole: the stream's own replaces the pool's.
+  (stream as unknown as { query_timeout: number }).query_timeout = timeoutMs + 1000;
+  return client.query(stream);
+}
+
+/** One chunk of a chunked export, after `after`, as arrays ending with the resume key (at, seq). */
+export async function readEventExportChunk(
+  m: EntityManager,
+  f: EventExportFilter,
+  format: 'csv' | 'ndjson',
+  after: ExportKey | undefined,
+  limit: number,
+): Promise<unknown[][]> {
+  const { text, values } = eventExportStatement(f, format, { after, limit, withKey: true });
+  const result = await rawClient(m).query({ text, values, rowMode: 'array' });
+  return result.rows as unknown[][];
+}
+
+export interface EventRow {
+  seq: string;
+  id: string;
+  type: string;
+  occurred_at: Date;
+  received_at: Date;
+  customer_id: string | null;
+  campaign_id: string | null;
+  step: number | null;
+  enrollment_id: string | null;
+  message_id: string | null;
+  lead_id: string | null;
+  conversation_id: string | null;
+  automation_id: string | null;
+  surface: string | null;
+  properties: Record<string, unknown>;
+}
+
+/**
+ * A customer's events after `after` in `seq` order, for incremental pulls.
+ * Only events received at least `settleSeconds` ago are served: a `seq` is
+ * taken when a row is inserted, and a transaction that took a lower one may
+ * commit after a higher one is visible; holding back the newest seconds
+ * keeps a puller that resumes from the last `seq` it saw from skipping it.
+ */
+export async function listEventsAfter(
+  m: EntityManager,
+  customerId: string,
+  opts: { after: string; limit: number; settleSeconds: number; campaignId?: string },
+): Promise<EventRow[]> {
+  const values: unknown[] = [customerId, opts.after, opts.limit, opts.settleSeconds];
+  const campaign = opts.campaignId === undefined ? '' : ` AND campaign_id = $${values.push(opts.campaignId)}`;
+  return (await m.query(
+    `SELECT seq::text, id, type, occurred_at, received_at, customer_id, campaign_id, step, enrollment_id, message_id, lead_id, conversation_id,
+            automation_id, surface, properties
+       FROM analytics_events
+      WHERE customer_id = $1 AND seq > $2::bigint AND received_at <= now() - make_interval(secs => $4)${campaign}
+      ORDER BY seq LIMIT $3`,
+    values,
+  )) as EventRow[];
 }

@@ -29,6 +29,7 @@ export const ID_PREFIXES = [
   'att',
   'aev',
   'pkey',
+  'exp',
 ] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 

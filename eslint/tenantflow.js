@@ -55,6 +55,7 @@ const TABLE_OWNERS = {
   legacy_services: 'db/backfills.ts',
   analytics_events: 'db/analyticsEvents.ts',
   publishable_keys: 'db/publishableKeys.ts',
+  analytics_exports: 'db/analyticsExports.ts',
 };
 
 /**

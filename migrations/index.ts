@@ -25,6 +25,7 @@ import { ConversationListIndex1730000016400 } from './1730000016400-conversation
 import { AnalyticsEvents1730000017000 } from './1730000017000-analytics-events';
 import { CampaignCompletedEvent1730000017100 } from './1730000017100-campaign-completed-event';
 import { PublishableKeys1730000017200 } from './1730000017200-publishable-keys';
+import { AnalyticsExports1730000017300 } from './1730000017300-analytics-exports';
 import { AnalyticsBackfill1730000017400 } from './1730000017400-analytics-backfill';
 
 export const migrations = [
@@ -53,5 +54,6 @@ export const migrations = [
   AnalyticsEvents1730000017000,
   CampaignCompletedEvent1730000017100,
   PublishableKeys1730000017200,
+  AnalyticsExports1730000017300,
   AnalyticsBackfill1730000017400,
 ];

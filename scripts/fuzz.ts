@@ -82,6 +82,8 @@ export const NO_SUCCESS_EXPECTED: Record<string, string> = {
     'the token is HMAC-signed by the send (a tracked message’s pixel): a fuzzer cannot sign one, so every case is the 404; api/tracking.test.ts follows one from a sent message',
   'GET /api/t/c/{token}':
     'the token is HMAC-signed by the send (a tracked message’s link), and a valid one answers 302, not 2xx; api/tracking.test.ts follows one from a sent message',
+  'GET /api/analytics/exports/{id}/download':
+    'takes a link the server signed (HMAC over tenant, export and expiry) for a completed export: a fuzzer cannot sign; api/analyticsExport.test.ts downloads one',
 };
 
 interface Seeded {
@@ -131,6 +133,8 @@ interface Seeded {
   inviteeSession: string;
   inviteeInvite: string;
   adminSession: string;
+  /** An analytics export (its workflow runs on the platform's worker). */
+  analyticsExport: string;
 }
 
 type Call = <T>(method: string, p: string, body?: unknown, headers?: Record<string, string>) => Promise<T>;
@@ -280,6 +284,7 @@ async function seed(api: string, db: DataSource, t: TenantFixture, ownerEmail: s
     inviteeSession: await signInCookie(api, invitee.email, PASSWORD),
     inviteeInvite: invited.invite.id,
     adminSession: await signInCookie(api, 'admin@tenantflow.local', adminPassword),
+    analyticsExport: (await call<{ id: string }>('POST', '/api/analytics/exports', { from: '2024-01-01', to: '2024-01-02' })).id,
   };
 }
 
@@ -381,6 +386,7 @@ function idsOf(r: RouteSpec, s: Seeded): Record<string, string | undefined> {
     att: s.attachment,
     uuid: s.tenantId,
     name: 'legacy-tenant-id',
+    exp: s.analyticsExport,
   };
   const ids: Record<string, string | undefined> = {};
   for (const [, name] of r.path.matchAll(/:([A-Za-z]+)/g)) {
@@ -414,6 +420,8 @@ function operationsConfig(specs: RouteSpec[], s: Seeded): string {
     'POST /api/campaigns/{id}/leads/resume': { 'body.leads[*].leadId': 'lead' },
     'POST /api/messages/send': { 'body.leadId': 'messageLead', 'body.inboxId': 'inbox' },
     'POST /api/publishable-keys': { 'body.customerId': 'customer', 'body.allowedOrigins[*]': 'origin' },
+    'GET /api/analytics/export': { 'query.from': 'exportFrom', 'query.to': 'exportTo' },
+    'POST /api/analytics/exports': { 'body.from': 'exportFrom', 'body.to': 'exportTo' },
   };
   const values = {
     tenant: s.tenantId,
@@ -425,6 +433,8 @@ function operationsConfig(specs: RouteSpec[], s: Seeded): string {
     messageLead: s.messageLead,
     customer: s.customer,
     origin: s.website.origin,
+    exportFrom: '2024-01-01',
+    exportTo: '2024-01-02',
   };
   const dictionaries = Object.entries(values)
     .map(([name, value]) => `[dictionaries.${name}]\nvalues = [${tomlString(value)}]\n`)

@@ -4,7 +4,8 @@
 // workflow changes shape, re-record its scenarios (RECORD_OVERWRITE=1, `-t`
 // with the workflow's name): until the first release every history there is
 // of the current shape (docs/architecture.md, "Workflows").
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -19,7 +20,10 @@ import { syncInboxes } from '../workflows/syncInboxes';
 import { provisionEmailWorkflowId, syncInboxesWorkflowId } from '../workflows/ids';
 import { generateKey, parseKeyring } from '../lib/encryption';
 import { startFakeSmartlead } from './helpers/fakeSmartlead';
-import { uuidv7 } from '../db/ids';
+import { newId, uuidv7 } from '../db/ids';
+import { insertEvents } from '../db/analyticsEvents';
+import { insertExport } from '../db/analyticsExports';
+import { exportEvents, exportEventsStartOptions } from '../workflows/exportEvents';
 import { tenantSearchAttributes } from '../services/tenantWorkflows';
 import { createTestDatabase, openDataSource, type TestDatabase } from './helpers/database';
 import { addMember, createTenant, createUser } from './helpers/fixtures';
@@ -668,4 +672,37 @@ describe('sendMessage', () => {
       await env.teardown();
     }
   });
+});
+
+test('exportEvents: completed in chunks', async () => {
+  const t = await createTenant(owner, { customers: 1 });
+  const customerId = t.customers[0]!.id;
+  const exportId = newId('exp');
+  const exportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tenantflow-record-exports-'));
+  await withTenant(app, t.tenant.id, async (m) => {
+    await insertEvents(
+      m,
+      Array.from({ length: 5 }, (_, i) => ({
+        type: 'lead.created' as const,
+        occurredAt: new Date(Date.UTC(2024, 0, 1 + i)),
+        customerId,
+        dedupeKey: `recorded:${i}`,
+      })),
+    );
+    await insertExport(m, {
+      id: exportId,
+      customerId,
+      format: 'csv',
+      filters: { from: '2024-01-01', to: '2024-02-01', timeZone: 'UTC' },
+      linkKey: randomBytes(32),
+    });
+  });
+  const taskQueue = uniqueTaskQueue('record');
+  const options = exportEventsStartOptions({ tenantId: t.tenant.id, exportId, chunkRows: 2 }, taskQueue);
+  try {
+    await withProjectWorker({ dataSource: app, taskQueue, exportDir }, () => client.workflow.execute(exportEvents, options));
+    await record('exportEvents.completed', options.workflowId);
+  } finally {
+    fs.rmSync(exportDir, { recursive: true, force: true });
+  }
 });

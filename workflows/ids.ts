@@ -40,3 +40,7 @@ export function readMailboxWorkflowId(input: { tenantId: string; inboxId: string
 export function messageWorkflowId(input: { tenantId: string; messageId: string }): string {
   return `tenant/${input.tenantId}/message/${input.messageId}`;
 }
+
+export function exportWorkflowId(input: { tenantId: string; exportId: string }): string {
+  return `tenant/${input.tenantId}/export/${input.exportId}`;
+}

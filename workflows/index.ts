@@ -9,3 +9,4 @@ export { backfill } from './backfill';
 export { campaignFanout } from './campaignFanout';
 export { readMailbox } from './readMailbox';
 export { sendMessage } from './sendMessage';
+export { exportEvents } from './exportEvents';

@@ -43,6 +43,11 @@ export class BenchApi {
       .join('; ');
   }
 
+  /** The signed-in session's headers, for a request made outside `call` (a streamed download). */
+  headers(customerId?: string): Record<string, string> {
+    return { cookie: this.cookie, ...(customerId ? { 'x-customer-id': customerId } : {}) };
+  }
+
   async call<T = Record<string, unknown>>(method: string, path: string, customerId: string | undefined, body?: unknown, expect = [200, 201]): Promise<T> {
     const res = await request(
       `${this.base}${path}`,
@@ -84,4 +89,21 @@ export async function campaignWithSequence(
   const c = await api.call<{ id: string }>('POST', '/api/campaigns', customerId, { name, inboxIds: [inboxId], schedule: ALWAYS_OPEN });
   await api.call('POST', `/api/campaigns/${c.id}/sequence`, customerId, { steps });
   return c.id;
+}
+
+/** A streamed GET as a client reads a download: its status, bytes and lines, nothing kept. */
+export function streamGet(url: string, headers: Record<string, string>): Promise<{ status: number; bytes: number; lines: number }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { headers, agent }, (res) => {
+      let bytes = 0;
+      let lines = 0;
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes, lines }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
 }

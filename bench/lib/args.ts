@@ -23,7 +23,19 @@ export interface BenchArgs {
 }
 
 export const SIZES: Record<Mode, Sizes> = {
-  smoke: { sends: 12, campaign: 60, campaignActions: 60, tenants: 2, leads: 2_000, webhooks: 12, backfill: 3_000, inbound: 12, cta: 200, loadSeconds: 0.5 },
+  smoke: {
+    sends: 12,
+    campaign: 60,
+    campaignActions: 60,
+    tenants: 2,
+    leads: 2_000,
+    webhooks: 12,
+    backfill: 3_000,
+    inbound: 12,
+    cta: 200,
+    exportRows: 2_000,
+    loadSeconds: 0.5,
+  },
   quick: {
     sends: 80,
     campaign: 200,
@@ -34,6 +46,7 @@ export const SIZES: Record<Mode, Sizes> = {
     backfill: 30_000,
     inbound: 100,
     cta: 2_000,
+    exportRows: 100_000,
     loadSeconds: 1,
   },
   default: {
@@ -46,6 +59,7 @@ export const SIZES: Record<Mode, Sizes> = {
     backfill: 1_000_000,
     inbound: 2_000,
     cta: 20_000,
+    exportRows: 1_000_000,
     loadSeconds: 6,
   },
   full: {
@@ -58,6 +72,7 @@ export const SIZES: Record<Mode, Sizes> = {
     backfill: 1_000_000,
     inbound: 2_000,
     cta: 20_000,
+    exportRows: 1_000_000,
     loadSeconds: 6,
   },
 };

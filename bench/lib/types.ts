@@ -16,6 +16,8 @@ export interface Sizes {
   inbound: number;
   /** Website events posted in each repetition (the cta scenario). */
   cta: number;
+  /** Events in the export scenario's range. */
+  exportRows: number;
   /** Seconds of load per repetition of a read or ingest measurement. */
   loadSeconds: number;
 }
