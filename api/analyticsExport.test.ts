@@ -323,7 +323,8 @@ describe('incremental pulls', () => {
     await seed(t, [
       ...Array.from({ length: 5 }, (_, i) => ({ at: `2024-08-01T0${i}:00:00Z`, customer: c0, surface: `p${i}`, receivedAgo: '5 minutes' })),
       { at: '2024-08-01T00:00:00Z', customer: c1, surface: 'theirs', receivedAgo: '5 minutes' },
-      { at: '2024-08-01T09:00:00Z', customer: c0, surface: 'fresh' },
+      // Received "in a minute": past the pull's watermark, whenever the test runs.
+      { at: '2024-08-01T09:00:00Z', customer: c0, surface: 'fresh', receivedAgo: '-1 minute' },
     ]);
     const seen: string[] = [];
     let after = '0';
@@ -340,5 +341,44 @@ describe('incremental pulls', () => {
     expect(seen).toEqual(['p0', 'p1', 'p2', 'p3', 'p4']);
     const bad = await agent.get('/api/analytics/events?after=-1').set('X-Customer-Id', c0);
     expect(bad.status).toBe(400);
+  });
+
+  it('serves nothing past an open transaction that wrote an event, and skips nothing once it commits', async () => {
+    const { t, agent, c0 } = await tenantWithOwner();
+    const pull = async (after: string) => {
+      const res = await agent.get(`/api/analytics/events?after=${after}&limit=100`).set('X-Customer-Id', c0);
+      expect(res.status).toBe(200);
+      return res.body as { data: { seq: string; surface: string }[]; next: string };
+    };
+    const start = (await pull('0')).next;
+    // A writer (the app role, as every writer is) takes its seq and stays open, as a webhook waiting on Temporal does.
+    const open = ds.createQueryRunner();
+    await open.connect();
+    await open.startTransaction();
+    try {
+      await open.query("SELECT set_config('app.tenant_id', $1, true)", [t.tenant.id]);
+      await open.query(
+        `INSERT INTO analytics_events (tenant_id, type, occurred_at, customer_id, surface, dedupe_key)
+         VALUES (current_setting('app.tenant_id')::uuid, 'cta.click', now(), $1, 'slow', 'cta:slow')`,
+        [c0],
+      );
+      // A later writer takes a higher seq and commits first.
+      await withTenant(ds, t.tenant.id, (m) =>
+        m.query(
+          `INSERT INTO analytics_events (tenant_id, type, occurred_at, customer_id, surface, dedupe_key)
+           VALUES (current_setting('app.tenant_id')::uuid, 'cta.click', now(), $1, 'quick', 'cta:quick')`,
+          [c0],
+        ),
+      );
+      await new Promise((r) => setTimeout(r, 2_500));
+      const held = await pull(start);
+      expect(held.data).toEqual([]);
+      await open.commitTransaction();
+    } finally {
+      if (open.isTransactionActive) await open.rollbackTransaction();
+      await open.release();
+    }
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect((await pull(start)).data.map((e) => e.surface)).toEqual(['slow', 'quick']);
   });
 });

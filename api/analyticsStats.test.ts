@@ -116,7 +116,10 @@ async function seedCampaign(tenant: TenantFixture, customer: string): Promise<st
     await message(await enroll('active'), 1, 'uncertain', at(1, 17));
     await message(await enroll('failed'), 1, 'failed', at(1, 18));
     // Bounced; unsubscribed.
-    await message(await enroll('bounced', at(2, 16)), 1, 'accepted', at(2, 15));
+    const bounced = await enroll('bounced', at(2, 16));
+    await message(bounced, 1, 'accepted', at(2, 15));
+    // Its delivery report, stored by the mailbox reader as inbound mail: no reply.
+    await message(bounced, null, 'received', at(2, 16));
     await message(await enroll('unsubscribed', at(3, 9)), 1, 'accepted', at(2, 15));
     return cmp;
   });

@@ -135,7 +135,7 @@ describe('POST /api/analytics/cta', () => {
     expect(res.status).toBe(200);
     const rows = (await withTenant(suite.ds, t.tenant.id, (m) =>
       m.query(
-        "SELECT dedupe_key, occurred_at, received_at, surface, properties FROM analytics_events WHERE dedupe_key IN ('cta:time-future', 'cta:time-past') ORDER BY dedupe_key",
+        "SELECT dedupe_key, occurred_at, received_at, surface, properties FROM analytics_events WHERE dedupe_key LIKE 'cta:%:time-%' ORDER BY dedupe_key",
       ),
     )) as { dedupe_key: string; occurred_at: Date; received_at: Date; surface: string; properties: unknown }[];
     expect(rows[0]!.occurred_at.getTime()).toBeLessThanOrEqual(Date.now());

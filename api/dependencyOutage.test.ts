@@ -20,6 +20,7 @@ import { signIn, testApp, type Agent } from '../test/helpers/api';
 import { addMember, createTenant, createUser, type TenantFixture } from '../test/helpers/fixtures';
 import { type OwnPostgres, signalTree, startOwnPostgres, until } from '../test/helpers/processes';
 import { routeSpecsOf } from './app';
+import { CTA_PATH } from './middleware/publishableKey';
 import { type RouteSpec } from './routing';
 import { newId } from '../db/ids';
 
@@ -88,7 +89,14 @@ function callEveryRoute(agents: { session: Agent; platform: Agent }) {
   return Promise.all(
     specs.map(async (r) => {
       const agent = r.auth === 'platform' ? agents.platform : agents.session;
-      const call = (agent as unknown as Record<string, (p: string) => request.Test>)[r.method]!(pathOf(r)).set('X-Customer-Id', t.customers[0]!.id);
+      // The website-event route takes a publishable key, not the session (a website's request carries no cookie of ours); a well-formed one is looked up in the database.
+      const call =
+        r.path === CTA_PATH
+          ? request(app().callback())
+              .post(CTA_PATH)
+              .set('X-Publishable-Key', `pk_${t.tenant.id.replace(/-/g, '')}_${'A'.repeat(43)}`)
+              .set('Origin', 'https://www.example.com')
+          : (agent as unknown as Record<string, (p: string) => request.Test>)[r.method]!(pathOf(r)).set('X-Customer-Id', t.customers[0]!.id);
       const res = await timed(r.method === 'get' ? call : call.send({}));
       return { route: `${r.method} ${r.path}`, status: res.status, code: res.body?.error?.code as string | undefined, ms: res.ms };
     }),

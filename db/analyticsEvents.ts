@@ -164,7 +164,10 @@ export const conversationEvent = (from: string, type: 'conversation.opened' | 'c
 // campaign tracks — a message's first human open and click. `$1` is the
 // campaign; each fact is counted once however often it was recorded.
 const CAMPAIGN_FACTS = `
-  ev AS (SELECT type, step, message_id, enrollment_id, lead_id, occurred_at, seq, properties FROM analytics_events WHERE campaign_id = $1),
+  ev AS (
+    SELECT type, step, message_id, enrollment_id, lead_id, occurred_at, seq, properties FROM analytics_events
+     WHERE campaign_id = $1 AND type IN ('message.sent', 'message.uncertain', 'message.failed', 'message.replied', 'message.bounced',
+                                         'lead.unsubscribed', 'message.opened', 'message.clicked')),
   tracked AS (SELECT coalesce((SELECT c.tracking FROM campaigns c WHERE c.id = $1), false) AS tracking),
   latest AS (
     SELECT DISTINCT ON (message_id) message_id, step, type, occurred_at FROM ev
@@ -195,33 +198,22 @@ export async function campaignFactCounts(m: EntityManager, campaignId: string): 
   ])) as { step: number | null; kind: CampaignFactKind; n: number }[];
 }
 
-export interface DailyCounts {
-  day: string;
-  sent: number;
-  replied: number;
-  bounced: number;
-  opened: number;
-  clicked: number;
-}
-
-/** The campaign's facts per day of `tz` from `from` to `to` (dates, inclusive), every day present. */
-export async function campaignDailyCounts(m: EntityManager, campaignId: string, tz: string, from: string, to: string): Promise<DailyCounts[]> {
+/**
+ * The campaign's counted facts per step, kind and day of `tz`: the funnel is
+ * their sum and the daily series their days, from one pass over the events
+ * (the campaign page asks for both every few seconds while it sends).
+ */
+export async function campaignFactCountsByDay(
+  m: EntityManager,
+  campaignId: string,
+  tz: string,
+): Promise<{ step: number | null; kind: CampaignFactKind; day: string; n: number }[]> {
   return (await m.query(
-    `WITH ${CAMPAIGN_FACTS},
-     days AS (SELECT d::date AS day FROM generate_series($3::date, $4::date, interval '1 day') d),
-     counted AS (
-       SELECT (occurred_at AT TIME ZONE $2)::date AS day, kind FROM facts
-        WHERE occurred_at >= ($3::date::timestamp AT TIME ZONE $2) AND occurred_at < (($4::date + 1)::timestamp AT TIME ZONE $2))
-     SELECT to_char(d.day, 'YYYY-MM-DD') AS day,
-            count(c.kind) FILTER (WHERE c.kind = 'sent')::int AS sent,
-            count(c.kind) FILTER (WHERE c.kind = 'replied')::int AS replied,
-            count(c.kind) FILTER (WHERE c.kind = 'bounced')::int AS bounced,
-            count(c.kind) FILTER (WHERE c.kind = 'opened')::int AS opened,
-            count(c.kind) FILTER (WHERE c.kind = 'clicked')::int AS clicked
-       FROM days d LEFT JOIN counted c ON c.day = d.day
-      GROUP BY d.day ORDER BY d.day`,
-    [campaignId, tz, from, to],
-  )) as DailyCounts[];
+    `WITH ${CAMPAIGN_FACTS}
+     SELECT step, kind, to_char((occurred_at AT TIME ZONE $2)::date, 'YYYY-MM-DD') AS day, count(*)::int AS n
+       FROM facts GROUP BY 1, 2, 3 ORDER BY 3, 1 NULLS LAST, 2`,
+    [campaignId, tz],
+  )) as { step: number | null; kind: CampaignFactKind; day: string; n: number }[];
 }
 
 export interface CustomerDay {
@@ -427,24 +419,35 @@ export interface EventRow {
 }
 
 /**
- * A customer's events after `after` in `seq` order, for incremental pulls.
- * Only events received at least `settleSeconds` ago are served: a `seq` is
- * taken when a row is inserted, and a transaction that took a lower one may
- * commit after a higher one is visible; holding back the newest seconds
- * keeps a puller that resumes from the last `seq` it saw from skipping it.
+ * A customer's events after `after` in `seq` order, for incremental pulls,
+ * up to a watermark that no transaction still open can fall below
+ * (docs/analytics.md, "Incremental pulls"). A `seq` is taken when a row is
+ * inserted, so a transaction that took a lower one may commit after a higher
+ * one is visible; a puller that went on from the higher one would skip it.
+ * An event's `received_at` is the clock at its insert, after its
+ * transaction began, so every event a transaction still open may commit is
+ * received no earlier than the oldest open writing transaction's start.
+ * Events received before that start (and `marginSeconds` before now, for
+ * two inserts' clocks read a moment apart) are settled and served.
+ * Every writer of events is the app role, whose sessions this role sees.
  */
 export async function listEventsAfter(
   m: EntityManager,
   customerId: string,
-  opts: { after: string; limit: number; settleSeconds: number; campaignId?: string },
+  opts: { after: string; limit: number; marginSeconds: number; campaignId?: string },
 ): Promise<EventRow[]> {
-  const values: unknown[] = [customerId, opts.after, opts.limit, opts.settleSeconds];
+  const values: unknown[] = [customerId, opts.after, opts.limit, opts.marginSeconds];
   const campaign = opts.campaignId === undefined ? '' : ` AND campaign_id = $${values.push(opts.campaignId)}`;
   return (await m.query(
-    `SELECT seq::text, id, type, occurred_at, received_at, customer_id, campaign_id, step, enrollment_id, message_id, lead_id, conversation_id,
+    `WITH mark AS (
+       SELECT least(clock_timestamp(),
+                    (SELECT min(a.xact_start) FROM pg_stat_activity a
+                      WHERE a.backend_xid IS NOT NULL AND a.datname = current_database() AND a.pid <> pg_backend_pid()))
+              - make_interval(secs => $4) AS settled)
+     SELECT seq::text, id, type, occurred_at, received_at, customer_id, campaign_id, step, enrollment_id, message_id, lead_id, conversation_id,
             automation_id, surface, properties
        FROM analytics_events
-      WHERE customer_id = $1 AND seq > $2::bigint AND received_at <= now() - make_interval(secs => $4)${campaign}
+      WHERE customer_id = $1 AND seq > $2::bigint AND received_at < (SELECT settled FROM mark)${campaign}
       ORDER BY seq LIMIT $3`,
     values,
   )) as EventRow[];

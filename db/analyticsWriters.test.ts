@@ -379,6 +379,33 @@ it('a reply read from the mailbox, and a returned message, write their events on
   expect((await events('message.replied:')).filter((r) => r.enrollment_id === b!.enrollment)).toEqual([]);
 });
 
+it('an auto-reply and mail dated before the enrollment began are kept in the thread and are no reply', async () => {
+  const [c] = await enrolled(1);
+  const sent = await sentStep(c!, 1, new Date(Date.now() - 60_000));
+  const base: InboundMail = {
+    uid: 1,
+    size: 100,
+    truncated: false,
+    messageId: null,
+    inReplyTo: null,
+    references: [],
+    from: { address: c!.email, name: '' },
+    to: [{ address: c!.inboxEmail, name: '' }],
+    cc: [],
+    subject: 'Hello',
+    text: 'hi',
+    html: null,
+    date: new Date().toISOString(),
+    autoSubmitted: false,
+    bounce: null,
+    attachments: [],
+  };
+  const outOfOffice = { ...base, messageId: `<${newId('msg')}@lead.example>`, inReplyTo: sent.messageId, autoSubmitted: true, subject: 'Out of office' };
+  const lastYear = { ...base, messageId: `<${newId('msg')}@lead.example>`, date: new Date(Date.now() - 365 * 86_400_000).toISOString(), subject: 'Old' };
+  expect((await inTenant((m) => storeInboundMail(m, c!.inbox, [outOfOffice, lastYear]))).stored).toBe(2);
+  expect((await events('message.replied:')).filter((r) => r.lead_id === c!.lead)).toEqual([]);
+});
+
 it('a closed conversation a reply reopens writes conversation.opened; closing writes conversation.closed', async () => {
   const [e] = await enrolled();
   const msg = await sentStep(e!, 1);

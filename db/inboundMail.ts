@@ -135,7 +135,7 @@ const ENSURE_CONVERSATION = `
  * its attachments, and — when `$16` (the mail stops its enrollment) — the
  * lead's status and the enrollment's end, as the webhook's
  * recordReplyOrBounce writes them — and their events (docs/analytics.md):
- * the mail's `message.replied`, or for a bounce (`$17`) the returned
+ * the mail's `message.replied` when it counts as a reply (`$24`), or for a bounce (`$17`) the returned
  * outbound message's (`$23`) `message.bounced`, and `conversation.opened`
  * when it reopens a closed conversation.
  */
@@ -145,7 +145,7 @@ const STORE = `
                           subject, body, body_html, from_email, auto_reply, sent_at, conversation_id)
     VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, 'inbound', $7, 'received', $8, $9, $10, $11, $12, $13, $14, $15)
     ON CONFLICT (tenant_id, message_id) DO NOTHING
-    RETURNING id, customer_id, campaign_id, enrollment_id, lead_id, conversation_id, created_at),
+    RETURNING id, customer_id, campaign_id, enrollment_id, lead_id, conversation_id, created_at, sent_at),
   conv AS (
     UPDATE conversations c
        SET unread_count = c.unread_count + 1, status = 'open', snoozed_until = NULL,
@@ -158,7 +158,7 @@ const STORE = `
     'ins',
     {
       type: "'message.replied'",
-      occurredAt: 'ins.created_at',
+      occurredAt: 'least(coalesce(ins.sent_at, ins.created_at), ins.created_at)',
       customerId: 'ins.customer_id',
       campaignId: 'ins.campaign_id',
       step: lastStepSentBefore('ins.enrollment_id', 'ins.created_at'),
@@ -168,7 +168,7 @@ const STORE = `
       conversationId: 'ins.conversation_id',
       dedupeKey: "'message.replied:' || ins.id",
     },
-    "$17::text = 'replied'",
+    '$24::boolean',
   )}),
   bounced AS (${eventInsert("(SELECT o.* FROM messages o WHERE o.id = $23 AND $17::text = 'bounced' AND EXISTS (SELECT 1 FROM ins)) b", {
     type: "'message.bounced'",
@@ -326,6 +326,8 @@ async function storeOne(m: EntityManager, customerId: string, inboxId: string, m
   const current = place.stops_from === null || at >= new Date(place.stops_from);
   // An auto-reply (out of office) is kept in the thread but leaves the sequence running, unless its campaign says otherwise.
   const stops = place.enrollment_id !== null && current && (bounce || !mail.autoSubmitted || place.auto_reply_stops === true);
+  // A reply to count (docs/analytics.md): current mail that is neither a delivery report nor an auto-reply its campaign ignores.
+  const countsAsReply = !bounce && current && (!mail.autoSubmitted || place.auto_reply_stops === true);
   const origin = place.origin ?? (place.enrollment_id ? 'sequence' : 'manual');
   // Ids in ascending order, so the attachments list in the order the mail gives them (db/attachments.ts orders by id).
   const attachmentIds = mail.attachments.map(() => newId('att')).sort();
@@ -360,6 +362,7 @@ async function storeOne(m: EntityManager, customerId: string, inboxId: string, m
     attachments.map((a) => a.size),
     attachments.map((a) => a.content),
     bounce ? place.outbound_id : null,
+    countsAsReply,
   ])) as { inserted: number; stopped: number }[];
   if (!row || row.inserted === 0) return undefined;
   if (row.stopped > 0 && place.enrollment_id && place.campaign_id) {

@@ -3,7 +3,7 @@
 // verifying after a key rotation while the keyring holds its key, and the
 // HTML part escapes the text it is built from.
 import { generateKey, parseKeyring } from './encryption';
-import { classifyFetch, signTrackingToken, trackedHtml, verifyTrackingToken } from './tracking';
+import { classifyFetch, isTrackableUrl, MAX_TRACKED_URL, signTrackingToken, trackedHtml, verifyTrackingToken } from './tracking';
 
 const v1 = generateKey();
 const keyring = parseKeyring(`v1:${v1}`, 'v1');
@@ -59,4 +59,11 @@ it('flags a fetch by method, agent and timing; a mail provider’s image proxy i
     bot: false,
     proxy: 'gmail',
   });
+});
+
+it('leaves a target longer than the limit in UTF-8 bytes untracked, whatever its length in characters', () => {
+  const wide = `https://example.com/${'界'.repeat(Math.ceil(MAX_TRACKED_URL / 3))}`;
+  expect(wide.length).toBeLessThan(MAX_TRACKED_URL);
+  expect(isTrackableUrl(wide)).toBe(false);
+  expect(isTrackableUrl(`https://example.com/${'a'.repeat(100)}`)).toBe(true);
 });

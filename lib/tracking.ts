@@ -26,7 +26,11 @@ const KIND_CODE: Record<TrackingKind, string> = { open: 'o', click: 'c' };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MESSAGE_ID = /^msg_[0-9a-z]{26}$/;
 const KEY_ID = /^[A-Za-z0-9_-]{1,20}$/;
-/** Longer targets are left as they are (a tracking URL must stay a usable link). */
+/**
+ * Longer targets, in UTF-8 bytes, are left as they are: a tracking URL must
+ * stay a usable link, and the click's event keeps the target within its 4 KB
+ * of properties.
+ */
 export const MAX_TRACKED_URL = 2000;
 
 const derived = new WeakMap<Buffer, Buffer>();
@@ -75,7 +79,7 @@ export function verifyTrackingToken(keyring: Keyring | undefined, kind: Tracking
 }
 
 export function isTrackableUrl(url: string): boolean {
-  if (url.length > MAX_TRACKED_URL || !/^https?:\/\//i.test(url)) return false;
+  if (Buffer.byteLength(url, 'utf8') > MAX_TRACKED_URL || !/^https?:\/\//i.test(url)) return false;
   try {
     const u = new URL(url);
     return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';

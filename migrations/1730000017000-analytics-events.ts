@@ -5,7 +5,8 @@
 // sortable id, made by the database so a statement that records a fact can
 // write its events as one more CTE. `dedupe_key` makes a fact delivered
 // twice (a replayed webhook, a retried activity, a client's resent batch)
-// one row. A customer's removal takes its events; a lead's removal keeps
+// one row. `received_at` is the clock at the insert (not the transaction's
+// start), so it rises with `seq`: incremental pulls rely on it. A customer's removal takes its events; a lead's removal keeps
 // the counts but drops the reference to the person.
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
 import { acrossTenants, enableTenantRls } from './lib/rls';
@@ -54,7 +55,7 @@ export class AnalyticsEvents1730000017000 implements MigrationInterface {
         id text NOT NULL DEFAULT analytics_event_id() CHECK (id ~ '^aev_[0-9a-z]{26}$'),
         type text NOT NULL CHECK (type IN (${TYPES.map((t) => `'${t}'`).join(', ')}) OR type ~ '^cta\\.[a-z0-9_]{1,40}$'),
         occurred_at timestamptz NOT NULL,
-        received_at timestamptz NOT NULL DEFAULT now(),
+        received_at timestamptz NOT NULL DEFAULT clock_timestamp(),
         customer_id text,
         campaign_id text,
         step integer,
@@ -65,7 +66,7 @@ export class AnalyticsEvents1730000017000 implements MigrationInterface {
         automation_id text,
         surface text CHECK (length(surface) BETWEEN 1 AND 100),
         properties jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(properties) = 'object' AND octet_length(properties::text) <= 4096),
-        dedupe_key text NOT NULL CHECK (length(dedupe_key) BETWEEN 1 AND 300),
+        dedupe_key text NOT NULL CHECK (length(dedupe_key) BETWEEN 1 AND 512),
         PRIMARY KEY (tenant_id, seq),
         UNIQUE (tenant_id, dedupe_key),
         FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id) ON DELETE CASCADE,

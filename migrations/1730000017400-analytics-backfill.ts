@@ -25,7 +25,8 @@ const messageEvent = (type: string, occurredAt: string, key: string, where: stri
 
 /** Every statement of the backfill, in order; each is idempotent. */
 export const BACKFILL: string[] = [
-  messageEvent('message.queued', 'm.created_at', "'message.queued:' || m.id", 'true'),
+  // A step that could not be rendered was never queued: its row is born as the render error.
+  messageEvent('message.queued', 'm.created_at', "'message.queued:' || m.id", "m.status <> 'render_error'"),
   messageEvent('message.sent', 'coalesce(m.sent_at, m.updated_at)', "'message.sent:' || m.id", "m.status = 'accepted'"),
   messageEvent(
     'message.opened',
@@ -54,16 +55,24 @@ export const BACKFILL: string[] = [
    SELECT b.tenant_id, 'message.bounced', b.bounced_at, b.customer_id, b.campaign_id, b.step, b.enrollment_id, b.id, b.lead_id, b.conversation_id, '{}', 'message.bounced:' || b.id
      FROM (SELECT * FROM bounced UNION ALL SELECT * FROM lead_bounced) b
    ON CONFLICT (tenant_id, dedupe_key) DO NOTHING`,
-  // A reply counts against the last step sent in its enrollment before it.
+  // A reply counts against the last step sent in its enrollment before it,
+  // at the mail's own date (never later than it was stored). Not replies, as
+  // the live reader decides: an auto-reply (unless its campaign stops on
+  // them) and a failed delivery report — the inbound mail of a bounced
+  // enrollment, since a reply would have ended the enrollment as replied.
   `INSERT INTO analytics_events (${COLUMNS})
-   SELECT r.tenant_id, 'message.replied', r.created_at, r.customer_id, r.campaign_id,
+   SELECT r.tenant_id, 'message.replied', least(coalesce(r.sent_at, r.created_at), r.created_at), r.customer_id, r.campaign_id,
           (SELECT o.step FROM messages o
             WHERE o.tenant_id = r.tenant_id AND o.enrollment_id = r.enrollment_id AND o.direction = 'outbound' AND o.step IS NOT NULL AND o.status IN ('accepted', 'uncertain')
               AND coalesce(o.sent_at, o.created_at) <= r.created_at
             ORDER BY o.step DESC LIMIT 1),
           r.enrollment_id, r.id, r.lead_id, r.conversation_id, '{}', 'message.replied:' || r.id
      FROM messages r
+     LEFT JOIN enrollments e ON e.tenant_id = r.tenant_id AND e.id = r.enrollment_id
+     LEFT JOIN campaigns k ON k.tenant_id = r.tenant_id AND k.id = r.campaign_id
     WHERE r.direction = 'inbound'
+      AND NOT (r.auto_reply AND NOT coalesce(k.auto_reply_stops, false))
+      AND e.status IS DISTINCT FROM 'bounced'
    ON CONFLICT (tenant_id, dedupe_key) DO NOTHING`,
   `INSERT INTO analytics_events (${COLUMNS})
    SELECT l.tenant_id, 'lead.created', l.created_at, l.customer_id, NULL, NULL, NULL, NULL, l.id, NULL, '{}', 'lead.created:' || l.id

@@ -82,7 +82,7 @@ export const cta: Scenario = {
               events.map((e) => e.surface),
               events.map((e) => JSON.stringify(e.properties)),
               customerId,
-              events.map((e) => `cta:${e.id}`),
+              events.map((e) => `cta:${customerId}:${e.id}`),
             ],
           ),
         );

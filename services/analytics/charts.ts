@@ -3,7 +3,7 @@
 // daily series in the campaign's own time zone, and a customer's dashboard
 // of a date range. Opens and clicks count only for a campaign that tracks
 // them, and never a prefetch flagged as a bot.
-import { campaignDailyCounts, campaignFactCounts, customerCtaCounts, customerDailyCounts } from '../../db/analyticsEvents';
+import { campaignFactCounts, campaignFactCountsByDay, customerCtaCounts, customerDailyCounts, type CampaignFactKind } from '../../db/analyticsEvents';
 import { campaignTracking, findCampaign, sequenceSnapshotLength } from '../../db/campaigns';
 import { isId } from '../../db/ids';
 import { ApiError, notFound } from '../../lib/errors';
@@ -28,9 +28,10 @@ const ZERO: Totals = { sent: 0, uncertain: 0, errors: 0, replied: 0, bounced: 0,
 export async function campaignFunnel(
   a: TenantAccess,
   campaign: { id: string; sequence_version: number | null },
+  counted?: { step: number | null; kind: CampaignFactKind; n: number }[],
 ): Promise<{ tracking: boolean; steps: StepCounts[]; totals: Totals }> {
   const m = a.manager;
-  const facts = await campaignFactCounts(m, campaign.id);
+  const facts = counted ?? (await campaignFactCounts(m, campaign.id));
   const tracking = await campaignTracking(m, campaign.id);
   const snapSteps = campaign.sequence_version === null ? 0 : ((await sequenceSnapshotLength(m, campaign.id, campaign.sequence_version)) ?? 0);
   const stepCount = Math.max(snapSteps, ...facts.map((f) => f.step ?? 0));
@@ -72,8 +73,14 @@ export async function campaignSeries(a: TenantAccess, customerId: string, id: st
   if (!c) throw notFound('campaign');
   const to = today(c.timezone, now);
   const from = addDays(to, -(days - 1));
-  const { tracking, steps, totals } = await campaignFunnel(a, c);
-  const daily = await campaignDailyCounts(a.manager, c.id, c.timezone, from, to);
+  const byDay = await campaignFactCountsByDay(a.manager, c.id, c.timezone);
+  const { tracking, steps, totals } = await campaignFunnel(a, c, byDay);
+  const daily = Array.from({ length: days }, (_, i) => ({ day: addDays(from, i), sent: 0, replied: 0, bounced: 0, opened: 0, clicked: 0 }));
+  const dayIndex = new Map(daily.map((d, i) => [d.day, i]));
+  for (const f of byDay) {
+    const d = dayIndex.get(f.day);
+    if (d !== undefined && f.kind in daily[d]!) daily[d]![f.kind as 'sent' | 'replied' | 'bounced' | 'opened' | 'clicked'] += f.n;
+  }
   const tracked = (n: number) => (tracking ? n : null);
   return {
     campaignId: c.id,

@@ -37,7 +37,8 @@ export function ctaRows(customerId: string, events: readonly CtaEventIn[], now =
       customerId,
       surface: e.surface,
       properties: e.properties ?? {},
-      dedupeKey: `cta:${e.id}`,
+      // Per customer: two customers' websites may count their ids alike.
+      dedupeKey: `cta:${customerId}:${e.id}`,
     };
   });
 }

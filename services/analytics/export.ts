@@ -55,8 +55,8 @@ export interface ExportFilters {
 const STREAM_TIMEOUT_MS = 10 * 60 * 1000;
 /** Rows framed together: one write per batch, not per row. */
 const FRAME_ROWS = 500;
-/** Events a pull holds back, by how recently they were received (db/analyticsEvents.ts listEventsAfter). */
-export const PULL_SETTLE_SECONDS = 60;
+/** Seconds a pull keeps below the watermark of open transactions (db/analyticsEvents.ts listEventsAfter). */
+export const PULL_MARGIN_SECONDS = 2;
 
 const CONTENT_TYPES: Record<ExportFormat, string> = { csv: 'text/csv; charset=utf-8', ndjson: 'application/x-ndjson' };
 
@@ -242,6 +242,6 @@ function eventOut(r: EventRow) {
 /** A page of the customer's events after `after`, in `seq` order; `next` is where the following pull starts (the same `after` when nothing new). */
 export async function pullEvents(a: TenantAccess, customerId: string, q: { after: string; limit: number; campaignId?: string }) {
   await checkCampaign(a.manager, customerId, q.campaignId);
-  const rows = await listEventsAfter(a.manager, customerId, { ...q, settleSeconds: PULL_SETTLE_SECONDS });
+  const rows = await listEventsAfter(a.manager, customerId, { ...q, marginSeconds: PULL_MARGIN_SECONDS });
   return { data: rows.map(eventOut), next: rows.length ? rows[rows.length - 1]!.seq : q.after, more: rows.length === q.limit };
 }
