@@ -41,7 +41,7 @@ describe('console spaces', () => {
   });
 
   it('open Replies, and a thread, to whoever may read conversations', () => {
-    expect(SPACES.find((s) => s.key === 'client')!.pages.map((p) => p.path)).toEqual(['customers', 'leads', 'campaigns', 'sequences', 'replies']);
+    expect(SPACES.find((s) => s.key === 'client')!.pages.map((p) => p.path)).toEqual(['customers', 'leads', 'campaigns', 'sequences', 'replies', 'analytics']);
     expect(spaceAccess('/client/replies', rolePermissions('viewer'))).toEqual({ allowed: true, space: 'client' });
     expect(spaceAccess('/client/replies/[id]', rolePermissions('member'))).toEqual({ allowed: true, space: 'client' });
     expect(spaceAccess('/client/replies', ['campaigns.read'])).toEqual({ allowed: false, reason: 'permission', space: 'client' });

@@ -11,6 +11,7 @@ import { apiCall, apiSession, seedOutreach, type OutreachSeeds } from '../helper
 import { addMember, createTenant, createUser, type TenantFixture } from '../helpers/fixtures';
 import { env, launchBrowser, ready, signIn } from './browser';
 import { PASSWORD } from '../helpers/fixtures';
+import { EXPORT_COLUMNS } from '../../lib/analyticsExport';
 
 jest.setTimeout(180_000);
 
@@ -95,5 +96,48 @@ it('shows the Analytics page: the last 30 days, website events and the export fo
   await page.goto(`${base()}/client/analytics?customer=${customer()}&from=2026-03-10&to=2026-03-01`);
   await ready(page);
   await expect(page.getByTestId('analytics-range').locator('.error').count()).resolves.toBe(1);
+  await context.close();
+});
+
+/** The text of a download the click starts. */
+async function downloaded(page: Page, click: () => Promise<void>): Promise<string> {
+  const [download] = await Promise.all([page.waitForEvent('download'), click()]);
+  const stream = await download.createReadStream();
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+it("downloads the range's events as a CSV with the documented columns, the last day included", async () => {
+  const context = await browser.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
+  await signIn(page, base(), hana.email, PASSWORD);
+  const today = new Date().toISOString().slice(0, 10);
+  await page.goto(`${base()}/client/analytics?customer=${customer()}&from=${today}&to=${today}&tz=UTC`);
+  await ready(page);
+  const csv = await downloaded(page, () => page.getByTestId('analytics-export').getByRole('button', { name: 'Download CSV' }).click());
+  const lines = csv.trim().split('\n');
+  expect(lines[0]).toBe(EXPORT_COLUMNS.join(','));
+  // Today's events (the campaign's sends above) are in a range that ends today.
+  expect(lines.filter((l) => l.includes(',message.sent,')).length).toBeGreaterThanOrEqual(6);
+  await context.close();
+});
+
+it('prepares a long range as a file with its progress, and downloads it', async () => {
+  const context = await browser.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
+  await signIn(page, base(), hana.email, PASSWORD);
+  const today = new Date().toISOString().slice(0, 10);
+  await page.goto(`${base()}/client/analytics?customer=${customer()}&from=2026-01-01&to=${today}&tz=UTC`);
+  await ready(page);
+  await page.getByTestId('prepare-form').getByRole('button', { name: 'Prepare a file' }).click();
+  await page.getByTestId('export-progress').waitFor();
+  const link = page.getByTestId('prepared-download');
+  await link.waitFor({ timeout: 60_000 });
+  expect(await page.getByTestId('export-progress').getAttribute('aria-valuenow')).toBe('100');
+  const csv = await downloaded(page, () => link.click());
+  const lines = csv.trim().split('\n');
+  expect(lines[0]).toBe(EXPORT_COLUMNS.join(','));
+  expect(lines.filter((l) => l.includes(',message.sent,')).length).toBeGreaterThanOrEqual(6);
   await context.close();
 });

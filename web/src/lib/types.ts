@@ -13,6 +13,7 @@ import type * as WebhooksApi from '../../../api/schemas/webhooks.responses';
 import type * as ConversationsApi from '../../../api/schemas/conversations.responses';
 import type * as CtaApi from '../../../api/schemas/cta.responses';
 import type * as ChartsApi from '../../../api/schemas/charts.responses';
+import type * as ExportApi from '../../../api/schemas/analyticsExport.responses';
 
 type Out<S extends z.ZodType> = z.output<S>;
 type Item<L extends { data: unknown[] }> = L['data'][number];
@@ -101,3 +102,4 @@ export type PublishableKey = Item<PublishableKeyList>;
 export type IssuedPublishableKey = Out<typeof CtaApi.issuedPublishableKey>;
 export type CampaignSeries = Out<typeof ChartsApi.campaignSeries>;
 export type AnalyticsSummary = Out<typeof ChartsApi.analyticsSummary>;
+export type AnalyticsExport = Out<typeof ExportApi.analyticsExport>;

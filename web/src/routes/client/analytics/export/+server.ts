@@ -9,6 +9,7 @@ import { requireTenant } from '$lib/server/guard';
 import { plainHeadline } from '$lib/plainErrors';
 import { EXPORT_ERROR_COOKIE, EXPORT_ERROR_PATH } from '$lib/server/exportError';
 import { can, type ApiErrorBody } from '$lib/types';
+import { dayAfter } from '$lib/exportRange';
 
 const PASSED = ['from', 'to', 'tz', 'format', 'types', 'surface', 'campaignId'];
 
@@ -22,6 +23,9 @@ export const GET: RequestHandler = async ({ locals, cookies, url }) => {
     const v = url.searchParams.get(k);
     if (v) query.set(k, v);
   }
+  // The form's "To" is the last day included; the API's `to` is the first moment left out.
+  const to = query.get('to');
+  if (to) query.set('to', dayAfter(to));
   const headers: Record<string, string> = { accept: 'text/csv, application/x-ndjson, application/json', 'x-customer-id': selected.id };
   const session = cookies.get(SESSION_COOKIE);
   if (session) headers.cookie = `${SESSION_COOKIE}=${session}`;
