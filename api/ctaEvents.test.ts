@@ -3,12 +3,13 @@
 // origins only, all or nothing, deduplicated by the client's event id, 600
 // events a minute per key across API processes, and a key that opens no
 // other route.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import request from 'supertest';
 import { type DataSource } from 'typeorm';
 import { withTenant } from '../db/tenantContext';
 import { hasLoneSurrogateWithin, jsonbTextBytes } from '../lib/jsonbText';
 import { signIn, testApp, type Agent } from '../test/helpers/api';
-import { openDataSource } from '../test/helpers/database';
 import { addMember, createTenant, createUser, type TenantFixture } from '../test/helpers/fixtures';
 import { useSuiteDatabase } from '../test/helpers/suite';
 
@@ -35,12 +36,24 @@ async function newKey(customerId = t.customers[0]!.id, origins = [SITE]): Promis
 const events = (n: number, prefix: string, extra: Record<string, unknown> = {}) =>
   Array.from({ length: n }, (_, i) => ({ id: `${prefix}-${i}`, type: 'cta.signup_click', surface: 'pricing/hero', ...extra }));
 
-function send(key: string, body: unknown, opts: { origin?: string | null; via?: 'query' | 'header'; target?: ReturnType<typeof testApp> } = {}) {
+function send(key: string, body: unknown, opts: { origin?: string | null; via?: 'query' | 'header' } = {}) {
   const via = opts.via ?? 'query';
-  let req = request((opts.target ?? app).callback()).post(via === 'query' ? `/api/analytics/cta?key=${encodeURIComponent(key)}` : '/api/analytics/cta');
+  let req = request(app.callback()).post(via === 'query' ? `/api/analytics/cta?key=${encodeURIComponent(key)}` : '/api/analytics/cta');
   if (via === 'header') req = req.set('X-Publishable-Key', key);
   if (opts.origin !== null) req = req.set('Origin', opts.origin ?? SITE);
   return req.send(body as object);
+}
+
+/** The API in a process of its own on a loopback port (test/servers/api.ts). */
+async function apiProcess(databaseUrl: string): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'test', 'servers', 'api.ts'), databaseUrl], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.once('data', (chunk: Buffer) => resolve((JSON.parse(chunk.toString().split('\n')[0]!) as { port: number }).port));
+    child.once('exit', (code) => reject(new Error(`test/servers/api.ts exited (${code})`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
 }
 
 async function stored(customerId?: string, ds: DataSource = suite.ds): Promise<number> {
@@ -144,13 +157,18 @@ describe('POST /api/analytics/cta', () => {
   });
 
   it('accepts exactly 600 of 700 events within a minute sent through two API processes; the rest is 429 with Retry-After', async () => {
-    const second = await openDataSource(suite.db.appUrl, 'tenantflow-cta-second');
+    // Two API processes of their own (test/servers/api.ts), each with its own pool: only the database is shared.
+    const servers = await Promise.all([apiProcess(suite.db.appUrl), apiProcess(suite.db.appUrl)]);
     try {
-      const apps = [testApp(suite.ds), testApp(second)];
       const customerId = t.customers[0]!.id;
       const { key } = await newKey(customerId);
       const before = await stored(customerId);
-      const answers = await Promise.all(Array.from({ length: 7 }, (_, i) => send(key, { events: events(100, `limit-${i}`) }, { target: apps[i % 2] })));
+      const post = (i: number, body: unknown) =>
+        request(servers[i % 2]!.url)
+          .post(`/api/analytics/cta?key=${encodeURIComponent(key)}`)
+          .set('Origin', SITE)
+          .send(body as object);
+      const answers = await Promise.all(Array.from({ length: 7 }, (_, i) => post(i, { events: events(100, `limit-${i}`) })));
       const ok = answers.filter((r) => r.status === 200);
       const limited = answers.filter((r) => r.status === 429);
       expect(ok.reduce((sum, r) => sum + (r.body as { accepted: number }).accepted, 0)).toBe(600);
@@ -158,10 +176,11 @@ describe('POST /api/analytics/cta', () => {
       expect(Number(limited[0]!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       expect(limited[0]!.headers['access-control-allow-origin']).toBe(SITE);
       expect(await stored(customerId)).toBe(before + 600);
-      // One more event is refused too: the key's minute is used up.
-      expect((await send(key, { events: events(1, 'limit-late') }, { target: apps[1] })).status).toBe(429);
+      // One more event is refused too, by either process: the key's minute is used up.
+      expect((await post(1, { events: events(1, 'limit-late') })).status).toBe(429);
+      expect((await post(0, { events: events(1, 'limit-later') })).status).toBe(429);
     } finally {
-      await second.destroy();
+      for (const s of servers) s.stop();
     }
   });
 
