@@ -66,8 +66,11 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType 
   response?: z.ZodType;
   /** The success answer is an HTML page (text/html). */
   html?: boolean;
-  /** The success answer is a file's bytes (application/octet-stream), set on ctx.body by the handler. */
-  download?: boolean;
+  /**
+   * The success answer is a file's bytes, set on ctx.body by the handler:
+   * `true` for application/octet-stream, or the content types it may carry.
+   */
+  download?: boolean | readonly string[];
   /** The success answer is a redirect (its status, e.g. 302, with a Location header), set on ctx by the handler. */
   redirect?: boolean;
   /** Error statuses the route answers beyond the conventions' (e.g. 402 plan_limit_reached), with what they mean. */
@@ -244,7 +247,12 @@ function documentedStatuses(r: RouteSpec): Record<string, unknown> {
   const success = r.html
     ? { description: 'success', content: { 'text/html': { schema: { type: 'string' } } } }
     : r.download
-      ? { description: 'the file', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } }
+      ? {
+          description: 'the file',
+          content: Object.fromEntries(
+            (r.download === true ? ['application/octet-stream'] : r.download).map((type) => [type, { schema: { type: 'string', format: 'binary' } }]),
+          ),
+        }
       : r.response
         ? { description: 'success', content: { 'application/json': { schema: z.toJSONSchema(r.response, { io: 'output', unrepresentable: 'any' }) } } }
         : r.redirect

@@ -47,7 +47,6 @@ export const FUZZ_REPORT_DIR = path.join(ROOT, 'test-results', 'fuzz');
 /** Only the operations whose path matches (development); unset: all. */
 const ONLY = process.env.FUZZ_PATHS ? new RegExp(process.env.FUZZ_PATHS) : undefined;
 const ADMIN_PASSWORD = 'platform admin password';
-const WEBSITE_ORIGIN = 'https://www.fuzz.example';
 
 async function json<T>(res: Response, what: string): Promise<T> {
   const text = await res.text();
@@ -173,7 +172,22 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 }
 
 /** Resources of the fuzzer's tenant (through the API as a user would, members as fixtures), and its callers' credentials. */
-async function seed(api: string, db: DataSource, t: TenantFixture, ownerEmail: string, adminPassword: string, sinkPort: number): Promise<Seeded> {
+/**
+ * `websiteOrigin` is where the fuzzer's website posts its CTA events from:
+ * the console's own origin. Schemathesis sends a header an operation's block
+ * sets with the other operations too, and the API takes a session's request
+ * from an origin it does not serve as cross-site (403); the console's origin
+ * it serves.
+ */
+async function seed(
+  api: string,
+  db: DataSource,
+  t: TenantFixture,
+  ownerEmail: string,
+  adminPassword: string,
+  sinkPort: number,
+  websiteOrigin: string,
+): Promise<Seeded> {
   const customerId = t.customers[0]!.id;
   const ownerSession = await signInCookie(api, ownerEmail, PASSWORD);
   const issued = await caller(api, { cookie: ownerSession })<{ token: string }>('POST', '/api/tokens', { name: 'fuzzer' });
@@ -235,9 +249,9 @@ async function seed(api: string, db: DataSource, t: TenantFixture, ownerEmail: s
     inbox: (await call<{ id: string }>('POST', '/api/inboxes', { provider: 'smtp', fromEmail: 'spare@agency.example', dailyCap: 5, smtp })).id,
     lead: leadOf('spare@lead.example'),
     token: (await caller(api, { cookie: ownerSession })<{ id: string }>('POST', '/api/tokens', { name: 'spare' })).id,
-    publishableKey: (await call<{ id: string }>('POST', '/api/publishable-keys', { name: 'Spare', customerId, allowedOrigins: [WEBSITE_ORIGIN] })).id,
+    publishableKey: (await call<{ id: string }>('POST', '/api/publishable-keys', { name: 'Spare', customerId, allowedOrigins: [websiteOrigin] })).id,
   };
-  const website = await call<{ key: string }>('POST', '/api/publishable-keys', { name: 'Fuzz website', customerId, allowedOrigins: [WEBSITE_ORIGIN] });
+  const website = await call<{ key: string }>('POST', '/api/publishable-keys', { name: 'Fuzz website', customerId, allowedOrigins: [websiteOrigin] });
 
   // A campaign of its own sends a first message to the local sink (a message
   // to show and an unsubscribe link); the fuzzed one stays a draft, so its
@@ -277,7 +291,7 @@ async function seed(api: string, db: DataSource, t: TenantFixture, ownerEmail: s
     attachment,
     messageLead: leadOf('writer@lead.example'),
     spare,
-    website: { key: website.key, origin: WEBSITE_ORIGIN },
+    website: { key: website.key, origin: websiteOrigin },
     token: issued.token,
     ownerSession,
     signOutSession: await signInCookie(api, ownerEmail, PASSWORD),
@@ -489,7 +503,7 @@ async function main(): Promise<number> {
     await addMember(owner, tenant, user, 'owner');
     const api = platform.urls.api;
     const seedStarted = Date.now();
-    const seeded = await seed(api, owner, tenant, user.email, ADMIN_PASSWORD, Number(env.SMTP_SINK_PORT));
+    const seeded = await seed(api, owner, tenant, user.email, ADMIN_PASSWORD, Number(env.SMTP_SINK_PORT), new URL(platform.urls.console).origin);
     await owner.destroy();
     console.log(`[fuzz] seeded in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s${seeded.message ? '' : ' (no message reached the outbox)'}`);
 

@@ -11,6 +11,9 @@ import { type Routes } from '../routing';
 import * as R from '../schemas/analyticsExport.responses';
 import * as S from '../schemas/analyticsExport';
 
+/** What an export's file is: CSV or NDJSON (its `format`). */
+const EXPORT_CONTENT_TYPES = ['text/csv', 'application/x-ndjson'] as const;
+
 const tag = 'analytics';
 const exporting = { tag, auth: 'tenant', permission: 'analytics.export' } as const;
 const oneExport = { customer: 'addressed', params: { id: { prefix: 'exp', resource: 'export' } } } as const;
@@ -26,7 +29,7 @@ export function analyticsExportRoutes(r: Routes, deps: analytics.ExportDeps & Pi
       ...exporting,
       customer: 'required',
       query: S.exportQuery,
-      download: true,
+      download: EXPORT_CONTENT_TYPES,
       errors: { ...campaign404, 422: 'export_too_large: over 31 days or 1,000,000 events; details.use names POST /api/analytics/exports' },
     },
     async ({ access, customerId, query, ctx }) => {
@@ -85,7 +88,7 @@ export function analyticsExportRoutes(r: Routes, deps: analytics.ExportDeps & Pi
       auth: 'public',
       params: { id: { prefix: 'exp', resource: 'export' } },
       query: S.downloadQuery,
-      download: true,
+      download: EXPORT_CONTENT_TYPES,
       errors: { 404: 'not_found: no such export, or the link is not one the server signed', 410: 'export_expired: the link or the export is past its life' },
     },
     async ({ params, query, ctx }) => {

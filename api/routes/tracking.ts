@@ -25,7 +25,7 @@ export function trackingRoutes(r: Routes, deps: AppDeps) {
       path: '/api/t/o/:token',
       summary: 'Open pixel of a tracked message: a 1×1 GIF (image/gif; the path ends in .gif)',
       ...tracking,
-      download: true,
+      download: ['image/gif'],
     },
     async ({ ctx, params }) => {
       const token = (params.token ?? '').replace(/\.gif$/, '');
