@@ -106,7 +106,7 @@ export function createExportEventsActivities(deps: ExportEventsDeps) {
   async function finishExport(input: { tenantId: string; exportId: string; rowsWritten: number; bytesWritten: number }): Promise<void> {
     await withTenant(ds, input.tenantId, async (m) => {
       const row = await load(m, input.exportId);
-      const fileName = `${row.id}.${row.format === 'csv' ? 'csv' : 'ndjson'}`;
+      const fileName = `${row.id}.${row.format}`;
       const part = partOf(input.tenantId, row);
       // A retry after the rename finds the file already in place.
       await fs.rename(part, exportFilePath(dir(), input.tenantId, fileName)).catch((err: NodeJS.ErrnoException) => {

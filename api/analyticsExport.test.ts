@@ -6,7 +6,6 @@
 // customer's events never appear; ranges past the limits are refused with a
 // pointer to the workflow export, which completes with its progress and a
 // signed link that expires; incremental pulls page by seq.
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,6 +20,7 @@ import { withTenant } from '../db/tenantContext';
 import { newId } from '../db/ids';
 import { EXPORT_COLUMNS } from '../lib/analyticsExport';
 import { testApp, type Agent } from '../test/helpers/api';
+import { startApiProcess } from '../test/helpers/apiProcess';
 import { openDataSource } from '../test/helpers/database';
 import { addMember, createTenant, createUser, PASSWORD, type TenantFixture } from '../test/helpers/fixtures';
 import { until } from '../test/helpers/outreach';
@@ -121,17 +121,8 @@ describe('the streamed export', () => {
     const cookie = (login.headers['set-cookie'] as unknown as string[]).map((c) => c.split(';')[0]).join('; ');
     // The API in a process of its own, so its memory is measured apart from the suite's; its heap is capped
     // as a deployment's would be, so V8 collects garbage rather than letting it pile up.
-    const child = spawn(
-      process.execPath,
-      [`--max-old-space-size=${HEAP_MIB}`, '--import', 'tsx', path.join(__dirname, '..', 'test', 'servers', 'api.ts'), suite.db.appUrl],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    const port = await new Promise<number>((resolve, reject) => {
-      child.stdout!.once('data', (chunk: Buffer) => resolve((JSON.parse(chunk.toString().split('\n')[0]!) as { port: number }).port));
-      child.once('exit', (code) => reject(new Error(`test/servers/api.ts exited (${code})`)));
-    });
+    const child = await startApiProcess(suite.db.appUrl, [`--max-old-space-size=${HEAP_MIB}`]);
+    const port = Number(new URL(child.url).port);
     const rss = () => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) * 1024;
 
     /** Reads the export as a client would (nothing kept), sampling the API process's RSS meanwhile. */
@@ -176,7 +167,7 @@ describe('the streamed export', () => {
       expect(refused.status).toBe(422);
       expect(refused.body.error).toMatchObject({ code: 'export_too_large', details: { use: 'POST /api/analytics/exports', maxRows: 1_000_000 } });
     } finally {
-      child.kill('SIGTERM');
+      child.stop();
     }
   });
 

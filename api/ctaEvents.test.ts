@@ -3,13 +3,12 @@
 // origins only, all or nothing, deduplicated by the client's event id, 600
 // events a minute per key across API processes, and a key that opens no
 // other route.
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import request from 'supertest';
 import { type DataSource } from 'typeorm';
 import { withTenant } from '../db/tenantContext';
 import { hasLoneSurrogateWithin, jsonbTextBytes } from '../lib/jsonbText';
 import { signIn, testApp, type Agent } from '../test/helpers/api';
+import { startApiProcess } from '../test/helpers/apiProcess';
 import { addMember, createTenant, createUser, type TenantFixture } from '../test/helpers/fixtures';
 import { useSuiteDatabase } from '../test/helpers/suite';
 
@@ -42,18 +41,6 @@ function send(key: string, body: unknown, opts: { origin?: string | null; via?: 
   if (via === 'header') req = req.set('X-Publishable-Key', key);
   if (opts.origin !== null) req = req.set('Origin', opts.origin ?? SITE);
   return req.send(body as object);
-}
-
-/** The API in a process of its own on a loopback port (test/servers/api.ts). */
-async function apiProcess(databaseUrl: string): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'test', 'servers', 'api.ts'), databaseUrl], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout.once('data', (chunk: Buffer) => resolve((JSON.parse(chunk.toString().split('\n')[0]!) as { port: number }).port));
-    child.once('exit', (code) => reject(new Error(`test/servers/api.ts exited (${code})`)));
-  });
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
 }
 
 async function stored(customerId?: string, ds: DataSource = suite.ds): Promise<number> {
@@ -158,7 +145,7 @@ describe('POST /api/analytics/cta', () => {
 
   it('accepts exactly 600 of 700 events within a minute sent through two API processes; the rest is 429 with Retry-After', async () => {
     // Two API processes of their own (test/servers/api.ts), each with its own pool: only the database is shared.
-    const servers = await Promise.all([apiProcess(suite.db.appUrl), apiProcess(suite.db.appUrl)]);
+    const servers = await Promise.all([startApiProcess(suite.db.appUrl), startApiProcess(suite.db.appUrl)]);
     try {
       const customerId = t.customers[0]!.id;
       const { key } = await newKey(customerId);

@@ -8,6 +8,7 @@ import type pg from 'pg';
 import QueryStream from 'pg-query-stream';
 import { type EntityManager } from 'typeorm';
 import { type ProductEventType } from '../lib/analyticsEvents';
+import { hasOffset } from '../lib/analyticsExport';
 
 /** The event's columns as SQL expressions over the statement's `from`; those left out are NULL. */
 export interface EventColumns {
@@ -191,15 +192,9 @@ const CAMPAIGN_FACTS = `
 export const CAMPAIGN_FACT_KINDS = ['sent', 'uncertain', 'errors', 'replied', 'bounced', 'unsubscribed', 'opened', 'clicked'] as const;
 export type CampaignFactKind = (typeof CAMPAIGN_FACT_KINDS)[number];
 
-/** The campaign's counted facts per step (`step` null for those of no step: unsubscribes, a reply to nothing sent) and kind. */
-export async function campaignFactCounts(m: EntityManager, campaignId: string): Promise<{ step: number | null; kind: CampaignFactKind; n: number }[]> {
-  return (await m.query(`WITH ${CAMPAIGN_FACTS} SELECT step, kind, count(*)::int AS n FROM facts GROUP BY step, kind ORDER BY step NULLS LAST, kind`, [
-    campaignId,
-  ])) as { step: number | null; kind: CampaignFactKind; n: number }[];
-}
-
 /**
- * The campaign's counted facts per step, kind and day of `tz`: the funnel is
+ * The campaign's counted facts per step (null for those of no step:
+ * unsubscribes, a reply to nothing sent), kind and day of `tz`: the funnel is
  * their sum and the daily series their days, from one pass over the events
  * (the campaign page asks for both every few seconds while it sends).
  */
@@ -302,7 +297,7 @@ function isoInZone(column: string, tz: string): string {
 
 function exportWhere(f: EventExportFilter, push: Push, tz: string, after?: ExportKey): string {
   // A bound with an offset is an instant; one without is a wall-clock time of the zone.
-  const bound = (v: string) => (/T.*(Z|[+-]\d{2}:\d{2})$/.test(v) ? `${push(v)}::timestamptz` : `(${push(v)}::timestamp AT TIME ZONE ${tz})`);
+  const bound = (v: string) => (hasOffset(v) ? `${push(v)}::timestamptz` : `(${push(v)}::timestamp AT TIME ZONE ${tz})`);
   const where = [`e.customer_id = ${push(f.customerId)}`, `e.occurred_at >= ${bound(f.from)}`, `e.occurred_at < ${bound(f.to)}`];
   if (f.types?.length) where.push(`e.type = ANY(${push(f.types)}::text[])`);
   if (f.surface !== undefined) where.push(`e.surface = ${push(f.surface)}`);

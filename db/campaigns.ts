@@ -201,9 +201,3 @@ export async function listSequenceSnapshotTexts(
 export async function setCampaignTracking(m: EntityManager, id: string, tracking: boolean): Promise<void> {
   await m.query('UPDATE campaigns SET tracking = $2, updated_at = now() WHERE id = $1', [id, tracking]);
 }
-
-/** Whether the campaign counts opens and clicks (off unless turned on). */
-export async function campaignTracking(m: EntityManager, campaignId: string): Promise<boolean> {
-  const [row] = (await m.query('SELECT tracking FROM campaigns WHERE id = $1', [campaignId])) as { tracking: boolean }[];
-  return row?.tracking ?? false;
-}

@@ -267,24 +267,6 @@ export async function findOutboundMessageId(m: EntityManager, id: string, custom
   return row?.message_id;
 }
 
-/**
- * The campaign's outbound messages counted per step. A send whose outcome is
- * unknown (`uncertain`: the provider may or may not have taken it) is counted
- * apart from what was sent until it is resolved.
- */
-export async function campaignStepCounts(
-  m: EntityManager,
-  campaignId: string,
-): Promise<{ step: number; sent: number; uncertain: number; opened: number; errors: number }[]> {
-  return (await m.query(
-    `SELECT step, count(*) FILTER (WHERE status = 'accepted')::int AS sent, count(*) FILTER (WHERE status = 'uncertain')::int AS uncertain,
-            count(*) FILTER (WHERE opens > 0)::int AS opened,
-            count(*) FILTER (WHERE status IN ('failed', 'render_error'))::int AS errors
-       FROM messages WHERE campaign_id = $1 AND direction = 'outbound' GROUP BY step ORDER BY step`,
-    [campaignId],
-  )) as { step: number; sent: number; uncertain: number; opened: number; errors: number }[];
-}
-
 export interface ReplyRow {
   id: string;
   lead_id: string;

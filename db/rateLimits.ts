@@ -11,9 +11,9 @@ export interface Queryable {
 
 /** The hits of the bucket still inside the window, oldest first. */
 const RECENT = `ARRAY(SELECT h FROM unnest(r.hits) h WHERE h > now() - $3::bigint * interval '1 millisecond' ORDER BY h)`;
-/** Seconds until the oldest hit that keeps the bucket full leaves the window. */
-const RETRY = (recent: string) =>
-  `greatest(1, ceil(extract(epoch FROM ${recent}[cardinality(${recent}) - $2 + 1] + $3::bigint * interval '1 millisecond' - now())))::int`;
+/** Seconds until enough hits have left the window for `n` more (the oldest that keeps the bucket full, for one). */
+const RETRY = (recent: string, n = '1') =>
+  `greatest(1, ceil(extract(epoch FROM ${recent}[cardinality(${recent}) + ${n} - $2] + $3::bigint * interval '1 millisecond' - now())))::int`;
 
 /** Deletes up to 100 buckets nobody has hit for a window. */
 export async function sweepExpiredBuckets(db: Queryable): Promise<void> {
@@ -23,27 +23,6 @@ export async function sweepExpiredBuckets(db: Queryable): Promise<void> {
 /** Creates the bucket's row if it has none. */
 export async function ensureBucket(db: Queryable, bucket: string): Promise<void> {
   await db.query('INSERT INTO rate_limits (bucket) VALUES ($1) ON CONFLICT (bucket) DO NOTHING', [bucket]);
-}
-
-/**
- * Counts one hit if the bucket holds fewer than `limit` in the window; undefined when the row is gone (swept
- * since ensureBucket). One statement: the row lock (FOR UPDATE) makes a concurrent taker wait and then see this
- * hit. The outer SELECT keeps the answer a plain row list.
- */
-export async function takeBucketHit(db: Queryable, bucket: string, limit: number, windowMs: number): Promise<{ allowed: boolean; retry: number } | undefined> {
-  const [row] = (await db.query(
-    `WITH cur AS (SELECT r.bucket, ${RECENT} AS recent FROM rate_limits r WHERE r.bucket = $1 FOR UPDATE),
-          upd AS (
-            UPDATE rate_limits t SET
-              hits = CASE WHEN cardinality(cur.recent) < $2 THEN cur.recent || now() ELSE cur.recent END,
-              expires_at = now() + $3::bigint * interval '1 millisecond'
-            FROM cur WHERE t.bucket = cur.bucket
-            RETURNING cardinality(cur.recent) < $2 AS allowed,
-                      CASE WHEN cardinality(cur.recent) < $2 THEN 0 ELSE ${RETRY('cur.recent')} END AS retry)
-     SELECT allowed, retry FROM upd`,
-    [bucket, limit, windowMs],
-  )) as { allowed: boolean; retry: number }[];
-  return row;
 }
 
 /** The bucket's hits inside the window and, when full, the seconds until one leaves it; counts nothing. */
@@ -63,7 +42,9 @@ export async function dropNewestHit(db: Queryable, bucket: string): Promise<void
 
 /**
  * Counts `n` hits at once if the bucket holds at most `limit - n` in the window, else none (all or nothing);
- * undefined when the row is gone. When refused, `retry` is the seconds until enough hits have left the window.
+ * undefined when the row is gone (swept since ensureBucket). When refused, `retry` is the seconds until enough
+ * hits have left the window. One statement: the row lock (FOR UPDATE) makes a concurrent taker wait and then see
+ * these hits. The outer SELECT keeps the answer a plain row list.
  */
 export async function takeBucketHits(
   db: Queryable,
@@ -80,9 +61,7 @@ export async function takeBucketHits(
               expires_at = now() + $3::bigint * interval '1 millisecond'
             FROM cur WHERE t.bucket = cur.bucket
             RETURNING cardinality(cur.recent) + $4 <= $2 AS allowed,
-                      CASE WHEN cardinality(cur.recent) + $4 <= $2 THEN 0
-                           ELSE greatest(1, ceil(extract(epoch FROM cur.recent[cardinality(cur.recent) + $4 - $2] + $3::bigint * interval '1 millisecond' - now())))::int
-                      END AS retry)
+                      CASE WHEN cardinality(cur.recent) + $4 <= $2 THEN 0 ELSE ${RETRY('cur.recent', '$4')} END AS retry)
      SELECT allowed, retry FROM upd`,
     [bucket, limit, windowMs, n],
   )) as { allowed: boolean; retry: number }[];

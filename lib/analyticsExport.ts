@@ -2,6 +2,7 @@
 // columns in their documented order, how a requested range reads in a time
 // zone, the size limits of a streamed export, and the HMAC that signs an
 // export's download link.
+import { isValidTimezone } from './schedule';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { stringify } from 'csv-stringify/sync';
 
@@ -52,13 +53,7 @@ export function hasOffset(value: string): boolean {
 
 /** Whether the zone is one the runtime knows by its IANA name. */
 export function isTimeZone(value: string): boolean {
-  if (!/^[A-Za-z][A-Za-z0-9_+\-/]{0,63}$/.test(value)) return false;
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
+  return /^[A-Za-z][A-Za-z0-9_+\-/]{0,63}$/.test(value) && isValidTimezone(value);
 }
 
 /**

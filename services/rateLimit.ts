@@ -14,7 +14,7 @@
 // transaction: it counts only if the transaction commits (an invitation that
 // fails takes no slot), and concurrent takers of the bucket wait for it.
 // Times are the database's clock, the same for every process.
-import { bucketUsage, dropNewestHit, ensureBucket, sweepExpiredBuckets, takeBucketHit, takeBucketHits, type Queryable } from '../db/rateLimits';
+import { bucketUsage, dropNewestHit, ensureBucket, sweepExpiredBuckets, takeBucketHits, type Queryable } from '../db/rateLimits';
 import { ApiError } from '../lib/errors';
 
 export interface RateLimitResult {
@@ -32,24 +32,8 @@ function check(bucket: string, limit: number, windowMs: number): void {
 }
 
 /** Counts one hit against `bucket` if fewer than `limit` were counted in the last `windowMs`. */
-export async function take(db: Queryable, bucket: string, limit: number, windowMs: number): Promise<RateLimitResult> {
-  check(bucket, limit, windowMs);
-  // A sweep (below, in any process) may delete the bucket's expired row between
-  // its insert and the locking read; the take then starts again on a new row.
-  for (let attempt = 1; ; attempt++) {
-    const row = await takeOnce(db, bucket, limit, windowMs);
-    if (row) {
-      // Buckets nobody has hit for a window go away, a few at a time.
-      if (Math.random() < 0.02) await sweepExpiredBuckets(db);
-      return { allowed: row.allowed, retryAfterSeconds: row.retry };
-    }
-    if (attempt === 5) throw new Error('rate limit bucket removed by concurrent sweeps five times over');
-  }
-}
-
-async function takeOnce(db: Queryable, bucket: string, limit: number, windowMs: number): Promise<{ allowed: boolean; retry: number } | undefined> {
-  await ensureBucket(db, bucket);
-  return takeBucketHit(db, bucket, limit, windowMs);
+export function take(db: Queryable, bucket: string, limit: number, windowMs: number): Promise<RateLimitResult> {
+  return takeMany(db, bucket, 1, limit, windowMs);
 }
 
 /** Takes a hit in each `[bucket, limit, windowMs]` in turn; the first that is full answers 429 `rate_limited`. */
@@ -86,10 +70,13 @@ export function rateLimited(retryAfterSeconds: number, message = 'too many reque
 export async function takeMany(db: Queryable, bucket: string, n: number, limit: number, windowMs: number): Promise<RateLimitResult> {
   check(bucket, limit, windowMs);
   if (!Number.isInteger(n) || n < 1 || n > limit) throw new Error('rate limit: take 1..limit hits at once');
+  // A sweep (below, in any process) may delete the bucket's expired row between
+  // its insert and the locking read; the take then starts again on a new row.
   for (let attempt = 1; ; attempt++) {
     await ensureBucket(db, bucket);
     const row = await takeBucketHits(db, bucket, n, limit, windowMs);
     if (row) {
+      // Buckets nobody has hit for a window go away, a few at a time.
       if (Math.random() < 0.02) await sweepExpiredBuckets(db);
       return { allowed: row.allowed, retryAfterSeconds: row.retry };
     }

@@ -3,10 +3,11 @@
 // daily series in the campaign's own time zone, and a customer's dashboard
 // of a date range. Opens and clicks count only for a campaign that tracks
 // them, and never a prefetch flagged as a bot.
-import { campaignFactCounts, campaignFactCountsByDay, customerCtaCounts, customerDailyCounts, type CampaignFactKind } from '../../db/analyticsEvents';
-import { campaignTracking, findCampaign, sequenceSnapshotLength } from '../../db/campaigns';
+import { campaignFactCountsByDay, customerCtaCounts, customerDailyCounts, type CampaignFactKind } from '../../db/analyticsEvents';
+import { findCampaign, sequenceSnapshotLength } from '../../db/campaigns';
 import { isId } from '../../db/ids';
 import { ApiError, notFound } from '../../lib/errors';
+import { localDate } from '../../lib/schedule';
 import { type TenantAccess } from '../context';
 
 export interface StepCounts {
@@ -27,12 +28,12 @@ const ZERO: Totals = { sent: 0, uncertain: 0, errors: 0, replied: 0, bounced: 0,
 /** The campaign's counts from the stream: per step (every step of its sequence, sent to or not) and in all. */
 export async function campaignFunnel(
   a: TenantAccess,
-  campaign: { id: string; sequence_version: number | null },
+  campaign: { id: string; sequence_version: number | null; timezone: string; tracking: boolean },
   counted?: { step: number | null; kind: CampaignFactKind; n: number }[],
 ): Promise<{ tracking: boolean; steps: StepCounts[]; totals: Totals }> {
   const m = a.manager;
-  const facts = counted ?? (await campaignFactCounts(m, campaign.id));
-  const tracking = await campaignTracking(m, campaign.id);
+  const facts = counted ?? (await campaignFactCountsByDay(m, campaign.id, campaign.timezone));
+  const tracking = campaign.tracking;
   const snapSteps = campaign.sequence_version === null ? 0 : ((await sequenceSnapshotLength(m, campaign.id, campaign.sequence_version)) ?? 0);
   const stepCount = Math.max(snapSteps, ...facts.map((f) => f.step ?? 0));
   const steps: StepCounts[] = Array.from({ length: stepCount }, (_, i) => ({
@@ -55,7 +56,7 @@ export async function campaignFunnel(
 
 /** Today's date (YYYY-MM-DD) in `tz`. */
 export function today(tz: string, now = new Date()): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+  return localDate(now.getTime(), tz);
 }
 
 /** `date` (YYYY-MM-DD) moved by `days`. */

@@ -84,7 +84,7 @@ const tooLarge = (why: string) =>
     maxRows: STREAM_MAX_ROWS,
   });
 
-function fileNameOf(f: ExportFilters): string {
+function fileNameOf(f: { from: string; to: string; format: ExportFormat }): string {
   const day = (v: string) => v.slice(0, 10);
   return `events-${day(f.from)}-${day(f.to)}.${f.format}`;
 }
@@ -212,7 +212,7 @@ export async function exportDownload(ds: DataSource, deps: ExportDeps, id: strin
   const stat = await fs.promises.stat(file).catch(() => undefined);
   if (!stat) throw new ApiError(410, 'export_expired', 'this export’s file is no longer kept: start the export again');
   return {
-    fileName: `events-${row.filters.from.slice(0, 10)}-${row.filters.to.slice(0, 10)}.${row.format}`,
+    fileName: fileNameOf({ from: row.filters.from, to: row.filters.to, format: row.format }),
     contentType: CONTENT_TYPES[row.format],
     size: stat.size,
     open: () => fs.createReadStream(file),

@@ -10,6 +10,7 @@ import { plainHeadline } from '$lib/plainErrors';
 import { EXPORT_ERROR_COOKIE, EXPORT_ERROR_PATH } from '$lib/server/exportError';
 import { can, type ApiErrorBody } from '$lib/types';
 import { dayAfter } from '$lib/exportRange';
+import { passedFile } from '$lib/server/files';
 
 const PASSED = ['from', 'to', 'tz', 'format', 'types', 'surface', 'campaignId'];
 
@@ -41,13 +42,10 @@ export const GET: RequestHandler = async ({ locals, cookies, url }) => {
     const hasFields = Array.isArray(err?.details) && err.details.length > 0;
     return back(cookies, url, plainHeadline(err?.code, err?.message, res.status, hasFields));
   }
-  const out = new Headers({ 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
-  out.set('content-type', res.headers.get('content-type') ?? 'text/csv; charset=utf-8');
-  out.set(
-    'content-disposition',
-    res.headers.get('content-disposition') ?? `attachment; filename="analytics-${query.get('from') ?? ''}-${query.get('to') ?? ''}.${query.get('format')}"`,
-  );
-  return new Response(res.body, { status: 200, headers: out });
+  return passedFile(res, {
+    contentType: 'text/csv; charset=utf-8',
+    fileName: `analytics-${query.get('from') ?? ''}-${query.get('to') ?? ''}.${query.get('format')}`,
+  });
 };
 
 function back(cookies: Parameters<RequestHandler>[0]['cookies'], url: URL, message: string): never {

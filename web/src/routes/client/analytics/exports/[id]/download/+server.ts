@@ -6,6 +6,7 @@ import { api, apiUrl } from '$lib/server/api';
 import { pickCustomer } from '$lib/server/customers';
 import { requireTenant } from '$lib/server/guard';
 import { can, type AnalyticsExport } from '$lib/types';
+import { passedFile } from '$lib/server/files';
 
 export const GET: RequestHandler = async ({ locals, cookies, url, params }) => {
   requireTenant(locals.me, url);
@@ -22,8 +23,8 @@ export const GET: RequestHandler = async ({ locals, cookies, url, params }) => {
     error(503, 'The file could not be fetched: the service is not reachable. Try again in a moment.');
   }
   if (res.status !== 200 || !res.body) error(res.status === 410 ? 410 : 404, 'This export’s link has expired: prepare it again.');
-  const out = new Headers({ 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
-  out.set('content-type', res.headers.get('content-type') ?? 'text/csv; charset=utf-8');
-  out.set('content-disposition', res.headers.get('content-disposition') ?? `attachment; filename="${params.id}.${status.body.format}"`);
-  return new Response(res.body, { status: 200, headers: out });
+  return passedFile(res, {
+    contentType: 'text/csv; charset=utf-8',
+    fileName: `${params.id}.${status.body.format}`,
+  });
 };
