@@ -107,6 +107,7 @@ export default tseslint.config(
                 './readMailbox.contract.ts',
                 './sendMessage.contract.ts',
                 './exportEvents.contract.ts',
+                './automationRun.contract.ts',
               ],
               message: 'activities and services import a workflow only through its contract and rules (workflows/*.contract.ts, *.rules.ts).',
             },

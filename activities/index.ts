@@ -16,6 +16,8 @@ import { createProvisionTenantActivities } from './provisionTenant';
 import { createReadMailboxActivities } from './readMailbox';
 import { createSendMessageActivities } from './sendMessage';
 import { createExportEventsActivities } from './exportEvents';
+import { createAutomationRunActivities } from './automationRun';
+import { createAutomationActionActivities } from './automationActions';
 
 export interface ActivityDeps extends BackfillActivityDeps {
   dataSource: DataSource;
@@ -45,6 +47,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createReadMailboxActivities(deps),
     ...createSendMessageActivities(deps),
     ...createExportEventsActivities(deps),
+    ...createAutomationRunActivities(deps),
+    ...createAutomationActionActivities(deps),
   };
 }
 

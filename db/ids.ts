@@ -30,6 +30,9 @@ export const ID_PREFIXES = [
   'aev',
   'pkey',
   'exp',
+  'auto',
+  'arun',
+  'ntf',
 ] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 

@@ -17,13 +17,16 @@ export interface LeadRow {
   company: string;
   fields: Record<string, string>;
   status: string;
+  /** The tenant's pipeline stage a person set (docs/automations.md, "Stages and tags"); apart from the delivery `status`. */
+  stage: string;
+  tags: string[];
   source: string;
   created_at: Date;
   updated_at: Date;
 }
 
 /** What a lead's answer shows, and so all a read of one selects (not `search`, the index's copy of four of them). */
-export const LEAD_COLUMNS = 'id, customer_id, email, first_name, last_name, company, fields, status, source, created_at, updated_at';
+export const LEAD_COLUMNS = 'id, customer_id, email, first_name, last_name, company, fields, status, stage, tags, source, created_at, updated_at';
 
 export interface ImportedLead {
   email: string;
@@ -250,4 +253,74 @@ export async function campaignLeadGaps(
       ORDER BY enrollment_id LIMIT $7`,
     [campaignId, JSON.stringify(plan.variables), plan.currentVersion, filter.statuses, filter.lackingOnly, filter.erroredOnly, filter.limit],
   )) as LeadGapRow[];
+}
+
+/**
+ * Sets a lead's stage; a lead already in that stage is left alone and writes
+ * no event. The change writes `lead.stage_changed` (properties `from`, `to`)
+ * in the same statement, keyed by `dedupeKey` (docs/automations.md, "Stages
+ * and tags"). Answers the stages before and after, or undefined when the
+ * customer has no such lead.
+ */
+export async function setLeadStage(
+  m: EntityManager,
+  customerId: string,
+  leadId: string,
+  stage: string,
+  event: { dedupeKey: string; automationId?: string },
+): Promise<{ from: string; to: string; changed: boolean } | undefined> {
+  const [row] = (await m.query(
+    `WITH old AS (SELECT id, stage FROM leads WHERE id = $1 AND customer_id = $2 FOR UPDATE),
+          upd AS (UPDATE leads l SET stage = $3, updated_at = now() FROM old WHERE l.id = old.id AND old.stage <> $3
+                  RETURNING l.id, l.customer_id, old.stage AS from_stage, l.stage AS to_stage),
+          ev AS (${eventInsert('upd', {
+            type: "'lead.stage_changed'",
+            customerId: 'upd.customer_id',
+            leadId: 'upd.id',
+            automationId: '$5::text',
+            properties: "jsonb_build_object('from', upd.from_stage, 'to', upd.to_stage)",
+            dedupeKey: '$4::text',
+          })})
+     SELECT old.stage AS "from", $3::text AS "to", EXISTS (SELECT 1 FROM upd) AS changed FROM old`,
+    [leadId, customerId, stage, event.dedupeKey, event.automationId ?? null],
+  )) as { from: string; to: string; changed: boolean }[];
+  return row;
+}
+
+/**
+ * Adds and removes tags of a lead in one statement; every tag added writes
+ * `lead.tagged` (properties `tag`, `added: true`), every tag removed one with
+ * `added: false`, each keyed by `dedupeKey` and the tag. A tag the lead
+ * already has (or lacks, to remove) changes nothing and writes nothing.
+ * Answers the lead's tags after, or undefined when the customer has no such lead.
+ */
+export async function changeLeadTags(
+  m: EntityManager,
+  customerId: string,
+  leadId: string,
+  change: { add?: string[]; remove?: string[] },
+  event: { dedupeKey: string; automationId?: string },
+): Promise<{ tags: string[]; added: string[]; removed: string[] } | undefined> {
+  const [row] = (await m.query(
+    `WITH old AS (SELECT id, customer_id, tags FROM leads WHERE id = $1 AND customer_id = $2 FOR UPDATE),
+          added AS (SELECT old.id, old.customer_id, t AS tag, true AS added FROM old, unnest($3::text[]) t WHERE NOT t = ANY(old.tags) AND NOT t = ANY($4::text[])),
+          removed AS (SELECT old.id, old.customer_id, t AS tag, false AS added FROM old, unnest($4::text[]) t WHERE t = ANY(old.tags)),
+          changes AS (SELECT * FROM added UNION ALL SELECT * FROM removed),
+          upd AS (UPDATE leads l SET tags = ARRAY(SELECT DISTINCT x FROM unnest(old.tags || ARRAY(SELECT tag FROM added)) x WHERE NOT x = ANY(ARRAY(SELECT tag FROM removed)) ORDER BY x),
+                         updated_at = now()
+                    FROM old WHERE l.id = old.id AND EXISTS (SELECT 1 FROM changes) RETURNING l.tags),
+          ev AS (${eventInsert('changes', {
+            type: "'lead.tagged'",
+            customerId: 'changes.customer_id',
+            leadId: 'changes.id',
+            automationId: '$6::text',
+            properties: "jsonb_build_object('tag', changes.tag, 'added', changes.added)",
+            dedupeKey: "$5::text || ':' || CASE WHEN changes.added THEN '+' ELSE '-' END || changes.tag",
+          })})
+     SELECT coalesce((SELECT tags FROM upd), old.tags) AS tags,
+            ARRAY(SELECT tag FROM added ORDER BY tag) AS added, ARRAY(SELECT tag FROM removed ORDER BY tag) AS removed
+       FROM old`,
+    [leadId, customerId, change.add ?? [], change.remove ?? [], event.dedupeKey, event.automationId ?? null],
+  )) as { tags: string[]; added: string[]; removed: string[] }[];
+  return row;
 }

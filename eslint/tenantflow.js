@@ -56,6 +56,11 @@ const TABLE_OWNERS = {
   analytics_events: 'db/analyticsEvents.ts',
   publishable_keys: 'db/publishableKeys.ts',
   analytics_exports: 'db/analyticsExports.ts',
+  automations: 'db/automations.ts',
+  automation_versions: 'db/automations.ts',
+  automation_runs: 'db/automationRuns.ts',
+  automation_run_steps: 'db/automationRuns.ts',
+  notifications: 'db/notifications.ts',
 };
 
 /**

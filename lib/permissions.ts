@@ -20,6 +20,9 @@ export const PERMISSIONS = {
   'messages.send': 'Reply to leads and assign, snooze and close conversations',
   'analytics.read': 'See analytics: charts, dashboards and website events',
   'analytics.export': 'Export analytics events and pull the event stream',
+  'automations.read': 'See automations, their versions and their runs',
+  'automations.write': 'Create, edit, publish, enable and disable automations',
+  'automations.execute': 'Run automations by hand, test them, cancel and rerun runs',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -27,6 +27,7 @@ import { CampaignCompletedEvent1730000017100 } from './1730000017100-campaign-co
 import { PublishableKeys1730000017200 } from './1730000017200-publishable-keys';
 import { AnalyticsExports1730000017300 } from './1730000017300-analytics-exports';
 import { AnalyticsBackfill1730000017400 } from './1730000017400-analytics-backfill';
+import { Automations1730000018000 } from './1730000018000-automations';
 
 export const migrations = [
   CreateTenants1730000000000,
@@ -56,4 +57,5 @@ export const migrations = [
   PublishableKeys1730000017200,
   AnalyticsExports1730000017300,
   AnalyticsBackfill1730000017400,
+  Automations1730000018000,
 ];

@@ -23,11 +23,17 @@ export function tenantVisibilityQuery(tenantId: string): string {
 export async function startTenantWorkflow<T extends Workflow>(
   client: Client,
   workflow: string,
-  opts: { tenantId: string } & Pick<WorkflowStartOptions<T>, 'workflowId' | 'taskQueue' | 'args' | 'workflowIdReusePolicy' | 'workflowIdConflictPolicy'>,
+  opts: { tenantId: string; searchAttributes?: SearchAttributePair[] } & Pick<
+    WorkflowStartOptions<T>,
+    'workflowId' | 'taskQueue' | 'args' | 'workflowIdReusePolicy' | 'workflowIdConflictPolicy'
+  >,
 ): Promise<string> {
-  const { tenantId, ...start } = opts;
+  const { tenantId, searchAttributes = [], ...start } = opts;
   try {
-    await client.workflow.start<T>(workflow, { ...start, typedSearchAttributes: tenantSearchAttributes(tenantId) } as WorkflowStartOptions<T>);
+    await client.workflow.start<T>(workflow, {
+      ...start,
+      typedSearchAttributes: [...tenantSearchAttributes(tenantId), ...searchAttributes],
+    } as WorkflowStartOptions<T>);
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }

@@ -41,6 +41,16 @@ export function messageWorkflowId(input: { tenantId: string; messageId: string }
   return `tenant/${input.tenantId}/message/${input.messageId}`;
 }
 
+/** One run of an automation (docs/automations.md, "Runs"). */
+export function automationRunWorkflowId(input: { tenantId: string; automationId: string; runId: string }): string {
+  return `tenant/${input.tenantId}/automation/${input.automationId}/run/${input.runId}`;
+}
+
+/** The Temporal Schedule of an automation triggered by `schedule`. */
+export function automationScheduleId(input: { tenantId: string; automationId: string }): string {
+  return `tenant/${input.tenantId}/automation/${input.automationId}/schedule`;
+}
+
 export function exportWorkflowId(input: { tenantId: string; exportId: string }): string {
   return `tenant/${input.tenantId}/export/${input.exportId}`;
 }

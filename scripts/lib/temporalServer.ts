@@ -5,7 +5,7 @@ import { Connection } from '@temporalio/client';
 import { type Supervisor, type ManagedProcess } from './processes';
 import { waitForPort } from './net';
 
-export const SEARCH_ATTRIBUTES = ['TenantId=Keyword'];
+export const SEARCH_ATTRIBUTES = ['TenantId=Keyword', 'AutomationId=Keyword'];
 
 /** The embedded default's SQLite settings: 3× the workflow throughput of the default journal (docs/performance.md). */
 export const SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=normal'];

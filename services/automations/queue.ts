@@ -1,0 +1,35 @@
+// Runs from trigger to workflow (docs/automations.md, "Limits"): a trigger
+// records a queued run; admission marks the tenant's oldest queued runs
+// running under its concurrency limit and starts their workflows after the
+// commit.
+import { type Client } from '@temporalio/client';
+import { type DataSource, type EntityManager } from 'typeorm';
+import { admitQueuedRuns as admitInDb, insertRun, type NewRun } from '../../db/automationRuns';
+import { withTenant } from '../../db/tenantContext';
+import { AUTOMATION_RUN, automationRunStartOptions } from '../../workflows/automationRun.contract';
+import { AutomationIdSearchAttribute } from '../../workflows/searchAttributes';
+import { startTenantWorkflow } from '../tenantWorkflows';
+
+export interface AutomationDeps {
+  dataSource: DataSource;
+  client: Client;
+  taskQueue: string;
+}
+
+/** Records a queued run in the caller's transaction; the caller admits after its commit. */
+export async function enqueueRun(m: EntityManager, run: NewRun): Promise<{ id: string; created: boolean }> {
+  return insertRun(m, run);
+}
+
+/** Starts the workflows of the tenant's queued runs that its limit admits; answers how many. */
+export async function admitQueuedRuns(deps: AutomationDeps, tenantId: string, maxRunning = 20): Promise<number> {
+  const admitted = await withTenant(deps.dataSource, tenantId, (m) => admitInDb(m, maxRunning));
+  for (const r of admitted) {
+    await startTenantWorkflow(deps.client, AUTOMATION_RUN, {
+      tenantId,
+      searchAttributes: [{ key: AutomationIdSearchAttribute, value: r.automation_id }],
+      ...automationRunStartOptions({ tenantId, automationId: r.automation_id, runId: r.id }, deps.taskQueue),
+    });
+  }
+  return admitted.length;
+}
