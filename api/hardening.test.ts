@@ -75,6 +75,7 @@ beforeAll(async () => {
       'roles.read',
       'conversations.read',
       'analytics.read',
+      'automations.read',
     ]) {
       await m.query('INSERT INTO role_permissions (tenant_id, role_id, permission) VALUES ($1, $2, $3)', [a.tenant.id, id, p]);
     }
