@@ -108,6 +108,7 @@ export default tseslint.config(
                 './sendMessage.contract.ts',
                 './exportEvents.contract.ts',
                 './automationRun.contract.ts',
+                './triggerScheduledAutomation.contract.ts',
               ],
               message: 'activities and services import a workflow only through its contract and rules (workflows/*.contract.ts, *.rules.ts).',
             },

@@ -18,6 +18,7 @@ import { createSendMessageActivities } from './sendMessage';
 import { createExportEventsActivities } from './exportEvents';
 import { createAutomationRunActivities } from './automationRun';
 import { createAutomationActionActivities } from './automationActions';
+import { createScheduledAutomationActivities } from './scheduledAutomation';
 
 export interface ActivityDeps extends BackfillActivityDeps {
   dataSource: DataSource;
@@ -49,6 +50,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createExportEventsActivities(deps),
     ...createAutomationRunActivities(deps),
     ...createAutomationActionActivities(deps),
+    ...createScheduledAutomationActivities(deps),
   };
 }
 

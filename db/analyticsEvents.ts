@@ -447,3 +447,37 @@ export async function listEventsAfter(
     values,
   )) as EventRow[];
 }
+
+/**
+ * The tenant's events of `types` after `after`, in `seq` order, up to the
+ * same watermark as listEventsAfter (events no transaction still open can
+ * add below): the trigger dispatcher's read (docs/automations.md,
+ * "Triggers"). It scans at most `limit` settled events of any type and
+ * answers those of `types` with `high`, the last seq scanned, where the
+ * reader's cursor may move to even when none of them was of `types`.
+ */
+export async function listTenantEventsAfter(
+  m: EntityManager,
+  opts: { after: string; limit: number; marginSeconds: number; types: readonly string[] },
+): Promise<{ events: EventRow[]; high: string | null }> {
+  const [row] = (await m.query(
+    `WITH mark AS (
+       SELECT least(clock_timestamp(),
+                    (SELECT min(a.xact_start) FROM pg_stat_activity a
+                      WHERE a.backend_xid IS NOT NULL AND a.datname = current_database() AND a.pid <> pg_backend_pid()))
+              - make_interval(secs => $3) AS settled),
+     scan AS (
+       SELECT seq, type FROM analytics_events
+        WHERE seq > $1::bigint AND received_at < (SELECT settled FROM mark)
+        ORDER BY seq LIMIT $2)
+     SELECT (SELECT max(seq) FROM scan)::text AS high,
+            coalesce((SELECT json_agg(r ORDER BY r.n) FROM (
+              SELECT e.seq AS n, e.seq::text AS seq, e.id, e.type, e.occurred_at, e.received_at, e.customer_id, e.campaign_id, e.step, e.enrollment_id,
+                     e.message_id, e.lead_id, e.conversation_id, e.automation_id, e.surface, e.properties
+                FROM analytics_events e JOIN scan s ON s.seq = e.seq
+               WHERE s.type = ANY($4::text[])) r), '[]'::json) AS events`,
+    [opts.after, opts.limit, opts.marginSeconds, opts.types],
+  )) as { high: string | null; events: (EventRow & { n?: unknown })[] }[];
+  const events = row!.events.map(({ n: _n, ...e }) => ({ ...e, occurred_at: new Date(e.occurred_at), received_at: new Date(e.received_at) }));
+  return { events, high: row!.high };
+}

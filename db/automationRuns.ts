@@ -112,3 +112,48 @@ export async function takeAutomationActions(
     return r.allowed ? { allowed: true } : { allowed: false, retryAfterMs: r.retry * 1000 };
   }
 }
+
+/** The waiting runs a `wait_for` step holds for this event type about this lead (docs/automations.md, "Triggers"). */
+export async function waitingRunsFor(m: EntityManager, eventType: string, leadId: string): Promise<Pick<RunRow, 'id' | 'automation_id'>[]> {
+  return (await m.query(
+    `SELECT id, automation_id FROM automation_runs
+      WHERE status = 'waiting' AND waiting_for->>'event' = $1 AND waiting_for->>'leadId' = $2 ORDER BY seq`,
+    [eventType, leadId],
+  )) as Pick<RunRow, 'id' | 'automation_id'>[];
+}
+
+/**
+ * Runs admitted (`running`) more than `olderThanMs` ago, oldest first: the
+ * dispatcher's sweep starts their workflows again, in case the process that
+ * admitted one died between its commit and the start.
+ */
+export async function runningRunsStartedBefore(m: EntityManager, olderThanMs: number, limit: number): Promise<Pick<RunRow, 'id' | 'automation_id'>[]> {
+  return (await m.query(
+    `SELECT id, automation_id FROM automation_runs
+      WHERE status = 'running' AND started_at < clock_timestamp() - $1::bigint * interval '1 millisecond'
+      ORDER BY started_at LIMIT $2`,
+    [olderThanMs, limit],
+  )) as Pick<RunRow, 'id' | 'automation_id'>[];
+}
+
+/**
+ * Counts one trigger of `automationId` for `leadId` on the shared limiter (the
+ * loop guard, docs/automations.md "Limits"): at most `limit` per rolling
+ * `windowMs` (an hour). In the caller's transaction, so a dispatch that rolls
+ * back takes its hit back too.
+ */
+export async function takeLoopGuardHit(
+  db: Queryable,
+  tenantId: string,
+  automationId: string,
+  leadId: string,
+  limit: number,
+  windowMs = 3_600_000,
+): Promise<boolean> {
+  const bucket = `automation-loop:${tenantId}:${automationId}:${leadId}`;
+  for (;;) {
+    await ensureBucket(db, bucket);
+    const r = await takeBucketHits(db, bucket, 1, limit, windowMs);
+    if (r) return r.allowed;
+  }
+}

@@ -252,3 +252,63 @@ export async function tenantsWithAnalyticsRetention(db: Db): Promise<{ id: strin
     days: number;
   }[];
 }
+
+// ---- The trigger dispatcher's cursor and the tenant's automation limits (docs/automations.md, "Triggers", "Limits").
+
+/** The tenant's automation limits (the tenants row's defaults when unset). */
+export interface AutomationLimits {
+  maxRunning: number;
+  actionsPerMinute: number;
+  loopLimit: number;
+}
+
+export async function automationLimits(db: Db, tenantId: string): Promise<AutomationLimits> {
+  const [row] = (await db.query(
+    `SELECT automation_max_running AS "maxRunning", automation_actions_per_minute AS "actionsPerMinute", automation_loop_limit AS "loopLimit"
+       FROM tenants WHERE id = $1`,
+    [tenantId],
+  )) as AutomationLimits[];
+  return row ?? { maxRunning: 20, actionsPerMinute: 60, loopLimit: 5 };
+}
+
+/** The tenants whose events the trigger dispatcher reads (any automation live, or runs still active). */
+export async function tenantsWithAutomationsLive(db: Db): Promise<string[]> {
+  return ((await db.query('SELECT id FROM tenants WHERE automations_live ORDER BY id')) as { id: string }[]).map((r) => r.id);
+}
+
+/**
+ * Locks the tenant's event cursor for the rest of the caller's transaction
+ * and answers it with the tenant's limits; undefined when another dispatcher
+ * holds it (SKIP LOCKED: that one dispatches these events, this one moves on)
+ * or the tenant has nothing live.
+ */
+export async function lockAutomationCursor(m: EntityManager, tenantId: string): Promise<({ cursor: string } & AutomationLimits) | undefined> {
+  const [row] = (await m.query(
+    `SELECT automation_cursor::text AS cursor, automation_max_running AS "maxRunning", automation_actions_per_minute AS "actionsPerMinute",
+            automation_loop_limit AS "loopLimit"
+       FROM tenants WHERE id = $1 AND automations_live FOR UPDATE SKIP LOCKED`,
+    [tenantId],
+  )) as ({ cursor: string } & AutomationLimits)[];
+  return row;
+}
+
+export async function advanceAutomationCursor(m: EntityManager, tenantId: string, seq: string): Promise<void> {
+  await m.query('UPDATE tenants SET automation_cursor = greatest(automation_cursor, $2::bigint) WHERE id = $1', [tenantId, seq]);
+}
+
+/**
+ * Sets whether the tenant has anything live. Turning it on moves the cursor
+ * to the tenant's newest event, so an automation enabled today is not
+ * triggered by the events of every day before (in the caller's tenant
+ * transaction, whose RLS picks the tenant's events).
+ */
+export async function setAutomationsLive(m: EntityManager, tenantId: string, live: boolean): Promise<void> {
+  await m.query(
+    `UPDATE tenants SET automations_live = $2,
+            automation_cursor = CASE WHEN $2 AND NOT automations_live
+                                     THEN greatest(automation_cursor, (SELECT coalesce(max(seq), 0) FROM analytics_events))
+                                     ELSE automation_cursor END
+      WHERE id = $1`,
+    [tenantId, live],
+  );
+}

@@ -90,6 +90,9 @@ const ACT_MODULES = {
   // attachments, and the lead and enrollment it ends, in the reader's
   // transaction (docs/architecture.md, "Conversations").
   'db/inboundMail.ts': ['messages', 'conversations', 'message_attachments', 'leads', 'enrollments'],
+  // Triggering an automation reads the automation and its live version
+  // (db/automations.ts writes them); it writes nothing.
+  'db/automationTriggers.ts': ['automations', 'automation_versions'],
 };
 
 /** TypeORM entities and their tables: a repository call is a statement too. */

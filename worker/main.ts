@@ -1,6 +1,7 @@
 // The worker process: polls the Tenantflow task queue and runs workflows and
 // activities. The SDK shuts it down gracefully on SIGINT/SIGTERM.
 import 'reflect-metadata';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { config, keyringFromConfig } from '../lib/config';
 import { createLogger } from '../lib/log';
@@ -10,6 +11,7 @@ import { parseOutboundAllowlist } from '../lib/outbound';
 import { DEFAULT_BILLING_RULES } from '../lib/plans';
 import { smtpPlatformMailer } from '../lib/platformMail';
 import { PRUNE_INTERVAL_MS, pruneExpiredEvents } from '../services/analytics/retention';
+import { startAutomationDispatcher } from '../services/automations/dispatcher';
 import { createWorker } from './createWorker';
 import { bundleFile } from './workflowBundle';
 
@@ -56,10 +58,20 @@ async function main(): Promise<void> {
     const pruning = setInterval(() => void prune(), PRUNE_INTERVAL_MS);
     pruning.unref();
     void prune();
+    // The automation trigger dispatcher (docs/automations.md, "Triggers"):
+    // every worker runs one; the tenant's locked cursor keeps them from
+    // dispatching the same events twice.
+    const clientConnection = await Connection.connect({ address: c.temporalAddress });
+    const dispatcher = startAutomationDispatcher(
+      { dataSource, client: new Client({ connection: clientConnection, namespace: c.TEMPORAL_NAMESPACE }), taskQueue: c.TEMPORAL_TASK_QUEUE },
+      log,
+    );
     try {
       await worker.run();
     } finally {
       clearInterval(pruning);
+      await dispatcher.stop();
+      await clientConnection.close();
     }
     log.info('worker stopped');
   } finally {

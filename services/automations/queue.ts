@@ -6,6 +6,7 @@ import { type Client } from '@temporalio/client';
 import { type DataSource, type EntityManager } from 'typeorm';
 import { admitQueuedRuns as admitInDb, insertRun, type NewRun } from '../../db/automationRuns';
 import { withTenant } from '../../db/tenantContext';
+import { automationLimits } from '../../db/tenants';
 import { AUTOMATION_RUN, automationRunStartOptions } from '../../workflows/automationRun.contract';
 import { AutomationIdSearchAttribute } from '../../workflows/searchAttributes';
 import { startTenantWorkflow } from '../tenantWorkflows';
@@ -32,4 +33,10 @@ export async function admitQueuedRuns(deps: AutomationDeps, tenantId: string, ma
     });
   }
   return admitted.length;
+}
+
+/** admitQueuedRuns under the tenant's own `automation_max_running`. */
+export async function admitTenantRuns(deps: AutomationDeps, tenantId: string): Promise<number> {
+  const { maxRunning } = await automationLimits(deps.dataSource, tenantId);
+  return admitQueuedRuns(deps, tenantId, maxRunning);
 }
