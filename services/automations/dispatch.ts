@@ -9,7 +9,7 @@
 import { WorkflowIdReusePolicy, WorkflowNotFoundError } from '@temporalio/client';
 import { type EntityManager } from 'typeorm';
 import { type EventRow, listTenantEventsAfter } from '../../db/analyticsEvents';
-import { insertRun, runningRunsStartedBefore, takeLoopGuardHit, waitingRunsFor } from '../../db/automationRuns';
+import { runningRunsStartedBefore, takeLoopGuardHit, waitingRunsFor } from '../../db/automationRuns';
 import { liveAutomationsTriggeredBy } from '../../db/automationTriggers';
 import { newId } from '../../db/ids';
 import { findLead, type LeadRow } from '../../db/leads';
@@ -19,7 +19,7 @@ import { EVENT_TRIGGERS, evaluateCondition, type RunData, WAIT_FOR_EVENTS } from
 import { AUTOMATION_RUN, automationEventSignal, automationRunStartOptions, automationRunWorkflowId } from '../../workflows/automationRun.contract';
 import { AutomationIdSearchAttribute } from '../../workflows/searchAttributes';
 import { startTenantWorkflow } from '../tenantWorkflows';
-import { admitQueuedRuns, type AutomationDeps } from './queue';
+import { admitQueuedRuns, type AutomationDeps, enqueueRun } from './queue';
 
 /** Every event type the dispatcher acts on: the event triggers and what a `wait_for` may wait for. */
 const DISPATCHED = [...new Set<string>([...EVENT_TRIGGERS, ...WAIT_FOR_EVENTS])];
@@ -114,8 +114,8 @@ async function dispatchBatch(
       };
       if (lead && !(await takeLoopGuardHit(m, tenantId, a.id, lead.id, cursor.loopLimit, opts.loopWindowMs))) {
         const message = `this lead triggered the automation ${cursor.loopLimit} times within the hour; the loop guard stopped this run`;
-        if ((await insertRun(m, { ...run, status: 'canceled', error: { code: 'loop_guard', message } })).created) out.loopGuarded++;
-      } else if ((await insertRun(m, run)).created) out.runs++;
+        if ((await enqueueRun(m, { ...run, status: 'canceled', error: { code: 'loop_guard', message } })).created) out.loopGuarded++;
+      } else if ((await enqueueRun(m, run)).created) out.runs++;
     }
     if (e.lead_id && (WAIT_FOR_EVENTS as readonly string[]).includes(e.type)) {
       for (const r of await waitingRunsFor(m, e.type, e.lead_id)) out.signals.push({ runId: r.id, automationId: r.automation_id, event: e });

@@ -3,12 +3,12 @@
 // any version (a draft, to test it before publishing). A real run needs the
 // automation enabled and runs its live version. The run is recorded in the
 // request's transaction and admitted after the commit.
-import { findRun, insertRun } from '../../db/automationRuns';
+import { findRun } from '../../db/automationRuns';
 import { automationLead, findTriggerableAutomation } from '../../db/automationTriggers';
 import { newId } from '../../db/ids';
 import { ApiError, notFound } from '../../lib/errors';
 import { type TenantAccess } from '../context';
-import { admitTenantRuns, type AutomationDeps } from './queue';
+import { admitTenantRuns, type AutomationDeps, enqueueRun } from './queue';
 
 export interface ExecuteRequest {
   input?: Record<string, unknown>;
@@ -44,7 +44,7 @@ export async function executeAutomation(
   if (!dryRun && !automation.enabled) throw new ApiError(409, 'automation_disabled', 'the automation is disabled; enable it, or make a dry run');
   const lead = req.leadId === undefined ? undefined : await automationLead(m, automationId, req.leadId);
   if (req.leadId !== undefined && !lead) throw notFound('lead');
-  const run = await insertRun(m, {
+  const run = await enqueueRun(m, {
     id: newId('arun'),
     automationId,
     version: automation.version,

@@ -19,7 +19,10 @@ export interface AutomationDeps {
 
 /** Records a queued run in the caller's transaction; the caller admits after its commit. */
 export async function enqueueRun(m: EntityManager, run: NewRun): Promise<{ id: string; created: boolean }> {
-  return insertRun(m, run);
+  // A concurrent insert of the same dedupe key that commits while this
+  // statement waits on it is outside the statement's snapshot (READ
+  // COMMITTED), so the statement finds no row; the next statement sees it.
+  return ((await insertRun(m, run)) as { id: string; created: boolean } | undefined) ?? insertRun(m, run);
 }
 
 /** Starts the workflows of the tenant's queued runs that its limit admits; answers how many. */

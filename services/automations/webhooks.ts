@@ -8,7 +8,7 @@
 // tolerance — answers the same 401 and records nothing. A delivery is one run
 // per `webhook-id`, however often it is retried.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { findRun, insertRun } from '../../db/automationRuns';
+import { findRun } from '../../db/automationRuns';
 import { findTriggerableAutomation } from '../../db/automationTriggers';
 import { isId, isUuid, newId } from '../../db/ids';
 import { withTenant } from '../../db/tenantContext';
@@ -16,7 +16,7 @@ import { type Keyring, open } from '../../lib/encryption';
 import { ApiError } from '../../lib/errors';
 import { triggerPayloadProblem } from '../../lib/triggerPayload';
 import { rateLimited, take } from '../rateLimit';
-import { admitTenantRuns, type AutomationDeps } from './queue';
+import { admitTenantRuns, type AutomationDeps, enqueueRun } from './queue';
 
 export const WEBHOOK_ID_HEADER = 'webhook-id';
 export const WEBHOOK_TIMESTAMP_HEADER = 'webhook-timestamp';
@@ -72,7 +72,7 @@ export async function receiveAutomationWebhook(deps: AutomationDeps & { keyring?
       throw new ApiError(409, 'automation_not_triggerable', 'the automation is disabled, unpublished or not triggered by its webhook');
     }
     const payload = parsePayload(d.rawBody);
-    const r = await insertRun(m, {
+    const r = await enqueueRun(m, {
       id: newId('arun'),
       automationId: a.id,
       version: a.version,
