@@ -29,6 +29,7 @@ import { createStripe } from '../lib/stripe';
 import { exportLinkSignature } from '../lib/analyticsExport';
 import { defaultExportDir, exportFilePath } from '../lib/exportFiles';
 import { signTrackingToken } from '../lib/tracking';
+import { insertAutomation } from '../test/helpers/automationTriggers';
 
 type Caller = 'owner' | 'restricted';
 type Case = 'own' | 'otherTenant' | 'otherCustomer' | 'nonexistent';
@@ -43,7 +44,7 @@ interface Row {
   bodyOf?: (id: string) => unknown;
   /** Makes a fresh resource for each case; `otherCustomer` only where a restricted caller has the permission. */
   make: { own: () => Promise<string>; otherTenant: () => Promise<string>; otherCustomer?: () => Promise<string>; nonexistent?: () => string };
-  idPrefix?: 'cust' | 'role' | 'mem' | 'inv' | 'tok' | 'seq' | 'inb' | 'cmp' | 'lead' | 'msg' | 'cinv' | 'conv' | 'pkey';
+  idPrefix?: 'cust' | 'role' | 'mem' | 'inv' | 'tok' | 'seq' | 'inb' | 'cmp' | 'lead' | 'msg' | 'cinv' | 'conv' | 'pkey' | 'auto';
   /** Customer-scoped routes: the caller's X-Customer-Id. */
   customerId?: () => string;
 }
@@ -302,6 +303,7 @@ function rows(): Row[] {
     ...trackingRows(),
     ...chartRows(),
     ...analyticsExportRows(),
+    ...automationTriggerRows(),
   ];
 }
 
@@ -890,4 +892,40 @@ async function created202(agent: Agent, customerId: string): Promise<string> {
   const res = await agent.post('/api/analytics/exports').set('X-Customer-Id', customerId).send({ from: '2024-01-01', to: '2024-01-02' });
   if (res.status !== 202) throw new Error(`fixture export: ${res.status} ${JSON.stringify(res.body)}`);
   return (res.body as { id: string }).id;
+}
+
+/** An automation written as the definitions service leaves it (enabled, version 1 live), of the tenant or of a customer. */
+const triggerable = (t: () => TenantFixture, customerId?: () => string) => async () =>
+  (
+    await insertAutomation(app, t().tenant.id, isolationKeyring, {
+      definitions: [{ trigger: { type: 'manual' }, steps: [] }],
+      customerId: customerId?.() ?? null,
+    })
+  ).id;
+
+/** Triggering by hand and the schedule's times: the caller's own automation only; a restricted member's, its customer's only. */
+function automationTriggerRows(): Row[] {
+  const A = () => a;
+  const B = () => b;
+  const make = { own: triggerable(A), otherTenant: triggerable(B) };
+  const restricted = {
+    own: triggerable(A, () => a.customers[0]!.id),
+    otherTenant: triggerable(B),
+    otherCustomer: triggerable(A, () => a.customers[1]!.id),
+  };
+  const base = { caller: 'owner' as const, idPrefix: 'auto' as const, make };
+  return [
+    { ...base, route: 'POST /api/automations/:id/execute', action: 'create-from', ok: 202, body: { dryRun: true } },
+    { ...base, route: 'GET /api/automations/:id/schedule', action: 'read', ok: 200 },
+    { ...base, caller: 'restricted', route: 'GET /api/automations/:id/schedule', action: 'read', ok: 200, make: restricted },
+    // A tenant-wide automation is out of a restricted member's reach too.
+    {
+      ...base,
+      caller: 'restricted',
+      route: 'GET /api/automations/:id/schedule',
+      action: 'read',
+      ok: 200,
+      make: { ...restricted, otherCustomer: triggerable(A) },
+    },
+  ];
 }

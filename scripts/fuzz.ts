@@ -83,6 +83,8 @@ export const NO_SUCCESS_EXPECTED: Record<string, string> = {
     'the token is HMAC-signed by the send (a tracked message’s link), and a valid one answers 302, not 2xx; api/tracking.test.ts follows one from a sent message',
   'GET /api/analytics/exports/{id}/download':
     'takes a link the server signed (HMAC over tenant, export and expiry) for a completed export: a fuzzer cannot sign; api/analyticsExport.test.ts downloads one',
+  'POST /api/webhooks/automations/{tenantId}/{id}':
+    'signed with the automation’s own secret (Standard Webhooks, HMAC of the raw body): a fuzzer cannot sign, and every unsigned case is the same 401; api/automationTriggers.test.ts delivers signed ones',
 };
 
 interface Seeded {
