@@ -47,6 +47,8 @@ import { setInboxImap } from '../db/inboxes';
 import { settingsChangedSignal } from '../workflows/readMailbox.contract';
 import { startGreenMail, type TestGreenMail } from './helpers/greenmail';
 import { mailboxFixture, noteFromLead, pointImapAt, startReader } from './helpers/mailboxReader';
+import { insertAutomation } from './helpers/automationTriggers';
+import { scheduledAutomationWorkflowId, triggerScheduledAutomation } from '../workflows/triggerScheduledAutomation';
 
 const HISTORIES = path.join(__dirname, '..', 'workflows', 'histories');
 
@@ -705,4 +707,18 @@ test('exportEvents: completed in chunks', async () => {
   } finally {
     fs.rmSync(exportDir, { recursive: true, force: true });
   }
+});
+
+test('triggerScheduledAutomation: a tick records its run', async () => {
+  const t = await createTenant(owner, { customers: 1 });
+  const keyring = parseKeyring(`k1:${generateKey()}`, 'k1');
+  const automation = await insertAutomation(app, t.tenant.id, keyring, { definitions: [{ trigger: { type: 'schedule', cron: '0 9 * * 1' }, steps: [] }] });
+  const input = { tenantId: t.tenant.id, automationId: automation.id };
+  const taskQueue = uniqueTaskQueue('record');
+  // A schedule names each tick's workflow `{base}-{scheduled time}`.
+  const workflowId = `${scheduledAutomationWorkflowId(input)}-2026-01-05T09:00:00Z`;
+  await withProjectWorker({ dataSource: app, taskQueue }, () =>
+    client.workflow.execute(triggerScheduledAutomation, { workflowId, taskQueue, args: [input], typedSearchAttributes: tenantSearchAttributes(t.tenant.id) }),
+  );
+  await record('triggerScheduledAutomation.completed', workflowId);
 });
