@@ -14,6 +14,7 @@ import { withTenant } from '../db/tenantContext';
 import { type Definition } from '../lib/automations';
 import { generateKey, parseKeyring } from '../lib/encryption';
 import { dispatchAutomationEvents, dispatchTenantEvents } from '../services/automations/dispatch';
+import { startAutomationDispatcher } from '../services/automations/dispatcher';
 import { afterAutomationChange } from '../services/automations/lifecycle';
 import { automationScheduleId } from '../workflows/ids';
 import { insertAutomation, insertLead, runsOf } from '../test/helpers/automationTriggers';
@@ -259,5 +260,26 @@ describe('schedules', () => {
       await afterAutomationChange(schedDeps, b.tenant.id, automation.id);
     }
     await expect(handle.describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
+  });
+});
+
+describe('the worker’s dispatcher', () => {
+  it('dispatches on its timer without a caller, and stops', async () => {
+    const t = await createTenant(app, { customers: 1 });
+    const automation = await insertAutomation(app, t.tenant.id, keyring, { definitions: [leadCreated()] });
+    await afterAutomationChange(deps(), t.tenant.id, automation.id);
+    const warnings: unknown[] = [];
+    const dispatcher = startAutomationDispatcher(deps(), { info: () => undefined, warn: (o: unknown) => warnings.push(o) } as never, { intervalMs: 50 });
+    try {
+      const lead = await newLeadEvent(t, t.customers[0]!.id);
+      const [run] = await until('the timer dispatches the event', async () => {
+        const runs = await runsOf(app, t.tenant.id, automation.id);
+        return runs[0]?.status === 'running' ? runs : undefined;
+      });
+      expect(run!.lead_id).toBe(lead);
+    } finally {
+      await dispatcher.stop();
+    }
+    expect(warnings).toEqual([]);
   });
 });
