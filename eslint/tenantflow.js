@@ -90,6 +90,9 @@ const ACT_MODULES = {
   // attachments, and the lead and enrollment it ends, in the reader's
   // transaction (docs/architecture.md, "Conversations").
   'db/inboundMail.ts': ['messages', 'conversations', 'message_attachments', 'leads', 'enrollments'],
+  // An automation's sealed signing secret, read by the worker that signs its
+  // webhook calls (it writes nothing).
+  'db/automationSecrets.ts': ['automations'],
 };
 
 /** TypeORM entities and their tables: a repository call is a statement too. */
