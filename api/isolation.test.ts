@@ -302,6 +302,7 @@ function rows(): Row[] {
     ...trackingRows(),
     ...chartRows(),
     ...analyticsExportRows(),
+    ...notificationRows(),
   ];
 }
 
@@ -890,4 +891,36 @@ async function created202(agent: Agent, customerId: string): Promise<string> {
   const res = await agent.post('/api/analytics/exports').set('X-Customer-Id', customerId).send({ from: '2024-01-01', to: '2024-01-02' });
   if (res.status !== 202) throw new Error(`fixture export: ${res.status} ${JSON.stringify(res.body)}`);
   return (res.body as { id: string }).id;
+}
+
+/**
+ * A member's notifications: their own is marked read; another tenant's, and
+ * another member's of the same tenant (in the `otherCustomer` place: the
+ * neighbour inside the tenant), are the same 404 as one that does not exist.
+ */
+function notificationRows(): Row[] {
+  const note = (t: () => TenantFixture, agent: () => Agent) => async () => {
+    const userId = ((await agent().get('/api/auth/me')).body as { user: { id: string } }).user.id;
+    const id = newId('ntf');
+    await withTenant(app, t().tenant.id, (m) =>
+      m.query("INSERT INTO notifications (tenant_id, id, user_id, title) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, 'Matrix')", [id, userId]),
+    );
+    return id;
+  };
+  const make = {
+    own: note(
+      () => a,
+      () => agents.ownerA,
+    ),
+    otherTenant: note(
+      () => b,
+      () => agents.ownerB,
+    ),
+    otherCustomer: note(
+      () => a,
+      () => agents.restrictedA,
+    ),
+    nonexistent: () => newId('ntf'),
+  };
+  return [{ route: 'POST /api/notifications/:id/read', action: 'update', caller: 'owner', ok: 200, make }];
 }

@@ -75,16 +75,17 @@ export async function countUnread(m: EntityManager, userId: string): Promise<num
 
 /** Marks one of the user's notifications read (kept as first read); undefined when the user has no such notification. */
 export async function markNotificationRead(m: EntityManager, userId: string, id: string): Promise<NotificationRow | undefined> {
-  const [row] = (await m.query(
+  // An UPDATE answers [rows, count] through TypeORM.
+  const [[row]] = (await m.query(
     `UPDATE notifications SET read_at = coalesce(read_at, now()) WHERE user_id = $1 AND id = $2
      RETURNING id, title, body, link, automation_id, run_id, created_at, read_at`,
     [userId, id],
-  )) as NotificationRow[];
+  )) as [NotificationRow[], number];
   return row;
 }
 
 /** Marks every unread notification of the user read; answers how many. */
 export async function markAllNotificationsRead(m: EntityManager, userId: string): Promise<number> {
-  const rows = (await m.query('UPDATE notifications SET read_at = now() WHERE user_id = $1 AND read_at IS NULL RETURNING id', [userId])) as unknown[];
-  return rows.length;
+  const [, count] = (await m.query('UPDATE notifications SET read_at = now() WHERE user_id = $1 AND read_at IS NULL', [userId])) as [unknown[], number];
+  return count;
 }

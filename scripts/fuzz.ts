@@ -83,6 +83,8 @@ export const NO_SUCCESS_EXPECTED: Record<string, string> = {
     'the token is HMAC-signed by the send (a tracked message’s link), and a valid one answers 302, not 2xx; api/tracking.test.ts follows one from a sent message',
   'GET /api/analytics/exports/{id}/download':
     'takes a link the server signed (HMAC over tenant, export and expiry) for a completed export: a fuzzer cannot sign; api/analyticsExport.test.ts downloads one',
+  'POST /api/notifications/{id}/read':
+    'a notification is one member’s, and the fuzzer calls as an API token, which is no member (every id is the 404); api/notifications.test.ts marks one read',
 };
 
 interface Seeded {
