@@ -44,6 +44,7 @@ import { trackingRoutes } from './routes/tracking';
 import { chartRoutes } from './routes/charts';
 import { analyticsExportRoutes } from './routes/analyticsExport';
 import { automationTriggerRoutes } from './routes/automationTriggers';
+import { notificationRoutes } from './routes/notifications';
 import { type AppState } from './state';
 import { type AppDeps } from './deps';
 
@@ -119,6 +120,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   chartRoutes(r);
   analyticsExportRoutes(r, { ...deps, ...workflows });
   automationTriggerRoutes(r, { ...deps, ...workflows });
+  notificationRoutes(r);
   app.use(r.router.routes());
   app.use(r.router.allowedMethods());
   specsOf.set(app, r.specs);

@@ -304,6 +304,7 @@ function rows(): Row[] {
     ...chartRows(),
     ...analyticsExportRows(),
     ...automationTriggerRows(),
+    ...notificationRows(),
   ];
 }
 
@@ -928,4 +929,36 @@ function automationTriggerRows(): Row[] {
       make: { ...restricted, otherCustomer: triggerable(A) },
     },
   ];
+}
+
+/**
+ * A member's notifications: their own is marked read; another tenant's, and
+ * another member's of the same tenant (in the `otherCustomer` place: the
+ * neighbour inside the tenant), are the same 404 as one that does not exist.
+ */
+function notificationRows(): Row[] {
+  const note = (t: () => TenantFixture, agent: () => Agent) => async () => {
+    const userId = ((await agent().get('/api/auth/me')).body as { user: { id: string } }).user.id;
+    const id = newId('ntf');
+    await withTenant(app, t().tenant.id, (m) =>
+      m.query("INSERT INTO notifications (tenant_id, id, user_id, title) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, 'Matrix')", [id, userId]),
+    );
+    return id;
+  };
+  const make = {
+    own: note(
+      () => a,
+      () => agents.ownerA,
+    ),
+    otherTenant: note(
+      () => b,
+      () => agents.ownerB,
+    ),
+    otherCustomer: note(
+      () => a,
+      () => agents.restrictedA,
+    ),
+    nonexistent: () => newId('ntf'),
+  };
+  return [{ route: 'POST /api/notifications/:id/read', action: 'update', caller: 'owner', ok: 200, make }];
 }

@@ -20,3 +20,8 @@ export async function benchSignalled(): Promise<void> {
   setHandler(benchSignal, () => void (got = true));
   await condition(() => got);
 }
+
+/** `n` no-op activities one after another: the floor under a workflow of n durable steps. */
+export async function benchActivities(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await noop();
+}

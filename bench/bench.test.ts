@@ -29,7 +29,7 @@ it('runs every scenario at the smallest sizes and writes the results, the report
   expect(page.map((f) => fs.statSync(f).mtimeMs)).toEqual(committed);
   const [json] = fs.readdirSync(path.join(dir, 'results')).filter((f) => f.endsWith('.json'));
   const report = JSON.parse(fs.readFileSync(path.join(dir, 'results', json!), 'utf8')) as BenchReport;
-  expect(report.scenarios.map((s) => s.name)).toEqual(['sends', 'webhooks', 'campaign', 'reads', 'backfill', 'inbound', 'cta', 'export']);
+  expect(report.scenarios.map((s) => s.name)).toEqual(['sends', 'webhooks', 'campaign', 'reads', 'backfill', 'inbound', 'cta', 'export', 'automations']);
   expect(report.scenarios.filter((s) => s.skipped)).toEqual([]);
   for (const s of report.scenarios) {
     expect(s.rows.length).toBeGreaterThan(0);

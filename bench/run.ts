@@ -7,7 +7,7 @@
 //   --quick        every scenario at a small size (a few minutes)
 //   --full         the campaign scenario at 50,000 enrollments
 //   --smoke        the smallest sizes (the test that keeps the benchmark alive)
-//   --only NAME    one scenario (sends, campaign, reads, webhooks, backfill, inbound, export)
+//   --only NAME    one scenario (sends, campaign, reads, webhooks, backfill, inbound, export, automations)
 //   --reps N       repetitions per figure (at least 3)
 //   --write-docs   regenerate docs/performance.md whatever the sizes
 //   --results DIR, --docs FILE   where the outputs go
@@ -33,8 +33,9 @@ import { reads } from './scenarios/reads';
 import { sends } from './scenarios/sends';
 import { webhooks } from './scenarios/webhooks';
 import { exportEvents } from './scenarios/export';
+import { automations } from './scenarios/automations';
 
-const SCENARIOS: Scenario[] = [sends, webhooks, campaignStart, reads, backfill, inbound, cta, exportEvents];
+const SCENARIOS: Scenario[] = [sends, webhooks, campaignStart, reads, backfill, inbound, cta, exportEvents, automations];
 
 async function main(): Promise<void> {
   const { mode, reps, only, results, report: reportTo, render } = benchArgs(process.argv.slice(2), ROOT);

@@ -158,3 +158,16 @@ export async function countSeatsTaken(m: EntityManager): Promise<number> {
   )) as { n: number }[];
   return Number(c!.n);
 }
+
+/**
+ * Who a notification goes to: the members holding the owner role, or those
+ * of `userIds` who are members (anyone else is left out), with their address.
+ */
+export async function notificationRecipients(m: EntityManager, to: 'owners' | string[]): Promise<{ user_id: string; email: string }[]> {
+  return (await m.query(
+    `SELECT m.user_id, u.email FROM memberships m JOIN users u ON u.id = m.user_id JOIN roles r ON r.tenant_id = m.tenant_id AND r.id = m.role_id
+      WHERE CASE WHEN $1::text[] IS NULL THEN r.key = 'owner' ELSE m.user_id = ANY($1::text[]) END
+      ORDER BY m.user_id`,
+    [to === 'owners' ? null : to],
+  )) as { user_id: string; email: string }[];
+}

@@ -93,6 +93,9 @@ const ACT_MODULES = {
   // Triggering an automation reads the automation and its live version
   // (db/automations.ts writes them); it writes nothing.
   'db/automationTriggers.ts': ['automations', 'automation_versions'],
+  // An automation's sealed signing secret, read by the worker that signs its
+  // webhook calls (it writes nothing).
+  'db/automationSecrets.ts': ['automations'],
 };
 
 /** TypeORM entities and their tables: a repository call is a statement too. */

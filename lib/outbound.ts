@@ -1,5 +1,5 @@
-// Outbound connections that a tenant configures (SMTP hosts today, webhook URLs
-// later) never reach loopback, private, link-local, CGNAT, multicast or cloud
+// Outbound connections that a tenant configures (SMTP hosts, the URLs of
+// automations' webhook calls) never reach loopback, private, link-local, CGNAT, multicast or cloud
 // metadata addresses (docs/security.md, "Outbound connections") — checked after
 // DNS resolution, and the connection then goes to the address that was checked,
 // so a DNS answer that changes between check and connect (rebinding) cannot
@@ -31,6 +31,8 @@ for (const [net, prefix] of [
 for (const [net, prefix] of [
   ['::', 128],
   ['::1', 128],
+  // IPv4-compatible (::a.b.c.d, deprecated).
+  ['::', 96],
   ['fc00::', 7],
   ['fe80::', 10],
   ['ff00::', 8],
@@ -48,6 +50,12 @@ export function isInternalAddress(address: string): boolean {
     // IPv4-mapped (::ffff:10.0.0.1) is the IPv4 address.
     const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
     if (mapped?.[1]) return blocked.check(mapped[1], 'ipv4');
+    // The same in hex, as URLs spell it ([::ffff:127.0.0.1] is ::ffff:7f00:1).
+    const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
+    if (hex?.[1] && hex[2]) {
+      const [hi, lo] = [parseInt(hex[1], 16), parseInt(hex[2], 16)];
+      return blocked.check(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`, 'ipv4');
+    }
     return blocked.check(address, 'ipv6');
   }
   return blocked.check(address, 'ipv4');
@@ -76,23 +84,23 @@ function allowListed(policy: OutboundPolicy, host: string, address: string, port
 
 export type OutboundCheck = { ok: true; address: string; allowListed: boolean } | { ok: false; reason: 'internal' | 'unresolved' };
 
+/** Answers every address a host name resolves to (tests give a resolver of their own). */
+export type Resolver = (host: string) => Promise<string[]>;
+
+export const systemResolver: Resolver = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+
 /**
  * Resolves `host` and answers the address to connect to, or `{ ok: false }`
  * when any address it resolves to is internal and not allow-listed. The
  * caller tells the tenant only that the destination is not allowed.
  */
-export async function checkOutbound(policy: OutboundPolicy, host: string, port: number): Promise<OutboundCheck> {
+export async function checkOutbound(policy: OutboundPolicy, host: string, port: number, resolve: Resolver = systemResolver): Promise<OutboundCheck> {
   const bare = host.replace(/^\[(.*)\]$/, '$1');
   let addresses: string[];
   try {
     addresses = isIP(bare)
       ? [bare]
-      : (
-          await Promise.race([
-            lookup(bare, { all: true, verbatim: true }),
-            new Promise<never>((_, reject) => setTimeout(() => reject(new Error('DNS timeout')), 5000).unref()),
-          ])
-        ).map((a) => a.address);
+      : await Promise.race([resolve(bare), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('DNS timeout')), 5000).unref())]);
   } catch {
     return { ok: false, reason: 'unresolved' };
   }
@@ -100,4 +108,23 @@ export async function checkOutbound(policy: OutboundPolicy, host: string, port: 
   const listed = addresses.every((a) => allowListed(policy, bare, a, port));
   if (!listed && addresses.some(isInternalAddress)) return { ok: false, reason: 'internal' };
   return { ok: true, address: addresses[0]!, allowListed: listed };
+}
+
+export type HttpTargetCheck =
+  { ok: true; url: URL; host: string; port: number; address: string } | { ok: false; reason: 'scheme' | 'credentials' | 'internal' | 'unresolved' };
+
+/**
+ * An HTTP(S) destination a tenant configured (a webhook URL, or where one
+ * redirects): http and https only, no credentials in the URL, and the host
+ * resolved and checked as `checkOutbound` checks it. The caller connects to
+ * the answered address and nowhere else.
+ */
+export async function checkHttpOutbound(policy: OutboundPolicy, url: URL, resolve: Resolver = systemResolver): Promise<HttpTargetCheck> {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, reason: 'scheme' };
+  if (url.username || url.password) return { ok: false, reason: 'credentials' };
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+  const checked = await checkOutbound(policy, host, port, resolve);
+  if (!checked.ok) return checked;
+  return { ok: true, url, host, port, address: checked.address };
 }

@@ -85,6 +85,8 @@ export const NO_SUCCESS_EXPECTED: Record<string, string> = {
     'takes a link the server signed (HMAC over tenant, export and expiry) for a completed export: a fuzzer cannot sign; api/analyticsExport.test.ts downloads one',
   'POST /api/webhooks/automations/{tenantId}/{id}':
     'signed with the automation’s own secret (Standard Webhooks, HMAC of the raw body): a fuzzer cannot sign, and every unsigned case is the same 401; api/automationTriggers.test.ts delivers signed ones',
+  'POST /api/notifications/{id}/read':
+    'a notification is one member’s, and the fuzzer calls as an API token, which is no member (every id is the 404); api/notifications.test.ts marks one read',
 };
 
 interface Seeded {

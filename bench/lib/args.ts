@@ -35,6 +35,7 @@ export const SIZES: Record<Mode, Sizes> = {
     cta: 200,
     exportRows: 2_000,
     loadSeconds: 0.5,
+    automationRuns: 12,
   },
   quick: {
     sends: 80,
@@ -48,6 +49,7 @@ export const SIZES: Record<Mode, Sizes> = {
     cta: 2_000,
     exportRows: 100_000,
     loadSeconds: 1,
+    automationRuns: 100,
   },
   default: {
     sends: 2_000,
@@ -61,6 +63,7 @@ export const SIZES: Record<Mode, Sizes> = {
     cta: 20_000,
     exportRows: 1_000_000,
     loadSeconds: 6,
+    automationRuns: 1_000,
   },
   full: {
     sends: 2_000,
@@ -74,6 +77,7 @@ export const SIZES: Record<Mode, Sizes> = {
     cta: 20_000,
     exportRows: 1_000_000,
     loadSeconds: 6,
+    automationRuns: 1_000,
   },
 };
 

@@ -20,6 +20,8 @@ export interface Sizes {
   exportRows: number;
   /** Seconds of load per repetition of a read or ingest measurement. */
   loadSeconds: number;
+  /** Automation runs in each batch of the automations scenario. */
+  automationRuns: number;
 }
 
 export interface BenchContext {

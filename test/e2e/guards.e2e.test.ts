@@ -144,6 +144,10 @@ const EXPECTED: Record<string, Row> = {
   'POST /platform/backfills/[name]?/throttle':      [401,       404,    404,        404,        404],
   'GET /platform/tenants/[id]':                     ['login',   404,    404,        404,        404],
   'POST /platform/tenants/[id]?/retry':             [401,       404,    404,        404,        404],
+
+  'GET /notifications':                             ['login',   200,    200,        200,        200],
+  'POST /notifications?/read':                      [401,       'ok',   'ok',       'ok',       'ok'],
+  'POST /notifications?/readAll':                   [401,       'ok',   'ok',       'ok',       'ok'],
 };
 
 interface Seeds {

@@ -9,6 +9,8 @@ import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { type DataSource } from 'typeorm';
 import { apiCall, apiSession, seedOutreach, type OutreachSeeds } from '../helpers/consoleSeed';
 import { seedConversation } from '../helpers/conversationSeed';
+import { newId } from '../../db/ids';
+import { withTenant } from '../../db/tenantContext';
 import { openDataSource } from '../helpers/database';
 import { addMember, createTenant, createUser, type TenantFixture } from '../helpers/fixtures';
 import { env, launchBrowser, ready, screenshotPath } from './browser';
@@ -52,6 +54,7 @@ const WALK: readonly { route: string; who: Who; url: (s: Seeds) => string }[] = 
   { route: '/platform/tenants/[id]', who: 'platformAdmin', url: (s) => `/platform/tenants/${s.tenantId}` },
   { route: '/platform/backfills', who: 'platformAdmin', url: () => '/platform/backfills' },
   { route: '/platform/backfills/[name]', who: 'platformAdmin', url: () => '/platform/backfills/legacy-tenant-id' },
+  { route: '/notifications', who: 'owner', url: () => '/notifications' },
 ];
 
 /**
@@ -91,6 +94,18 @@ beforeAll(async () => {
   });
   const conversationId = await seedConversation(owner, tenant.tenant.id, { customerId, ...outreach }, { reply: 'Sounds good. Can we talk on Friday?' });
   seeds = { ...outreach, customerId, tenantId: tenant.tenant.id, conversationId };
+  // An unread notification and a read one: the header's badge and the page's "Mark read" forms.
+  for (const [title, readAt] of [
+    ['No reply from Lee', null],
+    ['Webhook answered 500', new Date()],
+  ] as const) {
+    await withTenant(owner, tenant.tenant.id, (m) =>
+      m.query(
+        "INSERT INTO notifications (tenant_id, id, user_id, title, body, link, read_at) VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, 'From an automation run.', '/provider/automation-runs/arun_00000000000000000000000000', $4)",
+        [newId('ntf'), olive.id, title, readAt],
+      ),
+    );
+  }
   browser = await launchBrowser();
 });
 
