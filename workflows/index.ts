@@ -10,3 +10,4 @@ export { campaignFanout } from './campaignFanout';
 export { readMailbox } from './readMailbox';
 export { sendMessage } from './sendMessage';
 export { exportEvents } from './exportEvents';
+export { automationRun } from './automationRun';
