@@ -84,14 +84,16 @@ export async function findRun(m: EntityManager, id: string): Promise<RunRow | un
  */
 export async function admitQueuedRuns(m: EntityManager, maxRunning: number): Promise<Pick<RunRow, 'id' | 'automation_id'>[]> {
   await m.query("SELECT pg_advisory_xact_lock(hashtextextended('automation_admission:' || current_setting('app.tenant_id'), 0))");
-  return (await m.query(
+  // An UPDATE … RETURNING answers [rows, count].
+  const [rows] = (await m.query(
     `WITH free AS (SELECT greatest(0, $1 - count(*))::int AS n FROM automation_runs WHERE status = 'running'),
           next AS (SELECT id FROM automation_runs WHERE status = 'queued' ORDER BY seq LIMIT (SELECT n FROM free) FOR UPDATE)
      UPDATE automation_runs r SET status = 'running', started_at = clock_timestamp()
        FROM next WHERE r.id = next.id
      RETURNING r.id, r.automation_id`,
     [maxRunning],
-  )) as Pick<RunRow, 'id' | 'automation_id'>[];
+  )) as [Pick<RunRow, 'id' | 'automation_id'>[], number];
+  return rows;
 }
 
 /**
@@ -235,12 +237,12 @@ export async function recordStep(
 
 /** Marks a run running (admitted, or awake after a wait); an ended run is left alone (undefined). Answers when it began running. */
 export async function markRunRunning(m: EntityManager, id: string): Promise<Date | undefined> {
-  const [row] = (await m.query(
+  const [rows] = (await m.query(
     `UPDATE automation_runs SET status = 'running', waiting_for = NULL, started_at = coalesce(started_at, clock_timestamp())
       WHERE id = $1 AND status IN ('queued', 'running', 'waiting') RETURNING started_at`,
     [id],
-  )) as { started_at: Date }[];
-  return row?.started_at;
+  )) as [{ started_at: Date }[], number];
+  return rows[0]?.started_at;
 }
 
 /** Marks a run waiting (it holds no concurrency slot), with what it waits for (`{event, leadId, path, since}` for a wait_for). */
