@@ -309,3 +309,40 @@ describe('a dry run', () => {
     expect(webhookCalls.filter((c) => c.runId === runId)).toEqual([]);
   });
 });
+
+describe('cancel and admission', () => {
+  it('ends a canceled run canceled, its current step too, and writes no run event', async () => {
+    const s = await automationTenant(ds, env.client, taskQueue, smtp.port, 'canceled@lead.example');
+    const automation = await insertAutomation(ds, s.tenantId, followUp(s.inbox));
+    const runId = await queueRun(ds, s.tenantId, { automationId: automation, version: 1, leadId: s.lead, customerId: s.customer });
+    await admitRuns(ds, env.client, taskQueue, s.tenantId);
+    await until('the run waiting two days', async () => ((await runState(ds, s.tenantId, runId)).status === 'waiting' ? true : undefined), 60_000);
+    const handle = handleOf(s.tenantId, automation, runId);
+    await handle.cancel();
+    await expect(handle.result()).rejects.toThrow();
+    const run = await runState(ds, s.tenantId, runId);
+    expect(run).toMatchObject({ status: 'canceled', error: { code: 'canceled', step: '0' }, waiting_for: null });
+    expect(run.steps.map((x) => [x.path, x.status])).toEqual([['0', 'canceled']]);
+    expect(await messagesOf(s.tenantId, s.lead)).toEqual([]);
+    const events = (await withTenant(ds, s.tenantId, (m) => m.query("SELECT type FROM analytics_events WHERE type LIKE 'automation.%'"))) as unknown[];
+    expect(events).toEqual([]);
+  });
+
+  it('admits the next queued run when a run starts waiting and when a run ends', async () => {
+    const s = await automationTenant(ds, env.client, taskQueue, smtp.port, 'queue@lead.example');
+    await ds.query('UPDATE tenants SET automation_max_running = 1 WHERE id = $1', [s.tenantId]);
+    const waits = await insertAutomation(ds, s.tenantId, { trigger: { type: 'manual' }, steps: [{ type: 'wait', duration: '1h' }] });
+    const tags = await insertAutomation(ds, s.tenantId, { trigger: { type: 'manual' }, steps: [{ type: 'add_tag', tag: 'second' }] });
+    const first = await queueRun(ds, s.tenantId, { automationId: waits, version: 1, leadId: s.lead, customerId: s.customer });
+    const second = await queueRun(ds, s.tenantId, { automationId: tags, version: 1, leadId: s.lead, customerId: s.customer });
+    const third = await queueRun(ds, s.tenantId, { automationId: tags, version: 1, leadId: s.lead, customerId: s.customer });
+    // One slot: the first runs; its wait gives the slot to the second, whose end gives it to the third.
+    expect(await admitRuns(ds, env.client, taskQueue, s.tenantId, 1)).toBe(1);
+    const ended = (id: string) => async () => ((await runState(ds, s.tenantId, id)).status === 'completed' ? true : undefined);
+    await until('the second run done while the first waits', ended(second), 60_000);
+    await until('the third run done', ended(third), 60_000);
+    expect((await runState(ds, s.tenantId, first)).status).toBe('waiting');
+    expect(await handleOf(s.tenantId, waits, first).result()).toEqual({ status: 'completed' });
+    for (const id of [first, second, third]) expect((await runState(ds, s.tenantId, id)).status).toBe('completed');
+  });
+});

@@ -60,8 +60,8 @@ export async function queueRun(
 }
 
 /** Admits the tenant's queued runs and starts their workflows, as the trigger path does. */
-export async function admitRuns(ds: DataSource, client: Client, taskQueue: string, tenantId: string): Promise<number> {
-  return admitQueuedRuns({ dataSource: ds, client, taskQueue }, tenantId, 20);
+export async function admitRuns(ds: DataSource, client: Client, taskQueue: string, tenantId: string, maxRunning = 20): Promise<number> {
+  return admitQueuedRuns({ dataSource: ds, client, taskQueue }, tenantId, maxRunning);
 }
 
 /** A tenant with a customer, a lead (first name Lee) and an SMTP inbox on `smtpPort`, created through the API on `client`. */
