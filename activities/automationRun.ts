@@ -182,9 +182,7 @@ export function createAutomationRunActivities(deps: ActivityDeps) {
     },
 
     /** A step that begins and ends at once: a branch's decision, a dry run's action, a refusal. */
-    async recordAutomationStep(
-      input: StepRef & { status: 'completed' | 'failed'; output?: Record<string, unknown>; error?: StepError },
-    ): Promise<void> {
+    async recordAutomationStep(input: StepRef & { status: 'completed' | 'failed'; output?: Record<string, unknown>; error?: StepError }): Promise<void> {
       await withTenant(ds, input.tenantId, (m) =>
         recordStep(m, { ...key(input), ordinal: input.ordinal, type: input.type, status: input.status, output: input.output, error: input.error }),
       );

@@ -260,11 +260,7 @@ export async function markRunWaiting(m: EntityManager, id: string, waitingFor: R
  * `automation.run:{runId}`) in the same statement; a canceled run writes no
  * event. A run that has already ended is left as it is (answers false).
  */
-export async function endRun(
-  m: EntityManager,
-  id: string,
-  end: { status: 'completed' | 'failed' | 'canceled'; error?: RunRow['error'] },
-): Promise<boolean> {
+export async function endRun(m: EntityManager, id: string, end: { status: 'completed' | 'failed' | 'canceled'; error?: RunRow['error'] }): Promise<boolean> {
   const [row] = (await m.query(
     `WITH done AS (
        UPDATE automation_runs SET status = $2, error = $3::jsonb, waiting_for = NULL, ended_at = clock_timestamp(), started_at = coalesce(started_at, clock_timestamp())

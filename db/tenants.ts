@@ -254,10 +254,7 @@ export async function tenantsWithAnalyticsRetention(db: Db): Promise<{ id: strin
 }
 
 /** The tenant's automation limits and its lead stages (docs/automations.md, "Limits"). */
-export async function automationLimits(
-  db: Db,
-  tenantId: string,
-): Promise<{ maxRunning: number; actionsPerMinute: number; leadStages: string[] } | undefined> {
+export async function automationLimits(db: Db, tenantId: string): Promise<{ maxRunning: number; actionsPerMinute: number; leadStages: string[] } | undefined> {
   const [row] = (await db.query(
     'SELECT automation_max_running AS "maxRunning", automation_actions_per_minute AS "actionsPerMinute", lead_stages AS "leadStages" FROM tenants WHERE id = $1',
     [tenantId],

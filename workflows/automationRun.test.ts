@@ -79,9 +79,10 @@ const messagesOf = (tenantId: string, lead: string) =>
   withTenant(
     ds,
     tenantId,
-    (m) => m.query("SELECT id, origin, status, subject FROM messages WHERE lead_id = $1 AND direction = 'outbound' ORDER BY created_at", [lead]) as Promise<
-      { id: string; origin: string; status: string; subject: string }[]
-    >,
+    (m) =>
+      m.query("SELECT id, origin, status, subject FROM messages WHERE lead_id = $1 AND direction = 'outbound' ORDER BY created_at", [lead]) as Promise<
+        { id: string; origin: string; status: string; subject: string }[]
+      >,
   );
 
 const received = (email: string) => smtp.received.filter((r) => r.envelope.to.includes(email));
@@ -156,7 +157,12 @@ describe('a follow-up: wait, send, wait for a reply', () => {
     expect(received('keen@lead.example')).toHaveLength(1);
 
     // What the dispatcher sends when it reads the reply and the run's waiting_for.
-    await handle.signal(automationEventSignal, { eventId: 'aev_0000000000000000000000reply', type: 'message.replied', leadId: s.lead, occurredAt: new Date().toISOString() });
+    await handle.signal(automationEventSignal, {
+      eventId: 'aev_0000000000000000000000reply',
+      type: 'message.replied',
+      leadId: s.lead,
+      occurredAt: new Date().toISOString(),
+    });
     expect(await handle.result()).toEqual({ status: 'completed' });
 
     const run = await runState(ds, s.tenantId, runId);
@@ -182,7 +188,9 @@ describe('a follow-up: wait, send, wait for a reply', () => {
     const runId = await queueRun(ds, s.tenantId, { automationId: automation, version: 1, leadId: s.lead, customerId: s.customer });
     await admitRuns(ds, env.client, taskQueue, s.tenantId);
     await until('the run waiting two days', async () => ((await runState(ds, s.tenantId, runId)).status === 'waiting' ? true : undefined), 60_000);
-    await withTenant(ds, s.tenantId, (m) => insertEvents(m, [{ type: 'message.replied', customerId: s.customer, leadId: s.lead, dedupeKey: `test-reply:${s.lead}` }]));
+    await withTenant(ds, s.tenantId, (m) =>
+      insertEvents(m, [{ type: 'message.replied', customerId: s.customer, leadId: s.lead, dedupeKey: `test-reply:${s.lead}` }]),
+    );
     expect(await handleOf(s.tenantId, automation, runId).result()).toEqual({ status: 'completed' });
     const run = await runState(ds, s.tenantId, runId);
     expect(run.steps.map((x) => x.path)).toEqual(['0', '1', '2', '2.event.0']);
@@ -277,7 +285,12 @@ describe('a dry run', () => {
         { type: 'send_message', inboxId: s.inbox, subject: 'Dry', text: 'Not sent.' },
         { type: 'wait', duration: '1d' },
         { type: 'add_tag', tag: 'dry' },
-        { type: 'branch', condition: { in: ['dry', { var: 'lead.tags' }] }, then: [{ type: 'set_stage', stage: 'won' }], else: [{ type: 'set_stage', stage: 'lost' }] },
+        {
+          type: 'branch',
+          condition: { in: ['dry', { var: 'lead.tags' }] },
+          then: [{ type: 'set_stage', stage: 'won' }],
+          else: [{ type: 'set_stage', stage: 'lost' }],
+        },
         {
           type: 'wait_for',
           event: 'message.replied',

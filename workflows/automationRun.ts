@@ -238,7 +238,9 @@ async function runStep(it: Interpreter, ref: RunRef, step: Step, path: string): 
     case 'add_tag':
     case 'remove_tag':
     case 'set_stage': {
-      const r = await run.automationLeadChange(step.type === 'set_stage' ? { ...s, type: 'set_stage', stage: step.stage } : { ...s, type: step.type, tag: step.tag });
+      const r = await run.automationLeadChange(
+        step.type === 'set_stage' ? { ...s, type: 'set_stage', stage: step.stage } : { ...s, type: step.type, tag: step.tag },
+      );
       if (!r.ok) throw new StepFailed(path, r.error);
       // Later conditions read the lead as the run changed it.
       if (r.lead && it.data.lead) it.data.lead = { ...it.data.lead, ...r.lead };

@@ -9,7 +9,7 @@ import { newId } from '../../db/ids';
 import { withTenant } from '../../db/tenantContext';
 import { admitQueuedRuns } from '../../services/automations/queue';
 import { type Definition } from '../../lib/automations';
-import { signIn, testApp } from './api';
+import { type Agent, signIn, testApp } from './api';
 import { addMember, createTenant, createUser, type TenantFixture } from './fixtures';
 import { createSmtpInbox } from './outreach';
 
@@ -71,7 +71,7 @@ export async function automationTenant(
   taskQueue: string,
   smtpPort: number,
   email: string,
-): Promise<{ t: TenantFixture; tenantId: string; customer: string; lead: string; inbox: string }> {
+): Promise<{ t: TenantFixture; tenantId: string; customer: string; lead: string; inbox: string; owner: Agent }> {
   const t = await createTenant(ds, { customers: 1 });
   const u = await createUser(ds);
   await addMember(ds, t, u, 'owner');
@@ -84,7 +84,7 @@ export async function automationTenant(
       [newId('lead'), customer, email],
     ),
   )) as { id: string }[];
-  return { t, tenantId: t.tenant.id, customer, lead: row!.id, inbox };
+  return { t, tenantId: t.tenant.id, customer, lead: row!.id, inbox, owner };
 }
 
 export interface RunState {
