@@ -10,6 +10,7 @@ import { type DataSource } from 'typeorm';
 import { insertEvents } from '../db/analyticsEvents';
 import { withTenant } from '../db/tenantContext';
 import { type Definition } from '../lib/automations';
+import { createCampaign } from '../test/helpers/outreach';
 import { addVersion, admitRuns, automationTenant, insertAutomation, queueRun, runState } from '../test/helpers/automations';
 import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
 import { until } from '../test/helpers/processes';
@@ -357,5 +358,30 @@ describe('cancel and admission', () => {
     expect((await runState(ds, s.tenantId, first)).status).toBe('waiting');
     expect(await handleOf(s.tenantId, waits, first).result()).toEqual({ status: 'completed' });
     for (const id of [first, second, third]) expect((await runState(ds, s.tenantId, id)).status).toBe('completed');
+  });
+});
+
+describe('enrollment and stages', () => {
+  it('enrolls the lead once, then fails the run at a stage the tenant does not have', async () => {
+    const s = await automationTenant(ds, env.client, taskQueue, smtp.port, 'enrolled@lead.example');
+    const campaign = await createCampaign(s.owner, s.customer, { inboxIds: [s.inbox] });
+    const automation = await insertAutomation(ds, s.tenantId, {
+      trigger: { type: 'manual' },
+      steps: [
+        { type: 'enroll_in_campaign', campaignId: campaign },
+        { type: 'set_stage', stage: 'nurture' },
+      ],
+    });
+    const runId = await queueRun(ds, s.tenantId, { automationId: automation, version: 1, leadId: s.lead, customerId: s.customer });
+    await admitRuns(ds, env.client, taskQueue, s.tenantId);
+    expect(await handleOf(s.tenantId, automation, runId).result()).toMatchObject({ status: 'failed', step: '1', error: { code: 'unknown_stage' } });
+    const run = await runState(ds, s.tenantId, runId);
+    expect(run.steps.map((x) => [x.path, x.status, x.output])).toEqual([
+      ['0', 'completed', { campaignId: campaign, enrolled: true, start: false }],
+      ['1', 'failed', null],
+    ]);
+    const enrollments = (await withTenant(ds, s.tenantId, (m) => m.query('SELECT status FROM enrollments WHERE lead_id = $1', [s.lead]))) as unknown[];
+    expect(enrollments).toEqual([{ status: 'pending' }]);
+    expect((await leadOf(s.tenantId, s.lead)).stage).toBe('new');
   });
 });
