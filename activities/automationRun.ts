@@ -16,6 +16,7 @@ import {
   endRun,
   endStep,
   findRun,
+  findRunData,
   findRunWithDefinition,
   listRunSteps,
   markRunRunning,
@@ -35,7 +36,7 @@ import { insertQueuedMessage } from '../db/messages';
 import { suppressedAmong } from '../db/suppressions';
 import { withTenant } from '../db/tenantContext';
 import { automationLimits } from '../db/tenants';
-import { type Definition, definitionSchema, type RunData } from '../lib/automations';
+import { type Definition, definitionSchema, evaluateCondition } from '../lib/automations';
 import { manualMessageId } from '../lib/messageIds';
 import { renderTemplate } from '../lib/templates';
 import { AUTOMATION_RUN, type AutomationEvent, automationRunStartOptions } from '../workflows/automationRun.contract';
@@ -54,10 +55,12 @@ export type LoadedRun =
       definition: Definition;
       dryRun: boolean;
       leadId: string | null;
-      /** The data conditions read; `lead` only when the run has a lead that still exists. */
-      data: RunData;
-      /** A rerun's copied steps, by path, with the output the failed run recorded. */
-      skipped: Record<string, Record<string, unknown> | null>;
+      /**
+       * A rerun's copied steps, by path, with the branch the failed run took
+       * (a `branch` or `wait_for`); nothing else of their output, which may
+       * hold the lead's values.
+       */
+      skipped: Record<string, { branch?: string }>;
       /** When the run began running: a `wait_for` also takes an event that happened since. */
       since: string;
     };
@@ -80,21 +83,6 @@ export interface StepRef extends RunRef {
   path: string;
   ordinal: number;
   type: string;
-}
-
-/** The lead's values a condition reads; templates read the same values flat. */
-function leadData(l: LeadRow): NonNullable<RunData['lead']> {
-  return {
-    id: l.id,
-    email: l.email,
-    firstName: l.first_name,
-    lastName: l.last_name,
-    company: l.company,
-    fields: l.fields,
-    status: l.status,
-    stage: l.stage,
-    tags: l.tags,
-  };
 }
 
 const key = (s: StepRef | (RunRef & { path: string })): StepKey => ({ runId: s.runId, path: s.path });
@@ -143,9 +131,12 @@ export function createAutomationRunActivities(deps: ActivityDeps) {
 
   return {
     /**
-     * Reads the run, its version's definition and its lead; a queued run is
-     * marked running (its workflow runs). For a rerun, the steps the failed
-     * run completed are copied into this run as `skipped` first.
+     * Reads the run and its version's definition; a queued run is marked
+     * running (its workflow runs). For a rerun, the steps the failed run
+     * completed are copied into this run as `skipped` first. It answers ids,
+     * the definition and flags only: the trigger's payload and the lead stay
+     * in the database (docs/architecture.md), read by the activities that
+     * need them.
      */
     async loadAutomationRun(input: { tenantId: string; runId: string }): Promise<LoadedRun> {
       return withTenant(ds, input.tenantId, async (m) => {
@@ -161,6 +152,7 @@ export function createAutomationRunActivities(deps: ActivityDeps) {
         if (run.rerun_of) await copyCompletedSteps(m, run.rerun_of, run.id);
         const steps = await listRunSteps(m, run.id);
         const lead = run.lead_id ? await findLeadById(m, run.lead_id) : undefined;
+        const branchOf = (output: Record<string, unknown> | null) => (typeof output?.branch === 'string' ? { branch: output.branch } : {});
         return {
           found: true,
           automationId: run.automation_id,
@@ -168,11 +160,22 @@ export function createAutomationRunActivities(deps: ActivityDeps) {
           definition: parsed.data,
           dryRun: run.dry_run,
           leadId: lead ? lead.id : null,
-          data: { trigger: run.trigger, ...(lead ? { lead: leadData(lead) } : {}) },
-          skipped: Object.fromEntries(steps.filter((s) => s.status === 'skipped').map((s) => [s.path, s.output])),
+          skipped: Object.fromEntries(steps.filter((s) => s.status === 'skipped').map((s) => [s.path, branchOf(s.output)])),
           since: startedAt.toISOString(),
         };
       });
+    },
+
+    /**
+     * Evaluates a condition (the filter, a `branch`) over the run's trigger
+     * and its lead as they are in the database now — the run's own tag and
+     * stage changes included — and answers only whether it holds, so the
+     * lead's values never reach the workflow's history. A run whose row is
+     * gone matches nothing.
+     */
+    async evaluateAutomationCondition(input: { tenantId: string; runId: string; condition: Record<string, unknown> }): Promise<boolean> {
+      const data = await withTenant(ds, input.tenantId, (m) => findRunData(m, input.runId));
+      return data ? evaluateCondition(input.condition, data) : false;
     },
 
     /** One of the tenant's counted actions from the shared limiter, or how long to wait before asking again. */
@@ -289,10 +292,11 @@ export function createAutomationRunActivities(deps: ActivityDeps) {
      */
     async automationLeadChange(
       input: StepRef & ({ type: 'add_tag' | 'remove_tag'; tag: string } | { type: 'set_stage'; stage: string }),
-    ): Promise<StepResult & { lead?: { stage: string; tags: string[] } }> {
+    ): Promise<{ ok: true } | { ok: false; error: StepError }> {
+      // The step's output (the lead's tags, its stage) stays on its row: the workflow is told only that it is done.
       return withTenant(ds, input.tenantId, async (m) => {
         const step = await beginStep(m, { ...key(input), ordinal: input.ordinal, type: input.type, status: 'running' });
-        if (step.status === 'completed') return { ok: true, output: step.output ?? {} };
+        if (step.status === 'completed') return { ok: true };
         const refuse = async (code: string, message: string) => {
           await endStep(m, { ...key(input), status: 'failed', error: { code, message } });
           return fail(code, message);
@@ -302,7 +306,6 @@ export function createAutomationRunActivities(deps: ActivityDeps) {
         if (!lead) return refuse('lead_gone', 'the run’s lead is gone');
         const event = { dedupeKey: `run:${input.runId}:${input.path}`, automationId: input.automationId };
         let output: Record<string, unknown>;
-        let after: { stage: string; tags: string[] };
         if (input.type === 'set_stage') {
           const limits = await automationLimits(m, input.tenantId);
           if (!limits?.leadStages.includes(input.stage)) {
@@ -311,16 +314,14 @@ export function createAutomationRunActivities(deps: ActivityDeps) {
           const r = await setLeadStage(m, lead.customer_id, lead.id, input.stage, event);
           if (!r) return refuse('lead_gone', 'the run’s lead is gone');
           output = { from: r.from, to: r.to, changed: r.changed };
-          after = { stage: r.to, tags: lead.tags };
         } else {
           const add = input.type === 'add_tag';
           const r = await changeLeadTags(m, lead.customer_id, lead.id, add ? { add: [input.tag] } : { remove: [input.tag] }, event);
           if (!r) return refuse('lead_gone', 'the run’s lead is gone');
           output = { tag: input.tag, changed: (add ? r.added : r.removed).length > 0, tags: r.tags };
-          after = { stage: lead.stage, tags: r.tags };
         }
         await endStep(m, { ...key(input), status: 'completed', output });
-        return { ok: true, output, lead: after };
+        return { ok: true };
       });
     },
 

@@ -2,7 +2,9 @@
 // row from the moment its trigger fires, `queued` until the tenant's
 // concurrency admits it; a step row is keyed by its path in the definition.
 import { type EntityManager } from 'typeorm';
+import { type RunData } from '../lib/automations';
 import { eventInsert } from './analyticsEvents';
+import { findLeadById } from './leads';
 import { ensureBucket, type Queryable, takeBucketHits } from './rateLimits';
 
 export type RunStatus = 'queued' | 'running' | 'waiting' | 'completed' | 'failed' | 'canceled';
@@ -286,4 +288,31 @@ export async function endRun(m: EntityManager, id: string, end: { status: 'compl
     [id, end.status, end.error ? JSON.stringify(end.error) : null],
   )) as { n: number }[];
   return row!.n > 0;
+}
+
+/**
+ * The data a run's conditions and templates read: its trigger and, when the
+ * run has a lead that still exists, the lead as it is now (with the run's own
+ * tag and stage changes). Read by activities, never handed to the workflow,
+ * so no lead's values land in its history (docs/architecture.md).
+ */
+export async function findRunData(m: EntityManager, runId: string): Promise<RunData | undefined> {
+  const run = await findRun(m, runId);
+  if (!run) return undefined;
+  const l = run.lead_id ? await findLeadById(m, run.lead_id) : undefined;
+  if (!l) return { trigger: run.trigger };
+  return {
+    trigger: run.trigger,
+    lead: {
+      id: l.id,
+      email: l.email,
+      firstName: l.first_name,
+      lastName: l.last_name,
+      company: l.company,
+      fields: l.fields,
+      status: l.status,
+      stage: l.stage,
+      tags: l.tags,
+    },
+  };
 }

@@ -3,7 +3,7 @@
 // message, then waits three days for a reply — and goes on by the reply or by
 // the timeout; a run finishes on the version it was created on; a rerun of a
 // failed run skips what it completed (no second message); a dry run writes
-// nothing.
+// nothing; the lead and the trigger payload stay out of the run's history.
 import { ApplicationFailure } from '@temporalio/common';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { type DataSource } from 'typeorm';
@@ -383,5 +383,73 @@ describe('enrollment and stages', () => {
     const enrollments = (await withTenant(ds, s.tenantId, (m) => m.query('SELECT status FROM enrollments WHERE lead_id = $1', [s.lead]))) as unknown[];
     expect(enrollments).toEqual([{ status: 'pending' }]);
     expect((await leadOf(s.tenantId, s.lead)).stage).toBe('new');
+  });
+});
+
+describe('personal data', () => {
+  /** Every string in a history, its payloads decoded (they are bytes of JSON). */
+  const historyText = (v: unknown, out: string[] = []): string[] => {
+    if (v instanceof Uint8Array) out.push(Buffer.from(v).toString('utf8'));
+    else if (typeof v === 'string') out.push(v);
+    else if (Array.isArray(v)) for (const x of v) historyText(x, out);
+    else if (v && typeof v === 'object') for (const x of Object.values(v)) historyText(x, out);
+    return out;
+  };
+
+  it('keeps the lead and the trigger payload out of the history, though conditions, a message and a webhook read them', async () => {
+    const email = 'secret-person@example.test';
+    const s = await automationTenant(ds, env.client, taskQueue, smtp.port, email);
+    await withTenant(ds, s.tenantId, (m) =>
+      m.query("UPDATE leads SET first_name = 'Zephyrine', last_name = 'Quillfeather', company = 'Hushco', fields = $2::jsonb WHERE id = $1", [
+        s.lead,
+        JSON.stringify({ nickname: 'field-marker-5521' }),
+      ]),
+    );
+    const automation = await insertAutomation(ds, s.tenantId, {
+      trigger: { type: 'lead.created' },
+      filter: { in: ['@example.test', { var: 'lead.email' }] },
+      steps: [
+        { type: 'send_message', inboxId: s.inbox, subject: 'Hi {{firstName}}', text: 'For {{company}} ({{nickname}}).' },
+        { type: 'add_tag', tag: 'contacted' },
+        {
+          type: 'branch',
+          condition: {
+            and: [{ in: ['contacted', { var: 'lead.tags' }] }, { '!!': [{ var: 'trigger.payload.note' }] }, { '!!': [{ var: 'lead.fields.nickname' }] }],
+          },
+          then: [{ type: 'set_stage', stage: 'meeting' }],
+          else: [{ type: 'set_stage', stage: 'lost' }],
+        },
+        { type: 'webhook_call', url: 'https://crm.example/private' },
+      ],
+    });
+    const runId = await queueRun(ds, s.tenantId, {
+      automationId: automation,
+      version: 1,
+      leadId: s.lead,
+      customerId: s.customer,
+      trigger: { type: 'lead.created', payload: { note: 'payload-marker-9043' } },
+    });
+    await admitRuns(ds, env.client, taskQueue, s.tenantId);
+    const handle = handleOf(s.tenantId, automation, runId);
+    expect(await handle.result()).toEqual({ status: 'completed' });
+
+    // The conditions did read the lead and the payload: the filter passed and the branch went `then`.
+    const run = await runState(ds, s.tenantId, runId);
+    expect(run.steps.map((x) => [x.path, x.status])).toEqual([
+      ['0', 'completed'],
+      ['1', 'completed'],
+      ['2', 'completed'],
+      ['2.then.0', 'completed'],
+      ['3', 'completed'],
+    ]);
+    expect(await leadOf(s.tenantId, s.lead)).toEqual({ stage: 'meeting', tags: ['contacted'] });
+    expect(received(email).map((r) => r.parsed.text ?? '')).toEqual([expect.stringContaining('For Hushco (field-marker-5521).')]);
+    expect(webhookCalls.filter((c) => c.runId === runId)).toEqual([expect.not.objectContaining({ data: expect.anything() })]);
+
+    const text = historyText(await handle.fetchHistory()).join('\n');
+    // The history is read: the run's id and its definition's tag are in it.
+    expect(text).toContain(runId);
+    expect(text).toContain('contacted');
+    for (const secret of [email, 'Zephyrine', 'Quillfeather', 'Hushco', 'field-marker-5521', 'payload-marker-9043']) expect(text).not.toContain(secret);
   });
 });

@@ -1,12 +1,14 @@
 // automationRun: one run of an automation (docs/automations.md, "Runs"). It
 // reads its run row, with the definition of the run's own version, and
-// interprets the steps in order: conditions (the filter, `branch`) are
-// evaluated here, since JSON Logic is pure; every write is an activity keyed
-// by the step's path; `wait` is a timer and `wait_for` a signal or a timer,
-// the run `waiting` (holding no concurrency slot) meanwhile. A message is
-// recorded by an activity and sent by the manual send path, the child
-// workflow `sendMessage`, so it goes out at most once; `uncertain` is
-// recorded as such. A rerun skips what the failed run completed (its rows
+// interprets the steps in order. It holds ids, the definition and flags only:
+// the trigger's payload and the lead stay in the database, so a condition
+// (the filter, `branch`) is evaluated by an activity that reads them and
+// answers a boolean (docs/architecture.md: no personal data in history);
+// every write is an activity keyed by the step's path; `wait` is a timer and
+// `wait_for` a signal or a timer, the run `waiting` (holding no concurrency
+// slot) meanwhile. A message is recorded by an activity and sent by the
+// manual send path, the child workflow `sendMessage`, so it goes out at most
+// once; `uncertain` is recorded as such. A rerun skips what the failed run completed (its rows
 // copied as `skipped`); a dry run records what each action would do and
 // writes nothing. Cancelling the workflow ends the run `canceled`.
 import {
@@ -24,7 +26,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { LoadedRun, StepError, StepRef } from '../activities/automationRun';
-import { COUNTED_ACTIONS, durationMs, evaluateCondition, type RunData, type Step } from '../lib/automations';
+import { COUNTED_ACTIONS, durationMs, type Step } from '../lib/automations';
 import {
   type AutomationEvent,
   automationEventSignal,
@@ -84,16 +86,15 @@ export async function automationRun(input: AutomationRunInput): Promise<Automati
     const loaded = await run.loadAutomationRun({ tenantId: input.tenantId, runId: input.runId });
     if (!loaded.found) return loaded.status === 'canceled' ? { status: 'canceled' } : { status: 'completed' };
     const { definition } = loaded;
-    const data: RunData = loaded.data;
 
-    if (definition.filter && !evaluateCondition(definition.filter, data)) {
+    if (definition.filter && !(await run.evaluateAutomationCondition({ tenantId: input.tenantId, runId: input.runId, condition: definition.filter }))) {
       await finish('completed', { code: 'filtered', message: 'the filter did not match: no step ran' });
       progress.status = 'completed';
       return { status: 'completed' };
     }
 
     let ordinal = 0;
-    const interpreter = { loaded, data, events, taken, progress, nextOrdinal: () => ++ordinal };
+    const interpreter = { loaded, events, taken, progress, nextOrdinal: () => ++ordinal };
     try {
       await runSteps(interpreter, ref, definition.steps, '');
     } catch (err) {
@@ -115,7 +116,6 @@ export async function automationRun(input: AutomationRunInput): Promise<Automati
 
 interface Interpreter {
   loaded: Loaded;
-  data: RunData;
   events: AutomationEvent[];
   taken: Set<string>;
   progress: AutomationRunProgress;
@@ -142,8 +142,8 @@ async function runStep(it: Interpreter, ref: RunRef, step: Step, path: string): 
 
   // A rerun: what the failed run completed is not done again; a branch or wait_for goes the way it went.
   if (Object.hasOwn(it.loaded.skipped, path)) {
-    const output = it.loaded.skipped[path] ?? {};
-    if (step.type === 'branch' || step.type === 'wait_for') await runBranch(it, ref, step, path, String(output.branch));
+    const { branch } = it.loaded.skipped[path] ?? {};
+    if (step.type === 'branch' || step.type === 'wait_for') await runBranch(it, ref, step, path, String(branch));
     return;
   }
 
@@ -157,7 +157,8 @@ async function runStep(it: Interpreter, ref: RunRef, step: Step, path: string): 
 
   switch (step.type) {
     case 'branch': {
-      const branch = evaluateCondition(step.condition, it.data) ? 'then' : 'else';
+      // Over the lead as it is now, the run's own tag and stage changes included.
+      const branch = (await run.evaluateAutomationCondition({ tenantId: ref.tenantId, runId: ref.runId, condition: step.condition })) ? 'then' : 'else';
       await run.recordAutomationStep({ ...s, status: 'completed', output: { branch } });
       await runBranch(it, ref, step, path, branch);
       return;
@@ -242,8 +243,6 @@ async function runStep(it: Interpreter, ref: RunRef, step: Step, path: string): 
         step.type === 'set_stage' ? { ...s, type: 'set_stage', stage: step.stage } : { ...s, type: step.type, tag: step.tag },
       );
       if (!r.ok) throw new StepFailed(path, r.error);
-      // Later conditions read the lead as the run changed it.
-      if (r.lead && it.data.lead) it.data.lead = { ...it.data.lead, ...r.lead };
       return;
     }
     case 'enroll_in_campaign': {
@@ -259,16 +258,8 @@ async function runStep(it: Interpreter, ref: RunRef, step: Step, path: string): 
         output =
           step.type === 'notify'
             ? { ...(await automationNotify({ ...ref, path, to: step.to, title: step.title, body: step.body, email: step.email })) }
-            : {
-                ...(await automationWebhookCall({
-                  ...ref,
-                  path,
-                  url: step.url,
-                  body: step.body,
-                  timeoutSeconds: step.timeoutSeconds,
-                  data: it.data as unknown as Record<string, unknown>,
-                })),
-              };
+            : // No run data: the activity reads the run's trigger and lead itself, so they stay out of history.
+              { ...(await automationWebhookCall({ ...ref, path, url: step.url, body: step.body, timeoutSeconds: step.timeoutSeconds })) };
       } catch (err) {
         if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
         const cause = err.cause;
