@@ -16,6 +16,7 @@ import { type PlatformMail } from '../lib/platformMail';
 import { createTestDatabase, openDataSource, type TestDatabase } from '../test/helpers/database';
 import { addMember, createTenant, createUser, type TenantFixture } from '../test/helpers/fixtures';
 import { WEBHOOK_HTTP_ERROR, WEBHOOK_REFUSED_ADDRESS, WEBHOOK_RETRYABLE, type WebhookCallInput } from '../workflows/automationRun.contract';
+import { insertRun } from '../db/automationRuns';
 import { automationSecretAad, createAutomationActionActivities } from './automationActions';
 
 const keyring = parseKeyring(`v1:${generateKey()}`, 'v1');
@@ -24,6 +25,7 @@ let db: TestDatabase;
 let ds: DataSource;
 let t: TenantFixture;
 let automationId: string;
+let runId: string;
 const owners: { id: string; email: string }[] = [];
 let viewer: { id: string; email: string };
 let outsider: { id: string };
@@ -57,6 +59,23 @@ beforeAll(async () => {
       JSON.stringify(seal(keyring, SECRET, automationSecretAad(t.tenant.id, automationId))),
     ]),
   );
+  // The run whose data a call sends: read from the database by the activity, never passed through history.
+  runId = newId('arun');
+  await withTenant(ds, t.tenant.id, async (m) => {
+    await m.query(
+      "INSERT INTO automation_versions (tenant_id, automation_id, version, definition) VALUES (current_setting('app.tenant_id')::uuid, $1, 1, '{}'::jsonb)",
+      [automationId],
+    );
+    await insertRun(m, {
+      id: runId,
+      automationId,
+      version: 1,
+      customerId: null,
+      leadId: null,
+      trigger: { type: 'manual', payload: { order: 'A-17' } },
+      dedupeKey: null,
+    });
+  });
   server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString('utf8')));
@@ -85,11 +104,10 @@ const local = () => createAutomationActionActivities({ dataSource: ds, keyring, 
 const call = (over: Partial<WebhookCallInput> = {}): WebhookCallInput => ({
   tenantId: t.tenant.id,
   automationId,
-  runId: newId('arun'),
+  runId,
   path: '2.event.0',
   url: hookUrl,
   body: { hello: 'world' },
-  data: { lead: { id: 'lead_x', email: 'lee@lead.example' } },
   ...over,
 });
 
@@ -124,7 +142,7 @@ describe('webhook_call', () => {
       automationId,
       runId: input.runId,
       step: '2.event.0',
-      data: input.data,
+      data: { trigger: { type: 'manual', payload: { order: 'A-17' } } },
       body: { hello: 'world' },
     });
   });

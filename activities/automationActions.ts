@@ -4,6 +4,7 @@
 // retried attempt — or one on another worker after a crash — writes no second
 // notification and sends the same `webhook-id`.
 import { ApplicationFailure } from '@temporalio/common';
+import { findRunData } from '../db/automationRuns';
 import { readAutomationSecret } from '../db/automationSecrets';
 import { notificationRecipients } from '../db/memberships';
 import { insertNotifications } from '../db/notifications';
@@ -116,7 +117,13 @@ export function createAutomationActionActivities(deps: ActivityDeps) {
       const webhookId = `${input.runId}:${input.path}`;
       if (!deps.keyring)
         throw ApplicationFailure.nonRetryable('webhook_call: the worker has no encryption keyring to open the signing secret', WEBHOOK_HTTP_ERROR);
-      const sealed = await withTenant(ds, input.tenantId, (m) => readAutomationSecret(m, input.automationId));
+      // The run's data (its trigger and lead) is read here, not passed through
+      // the workflow: personal data stays out of history (docs/architecture.md).
+      const [sealed, data] = await withTenant(
+        ds,
+        input.tenantId,
+        async (m) => [await readAutomationSecret(m, input.automationId), await findRunData(m, input.runId)] as const,
+      );
       if (!sealed) throw ApplicationFailure.nonRetryable('webhook_call: the automation no longer exists', WEBHOOK_HTTP_ERROR);
       const secret = open(deps.keyring, sealed, automationSecretAad(input.tenantId, input.automationId));
       const body = JSON.stringify({
@@ -124,7 +131,7 @@ export function createAutomationActionActivities(deps: ActivityDeps) {
         automationId: input.automationId,
         runId: input.runId,
         step: input.path,
-        data: input.data,
+        data: data ?? {},
         body: input.body ?? null,
       });
       const outcome = await postWebhook({

@@ -481,3 +481,17 @@ export async function listTenantEventsAfter(
   const events = row!.events.map(({ n: _n, ...e }) => ({ ...e, occurred_at: new Date(e.occurred_at), received_at: new Date(e.received_at) }));
   return { events, high: row!.high };
 }
+
+/** The first event of `type` about the lead that happened at or after `since` (a `wait_for` that began after its event). */
+export async function leadEventSince(
+  m: EntityManager,
+  leadId: string,
+  type: string,
+  since: Date,
+): Promise<{ id: string; type: string; occurred_at: Date; lead_id: string } | undefined> {
+  const [row] = (await m.query(
+    'SELECT id, type, occurred_at, lead_id FROM analytics_events WHERE lead_id = $1 AND type = $2 AND occurred_at >= $3 ORDER BY occurred_at, seq LIMIT 1',
+    [leadId, type, since],
+  )) as { id: string; type: string; occurred_at: Date; lead_id: string }[];
+  return row;
+}

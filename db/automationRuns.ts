@@ -2,6 +2,9 @@
 // row from the moment its trigger fires, `queued` until the tenant's
 // concurrency admits it; a step row is keyed by its path in the definition.
 import { type EntityManager } from 'typeorm';
+import { type RunData } from '../lib/automations';
+import { eventInsert } from './analyticsEvents';
+import { findLeadById } from './leads';
 import { ensureBucket, type Queryable, takeBucketHits } from './rateLimits';
 
 export type RunStatus = 'queued' | 'running' | 'waiting' | 'completed' | 'failed' | 'canceled';
@@ -158,4 +161,203 @@ export async function takeLoopGuardHit(
     const r = await takeBucketHits(db, bucket, 1, limit, windowMs);
     if (r) return r.allowed;
   }
+}
+
+/** A run with the definition of its own version (never the automation's live one). */
+export interface RunWithDefinition extends RunRow {
+  definition: unknown;
+}
+
+/** The run and its version's definition, read together, so a run interprets exactly the version it was created on. */
+export async function findRunWithDefinition(m: EntityManager, id: string): Promise<RunWithDefinition | undefined> {
+  const [row] = (await m.query(
+    `SELECT ${RUN_COLUMNS.split(', ')
+      .map((c) => `r.${c}`)
+      .join(', ')}, v.definition
+       FROM automation_runs r JOIN automation_versions v ON v.tenant_id = r.tenant_id AND v.automation_id = r.automation_id AND v.version = r.version
+      WHERE r.id = $1`,
+    [id],
+  )) as RunWithDefinition[];
+  return row;
+}
+
+export type StepStatus = 'running' | 'waiting' | 'completed' | 'failed' | 'skipped' | 'canceled';
+
+export interface StepRow {
+  path: string;
+  ordinal: number;
+  type: string;
+  status: StepStatus;
+  attempt: number;
+  output: Record<string, unknown> | null;
+  error: { code: string; message: string } | null;
+  started_at: Date;
+  ended_at: Date | null;
+}
+
+const STEP_COLUMNS = 'path, ordinal, type, status, attempt, output, error, started_at, ended_at';
+
+/** The run's step rows in the order they ran. */
+export async function listRunSteps(m: EntityManager, runId: string): Promise<StepRow[]> {
+  return (await m.query(`SELECT ${STEP_COLUMNS} FROM automation_run_steps WHERE run_id = $1 ORDER BY ordinal, path`, [runId])) as StepRow[];
+}
+
+/**
+ * A rerun's start: copies every step the failed run completed (or had itself
+ * skipped as a rerun) into the rerun as `skipped`, with its output, so a
+ * branch decides as before and no action is repeated. Safe to repeat.
+ */
+export async function copyCompletedSteps(m: EntityManager, fromRunId: string, toRunId: string): Promise<void> {
+  await m.query(
+    `INSERT INTO automation_run_steps (tenant_id, run_id, path, ordinal, type, status, attempt, output, started_at, ended_at)
+     SELECT tenant_id, $2, path, ordinal, type, 'skipped', 1, output, clock_timestamp(), clock_timestamp()
+       FROM automation_run_steps WHERE run_id = $1 AND status IN ('completed', 'skipped')
+     ON CONFLICT (tenant_id, run_id, path) DO NOTHING`,
+    [fromRunId, toRunId],
+  );
+}
+
+export interface StepKey {
+  runId: string;
+  path: string;
+}
+
+/**
+ * Begins a step (`running`, or `waiting` for a wait): a row the first time,
+ * and on a retried attempt the same row with its attempt counted up and its
+ * output kept (a send's message id lives there). A step that has already
+ * ended is answered as it is, unchanged.
+ */
+export async function beginStep(
+  m: EntityManager,
+  s: StepKey & { ordinal: number; type: string; status: 'running' | 'waiting' },
+): Promise<Pick<StepRow, 'status' | 'attempt' | 'output'>> {
+  const [row] = (await m.query(
+    `WITH up AS (
+       INSERT INTO automation_run_steps (tenant_id, run_id, path, ordinal, type, status)
+       VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5)
+       ON CONFLICT (tenant_id, run_id, path) DO UPDATE SET attempt = automation_run_steps.attempt + 1, status = EXCLUDED.status
+         WHERE automation_run_steps.status IN ('running', 'waiting')
+       RETURNING status, attempt, output)
+     SELECT status, attempt, output FROM up
+     UNION ALL SELECT status, attempt, output FROM automation_run_steps WHERE run_id = $1 AND path = $2 AND NOT EXISTS (SELECT 1 FROM up)`,
+    [s.runId, s.path, s.ordinal, s.type, s.status],
+  )) as Pick<StepRow, 'status' | 'attempt' | 'output'>[];
+  return row!;
+}
+
+/** Keeps a step's output while it runs (a send's message id, in the transaction that records the message). */
+export async function setStepOutput(m: EntityManager, s: StepKey, output: Record<string, unknown>): Promise<void> {
+  await m.query('UPDATE automation_run_steps SET output = $3::jsonb WHERE run_id = $1 AND path = $2', [s.runId, s.path, JSON.stringify(output)]);
+}
+
+/** Ends a running (or waiting) step; a step that has already ended is left as it is. */
+export async function endStep(
+  m: EntityManager,
+  s: StepKey & { status: 'completed' | 'failed' | 'canceled'; output?: Record<string, unknown>; error?: { code: string; message: string } },
+): Promise<void> {
+  await m.query(
+    `UPDATE automation_run_steps SET status = $3, output = coalesce($4::jsonb, output), error = $5::jsonb, ended_at = clock_timestamp()
+      WHERE run_id = $1 AND path = $2 AND status IN ('running', 'waiting')`,
+    [s.runId, s.path, s.status, s.output ? JSON.stringify(s.output) : null, s.error ? JSON.stringify(s.error) : null],
+  );
+}
+
+/** Records a step that begins and ends at once (a branch's decision, a dry run's action, a refusal); recorded once. */
+export async function recordStep(
+  m: EntityManager,
+  s: StepKey & {
+    ordinal: number;
+    type: string;
+    status: 'completed' | 'failed' | 'skipped';
+    output?: Record<string, unknown>;
+    error?: { code: string; message: string };
+  },
+): Promise<void> {
+  await m.query(
+    `INSERT INTO automation_run_steps (tenant_id, run_id, path, ordinal, type, status, output, error, ended_at)
+     VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, clock_timestamp())
+     ON CONFLICT (tenant_id, run_id, path) DO NOTHING`,
+    [s.runId, s.path, s.ordinal, s.type, s.status, s.output ? JSON.stringify(s.output) : null, s.error ? JSON.stringify(s.error) : null],
+  );
+}
+
+/** Marks a run running (admitted, or awake after a wait); an ended run is left alone (undefined). Answers when it began running. */
+export async function markRunRunning(m: EntityManager, id: string): Promise<Date | undefined> {
+  const [rows] = (await m.query(
+    `UPDATE automation_runs SET status = 'running', waiting_for = NULL, started_at = coalesce(started_at, clock_timestamp())
+      WHERE id = $1 AND status IN ('queued', 'running', 'waiting') RETURNING started_at`,
+    [id],
+  )) as [{ started_at: Date }[], number];
+  return rows[0]?.started_at;
+}
+
+/** Marks a run waiting (it holds no concurrency slot), with what it waits for (`{event, leadId, path, since}` for a wait_for). */
+export async function markRunWaiting(m: EntityManager, id: string, waitingFor: Record<string, unknown> | null): Promise<void> {
+  await m.query("UPDATE automation_runs SET status = 'waiting', waiting_for = $2::jsonb WHERE id = $1 AND status IN ('running', 'waiting')", [
+    id,
+    waitingFor ? JSON.stringify(waitingFor) : null,
+  ]);
+}
+
+/**
+ * Ends a run: its status, error and end, the steps still open closed
+ * (canceled with a canceled run, else failed), and its
+ * `automation.run_completed` / `automation.run_failed` event (key
+ * `automation.run:{runId}`) in the same statement; a canceled run writes no
+ * event. A run that has already ended is left as it is (answers false).
+ */
+export async function endRun(m: EntityManager, id: string, end: { status: 'completed' | 'failed' | 'canceled'; error?: RunRow['error'] }): Promise<boolean> {
+  const [row] = (await m.query(
+    `WITH done AS (
+       UPDATE automation_runs SET status = $2, error = $3::jsonb, waiting_for = NULL, ended_at = clock_timestamp(), started_at = coalesce(started_at, clock_timestamp())
+        WHERE id = $1 AND status IN ('queued', 'running', 'waiting')
+        RETURNING id, automation_id, version, customer_id, lead_id, status, error, dry_run, ended_at),
+     steps AS (
+       UPDATE automation_run_steps s SET status = CASE WHEN $2 = 'canceled' THEN 'canceled' ELSE 'failed' END, ended_at = clock_timestamp()
+         FROM done WHERE s.run_id = done.id AND s.status IN ('running', 'waiting')),
+     ev AS (${eventInsert(
+       'done',
+       {
+         type: "CASE WHEN done.status = 'completed' THEN 'automation.run_completed' ELSE 'automation.run_failed' END",
+         occurredAt: 'done.ended_at',
+         customerId: 'done.customer_id',
+         leadId: 'done.lead_id',
+         automationId: 'done.automation_id',
+         properties: "jsonb_strip_nulls(jsonb_build_object('runId', done.id, 'version', done.version, 'dryRun', done.dry_run, 'error', done.error))",
+         dedupeKey: "'automation.run:' || done.id",
+       },
+       "done.status <> 'canceled'",
+     )})
+     SELECT count(*)::int AS n FROM done`,
+    [id, end.status, end.error ? JSON.stringify(end.error) : null],
+  )) as { n: number }[];
+  return row!.n > 0;
+}
+
+/**
+ * The data a run's conditions and templates read: its trigger and, when the
+ * run has a lead that still exists, the lead as it is now (with the run's own
+ * tag and stage changes). Read by activities, never handed to the workflow,
+ * so no lead's values land in its history (docs/architecture.md).
+ */
+export async function findRunData(m: EntityManager, runId: string): Promise<RunData | undefined> {
+  const run = await findRun(m, runId);
+  if (!run) return undefined;
+  const l = run.lead_id ? await findLeadById(m, run.lead_id) : undefined;
+  if (!l) return { trigger: run.trigger };
+  return {
+    trigger: run.trigger,
+    lead: {
+      id: l.id,
+      email: l.email,
+      firstName: l.first_name,
+      lastName: l.last_name,
+      company: l.company,
+      fields: l.fields,
+      status: l.status,
+      stage: l.stage,
+      tags: l.tags,
+    },
+  };
 }

@@ -324,3 +324,9 @@ export async function changeLeadTags(
   )) as { tags: string[]; added: string[]; removed: string[] }[];
   return row;
 }
+
+/** A lead by id alone, whichever of the tenant's customers it belongs to (an automation of the whole tenant acts on any). */
+export async function findLeadById(m: EntityManager, id: string): Promise<LeadRow | undefined> {
+  const [row] = (await m.query(`SELECT ${LEAD_COLUMNS} FROM leads WHERE id = $1`, [id])) as LeadRow[];
+  return row;
+}

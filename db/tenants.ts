@@ -260,15 +260,18 @@ export interface AutomationLimits {
   maxRunning: number;
   actionsPerMinute: number;
   loopLimit: number;
+  /** The stages a lead may be set to (docs/automations.md, "Stages and tags"). */
+  leadStages: string[];
 }
 
 export async function automationLimits(db: Db, tenantId: string): Promise<AutomationLimits> {
   const [row] = (await db.query(
-    `SELECT automation_max_running AS "maxRunning", automation_actions_per_minute AS "actionsPerMinute", automation_loop_limit AS "loopLimit"
+    `SELECT automation_max_running AS "maxRunning", automation_actions_per_minute AS "actionsPerMinute", automation_loop_limit AS "loopLimit",
+            lead_stages AS "leadStages"
        FROM tenants WHERE id = $1`,
     [tenantId],
   )) as AutomationLimits[];
-  return row ?? { maxRunning: 20, actionsPerMinute: 60, loopLimit: 5 };
+  return row ?? { maxRunning: 20, actionsPerMinute: 60, loopLimit: 5, leadStages: [] };
 }
 
 /** The tenants whose events the trigger dispatcher reads (any automation live, or runs still active). */
@@ -285,7 +288,7 @@ export async function tenantsWithAutomationsLive(db: Db): Promise<string[]> {
 export async function lockAutomationCursor(m: EntityManager, tenantId: string): Promise<({ cursor: string } & AutomationLimits) | undefined> {
   const [row] = (await m.query(
     `SELECT automation_cursor::text AS cursor, automation_max_running AS "maxRunning", automation_actions_per_minute AS "actionsPerMinute",
-            automation_loop_limit AS "loopLimit"
+            automation_loop_limit AS "loopLimit", lead_stages AS "leadStages"
        FROM tenants WHERE id = $1 AND automations_live FOR UPDATE SKIP LOCKED`,
     [tenantId],
   )) as ({ cursor: string } & AutomationLimits)[];

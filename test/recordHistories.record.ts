@@ -47,8 +47,11 @@ import { setInboxImap } from '../db/inboxes';
 import { settingsChangedSignal } from '../workflows/readMailbox.contract';
 import { startGreenMail, type TestGreenMail } from './helpers/greenmail';
 import { mailboxFixture, noteFromLead, pointImapAt, startReader } from './helpers/mailboxReader';
-import { insertAutomation } from './helpers/automationTriggers';
+import { insertAutomation as insertTriggerAutomation } from './helpers/automationTriggers';
 import { scheduledAutomationWorkflowId, triggerScheduledAutomation } from '../workflows/triggerScheduledAutomation';
+import { admitRuns, automationTenant, insertAutomation, queueRun } from './helpers/automations';
+import { automationEventSignal, automationRunWorkflowId, WEBHOOK_HTTP_ERROR, type WebhookCallInput } from '../workflows/automationRun.contract';
+import { type Definition } from '../lib/automations';
 
 const HISTORIES = path.join(__dirname, '..', 'workflows', 'histories');
 
@@ -712,7 +715,9 @@ test('exportEvents: completed in chunks', async () => {
 test('triggerScheduledAutomation: a tick records its run', async () => {
   const t = await createTenant(owner, { customers: 1 });
   const keyring = parseKeyring(`k1:${generateKey()}`, 'k1');
-  const automation = await insertAutomation(app, t.tenant.id, keyring, { definitions: [{ trigger: { type: 'schedule', cron: '0 9 * * 1' }, steps: [] }] });
+  const automation = await insertTriggerAutomation(app, t.tenant.id, keyring, {
+    definitions: [{ trigger: { type: 'schedule', cron: '0 9 * * 1' }, steps: [] }],
+  });
   const input = { tenantId: t.tenant.id, automationId: automation.id };
   const taskQueue = uniqueTaskQueue('record');
   // A schedule names each tick's workflow `{base}-{scheduled time}`.
@@ -721,4 +726,158 @@ test('triggerScheduledAutomation: a tick records its run', async () => {
     client.workflow.execute(triggerScheduledAutomation, { workflowId, taskQueue, args: [input], typedSearchAttributes: tenantSearchAttributes(t.tenant.id) }),
   );
   await record('triggerScheduledAutomation.completed', workflowId);
+});
+
+describe('automationRun', () => {
+  let smtp: TestSmtpServer;
+  let env: Awaited<ReturnType<typeof createTimeSkippingEnv>>;
+  const taskQueue = uniqueTaskQueue('record');
+  let webhookFails = false;
+  const actions = {
+    automationWebhookCall: async (input: WebhookCallInput) => {
+      if (webhookFails) throw ApplicationFailure.nonRetryable('recorded refusal', WEBHOOK_HTTP_ERROR);
+      return { status: 200, webhookId: `${input.runId}:${input.path}` };
+    },
+    automationNotify: async () => ({ userIds: [], mailed: 0 }),
+  };
+
+  beforeAll(async () => {
+    smtp = await startSmtpServer();
+    env = await createTimeSkippingEnv();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+    await smtp?.stop();
+  });
+
+  const onWorker = (fn: () => Promise<void>) =>
+    withProjectWorker({ dataSource: app, taskQueue, connection: env.nativeConnection, activityOverrides: actions }, fn);
+  const handleOf = (tenantId: string, automationId: string, runId: string) =>
+    env.client.workflow.getHandle(automationRunWorkflowId({ tenantId, automationId, runId }));
+  const waitingAt = (tenantId: string, runId: string, path: string) =>
+    until(`the run waiting at ${path}`, async () => {
+      const [row] = (await withTenant(app, tenantId, (m) => m.query('SELECT status, waiting_for FROM automation_runs WHERE id = $1', [runId]))) as {
+        status: string;
+        waiting_for: { path?: string } | null;
+      }[];
+      const [step] = (await withTenant(app, tenantId, (m) =>
+        m.query('SELECT status FROM automation_run_steps WHERE run_id = $1 AND path = $2', [runId, path]),
+      )) as {
+        status: string;
+      }[];
+      return row?.status === 'waiting' && step?.status === 'waiting' ? true : undefined;
+    });
+
+  test('every step type, the reply branch taken', async () => {
+    await onWorker(async () => {
+      const s = await automationTenant(app, env.client, taskQueue, smtp.port, `${randomUUID()}@lead.example`);
+      const campaign = await createCampaign(s.owner, s.customer, { inboxIds: [s.inbox] });
+      const automation = await insertAutomation(app, s.tenantId, {
+        trigger: { type: 'lead.created' },
+        steps: [
+          { type: 'wait', duration: '1h' },
+          { type: 'send_message', inboxId: s.inbox, subject: 'Hi {{firstName}}', text: 'Recorded.' },
+          { type: 'add_tag', tag: 'contacted' },
+          {
+            type: 'branch',
+            condition: { in: ['contacted', { var: 'lead.tags' }] },
+            then: [{ type: 'set_stage', stage: 'meeting' }],
+            else: [{ type: 'remove_tag', tag: 'contacted' }],
+          },
+          { type: 'remove_tag', tag: 'contacted' },
+          { type: 'enroll_in_campaign', campaignId: campaign },
+          {
+            type: 'wait_for',
+            event: 'message.replied',
+            timeout: '1d',
+            onEvent: [{ type: 'notify', title: 'Replied', to: 'owners' }],
+            onTimeout: [{ type: 'set_stage', stage: 'lost' }],
+          },
+          { type: 'webhook_call', url: 'https://crm.example/recorded' },
+        ],
+      });
+      const runId = await queueRun(app, s.tenantId, { automationId: automation, version: 1, leadId: s.lead, customerId: s.customer });
+      await admitRuns(app, env.client, taskQueue, s.tenantId);
+      await waitingAt(s.tenantId, runId, '0');
+      await env.sleep(3_600_000 + 60_000);
+      await waitingAt(s.tenantId, runId, '6');
+      const handle = handleOf(s.tenantId, automation, runId);
+      await handle.signal(automationEventSignal, {
+        eventId: 'aev_000000000000000000000recrd',
+        type: 'message.replied',
+        leadId: s.lead,
+        occurredAt: new Date().toISOString(),
+      });
+      expect(await handle.result()).toEqual({ status: 'completed' });
+      await record('automationRun.every-step', handle.workflowId, { client: env.client });
+    });
+  });
+
+  test('failed at a webhook, then rerun from there; a dry run; a canceled run', async () => {
+    await onWorker(async () => {
+      const s = await automationTenant(app, env.client, taskQueue, smtp.port, `${randomUUID()}@lead.example`);
+      const definition: Definition = {
+        trigger: { type: 'lead.created' },
+        steps: [
+          { type: 'send_message', inboxId: s.inbox, subject: 'Once', text: 'Recorded.' },
+          {
+            type: 'wait_for',
+            event: 'message.replied',
+            timeout: '1h',
+            onEvent: [{ type: 'add_tag', tag: 'replied' }],
+            onTimeout: [{ type: 'add_tag', tag: 'silent' }],
+          },
+          { type: 'webhook_call', url: 'https://crm.example/recorded' },
+          { type: 'set_stage', stage: 'meeting' },
+        ],
+      };
+      const automation = await insertAutomation(app, s.tenantId, definition);
+      webhookFails = true;
+      const failed = await queueRun(app, s.tenantId, { automationId: automation, version: 1, leadId: s.lead, customerId: s.customer });
+      await admitRuns(app, env.client, taskQueue, s.tenantId);
+      await until(
+        'the failed run started',
+        async () =>
+          (await handleOf(s.tenantId, automation, failed)
+            .describe()
+            .catch(() => undefined)) ?? undefined,
+      );
+      expect(await handleOf(s.tenantId, automation, failed).result()).toMatchObject({ status: 'failed', step: '2' });
+      await record('automationRun.failed', handleOf(s.tenantId, automation, failed).workflowId, { client: env.client });
+
+      webhookFails = false;
+      const rerun = await queueRun(app, s.tenantId, { automationId: automation, version: 1, leadId: s.lead, customerId: s.customer, rerunOf: failed });
+      await admitRuns(app, env.client, taskQueue, s.tenantId);
+      await until(
+        'the rerun started',
+        async () =>
+          (await handleOf(s.tenantId, automation, rerun)
+            .describe()
+            .catch(() => undefined)) ?? undefined,
+      );
+      expect(await handleOf(s.tenantId, automation, rerun).result()).toEqual({ status: 'completed' });
+      await record('automationRun.rerun', handleOf(s.tenantId, automation, rerun).workflowId, { client: env.client });
+
+      const dry = await queueRun(app, s.tenantId, { automationId: automation, version: 1, leadId: s.lead, customerId: s.customer, dryRun: true });
+      await admitRuns(app, env.client, taskQueue, s.tenantId);
+      await until(
+        'the dry run started',
+        async () =>
+          (await handleOf(s.tenantId, automation, dry)
+            .describe()
+            .catch(() => undefined)) ?? undefined,
+      );
+      expect(await handleOf(s.tenantId, automation, dry).result()).toEqual({ status: 'completed' });
+      await record('automationRun.dry-run', handleOf(s.tenantId, automation, dry).workflowId, { client: env.client });
+
+      const waits = await insertAutomation(app, s.tenantId, { trigger: { type: 'manual' }, steps: [{ type: 'wait', duration: '2d' }] });
+      const canceled = await queueRun(app, s.tenantId, { automationId: waits, version: 1, leadId: s.lead, customerId: s.customer });
+      await admitRuns(app, env.client, taskQueue, s.tenantId);
+      await waitingAt(s.tenantId, canceled, '0');
+      const handle = handleOf(s.tenantId, waits, canceled);
+      await handle.cancel();
+      await expect(handle.result()).rejects.toThrow();
+      await record('automationRun.canceled', handle.workflowId, { client: env.client });
+    });
+  });
 });

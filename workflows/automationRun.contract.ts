@@ -1,7 +1,8 @@
 // The contract of automationRun, one run of an automation (docs/automations.md,
 // "Runs"): its workflow id, input, signals and query. The input names the run
-// only; the run's version, trigger and lead are read from its row by the
-// first activity, so a run always interprets the version it was created on.
+// only; the run's version is read from its row by the first activity, so a
+// run always interprets the version it was created on, and its trigger and
+// lead are read by the activities that need them, never held in history.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { automationRunWorkflowId } from './ids';
 
@@ -70,8 +71,12 @@ export interface WebhookCallInput extends ActionStep {
   url: string;
   body?: Record<string, unknown>;
   timeoutSeconds?: number;
-  /** The run's data the body is sent with (the trigger and the lead). */
-  data: Record<string, unknown>;
+  /**
+   * Not sent by the run: the activity reads the run's data (the trigger and
+   * the lead, `findRunData` in db/automationRuns.ts) from the database, so
+   * no personal data lands in the workflow's history (docs/architecture.md).
+   */
+  data?: Record<string, unknown>;
 }
 
 export interface WebhookCallResult {

@@ -11,3 +11,4 @@ export { readMailbox } from './readMailbox';
 export { sendMessage } from './sendMessage';
 export { exportEvents } from './exportEvents';
 export { triggerScheduledAutomation } from './triggerScheduledAutomation';
+export { automationRun } from './automationRun';
