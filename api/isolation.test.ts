@@ -302,6 +302,7 @@ function rows(): Row[] {
     ...trackingRows(),
     ...chartRows(),
     ...analyticsExportRows(),
+    ...leadStageRows(),
   ];
 }
 
@@ -890,4 +891,28 @@ async function created202(agent: Agent, customerId: string): Promise<string> {
   const res = await agent.post('/api/analytics/exports').set('X-Customer-Id', customerId).send({ from: '2024-01-01', to: '2024-01-02' });
   if (res.status !== 202) throw new Error(`fixture export: ${res.status} ${JSON.stringify(res.body)}`);
   return (res.body as { id: string }).id;
+}
+
+/** A lead's stage and tags, set by PATCH, in the lead's customer only. */
+function leadStageRows(): Row[] {
+  const leadOf = (agent: () => Agent, customerId: () => string) => async () => (await campaignOf(agent, customerId, 'pending')()).split('|')[1]!;
+  const make = {
+    own: leadOf(
+      () => agents.ownerA,
+      () => a.customers[0]!.id,
+    ),
+    otherTenant: leadOf(
+      () => agents.ownerB,
+      () => b.customers[0]!.id,
+    ),
+    otherCustomer: leadOf(
+      () => agents.ownerA,
+      () => a.customers[1]!.id,
+    ),
+  };
+  const base = { customerId: () => a.customers[0]!.id, idPrefix: 'lead' as const, make, route: 'PATCH /api/leads/:id', action: 'update' as const, ok: 200 };
+  return [
+    { ...base, caller: 'owner', body: { stage: 'won', tags: ['matrix'] } },
+    { ...base, caller: 'restricted', body: { stage: 'interested', tags: [] } },
+  ];
 }

@@ -252,3 +252,19 @@ export async function tenantsWithAnalyticsRetention(db: Db): Promise<{ id: strin
     days: number;
   }[];
 }
+
+/** The tenant's lead stages, its pipeline in order (docs/automations.md, "Stages and tags"). */
+export async function leadStages(db: Db, tenantId: string): Promise<string[]> {
+  const [t] = (await db.query('SELECT lead_stages FROM tenants WHERE id = $1', [tenantId])) as { lead_stages: string[] }[];
+  return t?.lead_stages ?? [];
+}
+
+export async function setLeadStages(db: Db, tenantId: string, stages: string[]): Promise<void> {
+  await db.query('UPDATE tenants SET lead_stages = $2::text[], updated_at = now() WHERE id = $1', [tenantId, stages]);
+}
+
+/** How many of the tenant's automation runs may be `running` at once (docs/automations.md, "Limits"). */
+export async function automationMaxRunning(db: Db, tenantId: string): Promise<number> {
+  const [t] = (await db.query('SELECT automation_max_running FROM tenants WHERE id = $1', [tenantId])) as { automation_max_running: number }[];
+  return t?.automation_max_running ?? 20;
+}

@@ -144,6 +144,10 @@ const EXPECTED: Record<string, Row> = {
   'POST /platform/backfills/[name]?/throttle':      [401,       404,    404,        404,        404],
   'GET /platform/tenants/[id]':                     ['login',   404,    404,        404,        404],
   'POST /platform/tenants/[id]?/retry':             [401,       404,    404,        404,        404],
+
+  'POST /client/leads/[id]?/classify':              [401,       403,    403,        404,        'ok'],
+  'GET /provider/settings':                         ['login',   403,    403,        403,        200],
+  'POST /provider/settings?/stages':                [401,       403,    403,        403,        'ok'],
 };
 
 interface Seeds {
@@ -216,6 +220,7 @@ const FORMS: Record<string, (s: Seeds) => Record<string, string>> = {
   'POST /client/replies/[id]?/snooze': (s) => ({ customerId: s.customerB, snoozedUntil: new Date(Date.now() + 86_400_000).toISOString().slice(0, 16) }),
   'POST /client/replies/[id]?/assign': (s) => ({ customerId: s.customerB, assigneeMemberId: '' }),
   'POST /client/replies/[id]?/reply': (s) => ({ customerId: s.customerB, text: 'Thanks, talk soon.', idempotencyKey: randomUUID() }),
+  'POST /client/leads/[id]?/classify': (s) => ({ customerId: s.customerB, stage: 'interested', tags: 'guarded, q3' }),
 };
 
 /** Each route with parameters, as a real path (and the query its page needs to pick customer B). */

@@ -42,6 +42,7 @@ const WALK: readonly { route: string; who: Who; url: (s: Seeds) => string }[] = 
   { route: '/provider/outbox', who: 'owner', url: (s) => `/provider/outbox?customer=${s.customerId}` },
   { route: '/provider/members', who: 'owner', url: () => '/provider/members' },
   { route: '/provider/roles', who: 'owner', url: () => '/provider/roles' },
+  { route: '/provider/settings', who: 'owner', url: () => '/provider/settings' },
   { route: '/dev/tokens', who: 'owner', url: () => '/dev/tokens' },
   { route: '/dev/webhooks', who: 'owner', url: () => '/dev/webhooks' },
   { route: '/dev/api', who: 'owner', url: () => '/dev/api' },
