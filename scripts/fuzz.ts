@@ -83,6 +83,13 @@ export const NO_SUCCESS_EXPECTED: Record<string, string> = {
     'the token is HMAC-signed by the send (a tracked message’s link), and a valid one answers 302, not 2xx; api/tracking.test.ts follows one from a sent message',
   'GET /api/analytics/exports/{id}/download':
     'takes a link the server signed (HMAC over tenant, export and expiry) for a completed export: a fuzzer cannot sign; api/analyticsExport.test.ts downloads one',
+  'GET /api/automations/{id}/runs':
+    'names an automation, and the fuzzer seeds none: every generated id is the 404; api/automationRuns.test.ts lists the runs of one',
+  'GET /api/automation-runs/{id}': 'a run exists only once an automation is triggered, which the fuzzer does not do; api/automationRuns.test.ts reads runs',
+  'POST /api/automation-runs/{id}/cancel':
+    'needs a run (see GET /api/automation-runs/{id}), and only a queued, running or waiting one cancels (409 once ended); api/automationRuns.test.ts',
+  'POST /api/automation-runs/{id}/rerun':
+    'needs a run (see GET /api/automation-runs/{id}), and only a failed one is rerun (409 otherwise); api/automationRuns.test.ts',
 };
 
 interface Seeded {
