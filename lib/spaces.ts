@@ -56,6 +56,8 @@ export const SPACES: readonly SpaceDefinition[] = [
       { path: 'members', label: 'Members', permission: 'members.read' },
       { path: 'roles', label: 'Roles', permission: 'roles.read' },
       { path: 'settings', label: 'Settings', permission: 'settings.manage' },
+      { path: 'automations', label: 'Automations', permission: 'automations.read' },
+      { path: 'automation-runs', label: 'Automation runs', permission: 'automations.read' },
     ],
   },
   {

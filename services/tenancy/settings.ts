@@ -49,7 +49,7 @@ async function changeLeadStages(a: TenantAccess, stages: string[]): Promise<void
       409,
       'stage_in_use',
       `leads are still in ${inUse.map((s) => `"${s.stage}" (${s.leads})`).join(', ')}: move them to another stage first`,
-      inUse,
+      { stagesInUse: inUse },
     );
   if (before.join('\n') === stages.join('\n')) return;
   await setLeadStages(a.manager, a.tenantId, stages);
