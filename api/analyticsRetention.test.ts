@@ -41,14 +41,14 @@ it('is set through the settings API by owners and admins only, within 1–3650 d
   await addMember(suite.ds, t, owner, 'owner');
   await addMember(suite.ds, t, viewer, 'viewer');
   const agent = await signIn(app, owner.email);
-  expect((await agent.get('/api/settings')).body).toEqual({ analyticsRetentionDays: null });
-  expect((await agent.patch('/api/settings').send({ analyticsRetentionDays: 30 })).body).toEqual({ analyticsRetentionDays: 30 });
-  expect((await agent.get('/api/settings')).body).toEqual({ analyticsRetentionDays: 30 });
+  expect((await agent.get('/api/settings')).body).toMatchObject({ analyticsRetentionDays: null });
+  expect((await agent.patch('/api/settings').send({ analyticsRetentionDays: 30 })).body).toMatchObject({ analyticsRetentionDays: 30 });
+  expect((await agent.get('/api/settings')).body).toMatchObject({ analyticsRetentionDays: 30 });
   for (const bad of [0, 3651, 1.5, '30']) expect((await agent.patch('/api/settings').send({ analyticsRetentionDays: bad })).status).toBe(400);
-  expect((await agent.patch('/api/settings').send({ analyticsRetentionDays: null })).body).toEqual({ analyticsRetentionDays: null });
+  expect((await agent.patch('/api/settings').send({ analyticsRetentionDays: null })).body).toMatchObject({ analyticsRetentionDays: null });
   const v = await signIn(app, viewer.email);
   expect((await v.patch('/api/settings').send({ analyticsRetentionDays: 1 })).status).toBe(403);
-  expect((await agent.get('/api/settings')).body).toEqual({ analyticsRetentionDays: null });
+  expect((await agent.get('/api/settings')).body).toMatchObject({ analyticsRetentionDays: null });
 });
 
 it('prunes events older than the retention in bounded batches; unlimited tenants keep everything', async () => {

@@ -45,6 +45,7 @@ import { chartRoutes } from './routes/charts';
 import { analyticsExportRoutes } from './routes/analyticsExport';
 import { automationTriggerRoutes } from './routes/automationTriggers';
 import { notificationRoutes } from './routes/notifications';
+import { automationRunRoutes } from './routes/automationRuns';
 import { type AppState } from './state';
 import { type AppDeps } from './deps';
 
@@ -121,6 +122,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   analyticsExportRoutes(r, { ...deps, ...workflows });
   automationTriggerRoutes(r, { ...deps, ...workflows });
   notificationRoutes(r);
+  automationRunRoutes(r, { dataSource: deps.dataSource, ...workflows });
   app.use(r.router.routes());
   app.use(r.router.allowedMethods());
   specsOf.set(app, r.specs);

@@ -29,6 +29,7 @@ import { createStripe } from '../lib/stripe';
 import { exportLinkSignature } from '../lib/analyticsExport';
 import { defaultExportDir, exportFilePath } from '../lib/exportFiles';
 import { signTrackingToken } from '../lib/tracking';
+import { insertAutomation as insertRunAutomation, insertFailedRun, insertRunRow } from '../test/helpers/automationRows';
 import { insertAutomation } from '../test/helpers/automationTriggers';
 
 type Caller = 'owner' | 'restricted';
@@ -305,6 +306,8 @@ function rows(): Row[] {
     ...analyticsExportRows(),
     ...automationTriggerRows(),
     ...notificationRows(),
+    ...leadStageRows(),
+    ...automationRunRows(),
   ];
 }
 
@@ -961,4 +964,62 @@ function notificationRows(): Row[] {
     nonexistent: () => newId('ntf'),
   };
   return [{ route: 'POST /api/notifications/:id/read', action: 'update', caller: 'owner', ok: 200, make }];
+}
+
+/** A lead's stage and tags, set by PATCH, in the lead's customer only. */
+function leadStageRows(): Row[] {
+  const leadOf = (agent: () => Agent, customerId: () => string) => async () => (await campaignOf(agent, customerId, 'pending')()).split('|')[1]!;
+  const make = {
+    own: leadOf(
+      () => agents.ownerA,
+      () => a.customers[0]!.id,
+    ),
+    otherTenant: leadOf(
+      () => agents.ownerB,
+      () => b.customers[0]!.id,
+    ),
+    otherCustomer: leadOf(
+      () => agents.ownerA,
+      () => a.customers[1]!.id,
+    ),
+  };
+  const base = { customerId: () => a.customers[0]!.id, idPrefix: 'lead' as const, make, route: 'PATCH /api/leads/:id', action: 'update' as const, ok: 200 };
+  return [
+    { ...base, caller: 'owner', body: { stage: 'won', tags: ['matrix'] } },
+    { ...base, caller: 'restricted', body: { stage: 'interested', tags: [] } },
+  ];
+}
+
+/**
+ * Automation runs (rows written directly): an automation's run list, a run,
+ * its cancel and its rerun. A member restricted to a customer sees the runs
+ * of that customer's automations only, and may not cancel or rerun.
+ */
+function automationRunRows(): Row[] {
+  const automationOf = (t: () => TenantFixture, customerId?: () => string) => () => insertRunAutomation(app, t().tenant.id, { customerId: customerId?.() });
+  const runOf = (t: () => TenantFixture, status: 'queued' | 'failed', customerId?: () => string) => async (): Promise<string> => {
+    const automationId = await automationOf(t, customerId)();
+    return status === 'failed' ? insertFailedRun(app, t().tenant.id, automationId) : insertRunRow(app, t().tenant.id, { automationId, status });
+  };
+  const A = () => a;
+  const B = () => b;
+  const c0 = () => a.customers[0]!.id;
+  const c1 = () => a.customers[1]!.id;
+  const autos = { own: automationOf(A), otherTenant: automationOf(B), nonexistent: () => newId('auto') };
+  const restrictedAutos = { own: automationOf(A, c0), otherTenant: automationOf(B), otherCustomer: automationOf(A, c1), nonexistent: () => newId('auto') };
+  const runs = (status: 'queued' | 'failed') => ({ own: runOf(A, status), otherTenant: runOf(B, status), nonexistent: () => newId('arun') });
+  const restrictedRuns = {
+    own: runOf(A, 'queued', c0),
+    otherTenant: runOf(B, 'queued'),
+    otherCustomer: runOf(A, 'queued', c1),
+    nonexistent: () => newId('arun'),
+  };
+  return [
+    { route: 'GET /api/automations/:id/runs', action: 'read', caller: 'owner', ok: 200, make: autos },
+    { route: 'GET /api/automations/:id/runs', action: 'read', caller: 'restricted', ok: 200, make: restrictedAutos },
+    { route: 'GET /api/automation-runs/:id', action: 'read', caller: 'owner', ok: 200, make: runs('queued') },
+    { route: 'GET /api/automation-runs/:id', action: 'read', caller: 'restricted', ok: 200, make: restrictedRuns },
+    { route: 'POST /api/automation-runs/:id/cancel', action: 'update', caller: 'owner', ok: 202, make: runs('queued') },
+    { route: 'POST /api/automation-runs/:id/rerun', action: 'create-from', caller: 'owner', ok: 202, make: runs('failed') },
+  ];
 }

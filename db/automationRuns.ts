@@ -5,6 +5,7 @@ import { type EntityManager } from 'typeorm';
 import { type RunData } from '../lib/automations';
 import { eventInsert } from './analyticsEvents';
 import { findLeadById } from './leads';
+import { keysetPage, type ListParams, type Page } from './pagination';
 import { ensureBucket, type Queryable, takeBucketHits } from './rateLimits';
 
 export type RunStatus = 'queued' | 'running' | 'waiting' | 'completed' | 'failed' | 'canceled';
@@ -182,6 +183,58 @@ export async function findRunWithDefinition(m: EntityManager, id: string): Promi
 }
 
 export type StepStatus = 'running' | 'waiting' | 'completed' | 'failed' | 'skipped' | 'canceled';
+// Reading runs for the API and the console (docs/automations.md, "Run API").
+
+/** A run as its detail shows it: the row and the customer of its automation (null: tenant-wide). */
+export type RunWithScope = RunRow & { automation_customer_id: string | null };
+
+/** The run and whose automation it belongs to; undefined when the tenant has no such run. */
+export async function findRunWithScope(m: EntityManager, id: string): Promise<RunWithScope | undefined> {
+  const [row] = (await m.query(
+    `SELECT ${RUN_COLUMNS.split(', ')
+      .map((c) => `r.${c}`)
+      .join(', ')}, a.customer_id AS automation_customer_id
+       FROM automation_runs r JOIN automations a ON a.id = r.automation_id WHERE r.id = $1`,
+    [id],
+  )) as RunWithScope[];
+  return row;
+}
+
+/**
+ * Whether the automation exists and whose it is, for a list of its runs: the
+ * automation's own row is db/automations.ts's, so this reads it through the
+ * join (a right join: an automation with no run yet still answers).
+ */
+export async function automationScopeOfRuns(m: EntityManager, automationId: string): Promise<{ customer_id: string | null } | undefined> {
+  const [row] = (await m.query('SELECT a.customer_id FROM automation_runs r RIGHT JOIN automations a ON a.id = r.automation_id WHERE a.id = $1 LIMIT 1', [
+    automationId,
+  ])) as { customer_id: string | null }[];
+  return row;
+}
+
+export interface RunListFilter {
+  automationId?: string;
+  status?: RunStatus;
+  /** Only runs of this customer's automations (a member restricted to it). */
+  customerId?: string;
+}
+
+/** One page of runs, newest first (run ids are time-ordered: db/ids.ts). */
+export async function listRunsPage(m: EntityManager, filter: RunListFilter, list: ListParams): Promise<Page<RunRow>> {
+  return keysetPage<RunRow>(m, list, {
+    select: `SELECT ${RUN_COLUMNS.split(', ')
+      .map((c) => `r.${c}`)
+      .join(', ')} FROM automation_runs r JOIN automations a ON a.id = r.automation_id`,
+    key: 'r.id',
+    order: 'desc',
+    where: [
+      ['r.automation_id = ?', filter.automationId],
+      ['r.status = ?', filter.status],
+      ['a.customer_id = ?', filter.customerId],
+    ],
+    idOf: (r) => r.id,
+  });
+}
 
 export interface StepRow {
   path: string;
@@ -360,4 +413,34 @@ export async function findRunData(m: EntityManager, runId: string): Promise<RunD
       tags: l.tags,
     },
   };
+}
+
+/** The runs that rerun this one (newest first). */
+export async function rerunsOf(m: EntityManager, runId: string): Promise<string[]> {
+  const rows = (await m.query('SELECT id FROM automation_runs WHERE rerun_of = $1 ORDER BY id DESC', [runId])) as { id: string }[];
+  return rows.map((r) => r.id);
+}
+
+/** Cancels a run still `queued` (it has no workflow yet); false when it is no longer queued. */
+export async function cancelQueuedRun(m: EntityManager, runId: string): Promise<boolean> {
+  const [rows] = (await m.query(
+    "UPDATE automation_runs SET status = 'canceled', ended_at = clock_timestamp() WHERE id = $1 AND status = 'queued' RETURNING id",
+    [runId],
+  )) as [{ id: string }[], number];
+  return rows.length > 0;
+}
+
+/** Ends a run whose workflow is gone (it never started, or ended before writing its row) as canceled. */
+export async function cancelOrphanedRun(m: EntityManager, runId: string): Promise<boolean> {
+  const [rows] = (await m.query(
+    "UPDATE automation_runs SET status = 'canceled', waiting_for = NULL, ended_at = clock_timestamp() WHERE id = $1 AND status IN ('running', 'waiting') RETURNING id",
+    [runId],
+  )) as [{ id: string }[], number];
+  return rows.length > 0;
+}
+
+/** The run holding a dedupe key (a statement of its own, so it sees a concurrent request's committed run). */
+export async function findRunIdByDedupeKey(m: EntityManager, automationId: string, dedupeKey: string): Promise<string | undefined> {
+  const [row] = (await m.query('SELECT id FROM automation_runs WHERE automation_id = $1 AND dedupe_key = $2', [automationId, dedupeKey])) as { id: string }[];
+  return row?.id;
 }

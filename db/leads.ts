@@ -111,7 +111,7 @@ export async function listLeadsPage(m: EntityManager, customerId: string, list: 
 /** The columns a lead list sorts by (besides `created`). */
 const LEAD_SORTS = { email: 'email' };
 
-export type LeadListParams = ListParams & { status?: string; source?: string; campaign?: string };
+export type LeadListParams = ListParams & { status?: string; source?: string; campaign?: string; stage?: string; tag?: string };
 
 /**
  * The first statement of a lead list page: the page's rows, or with a search
@@ -124,6 +124,9 @@ export function leadPageStatement(customerId: string, list: LeadListParams): { s
     ['status = ?', list.status],
     ['source = ?', list.source],
     [LEADS_IN_CAMPAIGN, list.campaign],
+    ['stage = ?', list.stage],
+    // Containment, so the tags' GIN index answers it.
+    ['tags @> ARRAY[?]::text[]', list.tag],
   ];
   // A sorted search reads the sort column too (the heap, not the index alone).
   const keys = sortOf(list.sort, LEAD_SORTS).column ? 'id, email' : 'id';
@@ -329,4 +332,12 @@ export async function changeLeadTags(
 export async function findLeadById(m: EntityManager, id: string): Promise<LeadRow | undefined> {
   const [row] = (await m.query(`SELECT ${LEAD_COLUMNS} FROM leads WHERE id = $1`, [id])) as LeadRow[];
   return row;
+}
+
+/** How many of the tenant's leads are in each of these stages (stages no lead has are left out). */
+export async function leadsInStages(m: EntityManager, stages: string[]): Promise<{ stage: string; leads: number }[]> {
+  return (await m.query('SELECT stage, count(*)::int AS leads FROM leads WHERE stage = ANY($1::text[]) GROUP BY stage ORDER BY stage', [stages])) as {
+    stage: string;
+    leads: number;
+  }[];
 }

@@ -315,3 +315,13 @@ export async function setAutomationsLive(m: EntityManager, tenantId: string, liv
     [tenantId, live],
   );
 }
+
+/** The tenant's lead stages, its pipeline in order (docs/automations.md, "Stages and tags"). */
+export async function leadStages(db: Db, tenantId: string): Promise<string[]> {
+  const [t] = (await db.query('SELECT lead_stages FROM tenants WHERE id = $1', [tenantId])) as { lead_stages: string[] }[];
+  return t?.lead_stages ?? [];
+}
+
+export async function setLeadStages(db: Db, tenantId: string, stages: string[]): Promise<void> {
+  await db.query('UPDATE tenants SET lead_stages = $2::text[], updated_at = now() WHERE id = $1', [tenantId, stages]);
+}

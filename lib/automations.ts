@@ -261,3 +261,8 @@ export function usesStep(d: Definition, type: Step['type']): boolean {
   for (const { step } of walkSteps(d.steps)) if (step.type === type) return true;
   return false;
 }
+
+/** A lead's tag, as a person sets it through the API: the rule the `add_tag` step uses. */
+export const leadTagSchema = tag;
+/** A stage name, as the tenant's list and a person's change give it: the rule the `set_stage` step uses. */
+export const leadStageSchema = stage;

@@ -55,6 +55,9 @@ export const SPACES: readonly SpaceDefinition[] = [
       { path: 'outbox', label: 'Sending health', permission: 'campaigns.read' },
       { path: 'members', label: 'Members', permission: 'members.read' },
       { path: 'roles', label: 'Roles', permission: 'roles.read' },
+      { path: 'settings', label: 'Settings', permission: 'settings.manage' },
+      { path: 'automations', label: 'Automations', permission: 'automations.read' },
+      { path: 'automation-runs', label: 'Automation runs', permission: 'automations.read' },
     ],
   },
   {

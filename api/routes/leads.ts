@@ -28,6 +28,9 @@ export function leadRoutes(r: Routes, deps: WorkflowClientDeps) {
     },
     ({ access, customerId, query }) => leads.leadDomains(access, customerId, query.limit),
   );
+  r.add({ method: 'get', path: '/api/leads/stages', summary: "The tenant's lead stages, in pipeline order", ...read, response: R.leadStages }, ({ access }) =>
+    leads.listLeadStages(access),
+  );
   r.add(
     {
       method: 'get',
@@ -44,7 +47,7 @@ export function leadRoutes(r: Routes, deps: WorkflowClientDeps) {
     {
       method: 'patch',
       path: '/api/leads/:id',
-      summary: "Correct a lead's name, company or template fields",
+      summary: "Correct a lead's name, company or template fields; set its stage (one of the tenant's) or its whole list of tags",
       ...write,
       ...lead,
       body: S.leadPatch,

@@ -198,6 +198,8 @@ const leadFields = {
   company: z.string(),
   fields: z.record(z.string(), z.string()),
   status: z.string(),
+  stage: z.string().describe("the lead's stage in the tenant's pipeline"),
+  tags: z.array(z.string()),
   source: z.string(),
   createdAt: at,
   updatedAt: at,
@@ -316,3 +318,4 @@ export const leadExpanded = z.strictObject({
   activity: z.array(leadActivity).optional().meta({ description: 'with expand=activity' }),
   conversations: z.array(conversation).optional().meta({ description: 'with expand=conversations: latest message first' }),
 });
+export const leadStages = z.strictObject({ data: z.array(z.string()).describe("the tenant's lead stages, in pipeline order") });

@@ -1,6 +1,7 @@
 // Request schemas of the outreach routes (campaigns, leads, sequences).
 import { z } from 'zod';
 import { isValidTimezone, parseClock } from '../../lib/schedule';
+import { leadStageSchema, leadTagSchema } from '../../lib/automations';
 import { hasMalformedVariable } from '../../lib/templates';
 import { ENROLLMENT_STATUSES } from '../../workflows/enrollLead.contract';
 import { INT4_MAX, listQuery, MAX_LIMIT, sortQuery } from '../pagination';
@@ -77,6 +78,8 @@ export const leadsQuery = listQuery.extend({
   status: z.enum(['active', 'replied', 'bounced', 'unsubscribed']).optional(),
   source: z.enum(['api', 'csv']).optional(),
   campaign: z.string().max(40).optional(),
+  stage: leadStageSchema.optional(),
+  tag: leadTagSchema.optional(),
   sort: sortQuery('email'),
 });
 
@@ -96,9 +99,16 @@ export const leadPatch = z
         z.string().max(2000),
       )
       .optional(),
+    stage: leadStageSchema.optional().describe("one of the tenant's lead stages (GET /api/leads/stages)"),
+    tags: z
+      .array(leadTagSchema)
+      .max(50, 'a lead has at most 50 tags')
+      .refine((t) => new Set(t).size === t.length, { message: 'lists a tag twice' })
+      .optional()
+      .describe("the lead's whole new list of tags"),
   })
   .strict()
-  .refine((b) => Object.keys(b).length > 0, { message: 'give firstName, lastName, company or fields' });
+  .refine((b) => Object.keys(b).length > 0, { message: 'give firstName, lastName, company, fields, stage or tags' });
 
 export const sequenceBody = z.object({ name: z.string().trim().min(1).max(200) }).strict();
 export const stepBody = stepSnapshot;

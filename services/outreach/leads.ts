@@ -7,13 +7,15 @@
 import { type EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { listLeadEnrollments, runningEnrollmentsOfLead } from '../../db/enrollments';
-import { isId } from '../../db/ids';
+import { isId, newId } from '../../db/ids';
 import * as leads from '../../db/leads';
 import { type LeadRow } from '../../db/leads';
 import * as suppressions from '../../db/suppressions';
+import { leadStages } from '../../db/tenants';
 import { type ListParams } from '../../db/pagination';
 import { ApiError, forbidden, notFound } from '../../lib/errors';
 import { archiveSignal } from '../../workflows/enrollLead.contract';
+import { auditBy } from '../audit';
 import { type TenantAccess } from '../context';
 import { type EnrollmentKey, signalAfterCommit, type WorkflowClientDeps } from './enrollments';
 import { leadActivity, leadConversations } from './leadTimeline';
@@ -130,6 +132,8 @@ const leadJson = (l: LeadRow) => ({
   company: l.company,
   fields: l.fields,
   status: l.status,
+  stage: l.stage,
+  tags: l.tags,
   source: l.source,
   createdAt: l.created_at,
   updatedAt: l.updated_at,
@@ -142,7 +146,11 @@ async function findLead(a: TenantAccess, customerId: string, id: string): Promis
   return row;
 }
 
-export async function listLeads(a: TenantAccess, customerId: string, list: ListParams & { status?: string; source?: string; campaign?: string }) {
+export async function listLeads(
+  a: TenantAccess,
+  customerId: string,
+  list: ListParams & { status?: string; source?: string; campaign?: string; stage?: string; tag?: string },
+) {
   const p = await leads.listLeadsPage(a.manager, customerId, list);
   return { data: p.data.map(leadJson), nextCursor: p.nextCursor };
 }
@@ -189,19 +197,56 @@ export async function getLead(a: TenantAccess, customerId: string, id: string, e
   };
 }
 
+/** The tenant's lead stages, in pipeline order: what a lead's `stage` may be. */
+export async function listLeadStages(a: TenantAccess) {
+  return { data: await leadStages(a.manager, a.tenantId) };
+}
+
+/**
+ * Corrects a lead; a new `stage` (one of the tenant's) or list of `tags`
+ * writes `lead.stage_changed` / `lead.tagged` under a key of its own, so one
+ * person's change is one event per change however the automations that read
+ * it are delivered; the same stage or tags again write nothing
+ * (docs/automations.md, "Stages and tags").
+ */
 export async function updateLead(
   a: TenantAccess,
   customerId: string,
   id: string,
-  patch: { firstName?: string; lastName?: string; company?: string; fields?: Record<string, string> },
+  patch: { firstName?: string; lastName?: string; company?: string; fields?: Record<string, string>; stage?: string; tags?: string[] },
 ) {
   const lead = await findLead(a, customerId, id);
-  await leads.updateLead(a.manager, lead.id, {
-    firstName: patch.firstName ?? lead.first_name,
-    lastName: patch.lastName ?? lead.last_name,
-    company: patch.company ?? lead.company,
-    fields: { ...lead.fields, ...patch.fields },
-  });
+  if (patch.stage !== undefined && !(await leadStages(a.manager, a.tenantId)).includes(patch.stage))
+    throw new ApiError(400, 'validation_failed', `"${patch.stage}" is not one of the tenant's lead stages`, [
+      { path: 'stage', message: "is not one of the tenant's lead stages", code: 'invalid_value' },
+    ]);
+  if (patch.firstName !== undefined || patch.lastName !== undefined || patch.company !== undefined || patch.fields !== undefined)
+    await leads.updateLead(a.manager, lead.id, {
+      firstName: patch.firstName ?? lead.first_name,
+      lastName: patch.lastName ?? lead.last_name,
+      company: patch.company ?? lead.company,
+      fields: { ...lead.fields, ...patch.fields },
+    });
+  if (patch.stage !== undefined) {
+    const r = await leads.setLeadStage(a.manager, customerId, lead.id, patch.stage, { dedupeKey: `stage:${newId('evt')}` });
+    if (r?.changed)
+      await auditBy(a, { action: 'lead_stage_changed', outcome: 'success', targetType: 'lead', targetId: lead.id, details: { from: r.from, to: r.to } });
+  }
+  if (patch.tags !== undefined) {
+    const wanted = new Set(patch.tags);
+    const change = { add: patch.tags.filter((t) => !lead.tags.includes(t)), remove: lead.tags.filter((t) => !wanted.has(t)) };
+    if (change.add.length + change.remove.length > 0) {
+      const r = await leads.changeLeadTags(a.manager, customerId, lead.id, change, { dedupeKey: `tags:${newId('evt')}` });
+      if (r && r.added.length + r.removed.length > 0)
+        await auditBy(a, {
+          action: 'lead_tags_changed',
+          outcome: 'success',
+          targetType: 'lead',
+          targetId: lead.id,
+          details: { added: r.added, removed: r.removed },
+        });
+    }
+  }
   return leadJson(await findLead(a, customerId, lead.id));
 }
 

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { type DataSource } from 'typeorm';
 import { openDataSource } from '../helpers/database';
 import { apiCall, apiSession, seedOutreach } from '../helpers/consoleSeed';
+import { insertAutomation, insertFailedRun } from '../helpers/automationRows';
 import { seedConversation } from '../helpers/conversationSeed';
 import { addMember, createTenant, createUser, type TenantFixture } from '../helpers/fixtures';
 import { env, linkFor } from './browser';
@@ -148,6 +149,14 @@ const EXPECTED: Record<string, Row> = {
   'GET /notifications':                             ['login',   200,    200,        200,        200],
   'POST /notifications?/read':                      [401,       'ok',   'ok',       'ok',       'ok'],
   'POST /notifications?/readAll':                   [401,       'ok',   'ok',       'ok',       'ok'],
+  'POST /client/leads/[id]?/classify':              [401,       403,    403,        404,        'ok'],
+  'GET /provider/settings':                         ['login',   403,    403,        403,        200],
+  'POST /provider/settings?/stages':                [401,       403,    403,        403,        'ok'],
+  'GET /provider/automations/[id]/runs':            ['login',   403,    403,        404,        200],
+  'GET /provider/automation-runs':                  ['login',   403,    403,        200,        200],
+  'GET /provider/automation-runs/[id]':             ['login',   403,    403,        404,        200],
+  'POST /provider/automation-runs/[id]?/cancel':    [401,       403,    403,        404,        'ok'],
+  'POST /provider/automation-runs/[id]?/rerun':     [401,       403,    403,        404,        'ok'],
 };
 
 interface Seeds {
@@ -171,6 +180,9 @@ interface Seeds {
   viewerRoleId: string;
   /** A conversation of customer B with the seeded lead. */
   conversationId: string;
+  /** An automation of customer B and a failed run of it (rows written directly). */
+  automationId: string;
+  runId: string;
 }
 
 /**
@@ -220,6 +232,7 @@ const FORMS: Record<string, (s: Seeds) => Record<string, string>> = {
   'POST /client/replies/[id]?/snooze': (s) => ({ customerId: s.customerB, snoozedUntil: new Date(Date.now() + 86_400_000).toISOString().slice(0, 16) }),
   'POST /client/replies/[id]?/assign': (s) => ({ customerId: s.customerB, assigneeMemberId: '' }),
   'POST /client/replies/[id]?/reply': (s) => ({ customerId: s.customerB, text: 'Thanks, talk soon.', idempotencyKey: randomUUID() }),
+  'POST /client/leads/[id]?/classify': (s) => ({ customerId: s.customerB, stage: 'interested', tags: 'guarded, q3' }),
 };
 
 /** Each route with parameters, as a real path (and the query its page needs to pick customer B). */
@@ -232,6 +245,8 @@ const PARAMS: Record<string, (s: Seeds) => { path: string; query?: string }> = {
   '/platform/backfills/[name]': () => ({ path: '/platform/backfills/legacy-tenant-id' }),
   '/platform/tenants/[id]': (s) => ({ path: `/platform/tenants/${s.tenantId}` }),
   '/client/replies/[id]': (s) => ({ path: `/client/replies/${s.conversationId}`, query: `customer=${s.customerB}` }),
+  '/provider/automations/[id]/runs': (s) => ({ path: `/provider/automations/${s.automationId}/runs` }),
+  '/provider/automation-runs/[id]': (s) => ({ path: `/provider/automation-runs/${s.runId}` }),
 };
 
 /** Every page, form action and endpoint in web/src/routes, as table keys. */
@@ -332,8 +347,15 @@ beforeAll(async () => {
     spareRoleId: spareRole.id,
     viewerRoleId: tenant.roles.viewer!,
     conversationId: await seedConversation(owner, tenant.tenant.id, { customerId: b, ...outreach }, { reply: 'Tell me more.' }),
+    ...(await automationOf(owner, tenant.tenant.id, b)),
   };
 });
+
+/** An automation of the customer and a failed run of it. */
+async function automationOf(ds: DataSource, tenantId: string, customerId: string): Promise<{ automationId: string; runId: string }> {
+  const automationId = await insertAutomation(ds, tenantId, { customerId });
+  return { automationId, runId: await insertFailedRun(ds, tenantId, automationId) };
+}
 
 afterAll(async () => {
   await owner?.destroy();

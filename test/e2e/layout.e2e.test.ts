@@ -8,6 +8,7 @@ import path from 'node:path';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { type DataSource } from 'typeorm';
 import { apiCall, apiSession, seedOutreach, type OutreachSeeds } from '../helpers/consoleSeed';
+import { insertAutomation, insertFailedRun } from '../helpers/automationRows';
 import { seedConversation } from '../helpers/conversationSeed';
 import { newId } from '../../db/ids';
 import { withTenant } from '../../db/tenantContext';
@@ -22,6 +23,9 @@ interface Seeds extends OutreachSeeds {
   customerId: string;
   tenantId: string;
   conversationId: string;
+  /** An automation and a failed run of it (rows written directly). */
+  automationId: string;
+  runId: string;
 }
 
 type Who = 'anonymous' | 'owner' | 'platformAdmin';
@@ -44,6 +48,10 @@ const WALK: readonly { route: string; who: Who; url: (s: Seeds) => string }[] = 
   { route: '/provider/outbox', who: 'owner', url: (s) => `/provider/outbox?customer=${s.customerId}` },
   { route: '/provider/members', who: 'owner', url: () => '/provider/members' },
   { route: '/provider/roles', who: 'owner', url: () => '/provider/roles' },
+  { route: '/provider/settings', who: 'owner', url: () => '/provider/settings' },
+  { route: '/provider/automation-runs', who: 'owner', url: () => '/provider/automation-runs' },
+  { route: '/provider/automations/[id]/runs', who: 'owner', url: (s) => `/provider/automations/${s.automationId}/runs` },
+  { route: '/provider/automation-runs/[id]', who: 'owner', url: (s) => `/provider/automation-runs/${s.runId}` },
   { route: '/dev/tokens', who: 'owner', url: () => '/dev/tokens' },
   { route: '/dev/webhooks', who: 'owner', url: () => '/dev/webhooks' },
   { route: '/dev/api', who: 'owner', url: () => '/dev/api' },
@@ -93,7 +101,9 @@ beforeAll(async () => {
     roleId: tenant.roles.viewer,
   });
   const conversationId = await seedConversation(owner, tenant.tenant.id, { customerId, ...outreach }, { reply: 'Sounds good. Can we talk on Friday?' });
-  seeds = { ...outreach, customerId, tenantId: tenant.tenant.id, conversationId };
+  const automationId = await insertAutomation(owner, tenant.tenant.id, { customerId });
+  const runId = await insertFailedRun(owner, tenant.tenant.id, automationId);
+  seeds = { ...outreach, customerId, tenantId: tenant.tenant.id, conversationId, automationId, runId };
   // An unread notification and a read one: the header's badge and the page's "Mark read" forms.
   for (const [title, readAt] of [
     ['No reply from Lee', null],

@@ -14,6 +14,7 @@ import type * as ConversationsApi from '../../../api/schemas/conversations.respo
 import type * as CtaApi from '../../../api/schemas/cta.responses';
 import type * as ChartsApi from '../../../api/schemas/charts.responses';
 import type * as ExportApi from '../../../api/schemas/analyticsExport.responses';
+import type * as AutomationRunsApi from '../../../api/schemas/automationRuns.responses';
 
 type Out<S extends z.ZodType> = z.output<S>;
 type Item<L extends { data: unknown[] }> = L['data'][number];
@@ -103,3 +104,8 @@ export type IssuedPublishableKey = Out<typeof CtaApi.issuedPublishableKey>;
 export type CampaignSeries = Out<typeof ChartsApi.campaignSeries>;
 export type AnalyticsSummary = Out<typeof ChartsApi.analyticsSummary>;
 export type AnalyticsExport = Out<typeof ExportApi.analyticsExport>;
+
+export type AutomationRunList = Out<typeof AutomationRunsApi.automationRunList>;
+export type AutomationRunSummary = Item<AutomationRunList>;
+/** A run with its step timeline (`GET /api/automation-runs/:id`). */
+export type AutomationRun = Out<typeof AutomationRunsApi.automationRun>;

@@ -6,6 +6,7 @@ import { can, type Lead, type LeadExpanded } from '$lib/types';
 import type { Actions, PageServerLoad } from './$types';
 
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const TAG = /^[a-z0-9][a-z0-9_:-]{0,39}$/;
 
 export const load: PageServerLoad = async ({ locals, cookies, url, params }) => {
   const me = requireTenant(locals.me, url);
@@ -16,7 +17,8 @@ export const load: PageServerLoad = async ({ locals, cookies, url, params }) => 
   const res = await api<LeadExpanded>(cookies, `/api/leads/${encodeURIComponent(params.id)}?expand=${expand}`, { customerId: selected.id });
   if (res.status === 404) error(404, 'Lead not found for this customer');
   if (res.status !== 200) error(res.status, 'Could not load the lead');
-  return { customers, selected, lead: res.body };
+  const stages = await api<{ data: string[] }>(cookies, '/api/leads/stages');
+  return { customers, selected, lead: res.body, stages: stages.status === 200 ? stages.body.data : [res.body.stage] };
 };
 
 export const actions: Actions = {
@@ -46,6 +48,43 @@ export const actions: Actions = {
     });
     if (res.status !== 200) return formFailure(res, 'save', values);
     return { form: 'save', saved: true };
+  },
+  /** The lead's stage and its whole list of tags (typed comma-separated). */
+  classify: async ({ request, cookies, params }) => {
+    const f = await request.formData();
+    const stage = String(f.get('stage') ?? '');
+    const tagsText = String(f.get('tags') ?? '');
+    const values = { stage, tags: tagsText };
+    const tags = [
+      ...new Set(
+        tagsText
+          .split(',')
+          .map((t) => t.trim().toLowerCase())
+          .filter(Boolean),
+      ),
+    ];
+    const bad = tags.filter((t) => !TAG.test(t));
+    if (bad.length > 0)
+      return fail(400, {
+        form: 'classify',
+        message: 'Check the tags.',
+        errors: { tags: `${bad.map((t) => `“${t}”`).join(', ')}: a tag is up to 40 lower-case letters, digits, “-”, “_” or “:”.` },
+        values,
+      });
+    if (tags.length > 50) return fail(400, { form: 'classify', message: 'Check the tags.', errors: { tags: 'A lead has at most 50 tags.' }, values });
+    const res = await api<Lead>(cookies, `/api/leads/${encodeURIComponent(params.id)}`, {
+      method: 'PATCH',
+      customerId: String(f.get('customerId') ?? ''),
+      body: { stage, tags },
+    });
+    if (res.status !== 200) {
+      const failure = formFailure(res, 'classify', values);
+      const errors = failure.data.errors as Record<string, string>;
+      // One message for the field, whichever tag the API named.
+      for (const k of Object.keys(errors)) if (k.startsWith('tags.')) errors.tags ??= errors[k]!;
+      return failure;
+    }
+    return { form: 'classify', saved: true };
   },
   resume: async ({ request, cookies, params }) => {
     const f = await request.formData();

@@ -1,0 +1,17 @@
+import { error } from '@sveltejs/kit';
+import { api } from '$lib/server/api';
+import { requireTenant } from '$lib/server/guard';
+import { isRunStatus } from '$lib/runs';
+import type { AutomationRunList } from '$lib/types';
+import type { PageServerLoad } from './$types';
+
+export const load: PageServerLoad = async ({ locals, cookies, url }) => {
+  requireTenant(locals.me, url);
+  const status = url.searchParams.get('status') ?? '';
+  const cursor = url.searchParams.get('cursor') ?? '';
+  const filter = { status: isRunStatus(status) ? status : '' };
+  const query = new URLSearchParams({ limit: '50', ...(filter.status ? { status: filter.status } : {}), ...(cursor ? { cursor } : {}) });
+  const res = await api<AutomationRunList>(cookies, `/api/automation-runs?${query}`);
+  if (res.status !== 200) error(res.status === 400 ? 400 : 502, 'Could not load the runs');
+  return { runs: res.body, filter };
+};
