@@ -43,6 +43,7 @@ import { workflowRoutes } from './routes/workflows';
 import { trackingRoutes } from './routes/tracking';
 import { chartRoutes } from './routes/charts';
 import { analyticsExportRoutes } from './routes/analyticsExport';
+import { automationRoutes } from './routes/automations';
 import { type AppState } from './state';
 import { type AppDeps } from './deps';
 
@@ -117,6 +118,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   trackingRoutes(r, deps);
   chartRoutes(r);
   analyticsExportRoutes(r, { ...deps, ...workflows });
+  automationRoutes(r, { ...deps, ...workflows });
   app.use(r.router.routes());
   app.use(r.router.allowedMethods());
   specsOf.set(app, r.specs);

@@ -112,3 +112,11 @@ export async function takeAutomationActions(
     return r.allowed ? { allowed: true } : { allowed: false, retryAfterMs: r.retry * 1000 };
   }
 }
+
+/** When each of these automations last had a run queued (the automation list shows it). */
+export async function lastRunTimes(m: EntityManager, automationIds: string[]): Promise<Map<string, Date>> {
+  const rows = (await m.query('SELECT automation_id, max(queued_at) AS at FROM automation_runs WHERE automation_id = ANY($1) GROUP BY automation_id', [
+    automationIds,
+  ])) as { automation_id: string; at: Date }[];
+  return new Map(rows.map((r) => [r.automation_id, r.at]));
+}

@@ -252,3 +252,9 @@ export async function tenantsWithAnalyticsRetention(db: Db): Promise<{ id: strin
     days: number;
   }[];
 }
+
+/** The tenant's lead pipeline (`lead_stages`), in its order. */
+export async function leadStagesOfTenant(db: Db, tenantId: string): Promise<string[]> {
+  const [row] = (await db.query('SELECT lead_stages FROM tenants WHERE id = $1', [tenantId])) as { lead_stages: string[] }[];
+  return row?.lead_stages ?? [];
+}
