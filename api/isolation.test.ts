@@ -43,7 +43,7 @@ interface Row {
   bodyOf?: (id: string) => unknown;
   /** Makes a fresh resource for each case; `otherCustomer` only where a restricted caller has the permission. */
   make: { own: () => Promise<string>; otherTenant: () => Promise<string>; otherCustomer?: () => Promise<string>; nonexistent?: () => string };
-  idPrefix?: 'cust' | 'role' | 'mem' | 'inv' | 'tok' | 'seq' | 'inb' | 'cmp' | 'lead' | 'msg' | 'cinv' | 'conv' | 'pkey';
+  idPrefix?: 'cust' | 'role' | 'mem' | 'inv' | 'tok' | 'seq' | 'inb' | 'cmp' | 'lead' | 'msg' | 'cinv' | 'conv' | 'pkey' | 'auto';
   /** Customer-scoped routes: the caller's X-Customer-Id. */
   customerId?: () => string;
 }
@@ -302,6 +302,7 @@ function rows(): Row[] {
     ...trackingRows(),
     ...chartRows(),
     ...analyticsExportRows(),
+    ...automationRows(),
   ];
 }
 
@@ -890,4 +891,47 @@ async function created202(agent: Agent, customerId: string): Promise<string> {
   const res = await agent.post('/api/analytics/exports').set('X-Customer-Id', customerId).send({ from: '2024-01-01', to: '2024-01-02' });
   if (res.status !== 202) throw new Error(`fixture export: ${res.status} ${JSON.stringify(res.body)}`);
   return (res.body as { id: string }).id;
+}
+
+/** An automation of the tenant (or of a customer), its version 1 published: enabling needs a live version. */
+const automationOf =
+  (agent: () => Agent, customerId?: () => string, version = false) =>
+  async () => {
+    const definition = { trigger: { type: 'lead.created' }, steps: [{ type: 'add_tag', tag: 'matrix' }] };
+    const id = await created(agent(), '/api/automations', { name: 'Matrix automation', customerId: customerId?.() ?? null, definition });
+    const res = await agent().post(`/api/automations/${id}/publish`).send({ version: 1 });
+    if (res.status !== 200) throw new Error(`fixture publish: ${res.status} ${JSON.stringify(res.body)}`);
+    return version ? `${id}|1` : id;
+  };
+
+/** Automations: the tenant's (the owner), and a restricted member's view of its customer's (tenant-wide ones are hidden from it too). */
+function automationRows(): Row[] {
+  const owner = () => agents.ownerA;
+  const ownerB = () => agents.ownerB;
+  const make = { own: automationOf(owner), otherTenant: automationOf(ownerB) };
+  const versions = { own: automationOf(owner, undefined, true), otherTenant: automationOf(ownerB, undefined, true), nonexistent: () => `${newId('auto')}|1` };
+  const c0 = () => a.customers[0]!.id;
+  const restricted = {
+    own: automationOf(owner, c0),
+    otherTenant: automationOf(ownerB),
+    otherCustomer: automationOf(owner, () => a.customers[1]!.id),
+  };
+  const definition = { trigger: { type: 'manual' }, steps: [{ type: 'add_tag', tag: 'edited' }] };
+  const base = { caller: 'owner' as const, idPrefix: 'auto' as const, make };
+  return [
+    { ...base, route: 'GET /api/automations/:id', action: 'read', ok: 200 },
+    { ...base, route: 'PATCH /api/automations/:id', action: 'update', ok: 200, body: { name: 'Renamed' } },
+    { ...base, route: 'DELETE /api/automations/:id', action: 'delete', ok: 204 },
+    { ...base, route: 'GET /api/automations/:id/versions', action: 'read', ok: 200 },
+    { ...base, route: 'GET /api/automations/:id/versions/:version', action: 'read', ok: 200, make: versions },
+    { ...base, route: 'POST /api/automations/:id/versions', action: 'create-from', ok: 201, body: { definition } },
+    { ...base, route: 'POST /api/automations/:id/publish', action: 'update', ok: 200, body: { version: 1 } },
+    { ...base, route: 'POST /api/automations/:id/enable', action: 'update', ok: 200 },
+    { ...base, route: 'POST /api/automations/:id/disable', action: 'update', ok: 200 },
+    { ...base, route: 'POST /api/automations/:id/webhook-secret', action: 'update', ok: 200 },
+    { ...base, caller: 'restricted', route: 'GET /api/automations/:id', action: 'read', ok: 200, make: restricted },
+    { ...base, caller: 'restricted', route: 'GET /api/automations/:id/versions', action: 'read', ok: 200, make: restricted },
+    // A tenant-wide automation is out of a restricted member's reach too.
+    { ...base, caller: 'restricted', route: 'GET /api/automations/:id', action: 'read', ok: 200, make: { ...restricted, otherCustomer: automationOf(owner) } },
+  ];
 }
