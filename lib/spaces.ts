@@ -55,6 +55,7 @@ export const SPACES: readonly SpaceDefinition[] = [
       { path: 'outbox', label: 'Sending health', permission: 'campaigns.read' },
       { path: 'members', label: 'Members', permission: 'members.read' },
       { path: 'roles', label: 'Roles', permission: 'roles.read' },
+      { path: 'automations', label: 'Automations', permission: 'automations.read' },
     ],
   },
   {

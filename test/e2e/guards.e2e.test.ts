@@ -105,6 +105,17 @@ const EXPECTED: Record<string, Row> = {
   'GET /provider/roles':                            ['login',   403,    403,        200,        200],
   'POST /provider/roles?/clone':                    [401,       403,    403,        403,        'ok'],
   'POST /provider/roles?/save':                     [401,       403,    403,        403,        'ok'],
+  'GET /provider/automations':                      ['login',   403,    403,        200,        200],
+  'POST /provider/automations?/create':             [401,       403,    403,        403,        'ok'],
+  'GET /provider/automations/[id]':                 ['login',   403,    403,        404,        200],
+  'POST /provider/automations/[id]?/edit':          [401,       403,    403,        404,        'ok'],
+  'POST /provider/automations/[id]?/save':          [401,       403,    403,        404,        'ok'],
+  'POST /provider/automations/[id]?/publish':       [401,       403,    403,        404,        'ok'],
+  'POST /provider/automations/[id]?/enable':        [401,       403,    403,        404,        'ok'],
+  'POST /provider/automations/[id]?/disable':       [401,       403,    403,        404,        'ok'],
+  'POST /provider/automations/[id]?/rotate':        [401,       403,    403,        404,        'ok'],
+  'POST /provider/automations/[id]?/testRun':       [401,       403,    403,        404,        'ok'],
+  'POST /provider/automations/[id]?/delete':        [401,       403,    403,        404,        'ok'],
 
   'GET /dev':                                       ['login',   403,    '→/dev/audit', 403,     '→/dev/tokens'],
   'GET /dev/tokens':                                ['login',   403,    403,        403,        200],
@@ -167,6 +178,8 @@ interface Seeds {
   viewerRoleId: string;
   /** A conversation of customer B with the seeded lead. */
   conversationId: string;
+  /** An automation of customer B (its delete is the table's last automation row). */
+  automationId: string;
 }
 
 /**
@@ -216,6 +229,24 @@ const FORMS: Record<string, (s: Seeds) => Record<string, string>> = {
   'POST /client/replies/[id]?/snooze': (s) => ({ customerId: s.customerB, snoozedUntil: new Date(Date.now() + 86_400_000).toISOString().slice(0, 16) }),
   'POST /client/replies/[id]?/assign': (s) => ({ customerId: s.customerB, assigneeMemberId: '' }),
   'POST /client/replies/[id]?/reply': (s) => ({ customerId: s.customerB, text: 'Thanks, talk soon.', idempotencyKey: randomUUID() }),
+  'POST /provider/automations?/create': () => ({ name: 'Made by the guards test', customerId: '', triggerType: 'manual' }),
+  'POST /provider/automations/[id]?/edit': () => ({
+    name: 'Guarded',
+    triggerType: 'manual',
+    'steps.0.type': 'wait',
+    'steps.0.duration': '1d',
+    op: 'add',
+    addType: 'add_tag',
+  }),
+  'POST /provider/automations/[id]?/save': () => ({
+    name: 'Guarded',
+    savedName: 'Guarded',
+    triggerType: 'manual',
+    'steps.0.type': 'wait',
+    'steps.0.duration': '1d',
+  }),
+  'POST /provider/automations/[id]?/publish': () => ({ version: '1' }),
+  'POST /provider/automations/[id]?/testRun': () => ({ version: '1' }),
 };
 
 /** Each route with parameters, as a real path (and the query its page needs to pick customer B). */
@@ -228,6 +259,7 @@ const PARAMS: Record<string, (s: Seeds) => { path: string; query?: string }> = {
   '/platform/backfills/[name]': () => ({ path: '/platform/backfills/legacy-tenant-id' }),
   '/platform/tenants/[id]': (s) => ({ path: `/platform/tenants/${s.tenantId}` }),
   '/client/replies/[id]': (s) => ({ path: `/client/replies/${s.conversationId}`, query: `customer=${s.customerB}` }),
+  '/provider/automations/[id]': (s) => ({ path: `/provider/automations/${s.automationId}` }),
 };
 
 /** Every page, form action and endpoint in web/src/routes, as table keys. */
@@ -328,6 +360,13 @@ beforeAll(async () => {
     spareRoleId: spareRole.id,
     viewerRoleId: tenant.roles.viewer!,
     conversationId: await seedConversation(owner, tenant.tenant.id, { customerId: b, ...outreach }, { reply: 'Tell me more.' }),
+    automationId: (
+      await call<{ id: string }>(cookie, 'POST', '/api/automations', {
+        name: 'Guarded',
+        customerId: b,
+        definition: { trigger: { type: 'manual' }, steps: [{ type: 'wait', duration: '1d' }] },
+      })
+    ).id,
   };
 });
 

@@ -20,6 +20,7 @@ interface Seeds extends OutreachSeeds {
   customerId: string;
   tenantId: string;
   conversationId: string;
+  automationId: string;
 }
 
 type Who = 'anonymous' | 'owner' | 'platformAdmin';
@@ -42,6 +43,8 @@ const WALK: readonly { route: string; who: Who; url: (s: Seeds) => string }[] = 
   { route: '/provider/outbox', who: 'owner', url: (s) => `/provider/outbox?customer=${s.customerId}` },
   { route: '/provider/members', who: 'owner', url: () => '/provider/members' },
   { route: '/provider/roles', who: 'owner', url: () => '/provider/roles' },
+  { route: '/provider/automations', who: 'owner', url: () => '/provider/automations' },
+  { route: '/provider/automations/[id]', who: 'owner', url: (s) => `/provider/automations/${s.automationId}` },
   { route: '/dev/tokens', who: 'owner', url: () => '/dev/tokens' },
   { route: '/dev/webhooks', who: 'owner', url: () => '/dev/webhooks' },
   { route: '/dev/api', who: 'owner', url: () => '/dev/api' },
@@ -90,7 +93,31 @@ beforeAll(async () => {
     roleId: tenant.roles.viewer,
   });
   const conversationId = await seedConversation(owner, tenant.tenant.id, { customerId, ...outreach }, { reply: 'Sounds good. Can we talk on Friday?' });
-  seeds = { ...outreach, customerId, tenantId: tenant.tenant.id, conversationId };
+  // An automation with every step type and two versions (the builder, a diff).
+  const automation = await apiCall<{ id: string }>(apiUrl, sessions.owner, 'POST', '/api/automations', {
+    name: 'Layout automation with a rather long name to wrap on a phone',
+    customerId,
+    definition: {
+      trigger: { type: 'lead.created' },
+      filter: { '==': [{ var: 'lead.stage' }, 'new'] },
+      steps: [
+        { type: 'wait', duration: '2d' },
+        { type: 'send_message', inboxId: outreach.inboxId, subject: 'Hi {{firstName}}', text: 'Hello there.' },
+        { type: 'add_tag', tag: 'greeted' },
+        { type: 'remove_tag', tag: 'cold' },
+        { type: 'set_stage', stage: 'interested' },
+        { type: 'enroll_in_campaign', campaignId: outreach.campaignId },
+        { type: 'notify', title: 'Greeted', to: 'owners', email: true },
+        { type: 'wait_for', event: 'message.replied', timeout: '3d', onEvent: [{ type: 'set_stage', stage: 'meeting' }], onTimeout: [] },
+        { type: 'branch', condition: { in: ['vip', { var: 'lead.tags' }] }, then: [{ type: 'add_tag', tag: 'vip-greeted' }], else: [] },
+        { type: 'webhook_call', url: 'https://hooks.example.test/a/very/long/path/that/should/wrap/on/a/narrow/screen', timeoutSeconds: 10 },
+      ],
+    },
+  });
+  await apiCall(apiUrl, sessions.owner, 'POST', `/api/automations/${automation.id}/versions`, {
+    definition: { trigger: { type: 'manual' }, steps: [{ type: 'wait', duration: '1h' }] },
+  });
+  seeds = { ...outreach, customerId, tenantId: tenant.tenant.id, conversationId, automationId: automation.id };
   browser = await launchBrowser();
 });
 
