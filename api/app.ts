@@ -46,6 +46,7 @@ import { analyticsExportRoutes } from './routes/analyticsExport';
 import { automationTriggerRoutes } from './routes/automationTriggers';
 import { notificationRoutes } from './routes/notifications';
 import { automationRunRoutes } from './routes/automationRuns';
+import { automationRoutes } from './routes/automations';
 import { type AppState } from './state';
 import { type AppDeps } from './deps';
 
@@ -123,6 +124,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   automationTriggerRoutes(r, { ...deps, ...workflows });
   notificationRoutes(r);
   automationRunRoutes(r, { dataSource: deps.dataSource, ...workflows });
+  automationRoutes(r, { ...deps, ...workflows });
   app.use(r.router.routes());
   app.use(r.router.allowedMethods());
   specsOf.set(app, r.specs);

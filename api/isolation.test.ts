@@ -308,6 +308,7 @@ function rows(): Row[] {
     ...notificationRows(),
     ...leadStageRows(),
     ...automationRunRows(),
+    ...automationRows(),
   ];
 }
 
@@ -1021,5 +1022,59 @@ function automationRunRows(): Row[] {
     { route: 'GET /api/automation-runs/:id', action: 'read', caller: 'restricted', ok: 200, make: restrictedRuns },
     { route: 'POST /api/automation-runs/:id/cancel', action: 'update', caller: 'owner', ok: 202, make: runs('queued') },
     { route: 'POST /api/automation-runs/:id/rerun', action: 'create-from', caller: 'owner', ok: 202, make: runs('failed') },
+  ];
+}
+
+/** An automation of the tenant (or of a customer), its version 1 published: enabling needs a live version. */
+const publishedAutomationOf =
+  (agent: () => Agent, customerId?: () => string, version = false) =>
+  async () => {
+    const definition = { trigger: { type: 'lead.created' }, steps: [{ type: 'add_tag', tag: 'matrix' }] };
+    const id = await created(agent(), '/api/automations', { name: 'Matrix automation', customerId: customerId?.() ?? null, definition });
+    const res = await agent().post(`/api/automations/${id}/publish`).send({ version: 1 });
+    if (res.status !== 200) throw new Error(`fixture publish: ${res.status} ${JSON.stringify(res.body)}`);
+    return version ? `${id}|1` : id;
+  };
+
+/** Automations: the tenant's (the owner), and a restricted member's view of its customer's (tenant-wide ones are hidden from it too). */
+function automationRows(): Row[] {
+  const owner = () => agents.ownerA;
+  const ownerB = () => agents.ownerB;
+  const make = { own: publishedAutomationOf(owner), otherTenant: publishedAutomationOf(ownerB) };
+  const versions = {
+    own: publishedAutomationOf(owner, undefined, true),
+    otherTenant: publishedAutomationOf(ownerB, undefined, true),
+    nonexistent: () => `${newId('auto')}|1`,
+  };
+  const c0 = () => a.customers[0]!.id;
+  const restricted = {
+    own: publishedAutomationOf(owner, c0),
+    otherTenant: publishedAutomationOf(ownerB),
+    otherCustomer: publishedAutomationOf(owner, () => a.customers[1]!.id),
+  };
+  const definition = { trigger: { type: 'manual' }, steps: [{ type: 'add_tag', tag: 'edited' }] };
+  const base = { caller: 'owner' as const, idPrefix: 'auto' as const, make };
+  return [
+    { ...base, route: 'GET /api/automations/:id', action: 'read', ok: 200 },
+    { ...base, route: 'PATCH /api/automations/:id', action: 'update', ok: 200, body: { name: 'Renamed' } },
+    { ...base, route: 'DELETE /api/automations/:id', action: 'delete', ok: 204 },
+    { ...base, route: 'GET /api/automations/:id/versions', action: 'read', ok: 200 },
+    { ...base, route: 'GET /api/automations/:id/versions/:version', action: 'read', ok: 200, make: versions },
+    { ...base, route: 'POST /api/automations/:id/versions', action: 'create-from', ok: 201, body: { definition } },
+    { ...base, route: 'POST /api/automations/:id/publish', action: 'update', ok: 200, body: { version: 1 } },
+    { ...base, route: 'POST /api/automations/:id/enable', action: 'update', ok: 200 },
+    { ...base, route: 'POST /api/automations/:id/disable', action: 'update', ok: 200 },
+    { ...base, route: 'POST /api/automations/:id/webhook-secret', action: 'update', ok: 200 },
+    { ...base, caller: 'restricted', route: 'GET /api/automations/:id', action: 'read', ok: 200, make: restricted },
+    { ...base, caller: 'restricted', route: 'GET /api/automations/:id/versions', action: 'read', ok: 200, make: restricted },
+    // A tenant-wide automation is out of a restricted member's reach too.
+    {
+      ...base,
+      caller: 'restricted',
+      route: 'GET /api/automations/:id',
+      action: 'read',
+      ok: 200,
+      make: { ...restricted, otherCustomer: publishedAutomationOf(owner) },
+    },
   ];
 }

@@ -444,3 +444,11 @@ export async function findRunIdByDedupeKey(m: EntityManager, automationId: strin
   const [row] = (await m.query('SELECT id FROM automation_runs WHERE automation_id = $1 AND dedupe_key = $2', [automationId, dedupeKey])) as { id: string }[];
   return row?.id;
 }
+
+/** When each of these automations last had a run queued (the automation list shows it). */
+export async function lastRunTimes(m: EntityManager, automationIds: string[]): Promise<Map<string, Date>> {
+  const rows = (await m.query('SELECT automation_id, max(queued_at) AS at FROM automation_runs WHERE automation_id = ANY($1) GROUP BY automation_id', [
+    automationIds,
+  ])) as { automation_id: string; at: Date }[];
+  return new Map(rows.map((r) => [r.automation_id, r.at]));
+}

@@ -52,7 +52,8 @@ export function durationMs(duration: string): number {
 const duration = z
   .string()
   .regex(DURATION, 'must be a number and a unit: 30s, 15m, 2h or 3d')
-  .refine((d) => durationMs(d) <= MAX_DURATION_MS, { message: 'must be at most 365 days' });
+  // zod runs a refinement after a failed check too: a malformed duration is the regex's issue alone.
+  .refine((d) => !DURATION.test(d) || durationMs(d) <= MAX_DURATION_MS, { message: 'must be at most 365 days' });
 
 /** Five cron fields (minute hour day-of-month month day-of-week), read in the tenant's time zone. */
 const cron = z

@@ -4,3 +4,5 @@ export const smtpPasswordAad = (tenantId: string, customerId: string, inboxId: s
 export const providerKeyAad = (tenantId: string, customerId: string, provider: string) => `tenant/${tenantId}/customer/${customerId}/${provider}`;
 export const connectAccountAad = (tenantId: string) => `tenant/${tenantId}/stripe-connect/account`;
 export const imapPasswordAad = (tenantId: string, customerId: string, inboxId: string) => `tenant/${tenantId}/customer/${customerId}/inbox/${inboxId}/imap`;
+
+export const automationSecretAad = (tenantId: string, automationId: string) => `automation:${tenantId}:${automationId}`;

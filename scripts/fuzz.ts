@@ -145,6 +145,9 @@ interface Seeded {
   adminSession: string;
   /** An analytics export (its workflow runs on the platform's worker). */
   analyticsExport: string;
+  /** An automation with version 1 published (enable needs a live version), and a spare for DELETE. */
+  automation: string;
+  spareAutomation: string;
 }
 
 type Call = <T>(method: string, p: string, body?: unknown, headers?: Record<string, string>) => Promise<T>;
@@ -310,6 +313,7 @@ async function seed(
     inviteeInvite: invited.invite.id,
     adminSession: await signInCookie(api, 'admin@tenantflow.local', adminPassword),
     analyticsExport: (await call<{ id: string }>('POST', '/api/analytics/exports', { from: '2024-01-01', to: '2024-01-02' })).id,
+    ...(await seedAutomations(call)),
   };
 }
 
@@ -412,6 +416,7 @@ function idsOf(r: RouteSpec, s: Seeded): Record<string, string | undefined> {
     uuid: s.tenantId,
     name: 'legacy-tenant-id',
     exp: s.analyticsExport,
+    auto: del ? s.spareAutomation : s.automation,
   };
   const ids: Record<string, string | undefined> = {};
   for (const [, name] of r.path.matchAll(/:([A-Za-z]+)/g)) {
@@ -421,6 +426,7 @@ function idsOf(r: RouteSpec, s: Seeded): Record<string, string | undefined> {
     else if (name === 'customerId') ids[name] = s.customer;
     else if (name === 'token') ids[name] = s.unsubscribeToken;
     else if (name === 'provider') ids[name] = 'smartlead';
+    else if (name === 'version') ids[name] = '1';
     else ids[name!] = prefix ? byPrefix[prefix] : undefined;
   }
   // The sequence's step belongs to the sequence: a spare step is deleted from the seeded sequence.
@@ -447,6 +453,7 @@ function operationsConfig(specs: RouteSpec[], s: Seeded): string {
     'POST /api/publishable-keys': { 'body.customerId': 'customer', 'body.allowedOrigins[*]': 'origin' },
     'GET /api/analytics/export': { 'query.from': 'exportFrom', 'query.to': 'exportTo' },
     'POST /api/analytics/exports': { 'body.from': 'exportFrom', 'body.to': 'exportTo' },
+    'POST /api/automations': { 'body.customerId': 'customer' },
   };
   const values = {
     tenant: s.tenantId,
@@ -710,3 +717,13 @@ main().then(
     process.exit(1);
   },
 );
+
+/** Automations of the fuzzer's tenant: one published (so enable can succeed) with a second version, and a spare to delete. */
+async function seedAutomations(call: Call): Promise<{ automation: string; spareAutomation: string }> {
+  const definition = { trigger: { type: 'lead.created' }, steps: [{ type: 'add_tag', tag: 'fuzz' }] };
+  const automation = await call<{ id: string }>('POST', '/api/automations', { name: 'Fuzz automation', definition });
+  await call('POST', `/api/automations/${automation.id}/versions`, { definition: { ...definition, steps: [{ type: 'wait', duration: '1h' }] } });
+  await call('POST', `/api/automations/${automation.id}/publish`, { version: 1 });
+  const spare = await call<{ id: string }>('POST', '/api/automations', { name: 'Fuzz spare automation', definition });
+  return { automation: automation.id, spareAutomation: spare.id };
+}

@@ -106,6 +106,17 @@ const EXPECTED: Record<string, Row> = {
   'GET /provider/roles':                            ['login',   403,    403,        200,        200],
   'POST /provider/roles?/clone':                    [401,       403,    403,        403,        'ok'],
   'POST /provider/roles?/save':                     [401,       403,    403,        403,        'ok'],
+  'GET /provider/automations':                      ['login',   403,    403,        200,        200],
+  'POST /provider/automations?/create':             [401,       403,    403,        403,        'ok'],
+  'GET /provider/automations/[id]':                 ['login',   403,    403,        404,        200],
+  'POST /provider/automations/[id]?/edit':          [401,       403,    403,        404,        'ok'],
+  'POST /provider/automations/[id]?/save':          [401,       403,    403,        404,        'ok'],
+  'POST /provider/automations/[id]?/publish':       [401,       403,    403,        404,        'ok'],
+  'POST /provider/automations/[id]?/enable':        [401,       403,    403,        404,        'ok'],
+  'POST /provider/automations/[id]?/disable':       [401,       403,    403,        404,        'ok'],
+  'POST /provider/automations/[id]?/rotate':        [401,       403,    403,        404,        'ok'],
+  'POST /provider/automations/[id]?/testRun':       [401,       403,    403,        404,        'ok'],
+  'POST /provider/automations/[id]?/delete':        [401,       403,    403,        404,        'ok'],
 
   'GET /dev':                                       ['login',   403,    '→/dev/audit', 403,     '→/dev/tokens'],
   'GET /dev/tokens':                                ['login',   403,    403,        403,        200],
@@ -183,6 +194,8 @@ interface Seeds {
   /** An automation of customer B and a failed run of it (rows written directly). */
   automationId: string;
   runId: string;
+  /** An automation of customer B made through the API, for the builder's pages (its delete is the table's last automation row). */
+  builderAutomationId: string;
 }
 
 /**
@@ -233,6 +246,24 @@ const FORMS: Record<string, (s: Seeds) => Record<string, string>> = {
   'POST /client/replies/[id]?/assign': (s) => ({ customerId: s.customerB, assigneeMemberId: '' }),
   'POST /client/replies/[id]?/reply': (s) => ({ customerId: s.customerB, text: 'Thanks, talk soon.', idempotencyKey: randomUUID() }),
   'POST /client/leads/[id]?/classify': (s) => ({ customerId: s.customerB, stage: 'interested', tags: 'guarded, q3' }),
+  'POST /provider/automations?/create': () => ({ name: 'Made by the guards test', customerId: '', triggerType: 'manual' }),
+  'POST /provider/automations/[id]?/edit': () => ({
+    name: 'Guarded',
+    triggerType: 'manual',
+    'steps.0.type': 'wait',
+    'steps.0.duration': '1d',
+    op: 'add',
+    addType: 'add_tag',
+  }),
+  'POST /provider/automations/[id]?/save': () => ({
+    name: 'Guarded',
+    savedName: 'Guarded',
+    triggerType: 'manual',
+    'steps.0.type': 'wait',
+    'steps.0.duration': '1d',
+  }),
+  'POST /provider/automations/[id]?/publish': () => ({ version: '1' }),
+  'POST /provider/automations/[id]?/testRun': () => ({ version: '1' }),
 };
 
 /** Each route with parameters, as a real path (and the query its page needs to pick customer B). */
@@ -247,6 +278,7 @@ const PARAMS: Record<string, (s: Seeds) => { path: string; query?: string }> = {
   '/client/replies/[id]': (s) => ({ path: `/client/replies/${s.conversationId}`, query: `customer=${s.customerB}` }),
   '/provider/automations/[id]/runs': (s) => ({ path: `/provider/automations/${s.automationId}/runs` }),
   '/provider/automation-runs/[id]': (s) => ({ path: `/provider/automation-runs/${s.runId}` }),
+  '/provider/automations/[id]': (s) => ({ path: `/provider/automations/${s.builderAutomationId}` }),
 };
 
 /** Every page, form action and endpoint in web/src/routes, as table keys. */
@@ -348,6 +380,13 @@ beforeAll(async () => {
     viewerRoleId: tenant.roles.viewer!,
     conversationId: await seedConversation(owner, tenant.tenant.id, { customerId: b, ...outreach }, { reply: 'Tell me more.' }),
     ...(await automationOf(owner, tenant.tenant.id, b)),
+    builderAutomationId: (
+      await call<{ id: string }>(cookie, 'POST', '/api/automations', {
+        name: 'Guarded',
+        customerId: b,
+        definition: { trigger: { type: 'manual' }, steps: [{ type: 'wait', duration: '1d' }] },
+      })
+    ).id,
   };
 });
 

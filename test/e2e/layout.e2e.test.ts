@@ -26,6 +26,8 @@ interface Seeds extends OutreachSeeds {
   /** An automation and a failed run of it (rows written directly). */
   automationId: string;
   runId: string;
+  /** An automation with every step type and two versions, made through the API (the builder, a diff). */
+  builderAutomationId: string;
 }
 
 type Who = 'anonymous' | 'owner' | 'platformAdmin';
@@ -52,6 +54,8 @@ const WALK: readonly { route: string; who: Who; url: (s: Seeds) => string }[] = 
   { route: '/provider/automation-runs', who: 'owner', url: () => '/provider/automation-runs' },
   { route: '/provider/automations/[id]/runs', who: 'owner', url: (s) => `/provider/automations/${s.automationId}/runs` },
   { route: '/provider/automation-runs/[id]', who: 'owner', url: (s) => `/provider/automation-runs/${s.runId}` },
+  { route: '/provider/automations', who: 'owner', url: () => '/provider/automations' },
+  { route: '/provider/automations/[id]', who: 'owner', url: (s) => `/provider/automations/${s.builderAutomationId}` },
   { route: '/dev/tokens', who: 'owner', url: () => '/dev/tokens' },
   { route: '/dev/webhooks', who: 'owner', url: () => '/dev/webhooks' },
   { route: '/dev/api', who: 'owner', url: () => '/dev/api' },
@@ -103,7 +107,6 @@ beforeAll(async () => {
   const conversationId = await seedConversation(owner, tenant.tenant.id, { customerId, ...outreach }, { reply: 'Sounds good. Can we talk on Friday?' });
   const automationId = await insertAutomation(owner, tenant.tenant.id, { customerId });
   const runId = await insertFailedRun(owner, tenant.tenant.id, automationId);
-  seeds = { ...outreach, customerId, tenantId: tenant.tenant.id, conversationId, automationId, runId };
   // An unread notification and a read one: the header's badge and the page's "Mark read" forms.
   for (const [title, readAt] of [
     ['No reply from Lee', null],
@@ -116,6 +119,31 @@ beforeAll(async () => {
       ),
     );
   }
+  // An automation with every step type and two versions (the builder, a diff).
+  const automation = await apiCall<{ id: string }>(apiUrl, sessions.owner, 'POST', '/api/automations', {
+    name: 'Layout automation with a rather long name to wrap on a phone',
+    customerId,
+    definition: {
+      trigger: { type: 'lead.created' },
+      filter: { '==': [{ var: 'lead.stage' }, 'new'] },
+      steps: [
+        { type: 'wait', duration: '2d' },
+        { type: 'send_message', inboxId: outreach.inboxId, subject: 'Hi {{firstName}}', text: 'Hello there.' },
+        { type: 'add_tag', tag: 'greeted' },
+        { type: 'remove_tag', tag: 'cold' },
+        { type: 'set_stage', stage: 'interested' },
+        { type: 'enroll_in_campaign', campaignId: outreach.campaignId },
+        { type: 'notify', title: 'Greeted', to: 'owners', email: true },
+        { type: 'wait_for', event: 'message.replied', timeout: '3d', onEvent: [{ type: 'set_stage', stage: 'meeting' }], onTimeout: [] },
+        { type: 'branch', condition: { in: ['vip', { var: 'lead.tags' }] }, then: [{ type: 'add_tag', tag: 'vip-greeted' }], else: [] },
+        { type: 'webhook_call', url: 'https://hooks.example.test/a/very/long/path/that/should/wrap/on/a/narrow/screen', timeoutSeconds: 10 },
+      ],
+    },
+  });
+  await apiCall(apiUrl, sessions.owner, 'POST', `/api/automations/${automation.id}/versions`, {
+    definition: { trigger: { type: 'manual' }, steps: [{ type: 'wait', duration: '1h' }] },
+  });
+  seeds = { ...outreach, customerId, tenantId: tenant.tenant.id, conversationId, automationId, runId, builderAutomationId: automation.id };
   browser = await launchBrowser();
 });
 
