@@ -28,6 +28,8 @@ async function notify(t: TenantFixture, userId: string, ...titles: string[]): Pr
     await withTenant(ds, t.tenant.id, (m) =>
       insertNotifications(m, [{ userId, title, link: `/provider/automation-runs/${runId}`, runId, dedupeKey: `run:${runId}:${i}` }]),
     );
+    // Ids order by their millisecond; within one, at random: the next notification is a millisecond newer.
+    await new Promise((r) => setTimeout(r, 2));
   }
 }
 
@@ -74,6 +76,8 @@ it('lists the caller’s own notifications, newest first, page by page, with the
 });
 
 it('shows a member only the notifications of the tenant they are working in', async () => {
+  // Signing in lands in the first tenant by name, which is either: start in A.
+  expect((await both.post('/api/auth/switch-tenant').send({ tenantId: a.tenant.id })).status).toBe(200);
   expect((await list(both)).data.map((n) => n.title)).toEqual(['In A']);
   expect((await both.post('/api/auth/switch-tenant').send({ tenantId: b.tenant.id })).status).toBe(200);
   expect((await list(both)).data.map((n) => n.title)).toEqual(['In B']);

@@ -66,3 +66,12 @@ export async function automationLead(m: EntityManager, automationId: string, lea
   )) as { id: string; customer_id: string }[];
   return row;
 }
+
+/** Whether any version of the automation is triggered by a schedule (so a Temporal Schedule may exist for it). */
+export async function everScheduled(m: EntityManager, automationId: string): Promise<boolean> {
+  const [row] = (await m.query(
+    "SELECT EXISTS (SELECT 1 FROM automation_versions WHERE automation_id = $1 AND definition->'trigger'->>'type' = 'schedule') AS scheduled",
+    [automationId],
+  )) as { scheduled: boolean }[];
+  return row!.scheduled;
+}

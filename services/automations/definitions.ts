@@ -25,6 +25,7 @@ import { auditBy } from '../audit';
 import { type TenantAccess } from '../context';
 import { customerContext } from '../tenancy/customers';
 import { afterAutomationChange } from './lifecycle';
+import { everScheduled } from '../../db/automationTriggers';
 import { type AutomationDeps } from './queue';
 
 export interface DefinitionDeps extends AutomationDeps {
@@ -170,9 +171,11 @@ export async function renameAutomation(a: TenantAccess, id: string, name: string
 
 export async function deleteAutomation(a: TenantAccess, deps: DefinitionDeps, id: string): Promise<void> {
   const row = await lockVisible(a, id);
+  // Its versions go with it: whether a schedule may exist is read before.
+  const scheduled = await everScheduled(a.manager, id);
   await db.deleteAutomation(a.manager, id);
   await auditBy(a, { action: 'automation.deleted', outcome: 'success', targetType: 'automation', targetId: id, details: { name: row.name } });
-  a.afterCommit(() => afterAutomationChange(deps, a.tenantId, id));
+  a.afterCommit(() => afterAutomationChange(deps, a.tenantId, id, scheduled));
 }
 
 export async function listVersions(a: TenantAccess, id: string) {
