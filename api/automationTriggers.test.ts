@@ -162,7 +162,13 @@ describe('POST /api/webhooks/automations/:tenantId/:id', () => {
     const a = await insertAutomation(ds, t.tenant.id, keyring, { definitions: [hooked] });
     const b = await insertAutomation(ds, t.tenant.id, keyring, { definitions: [hooked] });
     const elsewhere = await insertAutomation(ds, other.tenant.id, keyring, { definitions: [hooked] });
+    // Sealed with a key the API's keyring no longer holds: nothing verifies against it (not even an empty key).
+    const lost = await insertAutomation(ds, t.tenant.id, parseKeyring(`k9:${generateKey()}`, 'k9'), { definitions: [hooked] });
     const cases = [
+      // The automation's own outbound call, replayed by its receiver: signed with the right secret, but an outbound id.
+      deliver(t.tenant.id, a.id, a.secret, { id: `${newId('arun')}:0` }),
+      deliver(t.tenant.id, lost.id, ''),
+      deliver(t.tenant.id, lost.id, lost.secret),
       deliver(t.tenant.id, newId('auto'), a.secret),
       deliver(t.tenant.id, a.id, b.secret),
       deliver(t.tenant.id, a.id, 'whsec_' + Buffer.from('not the secret').toString('base64')),
@@ -180,7 +186,7 @@ describe('POST /api/webhooks/automations/:tenantId/:id', () => {
     });
     for (const r of answers) expect(shape(r)).toEqual(shape(answers[0]!));
     expect(answers[0]!.status).toBe(401);
-    for (const x of [a, b]) expect(await runsOf(ds, t.tenant.id, x.id)).toEqual([]);
+    for (const x of [a, b, lost]) expect(await runsOf(ds, t.tenant.id, x.id)).toEqual([]);
     expect(await runsOf(ds, other.tenant.id, elsewhere.id)).toEqual([]);
   });
 

@@ -5,16 +5,23 @@
 // tenant, since an automation id alone does not say whose tables to read.
 // Anything that does not prove the secret — an unknown tenant or automation,
 // another automation's secret, a bad signature, a timestamp outside the
-// tolerance — answers the same 401 and records nothing. A delivery is one run
-// per `webhook-id`, however often it is retried.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+// tolerance — answers the same 401 and records nothing, after the same work
+// (an unknown automation is checked against a throwaway secret). A delivery
+// is one run per `webhook-id`, however often it is retried. The automation's
+// own outbound calls (`webhook_call`) are signed with the same secret; their
+// ids (`{runId}:{path}`) are refused here, so a receiver that replays one
+// cannot trigger the automation. Only deliveries that verify count against
+// the tenant's rate, so unsigned floods cannot crowd out its senders.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { findRun } from '../../db/automationRuns';
 import { findTriggerableAutomation } from '../../db/automationTriggers';
 import { isId, isUuid, newId } from '../../db/ids';
 import { withTenant } from '../../db/tenantContext';
 import { type Keyring, open } from '../../lib/encryption';
 import { ApiError } from '../../lib/errors';
+import { automationSecretAad } from '../../lib/secretScopes';
 import { triggerPayloadProblem } from '../../lib/triggerPayload';
+import { signStandardWebhook } from '../../lib/webhookCall';
 import { rateLimited, take } from '../rateLimit';
 import { admitTenantRuns, type AutomationDeps, enqueueRun } from './queue';
 
@@ -23,21 +30,21 @@ export const WEBHOOK_TIMESTAMP_HEADER = 'webhook-timestamp';
 export const WEBHOOK_SIGNATURE_HEADER = 'webhook-signature';
 /** Seconds a delivery's timestamp may be away from the server's clock. */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
-/** Deliveries per tenant per minute, on the shared limiter. */
+/** Verified deliveries per tenant per minute, on the shared limiter. */
 export const WEBHOOK_RATE_PER_MINUTE = 600;
 
-/** The associated data an automation's sealed secret is bound to. */
-export const automationSecretAad = (tenantId: string, automationId: string) => `automation:${tenantId}:${automationId}`;
+/** The id of an automation's own outbound call (`{runId}:{path}`, docs/automations.md "Webhook calls"). */
+const OUTBOUND_ID = /^arun_[0-9a-z]{26}:/;
+
+/** What an unknown automation is checked against, so its 401 takes the work of a wrong secret's. */
+const THROWAWAY_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 
 /** The Standard Webhooks signature of a delivery: `v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`. */
-export function signAutomationWebhook(secret: string, id: string, timestamp: number, body: string): string {
-  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
-  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
-}
+export const signAutomationWebhook = signStandardWebhook;
 
 /** Whether one of the header's space-separated signatures is the delivery's, within the tolerance. */
 export function verifyAutomationWebhook(secret: string, h: { id: string; timestamp: string; signature: string }, body: string, now = Date.now()): boolean {
-  if (!/^[0-9]{1,12}$/.test(h.timestamp) || h.id.length === 0 || h.id.length > 256) return false;
+  if (!/^[0-9]{1,12}$/.test(h.timestamp) || h.id.length === 0 || h.id.length > 256 || OUTBOUND_ID.test(h.id)) return false;
   const ts = Number(h.timestamp);
   if (Math.abs(now / 1000 - ts) > WEBHOOK_TOLERANCE_SECONDS) return false;
   const expected = Buffer.from(signAutomationWebhook(secret, h.id, ts, body));
@@ -61,21 +68,27 @@ export interface WebhookDelivery {
 /** Verifies a delivery and records its run; answers the run (the same one for a retried delivery). */
 export async function receiveAutomationWebhook(deps: AutomationDeps & { keyring?: Keyring }, d: WebhookDelivery): Promise<{ runId: string; status: string }> {
   if (!isUuid(d.tenantId) || !isId('auto', d.automationId) || !deps.keyring) throw webhookUnauthorized();
+  const keyring = deps.keyring;
+  const a = await withTenant(deps.dataSource, d.tenantId, async (m) => {
+    const found = await findTriggerableAutomation(m, d.automationId);
+    const secret = found ? secretOf(keyring, d, found.webhook_secret) : undefined;
+    const verified = verifyAutomationWebhook(secret ?? THROWAWAY_SECRET, d.headers, d.rawBody);
+    return found && secret !== undefined && verified ? found : undefined;
+  });
+  if (!a) throw webhookUnauthorized();
+  // The sender proved the secret: from here on, answers may say what is wrong.
   const hit = await take(deps.dataSource, `automation-webhook:tenant:${d.tenantId}`, WEBHOOK_RATE_PER_MINUTE, 60_000);
   if (!hit.allowed) throw rateLimited(hit.retryAfterSeconds);
-  const keyring = deps.keyring;
+  if (!a.enabled || a.version === null || a.definition?.trigger.type !== 'webhook') {
+    throw new ApiError(409, 'automation_not_triggerable', 'the automation is disabled, unpublished or not triggered by its webhook');
+  }
+  const version = a.version;
+  const payload = parsePayload(d.rawBody);
   const run = await withTenant(deps.dataSource, d.tenantId, async (m) => {
-    const a = await findTriggerableAutomation(m, d.automationId);
-    if (!a || !verifyAutomationWebhook(secretOf(keyring, d, a.webhook_secret), d.headers, d.rawBody)) throw webhookUnauthorized();
-    // The sender proved the secret: from here on, answers may say what is wrong.
-    if (!a.enabled || a.version === null || a.definition?.trigger.type !== 'webhook') {
-      throw new ApiError(409, 'automation_not_triggerable', 'the automation is disabled, unpublished or not triggered by its webhook');
-    }
-    const payload = parsePayload(d.rawBody);
     const r = await enqueueRun(m, {
       id: newId('arun'),
       automationId: a.id,
-      version: a.version,
+      version,
       customerId: a.customer_id,
       leadId: null,
       trigger: { type: 'webhook', eventId: d.headers.id, payload },
@@ -87,12 +100,12 @@ export async function receiveAutomationWebhook(deps: AutomationDeps & { keyring?
   return run;
 }
 
-/** The automation's secret; an unreadable one verifies nothing (the same 401). */
-function secretOf(keyring: Keyring, d: WebhookDelivery, sealed: Parameters<typeof open>[1]): string {
+/** The automation's secret; undefined when it cannot be opened (a key gone from the keyring), which verifies nothing. */
+function secretOf(keyring: Keyring, d: WebhookDelivery, sealed: Parameters<typeof open>[1]): string | undefined {
   try {
     return open(keyring, sealed, automationSecretAad(d.tenantId, d.automationId));
   } catch {
-    return '';
+    return undefined;
   }
 }
 

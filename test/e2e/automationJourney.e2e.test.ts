@@ -74,6 +74,8 @@ it('builds and publishes an automation, then a new lead’s run advances step by
   await page.getByTestId('published').waitFor();
   await page.getByTestId('enable').click();
   await page.getByTestId('disable').waitFor();
+  // The inbound URL it shows is the one the API serves.
+  await expect(page.getByTestId('webhook-url').textContent()).resolves.toMatch(new RegExp(`/api/webhooks/automations/${tenant.tenant.id}/${automationId}$`));
 
   // A lead joins the customer: its lead.created triggers the automation.
   const session = await apiSession(env('TF_E2E_API_URL'), olga.email);

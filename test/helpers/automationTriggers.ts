@@ -9,7 +9,7 @@ import { newId } from '../../db/ids';
 import { withTenant } from '../../db/tenantContext';
 import { type Definition } from '../../lib/automations';
 import { type Keyring, seal } from '../../lib/encryption';
-import { automationSecretAad } from '../../services/automations/webhooks';
+import { automationSecretAad } from '../../lib/secretScopes';
 
 export interface AutomationFixture {
   id: string;

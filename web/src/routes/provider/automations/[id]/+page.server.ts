@@ -10,7 +10,7 @@ const path = (id: string, rest = '') => `/api/automations/${encodeURIComponent(i
 const pretty = (v: AutomationVersion | undefined) => (v ? JSON.stringify(v.definition, null, 2) : '');
 
 export const load: PageServerLoad = async ({ locals, cookies, url, params }) => {
-  requireTenant(locals.me, url);
+  const me = requireTenant(locals.me, url);
   const [automation, versions] = await Promise.all([
     api<Automation>(cookies, path(params.id)),
     api<{ data: AutomationVersion[] }>(cookies, path(params.id, '/versions')),
@@ -45,7 +45,8 @@ export const load: PageServerLoad = async ({ locals, cookies, url, params }) => 
     members: members.status === 200 ? members.body.data.map((m) => ({ id: m.user.id, label: `${m.user.name} <${m.user.email}>` })) : null,
     customerName: customerId && customers.status === 200 ? (customers.body.data.find((c) => c.id === customerId)?.name ?? customerId) : null,
     diff: { from, to, lines: diff },
-    webhookUrl: publicApiUrl(path(a.id, '/webhook')),
+    // The inbound URL names the tenant: an automation id alone does not say whose it is (docs/automations.md).
+    webhookUrl: publicApiUrl(`/api/webhooks/automations/${me.tenant.id}/${encodeURIComponent(a.id)}`),
     created: url.searchParams.has('created'),
   };
 };
