@@ -293,8 +293,34 @@ function paramSchema(p: IdParam | undefined): Record<string, unknown> {
   };
 }
 
+/**
+ * Moves the `$defs` zod writes for a recursive schema (an automation's steps
+ * nest: lib/automations.ts) into the document's `components.schemas` and
+ * points their references there: embedded in an operation, `#/$defs/…` would
+ * name nothing. Each is named after its operation and a count, so two never
+ * collide.
+ */
+function hoistDefs(node: unknown, shared: Record<string, unknown>, opName: string, names: Map<string, string> = new Map()): unknown {
+  if (Array.isArray(node)) return node.map((x) => hoistDefs(x, shared, opName, names));
+  if (node === null || typeof node !== 'object') return node;
+  const { $defs, ...rest } = node as Record<string, unknown>;
+  let scope = names;
+  if ($defs && typeof $defs === 'object') {
+    scope = new Map(names);
+    for (const k of Object.keys($defs)) scope.set(k, `${opName}_${Object.keys(shared).filter((n) => n.startsWith(`${opName}_`)).length + scope.size}`);
+    for (const [k, def] of Object.entries($defs)) shared[scope.get(k)!] = hoistDefs(def, shared, opName, scope);
+  }
+  return Object.fromEntries(
+    Object.entries(rest).map(([k, x]) => {
+      const ref = k === '$ref' && typeof x === 'string' ? /^#\/\$defs\/(.+)$/.exec(x) : null;
+      return [k, ref ? `#/components/schemas/${scope.get(ref[1]!) ?? ref[1]}` : hoistDefs(x, shared, opName, scope)];
+    }),
+  );
+}
+
 export function buildOpenApi(specs: readonly RouteSpec[]): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
+  const shared: Record<string, unknown> = {};
   for (const r of specs) {
     const path = r.path.replace(/:([A-Za-z]+)/g, '{$1}');
     const params = [...r.path.matchAll(/:([A-Za-z]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: paramSchema(r.params?.[m[1]!]) }));
@@ -318,7 +344,8 @@ export function buildOpenApi(specs: readonly RouteSpec[]): Record<string, unknow
       // Required only when the server requires it: a body whose every field is optional may be left out.
       op.requestBody = { required: !r.body.safeParse({}).success, content };
     }
-    (paths[path] ??= {})[r.method] = op;
+    const opName = `${r.method}${path.replace(/[^A-Za-z0-9]+/g, '_')}`;
+    (paths[path] ??= {})[r.method] = hoistDefs(op, shared, opName) as Record<string, unknown>;
   }
   return {
     openapi: '3.1.0',
@@ -331,6 +358,7 @@ export function buildOpenApi(specs: readonly RouteSpec[]): Record<string, unknow
         bearer: { type: 'http', scheme: 'bearer', description: 'API token tf_…' },
       },
       schemas: {
+        ...shared,
         Error: {
           type: 'object',
           required: ['error'],
