@@ -134,6 +134,7 @@ describe('webhook_call', () => {
     const first = await failure(local().automationWebhookCall(input));
     expect({ type: first.type, nonRetryable: first.nonRetryable }).toEqual({ type: WEBHOOK_RETRYABLE, nonRetryable: false });
     expect(first.message).toContain('answered 500');
+    expect(first.message).not.toContain('down');
     expect(await local().automationWebhookCall(input)).toEqual({ status: 200, webhookId: `${input.runId}:2.event.0` });
     expect(deliveries.map((d) => d.headers['webhook-id'])).toEqual([`${input.runId}:2.event.0`, `${input.runId}:2.event.0`]);
     expect(deliveries.every(verifies)).toBe(true);
@@ -160,6 +161,23 @@ describe('webhook_call', () => {
     statuses = [410];
     const err = await failure(local().automationWebhookCall(call()));
     expect({ type: err.type, nonRetryable: err.nonRetryable }).toEqual({ type: WEBHOOK_HTTP_ERROR, nonRetryable: true });
+  });
+
+  it('keeps the receiver’s answer out of the failure (it lands in history) and on the step’s row', async () => {
+    await withTenant(ds, t.tenant.id, (m) =>
+      m.query(
+        "INSERT INTO automation_run_steps (tenant_id, run_id, path, ordinal, type, status) VALUES (current_setting('app.tenant_id')::uuid, $1, '5', 5, 'webhook_call', 'running')",
+        [runId],
+      ),
+    );
+    statuses = [422];
+    const err = await failure(local().automationWebhookCall(call({ path: '5' })));
+    expect(err.message).toBe(`webhook_call to ${hookUrl} answered 422`);
+    expect(JSON.stringify(err.details)).not.toContain('down');
+    const [step] = (await withTenant(ds, t.tenant.id, (m) => m.query("SELECT output FROM automation_run_steps WHERE run_id = $1 AND path = '5'", [runId]))) as {
+      output: unknown;
+    }[];
+    expect(step!.output).toEqual({ status: 422, response: '{"ok":false,"why":"down"}' });
   });
 
   it('retries a 429', async () => {

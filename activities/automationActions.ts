@@ -4,7 +4,7 @@
 // retried attempt — or one on another worker after a crash — writes no second
 // notification and sends the same `webhook-id`.
 import { ApplicationFailure } from '@temporalio/common';
-import { findRunData } from '../db/automationRuns';
+import { findRunData, setStepOutput } from '../db/automationRuns';
 import { readAutomationSecret } from '../db/automationSecrets';
 import { notificationRecipients } from '../db/memberships';
 import { insertNotifications } from '../db/notifications';
@@ -39,10 +39,14 @@ const REFUSALS: Record<Extract<WebhookOutcome, { kind: 'refused' }>['reason'], s
   redirects: 'redirects more than three times',
 };
 
-/** The start of an answer, for the step's error: one line, short. */
+/** The start of an answer, for the step's row: one line, short. */
 const excerpt = (body: string) => body.replace(/\s+/g, ' ').trim().slice(0, 200);
 
-/** The step's error for anything but a 2xx answer. */
+/**
+ * The step's error for anything but a 2xx answer. Its message lands in the
+ * run's workflow history, so it names the step's own URL and the status only,
+ * never the receiver's words (those go on the step's row, `response`).
+ */
 function failureOf(outcome: WebhookOutcome, timeoutSeconds: number | undefined): never {
   switch (outcome.kind) {
     case 'refused':
@@ -59,7 +63,7 @@ function failureOf(outcome: WebhookOutcome, timeoutSeconds: number | undefined):
         { url: outcome.url, reason: outcome.reason },
       );
     case 'answered': {
-      const message = `webhook_call to ${outcome.url} answered ${outcome.status}${outcome.body ? `: ${excerpt(outcome.body)}` : ''}`;
+      const message = `webhook_call to ${outcome.url} answered ${outcome.status}`;
       const details = { url: outcome.url, status: outcome.status };
       // The receiver's trouble or its rate limit passes; any other refusal would answer the same again.
       if (outcome.status >= 500 || outcome.status === 429 || outcome.status === 408) throw ApplicationFailure.retryable(message, WEBHOOK_RETRYABLE, details);
@@ -143,6 +147,11 @@ export function createAutomationActionActivities(deps: ActivityDeps) {
         policy: deps.outbound ?? NO_EXCEPTIONS,
       });
       if (outcome.kind === 'answered' && outcome.status >= 200 && outcome.status < 300) return { status: outcome.status, webhookId };
+      if (outcome.kind === 'answered' && outcome.body) {
+        // What the receiver said is kept on the step's row, read by the console, not in the failure (history).
+        const response = excerpt(outcome.body);
+        await withTenant(ds, input.tenantId, (m) => setStepOutput(m, { runId: input.runId, path: input.path }, { status: outcome.status, response }));
+      }
       return failureOf(outcome, input.timeoutSeconds);
     },
   };

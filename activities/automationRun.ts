@@ -6,7 +6,8 @@
 // does not repeat it. The end of a run, and a run that starts waiting, admit
 // the tenant's next queued runs; their workflows start after the commit.
 import { Context } from '@temporalio/activity';
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { type EntityManager } from 'typeorm';
 import { leadEventSince } from '../db/analyticsEvents';
 import {
@@ -22,6 +23,7 @@ import {
   markRunRunning,
   markRunWaiting,
   recordStep,
+  requeueRun,
   type RunRow,
   setStepOutput,
   type StepKey,
@@ -31,7 +33,7 @@ import { findCampaign, reopenCampaign } from '../db/campaigns';
 import { enrollLeads } from '../db/enrollments';
 import { newId } from '../db/ids';
 import { findInbox } from '../db/inboxes';
-import { changeLeadTags, findLeadById, type LeadRow, setLeadStage } from '../db/leads';
+import { changeLeadTags, findLeadById, type LeadRow, MAX_LEAD_TAGS, setLeadStage } from '../db/leads';
 import { insertQueuedMessage } from '../db/messages';
 import { suppressedAmong } from '../db/suppressions';
 import { withTenant } from '../db/tenantContext';
@@ -39,7 +41,14 @@ import { automationLimits } from '../db/tenants';
 import { type Definition, definitionSchema, evaluateCondition } from '../lib/automations';
 import { manualMessageId } from '../lib/messageIds';
 import { renderTemplate } from '../lib/templates';
-import { AUTOMATION_RUN, type AutomationEvent, automationRunStartOptions } from '../workflows/automationRun.contract';
+import {
+  AUTOMATION_RUN,
+  AUTOMATION_RUN_GONE,
+  automationAdmittedSignal,
+  type AutomationEvent,
+  automationRunStartOptions,
+  automationRunWorkflowId,
+} from '../workflows/automationRun.contract';
 import { CAMPAIGN_FANOUT, type CampaignFanoutInput, campaignActionSignal } from '../workflows/campaignFanout.contract';
 import { campaignFanoutWorkflowId } from '../workflows/ids';
 import { AutomationIdSearchAttribute, TenantIdSearchAttribute } from '../workflows/searchAttributes';
@@ -63,6 +72,8 @@ export type LoadedRun =
       skipped: Record<string, { branch?: string }>;
       /** When the run began running: a `wait_for` also takes an event that happened since. */
       since: string;
+      /** Run by `execute` (trigger `manual`): the caller chose to run it, so the definition's filter is not applied. */
+      manual: boolean;
     };
 
 /** A step's failure, as the run's error records it (`step` added by the workflow). */
@@ -88,18 +99,47 @@ export interface StepRef extends RunRef {
 const key = (s: StepRef | (RunRef & { path: string })): StepKey => ({ runId: s.runId, path: s.path });
 const fail = (code: string, message: string): StepResult => ({ ok: false, error: { code, message } });
 
+/**
+ * The run, still under way, before one of its rows is written: a run whose
+ * row is gone (its automation was deleted, which deletes its runs) or that
+ * ended outside its workflow can never be written again, so this is a
+ * failure no retry mends — the workflow ends quietly on it.
+ */
+async function requireRun(m: EntityManager, runId: string): Promise<RunRow> {
+  const run = await findRun(m, runId);
+  if (!run) throw ApplicationFailure.nonRetryable('the run’s row is gone (its automation was deleted)', AUTOMATION_RUN_GONE);
+  if (run.status !== 'queued' && run.status !== 'running' && run.status !== 'waiting') {
+    throw ApplicationFailure.nonRetryable(`the run has already ended (${run.status})`, AUTOMATION_RUN_GONE);
+  }
+  return run;
+}
+
+/** A wait_for's event as the workflow holds it (ids and times only). */
+const asEvent = (ev: { id: string; type: string; lead_id: string; occurred_at: Date }): AutomationEvent => ({
+  eventId: ev.id,
+  type: ev.type,
+  leadId: ev.lead_id,
+  occurredAt: ev.occurred_at.toISOString(),
+});
+
 export function createAutomationRunActivities(deps: ActivityDeps) {
   const ds = deps.dataSource;
 
-  /** Starts the workflows of runs admitted in a committed transaction; a run whose workflow already exists is not an error. */
+  /**
+   * Starts the workflows of runs admitted in a committed transaction. A run
+   * whose workflow already exists is one back in the queue after a wait: it
+   * is told it was admitted (a workflow that has ended meanwhile is not an
+   * error).
+   */
   async function startAdmitted(tenantId: string, admitted: Pick<RunRow, 'id' | 'automation_id'>[]): Promise<void> {
     if (admitted.length === 0) return;
     const { client } = Context.current();
     const { taskQueue } = Context.current().info;
     for (const r of admitted) {
+      const input = { tenantId, automationId: r.automation_id, runId: r.id };
       try {
         await client.workflow.start(AUTOMATION_RUN, {
-          ...automationRunStartOptions({ tenantId, automationId: r.automation_id, runId: r.id }, taskQueue),
+          ...automationRunStartOptions(input, taskQueue),
           typedSearchAttributes: [
             { key: TenantIdSearchAttribute, value: tenantId },
             { key: AutomationIdSearchAttribute, value: r.automation_id },
@@ -108,19 +148,32 @@ export function createAutomationRunActivities(deps: ActivityDeps) {
         });
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        try {
+          await client.workflow.getHandle(automationRunWorkflowId(input)).signal(automationAdmittedSignal);
+        } catch (e) {
+          if (!(e instanceof WorkflowNotFoundError)) throw e;
+        }
       }
     }
   }
 
-  /** Runs `fn` in the tenant's transaction, then admits the tenant's queued runs in it (a slot was given back) and starts them after the commit. */
-  async function withAdmission<T>(tenantId: string, fn: (m: EntityManager) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` in the tenant's transaction, then admits the tenant's queued
+   * runs in it (a slot was given back) and starts them after the commit;
+   * answers `fn`'s result and whether the run `self` was among those admitted
+   * (it is not signalled: its own activity tells it).
+   */
+  async function withAdmission<T>(tenantId: string, fn: (m: EntityManager) => Promise<T>, self?: string): Promise<{ result: T; selfAdmitted: boolean }> {
     const [result, admitted] = await withTenant(ds, tenantId, async (m) => {
       const r = await fn(m);
       const limits = await automationLimits(m, tenantId);
       return [r, await admitQueuedRuns(m, limits?.maxRunning ?? 20)] as const;
     });
-    await startAdmitted(tenantId, admitted);
-    return result;
+    await startAdmitted(
+      tenantId,
+      admitted.filter((r) => r.id !== self),
+    );
+    return { result, selfAdmitted: admitted.some((r) => r.id === self) };
   }
 
   async function leadOf(m: EntityManager, runId: string): Promise<{ run: RunRow; lead: LeadRow | undefined } | undefined> {
@@ -162,6 +215,7 @@ export function createAutomationRunActivities(deps: ActivityDeps) {
           leadId: lead ? lead.id : null,
           skipped: Object.fromEntries(steps.filter((s) => s.status === 'skipped').map((s) => [s.path, branchOf(s.output)])),
           since: startedAt.toISOString(),
+          manual: run.trigger.type === 'manual',
         };
       });
     },
@@ -186,48 +240,97 @@ export function createAutomationRunActivities(deps: ActivityDeps) {
 
     /** A step that begins and ends at once: a branch's decision, a dry run's action, a refusal. */
     async recordAutomationStep(input: StepRef & { status: 'completed' | 'failed'; output?: Record<string, unknown>; error?: StepError }): Promise<void> {
-      await withTenant(ds, input.tenantId, (m) =>
-        recordStep(m, { ...key(input), ordinal: input.ordinal, type: input.type, status: input.status, output: input.output, error: input.error }),
-      );
+      await withTenant(ds, input.tenantId, async (m) => {
+        await requireRun(m, input.runId);
+        await recordStep(m, { ...key(input), ordinal: input.ordinal, type: input.type, status: input.status, output: input.output, error: input.error });
+      });
     },
 
     async beginAutomationStep(input: StepRef): Promise<void> {
-      await withTenant(ds, input.tenantId, (m) => beginStep(m, { ...key(input), ordinal: input.ordinal, type: input.type, status: 'running' }));
+      await withTenant(ds, input.tenantId, async (m) => {
+        await requireRun(m, input.runId);
+        await beginStep(m, { ...key(input), ordinal: input.ordinal, type: input.type, status: 'running' });
+      });
     },
 
     async endAutomationStep(
       input: RunRef & { path: string; status: 'completed' | 'failed'; output?: Record<string, unknown>; error?: StepError },
     ): Promise<void> {
-      await withTenant(ds, input.tenantId, (m) => endStep(m, { ...key(input), status: input.status, output: input.output, error: input.error }));
+      await withTenant(ds, input.tenantId, async (m) => {
+        await requireRun(m, input.runId);
+        await endStep(m, { ...key(input), status: input.status, output: input.output, error: input.error });
+      });
     },
 
     /**
      * Begins a `wait` or `wait_for`: the step waiting and the run `waiting`
      * (it gives its concurrency slot back, so queued runs are admitted). A
      * `wait_for` first looks for its event among those about the lead since
-     * the run began: one already there ends the wait at once, and the run
-     * stays running.
+     * the run began, but those the run's earlier waits took (`taken`): one
+     * already there ends the wait at once, and the run stays running.
      */
-    async beginAutomationWait(input: StepRef & { waitFor?: { event: string; leadId: string; since: string } }): Promise<{ event?: AutomationEvent }> {
-      return withAdmission(input.tenantId, async (m) => {
+    async beginAutomationWait(
+      input: StepRef & { waitFor?: { event: string; leadId: string; since: string; taken?: string[] } },
+    ): Promise<{ event?: AutomationEvent }> {
+      const { result } = await withAdmission(input.tenantId, async (m) => {
+        await requireRun(m, input.runId);
         const step = await beginStep(m, { ...key(input), ordinal: input.ordinal, type: input.type, status: 'waiting' });
         if (step.status !== 'waiting') return {};
         const w = input.waitFor;
         if (w) {
-          const ev = await leadEventSince(m, w.leadId, w.event, new Date(w.since));
-          if (ev) return { event: { eventId: ev.id, type: ev.type, leadId: ev.lead_id, occurredAt: ev.occurred_at.toISOString() } };
+          const ev = await leadEventSince(m, w.leadId, w.event, new Date(w.since), w.taken ?? []);
+          if (ev) return { event: asEvent(ev) };
         }
         await markRunWaiting(m, input.runId, w ? { event: w.event, leadId: w.leadId, path: input.path, since: w.since } : null);
         return {};
       });
+      return result;
     },
 
-    /** Ends a wait: the step completed with its outcome and the run straight back to running (waking takes no slot). */
-    async endAutomationWait(input: RunRef & { path: string; output: Record<string, unknown> }): Promise<void> {
-      await withTenant(ds, input.tenantId, async (m) => {
-        await endStep(m, { ...key(input), status: 'completed', output: input.output });
-        await markRunRunning(m, input.runId);
+    /**
+     * A `wait_for`'s last look at the event stream when its timeout fires: an
+     * event that committed while the run was entering the wait, or whose
+     * signal was lost, is taken now rather than missed (docs/automations.md,
+     * "The interpreter"). The events the run already took are left out.
+     */
+    async findAutomationEvent(input: {
+      tenantId: string;
+      runId: string;
+      event: string;
+      leadId: string;
+      since: string;
+      taken: string[];
+    }): Promise<{ event?: AutomationEvent }> {
+      return withTenant(ds, input.tenantId, async (m) => {
+        const ev = await leadEventSince(m, input.leadId, input.event, new Date(input.since), input.taken);
+        return ev ? { event: asEvent(ev) } : {};
       });
+    },
+
+    /**
+     * Ends a wait: the step completed with its outcome and the run back in
+     * the queue, keeping its place (its `seq`); the tenant's queue is
+     * admitted in the same transaction. Answers whether the run was admitted
+     * at once; if not, an admitter signals it (`automationAdmitted`) when a
+     * slot frees, so a crowd of runs waking together stays under
+     * `automation_max_running`.
+     */
+    async endAutomationWait(input: RunRef & { path: string; output: Record<string, unknown> }): Promise<{ admitted: boolean }> {
+      const { selfAdmitted } = await withAdmission(
+        input.tenantId,
+        async (m) => {
+          await requireRun(m, input.runId);
+          await endStep(m, { ...key(input), status: 'completed', output: input.output });
+          if (!(await requeueRun(m, input.runId))) throw ApplicationFailure.nonRetryable('the run has ended', AUTOMATION_RUN_GONE);
+        },
+        input.runId,
+      );
+      return { admitted: selfAdmitted };
+    },
+
+    /** Whether the run is admitted (`running`) again after its wait: the check behind a lost `automationAdmitted` signal. */
+    async automationRunAdmitted(input: { tenantId: string; runId: string }): Promise<boolean> {
+      return withTenant(ds, input.tenantId, async (m) => (await requireRun(m, input.runId)).status === 'running');
     },
 
     /**
@@ -241,6 +344,7 @@ export function createAutomationRunActivities(deps: ActivityDeps) {
       input: StepRef & { inboxId: string; subject: string; text: string },
     ): Promise<{ ok: true; messageId: string } | { ok: false; error: StepError }> {
       return withTenant(ds, input.tenantId, async (m) => {
+        await requireRun(m, input.runId);
         const step = await beginStep(m, { ...key(input), ordinal: input.ordinal, type: input.type, status: 'running' });
         const kept = step.output?.messageId;
         if (typeof kept === 'string') return { ok: true, messageId: kept };
@@ -288,13 +392,15 @@ export function createAutomationRunActivities(deps: ActivityDeps) {
     /**
      * `add_tag`, `remove_tag`, `set_stage`: the lead's change (with its event,
      * keyed `run:{runId}:{path}`) and the step's end in one transaction. A
-     * stage the tenant's pipeline does not list fails the step.
+     * stage the tenant's pipeline does not list, or a tag beyond the lead's
+     * 50, fails the step (`unknown_stage`, `too_many_tags`).
      */
     async automationLeadChange(
       input: StepRef & ({ type: 'add_tag' | 'remove_tag'; tag: string } | { type: 'set_stage'; stage: string }),
     ): Promise<{ ok: true } | { ok: false; error: StepError }> {
       // The step's output (the lead's tags, its stage) stays on its row: the workflow is told only that it is done.
       return withTenant(ds, input.tenantId, async (m) => {
+        await requireRun(m, input.runId);
         const step = await beginStep(m, { ...key(input), ordinal: input.ordinal, type: input.type, status: 'running' });
         if (step.status === 'completed') return { ok: true };
         const refuse = async (code: string, message: string) => {
@@ -318,6 +424,7 @@ export function createAutomationRunActivities(deps: ActivityDeps) {
           const add = input.type === 'add_tag';
           const r = await changeLeadTags(m, lead.customer_id, lead.id, add ? { add: [input.tag] } : { remove: [input.tag] }, event);
           if (!r) return refuse('lead_gone', 'the run’s lead is gone');
+          if (r.tooMany) return refuse('too_many_tags', `the lead already has ${MAX_LEAD_TAGS} tags, the most a lead may have: "${input.tag}" was not added`);
           output = { tag: input.tag, changed: (add ? r.added : r.removed).length > 0, tags: r.tags };
         }
         await endStep(m, { ...key(input), status: 'completed', output });
@@ -333,6 +440,7 @@ export function createAutomationRunActivities(deps: ActivityDeps) {
      */
     async automationEnroll(input: StepRef & { campaignId: string }): Promise<StepResult> {
       const result = await withTenant(ds, input.tenantId, async (m) => {
+        await requireRun(m, input.runId);
         const step = await beginStep(m, { ...key(input), ordinal: input.ordinal, type: input.type, status: 'running' });
         if (step.status === 'completed') return { ok: true as const, output: step.output ?? {} };
         const refuse = async (code: string, message: string) => {

@@ -482,16 +482,22 @@ export async function listTenantEventsAfter(
   return { events, high: row!.high };
 }
 
-/** The first event of `type` about the lead that happened at or after `since` (a `wait_for` that began after its event). */
+/**
+ * The first event of `type` about the lead that happened at or after `since`,
+ * leaving out the events in `exclude` (a run's `wait_for` steps take each
+ * event once: a second wait for the same type does not take the first one's).
+ */
 export async function leadEventSince(
   m: EntityManager,
   leadId: string,
   type: string,
   since: Date,
+  exclude: string[] = [],
 ): Promise<{ id: string; type: string; occurred_at: Date; lead_id: string } | undefined> {
   const [row] = (await m.query(
-    'SELECT id, type, occurred_at, lead_id FROM analytics_events WHERE lead_id = $1 AND type = $2 AND occurred_at >= $3 ORDER BY occurred_at, seq LIMIT 1',
-    [leadId, type, since],
+    `SELECT id, type, occurred_at, lead_id FROM analytics_events
+      WHERE lead_id = $1 AND type = $2 AND occurred_at >= $3 AND NOT (id = ANY($4::text[])) ORDER BY occurred_at, seq LIMIT 1`,
+    [leadId, type, since, exclude],
   )) as { id: string; type: string; occurred_at: Date; lead_id: string }[];
   return row;
 }

@@ -81,7 +81,9 @@ export async function findRun(m: EntityManager, id: string): Promise<RunRow | un
 /**
  * Admits the tenant's oldest queued runs while fewer than `maxRunning` are
  * `running`: marks them running and answers them, for the caller to start
- * their workflows after the commit. A transaction-scoped advisory lock per
+ * their workflows after the commit (or, for a run back in the queue after a
+ * wait, whose workflow exists, to signal it). A run keeps its first
+ * `started_at`, the time it began running. A transaction-scoped advisory lock per
  * tenant makes concurrent admitters (API processes, workers) take turns, so
  * the count they read is the count they act on.
  */
@@ -91,7 +93,7 @@ export async function admitQueuedRuns(m: EntityManager, maxRunning: number): Pro
   const [rows] = (await m.query(
     `WITH free AS (SELECT greatest(0, $1 - count(*))::int AS n FROM automation_runs WHERE status = 'running'),
           next AS (SELECT id FROM automation_runs WHERE status = 'queued' ORDER BY seq LIMIT (SELECT n FROM free) FOR UPDATE)
-     UPDATE automation_runs r SET status = 'running', started_at = clock_timestamp()
+     UPDATE automation_runs r SET status = 'running', started_at = coalesce(r.started_at, clock_timestamp())
        FROM next WHERE r.id = next.id
      RETURNING r.id, r.automation_id`,
     [maxRunning],
@@ -343,6 +345,20 @@ export async function markRunRunning(m: EntityManager, id: string): Promise<Date
     [id],
   )) as [{ started_at: Date }[], number];
   return rows[0]?.started_at;
+}
+
+/**
+ * Puts a run that wakes from a wait back in the queue: it takes a slot again
+ * only when admitted. It keeps its `seq`, its place from when it was
+ * triggered, so a run already under way goes before runs triggered after it.
+ * False when the run has ended or is gone.
+ */
+export async function requeueRun(m: EntityManager, id: string): Promise<boolean> {
+  const [rows] = (await m.query(
+    "UPDATE automation_runs SET status = 'queued', waiting_for = NULL WHERE id = $1 AND status IN ('queued', 'running', 'waiting') RETURNING id",
+    [id],
+  )) as [{ id: string }[], number];
+  return rows.length > 0;
 }
 
 /** Marks a run waiting (it holds no concurrency slot), with what it waits for (`{event, leadId, path, since}` for a wait_for). */

@@ -290,11 +290,16 @@ export async function setLeadStage(
   return row;
 }
 
+/** At most this many tags on a lead (the column's CHECK, docs/automations.md "Stages and tags"). */
+export const MAX_LEAD_TAGS = 50;
+
 /**
  * Adds and removes tags of a lead in one statement; every tag added writes
  * `lead.tagged` (properties `tag`, `added: true`), every tag removed one with
  * `added: false`, each keyed by `dedupeKey` and the tag. A tag the lead
- * already has (or lacks, to remove) changes nothing and writes nothing.
+ * already has (or lacks, to remove) changes nothing and writes nothing. A
+ * change that would leave the lead more than `MAX_LEAD_TAGS` tags changes
+ * nothing either and answers `tooMany` (the column's CHECK would refuse it).
  * Answers the lead's tags after, or undefined when the customer has no such lead.
  */
 export async function changeLeadTags(
@@ -303,15 +308,17 @@ export async function changeLeadTags(
   leadId: string,
   change: { add?: string[]; remove?: string[] },
   event: { dedupeKey: string; automationId?: string },
-): Promise<{ tags: string[]; added: string[]; removed: string[] } | undefined> {
+): Promise<{ tags: string[]; added: string[]; removed: string[]; tooMany: boolean } | undefined> {
   const [row] = (await m.query(
     `WITH old AS (SELECT id, customer_id, tags FROM leads WHERE id = $1 AND customer_id = $2 FOR UPDATE),
           added AS (SELECT old.id, old.customer_id, t AS tag, true AS added FROM old, unnest($3::text[]) t WHERE NOT t = ANY(old.tags) AND NOT t = ANY($4::text[])),
           removed AS (SELECT old.id, old.customer_id, t AS tag, false AS added FROM old, unnest($4::text[]) t WHERE t = ANY(old.tags)),
-          changes AS (SELECT * FROM added UNION ALL SELECT * FROM removed),
-          upd AS (UPDATE leads l SET tags = ARRAY(SELECT DISTINCT x FROM unnest(old.tags || ARRAY(SELECT tag FROM added)) x WHERE NOT x = ANY(ARRAY(SELECT tag FROM removed)) ORDER BY x),
-                         updated_at = now()
-                    FROM old WHERE l.id = old.id AND EXISTS (SELECT 1 FROM changes) RETURNING l.tags),
+          next AS (SELECT ARRAY(SELECT DISTINCT x FROM unnest(old.tags || ARRAY(SELECT tag FROM added)) x WHERE NOT x = ANY(ARRAY(SELECT tag FROM removed)) ORDER BY x) AS tags
+                     FROM old),
+          fits AS (SELECT cardinality(next.tags) <= $7::int AS ok FROM next),
+          changes AS (SELECT c.* FROM (SELECT * FROM added UNION ALL SELECT * FROM removed) c, fits WHERE fits.ok),
+          upd AS (UPDATE leads l SET tags = next.tags, updated_at = now()
+                    FROM old, next WHERE l.id = old.id AND EXISTS (SELECT 1 FROM changes) RETURNING l.tags),
           ev AS (${eventInsert('changes', {
             type: "'lead.tagged'",
             customerId: 'changes.customer_id',
@@ -321,10 +328,12 @@ export async function changeLeadTags(
             dedupeKey: "$5::text || ':' || CASE WHEN changes.added THEN '+' ELSE '-' END || changes.tag",
           })})
      SELECT coalesce((SELECT tags FROM upd), old.tags) AS tags,
-            ARRAY(SELECT tag FROM added ORDER BY tag) AS added, ARRAY(SELECT tag FROM removed ORDER BY tag) AS removed
+            ARRAY(SELECT tag FROM changes WHERE changes.added ORDER BY tag) AS added,
+            ARRAY(SELECT tag FROM changes WHERE NOT changes.added ORDER BY tag) AS removed,
+            NOT (SELECT ok FROM fits) AS "tooMany"
        FROM old`,
-    [leadId, customerId, change.add ?? [], change.remove ?? [], event.dedupeKey, event.automationId ?? null],
-  )) as { tags: string[]; added: string[]; removed: string[] }[];
+    [leadId, customerId, change.add ?? [], change.remove ?? [], event.dedupeKey, event.automationId ?? null, MAX_LEAD_TAGS],
+  )) as { tags: string[]; added: string[]; removed: string[]; tooMany: boolean }[];
   return row;
 }
 

@@ -880,4 +880,33 @@ describe('automationRun', () => {
       await record('automationRun.canceled', handle.workflowId, { client: env.client });
     });
   });
+
+  test('two runs wake under a limit of one: the second waits in the queue for its admission', async () => {
+    await onWorker(async () => {
+      const s = await automationTenant(app, env.client, taskQueue, smtp.port, `${randomUUID()}@lead.example`);
+      await app.query('UPDATE tenants SET automation_max_running = 1 WHERE id = $1', [s.tenantId]);
+      const automation = await insertAutomation(app, s.tenantId, {
+        trigger: { type: 'manual' },
+        steps: [
+          { type: 'wait', duration: '1h' },
+          { type: 'add_tag', tag: 'woke' },
+        ],
+      });
+      const runs = [
+        await queueRun(app, s.tenantId, { automationId: automation, version: 1, leadId: s.lead, customerId: s.customer }),
+        await queueRun(app, s.tenantId, { automationId: automation, version: 1, leadId: s.lead, customerId: s.customer }),
+      ];
+      await admitRuns(app, env.client, taskQueue, s.tenantId, 1);
+      for (const id of runs) await waitingAt(s.tenantId, id, '0');
+      const signalled: string[] = [];
+      for (const id of runs) {
+        const handle = handleOf(s.tenantId, automation, id);
+        expect(await handle.result()).toEqual({ status: 'completed' });
+        const history = await handle.fetchHistory();
+        if (history.events?.some((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'automationAdmitted')) signalled.push(handle.workflowId);
+      }
+      expect(signalled).toHaveLength(1);
+      await record('automationRun.admitted-after-wait', signalled[0]!, { client: env.client });
+    });
+  });
 });

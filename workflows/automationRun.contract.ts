@@ -28,9 +28,16 @@ export interface AutomationEvent {
 
 export const automationEventSignal = defineSignal<[AutomationEvent]>('automationEvent');
 
+/**
+ * Sent by an admitter to a run that woke from a wait and went back to the
+ * queue (docs/automations.md, "The interpreter"): its row is `running`
+ * again, so it goes on with its next step.
+ */
+export const automationAdmittedSignal = defineSignal('automationAdmitted');
+
 /** Where the run is: its status and the path of the step it is on. */
 export interface AutomationRunProgress {
-  status: 'running' | 'waiting' | 'completed' | 'failed' | 'canceled';
+  status: 'queued' | 'running' | 'waiting' | 'completed' | 'failed' | 'canceled';
   step?: string;
 }
 
@@ -93,3 +100,10 @@ export interface WebhookCallResult {
 export const WEBHOOK_REFUSED_ADDRESS = 'webhook_refused_address';
 export const WEBHOOK_HTTP_ERROR = 'webhook_http_error';
 export const WEBHOOK_RETRYABLE = 'webhook_retryable';
+
+/**
+ * The failure type of a run's activity when the run's row is gone (its
+ * automation was deleted, which deletes its runs) or ended outside the
+ * workflow: never retried; the workflow ends quietly (docs/automations.md).
+ */
+export const AUTOMATION_RUN_GONE = 'automation_run_gone';

@@ -48,6 +48,8 @@ beforeAll(async () => {
     activityOverrides: {
       automationWebhookCall: async (input: WebhookCallInput) => {
         webhookCalls.push(input);
+        // A slow receiver keeps its run busy (running) for a while.
+        if (input.url.includes('/slow')) await new Promise((r) => setTimeout(r, 1500));
         if (webhookFails) throw ApplicationFailure.nonRetryable('the endpoint answered 400', WEBHOOK_HTTP_ERROR);
         return { status: 200, webhookId: `${input.runId}:${input.path}` };
       },
@@ -451,5 +453,212 @@ describe('personal data', () => {
     expect(text).toContain(runId);
     expect(text).toContain('contacted');
     for (const secret of [email, 'Zephyrine', 'Quillfeather', 'Hushco', 'field-marker-5521', 'payload-marker-9043']) expect(text).not.toContain(secret);
+  });
+});
+
+/** A reply from the lead, written into the event stream as the inbound path writes it; answers its id. */
+const reply = async (tenantId: string, customerId: string, leadId: string, key: string): Promise<string> =>
+  withTenant(ds, tenantId, async (m) => {
+    await insertEvents(m, [{ type: 'message.replied', customerId, leadId, dedupeKey: key }]);
+    const [row] = (await m.query('SELECT id FROM analytics_events WHERE dedupe_key = $1', [key])) as { id: string }[];
+    return row!.id;
+  });
+
+const waitingAt = (tenantId: string, runId: string, path: string) =>
+  until(
+    `the run waiting at ${path}`,
+    async () => {
+      const r = await runState(ds, tenantId, runId);
+      return r.status === 'waiting' && r.waiting_for?.path === path ? true : undefined;
+    },
+    60_000,
+  );
+
+describe('wait_for and its events', () => {
+  it('takes an event that came while it waited though no signal came: the stream is asked again when the timeout fires', async () => {
+    const s = await automationTenant(ds, env.client, taskQueue, smtp.port, 'unsignalled@lead.example');
+    const automation = await insertAutomation(ds, s.tenantId, {
+      trigger: { type: 'manual' },
+      steps: [
+        {
+          type: 'wait_for',
+          event: 'message.replied',
+          timeout: '1d',
+          onEvent: [{ type: 'add_tag', tag: 'replied' }],
+          onTimeout: [{ type: 'add_tag', tag: 'silent' }],
+        },
+      ],
+    });
+    const runId = await queueRun(ds, s.tenantId, { automationId: automation, version: 1, leadId: s.lead, customerId: s.customer });
+    await admitRuns(ds, env.client, taskQueue, s.tenantId);
+    await waitingAt(s.tenantId, runId, '0');
+    // The reply commits after the run is waiting; the dispatcher's signal never arrives.
+    const eventId = await reply(s.tenantId, s.customer, s.lead, `late-reply:${s.lead}`);
+    expect(await handleOf(s.tenantId, automation, runId).result()).toEqual({ status: 'completed' });
+    const run = await runState(ds, s.tenantId, runId);
+    expect(run.steps.map((x) => [x.path, x.status, x.output])).toEqual([
+      ['0', 'completed', { branch: 'event', eventId }],
+      ['0.event.0', 'completed', { tag: 'replied', changed: true, tags: ['replied'] }],
+    ]);
+  });
+
+  it('does not give a second wait for the same event type the first one’s event', async () => {
+    const s = await automationTenant(ds, env.client, taskQueue, smtp.port, 'twice@lead.example');
+    const automation = await insertAutomation(ds, s.tenantId, {
+      trigger: { type: 'manual' },
+      steps: [
+        { type: 'wait_for', event: 'message.replied', timeout: '1d', onEvent: [{ type: 'add_tag', tag: 'first' }], onTimeout: [] },
+        { type: 'add_tag', tag: 'between' },
+        {
+          type: 'wait_for',
+          event: 'message.replied',
+          timeout: '1d',
+          onEvent: [{ type: 'add_tag', tag: 'second' }],
+          onTimeout: [{ type: 'add_tag', tag: 'no-second' }],
+        },
+      ],
+    });
+    const runId = await queueRun(ds, s.tenantId, { automationId: automation, version: 1, leadId: s.lead, customerId: s.customer });
+    await admitRuns(ds, env.client, taskQueue, s.tenantId);
+    await waitingAt(s.tenantId, runId, '0');
+    const eventId = await reply(s.tenantId, s.customer, s.lead, `one-reply:${s.lead}`);
+    const handle = handleOf(s.tenantId, automation, runId);
+    const signal = { eventId, type: 'message.replied', leadId: s.lead, occurredAt: new Date().toISOString() };
+    await handle.signal(automationEventSignal, signal);
+    await waitingAt(s.tenantId, runId, '2');
+    // The same event signalled again (a dispatcher pass repeated) is not taken twice either.
+    await handle.signal(automationEventSignal, signal);
+    expect(await handle.result()).toEqual({ status: 'completed' });
+    const run = await runState(ds, s.tenantId, runId);
+    expect(run.steps.map((x) => [x.path, x.output?.branch ?? x.output?.tag])).toEqual([
+      ['0', 'event'],
+      ['0.event.0', 'first'],
+      ['1', 'between'],
+      ['2', 'timeout'],
+      ['2.timeout.0', 'no-second'],
+    ]);
+    expect(run.steps[0]!.output).toEqual({ branch: 'event', eventId });
+  });
+});
+
+describe('a run whose automation is deleted', () => {
+  it('ends quietly when it wakes: no retries against a row that is gone', async () => {
+    const s = await automationTenant(ds, env.client, taskQueue, smtp.port, 'deleted@lead.example');
+    const automation = await insertAutomation(ds, s.tenantId, {
+      trigger: { type: 'manual' },
+      steps: [
+        { type: 'wait', duration: '1h' },
+        { type: 'add_tag', tag: 'after' },
+      ],
+    });
+    const runId = await queueRun(ds, s.tenantId, { automationId: automation, version: 1, leadId: s.lead, customerId: s.customer });
+    await admitRuns(ds, env.client, taskQueue, s.tenantId);
+    await until('the run waiting an hour', async () => ((await runState(ds, s.tenantId, runId)).status === 'waiting' ? true : undefined), 60_000);
+    await withTenant(ds, s.tenantId, (m) => m.query('DELETE FROM automations WHERE id = $1', [automation]));
+    const handle = handleOf(s.tenantId, automation, runId);
+    expect(await handle.result()).toEqual({ status: 'canceled' });
+    expect((await leadOf(s.tenantId, s.lead)).tags).toEqual([]);
+    // One attempt of the activity that found the row gone, not a retry loop.
+    const history = await handle.fetchHistory();
+    const failures = (history.events ?? []).filter((e) => e.activityTaskFailedEventAttributes);
+    expect(failures).toHaveLength(1);
+  });
+});
+
+describe('concurrency after a wait', () => {
+  it('puts runs that wake back in the queue: never more running than the limit, and every one completes', async () => {
+    const s = await automationTenant(ds, env.client, taskQueue, smtp.port, 'wakers@lead.example');
+    await ds.query('UPDATE tenants SET automation_max_running = 1 WHERE id = $1', [s.tenantId]);
+    const automation = await insertAutomation(ds, s.tenantId, {
+      trigger: { type: 'manual' },
+      steps: [
+        { type: 'wait', duration: '1h' },
+        { type: 'add_tag', tag: 'woke' },
+        { type: 'webhook_call', url: 'https://crm.example/slow' },
+      ],
+    });
+    const runs = [
+      await queueRun(ds, s.tenantId, { automationId: automation, version: 1, leadId: s.lead, customerId: s.customer }),
+      await queueRun(ds, s.tenantId, { automationId: automation, version: 1, leadId: s.lead, customerId: s.customer }),
+    ];
+    expect(await admitRuns(ds, env.client, taskQueue, s.tenantId, 1)).toBe(1);
+    // The first run's wait gives its slot to the second: both wait.
+    for (const id of runs) await until('both waiting', async () => ((await runState(ds, s.tenantId, id)).status === 'waiting' ? true : undefined), 60_000);
+
+    let most = 0;
+    let polling = true;
+    const poll = (async () => {
+      while (polling) {
+        const [row] = (await withTenant(ds, s.tenantId, (m) => m.query("SELECT count(*)::int AS n FROM automation_runs WHERE status = 'running'"))) as {
+          n: number;
+        }[];
+        most = Math.max(most, row!.n);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    // One result awaited at a time: the time-skipping server counts its unlocks, and two at once unbalance it.
+    const outcomes: unknown[] = [];
+    for (const id of runs) outcomes.push(await handleOf(s.tenantId, automation, id).result());
+    polling = false;
+    await poll;
+    expect(outcomes).toEqual([{ status: 'completed' }, { status: 'completed' }]);
+    expect(most).toBe(1);
+
+    // The later run's first step after its wait began only once the earlier run had ended.
+    const times = (await withTenant(ds, s.tenantId, (m) =>
+      m.query(
+        `SELECT r.ended_at, st.started_at FROM automation_runs r JOIN automation_run_steps st ON st.run_id = r.id AND st.path = '1'
+          WHERE r.id = ANY($1) ORDER BY st.started_at`,
+        [runs],
+      ),
+    )) as { ended_at: Date; started_at: Date }[];
+    expect(times).toHaveLength(2);
+    expect(times[1]!.started_at.getTime()).toBeGreaterThanOrEqual(times[0]!.ended_at.getTime());
+  });
+});
+
+describe('tags and the manual trigger', () => {
+  it('fails add_tag on a lead that has 50 tags with too_many_tags, once, and changes nothing', async () => {
+    const s = await automationTenant(ds, env.client, taskQueue, smtp.port, 'tagged-full@lead.example');
+    await withTenant(ds, s.tenantId, (m) =>
+      m.query("UPDATE leads SET tags = ARRAY(SELECT 't' || lpad(g::text, 2, '0') FROM generate_series(1, 50) g) WHERE id = $1", [s.lead]),
+    );
+    const automation = await insertAutomation(ds, s.tenantId, { trigger: { type: 'manual' }, steps: [{ type: 'add_tag', tag: 'one-more' }] });
+    const runId = await queueRun(ds, s.tenantId, { automationId: automation, version: 1, leadId: s.lead, customerId: s.customer });
+    await admitRuns(ds, env.client, taskQueue, s.tenantId);
+    expect(await handleOf(s.tenantId, automation, runId).result()).toMatchObject({ status: 'failed', step: '0', error: { code: 'too_many_tags' } });
+    const run = await runState(ds, s.tenantId, runId);
+    expect(run).toMatchObject({ status: 'failed', error: { code: 'too_many_tags', step: '0' } });
+    expect(run.steps.map((x) => [x.path, x.status, x.error?.code])).toEqual([['0', 'failed', 'too_many_tags']]);
+    const tags = (await leadOf(s.tenantId, s.lead)).tags;
+    expect(tags).toHaveLength(50);
+    expect(tags).not.toContain('one-more');
+    const tagged = (await withTenant(ds, s.tenantId, (m) =>
+      m.query("SELECT 1 FROM analytics_events WHERE type = 'lead.tagged' AND lead_id = $1", [s.lead]),
+    )) as unknown[];
+    expect(tagged).toEqual([]);
+  });
+
+  it('runs a manual run whatever the filter says; a triggered one stops at it', async () => {
+    const s = await automationTenant(ds, env.client, taskQueue, smtp.port, 'manual-filter@lead.example');
+    const automation = await insertAutomation(ds, s.tenantId, {
+      trigger: { type: 'lead.created' },
+      filter: { '==': [{ var: 'lead.stage' }, 'won'] },
+      steps: [{ type: 'add_tag', tag: 'ran' }],
+    });
+    const manual = await queueRun(ds, s.tenantId, {
+      automationId: automation,
+      version: 1,
+      leadId: s.lead,
+      customerId: s.customer,
+      trigger: { type: 'manual', payload: {} },
+    });
+    const triggered = await queueRun(ds, s.tenantId, { automationId: automation, version: 1, leadId: s.lead, customerId: s.customer });
+    await admitRuns(ds, env.client, taskQueue, s.tenantId);
+    expect(await handleOf(s.tenantId, automation, manual).result()).toEqual({ status: 'completed' });
+    expect(await handleOf(s.tenantId, automation, triggered).result()).toEqual({ status: 'completed' });
+    expect((await runState(ds, s.tenantId, manual)).steps.map((x) => [x.path, x.status])).toEqual([['0', 'completed']]);
+    expect(await runState(ds, s.tenantId, triggered)).toMatchObject({ error: { code: 'filtered' }, steps: [] });
+    expect((await leadOf(s.tenantId, s.lead)).tags).toEqual(['ran']);
   });
 });

@@ -6,28 +6,32 @@
 // answers a boolean (docs/architecture.md: no personal data in history);
 // every write is an activity keyed by the step's path; `wait` is a timer and
 // `wait_for` a signal or a timer, the run `waiting` (holding no concurrency
-// slot) meanwhile. A message is recorded by an activity and sent by the
-// manual send path, the child workflow `sendMessage`, so it goes out at most
-// once; `uncertain` is recorded as such. A rerun skips what the failed run completed (its rows
+// slot) meanwhile; waking, it goes back to the queue and on once admitted. A
+// message is recorded by an activity and sent by the manual send path, the
+// child workflow `sendMessage`, so it goes out at most once; `uncertain` is
+// recorded as such. A rerun skips what the failed run completed (its rows
 // copied as `skipped`); a dry run records what each action would do and
-// writes nothing. Cancelling the workflow ends the run `canceled`.
+// writes nothing. Cancelling the workflow ends the run `canceled`; a run
+// whose row is gone (its automation deleted) ends quietly.
 import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   ChildWorkflowCancellationType,
   condition,
-  executeChild,
   isCancellation,
   ParentClosePolicy,
   proxyActivities,
   setHandler,
   sleep,
+  startChild,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { LoadedRun, StepError, StepRef } from '../activities/automationRun';
 import { COUNTED_ACTIONS, durationMs, type Step } from '../lib/automations';
 import {
+  AUTOMATION_RUN_GONE,
+  automationAdmittedSignal,
   type AutomationEvent,
   automationEventSignal,
   type AutomationRunInput,
@@ -58,6 +62,12 @@ const { automationWebhookCall } = proxyActivities<Activities>({
 
 type Loaded = Extract<LoadedRun, { found: true }>;
 
+/** How often a run back in the queue asks its row whether it was admitted, in case the admitter's signal was lost. */
+const ADMISSION_CHECK = '10 minutes';
+
+/** An activity found the run's row gone (its automation deleted) or ended outside the workflow: nothing is left to write. */
+const runGone = (err: unknown) => err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === AUTOMATION_RUN_GONE;
+
 /** A step failed: the run ends failed with this error. */
 class StepFailed extends Error {
   constructor(
@@ -77,6 +87,9 @@ export async function automationRun(input: AutomationRunInput): Promise<Automati
   const events: AutomationEvent[] = [];
   const taken = new Set<string>();
   setHandler(automationEventSignal, (e) => void events.push(e));
+  // Set by an admitter when the run, back in the queue after a wait, is running again.
+  const admission = { admitted: false };
+  setHandler(automationAdmittedSignal, () => void (admission.admitted = true));
 
   const ref = { tenantId: input.tenantId, automationId: input.automationId, runId: input.runId };
   const finish = (status: 'completed' | 'failed' | 'canceled', error?: StepError & { step?: string }) =>
@@ -84,17 +97,23 @@ export async function automationRun(input: AutomationRunInput): Promise<Automati
 
   try {
     const loaded = await run.loadAutomationRun({ tenantId: input.tenantId, runId: input.runId });
-    if (!loaded.found) return loaded.status === 'canceled' ? { status: 'canceled' } : { status: 'completed' };
+    // A row gone (no status) is an automation deleted: as if canceled.
+    if (!loaded.found) return loaded.status === 'completed' || loaded.status === 'failed' ? { status: 'completed' } : { status: 'canceled' };
     const { definition } = loaded;
 
-    if (definition.filter && !(await run.evaluateAutomationCondition({ tenantId: input.tenantId, runId: input.runId, condition: definition.filter }))) {
+    // A run by `execute` runs whatever the filter says: the caller chose to run it.
+    if (
+      definition.filter &&
+      !loaded.manual &&
+      !(await run.evaluateAutomationCondition({ tenantId: input.tenantId, runId: input.runId, condition: definition.filter }))
+    ) {
       await finish('completed', { code: 'filtered', message: 'the filter did not match: no step ran' });
       progress.status = 'completed';
       return { status: 'completed' };
     }
 
     let ordinal = 0;
-    const interpreter = { loaded, events, taken, progress, nextOrdinal: () => ++ordinal };
+    const interpreter = { loaded, events, taken, admission, progress, nextOrdinal: () => ++ordinal };
     try {
       await runSteps(interpreter, ref, definition.steps, '');
     } catch (err) {
@@ -107,6 +126,11 @@ export async function automationRun(input: AutomationRunInput): Promise<Automati
     progress.status = 'completed';
     return { status: 'completed' };
   } catch (err) {
+    // The automation was deleted (its runs with it), or the row ended outside the workflow: there is nothing to record.
+    if (runGone(err)) {
+      progress.status = 'canceled';
+      return { status: 'canceled' };
+    }
     if (!isCancellation(err)) throw err;
     await CancellationScope.nonCancellable(() => finish('canceled', { code: 'canceled', message: 'the run was canceled', step: progress.step }));
     progress.status = 'canceled';
@@ -118,11 +142,29 @@ interface Interpreter {
   loaded: Loaded;
   events: AutomationEvent[];
   taken: Set<string>;
+  admission: { admitted: boolean };
   progress: AutomationRunProgress;
   nextOrdinal(): number;
 }
 
 type RunRef = { tenantId: string; automationId: string; runId: string };
+
+/**
+ * Ends a wait: the step's outcome recorded and the run back in the queue;
+ * it goes on when admitted — at once when a slot is free, else when an
+ * admitter signals it, or when its row says so (a lost signal).
+ */
+async function wake(it: Interpreter, ref: RunRef, path: string, output: Record<string, unknown>): Promise<void> {
+  it.admission.admitted = false;
+  const { admitted } = await run.endAutomationWait({ ...ref, path, output });
+  if (!admitted) {
+    it.progress.status = 'queued';
+    while (!(await condition(() => it.admission.admitted, ADMISSION_CHECK)) && !(await run.automationRunAdmitted(ref))) {
+      // Still queued: wait for the admitter's signal again.
+    }
+  }
+  it.progress.status = 'running';
+}
 
 async function runSteps(it: Interpreter, ref: RunRef, steps: Step[], prefix: string): Promise<void> {
   for (const [i, step] of steps.entries()) await runStep(it, ref, step, `${prefix}${i}`);
@@ -171,8 +213,7 @@ async function runStep(it: Interpreter, ref: RunRef, step: Step, path: string): 
       await run.beginAutomationWait(s);
       it.progress.status = 'waiting';
       await sleep(durationMs(step.duration));
-      await run.endAutomationWait({ ...ref, path, output: { waited: step.duration } });
-      it.progress.status = 'running';
+      await wake(it, ref, path, { waited: step.duration });
       return;
     }
     case 'wait_for': {
@@ -186,18 +227,26 @@ async function runStep(it: Interpreter, ref: RunRef, step: Step, path: string): 
         return;
       }
       const since = it.loaded.since;
-      const found = await run.beginAutomationWait({ ...s, waitFor: { event: step.event, leadId: leadId!, since } });
+      const waitFor = { event: step.event, leadId: leadId!, since };
+      // An event a `wait_for` took before (a signal sent twice, or one for an earlier wait) is never taken again.
+      const found = await run.beginAutomationWait({ ...s, waitFor: { ...waitFor, taken: [...it.taken] } });
       const matches = (e: AutomationEvent) => e.type === step.event && e.leadId === leadId && !it.taken.has(e.eventId) && e.occurredAt >= since;
       let event = found.event;
-      if (!event) {
-        it.progress.status = 'waiting';
-        await condition(() => it.events.some(matches), durationMs(step.timeout));
-        event = it.events.find(matches);
-        it.progress.status = 'running';
+      if (event) {
+        // Already in the stream: the run never stopped running.
+        it.taken.add(event.eventId);
+        await run.endAutomationStep({ ...ref, path, status: 'completed', output: { branch: 'event', eventId: event.eventId } });
+        await runBranch(it, ref, step, path, 'event');
+        return;
       }
+      it.progress.status = 'waiting';
+      await condition(() => it.events.some(matches), durationMs(step.timeout));
+      // The dispatcher signals only runs already marked waiting, after its commit: an event that committed while
+      // the run entered the wait, or a lost signal, is found by asking the stream once more before the timeout wins.
+      event = it.events.find(matches) ?? (await run.findAutomationEvent({ tenantId: ref.tenantId, runId: ref.runId, ...waitFor, taken: [...it.taken] })).event;
       if (event) it.taken.add(event.eventId);
       const branch = event ? 'event' : 'timeout';
-      await run.endAutomationWait({ ...ref, path, output: { branch, ...(event ? { eventId: event.eventId } : {}) } });
+      await wake(it, ref, path, { branch, ...(event ? { eventId: event.eventId } : {}) });
       await runBranch(it, ref, step, path, branch);
       return;
     }
@@ -218,14 +267,18 @@ async function runStep(it: Interpreter, ref: RunRef, step: Step, path: string): 
       const prepared = await run.prepareAutomationMessage({ ...s, inboxId: step.inboxId, subject: step.subject, text: step.text });
       if (!prepared.ok) throw new StepFailed(path, prepared.error);
       const send: SendMessageInput = { tenantId: ref.tenantId, messageId: prepared.messageId, reply: false };
-      // The send outlives a canceled run: the message is recorded, and its own workflow sends it (or not) exactly once.
-      const result = await executeChild<(i: SendMessageInput) => Promise<SendMessageResult>>(SEND_MESSAGE, {
-        workflowId: messageWorkflowId(send),
-        args: [send],
-        typedSearchAttributes: [{ key: TenantIdSearchAttribute, value: ref.tenantId }],
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        cancellationType: ChildWorkflowCancellationType.ABANDON,
-      });
+      // The send outlives a canceled run: the message is recorded, and its own workflow sends it (or not) exactly
+      // once. Its start is not cancellable, so a cancel landing with the prepared message never leaves it unsent.
+      const child = await CancellationScope.nonCancellable(() =>
+        startChild<(i: SendMessageInput) => Promise<SendMessageResult>>(SEND_MESSAGE, {
+          workflowId: messageWorkflowId(send),
+          args: [send],
+          typedSearchAttributes: [{ key: TenantIdSearchAttribute, value: ref.tenantId }],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          cancellationType: ChildWorkflowCancellationType.ABANDON,
+        }),
+      );
+      const result = await child.result();
       const output = { messageId: prepared.messageId, outcome: result.outcome };
       // `uncertain`: the provider may or may not have taken it; never sent again, never counted as sent.
       if (result.outcome === 'sent' || result.outcome === 'already_sent' || result.outcome === 'uncertain') {
