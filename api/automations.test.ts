@@ -183,7 +183,16 @@ it('refuses references the automation cannot use, with the field path, and write
 });
 
 it('publishes the definition schema in the OpenAPI document', () => {
-  const doc = buildOpenApi(routeSpecsOf(testApp(ds))) as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> } }>> };
-  const schema = JSON.stringify(doc.paths['/api/automations']!.post!.requestBody!.content['application/json']);
-  for (const word of ['send_message', 'wait_for', 'onTimeout', 'schedule', 'cron']) expect(schema).toContain(word);
+  const doc = buildOpenApi(routeSpecsOf(testApp(ds))) as {
+    paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> } }>>;
+    components: { schemas: Record<string, unknown> };
+  };
+  const body = JSON.stringify(doc.paths['/api/automations']!.post!.requestBody!.content['application/json']);
+  // The steps nest, so their schema is a component the body refers to (and that refers to itself).
+  const ref = /"#\/components\/schemas\/([^"]+)"/.exec(body)?.[1];
+  expect(ref).toBeDefined();
+  const step = JSON.stringify(doc.components.schemas[ref!]);
+  expect(step).toContain(`#/components/schemas/${ref}`);
+  for (const word of ['schedule', 'cron']) expect(body).toContain(word);
+  for (const word of ['send_message', 'wait_for', 'onTimeout']) expect(step).toContain(word);
 });

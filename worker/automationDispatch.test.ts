@@ -257,7 +257,8 @@ describe('schedules', () => {
       expect(runs[0]!.trigger.type).toBe('schedule');
     } finally {
       await withTenant(app, b.tenant.id, (m) => m.query('DELETE FROM automations WHERE id = $1', [automation.id]));
-      await afterAutomationChange(schedDeps, b.tenant.id, automation.id);
+      // As the API's delete does: its versions are gone, so it says the automation had a schedule.
+      await afterAutomationChange(schedDeps, b.tenant.id, automation.id, true);
     }
     await expect(handle.describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
   });
