@@ -56,6 +56,8 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType 
   /** Honour Idempotency-Key. */
   idempotent?: boolean;
   body?: B;
+  /** A body the operation accepts, shown in the OpenAPI document (where a valid body is hard to guess, e.g. a nested definition). */
+  bodyExample?: unknown;
   /** Raw media types accepted besides JSON (e.g. text/csv for lead imports), described in OpenAPI. */
   alsoAccepts?: { mediaType: string; description: string }[];
   query?: Q;
@@ -265,6 +267,8 @@ function documentedStatuses(r: RouteSpec): Record<string, unknown> {
     401: error('not signed in, or an invalid token'),
     403: error('authenticated but lacking the permission (or a cross-site request)'),
     404: error('not found — also what another tenant’s or customer’s resource answers'),
+    // Node's HTTP parser answers this itself, with no body.
+    431: { description: 'the request line or headers are too large (the server reads at most 16 KB of them)' },
     503: error('a dependency (database, Temporal, provider) is unavailable'),
   };
   if (mutating) {
@@ -339,7 +343,9 @@ export function buildOpenApi(specs: readonly RouteSpec[]): Record<string, unknow
       ...(r.feature ? { 'x-plan-feature': r.feature } : {}),
     };
     if (r.body) {
-      const content: Record<string, unknown> = { 'application/json': { schema: jsonSchemaOf(r.body) } };
+      const content: Record<string, unknown> = {
+        'application/json': { schema: jsonSchemaOf(r.body), ...(r.bodyExample === undefined ? {} : { example: r.bodyExample }) },
+      };
       for (const alt of r.alsoAccepts ?? []) content[alt.mediaType] = { schema: { type: 'string', description: alt.description } };
       // Required only when the server requires it: a body whose every field is optional may be left out.
       op.requestBody = { required: !r.body.safeParse({}).success, content };

@@ -87,8 +87,6 @@ export const NO_SUCCESS_EXPECTED: Record<string, string> = {
     'signed with the automation’s own secret (Standard Webhooks, HMAC of the raw body): a fuzzer cannot sign, and every unsigned case is the same 401; api/automationTriggers.test.ts delivers signed ones',
   'POST /api/notifications/{id}/read':
     'a notification is one member’s, and the fuzzer calls as an API token, which is no member (every id is the 404); api/notifications.test.ts marks one read',
-  'GET /api/automations/{id}/runs':
-    'names an automation, and the fuzzer seeds none: every generated id is the 404; api/automationRuns.test.ts lists the runs of one',
   'GET /api/automation-runs/{id}': 'a run exists only once an automation is triggered, which the fuzzer does not do; api/automationRuns.test.ts reads runs',
   'POST /api/automation-runs/{id}/cancel':
     'needs a run (see GET /api/automation-runs/{id}), and only a queued, running or waiting one cancels (409 once ended); api/automationRuns.test.ts',

@@ -12,6 +12,8 @@ const tag = 'automations';
 const read = { tag, auth: 'tenant', permission: 'automations.read' } as const;
 const write = { tag, auth: 'tenant', permission: 'automations.write', idempotent: true } as const;
 const one = { params: { id: { prefix: 'auto', resource: 'automation' } } } as const;
+/** A definition every tenant can save: run by hand, it tags the lead it is given. */
+const EXAMPLE_DEFINITION = { trigger: { type: 'manual' }, steps: [{ type: 'add_tag', tag: 'welcomed' }] };
 
 export function automationRoutes(r: Routes, deps: automations.DefinitionDeps) {
   r.add(
@@ -25,6 +27,7 @@ export function automationRoutes(r: Routes, deps: automations.DefinitionDeps) {
       summary: 'Create an automation with its first version (a draft) and webhook secret',
       ...write,
       body: S.automationBody,
+      bodyExample: { name: 'Welcome', definition: EXAMPLE_DEFINITION },
       status: 201,
       response: R.createdAutomation,
     },
@@ -57,6 +60,7 @@ export function automationRoutes(r: Routes, deps: automations.DefinitionDeps) {
       ...write,
       ...one,
       body: S.versionBody,
+      bodyExample: { definition: EXAMPLE_DEFINITION },
       status: 201,
       response: R.version,
     },
