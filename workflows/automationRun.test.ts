@@ -324,6 +324,24 @@ describe('a dry run', () => {
     expect(await leadOf(s.tenantId, s.lead)).toEqual({ stage: 'new', tags: [] });
     expect(webhookCalls.filter((c) => c.runId === runId)).toEqual([]);
   });
+  it('without a lead (a test run from the builder) still records what each step would do', async () => {
+    const s = await automationTenant(ds, env.client, taskQueue, smtp.port, 'dry-nolead@lead.example');
+    const automation = await insertAutomation(ds, s.tenantId, {
+      trigger: { type: 'lead.created' },
+      steps: [
+        { type: 'send_message', inboxId: s.inbox, subject: 'Dry', text: 'Not sent.' },
+        { type: 'add_tag', tag: 'dry' },
+      ],
+    });
+    const runId = await queueRun(ds, s.tenantId, { automationId: automation, version: 1, leadId: null, customerId: s.customer, dryRun: true });
+    await admitRuns(ds, env.client, taskQueue, s.tenantId);
+    expect(await handleOf(s.tenantId, automation, runId).result()).toEqual({ status: 'completed' });
+    const run = await runState(ds, s.tenantId, runId);
+    expect(run.steps.map((x) => [x.path, x.status, x.output])).toEqual([
+      ['0', 'completed', { dryRun: true, would: { inboxId: s.inbox, subject: 'Dry', text: 'Not sent.' } }],
+      ['1', 'completed', { dryRun: true, would: { tag: 'dry' } }],
+    ]);
+  });
 });
 
 describe('cancel and admission', () => {

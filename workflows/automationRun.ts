@@ -195,7 +195,8 @@ async function runStep(it: Interpreter, ref: RunRef, step: Step, path: string): 
   };
   const leadId = it.loaded.leadId;
   const needsLead = ['send_message', 'add_tag', 'remove_tag', 'set_stage', 'enroll_in_campaign', 'wait_for'].includes(step.type);
-  if (needsLead && !leadId) await failed({ code: 'no_lead', message: 'this run has no lead for the step to act on' });
+  // A dry run without a lead (a test run from the builder) still shows what each step would do.
+  if (needsLead && !leadId && !dryRun) await failed({ code: 'no_lead', message: 'this run has no lead for the step to act on' });
 
   switch (step.type) {
     case 'branch': {

@@ -96,9 +96,19 @@ export async function cancelRun(a: TenantAccess, deps: AutomationDeps, id: strin
   const run = await visibleRun(a, id);
   if (ENDED.includes(run.status)) throw new ApiError(409, 'run_ended', `the run has already ended (${run.status})`);
   let status: 'canceled' | 'cancel_requested' = 'canceled';
-  if (!(await runs.cancelQueuedRun(a.manager, run.id))) {
+  const handle = deps.client.workflow.getHandle(automationRunWorkflowId({ tenantId: a.tenantId, automationId: run.automation_id, runId: run.id }));
+  if (await runs.cancelQueuedRun(a.manager, run.id)) {
+    // A run queued again after a wait has a workflow waiting for its admission: it ends now too.
+    if (run.started_at) {
+      try {
+        await handle.cancel();
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+    }
+  } else {
     try {
-      await deps.client.workflow.getHandle(automationRunWorkflowId({ tenantId: a.tenantId, automationId: run.automation_id, runId: run.id })).cancel();
+      await handle.cancel();
       status = 'cancel_requested';
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
