@@ -4,7 +4,7 @@
 import { type EntityManager } from 'typeorm';
 import { type RunData } from '../lib/automations';
 import { eventInsert } from './analyticsEvents';
-import { findLeadById } from './leads';
+import { conditionLead, findLeadById } from './leads';
 import { keysetPage, type ListParams, type Page } from './pagination';
 import { ensureBucket, type Queryable, takeBucketHits } from './rateLimits';
 
@@ -414,21 +414,7 @@ export async function findRunData(m: EntityManager, runId: string): Promise<RunD
   const run = await findRun(m, runId);
   if (!run) return undefined;
   const l = run.lead_id ? await findLeadById(m, run.lead_id) : undefined;
-  if (!l) return { trigger: run.trigger };
-  return {
-    trigger: run.trigger,
-    lead: {
-      id: l.id,
-      email: l.email,
-      firstName: l.first_name,
-      lastName: l.last_name,
-      company: l.company,
-      fields: l.fields,
-      status: l.status,
-      stage: l.stage,
-      tags: l.tags,
-    },
-  };
+  return { trigger: run.trigger, ...(l ? { lead: conditionLead(l) } : {}) };
 }
 
 /** The runs that rerun this one (newest first). */

@@ -3,6 +3,7 @@
 // what was empty, and overwrites only when asked to (`update=true`); `status` turns to bounced or
 // unsubscribed when the address is suppressed (db/suppressions.ts).
 import { type EntityManager } from 'typeorm';
+import { type RunData } from '../lib/automations';
 import { eventInsert } from './analyticsEvents';
 import { LEADS_IN_CAMPAIGN } from './enrollments';
 import { newId } from './ids';
@@ -349,4 +350,19 @@ export async function leadsInStages(m: EntityManager, stages: string[]): Promise
     stage: string;
     leads: number;
   }[];
+}
+
+/** A lead as conditions read it (docs/automations.md, "Definitions and versions"): the run data's `lead`. */
+export function conditionLead(l: LeadRow): NonNullable<RunData['lead']> {
+  return {
+    id: l.id,
+    email: l.email,
+    firstName: l.first_name,
+    lastName: l.last_name,
+    company: l.company,
+    fields: l.fields,
+    status: l.status,
+    stage: l.stage,
+    tags: l.tags,
+  };
 }

@@ -12,7 +12,7 @@ import { type EventRow, listTenantEventsAfter } from '../../db/analyticsEvents';
 import { runningRunsStartedBefore, takeLoopGuardHit, waitingRunsFor } from '../../db/automationRuns';
 import { liveAutomationsTriggeredBy } from '../../db/automationTriggers';
 import { newId } from '../../db/ids';
-import { findLead, type LeadRow } from '../../db/leads';
+import { conditionLead, findLead, type LeadRow } from '../../db/leads';
 import { withTenant } from '../../db/tenantContext';
 import { advanceAutomationCursor, lockAutomationCursor, tenantsWithAutomationsLive } from '../../db/tenants';
 import { EVENT_TRIGGERS, evaluateCondition, type RunData, WAIT_FOR_EVENTS } from '../../lib/automations';
@@ -57,21 +57,7 @@ export function eventRunData(e: EventRow, lead: LeadRow | undefined): RunData {
   };
   const payload: Record<string, unknown> = { ...e.properties, occurredAt: e.occurred_at.toISOString() };
   for (const [k, v] of Object.entries(refs)) if (v !== null) payload[k] = v;
-  return { trigger: { type: e.type, eventId: e.id, payload }, ...(lead ? { lead: runLead(lead) } : {}) };
-}
-
-export function runLead(l: LeadRow): NonNullable<RunData['lead']> {
-  return {
-    id: l.id,
-    email: l.email,
-    firstName: l.first_name,
-    lastName: l.last_name,
-    company: l.company,
-    fields: l.fields,
-    status: l.status,
-    stage: l.stage,
-    tags: l.tags,
-  };
+  return { trigger: { type: e.type, eventId: e.id, payload }, ...(lead ? { lead: conditionLead(lead) } : {}) };
 }
 
 interface Signal {

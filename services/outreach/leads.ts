@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { listLeadEnrollments, runningEnrollmentsOfLead } from '../../db/enrollments';
 import { isId, newId } from '../../db/ids';
 import * as leads from '../../db/leads';
-import { type LeadRow } from '../../db/leads';
+import { conditionLead, type LeadRow } from '../../db/leads';
 import * as suppressions from '../../db/suppressions';
 import { leadStages } from '../../db/tenants';
 import { type ListParams } from '../../db/pagination';
@@ -124,16 +124,8 @@ export async function suppressAddress(m: EntityManager, address: string, reason:
 }
 
 const leadJson = (l: LeadRow) => ({
-  id: l.id,
+  ...conditionLead(l),
   customerId: l.customer_id,
-  email: l.email,
-  firstName: l.first_name,
-  lastName: l.last_name,
-  company: l.company,
-  fields: l.fields,
-  status: l.status,
-  stage: l.stage,
-  tags: l.tags,
   source: l.source,
   createdAt: l.created_at,
   updatedAt: l.updated_at,
