@@ -3,8 +3,8 @@
 // published in the OpenAPI document. A version is immutable once written, so
 // a run interprets exactly the definition it started with. Conditions are
 // JSON Logic over the run's data (`trigger`, `lead`), evaluated by the kept
-// json-logic-js library; the evaluation is pure, so the run workflow may
-// evaluate a `branch` step itself.
+// json-logic-js library in an activity that reads that data, so no lead's
+// values reach the run's workflow history (docs/automations.md, "Runs").
 import jsonLogic from 'json-logic-js';
 import { z } from 'zod';
 import { hasMalformedVariable } from './templates';
@@ -24,8 +24,8 @@ export const WAIT_FOR_EVENTS = [
   'lead.unsubscribed',
 ] as const;
 
-/** Triggers whose runs always have a lead; `webhook` and `manual` runs have one when their input names a `leadId`. */
-export const LEAD_TRIGGERS: readonly string[] = ['lead.created', 'lead.stage_changed', 'lead.tagged', 'message.replied'];
+/** Triggers whose runs never have a lead (a `manual` run has one when its caller names a `leadId`). */
+export const LEADLESS_TRIGGERS: readonly string[] = ['schedule', 'campaign.completed', 'webhook'];
 
 /** The step types that act on the run's lead. */
 export const LEAD_STEPS: readonly string[] = ['send_message', 'add_tag', 'remove_tag', 'set_stage', 'enroll_in_campaign', 'wait_for'];
@@ -179,7 +179,7 @@ export const definitionSchema = z
   .superRefine((d, ctx) => {
     for (const { path, step, depth } of walkSteps(d.steps)) {
       if (depth > MAX_DEPTH) ctx.addIssue({ code: 'custom', path: stepIssuePath(path), message: `steps may nest at most ${MAX_DEPTH} deep` });
-      if (LEAD_STEPS.includes(step.type) && (d.trigger.type === 'schedule' || d.trigger.type === 'campaign.completed')) {
+      if (LEAD_STEPS.includes(step.type) && LEADLESS_TRIGGERS.includes(d.trigger.type)) {
         ctx.addIssue({ code: 'custom', path: stepIssuePath(path), message: `a ${d.trigger.type} trigger has no lead for this step to act on` });
       }
     }

@@ -7,7 +7,7 @@ import { ROOT } from '../../scripts/lib/tools';
 import { temporalAddress } from './temporal';
 import { TEST_OUTBOUND_ALLOWLIST } from './smtp';
 
-export function startWorkerProcess(opts: { databaseAppUrl: string; taskQueue: string }, started: ChildProcess[]): ChildProcess {
+export function startWorkerProcess(opts: { databaseAppUrl: string; taskQueue: string; env?: Record<string, string> }, started: ChildProcess[]): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker', 'main.ts')], {
     cwd: ROOT,
     env: {
@@ -18,6 +18,7 @@ export function startWorkerProcess(opts: { databaseAppUrl: string; taskQueue: st
       STRIPE_SECRET_KEY: '',
       LOG_LEVEL: 'warn',
       OUTBOUND_ALLOWLIST: TEST_OUTBOUND_ALLOWLIST,
+      ...opts.env,
     },
     stdio: 'ignore',
   });
