@@ -160,6 +160,56 @@ describe('the loop guard', () => {
   });
 });
 
+describe('the loop guard, end to end', () => {
+  it('stops runs whose own set_stage re-triggers them, at the limit, with the reason recorded', async () => {
+    const t = await createTenant(app, { customers: 1 });
+    await setLimits(t, { loopLimit: 3 });
+    const c0 = t.customers[0]!.id;
+    // Each run flips the lead's stage, which is a new lead.stage_changed: the automation triggers itself.
+    const automation = await insertAutomation(app, t.tenant.id, keyring, {
+      definitions: [
+        {
+          trigger: { type: 'lead.stage_changed' },
+          steps: [
+            {
+              type: 'branch',
+              condition: { '==': [{ var: 'lead.stage' }, 'won'] },
+              then: [{ type: 'set_stage', stage: 'lost' }],
+              else: [{ type: 'set_stage', stage: 'won' }],
+            },
+          ],
+        },
+      ],
+    });
+    const loopDeps = { dataSource: app, client, taskQueue: uniqueTaskQueue('loop') };
+    await afterAutomationChange(loopDeps, t.tenant.id, automation.id);
+    const lead = await insertLead(app, t.tenant.id, c0);
+    await withProjectWorker({ dataSource: app, taskQueue: loopDeps.taskQueue }, async () => {
+      // A person moves the lead; from then on the automation moves it.
+      await withTenant(app, t.tenant.id, (m) => setLeadStage(m, c0, lead, 'won', { dedupeKey: 'stage:person' }));
+      await until(
+        'the loop guard stops a run',
+        async () => {
+          await new Promise((r) => setTimeout(r, 300));
+          await dispatchTenantEvents(loopDeps, t.tenant.id, { marginSeconds: 0.1 });
+          return (await runsOf(app, t.tenant.id, automation.id)).some((r) => r.error?.code === 'loop_guard') ? true : undefined;
+        },
+        90_000,
+        0,
+      );
+      // Nothing runs on: a few more passes start nothing new.
+      for (let i = 0; i < 3; i++) {
+        await new Promise((r) => setTimeout(r, 300));
+        await dispatchTenantEvents(loopDeps, t.tenant.id, { marginSeconds: 0.1 });
+      }
+    });
+    const runs = await runsOf(app, t.tenant.id, automation.id);
+    expect(runs.filter((r) => r.status === 'completed')).toHaveLength(3);
+    expect(runs.filter((r) => r.status === 'canceled').map((r) => r.error?.code)).toEqual(['loop_guard']);
+    expect(runs).toHaveLength(4);
+  });
+});
+
 describe('fairness', () => {
   it(`admits tenant B's later run before tenant A's (N+1)-th of ${FAIRNESS_RUNS} queued runs`, async () => {
     const N = 3;
