@@ -17,7 +17,8 @@ import { createTestDatabase, openDataSource, type TestDatabase } from '../test/h
 import { addMember, createTenant, createUser, type TenantFixture } from '../test/helpers/fixtures';
 import { WEBHOOK_HTTP_ERROR, WEBHOOK_REFUSED_ADDRESS, WEBHOOK_RETRYABLE, type WebhookCallInput } from '../workflows/automationRun.contract';
 import { insertRun } from '../db/automationRuns';
-import { automationSecretAad, createAutomationActionActivities } from './automationActions';
+import { automationSecretAad } from '../lib/secretScopes';
+import { createAutomationActionActivities } from './automationActions';
 
 const keyring = parseKeyring(`v1:${generateKey()}`, 'v1');
 const SECRET = `whsec_${Buffer.from('the automation signing secret 32').toString('base64')}`;

@@ -10,6 +10,7 @@ import { notificationRecipients } from '../db/memberships';
 import { insertNotifications } from '../db/notifications';
 import { withTenant } from '../db/tenantContext';
 import { open } from '../lib/encryption';
+import { automationSecretAad } from '../lib/secretScopes';
 import { NO_EXCEPTIONS } from '../lib/outbound';
 import { mailSafeName } from '../lib/platformMail';
 import { postWebhook, type WebhookOutcome, webhookTimeoutMs } from '../lib/webhookCall';
@@ -23,9 +24,6 @@ import {
   type WebhookCallResult,
 } from '../workflows/automationRun.contract';
 import { type ActivityDeps } from './index';
-
-/** What an automation's sealed webhook secret is bound to: it opens for that automation of that tenant only. */
-export const automationSecretAad = (tenantId: string, automationId: string) => `automation:${tenantId}:${automationId}`;
 
 /** The console page of a run, where a notification about it leads. */
 export const runLink = (runId: string) => `/provider/automation-runs/${runId}`;
