@@ -53,6 +53,8 @@ export interface RunRowInput {
 
 /** A run in any status, with the times that status implies. */
 export async function insertRunRow(ds: DataSource, tenantId: string, r: RunRowInput): Promise<string> {
+  // Run ids order by their millisecond and at random within one: the next row's id is a millisecond newer.
+  await new Promise((resolve) => setTimeout(resolve, 2));
   const id = newId('arun');
   const status = r.status ?? 'queued';
   await withTenant(ds, tenantId, (m) =>
